@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Brings a fresh Debian machine to where Kozmic runs and its tests pass:
+# Debian packages, npm packages, and a running Docker engine. Safe to run again; quick when done.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v dockerd >/dev/null 2>&1 || need_apt+=(docker.io)
+# Test images are made from a static busybox (no registry can be reached).
+dpkg -s busybox-static >/dev/null 2>&1 || need_apt+=(busybox-static)
+command -v git >/dev/null 2>&1 || need_apt+=(git)
+command -v java >/dev/null 2>&1 || need_apt+=(default-jre-headless)
+command -v mvn >/dev/null 2>&1 || need_apt+=(maven)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "kozmic bootstrap: please install these Debian packages first (as root): ${need_apt[*]}" >&2
+    exit 1
+  fi
+  echo "kozmic bootstrap: installing ${need_apt[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "kozmic bootstrap: installing npm packages"
+  npm ci --no-audit --no-fund
+fi
+
+if ! docker info >/dev/null 2>&1; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "kozmic bootstrap: the Docker engine is not running and only root can start it here" >&2
+    exit 1
+  fi
+  echo "kozmic bootstrap: starting the Docker engine"
+  mkdir -p /var/log
+  nohup dockerd --bridge=none --iptables=false >/var/log/kozmic-dockerd.log 2>&1 &
+  for _ in $(seq 1 60); do
+    docker info >/dev/null 2>&1 && break
+    sleep 1
+  done
+  if ! docker info >/dev/null 2>&1; then
+    echo "kozmic bootstrap: the Docker engine did not start; see /var/log/kozmic-dockerd.log" >&2
+    tail -20 /var/log/kozmic-dockerd.log >&2 || true
+    exit 1
+  fi
+fi

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The whole test suite: type-check, lint, format check, then every test file with the
+# services they need (ElasticMQ, DynamoDB Local) started here and stopped after.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== type-check, lint, format"
+npx tsc --noEmit
+npx eslint .
+npx prettier --check . >/dev/null || { npx prettier --check .; exit 1; }
+
+if [ -f test/support/services.sh ]; then
+  # shellcheck source=/dev/null
+  source test/support/services.sh
+  start_services
+  trap stop_services EXIT
+fi
+
+mkdir -p test-artifacts
+mapfile -t files < <(find test -name '*.test.ts' | sort)
+if [ $# -gt 0 ]; then files=("$@"); fi
+echo "== ${#files[@]} test files"
+node --import tsx --test --test-concurrency=2 --test-reporter=spec "${files[@]}"

@@ -1,0 +1,109 @@
+import { z } from "zod";
+import { parseBytes, parseDurationSeconds } from "../duration.js";
+
+const duration = z
+  .union([z.string(), z.number()])
+  .refine((v) => parseDurationSeconds(v) !== undefined, {
+    message: 'expected a duration such as "90s", "15m" or "1h30m"',
+  })
+  .transform((v) => parseDurationSeconds(v)!);
+
+const memory = z
+  .union([z.string(), z.number()])
+  .refine((v) => parseBytes(v) !== undefined, {
+    message: 'expected a size such as "512m" or "2g"',
+  })
+  .transform((v) => parseBytes(v)!);
+
+/** One hook of `.github/kozmic.yml`: a job that runs on every push and pull request. */
+export const hookSchema = z
+  .strictObject({
+    name: z
+      .string()
+      .min(1)
+      .max(100)
+      .regex(/^[A-Za-z0-9][A-Za-z0-9 ._-]*$/, {
+        message:
+          "expected letters, digits, spaces, '.', '_' or '-', starting with a letter or digit",
+      })
+      .describe("Unique name of the hook; it is the name of the check run on GitHub."),
+    image: z
+      .string()
+      .min(1)
+      .regex(/^[a-z0-9][a-z0-9._\-/:@]*$/i, { message: "expected a Docker image reference" })
+      .describe("Docker base image the scripts run in, e.g. `python:3.12`."),
+    install: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        "Script whose result is cached: it runs once, its container is committed to an image, " +
+          "and later jobs start from that image until the base image, this script or a tracked file changes.",
+      ),
+    build: z
+      .string()
+      .min(1)
+      .describe("Script that builds and tests; a non-zero exit fails the job."),
+    tracked_files: z
+      .array(z.string().min(1))
+      .default([])
+      .describe(
+        "Paths or glob patterns, relative to the repository root, whose content is part of the install cache key.",
+      ),
+    timeout: duration
+      .default(3600)
+      .describe('Time limit for the whole job, e.g. "30m". Default 1h.'),
+    stall_timeout: duration
+      .default(900)
+      .describe('The job is killed after this long without output, e.g. "5m". Default 15m.'),
+    env: z
+      .record(
+        z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/),
+        z.union([z.string(), z.number(), z.boolean()]),
+      )
+      .default({})
+      .transform((env) => Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)])))
+      .describe("Plain environment variables for both scripts. Not for secrets."),
+    pull: z
+      .enum(["if-not-present", "always"])
+      .default("if-not-present")
+      .describe("When to pull the base image."),
+    network: z
+      .enum(["default", "none", "host"])
+      .default("default")
+      .describe(
+        "Network of the containers: `default` is the runner's configured network, `none` has no network, " +
+          "`host` is allowed only where the runner permits it.",
+      ),
+    memory: memory.optional().describe('Memory limit, e.g. "2g". Default: the runner\'s.'),
+    cpus: z.number().positive().max(64).optional().describe("CPU limit. Default: the runner's."),
+    cancel_superseded: z
+      .boolean()
+      .default(true)
+      .describe("A newer push to the same branch or pull request cancels this hook's older jobs."),
+  })
+  .describe("A hook: a job run in Docker on every push and pull request.");
+
+export const configSchema = z
+  .strictObject({
+    hooks: z.array(hookSchema).min(1).describe("The hooks of this repository."),
+  })
+  .superRefine((config, ctx) => {
+    const seen = new Map<string, number>();
+    config.hooks.forEach((hook, index) => {
+      const first = seen.get(hook.name);
+      if (first !== undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["hooks", index, "name"],
+          message: `duplicate hook name "${hook.name}" (also hooks[${first}])`,
+        });
+      } else seen.set(hook.name, index);
+    });
+  })
+  .describe("Kozmic configuration, read from `.github/kozmic.yml`.");
+
+/** A hook after validation and defaults: durations in seconds, memory in bytes. */
+export type Hook = z.output<typeof hookSchema>;
+export type Config = z.output<typeof configSchema>;
+export type HookInput = z.input<typeof hookSchema>;

@@ -1,0 +1,37 @@
+import type { JobMessage } from "../core/job-message.js";
+
+/** A message handed to a consumer; it stays hidden from others until its visibility ends. */
+export interface ReceivedJob {
+  /** Stable id of the message across redeliveries. */
+  messageId: string;
+  /** Handle of this delivery, for `extendVisibility` and `delete`. */
+  receipt: string;
+  /** How many times the message has been received, this delivery included. */
+  receiveCount: number;
+  body: JobMessage;
+}
+
+export interface ReceiveOptions {
+  maxMessages?: number;
+  /** Long-poll: wait up to this many seconds for a message. */
+  waitSeconds?: number;
+  /** How long the received messages stay hidden. */
+  visibilitySeconds?: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * The job queue: at-least-once delivery with visibility timeouts and a dead-letter queue.
+ * Bodies are validated on send and receive; a malformed body is moved to the dead-letter
+ * queue with a log line and never returned to the consumer.
+ */
+export interface Queue {
+  send(message: JobMessage, options?: { delaySeconds?: number }): Promise<string>;
+  sendBatch(messages: JobMessage[]): Promise<string[]>;
+  receive(options?: ReceiveOptions): Promise<ReceivedJob[]>;
+  /** Heartbeat: keep the message hidden for `seconds` more from now. */
+  extendVisibility(receipt: string, seconds: number): Promise<void>;
+  /** Acknowledge: the message is gone for good. */
+  delete(receipt: string): Promise<void>;
+  close(): Promise<void>;
+}

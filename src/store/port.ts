@@ -1,0 +1,127 @@
+import type { JobConclusion, JobPhase, JobStatus } from "../core/job-state.js";
+import type { TrustScope } from "../core/job-message.js";
+
+export interface BuildRecord {
+  id: string;
+  installationId: number;
+  repoId: number;
+  repoFullName: string;
+  sha: string;
+  ref: string;
+  event: "push" | "pull_request" | "rerun";
+  pullRequest?: number;
+  /** Who or what started it, e.g. the pusher's login or "rerun by octocat". */
+  trigger: string;
+  trust: TrustScope;
+  createdAt: number;
+}
+
+export interface JobRecord {
+  id: string;
+  buildId: string;
+  repoId: number;
+  repoFullName: string;
+  sha: string;
+  hook: string;
+  status: JobStatus;
+  phase?: JobPhase;
+  conclusion?: JobConclusion;
+  checkRunId?: number;
+  /** Set when the job ended because of an infrastructure failure, or why it was cancelled. */
+  message?: string;
+  exitCode?: number;
+  cacheKey?: string;
+  cacheHit?: boolean;
+  /** Seconds spent in each phase. */
+  durations?: Partial<Record<"pull" | "install" | "build" | "total", number>>;
+  cancelRequested?: boolean;
+  leaseOwner?: string;
+  /** Epoch milliseconds. */
+  leaseExpiresAt?: number;
+  createdAt: number;
+  updatedAt: number;
+  startedAt?: number;
+  finishedAt?: number;
+}
+
+/** Fields a transition may set besides `status`. */
+export type JobUpdate = Partial<
+  Omit<JobRecord, "id" | "buildId" | "repoId" | "repoFullName" | "sha" | "hook" | "createdAt">
+> & { status: JobStatus };
+
+export type ClaimResult =
+  | { outcome: "claimed"; job: JobRecord }
+  | { outcome: "taken-over"; job: JobRecord; previousOwner: string }
+  | { outcome: "held"; job: JobRecord }
+  | { outcome: "finished"; job: JobRecord }
+  | { outcome: "missing" };
+
+export interface LogChunk {
+  jobId: string;
+  /** 0, 1, 2, ... without gaps. */
+  seq: number;
+  data: string;
+}
+
+export interface InstallationRecord {
+  id: number;
+  account: string;
+  repositories?: { id: number; fullName: string; private: boolean }[];
+  updatedAt: number;
+}
+
+/** Identifies a line of commits whose newer jobs supersede older ones. */
+export interface SupersedeKey {
+  repoId: number;
+  /** `branch:main` or `pr:7`. */
+  line: string;
+  hook: string;
+}
+
+/**
+ * Builds, jobs, leases, logs and webhook deliveries. Every state change is a
+ * conditional write: a transition from a state the job is not in throws ConflictError.
+ */
+export interface Store {
+  /** Records a build and its jobs at once; ids must be new. */
+  createBuild(build: BuildRecord, jobs: JobRecord[]): Promise<void>;
+  getBuild(id: string): Promise<BuildRecord | undefined>;
+  /** Builds of a commit, for push + pull request de-duplication and re-runs. */
+  findBuildsByCommit(repoId: number, sha: string): Promise<BuildRecord[]>;
+  /** Newest first. */
+  listBuilds(repoId: number, options?: { limit?: number; before?: number }): Promise<BuildRecord[]>;
+  getJob(id: string): Promise<JobRecord | undefined>;
+  listJobs(buildId: string): Promise<JobRecord[]>;
+
+  /** Moves a job to `update.status` if it is in one of `from`; throws ConflictError otherwise. */
+  transitionJob(id: string, from: readonly JobStatus[], update: JobUpdate): Promise<JobRecord>;
+  /** Sets fields that are not the status (check run id, phase) while the job is in `from`. */
+  updateJob(
+    id: string,
+    from: readonly JobStatus[],
+    fields: Omit<Partial<JobUpdate>, "status">,
+  ): Promise<JobRecord>;
+
+  /** Takes the lease of a queued job, or of a running job whose lease has expired. */
+  claimJob(id: string, owner: string, leaseMs: number, now?: number): Promise<ClaimResult>;
+  /** Extends the lease; throws ConflictError when `owner` no longer holds it. */
+  renewLease(id: string, owner: string, leaseMs: number, now?: number): Promise<JobRecord>;
+  requestCancel(id: string, reason: string): Promise<JobRecord | undefined>;
+
+  /** Records `jobId` as the newest of its line; returns the job ids it superseded. */
+  recordLatest(key: SupersedeKey, sha: string, jobId: string, createdAt: number): Promise<string[]>;
+
+  /** Appends a chunk; a chunk with an existing seq is ignored (idempotent retries). */
+  appendLog(chunk: LogChunk): Promise<void>;
+  /** Chunks with seq >= fromSeq, in order. */
+  readLog(jobId: string, fromSeq?: number, limit?: number): Promise<LogChunk[]>;
+
+  /** True the first time a delivery id is seen within the retention period. */
+  recordDelivery(deliveryId: string, now?: number): Promise<boolean>;
+
+  putInstallation(installation: InstallationRecord): Promise<void>;
+  getInstallation(id: number): Promise<InstallationRecord | undefined>;
+  deleteInstallation(id: number): Promise<void>;
+
+  close(): Promise<void>;
+}
