@@ -1,0 +1,60 @@
+import type { ContainerSpec } from "./port.js";
+
+/** The body of Docker's `POST /containers/create`, the subset Kozmic sets. */
+export interface DockerCreateOptions {
+  name?: string;
+  Image: string;
+  Cmd: string[];
+  Env: string[];
+  User?: string;
+  WorkingDir: string;
+  Labels: Record<string, string>;
+  AttachStdout: true;
+  AttachStderr: true;
+  Tty: false;
+  HostConfig: {
+    Memory: number;
+    MemorySwap: number;
+    NanoCpus: number;
+    PidsLimit: number;
+    NetworkMode: string;
+    Privileged: false;
+    Mounts: { Type: "volume"; Source: string; Target: string }[];
+    SecurityOpt: string[];
+    CapDrop: string[];
+  };
+}
+
+/** Pure: a step container spec to Docker's create options. Never privileged, no socket. */
+export function toDockerCreateOptions(spec: ContainerSpec): DockerCreateOptions {
+  for (const volume of spec.volumes) {
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(volume.source)) {
+      throw new Error(`refusing to mount "${volume.source}": only named volumes are allowed`);
+    }
+  }
+  return {
+    ...(spec.name ? { name: spec.name } : {}),
+    Image: spec.image,
+    Cmd: spec.cmd,
+    Env: Object.entries(spec.env)
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([k, v]) => `${k}=${v}`),
+    ...(spec.user ? { User: spec.user } : {}),
+    WorkingDir: spec.workingDir,
+    Labels: spec.labels,
+    AttachStdout: true,
+    AttachStderr: true,
+    Tty: false,
+    HostConfig: {
+      Memory: spec.memoryBytes,
+      MemorySwap: spec.memoryBytes,
+      NanoCpus: spec.nanoCpus,
+      PidsLimit: spec.pidsLimit,
+      NetworkMode: spec.network,
+      Privileged: false,
+      Mounts: spec.volumes.map((v) => ({ Type: "volume", Source: v.source, Target: v.target })),
+      SecurityOpt: ["no-new-privileges"],
+      CapDrop: ["NET_RAW", "SYS_ADMIN"],
+    },
+  };
+}

@@ -1,0 +1,178 @@
+import Docker from "dockerode";
+import { PassThrough, type Readable } from "node:stream";
+import { extract } from "tar-stream";
+import { InfrastructureError } from "../../src/core/errors.js";
+import { toDockerCreateOptions } from "./docker-convert.js";
+import type { ContainerInfo, ContainerSpec, Engine, ImageInfo } from "./port.js";
+
+function statusOf(error: unknown): number | undefined {
+  return (error as { statusCode?: number }).statusCode;
+}
+
+async function ignoring(codes: number[], action: () => Promise<unknown>): Promise<void> {
+  try {
+    await action();
+  } catch (error) {
+    if (!codes.includes(statusOf(error) ?? -1)) throw error;
+  }
+}
+
+function labelFilter(labels: Record<string, string>): string {
+  return JSON.stringify({ label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) });
+}
+
+/** The only module that talks to the Docker daemon. */
+export class DockerEngine implements Engine {
+  constructor(private readonly docker: Docker = new Docker()) {}
+
+  async inspectImage(ref: string): Promise<ImageInfo | undefined> {
+    try {
+      const info = await this.docker.getImage(ref).inspect();
+      return {
+        id: info.Id,
+        tags: info.RepoTags ?? [],
+        labels: info.Config?.Labels ?? {},
+        size: info.Size,
+        created: Date.parse(info.Created),
+      };
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw new InfrastructureError(`cannot inspect image ${ref}: ${String(error)}`, {
+        cause: error,
+      });
+    }
+  }
+
+  async pullImage(ref: string): Promise<void> {
+    try {
+      const stream = (await this.docker.pull(ref)) as Readable;
+      await new Promise<void>((resolve, reject) => {
+        this.docker.modem.followProgress(stream, (err: Error | null) =>
+          err ? reject(err) : resolve(),
+        );
+      });
+    } catch (error) {
+      throw new InfrastructureError(`cannot pull image ${ref}: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+  }
+
+  async createVolume(labels: Record<string, string>): Promise<string> {
+    const volume = (await this.docker.createVolume({ Labels: labels })) as unknown as {
+      name?: string;
+      Name?: string;
+    };
+    return (volume.Name ?? volume.name)!;
+  }
+
+  async removeVolume(name: string): Promise<void> {
+    await ignoring([404], () => this.docker.getVolume(name).remove({ force: true }));
+  }
+
+  async createContainer(spec: ContainerSpec): Promise<string> {
+    const container = await this.docker.createContainer(toDockerCreateOptions(spec));
+    return container.id;
+  }
+
+  async putArchive(containerId: string, path: string, tar: Readable): Promise<void> {
+    await this.docker.getContainer(containerId).putArchive(tar, { path });
+  }
+
+  async readFile(containerId: string, path: string): Promise<string | undefined> {
+    let archive: NodeJS.ReadableStream;
+    try {
+      archive = await this.docker.getContainer(containerId).getArchive({ path });
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw error;
+    }
+    const ex = extract();
+    let text: string | undefined;
+    ex.on("entry", (header, stream, next) => {
+      const chunks: Buffer[] = [];
+      stream.on("data", (c: unknown) => {
+        chunks.push(c as Buffer);
+      });
+      stream.on("end", () => {
+        if (header.type === "file" && text === undefined) text = Buffer.concat(chunks).toString();
+        next();
+      });
+    });
+    await new Promise<void>((resolve, reject) => {
+      ex.on("finish", resolve);
+      ex.on("error", reject);
+      archive.pipe(ex);
+    });
+    return text;
+  }
+
+  async run(containerId: string, onOutput: (text: string) => void): Promise<number> {
+    const container = this.docker.getContainer(containerId);
+    const stream = await container.attach({ stream: true, stdout: true, stderr: true });
+    const out = new PassThrough();
+    out.on("data", (chunk: Buffer) => onOutput(chunk.toString()));
+    this.docker.modem.demuxStream(stream, out, out);
+    const ended = new Promise<void>((resolve) => {
+      stream.on("end", resolve);
+      stream.on("close", resolve);
+      stream.on("error", () => resolve());
+    });
+    await container.start();
+    const result = (await container.wait()) as { StatusCode: number };
+    await ended;
+    return result.StatusCode;
+  }
+
+  async killContainer(containerId: string): Promise<void> {
+    await ignoring([404, 409, 304], () => this.docker.getContainer(containerId).kill());
+  }
+
+  async removeContainer(containerId: string): Promise<void> {
+    await ignoring([404, 409], () =>
+      this.docker.getContainer(containerId).remove({ force: true, v: true }),
+    );
+  }
+
+  async commitContainer(
+    containerId: string,
+    repository: string,
+    tag: string,
+    labels: Record<string, string>,
+  ): Promise<string> {
+    const result = (await this.docker.getContainer(containerId).commit({
+      repo: repository,
+      tag,
+      changes: Object.entries(labels).map(([k, v]) => `LABEL ${k}=${JSON.stringify(v)}`),
+    })) as { Id: string };
+    return result.Id;
+  }
+
+  async findImages(labels: Record<string, string>): Promise<ImageInfo[]> {
+    const images = await this.docker.listImages({ filters: labelFilter(labels) });
+    return images.map((i) => ({
+      id: i.Id,
+      tags: i.RepoTags ?? [],
+      labels: i.Labels ?? {},
+      size: i.Size,
+      created: i.Created * 1000,
+    }));
+  }
+
+  async removeImage(id: string): Promise<void> {
+    await ignoring([404], () => this.docker.getImage(id).remove({ force: true }));
+  }
+
+  async listContainers(labels: Record<string, string>): Promise<ContainerInfo[]> {
+    const containers = await this.docker.listContainers({
+      all: true,
+      filters: labelFilter(labels),
+    });
+    return containers.map((c) => ({
+      id: c.Id,
+      imageId: c.ImageID,
+      state: c.State,
+      labels: c.Labels ?? {},
+    }));
+  }
+}

@@ -1,0 +1,70 @@
+import type { Readable } from "node:stream";
+
+/** What the pipeline asks of a container engine. Docker implements it; a fake scripts it. */
+export interface Engine {
+  /** The image's ID and labels, or undefined when it is not on the host. */
+  inspectImage(ref: string): Promise<ImageInfo | undefined>;
+  /** Pulls an image; throws InfrastructureError when it cannot. */
+  pullImage(ref: string): Promise<void>;
+  createVolume(labels: Record<string, string>): Promise<string>;
+  /** Idempotent: a missing volume is not an error. */
+  removeVolume(name: string): Promise<void>;
+  createContainer(spec: ContainerSpec): Promise<string>;
+  /** Copies a tar stream into the (created or running) container at `path`. */
+  putArchive(containerId: string, path: string, tar: Readable): Promise<void>;
+  /** Reads one file from a created container; undefined when absent. */
+  readFile(containerId: string, path: string): Promise<string | undefined>;
+  /**
+   * Starts the container and calls `onOutput` with its stdout and stderr, in order, until
+   * it exits. Resolves with the exit code.
+   */
+  run(containerId: string, onOutput: (text: string) => void): Promise<number>;
+  /** Idempotent: killing a stopped or missing container is not an error. */
+  killContainer(containerId: string): Promise<void>;
+  /** Idempotent, safe after a failed start and when called twice. */
+  removeContainer(containerId: string): Promise<void>;
+  /** Commits the container to `repository:tag` with labels; returns the image ID. */
+  commitContainer(
+    containerId: string,
+    repository: string,
+    tag: string,
+    labels: Record<string, string>,
+  ): Promise<string>;
+  /** Images carrying every one of these labels. */
+  findImages(labels: Record<string, string>): Promise<ImageInfo[]>;
+  /** Idempotent: a missing image is not an error. */
+  removeImage(id: string): Promise<void>;
+  /** IDs of containers (any state) carrying every one of these labels. */
+  listContainers(labels: Record<string, string>): Promise<ContainerInfo[]>;
+}
+
+export interface ImageInfo {
+  id: string;
+  tags: string[];
+  labels: Record<string, string>;
+  size: number;
+  created: number;
+}
+
+export interface ContainerInfo {
+  id: string;
+  imageId: string;
+  state: string;
+  labels: Record<string, string>;
+}
+
+export interface ContainerSpec {
+  name?: string;
+  image: string;
+  cmd: string[];
+  env: Record<string, string>;
+  user?: string;
+  workingDir: string;
+  labels: Record<string, string>;
+  memoryBytes: number;
+  nanoCpus: number;
+  pidsLimit: number;
+  /** "none", "host" or the name of a Docker network. */
+  network: string;
+  volumes: { source: string; target: string }[];
+}
