@@ -1,0 +1,82 @@
+import { lstat, readdir, readFile, readlink } from "node:fs/promises";
+import { join, posix } from "node:path";
+import type { Readable } from "node:stream";
+import { pack } from "tar-stream";
+import { PermanentError } from "../../src/core/errors.js";
+
+export interface ExtraFile {
+  path: string;
+  content: string;
+  mode: number;
+}
+
+/**
+ * Packs `dir` (including `.git`) under `prefix` in a tar stream: regular files with their
+ * modes, directories, symlinks as symlinks. Device files, sockets and FIFOs are refused.
+ * Every entry is owned by uid/gid, so the script user can write to its tree.
+ */
+export async function tarDirectory(
+  dir: string,
+  options: { prefix: string; uid: number; gid: number; extra?: ExtraFile[] },
+): Promise<Readable> {
+  const entries: { name: string; full: string }[] = [];
+  async function walk(relative: string): Promise<void> {
+    const names = (await readdir(join(dir, relative))).sort();
+    for (const name of names) {
+      const rel = relative ? `${relative}/${name}` : name;
+      entries.push({ name: rel, full: join(dir, rel) });
+      const stats = await lstat(join(dir, rel));
+      if (stats.isDirectory()) await walk(rel);
+    }
+  }
+  await walk("");
+  const tar = pack();
+  const owner = { uid: options.uid, gid: options.gid };
+  const add = (header: Parameters<typeof tar.entry>[0], body?: Buffer | string) =>
+    new Promise<void>((resolve, reject) =>
+      tar.entry({ ...owner, ...header }, body ?? "", (err) => (err ? reject(err) : resolve())),
+    );
+  void (async () => {
+    try {
+      await add({ name: options.prefix, type: "directory", mode: 0o755 });
+      for (const extra of options.extra ?? []) {
+        await add(
+          { name: posix.join(options.prefix, extra.path), mode: extra.mode },
+          extra.content,
+        );
+      }
+      for (const entry of entries) {
+        const stats = await lstat(entry.full);
+        const name = posix.join(options.prefix, "src", entry.name);
+        const mode = stats.mode & 0o7777;
+        if (stats.isDirectory()) await add({ name, type: "directory", mode });
+        else if (stats.isSymbolicLink())
+          await add({ name, type: "symlink", linkname: await readlink(entry.full), mode });
+        else if (stats.isFile()) await add({ name, mode }, await readFile(entry.full));
+        else
+          throw new PermanentError(
+            `cannot pack ${entry.name}: not a regular file, directory or symlink`,
+          );
+      }
+      tar.finalize();
+    } catch (error) {
+      tar.destroy(error as Error);
+    }
+  })();
+  return tar;
+}
+
+/** Checks before any container exists: a device file in the tree is a permanent error. */
+export async function assertPackable(dir: string): Promise<void> {
+  async function walk(path: string, rel: string): Promise<void> {
+    for (const name of await readdir(path)) {
+      const stats = await lstat(join(path, name));
+      if (stats.isDirectory()) await walk(join(path, name), `${rel}${name}/`);
+      else if (!stats.isFile() && !stats.isSymbolicLink())
+        throw new PermanentError(
+          `cannot pack ${rel}${name}: not a regular file, directory or symlink`,
+        );
+    }
+  }
+  await walk(dir, "");
+}
