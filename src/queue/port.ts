@@ -35,3 +35,24 @@ export interface Queue {
   delete(receipt: string): Promise<void>;
   close(): Promise<void>;
 }
+
+/** A message the queue gave up on: received too often, or not a valid job message. */
+export interface DeadLetter {
+  messageId: string;
+  /** The body exactly as it was sent. */
+  rawBody: string;
+  receiveCount: number;
+}
+
+/** Where adapters report what they moved aside (malformed or poison messages). */
+export type QueueLog = (line: string) => void;
+
+/**
+ * Operations for tests and operators: send a body that skips validation, and read what
+ * was dead-lettered. Every adapter implements them.
+ */
+export interface InspectableQueue extends Queue {
+  sendRaw(body: string): Promise<string>;
+  /** Reads (and removes) up to `max` dead letters. */
+  receiveDeadLetters(max?: number): Promise<DeadLetter[]>;
+}

@@ -61,6 +61,8 @@ export interface LogChunk {
   /** 0, 1, 2, ... without gaps. */
   seq: number;
   data: string;
+  /** Epoch seconds after which the chunk may be deleted (the DynamoDB TTL attribute); set by the store. */
+  expiresAt?: number;
 }
 
 export interface InstallationRecord {

@@ -1,0 +1,276 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
+import { ConflictError } from "../../src/core/errors.js";
+import type { Store } from "../../src/store/port.js";
+import { aBuild, aJob } from "../support/job-fixtures.js";
+
+export interface StoreContractOptions {
+  logRetentionDays: number;
+  deliveryRetentionSeconds: number;
+}
+
+/** A fresh, empty store per call; closed by the suite. */
+export type MakeStore = (options: StoreContractOptions) => Promise<Store>;
+
+const DAY_S = 86_400;
+
+/** The behaviour every Store adapter must have, run unchanged against each of them. */
+export function defineStoreContract(name: string, makeStore: MakeStore): void {
+  async function withStore(fn: (store: Store) => Promise<void>) {
+    const store = await makeStore({ logRetentionDays: 14, deliveryRetentionSeconds: 3600 });
+    try {
+      await fn(store);
+    } finally {
+      await store.close();
+    }
+  }
+
+  describe(`Store contract: ${name}`, () => {
+    it("records a build with its jobs and finds them by id, commit and repository", async () => {
+      await withStore(async (store) => {
+        const older = aBuild({ createdAt: 1000 });
+        const newer = aBuild({ createdAt: 2000, sha: "c".repeat(40), pullRequest: 9 });
+        const jobs = [aJob(older, { hook: "test" }), aJob(older, { hook: "lint" })];
+        await store.createBuild(older, jobs);
+        await store.createBuild(newer, [aJob(newer)]);
+        assert.deepEqual(await store.getBuild(older.id), older);
+        assert.equal(await store.getBuild("no-such-build"), undefined);
+        assert.deepEqual(await store.findBuildsByCommit(older.repoId, older.sha), [older]);
+        assert.deepEqual(
+          (await store.listBuilds(older.repoId)).map((b) => b.id),
+          [newer.id, older.id],
+        );
+        assert.deepEqual(
+          (await store.listBuilds(older.repoId, { before: 2000 })).map((b) => b.id),
+          [older.id],
+        );
+        assert.deepEqual(
+          (await store.listBuilds(older.repoId, { limit: 1 })).map((b) => b.id),
+          [newer.id],
+        );
+        const listed = await store.listJobs(older.id);
+        assert.deepEqual(listed.map((j) => j.id).sort(), jobs.map((j) => j.id).sort());
+        assert.deepEqual(await store.getJob(jobs[0]!.id), jobs[0]);
+      });
+    });
+
+    it("refuses to record a build whose id exists", async () => {
+      await withStore(async (store) => {
+        const build = aBuild();
+        await store.createBuild(build, [aJob(build)]);
+        await assert.rejects(store.createBuild(build, []), ConflictError);
+      });
+    });
+
+    it("applies a transition only from an expected state, and says why otherwise", async () => {
+      await withStore(async (store) => {
+        const build = aBuild();
+        const job = aJob(build);
+        await store.createBuild(build, [job]);
+        const done = await store.transitionJob(job.id, ["queued", "running"], {
+          status: "completed",
+          conclusion: "success",
+          exitCode: 0,
+        });
+        assert.equal(done.status, "completed");
+        assert.equal(done.conclusion, "success");
+        await assert.rejects(
+          store.transitionJob(job.id, ["running"], { status: "errored" }),
+          (error: Error) => error instanceof ConflictError && /completed/.test(error.message),
+        );
+        await assert.rejects(
+          store.transitionJob("no-such-job", ["queued"], { status: "running" }),
+          ConflictError,
+        );
+        assert.equal((await store.getJob(job.id))?.status, "completed");
+        const updated = await store.updateJob(job.id, ["completed"], { checkRunId: 55 });
+        assert.equal(updated.checkRunId, 55);
+        await assert.rejects(store.updateJob(job.id, ["queued"], { checkRunId: 1 }), ConflictError);
+      });
+    });
+
+    it("lets exactly one of many concurrent transitions win", async () => {
+      await withStore(async (store) => {
+        const build = aBuild();
+        const job = aJob(build);
+        await store.createBuild(build, [job]);
+        const results = await Promise.allSettled(
+          Array.from({ length: 5 }, (_, i) =>
+            store.transitionJob(job.id, ["queued"], { status: "running", message: `caller ${i}` }),
+          ),
+        );
+        const won = results.filter((r) => r.status === "fulfilled");
+        assert.equal(won.length, 1);
+        for (const r of results) {
+          if (r.status === "rejected") assert.ok(r.reason instanceof ConflictError);
+        }
+      });
+    });
+
+    it("leases: claim, held, renew, expiry and take-over, finished, missing", async () => {
+      await withStore(async (store) => {
+        const build = aBuild();
+        const job = aJob(build);
+        await store.createBuild(build, [job]);
+        const t0 = Date.now();
+        const first = await store.claimJob(job.id, "runner-a", 10_000, t0);
+        assert.equal(first.outcome, "claimed");
+        assert.ok(first.outcome === "claimed");
+        assert.equal(first.job.status, "running");
+        assert.equal(first.job.phase, "preparing");
+        assert.equal(first.job.leaseOwner, "runner-a");
+        assert.equal(first.job.leaseExpiresAt, t0 + 10_000);
+
+        assert.equal((await store.claimJob(job.id, "runner-b", 10_000, t0 + 5000)).outcome, "held");
+        assert.equal(
+          (await store.claimJob(job.id, "runner-a", 10_000, t0 + 5000)).outcome,
+          "claimed",
+          "the owner may claim again",
+        );
+        const renewed = await store.renewLease(job.id, "runner-a", 10_000, t0 + 9000);
+        assert.equal(renewed.leaseExpiresAt, t0 + 19_000);
+        await assert.rejects(store.renewLease(job.id, "runner-b", 10_000, t0), ConflictError);
+
+        const taken = await store.claimJob(job.id, "runner-b", 10_000, t0 + 20_000);
+        assert.equal(taken.outcome, "taken-over");
+        assert.ok(taken.outcome === "taken-over");
+        assert.equal(taken.previousOwner, "runner-a");
+        assert.equal(taken.job.leaseOwner, "runner-b");
+        await assert.rejects(store.renewLease(job.id, "runner-a", 10_000, t0), ConflictError);
+        assert.equal((await store.getJob(job.id))?.leaseOwner, "runner-b");
+
+        await store.transitionJob(job.id, ["running"], { status: "errored", message: "disk" });
+        assert.equal((await store.claimJob(job.id, "runner-c", 10_000)).outcome, "finished");
+        assert.equal((await store.claimJob("no-such-job", "runner-c", 10_000)).outcome, "missing");
+      });
+    });
+
+    it("gives a queued job to exactly one of two concurrent claimers", async () => {
+      await withStore(async (store) => {
+        for (let round = 0; round < 5; round++) {
+          const build = aBuild();
+          const job = aJob(build);
+          await store.createBuild(build, [job]);
+          const now = Date.now();
+          const outcomes = await Promise.all([
+            store.claimJob(job.id, "runner-a", 60_000, now),
+            store.claimJob(job.id, "runner-b", 60_000, now),
+          ]);
+          assert.deepEqual(outcomes.map((o) => o.outcome).sort(), ["claimed", "held"]);
+          const winner = outcomes.find((o) => o.outcome === "claimed");
+          assert.ok(winner && winner.outcome === "claimed");
+          assert.equal((await store.getJob(job.id))?.leaseOwner, winner.job.leaseOwner);
+        }
+      });
+    });
+
+    it("gives an expired lease to exactly one of two concurrent claimers", async () => {
+      await withStore(async (store) => {
+        const build = aBuild();
+        const job = aJob(build);
+        await store.createBuild(build, [job]);
+        const t0 = Date.now();
+        await store.claimJob(job.id, "runner-dead", 1000, t0);
+        const outcomes = await Promise.all([
+          store.claimJob(job.id, "runner-a", 60_000, t0 + 2000),
+          store.claimJob(job.id, "runner-b", 60_000, t0 + 2000),
+        ]);
+        assert.deepEqual(outcomes.map((o) => o.outcome).sort(), ["held", "taken-over"]);
+      });
+    });
+
+    it("flags a cancel request on an unfinished job and leaves a finished one alone", async () => {
+      await withStore(async (store) => {
+        const build = aBuild();
+        const [open, done] = [aJob(build), aJob(build, { status: "completed" })];
+        await store.createBuild(build, [open, done]);
+        const flagged = await store.requestCancel(open.id, "superseded by bbbbbbb");
+        assert.equal(flagged?.cancelRequested, true);
+        assert.equal((await store.getJob(open.id))?.cancelRequested, true);
+        assert.equal((await store.requestCancel(done.id, "late"))?.cancelRequested, undefined);
+        assert.equal(await store.requestCancel("no-such-job", "x"), undefined);
+      });
+    });
+
+    it("records the newest job per line and returns what it superseded", async () => {
+      await withStore(async (store) => {
+        const key = { repoId: 7, line: `branch:${randomUUID()}`, hook: "test" };
+        assert.deepEqual(await store.recordLatest(key, "a".repeat(40), "job-1", 1000), []);
+        assert.deepEqual(await store.recordLatest(key, "b".repeat(40), "job-2", 2000), ["job-1"]);
+        assert.deepEqual(
+          await store.recordLatest(key, "c".repeat(40), "job-0", 500),
+          [],
+          "an older commit supersedes nothing",
+        );
+        assert.deepEqual(await store.recordLatest(key, "d".repeat(40), "job-3", 3000), ["job-2"]);
+        const other = { ...key, hook: "lint" };
+        assert.deepEqual(await store.recordLatest(other, "d".repeat(40), "job-4", 3000), []);
+      });
+    });
+
+    it("keeps log chunks in order, reads ranges, ignores replayed chunks and sets expiry", async () => {
+      await withStore(async (store) => {
+        const jobId = `job-${randomUUID()}`;
+        const otherJob = `job-${randomUUID()}`;
+        await store.appendLog({ jobId: otherJob, seq: 0, data: "other" });
+        for (const seq of [2, 0, 1, 3, 4])
+          await store.appendLog({ jobId, seq, data: `line ${seq}\n` });
+        await store.appendLog({ jobId, seq: 1, data: "replayed, must be ignored" });
+        const all = await store.readLog(jobId);
+        assert.deepEqual(
+          all.map((c) => [c.seq, c.data]),
+          [0, 1, 2, 3, 4].map((s) => [s, `line ${s}\n`]),
+        );
+        const nowS = Date.now() / 1000;
+        for (const chunk of all) {
+          assert.ok(chunk.expiresAt, "expiry set");
+          assert.ok(Math.abs(chunk.expiresAt - (nowS + 14 * DAY_S)) < 120, "14 days out");
+        }
+        assert.deepEqual(
+          (await store.readLog(jobId, 2, 2)).map((c) => c.seq),
+          [2, 3],
+        );
+        assert.deepEqual(await store.readLog(jobId, 5), []);
+        const big = "x".repeat(64 * 1024);
+        await store.appendLog({ jobId, seq: 5, data: big });
+        assert.equal((await store.readLog(jobId, 5))[0]?.data, big);
+      });
+    });
+
+    it("de-duplicates webhook deliveries until their retention passes", async () => {
+      await withStore(async (store) => {
+        const id = randomUUID();
+        const t0 = Date.now();
+        assert.equal(await store.recordDelivery(id, t0), true);
+        assert.equal(await store.recordDelivery(id, t0 + 1000), false);
+        assert.equal(await store.recordDelivery(id, t0 + 3599_000), false);
+        assert.equal(await store.recordDelivery(id, t0 + 3601_000), true, "expired");
+        const ids = Array.from({ length: 2 }, () => randomUUID());
+        const firsts = await Promise.all([
+          store.recordDelivery(ids[0]!, t0),
+          store.recordDelivery(ids[0]!, t0),
+        ]);
+        assert.deepEqual(firsts.sort(), [false, true]);
+      });
+    });
+
+    it("stores, replaces and deletes installations", async () => {
+      await withStore(async (store) => {
+        const id = Math.floor(Math.random() * 1e9) + 1;
+        const installation = {
+          id,
+          account: "octo",
+          repositories: [{ id: 7, fullName: "octo/widgets", private: true }],
+          updatedAt: 1,
+        };
+        await store.putInstallation(installation);
+        assert.deepEqual(await store.getInstallation(id), installation);
+        await store.putInstallation({ id, account: "octo-renamed", updatedAt: 2 });
+        assert.equal((await store.getInstallation(id))?.account, "octo-renamed");
+        await store.deleteInstallation(id);
+        assert.equal(await store.getInstallation(id), undefined);
+      });
+    });
+  });
+}
