@@ -75,7 +75,7 @@ export class DockerEngine implements Engine {
     return container.id;
   }
 
-  async putArchive(containerId: string, path: string, tar: Readable): Promise<void> {
+  async putArchive(containerId: string, path: string, tar: NodeJS.ReadableStream): Promise<void> {
     await this.docker.getContainer(containerId).putArchive(tar, { path });
   }
 

@@ -1,5 +1,3 @@
-import type { Readable } from "node:stream";
-
 /** What the pipeline asks of a container engine. Docker implements it; a fake scripts it. */
 export interface Engine {
   /** The image's ID and labels, or undefined when it is not on the host. */
@@ -11,7 +9,7 @@ export interface Engine {
   removeVolume(name: string): Promise<void>;
   createContainer(spec: ContainerSpec): Promise<string>;
   /** Copies a tar stream into the (created or running) container at `path`. */
-  putArchive(containerId: string, path: string, tar: Readable): Promise<void>;
+  putArchive(containerId: string, path: string, tar: NodeJS.ReadableStream): Promise<void>;
   /** Reads one file from a created container; undefined when absent. */
   readFile(containerId: string, path: string): Promise<string | undefined>;
   /**

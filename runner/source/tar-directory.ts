@@ -1,7 +1,6 @@
 import { lstat, readdir, readFile, readlink } from "node:fs/promises";
 import { join, posix } from "node:path";
-import type { Readable } from "node:stream";
-import { pack } from "tar-stream";
+import { pack, type Pack } from "tar-stream";
 import { PermanentError } from "../../src/core/errors.js";
 
 export interface ExtraFile {
@@ -18,7 +17,7 @@ export interface ExtraFile {
 export async function tarDirectory(
   dir: string,
   options: { prefix: string; uid: number; gid: number; extra?: ExtraFile[] },
-): Promise<Readable> {
+): Promise<Pack> {
   const entries: { name: string; full: string }[] = [];
   async function walk(relative: string): Promise<void> {
     const names = (await readdir(join(dir, relative))).sort();

@@ -25,8 +25,8 @@ async function list(dir: string) {
   }[] = [];
   ex.on("entry", (h, s, next) => {
     const chunks: Buffer[] = [];
-    s.on("data", (c: Buffer) => {
-      chunks.push(c);
+    s.on("data", (c: unknown) => {
+      chunks.push(c as Buffer);
     });
     s.on("end", () => {
       seen.push({
