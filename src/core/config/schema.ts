@@ -1,15 +1,18 @@
 import { z } from "zod";
 import { parseBytes, parseDurationSeconds } from "../duration.js";
+import { checkTrackedPattern } from "./check-tracked-pattern.js";
 
 const duration = z
-  .union([z.string(), z.number()])
+  .union([z.string(), z.number()], {
+    error: 'expected a duration such as "90s", "15m" or "1h30m"',
+  })
   .refine((v) => parseDurationSeconds(v) !== undefined, {
     message: 'expected a duration such as "90s", "15m" or "1h30m"',
   })
   .transform((v) => parseDurationSeconds(v)!);
 
 const memory = z
-  .union([z.string(), z.number()])
+  .union([z.string(), z.number()], { error: 'expected a size such as "512m" or "2g"' })
   .refine((v) => parseBytes(v) !== undefined, {
     message: 'expected a size such as "512m" or "2g"',
   })
@@ -45,7 +48,12 @@ export const hookSchema = z
       .min(1)
       .describe("Script that builds and tests; a non-zero exit fails the job."),
     tracked_files: z
-      .array(z.string().min(1))
+      .array(
+        z.string().superRefine((pattern, ctx) => {
+          const problem = checkTrackedPattern(pattern);
+          if (problem) ctx.addIssue({ code: "custom", message: problem });
+        }),
+      )
       .default([])
       .describe(
         "Paths or glob patterns, relative to the repository root, whose content is part of the install cache key.",

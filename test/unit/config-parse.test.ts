@@ -1,0 +1,230 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { parseConfig } from "../../src/core/config/parse-config.js";
+import {
+  formatConfigIssues,
+  formatConfigIssuesForTerminal,
+} from "../../src/core/config/format-config-issues.js";
+import { ConfigError, PermanentError, type ConfigIssue } from "../../src/core/errors.js";
+
+function issuesOf(text: string): ConfigIssue[] {
+  try {
+    parseConfig(text);
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
+    return [...error.issues];
+  }
+  assert.fail("expected the configuration to be rejected");
+}
+
+function brief(issues: ConfigIssue[]): string[] {
+  return issues.map((i) => `${i.line}:${i.column} ${i.message}`);
+}
+
+test("a full valid example parses with defaults applied", () => {
+  const config = parseConfig(`# yaml-language-server: $schema=../schema/kozmic.schema.json
+hooks:
+  - name: test
+    image: python:3.12
+    install: |
+      pip install -r requirements.txt
+    build: pytest
+    tracked_files: [requirements.txt, "constraints/*.txt"]
+    timeout: 1h30m
+    stall_timeout: 90s
+    env: { CI: true, LEVEL: 3, NAME: kozmic }
+    memory: 2g
+    cpus: 1.5
+  - name: lint
+    image: node:20
+    build: npm run lint
+`);
+  assert.deepEqual(config, {
+    hooks: [
+      {
+        name: "test",
+        image: "python:3.12",
+        install: "pip install -r requirements.txt\n",
+        build: "pytest",
+        tracked_files: ["requirements.txt", "constraints/*.txt"],
+        timeout: 5400,
+        stall_timeout: 90,
+        env: { CI: "true", LEVEL: "3", NAME: "kozmic" },
+        pull: "if-not-present",
+        network: "default",
+        memory: 2 * 1024 ** 3,
+        cpus: 1.5,
+        cancel_superseded: true,
+      },
+      {
+        name: "lint",
+        image: "node:20",
+        build: "npm run lint",
+        tracked_files: [],
+        timeout: 3600,
+        stall_timeout: 900,
+        env: {},
+        pull: "if-not-present",
+        network: "default",
+        cancel_superseded: true,
+      },
+    ],
+  });
+});
+
+test("every schema problem is listed with its line, column and hook name", () => {
+  const issues = issuesOf(`hooks:
+  - name: test
+    image: node:20
+    buidl: npm test
+    timeout: soon
+    pull: sometimes
+  - name: lint
+    image: node:20
+    build: [a]
+    memory: true
+  - image: 3
+    build: make
+other: 1
+`);
+  assert.deepEqual(brief(issues), [
+    '2:5 hook "test": missing required key "build"',
+    '4:5 hook "test": unknown key "buidl" — did you mean "build"?',
+    '5:14 hook "test": timeout: expected a duration such as "90s", "15m" or "1h30m", found "soon"',
+    '6:11 hook "test": pull: expected one of "if-not-present", "always", found "sometimes"',
+    '9:12 hook "lint": build: expected string, found a list',
+    '10:13 hook "lint": memory: expected a size such as "512m" or "2g", found boolean true',
+    '11:5 hooks[2]: missing required key "name"',
+    "11:12 hooks[2]: image: expected string, found number 3",
+    '13:1 unknown key "other"',
+  ]);
+  assert.deepEqual(issues[2]?.path, ["hooks", 0, "timeout"]);
+  assert.deepEqual(issues[8]?.path, ["other"]);
+});
+
+test("the error message is a readable file:line:column summary", () => {
+  const text = "hooks:\n  - name: test\n    image: node:20\n    build: make\n    timeout: never\n";
+  assert.throws(
+    () => parseConfig(text),
+    (error: unknown) => {
+      assert.ok(error instanceof ConfigError);
+      assert.ok(error instanceof PermanentError);
+      assert.equal(
+        error.message,
+        "invalid configuration (1 problem):\n" +
+          '.github/kozmic.yml:5:14: hook "test": timeout: expected a duration such as "90s", "15m" or "1h30m", found "never"',
+      );
+      assert.equal(
+        formatConfigIssuesForTerminal(error.issues, text),
+        '.github/kozmic.yml:5:14: hook "test": timeout: expected a duration such as "90s", "15m" or "1h30m", found "never"\n' +
+          "5 |     timeout: never\n" +
+          "                 ^",
+      );
+      return true;
+    },
+  );
+});
+
+test("duplicate hook names point at the second one", () => {
+  const issues = issuesOf(`hooks:
+  - name: test
+    image: a
+    build: b
+  - name: test
+    image: a
+    build: b
+`);
+  assert.deepEqual(brief(issues), [
+    '5:11 duplicate hook name "test" (first used by hooks[0] on line 2); hook names must be unique',
+  ]);
+});
+
+test("duplicate YAML keys are reported, together with schema problems", () => {
+  const issues = issuesOf(`hooks:
+  - name: test
+    image: a
+    build: b
+    build: c
+    timeout: x
+`);
+  assert.deepEqual(brief(issues), [
+    '5:5 duplicate key "build": each key may appear once per mapping',
+    '6:14 hook "test": timeout: expected a duration such as "90s", "15m" or "1h30m", found "x"',
+  ]);
+});
+
+test("YAML syntax errors carry their position", () => {
+  assert.deepEqual(brief(issuesOf("hooks:\n\t- name: x\n")), [
+    "2:1 YAML syntax error: Tabs are not allowed as indentation",
+  ]);
+  assert.deepEqual(brief(issuesOf("hooks:\n  - name: x\n    image: a: b\n")), [
+    "3:12 YAML syntax error: Nested mappings are not allowed in compact mappings",
+  ]);
+  assert.deepEqual(brief(issuesOf('hooks:\n  - name: "test\n    image: a\n')), [
+    '4:1 YAML syntax error: Missing closing "quote',
+  ]);
+});
+
+test("an empty file, a comment-only file and a non-mapping top level are refused", () => {
+  for (const empty of ["", "\n\n", "# nothing here\n"]) {
+    assert.deepEqual(brief(issuesOf(empty)), [
+      '1:1 the file is empty; expected a mapping with a "hooks" list',
+    ]);
+  }
+  assert.deepEqual(brief(issuesOf("- a\n- b\n")), [
+    '1:1 expected a mapping with a "hooks" list at the top level, found a list',
+  ]);
+  assert.deepEqual(brief(issuesOf("\njust text\n")), [
+    '2:1 expected a mapping with a "hooks" list at the top level, found "just text"',
+  ]);
+  assert.deepEqual(brief(issuesOf("hooks: []\n")), ["1:8 hooks: expected at least one hook"]);
+});
+
+test("hostile tracked_files entries are refused with a reason each", () => {
+  const issues = issuesOf(`hooks:
+  - name: t
+    image: a
+    build: b
+    tracked_files:
+      - /etc/passwd
+      - ../outside
+      - a/../../b
+      - 'dir\\file'
+      - "nul\\0byte"
+      - ""
+      - "~/.ssh/id_rsa"
+      - C:/Windows
+      - ok/*.txt
+`);
+  assert.deepEqual(brief(issues), [
+    '6:9 hook "t": tracked_files[0]: must be relative to the repository root, not absolute, found "/etc/passwd"',
+    '7:9 hook "t": tracked_files[1]: must not contain ".." segments, found "../outside"',
+    '8:9 hook "t": tracked_files[2]: must not contain ".." segments, found "a/../../b"',
+    '9:9 hook "t": tracked_files[3]: must use "/" as separator, found a backslash',
+    '10:9 hook "t": tracked_files[4]: must not contain a NUL character, found "nul\\u0000byte"',
+    '11:9 hook "t": tracked_files[5]: must not be empty, found ""',
+    '12:9 hook "t": tracked_files[6]: must be relative to the repository root, not start with "~", found "~/.ssh/id_rsa"',
+    '13:9 hook "t": tracked_files[7]: must be relative to the repository root, not absolute, found "C:/Windows"',
+  ]);
+});
+
+test("alias bombs are refused rather than expanded", () => {
+  const lines = ['a: &a ["x","x","x","x","x","x","x","x","x","x"]'];
+  for (let i = 1; i < 8; i++) {
+    const prev = String.fromCharCode(96 + i);
+    const next = String.fromCharCode(97 + i);
+    lines.push(`${next}: &${next} [${Array(10).fill(`*${prev}`).join(",")}]`);
+  }
+  const issues = issuesOf(lines.join("\n") + "\n");
+  assert.match(issues[0]!.message, /alias/i);
+});
+
+test("formatConfigIssues prints one line per issue, without a position when unknown", () => {
+  assert.equal(
+    formatConfigIssues([
+      { message: "a", path: [], line: 3, column: 7 },
+      { message: "b", path: [] },
+    ]),
+    ".github/kozmic.yml:3:7: a\n.github/kozmic.yml: b",
+  );
+});
