@@ -1,6 +1,15 @@
 import { z } from "zod";
 import { parseBytes, parseDurationSeconds } from "../duration.js";
 import { checkTrackedPattern } from "./check-tracked-pattern.js";
+import { checkShebang } from "./script-command.js";
+
+const script = z
+  .string()
+  .min(1)
+  .superRefine((text, ctx) => {
+    const problem = checkShebang(text);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+  });
 
 const duration = z
   .union([z.string(), z.number()], {
@@ -35,18 +44,16 @@ export const hookSchema = z
       .min(1)
       .regex(/^[a-z0-9][a-z0-9._\-/:@]*$/i, { message: "expected a Docker image reference" })
       .describe("Docker base image the scripts run in, e.g. `python:3.12`."),
-    install: z
-      .string()
-      .min(1)
+    install: script
       .optional()
       .describe(
         "Script whose result is cached: it runs once, its container is committed to an image, " +
           "and later jobs start from that image until the base image, this script or a tracked file changes.",
       ),
-    build: z
-      .string()
-      .min(1)
-      .describe("Script that builds and tests; a non-zero exit fails the job."),
+    build: script.describe(
+      "Script that builds and tests; a non-zero exit fails the job. " +
+        "Runs with `/bin/sh -e` unless its first line is a `#!` line naming another interpreter.",
+    ),
     tracked_files: z
       .array(
         z.string().superRefine((pattern, ctx) => {
