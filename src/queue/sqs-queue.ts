@@ -1,0 +1,234 @@
+import {
+  CreateQueueCommand,
+  DeleteMessageCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  SendMessageCommand,
+  ChangeMessageVisibilityCommand,
+  SQSClient,
+  type Message,
+} from "@aws-sdk/client-sqs";
+import { randomUUID } from "node:crypto";
+import { jobMessageSchema, type JobMessage } from "../core/job-message.js";
+import { InfrastructureError, InvalidMessageError } from "../core/errors.js";
+import { parseMessageBody } from "./parse-message-body.js";
+import type {
+  DeadLetter,
+  InspectableQueue,
+  QueueLog,
+  ReceiveOptions,
+  ReceivedJob,
+} from "./port.js";
+
+export interface SqsQueueOptions {
+  queueUrl: string;
+  deadLetterQueueUrl: string;
+  client?: SQSClient;
+  defaultVisibilitySeconds?: number;
+  log?: QueueLog;
+}
+
+/** Marks a body we moved to the dead-letter queue ourselves, with the id it had before. */
+const ORIGINAL_ID = "KozmicOriginalMessageId";
+
+/** The queue on SQS. Poison messages move by the queue's redrive policy, malformed ones by us. */
+export function openSqsQueue(options: SqsQueueOptions): InspectableQueue {
+  const client = options.client ?? new SQSClient({});
+  const log = options.log ?? ((line: string) => console.error(line));
+  const { queueUrl, deadLetterQueueUrl } = options;
+
+  async function call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      if ((error as Error).name === "AbortError") throw error;
+      throw new InfrastructureError(`SQS ${what} failed: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+  }
+
+  async function deadLetter(message: Message, reason: string): Promise<void> {
+    await call("dead-lettering a message", async () => {
+      await client.send(
+        new SendMessageCommand({
+          QueueUrl: deadLetterQueueUrl,
+          MessageBody: message.Body ?? "",
+          MessageAttributes: {
+            [ORIGINAL_ID]: { DataType: "String", StringValue: message.MessageId ?? "unknown" },
+          },
+        }),
+      );
+      await client.send(
+        new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }),
+      );
+    });
+    log(
+      `queue ${queueUrl}: malformed message ${message.MessageId} moved to the dead-letter queue: ${reason}`,
+    );
+  }
+
+  return {
+    async send(message: JobMessage, opts?: { delaySeconds?: number }) {
+      const body = serialize(message);
+      const out = await call("send", () =>
+        client.send(
+          new SendMessageCommand({
+            QueueUrl: queueUrl,
+            MessageBody: body,
+            DelaySeconds: opts?.delaySeconds,
+          }),
+        ),
+      );
+      return out.MessageId!;
+    },
+    async sendBatch(messages: JobMessage[]) {
+      const ids: string[] = [];
+      for (let i = 0; i < messages.length; i += 10) {
+        const entries = messages.slice(i, i + 10).map((m, n) => ({
+          Id: String(n),
+          MessageBody: serialize(m),
+        }));
+        const out = await call("send batch", () =>
+          client.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries })),
+        );
+        if (out.Failed && out.Failed.length > 0) {
+          throw new InfrastructureError(
+            `SQS refused ${out.Failed.length} of ${entries.length} messages: ${out.Failed.map((f) => f.Message).join("; ")}`,
+          );
+        }
+        const byEntry = new Map((out.Successful ?? []).map((s) => [s.Id, s.MessageId!]));
+        for (const e of entries) ids.push(byEntry.get(e.Id)!);
+      }
+      return ids;
+    },
+    async sendRaw(body: string) {
+      const out = await call("send", () =>
+        client.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body })),
+      );
+      return out.MessageId!;
+    },
+    async receive(opts: ReceiveOptions = {}) {
+      const out = await call("receive", () =>
+        client.send(
+          new ReceiveMessageCommand({
+            QueueUrl: queueUrl,
+            MaxNumberOfMessages: Math.min(opts.maxMessages ?? 1, 10),
+            WaitTimeSeconds: opts.waitSeconds ?? 0,
+            VisibilityTimeout: opts.visibilitySeconds ?? options.defaultVisibilitySeconds,
+            MessageSystemAttributeNames: ["ApproximateReceiveCount"],
+          }),
+          { abortSignal: opts.signal },
+        ),
+      );
+      const jobs: ReceivedJob[] = [];
+      for (const message of out.Messages ?? []) {
+        const parsed = parseMessageBody(message.Body ?? "");
+        if (!parsed.ok) {
+          await deadLetter(message, parsed.error);
+          continue;
+        }
+        jobs.push({
+          messageId: message.MessageId!,
+          receipt: message.ReceiptHandle!,
+          receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? "1"),
+          body: parsed.message,
+        });
+      }
+      return jobs;
+    },
+    async extendVisibility(receipt: string, seconds: number) {
+      await call("extend visibility", () =>
+        client.send(
+          new ChangeMessageVisibilityCommand({
+            QueueUrl: queueUrl,
+            ReceiptHandle: receipt,
+            VisibilityTimeout: seconds,
+          }),
+        ),
+      );
+    },
+    async delete(receipt: string) {
+      await call("delete", () =>
+        client.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: receipt })),
+      );
+    },
+    async receiveDeadLetters(max = 10) {
+      const out = await call("receive dead letters", () =>
+        client.send(
+          new ReceiveMessageCommand({
+            QueueUrl: deadLetterQueueUrl,
+            MaxNumberOfMessages: Math.min(max, 10),
+            VisibilityTimeout: 30,
+            MessageAttributeNames: [ORIGINAL_ID],
+            MessageSystemAttributeNames: ["ApproximateReceiveCount"],
+          }),
+        ),
+      );
+      const letters: DeadLetter[] = [];
+      for (const message of out.Messages ?? []) {
+        letters.push({
+          messageId: message.MessageAttributes?.[ORIGINAL_ID]?.StringValue ?? message.MessageId!,
+          rawBody: message.Body ?? "",
+          receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? "0"),
+        });
+        await call("delete dead letter", () =>
+          client.send(
+            new DeleteMessageCommand({
+              QueueUrl: deadLetterQueueUrl,
+              ReceiptHandle: message.ReceiptHandle,
+            }),
+          ),
+        );
+      }
+      return letters;
+    },
+    async close() {
+      if (!options.client) client.destroy();
+    },
+  };
+}
+
+function serialize(message: JobMessage): string {
+  const result = jobMessageSchema.safeParse(message);
+  if (!result.success) {
+    throw new InvalidMessageError(
+      `refusing to send an invalid job message: ${result.error.message}`,
+    );
+  }
+  return JSON.stringify(result.data);
+}
+
+/**
+ * Creates (or finds) `<name>` and `<name>-dead-letters`, with a redrive policy moving a
+ * message to the second after `maxReceives` receives. Safe to run again.
+ */
+export async function ensureSqsQueues(
+  client: SQSClient,
+  name: string,
+  maxReceives: number,
+): Promise<{ queueUrl: string; deadLetterQueueUrl: string }> {
+  const dead = await client.send(new CreateQueueCommand({ QueueName: `${name}-dead-letters` }));
+  const deadLetterQueueUrl = dead.QueueUrl!;
+  const attrs = await client.send(
+    new GetQueueAttributesCommand({ QueueUrl: deadLetterQueueUrl, AttributeNames: ["QueueArn"] }),
+  );
+  const main = await client.send(
+    new CreateQueueCommand({
+      QueueName: name,
+      Attributes: {
+        RedrivePolicy: JSON.stringify({
+          deadLetterTargetArn: attrs.Attributes!.QueueArn,
+          maxReceiveCount: String(maxReceives),
+        }),
+      },
+    }),
+  );
+  return { queueUrl: main.QueueUrl!, deadLetterQueueUrl };
+}
+
+/** A unique queue name for tests and benchmarks. */
+export function uniqueQueueName(prefix = "kozmic"): string {
+  return `${prefix}-${randomUUID().slice(0, 8)}`;
+}
