@@ -38,6 +38,7 @@ export async function tarDirectory(
   void (async () => {
     try {
       await add({ name: options.prefix, type: "directory", mode: 0o755 });
+      await add({ name: posix.join(options.prefix, "src"), type: "directory", mode: 0o755 });
       for (const extra of options.extra ?? []) {
         await add(
           { name: posix.join(options.prefix, extra.path), mode: extra.mode },

@@ -59,6 +59,8 @@ function makeRootfs(options: { withKozmicUser?: boolean; marker?: string }): str
   for (const dir of ["bin", "etc", "tmp", "opt", "root", "home/kozmic"])
     mkdirSync(join(root, dir), { recursive: true });
   chmodSync(join(root, "tmp"), 0o1777);
+  // Install scripts of the kozmic-user variant write under /opt.
+  chmodSync(join(root, "opt"), 0o1777);
   copyFileSync(BUSYBOX, join(root, "bin/busybox"));
   chmodSync(join(root, "bin/busybox"), 0o755);
   const applets = execFileSync(BUSYBOX, ["--list"], { encoding: "utf8" })

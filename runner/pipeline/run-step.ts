@@ -1,0 +1,147 @@
+import type { Engine } from "../engine/port.js";
+import type { LogSink } from "../logs/log-sink.js";
+import { tarDirectory } from "../source/tar-directory.js";
+
+const HELPER = `#!/bin/sh
+cd /kozmic/src || exit 125
+exec /bin/sh -e /kozmic/script.sh 2>&1
+`;
+
+export interface StepSpec {
+  jobId: string;
+  image: string;
+  script: string;
+  sourceDir: string;
+  env: Record<string, string>;
+  memoryBytes: number;
+  nanoCpus: number;
+  pidsLimit: number;
+  network: string;
+  /** Epoch ms after which the whole job is out of time. */
+  deadline: number;
+  stallTimeoutMs: number;
+  signal?: AbortSignal;
+  /** Runs before the container is removed, e.g. to commit it. */
+  afterExit?: (containerId: string, exitCode: number) => Promise<void>;
+}
+
+export type StepOutcome =
+  | { kind: "exited"; exitCode: number }
+  | { kind: "timed_out"; reason: string }
+  | { kind: "cancelled" };
+
+/** The uid/gid of the `kozmic` user in an /etc/passwd text, if there is one. */
+export function findKozmicUser(
+  passwd: string | undefined,
+): { uid: number; gid: number } | undefined {
+  for (const line of (passwd ?? "").split("\n")) {
+    const [name, , uid, gid] = line.split(":");
+    if (name === "kozmic" && uid && gid && /^\d+$/.test(uid) && /^\d+$/.test(gid)) {
+      return { uid: Number(uid), gid: Number(gid) };
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Runs one script in a fresh container with a fresh `/kozmic` volume holding the helper,
+ * the script and the source. Both are removed in `finally`, whatever happens.
+ */
+export async function runStep(engine: Engine, spec: StepSpec, log: LogSink): Promise<StepOutcome> {
+  const labels = { "kozmic.managed": "true", "kozmic.job": spec.jobId };
+  let volume: string | undefined;
+  let container: string | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let stop: StepOutcome | undefined;
+  const onAbort = () => {
+    stop ??= { kind: "cancelled" };
+    if (container) void engine.killContainer(container).catch(() => {});
+  };
+  try {
+    if (spec.signal?.aborted) return { kind: "cancelled" };
+    volume = await engine.createVolume(labels);
+    const probe = await engine.createContainer({
+      image: spec.image,
+      cmd: ["/bin/sh", "/kozmic/run.sh"],
+      env: spec.env,
+      workingDir: "/",
+      labels,
+      memoryBytes: spec.memoryBytes,
+      nanoCpus: spec.nanoCpus,
+      pidsLimit: spec.pidsLimit,
+      network: spec.network,
+      volumes: [{ source: volume, target: "/kozmic" }],
+    });
+    const kozmicUser = await engine
+      .readFile(probe, "/etc/passwd")
+      .then(findKozmicUser, async (e) => {
+        await engine.removeContainer(probe);
+        throw e;
+      });
+    await engine.removeContainer(probe);
+    container = await engine.createContainer({
+      image: spec.image,
+      cmd: ["/bin/sh", "/kozmic/run.sh"],
+      env: spec.env,
+      ...(kozmicUser ? { user: "kozmic" } : {}),
+      workingDir: "/kozmic/src",
+      labels,
+      memoryBytes: spec.memoryBytes,
+      nanoCpus: spec.nanoCpus,
+      pidsLimit: spec.pidsLimit,
+      network: spec.network,
+      volumes: [{ source: volume, target: "/kozmic" }],
+    });
+    const tar = await tarDirectory(spec.sourceDir, {
+      prefix: "kozmic",
+      uid: kozmicUser?.uid ?? 0,
+      gid: kozmicUser?.gid ?? 0,
+      extra: [
+        { path: "run.sh", content: HELPER, mode: 0o755 },
+        { path: "script.sh", content: spec.script, mode: 0o644 },
+      ],
+    });
+    await engine.putArchive(container, "/", tar as unknown as NodeJS.ReadableStream);
+
+    const id = container;
+    const kill = (outcome: StepOutcome) => {
+      stop ??= outcome;
+      void engine.killContainer(id).catch(() => {});
+    };
+    const armStall = () => {
+      clearTimeout(timer);
+      const untilDeadline = spec.deadline - Date.now();
+      if (untilDeadline <= spec.stallTimeoutMs) {
+        timer = setTimeout(
+          () => kill({ kind: "timed_out", reason: "job timeout reached" }),
+          Math.max(0, untilDeadline),
+        );
+      } else {
+        timer = setTimeout(
+          () =>
+            kill({
+              kind: "timed_out",
+              reason: `stall timeout: no output for ${spec.stallTimeoutMs / 1000}s`,
+            }),
+          spec.stallTimeoutMs,
+        );
+      }
+    };
+    spec.signal?.addEventListener("abort", onAbort, { once: true });
+    if (spec.signal?.aborted) return { kind: "cancelled" };
+    armStall();
+    const exitCode = await engine.run(id, (text) => {
+      log.write(text);
+      armStall();
+    });
+    clearTimeout(timer);
+    if (stop) return stop;
+    if (spec.afterExit) await spec.afterExit(id, exitCode);
+    return { kind: "exited", exitCode };
+  } finally {
+    clearTimeout(timer);
+    spec.signal?.removeEventListener("abort", onAbort);
+    if (container) await engine.removeContainer(container);
+    if (volume) await engine.removeVolume(volume);
+  }
+}

@@ -1,0 +1,250 @@
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { createHash, randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync, existsSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { hookSchema, type HookInput } from "../../src/core/config/schema.js";
+import { InfrastructureError, PermanentError } from "../../src/core/errors.js";
+import type { TrustScope } from "../../src/core/cache-key.js";
+import { DockerEngine } from "../../runner/engine/docker-engine.js";
+import { runJob, type JobResult } from "../../runner/pipeline/run-job.js";
+import type { PipelineSettings } from "../../runner/pipeline/settings.js";
+import { ensureBusyboxImage, rebuildBusyboxImage, removeImages } from "../support/images.js";
+
+const engine = new DockerEngine();
+const run = randomUUID().slice(0, 8);
+const KOZMIC_IMAGE = `kozmic-test/pj-kozmic-${run}`;
+const ROOT_IMAGE = `kozmic-test/pj-root-${run}`;
+const dataDir = mkdtempSync(join(tmpdir(), "kozmic-data-"));
+const settings: PipelineSettings = {
+  defaultMemoryBytes: 256 * 1024 ** 2,
+  defaultCpus: 1,
+  defaultPids: 128,
+  network: "none",
+  allowHostNetwork: false,
+  cacheKeep: 3,
+  dataDir,
+};
+const repos: string[] = [];
+
+before(() => {
+  ensureBusyboxImage(KOZMIC_IMAGE, { withKozmicUser: true });
+  ensureBusyboxImage(ROOT_IMAGE);
+});
+
+after(async () => {
+  for (const repo of repos) {
+    for (const image of await engine.findImages({ "kozmic.cache.repo": repo }))
+      await engine.removeImage(image.id);
+  }
+  removeImages(KOZMIC_IMAGE, ROOT_IMAGE);
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+function newRepo(): { id: string; dir: string } {
+  const id = `test-${run}-${randomUUID().slice(0, 8)}`;
+  repos.push(id);
+  const dir = mkdtempSync(join(tmpdir(), "kozmic-src-"));
+  writeFileSync(join(dir, "deps.txt"), "left-pad 1.0\n");
+  return { id, dir };
+}
+
+function digests(dir: string, paths: string[]) {
+  return paths.map((path) => ({
+    path,
+    digest: existsSync(join(dir, path))
+      ? createHash("sha256")
+          .update(readFileSync(join(dir, path)))
+          .digest("hex")
+      : "missing",
+  }));
+}
+
+async function job(
+  repo: { id: string; dir: string },
+  hook: Partial<HookInput>,
+  extra: { scope?: TrustScope; signal?: AbortSignal } = {},
+): Promise<{ result: JobResult; log: string; jobId: string }> {
+  const parsed = hookSchema.parse({ name: "test", image: KOZMIC_IMAGE, build: "true", ...hook });
+  let log = "";
+  const jobId = randomUUID();
+  const result = await runJob(
+    {
+      jobId,
+      repositoryId: repo.id,
+      scope: extra.scope ?? "trusted",
+      hook: parsed,
+      sourceDir: repo.dir,
+      trackedFiles: digests(repo.dir, parsed.tracked_files),
+    },
+    {
+      engine,
+      settings,
+      log: { write: (t) => void (log += t), flush: async () => {} },
+      ...(extra.signal ? { signal: extra.signal } : {}),
+    },
+  );
+  const left = await engine.listContainers({ "kozmic.job": jobId });
+  assert.deepEqual(left, [], "no container may be left behind");
+  return { result, log, jobId };
+}
+
+const INSTALL = "echo INSTALLING; echo installed > /opt/marker; echo junk > /kozmic/junk";
+const BUILD = "cat /opt/marker; test ! -e /kozmic/junk; cat deps.txt";
+
+test("cache miss then hit: the install runs once and its result is in the build image", async () => {
+  const repo = newRepo();
+  const hook = { install: INSTALL, build: BUILD, tracked_files: ["deps.txt"] };
+  const first = await job(repo, hook);
+  assert.equal(first.result.conclusion, "success", first.log);
+  assert.equal(first.result.cacheHit, false);
+  assert.match(first.log, /cache miss [0-9a-f]{64}/);
+  assert.match(first.log, /INSTALLING/);
+  assert.match(first.log, /installed\nleft-pad 1.0/);
+  const second = await job(repo, hook);
+  assert.equal(second.result.conclusion, "success", second.log);
+  assert.equal(second.result.cacheHit, true);
+  assert.equal(second.result.cacheKey, first.result.cacheKey);
+  assert.match(second.log, new RegExp(`install skipped: cache hit ${first.result.cacheKey}`));
+  assert.doesNotMatch(second.log, /INSTALLING/);
+  assert.match(second.log, /installed\nleft-pad 1.0/);
+});
+
+test("each key input invalidates the cache", async () => {
+  const repo = newRepo();
+  const hook = { install: INSTALL, build: BUILD, tracked_files: ["deps.txt"] };
+  const keys = new Set<string>();
+  const expectMiss = async (h: Partial<HookInput>, why: string) => {
+    const { result, log } = await job(repo, h);
+    assert.equal(result.cacheHit, false, `${why}: ${log}`);
+    keys.add(result.cacheKey!);
+  };
+  await expectMiss(hook, "first run");
+  await expectMiss({ ...hook, install: INSTALL + " " }, "install script changed");
+  writeFileSync(join(repo.dir, "deps.txt"), "left-pad 2.0\n");
+  await expectMiss(hook, "tracked file changed");
+  rmSync(join(repo.dir, "deps.txt"));
+  await expectMiss({ ...hook, build: "cat /opt/marker" }, "tracked file deleted");
+  const image = `kozmic-test/pj-rebuilt-${run}`;
+  try {
+    ensureBusyboxImage(image, { marker: "one" });
+    await expectMiss({ ...hook, image, build: "cat /opt/marker" }, "other base image");
+    rebuildBusyboxImage(image, { marker: "two" });
+    await expectMiss({ ...hook, image, build: "cat /opt/marker" }, "base image rebuilt");
+  } finally {
+    removeImages(image);
+  }
+  assert.equal(keys.size, 6);
+});
+
+test("a failing install fails the job, caches nothing and leaves no container", async () => {
+  const repo = newRepo();
+  const { result, log } = await job(repo, {
+    install: "echo partial > /opt/x; exit 7",
+    build: "true",
+  });
+  assert.equal(result.conclusion, "failure");
+  assert.equal(result.exitCode, 7);
+  assert.match(log, /install failed with exit code 7; nothing cached/);
+  assert.deepEqual(await engine.findImages({ "kozmic.cache.repo": repo.id }), []);
+});
+
+test("the build's exit code decides the conclusion", async () => {
+  const repo = newRepo();
+  const failed = await job(repo, { build: "echo before; exit 3" });
+  assert.equal(failed.result.conclusion, "failure");
+  assert.equal(failed.result.exitCode, 3);
+  assert.match(failed.log, /before\n.*build exit code 3/s);
+  const ok = await job(repo, { build: "true" });
+  assert.equal(ok.result.conclusion, "success");
+  assert.equal(ok.result.exitCode, 0);
+});
+
+test("scripts run as the kozmic user when the image has one, and own /kozmic/src", async () => {
+  const repo = newRepo();
+  const withUser = await job(repo, { build: "id -u; touch /kozmic/src/new && echo writable" });
+  assert.match(withUser.log, /^1000\nwritable$/m);
+  const rootOnly = await job(repo, { image: ROOT_IMAGE, build: "id -u" });
+  assert.match(rootOnly.log, /^0$/m);
+});
+
+test("job timeout and stall timeout end the job as timed_out and say which", async () => {
+  const repo = newRepo();
+  const whole = await job(repo, {
+    build: "while true; do echo tick; sleep 0.2; done",
+    timeout: "2s",
+  });
+  assert.equal(whole.result.conclusion, "timed_out");
+  assert.match(whole.log, /timed out: job timeout reached/);
+  const stall = await job(repo, { build: "echo once; sleep 60", stall_timeout: "1s" });
+  assert.equal(stall.result.conclusion, "timed_out");
+  assert.match(stall.log, /timed out: stall timeout: no output for 1s/);
+});
+
+test("an abort signal cancels the job within a few seconds", async () => {
+  const repo = newRepo();
+  const controller = new AbortController();
+  setTimeout(() => controller.abort(), 1000);
+  const started = Date.now();
+  const { result, log } = await job(
+    repo,
+    { build: "echo started; sleep 60" },
+    { signal: controller.signal },
+  );
+  assert.equal(result.conclusion, "cancelled");
+  assert.match(log, /==> cancelled/);
+  assert.ok(Date.now() - started < 15_000);
+});
+
+test("two concurrent jobs with one missing key install once", async () => {
+  const repo = newRepo();
+  const hook = { install: INSTALL + "; sleep 1", build: "cat /opt/marker" };
+  const [a, b] = await Promise.all([job(repo, hook), job(repo, hook)]);
+  assert.equal(a.result.conclusion, "success");
+  assert.equal(b.result.conclusion, "success");
+  assert.equal((a.log + b.log).match(/INSTALLING/g)?.length, 1);
+  assert.deepEqual([a.result.cacheHit, b.result.cacheHit].sort(), [false, true]);
+});
+
+test("a repository never uses another repository's cache", async () => {
+  const hook = { install: INSTALL, build: "cat /opt/marker" };
+  const a = await job(newRepo(), hook);
+  const b = await job(newRepo(), hook);
+  assert.equal(a.result.cacheHit, false);
+  assert.equal(b.result.cacheHit, false);
+});
+
+test("untrusted jobs read the trusted cache but never write to it", async () => {
+  const repo = newRepo();
+  const hook = { install: INSTALL, build: "cat /opt/marker" };
+  const untrustedFirst = await job(repo, hook, { scope: "untrusted" });
+  assert.equal(untrustedFirst.result.cacheHit, false);
+  const trusted = await job(repo, hook);
+  assert.equal(trusted.result.cacheHit, false, "an untrusted install must not serve trusted jobs");
+  const untrustedAgain = await job(repo, hook, { scope: "untrusted" });
+  assert.equal(untrustedAgain.result.cacheHit, true);
+  const scopes = (await engine.findImages({ "kozmic.cache.repo": repo.id })).map(
+    (i) => i.labels["kozmic.cache.scope"],
+  );
+  assert.deepEqual(scopes.sort(), ["trusted", "untrusted"]);
+});
+
+test("a missing image that cannot be pulled is an InfrastructureError", async () => {
+  await assert.rejects(
+    job(newRepo(), { image: `kozmic-test/does-not-exist-${run}` }),
+    (error: unknown) => {
+      assert.ok(error instanceof InfrastructureError);
+      assert.match((error as Error).message, /cannot pull image kozmic-test\/does-not-exist/);
+      return true;
+    },
+  );
+});
+
+test("network: host is refused unless the runner allows it", async () => {
+  await assert.rejects(job(newRepo(), { network: "host" }), (error: unknown) => {
+    assert.ok(error instanceof PermanentError);
+    assert.match((error as Error).message, /KOZMIC_ALLOW_HOST_NETWORK/);
+    return true;
+  });
+});
