@@ -2,6 +2,7 @@ import { ConflictError } from "../core/errors.js";
 import type { JobStatus } from "../core/job-state.js";
 import { openDatabase } from "./open-database.js";
 import { decideClaim } from "./decide-claim.js";
+import { assertChunkSize } from "./log-chunk-size.js";
 import type {
   BuildRecord,
   ClaimResult,
@@ -208,6 +209,7 @@ export function openEmbeddedStore(options: EmbeddedStoreOptions): Store {
       return latest.immediate(key, sha, jobId, createdAt);
     },
     async appendLog(chunk: LogChunk) {
+      assertChunkSize(chunk);
       q.appendLog.run(
         chunk.jobId,
         chunk.seq,

@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import { ConflictError } from "../../src/core/errors.js";
+import { ConflictError, PermanentError } from "../../src/core/errors.js";
 import type { Store } from "../../src/store/port.js";
 import { aBuild, aJob } from "../support/job-fixtures.js";
 
@@ -235,6 +235,12 @@ export function defineStoreContract(name: string, makeStore: MakeStore): void {
         const big = "x".repeat(64 * 1024);
         await store.appendLog({ jobId, seq: 5, data: big });
         assert.equal((await store.readLog(jobId, 5))[0]?.data, big);
+        await assert.rejects(
+          store.appendLog({ jobId, seq: 6, data: `${big}!` }),
+          (error: Error) =>
+            error instanceof PermanentError && /at most 65536 bytes/.test(error.message),
+        );
+        assert.deepEqual(await store.readLog(jobId, 6), [], "nothing of a refused chunk is kept");
       });
     });
 

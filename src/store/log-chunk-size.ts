@@ -1,0 +1,17 @@
+import { PermanentError } from "../core/errors.js";
+import type { LogChunk } from "./port.js";
+
+/** Bytes of log text per chunk: keeps every DynamoDB item far below its 400 KB limit. */
+export const MAX_LOG_CHUNK_BYTES = 64 * 1024;
+
+export function assertChunkSize(chunk: LogChunk): void {
+  const bytes = Buffer.byteLength(chunk.data, "utf8");
+  if (bytes > MAX_LOG_CHUNK_BYTES) {
+    throw new PermanentError(
+      `log chunk ${chunk.seq} of job ${chunk.jobId} is ${bytes} bytes; split it into chunks of at most ${MAX_LOG_CHUNK_BYTES} bytes`,
+    );
+  }
+  if (!Number.isInteger(chunk.seq) || chunk.seq < 0) {
+    throw new PermanentError(`log chunk seq must be a whole number >= 0, got ${chunk.seq}`);
+  }
+}
