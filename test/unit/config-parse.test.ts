@@ -125,6 +125,19 @@ test("the error message is a readable file:line:column summary", () => {
   );
 });
 
+test("numbers that cannot be durations or sizes are refused with the same message", () => {
+  const issues = issuesOf(
+    "hooks:\n  - name: t\n    image: a\n    build: b\n    timeout: 0\n    stall_timeout: -5\n    memory: 1.5\n    cpus: 0\n    network: [x]\n",
+  );
+  assert.deepEqual(brief(issues), [
+    '5:14 hook "t": timeout: expected a duration such as "90s", "15m" or "1h30m", found number 0',
+    '6:20 hook "t": stall_timeout: expected a duration such as "90s", "15m" or "1h30m", found number -5',
+    '7:13 hook "t": memory: expected a size such as "512m" or "2g", found number 1.5',
+    '8:11 hook "t": cpus: expected more than 0, found number 0',
+    '9:14 hook "t": network: expected one of "default", "none", "host", found a list',
+  ]);
+});
+
 test("duplicate hook names point at the second one", () => {
   const issues = issuesOf(`hooks:
   - name: test

@@ -114,34 +114,39 @@ function toConfigIssues(
     message = `missing required key "${String(path[path.length - 1])}"`;
     return [{ message: label(raw, path.slice(0, -1), message), path, ...position(doc, path, at) }];
   }
-  switch (issue.code) {
-    case "invalid_type":
-      message = `expected ${issue.expected}, found ${describeValue(value)}`;
-      break;
-    case "invalid_value":
-      message = `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}, found ${describeValue(value)}`;
-      break;
-    case "too_small":
-      message =
-        issue.origin === "array"
-          ? path.length === 1 && path[0] === "hooks"
-            ? "expected at least one hook"
-            : `expected at least ${String(issue.minimum)} item(s)`
-          : issue.origin === "string"
-            ? "must not be empty"
-            : `expected at least ${String(issue.minimum)}, found ${describeValue(value)}`;
-      break;
-    case "too_big":
-      message = `expected at most ${String(issue.maximum)}${issue.origin === "string" ? " characters" : ""}, found ${describeValue(value)}`;
-      break;
-    case "invalid_key":
-      message = `invalid key ${describeValue(value)}: ${issue.message}`;
-      break;
-    default:
-      message = issue.message.includes("found")
-        ? issue.message
-        : `${issue.message}, found ${describeValue(value)}`;
-  }
+  // Our own messages start in lower case; zod's defaults are rewritten below.
+  const own = /^[a-z]/.test(issue.message);
+  if (own) message = issue.message;
+  else
+    switch (issue.code) {
+      case "invalid_type":
+        message = `expected ${issue.expected}, found ${describeValue(value)}`;
+        break;
+      case "invalid_value":
+        message = `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}, found ${describeValue(value)}`;
+        break;
+      case "too_small":
+        message =
+          issue.origin === "array"
+            ? path.length === 1 && path[0] === "hooks"
+              ? "expected at least one hook"
+              : `expected at least ${String(issue.minimum)} item(s)`
+            : issue.origin === "string"
+              ? "must not be empty"
+              : `expected ${issue.inclusive ? "at least" : "more than"} ${String(issue.minimum)}, found ${describeValue(value)}`;
+        break;
+      case "too_big":
+        message = `expected ${issue.inclusive ? "at most" : "less than"} ${String(issue.maximum)}${issue.origin === "string" ? " characters" : ""}, found ${describeValue(value)}`;
+        break;
+      case "invalid_key":
+        message = `invalid key ${describeValue(value)}: ${issue.message}`;
+        break;
+      default:
+        message = issue.message.includes("found")
+          ? issue.message
+          : `${issue.message}, found ${describeValue(value)}`;
+    }
+  if (own && !message.includes("found")) message += `, found ${describeValue(value)}`;
   const named = label(raw, path, message);
   return [{ message: named, path, ...position(doc, path, at) }];
 }

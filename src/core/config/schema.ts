@@ -11,19 +11,36 @@ const script = z
     if (problem) ctx.addIssue({ code: "custom", message: problem });
   });
 
+// The regexes only give editors a pattern; parseDurationSeconds and parseBytes decide.
+const DURATION_MESSAGE = 'expected a duration such as "90s", "15m" or "1h30m"';
+const SIZE_MESSAGE = 'expected a size such as "512m" or "2g"';
 const duration = z
-  .union([z.string(), z.number()], {
-    error: 'expected a duration such as "90s", "15m" or "1h30m"',
-  })
+  .union(
+    [
+      z.string().regex(/^\s*(\d+|(\d+[smh])+)\s*$/, DURATION_MESSAGE),
+      z.number().positive(DURATION_MESSAGE),
+    ],
+    {
+      error: DURATION_MESSAGE,
+    },
+  )
   .refine((v) => parseDurationSeconds(v) !== undefined, {
-    message: 'expected a duration such as "90s", "15m" or "1h30m"',
+    message: DURATION_MESSAGE,
   })
   .transform((v) => parseDurationSeconds(v)!);
 
 const memory = z
-  .union([z.string(), z.number()], { error: 'expected a size such as "512m" or "2g"' })
+  .union(
+    [
+      z.string().regex(/^\s*\d+(\.\d+)?\s*[bkmgBKMG]?([iI]?[bB])?\s*$/, SIZE_MESSAGE),
+      z.number().int(SIZE_MESSAGE).positive(SIZE_MESSAGE),
+    ],
+    {
+      error: SIZE_MESSAGE,
+    },
+  )
   .refine((v) => parseBytes(v) !== undefined, {
-    message: 'expected a size such as "512m" or "2g"',
+    message: SIZE_MESSAGE,
   })
   .transform((v) => parseBytes(v)!);
 
