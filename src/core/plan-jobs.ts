@@ -1,0 +1,147 @@
+import type { Config, Hook, HookInput } from "./config/schema.js";
+import { jobMessageSchema, type JobMessage, type TrustScope } from "./job-message.js";
+import type { BuildRecord, JobRecord, SupersedeKey } from "../store/port.js";
+
+/** What the app learned from a webhook, reduced to the facts planning needs. */
+export interface EventFacts {
+  event: "push" | "pull_request" | "rerun";
+  installationId: number;
+  repository: { id: number; fullName: string; cloneUrl: string; private: boolean };
+  sha: string;
+  /** `refs/heads/main` for a push, `refs/pull/7/head` for a pull request. */
+  ref: string;
+  pullRequest?: number;
+  /**
+   * For pull requests: the full name of the repository the head branch lives in; `null`
+   * when GitHub no longer knows it (deleted fork).
+   */
+  headRepositoryFullName?: string | null;
+  /** For re-runs: the trust of the build being re-run, which a re-run never raises. */
+  trust?: TrustScope;
+  /** Who or what started it, e.g. the pusher's login. */
+  trigger: string;
+  /** Plan only these hooks (re-run of one check run); all when absent. */
+  onlyHooks?: readonly string[];
+}
+
+export interface PlannedJob {
+  hook: Hook;
+  record: JobRecord;
+  message: JobMessage;
+  /** The line of commits this job supersedes older jobs on. */
+  supersede: SupersedeKey;
+  cancelSuperseded: boolean;
+}
+
+export interface Plan {
+  build: BuildRecord;
+  jobs: PlannedJob[];
+}
+
+export interface PlanContext {
+  /** Returns a new unique id on each call. */
+  newId: () => string;
+  /** Epoch milliseconds. */
+  now: number;
+}
+
+/**
+ * A pull request whose head lives in another repository (a fork) is untrusted: its code
+ * must not see secrets or the trusted cache (DESIGN.md, Security).
+ */
+export function decideTrust(facts: EventFacts): TrustScope {
+  if (facts.trust) return facts.trust;
+  if (facts.event !== "pull_request") return "trusted";
+  const head = facts.headRepositoryFullName;
+  if (!head) return "untrusted";
+  return head.toLowerCase() === facts.repository.fullName.toLowerCase() ? "trusted" : "untrusted";
+}
+
+/** `branch:main` for `refs/heads/main`, `pr:7` for a pull request, else the ref itself. */
+export function supersedeLine(facts: Pick<EventFacts, "ref" | "pullRequest">): string {
+  if (facts.pullRequest !== undefined) return `pr:${facts.pullRequest}`;
+  if (facts.ref.startsWith("refs/heads/")) return `branch:${facts.ref.slice("refs/heads/".length)}`;
+  return facts.ref;
+}
+
+/**
+ * The hook in the input form of `.github/kozmic.yml`. Durations and sizes are written as
+ * numbers (seconds, bytes), which the schema reads back to the same hook, so the runner
+ * can validate the message again.
+ */
+export function hookToInput(hook: Hook): HookInput {
+  const input: HookInput = {
+    name: hook.name,
+    image: hook.image,
+    build: hook.build,
+    tracked_files: [...hook.tracked_files],
+    timeout: hook.timeout,
+    stall_timeout: hook.stall_timeout,
+    env: { ...hook.env },
+    pull: hook.pull,
+    network: hook.network,
+    cancel_superseded: hook.cancel_superseded,
+  };
+  if (hook.install !== undefined) input.install = hook.install;
+  if (hook.memory !== undefined) input.memory = hook.memory;
+  if (hook.cpus !== undefined) input.cpus = hook.cpus;
+  return input;
+}
+
+/** One build and one job per hook (or per requested hook), with the message for each. */
+export function planJobs(config: Config, facts: EventFacts, context: PlanContext): Plan {
+  const trust = decideTrust(facts);
+  const build: BuildRecord = {
+    id: context.newId(),
+    installationId: facts.installationId,
+    repoId: facts.repository.id,
+    repoFullName: facts.repository.fullName,
+    sha: facts.sha,
+    ref: facts.ref,
+    event: facts.event,
+    trigger: facts.trigger,
+    trust,
+    createdAt: context.now,
+  };
+  if (facts.pullRequest !== undefined) build.pullRequest = facts.pullRequest;
+
+  const hooks = facts.onlyHooks
+    ? config.hooks.filter((hook) => facts.onlyHooks!.includes(hook.name))
+    : config.hooks;
+  const line = supersedeLine(facts);
+  const jobs = hooks.map((hook): PlannedJob => {
+    const id = context.newId();
+    const record: JobRecord = {
+      id,
+      buildId: build.id,
+      repoId: facts.repository.id,
+      repoFullName: facts.repository.fullName,
+      sha: facts.sha,
+      hook: hook.name,
+      status: "queued",
+      createdAt: context.now,
+      updatedAt: context.now,
+    };
+    const message = jobMessageSchema.parse({
+      version: 1,
+      jobId: id,
+      buildId: build.id,
+      installationId: facts.installationId,
+      repository: { ...facts.repository },
+      sha: facts.sha,
+      ref: facts.ref,
+      event: facts.event,
+      ...(facts.pullRequest !== undefined ? { pullRequest: facts.pullRequest } : {}),
+      trust,
+      hook: hookToInput(hook),
+    });
+    return {
+      hook,
+      record,
+      message,
+      supersede: { repoId: facts.repository.id, line, hook: hook.name },
+      cancelSuperseded: hook.cancel_superseded,
+    };
+  });
+  return { build, jobs };
+}
