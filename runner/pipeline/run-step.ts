@@ -1,11 +1,15 @@
+import { scriptCommand } from "../../src/core/config/script-command.js";
 import type { Engine } from "../engine/port.js";
 import type { LogSink } from "../logs/log-sink.js";
 import { tarDirectory } from "../source/tar-directory.js";
 
-const HELPER = `#!/bin/sh
-cd /kozmic/src || exit 125
-exec /bin/sh -e /kozmic/script.sh 2>&1
-`;
+function helperFor(script: string): string {
+  const quoted = scriptCommand(script)
+    .interpreter.map((word) => `'${word.replace(/'/g, "'\\''")}'`)
+    .join(" ");
+  // stderr joins stdout in the container so their lines keep their order.
+  return `#!/bin/sh\ncd /kozmic/src || exit 125\nexec ${quoted} /kozmic/script.sh 2>&1\n`;
+}
 
 export interface StepSpec {
   jobId: string;
@@ -97,7 +101,7 @@ export async function runStep(engine: Engine, spec: StepSpec, log: LogSink): Pro
       uid: kozmicUser?.uid ?? 0,
       gid: kozmicUser?.gid ?? 0,
       extra: [
-        { path: "run.sh", content: HELPER, mode: 0o755 },
+        { path: "run.sh", content: helperFor(spec.script), mode: 0o755 },
         { path: "script.sh", content: spec.script, mode: 0o644 },
       ],
     });

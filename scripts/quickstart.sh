@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Builds the example image from Debian's static busybox when it is missing, then runs the
+# example repository's hooks so a new user sees a cache miss (and how to see a hit).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+IMAGE=kozmic-example/busybox
+if ! docker image inspect "$IMAGE" >/dev/null 2>&1; then
+  echo "quickstart: building $IMAGE from /bin/busybox"
+  root=$(mktemp -d)
+  trap 'rm -rf "$root"' EXIT
+  mkdir -p "$root"/{bin,etc,tmp,opt,root,home/kozmic}
+  cp /bin/busybox "$root/bin/busybox"
+  for applet in $(/bin/busybox --list); do
+    [ "$applet" = busybox ] || ln -s busybox "$root/bin/$applet"
+  done
+  printf 'root:x:0:0:root:/root:/bin/sh\nkozmic:x:1000:1000:kozmic:/home/kozmic:/bin/sh\n' >"$root/etc/passwd"
+  printf 'root:x:0:\nkozmic:x:1000:\n' >"$root/etc/group"
+  chmod 1777 "$root/tmp"
+  # The install script runs as the kozmic user and installs under /opt.
+  chown 1000:1000 "$root/opt" "$root/home/kozmic" 2>/dev/null || chmod 1777 "$root/opt"
+  tar -C "$root" -c . | docker import - "$IMAGE" >/dev/null
+fi
+
+echo "quickstart: kozmic run examples/hello"
+npx tsx src/cli/main.ts run examples/hello
+cat <<'MSG'
+
+quickstart: done. Next:
+  npx tsx src/cli/main.ts run examples/hello    # again: "install skipped: cache hit"
+  echo "greeting-lib 2.0" > examples/hello/deps.txt && npx tsx src/cli/main.ts run examples/hello
+                                                # a tracked file changed: cache miss
+  npx tsx src/cli/main.ts cache ls              # the cached install images
+MSG

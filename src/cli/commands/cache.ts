@@ -1,0 +1,89 @@
+import { parseArgs } from "node:util";
+import { parseBytes } from "../../core/duration.js";
+import { KozmicError } from "../../core/errors.js";
+import { DockerEngine } from "../../../runner/engine/docker-engine.js";
+import { listCache } from "../../../runner/cache/list-cache.js";
+import { pruneCache } from "../../../runner/cache/prune-cache.js";
+import { settingsFromEnv } from "../../../runner/pipeline/settings-from-env.js";
+
+const USAGE = "usage: kozmic cache ls | kozmic cache prune [--keep N] [--max-bytes SIZE]";
+
+function size(bytes: number): string {
+  return bytes >= 1024 ** 2
+    ? `${(bytes / 1024 ** 2).toFixed(1)}MB`
+    : `${(bytes / 1024).toFixed(1)}kB`;
+}
+
+function when(ms: number | undefined): string {
+  return ms === undefined ? "-" : new Date(ms).toISOString().slice(0, 19).replace("T", " ");
+}
+
+/** `kozmic cache ls` and `kozmic cache prune`. */
+export async function main(args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  try {
+    const settings = settingsFromEnv();
+    const engine = new DockerEngine();
+    if (sub === "ls") {
+      const entries = await listCache(engine, settings.dataDir);
+      const rows = [
+        ["KEY", "REPOSITORY", "HOOK", "SCOPE", "SIZE", "CREATED", "LAST USED"],
+        ...entries.map((e) => [
+          e.key.slice(0, 16),
+          e.repositoryId,
+          e.hook,
+          e.scope,
+          size(e.size),
+          when(e.created),
+          when(e.lastUsed),
+        ]),
+      ];
+      const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+      for (const row of rows)
+        console.log(
+          row
+            .map((cell, i) => cell.padEnd(widths[i]!))
+            .join("  ")
+            .trimEnd(),
+        );
+      return 0;
+    }
+    if (sub === "prune") {
+      const { values } = parseArgs({
+        args: rest,
+        options: { keep: { type: "string" }, "max-bytes": { type: "string" } },
+      });
+      const keep = values.keep === undefined ? settings.cacheKeep : Number(values.keep);
+      if (!Number.isInteger(keep) || keep < 0) {
+        console.error(`kozmic cache prune: --keep expects a whole number, got "${values.keep}"`);
+        return 2;
+      }
+      const maxBytes =
+        values["max-bytes"] === undefined
+          ? settings.cacheMaxBytes
+          : parseBytes(values["max-bytes"]);
+      if (values["max-bytes"] !== undefined && maxBytes === undefined) {
+        console.error(
+          `kozmic cache prune: --max-bytes expects a size such as "5g", got "${values["max-bytes"]}"`,
+        );
+        return 2;
+      }
+      const removed = await pruneCache(engine, settings, undefined, {
+        keep,
+        ...(maxBytes !== undefined ? { maxBytes } : {}),
+      });
+      for (const e of removed)
+        console.log(`removed ${e.key.slice(0, 16)} ${e.repositoryId} ${e.hook} ${size(e.size)}`);
+      console.log(`${removed.length} cache image(s) removed`);
+      return 0;
+    }
+    console.error(USAGE);
+    return 2;
+  } catch (error) {
+    if (error instanceof KozmicError || (error as Error).name === "TypeError") {
+      console.error(`kozmic cache: ${(error as Error).message}`);
+      return 2;
+    }
+    throw error;
+  }
+}

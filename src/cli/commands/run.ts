@@ -1,0 +1,112 @@
+import { createHash, randomUUID } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { parseConfig } from "../../core/config/parse-config.js";
+import {
+  CONFIG_PATH,
+  formatConfigIssuesForTerminal,
+} from "../../core/config/format-config-issues.js";
+import { ConfigError, KozmicError } from "../../core/errors.js";
+import { DockerEngine } from "../../../runner/engine/docker-engine.js";
+import { createTerminalSink } from "../../../runner/logs/terminal-sink.js";
+import { runJob } from "../../../runner/pipeline/run-job.js";
+import { settingsFromEnv } from "../../../runner/pipeline/settings-from-env.js";
+import { resolveTrackedFiles } from "../../../runner/source/resolve-tracked-files.js";
+
+const USAGE = "usage: kozmic run [DIR] [--hook NAME]...";
+
+/** A stable local repository id: the same directory always shares its cache. */
+export function localRepositoryId(dir: string): string {
+  return `local-${createHash("sha256").update(resolve(dir)).digest("hex").slice(0, 16)}`;
+}
+
+/** `kozmic run`: runs a working tree's hooks with the real pipeline and cache. */
+export async function main(args: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: { hook: { type: "string", multiple: true }, help: { type: "boolean", short: "h" } },
+    });
+  } catch (error) {
+    console.error(`kozmic run: ${(error as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  if (parsed.values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (parsed.positionals.length > 1) {
+    console.error(`kozmic run: expected at most one directory\n${USAGE}`);
+    return 2;
+  }
+  const dir = resolve(parsed.positionals[0] ?? ".");
+  const file = join(dir, CONFIG_PATH);
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch {
+    console.error(`kozmic run: cannot read ${file}: is ${dir} a repository with Kozmic hooks?`);
+    return 2;
+  }
+  try {
+    const settings = settingsFromEnv();
+    const config = parseConfig(text);
+    const wanted = parsed.values.hook ?? [];
+    const unknown = wanted.filter((name) => !config.hooks.some((h) => h.name === name));
+    if (unknown.length > 0) {
+      console.error(
+        `kozmic run: no hook named ${unknown.map((n) => `"${n}"`).join(", ")}; ` +
+          `hooks: ${config.hooks.map((h) => `"${h.name}"`).join(", ")}`,
+      );
+      return 2;
+    }
+    const hooks = wanted.length
+      ? config.hooks.filter((h) => wanted.includes(h.name))
+      : config.hooks;
+    const engine = new DockerEngine();
+    const log = createTerminalSink();
+    const controller = new AbortController();
+    const onSignal = () => controller.abort();
+    process.once("SIGINT", onSignal);
+    process.once("SIGTERM", onSignal);
+    const results: string[] = [];
+    let failed = false;
+    try {
+      for (const hook of hooks) {
+        const result = await runJob(
+          {
+            jobId: randomUUID(),
+            repositoryId: localRepositoryId(dir),
+            scope: "trusted",
+            hook,
+            sourceDir: dir,
+            trackedFiles: await resolveTrackedFiles(dir, hook.tracked_files),
+          },
+          { engine, settings, log, signal: controller.signal },
+        );
+        await log.flush();
+        results.push(`${hook.name}: ${result.conclusion}`);
+        if (result.conclusion !== "success") failed = true;
+        if (controller.signal.aborted) break;
+      }
+    } finally {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+    }
+    console.log(results.join("\n"));
+    return failed ? 1 : 0;
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(formatConfigIssuesForTerminal(error.issues, text, file));
+      return 2;
+    }
+    if (error instanceof KozmicError) {
+      console.error(`kozmic run: ${error.message}`);
+      return error.transient ? 3 : 2;
+    }
+    throw error;
+  }
+}
