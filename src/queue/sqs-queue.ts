@@ -22,6 +22,8 @@ import type {
 } from "./port.js";
 
 export interface SqsQueueOptions {
+  /** Destroy `client` on close (it was made for this adapter alone). */
+  ownsClient?: boolean;
   queueUrl: string;
   deadLetterQueueUrl: string;
   client?: SQSClient;
@@ -185,7 +187,7 @@ export function openSqsQueue(options: SqsQueueOptions): InspectableQueue {
       return letters;
     },
     async close() {
-      if (!options.client) client.destroy();
+      if (!options.client || options.ownsClient) client.destroy();
     },
   };
 }

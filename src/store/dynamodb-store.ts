@@ -30,6 +30,8 @@ import type {
 } from "./port.js";
 
 export interface DynamoStoreOptions {
+  /** Destroy `client` on close (it was made for this adapter alone). */
+  ownsClient?: boolean;
   table: string;
   client?: DynamoDBClient;
   logRetentionDays?: number;
@@ -379,7 +381,7 @@ export function openDynamoStore(options: DynamoStoreOptions): Store {
       );
     },
     async close() {
-      if (!options.client) raw.destroy();
+      if (!options.client || options.ownsClient) raw.destroy();
     },
   };
 }

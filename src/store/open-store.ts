@@ -1,0 +1,19 @@
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { openDynamoStore } from "./dynamodb-store.js";
+import { openEmbeddedStore } from "./embedded-store.js";
+import type { Store } from "./port.js";
+import { readStorageSettings } from "./read-storage-settings.js";
+
+/** DynamoDB when KOZMIC_TABLE is set, else the embedded store under KOZMIC_DATA_DIR. */
+export function openStore(env: NodeJS.ProcessEnv = process.env): Store {
+  const { store } = readStorageSettings(env);
+  if (store.kind === "dynamodb") {
+    return openDynamoStore({
+      client: new DynamoDBClient({ region: store.region, endpoint: store.endpoint }),
+      ownsClient: true,
+      table: store.table,
+      logRetentionDays: store.logRetentionDays,
+    });
+  }
+  return openEmbeddedStore({ dataDir: store.dataDir, logRetentionDays: store.logRetentionDays });
+}

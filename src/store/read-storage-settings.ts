@@ -1,0 +1,144 @@
+import { z } from "zod";
+import { PermanentError } from "../core/errors.js";
+
+/** A missing, malformed or contradictory environment variable; the message names it. */
+export class SettingsError extends PermanentError {}
+
+const wholeNumber = (name: string, min: number, max: number, fallback: number) =>
+  z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value.trim() === "") return fallback;
+      const n = Number(value);
+      if (!Number.isInteger(n) || n < min || n > max) {
+        ctx.addIssue({
+          code: "custom",
+          message: `${name} must be a whole number from ${min} to ${max}, got "${value}"`,
+        });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const optionalUrl = (name: string) =>
+  z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value.trim() === "") return undefined;
+      if (!URL.canParse(value) || !/^https?:$/.test(new URL(value).protocol)) {
+        ctx.addIssue({ code: "custom", message: `${name} must be an http(s) URL, got "${value}"` });
+        return z.NEVER;
+      }
+      return value;
+    });
+
+const envSchema = z
+  .object({
+    KOZMIC_DATA_DIR: z
+      .string()
+      .optional()
+      .transform((v) => (v && v.trim() !== "" ? v : "./.kozmic")),
+    KOZMIC_MAX_RECEIVES: wholeNumber("KOZMIC_MAX_RECEIVES", 1, 1000, 5),
+    KOZMIC_LOG_RETENTION_DAYS: wholeNumber("KOZMIC_LOG_RETENTION_DAYS", 1, 3650, 30),
+    KOZMIC_QUEUE_URL: optionalUrl("KOZMIC_QUEUE_URL"),
+    KOZMIC_DEAD_LETTER_QUEUE_URL: optionalUrl("KOZMIC_DEAD_LETTER_QUEUE_URL"),
+    KOZMIC_TABLE: z
+      .string()
+      .optional()
+      .transform((value, ctx) => {
+        if (value === undefined || value === "") return undefined;
+        if (!/^[A-Za-z0-9_.-]{3,255}$/.test(value)) {
+          ctx.addIssue({
+            code: "custom",
+            message: `KOZMIC_TABLE must be a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -), got "${value}"`,
+          });
+          return z.NEVER;
+        }
+        return value;
+      }),
+    AWS_REGION: z.string().optional(),
+    AWS_ENDPOINT_URL_SQS: optionalUrl("AWS_ENDPOINT_URL_SQS"),
+    AWS_ENDPOINT_URL_DYNAMODB: optionalUrl("AWS_ENDPOINT_URL_DYNAMODB"),
+  })
+  .superRefine((env, ctx) => {
+    const needsRegion = [
+      env.KOZMIC_QUEUE_URL && "KOZMIC_QUEUE_URL",
+      env.KOZMIC_TABLE && "KOZMIC_TABLE",
+    ].filter(Boolean);
+    if (needsRegion.length > 0 && !env.AWS_REGION) {
+      ctx.addIssue({
+        code: "custom",
+        message: `${needsRegion.join(" and ")} set but AWS_REGION is not: set AWS_REGION to the region of the queue and table`,
+      });
+    }
+    if (env.KOZMIC_DEAD_LETTER_QUEUE_URL && !env.KOZMIC_QUEUE_URL) {
+      ctx.addIssue({
+        code: "custom",
+        message:
+          "KOZMIC_DEAD_LETTER_QUEUE_URL set but KOZMIC_QUEUE_URL is not: the embedded queue keeps its own dead letters; set both or neither",
+      });
+    }
+  });
+
+export type StorageSettings = {
+  queue: { kind: "embedded"; dataDir: string; maxReceives: number } | SqsSettings;
+} & { store: { kind: "embedded"; dataDir: string; logRetentionDays: number } | DynamoSettings };
+
+export interface SqsSettings {
+  kind: "sqs";
+  queueUrl: string;
+  /** KOZMIC_DEAD_LETTER_QUEUE_URL, else the queue URL + "-dead-letters" (as ensureSqsQueues names it). */
+  deadLetterQueueUrl: string;
+  maxReceives: number;
+  region: string;
+  /** AWS_ENDPOINT_URL_SQS, for ElasticMQ or a VPC endpoint. */
+  endpoint?: string;
+}
+
+export interface DynamoSettings {
+  kind: "dynamodb";
+  table: string;
+  logRetentionDays: number;
+  region: string;
+  /** AWS_ENDPOINT_URL_DYNAMODB, for DynamoDB Local. */
+  endpoint?: string;
+}
+
+/** Which queue and store to open, from the environment; pure, throws SettingsError. */
+export function readStorageSettings(env: NodeJS.ProcessEnv): StorageSettings {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new SettingsError(
+      `invalid storage settings: ${parsed.error.issues.map((i) => i.message).join("; ")}`,
+    );
+  }
+  const e = parsed.data;
+  return {
+    queue: e.KOZMIC_QUEUE_URL
+      ? {
+          kind: "sqs",
+          queueUrl: e.KOZMIC_QUEUE_URL,
+          deadLetterQueueUrl:
+            e.KOZMIC_DEAD_LETTER_QUEUE_URL ?? `${e.KOZMIC_QUEUE_URL}-dead-letters`,
+          maxReceives: e.KOZMIC_MAX_RECEIVES,
+          region: e.AWS_REGION!,
+          endpoint: e.AWS_ENDPOINT_URL_SQS,
+        }
+      : { kind: "embedded", dataDir: e.KOZMIC_DATA_DIR, maxReceives: e.KOZMIC_MAX_RECEIVES },
+    store: e.KOZMIC_TABLE
+      ? {
+          kind: "dynamodb",
+          table: e.KOZMIC_TABLE,
+          logRetentionDays: e.KOZMIC_LOG_RETENTION_DAYS,
+          region: e.AWS_REGION!,
+          endpoint: e.AWS_ENDPOINT_URL_DYNAMODB,
+        }
+      : {
+          kind: "embedded",
+          dataDir: e.KOZMIC_DATA_DIR,
+          logRetentionDays: e.KOZMIC_LOG_RETENTION_DAYS,
+        },
+  };
+}
