@@ -1,5 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
 import { parseConfig } from "../../src/core/config/parse-config.js";
 import {
   formatConfigIssues,
@@ -92,10 +93,10 @@ other: 1
     '4:5 hook "test": unknown key "buidl" — did you mean "build"?',
     '5:14 hook "test": timeout: expected a duration such as "90s", "15m" or "1h30m", found "soon"',
     '6:11 hook "test": pull: expected one of "if-not-present", "always", found "sometimes"',
-    '9:12 hook "lint": build: expected string, found a list',
+    '9:12 hook "lint": build: expected a string, found a list',
     '10:13 hook "lint": memory: expected a size such as "512m" or "2g", found boolean true',
     '11:5 hooks[2]: missing required key "name"',
-    "11:12 hooks[2]: image: expected string, found number 3",
+    "11:12 hooks[2]: image: expected a string, found number 3",
     '13:1 unknown key "other"',
   ]);
   assert.deepEqual(issues[2]?.path, ["hooks", 0, "timeout"]);
@@ -136,6 +137,42 @@ test("numbers that cannot be durations or sizes are refused with the same messag
     '8:11 hook "t": cpus: expected more than 0, found number 0',
     '9:14 hook "t": network: expected one of "default", "none", "host", found a list',
   ]);
+});
+
+test("wrong shapes and bad env entries are named in plain words", () => {
+  assert.deepEqual(brief(issuesOf("hooks:\n")), ["1:7 hooks: expected a list, found null"]);
+  assert.deepEqual(brief(issuesOf("hooks:\n  - 1\n")), [
+    "2:5 hooks[0]: expected a mapping, found number 1",
+  ]);
+  assert.deepEqual(brief(issuesOf("foo: 1\n")), [
+    '1:1 missing required key "hooks"',
+    '1:1 unknown key "foo"',
+  ]);
+  assert.deepEqual(
+    brief(
+      issuesOf(
+        "hooks:\n  - name: t\n    image: a\n    build: b\n    env:\n      1BAD: x\n      OK: {a: 1}\n",
+      ),
+    ),
+    [
+      `6:7 hook "t": env: invalid key "1BAD": expected a variable name of letters, digits and '_', not starting with a digit`,
+      '7:11 hook "t": env.OK: expected a string, number or boolean, found a mapping',
+    ],
+  );
+});
+
+test("the full example in docs/configuration.md is valid", async () => {
+  const docs = await readFile(new URL("../../docs/configuration.md", import.meta.url), "utf8");
+  const example = /```yaml\n([\s\S]*?)```/.exec(docs)?.[1];
+  assert.ok(example, "docs/configuration.md has a yaml example");
+  const config = parseConfig(example);
+  assert.deepEqual(
+    config.hooks.map((h) => [h.name, h.timeout, h.memory]),
+    [
+      ["test", 1800, 2 * 1024 ** 3],
+      ["lint", 3600, undefined],
+    ],
+  );
 });
 
 test("duplicate hook names point at the second one", () => {

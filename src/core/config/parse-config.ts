@@ -6,6 +6,14 @@ import { configSchema, hookSchema, type Config } from "./schema.js";
 
 type Path = (string | number)[];
 
+const TYPE_NAMES: Record<string, string> = {
+  array: "a list",
+  object: "a mapping",
+  string: "a string",
+  number: "a number",
+  boolean: "true or false",
+};
+
 const TOP_KEYS = Object.keys(configSchema.shape);
 const HOOK_KEYS = Object.keys(hookSchema.shape);
 
@@ -120,7 +128,7 @@ function toConfigIssues(
   else
     switch (issue.code) {
       case "invalid_type":
-        message = `expected ${issue.expected}, found ${describeValue(value)}`;
+        message = `expected ${TYPE_NAMES[issue.expected] ?? issue.expected}, found ${describeValue(value)}`;
         break;
       case "invalid_value":
         message = `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}, found ${describeValue(value)}`;
@@ -138,9 +146,18 @@ function toConfigIssues(
       case "too_big":
         message = `expected ${issue.inclusive ? "at most" : "less than"} ${String(issue.maximum)}${issue.origin === "string" ? " characters" : ""}, found ${describeValue(value)}`;
         break;
-      case "invalid_key":
-        message = `invalid key ${describeValue(value)}: ${issue.message}`;
-        break;
+      case "invalid_key": {
+        const key = String(path[path.length - 1]);
+        const reason = issue.issues[0]?.message ?? issue.message;
+        message = `invalid key "${key}": ${reason}`;
+        return [
+          {
+            message: label(raw, path.slice(0, -1), message),
+            path,
+            ...position(doc, path.slice(0, -1), at, key),
+          },
+        ];
+      }
       default:
         message = issue.message.includes("found")
           ? issue.message

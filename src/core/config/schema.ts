@@ -90,8 +90,12 @@ export const hookSchema = z
       .describe('The job is killed after this long without output, e.g. "5m". Default 15m.'),
     env: z
       .record(
-        z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/),
-        z.union([z.string(), z.number(), z.boolean()]),
+        z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, {
+          message: "expected a variable name of letters, digits and '_', not starting with a digit",
+        }),
+        z.union([z.string(), z.number(), z.boolean()], {
+          error: "expected a string, number or boolean",
+        }),
       )
       .default({})
       .transform((env) => Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)])))
