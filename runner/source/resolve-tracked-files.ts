@@ -107,6 +107,7 @@ async function digestEntry(realRoot: string, relative: string): Promise<string> 
   try {
     target = await realpath(absolute);
   } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ELOOP") refuse(relative, "is a symlink loop");
     if (!isNotFound(error)) throw error;
     // A dangling symlink: its target text is its content, as inside directories.
     const link = await readlink(absolute);

@@ -215,6 +215,16 @@ test("YAML syntax errors carry their position", () => {
   ]);
 });
 
+test("several YAML documents and oversized files are refused", () => {
+  assert.deepEqual(brief(issuesOf("hooks: []\n---\nhooks: []\n")), [
+    '2:1 a second YAML document starts here ("---"); the file must hold one document',
+  ]);
+  const huge = "hooks:\n" + "# padding\n".repeat(30_000);
+  assert.deepEqual(issuesOf(huge), [
+    { message: "the file is 300007 characters long; at most 262144 are read", path: [] },
+  ]);
+});
+
 test("an empty file, a comment-only file and a non-mapping top level are refused", () => {
   for (const empty of ["", "\n\n", "# nothing here\n"]) {
     assert.deepEqual(brief(issuesOf(empty)), [

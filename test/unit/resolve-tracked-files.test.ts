@@ -127,6 +127,15 @@ test("a symlink escaping the root is refused, as a literal path and through a gl
   });
 });
 
+test("a symlink loop is refused, not followed forever", async () => {
+  await withTree({}, async (root) => {
+    await symlink("loop-b", path.join(root, "loop-a"));
+    await symlink("loop-a", path.join(root, "loop-b"));
+    await assert.rejects(resolveTrackedFiles(root, ["loop-a"]), /"loop-a" is a symlink loop/);
+    await assert.rejects(resolveTrackedFiles(root, ["loop-*"]), /is a symlink loop/);
+  });
+});
+
 test("a symlink inside the root is followed", async () => {
   await withTree({ "real/lock.json": "{}" }, async (root) => {
     await symlink("real/lock.json", path.join(root, "lock.json"));

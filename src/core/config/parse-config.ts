@@ -6,6 +6,9 @@ import { configSchema, hookSchema, type Config } from "./schema.js";
 
 type Path = (string | number)[];
 
+/** Far more than any real configuration; keeps a hostile file from costing the app much. */
+export const MAX_CONFIG_CHARS = 256 * 1024;
+
 const TYPE_NAMES: Record<string, string> = {
   array: "a list",
   object: "a mapping",
@@ -22,6 +25,14 @@ const HOOK_KEYS = Object.keys(hookSchema.shape);
  * Throws a ConfigError listing every problem found, each with its line and column.
  */
 export function parseConfig(text: string): Config {
+  if (text.length > MAX_CONFIG_CHARS) {
+    fail([
+      {
+        message: `the file is ${text.length} characters long; at most ${MAX_CONFIG_CHARS} are read`,
+        path: [],
+      },
+    ]);
+  }
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
   const at = (offset: number) => {
@@ -33,7 +44,9 @@ export function parseConfig(text: string): Config {
     message:
       error.code === "DUPLICATE_KEY"
         ? `duplicate key ${duplicateKeyText(text, error.pos[0])}: each key may appear once per mapping`
-        : `YAML syntax error: ${error.message}`,
+        : error.code === "MULTIPLE_DOCS"
+          ? 'a second YAML document starts here ("---"); the file must hold one document'
+          : `YAML syntax error: ${error.message}`,
     path: [],
     ...at(error.pos[0]),
   }));
