@@ -1,0 +1,117 @@
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { DockerEngine } from "../../runner/engine/docker-engine.js";
+import { localRepositoryId } from "../../src/cli/commands/run.js";
+import { ensureBusyboxImage, removeImages } from "../support/images.js";
+
+const exec = promisify(execFile);
+const IMAGE = `kozmic-test/cli-${randomUUID().slice(0, 8)}`;
+const dataDir = mkdtempSync(join(tmpdir(), "kozmic-cli-data-"));
+const dirs: string[] = [];
+
+before(() => ensureBusyboxImage(IMAGE, { withKozmicUser: true }));
+after(async () => {
+  const engine = new DockerEngine();
+  for (const dir of dirs) {
+    for (const image of await engine.findImages({ "kozmic.cache.repo": localRepositoryId(dir) })) {
+      await engine.removeImage(image.id);
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
+  removeImages(IMAGE);
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+function example(): string {
+  const dir = mkdtempSync(join(tmpdir(), "kozmic-hello-"));
+  dirs.push(dir);
+  cpSync("examples/hello", dir, { recursive: true });
+  const config = join(dir, ".github/kozmic.yml");
+  writeFileSync(
+    config,
+    readFileSync(config, "utf8")
+      .replace("kozmic-example/busybox", IMAGE)
+      .replace("sleep 2", "true"),
+  );
+  return dir;
+}
+
+async function kozmic(args: string[], env: Record<string, string> = {}) {
+  try {
+    const { stdout, stderr } = await exec("npx", ["tsx", "src/cli/main.ts", ...args], {
+      env: { ...process.env, KOZMIC_DATA_DIR: dataDir, ...env },
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+test("kozmic run: a miss, then a hit, then a miss after deps.txt changes", async () => {
+  const dir = example();
+  const first = await kozmic(["run", dir]);
+  assert.equal(first.code, 0, first.stderr + first.stdout);
+  assert.match(first.stdout, /cache miss [0-9a-f]{64}/);
+  assert.match(first.stdout, /installed: greeting-lib 1.0\nhello from kozmic in \/kozmic\/src/);
+  assert.match(first.stdout, /^hello: success$/m);
+  const second = await kozmic(["run", dir, "--hook", "hello"]);
+  assert.equal(second.code, 0);
+  assert.match(second.stdout, /install skipped: cache hit/);
+  writeFileSync(join(dir, "deps.txt"), "greeting-lib 2.0\n");
+  const third = await kozmic(["run", dir]);
+  assert.match(third.stdout, /cache miss/);
+  assert.match(third.stdout, /installed: greeting-lib 2.0/);
+});
+
+test("kozmic run exits 1 when a hook fails", async () => {
+  const dir = example();
+  writeFileSync(join(dir, "greet.sh"), "echo broken; exit 4\n");
+  const result = await kozmic(["run", dir]);
+  assert.equal(result.code, 1);
+  assert.match(result.stdout, /build exit code 4/);
+  assert.match(result.stdout, /^hello: failure$/m);
+});
+
+test("kozmic run exits 2 with line and column for an invalid config", async () => {
+  const dir = example();
+  writeFileSync(
+    join(dir, ".github/kozmic.yml"),
+    "hooks:\n  - name: x\n    image: busybox\n    build: true\n    timeout: soon\n",
+  );
+  const result = await kozmic(["run", dir]);
+  assert.equal(result.code, 2);
+  assert.match(result.stderr, /kozmic\.yml:5:\d+: .*timeout/);
+});
+
+test("kozmic run exits 2 for an unknown hook, a missing config and a bad KOZMIC_ variable", async () => {
+  const dir = example();
+  const unknown = await kozmic(["run", dir, "--hook", "nope"]);
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /no hook named "nope"; hooks: "hello"/);
+  const empty = mkdtempSync(join(tmpdir(), "kozmic-empty-"));
+  dirs.push(empty);
+  const missing = await kozmic(["run", empty]);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /cannot read .*\.github\/kozmic\.yml/);
+  const bad = await kozmic(["run", dir], { KOZMIC_DEFAULT_MEMORY: "lots" });
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /KOZMIC_DEFAULT_MEMORY="lots": expected a size/);
+});
+
+test("kozmic cache ls lists the cached image; cache prune rejects a bad size", async () => {
+  const dir = example();
+  assert.equal((await kozmic(["run", dir])).code, 0);
+  const ls = await kozmic(["cache", "ls"]);
+  assert.match(ls.stdout, /^KEY\s+REPOSITORY\s+HOOK\s+SCOPE\s+SIZE\s+CREATED\s+LAST USED$/m);
+  assert.match(ls.stdout, new RegExp(`${localRepositoryId(dir)}\\s+hello\\s+trusted`));
+  const bad = await kozmic(["cache", "prune", "--max-bytes", "huge"]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--max-bytes expects a size/);
+});
