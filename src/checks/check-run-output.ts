@@ -1,0 +1,140 @@
+import type { ConfigIssue } from "../core/errors.js";
+
+/** GitHub's limit on `output.text` and `output.summary`. */
+export const MAX_OUTPUT_CHARS = 65_535;
+/** GitHub accepts at most 50 annotations per request. */
+export const MAX_ANNOTATIONS_PER_REQUEST = 50;
+
+const TRUNCATED = "… (earlier output cut; the full log is on the job's page)\n";
+
+/** The end of a log, cut from the front so it fits GitHub's output limit. */
+export function capLogTail(log: string, max = MAX_OUTPUT_CHARS): string {
+  const fenced = (body: string): string => "```\n" + body + "\n```";
+  if (fenced(log).length <= max) return fenced(log);
+  const room = max - fenced("").length - TRUNCATED.length;
+  return fenced(TRUNCATED + log.slice(log.length - room));
+}
+
+export function formatSeconds(seconds: number): string {
+  const s = Math.round(seconds);
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m ${s % 60}s`;
+  return `${Math.floor(m / 60)}h ${m % 60}m`;
+}
+
+export interface CompletionFacts {
+  conclusion: "success" | "failure" | "timed_out" | "cancelled";
+  exitCode?: number;
+  durations?: Partial<Record<"pull" | "install" | "build" | "total", number>>;
+  cacheKey?: string;
+  cacheHit?: boolean;
+  logUrl: string;
+  /** Why it was cancelled or timed out, in the user's words. */
+  reason?: string;
+}
+
+const TITLES: Record<CompletionFacts["conclusion"], string> = {
+  success: "Passed",
+  failure: "Failed",
+  timed_out: "Timed out",
+  cancelled: "Cancelled",
+};
+
+/** Title and summary of a finished job: phase durations, cache, exit code, log link. */
+export function completionOutput(facts: CompletionFacts): { title: string; summary: string } {
+  const lines: string[] = [];
+  let title = TITLES[facts.conclusion];
+  if (facts.exitCode !== undefined && facts.conclusion === "failure") {
+    title = `Failed with exit code ${facts.exitCode}`;
+  }
+  if (facts.reason) lines.push(facts.reason, "");
+  const d = facts.durations ?? {};
+  const phases = (["pull", "install", "build", "total"] as const).filter((p) => d[p] !== undefined);
+  if (phases.length > 0) {
+    lines.push("| Phase | Time |", "| --- | --- |");
+    for (const phase of phases) lines.push(`| ${phase} | ${formatSeconds(d[phase]!)} |`);
+    lines.push("");
+  }
+  if (facts.cacheKey !== undefined) {
+    const state = facts.cacheHit ? "hit" : "miss";
+    lines.push(`Install cache: **${state}** (key \`${facts.cacheKey}\`)`);
+  }
+  if (facts.exitCode !== undefined) lines.push(`Exit code: ${facts.exitCode}`);
+  lines.push(`[Full log](${facts.logUrl})`);
+  return { title, summary: lines.join("\n") };
+}
+
+/** Output of a job that Kozmic could not run: it says so and never blames the build. */
+export function infrastructureFailureOutput(
+  message: string,
+  logUrl: string,
+): { title: string; summary: string } {
+  return {
+    title: "Kozmic could not run this job (infrastructure problem)",
+    summary:
+      "This is not a result of your build: Kozmic's own infrastructure failed before the job " +
+      "could finish, so the code was not judged.\n\n" +
+      `Reason: ${message}\n\n` +
+      `Use "Re-run" to try again. [Log so far](${logUrl})`,
+  };
+}
+
+export interface CheckAnnotation {
+  path: string;
+  start_line: number;
+  end_line: number;
+  start_column?: number;
+  end_column?: number;
+  annotation_level: "failure";
+  title: string;
+  message: string;
+}
+
+/** One annotation per configuration problem, on its line of `.github/kozmic.yml`. */
+export function configAnnotations(issues: readonly ConfigIssue[], path: string): CheckAnnotation[] {
+  return issues.map((issue) => {
+    const line = Math.max(1, issue.line ?? 1);
+    const annotation: CheckAnnotation = {
+      path,
+      start_line: line,
+      end_line: line,
+      annotation_level: "failure",
+      title: "Invalid Kozmic configuration",
+      message: issue.message,
+    };
+    // GitHub accepts columns only on single-line annotations.
+    if (issue.column !== undefined && issue.column > 0) {
+      annotation.start_column = issue.column;
+      annotation.end_column = issue.column;
+    }
+    return annotation;
+  });
+}
+
+export function configFailureOutput(
+  issues: readonly ConfigIssue[],
+  path: string,
+): { title: string; summary: string } {
+  const n = issues.length;
+  const list = issues.map((issue) => {
+    const where = issue.line !== undefined ? `${path}:${issue.line}` : path;
+    return `- \`${where}\`: ${issue.message}`;
+  });
+  const summary = [
+    `\`${path}\` has ${n} problem${n === 1 ? "" : "s"}; no jobs ran. Fix them and push again.`,
+    "",
+    ...list,
+  ].join("\n");
+  return {
+    title: `${n} configuration error${n === 1 ? "" : "s"}`,
+    summary:
+      summary.length > MAX_OUTPUT_CHARS ? summary.slice(0, MAX_OUTPUT_CHARS - 2) + "\n…" : summary,
+  };
+}
+
+export function chunk<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}

@@ -1,0 +1,198 @@
+import type { ConfigIssue } from "../core/errors.js";
+import {
+  capLogTail,
+  chunk,
+  completionOutput,
+  configAnnotations,
+  configFailureOutput,
+  infrastructureFailureOutput,
+  MAX_ANNOTATIONS_PER_REQUEST,
+  type CompletionFacts,
+} from "./check-run-output.js";
+
+/**
+ * The one Octokit method the reporter needs, so that Probot's context.octokit, a
+ * ProbotOctokit made by the runner, or any @octokit/core client fits.
+ */
+export interface RequestOctokit {
+  request(route: string, parameters?: Record<string, unknown>): Promise<{ data: unknown }>;
+}
+
+export interface CheckRunRef {
+  owner: string;
+  repo: string;
+  checkRunId: number;
+}
+
+export const CONFIG_CHECK_NAME = "Kozmic configuration";
+export const CONFIG_PATH = ".github/kozmic.yml";
+
+const CANCEL_ACTION = {
+  label: "Cancel",
+  description: "Stop this job",
+  identifier: "cancel",
+} as const;
+
+const PHASE_TEXT: Record<"preparing" | "installing" | "building", string> = {
+  preparing: "Preparing: pulling the image and the source",
+  installing: "Installing dependencies (cached for later jobs)",
+  building: "Building and testing",
+};
+
+export interface ChecksReporterOptions {
+  /** Least time between two progress updates of one check run. Default 5 s. */
+  progressIntervalMs?: number;
+  /** Epoch milliseconds; injectable for tests. */
+  now?: () => number;
+}
+
+/** Reports jobs as GitHub check runs: queued, in progress, progress, and the end. */
+export class ChecksReporter {
+  private readonly lastProgress = new Map<number, number>();
+  private readonly interval: number;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly octokit: RequestOctokit,
+    options: ChecksReporterOptions = {},
+  ) {
+    this.interval = options.progressIntervalMs ?? 5000;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Creates a queued check run for a job and returns its id. */
+  async createQueued(input: {
+    owner: string;
+    repo: string;
+    name: string;
+    headSha: string;
+    jobId: string;
+    detailsUrl: string;
+  }): Promise<number> {
+    const { data } = await this.octokit.request("POST /repos/{owner}/{repo}/check-runs", {
+      owner: input.owner,
+      repo: input.repo,
+      name: input.name,
+      head_sha: input.headSha,
+      status: "queued",
+      external_id: input.jobId,
+      details_url: input.detailsUrl,
+      output: { title: "Queued", summary: "Waiting for a runner." },
+    });
+    return (data as { id: number }).id;
+  }
+
+  /** Marks the run in progress with the phase in words and a Cancel button. */
+  async markInProgress(
+    ref: CheckRunRef,
+    phase: "preparing" | "installing" | "building",
+    startedAt?: Date,
+  ): Promise<void> {
+    await this.update(ref, {
+      status: "in_progress",
+      ...(startedAt ? { started_at: startedAt.toISOString() } : {}),
+      output: { title: PHASE_TEXT[phase], summary: PHASE_TEXT[phase] },
+      actions: [CANCEL_ACTION],
+    });
+  }
+
+  /**
+   * Shows the end of the log. At most one update per interval per check run: a call in
+   * between is dropped (returns false), since the next one carries a newer tail anyway.
+   */
+  async progress(
+    ref: CheckRunRef,
+    phase: "preparing" | "installing" | "building",
+    logTail: string,
+  ): Promise<boolean> {
+    const now = this.now();
+    const last = this.lastProgress.get(ref.checkRunId);
+    if (last !== undefined && now - last < this.interval) return false;
+    this.lastProgress.set(ref.checkRunId, now);
+    await this.update(ref, {
+      status: "in_progress",
+      output: { title: PHASE_TEXT[phase], summary: PHASE_TEXT[phase], text: capLogTail(logTail) },
+      actions: [CANCEL_ACTION],
+    });
+    return true;
+  }
+
+  /** Completes the run with the job's result; the Cancel button goes away. */
+  async complete(ref: CheckRunRef, facts: CompletionFacts, logTail?: string): Promise<void> {
+    this.lastProgress.delete(ref.checkRunId);
+    const output = completionOutput(facts);
+    await this.update(ref, {
+      status: "completed",
+      conclusion: facts.conclusion,
+      completed_at: new Date(this.now()).toISOString(),
+      output: { ...output, ...(logTail !== undefined ? { text: capLogTail(logTail) } : {}) },
+      actions: [],
+    });
+  }
+
+  /**
+   * Completes a job that Kozmic itself could not run. Its conclusion is
+   * `action_required` (it still blocks a protected branch, unlike `neutral`) and its title
+   * says the infrastructure failed, so it never reads like the user's build failing.
+   */
+  async completeInfrastructureFailure(
+    ref: CheckRunRef,
+    message: string,
+    logUrl: string,
+  ): Promise<void> {
+    this.lastProgress.delete(ref.checkRunId);
+    await this.update(ref, {
+      status: "completed",
+      conclusion: "action_required",
+      completed_at: new Date(this.now()).toISOString(),
+      output: infrastructureFailureOutput(message, logUrl),
+      actions: [],
+    });
+  }
+
+  /**
+   * One failed "Kozmic configuration" check run listing every problem, with an annotation
+   * per problem on its line; annotations go 50 per request, as GitHub requires.
+   */
+  async reportConfigurationError(input: {
+    owner: string;
+    repo: string;
+    headSha: string;
+    issues: readonly ConfigIssue[];
+    detailsUrl?: string;
+  }): Promise<number> {
+    const output = configFailureOutput(input.issues, CONFIG_PATH);
+    const batches = chunk(
+      configAnnotations(input.issues, CONFIG_PATH),
+      MAX_ANNOTATIONS_PER_REQUEST,
+    );
+    const { data } = await this.octokit.request("POST /repos/{owner}/{repo}/check-runs", {
+      owner: input.owner,
+      repo: input.repo,
+      name: CONFIG_CHECK_NAME,
+      head_sha: input.headSha,
+      status: "completed",
+      conclusion: "failure",
+      completed_at: new Date(this.now()).toISOString(),
+      ...(input.detailsUrl ? { details_url: input.detailsUrl } : {}),
+      output: { ...output, annotations: batches[0] ?? [] },
+    });
+    const checkRunId = (data as { id: number }).id;
+    for (const batch of batches.slice(1)) {
+      await this.update(
+        { owner: input.owner, repo: input.repo, checkRunId },
+        { output: { ...output, annotations: batch } },
+      );
+    }
+    return checkRunId;
+  }
+
+  private async update(ref: CheckRunRef, body: Record<string, unknown>): Promise<void> {
+    await this.octokit.request("PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}", {
+      owner: ref.owner,
+      repo: ref.repo,
+      check_run_id: ref.checkRunId,
+      ...body,
+    });
+  }
+}

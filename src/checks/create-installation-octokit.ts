@@ -1,0 +1,69 @@
+import Bottleneck from "bottleneck";
+import { ProbotOctokit } from "probot";
+
+export interface InstallationOctokitOptions {
+  /**
+   * Multiplies `retry-after` seconds into milliseconds before a rate-limited request is
+   * tried again. Default 1000 (real seconds); tests pass 1.
+   */
+  retryAfterBaseValue?: number;
+  /** Wait (seconds) when a secondary rate limit comes without `retry-after`. Default 60. */
+  fallbackSecondaryRateRetryAfter?: number;
+  /**
+   * Octokit spaces writes (POST, PATCH, ...) one second apart, as GitHub asks of
+   * integrations; tests turn that off. Default true.
+   */
+  paceWrites?: boolean;
+}
+
+/** Throttling and retry settings for any ProbotOctokit (also Probot's own, via its Octokit option). */
+export function octokitResilienceOptions(options: InstallationOctokitOptions = {}) {
+  const base =
+    options.retryAfterBaseValue !== undefined
+      ? { retryAfterBaseValue: options.retryAfterBaseValue }
+      : {};
+  return {
+    retry: { ...base },
+    throttle: {
+      enabled: true,
+      ...base,
+      ...(options.fallbackSecondaryRateRetryAfter !== undefined
+        ? { fallbackSecondaryRateRetryAfter: options.fallbackSecondaryRateRetryAfter }
+        : {}),
+      ...(options.paceWrites === false
+        ? { write: new Bottleneck.Group({ maxConcurrent: 10, minTime: 0 }) }
+        : {}),
+      // Retry both kinds of rate limit a few times, then let the caller see the error.
+      onRateLimit: (
+        _retryAfter: number,
+        _options: unknown,
+        _octokit: unknown,
+        retryCount: number,
+      ) => retryCount < 3,
+      onSecondaryRateLimit: (
+        _retryAfter: number,
+        _options: unknown,
+        _octokit: unknown,
+        retryCount: number,
+      ) => retryCount < 3,
+    },
+  };
+}
+
+/**
+ * An Octokit authenticated as one installation of the app, with Octokit's retry (5xx) and
+ * throttling (rate limits) plugins on, for code that runs outside a webhook (the runner).
+ */
+export function createInstallationOctokit(
+  appId: number | string,
+  privateKey: string,
+  installationId: number,
+  baseUrl = "https://api.github.com",
+  options: InstallationOctokitOptions = {},
+): InstanceType<typeof ProbotOctokit> {
+  return new ProbotOctokit({
+    auth: { appId, privateKey, installationId },
+    baseUrl,
+    ...octokitResilienceOptions(options),
+  });
+}
