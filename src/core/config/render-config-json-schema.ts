@@ -1,8 +1,7 @@
 import { z } from "zod";
 import { configSchema } from "./schema.js";
 
-export const CONFIG_SCHEMA_ID =
-  "https://github.com/kozmic-ci/kozmic/raw/main/schema/kozmic.schema.json";
+export const CONFIG_SCHEMA_ID = "kozmic.schema.json";
 
 /** The JSON Schema editors use for `.github/kozmic.yml`, as the text of the committed file. */
 export function renderConfigJsonSchema(): string {
