@@ -1,0 +1,99 @@
+/**
+ * Pipeline overhead on the real Docker engine (run by `npm run bench`, never by tests):
+ * 1. a cache-hit job whose build is `true` vs a bare `docker run --rm IMAGE true`, 20 runs each;
+ * 2. a job with a 10-second install (`sleep 10`): cache miss vs cache hit.
+ * Figures are medians and ratios measured in this process.
+ */
+import { execFileSync } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { hookSchema } from "../src/core/config/schema.js";
+import { DockerEngine } from "../runner/engine/docker-engine.js";
+import { runJob } from "../runner/pipeline/run-job.js";
+import type { PipelineSettings } from "../runner/pipeline/settings.js";
+import { ensureBusyboxImage, removeImages } from "../test/support/images.js";
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 20);
+const MISS_RUNS = Number(process.env.BENCH_MISS_RUNS ?? 3);
+const engine = new DockerEngine();
+const image = `kozmic-bench/busybox-${randomUUID().slice(0, 8)}`;
+const dataDir = mkdtempSync(join(tmpdir(), "kozmic-bench-"));
+const src = mkdtempSync(join(tmpdir(), "kozmic-bench-src-"));
+writeFileSync(join(src, "deps.txt"), "x\n");
+const settings: PipelineSettings = {
+  defaultMemoryBytes: 512 * 1024 ** 2,
+  defaultCpus: 1,
+  defaultPids: 256,
+  network: "none",
+  allowHostNetwork: false,
+  cacheKeep: 100,
+  dataDir,
+};
+const repos: string[] = [];
+const silent = { write: () => {}, flush: async () => {} };
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+async function timeJob(
+  repositoryId: string,
+  install: string,
+): Promise<{ ms: number; hit: boolean }> {
+  const hook = hookSchema.parse({ name: "bench", image, install, build: "true" });
+  const started = performance.now();
+  const result = await runJob(
+    { jobId: randomUUID(), repositoryId, scope: "trusted", hook, sourceDir: src, trackedFiles: [] },
+    { engine, settings, log: silent },
+  );
+  if (result.conclusion !== "success") throw new Error(`bench job ended ${result.conclusion}`);
+  return { ms: performance.now() - started, hit: result.cacheHit === true };
+}
+
+try {
+  ensureBusyboxImage(image, { withKozmicUser: true });
+  const hitRepo = `bench-${randomUUID().slice(0, 8)}`;
+  repos.push(hitRepo);
+  await timeJob(hitRepo, "echo ready > /opt/x"); // fills the cache
+  const hits: number[] = [];
+  const bare: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    hits.push((await timeJob(hitRepo, "echo ready > /opt/x")).ms);
+    const started = performance.now();
+    execFileSync("docker", ["run", "--rm", "--network", "none", image, "true"]);
+    bare.push(performance.now() - started);
+  }
+  console.log(`cache-hit job (build: true), median of ${RUNS}: ${median(hits).toFixed(0)} ms`);
+  console.log(`docker run --rm ${image} true, median of ${RUNS}: ${median(bare).toFixed(0)} ms`);
+  console.log(
+    `overhead ratio (job / bare docker run): ${(median(hits) / median(bare)).toFixed(2)}`,
+  );
+
+  const misses: number[] = [];
+  const missHits: number[] = [];
+  for (let i = 0; i < MISS_RUNS; i++) {
+    const repo = `bench-${randomUUID().slice(0, 8)}`;
+    repos.push(repo);
+    misses.push((await timeJob(repo, "sleep 10")).ms);
+    missHits.push((await timeJob(repo, "sleep 10")).ms);
+  }
+  console.log(
+    `install sleep 10, cache miss, median of ${MISS_RUNS}: ${median(misses).toFixed(0)} ms`,
+  );
+  console.log(
+    `install sleep 10, cache hit, median of ${MISS_RUNS}: ${median(missHits).toFixed(0)} ms`,
+  );
+  console.log(`miss / hit ratio: ${(median(misses) / median(missHits)).toFixed(1)}`);
+} finally {
+  for (const repo of repos) {
+    for (const i of await engine.findImages({ "kozmic.cache.repo": repo }))
+      await engine.removeImage(i.id);
+  }
+  removeImages(image);
+  rmSync(dataDir, { recursive: true, force: true });
+  rmSync(src, { recursive: true, force: true });
+}

@@ -1,0 +1,78 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { hookSchema, type HookInput } from "../../src/core/config/schema.js";
+import { InfrastructureError } from "../../src/core/errors.js";
+import { FakeEngine } from "../../runner/engine/fake-engine.js";
+import { runJob } from "../../runner/pipeline/run-job.js";
+
+async function runFake(engine: FakeEngine, hook: Partial<HookInput>, phases: string[] = []) {
+  const dir = mkdtempSync(join(tmpdir(), "kozmic-fake-"));
+  let log = "";
+  try {
+    const result = await runJob(
+      {
+        jobId: "j",
+        repositoryId: "r",
+        scope: "trusted",
+        hook: hookSchema.parse({ name: "t", image: "base", build: "b", ...hook }),
+        sourceDir: dir,
+        trackedFiles: [],
+      },
+      {
+        engine,
+        settings: {
+          defaultMemoryBytes: 1e8,
+          defaultCpus: 1,
+          defaultPids: 10,
+          network: "none",
+          allowHostNetwork: false,
+          cacheKeep: 2,
+          dataDir: dir,
+        },
+        log: { write: (t) => void (log += t), flush: async () => {} },
+        onPhase: (p) => phases.push(p),
+      },
+    );
+    return { result, log };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test("phases are reported in order and a miss installs then builds from the cache image", async () => {
+  const engine = new FakeEngine();
+  engine.addImage("base");
+  const phases: string[] = [];
+  const { result } = await runFake(engine, { install: "i" }, phases);
+  assert.equal(result.conclusion, "success");
+  assert.deepEqual(phases, ["preparing", "installing", "building"]);
+  assert.equal(engine.containers.size, 0);
+  assert.equal(engine.volumes.size, 0);
+});
+
+test("a start failure is an infrastructure error and still cleans up", async () => {
+  const engine = new FakeEngine();
+  engine.addImage("base");
+  await assert.rejects(runFake(engine, { env: { FAKE_START_FAIL: "1" } }), InfrastructureError);
+  assert.equal(engine.containers.size, 0);
+  assert.equal(engine.volumes.size, 0);
+});
+
+test("the step's exit code becomes the job's", async () => {
+  const engine = new FakeEngine();
+  engine.addImage("base");
+  const { result, log } = await runFake(engine, { env: { FAKE_EXIT: "5", FAKE_OUTPUT: "boom" } });
+  assert.equal(result.conclusion, "failure");
+  assert.equal(result.exitCode, 5);
+  assert.match(log, /boom\n==> build exit code 5/);
+});
+
+test("pull policy always pulls, and a failed pull is an InfrastructureError", async () => {
+  const engine = new FakeEngine();
+  engine.addImage("base");
+  await assert.rejects(runFake(engine, { pull: "always" }), /cannot pull image base/);
+  assert.deepEqual(engine.calls, ["pull base"]);
+});
