@@ -5,6 +5,7 @@
 
 KOZMIC_SERVICES_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 KOZMIC_SERVICES_PIDS=()
+KOZMIC_SERVICES_FILES=()
 
 _services_free_port() {
   node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
@@ -58,6 +59,7 @@ rest-sqs { enabled = true, bind-port = $sqs_port, bind-hostname = "127.0.0.1", s
 rest-stats { enabled = false }
 CONF
   local sqs_log="$dir/run/elasticmq-$$.log" dynamo_log="$dir/run/dynamodb-$$.log"
+  KOZMIC_SERVICES_FILES+=("$conf" "$sqs_log" "$dynamo_log")
   java -Xmx192m -Xss512k -XX:+UseSerialGC -Dconfig.file="$conf" \
     -cp "$lib/*" org.elasticmq.server.Main >"$sqs_log" 2>&1 &
   local sqs_pid=$!
@@ -89,5 +91,7 @@ stop_services() {
     wait "$pid" 2>/dev/null || true
   done
   KOZMIC_SERVICES_PIDS=()
+  rm -f "${KOZMIC_SERVICES_FILES[@]}"
+  KOZMIC_SERVICES_FILES=()
   unset KOZMIC_TEST_SERVICES
 }
