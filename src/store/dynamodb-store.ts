@@ -15,8 +15,8 @@ import {
 } from "@aws-sdk/lib-dynamodb";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ConflictError, InfrastructureError } from "../core/errors.js";
-import type { JobStatus } from "../core/job-state.js";
 import { decideClaim } from "./decide-claim.js";
+import { checkJobChange } from "./check-job-change.js";
 import { assertChunkSize } from "./log-chunk-size.js";
 import type {
   BuildRecord,
@@ -215,14 +215,14 @@ export function openDynamoStore(options: DynamoStoreOptions): Store {
     },
     async transitionJob(id, from, update) {
       return mutateJob(id, (job) => {
-        const next = checkedChange(id, job, from, update);
+        const next = checkJobChange(id, job, from, update, Date.now());
         return { next, result: next };
       });
     },
     async updateJob(id, from, fields) {
       const { status: _ignored, ...rest } = fields as Partial<JobUpdate>;
       return mutateJob(id, (job) => {
-        const next = checkedChange(id, job, from, rest);
+        const next = checkJobChange(id, job, from, rest, Date.now());
         return { next, result: next };
       });
     },
@@ -384,21 +384,6 @@ export function openDynamoStore(options: DynamoStoreOptions): Store {
       if (!options.client || options.ownsClient) raw.destroy();
     },
   };
-}
-
-function checkedChange(
-  id: string,
-  job: JobRecord | undefined,
-  from: readonly JobStatus[],
-  fields: Partial<JobUpdate>,
-): JobRecord {
-  if (!job) throw new ConflictError(`job ${id} does not exist`);
-  if (!from.includes(job.status)) {
-    throw new ConflictError(
-      `job ${id} is ${job.status}, not ${from.join(" or ")}: the change was not applied`,
-    );
-  }
-  return { ...job, ...fields, updatedAt: Date.now() };
 }
 
 function isConditionFailure(error: unknown): boolean {

@@ -2,6 +2,7 @@ import { ConflictError } from "../core/errors.js";
 import type { JobStatus } from "../core/job-state.js";
 import { openDatabase } from "./open-database.js";
 import { decideClaim } from "./decide-claim.js";
+import { checkJobChange } from "./check-job-change.js";
 import { assertChunkSize } from "./log-chunk-size.js";
 import type {
   BuildRecord,
@@ -85,14 +86,7 @@ export function openEmbeddedStore(options: EmbeddedStoreOptions): Store {
 
   const change = db.transaction(
     (id: string, from: readonly JobStatus[], fields: Partial<JobUpdate>): JobRecord => {
-      const job = readJob(id);
-      if (!job) throw new ConflictError(`job ${id} does not exist`);
-      if (!from.includes(job.status)) {
-        throw new ConflictError(
-          `job ${id} is ${job.status}, not ${from.join(" or ")}: the change was not applied`,
-        );
-      }
-      const next: JobRecord = { ...job, ...fields, updatedAt: Date.now() };
+      const next = checkJobChange(id, readJob(id), from, fields, Date.now());
       writeJob(next);
       return next;
     },

@@ -83,6 +83,10 @@ export function defineStoreContract(name: string, makeStore: MakeStore): void {
           store.transitionJob("no-such-job", ["queued"], { status: "running" }),
           ConflictError,
         );
+        await assert.rejects(
+          store.transitionJob(job.id, ["completed"], { status: "running" }),
+          /cannot go from completed to running/,
+        );
         assert.equal((await store.getJob(job.id))?.status, "completed");
         const updated = await store.updateJob(job.id, ["completed"], { checkRunId: 55 });
         assert.equal(updated.checkRunId, 55);
