@@ -47,6 +47,40 @@ export function findKozmicUser(
   return undefined;
 }
 
+// Image IDs are content addresses, so what an image's /etc/passwd says never changes.
+const kozmicUsers = new Map<string, { uid: number; gid: number } | undefined>();
+
+/** Reads /etc/passwd from a created, never started container of the image. */
+async function lookupKozmicUser(
+  engine: Engine,
+  spec: StepSpec,
+  labels: Record<string, string>,
+  volume: string,
+): Promise<{ uid: number; gid: number } | undefined> {
+  if (spec.image.startsWith("sha256:") && kozmicUsers.has(spec.image)) {
+    return kozmicUsers.get(spec.image);
+  }
+  const probe = await engine.createContainer({
+    image: spec.image,
+    cmd: ["/bin/sh"],
+    env: {},
+    workingDir: "/",
+    labels,
+    memoryBytes: spec.memoryBytes,
+    nanoCpus: spec.nanoCpus,
+    pidsLimit: spec.pidsLimit,
+    network: "none",
+    volumes: [{ source: volume, target: "/kozmic" }],
+  });
+  try {
+    const user = findKozmicUser(await engine.readFile(probe, "/etc/passwd"));
+    if (spec.image.startsWith("sha256:")) kozmicUsers.set(spec.image, user);
+    return user;
+  } finally {
+    await engine.removeContainer(probe);
+  }
+}
+
 /**
  * Runs one script in a fresh container with a fresh `/kozmic` volume holding the helper,
  * the script and the source. Both are removed in `finally`, whatever happens.
@@ -64,25 +98,7 @@ export async function runStep(engine: Engine, spec: StepSpec, log: LogSink): Pro
   try {
     if (spec.signal?.aborted) return { kind: "cancelled" };
     volume = await engine.createVolume(labels);
-    const probe = await engine.createContainer({
-      image: spec.image,
-      cmd: ["/bin/sh", "/kozmic/run.sh"],
-      env: spec.env,
-      workingDir: "/",
-      labels,
-      memoryBytes: spec.memoryBytes,
-      nanoCpus: spec.nanoCpus,
-      pidsLimit: spec.pidsLimit,
-      network: spec.network,
-      volumes: [{ source: volume, target: "/kozmic" }],
-    });
-    const kozmicUser = await engine
-      .readFile(probe, "/etc/passwd")
-      .then(findKozmicUser, async (e) => {
-        await engine.removeContainer(probe);
-        throw e;
-      });
-    await engine.removeContainer(probe);
+    const kozmicUser = await lookupKozmicUser(engine, spec, labels, volume);
     container = await engine.createContainer({
       image: spec.image,
       cmd: ["/bin/sh", "/kozmic/run.sh"],
