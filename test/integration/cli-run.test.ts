@@ -70,6 +70,20 @@ test("kozmic run: a miss, then a hit, then a miss after deps.txt changes", async
   assert.match(third.stdout, /installed: greeting-lib 2.0/);
 });
 
+test("two kozmic run processes with one missing key install once (lock file across processes)", async () => {
+  const dir = example();
+  const config = join(dir, ".github/kozmic.yml");
+  writeFileSync(
+    config,
+    readFileSync(config, "utf8").replace('echo "installing', 'sleep 1; echo "installing'),
+  );
+  const [a, b] = await Promise.all([kozmic(["run", dir]), kozmic(["run", dir])]);
+  assert.equal(a.code, 0, a.stderr);
+  assert.equal(b.code, 0, b.stderr);
+  assert.equal((a.stdout + b.stdout).match(/installing greeting-lib/g)?.length, 1);
+  assert.match(a.stdout + b.stdout, /install skipped: cache hit/);
+});
+
 test("kozmic run exits 1 when a hook fails", async () => {
   const dir = example();
   writeFileSync(join(dir, "greet.sh"), "echo broken; exit 4\n");
