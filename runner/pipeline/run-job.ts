@@ -177,7 +177,7 @@ export async function runJob(job: JobInput, options: RunJobOptions): Promise<Job
           if (again) return again;
           say(`cache miss ${key}: running install`);
           options.onPhase?.("installing");
-          const tag = key.slice(0, 32);
+          const tag = key;
           return runStep(
             engine,
             {

@@ -8,7 +8,7 @@ import { hookSchema, type HookInput } from "../../src/core/config/schema.js";
 import { InfrastructureError, PermanentError } from "../../src/core/errors.js";
 import type { TrustScope } from "../../src/core/cache-key.js";
 import { DockerEngine } from "../../runner/engine/docker-engine.js";
-import { runJob, type JobResult } from "../../runner/pipeline/run-job.js";
+import { cacheRepository, runJob, type JobResult } from "../../runner/pipeline/run-job.js";
 import type { PipelineSettings } from "../../runner/pipeline/settings.js";
 import { ensureBusyboxImage, rebuildBusyboxImage, removeImages } from "../support/images.js";
 
@@ -102,6 +102,11 @@ test("cache miss then hit: the install runs once and its result is in the build 
   assert.match(first.log, /cache miss [0-9a-f]{64}/);
   assert.match(first.log, /INSTALLING/);
   assert.match(first.log, /installed\nleft-pad 1.0/);
+  const images = await engine.findImages({ "kozmic.cache.repo": repo.id });
+  assert.deepEqual(
+    images.map((i) => [i.tags, i.labels["kozmic.cache.hook"], i.labels["kozmic.cache.scope"]]),
+    [[[`${cacheRepository(repo.id)}:${first.result.cacheKey}`], "test", "trusted"]],
+  );
   const second = await job(repo, hook);
   assert.equal(second.result.conclusion, "success", second.log);
   assert.equal(second.result.cacheHit, true);
