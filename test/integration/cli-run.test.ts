@@ -119,6 +119,16 @@ test("kozmic run exits 2 for an unknown hook, a missing config and a bad KOZMIC_
   assert.match(bad.stderr, /KOZMIC_DEFAULT_MEMORY="lots": expected a size/);
 });
 
+test("kozmic run exits 3 with a clear message when Docker cannot be reached", async () => {
+  const dir = example();
+  const result = await kozmic(["run", dir], { DOCKER_HOST: "unix:///nonexistent/docker.sock" });
+  assert.equal(result.code, 3);
+  assert.match(
+    result.stderr,
+    /^kozmic run: cannot inspect image .*connect ENOENT \/nonexistent\/docker\.sock$/m,
+  );
+});
+
 test("kozmic cache ls lists the cached image; cache prune rejects a bad size", async () => {
   const dir = example();
   assert.equal((await kozmic(["run", dir])).code, 0);

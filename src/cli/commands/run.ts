@@ -107,6 +107,14 @@ export async function main(args: string[]): Promise<number> {
       console.error(`kozmic run: ${error.message}`);
       return error.transient ? 3 : 2;
     }
+    const e = error as NodeJS.ErrnoException;
+    if (e.syscall === "connect") {
+      console.error(
+        `kozmic run: cannot reach the Docker engine (${e.code ?? e.message}); is it running? ` +
+          "Check `docker info` and DOCKER_HOST.",
+      );
+      return 3;
+    }
     throw error;
   }
 }
