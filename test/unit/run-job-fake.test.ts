@@ -76,3 +76,18 @@ test("pull policy always pulls, and a failed pull is an InfrastructureError", as
   await assert.rejects(runFake(engine, { pull: "always" }), /cannot pull image base/);
   assert.deepEqual(engine.calls, ["pull base"]);
 });
+
+test("a stall during install ends the job timed_out and caches nothing", async () => {
+  const engine = new FakeEngine();
+  engine.addImage("base");
+  const { result, log } = await runFake(engine, {
+    install: "i",
+    stall_timeout: 1,
+    env: { FAKE_SLEEP_MS: "60000" },
+  });
+  assert.equal(result.conclusion, "timed_out");
+  assert.equal(result.cacheHit, false);
+  assert.match(log, /timed out: stall timeout: no output for 1s/);
+  assert.deepEqual(await engine.findImages({ "kozmic.cache": "true" }), []);
+  assert.equal(engine.containers.size, 0);
+});
