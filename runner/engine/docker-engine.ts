@@ -34,6 +34,7 @@ export class DockerEngine implements Engine {
         labels: info.Config?.Labels ?? {},
         size: info.Size,
         created: Date.parse(info.Created),
+        user: info.Config?.User ?? "",
       };
     } catch (error) {
       if (statusOf(error) === 404) return undefined;

@@ -42,6 +42,8 @@ export interface ImageInfo {
   labels: Record<string, string>;
   size: number;
   created: number;
+  /** The image's default user (`USER`), empty or undefined for root. */
+  user?: string;
 }
 
 export interface ContainerInfo {

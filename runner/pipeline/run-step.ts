@@ -1,3 +1,4 @@
+import { resolveScriptUser, type ScriptUser } from "./resolve-script-user.js";
 import { scriptCommand } from "../../src/core/config/script-command.js";
 import type { Engine } from "../engine/port.js";
 import type { LogSink } from "../logs/log-sink.js";
@@ -34,32 +35,19 @@ export type StepOutcome =
   | { kind: "timed_out"; reason: string }
   | { kind: "cancelled" };
 
-/** The uid/gid of the `kozmic` user in an /etc/passwd text, if there is one. */
-export function findKozmicUser(
-  passwd: string | undefined,
-): { uid: number; gid: number } | undefined {
-  for (const line of (passwd ?? "").split("\n")) {
-    const [name, , uid, gid] = line.split(":");
-    if (name === "kozmic" && uid && gid && /^\d+$/.test(uid) && /^\d+$/.test(gid)) {
-      return { uid: Number(uid), gid: Number(gid) };
-    }
-  }
-  return undefined;
-}
-
 // Image IDs are content addresses, so what an image's /etc/passwd says never changes.
-const kozmicUsers = new Map<string, { uid: number; gid: number } | undefined>();
+const scriptUsers = new Map<string, ScriptUser>();
 
 /** Reads /etc/passwd from a created, never started container of the image. */
-async function lookupKozmicUser(
+async function lookupScriptUser(
   engine: Engine,
   spec: StepSpec,
   labels: Record<string, string>,
   volume: string,
-): Promise<{ uid: number; gid: number } | undefined> {
-  if (spec.image.startsWith("sha256:") && kozmicUsers.has(spec.image)) {
-    return kozmicUsers.get(spec.image);
-  }
+): Promise<ScriptUser> {
+  const cached = spec.image.startsWith("sha256:") ? scriptUsers.get(spec.image) : undefined;
+  if (cached) return cached;
+  const imageUser = (await engine.inspectImage(spec.image))?.user;
   const probe = await engine.createContainer({
     image: spec.image,
     cmd: ["/bin/sh"],
@@ -73,8 +61,8 @@ async function lookupKozmicUser(
     volumes: [{ source: volume, target: "/kozmic" }],
   });
   try {
-    const user = findKozmicUser(await engine.readFile(probe, "/etc/passwd"));
-    if (spec.image.startsWith("sha256:")) kozmicUsers.set(spec.image, user);
+    const user = resolveScriptUser(await engine.readFile(probe, "/etc/passwd"), imageUser);
+    if (spec.image.startsWith("sha256:")) scriptUsers.set(spec.image, user);
     return user;
   } finally {
     await engine.removeContainer(probe);
@@ -98,12 +86,12 @@ export async function runStep(engine: Engine, spec: StepSpec, log: LogSink): Pro
   try {
     if (spec.signal?.aborted) return { kind: "cancelled" };
     volume = await engine.createVolume(labels);
-    const kozmicUser = await lookupKozmicUser(engine, spec, labels, volume);
+    const scriptUser = await lookupScriptUser(engine, spec, labels, volume);
     container = await engine.createContainer({
       image: spec.image,
       cmd: ["/bin/sh", "/kozmic/run.sh"],
       env: spec.env,
-      ...(kozmicUser ? { user: "kozmic" } : {}),
+      ...(scriptUser.user ? { user: scriptUser.user } : {}),
       workingDir: "/kozmic/src",
       labels,
       memoryBytes: spec.memoryBytes,
@@ -114,8 +102,8 @@ export async function runStep(engine: Engine, spec: StepSpec, log: LogSink): Pro
     });
     const tar = await tarDirectory(spec.sourceDir, {
       prefix: "kozmic",
-      uid: kozmicUser?.uid ?? 0,
-      gid: kozmicUser?.gid ?? 0,
+      uid: scriptUser.uid,
+      gid: scriptUser.gid,
       extra: [
         { path: "run.sh", content: helperFor(spec.script), mode: 0o755 },
         { path: "script.sh", content: spec.script, mode: 0o644 },

@@ -1,5 +1,6 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { createHash, randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync, existsSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -172,6 +173,27 @@ test("scripts run as the kozmic user when the image has one, and own /kozmic/src
   assert.match(withUser.log, /^1000\nwritable$/m);
   const rootOnly = await job(repo, { image: ROOT_IMAGE, build: "id -u" });
   assert.match(rootOnly.log, /^0$/m);
+});
+
+test("without a kozmic user, scripts run as the image's default user and own /kozmic/src", async () => {
+  const repo = newRepo();
+  const image = `kozmic-test/pj-user2000-${run}`;
+  const probe = execFileSync("docker", ["create", ROOT_IMAGE, "true"], { encoding: "utf8" }).trim();
+  try {
+    execFileSync("docker", ["commit", "--change", "USER 2000", probe, image], { stdio: "ignore" });
+  } finally {
+    execFileSync("docker", ["rm", "-f", probe], { stdio: "ignore" });
+  }
+  try {
+    const { result, log } = await job(repo, {
+      image,
+      build: "id -u; touch /kozmic/src/new && echo writable",
+    });
+    assert.equal(result.conclusion, "success", log);
+    assert.match(log, /^2000\nwritable$/m);
+  } finally {
+    removeImages(image);
+  }
 });
 
 test("job timeout and stall timeout end the job as timed_out and say which", async () => {
