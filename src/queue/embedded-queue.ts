@@ -1,8 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import { jobMessageSchema, type JobMessage } from "../core/job-message.js";
-import { parseMessageBody } from "./parse-message-body.js";
-import { InvalidMessageError } from "../core/errors.js";
+import type { JobMessage } from "../core/job-message.js";
+import { parseMessageBody, serializeMessage as serialize } from "./parse-message-body.js";
 import { openDatabase, type SqliteDatabase } from "../store/open-database.js";
 import type {
   DeadLetter,
@@ -150,14 +149,4 @@ export function openEmbeddedQueue(options: EmbeddedQueueOptions): InspectableQue
       db.close();
     },
   };
-}
-
-function serialize(message: JobMessage): string {
-  const result = jobMessageSchema.safeParse(message);
-  if (!result.success) {
-    throw new InvalidMessageError(
-      `refusing to send an invalid job message: ${result.error.message}`,
-    );
-  }
-  return JSON.stringify(result.data);
 }

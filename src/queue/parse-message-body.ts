@@ -1,3 +1,4 @@
+import { InvalidMessageError } from "../core/errors.js";
 import { jobMessageSchema, type JobMessage } from "../core/job-message.js";
 
 /** Shared by the adapters: a body is JSON matching the job message schema, or it is dead. */
@@ -16,4 +17,15 @@ export function parseMessageBody(
     return { ok: false, error: `not a job message (${issues.join("; ")})` };
   }
   return { ok: true, message: result.data };
+}
+
+/** Shared by the adapters: only a valid job message is ever sent. */
+export function serializeMessage(message: JobMessage): string {
+  const result = jobMessageSchema.safeParse(message);
+  if (!result.success) {
+    throw new InvalidMessageError(
+      `refusing to send an invalid job message: ${result.error.message}`,
+    );
+  }
+  return JSON.stringify(result.data);
 }

@@ -10,9 +10,9 @@ import {
   type Message,
 } from "@aws-sdk/client-sqs";
 import { randomUUID } from "node:crypto";
-import { jobMessageSchema, type JobMessage } from "../core/job-message.js";
-import { InfrastructureError, InvalidMessageError } from "../core/errors.js";
-import { parseMessageBody } from "./parse-message-body.js";
+import type { JobMessage } from "../core/job-message.js";
+import { InfrastructureError } from "../core/errors.js";
+import { parseMessageBody, serializeMessage as serialize } from "./parse-message-body.js";
 import type {
   DeadLetter,
   InspectableQueue,
@@ -190,16 +190,6 @@ export function openSqsQueue(options: SqsQueueOptions): InspectableQueue {
       if (!options.client || options.ownsClient) client.destroy();
     },
   };
-}
-
-function serialize(message: JobMessage): string {
-  const result = jobMessageSchema.safeParse(message);
-  if (!result.success) {
-    throw new InvalidMessageError(
-      `refusing to send an invalid job message: ${result.error.message}`,
-    );
-  }
-  return JSON.stringify(result.data);
 }
 
 /**
