@@ -34,8 +34,10 @@ const spec = (cmd: string[], extra: Partial<ContainerSpec> = {}): ContainerSpec 
 });
 
 test("run streams stdout and stderr in order and returns the exit code", async () => {
+  // Docker keeps no order between the two streams for writes made at the same instant (the
+  // pipeline joins them with 2>&1 in the container), so the writes here are spaced out.
   const id = await engine.createContainer(
-    spec(["sh", "-c", "echo $GREETING; echo err >&2; sleep 0.1; echo out; exit 3"]),
+    spec(["sh", "-c", "echo $GREETING; sleep 0.2; echo err >&2; sleep 0.2; echo out; exit 3"]),
   );
   let out = "";
   assert.equal(await engine.run(id, (t) => (out += t)), 3);
