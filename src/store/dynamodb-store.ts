@@ -9,6 +9,7 @@ import {
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
+  type PutCommandOutput,
   QueryCommand,
   TransactWriteCommand,
   type QueryCommandInput,
@@ -102,24 +103,28 @@ export function openDynamoStore(options: DynamoStoreOptions): Store {
     };
   }
 
-  /** Writes `next` only if the job is still at `version`; false when someone else wrote first. */
-  async function writeJob(next: JobRecord, version: number): Promise<boolean> {
+  /** A conditional Put: its output, or undefined when the condition did not hold. */
+  async function conditionalPut(
+    what: string,
+    input: ConstructorParameters<typeof PutCommand>[0],
+  ): Promise<PutCommandOutput | undefined> {
     try {
-      await call("write job", () =>
-        db.send(
-          new PutCommand({
-            TableName,
-            Item: jobItem(next, version + 1),
-            ConditionExpression: "version = :v",
-            ExpressionAttributeValues: { ":v": version },
-          }),
-        ),
-      );
-      return true;
+      return await call(what, () => db.send(new PutCommand(input)));
     } catch (error) {
-      if (isConditionFailure(error)) return false;
+      if (isConditionFailure(error)) return undefined;
       throw error;
     }
+  }
+
+  /** Writes `next` only if the job is still at `version`; false when someone else wrote first. */
+  async function writeJob(next: JobRecord, version: number): Promise<boolean> {
+    const out = await conditionalPut("write job", {
+      TableName,
+      Item: jobItem(next, version + 1),
+      ConditionExpression: "version = :v",
+      ExpressionAttributeValues: { ":v": version },
+    });
+    return out !== undefined;
   }
 
   /** Read, decide, conditionally write; again from the read when another writer won. */
@@ -261,52 +266,30 @@ export function openDynamoStore(options: DynamoStoreOptions): Store {
       });
     },
     async recordLatest(key, sha, jobId, createdAt) {
-      try {
-        const out = await call("record latest", () =>
-          db.send(
-            new PutCommand({
-              TableName,
-              Item: {
-                pk: `LATEST#${supersedeKeyString(key)}`,
-                sk: "LATEST",
-                sha,
-                jobId,
-                createdAt,
-              },
-              ConditionExpression: "attribute_not_exists(pk) OR createdAt <= :c",
-              ExpressionAttributeValues: { ":c": createdAt },
-              ReturnValues: "ALL_OLD",
-            }),
-          ),
-        );
-        const previous = out.Attributes?.jobId as string | undefined;
-        return previous && previous !== jobId ? [previous] : [];
-      } catch (error) {
-        if (isConditionFailure(error)) return [];
-        throw error;
-      }
+      const out = await conditionalPut("record latest", {
+        TableName,
+        Item: { pk: `LATEST#${supersedeKeyString(key)}`, sk: "LATEST", sha, jobId, createdAt },
+        ConditionExpression: "attribute_not_exists(pk) OR createdAt <= :c",
+        ExpressionAttributeValues: { ":c": createdAt },
+        ReturnValues: "ALL_OLD",
+      });
+      const previous = out?.Attributes?.jobId as string | undefined;
+      return previous && previous !== jobId ? [previous] : [];
     },
     async appendLog(chunk: LogChunk) {
       assertChunkSize(chunk);
-      try {
-        await call("append log", () =>
-          db.send(
-            new PutCommand({
-              TableName,
-              Item: {
-                pk: `LOG#${chunk.jobId}`,
-                sk: chunkKey(chunk.seq),
-                seq: chunk.seq,
-                data: chunk.data,
-                expiresAt: Math.floor(Date.now() / 1000) + logRetentionS,
-              },
-              ConditionExpression: "attribute_not_exists(pk)",
-            }),
-          ),
-        );
-      } catch (error) {
-        if (!isConditionFailure(error)) throw error;
-      }
+      // An existing seq is a retried append: the condition failing is the expected outcome.
+      await conditionalPut("append log", {
+        TableName,
+        Item: {
+          pk: `LOG#${chunk.jobId}`,
+          sk: chunkKey(chunk.seq),
+          seq: chunk.seq,
+          data: chunk.data,
+          expiresAt: Math.floor(Date.now() / 1000) + logRetentionS,
+        },
+        ConditionExpression: "attribute_not_exists(pk)",
+      });
     },
     async readLog(jobId, fromSeq = 0, limit = 1000) {
       const out = await call("read log", () =>
@@ -329,27 +312,18 @@ export function openDynamoStore(options: DynamoStoreOptions): Store {
     },
     async recordDelivery(deliveryId, now = Date.now()) {
       const nowS = Math.floor(now / 1000);
-      try {
-        await call("record delivery", () =>
-          db.send(
-            new PutCommand({
-              TableName,
-              Item: {
-                pk: `DELIVERY#${deliveryId}`,
-                sk: "DELIVERY",
-                expiresAt: nowS + deliveryRetentionS,
-              },
-              // TTL deletion lags by up to days: an expired item counts as absent.
-              ConditionExpression: "attribute_not_exists(pk) OR expiresAt <= :now",
-              ExpressionAttributeValues: { ":now": nowS },
-            }),
-          ),
-        );
-        return true;
-      } catch (error) {
-        if (isConditionFailure(error)) return false;
-        throw error;
-      }
+      const out = await conditionalPut("record delivery", {
+        TableName,
+        Item: {
+          pk: `DELIVERY#${deliveryId}`,
+          sk: "DELIVERY",
+          expiresAt: nowS + deliveryRetentionS,
+        },
+        // TTL deletion lags by up to days: an expired item counts as absent.
+        ConditionExpression: "attribute_not_exists(pk) OR expiresAt <= :now",
+        ExpressionAttributeValues: { ":now": nowS },
+      });
+      return out !== undefined;
     },
     async putInstallation(installation: InstallationRecord) {
       await call("put installation", () =>
