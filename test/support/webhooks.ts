@@ -198,6 +198,16 @@ export function checkSuitePayload(
   };
 }
 
+/** The example's installation, given the test's id and account login. */
+function installationOf(payload: Json, installationId: number, account: string): Json {
+  const installation = payload.installation as Json;
+  return {
+    ...installation,
+    id: installationId,
+    account: { ...(installation.account as Json), login: account },
+  };
+}
+
 /** installation created/deleted/suspend/unsuspend, listing `repositories`. */
 export function installationPayload(
   action: "created" | "deleted" | "suspend" | "unsuspend",
@@ -206,15 +216,10 @@ export function installationPayload(
   repositories: TargetRepository[],
 ): Json {
   const payload = exampleOf("installation", (p) => p.action === action);
-  const installation = payload.installation as Json;
   return {
     ...payload,
     action,
-    installation: {
-      ...installation,
-      id: installationId,
-      account: { ...(installation.account as Json), login: account },
-    },
+    installation: installationOf(payload, installationId, account),
     repositories: repositories.map(shortRepository),
   };
 }
@@ -227,15 +232,10 @@ export function installationRepositoriesPayload(
   changed: TargetRepository[],
 ): Json {
   const payload = exampleOf("installation_repositories", (p) => p.action === action);
-  const installation = payload.installation as Json;
   return {
     ...payload,
     action,
-    installation: {
-      ...installation,
-      id: installationId,
-      account: { ...(installation.account as Json), login: account },
-    },
+    installation: installationOf(payload, installationId, account),
     repositories_added: action === "added" ? changed.map(shortRepository) : [],
     repositories_removed: action === "removed" ? changed.map(shortRepository) : [],
   };
