@@ -96,6 +96,7 @@ export function planJobs(config: Config, facts: EventFacts, context: PlanContext
     installationId: facts.installationId,
     repoId: facts.repository.id,
     repoFullName: facts.repository.fullName,
+    repoPrivate: facts.repository.private,
     sha: facts.sha,
     ref: facts.ref,
     event: facts.event,

@@ -6,6 +6,8 @@ export interface BuildRecord {
   installationId: number;
   repoId: number;
   repoFullName: string;
+  /** Whether the repository was private when the build was planned; log pages need login then. */
+  repoPrivate: boolean;
   sha: string;
   ref: string;
   event: "push" | "pull_request" | "rerun";

@@ -29,6 +29,7 @@ export function aBuild(overrides: Partial<BuildRecord> = {}): BuildRecord {
     installationId: 42,
     repoId: 7,
     repoFullName: "octo/widgets",
+    repoPrivate: false,
     sha: "b".repeat(40),
     ref: "refs/heads/main",
     event: "push",

@@ -55,6 +55,7 @@ describe("planJobs", () => {
       installationId: 7,
       repoId: 501,
       repoFullName: "acme/widgets",
+      repoPrivate: true,
       sha: SHA,
       ref: "refs/heads/main",
       event: "push",
