@@ -8,6 +8,8 @@ export interface TargetRepository {
   private?: boolean;
   installationId: number;
   defaultBranch?: string;
+  /** Where git fetches it from; the fake GitHub's own git endpoint is `${fake.origin}/<full name>.git`. */
+  cloneUrl?: string;
 }
 
 export interface Delivery {
@@ -49,7 +51,7 @@ function repositoryJson(repo: TargetRepository, base: Json, fork = false): Json 
     fork,
     owner: { ...baseOwner, login: owner, name: owner },
     html_url: `https://github.com/${repo.fullName}`,
-    clone_url: `https://github.com/${repo.fullName}.git`,
+    clone_url: repo.cloneUrl ?? `https://github.com/${repo.fullName}.git`,
     url: `https://api.github.com/repos/${repo.fullName}`,
     default_branch: repo.defaultBranch ?? "main",
   };

@@ -109,6 +109,11 @@ export class FakeGitHub {
   readonly checkRuns: FakeCheckRun[] = [];
   readonly installations = new Map<number, { id: number; account: string }>();
   readonly appId: number;
+  /**
+   * Handlers for requests outside the REST API (git over HTTP); each answers and returns
+   * true, or returns false to pass. They see the request before its body is read.
+   */
+  readonly rawHandlers: ((req: IncomingMessage, res: ServerResponse) => boolean)[] = [];
   private readonly tokens = new Map<string, number>();
   private readonly injected: Injected[] = [];
   private readonly validator: OpenApiValidator;
@@ -144,6 +149,16 @@ export class FakeGitHub {
   /** `host:port`, for Probot's `GHE_HOST` with `GHE_PROTOCOL=http`. */
   get host(): string {
     return `127.0.0.1:${this.port}`;
+  }
+
+  /** Scheme, host and port without the API prefix: where clone URLs point. */
+  get origin(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** The installation an installation token was issued for, if the fake issued it. */
+  tokenInstallation(token: string): number | undefined {
+    return this.tokens.get(token);
   }
 
   async close(): Promise<void> {
@@ -241,6 +256,7 @@ export class FakeGitHub {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (this.rawHandlers.some((handler) => handler(req, res))) return;
     const url = new URL(req.url ?? "/", "http://fake");
     const method = (req.method ?? "GET").toUpperCase();
     const raw = await readBody(req);
@@ -525,7 +541,7 @@ export class FakeGitHub {
       fork: repo.forkOf !== undefined,
       owner: { login: repo.owner, id: repo.id + 2_000_000, type: "Organization" },
       default_branch: repo.defaultBranch,
-      clone_url: `https://github.com/${repo.fullName}.git`,
+      clone_url: `${this.origin}/${repo.fullName}.git`,
       html_url: `https://github.com/${repo.fullName}`,
       visibility: repo.private ? "private" : "public",
     };
