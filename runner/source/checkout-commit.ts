@@ -1,0 +1,37 @@
+import { randomUUID } from "node:crypto";
+import { mkdir, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { runGit } from "./run-git.js";
+
+export interface Checkout {
+  /** The working tree at the commit, with a standalone `.git` (no alternates, no token). */
+  dir: string;
+  /** Removes the working tree; safe to call twice. */
+  remove(): Promise<void>;
+}
+
+/**
+ * Clones the mirror locally (objects hard-linked, so it is quick and the clone stands
+ * alone inside a container) and checks out `sha` detached, under `<dataDir>/checkouts`.
+ */
+export async function checkoutCommit(
+  mirror: string,
+  sha: string,
+  dataDir: string,
+  label = "job",
+): Promise<Checkout> {
+  const parent = join(dataDir, "checkouts");
+  await mkdir(parent, { recursive: true });
+  const dir = join(parent, `${label.replace(/[^A-Za-z0-9_.-]/g, "_")}-${randomUUID().slice(0, 8)}`);
+  const remove = () => rm(dir, { recursive: true, force: true });
+  try {
+    await runGit(["clone", "--quiet", "--local", "--no-checkout", mirror, dir]);
+    await runGit(["-C", dir, "checkout", "--quiet", "--detach", sha]);
+    // The clone's origin is a host path, meaningless inside the container.
+    await runGit(["-C", dir, "remote", "remove", "origin"]);
+  } catch (error) {
+    await remove();
+    throw error;
+  }
+  return { dir, remove };
+}
