@@ -258,7 +258,7 @@ export function signDelivery(
   name: string,
   payload: Json,
   secret: string,
-  id = randomUUID(),
+  id: string = randomUUID(),
 ): Delivery {
   const body = JSON.stringify(payload);
   const signature = `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;

@@ -1,0 +1,60 @@
+import type { Context } from "probot";
+import type { InstallationRecord } from "../store/port.js";
+import type { AppDeps } from "./app-deps.js";
+
+type ShortRepository = { id: number; full_name: string; private: boolean };
+
+const toRecord = (repos: readonly ShortRepository[] | undefined) =>
+  (repos ?? []).map((r) => ({ id: r.id, fullName: r.full_name, private: r.private }));
+
+function accountOf(installation: { account?: unknown }): string {
+  const account = installation.account as { login?: string; slug?: string } | null | undefined;
+  return account?.login ?? account?.slug ?? "unknown";
+}
+
+/** Keeps the store's record of an installation and its repositories in step with GitHub. */
+export async function handleInstallation(
+  deps: AppDeps,
+  context: Context<"installation">,
+): Promise<{ outcome: "stored" | "deleted" | "ignored" }> {
+  const { payload } = context;
+  const id = payload.installation.id;
+  if (payload.action === "deleted" || payload.action === "suspend") {
+    await deps.store.deleteInstallation(id);
+    return { outcome: "deleted" };
+  }
+  if (payload.action === "created" || payload.action === "unsuspend") {
+    const record: InstallationRecord = {
+      id,
+      account: accountOf(payload.installation),
+      updatedAt: deps.now(),
+    };
+    if ("repositories" in payload && payload.repositories) {
+      record.repositories = toRecord(payload.repositories);
+    }
+    await deps.store.putInstallation(record);
+    return { outcome: "stored" };
+  }
+  return { outcome: "ignored" };
+}
+
+export async function handleInstallationRepositories(
+  deps: AppDeps,
+  context: Context<"installation_repositories">,
+): Promise<{ outcome: "stored" }> {
+  const { payload } = context;
+  const id = payload.installation.id;
+  const known = await deps.store.getInstallation(id);
+  const removed = new Set(payload.repositories_removed.map((r) => r.id));
+  const kept = (known?.repositories ?? []).filter((r) => !removed.has(r.id));
+  const added = toRecord(payload.repositories_added).filter(
+    (r) => !kept.some((k) => k.id === r.id),
+  );
+  await deps.store.putInstallation({
+    id,
+    account: known?.account ?? accountOf(payload.installation),
+    repositories: [...kept, ...added],
+    updatedAt: deps.now(),
+  });
+  return { outcome: "stored" };
+}

@@ -1,0 +1,19 @@
+import { ProbotOctokit } from "probot";
+import {
+  octokitResilienceOptions,
+  type InstallationOctokitOptions,
+} from "../checks/create-installation-octokit.js";
+
+/**
+ * ProbotOctokit with Kozmic's retry and throttling settings laid over Probot's own. Probot
+ * puts its throttle options (which never retry a secondary rate limit) on every instance;
+ * a function default runs after Probot's, so ours win field by field.
+ */
+export function kozmicOctokit(options: InstallationOctokitOptions = {}): typeof ProbotOctokit {
+  const resilience = octokitResilienceOptions(options);
+  return ProbotOctokit.defaults((instance: Record<string, unknown>) => ({
+    ...instance,
+    retry: { ...(instance.retry as object | undefined), ...resilience.retry },
+    throttle: { ...(instance.throttle as object | undefined), ...resilience.throttle },
+  })) as typeof ProbotOctokit;
+}

@@ -1,0 +1,186 @@
+import type { Logger } from "probot";
+import { ChecksReporter, type RequestOctokit } from "../checks/checks-reporter.js";
+import { parseConfig } from "../core/config/parse-config.js";
+import { ConfigError, type ConfigIssue } from "../core/errors.js";
+import { planJobs, type EventFacts, type PlannedJob } from "../core/plan-jobs.js";
+import { shouldSkipCi } from "../core/skip-ci.js";
+import type { BuildRecord } from "../store/port.js";
+import { jobUrl, type AppDeps } from "./app-deps.js";
+import { cancelJob } from "./cancel-job.js";
+import { readConfigAt } from "./read-config-at.js";
+
+export interface StartBuildInput {
+  octokit: RequestOctokit;
+  log: Logger;
+  deliveryId: string;
+  owner: string;
+  repo: string;
+  facts: EventFacts;
+  /** Head commit message and pull request title, checked for `[skip ci]`. */
+  skipTexts?: readonly (string | null | undefined)[];
+}
+
+export type StartBuildOutcome =
+  | { outcome: "skip-ci" }
+  | { outcome: "no-config" }
+  | { outcome: "duplicate-delivery" }
+  | { outcome: "already-built"; buildId: string }
+  | { outcome: "invalid-config"; buildId: string; checkRunId: number }
+  | { outcome: "queued"; buildId: string; jobIds: string[]; superseded: string[] };
+
+/**
+ * The step every build-starting event shares: skip-ci, config at the commit, de-duplication
+ * (delivery id, then commit), then plan, record, one queued check run and one queue
+ * message per job, and cancel what the new jobs supersede. Re-runs skip the commit check.
+ */
+export async function startBuild(
+  deps: AppDeps,
+  input: StartBuildInput,
+): Promise<StartBuildOutcome> {
+  const { facts, owner, repo } = input;
+  const rerun = facts.event === "rerun";
+  if (!rerun && shouldSkipCi(input.skipTexts ?? [])) return { outcome: "skip-ci" };
+
+  // Read before recording anything, so that a GitHub failure here leaves a redelivery free to work.
+  const file = await readConfigAt(input.octokit, owner, repo, facts.sha);
+  if (file.kind === "missing") return { outcome: "no-config" };
+
+  if (!(await deps.store.recordDelivery(input.deliveryId, deps.now()))) {
+    return { outcome: "duplicate-delivery" };
+  }
+  if (!rerun) {
+    const earlier = await deps.store.findBuildsByCommit(facts.repository.id, facts.sha);
+    if (earlier[0]) return { outcome: "already-built", buildId: earlier[0].id };
+    // A push and a pull request for one commit arrive together: one atomic claim decides.
+    const claim = `commit:${facts.repository.id}:${facts.sha}`;
+    if (!(await deps.store.recordDelivery(claim, deps.now()))) {
+      return { outcome: "already-built", buildId: "(being planned by another delivery)" };
+    }
+  }
+
+  const reporter = new ChecksReporter(input.octokit, { now: deps.now });
+  let issues: readonly ConfigIssue[] | undefined;
+  let plan;
+  try {
+    if (file.kind === "unreadable") throw new ConfigError(file.issue.message, [file.issue]);
+    plan = planJobs(parseConfig(file.text), facts, { newId: deps.newId, now: deps.now() });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    issues = error.issues;
+  }
+  if (issues || !plan) {
+    // A build without jobs still records the commit as handled, and the trust a re-run keeps.
+    const empty = planJobs({ hooks: [] }, facts, { newId: deps.newId, now: deps.now() });
+    await deps.store.createBuild(empty.build, []);
+    const checkRunId = await reporter.reportConfigurationError({
+      owner,
+      repo,
+      headSha: facts.sha,
+      issues: issues ?? [],
+    });
+    return { outcome: "invalid-config", buildId: empty.build.id, checkRunId };
+  }
+
+  await deps.store.createBuild(
+    plan.build,
+    plan.jobs.map((job) => job.record),
+  );
+  const sent = new Set<string>();
+  try {
+    await Promise.all(
+      plan.jobs.map(async (job) => {
+        await queueJob(deps, reporter, input, job);
+        sent.add(job.record.id);
+      }),
+    );
+  } catch (error) {
+    await abandonUnsent(deps, plan.jobs, sent, error, input.log);
+    throw error;
+  }
+  const superseded = await supersedeOlder(deps, reporter, input, plan.build, plan.jobs);
+  return {
+    outcome: "queued",
+    buildId: plan.build.id,
+    jobIds: plan.jobs.map((job) => job.record.id),
+    superseded,
+  };
+}
+
+async function queueJob(
+  deps: AppDeps,
+  reporter: ChecksReporter,
+  input: StartBuildInput,
+  job: PlannedJob,
+): Promise<void> {
+  const checkRunId = await reporter.createQueued({
+    owner: input.owner,
+    repo: input.repo,
+    name: job.hook.name,
+    headSha: input.facts.sha,
+    jobId: job.record.id,
+    detailsUrl: jobUrl(deps.publicUrl, job.record.id),
+  });
+  await deps.store.updateJob(job.record.id, ["queued"], { checkRunId });
+  await deps.queue.send({ ...job.message, checkRunId });
+}
+
+/** Jobs left without a message would wait forever: end them as errored, saying why. */
+async function abandonUnsent(
+  deps: AppDeps,
+  jobs: readonly PlannedJob[],
+  sent: ReadonlySet<string>,
+  cause: unknown,
+  log: Logger,
+): Promise<void> {
+  const message = `Kozmic could not queue this job: ${(cause as Error).message ?? String(cause)}`;
+  for (const job of jobs) {
+    if (sent.has(job.record.id)) continue;
+    await deps.store
+      .transitionJob(job.record.id, ["queued"], {
+        status: "errored",
+        message,
+        finishedAt: deps.now(),
+      })
+      .catch((error: unknown) => log.error({ err: error, jobId: job.record.id }, "abandon failed"));
+  }
+}
+
+async function supersedeOlder(
+  deps: AppDeps,
+  reporter: ChecksReporter,
+  input: StartBuildInput,
+  build: BuildRecord,
+  jobs: readonly PlannedJob[],
+): Promise<string[]> {
+  const cancelled: string[] = [];
+  const where =
+    build.pullRequest !== undefined
+      ? `pull request #${build.pullRequest}`
+      : build.ref.replace(/^refs\/heads\//, "branch ");
+  const reason =
+    build.event === "rerun"
+      ? `Superseded by a re-run of ${build.sha.slice(0, 7)} on ${where}.`
+      : `Superseded by ${build.sha.slice(0, 7)}, a newer commit on ${where}.`;
+  for (const job of jobs) {
+    if (!job.cancelSuperseded) continue;
+    const older = await deps.store.recordLatest(
+      job.supersede,
+      build.sha,
+      job.record.id,
+      build.createdAt,
+    );
+    for (const id of older) {
+      const old = await deps.store.getJob(id);
+      if (!old) continue;
+      const result = await cancelJob(
+        deps,
+        reporter,
+        { owner: input.owner, repo: input.repo },
+        old,
+        reason,
+      );
+      if (result !== "finished") cancelled.push(id);
+    }
+  }
+  return cancelled;
+}

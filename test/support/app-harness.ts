@@ -1,0 +1,108 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { openEmbeddedQueue } from "../../src/queue/embedded-queue.js";
+import type { InspectableQueue } from "../../src/queue/port.js";
+import { openEmbeddedStore } from "../../src/store/embedded-store.js";
+import type { Store } from "../../src/store/port.js";
+import type { JobMessage } from "../../src/core/job-message.js";
+import { FakeGitHub, generateAppKey, type FakeRepository } from "./fake-github/index.js";
+import { startApp, type StartedApp } from "./start-app.js";
+import { postDelivery, signDelivery, type TargetRepository } from "./webhooks.js";
+
+export const HOOKS_YML = [
+  "hooks:",
+  "  - name: test",
+  "    image: alpine:3",
+  "    build: npm test",
+  "  - name: lint",
+  "    image: alpine:3",
+  "    build: npm run lint",
+  "",
+].join("\n");
+
+let shaCounter = 0;
+/** A fresh 40-hex commit id, unique within the process. */
+export function newSha(): string {
+  shaCounter += 1;
+  return (Date.now().toString(16) + shaCounter.toString(16).padStart(6, "0")).padStart(40, "a");
+}
+
+/** The fake GitHub, an embedded queue and store in a temp dir, and the app's server. */
+export class AppHarness {
+  private repoCounter = 0;
+  private constructor(
+    readonly fake: FakeGitHub,
+    readonly queue: InspectableQueue,
+    readonly store: Store,
+    readonly app: StartedApp,
+    private readonly dir: string,
+  ) {}
+
+  static async start(options: { enterprise?: boolean } = {}): Promise<AppHarness> {
+    const key = generateAppKey();
+    const fake = await FakeGitHub.start({
+      appPublicKey: key.publicKeyPem,
+      appId: 4242,
+      ...(options.enterprise ? { enterprise: true, description: "ghes-3.17" as const } : {}),
+    });
+    const dir = mkdtempSync(join(tmpdir(), "kozmic-app-"));
+    const queue = openEmbeddedQueue({ dataDir: dir, log: () => {} });
+    const store = openEmbeddedStore({ dataDir: dir });
+    const app = await startApp({ fake, appKey: key, queue, store });
+    return new AppHarness(fake, queue, store, app, dir);
+  }
+
+  async stop(): Promise<void> {
+    await this.app.stop();
+    await this.fake.close();
+    await this.queue.close();
+    await this.store.close();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /** A new repository on the fake, installed, with a commit holding `files` on main. */
+  repository(
+    files: Record<string, string> | undefined = { ".github/kozmic.yml": HOOKS_YML },
+    options: { private?: boolean } = {},
+  ): { target: TargetRepository; fake: FakeRepository; sha: string } {
+    this.repoCounter += 1;
+    const fullName = `acme/repo-${this.repoCounter}`;
+    const fake = this.fake.addRepository({
+      fullName,
+      installationId: 77,
+      ...(options.private ? { private: true } : {}),
+    });
+    const sha = newSha();
+    this.fake.addCommit(fullName, sha, files ?? {}, "main");
+    return {
+      target: { fullName, id: fake.id, installationId: 77, private: options.private ?? false },
+      fake,
+      sha,
+    };
+  }
+
+  /** Signs and POSTs a delivery to the running app; returns the status and body. */
+  async deliver(
+    name: string,
+    payload: Record<string, unknown>,
+    options: { id?: string; secret?: string } = {},
+  ): Promise<{ status: number; body: string; id: string }> {
+    const delivery = signDelivery(name, payload, options.secret ?? this.app.secret, options.id);
+    const response = await postDelivery(this.app.webhookUrl, delivery);
+    return { status: response.status, body: await response.text(), id: delivery.id };
+  }
+
+  /** Every message now on the queue (received and deleted). */
+  async drain(): Promise<JobMessage[]> {
+    const out: JobMessage[] = [];
+    for (;;) {
+      const batch = await this.queue.receive({ maxMessages: 10, visibilitySeconds: 60 });
+      if (batch.length === 0) return out;
+      for (const message of batch) {
+        out.push(message.body);
+        await this.queue.delete(message.receipt);
+      }
+    }
+  }
+}
