@@ -1,0 +1,213 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { InfrastructureError } from "../../src/core/errors.js";
+import { MAX_LOG_CHUNK_BYTES } from "../../src/store/log-chunk-size.js";
+import type { Store } from "../../src/store/port.js";
+import type { LogSink } from "./log-sink.js";
+import { cutUtf8, formatSize } from "./utf8-cut.js";
+
+export const DEFAULT_LOG_CAP_BYTES = 50 * 1024 * 1024;
+
+export interface StoreLogWriterOptions {
+  store: Pick<Store, "appendLog">;
+  jobId: string;
+  /** Output past this many bytes is dropped after one notice line. Default 50 MB. */
+  capBytes?: number;
+  /** Longest time output waits before it is stored. Default 1000 ms. */
+  flushIntervalMs?: number;
+  /**
+   * Most unsent output held while the store is slow; past it the oldest unsent output is
+   * replaced by one line saying how much was dropped. Default 8 MiB.
+   */
+  maxBufferedBytes?: number;
+  /** Tries per chunk before flush() gives up (the chunk is kept for the next flush). Default 5. */
+  attempts?: number;
+  retryBaseMs?: number;
+  /** Where a failed append is reported; the writer never throws from write(). */
+  onError?: (error: unknown) => void;
+}
+
+/**
+ * A LogSink that stores a job's output as numbered chunks (0, 1, 2, ...) of at most
+ * MAX_LOG_CHUNK_BYTES, one append at a time, at least every `flushIntervalMs` while output
+ * flows and completely on flush(). Memory stays bounded when the store lags.
+ */
+export class StoreLogWriter implements LogSink {
+  private pending: string[] = [];
+  private pendingBytes = 0;
+  private inflight: { seq: number; data: string } | undefined;
+  private nextSeq = 0;
+  private acceptedBytes = 0;
+  private dropped = 0;
+  private capped = false;
+  private forced = false;
+  private timer: NodeJS.Timeout | undefined;
+  private draining: Promise<void> | undefined;
+  private lastError: unknown;
+  private readonly cap: number;
+  private readonly interval: number;
+  private readonly maxBuffered: number;
+  private readonly attempts: number;
+  private readonly retryBaseMs: number;
+
+  constructor(private readonly options: StoreLogWriterOptions) {
+    this.cap = options.capBytes ?? DEFAULT_LOG_CAP_BYTES;
+    this.interval = options.flushIntervalMs ?? 1000;
+    this.maxBuffered = Math.max(options.maxBufferedBytes ?? 8 * 1024 * 1024, MAX_LOG_CHUNK_BYTES);
+    this.attempts = options.attempts ?? 5;
+    this.retryBaseMs = options.retryBaseMs ?? 200;
+  }
+
+  /** Bytes of output accepted (before the cap). */
+  get bytesAccepted(): number {
+    return this.acceptedBytes;
+  }
+
+  /** Bytes dropped by the cap or because the store could not keep up. */
+  get bytesDropped(): number {
+    return this.dropped;
+  }
+
+  /** Bytes held in memory, waiting for the store. */
+  get bytesBuffered(): number {
+    return this.pendingBytes + (this.inflight ? Buffer.byteLength(this.inflight.data) : 0);
+  }
+
+  /** How many chunks have been stored. */
+  get chunksStored(): number {
+    return this.inflight ? this.inflight.seq : this.nextSeq;
+  }
+
+  write(text: string): void {
+    if (text.length === 0) return;
+    if (this.capped) {
+      this.dropped += Buffer.byteLength(text, "utf8");
+      return;
+    }
+    let accepted = text;
+    const bytes = Buffer.byteLength(text, "utf8");
+    if (this.acceptedBytes + bytes > this.cap) {
+      const [head, tail] = cutUtf8(text, this.cap - this.acceptedBytes);
+      this.dropped += Buffer.byteLength(tail, "utf8");
+      accepted = `${head}${head.endsWith("\n") || head === "" ? "" : "\n"}==> log truncated at ${formatSize(this.cap)}; the job goes on\n`;
+      this.capped = true;
+    }
+    this.acceptedBytes += Math.min(bytes, this.cap);
+    this.pending.push(accepted);
+    this.pendingBytes += Buffer.byteLength(accepted, "utf8");
+    if (this.pendingBytes > this.maxBuffered) this.coalesce();
+    if (this.pendingBytes >= MAX_LOG_CHUNK_BYTES) void this.kick();
+    else this.arm();
+  }
+
+  /** Stores everything written so far; rejects with InfrastructureError if the store fails. */
+  async flush(): Promise<void> {
+    for (let round = 0; ; round++) {
+      this.forced = true;
+      this.lastError = undefined;
+      await (this.draining ?? this.kick());
+      if (this.pendingBytes === 0 && !this.inflight) return;
+      if (this.lastError && round >= 1) throw this.lastError;
+    }
+  }
+
+  private arm(): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.forced = true;
+      void this.kick();
+    }, this.interval);
+    this.timer.unref();
+  }
+
+  private kick(): Promise<void> {
+    this.draining ??= this.drain().finally(() => {
+      this.draining = undefined;
+    });
+    return this.draining;
+  }
+
+  /** One append at a time, in seq order; never throws (the error is kept for flush). */
+  private async drain(): Promise<void> {
+    try {
+      for (;;) {
+        if (!this.inflight) {
+          const ready =
+            this.pendingBytes >= MAX_LOG_CHUNK_BYTES || (this.forced && this.pendingBytes > 0);
+          if (!ready) break;
+          this.inflight = { seq: this.nextSeq, data: this.takeChunk() };
+        }
+        await this.append(this.inflight);
+        this.nextSeq = this.inflight.seq + 1;
+        this.inflight = undefined;
+      }
+      if (this.pendingBytes === 0) this.forced = false;
+      else this.arm();
+    } catch (error) {
+      this.lastError = error;
+      this.options.onError?.(error);
+      this.arm();
+    }
+  }
+
+  private async append(chunk: { seq: number; data: string }): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.options.store.appendLog({
+          jobId: this.options.jobId,
+          seq: chunk.seq,
+          data: chunk.data,
+        });
+        return;
+      } catch (error) {
+        if (attempt >= this.attempts) {
+          throw new InfrastructureError(
+            `could not store log chunk ${chunk.seq} of job ${this.options.jobId} after ${attempt} tries: ${(error as Error).message}`,
+            { cause: error },
+          );
+        }
+        await sleep(this.retryBaseMs * 2 ** (attempt - 1));
+      }
+    }
+  }
+
+  private takeChunk(): string {
+    const parts: string[] = [];
+    let room = MAX_LOG_CHUNK_BYTES;
+    while (this.pending.length > 0 && room > 0) {
+      const next = this.pending[0]!;
+      const bytes = Buffer.byteLength(next, "utf8");
+      if (bytes <= room) {
+        parts.push(next);
+        this.pending.shift();
+        this.pendingBytes -= bytes;
+        room -= bytes;
+        continue;
+      }
+      const [head, tail] = cutUtf8(next, room);
+      if (head === "") break;
+      parts.push(head);
+      this.pending[0] = tail;
+      const used = Buffer.byteLength(head, "utf8");
+      this.pendingBytes -= used;
+      room -= used;
+    }
+    return parts.join("");
+  }
+
+  /** Drops the oldest unsent output, leaving a line that says how much went. */
+  private coalesce(): void {
+    let cut = 0;
+    const target = this.maxBuffered / 2;
+    while (this.pending.length > 1 && this.pendingBytes > target) {
+      const bytes = Buffer.byteLength(this.pending.shift()!, "utf8");
+      this.pendingBytes -= bytes;
+      cut += bytes;
+    }
+    if (cut === 0) return;
+    this.dropped += cut;
+    const note = `\n==> ${formatSize(cut)} of output dropped here: the log store could not keep up\n`;
+    this.pending.unshift(note);
+    this.pendingBytes += Buffer.byteLength(note, "utf8");
+  }
+}

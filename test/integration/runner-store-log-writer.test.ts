@@ -1,0 +1,173 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { after, before, describe, it } from "node:test";
+import { InfrastructureError } from "../../src/core/errors.js";
+import { openEmbeddedStore } from "../../src/store/embedded-store.js";
+import { MAX_LOG_CHUNK_BYTES } from "../../src/store/log-chunk-size.js";
+import type { LogChunk, Store } from "../../src/store/port.js";
+import { LogTail, teeLogSink } from "../../runner/logs/log-tail.js";
+import { StoreLogWriter } from "../../runner/logs/store-log-writer.js";
+
+describe("StoreLogWriter on the embedded store", () => {
+  let dir: string;
+  let store: Store;
+  let n = 0;
+  const newJob = () => `job-log-${++n}-${Date.now()}`;
+  const readAll = async (jobId: string) => {
+    const chunks: LogChunk[] = [];
+    for (;;) {
+      const page = await store.readLog(jobId, chunks.length, 1000);
+      if (page.length === 0) return chunks;
+      chunks.push(...page);
+    }
+  };
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), "kozmic-log-writer-"));
+    store = openEmbeddedStore({ dataDir: dir, logRetentionDays: 1 });
+  });
+  after(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("stores output in numbered chunks within the size limit, characters intact", async () => {
+    const jobId = newJob();
+    const writer = new StoreLogWriter({ store, jobId });
+    let expected = "";
+    for (let i = 0; i < 3000; i++) {
+      const line = `line ${i}: ünïcödé ✓ 🚀 ${"x".repeat(i % 97)}\n`;
+      writer.write(line);
+      expected += line;
+    }
+    await writer.flush();
+    const chunks = await readAll(jobId);
+    assert.ok(chunks.length > 3, `several chunks (${chunks.length})`);
+    assert.deepEqual(
+      chunks.map((c) => c.seq),
+      chunks.map((_, i) => i),
+    );
+    for (const chunk of chunks) {
+      assert.ok(Buffer.byteLength(chunk.data) <= MAX_LOG_CHUNK_BYTES);
+      assert.ok(!chunk.data.includes("\uFFFD"), "no character split across chunks");
+    }
+    assert.equal(chunks.map((c) => c.data).join(""), expected);
+  });
+
+  it("stores output within about a second while it flows, without flush()", async () => {
+    const jobId = newJob();
+    const writer = new StoreLogWriter({ store, jobId, flushIntervalMs: 300 });
+    writer.write("first line\n");
+    await sleep(900);
+    assert.equal((await readAll(jobId)).map((c) => c.data).join(""), "first line\n");
+    writer.write("second line\n");
+    await writer.flush();
+    assert.equal((await readAll(jobId)).map((c) => c.data).join(""), "first line\nsecond line\n");
+  });
+
+  it("past the cap, writes one notice line and drops the rest; the writer goes on", async () => {
+    const jobId = newJob();
+    const writer = new StoreLogWriter({ store, jobId, capBytes: 100 * 1024 });
+    const line = "y".repeat(1023) + "\n";
+    for (let i = 0; i < 300; i++) writer.write(line);
+    writer.write("after the cap\n");
+    await writer.flush();
+    const text = (await readAll(jobId)).map((c) => c.data).join("");
+    assert.ok(text.startsWith(line.repeat(100)));
+    assert.ok(text.endsWith("==> log truncated at 100 KB; the job goes on\n"), text.slice(-100));
+    assert.equal(text.split("log truncated").length, 2, "one notice");
+    assert.ok(!text.includes("after the cap"));
+    assert.equal(writer.bytesDropped, 200 * 1024 + "after the cap\n".length);
+  });
+
+  it("retries transient store errors", async () => {
+    const jobId = newJob();
+    let failures = 0;
+    const flaky: Pick<Store, "appendLog"> = {
+      async appendLog(chunk) {
+        if (failures < 3) {
+          failures += 1;
+          throw new Error("ProvisionedThroughputExceededException");
+        }
+        await store.appendLog(chunk);
+      },
+    };
+    const writer = new StoreLogWriter({ store: flaky, jobId, retryBaseMs: 5 });
+    writer.write("survives\n");
+    await writer.flush();
+    assert.equal(failures, 3);
+    assert.equal((await readAll(jobId)).map((c) => c.data).join(""), "survives\n");
+  });
+
+  it("reports a store that stays down from flush(), keeping the output for later", async () => {
+    const jobId = newJob();
+    let down = true;
+    const errors: unknown[] = [];
+    const outage: Pick<Store, "appendLog"> = {
+      async appendLog(chunk) {
+        if (down) throw new Error("connect ECONNREFUSED");
+        await store.appendLog(chunk);
+      },
+    };
+    const writer = new StoreLogWriter({
+      store: outage,
+      jobId,
+      attempts: 2,
+      retryBaseMs: 1,
+      onError: (e) => errors.push(e),
+    });
+    writer.write("kept\n");
+    await assert.rejects(writer.flush(), (e: unknown) => {
+      assert.ok(e instanceof InfrastructureError);
+      assert.match(e.message, /could not store log chunk 0/);
+      return true;
+    });
+    assert.ok(errors.length >= 1);
+    down = false;
+    await writer.flush();
+    assert.equal((await readAll(jobId)).map((c) => c.data).join(""), "kept\n");
+  });
+
+  it("keeps memory bounded while the store lags, saying how much was dropped", async () => {
+    const jobId = newJob();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const slow: Pick<Store, "appendLog"> = {
+      async appendLog(chunk) {
+        await gate;
+        await store.appendLog(chunk);
+      },
+    };
+    const maxBufferedBytes = 1024 * 1024;
+    const writer = new StoreLogWriter({ store: slow, jobId, maxBufferedBytes });
+    const block = "z".repeat(8191) + "\n";
+    let peak = 0;
+    for (let i = 0; i < 2560; i++) {
+      writer.write(block);
+      peak = Math.max(peak, writer.bytesBuffered);
+    }
+    writer.write("the last line\n");
+    assert.ok(peak <= maxBufferedBytes + MAX_LOG_CHUNK_BYTES + 8192, `peak ${peak}`);
+    release();
+    await writer.flush();
+    const text = (await readAll(jobId)).map((c) => c.data).join("");
+    assert.match(text, /==> \d+ (MB|KB) of output dropped here: the log store could not keep up/);
+    assert.ok(text.endsWith("the last line\n"));
+    assert.ok(writer.bytesDropped > 10 * 1024 * 1024);
+  });
+});
+
+describe("LogTail", () => {
+  it("keeps the last characters and feeds a tee", async () => {
+    const tail = new LogTail(10);
+    const other = new LogTail(1000);
+    const sink = teeLogSink(tail, other);
+    for (let i = 0; i < 100; i++) sink.write(`${i % 10}`);
+    await sink.flush();
+    assert.equal(tail.text, "0123456789");
+    assert.equal(other.text.length, 100);
+    assert.equal(tail.revision, 100);
+  });
+});
