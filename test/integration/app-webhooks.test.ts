@@ -103,4 +103,119 @@ describe("the app over HTTP: pushes and pull requests become check runs and mess
       ["trusted", "trusted"],
     );
   });
+
+  it("an invalid configuration gives one failed check run with annotations on its lines", async () => {
+    const yml = [
+      "hooks:",
+      "  - name: test",
+      "    image: alpine:3",
+      "    build: npm test",
+      "    timeout: soon",
+      "  - name: test",
+      "    image: alpine:3",
+      "    bild: typo",
+      "",
+    ].join("\n");
+    const { target, sha } = h.repository({ ".github/kozmic.yml": yml });
+    const res = await h.deliver("push", pushPayload(target, { sha }));
+    assert.equal(res.status, 200, res.body);
+
+    const runs = h.fake.checkRunsOf(target.fullName, sha);
+    assert.equal(runs.length, 1);
+    const run = runs[0]!;
+    assert.equal(run.name, "Kozmic configuration");
+    assert.equal(run.status, "completed");
+    assert.equal(run.conclusion, "failure");
+    assert.match(run.output.summary!, /no jobs ran/);
+    const lines = run.annotations.map((a) => a.start_line).sort((a, b) => a - b);
+    assert.deepEqual(lines, [5, 6, 6, 8]);
+    const typo = run.annotations.find((a) => a.start_line === 8);
+    assert.match(typo!.message, /unknown key "bild" — did you mean "build"/);
+    assert.equal(typo!.start_column, 5);
+    for (const a of run.annotations) assert.equal(a.path, ".github/kozmic.yml");
+    assert.deepEqual(await h.drain(), []);
+  });
+
+  it("annotates a configuration with more than 50 problems over several requests", async () => {
+    const hooks = Array.from({ length: 60 }, (_, i) =>
+      [`  - name: h${i}`, "    image: alpine:3", "    build: make", "    cpus: lots"].join("\n"),
+    );
+    const { target, sha } = h.repository({ ".github/kozmic.yml": `hooks:\n${hooks.join("\n")}\n` });
+    await h.deliver("push", pushPayload(target, { sha }));
+    const [run] = h.fake.checkRunsOf(target.fullName, sha);
+    assert.equal(run?.annotations.length, 60);
+    assert.match(run!.output.title!, /60 configuration errors/);
+  });
+
+  it("the same delivery twice and a push plus a pull request of one commit build once", async () => {
+    const { target, sha } = h.repository();
+    const push = pushPayload(target, { sha, branch: "feature" });
+    const first = await h.deliver("push", push, { id: "delivery-dup-1" });
+    const again = await h.deliver("push", push, { id: "delivery-dup-1" });
+    assert.equal(first.status, 200);
+    assert.equal(again.status, 200);
+    const pr = pullRequestPayload(target, { action: "opened", number: 3, sha, headRef: "feature" });
+    await h.deliver("pull_request", pr);
+    assert.equal(h.fake.checkRunsOf(target.fullName, sha).length, 2);
+    assert.equal((await h.drain()).length, 2);
+    assert.equal((await h.store.findBuildsByCommit(target.id, sha)).length, 1);
+  });
+
+  it("a push and a pull request for one commit arriving together build once", async () => {
+    const { target, sha } = h.repository();
+    await Promise.all([
+      h.deliver("push", pushPayload(target, { sha, branch: "feature" })),
+      h.deliver(
+        "pull_request",
+        pullRequestPayload(target, { action: "synchronize", number: 4, sha, headRef: "feature" }),
+      ),
+    ]);
+    assert.equal(h.fake.checkRunsOf(target.fullName, sha).length, 2);
+    assert.equal((await h.drain()).length, 2);
+  });
+
+  it("a delivery with a bad signature is refused with 400 and changes nothing", async () => {
+    const { target, sha } = h.repository();
+    const res = await h.deliver("push", pushPayload(target, { sha }), { secret: "not-the-secret" });
+    assert.equal(res.status, 400, res.body);
+    assert.match(res.body, /signature/i);
+    assert.deepEqual(h.fake.checkRunsOf(target.fullName), []);
+    assert.deepEqual(await h.drain(), []);
+    assert.deepEqual(await h.store.findBuildsByCommit(target.id, sha), []);
+  });
+
+  it("GitHub 502s and a secondary rate limit are retried and the build still lands", async () => {
+    const { target, sha } = h.repository();
+    h.fake.failNext(2, 502);
+    h.fake.rateLimitNext(1, 1);
+    const res = await h.deliver("push", pushPayload(target, { sha }));
+    assert.equal(res.status, 200, res.body);
+    assert.equal(h.fake.checkRunsOf(target.fullName, sha).length, 2);
+    assert.equal((await h.drain()).length, 2);
+    const answered = h.fake.requests.filter((r) => r.status === 502 || r.status === 403);
+    assert.ok(answered.length >= 3, "the injected failures were never hit");
+  });
+
+  it("a GitHub outage that outlasts the retries answers 500 and logs the delivery id", async () => {
+    const { target, sha } = h.repository();
+    h.fake.failNext(50, 503);
+    const res = await h.deliver("push", pushPayload(target, { sha }), { id: "delivery-outage-1" });
+    h.fake.clearFailures();
+    assert.equal(res.status, 500, res.body);
+    assert.deepEqual(h.fake.checkRunsOf(target.fullName), []);
+    const line = h.app.logs.find(
+      (l) =>
+        l.deliveryId === "delivery-outage-1" && typeof l.msg === "string" && /failed/.test(l.msg),
+    );
+    assert.ok(line, "no log line names the failed delivery");
+    assert.match(String(line.msg), /503|Server Error/);
+
+    // Nothing was recorded, so GitHub's redelivery (same id) builds once GitHub is back.
+    const retry = await h.deliver("push", pushPayload(target, { sha }), {
+      id: "delivery-outage-1",
+    });
+    assert.equal(retry.status, 200, retry.body);
+    assert.equal(h.fake.checkRunsOf(target.fullName, sha).length, 2);
+    assert.equal((await h.drain()).length, 2);
+  });
 });

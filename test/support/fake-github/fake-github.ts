@@ -230,6 +230,11 @@ export class FakeGitHub {
     this.injected.push({ count, reply: { status, body: { message: "Server Error" } } });
   }
 
+  /** Drops the failures injected by failNext/rateLimitNext that have not been served yet. */
+  clearFailures(): void {
+    this.injected.length = 0;
+  }
+
   /** Answers the next `count` valid requests with GitHub's secondary rate limit 403. */
   rateLimitNext(count: number, retryAfterSeconds = 0): void {
     this.injected.push({
