@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
-import { PermanentError } from "../core/errors.js";
+import { SettingsError } from "../store/read-storage-settings.js";
 
 /** The settings of the app's Node server, from Probot's standard variables plus Kozmic's. */
 export interface ServerSettings {
@@ -16,8 +16,7 @@ export interface ServerSettings {
   logLevel: "trace" | "debug" | "info" | "warn" | "error" | "fatal";
 }
 
-/** A missing or malformed setting; the message names the variable. */
-export class SettingsError extends PermanentError {}
+export { SettingsError };
 
 const env = z.object({
   APP_ID: z

@@ -1,0 +1,242 @@
+import assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, afterEach, before, describe, it } from "node:test";
+import { pino } from "pino";
+import { Writable } from "node:stream";
+import { createLambdaHandler, type LambdaHttpEvent } from "../../src/lambda.js";
+import { openEmbeddedQueue } from "../../src/queue/embedded-queue.js";
+import type { InspectableQueue } from "../../src/queue/port.js";
+import { openEmbeddedStore } from "../../src/store/embedded-store.js";
+import type { Store } from "../../src/store/port.js";
+import { HOOKS_YML, newSha } from "../support/app-harness.js";
+import { FakeGitHub, generateAppKey } from "../support/fake-github/index.js";
+import { postDelivery, pushPayload, signDelivery } from "../support/webhooks.js";
+
+const key = generateAppKey();
+const ONE_HOOK = "hooks:\n  - name: test\n    image: alpine:3\n    build: npm test\n";
+const ROOT = new URL("../..", import.meta.url).pathname;
+
+function kozmic(args: string[], env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+}
+
+async function finished(
+  child: ChildProcess,
+): Promise<{ code: number | null; out: string; err: string }> {
+  let out = "";
+  let err = "";
+  child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+  child.stderr!.on("data", (d: Buffer) => (err += d.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+  return { code, out, err };
+}
+
+async function drain(queue: InspectableQueue) {
+  const out = [];
+  for (;;) {
+    const batch = await queue.receive({ maxMessages: 10, visibilitySeconds: 60 });
+    if (batch.length === 0) return out;
+    for (const m of batch) {
+      out.push(m.body);
+      await queue.delete(m.receipt);
+    }
+  }
+}
+
+describe("kozmic serve against GitHub Enterprise Server", () => {
+  let fake: FakeGitHub;
+  let dir: string;
+  before(async () => {
+    fake = await FakeGitHub.start({
+      appPublicKey: key.publicKeyPem,
+      appId: 31,
+      enterprise: true,
+      description: "ghes-3.17",
+    });
+    dir = mkdtempSync(join(tmpdir(), "kozmic-serve-"));
+  });
+  after(async () => {
+    await fake.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  afterEach(() => assert.deepEqual(fake.violations, []));
+
+  const settings = () => ({
+    APP_ID: "31",
+    PRIVATE_KEY: key.privateKeyPem,
+    WEBHOOK_SECRET: "serve-secret",
+    PORT: "0",
+    HOST: "127.0.0.1",
+    GHE_HOST: fake.host,
+    GHE_PROTOCOL: "http",
+    KOZMIC_PUBLIC_URL: "https://ci.example.test/",
+    KOZMIC_DATA_DIR: dir,
+    LOG_LEVEL: "warn",
+  });
+
+  it("stops with exit 2 and names the variable when a setting is missing or bad", async () => {
+    const { APP_ID: _omit, ...noAppId } = settings();
+    const missing = await finished(kozmic(["serve"], { ...noAppId, GHE_PROTOCOL: "ftp" }));
+    assert.equal(missing.code, 2);
+    assert.match(missing.err, /APP_ID is required/);
+    assert.match(missing.err, /GHE_PROTOCOL must be "https" or "http"/);
+
+    const { PRIVATE_KEY: _key, ...noKey } = settings();
+    const path = join(dir, "missing.pem");
+    const badPath = await finished(kozmic(["serve"], { ...noKey, PRIVATE_KEY_PATH: path }));
+    assert.equal(badPath.code, 2);
+    assert.match(badPath.err, /PRIVATE_KEY_PATH: cannot read .*missing\.pem: ENOENT/);
+    assert.doesNotMatch(badPath.err, /\n\s+at /, "a stack trace instead of a message");
+  });
+
+  it("turns a signed push into a queued check run and a message, then stops on SIGTERM", async () => {
+    const repo = fake.addRepository({ fullName: "corp/service", installationId: 5 });
+    const sha = newSha();
+    fake.addCommit("corp/service", sha, { ".github/kozmic.yml": ONE_HOOK }, "main");
+
+    const child = kozmic(["serve"], settings());
+    const result = finished(child);
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = "";
+      child.stdout!.on("data", (d: Buffer) => {
+        out += d.toString();
+        const match = /listening on (http:\/\/\S+?),/.exec(out);
+        if (match) resolve(match[1]!);
+      });
+      child.on("exit", () => reject(new Error(`kozmic serve exited early: ${out}`)));
+    });
+
+    assert.equal(await (await fetch(`${url}/ping`)).text(), "PONG");
+    const target = { fullName: "corp/service", id: repo.id, installationId: 5 };
+    const delivery = signDelivery("push", pushPayload(target, { sha }), "serve-secret");
+    const res = await postDelivery(`${url}/api/github/webhooks`, delivery);
+    assert.equal(res.status, 200, await res.text());
+
+    const [run] = fake.checkRunsOf("corp/service", sha);
+    assert.equal(run?.status, "queued");
+    assert.match(run!.details_url!, /^https:\/\/ci\.example\.test\/jobs\/[0-9a-f-]{36}$/);
+    assert.ok(fake.requests.every((r) => r.path.startsWith("/api/v3/")));
+
+    child.kill("SIGTERM");
+    const { code } = await result;
+    assert.equal(code, 0);
+    const queue = openEmbeddedQueue({ dataDir: dir, log: () => {} });
+    try {
+      const messages = await drain(queue);
+      assert.equal(messages.length, 1);
+      assert.equal(messages[0]!.checkRunId, run!.id);
+    } finally {
+      await queue.close();
+    }
+  });
+});
+
+describe("the Lambda handler", () => {
+  let fake: FakeGitHub;
+  let dir: string;
+  let queue: InspectableQueue;
+  let store: Store;
+  let handle: (event: LambdaHttpEvent) => Promise<{ statusCode: number; body: string }>;
+  const secret = "lambda-secret";
+  const logs: string[] = [];
+
+  before(async () => {
+    fake = await FakeGitHub.start({ appPublicKey: key.publicKeyPem, appId: 32 });
+    dir = mkdtempSync(join(tmpdir(), "kozmic-lambda-"));
+    queue = openEmbeddedQueue({ dataDir: dir, log: () => {} });
+    store = openEmbeddedStore({ dataDir: dir });
+    const sink = new Writable({
+      write(chunk: Buffer, _e, done) {
+        logs.push(chunk.toString());
+        done();
+      },
+    });
+    handle = await createLambdaHandler(
+      {
+        appId: 32,
+        privateKey: key.privateKeyPem,
+        webhookSecret: secret,
+        port: 0,
+        host: "127.0.0.1",
+        baseUrl: fake.url,
+        publicUrl: "https://ci.example.test",
+        logLevel: "info",
+      },
+      {
+        queue,
+        store,
+        octokit: { paceWrites: false, retryAfterBaseValue: 1 },
+        log: pino({ level: "info" }, sink),
+      },
+    );
+  });
+  after(async () => {
+    await fake.close();
+    await queue.close();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  afterEach(() => assert.deepEqual(fake.violations, []));
+
+  function repository() {
+    const name = `acme/lambda-${newSha().slice(-6)}`;
+    const repo = fake.addRepository({ fullName: name, installationId: 8 });
+    const sha = newSha();
+    fake.addCommit(name, sha, { ".github/kozmic.yml": HOOKS_YML }, "main");
+    return { target: { fullName: name, id: repo.id, installationId: 8 }, sha };
+  }
+
+  it("a function URL event (base64 body, mixed-case headers) queues check runs and messages", async () => {
+    const { target, sha } = repository();
+    const d = signDelivery("push", pushPayload(target, { sha }), secret);
+    const headers = Object.fromEntries(
+      Object.entries(d.headers).map(([k, v]) => [k.replace(/(^|-)\w/g, (s) => s.toUpperCase()), v]),
+    );
+    const res = await handle({
+      headers,
+      body: Buffer.from(d.body).toString("base64"),
+      isBase64Encoded: true,
+      requestContext: { http: { method: "POST" } },
+    });
+    assert.equal(res.statusCode, 200, res.body);
+    const runs = fake.checkRunsOf(target.fullName, sha);
+    assert.deepEqual(runs.map((r) => r.name).sort(), ["lint", "test"]);
+    const messages = await drain(queue);
+    assert.deepEqual(messages.map((m) => m.checkRunId).sort(), runs.map((r) => r.id).sort());
+  });
+
+  it("refuses a bad signature (400) and missing headers (400), and builds nothing", async () => {
+    const { target, sha } = repository();
+    const d = signDelivery("push", pushPayload(target, { sha }), "wrong-secret");
+    const bad = await handle({ headers: d.headers, body: d.body, httpMethod: "POST" });
+    assert.equal(bad.statusCode, 400);
+    assert.match(bad.body, /signature does not match/);
+    const { "x-github-delivery": _id, ...partial } = d.headers;
+    const missing = await handle({ headers: partial, body: d.body });
+    assert.equal(missing.statusCode, 400);
+    assert.match(missing.body, /x-github-delivery/);
+    assert.equal(
+      (await handle({ headers: d.headers, body: "", httpMethod: "GET" })).statusCode,
+      405,
+    );
+    assert.deepEqual(fake.checkRunsOf(target.fullName), []);
+    assert.deepEqual(await drain(queue), []);
+  });
+
+  it("answers 500 and logs the delivery id when GitHub stays down", async () => {
+    const { target, sha } = repository();
+    fake.failNext(50, 502);
+    const d = signDelivery("push", pushPayload(target, { sha }), secret, "lambda-outage-1");
+    const res = await handle({ headers: d.headers, body: d.body });
+    fake.clearFailures();
+    assert.equal(res.statusCode, 500);
+    assert.ok(logs.some((line) => line.includes("lambda-outage-1") && line.includes("failed")));
+  });
+});
