@@ -10,6 +10,8 @@ export const DEFAULT_LOG_CAP_BYTES = 50 * 1024 * 1024;
 export interface StoreLogWriterOptions {
   store: Pick<Store, "appendLog">;
   jobId: string;
+  /** The first chunk's seq: a job taken over goes on after the chunks already stored. */
+  startSeq?: number;
   /** Output past this many bytes is dropped after one notice line. Default 50 MB. */
   capBytes?: number;
   /** Longest time output waits before it is stored. Default 1000 ms. */
@@ -50,6 +52,7 @@ export class StoreLogWriter implements LogSink {
   private readonly retryBaseMs: number;
 
   constructor(private readonly options: StoreLogWriterOptions) {
+    this.nextSeq = options.startSeq ?? 0;
     this.cap = options.capBytes ?? DEFAULT_LOG_CAP_BYTES;
     this.interval = options.flushIntervalMs ?? 1000;
     this.maxBuffered = Math.max(options.maxBufferedBytes ?? 8 * 1024 * 1024, MAX_LOG_CHUNK_BYTES);

@@ -1,0 +1,40 @@
+import type { Engine } from "../engine/port.js";
+
+export const RUNNER_LABEL = "kozmic.runner";
+
+/** The engine with `kozmic.runner=<name>` on every container and volume it creates. */
+export function labelEngine(engine: Engine, runnerName: string): Engine {
+  const labels = { [RUNNER_LABEL]: runnerName };
+  return {
+    inspectImage: (ref) => engine.inspectImage(ref),
+    pullImage: (ref) => engine.pullImage(ref),
+    createVolume: (volumeLabels) => engine.createVolume({ ...volumeLabels, ...labels }),
+    removeVolume: (name) => engine.removeVolume(name),
+    createContainer: (spec) =>
+      engine.createContainer({ ...spec, labels: { ...spec.labels, ...labels } }),
+    putArchive: (id, path, tar) => engine.putArchive(id, path, tar),
+    readFile: (id, path) => engine.readFile(id, path),
+    run: (id, onOutput) => engine.run(id, onOutput),
+    killContainer: (id) => engine.killContainer(id),
+    removeContainer: (id) => engine.removeContainer(id),
+    commitContainer: (id, repository, tag, imageLabels) =>
+      engine.commitContainer(id, repository, tag, imageLabels),
+    findImages: (imageLabels) => engine.findImages(imageLabels),
+    removeImage: (id) => engine.removeImage(id),
+    listContainers: (containerLabels) => engine.listContainers(containerLabels),
+  };
+}
+
+/**
+ * Removes the containers a previous life of this runner left (it was killed mid-job);
+ * their jobs are taken over by whichever runner receives them once the lease expires.
+ * Returns the job ids they belonged to.
+ */
+export async function removeLeftoverContainers(
+  engine: Engine,
+  runnerName: string,
+): Promise<string[]> {
+  const leftovers = await engine.listContainers({ [RUNNER_LABEL]: runnerName });
+  for (const container of leftovers) await engine.removeContainer(container.id);
+  return [...new Set(leftovers.map((c) => c.labels["kozmic.job"] ?? "?"))];
+}

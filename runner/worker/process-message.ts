@@ -1,0 +1,440 @@
+import type { CheckRunRef } from "../../src/checks/checks-reporter.js";
+import { parseMessageHook, type JobMessage } from "../../src/core/job-message.js";
+import type { Hook } from "../../src/core/config/schema.js";
+import { ConflictError, KozmicError, PermanentError } from "../../src/core/errors.js";
+import type { Queue, ReceivedJob } from "../../src/queue/port.js";
+import type { JobRecord, Store } from "../../src/store/port.js";
+import type { Engine } from "../engine/port.js";
+import { LogTail, teeLogSink } from "../logs/log-tail.js";
+import { nextLogSeq } from "../logs/next-log-seq.js";
+import { StoreLogWriter } from "../logs/store-log-writer.js";
+import { runJob, type JobPhase, type JobResult } from "../pipeline/run-job.js";
+import type { Checkout } from "../source/checkout-commit.js";
+import { fetchSource } from "../source/fetch-source.js";
+import { resolveTrackedFiles } from "../source/resolve-tracked-files.js";
+import { withGitHubRetry, type GitHubDeps, type InstallationAccess } from "./github-access.js";
+import type { RunnerSettings } from "./read-runner-settings.js";
+import { watchJob } from "./watch-job.js";
+
+/** Why a running job was stopped from outside. */
+export type StopReason =
+  | { kind: "cancel"; message: string }
+  | { kind: "shutdown" }
+  | { kind: "lease-lost"; message: string };
+
+export interface WorkerContext {
+  queue: Queue;
+  store: Store;
+  engine: Engine;
+  settings: RunnerSettings;
+  github: Pick<GitHubDeps, "retryBaseMs" | "attempts">;
+  access: (installationId: number) => InstallationAccess;
+  /** This process's lease owner id. */
+  owner: string;
+  log: (line: string) => void;
+}
+
+const toSeconds = (durations: JobResult["durations"]) => ({
+  pull: durations.pull / 1000,
+  install: durations.install / 1000,
+  build: durations.build / 1000,
+  total: durations.total / 1000,
+});
+
+function refOf(message: JobMessage, checkRunId: number): CheckRunRef {
+  const [owner, repo] = message.repository.fullName.split("/") as [string, string];
+  return { owner, repo, checkRunId };
+}
+
+/**
+ * One queue message, start to end: claim, report in progress, fetch, run, flush the log,
+ * report the end, record it, and delete the message last. `stop` aborts the job from
+ * outside (runner shutdown). Never throws: every outcome is reported somewhere.
+ */
+export async function processMessage(
+  received: ReceivedJob,
+  ctx: WorkerContext,
+  control: AbortController & { reason?: StopReason },
+): Promise<void> {
+  const message = received.body;
+  const { store, queue, settings, log } = ctx;
+  const jobId = message.jobId;
+  const logUrl = `${settings.publicUrl}/jobs/${encodeURIComponent(jobId)}`;
+
+  let hook: Hook;
+  try {
+    hook = parseMessageHook(message);
+  } catch (error) {
+    log(`job ${jobId}: message carries an invalid hook, dropped: ${(error as Error).message}`);
+    await failForGood(
+      ctx,
+      message,
+      `the queued job's hook is invalid: ${(error as Error).message}`,
+    );
+    await queue.delete(received.receipt).catch(() => {});
+    return;
+  }
+
+  const claim = await store.claimJob(jobId, ctx.owner, settings.leaseMs);
+  if (claim.outcome === "missing") {
+    log(`job ${jobId}: not in the store, message dropped`);
+    await queue.delete(received.receipt);
+    return;
+  }
+  if (claim.outcome === "finished") {
+    await queue.delete(received.receipt);
+    return;
+  }
+  if (claim.outcome === "held") {
+    // Another runner works on it; its heartbeat keeps the message hidden from now on.
+    return;
+  }
+  if (claim.outcome === "taken-over") {
+    log(`job ${jobId}: taken over from ${claim.previousOwner} (lease expired)`);
+  }
+  let job: JobRecord = claim.job;
+  const access = ctx.access(message.installationId);
+  const reporter = access.reporter;
+  const gh = <T>(what: string, action: () => Promise<T>) =>
+    withGitHubRetry(what, action, ctx.github);
+
+  const writer = new StoreLogWriter({
+    store,
+    jobId,
+    startSeq: await nextLogSeq(store, jobId),
+    capBytes: settings.logCapBytes,
+    onError: (error) => log(`job ${jobId}: log store: ${(error as Error).message}`),
+  });
+  const tail = new LogTail();
+  const sink = teeLogSink(writer, tail);
+  const say = (line: string) => sink.write(`==> ${line}\n`);
+
+  let stopWatch: (() => void) | undefined;
+  let progressTimer: NodeJS.Timeout | undefined;
+  let checkout: Checkout | undefined;
+  let ref: CheckRunRef | undefined;
+  let phase: JobPhase = "preparing";
+  try {
+    let checkRunId = job.checkRunId ?? message.checkRunId;
+    if (checkRunId === undefined) {
+      checkRunId = await gh("create the check run", () =>
+        reporter.createQueued({
+          owner: message.repository.fullName.split("/")[0]!,
+          repo: message.repository.fullName.split("/")[1]!,
+          name: hook.name,
+          headSha: message.sha,
+          jobId,
+          detailsUrl: logUrl,
+        }),
+      );
+      job = await store.updateJob(jobId, ["running"], { checkRunId });
+    }
+    ref = refOf(message, checkRunId);
+
+    if (job.cancelRequested) {
+      // Cancelled while queued: it never starts.
+      const reason = job.message ?? "cancelled before it started";
+      say(`cancelled before it started: ${reason}`);
+      await writer.flush().catch(() => {});
+      const cancelRef = ref;
+      await gh("complete the check run", () =>
+        reporter.complete(cancelRef, { conclusion: "cancelled", reason, logUrl }),
+      );
+      await store.transitionJob(jobId, ["running", "queued"], {
+        status: "completed",
+        conclusion: "cancelled",
+        message: reason,
+        finishedAt: Date.now(),
+      });
+      await queue.delete(received.receipt);
+      return;
+    }
+
+    stopWatch = watchJob({
+      store,
+      queue,
+      jobId,
+      owner: ctx.owner,
+      receipt: received.receipt,
+      leaseMs: settings.leaseMs,
+      heartbeatMs: settings.heartbeatMs,
+      cancelPollMs: settings.cancelPollMs,
+      visibilitySeconds: Math.ceil(settings.leaseMs / 1000),
+      onCancel: (reason) => {
+        if (!control.signal.aborted) {
+          control.reason = { kind: "cancel", message: reason };
+          control.abort();
+        }
+      },
+      onLeaseLost: (why) => {
+        if (!control.signal.aborted) {
+          control.reason = { kind: "lease-lost", message: why };
+          control.abort();
+        }
+      },
+      onError: (error) => log(`job ${jobId}: heartbeat: ${(error as Error).message}`),
+    });
+
+    const inProgressRef = ref;
+    await gh("mark the check run in progress", () =>
+      reporter.markInProgress(inProgressRef, "preparing", new Date(job.startedAt ?? Date.now())),
+    );
+    say(
+      `runner ${settings.name} runs job ${jobId} (${message.repository.fullName}@${message.sha.slice(0, 12)}, ` +
+        `hook "${hook.name}", attempt ${received.receiveCount} of ${settings.maxReceives})`,
+    );
+    let lastRevision = tail.revision;
+    progressTimer = setInterval(() => {
+      if (tail.revision === lastRevision) return;
+      lastRevision = tail.revision;
+      void reporter
+        .progress(inProgressRef, phase, tail.text)
+        .catch((error: unknown) =>
+          log(`job ${jobId}: progress update: ${(error as Error).message}`),
+        );
+    }, settings.progressIntervalMs);
+
+    say(`fetching ${message.repository.fullName} at ${message.sha}`);
+    const token = await access.token();
+    checkout = await fetchSource({
+      dataDir: settings.pipeline.dataDir,
+      repositoryId: message.repository.id,
+      cloneUrl: message.repository.cloneUrl,
+      sha: message.sha,
+      ref: message.ref,
+      ...(message.pullRequest !== undefined && message.event === "pull_request"
+        ? { pullRequest: message.pullRequest }
+        : {}),
+      token,
+      jobId,
+      signal: control.signal,
+    }).catch((error: unknown) => {
+      if (control.signal.aborted) return undefined;
+      throw error;
+    });
+
+    let result: JobResult;
+    if (!checkout) {
+      result = {
+        conclusion: "cancelled",
+        durations: { pull: 0, install: 0, build: 0, total: 0 },
+      };
+    } else {
+      const trackedFiles = await resolveTrackedFiles(checkout.dir, hook.tracked_files);
+      result = await runJob(
+        {
+          jobId,
+          repositoryId: String(message.repository.id),
+          scope: message.trust,
+          hook,
+          sourceDir: checkout.dir,
+          trackedFiles,
+        },
+        {
+          engine: ctx.engine,
+          settings: settings.pipeline,
+          log: sink,
+          signal: control.signal,
+          onPhase: (next) => {
+            phase = next;
+            void store.updateJob(jobId, ["running"], { phase: next }).catch(() => {});
+            if (next !== "preparing") {
+              void reporter
+                .markInProgress(inProgressRef, next)
+                .catch((error: unknown) =>
+                  log(`job ${jobId}: phase update: ${(error as Error).message}`),
+                );
+            }
+          },
+        },
+      );
+    }
+    clearInterval(progressTimer);
+    stopWatch();
+
+    const stop = control.reason;
+    if (result.conclusion === "cancelled" && stop?.kind === "lease-lost") {
+      log(`job ${jobId}: stopped, another runner holds it now (${stop.message})`);
+      await writer.flush().catch(() => {});
+      return;
+    }
+    if (result.conclusion === "cancelled" && stop?.kind === "shutdown") {
+      say("runner shutting down: the job goes back to the queue and runs again");
+      await giveBack(ctx, received, writer, "the runner shut down", 0);
+      return;
+    }
+    await writer.flush().catch((error: unknown) => {
+      log(`job ${jobId}: log not fully stored: ${(error as Error).message}`);
+    });
+    // The lease must still be ours, or another runner reports this job.
+    await store.renewLease(jobId, ctx.owner, settings.leaseMs);
+    const reason =
+      result.conclusion === "cancelled" && stop?.kind === "cancel" ? stop.message : undefined;
+    const finalRef = ref;
+    await gh("complete the check run", () =>
+      reporter.complete(
+        finalRef,
+        {
+          conclusion: result.conclusion,
+          ...(result.exitCode !== undefined ? { exitCode: result.exitCode } : {}),
+          durations: toSeconds(result.durations),
+          ...(result.cacheKey !== undefined ? { cacheKey: result.cacheKey } : {}),
+          ...(result.cacheHit !== undefined ? { cacheHit: result.cacheHit } : {}),
+          logUrl,
+          ...(reason ? { reason } : {}),
+        },
+        tail.text,
+      ),
+    );
+    await store.transitionJob(jobId, ["running"], {
+      status: "completed",
+      conclusion: result.conclusion,
+      durations: toSeconds(result.durations),
+      ...(result.exitCode !== undefined ? { exitCode: result.exitCode } : {}),
+      ...(result.cacheKey !== undefined ? { cacheKey: result.cacheKey } : {}),
+      ...(result.cacheHit !== undefined ? { cacheHit: result.cacheHit } : {}),
+      ...(reason ? { message: reason } : {}),
+      finishedAt: Date.now(),
+    });
+    await queue.delete(received.receipt);
+    log(`job ${jobId}: ${result.conclusion}`);
+  } catch (error) {
+    clearInterval(progressTimer);
+    stopWatch?.();
+    await handleFailure(ctx, received, error, { writer, say, ref, logUrl, control });
+  } finally {
+    clearInterval(progressTimer);
+    stopWatch?.();
+    await checkout?.remove().catch(() => {});
+  }
+}
+
+async function handleFailure(
+  ctx: WorkerContext,
+  received: ReceivedJob,
+  error: unknown,
+  job: {
+    writer: StoreLogWriter;
+    say: (line: string) => void;
+    ref: CheckRunRef | undefined;
+    logUrl: string;
+    control: AbortController & { reason?: StopReason };
+  },
+): Promise<void> {
+  const { store, queue, settings, log } = ctx;
+  const jobId = received.body.jobId;
+  const text = (error as Error).message ?? String(error);
+  if (error instanceof ConflictError || job.control.reason?.kind === "lease-lost") {
+    log(`job ${jobId}: another runner holds it now (${text}); leaving it`);
+    await job.writer.flush().catch(() => {});
+    return;
+  }
+  const reporter = ctx.access(received.body.installationId).reporter;
+  try {
+    if (error instanceof PermanentError) {
+      // The job cannot ever run as it is (unknown commit, a forbidden setting): it fails.
+      job.say(`cannot run this job: ${text}`);
+      await job.writer.flush().catch(() => {});
+      if (job.ref) {
+        const ref = job.ref;
+        await withGitHubRetry(
+          "complete the check run",
+          () => reporter.complete(ref, { conclusion: "failure", reason: text, logUrl: job.logUrl }),
+          ctx.github,
+        );
+      }
+      await store.transitionJob(jobId, ["running"], {
+        status: "completed",
+        conclusion: "failure",
+        message: text,
+        finishedAt: Date.now(),
+      });
+      await queue.delete(received.receipt);
+      log(`job ${jobId}: failed for good: ${text}`);
+      return;
+    }
+    // Anything else is the infrastructure's fault (Docker, GitHub, the store, git hosting).
+    const kind = error instanceof KozmicError ? "" : " (unexpected)";
+    if (received.receiveCount >= settings.maxReceives) {
+      job.say(`infrastructure problem${kind}: ${text}`);
+      job.say(`giving up after ${received.receiveCount} attempts`);
+      await job.writer.flush().catch(() => {});
+      const message = `${text} (after ${received.receiveCount} attempts)`;
+      if (job.ref) {
+        const ref = job.ref;
+        await withGitHubRetry(
+          "report the infrastructure failure",
+          () => reporter.completeInfrastructureFailure(ref, message, job.logUrl),
+          ctx.github,
+        ).catch((e: unknown) => log(`job ${jobId}: ${(e as Error).message}`));
+      }
+      await store
+        .transitionJob(jobId, ["running", "queued"], {
+          status: "errored",
+          message,
+          finishedAt: Date.now(),
+        })
+        .catch((e: unknown) => log(`job ${jobId}: ${(e as Error).message}`));
+      // The message is left to the queue's receive limit, which dead-letters it.
+      await queue.extendVisibility(received.receipt, 0).catch(() => {});
+      log(`job ${jobId}: errored: ${message}`);
+      return;
+    }
+    job.say(`infrastructure problem${kind}: ${text}`);
+    const delay = Math.min(900, settings.retryBaseSeconds * 2 ** (received.receiveCount - 1));
+    job.say(
+      `the job goes back to the queue and is tried again in ${delay}s ` +
+        `(attempt ${received.receiveCount} of ${settings.maxReceives})`,
+    );
+    await giveBack(ctx, received, job.writer, text, delay);
+  } catch (reportError) {
+    log(`job ${jobId}: ${text}; then: ${(reportError as Error).message}`);
+    await queue.extendVisibility(received.receipt, settings.retryBaseSeconds).catch(() => {});
+  }
+}
+
+/** Returns the job to the queue: status queued, lease released, message visible after `delaySeconds`. */
+async function giveBack(
+  ctx: WorkerContext,
+  received: ReceivedJob,
+  writer: StoreLogWriter,
+  why: string,
+  delaySeconds: number,
+): Promise<void> {
+  const jobId = received.body.jobId;
+  await writer.flush().catch(() => {});
+  await ctx.store
+    .transitionJob(jobId, ["running"], {
+      status: "queued",
+      phase: "preparing",
+      message: `returned to the queue: ${why}`,
+      leaseExpiresAt: 0,
+    })
+    .catch((error: unknown) => ctx.log(`job ${jobId}: ${(error as Error).message}`));
+  await ctx.queue.extendVisibility(received.receipt, delaySeconds);
+  ctx.log(`job ${jobId}: returned to the queue (${why})`);
+}
+
+/** A message that can never run (its hook no longer validates): the job errors, visibly. */
+async function failForGood(ctx: WorkerContext, message: JobMessage, why: string): Promise<void> {
+  const job = await ctx.store.getJob(message.jobId).catch(() => undefined);
+  if (!job || job.status === "completed" || job.status === "errored") return;
+  await ctx.store
+    .transitionJob(job.id, [job.status], {
+      status: "errored",
+      message: why,
+      finishedAt: Date.now(),
+    })
+    .catch(() => {});
+  const checkRunId = job.checkRunId ?? message.checkRunId;
+  if (checkRunId === undefined) return;
+  const logUrl = `${ctx.settings.publicUrl}/jobs/${encodeURIComponent(job.id)}`;
+  await withGitHubRetry(
+    "report the invalid job",
+    () =>
+      ctx
+        .access(message.installationId)
+        .reporter.completeInfrastructureFailure(refOf(message, checkRunId), why, logUrl),
+    ctx.github,
+  ).catch((error: unknown) => ctx.log(`job ${job.id}: ${(error as Error).message}`));
+}

@@ -1,0 +1,175 @@
+import { randomUUID } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Queue, ReceivedJob } from "../../src/queue/port.js";
+import type { Store } from "../../src/store/port.js";
+import type { Engine } from "../engine/port.js";
+import { createGitHubAccess, type GitHubDeps } from "./github-access.js";
+import { labelEngine, removeLeftoverContainers } from "./label-engine.js";
+import { processMessage, type StopReason, type WorkerContext } from "./process-message.js";
+import type { RunnerSettings } from "./read-runner-settings.js";
+
+export { readRunnerSettings, readAppCredentials } from "./read-runner-settings.js";
+export type { RunnerSettings } from "./read-runner-settings.js";
+
+export interface RunnerDeps {
+  queue: Queue;
+  store: Store;
+  engine: Engine;
+  github: GitHubDeps;
+  settings: RunnerSettings;
+  /** Where the runner's own lines go (not job output). Default: stderr. */
+  log?: (line: string) => void;
+}
+
+export interface Runner {
+  /** The lease owner id of this process: `<name>/<random>`. */
+  readonly owner: string;
+  /** Resolves once leftovers of a previous life are removed and the first receive is under way. */
+  readonly ready: Promise<void>;
+  /** Jobs running right now. */
+  readonly active: number;
+  /**
+   * Stops receiving, lets running jobs finish for `graceMs` (default: the settings'
+   * grace), then cancels the rest and returns them to the queue.
+   */
+  stop(options?: { graceMs?: number }): Promise<void>;
+}
+
+type Control = AbortController & { reason?: StopReason };
+
+/**
+ * The runner daemon's loop: long-polls the queue for up to `concurrency` jobs at once and
+ * runs each through processMessage. A queue or store outage is logged and retried.
+ */
+export function startRunner(deps: RunnerDeps): Runner {
+  const { queue, settings } = deps;
+  const log = deps.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const owner = `${settings.name}/${randomUUID().slice(0, 8)}`;
+  const engine = labelEngine(deps.engine, settings.name);
+  const ctx: WorkerContext = {
+    queue,
+    store: deps.store,
+    engine,
+    settings,
+    github: deps.github,
+    access: createGitHubAccess(deps.github, settings.progressIntervalMs),
+    owner,
+    log,
+  };
+  const running = new Map<string, { control: Control; done: Promise<void> }>();
+  const receiving = new AbortController();
+  let stopping = false;
+  let slotFreed: (() => void) | undefined;
+  let markReady!: () => void;
+  const ready = new Promise<void>((resolve) => (markReady = resolve));
+
+  const launch = (received: ReceivedJob) => {
+    const key = received.receipt;
+    const control: Control = new AbortController();
+    const done = processMessage(received, ctx, control)
+      .catch((error: unknown) => {
+        // Claim or store trouble before the job started: the message comes back by itself.
+        log(`job ${received.body.jobId}: not started: ${(error as Error).message}`);
+      })
+      .finally(() => {
+        running.delete(key);
+        slotFreed?.();
+      });
+    running.set(key, { control, done });
+  };
+
+  const loop = (async () => {
+    try {
+      const left = await removeLeftoverContainers(deps.engine, settings.name);
+      if (left.length > 0) {
+        log(
+          `runner ${settings.name}: removed containers of a previous life (jobs ${left.join(", ")}); ` +
+            "their jobs are taken over when their leases expire",
+        );
+      }
+    } catch (error) {
+      log(
+        `runner ${settings.name}: could not list leftover containers: ${(error as Error).message}`,
+      );
+    }
+    log(`runner ${owner}: receiving jobs, ${settings.concurrency} at a time`);
+    let failures = 0;
+    let first = true;
+    while (!stopping) {
+      const free = settings.concurrency - running.size;
+      if (free <= 0) {
+        await new Promise<void>((resolve) => (slotFreed = resolve));
+        slotFreed = undefined;
+        continue;
+      }
+      try {
+        const receive = queue.receive({
+          maxMessages: Math.min(free, 10),
+          waitSeconds: settings.pollWaitSeconds,
+          visibilitySeconds: Math.ceil(settings.leaseMs / 1000),
+          signal: receiving.signal,
+        });
+        if (first) {
+          first = false;
+          markReady();
+        }
+        const batch = await receive;
+        failures = 0;
+        for (const received of batch) {
+          if (stopping) {
+            await queue.extendVisibility(received.receipt, 0).catch(() => {});
+            continue;
+          }
+          launch(received);
+        }
+      } catch (error) {
+        if (stopping) break;
+        failures += 1;
+        const wait = Math.min(30_000, 500 * 2 ** Math.min(failures, 6));
+        log(
+          `runner ${owner}: queue receive failed (${(error as Error).message}); retrying in ${wait} ms`,
+        );
+        await sleep(wait, undefined, { signal: receiving.signal }).catch(() => {});
+      }
+    }
+    markReady();
+  })();
+
+  return {
+    owner,
+    ready,
+    get active() {
+      return running.size;
+    },
+    async stop(options = {}) {
+      if (!stopping) log(`runner ${owner}: stopping; no new jobs`);
+      stopping = true;
+      receiving.abort();
+      slotFreed?.();
+      await loop;
+      const graceMs = options.graceMs ?? settings.shutdownGraceMs;
+      const all = () => Promise.all([...running.values()].map((job) => job.done));
+      if (running.size > 0) {
+        let timer: NodeJS.Timeout | undefined;
+        const expired = await Promise.race([
+          all().then(() => false),
+          new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), graceMs))),
+        ]);
+        clearTimeout(timer);
+        if (expired) {
+          log(
+            `runner ${owner}: grace period over; cancelling ${running.size} job(s) and returning them to the queue`,
+          );
+          for (const job of running.values()) {
+            if (!job.control.signal.aborted) {
+              job.control.reason = { kind: "shutdown" };
+              job.control.abort();
+            }
+          }
+        }
+        await all();
+      }
+      log(`runner ${owner}: stopped`);
+    },
+  };
+}

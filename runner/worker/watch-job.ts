@@ -1,0 +1,62 @@
+import type { Queue } from "../../src/queue/port.js";
+import type { Store } from "../../src/store/port.js";
+
+export interface WatchOptions {
+  store: Store;
+  queue: Queue;
+  jobId: string;
+  owner: string;
+  receipt: string;
+  leaseMs: number;
+  heartbeatMs: number;
+  cancelPollMs: number;
+  /** The visibility the message gets on each heartbeat, in seconds. */
+  visibilitySeconds: number;
+  /** Someone asked to cancel the job (the reason is the store's job message). */
+  onCancel: (reason: string) => void;
+  /** Another runner holds the lease now: this one must stop without reporting. */
+  onLeaseLost: (why: string) => void;
+  onError: (error: unknown) => void;
+}
+
+/**
+ * While a job runs: renews its lease and its message's visibility on a heartbeat, and polls
+ * its cancel flag. Returns a function that stops both.
+ */
+export function watchJob(options: WatchOptions): () => void {
+  let stopped = false;
+  const beat = setInterval(() => {
+    void (async () => {
+      try {
+        await options.store.renewLease(options.jobId, options.owner, options.leaseMs);
+      } catch (error) {
+        if (stopped) return;
+        if ((error as Error).name === "ConflictError")
+          options.onLeaseLost((error as Error).message);
+        else options.onError(error);
+        return;
+      }
+      try {
+        await options.queue.extendVisibility(options.receipt, options.visibilitySeconds);
+      } catch (error) {
+        if (!stopped) options.onError(error);
+      }
+    })();
+  }, options.heartbeatMs);
+  const poll = setInterval(() => {
+    void options.store.getJob(options.jobId).then(
+      (job) => {
+        if (stopped || !job) return;
+        if (job.cancelRequested) options.onCancel(job.message ?? "cancelled");
+      },
+      (error: unknown) => {
+        if (!stopped) options.onError(error);
+      },
+    );
+  }, options.cancelPollMs);
+  return () => {
+    stopped = true;
+    clearInterval(beat);
+    clearInterval(poll);
+  };
+}

@@ -1,0 +1,82 @@
+import { DockerEngine } from "../../../runner/engine/docker-engine.js";
+import {
+  readAppCredentials,
+  readRunnerSettings,
+  startRunner,
+} from "../../../runner/worker/start-runner.js";
+import { KozmicError } from "../../core/errors.js";
+import { openQueue } from "../../queue/open-queue.js";
+import { openStore } from "../../store/open-store.js";
+
+const USAGE = "usage: kozmic runner   (settings come from the environment; see docs/runner.md)";
+
+/**
+ * `kozmic runner`: settings -> adapters -> startRunner. SIGTERM (or a first SIGINT) stops
+ * taking work and lets running jobs finish within KOZMIC_SHUTDOWN_GRACE; a second SIGINT
+ * returns the running jobs to the queue at once.
+ */
+export async function main(args: string[]): Promise<number> {
+  if (args.includes("--help") || args.includes("-h")) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (args.length > 0) {
+    console.error(`kozmic runner: unexpected argument "${args[0]}"\n${USAGE}`);
+    return 2;
+  }
+  let settings;
+  let credentials;
+  try {
+    settings = readRunnerSettings(process.env);
+    credentials = readAppCredentials(process.env);
+  } catch (error) {
+    if (error instanceof KozmicError) {
+      console.error(`kozmic runner: ${error.message}`);
+      return 2;
+    }
+    throw error;
+  }
+  let queue;
+  let store;
+  try {
+    queue = openQueue(process.env, (line) => console.error(line));
+    store = openStore(process.env);
+  } catch (error) {
+    if (error instanceof KozmicError) {
+      console.error(`kozmic runner: ${error.message}`);
+      return 2;
+    }
+    throw error;
+  }
+  const runner = startRunner({
+    queue,
+    store,
+    engine: new DockerEngine(),
+    github: credentials,
+    settings,
+    log: (line) => console.error(line),
+  });
+  let stopping: Promise<void> | undefined;
+  let interrupts = 0;
+  const stop = (graceMs?: number) => {
+    stopping = runner.stop(graceMs === undefined ? {} : { graceMs });
+    return stopping;
+  };
+  await new Promise<void>((resolve) => {
+    process.on("SIGTERM", () => {
+      if (!stopping) void stop().then(resolve);
+    });
+    process.on("SIGINT", () => {
+      interrupts += 1;
+      if (interrupts === 1) {
+        console.error("kozmic runner: stopping after running jobs (Ctrl-C again to stop at once)");
+        void stop().then(resolve);
+      } else {
+        void runner.stop({ graceMs: 0 }).then(resolve);
+      }
+    });
+  });
+  await queue.close();
+  await store.close();
+  return 0;
+}

@@ -1,0 +1,255 @@
+import { execFileSync } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { openEmbeddedQueue } from "../../src/queue/embedded-queue.js";
+import type { InspectableQueue } from "../../src/queue/port.js";
+import { openEmbeddedStore } from "../../src/store/embedded-store.js";
+import type { Store } from "../../src/store/port.js";
+import { DockerEngine } from "../../runner/engine/docker-engine.js";
+import { settingsFromEnv } from "../../runner/pipeline/settings-from-env.js";
+import type { RunnerSettings } from "../../runner/worker/read-runner-settings.js";
+import { startRunner, type Runner, type RunnerDeps } from "../../runner/worker/start-runner.js";
+import {
+  FakeGitHub,
+  generateAppKey,
+  type FakeCheckRun,
+  type TestAppKey,
+} from "../support/fake-github/index.js";
+import { attachGitHttp, type FakeGitHttp } from "../support/fake-github/git-http.js";
+import { createGitRepo, type GitRepo } from "../support/git-repos.js";
+import { ensureBusyboxImage } from "../support/images.js";
+import { startApp, type StartedApp } from "../support/start-app.js";
+import {
+  postDelivery,
+  pushPayload,
+  signDelivery,
+  type TargetRepository,
+} from "../support/webhooks.js";
+
+export const RUNNER_IMAGE = "kozmic-test-runner-busybox:1";
+export const INSTALLATION = 77;
+
+/** Runner settings scaled down so that leases, heartbeats and retries take test time. */
+export function fastSettings(
+  dataDir: string,
+  overrides: Partial<RunnerSettings> = {},
+): RunnerSettings {
+  return {
+    name: `test-runner-${randomUUID().slice(0, 8)}`,
+    concurrency: 2,
+    publicUrl: "https://kozmic.test",
+    logCapBytes: 50 * 1024 * 1024,
+    shutdownGraceMs: 5_000,
+    maxReceives: 5,
+    pipeline: settingsFromEnv({ KOZMIC_DATA_DIR: dataDir, KOZMIC_DEFAULT_MEMORY: "256m" }),
+    leaseMs: 4_000,
+    heartbeatMs: 500,
+    cancelPollMs: 300,
+    progressIntervalMs: 300,
+    retryBaseSeconds: 0,
+    pollWaitSeconds: 1,
+    ...overrides,
+  };
+}
+
+export interface HarnessOptions {
+  queue?: InspectableQueue;
+  store?: Store;
+  maxReceives?: number;
+}
+
+/**
+ * The whole system on one machine: the fake GitHub (REST + git), the app's real server,
+ * an embedded queue and store (or given adapters), real Docker, and runners on demand.
+ */
+export class RunnerHarness {
+  readonly runners: Runner[] = [];
+  readonly runnerLog: string[] = [];
+  readonly nonce = randomUUID().slice(0, 8);
+  private repoCounter = 0;
+  private readonly repoIds: number[] = [];
+
+  private constructor(
+    readonly fake: FakeGitHub,
+    readonly git: FakeGitHttp,
+    readonly appKey: TestAppKey,
+    readonly queue: InspectableQueue,
+    readonly store: Store,
+    readonly app: StartedApp,
+    readonly dir: string,
+    private readonly ownsStorage: boolean,
+  ) {}
+
+  static async start(options: HarnessOptions = {}): Promise<RunnerHarness> {
+    ensureBusyboxImage(RUNNER_IMAGE);
+    const appKey = generateAppKey();
+    const fake = await FakeGitHub.start({ appPublicKey: appKey.publicKeyPem, appId: 4242 });
+    const git = attachGitHttp(fake);
+    const dir = mkdtempSync(join(tmpdir(), "kozmic-runner-e2e-"));
+    const queue =
+      options.queue ??
+      openEmbeddedQueue({ dataDir: dir, maxReceives: options.maxReceives ?? 5, log: () => {} });
+    const store = options.store ?? openEmbeddedStore({ dataDir: dir });
+    const app = await startApp({ fake, appKey, queue, store, publicUrl: "https://kozmic.test" });
+    return new RunnerHarness(fake, git, appKey, queue, store, app, dir, !options.queue);
+  }
+
+  /** Starts a runner in this process against the harness's queue, store and fake. */
+  startRunner(overrides: Partial<RunnerSettings> = {}, deps: Partial<RunnerDeps> = {}): Runner {
+    const runner = startRunner({
+      queue: this.queue,
+      store: this.store,
+      engine: new DockerEngine(),
+      github: {
+        appId: this.fake.appId,
+        privateKey: this.appKey.privateKeyPem,
+        baseUrl: this.fake.url,
+        octokitOptions: { paceWrites: false, retryAfterBaseValue: 1 },
+        retryBaseMs: 100,
+      },
+      settings: fastSettings(this.dir, overrides),
+      log: (line) => this.runnerLog.push(line),
+      ...deps,
+    });
+    this.runners.push(runner);
+    return runner;
+  }
+
+  /** A repository on the fake with real commits behind its git endpoint. */
+  repository(): { git: GitRepo; target: TargetRepository } {
+    this.repoCounter += 1;
+    const fullName = `acme/runner-${this.nonce}-${this.repoCounter}`;
+    const record = this.fake.addRepository({
+      fullName,
+      installationId: INSTALLATION,
+      private: true,
+    });
+    // A fresh id per run keeps cache images of earlier runs (same key inputs) out of the test.
+    record.id = 10_000_000 + Math.floor(Math.random() * 1_000_000_000);
+    this.repoIds.push(record.id);
+    return {
+      git: createGitRepo(this.fake, this.git, fullName),
+      target: {
+        fullName,
+        id: record.id,
+        installationId: INSTALLATION,
+        private: true,
+        cloneUrl: `${this.fake.origin}/${fullName}.git`,
+      },
+    };
+  }
+
+  /** Delivers a push of `sha` to the app, as GitHub would. */
+  async push(target: TargetRepository, sha: string, branch = "main"): Promise<void> {
+    const delivery = signDelivery("push", pushPayload(target, { sha, branch }), this.app.secret);
+    const response = await postDelivery(this.app.webhookUrl, delivery);
+    if (response.status >= 300) {
+      throw new Error(`push delivery answered ${response.status}: ${await response.text()}`);
+    }
+  }
+
+  checkRuns(target: TargetRepository, sha?: string): FakeCheckRun[] {
+    return this.fake.checkRunsOf(target.fullName, sha);
+  }
+
+  /** Waits for a check run of the commit to complete, and returns it. */
+  async completed(target: TargetRepository, sha: string, name = "test", timeoutMs = 60_000) {
+    return this.waitFor(
+      `check run "${name}" of ${sha.slice(0, 8)} completed`,
+      () => {
+        const run = this.checkRuns(target, sha).find((r) => r.name === name);
+        return run && run.status === "completed" ? run : undefined;
+      },
+      timeoutMs,
+    );
+  }
+
+  async logOf(jobId: string): Promise<string> {
+    let text = "";
+    let next = 0;
+    for (;;) {
+      const page = await this.store.readLog(jobId, next, 1000);
+      if (page.length === 0) return text;
+      text += page.map((c) => c.data).join("");
+      next = page[page.length - 1]!.seq + 1;
+    }
+  }
+
+  async waitFor<T>(
+    what: string,
+    probe: () => T | undefined | Promise<T | undefined>,
+    timeoutMs = 60_000,
+  ): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const value = await probe();
+      if (value !== undefined && value !== false) return value;
+      if (Date.now() > deadline) {
+        throw new Error(
+          `timed out waiting for ${what}; runner log:\n${this.runnerLog.slice(-30).join("\n")}`,
+        );
+      }
+      await sleep(100);
+    }
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.runners.map((runner) => runner.stop({ graceMs: 0 })));
+    await this.app.stop();
+    this.git.close();
+    await this.fake.close();
+    if (this.ownsStorage) {
+      await this.queue.close();
+      await this.store.close();
+    }
+    removeCacheImagesOf(this.repoIds);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Removes the cache images of these repositories (kozmic.cache.repo label). */
+export function removeCacheImagesOf(repoIds: readonly number[]): void {
+  for (const repoId of repoIds) {
+    const ids = execFileSync(
+      "docker",
+      ["images", "-q", "--filter", `label=kozmic.cache.repo=${repoId}`],
+      { encoding: "utf8" },
+    )
+      .split("\n")
+      .filter(Boolean);
+    for (const id of new Set(ids)) {
+      try {
+        execFileSync("docker", ["image", "rm", "-f", id], { stdio: "ignore" });
+      } catch {
+        // already gone
+      }
+    }
+  }
+}
+
+/** `.github/kozmic.yml` with one hook named "test" on the test image. */
+export function hooksYml(hook: {
+  build: string;
+  install?: string;
+  tracked?: string[];
+  timeout?: string;
+  name?: string;
+}): string {
+  const lines = [
+    "hooks:",
+    `  - name: ${hook.name ?? "test"}`,
+    `    image: ${RUNNER_IMAGE}`,
+    "    build: |",
+    ...hook.build.split("\n").map((l) => `      ${l}`),
+  ];
+  if (hook.install) {
+    lines.push("    install: |", ...hook.install.split("\n").map((l) => `      ${l}`));
+  }
+  if (hook.tracked)
+    lines.push(`    tracked_files: [${hook.tracked.map((t) => JSON.stringify(t)).join(", ")}]`);
+  if (hook.timeout) lines.push(`    timeout: ${hook.timeout}`);
+  return lines.join("\n") + "\n";
+}
