@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { checkRunPayload, postDelivery, signDelivery } from "../support/webhooks.js";
 import { hooksYml, RunnerHarness } from "./runner-harness.js";
 
 describe("runner end to end: webhook -> app -> queue -> runner -> Docker -> check run", () => {
@@ -47,5 +48,139 @@ describe("runner end to end: webhook -> app -> queue -> runner -> Docker -> chec
       run.updates.some((u) => u.status === "in_progress"),
       "went in progress first",
     );
+  });
+
+  it("failing build: the check run fails with the exit code and the output", async () => {
+    const { git, target } = h.repository();
+    const sha = git.commit({
+      ".github/kozmic.yml": hooksYml({ build: "echo 'tests: 3 failed'\nexit 3" }),
+    });
+    await h.push(target, sha);
+    const run = await h.completed(target, sha);
+    assert.equal(run.conclusion, "failure");
+    assert.equal(run.output.title, "Failed with exit code 3");
+    assert.match(run.output.text ?? "", /tests: 3 failed/, "the log tail is on the check run");
+    const job = await jobOf(sha, target.id);
+    assert.equal(job.exitCode, 3);
+    assert.match(await h.logOf(job.id), /tests: 3 failed/);
+  });
+
+  it("failing install: the build never runs and nothing is cached", async () => {
+    const { git, target } = h.repository();
+    const sha = git.commit({
+      ".github/kozmic.yml": hooksYml({
+        install: "echo 'cannot resolve dependencies'\nexit 7",
+        build: "echo 'the build ran'",
+      }),
+    });
+    await h.push(target, sha);
+    const run = await h.completed(target, sha);
+    assert.equal(run.conclusion, "failure");
+    assert.match(run.output.summary ?? "", /Install cache: \*\*miss\*\*/);
+    const job = await jobOf(sha, target.id);
+    const log = await h.logOf(job.id);
+    assert.match(log, /cannot resolve dependencies/);
+    assert.match(log, /install failed with exit code 7; nothing cached/);
+    assert.ok(!log.includes("the build ran"));
+  });
+
+  it("cache: a second push hits, a change to a tracked file misses", async () => {
+    const { git, target } = h.repository();
+    const yml = hooksYml({
+      install: "echo installing\ncp deps.txt /opt/deps",
+      build: "cat /opt/deps",
+      tracked: ["deps.txt"],
+    });
+    const summaryOf = async (sha: string) => {
+      await h.push(target, sha);
+      const run = await h.completed(target, sha);
+      assert.equal(run.conclusion, "success", run.output.summary ?? "");
+      return { run, job: await jobOf(sha, target.id) };
+    };
+    const one = await summaryOf(
+      git.commit({ ".github/kozmic.yml": yml, "deps.txt": "left-pad 1\n" }),
+    );
+    assert.match(one.run.output.summary ?? "", /Install cache: \*\*miss\*\*/);
+    const two = await summaryOf(
+      git.commit({ ".github/kozmic.yml": yml, "deps.txt": "left-pad 1\n", README: "docs\n" }),
+    );
+    assert.match(two.run.output.summary ?? "", /Install cache: \*\*hit\*\*/);
+    assert.equal(two.job.cacheKey, one.job.cacheKey);
+    assert.equal(two.job.cacheHit, true);
+    assert.ok(!(await h.logOf(two.job.id)).includes("installing"));
+    const three = await summaryOf(
+      git.commit({ ".github/kozmic.yml": yml, "deps.txt": "left-pad 2\n" }),
+    );
+    assert.match(three.run.output.summary ?? "", /Install cache: \*\*miss\*\*/);
+    assert.notEqual(three.job.cacheKey, one.job.cacheKey);
+    assert.match(await h.logOf(three.job.id), /left-pad 2/);
+  });
+
+  it("timeout: a build past its timeout ends timed_out", async () => {
+    const { git, target } = h.repository();
+    const sha = git.commit({
+      ".github/kozmic.yml": hooksYml({ build: "echo sleeping\nsleep 60", timeout: "2s" }),
+    });
+    await h.push(target, sha);
+    const run = await h.completed(target, sha);
+    assert.equal(run.conclusion, "timed_out");
+    assert.equal(run.output.title, "Timed out");
+    const job = await jobOf(sha, target.id);
+    assert.match(await h.logOf(job.id), /timed out: job timeout reached/);
+  });
+
+  it("cancel: the check run's Cancel button stops a running build within 10 s", async () => {
+    const { git, target } = h.repository();
+    const sha = git.commit({
+      ".github/kozmic.yml": hooksYml({ build: "echo started\nsleep 120" }),
+    });
+    await h.push(target, sha);
+    const job = await jobOf(sha, target.id);
+    await h.waitFor(
+      "the build to start",
+      async () => (await h.logOf(job.id)).includes("started\n") || undefined,
+    );
+    const run = h.checkRuns(target, sha).find((r) => r.name === "test")!;
+    const delivery = signDelivery(
+      "check_run",
+      checkRunPayload(target, {
+        action: "requested_action",
+        checkRunId: run.id,
+        sha,
+        name: "test",
+        externalId: job.id,
+        identifier: "cancel",
+      }),
+      h.app.secret,
+    );
+    const response = await postDelivery(h.app.webhookUrl, delivery);
+    assert.ok(response.status < 300);
+    const pressed = Date.now();
+    const done = await h.completed(target, sha, "test", 15_000);
+    assert.ok(Date.now() - pressed < 10_000, "stopped within 10 s");
+    assert.equal(done.conclusion, "cancelled");
+    const final = await h.store.getJob(job.id);
+    assert.equal(final?.conclusion, "cancelled");
+    assert.match(await h.logOf(job.id), /==> cancelled/);
+  });
+
+  it("superseding push: the newer commit cancels the older one's running build", async () => {
+    const { git, target } = h.repository();
+    const yml = hooksYml({
+      build: "if [ -f slow ]; then echo slow-started; sleep 120; fi\necho done",
+    });
+    const old = git.commit({ ".github/kozmic.yml": yml, slow: "1\n" });
+    await h.push(target, old);
+    const oldJob = await jobOf(old, target.id);
+    await h.waitFor(
+      "the old build to start",
+      async () => (await h.logOf(oldJob.id)).includes("slow-started") || undefined,
+    );
+    const next = git.commit({ ".github/kozmic.yml": yml });
+    await h.push(target, next);
+    const cancelled = await h.completed(target, old, "test", 20_000);
+    assert.equal(cancelled.conclusion, "cancelled");
+    const passed = await h.completed(target, next);
+    assert.equal(passed.conclusion, "success");
   });
 });
