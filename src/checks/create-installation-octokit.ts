@@ -61,9 +61,12 @@ export function createInstallationOctokit(
   baseUrl = "https://api.github.com",
   options: InstallationOctokitOptions = {},
 ): InstanceType<typeof ProbotOctokit> {
+  const resilience = octokitResilienceOptions(options);
   return new ProbotOctokit({
     auth: { appId, privateKey, installationId },
     baseUrl,
-    ...octokitResilienceOptions(options),
+    ...resilience,
+    // Writes are paced per installation (GitHub's secondary limits are per token), not process-wide.
+    throttle: { ...resilience.throttle, id: `installation-${installationId}` },
   });
 }

@@ -11,9 +11,19 @@ import {
  */
 export function kozmicOctokit(options: InstallationOctokitOptions = {}): typeof ProbotOctokit {
   const resilience = octokitResilienceOptions(options);
-  return ProbotOctokit.defaults((instance: Record<string, unknown>) => ({
-    ...instance,
-    retry: { ...(instance.retry as object | undefined), ...resilience.retry },
-    throttle: { ...(instance.throttle as object | undefined), ...resilience.throttle },
-  })) as typeof ProbotOctokit;
+  return ProbotOctokit.defaults((instance: Record<string, unknown>) => {
+    const installationId = (instance.auth as { installationId?: number } | undefined)
+      ?.installationId;
+    return {
+      ...instance,
+      retry: { ...(instance.retry as object | undefined), ...resilience.retry },
+      throttle: {
+        ...(instance.throttle as object | undefined),
+        ...resilience.throttle,
+        // Octokit paces writes per throttle id, one process-wide "no-id" by default; GitHub's
+        // secondary limits are per token, so one busy installation need not hold up others.
+        ...(installationId !== undefined ? { id: `installation-${installationId}` } : {}),
+      },
+    };
+  }) as typeof ProbotOctokit;
 }
