@@ -1,0 +1,46 @@
+import { createHash } from "node:crypto";
+import { getRepoPermissions } from "./github-user-api.js";
+
+export interface Viewer {
+  login: string;
+  token: string;
+  /** Random per login; CSRF tokens are bound to it. */
+  sessionId: string;
+}
+
+export interface Access {
+  read: boolean;
+  write: boolean;
+}
+
+/**
+ * Decides what a viewer may do with a repository: anyone reads a public one; a private one
+ * needs a login with read access; re-run and cancel need push access. GitHub's answer is
+ * remembered for `ttlMs` per user token and repository.
+ */
+export function createAccessChecker(githubApiUrl: string, ttlMs = 60_000, now = () => Date.now()) {
+  const cache = new Map<string, { access: Access; until: number }>();
+  return async function checkAccess(
+    repo: { fullName: string; private: boolean },
+    viewer: Viewer | undefined,
+  ): Promise<Access> {
+    if (!viewer) return { read: !repo.private, write: false };
+    const key = `${createHash("sha256").update(viewer.token).digest("hex")}|${repo.fullName.toLowerCase()}`;
+    const hit = cache.get(key);
+    if (hit && hit.until > now()) return hit.access;
+    let access: Access;
+    try {
+      access = await getRepoPermissions(githubApiUrl, viewer.token, repo.fullName);
+    } catch (error) {
+      // GitHub down: public logs stay readable, nothing private is shown, no one acts.
+      if (!repo.private) return { read: true, write: false };
+      throw error;
+    }
+    if (!repo.private) access = { read: true, write: access.write };
+    if (cache.size > 5000) cache.clear();
+    cache.set(key, { access, until: now() + ttlMs });
+    return access;
+  };
+}
+
+export type CheckAccess = ReturnType<typeof createAccessChecker>;

@@ -1,0 +1,67 @@
+import { isFinal } from "../core/job-state.js";
+import type { JobRecord } from "../store/port.js";
+import type { BadgeState } from "./render-badge.js";
+
+/** A job's status in words, as the pages show it. */
+export function describeJobStatus(job: JobRecord): string {
+  if (job.status === "queued") return "Queued";
+  if (job.status === "running") return `Running (${job.phase ?? "preparing"})`;
+  if (job.status === "errored") return "Could not run (infrastructure failure)";
+  switch (job.conclusion) {
+    case "success":
+      return "Succeeded";
+    case "failure":
+      return job.exitCode !== undefined ? `Failed (exit code ${job.exitCode})` : "Failed";
+    case "timed_out":
+      return "Timed out";
+    case "cancelled":
+      return "Cancelled";
+    default:
+      return "Completed";
+  }
+}
+
+/** A short word for CSS classes and badges. */
+export function jobState(job: JobRecord): BadgeState {
+  if (job.status === "queued") return "queued";
+  if (job.status === "running") return "running";
+  if (job.status === "errored") return "error";
+  switch (job.conclusion) {
+    case "success":
+      return "passing";
+    case "failure":
+      return "failing";
+    case "timed_out":
+      return "timed out";
+    case "cancelled":
+      return "cancelled";
+    default:
+      return "unknown";
+  }
+}
+
+/** One state for several jobs: failed if any failed, else running if any runs, else passing. */
+export function combinedState(jobs: readonly JobRecord[]): BadgeState {
+  if (jobs.length === 0) return "unknown";
+  const states = jobs.map(jobState);
+  for (const s of ["failing", "timed out", "error", "running", "queued", "cancelled"] as const) {
+    if (states.includes(s)) return s;
+  }
+  return states.every((s) => s === "passing") ? "passing" : "unknown";
+}
+
+export function isJobFinal(job: JobRecord): boolean {
+  return isFinal(job.status);
+}
+
+/** `main` for `refs/heads/main`; the ref itself otherwise. */
+export function branchOf(ref: string): string {
+  return ref.startsWith("refs/heads/") ? ref.slice("refs/heads/".length) : ref;
+}
+
+export function formatSeconds(seconds: number | undefined): string {
+  if (seconds === undefined) return "–";
+  if (seconds < 60) return `${seconds.toFixed(seconds < 10 ? 1 : 0)} s`;
+  const m = Math.floor(seconds / 60);
+  return `${m} min ${Math.round(seconds - m * 60)} s`;
+}

@@ -1,0 +1,96 @@
+import { advanceAnsi, renderAnsiLine, type AnsiState } from "./render-ansi.js";
+
+/** Longer lines are shown in pieces of this many characters, each with its own number. */
+export const MAX_LINE_CHARS = 16_384;
+
+/**
+ * Where a reader of a job's log stands: everything before chunk `seq` has been read, `line`
+ * lines are complete, and `carry` is the unfinished line (starting in colour state `ansi`).
+ * It depends only on the chunks before `seq`, so a page and a live tail that meet at the
+ * same seq number the same lines the same way.
+ */
+export interface LogCursor {
+  seq: number;
+  line: number;
+  carry: string;
+  ansi: AnsiState;
+}
+
+export interface LogLine {
+  /** 1-based line number. */
+  n: number;
+  html: string;
+}
+
+export const START_CURSOR: LogCursor = { seq: 0, line: 0, carry: "", ansi: {} };
+
+export interface FeedOptions {
+  /** Render lines to HTML (false: only count them and follow the colours). */
+  render: boolean;
+  /** No more chunks will come: the unfinished line is a line. */
+  end: boolean;
+  /** The log is finished, so a missing chunk will never come: show the gap and go on. */
+  bridgeGaps: boolean;
+}
+
+/**
+ * Reads chunks (in seq order) from `cursor`. Without `bridgeGaps` it stops at the first
+ * missing seq, since a chunk written out of order may still arrive.
+ */
+export function feedLog(
+  cursor: LogCursor,
+  chunks: readonly { seq: number; data: string }[],
+  options: FeedOptions,
+): { cursor: LogCursor; lines: LogLine[] } {
+  const lines: LogLine[] = [];
+  let { seq, line, carry, ansi } = cursor;
+  const emit = (text: string) => {
+    line += 1;
+    if (options.render) {
+      const rendered = renderAnsiLine(text, ansi);
+      ansi = rendered.state;
+      lines.push({ n: line, html: rendered.html });
+    } else {
+      ansi = advanceAnsi(text, ansi);
+    }
+  };
+  const emitLong = (text: string) => {
+    for (let i = 0; i < text.length || i === 0; i += MAX_LINE_CHARS) {
+      emit(text.slice(i, i + MAX_LINE_CHARS));
+    }
+  };
+  for (const chunk of chunks) {
+    if (chunk.seq < seq) continue;
+    if (chunk.seq > seq) {
+      if (!options.bridgeGaps) break;
+      if (carry !== "") emitLong(carry);
+      carry = "";
+      const missing = chunk.seq - seq;
+      emitGap(missing, seq);
+      seq = chunk.seq;
+    }
+    const parts = (carry + chunk.data).split("\n");
+    carry = parts.pop()!;
+    for (const part of parts) emitLong(part);
+    while (carry.length > MAX_LINE_CHARS) {
+      emit(carry.slice(0, MAX_LINE_CHARS));
+      carry = carry.slice(MAX_LINE_CHARS);
+    }
+    seq += 1;
+  }
+  if (options.end && carry !== "") {
+    emitLong(carry);
+    carry = "";
+  }
+  return { cursor: { seq, line, carry, ansi }, lines };
+
+  function emitGap(missing: number, from: number) {
+    line += 1;
+    if (options.render) {
+      lines.push({
+        n: line,
+        html: `<span class="gap">[Kozmic: ${missing} part${missing === 1 ? "" : "s"} of this log (from part ${from}) could not be stored]</span>`,
+      });
+    }
+  }
+}

@@ -1,0 +1,100 @@
+/** The calls the log pages make to GitHub as the logged-in user (OAuth web flow, user token). */
+
+const API_HEADERS = {
+  accept: "application/vnd.github+json",
+  "x-github-api-version": "2022-11-28",
+  "user-agent": "kozmic-log-pages",
+};
+const TIMEOUT_MS = 10_000;
+
+export class GitHubUnavailableError extends Error {
+  override name = "GitHubUnavailableError";
+}
+
+export function authorizeUrl(
+  githubWebUrl: string,
+  clientId: string,
+  redirectUri: string,
+  state: string,
+): string {
+  const url = new URL(`${githubWebUrl}/login/oauth/authorize`);
+  url.searchParams.set("client_id", clientId);
+  url.searchParams.set("redirect_uri", redirectUri);
+  url.searchParams.set("state", state);
+  url.searchParams.set("allow_signup", "false");
+  return url.toString();
+}
+
+/** Trades the code GitHub sent back for the user's token; undefined when GitHub refuses it. */
+export async function exchangeCode(input: {
+  githubWebUrl: string;
+  clientId: string;
+  clientSecret: string;
+  code: string;
+  redirectUri: string;
+}): Promise<string | undefined> {
+  const response = await call(`${input.githubWebUrl}/login/oauth/access_token`, {
+    method: "POST",
+    headers: { accept: "application/json", "content-type": "application/json" },
+    body: JSON.stringify({
+      client_id: input.clientId,
+      client_secret: input.clientSecret,
+      code: input.code,
+      redirect_uri: input.redirectUri,
+    }),
+  });
+  const body = (await response.json().catch(() => ({}))) as { access_token?: unknown };
+  return response.ok && typeof body.access_token === "string" ? body.access_token : undefined;
+}
+
+export async function getUserLogin(
+  githubApiUrl: string,
+  token: string,
+): Promise<string | undefined> {
+  const response = await call(`${githubApiUrl}/user`, {
+    headers: { ...API_HEADERS, authorization: `Bearer ${token}` },
+  });
+  if (response.status === 401 || response.status === 403) return undefined;
+  if (!response.ok)
+    throw new GitHubUnavailableError(`GitHub answered ${response.status} to GET /user`);
+  const body = (await response.json()) as { login?: unknown };
+  return typeof body.login === "string" ? body.login : undefined;
+}
+
+/** What the user may do in a repository, from `GET /repos/{owner}/{repo}` with their token. */
+export async function getRepoPermissions(
+  githubApiUrl: string,
+  token: string,
+  fullName: string,
+): Promise<{ read: boolean; write: boolean }> {
+  const [owner = "", repo = ""] = fullName.split("/");
+  const response = await call(
+    `${githubApiUrl}/repos/${encodeURIComponent(owner)}/${encodeURIComponent(repo)}`,
+    { headers: { ...API_HEADERS, authorization: `Bearer ${token}` } },
+  );
+  if ([401, 403, 404].includes(response.status)) return { read: false, write: false };
+  if (!response.ok) {
+    throw new GitHubUnavailableError(
+      `GitHub answered ${response.status} to GET /repos/${fullName}`,
+    );
+  }
+  const body = (await response.json()) as {
+    permissions?: { push?: boolean; maintain?: boolean; admin?: boolean };
+  };
+  const p = body.permissions ?? {};
+  return { read: true, write: p.push === true || p.maintain === true || p.admin === true };
+}
+
+async function call(url: string, init: RequestInit): Promise<Response> {
+  try {
+    return await fetch(url, {
+      ...init,
+      signal: AbortSignal.timeout(TIMEOUT_MS),
+      redirect: "error",
+    });
+  } catch (error) {
+    throw new GitHubUnavailableError(`GitHub could not be reached (${String(error)})`, {
+      cause: error,
+    });
+  }
+}

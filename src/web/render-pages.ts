@@ -1,0 +1,264 @@
+import type { BuildRecord, JobRecord } from "../store/port.js";
+import type { LogLine } from "./feed-log.js";
+import { escapeHtml as e } from "./render-ansi.js";
+import {
+  branchOf,
+  combinedState,
+  describeJobStatus,
+  formatSeconds,
+  isJobFinal,
+  jobState,
+} from "./describe-status.js";
+
+/** Who is looking, as the pages need it: login and the CSRF token of their session. */
+export interface PageViewer {
+  login: string;
+  csrf: string;
+}
+
+export interface PageContext {
+  viewer?: PageViewer;
+  githubWebUrl: string;
+  /** The path of this page, where login returns to. */
+  path: string;
+  loginEnabled: boolean;
+}
+
+export function renderLayout(
+  ctx: PageContext,
+  title: string,
+  main: string,
+  scripts: string[] = [],
+): string {
+  const account = ctx.viewer
+    ? `<span>Signed in as <strong>${e(ctx.viewer.login)}</strong></span>
+       <form method="post" action="/logout" class="inline">${csrfField(ctx.viewer)}<input type="hidden" name="return_to" value="${e(ctx.path)}"><button type="submit">Sign out</button></form>`
+    : ctx.loginEnabled
+      ? `<a href="/login?return_to=${encodeURIComponent(ctx.path)}">Sign in with GitHub</a>`
+      : "";
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="same-origin">
+<title>${e(title)} · Kozmic</title>
+<link rel="stylesheet" href="/assets/kozmic.css">
+${scripts.map((s) => `<script src="${e(s)}" defer></script>`).join("\n")}
+</head>
+<body>
+<header class="top"><span class="brand">Kozmic</span><nav aria-label="Account">${account}</nav></header>
+<main id="main">
+${main}
+</main>
+</body>
+</html>
+`;
+}
+
+function csrfField(viewer: PageViewer): string {
+  return `<input type="hidden" name="csrf" value="${e(viewer.csrf)}">`;
+}
+
+function gh(ctx: PageContext, path: string): string {
+  return `${ctx.githubWebUrl}/${path}`;
+}
+
+function repoPath(fullName: string): string {
+  return fullName.split("/").map(encodeURIComponent).join("/");
+}
+
+function refLabel(build: BuildRecord, ctx: PageContext): string {
+  if (build.pullRequest !== undefined) {
+    return `<a href="${e(gh(ctx, `${repoPath(build.repoFullName)}/pull/${build.pullRequest}`))}">pull request #${build.pullRequest}</a>`;
+  }
+  return `<code>${e(branchOf(build.ref))}</code>`;
+}
+
+/** The status as shown on a job page; the live tail replaces it with the final one. */
+export function renderJobStatus(job: JobRecord): string {
+  return `${badge(job)}${job.message ? ` <span class="message">${e(job.message)}</span>` : ""}`;
+}
+
+function badge(job: JobRecord): string {
+  return `<span class="state state-${jobState(job).replace(" ", "-")}">${e(describeJobStatus(job))}</span>`;
+}
+
+function commitLink(ctx: PageContext, build: { repoFullName: string; sha: string }): string {
+  return `<a href="${e(gh(ctx, `${repoPath(build.repoFullName)}/commit/${build.sha}`))}"><code>${e(build.sha.slice(0, 7))}</code></a>`;
+}
+
+function time(ms: number | undefined): string {
+  if (ms === undefined) return "–";
+  const iso = new Date(ms).toISOString();
+  return `<time datetime="${iso}">${iso.slice(0, 19).replace("T", " ")} UTC</time>`;
+}
+
+export interface JobPageInput {
+  build: BuildRecord;
+  job: JobRecord;
+  canWrite: boolean;
+  lines: LogLine[];
+  page: number;
+  isLastPage: boolean;
+  /** Where the live tail starts (the chunk after this page). */
+  nextSeq: number;
+}
+
+export function renderLogLines(lines: readonly LogLine[]): string {
+  return lines
+    .map(
+      (l) =>
+        `<div class="line" id="L${l.n}"><a class="ln" href="#L${l.n}">${l.n}</a><span class="lc">${l.html}</span></div>`,
+    )
+    .join("\n");
+}
+
+export function renderJobPage(ctx: PageContext, input: JobPageInput): string {
+  const { build, job } = input;
+  const jobHref = `/jobs/${encodeURIComponent(job.id)}`;
+  const live = !isJobFinal(job) && input.isLastPage;
+  const d = job.durations ?? {};
+  const links = [
+    `<a href="/builds/${encodeURIComponent(build.id)}">All hooks of this build</a>`,
+    `<a href="/repos/${e(repoPath(build.repoFullName))}">Builds of ${e(build.repoFullName)}</a>`,
+    `<a href="${jobHref}/log.txt">Raw log</a>`,
+    job.checkRunId !== undefined
+      ? `<a href="${e(gh(ctx, `${repoPath(build.repoFullName)}/runs/${job.checkRunId}`))}">Check run on GitHub</a>`
+      : "",
+  ].filter(Boolean);
+  const cancel =
+    input.canWrite && ctx.viewer && !isJobFinal(job)
+      ? `<form method="post" action="${jobHref}/cancel" class="inline">${csrfField(ctx.viewer)}<button type="submit">Cancel</button></form>`
+      : "";
+  const rerun =
+    input.canWrite && ctx.viewer && isJobFinal(job)
+      ? `<form method="post" action="/builds/${encodeURIComponent(build.id)}/rerun" class="inline">${csrfField(ctx.viewer)}<input type="hidden" name="hook" value="${e(job.hook)}"><button type="submit">Re-run</button></form>`
+      : "";
+  const nav = [
+    input.page > 0 ? `<a href="${jobHref}?page=0">First part</a>` : "",
+    input.page > 0
+      ? `<a href="${jobHref}?page=${input.page - 1}" rel="prev">Previous part</a>`
+      : "",
+    !input.isLastPage ? `<a href="${jobHref}?page=${input.page + 1}" rel="next">Next part</a>` : "",
+    !input.isLastPage ? `<a href="${jobHref}">End of the log</a>` : "",
+  ].filter(Boolean);
+  const main = `
+<h1>${e(build.repoFullName)} · ${e(job.hook)}</h1>
+<dl class="facts">
+  <dt>Repository</dt><dd><a href="${e(gh(ctx, repoPath(build.repoFullName)))}">${e(build.repoFullName)}</a></dd>
+  <dt>Commit</dt><dd>${commitLink(ctx, build)} on ${refLabel(build, ctx)}</dd>
+  <dt>Hook</dt><dd>${e(job.hook)}</dd>
+  <dt>Trigger</dt><dd>${e(build.event)} by ${e(build.trigger)}</dd>
+  <dt>Status</dt><dd id="status" role="status">${renderJobStatus(job)}</dd>
+  <dt>Durations</dt><dd>pull ${formatSeconds(d.pull)}, install ${job.cacheHit ? "skipped (cache hit)" : formatSeconds(d.install)}, build ${formatSeconds(d.build)}, total ${formatSeconds(d.total)}</dd>
+  <dt>Started</dt><dd>${time(job.startedAt)}</dd>
+</dl>
+<p class="links">${links.join(" · ")} ${cancel}${rerun}</p>
+<section aria-labelledby="log-title">
+<h2 id="log-title">Log${input.page > 0 || !input.isLastPage ? `, part ${input.page + 1}` : ""}</h2>
+${nav.length ? `<nav class="pages" aria-label="Log parts">${nav.join(" · ")}</nav>` : ""}
+${live ? `<p class="follow"><label><input type="checkbox" id="follow" checked> Follow new lines</label> <noscript>New lines appear when you reload this page (following needs JavaScript).</noscript></p>` : ""}
+<div id="log" class="log" data-live="${live}" data-next-seq="${input.nextSeq}" data-job="${e(job.id)}">
+${input.lines.length ? renderLogLines(input.lines) : ""}
+</div>
+${input.lines.length === 0 && !live ? `<p>The log is empty.</p>` : ""}
+${nav.length ? `<nav class="pages" aria-label="Log parts, again">${nav.join(" · ")}</nav>` : ""}
+</section>`;
+  return renderLayout(
+    ctx,
+    `${job.hook} · ${build.repoFullName}`,
+    main,
+    live ? ["/assets/follow.js"] : [],
+  );
+}
+
+export function renderBuildPage(
+  ctx: PageContext,
+  build: BuildRecord,
+  jobs: JobRecord[],
+  canWrite: boolean,
+): string {
+  const rows = jobs
+    .map((job) => {
+      const cancel =
+        canWrite && ctx.viewer && !isJobFinal(job)
+          ? `<form method="post" action="/jobs/${encodeURIComponent(job.id)}/cancel" class="inline">${csrfField(ctx.viewer)}<button type="submit">Cancel ${e(job.hook)}</button></form>`
+          : "";
+      const rerun =
+        canWrite && ctx.viewer && isJobFinal(job)
+          ? `<form method="post" action="/builds/${encodeURIComponent(build.id)}/rerun" class="inline">${csrfField(ctx.viewer)}<input type="hidden" name="hook" value="${e(job.hook)}"><button type="submit">Re-run ${e(job.hook)}</button></form>`
+          : "";
+      return `<tr><td><a href="/jobs/${encodeURIComponent(job.id)}">${e(job.hook)}</a></td><td>${badge(job)}</td><td>${formatSeconds(job.durations?.total)}</td><td>${cancel}${rerun}</td></tr>`;
+    })
+    .join("\n");
+  const rerunAll =
+    canWrite && ctx.viewer && jobs.every(isJobFinal)
+      ? `<form method="post" action="/builds/${encodeURIComponent(build.id)}/rerun" class="inline">${csrfField(ctx.viewer)}<button type="submit">Re-run all hooks</button></form>`
+      : "";
+  const main = `
+<h1>${e(build.repoFullName)} · ${e(build.sha.slice(0, 7))}</h1>
+<dl class="facts">
+  <dt>Repository</dt><dd><a href="/repos/${e(repoPath(build.repoFullName))}">${e(build.repoFullName)}</a></dd>
+  <dt>Commit</dt><dd>${commitLink(ctx, build)} on ${refLabel(build, ctx)}</dd>
+  <dt>Trigger</dt><dd>${e(build.event)} by ${e(build.trigger)}</dd>
+  <dt>Created</dt><dd>${time(build.createdAt)}</dd>
+</dl>
+<table>
+<caption>Hooks of this build</caption>
+<thead><tr><th scope="col">Hook</th><th scope="col">Status</th><th scope="col">Duration</th><th scope="col">Actions</th></tr></thead>
+<tbody>
+${rows}
+</tbody>
+</table>
+<p>${rerunAll}</p>`;
+  return renderLayout(ctx, `${build.repoFullName} ${build.sha.slice(0, 7)}`, main);
+}
+
+export function renderRepositoryPage(
+  ctx: PageContext,
+  fullName: string,
+  builds: { build: BuildRecord; jobs: JobRecord[] }[],
+  olderHref: string | undefined,
+): string {
+  const byLine = new Map<string, { build: BuildRecord; jobs: JobRecord[] }[]>();
+  for (const item of builds) {
+    const line =
+      item.build.pullRequest !== undefined
+        ? `pull request #${item.build.pullRequest}`
+        : `branch ${branchOf(item.build.ref)}`;
+    byLine.set(line, [...(byLine.get(line) ?? []), item]);
+  }
+  const sections = [...byLine]
+    .map(
+      ([line, items]) => `<section><h2>${e(line)}</h2><ul class="builds">
+${items
+  .map(
+    ({ build, jobs }) =>
+      `<li><a href="/builds/${encodeURIComponent(build.id)}"><code>${e(build.sha.slice(0, 7))}</code></a> <span class="state state-${combinedState(jobs).replace(" ", "-")}">${e(combinedState(jobs))}</span> ${e(build.event)} by ${e(build.trigger)}, ${time(build.createdAt)}</li>`,
+  )
+  .join("\n")}
+</ul></section>`,
+    )
+    .join("\n");
+  const main = `
+<h1>Builds of ${e(fullName)}</h1>
+<p><a href="${e(gh(ctx, repoPath(fullName)))}">${e(fullName)} on GitHub</a></p>
+${sections || "<p>No builds yet.</p>"}
+${olderHref ? `<p><a href="${e(olderHref)}">Older builds</a></p>` : ""}`;
+  return renderLayout(ctx, `Builds of ${fullName}`, main);
+}
+
+/** The same page for what does not exist and what the viewer may not see. */
+export function renderNotFoundPage(ctx: PageContext): string {
+  const hint = ctx.viewer
+    ? `<p>It does not exist, or your GitHub account <strong>${e(ctx.viewer.login)}</strong> cannot read its repository.</p>`
+    : ctx.loginEnabled
+      ? `<p>It does not exist, or it belongs to a private repository: <a href="/login?return_to=${encodeURIComponent(ctx.path)}">sign in with GitHub</a> to see the private repositories you can read.</p>`
+      : `<p>It does not exist, or it belongs to a private repository (signing in is not configured on this Kozmic).</p>`;
+  return renderLayout(ctx, "Not found", `<h1>Not found</h1>${hint}`);
+}
+
+export function renderMessagePage(ctx: PageContext, title: string, message: string): string {
+  return renderLayout(ctx, title, `<h1>${e(title)}</h1><p>${e(message)}</p>`);
+}

@@ -1,0 +1,138 @@
+import { randomBytes } from "node:crypto";
+import { authorizeUrl, exchangeCode, getUserLogin } from "./github-user-api.js";
+import { HttpError, readForm, redirect } from "./http-replies.js";
+import { renderMessagePage } from "./render-pages.js";
+import { isCsrfTokenValid, openCookie, sealCookie, serializeCookie } from "./seal-cookie.js";
+import { pageContext, sendHtml, type WebRequest, type WebServices } from "./web-request.js";
+
+export const SESSION_COOKIE = "kozmic_session";
+const STATE_COOKIE = "kozmic_oauth";
+/** GitHub App user tokens expire after 8 hours; the session ends with its token. */
+const SESSION_MS = 8 * 3600_000;
+const STATE_MS = 10 * 60_000;
+
+/** A path on this site to return to; anything else (other hosts, `//x`, `/\x`) means `/`. */
+export function safeReturnPath(value: string | null | undefined): string {
+  if (!value || value.length > 1024 || !value.startsWith("/") || /^\/[/\\]/.test(value)) return "/";
+  // eslint-disable-next-line no-control-regex
+  if (/[\x00-\x1f\\]/.test(value)) return "/";
+  return value;
+}
+
+function oauthOrExplain(web: WebServices, r: WebRequest) {
+  const { oauth } = web.deps.settings;
+  if (oauth.enabled) return oauth;
+  sendHtml(
+    web,
+    r,
+    503,
+    renderMessagePage(
+      pageContext(web, r),
+      "Sign-in is not configured",
+      `This Kozmic cannot sign you in with GitHub, so logs of private repositories cannot be viewed here; logs of public repositories need no sign-in. To enable it, set ${oauth.missing.join(", ")} (the GitHub App's client id and secret, and a random secret of 32 or more characters for the session cookie).`,
+    ),
+  );
+  return undefined;
+}
+
+/** GET /login?return_to=/path: starts GitHub's OAuth web flow with a fresh state. */
+export async function serveLogin(web: WebServices, r: WebRequest): Promise<void> {
+  const oauth = oauthOrExplain(web, r);
+  if (!oauth) return;
+  const state = randomBytes(24).toString("base64url");
+  const returnTo = safeReturnPath(r.url.searchParams.get("return_to"));
+  const cookie = sealCookie(
+    oauth.sessionSecret,
+    STATE_COOKIE,
+    { state, returnTo },
+    Date.now() + STATE_MS,
+  );
+  const { settings } = web.deps;
+  redirect(
+    r.res,
+    302,
+    authorizeUrl(
+      settings.githubWebUrl,
+      oauth.clientId,
+      `${settings.publicUrl}/login/callback`,
+      state,
+    ),
+    [serializeCookie(STATE_COOKIE, cookie, { maxAgeSeconds: STATE_MS / 1000, secure: web.secure })],
+  );
+}
+
+/** GET /login/callback?code=&state=: checks the state, trades the code, starts the session. */
+export async function serveLoginCallback(
+  web: WebServices,
+  r: WebRequest,
+  cookies: Map<string, string>,
+): Promise<void> {
+  const oauth = oauthOrExplain(web, r);
+  if (!oauth) return;
+  const { settings } = web.deps;
+  const started = openCookie(oauth.sessionSecret, STATE_COOKIE, cookies.get(STATE_COOKIE) ?? "") as
+    { state: string; returnTo: string } | undefined;
+  const state = r.url.searchParams.get("state");
+  if (!started || !state || state !== started.state) {
+    throw new HttpError(
+      400,
+      "This sign-in was not started here or has expired (after 10 minutes). Sign in again.",
+    );
+  }
+  if (r.url.searchParams.get("error")) {
+    throw new HttpError(
+      400,
+      "GitHub did not sign you in (the request was declined). Sign in again to retry.",
+    );
+  }
+  const code = r.url.searchParams.get("code");
+  if (!code || code.length > 512)
+    throw new HttpError(400, "GitHub's answer has no sign-in code. Sign in again.");
+  const token = await exchangeCode({
+    githubWebUrl: settings.githubWebUrl,
+    clientId: oauth.clientId,
+    clientSecret: oauth.clientSecret,
+    code,
+    redirectUri: `${settings.publicUrl}/login/callback`,
+  });
+  if (!token)
+    throw new HttpError(
+      400,
+      "GitHub refused the sign-in code (it may have been used already). Sign in again.",
+    );
+  const login = await getUserLogin(settings.githubApiUrl, token);
+  if (!login)
+    throw new HttpError(400, "GitHub did not accept the new sign-in token. Sign in again.");
+  const session = sealCookie(
+    oauth.sessionSecret,
+    SESSION_COOKIE,
+    { login, token, sessionId: randomBytes(18).toString("base64url") },
+    Date.now() + SESSION_MS,
+  );
+  redirect(r.res, 303, started.returnTo, [
+    serializeCookie(SESSION_COOKIE, session, {
+      maxAgeSeconds: SESSION_MS / 1000,
+      secure: web.secure,
+    }),
+    serializeCookie(STATE_COOKIE, "", { maxAgeSeconds: 0, secure: web.secure }),
+  ]);
+}
+
+/** POST /logout (form with the CSRF token, optional return_to). */
+export async function serveLogout(web: WebServices, r: WebRequest): Promise<void> {
+  const form = await readForm(r.req);
+  const { oauth } = web.deps.settings;
+  if (
+    r.viewer &&
+    oauth.enabled &&
+    !isCsrfTokenValid(oauth.sessionSecret, r.viewer.sessionId, form.get("csrf"))
+  ) {
+    throw new HttpError(
+      403,
+      "The form's CSRF token is missing or belongs to another session; reload the page and try again.",
+    );
+  }
+  redirect(r.res, 303, safeReturnPath(form.get("return_to")), [
+    serializeCookie(SESSION_COOKIE, "", { maxAgeSeconds: 0, secure: web.secure }),
+  ]);
+}

@@ -1,0 +1,126 @@
+import type { BuildRecord, JobRecord } from "../store/port.js";
+import { branchOf, combinedState } from "./describe-status.js";
+import { HttpError, readForm, redirect, sendBody } from "./http-replies.js";
+import { renderBadge } from "./render-badge.js";
+import { renderBuildPage, renderRepositoryPage } from "./render-pages.js";
+import {
+  findReadableBuild,
+  intParam,
+  NotFound,
+  pageContext,
+  requireWriter,
+  sendHtml,
+  type WebRequest,
+  type WebServices,
+} from "./web-request.js";
+import type { RepositoryRef } from "./web-deps.js";
+
+const BUILDS_PER_PAGE = 30;
+/** How far back a badge looks for a build of its branch and hook. */
+const BADGE_SEARCH_BUILDS = 200;
+
+/** GET /builds/<id>: the build's hooks with re-run and cancel for writers. */
+export async function serveBuildPage(
+  web: WebServices,
+  r: WebRequest,
+  buildId: string,
+): Promise<void> {
+  const { build, access } = await findReadableBuild(web, r, buildId);
+  const jobs = await web.deps.store.listJobs(build.id);
+  sendHtml(web, r, 200, renderBuildPage(pageContext(web, r), build, jobs, access.write));
+}
+
+/** POST /builds/<id>/rerun (form: csrf, optional hook). */
+export async function serveRerun(web: WebServices, r: WebRequest, buildId: string): Promise<void> {
+  const { build, access } = await findReadableBuild(web, r, buildId);
+  const form = await readForm(r.req);
+  const viewer = requireWriter(web, r, form, access);
+  const hook = form.get("hook") || undefined;
+  if (hook !== undefined) {
+    const jobs = await web.deps.store.listJobs(build.id);
+    if (!jobs.some((job) => job.hook === hook)) {
+      throw new HttpError(400, `This build has no hook named "${hook.slice(0, 100)}".`);
+    }
+  }
+  await web.deps.actions.rerun(build, hook, viewer.login);
+  redirect(r.res, 303, `/repos/${build.repoFullName.split("/").map(encodeURIComponent).join("/")}`);
+}
+
+async function findReadableRepository(
+  web: WebServices,
+  r: WebRequest,
+  fullName: string,
+): Promise<RepositoryRef> {
+  const repo = await web.deps.findRepository(fullName);
+  if (!repo) throw new NotFound();
+  const access = await web.checkAccess(repo, r.viewer);
+  if (!access.read) throw new NotFound();
+  return repo;
+}
+
+/** GET /repos/<owner>/<repo>[?before=ms]: builds newest first, grouped by branch. */
+export async function serveRepositoryPage(
+  web: WebServices,
+  r: WebRequest,
+  fullName: string,
+): Promise<void> {
+  const before = intParam(r.url, "before", Number.MAX_SAFE_INTEGER, undefined);
+  const repo = await findReadableRepository(web, r, fullName);
+  const builds = await web.deps.store.listBuilds(repo.id, { limit: BUILDS_PER_PAGE, before });
+  const withJobs = await Promise.all(
+    builds.map(async (build) => ({ build, jobs: await web.deps.store.listJobs(build.id) })),
+  );
+  const last = builds[builds.length - 1];
+  const olderHref =
+    builds.length === BUILDS_PER_PAGE && last
+      ? `${r.url.pathname}?before=${last.createdAt}`
+      : undefined;
+  sendHtml(
+    web,
+    r,
+    200,
+    renderRepositoryPage(pageContext(web, r), repo.fullName, withJobs, olderHref),
+  );
+}
+
+/**
+ * GET /badges/<owner>/<repo>.svg[?branch=&hook=]: the newest push build's status (of the
+ * branch and the hook when given). Builds of pull requests are left out.
+ */
+export async function serveBadge(web: WebServices, r: WebRequest, fullName: string): Promise<void> {
+  const branch = r.url.searchParams.get("branch") || undefined;
+  const hook = r.url.searchParams.get("hook") || undefined;
+  if ((branch?.length ?? 0) > 255 || (hook?.length ?? 0) > 255) {
+    throw new HttpError(400, "branch and hook must be at most 255 characters.");
+  }
+  const repo = await findReadableRepository(web, r, fullName);
+  const jobs = await findBadgeJobs(web, repo.id, branch, hook);
+  const svg = renderBadge(hook ?? "kozmic", jobs ? combinedState(jobs) : "unknown");
+  sendBody(r.res, 200, "image/svg+xml; charset=utf-8", svg, web.deps.settings.githubWebUrl, {
+    "cache-control": repo.private ? "private, no-store" : "no-cache",
+  });
+}
+
+async function findBadgeJobs(
+  web: WebServices,
+  repoId: number,
+  branch: string | undefined,
+  hook: string | undefined,
+): Promise<JobRecord[] | undefined> {
+  let before: number | undefined;
+  for (let seen = 0; seen < BADGE_SEARCH_BUILDS;) {
+    const builds: BuildRecord[] = await web.deps.store.listBuilds(repoId, { limit: 50, before });
+    for (const build of builds) {
+      if (build.pullRequest !== undefined) continue;
+      if (branch !== undefined && branchOf(build.ref) !== branch) continue;
+      const jobs = (await web.deps.store.listJobs(build.id)).filter(
+        (job) => hook === undefined || job.hook === hook,
+      );
+      if (jobs.length > 0) return jobs;
+    }
+    if (builds.length < 50) return undefined;
+    seen += builds.length;
+    before = builds[builds.length - 1]!.createdAt;
+  }
+  return undefined;
+}

@@ -1,0 +1,38 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { BuildRecord, JobRecord, Store } from "../store/port.js";
+import type { WebSettings } from "./read-web-settings.js";
+
+/** Probot 14's server handler: answers and returns true, or returns false to pass the request on. */
+export type Handler = (
+  req: IncomingMessage,
+  res: ServerResponse,
+) => boolean | void | Promise<boolean | void>;
+
+/** What the pages' buttons do; the app implements them (cancel may be `store.requestCancel`). */
+export interface WebActions {
+  /** Runs the build again: every hook, or only `hook`. `actor` is the GitHub login. */
+  rerun(build: BuildRecord, hook: string | undefined, actor: string): Promise<void>;
+  cancel(job: JobRecord, actor: string): Promise<void>;
+}
+
+export interface RepositoryRef {
+  /** GitHub's repository id: builds are stored under it. */
+  id: number;
+  fullName: string;
+  private: boolean;
+}
+
+export interface WebDeps {
+  store: Store;
+  settings: WebSettings;
+  actions: WebActions;
+  /**
+   * The repository called `owner/repo` if Kozmic is installed on it (repository pages and
+   * badges are addressed by name, builds by id); the app answers from GitHub or its records.
+   */
+  findRepository(fullName: string): Promise<RepositoryRef | undefined>;
+  /** How often a live tail looks for new log chunks; default 1000 ms. */
+  pollIntervalMs?: number;
+  /** How long GitHub's answer on a user's access to a repository is trusted; default 60 s. */
+  accessTtlMs?: number;
+}

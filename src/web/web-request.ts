@@ -1,0 +1,138 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { BuildRecord, JobRecord } from "../store/port.js";
+import type { Access, CheckAccess, Viewer } from "./check-access.js";
+import { HttpError, sendBody } from "./http-replies.js";
+import type { LogReader } from "./log-reader.js";
+import { renderMessagePage, renderNotFoundPage, type PageContext } from "./render-pages.js";
+import { csrfTokenFor, isCsrfTokenValid } from "./seal-cookie.js";
+import type { WebDeps } from "./web-deps.js";
+
+/** What every route needs: the dependencies and the services built once per handler. */
+export interface WebServices {
+  deps: WebDeps;
+  reader: LogReader;
+  checkAccess: CheckAccess;
+  /** Cookies get `Secure` when the public URL is https. */
+  secure: boolean;
+}
+
+/** One request: its URL, decoded path segments and who is asking. */
+export interface WebRequest {
+  req: IncomingMessage;
+  res: ServerResponse;
+  url: URL;
+  segments: string[];
+  viewer?: Viewer;
+}
+
+export function pageContext(web: WebServices, r: WebRequest): PageContext {
+  const { settings } = web.deps;
+  const sessionSecret = settings.oauth.enabled ? settings.oauth.sessionSecret : "";
+  return {
+    viewer: r.viewer && {
+      login: r.viewer.login,
+      csrf: csrfTokenFor(sessionSecret, r.viewer.sessionId),
+    },
+    githubWebUrl: settings.githubWebUrl,
+    path: r.url.pathname + r.url.search,
+    loginEnabled: settings.oauth.enabled,
+  };
+}
+
+export function sendHtml(web: WebServices, r: WebRequest, status: number, html: string): void {
+  sendBody(r.res, status, "text/html; charset=utf-8", html, web.deps.settings.githubWebUrl);
+}
+
+export function sendText(web: WebServices, r: WebRequest, status: number, text: string): void {
+  sendBody(r.res, status, "text/plain; charset=utf-8", `${text}\n`, web.deps.settings.githubWebUrl);
+}
+
+/** Unknown and forbidden look the same, so nothing tells a stranger what exists. */
+export function sendNotFound(web: WebServices, r: WebRequest, html: boolean): void {
+  if (html) sendHtml(web, r, 404, renderNotFoundPage(pageContext(web, r)));
+  else sendText(web, r, 404, "Not found.");
+}
+
+export function sendError(
+  web: WebServices,
+  r: WebRequest,
+  status: number,
+  message: string,
+  html: boolean,
+): void {
+  if (html) {
+    const title = status === 403 ? "Not allowed" : status >= 500 ? "Unavailable" : "Bad request";
+    sendHtml(web, r, status, renderMessagePage(pageContext(web, r), title, message));
+  } else {
+    sendText(web, r, status, message);
+  }
+}
+
+export class NotFound extends HttpError {
+  constructor() {
+    super(404, "Not found.");
+  }
+}
+
+/** A job with its build, if the viewer may read its repository; NotFound otherwise. */
+export async function findReadableJob(
+  web: WebServices,
+  r: WebRequest,
+  jobId: string,
+): Promise<{ job: JobRecord; build: BuildRecord; access: Access }> {
+  const job = await web.deps.store.getJob(jobId);
+  if (!job) throw new NotFound();
+  const { build, access } = await findReadableBuild(web, r, job.buildId);
+  return { job, build, access };
+}
+
+export async function findReadableBuild(
+  web: WebServices,
+  r: WebRequest,
+  buildId: string,
+): Promise<{ build: BuildRecord; access: Access }> {
+  const build = await web.deps.store.getBuild(buildId);
+  if (!build) throw new NotFound();
+  const access = await web.checkAccess(
+    { fullName: build.repoFullName, private: build.repoPrivate },
+    r.viewer,
+  );
+  if (!access.read) throw new NotFound();
+  return { build, access };
+}
+
+/** For POSTs: a signed-in viewer with a valid CSRF token and push access. */
+export function requireWriter(
+  web: WebServices,
+  r: WebRequest,
+  form: URLSearchParams,
+  access: Access,
+): Viewer {
+  const { settings } = web.deps;
+  if (!r.viewer || !settings.oauth.enabled) {
+    throw new HttpError(403, "Sign in with GitHub to re-run or cancel builds.");
+  }
+  if (!isCsrfTokenValid(settings.oauth.sessionSecret, r.viewer.sessionId, form.get("csrf"))) {
+    throw new HttpError(
+      403,
+      "The form's CSRF token is missing or belongs to another session; reload the page and try again.",
+    );
+  }
+  if (!access.write) {
+    throw new HttpError(
+      403,
+      `Your GitHub account ${r.viewer.login} cannot push to this repository, so it cannot re-run or cancel its builds.`,
+    );
+  }
+  return r.viewer;
+}
+
+/** A whole number query parameter within [0, max], or `fallback` when absent. */
+export function intParam<T>(url: URL, name: string, max: number, fallback: T): number | T {
+  const raw = url.searchParams.get(name);
+  if (raw === null || raw === "") return fallback;
+  if (!/^\d{1,9}$/.test(raw) || Number(raw) > max) {
+    throw new HttpError(400, `Query parameter ${name} must be a whole number from 0 to ${max}.`);
+  }
+  return Number(raw);
+}

@@ -1,0 +1,233 @@
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { startWebHarness, type WebHarness } from "./web-harness.js";
+
+// Every endpoint x (anonymous, signed in without access, with read access, with write access)
+// x (public, private): what each viewer gets, and that a refusal looks like an unknown id.
+
+type Viewer = "anonymous" | "bob" | "carol" | "alice";
+const VIEWERS: Viewer[] = ["anonymous", "bob", "carol", "alice"];
+
+let h: WebHarness;
+const cookies = new Map<Viewer, string>();
+const jobs = new Map<string, { jobId: string; buildId: string }>();
+
+before(async () => {
+  h = await startWebHarness();
+  for (const login of ["bob", "carol", "alice"] as const) cookies.set(login, await h.signIn(login));
+  for (const repo of ["octo/public", "octo/secret"]) {
+    const { build, job } = await h.addJob({
+      repo,
+      job: { status: "running", phase: "building", conclusion: undefined, finishedAt: undefined },
+      log: [`secret-ish output of ${repo}\n`],
+    });
+    jobs.set(repo, { jobId: job.id, buildId: build.id });
+    // A finished job of the same build, for the live tail to end and re-run to apply.
+    await h.store.transitionJob(job.id, ["running"], {
+      status: "completed",
+      conclusion: "success",
+    });
+  }
+});
+after(() => h.close());
+
+async function get(path: string, viewer: Viewer) {
+  const cookie = cookies.get(viewer);
+  const res = await fetch(`${h.url}${path}`, {
+    redirect: "manual",
+    headers: cookie ? { cookie } : {},
+  });
+  return { status: res.status, body: await res.text(), headers: res.headers };
+}
+
+async function csrfOf(viewer: Viewer, page: string): Promise<string | undefined> {
+  const { body } = await get(page, viewer);
+  return /name="csrf" value="([^"]+)"/.exec(body)?.[1];
+}
+
+async function post(path: string, viewer: Viewer, form: Record<string, string>) {
+  const cookie = cookies.get(viewer);
+  const res = await fetch(`${h.url}${path}`, {
+    method: "POST",
+    redirect: "manual",
+    headers: {
+      "content-type": "application/x-www-form-urlencoded",
+      ...(cookie ? { cookie } : {}),
+    },
+    body: new URLSearchParams(form).toString(),
+  });
+  return { status: res.status, body: await res.text(), location: res.headers.get("location") };
+}
+
+const readEndpoints = (repo: string) => {
+  const { jobId, buildId } = jobs.get(repo)!;
+  return {
+    page: `/jobs/${jobId}`,
+    raw: `/jobs/${jobId}/log.txt`,
+    live: `/jobs/${jobId}/live?seq=0`,
+    build: `/builds/${buildId}`,
+    repository: `/repos/${repo}`,
+    badge: `/badges/${repo}.svg?branch=main`,
+  };
+};
+
+describe("public repository", () => {
+  for (const viewer of VIEWERS) {
+    it(`${viewer} reads every endpoint`, async () => {
+      for (const [name, path] of Object.entries(readEndpoints("octo/public"))) {
+        const res = await get(path, viewer);
+        assert.equal(res.status, 200, `${name} ${path}: ${res.body.slice(0, 300)}`);
+        if (name === "raw") assert.equal(res.body, "secret-ish output of octo/public\n");
+        if (name === "page") assert.match(res.body, /secret-ish output of octo\/public/);
+        if (name === "live") assert.match(res.body, /event: end/);
+        if (name === "badge") assert.match(res.body, /<svg[^>]*aria-label="kozmic: passing"/);
+      }
+    });
+  }
+
+  it("shows re-run buttons only to alice, who can push", async () => {
+    const { build } = readEndpoints("octo/public");
+    for (const viewer of VIEWERS) {
+      const { body } = await get(build, viewer);
+      assert.equal(/Re-run/.test(body), viewer === "alice", viewer);
+    }
+  });
+
+  it("refuses actions to anyone who cannot push, with a reason", async () => {
+    const { jobId, buildId } = jobs.get("octo/public")!;
+    const anonymous = await post(`/builds/${buildId}/rerun`, "anonymous", {});
+    assert.equal(anonymous.status, 403);
+    assert.match(anonymous.body, /Sign in with GitHub/);
+    const bobCsrf = await csrfOf("bob", `/builds/${buildId}`);
+    assert.ok(bobCsrf, "bob is signed in and gets a CSRF token for the sign-out form");
+    const bob = await post(`/jobs/${jobId}/cancel`, "bob", { csrf: bobCsrf });
+    assert.equal(bob.status, 403);
+    assert.match(bob.body, /bob cannot push to this repository/);
+    assert.deepEqual(h.actions, []);
+  });
+
+  it("lets alice re-run with her CSRF token, and not with another session's", async () => {
+    const { buildId } = jobs.get("octo/public")!;
+    const bobCsrf = (await csrfOf("bob", `/builds/${buildId}`))!;
+    const forged = await post(`/builds/${buildId}/rerun`, "alice", { csrf: bobCsrf, hook: "test" });
+    assert.equal(forged.status, 403);
+    assert.match(forged.body, /CSRF token/);
+    const missing = await post(`/builds/${buildId}/rerun`, "alice", { hook: "test" });
+    assert.equal(missing.status, 403);
+
+    const csrf = (await csrfOf("alice", `/builds/${buildId}`))!;
+    const ok = await post(`/builds/${buildId}/rerun`, "alice", { csrf, hook: "test" });
+    assert.equal(ok.status, 303);
+    assert.equal(ok.location, "/repos/octo/public");
+    const unknownHook = await post(`/builds/${buildId}/rerun`, "alice", { csrf, hook: "nope" });
+    assert.equal(unknownHook.status, 400);
+    assert.match(unknownHook.body, /no hook named &#34;nope&#34;/);
+    assert.deepEqual(h.actions, [`rerun ${buildId} test by alice`]);
+    h.actions.length = 0;
+  });
+});
+
+describe("private repository", () => {
+  for (const viewer of ["anonymous", "bob"] as const) {
+    it(`${viewer} gets the same 404 as for an unknown id, on every endpoint`, async () => {
+      const unknown = {
+        page: "/jobs/job-unknown",
+        raw: "/jobs/job-unknown/log.txt",
+        live: "/jobs/job-unknown/live?seq=0",
+        build: "/builds/build-unknown",
+        repository: "/repos/octo/unknown",
+        badge: "/badges/octo/unknown.svg?branch=main",
+      };
+      const { jobId, buildId } = jobs.get("octo/secret")!;
+      for (const [name, path] of Object.entries(readEndpoints("octo/secret"))) {
+        const res = await get(path, viewer);
+        const other = await get(unknown[name as keyof typeof unknown], viewer);
+        assert.equal(res.status, 404, `${name} ${path}`);
+        assert.equal(other.status, 404, `${name} unknown`);
+        // Pages echo the requested address (to return to after sign-in), nothing else.
+        const normalise = (body: string, asked: string) =>
+          body.replaceAll(encodeURIComponent(asked), "PATH").replaceAll(asked, "PATH");
+        assert.equal(
+          normalise(res.body, path),
+          normalise(other.body, unknown[name as keyof typeof unknown]),
+          `${name}: same answer as unknown`,
+        );
+        assert.doesNotMatch(normalise(res.body, path), /secret-ish|octo\/secret|octo%2Fsecret/);
+        assert.equal(res.headers.get("content-type"), other.headers.get("content-type"));
+      }
+      for (const [path, form] of [
+        [`/jobs/${jobId}/cancel`, {}],
+        [`/builds/${buildId}/rerun`, {}],
+      ] as const) {
+        const res = await post(path, viewer, form);
+        assert.equal(res.status, 404, path);
+      }
+      if (viewer === "anonymous") {
+        const page = await get(`/jobs/${jobId}`, viewer);
+        assert.match(page.body, /sign in with GitHub/);
+      }
+    });
+  }
+
+  for (const viewer of ["carol", "alice"] as const) {
+    it(`${viewer} (can read) sees every endpoint`, async () => {
+      for (const [name, path] of Object.entries(readEndpoints("octo/secret"))) {
+        const res = await get(path, viewer);
+        assert.equal(res.status, 200, `${name} ${path}`);
+        if (name === "raw") assert.equal(res.body, "secret-ish output of octo/secret\n");
+        if (name === "badge") assert.equal(res.headers.get("cache-control"), "private, no-store");
+      }
+    });
+  }
+
+  it("carol (read only) cannot cancel; alice can", async () => {
+    const { job } = await h.addJob({
+      repo: "octo/secret",
+      job: { status: "running", phase: "building", conclusion: undefined },
+    });
+    const carolCsrf = (await csrfOf("carol", `/jobs/${job.id}`))!;
+    const carol = await post(`/jobs/${job.id}/cancel`, "carol", { csrf: carolCsrf });
+    assert.equal(carol.status, 403);
+    assert.doesNotMatch((await get(`/jobs/${job.id}`, "carol")).body, />Cancel</);
+
+    assert.match((await get(`/jobs/${job.id}`, "alice")).body, />Cancel</);
+    const csrf = (await csrfOf("alice", `/jobs/${job.id}`))!;
+    const alice = await post(`/jobs/${job.id}/cancel`, "alice", { csrf });
+    assert.equal(alice.status, 303);
+    assert.equal(alice.location, `/jobs/${job.id}`);
+    assert.deepEqual(h.actions, [`cancel ${job.id} by alice`]);
+    assert.equal((await h.store.getJob(job.id))?.cancelRequested, true);
+  });
+
+  it("asks GitHub once per user and repository while the answer is fresh", async () => {
+    const before = h.oauth.apiRequests.filter(
+      (r) => r === "GET /repos/octo/secret as carol",
+    ).length;
+    for (let i = 0; i < 3; i++) await get(readEndpoints("octo/secret").page, "carol");
+    const after = h.oauth.apiRequests.filter((r) => r === "GET /repos/octo/secret as carol").length;
+    assert.equal(after, before);
+    assert.ok(before >= 1);
+    assert.deepEqual(h.oauth.violations, []);
+  });
+
+  it("answers 503 (not a log) when GitHub cannot be asked; public logs still open", async () => {
+    const { job } = await h.addJob({ repo: "octo/secret", log: ["classified-text\n"] });
+    const { job: open } = await h.addJob({ repo: "octo/public", log: ["open\n"] });
+    const dave = await h.signIn("dave");
+    h.oauth.apiDown = true;
+    try {
+      const res = await fetch(`${h.url}/jobs/${job.id}`, { headers: { cookie: dave } }).then(
+        async (r) => ({ status: r.status, body: await r.text() }),
+      );
+      assert.equal(res.status, 503);
+      assert.match(res.body, /GitHub could not be reached/);
+      assert.doesNotMatch(res.body, /classified-text/);
+      const openRaw = await fetch(`${h.url}/jobs/${open.id}/log.txt`, {
+        headers: { cookie: dave },
+      });
+      assert.equal(await openRaw.text(), "open\n");
+    } finally {
+      h.oauth.apiDown = false;
+    }
+  });
+});
