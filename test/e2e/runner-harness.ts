@@ -1,4 +1,4 @@
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -55,6 +55,15 @@ export function fastSettings(
   };
 }
 
+export interface ChildRunner {
+  child: ChildProcess;
+  /** Its stdout lines so far. */
+  lines: string[];
+  exited: Promise<number | null>;
+  /** RSS samples so far, in bytes. */
+  rss(): number[];
+}
+
 export interface HarnessOptions {
   queue?: InspectableQueue;
   store?: Store;
@@ -71,6 +80,8 @@ export class RunnerHarness {
   readonly nonce = randomUUID().slice(0, 8);
   private repoCounter = 0;
   private readonly repoIds: number[] = [];
+  private readonly children: ChildProcess[] = [];
+  private readonly runnerNames = new Set<string>();
 
   private constructor(
     readonly fake: FakeGitHub,
@@ -81,6 +92,7 @@ export class RunnerHarness {
     readonly app: StartedApp,
     readonly dir: string,
     private readonly ownsStorage: boolean,
+    readonly maxReceives: number,
   ) {}
 
   static async start(options: HarnessOptions = {}): Promise<RunnerHarness> {
@@ -94,11 +106,23 @@ export class RunnerHarness {
       openEmbeddedQueue({ dataDir: dir, maxReceives: options.maxReceives ?? 5, log: () => {} });
     const store = options.store ?? openEmbeddedStore({ dataDir: dir });
     const app = await startApp({ fake, appKey, queue, store, publicUrl: "https://kozmic.test" });
-    return new RunnerHarness(fake, git, appKey, queue, store, app, dir, !options.queue);
+    return new RunnerHarness(
+      fake,
+      git,
+      appKey,
+      queue,
+      store,
+      app,
+      dir,
+      !options.queue,
+      options.maxReceives ?? 5,
+    );
   }
 
   /** Starts a runner in this process against the harness's queue, store and fake. */
   startRunner(overrides: Partial<RunnerSettings> = {}, deps: Partial<RunnerDeps> = {}): Runner {
+    const settings = fastSettings(this.dir, overrides);
+    this.runnerNames.add(settings.name);
     const runner = startRunner({
       queue: this.queue,
       store: this.store,
@@ -110,12 +134,54 @@ export class RunnerHarness {
         octokitOptions: { paceWrites: false, retryAfterBaseValue: 1 },
         retryBaseMs: 100,
       },
-      settings: fastSettings(this.dir, overrides),
+      settings,
       log: (line) => this.runnerLog.push(line),
       ...deps,
     });
     this.runners.push(runner);
     return runner;
+  }
+
+  /** A runner in a child process (same queue, store and fake), to be killed or measured. */
+  spawnRunner(settings: Partial<RunnerSettings> & { name: string }, rssEveryMs = 100): ChildRunner {
+    const lines: string[] = [];
+    this.runnerNames.add(settings.name);
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", new URL("./runner-child.ts", import.meta.url).pathname],
+      {
+        env: {
+          ...process.env,
+          KOZMIC_TEST_RUNNER: JSON.stringify({
+            dataDir: this.dir,
+            baseUrl: this.fake.url,
+            appId: this.fake.appId,
+            privateKey: this.appKey.privateKeyPem,
+            maxReceives: this.maxReceives,
+            settings,
+            rssEveryMs,
+          }),
+        },
+        stdio: ["ignore", "pipe", "inherit"],
+      },
+    );
+    let rest = "";
+    child.stdout!.on("data", (data: Buffer) => {
+      const text = rest + data.toString("utf8");
+      const parts = text.split("\n");
+      rest = parts.pop() ?? "";
+      lines.push(...parts);
+    });
+    const exited = new Promise<number | null>((resolve) =>
+      child.on("exit", (code) => resolve(code)),
+    );
+    this.children.push(child);
+    return {
+      child,
+      lines,
+      exited,
+      rss: () => lines.filter((l) => l.startsWith("rss ")).map((l) => Number(l.slice(4))),
+    };
   }
 
   /** A repository on the fake with real commits behind its git endpoint. */
@@ -197,6 +263,7 @@ export class RunnerHarness {
   }
 
   async stop(): Promise<void> {
+    for (const child of this.children) if (child.exitCode === null) child.kill("SIGKILL");
     await Promise.all(this.runners.map((runner) => runner.stop({ graceMs: 0 })));
     await this.app.stop();
     this.git.close();
@@ -206,6 +273,7 @@ export class RunnerHarness {
       await this.store.close();
     }
     removeCacheImagesOf(this.repoIds);
+    for (const name of this.runnerNames) removeContainersOf(name);
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
@@ -228,6 +296,18 @@ export function removeCacheImagesOf(repoIds: readonly number[]): void {
       }
     }
   }
+}
+
+/** Removes the containers a runner of this name left (it was killed). */
+export function removeContainersOf(runnerName: string): void {
+  const ids = execFileSync(
+    "docker",
+    ["ps", "-aq", "--filter", `label=kozmic.runner=${runnerName}`],
+    { encoding: "utf8" },
+  )
+    .split("\n")
+    .filter(Boolean);
+  if (ids.length > 0) execFileSync("docker", ["rm", "-f", ...ids], { stdio: "ignore" });
 }
 
 /** `.github/kozmic.yml` with one hook named "test" on the test image. */

@@ -1,0 +1,128 @@
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { after, before, describe, it } from "node:test";
+import { hooksYml, RunnerHarness } from "./runner-harness.js";
+
+const containersOf = (runnerName: string) =>
+  execFileSync("docker", ["ps", "-aq", "--filter", `label=kozmic.runner=${runnerName}`], {
+    encoding: "utf8",
+  })
+    .split("\n")
+    .filter(Boolean);
+
+describe("runner restarts, crashes and shutdown", () => {
+  let h: RunnerHarness;
+  before(async () => {
+    h = await RunnerHarness.start();
+  });
+  after(async () => {
+    assert.deepEqual(h.fake.violations, []);
+    await h.stop();
+  });
+
+  const onlyJob = async (sha: string, repoId: number) => {
+    const [build] = await h.store.findBuildsByCommit(repoId, sha);
+    const [job] = await h.store.listJobs(build!.id);
+    return job!;
+  };
+
+  it("a runner SIGKILLed mid-build: after its restart the job completes exactly once", async () => {
+    const name = `crashy-${h.nonce}`;
+    const first = h.spawnRunner({ name, leaseMs: 3000, heartbeatMs: 500 });
+    const { git, target } = h.repository();
+    const sha = git.commit({
+      ".github/kozmic.yml": hooksYml({ build: "echo started\nsleep 3\necho finished" }),
+    });
+    await h.push(target, sha);
+    const job = await onlyJob(sha, target.id);
+    await h.waitFor("the build to start in the first runner", async () =>
+      (await h.logOf(job.id)).includes("started\n") ? true : undefined,
+    );
+    first.child.kill("SIGKILL");
+    await first.exited;
+    const orphans = containersOf(name);
+    assert.ok(orphans.length > 0, "the killed runner left its build container");
+
+    // The same runner comes back: it removes its leftovers and takes the job over.
+    h.startRunner({ name, leaseMs: 3000, heartbeatMs: 500 });
+    const run = await h.completed(target, sha, "test", 30_000);
+    assert.equal(run.conclusion, "success");
+    assert.equal(run.updates.filter((u) => u.conclusion !== undefined).length, 1, "one conclusion");
+    const stillThere = containersOf(name).filter((id) => orphans.includes(id));
+    assert.deepEqual(stillThere, [], "leftover containers removed at start");
+    assert.ok(h.runnerLog.some((l) => l.includes("removed containers of a previous life")));
+    const done = await h.store.getJob(job.id);
+    assert.equal(done?.status, "completed");
+    assert.equal(done?.conclusion, "success");
+    const log = await h.logOf(job.id);
+    assert.equal(log.split("finished\n").length - 1, 1, "the build finished once");
+    assert.match(log, /attempt 2 of 5|attempt 3 of 5/);
+  });
+
+  it("two runners on one queue: every job runs once", async () => {
+    h.startRunner({ name: `left-${h.nonce}`, concurrency: 1 });
+    h.startRunner({ name: `right-${h.nonce}`, concurrency: 1 });
+    const { git, target } = h.repository();
+    const yml = ["a", "b", "c"]
+      .map((name) => hooksYml({ name, build: `echo ran-${name}` }))
+      .map((text, i) => (i === 0 ? text : text.replace("hooks:\n", "")))
+      .join("");
+    const shas = [
+      git.commit({ ".github/kozmic.yml": yml, n: "1" }, { branch: "one" }),
+      git.commit({ ".github/kozmic.yml": yml, n: "2" }, { branch: "two" }),
+      git.commit({ ".github/kozmic.yml": yml, n: "3" }, { branch: "three" }),
+    ];
+    await h.push(target, shas[0]!, "one");
+    await h.push(target, shas[1]!, "two");
+    await h.push(target, shas[2]!, "three");
+    for (const sha of shas) {
+      for (const hook of ["a", "b", "c"]) {
+        const run = await h.completed(target, sha, hook);
+        assert.equal(run.conclusion, "success");
+        assert.equal(run.updates.filter((u) => u.conclusion !== undefined).length, 1);
+      }
+    }
+    const builds = (
+      await Promise.all(shas.map((sha) => h.store.findBuildsByCommit(target.id, sha)))
+    ).flat();
+    const jobs = (await Promise.all(builds.map((b) => h.store.listJobs(b.id)))).flat();
+    assert.equal(jobs.length, 9);
+    for (const job of jobs) {
+      const log = await h.logOf(job.id);
+      assert.equal(log.split(`ran-${job.hook}\n`).length - 1, 1, `job ${job.hook} ran once`);
+      assert.equal(log.split("==> runner ").length - 1, 1, "picked up once");
+    }
+  });
+
+  it("SIGTERM: a running job past the grace period goes back to the queue and another runner finishes it", async () => {
+    for (const runner of h.runners) await runner.stop({ graceMs: 0 });
+    const name = `graceful-${h.nonce}`;
+    const child = h.spawnRunner({ name, shutdownGraceMs: 500 });
+    await h.waitFor("the child runner", () =>
+      child.lines.includes("child ready") ? true : undefined,
+    );
+    const { git, target } = h.repository();
+    const sha = git.commit({
+      ".github/kozmic.yml": hooksYml({
+        build: "if [ ! -f /tmp/x ]; then echo slow; fi\nsleep 2\necho finished",
+      }),
+    });
+    await h.push(target, sha);
+    const job = await onlyJob(sha, target.id);
+    await h.waitFor("the build to start", async () =>
+      (await h.logOf(job.id)).includes("slow\n") ? true : undefined,
+    );
+    child.child.kill("SIGTERM");
+    assert.equal(await child.exited, 0);
+    assert.ok(child.lines.some((l) => l.includes("grace period over")));
+    const returned = await h.store.getJob(job.id);
+    assert.equal(returned?.status, "queued");
+    assert.match(await h.logOf(job.id), /runner shutting down: the job goes back to the queue/);
+    assert.deepEqual(containersOf(name), [], "its containers are gone");
+
+    h.startRunner({ name: `after-${h.nonce}` });
+    const run = await h.completed(target, sha, "test", 30_000);
+    assert.equal(run.conclusion, "success");
+    assert.equal(run.updates.filter((u) => u.conclusion !== undefined).length, 1);
+  });
+});
