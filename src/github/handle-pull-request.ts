@@ -21,6 +21,7 @@ export async function handlePullRequest(
   const { payload } = context;
   const pull = payload.pull_request;
   const { owner, repo, repository } = repositoryFacts(payload.repository);
+  const sameRepository = pull.head.repo?.id === payload.repository.id;
   return startBuild(deps, {
     octokit: context.octokit,
     log: context.log,
@@ -38,5 +39,6 @@ export async function handlePullRequest(
       trigger: payload.sender?.login ?? pull.user?.login ?? "pull request",
     },
     skipTexts: [pull.title],
+    ...(sameRepository ? { alsoSupersedeLines: [`branch:${pull.head.ref}`] } : {}),
   });
 }

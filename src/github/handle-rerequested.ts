@@ -75,7 +75,7 @@ function rerun(
   });
   if (build.pullRequest !== undefined) facts.pullRequest = build.pullRequest;
   if (onlyHooks) facts.onlyHooks = onlyHooks;
-  return start(deps, context, repository, facts);
+  return start(deps, context, repository, facts, build.createdAt);
 }
 
 function baseFacts(
@@ -97,6 +97,7 @@ function start(
   context: RerunContext,
   repository: PayloadRepository,
   facts: EventFacts,
+  lineTime?: number,
 ): Promise<StartBuildOutcome> {
   const { owner, repo } = repositoryFacts(repository);
   return startBuild(deps, {
@@ -106,5 +107,6 @@ function start(
     owner,
     repo,
     facts,
+    ...(lineTime !== undefined ? { lineTime } : {}),
   });
 }

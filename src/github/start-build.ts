@@ -18,6 +18,17 @@ export interface StartBuildInput {
   facts: EventFacts;
   /** Head commit message and pull request title, checked for `[skip ci]`. */
   skipTexts?: readonly (string | null | undefined)[];
+  /**
+   * More lines the jobs supersede on besides their own, e.g. `branch:feature` for a pull
+   * request from that branch: whichever of the push and the pull request built a commit, the
+   * next commit then supersedes it.
+   */
+  alsoSupersedeLines?: readonly string[];
+  /**
+   * The time the commit joined its line (epoch ms). A re-run passes its build's, so that
+   * re-running an old commit never supersedes a newer one. Default: now.
+   */
+  lineTime?: number;
 }
 
 export type StartBuildOutcome =
@@ -163,12 +174,20 @@ async function supersedeOlder(
       : `Superseded by ${build.sha.slice(0, 7)}, a newer commit on ${where}.`;
   for (const job of jobs) {
     if (!job.cancelSuperseded) continue;
-    const older = await deps.store.recordLatest(
+    const keys = [
       job.supersede,
-      build.sha,
-      job.record.id,
-      build.createdAt,
-    );
+      ...(input.alsoSupersedeLines ?? []).map((line) => ({ ...job.supersede, line })),
+    ];
+    const older = new Set<string>();
+    for (const key of keys) {
+      const ids = await deps.store.recordLatest(
+        key,
+        build.sha,
+        job.record.id,
+        input.lineTime ?? build.createdAt,
+      );
+      for (const id of ids) older.add(id);
+    }
     for (const id of older) {
       const old = await deps.store.getJob(id);
       if (!old) continue;

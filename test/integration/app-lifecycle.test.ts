@@ -199,6 +199,54 @@ describe("the app over HTTP: re-runs, cancel, superseding, installations", () =>
     assert.equal((await h.store.getJob(byHook.get("lint")!))?.conclusion, "cancelled");
   });
 
+  it("re-running an old commit leaves the newer commit's jobs alone", async () => {
+    const { target, sha: older } = h.repository();
+    await h.deliver("push", pushPayload(target, { sha: older }));
+    const [old] = await h.drain();
+    const newer = newSha();
+    h.fake.addCommit(target.fullName, newer, { ".github/kozmic.yml": HOOKS_YML }, "main");
+    await h.deliver("push", pushPayload(target, { sha: newer }));
+    const current = await h.drain();
+
+    await h.deliver(
+      "check_run",
+      checkRunPayload(target, {
+        action: "rerequested",
+        checkRunId: old!.checkRunId!,
+        sha: older,
+        externalId: old!.jobId,
+      }),
+    );
+    const [rerun] = await h.drain();
+    assert.equal(rerun?.sha, older);
+    for (const m of current) assert.equal((await h.store.getJob(m.jobId))?.status, "queued");
+  });
+
+  it("a pull request's next commit supersedes the one its branch push built", async () => {
+    const { target } = h.repository();
+    const first = newSha();
+    h.fake.addCommit(target.fullName, first, { ".github/kozmic.yml": HOOKS_YML }, "feature");
+    await h.deliver("push", pushPayload(target, { sha: first, branch: "feature" }));
+    const firstJobs = await h.drain();
+
+    const second = newSha();
+    h.fake.addCommit(target.fullName, second, { ".github/kozmic.yml": HOOKS_YML }, "feature");
+    await h.deliver(
+      "pull_request",
+      pullRequestPayload(target, {
+        action: "synchronize",
+        number: 21,
+        sha: second,
+        headRef: "feature",
+      }),
+    );
+    await h.deliver("push", pushPayload(target, { sha: second, branch: "feature" }));
+    assert.equal((await h.drain()).length, 2);
+    for (const m of firstJobs) {
+      assert.equal((await h.store.getJob(m.jobId))?.conclusion, "cancelled");
+    }
+  });
+
   it("installation events keep the store's record of installations and repositories", async () => {
     const a = { fullName: "octo/a", id: 501, installationId: 900 };
     const b = { fullName: "octo/b", id: 502, installationId: 900, private: true };
