@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { after, afterEach, before, describe, it } from "node:test";
 import { pino } from "pino";
 import { Writable } from "node:stream";
+import { readServerSettings } from "../../src/github/read-server-settings.js";
 import { createLambdaHandler, type LambdaHttpEvent } from "../../src/lambda.js";
 import { openEmbeddedQueue } from "../../src/queue/embedded-queue.js";
 import type { InspectableQueue } from "../../src/queue/port.js";
@@ -238,5 +239,47 @@ describe("the Lambda handler", () => {
     fake.clearFailures();
     assert.equal(res.statusCode, 500);
     assert.ok(logs.some((line) => line.includes("lambda-outage-1") && line.includes("failed")));
+  });
+});
+
+describe("server settings", () => {
+  const base = { APP_ID: "12", WEBHOOK_SECRET: "s", PRIVATE_KEY: key.privateKeyPem };
+
+  it("reads the key as PEM, as escaped PEM or as base64, and derives the GHES API URL", () => {
+    const escaped = readServerSettings({
+      ...base,
+      PRIVATE_KEY: key.privateKeyPem.replace(/\n/g, "\\n"),
+      GHE_HOST: "ghe.example.com:8443",
+      KOZMIC_PUBLIC_URL: "https://ci.example.com/kozmic/",
+    });
+    assert.equal(escaped.privateKey, key.privateKeyPem);
+    assert.equal(escaped.baseUrl, "https://ghe.example.com:8443/api/v3");
+    assert.equal(escaped.publicUrl, "https://ci.example.com/kozmic");
+    assert.equal(escaped.port, 3000);
+    const b64 = readServerSettings({
+      ...base,
+      PRIVATE_KEY: Buffer.from(key.privateKeyPem).toString("base64"),
+    });
+    assert.equal(b64.privateKey, key.privateKeyPem);
+    assert.equal(b64.baseUrl, "https://api.github.com");
+  });
+
+  it("names the variable that is wrong", () => {
+    const cases: [Record<string, string>, RegExp][] = [
+      [{ PRIVATE_KEY: "not a key" }, /^PRIVATE_KEY must be the app's private key in PEM form/],
+      [{ PORT: "http" }, /^PORT must be a port number/],
+      [{ PORT: "70000" }, /^PORT must be at most 65535/],
+      [{ GHE_HOST: "https://ghe.example.com" }, /^GHE_HOST must be a host name/],
+      [{ KOZMIC_PUBLIC_URL: "ci.example.com" }, /^KOZMIC_PUBLIC_URL must be an http\(s\) URL/],
+      [{ APP_ID: "my-app" }, /^APP_ID must be the numeric App ID/],
+      [{ WEBHOOK_SECRET: "" }, /^WEBHOOK_SECRET is required/],
+    ];
+    for (const [vars, message] of cases) {
+      assert.throws(
+        () => readServerSettings({ ...base, ...vars }),
+        (error: Error) => error.name === "SettingsError" && message.test(error.message),
+        `${JSON.stringify(vars)} should fail with ${message}`,
+      );
+    }
   });
 });
