@@ -93,6 +93,8 @@ export class RunnerHarness {
     readonly dir: string,
     private readonly ownsStorage: boolean,
     readonly maxReceives: number,
+    /** What the embedded queue logged (dead-lettered messages). */
+    readonly queueLog: string[],
   ) {}
 
   static async start(options: HarnessOptions = {}): Promise<RunnerHarness> {
@@ -101,9 +103,14 @@ export class RunnerHarness {
     const fake = await FakeGitHub.start({ appPublicKey: appKey.publicKeyPem, appId: 4242 });
     const git = attachGitHttp(fake);
     const dir = mkdtempSync(join(tmpdir(), "kozmic-runner-e2e-"));
+    const queueLog: string[] = [];
     const queue =
       options.queue ??
-      openEmbeddedQueue({ dataDir: dir, maxReceives: options.maxReceives ?? 5, log: () => {} });
+      openEmbeddedQueue({
+        dataDir: dir,
+        maxReceives: options.maxReceives ?? 5,
+        log: (line) => queueLog.push(line),
+      });
     const store = options.store ?? openEmbeddedStore({ dataDir: dir });
     const app = await startApp({ fake, appKey, queue, store, publicUrl: "https://kozmic.test" });
     return new RunnerHarness(
@@ -116,6 +123,7 @@ export class RunnerHarness {
       dir,
       !options.queue,
       options.maxReceives ?? 5,
+      queueLog,
     );
   }
 

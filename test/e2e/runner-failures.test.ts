@@ -1,0 +1,135 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { aBuild, aJob, aJobMessage } from "../support/job-fixtures.js";
+import { hooksYml, RunnerHarness } from "./runner-harness.js";
+
+describe("runner under failures", () => {
+  let h: RunnerHarness;
+  const deadLetters: { rawBody: string }[] = [];
+  before(async () => {
+    h = await RunnerHarness.start();
+    h.startRunner({ name: `failures-${h.nonce}` });
+  });
+  after(async () => {
+    assert.deepEqual(h.fake.violations, []);
+    await h.stop();
+  });
+
+  const onlyJob = async (sha: string, repoId: number) => {
+    const [build] = await h.store.findBuildsByCommit(repoId, sha);
+    const [job] = await h.store.listJobs(build!.id);
+    return job!;
+  };
+  const collectDeadLetters = async () => {
+    deadLetters.push(...(await h.queue.receiveDeadLetters(100)));
+    return deadLetters;
+  };
+
+  it("a GitHub outage (502s) during a job: the result still arrives", async () => {
+    const { git, target } = h.repository();
+    const sha = git.commit({
+      ".github/kozmic.yml": hooksYml({ build: "echo started\nsleep 2\necho end" }),
+    });
+    await h.push(target, sha);
+    const job = await onlyJob(sha, target.id);
+    await h.waitFor("the build to start", async () =>
+      (await h.logOf(job.id)).includes("started\n") ? true : undefined,
+    );
+    h.fake.failNext(12, 502);
+    const run = await h.completed(target, sha);
+    h.fake.clearFailures();
+    assert.equal(run.conclusion, "success");
+    assert.match(run.output.summary ?? "", /Exit code: 0/);
+    assert.ok(
+      h.fake.requests.filter((r) => r.status === 502).length >= 1,
+      "GitHub did answer 502 while the job ran",
+    );
+    assert.equal((await h.store.getJob(job.id))?.conclusion, "success");
+  });
+
+  it("a malformed message is dead-lettered with a log line; the runner keeps going", async () => {
+    await h.queue.sendRaw('{"version":1,"jobId":');
+    await h.queue.sendRaw(JSON.stringify({ version: 1, hello: "world" }));
+    const { git, target } = h.repository();
+    const sha = git.commit({ ".github/kozmic.yml": hooksYml({ build: "echo still-going" }) });
+    await h.push(target, sha);
+    const run = await h.completed(target, sha);
+    assert.equal(run.conclusion, "success");
+    await h.waitFor("two dead letters", async () => {
+      const letters = await collectDeadLetters();
+      return letters.filter((l) => l.rawBody.includes('"version":1')).length >= 2 || undefined;
+    });
+    assert.ok(
+      h.queueLog.some((l) => /malformed message .* moved to the dead-letter queue/.test(l)),
+    );
+  });
+
+  it("a message whose hook no longer validates errors its job, visibly", async () => {
+    const build = aBuild();
+    const job = aJob(build);
+    await h.store.createBuild(build, [job]);
+    await h.queue.send(
+      aJobMessage({ jobId: job.id, buildId: build.id, hook: { name: "test", build: 42 } }),
+    );
+    const errored = await h.waitFor("the job to error", async () => {
+      const current = await h.store.getJob(job.id);
+      return current?.status === "errored" ? current : undefined;
+    });
+    assert.match(errored.message ?? "", /hook is invalid/);
+    assert.ok(h.runnerLog.some((l) => l.includes(job.id) && l.includes("invalid hook")));
+  });
+
+  it("an infrastructure failure is retried up to the receive limit, then reported as such", async () => {
+    const { git, target } = h.repository();
+    const sha = git.commit({ ".github/kozmic.yml": hooksYml({ build: "echo never" }) });
+    await h.push({ ...target, cloneUrl: "http://127.0.0.1:1/acme/gone.git" }, sha);
+    const run = await h.completed(target, sha);
+    assert.equal(run.conclusion, "action_required", JSON.stringify(run.output));
+    assert.equal(run.output.title, "Kozmic could not run this job (infrastructure problem)");
+    assert.match(run.output.summary ?? "", /git fetch from 127\.0\.0\.1:1\/acme\/gone\.git failed/);
+    assert.match(run.output.summary ?? "", /after 5 attempts/);
+    const job = await onlyJob(sha, target.id);
+    assert.equal(job.status, "errored");
+    const log = await h.logOf(job.id);
+    assert.equal(log.split("the job goes back to the queue").length - 1, 4);
+    assert.match(log, /giving up after 5 attempts/);
+    await h.waitFor("the message to dead-letter", async () => {
+      const letters = await collectDeadLetters();
+      return letters.some((l) => l.rawBody.includes(job.id)) || undefined;
+    });
+  });
+
+  it("200 MB of output: the runner's memory stays bounded and the stored log ends with the cap notice", async () => {
+    for (const runner of h.runners) await runner.stop({ graceMs: 0 });
+    // A 5 MB cap keeps the stored part (and the test) small; all 200 MB still flow through.
+    const child = h.spawnRunner({ name: `flood-${h.nonce}`, logCapBytes: 5 * 1024 * 1024 });
+    await h.waitFor("the child runner", () =>
+      child.lines.includes("child ready") ? true : undefined,
+    );
+    const { git, target } = h.repository();
+    const line = "build output that goes on and on, as a chatty test suite does ....";
+    const sha = git.commit({
+      ".github/kozmic.yml": hooksYml({
+        build: `yes '${line}' | head -c 209715200\necho\necho after-the-flood`,
+      }),
+    });
+    await h.waitFor("RSS samples", () => (child.rss().length >= 5 ? true : undefined));
+    const baseline = Math.max(...child.rss());
+    await h.push(target, sha);
+    const run = await h.completed(target, sha, "test", 120_000);
+    assert.equal(run.conclusion, "success");
+    const peak = Math.max(...child.rss());
+    const growthMb = (peak - baseline) / 1024 / 1024;
+    console.log(
+      `runner RSS: baseline ${Math.round(baseline / 1048576)} MB, peak ${Math.round(peak / 1048576)} MB`,
+    );
+    assert.ok(growthMb < 120, `RSS grew by ${growthMb.toFixed(0)} MB while 200 MB flowed`);
+    const job = await onlyJob(sha, target.id);
+    const log = await h.logOf(job.id);
+    assert.ok(log.endsWith("==> log truncated at 5 MB; the job goes on\n"), log.slice(-200));
+    assert.ok(Buffer.byteLength(log) < 5 * 1024 * 1024 + 200);
+    assert.match(run.output.text ?? "", /after-the-flood/, "the check run's tail shows the end");
+    child.child.kill("SIGTERM");
+    await child.exited;
+  });
+});
