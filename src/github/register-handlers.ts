@@ -1,6 +1,7 @@
 import type { Context, Probot } from "probot";
 import { InfrastructureError } from "../core/errors.js";
 import type { AppDeps } from "./app-deps.js";
+import { checkPayload, MalformedPayloadError } from "./check-payload.js";
 import { handleInstallation, handleInstallationRepositories } from "./handle-installation.js";
 import { handlePullRequest, PULL_REQUEST_ACTIONS } from "./handle-pull-request.js";
 import { handlePush } from "./handle-push.js";
@@ -8,9 +9,9 @@ import { handleRequestedAction } from "./handle-requested-action.js";
 import { handleCheckRunRerequested, handleCheckSuiteRerequested } from "./handle-rerequested.js";
 
 /**
- * Runs a handler, logs what it did with the delivery id, and turns a failure into an
- * error without an HTTP status of its own, so Probot answers 500 (a GitHub 404 or 403
- * behind it must not read as "no such webhook route").
+ * Checks the payload (400 when malformed), runs a handler, logs what it did with the
+ * delivery id, and turns a failure into an error without an HTTP status of its own, so
+ * Probot answers 500 (a GitHub 404 or 403 behind it must not read as "no such webhook route").
  */
 function logged<C extends Context>(
   deps: AppDeps,
@@ -19,9 +20,14 @@ function logged<C extends Context>(
   return async (context) => {
     const event = `${context.name}${"action" in context.payload ? `.${String(context.payload.action)}` : ""}`;
     try {
+      checkPayload(context.name, context.payload);
       const result = await handler(deps, context);
       context.log.info({ deliveryId: context.id, event, ...result }, `${event} handled`);
     } catch (error) {
+      if (error instanceof MalformedPayloadError) {
+        context.log.warn({ deliveryId: context.id, event }, error.message);
+        throw error;
+      }
       const message = `delivery ${context.id} (${event}) failed: ${(error as Error).message}`;
       context.log.error({ deliveryId: context.id, event, err: error }, message);
       throw new InfrastructureError(message, { cause: error });

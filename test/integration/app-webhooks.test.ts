@@ -184,6 +184,29 @@ describe("the app over HTTP: pushes and pull requests become check runs and mess
     assert.deepEqual(await h.store.findBuildsByCommit(target.id, sha), []);
   });
 
+  it("a signed but malformed delivery is refused with 400 naming the bad fields", async () => {
+    const { target, sha } = h.repository();
+    const { repository: _gone, ...payload } = pushPayload(target, { sha });
+    const res = await h.deliver("push", { ...payload, after: "not-a-sha" });
+    assert.equal(res.status, 400, res.body);
+    assert.match(res.body, /MalformedPayloadError: the push payload is malformed/);
+    assert.match(res.body, /after: expected a 40-character commit sha/);
+    assert.match(res.body, /repository: /);
+    assert.deepEqual(h.fake.checkRunsOf(target.fullName), []);
+    assert.deepEqual(await h.drain(), []);
+  });
+
+  it("a configuration too large to read is reported, not fetched into a job", async () => {
+    const huge = HOOKS_YML + "# padding\n".repeat(30_000);
+    const { target, sha } = h.repository({ ".github/kozmic.yml": huge });
+    await h.deliver("push", pushPayload(target, { sha }));
+    const [run] = h.fake.checkRunsOf(target.fullName, sha);
+    assert.equal(run?.name, "Kozmic configuration");
+    assert.equal(run?.conclusion, "failure");
+    assert.match(run!.output.summary!, /at most 262144 are read/);
+    assert.deepEqual(await h.drain(), []);
+  });
+
   it("GitHub 502s and a secondary rate limit are retried and the build still lands", async () => {
     const { target, sha } = h.repository();
     h.fake.failNext(2, 502);
