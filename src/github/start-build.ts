@@ -97,16 +97,17 @@ export async function startBuild(
     plan.jobs.map((job) => job.record),
   );
   const sent = new Set<string>();
-  try {
-    await Promise.all(
-      plan.jobs.map(async (job) => {
-        await queueJob(deps, reporter, input, job);
-        sent.add(job.record.id);
-      }),
-    );
-  } catch (error) {
-    await abandonUnsent(deps, plan.jobs, sent, error, input.log);
-    throw error;
+  // Settle all first, so no job is still being queued while the failed ones are abandoned.
+  const results = await Promise.allSettled(
+    plan.jobs.map(async (job) => {
+      await queueJob(deps, reporter, input, job);
+      sent.add(job.record.id);
+    }),
+  );
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failed) {
+    await abandonUnsent(deps, plan.jobs, sent, failed.reason, input.log);
+    throw failed.reason;
   }
   const superseded = await supersedeOlder(deps, reporter, input, plan.build, plan.jobs);
   return {

@@ -219,6 +219,22 @@ describe("the app over HTTP: pushes and pull requests become check runs and mess
     assert.ok(answered.length >= 3, "the injected failures were never hit");
   });
 
+  it("when creating check runs fails for good, the build's jobs end errored, not queued forever", async () => {
+    const { target, sha } = h.repository();
+    h.fake.failNext(50, 502, { method: "POST", path: /\/check-runs$/ });
+    const res = await h.deliver("push", pushPayload(target, { sha }));
+    h.fake.clearFailures();
+    assert.equal(res.status, 500, res.body);
+    const [build] = await h.store.findBuildsByCommit(target.id, sha);
+    const jobs = await h.store.listJobs(build!.id);
+    assert.equal(jobs.length, 2);
+    for (const job of jobs) {
+      assert.equal(job.status, "errored");
+      assert.match(job.message!, /could not queue this job: .*Server Error/);
+    }
+    assert.deepEqual(await h.drain(), []);
+  });
+
   it("a GitHub outage that outlasts the retries answers 500 and logs the delivery id", async () => {
     const { target, sha } = h.repository();
     h.fake.failNext(50, 503);

@@ -95,6 +95,14 @@ type Reply = { status: number; body?: unknown; headers?: Record<string, string> 
 interface Injected {
   count: number;
   reply: Reply;
+  /** Only requests with this method and a path (after any /api/v3) matching this. */
+  match?: RequestMatch;
+}
+
+/** Which requests an injected failure applies to; all when absent. */
+export interface RequestMatch {
+  method?: string;
+  path?: RegExp;
 }
 
 /**
@@ -225,9 +233,9 @@ export class FakeGitHub {
     return repo;
   }
 
-  /** Answers the next `count` valid requests with a 502 Bad Gateway. */
-  failNext(count: number, status = 502): void {
-    this.injected.push({ count, reply: { status, body: { message: "Server Error" } } });
+  /** Answers the next `count` valid requests (that `match` accepts) with a 502 Bad Gateway. */
+  failNext(count: number, status = 502, match?: RequestMatch): void {
+    this.injected.push({ count, reply: { status, body: { message: "Server Error" } }, match });
   }
 
   /** Drops the failures injected by failNext/rateLimitNext that have not been served yet. */
@@ -296,10 +304,15 @@ export class FakeGitHub {
     const result = this.validator.validate(method, path, url.searchParams, body, raw.length > 0);
     if (!result.ok) return reject(result.status, result.errors, result.operationId);
 
-    const injected = this.injected[0];
+    const at = this.injected.findIndex(
+      ({ match }) =>
+        (!match?.method || match.method.toUpperCase() === method) &&
+        (!match?.path || match.path.test(path)),
+    );
+    const injected = this.injected[at];
     if (injected) {
       injected.count -= 1;
-      if (injected.count <= 0) this.injected.shift();
+      if (injected.count <= 0) this.injected.splice(at, 1);
       return send(injected.reply, result.operation.operationId);
     }
     const reply = this.route(result.operation, req, url, body);
