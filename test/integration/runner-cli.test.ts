@@ -1,0 +1,132 @@
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { openEmbeddedQueue } from "../../src/queue/embedded-queue.js";
+import { openEmbeddedStore } from "../../src/store/embedded-store.js";
+import { FakeGitHub, generateAppKey } from "../support/fake-github/index.js";
+import { attachGitHttp } from "../support/fake-github/git-http.js";
+import { createGitRepo } from "../support/git-repos.js";
+import { planPush } from "../support/git-plan.js";
+import { ensureBusyboxImage } from "../support/images.js";
+import { hooksYml, removeContainersOf, RUNNER_IMAGE } from "../e2e/runner-harness.js";
+
+const MAIN = new URL("../../src/cli/main.ts", import.meta.url).pathname;
+const cli = (env: Record<string, string>) =>
+  spawnSync(process.execPath, ["--import", "tsx", MAIN, "runner"], {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+    encoding: "utf8",
+    timeout: 30_000,
+  });
+
+describe("kozmic runner (the command)", () => {
+  it("stops at start with exit 2 and the name of a bad variable", () => {
+    const noApp = cli({});
+    assert.equal(noApp.status, 2);
+    assert.match(noApp.stderr, /kozmic runner: APP_ID must be the GitHub App's numeric id/);
+    const key = generateAppKey();
+    const badConcurrency = cli({
+      APP_ID: "1",
+      PRIVATE_KEY: key.privateKeyPem,
+      KOZMIC_RUNNER_CONCURRENCY: "-1",
+    });
+    assert.equal(badConcurrency.status, 2);
+    assert.match(badConcurrency.stderr, /KOZMIC_RUNNER_CONCURRENCY must be a whole number/);
+    const badQueue = cli({ APP_ID: "1", PRIVATE_KEY: key.privateKeyPem, KOZMIC_QUEUE_URL: "sqs" });
+    assert.equal(badQueue.status, 2);
+    assert.match(badQueue.stderr, /KOZMIC_QUEUE_URL must be an http\(s\) URL/);
+    assert.ok(!badQueue.stderr.includes("BEGIN"), "the key is never printed");
+  });
+
+  describe("against GitHub Enterprise Server (the fake), embedded queue and store", () => {
+    let fake: FakeGitHub;
+    let dir: string;
+    const key = generateAppKey();
+    before(async () => {
+      ensureBusyboxImage(RUNNER_IMAGE);
+      fake = await FakeGitHub.start({
+        appPublicKey: key.publicKeyPem,
+        appId: 31,
+        enterprise: true,
+        description: "ghes-3.17",
+      });
+      dir = mkdtempSync(join(tmpdir(), "kozmic-runner-cli-"));
+    });
+    after(async () => {
+      await fake.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it("runs a queued job to a completed check run, then stops on SIGTERM", async () => {
+      const http = attachGitHttp(fake);
+      const record = fake.addRepository({ fullName: "ghe/app", installationId: 9, private: true });
+      record.id = 20_000_000 + Math.floor(Math.random() * 1e9);
+      const git = createGitRepo(fake, http, "ghe/app");
+      const config = hooksYml({ build: "echo from-the-cli-runner" });
+      const sha = git.commit({ ".github/kozmic.yml": config });
+      const queue = openEmbeddedQueue({ dataDir: dir, log: () => {} });
+      const store = openEmbeddedStore({ dataDir: dir });
+      const name = `cli-${record.id}`;
+      const child = spawn(process.execPath, ["--import", "tsx", MAIN, "runner"], {
+        env: {
+          PATH: process.env.PATH,
+          HOME: process.env.HOME,
+          APP_ID: "31",
+          PRIVATE_KEY: key.privateKeyPem,
+          GHE_HOST: fake.host,
+          GHE_PROTOCOL: "http",
+          KOZMIC_DATA_DIR: dir,
+          KOZMIC_RUNNER_NAME: name,
+          KOZMIC_RUNNER_CONCURRENCY: "1",
+          KOZMIC_PUBLIC_URL: "https://ci.example.com",
+        },
+        stdio: ["ignore", "ignore", "pipe"],
+      });
+      let stderr = "";
+      child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+      const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
+      try {
+        const { jobIds } = await planPush({
+          fake,
+          privateKey: key.privateKeyPem,
+          queue,
+          store,
+          repository: {
+            id: record.id,
+            fullName: "ghe/app",
+            cloneUrl: `${fake.origin}/ghe/app.git`,
+            private: true,
+          },
+          installationId: 9,
+          sha,
+          config,
+        });
+        const deadline = Date.now() + 60_000;
+        let run = fake.checkRunsOf("ghe/app", sha)[0];
+        while (run?.status !== "completed" && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 200));
+          run = fake.checkRunsOf("ghe/app", sha)[0];
+        }
+        assert.equal(run?.conclusion, "success", stderr);
+        assert.match(
+          run?.output.summary ?? "",
+          new RegExp(`https://ci.example.com/jobs/${jobIds[0]}`),
+        );
+        const log = (await store.readLog(jobIds[0]!)).map((c) => c.data).join("");
+        assert.match(log, /from-the-cli-runner/);
+        assert.deepEqual(fake.violations, []);
+        child.kill("SIGTERM");
+        assert.equal(await exited, 0);
+        assert.match(stderr, /stopped/);
+      } finally {
+        if (child.exitCode === null) child.kill("SIGKILL");
+        removeContainersOf(name);
+        await queue.close();
+        await store.close();
+        http.close();
+      }
+    });
+  });
+});

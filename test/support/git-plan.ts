@@ -1,0 +1,67 @@
+import { randomUUID } from "node:crypto";
+import { ChecksReporter } from "../../src/checks/checks-reporter.js";
+import { createInstallationOctokit } from "../../src/checks/create-installation-octokit.js";
+import { parseConfig } from "../../src/core/config/parse-config.js";
+import { planJobs } from "../../src/core/plan-jobs.js";
+import type { Queue } from "../../src/queue/port.js";
+import type { Store } from "../../src/store/port.js";
+import type { FakeGitHub } from "./fake-github/fake-github.js";
+
+/**
+ * What the app does for a push, without the app: plans the jobs of a commit's config, records
+ * the build, creates each queued check run on the fake and sends the messages.
+ */
+export async function planPush(input: {
+  fake: FakeGitHub;
+  privateKey: string;
+  queue: Queue;
+  store: Store;
+  repository: { id: number; fullName: string; cloneUrl: string; private: boolean };
+  installationId: number;
+  sha: string;
+  config: string;
+  publicUrl?: string;
+}): Promise<{ jobIds: string[] }> {
+  const plan = planJobs(
+    parseConfig(input.config),
+    {
+      event: "push",
+      installationId: input.installationId,
+      repository: input.repository,
+      sha: input.sha,
+      ref: "refs/heads/main",
+      trigger: "octocat",
+    },
+    { newId: () => randomUUID(), now: Date.now() },
+  );
+  const reporter = new ChecksReporter(
+    createInstallationOctokit(
+      input.fake.appId,
+      input.privateKey,
+      input.installationId,
+      input.fake.url,
+      {
+        paceWrites: false,
+        retryAfterBaseValue: 1,
+      },
+    ),
+  );
+  const [owner, repo] = input.repository.fullName.split("/") as [string, string];
+  for (const job of plan.jobs) {
+    job.record.checkRunId = await reporter.createQueued({
+      owner,
+      repo,
+      name: job.hook.name,
+      headSha: input.sha,
+      jobId: job.record.id,
+      detailsUrl: `${input.publicUrl ?? "https://kozmic.test"}/jobs/${job.record.id}`,
+    });
+    job.message.checkRunId = job.record.checkRunId;
+  }
+  await input.store.createBuild(
+    plan.build,
+    plan.jobs.map((j) => j.record),
+  );
+  for (const job of plan.jobs) await input.queue.send(job.message);
+  return { jobIds: plan.jobs.map((j) => j.record.id) };
+}
