@@ -14,6 +14,7 @@ import { openEmbeddedStore } from "../../src/store/embedded-store.js";
 import type { Store } from "../../src/store/port.js";
 import { HOOKS_YML, newSha } from "../support/app-harness.js";
 import { FakeGitHub, generateAppKey } from "../support/fake-github/index.js";
+import { startApp } from "../support/start-app.js";
 import { postDelivery, pushPayload, signDelivery } from "../support/webhooks.js";
 
 const key = generateAppKey();
@@ -280,6 +281,41 @@ describe("server settings", () => {
         (error: Error) => error.name === "SettingsError" && message.test(error.message),
         `${JSON.stringify(vars)} should fail with ${message}`,
       );
+    }
+  });
+});
+
+describe("the Node server's extra handlers", () => {
+  it("passes other requests to the handlers given to the app, then answers 404", async () => {
+    const fake = await FakeGitHub.start({ appPublicKey: key.publicKeyPem, appId: 33 });
+    const dir = mkdtempSync(join(tmpdir(), "kozmic-handlers-"));
+    const queue = openEmbeddedQueue({ dataDir: dir, log: () => {} });
+    const store = openEmbeddedStore({ dataDir: dir });
+    const app = await startApp({
+      fake,
+      appKey: key,
+      queue,
+      store,
+      handlers: [
+        (req, res) => {
+          if (!req.url?.startsWith("/jobs/")) return false;
+          res.writeHead(200, { "content-type": "text/plain" }).end(`log of ${req.url.slice(6)}`);
+          return true;
+        },
+      ],
+    });
+    try {
+      const page = await fetch(`${app.url}/jobs/abc`);
+      assert.equal(page.status, 200);
+      assert.equal(await page.text(), "log of abc");
+      assert.equal((await fetch(`${app.url}/nothing-here`)).status, 404);
+      assert.equal((await fetch(app.webhookUrl)).status, 404, "GET on the webhook path");
+    } finally {
+      await app.stop();
+      await fake.close();
+      await queue.close();
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
