@@ -14,6 +14,8 @@ export interface ServerSettings {
   /** Base URL of the log pages, where check runs' "Details" links point. */
   publicUrl: string;
   logLevel: "trace" | "debug" | "info" | "warn" | "error" | "fatal";
+  /** Probot's LOG_FORMAT: `pretty` for a terminal (default), `json` for log collectors. */
+  logFormat?: "json" | "pretty";
 }
 
 export { SettingsError };
@@ -46,6 +48,7 @@ const env = z.object({
     .url({ protocol: /^https?$/, error: "must be an http(s) URL, e.g. https://ci.example.com" })
     .optional(),
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal"]).default("info"),
+  LOG_FORMAT: z.enum(["json", "pretty"]).optional(),
 });
 
 /** Reads and checks the server's settings; throws a SettingsError naming the bad variable. */
@@ -66,6 +69,7 @@ export function readServerSettings(vars: NodeJS.ProcessEnv = process.env): Serve
     baseUrl: s.GHE_HOST ? `${s.GHE_PROTOCOL}://${s.GHE_HOST}/api/v3` : "https://api.github.com",
     publicUrl: (s.KOZMIC_PUBLIC_URL ?? `http://localhost:${s.PORT}`).replace(/\/+$/, ""),
     logLevel: s.LOG_LEVEL,
+    ...(s.LOG_FORMAT ? { logFormat: s.LOG_FORMAT } : {}),
   };
 }
 

@@ -36,6 +36,7 @@ export async function startKozmicServer(
     baseUrl: settings.baseUrl,
     Octokit: kozmicOctokit(options.octokit),
     logLevel: settings.logLevel,
+    ...(settings.logFormat ? { logFormat: settings.logFormat } : {}),
     ...(options.log ? { log: options.log } : {}),
   });
   const { octokit: _octokit, log: _log, ...deps } = options;

@@ -274,6 +274,7 @@ describe("server settings", () => {
       [{ KOZMIC_PUBLIC_URL: "ci.example.com" }, /^KOZMIC_PUBLIC_URL must be an http\(s\) URL/],
       [{ APP_ID: "my-app" }, /^APP_ID must be the numeric App ID/],
       [{ WEBHOOK_SECRET: "" }, /^WEBHOOK_SECRET is required/],
+      [{ LOG_FORMAT: "xml" }, /^LOG_FORMAT .*"json"/],
     ];
     for (const [vars, message] of cases) {
       assert.throws(
