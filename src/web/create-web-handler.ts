@@ -10,6 +10,7 @@ import { SESSION_COOKIE, serveLogin, serveLoginCallback, serveLogout } from "./s
 import { serveBadge, serveBuildPage, serveRepositoryPage, serveRerun } from "./serve-repository.js";
 import type { Handler, WebDeps } from "./web-deps.js";
 import {
+  NotFound,
   sendError,
   sendNotFound,
   sendText,
@@ -53,7 +54,7 @@ export function createWebHandler(deps: WebDeps): Handler {
       const cookies = parseCookies(req.headers.cookie);
       r.viewer = readViewer(deps, cookies.get(SESSION_COOKIE));
       const route = findRoute(web, r, cookies);
-      if (!route) throw new HttpError(404, "Not found.");
+      if (!route) throw new NotFound();
       const method = (req.method ?? "GET").toUpperCase();
       const allowed = route.method === "GET" ? ["GET", "HEAD"] : ["POST"];
       if (!allowed.includes(method)) {
@@ -73,7 +74,7 @@ export function createWebHandler(deps: WebDeps): Handler {
     } catch (error) {
       if (res.headersSent) {
         res.destroy();
-      } else if (error instanceof HttpError && error.status === 404) {
+      } else if (error instanceof NotFound) {
         sendNotFound(web, r, wantsHtml);
       } else if (error instanceof HttpError) {
         sendError(web, r, error.status, error.message, wantsHtml);
@@ -107,7 +108,7 @@ function decodeSegments(pathname: string): string[] {
         throw new HttpError(400, "The address has a malformed percent-encoding.");
       }
       if (segment === "." || segment === ".." || /[/\\]/.test(segment) || segment.includes("\0"))
-        throw new HttpError(404, "Not found.");
+        throw new NotFound();
       return segment;
     });
 }

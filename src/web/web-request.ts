@@ -61,7 +61,14 @@ export function sendError(
   html: boolean,
 ): void {
   if (html) {
-    const title = status === 403 ? "Not allowed" : status >= 500 ? "Unavailable" : "Bad request";
+    const title =
+      status === 403
+        ? "Not allowed"
+        : status === 404
+          ? "Not found"
+          : status >= 500
+            ? "Unavailable"
+            : "Bad request";
     sendHtml(web, r, status, renderMessagePage(pageContext(web, r), title, message));
   } else {
     sendText(web, r, status, message);

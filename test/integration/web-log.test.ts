@@ -1,0 +1,210 @@
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { PAGE_CHUNKS } from "../../src/web/log-reader.js";
+import { startWebHarness, type WebHarness } from "./web-harness.js";
+
+let h: WebHarness;
+before(async () => {
+  h = await startWebHarness({ pollIntervalMs: 20 });
+});
+after(() => h.close());
+
+/** Chunks of `perChunk` numbered lines, the last line of each chunk split across chunks. */
+function numberedLog(chunks: number, perChunk: number): string[] {
+  const text = Array.from({ length: chunks * perChunk }, (_, i) => `line ${i + 1}\n`).join("");
+  const size = Math.ceil(text.length / chunks);
+  return Array.from({ length: chunks }, (_, i) => text.slice(i * size, (i + 1) * size));
+}
+
+function lineNumbers(html: string): number[] {
+  return [...html.matchAll(/<div class="line" id="L(\d+)">/g)].map((m) => Number(m[1]));
+}
+
+function lineTexts(html: string): string[] {
+  return [...html.matchAll(/<span class="lc">(.*?)<\/span><\/div>/g)].map((m) => m[1]!);
+}
+
+/** Reads server-sent events until `end` or `maxEvents`; returns them parsed. */
+async function readEvents(url: string, headers: Record<string, string> = {}, stopAfter?: number) {
+  const controller = new AbortController();
+  const res = await fetch(url, { headers, signal: controller.signal });
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get("content-type")!, /^text\/event-stream/);
+  const events: { id?: string; event: string; data: unknown }[] = [];
+  const decoder = new TextDecoder();
+  let buffer = "";
+  const reader = res.body!.getReader();
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffer += decoder.decode(value, { stream: true });
+    let end: number;
+    while ((end = buffer.indexOf("\n\n")) >= 0) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      const fields = new Map(
+        block
+          .split("\n")
+          .filter((l) => !l.startsWith(":") && l.includes(":"))
+          .map((l) => [l.slice(0, l.indexOf(":")), l.slice(l.indexOf(":") + 1).trim()] as const),
+      );
+      if (!fields.has("event")) continue;
+      events.push({
+        id: fields.get("id"),
+        event: fields.get("event")!,
+        data: JSON.parse(fields.get("data")!),
+      });
+      if (stopAfter !== undefined && events.length >= stopAfter) {
+        controller.abort();
+        return events;
+      }
+    }
+  }
+  return events;
+}
+
+const htmlOf = (events: { event: string; data: unknown }[]) =>
+  events
+    .filter((e) => e.event === "lines")
+    .map((e) => (e.data as { html: string }).html)
+    .join("\n");
+
+describe("job page and raw log", () => {
+  it("pages a long log by chunk ranges, numbering lines on across pages", async () => {
+    const chunks = numberedLog(PAGE_CHUNKS * 2 + 3, 50);
+    const { job } = await h.addJob({ repo: "octo/public", log: chunks });
+    const numbers: number[] = [];
+    const texts: string[] = [];
+    for (let page = 0; page < 3; page++) {
+      const res = await fetch(`${h.url}/jobs/${job.id}?page=${page}`);
+      assert.equal(res.status, 200);
+      const html = await res.text();
+      numbers.push(...lineNumbers(html));
+      texts.push(...lineTexts(html));
+      assert.equal(html.includes(`?page=${page + 1}" rel="next"`), page < 2, `page ${page}`);
+    }
+    const total = chunks.length * 50;
+    assert.deepEqual(
+      numbers,
+      Array.from({ length: total }, (_, i) => i + 1),
+    );
+    assert.deepEqual(
+      texts,
+      Array.from({ length: total }, (_, i) => `line ${i + 1}`),
+    );
+    // Without ?page, the end of the log: the last part.
+    const end = await (await fetch(`${h.url}/jobs/${job.id}`)).text();
+    const endNumbers = lineNumbers(end);
+    assert.deepEqual(endNumbers, numbers.slice(total - endNumbers.length));
+    assert.equal(lineNumbers(end).at(-1), total);
+    assert.match(end, /rel="prev"/);
+
+    const missing = await fetch(`${h.url}/jobs/${job.id}?page=3`);
+    assert.equal(missing.status, 404);
+    assert.match(await missing.text(), /has no part 4/);
+  });
+
+  it("streams the raw log as stored, chunk by chunk", async () => {
+    const chunks = numberedLog(70, 20);
+    const { job } = await h.addJob({ repo: "octo/public", log: chunks });
+    const res = await fetch(`${h.url}/jobs/${job.id}/log.txt`);
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get("content-type"), "text/plain; charset=utf-8");
+    assert.equal(res.headers.get("x-content-type-options"), "nosniff");
+    assert.equal(await res.text(), chunks.join(""));
+  });
+
+  it("shows the job's facts and links to the commit, check run and pull request on GitHub", async () => {
+    const { job, build } = await h.addJob({
+      repo: "octo/public",
+      build: { pullRequest: 12, event: "pull_request", trigger: "hubot" },
+      job: { hook: "lint", status: "completed", conclusion: "failure", exitCode: 2 },
+      log: ["\x1b[31merror\x1b[0m: <b>bad</b>\n"],
+    });
+    const html = await (await fetch(`${h.url}/jobs/${job.id}`)).text();
+    const gh = h.oauth.webUrl;
+    assert.ok(html.includes(`href="${gh}/octo/public/commit/${build.sha}"`));
+    assert.ok(html.includes(`href="${gh}/octo/public/pull/12"`));
+    assert.ok(html.includes(`href="${gh}/octo/public/runs/77"`));
+    assert.match(html, /Failed \(exit code 2\)/);
+    assert.match(html, /pull_request by hubot/);
+    assert.match(html, /build 12 s, total 16 s/);
+    assert.ok(html.includes('<span class="fg1">error</span>: &#60;b&#62;bad&#60;/b&#62;'));
+    assert.doesNotMatch(html, /follow\.js/, "a finished job needs no live tail");
+  });
+});
+
+describe("live tail", () => {
+  it("starting mid-job, loses and doubles no line while chunks arrive out of order", async () => {
+    const chunks = numberedLog(12, 7);
+    const { job } = await h.addJob({
+      repo: "octo/public",
+      job: { status: "running", phase: "building", conclusion: undefined },
+      log: chunks.slice(0, 4),
+    });
+    const page = await (await fetch(`${h.url}/jobs/${job.id}`)).text();
+    assert.match(page, /data-live="true" data-next-seq="4"/);
+    assert.match(page, /<script src="\/assets\/follow.js" defer>/);
+    const shown = lineTexts(page);
+
+    const events = readEvents(`${h.url}/jobs/${job.id}/live?seq=4`);
+    // Chunk 6 before 5, as parallel writers may store them; then the job ends.
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    await h.store.appendLog({ jobId: job.id, seq: 6, data: chunks[6]! });
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    await h.store.appendLog({ jobId: job.id, seq: 5, data: chunks[5]! });
+    await h.store.appendLog({ jobId: job.id, seq: 4, data: chunks[4]! });
+    for (let seq = 7; seq < chunks.length; seq++) {
+      await h.store.appendLog({ jobId: job.id, seq, data: chunks[seq]! });
+    }
+    await h.store.transitionJob(job.id, ["running"], {
+      status: "completed",
+      conclusion: "success",
+    });
+    const received = await events;
+    const streamed = lineTexts(htmlOf(received));
+    assert.deepEqual(
+      [...shown, ...streamed],
+      Array.from({ length: 84 }, (_, i) => `line ${i + 1}`),
+    );
+    assert.deepEqual(
+      lineNumbers(htmlOf(received)),
+      Array.from({ length: streamed.length }, (_, i) => shown.length + i + 1),
+    );
+    const end = received.at(-1)!;
+    assert.equal(end.event, "end");
+    assert.equal((end.data as { status: string }).status, "completed");
+    assert.match((end.data as { statusHtml: string }).statusHtml, /Succeeded/);
+  });
+
+  it("resumes exactly after the last event it sent (Last-Event-ID)", async () => {
+    const chunks = numberedLog(6, 5);
+    const { job } = await h.addJob({
+      repo: "octo/public",
+      job: { status: "running", phase: "building", conclusion: undefined },
+      log: chunks.slice(0, 3),
+    });
+    const first = await readEvents(`${h.url}/jobs/${job.id}/live?seq=0`, {}, 1);
+    const firstLines = lineTexts(htmlOf(first));
+    for (let seq = 3; seq < 6; seq++)
+      await h.store.appendLog({ jobId: job.id, seq, data: chunks[seq]! });
+    await h.store.transitionJob(job.id, ["running"], {
+      status: "completed",
+      conclusion: "success",
+    });
+    const rest = await readEvents(`${h.url}/jobs/${job.id}/live?seq=0`, {
+      "last-event-id": first[0]!.id!,
+    });
+    assert.deepEqual(
+      [...firstLines, ...lineTexts(htmlOf(rest))],
+      Array.from({ length: 30 }, (_, i) => `line ${i + 1}`),
+    );
+  });
+
+  it("refuses a seq past the stored log with a clear 400", async () => {
+    const { job } = await h.addJob({ repo: "octo/public", log: ["a\n"] });
+    const res = await fetch(`${h.url}/jobs/${job.id}/live?seq=5`);
+    assert.equal(res.status, 400);
+    assert.match(await res.text(), /no part 5/);
+  });
+});
