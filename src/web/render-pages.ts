@@ -150,7 +150,7 @@ export function renderJobPage(ctx: PageContext, input: JobPageInput): string {
   <dt>Commit</dt><dd>${commitLink(ctx, build)} on ${refLabel(build, ctx)}</dd>
   <dt>Hook</dt><dd>${e(job.hook)}</dd>
   <dt>Trigger</dt><dd>${e(build.event)} by ${e(build.trigger)}</dd>
-  <dt>Status</dt><dd id="status" role="status">${renderJobStatus(job)}</dd>
+  <dt>Status</dt><dd><span id="status" role="status">${renderJobStatus(job)}</span></dd>
   <dt>Durations</dt><dd>pull ${formatSeconds(d.pull)}, install ${job.cacheHit ? "skipped (cache hit)" : formatSeconds(d.install)}, build ${formatSeconds(d.build)}, total ${formatSeconds(d.total)}</dd>
   <dt>Started</dt><dd>${time(job.startedAt)}</dd>
 </dl>

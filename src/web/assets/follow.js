@@ -26,5 +26,7 @@
     if (status) status.innerHTML = data.statusHtml;
     log.dataset.live = "false";
     source.close();
+    const followBox = follow && follow.closest("p");
+    if (followBox) followBox.remove();
   });
 })();
