@@ -33,6 +33,11 @@ const schema = z.object({
   GHE_HOST: optional.refine((v) => v === undefined || /^[A-Za-z0-9.-]+(:\d+)?$/.test(v), {
     message: "GHE_HOST must be a host name with an optional port, e.g. github.example.com",
   }),
+  PORT: z
+    .string()
+    .regex(/^\d{1,5}$/)
+    .optional()
+    .catch(undefined),
   GHE_PROTOCOL: z
     .enum(["http", "https"], { message: "GHE_PROTOCOL must be http or https" })
     .optional(),
@@ -55,7 +60,7 @@ export function readWebSettings(env: NodeJS.ProcessEnv = process.env): WebSettin
     ["GITHUB_CLIENT_ID", "GITHUB_CLIENT_SECRET", "KOZMIC_SESSION_SECRET"] as const
   ).filter((name) => e[name] === undefined);
   return {
-    publicUrl: (e.KOZMIC_PUBLIC_URL ?? "http://localhost:3000").replace(/\/+$/, ""),
+    publicUrl: (e.KOZMIC_PUBLIC_URL ?? `http://localhost:${e.PORT ?? 3000}`).replace(/\/+$/, ""),
     githubWebUrl: e.GHE_HOST ? `${protocol}://${e.GHE_HOST}` : "https://github.com",
     githubApiUrl: e.GHE_HOST ? `${protocol}://${e.GHE_HOST}/api/v3` : "https://api.github.com",
     oauth:

@@ -247,6 +247,7 @@ describe("without OAuth settings", () => {
     });
     assert.equal(off.githubWebUrl, "https://github.com");
     assert.equal(off.githubApiUrl, "https://api.github.com");
+    assert.equal(readWebSettings({ PORT: "8080" }).publicUrl, "http://localhost:8080");
     const on = readWebSettings({
       GITHUB_CLIENT_ID: "id",
       GITHUB_CLIENT_SECRET: "secret",
