@@ -31,6 +31,11 @@ export interface FeedOptions {
   end: boolean;
   /** The log is finished, so a missing chunk will never come: show the gap and go on. */
   bridgeGaps: boolean;
+  /**
+   * With `bridgeGaps`: chunks before this seq that are missing after the last one given are
+   * a gap too (a part whose last chunks were lost while later parts exist).
+   */
+  gapUntil?: number;
 }
 
 /**
@@ -78,6 +83,12 @@ export function feedLog(
     }
     seq += 1;
   }
+  if (options.bridgeGaps && options.gapUntil !== undefined && seq < options.gapUntil) {
+    if (carry !== "") emitLong(carry);
+    carry = "";
+    emitGap(options.gapUntil - seq, seq);
+    seq = options.gapUntil;
+  }
   if (options.end && carry !== "") {
     emitLong(carry);
     carry = "";
@@ -89,7 +100,7 @@ export function feedLog(
     if (options.render) {
       lines.push({
         n: line,
-        html: `<span class="gap">[Kozmic: ${missing} part${missing === 1 ? "" : "s"} of this log (from part ${from}) could not be stored]</span>`,
+        html: `<span class="gap">[Kozmic: ${missing} chunk${missing === 1 ? "" : "s"} of this log (from chunk ${from}) could not be stored]</span>`,
       });
     }
   }

@@ -47,6 +47,7 @@ export class LogReader {
       render: true,
       end: final && isLast,
       bridgeGaps: final,
+      gapUntil: isLast ? undefined : from + PAGE_CHUNKS,
     });
     return { page: p, lines: fed.lines, next: fed.cursor, isLast };
   }
@@ -94,13 +95,13 @@ export class LogReader {
       );
       const complete = final ? await this.hasChunksFrom(jobId, end) : chunks.length === PAGE_CHUNKS;
       if (!complete) return undefined;
-      const fed = feedLog(prev, chunks, { render: false, end: false, bridgeGaps: final });
-      // A missing last chunk of the page: the next page starts after the gap.
-      known.push(
-        fed.cursor.seq === end
-          ? fed.cursor
-          : { ...fed.cursor, seq: end, line: fed.cursor.line + 1, carry: "" },
-      );
+      const fed = feedLog(prev, chunks, {
+        render: false,
+        end: false,
+        bridgeGaps: final,
+        gapUntil: end,
+      });
+      known.push(fed.cursor);
     }
     return known[p];
   }

@@ -104,6 +104,29 @@ describe("job page and raw log", () => {
     assert.match(await missing.text(), /has no part 4/);
   });
 
+  it("numbers on across a lost chunk at the end of a part of a finished log", async () => {
+    const chunks = numberedLog(PAGE_CHUNKS + 4, 10);
+    // Lose the last chunk of part 1 and the first of part 2 (as if their writes had failed).
+    const kept = chunks.map((data, seq) => ({ seq, data }));
+    const { job: lossy } = await h.addJob({ repo: "octo/public" });
+    for (const c of kept) {
+      if (c.seq !== PAGE_CHUNKS - 1 && c.seq !== PAGE_CHUNKS) {
+        await h.store.appendLog({ jobId: lossy.id, ...c });
+      }
+    }
+    const pages = await Promise.all(
+      [0, 1].map(async (p) => (await fetch(`${h.url}/jobs/${lossy.id}?page=${p}`)).text()),
+    );
+    const numbers = pages.flatMap(lineNumbers);
+    assert.deepEqual(
+      numbers,
+      Array.from({ length: numbers.length }, (_, i) => i + 1),
+    );
+    assert.match(pages[0]!, /1 chunk of this log \(from chunk 15\) could not be stored/);
+    assert.match(pages[1]!, /1 chunk of this log \(from chunk 16\) could not be stored/);
+    assert.equal(lineTexts(pages[1]!).at(-1), "line 200");
+  });
+
   it("streams the raw log as stored, chunk by chunk", async () => {
     const chunks = numberedLog(70, 20);
     const { job } = await h.addJob({ repo: "octo/public", log: chunks });

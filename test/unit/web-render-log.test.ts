@@ -106,7 +106,7 @@ describe("feedLog", () => {
     assert.equal(running.cursor.seq, 1);
     const ended = feedLog(START_CURSOR, chunks, { render: true, end: true, bridgeGaps: true });
     assert.equal(ended.lines.length, 3);
-    assert.match(ended.lines[1]!.html, /1 part of this log \(from part 1\) could not be stored/);
+    assert.match(ended.lines[1]!.html, /1 chunk of this log \(from chunk 1\) could not be stored/);
     assert.equal(ended.lines[2]!.html, "c");
   });
 });
