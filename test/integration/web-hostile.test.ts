@@ -41,6 +41,28 @@ describe("hostile input", () => {
     }
   });
 
+  it("treats an id of another installation's private repository as unknown", async () => {
+    h.oauth.addRepository("other/vault", { private: true, access: { dave: "write" } });
+    const { job, build } = await h.addJob({
+      repo: "other/vault",
+      build: { installationId: 99 },
+      log: ["vault contents\n"],
+    });
+    const carol = await h.signIn("carol");
+    for (const path of [
+      `/jobs/${job.id}`,
+      `/jobs/${job.id}/log.txt`,
+      `/builds/${build.id}`,
+      "/repos/other/vault",
+    ]) {
+      const res = await get(path, { cookie: carol });
+      assert.equal(res.status, 404, path);
+      assert.doesNotMatch(res.body, /vault contents/);
+    }
+    const dave = await h.signIn("dave");
+    assert.equal((await get(`/jobs/${job.id}/log.txt`, { cookie: dave })).body, "vault contents\n");
+  });
+
   it("answers malformed percent-encoding with 400", async () => {
     const res = await get("/jobs/%E0%A4%A");
     assert.equal(res.status, 400);
