@@ -104,6 +104,22 @@ describe("job page and raw log", () => {
     assert.match(await missing.text(), /has no part 4/);
   });
 
+  it("never puts a 50 MB log into one page", async () => {
+    const { job } = await h.addJob({ repo: "octo/public" });
+    const line = "\x1b[32mok\x1b[0m compiling a module with some typical build output text\n";
+    const perChunk = Math.floor((64 * 1024) / line.length);
+    const chunks = Math.ceil((50 * 1024 * 1024) / (perChunk * line.length));
+    for (let seq = 0; seq < chunks; seq++) {
+      await h.store.appendLog({ jobId: job.id, seq, data: line.repeat(perChunk) });
+    }
+    for (const query of ["", "?page=0", `?page=${Math.floor(chunks / PAGE_CHUNKS / 2)}`]) {
+      const html = await (await fetch(`${h.url}/jobs/${job.id}${query}`)).text();
+      assert.ok(html.length < 4 * 1024 * 1024, `${query}: ${html.length} characters`);
+      assert.ok(lineNumbers(html).length > 0);
+      if (query === "") assert.equal(lineNumbers(html).at(-1), chunks * perChunk);
+    }
+  });
+
   it("numbers on across a lost chunk at the end of a part of a finished log", async () => {
     const chunks = numberedLog(PAGE_CHUNKS + 4, 10);
     // Lose the last chunk of part 1 and the first of part 2 (as if their writes had failed).
