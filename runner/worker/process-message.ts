@@ -155,7 +155,7 @@ export async function processMessage(
       queue,
       jobId,
       owner: ctx.owner,
-      receipt: received.receipt,
+      receipt: () => received.receipt,
       leaseMs: settings.leaseMs,
       heartbeatMs: settings.heartbeatMs,
       cancelPollMs: settings.cancelPollMs,

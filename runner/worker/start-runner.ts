@@ -56,7 +56,10 @@ export function startRunner(deps: RunnerDeps): Runner {
     owner,
     log,
   };
-  const running = new Map<string, { control: Control; done: Promise<void> }>();
+  const running = new Map<
+    string,
+    { control: Control; done: Promise<void>; received: ReceivedJob }
+  >();
   const receiving = new AbortController();
   let stopping = false;
   let slotFreed: (() => void) | undefined;
@@ -64,7 +67,15 @@ export function startRunner(deps: RunnerDeps): Runner {
   const ready = new Promise<void>((resolve) => (markReady = resolve));
 
   const launch = (received: ReceivedJob) => {
-    const key = received.receipt;
+    const key = received.body.jobId;
+    const current = running.get(key);
+    if (current) {
+      // A redelivery of a job running here (at-least-once delivery): keep running it, with
+      // the newest receipt, which is the one the queue honours for visibility and delete.
+      current.received.receipt = received.receipt;
+      current.received.receiveCount = received.receiveCount;
+      return;
+    }
     const control: Control = new AbortController();
     const done = processMessage(received, ctx, control)
       .catch((error: unknown) => {
@@ -75,7 +86,7 @@ export function startRunner(deps: RunnerDeps): Runner {
         running.delete(key);
         slotFreed?.();
       });
-    running.set(key, { control, done });
+    running.set(key, { control, done, received });
   };
 
   const loop = (async () => {

@@ -6,7 +6,8 @@ export interface WatchOptions {
   queue: Queue;
   jobId: string;
   owner: string;
-  receipt: string;
+  /** The newest receipt of the job's message (a redelivery brings a new one). */
+  receipt: () => string;
   leaseMs: number;
   heartbeatMs: number;
   cancelPollMs: number;
@@ -37,7 +38,7 @@ export function watchJob(options: WatchOptions): () => void {
         return;
       }
       try {
-        await options.queue.extendVisibility(options.receipt, options.visibilitySeconds);
+        await options.queue.extendVisibility(options.receipt(), options.visibilitySeconds);
       } catch (error) {
         if (!stopped) options.onError(error);
       }

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { planPush } from "../support/git-plan.js";
 import { aBuild, aJob, aJobMessage } from "../support/job-fixtures.js";
 import { hooksYml, RunnerHarness } from "./runner-harness.js";
 
@@ -61,6 +62,42 @@ describe("runner under failures", () => {
     });
     assert.ok(
       h.queueLog.some((l) => /malformed message .* moved to the dead-letter queue/.test(l)),
+    );
+  });
+
+  it("a message delivered twice runs its job once", async () => {
+    const { git, target } = h.repository();
+    const config = hooksYml({ build: "echo once\nsleep 1" });
+    const sha = git.commit({ ".github/kozmic.yml": config });
+    const { jobIds, messages } = await planPush({
+      fake: h.fake,
+      privateKey: h.appKey.privateKeyPem,
+      queue: h.queue,
+      store: h.store,
+      repository: {
+        id: target.id,
+        fullName: target.fullName,
+        cloneUrl: target.cloneUrl!,
+        private: true,
+      },
+      installationId: target.installationId,
+      sha,
+      config,
+      send: false,
+    });
+    await h.queue.sendBatch([messages[0]!, messages[0]!]);
+    const run = await h.completed(target, sha);
+    assert.equal(run.conclusion, "success");
+    assert.equal(run.updates.filter((u) => u.conclusion !== undefined).length, 1);
+    const log = await h.logOf(jobIds[0]!);
+    assert.equal(log.split("once\n").length - 1, 1, "the build ran once");
+    await h.waitFor(
+      "both messages to be gone",
+      async () => {
+        const left = await h.queue.receive({ maxMessages: 10, visibilitySeconds: 0 });
+        return left.length === 0 || undefined;
+      },
+      20_000,
     );
   });
 

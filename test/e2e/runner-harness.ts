@@ -229,16 +229,31 @@ export class RunnerHarness {
     return this.fake.checkRunsOf(target.fullName, sha);
   }
 
-  /** Waits for a check run of the commit to complete, and returns it. */
+  /**
+   * Waits for a check run of the commit to complete and for its job (the run's external id)
+   * to be final in the store: the runner records the job just after completing the run.
+   */
   async completed(target: TargetRepository, sha: string, name = "test", timeoutMs = 60_000) {
-    return this.waitFor(
+    const run = await this.waitFor(
       `check run "${name}" of ${sha.slice(0, 8)} completed`,
       () => {
-        const run = this.checkRuns(target, sha).find((r) => r.name === name);
-        return run && run.status === "completed" ? run : undefined;
+        const found = this.checkRuns(target, sha).find((r) => r.name === name);
+        return found && found.status === "completed" ? found : undefined;
       },
       timeoutMs,
     );
+    if (run.external_id) {
+      const jobId = run.external_id;
+      await this.waitFor(
+        `job ${jobId} final in the store`,
+        async () => {
+          const job = await this.store.getJob(jobId);
+          return job && (job.status === "completed" || job.status === "errored") ? true : undefined;
+        },
+        10_000,
+      );
+    }
+    return run;
   }
 
   async logOf(jobId: string): Promise<string> {
