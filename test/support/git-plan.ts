@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { ChecksReporter } from "../../src/checks/checks-reporter.js";
 import { createInstallationOctokit } from "../../src/checks/create-installation-octokit.js";
 import { parseConfig } from "../../src/core/config/parse-config.js";
+import type { JobMessage } from "../../src/core/job-message.js";
 import { planJobs } from "../../src/core/plan-jobs.js";
 import type { Queue } from "../../src/queue/port.js";
 import type { Store } from "../../src/store/port.js";
@@ -21,7 +22,9 @@ export async function planPush(input: {
   sha: string;
   config: string;
   publicUrl?: string;
-}): Promise<{ jobIds: string[] }> {
+  /** Leave the messages unsent (returned instead), e.g. to time their pickup. Default true. */
+  send?: boolean;
+}): Promise<{ jobIds: string[]; messages: JobMessage[] }> {
   const plan = planJobs(
     parseConfig(input.config),
     {
@@ -62,6 +65,6 @@ export async function planPush(input: {
     plan.build,
     plan.jobs.map((j) => j.record),
   );
-  for (const job of plan.jobs) await input.queue.send(job.message);
-  return { jobIds: plan.jobs.map((j) => j.record.id) };
+  if (input.send !== false) for (const job of plan.jobs) await input.queue.send(job.message);
+  return { jobIds: plan.jobs.map((j) => j.record.id), messages: plan.jobs.map((j) => j.message) };
 }

@@ -1,0 +1,202 @@
+/**
+ * The runner daemon on the real Docker engine, the fake GitHub (REST + git) and the embedded
+ * queue and store (run by `npm run bench`, never by tests):
+ * 1. pickup latency: message sent -> check run in_progress, p50/p99 over BENCH_PICKUP jobs (50);
+ * 2. a cache-hit job (`build: true`) end to end (message sent -> check run completed) vs a
+ *    bare `docker run --rm IMAGE true`, medians of BENCH_RUNS (20), as a ratio;
+ * 3. throughput of BENCH_JOBS (200) short jobs through 1 and 2 slots.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { openEmbeddedQueue } from "../src/queue/embedded-queue.js";
+import { openEmbeddedStore } from "../src/store/embedded-store.js";
+import type { JobMessage } from "../src/core/job-message.js";
+import { DockerEngine } from "../runner/engine/docker-engine.js";
+import { startRunner, type Runner } from "../runner/worker/start-runner.js";
+import { FakeGitHub, generateAppKey } from "../test/support/fake-github/index.js";
+import { attachGitHttp } from "../test/support/fake-github/git-http.js";
+import { createGitRepo } from "../test/support/git-repos.js";
+import { planPush } from "../test/support/git-plan.js";
+import { ensureBusyboxImage } from "../test/support/images.js";
+import {
+  fastSettings,
+  hooksYml,
+  removeCacheImagesOf,
+  removeContainersOf,
+  RUNNER_IMAGE,
+} from "../test/e2e/runner-harness.js";
+
+const PICKUP = Number(process.env.BENCH_PICKUP ?? 50);
+const RUNS = Number(process.env.BENCH_RUNS ?? 20);
+const JOBS = Number(process.env.BENCH_JOBS ?? 200);
+
+const key = generateAppKey();
+const fake = await FakeGitHub.start({ appPublicKey: key.publicKeyPem, appId: 5 });
+const http = attachGitHttp(fake);
+const dir = mkdtempSync(join(tmpdir(), "kozmic-runner-bench-"));
+const queue = openEmbeddedQueue({ dataDir: dir, log: () => {} });
+const store = openEmbeddedStore({ dataDir: dir });
+const record = fake.addRepository({ fullName: "bench/app", installationId: 3, private: true });
+record.id = 30_000_000 + Math.floor(Math.random() * 1e9);
+const git = createGitRepo(fake, http, "bench/app");
+const repository = {
+  id: record.id,
+  fullName: "bench/app",
+  cloneUrl: `${fake.origin}/bench/app.git`,
+  private: true,
+};
+const names: string[] = [];
+
+// When each check run first went in_progress and when it completed, seen as GitHub sees it.
+const inProgressAt = new Map<number, number>();
+const completedAt = new Map<number, number>();
+fake.rawHandlers.push((req) => {
+  const match = /\/check-runs\/(\d+)$/.exec(req.url ?? "");
+  if (req.method === "PATCH" && match) {
+    const id = Number(match[1]);
+    let raw = "";
+    req.on("data", (d: Buffer) => (raw += d.toString()));
+    req.on("end", () => {
+      const body = JSON.parse(raw) as { status?: string };
+      if (body.status === "in_progress" && !inProgressAt.has(id))
+        inProgressAt.set(id, performance.now());
+      if (body.status === "completed") completedAt.set(id, performance.now());
+    });
+  }
+  return false;
+});
+
+function runnerWith(concurrency: number): Runner {
+  const settings = fastSettings(dir, { concurrency, pollWaitSeconds: 1, progressIntervalMs: 5000 });
+  names.push(settings.name);
+  return startRunner({
+    queue,
+    store,
+    engine: new DockerEngine(),
+    github: {
+      appId: fake.appId,
+      privateKey: key.privateKeyPem,
+      baseUrl: fake.url,
+      octokitOptions: { paceWrites: false, retryAfterBaseValue: 1 },
+    },
+    settings,
+    log: () => {},
+  });
+}
+
+async function prepare(config: string, sha: string, count: number): Promise<JobMessage[]> {
+  const out: JobMessage[] = [];
+  for (let i = 0; i < count; i++) {
+    const { messages } = await planPush({
+      fake,
+      privateKey: key.privateKeyPem,
+      queue,
+      store,
+      repository,
+      installationId: 3,
+      sha,
+      config,
+      send: false,
+    });
+    out.push(...messages);
+  }
+  return out;
+}
+
+async function until(probe: () => boolean, what: string, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!probe()) {
+    if (Date.now() > deadline) throw new Error(`bench: timed out waiting for ${what}`);
+    await sleep(2);
+  }
+}
+
+const percentile = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+};
+
+try {
+  ensureBusyboxImage(RUNNER_IMAGE);
+  const quick = hooksYml({ build: "true" });
+  const cached = hooksYml({ install: "echo ready > /opt/ready", build: "true" });
+  const sha = git.commit({ ".github/kozmic.yml": quick, "cached.yml": cached });
+
+  // 1. Pickup latency, one job at a time on an idle runner.
+  let runner = runnerWith(2);
+  await runner.ready;
+  const pickup: number[] = [];
+  for (const message of await prepare(quick, sha, PICKUP)) {
+    const id = message.checkRunId!;
+    const sent = performance.now();
+    await queue.send(message);
+    await until(() => completedAt.has(id), `job ${message.jobId}`);
+    pickup.push(inProgressAt.get(id)! - sent);
+  }
+  console.log(
+    `pickup latency (sent -> check run in_progress) over ${PICKUP} jobs: ` +
+      `p50 ${percentile(pickup, 50).toFixed(0)} ms, p99 ${percentile(pickup, 99).toFixed(0)} ms`,
+  );
+
+  // 2. Cache-hit job end to end vs a bare docker run.
+  const [warm] = await prepare(cached, sha, 1);
+  await queue.send(warm!);
+  await until(() => completedAt.has(warm!.checkRunId!), "the cache to fill");
+  const hits: number[] = [];
+  const bare: number[] = [];
+  for (const message of await prepare(cached, sha, RUNS)) {
+    const id = message.checkRunId!;
+    const sent = performance.now();
+    await queue.send(message);
+    await until(() => completedAt.has(id), `job ${message.jobId}`);
+    hits.push(completedAt.get(id)! - sent);
+    const started = performance.now();
+    execFileSync("docker", ["run", "--rm", "--network", "none", RUNNER_IMAGE, "true"]);
+    bare.push(performance.now() - started);
+  }
+  const hitMedian = percentile(hits, 50);
+  const bareMedian = percentile(bare, 50);
+  console.log(
+    `cache-hit job (build: true) end to end, median of ${RUNS}: ${hitMedian.toFixed(0)} ms`,
+  );
+  console.log(
+    `docker run --rm ${RUNNER_IMAGE} true, median of ${RUNS}: ${bareMedian.toFixed(0)} ms`,
+  );
+  console.log(
+    `overhead ratio (job end to end / bare docker run): ${(hitMedian / bareMedian).toFixed(2)}`,
+  );
+  await runner.stop();
+
+  // 3. Throughput: all jobs queued at once, drained by one runner with 1 then 2 slots.
+  for (const slots of [1, 2]) {
+    const messages = await prepare(quick, sha, JOBS);
+    runner = runnerWith(slots);
+    await runner.ready;
+    const started = performance.now();
+    await queue.sendBatch(messages);
+    await until(
+      () => messages.every((m) => completedAt.has(m.checkRunId!)),
+      `${JOBS} jobs`,
+      30 * 60_000,
+    );
+    const seconds = (performance.now() - started) / 1000;
+    console.log(
+      `throughput, ${JOBS} jobs (build: true) with ${slots} slot(s): ${seconds.toFixed(1)} s, ` +
+        `${(JOBS / seconds).toFixed(2)} jobs/s`,
+    );
+    await runner.stop();
+  }
+  if (fake.violations.length > 0)
+    throw new Error(`GitHub API violations: ${JSON.stringify(fake.violations)}`);
+} finally {
+  for (const name of names) removeContainersOf(name);
+  removeCacheImagesOf([record.id]);
+  await queue.close();
+  await store.close();
+  http.close();
+  await fake.close();
+  rmSync(dir, { recursive: true, force: true });
+}
