@@ -117,7 +117,10 @@ function readViewer(deps: WebDeps, cookie: string | undefined): Viewer | undefin
   if (!cookie || !deps.settings.oauth.enabled) return undefined;
   const session = openCookie(deps.settings.oauth.sessionSecret, SESSION_COOKIE, cookie) as
     Viewer | undefined;
-  return session && typeof session.login === "string" && typeof session.token === "string"
+  return session &&
+    typeof session.login === "string" &&
+    typeof session.token === "string" &&
+    typeof session.sessionId === "string"
     ? session
     : undefined;
 }

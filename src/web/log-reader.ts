@@ -60,10 +60,16 @@ export class LogReader {
     const chunks = (await this.store.readLog(jobId, start.seq, seq - start.seq)).filter(
       (c) => c.seq < seq,
     );
+    // In a finished log, a seq past the last chunk is no place to resume from.
     if (final && !(await this.hasChunksFrom(jobId, seq))) {
       if (chunks.length === 0 || chunks[chunks.length - 1]!.seq !== seq - 1) return undefined;
     }
-    const fed = feedLog(start, chunks, { render: false, end: false, bridgeGaps: final });
+    const fed = feedLog(start, chunks, {
+      render: false,
+      end: false,
+      bridgeGaps: final,
+      gapUntil: seq,
+    });
     return fed.cursor.seq === seq ? fed.cursor : undefined;
   }
 
@@ -88,7 +94,8 @@ export class LogReader {
   ): Promise<LogCursor | undefined> {
     const known = this.known(jobId);
     while (known.length <= p) {
-      const prev = known[known.length - 1]!;
+      const at = known.length - 1;
+      const prev = known[at]!;
       const end = prev.seq + PAGE_CHUNKS;
       const chunks = (await this.store.readLog(jobId, prev.seq, PAGE_CHUNKS)).filter(
         (c) => c.seq < end,
@@ -101,7 +108,8 @@ export class LogReader {
         bridgeGaps: final,
         gapUntil: end,
       });
-      known.push(fed.cursor);
+      // Another request may have got here first while this one was reading.
+      if (known.length === at + 1) known.push(fed.cursor);
     }
     return known[p];
   }

@@ -1,6 +1,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { PAGE_CHUNKS } from "../../src/web/log-reader.js";
+import { LogReader, PAGE_CHUNKS } from "../../src/web/log-reader.js";
+import type { Store } from "../../src/store/port.js";
 import { startWebHarness, type WebHarness } from "./web-harness.js";
 
 let h: WebHarness;
@@ -141,6 +142,38 @@ describe("job page and raw log", () => {
     assert.match(pages[0]!, /1 chunk of this log \(from chunk 15\) could not be stored/);
     assert.match(pages[1]!, /1 chunk of this log \(from chunk 16\) could not be stored/);
     assert.equal(lineTexts(pages[1]!).at(-1), "line 200");
+  });
+
+  it("numbers the same when several parts of a new log are asked for at once", async () => {
+    const chunks = numberedLog(PAGE_CHUNKS * 3, 4);
+    const { job } = await h.addJob({ repo: "octo/public", log: chunks });
+    const numbersOf = (page: { lines: { n: number }[] } | undefined) => page!.lines.map((l) => l.n);
+    const sequentialReader = new LogReader(h.store);
+    const sequential: number[][] = [];
+    for (const p of [0, 1, 2])
+      sequential.push(numbersOf(await sequentialReader.readPage(job.id, p, true)));
+    assert.deepEqual(
+      sequential.flat(),
+      Array.from({ length: 192 }, (_, i) => i + 1),
+    );
+
+    // A store that answers after a while (as DynamoDB does), so the reads interleave.
+    let delay = 0;
+    const slowStore: Store = Object.create(h.store, {
+      readLog: {
+        value: async (...args: Parameters<Store["readLog"]>) => {
+          await new Promise((resolve) => setTimeout(resolve, (delay = (delay + 7) % 13)));
+          return h.store.readLog(...args);
+        },
+      },
+    });
+    const reader = new LogReader(slowStore);
+    const order = [2, 1, 0, 2, 1];
+    const concurrent = await Promise.all(
+      order.map(async (p) => numbersOf(await reader.readPage(job.id, p, true))),
+    );
+    for (const [i, p] of order.entries())
+      assert.deepEqual(concurrent[i], sequential[p], `page ${p}`);
   });
 
   it("streams the raw log as stored, chunk by chunk", async () => {
