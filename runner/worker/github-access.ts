@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { ChecksReporter } from "../../src/checks/checks-reporter.js";
+import { ChecksReporter, type CheckRunRef } from "../../src/checks/checks-reporter.js";
 import {
   createInstallationOctokit,
   type InstallationOctokitOptions,
@@ -22,6 +22,8 @@ export interface GitHubDeps {
 
 export interface InstallationAccess {
   reporter: ChecksReporter;
+  /** Puts a check run back to queued, saying why, when its job returns to the queue. */
+  requeue(ref: CheckRunRef, why: string): Promise<void>;
   /** A short-lived installation token, for git only; cached by Octokit until near expiry. */
   token(): Promise<string>;
 }
@@ -41,6 +43,19 @@ export function createGitHubAccess(deps: GitHubDeps, progressIntervalMs: number)
       );
       access = {
         reporter: new ChecksReporter(octokit, { progressIntervalMs }),
+        async requeue(ref, why) {
+          await octokit.request("PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}", {
+            owner: ref.owner,
+            repo: ref.repo,
+            check_run_id: ref.checkRunId,
+            status: "queued",
+            output: {
+              title: "Queued again",
+              summary: `This attempt did not finish (${why}); the job is back in the queue and runs again.`,
+            },
+            actions: [{ label: "Cancel", description: "Stop this job", identifier: "cancel" }],
+          });
+        },
         async token() {
           const auth = (await octokit.auth({ type: "installation" })) as { token?: string };
           if (!auth.token) throw new InfrastructureError("GitHub returned no installation token");

@@ -202,9 +202,7 @@ export async function processMessage(
       cloneUrl: message.repository.cloneUrl,
       sha: message.sha,
       ref: message.ref,
-      ...(message.pullRequest !== undefined && message.event === "pull_request"
-        ? { pullRequest: message.pullRequest }
-        : {}),
+      ...(message.pullRequest !== undefined ? { pullRequest: message.pullRequest } : {}),
       token,
       jobId,
       signal: control.signal,
@@ -260,7 +258,7 @@ export async function processMessage(
     }
     if (result.conclusion === "cancelled" && stop?.kind === "shutdown") {
       say("runner shutting down: the job goes back to the queue and runs again");
-      await giveBack(ctx, received, writer, "the runner shut down", 0);
+      await giveBack(ctx, received, writer, "the runner shut down", 0, ref);
       return;
     }
     await writer.flush().catch((error: unknown) => {
@@ -386,7 +384,7 @@ async function handleFailure(
       `the job goes back to the queue and is tried again in ${delay}s ` +
         `(attempt ${received.receiveCount} of ${settings.maxReceives})`,
     );
-    await giveBack(ctx, received, job.writer, text, delay);
+    await giveBack(ctx, received, job.writer, text, delay, job.ref);
   } catch (reportError) {
     log(`job ${jobId}: ${text}; then: ${(reportError as Error).message}`);
     await queue.extendVisibility(received.receipt, settings.retryBaseSeconds).catch(() => {});
@@ -400,9 +398,18 @@ async function giveBack(
   writer: StoreLogWriter,
   why: string,
   delaySeconds: number,
+  ref: CheckRunRef | undefined,
 ): Promise<void> {
   const jobId = received.body.jobId;
   await writer.flush().catch(() => {});
+  if (ref) {
+    await ctx
+      .access(received.body.installationId)
+      .requeue(ref, why)
+      .catch((error: unknown) =>
+        ctx.log(`job ${jobId}: check run not requeued: ${(error as Error).message}`),
+      );
+  }
   await ctx.store
     .transitionJob(jobId, ["running"], {
       status: "queued",

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { FakeEngine } from "../../runner/engine/fake-engine.js";
 import { planPush } from "../support/git-plan.js";
 import { aBuild, aJob, aJobMessage } from "../support/job-fixtures.js";
 import { hooksYml, RunnerHarness } from "./runner-harness.js";
@@ -130,10 +131,30 @@ describe("runner under failures", () => {
     const log = await h.logOf(job.id);
     assert.equal(log.split("the job goes back to the queue").length - 1, 4);
     assert.match(log, /giving up after 5 attempts/);
+    assert.equal(
+      run.updates.filter((u) => u.status === "queued").length,
+      4,
+      "the check run showed each return to the queue",
+    );
     await h.waitFor("the message to dead-letter", async () => {
       const letters = await collectDeadLetters();
       return letters.some((l) => l.rawBody.includes(job.id)) || undefined;
     });
+  });
+
+  it("an image that cannot be pulled is an infrastructure failure, never the build's", async () => {
+    for (const runner of h.runners) await runner.stop({ graceMs: 0 });
+    // The scripted engine has no images and no registry: every pull fails.
+    h.startRunner({ name: `no-registry-${h.nonce}` }, { engine: new FakeEngine() });
+    const { git, target } = h.repository();
+    const sha = git.commit({ ".github/kozmic.yml": hooksYml({ build: "echo never" }) });
+    await h.push(target, sha);
+    const run = await h.completed(target, sha);
+    assert.equal(run.conclusion, "action_required");
+    assert.match(run.output.summary ?? "", /cannot pull image kozmic-test-runner-busybox:1/);
+    assert.match(run.output.summary ?? "", /This is not a result of your build/);
+    const job = await onlyJob(sha, target.id);
+    assert.equal(job.status, "errored");
   });
 
   it("200 MB of output: the runner's memory stays bounded and the stored log ends with the cap notice", async () => {

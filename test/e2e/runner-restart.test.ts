@@ -124,5 +124,11 @@ describe("runner restarts, crashes and shutdown", () => {
     const run = await h.completed(target, sha, "test", 30_000);
     assert.equal(run.conclusion, "success");
     assert.equal(run.updates.filter((u) => u.conclusion !== undefined).length, 1);
+    const requeued = run.updates.find((u) => u.status === "queued");
+    assert.match(
+      JSON.stringify(requeued?.output),
+      /the runner shut down/,
+      "the check run said the job went back to the queue",
+    );
   });
 });
