@@ -59,7 +59,7 @@ describe("kozmic runner (the command)", () => {
       rmSync(dir, { recursive: true, force: true });
     });
 
-    it("runs a queued job to a completed check run, then stops on SIGTERM", async () => {
+    it("runs a queued job to a completed check run; Ctrl-C twice returns a running job at once", async () => {
       const http = attachGitHttp(fake);
       const record = fake.addRepository({ fullName: "ghe/app", installationId: 9, private: true });
       record.id = 20_000_000 + Math.floor(Math.random() * 1e9);
@@ -117,9 +117,41 @@ describe("kozmic runner (the command)", () => {
         const log = (await store.readLog(jobIds[0]!)).map((c) => c.data).join("");
         assert.match(log, /from-the-cli-runner/);
         assert.deepEqual(fake.violations, []);
-        child.kill("SIGTERM");
+
+        // Ctrl-C twice while a job runs: the runner stops at once and returns the job.
+        const slowConfig = hooksYml({ build: "echo started\nsleep 120" });
+        const slowSha = git.commit({ ".github/kozmic.yml": slowConfig });
+        const slow = await planPush({
+          fake,
+          privateKey: key.privateKeyPem,
+          queue,
+          store,
+          repository: {
+            id: record.id,
+            fullName: "ghe/app",
+            cloneUrl: `${fake.origin}/ghe/app.git`,
+            private: true,
+          },
+          installationId: 9,
+          sha: slowSha,
+          config: slowConfig,
+        });
+        const slowJob = slow.jobIds[0]!;
+        while (Date.now() < deadline) {
+          const text = (await store.readLog(slowJob)).map((c) => c.data).join("");
+          if (text.includes("started\n")) break;
+          await new Promise((r) => setTimeout(r, 200));
+        }
+        child.kill("SIGINT");
+        await new Promise((r) => setTimeout(r, 300));
+        child.kill("SIGINT");
         assert.equal(await exited, 0);
+        assert.match(stderr, /Ctrl-C again to stop at once/);
         assert.match(stderr, /stopped/);
+        const returned = await store.getJob(slowJob);
+        assert.equal(returned?.status, "queued");
+        const slowLog = (await store.readLog(slowJob)).map((c) => c.data).join("");
+        assert.match(slowLog, /runner shutting down: the job goes back to the queue/);
       } finally {
         if (child.exitCode === null) child.kill("SIGKILL");
         removeContainersOf(name);
