@@ -1,10 +1,8 @@
 import type { CheckRunRef } from "../../src/checks/checks-reporter.js";
-import { parseMessageHook, type JobMessage } from "../../src/core/job-message.js";
+import { parseMessageHook } from "../../src/core/job-message.js";
 import type { Hook } from "../../src/core/config/schema.js";
-import { ConflictError, KozmicError, PermanentError } from "../../src/core/errors.js";
-import type { Queue, ReceivedJob } from "../../src/queue/port.js";
-import type { JobRecord, Store } from "../../src/store/port.js";
-import type { Engine } from "../engine/port.js";
+import type { ReceivedJob } from "../../src/queue/port.js";
+import type { JobRecord } from "../../src/store/port.js";
 import { LogTail, teeLogSink } from "../logs/log-tail.js";
 import { nextLogSeq } from "../logs/next-log-seq.js";
 import { StoreLogWriter } from "../logs/store-log-writer.js";
@@ -12,27 +10,12 @@ import { runJob, type JobPhase, type JobResult } from "../pipeline/run-job.js";
 import type { Checkout } from "../source/checkout-commit.js";
 import { fetchSource } from "../source/fetch-source.js";
 import { resolveTrackedFiles } from "../source/resolve-tracked-files.js";
-import { withGitHubRetry, type GitHubDeps, type InstallationAccess } from "./github-access.js";
-import type { RunnerSettings } from "./read-runner-settings.js";
+import { withGitHubRetry } from "./github-access.js";
+import { failForGood, giveBack, handleFailure } from "./handle-job-failure.js";
 import { watchJob } from "./watch-job.js";
+import { refOf, type JobControl, type WorkerContext } from "./worker-context.js";
 
-/** Why a running job was stopped from outside. */
-export type StopReason =
-  | { kind: "cancel"; message: string }
-  | { kind: "shutdown" }
-  | { kind: "lease-lost"; message: string };
-
-export interface WorkerContext {
-  queue: Queue;
-  store: Store;
-  engine: Engine;
-  settings: RunnerSettings;
-  github: Pick<GitHubDeps, "retryBaseMs" | "attempts">;
-  access: (installationId: number) => InstallationAccess;
-  /** This process's lease owner id. */
-  owner: string;
-  log: (line: string) => void;
-}
+export type { JobControl, StopReason, WorkerContext } from "./worker-context.js";
 
 const toSeconds = (durations: JobResult["durations"]) => ({
   pull: durations.pull / 1000,
@@ -40,11 +23,6 @@ const toSeconds = (durations: JobResult["durations"]) => ({
   build: durations.build / 1000,
   total: durations.total / 1000,
 });
-
-function refOf(message: JobMessage, checkRunId: number): CheckRunRef {
-  const [owner, repo] = message.repository.fullName.split("/") as [string, string];
-  return { owner, repo, checkRunId };
-}
 
 /**
  * One queue message, start to end: claim, report in progress, fetch, run, flush the log,
@@ -54,7 +32,7 @@ function refOf(message: JobMessage, checkRunId: number): CheckRunRef {
 export async function processMessage(
   received: ReceivedJob,
   ctx: WorkerContext,
-  control: AbortController & { reason?: StopReason },
+  control: JobControl,
 ): Promise<void> {
   const message = received.body;
   const { store, queue, settings, log } = ctx;
@@ -305,143 +283,4 @@ export async function processMessage(
     stopWatch?.();
     await checkout?.remove().catch(() => {});
   }
-}
-
-async function handleFailure(
-  ctx: WorkerContext,
-  received: ReceivedJob,
-  error: unknown,
-  job: {
-    writer: StoreLogWriter;
-    say: (line: string) => void;
-    ref: CheckRunRef | undefined;
-    logUrl: string;
-    control: AbortController & { reason?: StopReason };
-  },
-): Promise<void> {
-  const { store, queue, settings, log } = ctx;
-  const jobId = received.body.jobId;
-  const text = (error as Error).message ?? String(error);
-  if (error instanceof ConflictError || job.control.reason?.kind === "lease-lost") {
-    log(`job ${jobId}: another runner holds it now (${text}); leaving it`);
-    await job.writer.flush().catch(() => {});
-    return;
-  }
-  const reporter = ctx.access(received.body.installationId).reporter;
-  try {
-    if (error instanceof PermanentError) {
-      // The job cannot ever run as it is (unknown commit, a forbidden setting): it fails.
-      job.say(`cannot run this job: ${text}`);
-      await job.writer.flush().catch(() => {});
-      if (job.ref) {
-        const ref = job.ref;
-        await withGitHubRetry(
-          "complete the check run",
-          () => reporter.complete(ref, { conclusion: "failure", reason: text, logUrl: job.logUrl }),
-          ctx.github,
-        );
-      }
-      await store.transitionJob(jobId, ["running"], {
-        status: "completed",
-        conclusion: "failure",
-        message: text,
-        finishedAt: Date.now(),
-      });
-      await queue.delete(received.receipt);
-      log(`job ${jobId}: failed for good: ${text}`);
-      return;
-    }
-    // Anything else is the infrastructure's fault (Docker, GitHub, the store, git hosting).
-    const kind = error instanceof KozmicError ? "" : " (unexpected)";
-    if (received.receiveCount >= settings.maxReceives) {
-      job.say(`infrastructure problem${kind}: ${text}`);
-      job.say(`giving up after ${received.receiveCount} attempts`);
-      await job.writer.flush().catch(() => {});
-      const message = `${text} (after ${received.receiveCount} attempts)`;
-      if (job.ref) {
-        const ref = job.ref;
-        await withGitHubRetry(
-          "report the infrastructure failure",
-          () => reporter.completeInfrastructureFailure(ref, message, job.logUrl),
-          ctx.github,
-        ).catch((e: unknown) => log(`job ${jobId}: ${(e as Error).message}`));
-      }
-      await store
-        .transitionJob(jobId, ["running", "queued"], {
-          status: "errored",
-          message,
-          finishedAt: Date.now(),
-        })
-        .catch((e: unknown) => log(`job ${jobId}: ${(e as Error).message}`));
-      // The message is left to the queue's receive limit, which dead-letters it.
-      await queue.extendVisibility(received.receipt, 0).catch(() => {});
-      log(`job ${jobId}: errored: ${message}`);
-      return;
-    }
-    job.say(`infrastructure problem${kind}: ${text}`);
-    const delay = Math.min(900, settings.retryBaseSeconds * 2 ** (received.receiveCount - 1));
-    job.say(
-      `the job goes back to the queue and is tried again in ${delay}s ` +
-        `(attempt ${received.receiveCount} of ${settings.maxReceives})`,
-    );
-    await giveBack(ctx, received, job.writer, text, delay, job.ref);
-  } catch (reportError) {
-    log(`job ${jobId}: ${text}; then: ${(reportError as Error).message}`);
-    await queue.extendVisibility(received.receipt, settings.retryBaseSeconds).catch(() => {});
-  }
-}
-
-/** Returns the job to the queue: status queued, lease released, message visible after `delaySeconds`. */
-async function giveBack(
-  ctx: WorkerContext,
-  received: ReceivedJob,
-  writer: StoreLogWriter,
-  why: string,
-  delaySeconds: number,
-  ref: CheckRunRef | undefined,
-): Promise<void> {
-  const jobId = received.body.jobId;
-  await writer.flush().catch(() => {});
-  if (ref) {
-    await ctx
-      .access(received.body.installationId)
-      .requeue(ref, why)
-      .catch((error: unknown) =>
-        ctx.log(`job ${jobId}: check run not requeued: ${(error as Error).message}`),
-      );
-  }
-  await ctx.store
-    .transitionJob(jobId, ["running"], {
-      status: "queued",
-      phase: "preparing",
-      message: `returned to the queue: ${why}`,
-      leaseExpiresAt: 0,
-    })
-    .catch((error: unknown) => ctx.log(`job ${jobId}: ${(error as Error).message}`));
-  await ctx.queue.extendVisibility(received.receipt, delaySeconds);
-  ctx.log(`job ${jobId}: returned to the queue (${why})`);
-}
-
-/** A message that can never run (its hook no longer validates): the job errors, visibly. */
-async function failForGood(ctx: WorkerContext, message: JobMessage, why: string): Promise<void> {
-  const job = await ctx.store.getJob(message.jobId).catch(() => undefined);
-  if (!job || job.status === "completed" || job.status === "errored") return;
-  await ctx.store
-    .transitionJob(job.id, [job.status], {
-      status: "errored",
-      message: why,
-      finishedAt: Date.now(),
-    })
-    .catch(() => {});
-  const checkRunId = job.checkRunId ?? message.checkRunId;
-  if (checkRunId === undefined) return;
-  const logUrl = `${ctx.settings.publicUrl}/jobs/${encodeURIComponent(job.id)}`;
-  await withGitHubRetry(
-    "report the invalid job",
-    () =>
-      ctx
-        .access(message.installationId)
-        .reporter.completeInfrastructureFailure(refOf(message, checkRunId), why, logUrl),
-    ctx.github,
-  ).catch((error: unknown) => ctx.log(`job ${job.id}: ${(error as Error).message}`));
 }

@@ -5,7 +5,8 @@ import type { Store } from "../../src/store/port.js";
 import type { Engine } from "../engine/port.js";
 import { createGitHubAccess, type GitHubDeps } from "./github-access.js";
 import { labelEngine, removeLeftoverContainers } from "./label-engine.js";
-import { processMessage, type StopReason, type WorkerContext } from "./process-message.js";
+import { processMessage } from "./process-message.js";
+import type { JobControl, WorkerContext } from "./worker-context.js";
 import type { RunnerSettings } from "./read-runner-settings.js";
 
 export { readRunnerSettings, readAppCredentials } from "./read-runner-settings.js";
@@ -35,8 +36,6 @@ export interface Runner {
   stop(options?: { graceMs?: number }): Promise<void>;
 }
 
-type Control = AbortController & { reason?: StopReason };
-
 /**
  * The runner daemon's loop: long-polls the queue for up to `concurrency` jobs at once and
  * runs each through processMessage. A queue or store outage is logged and retried.
@@ -58,7 +57,7 @@ export function startRunner(deps: RunnerDeps): Runner {
   };
   const running = new Map<
     string,
-    { control: Control; done: Promise<void>; received: ReceivedJob }
+    { control: JobControl; done: Promise<void>; received: ReceivedJob }
   >();
   const receiving = new AbortController();
   let stopping = false;
@@ -76,7 +75,7 @@ export function startRunner(deps: RunnerDeps): Runner {
       current.received.receiveCount = received.receiveCount;
       return;
     }
-    const control: Control = new AbortController();
+    const control: JobControl = new AbortController();
     const done = processMessage(received, ctx, control)
       .catch((error: unknown) => {
         // Claim or store trouble before the job started: the message comes back by itself.

@@ -1,0 +1,151 @@
+import type { CheckRunRef } from "../../src/checks/checks-reporter.js";
+import type { JobMessage } from "../../src/core/job-message.js";
+import { ConflictError, KozmicError, PermanentError } from "../../src/core/errors.js";
+import type { ReceivedJob } from "../../src/queue/port.js";
+import type { StoreLogWriter } from "../logs/store-log-writer.js";
+import { withGitHubRetry } from "./github-access.js";
+import { refOf, type JobControl, type WorkerContext } from "./worker-context.js";
+
+/** Reports a job that threw: lost lease, permanent failure, or infrastructure (retry or give up). */
+export async function handleFailure(
+  ctx: WorkerContext,
+  received: ReceivedJob,
+  error: unknown,
+  job: {
+    writer: StoreLogWriter;
+    say: (line: string) => void;
+    ref: CheckRunRef | undefined;
+    logUrl: string;
+    control: JobControl;
+  },
+): Promise<void> {
+  const { store, queue, settings, log } = ctx;
+  const jobId = received.body.jobId;
+  const text = (error as Error).message ?? String(error);
+  if (error instanceof ConflictError || job.control.reason?.kind === "lease-lost") {
+    log(`job ${jobId}: another runner holds it now (${text}); leaving it`);
+    await job.writer.flush().catch(() => {});
+    return;
+  }
+  const reporter = ctx.access(received.body.installationId).reporter;
+  try {
+    if (error instanceof PermanentError) {
+      // The job cannot ever run as it is (unknown commit, a forbidden setting): it fails.
+      job.say(`cannot run this job: ${text}`);
+      await job.writer.flush().catch(() => {});
+      if (job.ref) {
+        const ref = job.ref;
+        await withGitHubRetry(
+          "complete the check run",
+          () => reporter.complete(ref, { conclusion: "failure", reason: text, logUrl: job.logUrl }),
+          ctx.github,
+        );
+      }
+      await store.transitionJob(jobId, ["running"], {
+        status: "completed",
+        conclusion: "failure",
+        message: text,
+        finishedAt: Date.now(),
+      });
+      await queue.delete(received.receipt);
+      log(`job ${jobId}: failed for good: ${text}`);
+      return;
+    }
+    // Anything else is the infrastructure's fault (Docker, GitHub, the store, git hosting).
+    const kind = error instanceof KozmicError ? "" : " (unexpected)";
+    if (received.receiveCount >= settings.maxReceives) {
+      job.say(`infrastructure problem${kind}: ${text}`);
+      job.say(`giving up after ${received.receiveCount} attempts`);
+      await job.writer.flush().catch(() => {});
+      const message = `${text} (after ${received.receiveCount} attempts)`;
+      if (job.ref) {
+        const ref = job.ref;
+        await withGitHubRetry(
+          "report the infrastructure failure",
+          () => reporter.completeInfrastructureFailure(ref, message, job.logUrl),
+          ctx.github,
+        ).catch((e: unknown) => log(`job ${jobId}: ${(e as Error).message}`));
+      }
+      await store
+        .transitionJob(jobId, ["running", "queued"], {
+          status: "errored",
+          message,
+          finishedAt: Date.now(),
+        })
+        .catch((e: unknown) => log(`job ${jobId}: ${(e as Error).message}`));
+      // The message is left to the queue's receive limit, which dead-letters it.
+      await queue.extendVisibility(received.receipt, 0).catch(() => {});
+      log(`job ${jobId}: errored: ${message}`);
+      return;
+    }
+    job.say(`infrastructure problem${kind}: ${text}`);
+    const delay = Math.min(900, settings.retryBaseSeconds * 2 ** (received.receiveCount - 1));
+    job.say(
+      `the job goes back to the queue and is tried again in ${delay}s ` +
+        `(attempt ${received.receiveCount} of ${settings.maxReceives})`,
+    );
+    await giveBack(ctx, received, job.writer, text, delay, job.ref);
+  } catch (reportError) {
+    log(`job ${jobId}: ${text}; then: ${(reportError as Error).message}`);
+    await queue.extendVisibility(received.receipt, settings.retryBaseSeconds).catch(() => {});
+  }
+}
+
+/** Returns the job to the queue: status queued, lease released, message visible after `delaySeconds`. */
+export async function giveBack(
+  ctx: WorkerContext,
+  received: ReceivedJob,
+  writer: StoreLogWriter,
+  why: string,
+  delaySeconds: number,
+  ref: CheckRunRef | undefined,
+): Promise<void> {
+  const jobId = received.body.jobId;
+  await writer.flush().catch(() => {});
+  if (ref) {
+    await ctx
+      .access(received.body.installationId)
+      .requeue(ref, why)
+      .catch((error: unknown) =>
+        ctx.log(`job ${jobId}: check run not requeued: ${(error as Error).message}`),
+      );
+  }
+  await ctx.store
+    .transitionJob(jobId, ["running"], {
+      status: "queued",
+      phase: "preparing",
+      message: `returned to the queue: ${why}`,
+      leaseExpiresAt: 0,
+    })
+    .catch((error: unknown) => ctx.log(`job ${jobId}: ${(error as Error).message}`));
+  await ctx.queue.extendVisibility(received.receipt, delaySeconds);
+  ctx.log(`job ${jobId}: returned to the queue (${why})`);
+}
+
+/** A message that can never run (its hook no longer validates): the job errors, visibly. */
+export async function failForGood(
+  ctx: WorkerContext,
+  message: JobMessage,
+  why: string,
+): Promise<void> {
+  const job = await ctx.store.getJob(message.jobId).catch(() => undefined);
+  if (!job || job.status === "completed" || job.status === "errored") return;
+  await ctx.store
+    .transitionJob(job.id, [job.status], {
+      status: "errored",
+      message: why,
+      finishedAt: Date.now(),
+    })
+    .catch(() => {});
+  const checkRunId = job.checkRunId ?? message.checkRunId;
+  if (checkRunId === undefined) return;
+  const logUrl = `${ctx.settings.publicUrl}/jobs/${encodeURIComponent(job.id)}`;
+  await withGitHubRetry(
+    "report the invalid job",
+    () =>
+      ctx
+        .access(message.installationId)
+        .reporter.completeInfrastructureFailure(refOf(message, checkRunId), why, logUrl),
+    ctx.github,
+  ).catch((error: unknown) => ctx.log(`job ${job.id}: ${(error as Error).message}`));
+}

@@ -1,0 +1,33 @@
+import type { CheckRunRef } from "../../src/checks/checks-reporter.js";
+import type { JobMessage } from "../../src/core/job-message.js";
+import type { Queue } from "../../src/queue/port.js";
+import type { Store } from "../../src/store/port.js";
+import type { Engine } from "../engine/port.js";
+import type { GitHubDeps, InstallationAccess } from "./github-access.js";
+import type { RunnerSettings } from "./read-runner-settings.js";
+
+/** Why a running job was stopped from outside. */
+export type StopReason =
+  | { kind: "cancel"; message: string }
+  | { kind: "shutdown" }
+  | { kind: "lease-lost"; message: string };
+
+export interface WorkerContext {
+  queue: Queue;
+  store: Store;
+  engine: Engine;
+  settings: RunnerSettings;
+  github: Pick<GitHubDeps, "retryBaseMs" | "attempts">;
+  access: (installationId: number) => InstallationAccess;
+  /** This process's lease owner id. */
+  owner: string;
+  log: (line: string) => void;
+}
+
+export type JobControl = AbortController & { reason?: StopReason };
+
+/** The check run of a job's message. */
+export function refOf(message: JobMessage, checkRunId: number): CheckRunRef {
+  const [owner, repo] = message.repository.fullName.split("/") as [string, string];
+  return { owner, repo, checkRunId };
+}
