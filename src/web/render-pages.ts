@@ -75,6 +75,13 @@ function refLabel(build: BuildRecord, ctx: PageContext): string {
   return `<code>${e(branchOf(build.ref))}</code>`;
 }
 
+/** Phase durations as shown on a job page; the live tail replaces them when the job ends. */
+export function renderDurations(job: JobRecord): string {
+  const d = job.durations ?? {};
+  const install = job.cacheHit ? "skipped (cache hit)" : formatSeconds(d.install);
+  return `pull ${formatSeconds(d.pull)}, install ${install}, build ${formatSeconds(d.build)}, total ${formatSeconds(d.total)}`;
+}
+
 /** The status as shown on a job page; the live tail replaces it with the final one. */
 export function renderJobStatus(job: JobRecord): string {
   return `${badge(job)}${job.message ? ` <span class="message">${e(job.message)}</span>` : ""}`;
@@ -118,7 +125,6 @@ export function renderJobPage(ctx: PageContext, input: JobPageInput): string {
   const { build, job } = input;
   const jobHref = `/jobs/${encodeURIComponent(job.id)}`;
   const live = !isJobFinal(job) && input.isLastPage;
-  const d = job.durations ?? {};
   const links = [
     `<a href="/builds/${encodeURIComponent(build.id)}">All hooks of this build</a>`,
     `<a href="/repos/${e(repoPath(build.repoFullName))}">Builds of ${e(build.repoFullName)}</a>`,
@@ -151,7 +157,7 @@ export function renderJobPage(ctx: PageContext, input: JobPageInput): string {
   <dt>Hook</dt><dd>${e(job.hook)}</dd>
   <dt>Trigger</dt><dd>${e(build.event)} by ${e(build.trigger)}</dd>
   <dt>Status</dt><dd><span id="status" role="status">${renderJobStatus(job)}</span></dd>
-  <dt>Durations</dt><dd>pull ${formatSeconds(d.pull)}, install ${job.cacheHit ? "skipped (cache hit)" : formatSeconds(d.install)}, build ${formatSeconds(d.build)}, total ${formatSeconds(d.total)}</dd>
+  <dt>Durations</dt><dd id="durations">${renderDurations(job)}</dd>
   <dt>Started</dt><dd>${time(job.startedAt)}</dd>
 </dl>
 <p class="links">${links.join(" · ")} ${cancel}${rerun}</p>

@@ -1,7 +1,7 @@
 import { isFinal } from "../core/job-state.js";
 import { feedLog } from "./feed-log.js";
 import { HttpError, readForm, redirect, startStream, writeAndDrain } from "./http-replies.js";
-import { renderJobPage, renderJobStatus, renderLogLines } from "./render-pages.js";
+import { renderDurations, renderJobPage, renderJobStatus, renderLogLines } from "./render-pages.js";
 import {
   findReadableJob,
   intParam,
@@ -96,7 +96,11 @@ export async function serveLiveLog(web: WebServices, r: WebRequest, jobId: strin
       lastWrite = Date.now();
     }
     if (complete) {
-      const data = JSON.stringify({ status: current.status, statusHtml: renderJobStatus(current) });
+      const data = JSON.stringify({
+        status: current.status,
+        statusHtml: renderJobStatus(current),
+        durationsHtml: renderDurations(current),
+      });
       await writeAndDrain(r.res, `event: end\ndata: ${data}\n\n`);
       break;
     }

@@ -78,6 +78,10 @@ describe("log pages in Chromium", () => {
     assert.equal(await page.locator("#L32 .lc").innerText(), "all good");
     assert.equal(await page.locator("#log .line").count(), 32, "no line lost or doubled");
     assert.equal(await page.locator("#follow").count(), 0, "nothing left to follow");
+    assert.equal(
+      await page.locator("#durations").innerText(),
+      "pull 0.2 s, install –, build 3.0 s, total 3.4 s",
+    );
     await page.screenshot({ path: `${ARTIFACTS}/web-job-completed.png`, fullPage: true });
   });
 

@@ -24,6 +24,8 @@
   source.addEventListener("end", function (event) {
     const data = JSON.parse(event.data);
     if (status) status.innerHTML = data.statusHtml;
+    const durations = document.getElementById("durations");
+    if (durations) durations.innerHTML = data.durationsHtml;
     log.dataset.live = "false";
     source.close();
     const followBox = follow && follow.closest("p");
