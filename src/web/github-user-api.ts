@@ -90,7 +90,7 @@ async function call(url: string, init: RequestInit): Promise<Response> {
     return await fetch(url, {
       ...init,
       signal: AbortSignal.timeout(TIMEOUT_MS),
-      redirect: "error",
+      redirect: "follow",
     });
   } catch (error) {
     throw new GitHubUnavailableError(`GitHub could not be reached (${String(error)})`, {

@@ -101,11 +101,26 @@ export async function findReadableBuild(
   const build = await web.deps.store.getBuild(buildId);
   if (!build) throw new NotFound();
   const access = await web.checkAccess(
-    { fullName: build.repoFullName, private: build.repoPrivate },
+    { fullName: build.repoFullName, private: await isPrivateNow(web, build) },
     r.viewer,
   );
   if (!access.read) throw new NotFound();
   return { build, access };
+}
+
+/**
+ * A build records whether its repository was private then; one made private since must not
+ * keep its old logs public, so GitHub's current answer (cached by the finder) counts too.
+ * When GitHub cannot be asked, the recorded flag decides.
+ */
+async function isPrivateNow(web: WebServices, build: BuildRecord): Promise<boolean> {
+  if (build.repoPrivate) return true;
+  try {
+    const current = await web.deps.findRepository(build.repoFullName);
+    return current?.id === build.repoId && current.private;
+  } catch {
+    return false;
+  }
 }
 
 /** For POSTs: a signed-in viewer with a valid CSRF token and push access. */

@@ -210,6 +210,26 @@ describe("private repository", () => {
     assert.deepEqual(h.oauth.violations, []);
   });
 
+  it("hides the old public logs of a repository made private since", async () => {
+    const repo = h.oauth.addRepository("octo/flipped", {
+      private: false,
+      access: { alice: "write" },
+    });
+    const { job } = await h.addJob({ repo: "octo/flipped", log: ["from when it was public\n"] });
+    assert.equal((await get(`/jobs/${job.id}/log.txt`, "anonymous")).status, 200);
+    repo.private = true;
+    // The harness's findRepository answers from the fake without a cache, as if it had expired.
+    for (const path of [
+      `/jobs/${job.id}`,
+      `/jobs/${job.id}/log.txt`,
+      `/jobs/${job.id}/live?seq=0`,
+    ]) {
+      assert.equal((await get(path, "anonymous")).status, 404, path);
+      assert.equal((await get(path, "bob")).status, 404, path);
+    }
+    assert.equal((await get(`/jobs/${job.id}/log.txt`, "alice")).body, "from when it was public\n");
+  });
+
   it("answers 503 (not a log) when GitHub cannot be asked; public logs still open", async () => {
     const { job } = await h.addJob({ repo: "octo/secret", log: ["classified-text\n"] });
     const { job: open } = await h.addJob({ repo: "octo/public", log: ["open\n"] });
