@@ -79,7 +79,7 @@ export async function serveLiveLog(web: WebServices, r: WebRequest, jobId: strin
   r.res.on("close", () => (closed = true));
   await writeAndDrain(r.res, "retry: 2000\n\n");
   const pollMs = web.deps.pollIntervalMs ?? 1000;
-  const deadline = Date.now() + LIVE_MAX_MS;
+  const deadline = Date.now() + (web.deps.liveMaxMs ?? LIVE_MAX_MS);
   let lastWrite = Date.now();
   while (!closed) {
     // The status is read before the chunks: a job that was final before this read has
@@ -105,7 +105,7 @@ export async function serveLiveLog(web: WebServices, r: WebRequest, jobId: strin
       break;
     }
     if (chunks.length === LIVE_BATCH) continue;
-    if (Date.now() > deadline) break;
+    if (Date.now() >= deadline) break;
     if (Date.now() - lastWrite > KEEP_ALIVE_MS) {
       await writeAndDrain(r.res, ": still running\n\n");
       lastWrite = Date.now();

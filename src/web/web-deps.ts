@@ -33,6 +33,12 @@ export interface WebDeps {
   findRepository(fullName: string): Promise<RepositoryRef | undefined>;
   /** How often a live tail looks for new log chunks; default 1000 ms. */
   pollIntervalMs?: number;
+  /**
+   * How long one live-tail response stays open (default 5 minutes); the browser then
+   * reconnects where it stopped. 0 answers with the lines there are and ends: for AWS Lambda,
+   * whose responses are buffered, following becomes polling every 2 seconds.
+   */
+  liveMaxMs?: number;
   /** How long GitHub's answer on a user's access to a repository is trusted; default 60 s. */
   accessTtlMs?: number;
 }

@@ -35,7 +35,12 @@ export interface WebHarness {
  * carol reads); bob can read neither beyond what is public.
  */
 export async function startWebHarness(
-  options: { oauth?: boolean; pollIntervalMs?: number; publicUrl?: string } = {},
+  options: {
+    oauth?: boolean;
+    pollIntervalMs?: number;
+    publicUrl?: string;
+    liveMaxMs?: number;
+  } = {},
 ): Promise<WebHarness> {
   const dir = mkdtempSync(join(tmpdir(), "kozmic-web-"));
   const store = openEmbeddedStore({ dataDir: dir });
@@ -74,6 +79,7 @@ export async function startWebHarness(
     store,
     settings,
     pollIntervalMs: options.pollIntervalMs ?? 50,
+    liveMaxMs: options.liveMaxMs,
     actions: {
       async rerun(build, hook, actor) {
         actions.push(`rerun ${build.id} ${hook ?? "all"} by ${actor}`);

@@ -273,6 +273,28 @@ describe("live tail", () => {
     );
   });
 
+  it("with liveMaxMs 0 (Lambda), answers with the lines there are and lets the browser poll", async () => {
+    const polling = await startWebHarness({ liveMaxMs: 0 });
+    try {
+      const { job } = await polling.addJob({
+        repo: "octo/public",
+        job: { status: "running", phase: "building", conclusion: undefined },
+        log: ["one\ntw"],
+      });
+      const first = await (await fetch(`${polling.url}/jobs/${job.id}/live?seq=0`)).text();
+      assert.match(first, /^retry: 2000\n\nid: 1\nevent: lines\n/);
+      assert.deepEqual(lineTexts(first.replaceAll('\\"', '"')), ["one"]);
+      assert.doesNotMatch(first, /event: end/);
+      await polling.store.appendLog({ jobId: job.id, seq: 1, data: "o\n" });
+      const second = await (
+        await fetch(`${polling.url}/jobs/${job.id}/live`, { headers: { "last-event-id": "1" } })
+      ).text();
+      assert.deepEqual(lineTexts(second.replaceAll('\\"', '"')), ["two"]);
+    } finally {
+      await polling.close();
+    }
+  });
+
   it("refuses a seq past the stored log with a clear 400", async () => {
     const { job } = await h.addJob({ repo: "octo/public", log: ["a\n"] });
     const res = await fetch(`${h.url}/jobs/${job.id}/live?seq=5`);
