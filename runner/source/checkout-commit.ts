@@ -10,17 +10,21 @@ export interface Checkout {
   remove(): Promise<void>;
 }
 
+/** Where one runner keeps its checkouts: `<dataDir>/checkouts/<runner name>`. */
+export function checkoutsDir(dataDir: string, owner = "runner"): string {
+  return join(dataDir, "checkouts", owner.replace(/[^A-Za-z0-9_.-]/g, "_"));
+}
+
 /**
  * Clones the mirror locally (objects hard-linked, so it is quick and the clone stands
- * alone inside a container) and checks out `sha` detached, under `<dataDir>/checkouts`.
+ * alone inside a container) and checks out `sha` detached, under `checkoutsDir`.
  */
 export async function checkoutCommit(
   mirror: string,
   sha: string,
-  dataDir: string,
+  parent: string,
   label = "job",
 ): Promise<Checkout> {
-  const parent = join(dataDir, "checkouts");
   await mkdir(parent, { recursive: true });
   const dir = join(parent, `${label.replace(/[^A-Za-z0-9_.-]/g, "_")}-${randomUUID().slice(0, 8)}`);
   const remove = () => rm(dir, { recursive: true, force: true });

@@ -1,4 +1,4 @@
-import { access, mkdir } from "node:fs/promises";
+import { access, mkdir, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { InfrastructureError, PermanentError } from "../../src/core/errors.js";
 import { withKeyLock } from "../pipeline/key-lock.js";
@@ -31,6 +31,22 @@ export function gitAuthEnv(token: string): { env: Record<string, string>; secret
     },
     secrets: [token, basic],
   };
+}
+
+/**
+ * Lock files a git killed mid-fetch left behind. Only called while holding the mirror's
+ * lock, so no other git works on it; without this, every later fetch would fail.
+ */
+async function removeStaleLocks(mirror: string): Promise<void> {
+  const top = await readdir(mirror, { withFileTypes: true }).catch(() => []);
+  const refs = await readdir(join(mirror, "refs"), { recursive: true, withFileTypes: true }).catch(
+    () => [],
+  );
+  for (const entry of [...top, ...refs]) {
+    if (entry.isFile() && entry.name.endsWith(".lock")) {
+      await rm(join(entry.parentPath, entry.name), { force: true });
+    }
+  }
 }
 
 /** The refspec that brings the job's commit: the pull request head or the pushed ref. */
@@ -95,6 +111,7 @@ export async function updateMirror(request: MirrorRequest): Promise<string> {
         () => false,
       );
       if (!exists) await runGit(["init", "--quiet", "--bare", mirror]);
+      else await removeStaleLocks(mirror);
       if (await hasCommit(mirror, request.sha)) return mirror;
       const { env, secrets } = gitAuthEnv(request.token);
       const fetch = (specs: string[]) =>

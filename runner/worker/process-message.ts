@@ -183,6 +183,7 @@ export async function processMessage(
       ...(message.pullRequest !== undefined ? { pullRequest: message.pullRequest } : {}),
       token,
       jobId,
+      runnerName: settings.name,
       signal: control.signal,
     }).catch((error: unknown) => {
       if (control.signal.aborted) return undefined;

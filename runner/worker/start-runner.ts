@@ -1,8 +1,10 @@
 import { randomUUID } from "node:crypto";
+import { rm } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Queue, ReceivedJob } from "../../src/queue/port.js";
 import type { Store } from "../../src/store/port.js";
 import type { Engine } from "../engine/port.js";
+import { checkoutsDir } from "../source/checkout-commit.js";
 import { createGitHubAccess, type GitHubDeps } from "./github-access.js";
 import { labelEngine, removeLeftoverContainers } from "./label-engine.js";
 import { processMessage } from "./process-message.js";
@@ -89,6 +91,11 @@ export function startRunner(deps: RunnerDeps): Runner {
   };
 
   const loop = (async () => {
+    // Checkouts of jobs a previous life was running when it died.
+    await rm(checkoutsDir(settings.pipeline.dataDir, settings.name), {
+      recursive: true,
+      force: true,
+    }).catch(() => {});
     try {
       const left = await removeLeftoverContainers(deps.engine, settings.name);
       if (left.length > 0) {

@@ -159,6 +159,16 @@ describe("runner end to end: webhook -> app -> queue -> runner -> Docker -> chec
     const done = await h.completed(target, sha, "test", 15_000);
     assert.ok(Date.now() - pressed < 10_000, "stopped within 10 s");
     assert.equal(done.conclusion, "cancelled");
+    assert.ok(
+      done.updates.some(
+        (u) => u.status === "in_progress" && JSON.stringify(u.output).includes("started"),
+      ),
+      "the running check run showed the log tail",
+    );
+    assert.ok(
+      done.updates.some((u) => JSON.stringify(u.output).includes("Building and testing")),
+      "and the phase",
+    );
     const final = await h.store.getJob(job.id);
     assert.equal(final?.conclusion, "cancelled");
     assert.match(await h.logOf(job.id), /==> cancelled/);

@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { planPush } from "../support/git-plan.js";
 import { hooksYml, RunnerHarness } from "./runner-harness.js";
 
 const containersOf = (runnerName: string) =>
@@ -25,6 +28,37 @@ describe("runner restarts, crashes and shutdown", () => {
     const [job] = await h.store.listJobs(build!.id);
     return job!;
   };
+
+  it("a job cancelled while queued never starts", async () => {
+    const { git, target } = h.repository();
+    const config = hooksYml({ build: "echo should-not-run" });
+    const sha = git.commit({ ".github/kozmic.yml": config });
+    const { jobIds } = await planPush({
+      fake: h.fake,
+      privateKey: h.appKey.privateKeyPem,
+      queue: h.queue,
+      store: h.store,
+      repository: {
+        id: target.id,
+        fullName: target.fullName,
+        cloneUrl: target.cloneUrl!,
+        private: true,
+      },
+      installationId: target.installationId,
+      sha,
+      config,
+    });
+    await h.store.requestCancel(jobIds[0]!, "superseded by a newer push");
+    const runner = h.startRunner({ name: `late-${h.nonce}` });
+    const run = await h.completed(target, sha);
+    assert.equal(run.conclusion, "cancelled");
+    assert.match(run.output.summary ?? "", /superseded by a newer push/);
+    const log = await h.logOf(jobIds[0]!);
+    assert.match(log, /cancelled before it started/);
+    assert.ok(!log.includes("should-not-run"));
+    assert.ok(!run.updates.some((u) => u.status === "in_progress"), "never went in progress");
+    await runner.stop();
+  });
 
   it("a runner SIGKILLed mid-build: after its restart the job completes exactly once", async () => {
     const name = `crashy-${h.nonce}`;
@@ -51,6 +85,11 @@ describe("runner restarts, crashes and shutdown", () => {
     const stillThere = containersOf(name).filter((id) => orphans.includes(id));
     assert.deepEqual(stillThere, [], "leftover containers removed at start");
     assert.ok(h.runnerLog.some((l) => l.includes("removed containers of a previous life")));
+    assert.deepEqual(
+      readdirSync(join(h.dir, "checkouts", name)),
+      [],
+      "the killed runner's checkout was removed at restart, the new one after the job",
+    );
     const done = await h.store.getJob(job.id);
     assert.equal(done?.status, "completed");
     assert.equal(done?.conclusion, "success");

@@ -1,7 +1,15 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -108,6 +116,18 @@ describe("runner git source (fake GitHub over smart HTTP)", () => {
     const mirrors = await Promise.all([1, 2, 3].map(() => updateMirror(request(sha, token))));
     assert.equal(new Set(mirrors).size, 1);
     assert.equal(sessions().length - before, 1, "one fetch, the others found the commit");
+  });
+
+  it("recovers a mirror whose last fetch was killed, leaving lock files", async () => {
+    const token = await fixture.mintToken();
+    const mirror = await updateMirror(request(fixture.repo.commit({ "f.txt": "1\n" }), token));
+    writeFileSync(join(mirror, "refs/heads/main.lock"), "");
+    writeFileSync(join(mirror, "packed-refs.lock"), "");
+    const sha = fixture.repo.commit({ "f.txt": "2\n" });
+    await updateMirror(request(sha, token));
+    const checkout = await fetchSource(request(sha, token, { jobId: "job-locks" }));
+    assert.equal(readFileSync(join(checkout.dir, "f.txt"), "utf8"), "2\n");
+    await checkout.remove();
   });
 
   it("fails with an infrastructure error that does not show a wrong token", async () => {
