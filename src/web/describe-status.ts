@@ -1,5 +1,5 @@
 import { isFinal } from "../core/job-state.js";
-import type { JobRecord } from "../store/port.js";
+import type { BuildRecord, JobRecord } from "../store/port.js";
 import type { BadgeState } from "./render-badge.js";
 
 /** A job's status in words, as the pages show it. */
@@ -64,4 +64,10 @@ export function formatSeconds(seconds: number | undefined): string {
   if (seconds < 60) return `${seconds.toFixed(seconds < 10 ? 1 : 0)} s`;
   const m = Math.floor(seconds / 60);
   return `${m} min ${Math.round(seconds - m * 60)} s`;
+}
+
+/** "push by octocat", "pull request by hubot", "rerun by octocat" (re-runs name themselves). */
+export function describeTrigger(build: Pick<BuildRecord, "event" | "trigger">): string {
+  if (build.event === "rerun") return build.trigger;
+  return `${build.event === "pull_request" ? "pull request" : build.event} by ${build.trigger}`;
 }

@@ -4,6 +4,7 @@ import { escapeHtml as e } from "./render-ansi.js";
 import {
   branchOf,
   combinedState,
+  describeTrigger,
   describeJobStatus,
   formatSeconds,
   isJobFinal,
@@ -155,7 +156,7 @@ export function renderJobPage(ctx: PageContext, input: JobPageInput): string {
   <dt>Repository</dt><dd><a href="${e(gh(ctx, repoPath(build.repoFullName)))}">${e(build.repoFullName)}</a></dd>
   <dt>Commit</dt><dd>${commitLink(ctx, build)} on ${refLabel(build, ctx)}</dd>
   <dt>Hook</dt><dd>${e(job.hook)}</dd>
-  <dt>Trigger</dt><dd>${e(build.event)} by ${e(build.trigger)}</dd>
+  <dt>Trigger</dt><dd>${e(describeTrigger(build))}</dd>
   <dt>Status</dt><dd><span id="status" role="status">${renderJobStatus(job)}</span></dd>
   <dt>Durations</dt><dd id="durations">${renderDurations(job)}</dd>
   <dt>Started</dt><dd>${time(job.startedAt)}</dd>
@@ -207,7 +208,7 @@ export function renderBuildPage(
 <dl class="facts">
   <dt>Repository</dt><dd><a href="/repos/${e(repoPath(build.repoFullName))}">${e(build.repoFullName)}</a></dd>
   <dt>Commit</dt><dd>${commitLink(ctx, build)} on ${refLabel(build, ctx)}</dd>
-  <dt>Trigger</dt><dd>${e(build.event)} by ${e(build.trigger)}</dd>
+  <dt>Trigger</dt><dd>${e(describeTrigger(build))}</dd>
   <dt>Created</dt><dd>${time(build.createdAt)}</dd>
 </dl>
 <table>
@@ -241,7 +242,7 @@ export function renderRepositoryPage(
 ${items
   .map(
     ({ build, jobs }) =>
-      `<li><a href="/builds/${encodeURIComponent(build.id)}"><code>${e(build.sha.slice(0, 7))}</code></a> <span class="state state-${combinedState(jobs).replace(" ", "-")}">${e(combinedState(jobs))}</span> ${e(build.event)} by ${e(build.trigger)}, ${time(build.createdAt)}</li>`,
+      `<li><a href="/builds/${encodeURIComponent(build.id)}"><code>${e(build.sha.slice(0, 7))}</code></a> <span class="state state-${combinedState(jobs).replace(" ", "-")}">${e(combinedState(jobs))}</span> ${e(describeTrigger(build))}, ${time(build.createdAt)}</li>`,
   )
   .join("\n")}
 </ul></section>`,

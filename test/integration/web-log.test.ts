@@ -199,7 +199,7 @@ describe("job page and raw log", () => {
     assert.ok(html.includes(`href="${gh}/octo/public/pull/12"`));
     assert.ok(html.includes(`href="${gh}/octo/public/runs/77"`));
     assert.match(html, /Failed \(exit code 2\)/);
-    assert.match(html, /pull_request by hubot/);
+    assert.match(html, /pull request by hubot/);
     assert.match(html, /build 12 s, total 16 s/);
     assert.ok(html.includes('<span class="fg1">error</span>: &#60;b&#62;bad&#60;/b&#62;'));
     assert.doesNotMatch(html, /follow\.js/, "a finished job needs no live tail");
