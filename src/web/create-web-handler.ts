@@ -31,15 +31,17 @@ type Route = { method: "GET" | "POST"; html: boolean; run: (r: WebRequest) => Pr
  * The log pages as a Probot server handler: /jobs, /builds, /repos, /badges, /login,
  * /logout and /assets; every other path is left to the next handler (returns false).
  */
-export function createWebHandler(deps: WebDeps): Handler {
+export function createWebHandler(deps: WebDeps): Handler & { close(): void } {
+  const stopping = new AbortController();
   const web: WebServices = {
+    stopping: stopping.signal,
     deps,
     reader: new LogReader(deps.store),
     checkAccess: createAccessChecker(deps.settings.githubApiUrl, deps.accessTtlMs),
     secure: deps.settings.publicUrl.startsWith("https:"),
   };
 
-  return async (req: IncomingMessage, res: ServerResponse) => {
+  const handler = async (req: IncomingMessage, res: ServerResponse) => {
     const rawUrl = req.url ?? "/";
     const root = /^\/([^/?#]*)/.exec(rawUrl)?.[1] ?? "";
     if (!ROOTS.has(root)) return false;
@@ -93,6 +95,9 @@ export function createWebHandler(deps: WebDeps): Handler {
     }
     return true;
   };
+  /** Ends the open live tails (call on shutdown, before waiting for requests to finish). */
+  const close = () => stopping.abort();
+  return Object.assign(handler, { close });
 }
 
 /** Path segments, decoded; an encoded slash or a dot segment is a path trick and finds nothing. */

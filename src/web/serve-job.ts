@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { isFinal } from "../core/job-state.js";
 import { feedLog } from "./feed-log.js";
 import { HttpError, readForm, redirect, startStream, writeAndDrain } from "./http-replies.js";
@@ -75,13 +76,14 @@ export async function serveLiveLog(web: WebServices, r: WebRequest, jobId: strin
   startStream(r.res, "text/event-stream; charset=utf-8", web.deps.settings.githubWebUrl, {
     "x-accel-buffering": "no",
   });
-  let closed = false;
-  r.res.on("close", () => (closed = true));
+  const ended = new AbortController();
+  r.res.on("close", () => ended.abort());
+  const stop = AbortSignal.any([ended.signal, web.stopping]);
   await writeAndDrain(r.res, "retry: 2000\n\n");
   const pollMs = web.deps.pollIntervalMs ?? 1000;
   const deadline = Date.now() + (web.deps.liveMaxMs ?? LIVE_MAX_MS);
   let lastWrite = Date.now();
-  while (!closed) {
+  while (!stop.aborted) {
     // The status is read before the chunks: a job that was final before this read has
     // stored its last chunk, so an empty read after it means the log is complete.
     const current = (await web.deps.store.getJob(job.id)) ?? job;
@@ -110,7 +112,7 @@ export async function serveLiveLog(web: WebServices, r: WebRequest, jobId: strin
       await writeAndDrain(r.res, ": still running\n\n");
       lastWrite = Date.now();
     }
-    await new Promise((resolve) => setTimeout(resolve, pollMs));
+    await sleep(pollMs, undefined, { signal: stop }).catch(() => undefined);
   }
   r.res.end();
 }

@@ -14,6 +14,8 @@ export interface WebServices {
   checkAccess: CheckAccess;
   /** Cookies get `Secure` when the public URL is https. */
   secure: boolean;
+  /** Aborted when the server shuts down: live tails end, and browsers reconnect elsewhere. */
+  stopping: AbortSignal;
 }
 
 /** One request: its URL, decoded path segments and who is asking. */

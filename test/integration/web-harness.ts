@@ -20,6 +20,8 @@ export interface WebHarness {
   /** What the pages' buttons asked for, e.g. `rerun build-1 test by alice`. */
   actions: string[];
   signIn(login: string): Promise<string>;
+  /** The handler's close(): ends open live tails, as on shutdown. */
+  stopLiveTails(): void;
   addJob(input: {
     repo: string;
     job?: Partial<JobRecord>;
@@ -101,6 +103,7 @@ export async function startWebHarness(
     store,
     oauth,
     actions,
+    stopLiveTails: () => holder.handler!.close(),
     async signIn(login) {
       oauth.signInAs = login;
       const start = await fetch(`${url}/login?return_to=/`, { redirect: "manual" });

@@ -295,6 +295,31 @@ describe("live tail", () => {
     }
   });
 
+  it(
+    "ends open live tails when the handler is closed (shutdown), without an end event",
+    { timeout: 10_000 },
+    async () => {
+      const stopping = await startWebHarness({ pollIntervalMs: 20 });
+      try {
+        const { job } = await stopping.addJob({
+          repo: "octo/public",
+          job: { status: "running", phase: "building", conclusion: undefined },
+          log: ["a\n"],
+        });
+        const events = readEvents(`${stopping.url}/jobs/${job.id}/live?seq=0`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        stopping.stopLiveTails();
+        const received = await events;
+        assert.deepEqual(
+          received.map((e) => e.event),
+          ["lines"],
+        );
+      } finally {
+        await stopping.close();
+      }
+    },
+  );
+
   it("refuses a seq past the stored log with a clear 400", async () => {
     const { job } = await h.addJob({ repo: "octo/public", log: ["a\n"] });
     const res = await fetch(`${h.url}/jobs/${job.id}/live?seq=5`);
