@@ -76,6 +76,10 @@ export async function serveLiveLog(web: WebServices, r: WebRequest, jobId: strin
   startStream(r.res, "text/event-stream; charset=utf-8", web.deps.settings.githubWebUrl, {
     "x-accel-buffering": "no",
   });
+  if (r.req.method === "HEAD") {
+    r.res.end();
+    return;
+  }
   const ended = new AbortController();
   r.res.on("close", () => ended.abort());
   const stop = AbortSignal.any([ended.signal, web.stopping]);

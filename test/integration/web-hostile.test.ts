@@ -97,6 +97,13 @@ describe("hostile input", () => {
     const put = await fetch(`${h.url}/jobs/${job.id}`, { method: "PUT" });
     assert.equal(put.status, 405);
     assert.equal(put.headers.get("allow"), "GET, HEAD");
+    const running = await h.addJob({
+      repo: "octo/public",
+      job: { status: "running", phase: "building", conclusion: undefined },
+    });
+    const head = await fetch(`${h.url}/jobs/${running.job.id}/live`, { method: "HEAD" });
+    assert.equal(head.status, 200, "HEAD of a running job's live tail answers at once");
+    assert.match(head.headers.get("content-type")!, /^text\/event-stream/);
     const getCancel = await fetch(`${h.url}/jobs/${job.id}/cancel`);
     assert.equal(getCancel.status, 405);
     const json = await fetch(`${h.url}/jobs/${job.id}/cancel`, {
