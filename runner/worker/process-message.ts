@@ -1,6 +1,7 @@
 import type { CheckRunRef } from "../../src/checks/checks-reporter.js";
 import { parseMessageHook } from "../../src/core/job-message.js";
 import type { Hook } from "../../src/core/config/schema.js";
+import { ConflictError } from "../../src/core/errors.js";
 import type { ReceivedJob } from "../../src/queue/port.js";
 import type { JobRecord } from "../../src/store/port.js";
 import { LogTail, teeLogSink } from "../logs/log-tail.js";
@@ -227,8 +228,8 @@ export async function processMessage(
       );
     }
     clearInterval(progressTimer);
-    stopWatch();
-
+    // The heartbeat goes on until the message is deleted: reporting may wait out a GitHub
+    // outage longer than one lease.
     const stop = control.reason;
     if (result.conclusion === "cancelled" && stop?.kind === "lease-lost") {
       log(`job ${jobId}: stopped, another runner holds it now (${stop.message})`);
@@ -236,6 +237,7 @@ export async function processMessage(
       return;
     }
     if (result.conclusion === "cancelled" && stop?.kind === "shutdown") {
+      stopWatch();
       say("runner shutting down: the job goes back to the queue and runs again");
       await giveBack(ctx, received, writer, "the runner shut down", 0, ref);
       return;
@@ -244,6 +246,7 @@ export async function processMessage(
       log(`job ${jobId}: log not fully stored: ${(error as Error).message}`);
     });
     // The lease must still be ours, or another runner reports this job.
+    if (control.reason?.kind === "lease-lost") throw new ConflictError(control.reason.message);
     await store.renewLease(jobId, ctx.owner, settings.leaseMs);
     const reason =
       result.conclusion === "cancelled" && stop?.kind === "cancel" ? stop.message : undefined;

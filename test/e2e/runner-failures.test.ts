@@ -37,7 +37,8 @@ describe("runner under failures", () => {
     await h.waitFor("the build to start", async () =>
       (await h.logOf(job.id)).includes("started\n") ? true : undefined,
     );
-    h.fake.failNext(12, 502);
+    // Enough 502s that reporting takes longer than one lease (4 s here).
+    h.fake.failNext(26, 502);
     const run = await h.completed(target, sha);
     h.fake.clearFailures();
     assert.equal(run.conclusion, "success");
@@ -47,6 +48,8 @@ describe("runner under failures", () => {
       "GitHub did answer 502 while the job ran",
     );
     assert.equal((await h.store.getJob(job.id))?.conclusion, "success");
+    assert.equal(run.updates.filter((u) => u.conclusion !== undefined).length, 1);
+    assert.ok(!h.runnerLog.some((l) => l.includes("taken over")), "the lease held throughout");
   });
 
   it("a malformed message is dead-lettered with a log line; the runner keeps going", async () => {
