@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { join } from "node:path";
+import Docker from "dockerode";
+import { DockerEngine } from "../../runner/engine/docker-engine.js";
 import { FakeEngine } from "../../runner/engine/fake-engine.js";
 import { planPush } from "../support/git-plan.js";
 import { aBuild, aJob, aJobMessage } from "../support/job-fixtures.js";
@@ -158,6 +161,19 @@ describe("runner under failures", () => {
     assert.match(run.output.summary ?? "", /This is not a result of your build/);
     const job = await onlyJob(sha, target.id);
     assert.equal(job.status, "errored");
+  });
+
+  it("a Docker daemon that cannot be reached is an infrastructure failure", async () => {
+    for (const runner of h.runners) await runner.stop({ graceMs: 0 });
+    const unreachable = new DockerEngine(new Docker({ socketPath: join(h.dir, "no-docker.sock") }));
+    h.startRunner({ name: `no-docker-${h.nonce}` }, { engine: unreachable });
+    const { git, target } = h.repository();
+    const sha = git.commit({ ".github/kozmic.yml": hooksYml({ build: "echo never" }) });
+    await h.push(target, sha);
+    const run = await h.completed(target, sha);
+    assert.equal(run.conclusion, "action_required");
+    assert.match(run.output.summary ?? "", /cannot inspect image .*connect ENOENT/);
+    assert.ok(h.runnerLog.some((l) => l.includes("could not list leftover containers")));
   });
 
   it("200 MB of output: the runner's memory stays bounded and the stored log ends with the cap notice", async () => {

@@ -321,16 +321,20 @@ export function removeCacheImagesOf(repoIds: readonly number[]): void {
   }
 }
 
-/** Removes the containers a runner of this name left (it was killed). */
+/** Removes the containers and volumes a runner of this name left (it was killed). */
 export function removeContainersOf(runnerName: string): void {
-  const ids = execFileSync(
-    "docker",
-    ["ps", "-aq", "--filter", `label=kozmic.runner=${runnerName}`],
-    { encoding: "utf8" },
-  )
-    .split("\n")
-    .filter(Boolean);
-  if (ids.length > 0) execFileSync("docker", ["rm", "-f", ...ids], { stdio: "ignore" });
+  const list = (args: string[]) =>
+    execFileSync("docker", [...args, "--filter", `label=kozmic.runner=${runnerName}`], {
+      encoding: "utf8",
+    })
+      .split("\n")
+      .filter(Boolean);
+  const containers = list(["ps", "-aq"]);
+  if (containers.length > 0)
+    execFileSync("docker", ["rm", "-f", ...containers], { stdio: "ignore" });
+  const volumes = list(["volume", "ls", "-q"]);
+  if (volumes.length > 0)
+    execFileSync("docker", ["volume", "rm", "-f", ...volumes], { stdio: "ignore" });
 }
 
 /** `.github/kozmic.yml` with one hook named "test" on the test image. */
