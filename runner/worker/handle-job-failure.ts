@@ -114,7 +114,6 @@ export async function giveBack(
     .transitionJob(jobId, ["running"], {
       status: "queued",
       phase: "preparing",
-      message: `returned to the queue: ${why}`,
       leaseExpiresAt: 0,
     })
     .catch((error: unknown) => ctx.log(`job ${jobId}: ${(error as Error).message}`));
