@@ -164,6 +164,11 @@ export class DockerEngine implements Engine {
     await ignoring([404], () => this.docker.getImage(id).remove({ force: true }));
   }
 
+  async listVolumes(labels: Record<string, string>): Promise<string[]> {
+    const result = await this.docker.listVolumes({ filters: labelFilter(labels) });
+    return (result.Volumes ?? []).map((v) => v.Name);
+  }
+
   async listContainers(labels: Record<string, string>): Promise<ContainerInfo[]> {
     const containers = await this.docker.listContainers({
       all: true,

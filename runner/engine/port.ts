@@ -34,6 +34,8 @@ export interface Engine {
   removeImage(id: string): Promise<void>;
   /** IDs of containers (any state) carrying every one of these labels. */
   listContainers(labels: Record<string, string>): Promise<ContainerInfo[]>;
+  /** Names of volumes carrying every one of these labels (optional: leftovers cleanup). */
+  listVolumes?(labels: Record<string, string>): Promise<string[]>;
 }
 
 export interface ImageInfo {

@@ -22,13 +22,16 @@ export function labelEngine(engine: Engine, runnerName: string): Engine {
     findImages: (imageLabels) => engine.findImages(imageLabels),
     removeImage: (id) => engine.removeImage(id),
     listContainers: (containerLabels) => engine.listContainers(containerLabels),
+    ...(engine.listVolumes
+      ? { listVolumes: (volumeLabels) => engine.listVolumes!(volumeLabels) }
+      : {}),
   };
 }
 
 /**
- * Removes the containers a previous life of this runner left (it was killed mid-job);
- * their jobs are taken over by whichever runner receives them once the lease expires.
- * Returns the job ids they belonged to.
+ * Removes the containers (and their volumes) a previous life of this runner left when it
+ * was killed mid-job; their jobs are taken over by whichever runner receives them once the
+ * lease expires. Returns the job ids they belonged to.
  */
 export async function removeLeftoverContainers(
   engine: Engine,
@@ -36,5 +39,8 @@ export async function removeLeftoverContainers(
 ): Promise<string[]> {
   const leftovers = await engine.listContainers({ [RUNNER_LABEL]: runnerName });
   for (const container of leftovers) await engine.removeContainer(container.id);
+  // Each step's /kozmic volume (the source, the script) goes with its container.
+  const volumes = (await engine.listVolumes?.({ [RUNNER_LABEL]: runnerName })) ?? [];
+  for (const volume of volumes) await engine.removeVolume(volume);
   return [...new Set(leftovers.map((c) => c.labels["kozmic.job"] ?? "?"))];
 }

@@ -13,6 +13,13 @@ const containersOf = (runnerName: string) =>
     .split("\n")
     .filter(Boolean);
 
+const volumesOf = (runnerName: string) =>
+  execFileSync("docker", ["volume", "ls", "-q", "--filter", `label=kozmic.runner=${runnerName}`], {
+    encoding: "utf8",
+  })
+    .split("\n")
+    .filter(Boolean);
+
 describe("runner restarts, crashes and shutdown", () => {
   let h: RunnerHarness;
   before(async () => {
@@ -76,6 +83,8 @@ describe("runner restarts, crashes and shutdown", () => {
     await first.exited;
     const orphans = containersOf(name);
     assert.ok(orphans.length > 0, "the killed runner left its build container");
+    const orphanVolumes = volumesOf(name);
+    assert.ok(orphanVolumes.length > 0, "and its volume");
 
     // The same runner comes back: it removes its leftovers and takes the job over.
     h.startRunner({ name, leaseMs: 3000, heartbeatMs: 500 });
@@ -84,6 +93,11 @@ describe("runner restarts, crashes and shutdown", () => {
     assert.equal(run.updates.filter((u) => u.conclusion !== undefined).length, 1, "one conclusion");
     const stillThere = containersOf(name).filter((id) => orphans.includes(id));
     assert.deepEqual(stillThere, [], "leftover containers removed at start");
+    assert.deepEqual(
+      volumesOf(name).filter((v) => orphanVolumes.includes(v)),
+      [],
+      "and their volumes",
+    );
     assert.ok(h.runnerLog.some((l) => l.includes("removed containers of a previous life")));
     // The job's own checkout goes in its `finally`, just after the message is deleted.
     await h.waitFor("the checkouts of the runner to be gone", () =>
