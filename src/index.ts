@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { ApplicationFunction, ApplicationFunctionOptions } from "probot";
+import { createPageActions } from "./github/page-actions.js";
 import { registerHandlers } from "./github/register-handlers.js";
 import type { Queue } from "./queue/port.js";
 import type { Store } from "./store/port.js";
@@ -14,21 +15,35 @@ export interface KozmicAppDeps {
   publicUrl: string;
   /** Extra HTTP handlers (log pages), tried after the webhook endpoint. */
   handlers?: Handler[];
+  /** Extra HTTP handlers that need the app itself: its GitHub auth, its re-run and cancel. */
+  handlersFor?: (app: AppTools) => Handler[];
   newId?: () => string;
   /** Epoch milliseconds. */
   now?: () => number;
 }
 
+export interface AppTools {
+  /** Probot's `app.auth`: an Octokit as the app (no id) or as one installation. */
+  auth: ProbotAuth;
+  /** Re-run and cancel as GitHub's buttons do them, for the log pages. */
+  actions: ReturnType<typeof createPageActions>;
+}
+type ProbotAuth = Parameters<ApplicationFunction>[0]["auth"];
+
 /** The Probot app function: Kozmic's webhook handlers and HTTP handlers, no logic. */
 export function kozmicApp(deps: KozmicAppDeps): ApplicationFunction {
   return (app, { addHandler }) => {
-    registerHandlers(app, {
+    const appDeps = {
       queue: deps.queue,
       store: deps.store,
       publicUrl: deps.publicUrl,
       newId: deps.newId ?? randomUUID,
       now: deps.now ?? Date.now,
-    });
+    };
+    registerHandlers(app, appDeps);
     for (const handler of deps.handlers ?? []) addHandler(handler);
+    const auth: ProbotAuth = (installationId) => app.auth(installationId);
+    const tools = { auth, actions: createPageActions(appDeps, auth, app.log) };
+    for (const handler of deps.handlersFor?.(tools) ?? []) addHandler(handler);
   };
 }

@@ -104,20 +104,7 @@ export async function startWebHarness(
     oauth,
     actions,
     stopLiveTails: () => holder.handler!.close(),
-    async signIn(login) {
-      oauth.signInAs = login;
-      const start = await fetch(`${url}/login?return_to=/`, { redirect: "manual" });
-      const stateCookie = cookieOf(start);
-      const authorize = await fetch(start.headers.get("location")!, { redirect: "manual" });
-      const callback = await fetch(authorize.headers.get("location")!, {
-        redirect: "manual",
-        headers: { cookie: stateCookie },
-      });
-      if (callback.status !== 303) {
-        throw new Error(`sign-in failed: ${callback.status} ${await callback.text()}`);
-      }
-      return cookieOf(callback);
-    },
+    signIn: (login) => signIn(url, oauth, login),
     async addJob(input) {
       const repo = oauth.repositories.get(input.repo.toLowerCase())!;
       const now = Date.now();
@@ -166,6 +153,22 @@ export async function startWebHarness(
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Goes through the OAuth web flow as `login` on the fake; returns the session cookie. */
+export async function signIn(url: string, oauth: FakeOAuth, login: string): Promise<string> {
+  oauth.signInAs = login;
+  const start = await fetch(`${url}/login?return_to=/`, { redirect: "manual" });
+  const stateCookie = cookieOf(start);
+  const authorize = await fetch(start.headers.get("location")!, { redirect: "manual" });
+  const callback = await fetch(authorize.headers.get("location")!, {
+    redirect: "manual",
+    headers: { cookie: stateCookie },
+  });
+  if (callback.status !== 303) {
+    throw new Error(`sign-in failed: ${callback.status} ${await callback.text()}`);
+  }
+  return cookieOf(callback);
 }
 
 /** `name=value` of the first Set-Cookie of a response, for a Cookie header. */

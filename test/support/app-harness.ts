@@ -6,6 +6,7 @@ import type { InspectableQueue } from "../../src/queue/port.js";
 import { openEmbeddedStore } from "../../src/store/embedded-store.js";
 import type { Store } from "../../src/store/port.js";
 import type { JobMessage } from "../../src/core/job-message.js";
+import type { AppTools, Handler } from "../../src/index.js";
 import { FakeGitHub, generateAppKey, type FakeRepository } from "./fake-github/index.js";
 import { startApp, type StartedApp } from "./start-app.js";
 import { postDelivery, signDelivery, type TargetRepository } from "./webhooks.js";
@@ -39,7 +40,12 @@ export class AppHarness {
     private readonly dir: string,
   ) {}
 
-  static async start(options: { enterprise?: boolean } = {}): Promise<AppHarness> {
+  static async start(
+    options: {
+      enterprise?: boolean;
+      handlersFor?: (app: AppTools, store: Store) => Handler[];
+    } = {},
+  ): Promise<AppHarness> {
     const key = generateAppKey();
     const fake = await FakeGitHub.start({
       appPublicKey: key.publicKeyPem,
@@ -49,7 +55,15 @@ export class AppHarness {
     const dir = mkdtempSync(join(tmpdir(), "kozmic-app-"));
     const queue = openEmbeddedQueue({ dataDir: dir, log: () => {} });
     const store = openEmbeddedStore({ dataDir: dir });
-    const app = await startApp({ fake, appKey: key, queue, store });
+    const app = await startApp({
+      fake,
+      appKey: key,
+      queue,
+      store,
+      ...(options.handlersFor
+        ? { handlersFor: (tools: AppTools) => options.handlersFor!(tools, store) }
+        : {}),
+    });
     return new AppHarness(fake, queue, store, app, dir);
   }
 

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { Writable } from "node:stream";
 import { pino } from "pino";
 import { startKozmicServer } from "../../src/github/start-kozmic-server.js";
-import type { Handler } from "../../src/index.js";
+import type { AppTools, Handler } from "../../src/index.js";
 import type { Queue } from "../../src/queue/port.js";
 import type { Store } from "../../src/store/port.js";
 import type { FakeGitHub, TestAppKey } from "./fake-github/index.js";
@@ -31,6 +31,7 @@ export async function startApp(options: {
   store: Store;
   publicUrl?: string;
   handlers?: Handler[];
+  handlersFor?: (app: AppTools) => Handler[];
   newId?: () => string;
   now?: () => number;
 }): Promise<StartedApp> {
@@ -59,6 +60,7 @@ export async function startApp(options: {
       queue: options.queue,
       store: options.store,
       ...(options.handlers ? { handlers: options.handlers } : {}),
+      ...(options.handlersFor ? { handlersFor: options.handlersFor } : {}),
       ...(options.newId ? { newId: options.newId } : {}),
       ...(options.now ? { now: options.now } : {}),
       octokit: { paceWrites: false, retryAfterBaseValue: 1 },

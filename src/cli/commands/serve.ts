@@ -1,15 +1,19 @@
 import { parseArgs } from "node:util";
 import { readServerSettings, SettingsError } from "../../github/read-server-settings.js";
 import { startKozmicServer } from "../../github/start-kozmic-server.js";
-import type { Handler } from "../../index.js";
+import type { AppTools, Handler } from "../../index.js";
 import { openQueue } from "../../queue/open-queue.js";
 import { openStore } from "../../store/open-store.js";
+import { createWebHandler } from "../../web/create-web-handler.js";
+import { createRepositoryFinder } from "../../web/find-repository-with-app.js";
+import { readWebSettings } from "../../web/read-web-settings.js";
 
 const USAGE = `usage: kozmic serve
 
-Runs the GitHub App: webhooks at /api/github/webhooks.
+Runs the GitHub App: webhooks at /api/github/webhooks, log pages at /jobs/<id>.
 Settings (environment): APP_ID, PRIVATE_KEY or PRIVATE_KEY_PATH, WEBHOOK_SECRET,
 PORT (3000), HOST (0.0.0.0), GHE_HOST, GHE_PROTOCOL (https), KOZMIC_PUBLIC_URL, LOG_LEVEL,
+GITHUB_CLIENT_ID, GITHUB_CLIENT_SECRET, KOZMIC_SESSION_SECRET (login for private logs),
 and the queue/store settings (KOZMIC_DATA_DIR, KOZMIC_QUEUE_URL, KOZMIC_TABLE, ...).`;
 
 /** `kozmic serve`: the app's Node server until SIGTERM or SIGINT. Exit 2 on bad settings. */
@@ -26,10 +30,12 @@ export async function main(args: string[]): Promise<number> {
   }
 
   let settings;
+  let webSettings;
   let queue;
   let store;
   try {
     settings = readServerSettings(process.env);
+    webSettings = readWebSettings(process.env);
     queue = openQueue(process.env);
     store = openStore(process.env);
   } catch (error) {
@@ -39,13 +45,21 @@ export async function main(args: string[]): Promise<number> {
     return 2;
   }
 
-  // The log pages and an embedded runner plug in here, next to the webhook handlers.
-  const handlers: Handler[] = [];
+  let pages: ReturnType<typeof createWebHandler> | undefined;
+  const handlersFor = (app: AppTools): Handler[] => {
+    pages = createWebHandler({
+      store,
+      settings: webSettings,
+      actions: app.actions,
+      findRepository: createRepositoryFinder(app.auth),
+    });
+    return [pages];
+  };
   const closers: (() => Promise<void>)[] = [() => queue.close(), () => store.close()];
 
   let server;
   try {
-    server = await startKozmicServer(settings, { queue, store, handlers });
+    server = await startKozmicServer(settings, { queue, store, handlersFor });
   } catch (error) {
     for (const close of closers) await close();
     if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") {
@@ -66,6 +80,8 @@ export async function main(args: string[]): Promise<number> {
     process.once("SIGINT", () => resolve("SIGINT"));
   });
   console.log(`kozmic serve: ${signal}, finishing the requests in flight`);
+  // Open live tails would hold the server's wait for the requests in flight.
+  pages?.close();
   await server.stop();
   for (const close of closers) await close();
   return 0;

@@ -343,16 +343,13 @@ export class FakeGitHub {
     }
     const repo = this.repositories.get(`${p.owner}/${p.repo}`.toLowerCase());
     const token = /^(?:token|bearer) (.+)$/i.exec(auth)?.[1];
-    if (
-      repo &&
-      token &&
-      auth.toLowerCase().startsWith("bearer ") &&
-      token.split(".").length === 3
-    ) {
-      // App JWT on a repository route: only GET /repos/{owner}/{repo}/installation accepts it.
+    if (token && auth.toLowerCase().startsWith("bearer ") && token.split(".").length === 3) {
+      // App JWT on a repository route: only GET /repos/{owner}/{repo}/installation accepts it,
+      // and answers 404 for a repository the app is not installed on, as GitHub does.
       const verified = verifyAppJwt(token, this.options.appPublicKey);
       if (!verified.ok) return unauthorized(verified.error);
       if (op.operationId === "apps/get-repo-installation") {
+        if (!repo) return notFound();
         return { status: 200, body: this.installationJson(repo.installationId) };
       }
       return forbidden("an app JWT cannot call this endpoint; use an installation token");

@@ -1,0 +1,144 @@
+import assert from "node:assert/strict";
+import { after, afterEach, before, describe, it } from "node:test";
+import { createWebHandler } from "../../src/web/create-web-handler.js";
+import { createRepositoryFinder } from "../../src/web/find-repository-with-app.js";
+import type { WebSettings } from "../../src/web/read-web-settings.js";
+import { AppHarness } from "../support/app-harness.js";
+import { FakeOAuth } from "../support/fake-oauth.js";
+import { pushPayload } from "../support/webhooks.js";
+import { SESSION_SECRET, signIn } from "./web-harness.js";
+
+/**
+ * The log pages as `kozmic serve` mounts them: on the app's own server, finding repositories
+ * through the app's GitHub auth, with Re-run and Cancel done by the app.
+ */
+describe("the app serves the log pages and their buttons", () => {
+  let h: AppHarness;
+  let oauth: FakeOAuth;
+  let pages: ReturnType<typeof createWebHandler> | undefined;
+  const settings: WebSettings = {
+    publicUrl: "",
+    githubWebUrl: "",
+    githubApiUrl: "",
+    oauth: { enabled: false, missing: [] },
+  };
+
+  before(async () => {
+    oauth = await FakeOAuth.start();
+    settings.githubWebUrl = oauth.webUrl;
+    settings.githubApiUrl = oauth.apiUrl;
+    settings.oauth = {
+      enabled: true,
+      clientId: oauth.clientId,
+      clientSecret: oauth.clientSecret,
+      sessionSecret: SESSION_SECRET,
+    };
+    h = await AppHarness.start({
+      handlersFor: (app, store) => {
+        pages = createWebHandler({
+          store,
+          settings,
+          actions: app.actions,
+          findRepository: createRepositoryFinder(app.auth),
+        });
+        return [pages];
+      },
+    });
+    // The OAuth callback comes back to the server, whose port is known only now.
+    settings.publicUrl = h.app.url;
+  });
+  after(async () => {
+    pages?.close();
+    await h.stop();
+    await oauth.close();
+  });
+  afterEach(() => {
+    assert.deepEqual(h.fake.violations, [], "the app sent requests outside GitHub's API");
+    assert.deepEqual(oauth.violations, []);
+  });
+
+  async function pushedBuild() {
+    const { target, sha } = h.repository();
+    oauth.addRepository(target.fullName, { private: false, access: { alice: "write" } });
+    const res = await h.deliver("push", pushPayload(target, { sha }));
+    assert.equal(res.status, 200, res.body);
+    const [first] = await h.drain();
+    assert.ok(first);
+    return { target, sha, buildId: first.buildId, jobId: first.jobId };
+  }
+
+  async function csrfOf(cookie: string, path: string): Promise<string> {
+    const body = await (await fetch(`${h.app.url}${path}`, { headers: { cookie } })).text();
+    const csrf = /name="csrf" value="([^"]+)"/.exec(body)?.[1];
+    assert.ok(csrf, `no CSRF token on ${path} for a user with write access`);
+    return csrf;
+  }
+
+  async function post(path: string, cookie: string, form: Record<string, string>) {
+    return fetch(`${h.app.url}${path}`, {
+      method: "POST",
+      redirect: "manual",
+      headers: { cookie, "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams(form).toString(),
+    });
+  }
+
+  it("a pushed job's page and badge are served by the app's server", async () => {
+    const { target, jobId } = await pushedBuild();
+    const page = await fetch(`${h.app.url}/jobs/${jobId}`);
+    assert.equal(page.status, 200);
+    const html = await page.text();
+    assert.match(html, new RegExp(target.fullName));
+    assert.match(html, /queued/i);
+    const badge = await fetch(`${h.app.url}/badges/${target.fullName}.svg?branch=main&hook=test`);
+    assert.equal(badge.status, 200);
+    assert.match(badge.headers.get("content-type") ?? "", /svg/);
+    const unknown = await fetch(`${h.app.url}/badges/acme/not-installed.svg`);
+    assert.equal(unknown.status, 404);
+  });
+
+  it("Re-run on the build page plans the hook again with new check runs", async () => {
+    const { target, sha, buildId } = await pushedBuild();
+    const cookie = await signIn(h.app.url, oauth, "alice");
+    const csrf = await csrfOf(cookie, `/builds/${buildId}`);
+    const res = await post(`/builds/${buildId}/rerun`, cookie, { csrf, hook: "test" });
+    assert.ok(res.status === 303 || res.status === 200, `re-run answered ${res.status}`);
+
+    const [rerun, ...more] = await h.drain();
+    assert.equal(more.length, 0);
+    assert.equal(rerun?.event, "rerun");
+    assert.equal((rerun?.hook as { name: string }).name, "test");
+    assert.equal(rerun?.sha, sha);
+    const runs = h.fake.checkRunsOf(target.fullName, sha).filter((r) => r.name === "test");
+    assert.equal(runs.length, 2, "the re-run has its own check run");
+    assert.equal(runs.find((r) => r.external_id === rerun?.jobId)?.status, "queued");
+    const build = await h.store.getBuild(rerun!.buildId);
+    assert.equal(build?.trigger, "rerun by alice");
+  });
+
+  it("Cancel on the job page ends a queued job and completes its check run", async () => {
+    const { target, sha, jobId } = await pushedBuild();
+    const cookie = await signIn(h.app.url, oauth, "alice");
+    const csrf = await csrfOf(cookie, `/jobs/${jobId}`);
+    const res = await post(`/jobs/${jobId}/cancel`, cookie, { csrf });
+    assert.ok(res.status === 303 || res.status === 200, `cancel answered ${res.status}`);
+
+    const job = await h.store.getJob(jobId);
+    assert.equal(job?.status, "completed");
+    assert.equal(job?.conclusion, "cancelled");
+    assert.match(job?.message ?? "", /Cancelled by alice/);
+    const run = h.fake.checkRunsOf(target.fullName, sha).find((r) => r.external_id === jobId);
+    assert.equal(run?.status, "completed");
+    assert.equal(run?.conclusion, "cancelled");
+  });
+
+  it("someone without write access cannot cancel through the app", async () => {
+    const { jobId } = await pushedBuild();
+    const cookie = await signIn(h.app.url, oauth, "bob");
+    const page = await (await fetch(`${h.app.url}/jobs/${jobId}`, { headers: { cookie } })).text();
+    assert.doesNotMatch(page, /\/cancel"/, "no Cancel button for a reader");
+    const res = await post(`/jobs/${jobId}/cancel`, cookie, { csrf: "forged" });
+    assert.ok(res.status >= 400 && res.status < 500);
+    assert.equal((await h.store.getJob(jobId))?.status, "queued");
+  });
+});
