@@ -16,6 +16,12 @@ export interface ServerSettings {
   logLevel: "trace" | "debug" | "info" | "warn" | "error" | "fatal";
   /** Probot's LOG_FORMAT: `pretty` for a terminal (default), `json` for log collectors. */
   logFormat?: "json" | "pretty";
+  /**
+   * Whether `kozmic serve` runs jobs itself (the single-box deployment): KOZMIC_EMBEDDED_RUNNER,
+   * by default on when the queue is the embedded one (no KOZMIC_QUEUE_URL), which no runner
+   * on another host could read anyway.
+   */
+  embeddedRunner: boolean;
 }
 
 export { SettingsError };
@@ -49,6 +55,10 @@ const env = z.object({
     .optional(),
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal"]).default("info"),
   LOG_FORMAT: z.enum(["json", "pretty"]).optional(),
+  KOZMIC_EMBEDDED_RUNNER: z
+    .enum(["auto", "true", "false"], { error: 'must be "auto", "true" or "false"' })
+    .default("auto"),
+  KOZMIC_QUEUE_URL: z.string().optional(),
 });
 
 /** Reads and checks the server's settings; throws a SettingsError naming the bad variable. */
@@ -70,6 +80,10 @@ export function readServerSettings(vars: NodeJS.ProcessEnv = process.env): Serve
     publicUrl: (s.KOZMIC_PUBLIC_URL ?? `http://localhost:${s.PORT}`).replace(/\/+$/, ""),
     logLevel: s.LOG_LEVEL,
     ...(s.LOG_FORMAT ? { logFormat: s.LOG_FORMAT } : {}),
+    embeddedRunner:
+      s.KOZMIC_EMBEDDED_RUNNER === "auto"
+        ? s.KOZMIC_QUEUE_URL === undefined
+        : s.KOZMIC_EMBEDDED_RUNNER === "true",
   };
 }
 

@@ -81,6 +81,8 @@ describe("kozmic serve against GitHub Enterprise Server", () => {
     KOZMIC_PUBLIC_URL: "https://ci.example.test/",
     KOZMIC_DATA_DIR: dir,
     LOG_LEVEL: "warn",
+    // Left on, the single-box runner would take the message this test reads back.
+    KOZMIC_EMBEDDED_RUNNER: "false",
   });
 
   it("stops with exit 2 and names the variable when a setting is missing or bad", async () => {
@@ -170,6 +172,7 @@ describe("the Lambda handler", () => {
         baseUrl: fake.url,
         publicUrl: "https://ci.example.test",
         logLevel: "info",
+        embeddedRunner: false,
       },
       {
         queue,
@@ -265,6 +268,20 @@ describe("server settings", () => {
     assert.equal(b64.baseUrl, "https://api.github.com");
   });
 
+  it("runs jobs in the server by default only when the queue is the embedded one", () => {
+    assert.equal(readServerSettings(base).embeddedRunner, true);
+    const sqs = { ...base, KOZMIC_QUEUE_URL: "http://127.0.0.1:9324/000000000000/jobs" };
+    assert.equal(readServerSettings(sqs).embeddedRunner, false);
+    assert.equal(
+      readServerSettings({ ...sqs, KOZMIC_EMBEDDED_RUNNER: "true" }).embeddedRunner,
+      true,
+    );
+    assert.equal(
+      readServerSettings({ ...base, KOZMIC_EMBEDDED_RUNNER: "false" }).embeddedRunner,
+      false,
+    );
+  });
+
   it("names the variable that is wrong", () => {
     const cases: [Record<string, string>, RegExp][] = [
       [{ PRIVATE_KEY: "not a key" }, /^PRIVATE_KEY must be the app's private key in PEM form/],
@@ -275,6 +292,10 @@ describe("server settings", () => {
       [{ APP_ID: "my-app" }, /^APP_ID must be the numeric App ID/],
       [{ WEBHOOK_SECRET: "" }, /^WEBHOOK_SECRET is required/],
       [{ LOG_FORMAT: "xml" }, /^LOG_FORMAT .*"json"/],
+      [
+        { KOZMIC_EMBEDDED_RUNNER: "yes" },
+        /^KOZMIC_EMBEDDED_RUNNER must be "auto", "true" or "false"/,
+      ],
     ];
     for (const [vars, message] of cases) {
       assert.throws(

@@ -55,6 +55,7 @@ export async function startApp(options: {
       baseUrl: options.fake.url,
       publicUrl: options.publicUrl ?? "https://kozmic.test",
       logLevel: "info",
+      embeddedRunner: false,
     },
     {
       queue: options.queue,

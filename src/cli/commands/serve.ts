@@ -1,9 +1,12 @@
 import { parseArgs } from "node:util";
-import { readServerSettings, SettingsError } from "../../github/read-server-settings.js";
+import { KozmicError } from "../../core/errors.js";
+import { readServerSettings } from "../../github/read-server-settings.js";
 import { startKozmicServer } from "../../github/start-kozmic-server.js";
 import type { AppTools, Handler } from "../../index.js";
 import { openQueue } from "../../queue/open-queue.js";
 import { openStore } from "../../store/open-store.js";
+import { DockerEngine } from "../../../runner/engine/docker-engine.js";
+import { readRunnerSettings, startRunner } from "../../../runner/worker/start-runner.js";
 import { createWebHandler } from "../../web/create-web-handler.js";
 import { createRepositoryFinder } from "../../web/find-repository-with-app.js";
 import { readWebSettings } from "../../web/read-web-settings.js";
@@ -30,17 +33,19 @@ export async function main(args: string[]): Promise<number> {
   }
 
   let settings;
+  let runnerSettings;
   let webSettings;
   let queue;
   let store;
   try {
     settings = readServerSettings(process.env);
     webSettings = readWebSettings(process.env);
+    if (settings.embeddedRunner) runnerSettings = readRunnerSettings(process.env);
     queue = openQueue(process.env);
     store = openStore(process.env);
   } catch (error) {
     await queue?.close();
-    if (!(error instanceof SettingsError)) throw error;
+    if (!(error instanceof KozmicError)) throw error;
     console.error(`kozmic serve: ${error.message}`);
     return 2;
   }
@@ -70,9 +75,27 @@ export async function main(args: string[]): Promise<number> {
     }
     throw error;
   }
+  // The single-box deployment: this process also runs the jobs it queues.
+  const runner = runnerSettings
+    ? startRunner({
+        queue,
+        store,
+        engine: new DockerEngine(),
+        github: {
+          appId: settings.appId,
+          privateKey: settings.privateKey,
+          baseUrl: settings.baseUrl,
+        },
+        settings: runnerSettings,
+        log: (line) => console.error(line),
+      })
+    : undefined;
   console.log(
     `kozmic serve: listening on ${server.url}, webhooks at ${server.url}/api/github/webhooks, ` +
-      `GitHub API ${settings.baseUrl}, log pages under ${settings.publicUrl}`,
+      `GitHub API ${settings.baseUrl}, log pages under ${settings.publicUrl}` +
+      (runner
+        ? `, running jobs here (${runnerSettings!.concurrency} at once)`
+        : ", no runner here"),
   );
 
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
@@ -80,6 +103,8 @@ export async function main(args: string[]): Promise<number> {
     process.once("SIGINT", () => resolve("SIGINT"));
   });
   console.log(`kozmic serve: ${signal}, finishing the requests in flight`);
+  // Running jobs finish (up to KOZMIC_SHUTDOWN_GRACE) or go back to the queue.
+  await runner?.stop();
   // Open live tails would hold the server's wait for the requests in flight.
   pages?.close();
   await server.stop();
