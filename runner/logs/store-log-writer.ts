@@ -26,6 +26,12 @@ export interface StoreLogWriterOptions {
   retryBaseMs?: number;
   /** Where a failed append is reported; the writer never throws from write(). */
   onError?: (error: unknown) => void;
+  /**
+   * Asked before each append whether this writer still owns the job's log (its runner's
+   * lease). False revokes the writer: unsent output is dropped and later writes ignored,
+   * so a runner that lost its job never writes into the log of the runner that took it.
+   */
+  confirm?: () => Promise<boolean>;
 }
 
 /**
@@ -41,6 +47,7 @@ export class StoreLogWriter implements LogSink {
   private acceptedBytes = 0;
   private dropped = 0;
   private capped = false;
+  private revoked = false;
   private forced = false;
   private timer: NodeJS.Timeout | undefined;
   private draining: Promise<void> | undefined;
@@ -81,7 +88,7 @@ export class StoreLogWriter implements LogSink {
   }
 
   write(text: string): void {
-    if (text.length === 0) return;
+    if (text.length === 0 || this.revoked) return;
     if (this.capped) {
       this.dropped += Buffer.byteLength(text, "utf8");
       return;
@@ -140,6 +147,10 @@ export class StoreLogWriter implements LogSink {
           if (!ready) break;
           this.inflight = { seq: this.nextSeq, data: this.takeChunk() };
         }
+        if (this.options.confirm && !(await this.options.confirm())) {
+          this.revoke();
+          break;
+        }
         await this.append(this.inflight);
         this.nextSeq = this.inflight.seq + 1;
         this.inflight = undefined;
@@ -151,6 +162,21 @@ export class StoreLogWriter implements LogSink {
       this.options.onError?.(error);
       this.arm();
     }
+  }
+
+  private revoke(): void {
+    this.revoked = true;
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.inflight = undefined;
+    this.forced = false;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  /** True once `confirm` said another runner owns the log. */
+  get isRevoked(): boolean {
+    return this.revoked;
   }
 
   private async append(chunk: { seq: number; data: string }): Promise<void> {

@@ -77,12 +77,36 @@ export async function processMessage(
   const gh = <T>(what: string, action: () => Promise<T>) =>
     withGitHubRetry(what, action, ctx.github);
 
+  // The lease as this runner last saw it confirmed: a log chunk is appended only while it
+  // is surely still ours (see confirmLease), never into a log another runner took over.
+  let confirmedAt = Date.now();
+  const loseLease = (why: string) => {
+    if (!control.signal.aborted) {
+      control.reason = { kind: "lease-lost", message: why };
+      control.abort();
+    }
+    control.reason ??= { kind: "lease-lost", message: why };
+  };
+  const confirmLease = async (): Promise<boolean> => {
+    if (control.reason?.kind === "lease-lost") return false;
+    if (Date.now() - confirmedAt < settings.leaseMs / 2) return true;
+    try {
+      await store.renewLease(jobId, ctx.owner, settings.leaseMs);
+      confirmedAt = Date.now();
+      return true;
+    } catch (error) {
+      if (!(error instanceof ConflictError)) throw error;
+      loseLease(error.message);
+      return false;
+    }
+  };
   const writer = new StoreLogWriter({
     store,
     jobId,
     startSeq: await nextLogSeq(store, jobId),
     capBytes: settings.logCapBytes,
     onError: (error) => log(`job ${jobId}: log store: ${(error as Error).message}`),
+    confirm: confirmLease,
   });
   const tail = new LogTail();
   const sink = teeLogSink(writer, tail);
@@ -145,12 +169,10 @@ export async function processMessage(
           control.abort();
         }
       },
-      onLeaseLost: (why) => {
-        if (!control.signal.aborted) {
-          control.reason = { kind: "lease-lost", message: why };
-          control.abort();
-        }
+      onRenewed: () => {
+        confirmedAt = Date.now();
       },
+      onLeaseLost: loseLease,
       onError: (error) => log(`job ${jobId}: heartbeat: ${(error as Error).message}`),
     });
 
@@ -242,12 +264,15 @@ export async function processMessage(
       await giveBack(ctx, received, writer, "the runner shut down", 0, ref);
       return;
     }
-    await writer.flush().catch((error: unknown) => {
-      log(`job ${jobId}: log not fully stored: ${(error as Error).message}`);
-    });
     // The lease must still be ours, or another runner reports this job.
     if (control.reason?.kind === "lease-lost") throw new ConflictError(control.reason.message);
     await store.renewLease(jobId, ctx.owner, settings.leaseMs);
+    confirmedAt = Date.now();
+    await writer.flush().catch((error: unknown) => {
+      log(`job ${jobId}: log not fully stored: ${(error as Error).message}`);
+    });
+    if (writer.isRevoked)
+      throw new ConflictError(`job ${jobId}: the lease moved to another runner`);
     const reason =
       result.conclusion === "cancelled" && stop?.kind === "cancel" ? stop.message : undefined;
     const finalRef = ref;

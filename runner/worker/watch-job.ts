@@ -15,6 +15,8 @@ export interface WatchOptions {
   visibilitySeconds: number;
   /** Someone asked to cancel the job (the reason is the store's job message). */
   onCancel: (reason: string) => void;
+  /** The lease was renewed (the runner still owns the job at this time). */
+  onRenewed?: () => void;
   /** Another runner holds the lease now: this one must stop without reporting. */
   onLeaseLost: (why: string) => void;
   onError: (error: unknown) => void;
@@ -30,6 +32,7 @@ export function watchJob(options: WatchOptions): () => void {
     void (async () => {
       try {
         await options.store.renewLease(options.jobId, options.owner, options.leaseMs);
+        if (!stopped) options.onRenewed?.();
       } catch (error) {
         if (stopped) return;
         if ((error as Error).name === "ConflictError")

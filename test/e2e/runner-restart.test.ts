@@ -111,6 +111,41 @@ describe("runner restarts, crashes and shutdown", () => {
     assert.match(log, /attempt 2 of 5|attempt 3 of 5/);
   });
 
+  it("a runner frozen past its lease (SIGSTOP) neither reports nor writes the log once it wakes", async () => {
+    for (const runner of h.runners) await runner.stop({ graceMs: 0 });
+    const frozen = h.spawnRunner({ name: `frozen-${h.nonce}`, leaseMs: 3000, heartbeatMs: 500 });
+    await h.waitFor("the child runner", () =>
+      frozen.lines.includes("child ready") ? true : undefined,
+    );
+    const { git, target } = h.repository();
+    const sha = git.commit({
+      ".github/kozmic.yml": hooksYml({ build: "echo started\nsleep 4\necho finished" }),
+    });
+    await h.push(target, sha);
+    const job = await onlyJob(sha, target.id);
+    await h.waitFor("the build to start in the first runner", async () =>
+      (await h.logOf(job.id)).includes("started\n") ? true : undefined,
+    );
+    frozen.child.kill("SIGSTOP");
+    const other = h.startRunner({ name: `thawed-${h.nonce}`, leaseMs: 3000, heartbeatMs: 500 });
+    const run = await h.completed(target, sha, "test", 30_000);
+    assert.equal(run.conclusion, "success");
+    const logBefore = await h.logOf(job.id);
+    frozen.child.kill("SIGCONT");
+    await h.waitFor("the frozen runner to notice", () =>
+      frozen.lines.some((l) => l.includes(job.id) && l.includes("another runner holds it now"))
+        ? true
+        : undefined,
+    );
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(run.updates.filter((u) => u.conclusion !== undefined).length, 1, "one conclusion");
+    assert.equal(await h.logOf(job.id), logBefore, "the woken runner wrote nothing into the log");
+    assert.equal(logBefore.split("finished\n").length - 1, 1);
+    frozen.child.kill("SIGTERM");
+    await frozen.exited;
+    await other.stop();
+  });
+
   it("two runners on one queue: every job runs once", async () => {
     h.startRunner({ name: `left-${h.nonce}`, concurrency: 1 });
     h.startRunner({ name: `right-${h.nonce}`, concurrency: 1 });

@@ -130,6 +130,21 @@ describe("StoreLogWriter on the embedded store", () => {
     assert.equal((await readAll(jobId)).map((c) => c.data).join(""), "kept\n");
   });
 
+  it("once revoked (another runner owns the log), drops unsent output and writes nothing more", async () => {
+    const jobId = newJob();
+    let owned = true;
+    const writer = new StoreLogWriter({ store, jobId, confirm: async () => owned });
+    writer.write("mine\n");
+    await writer.flush();
+    writer.write("written after the lease moved\n");
+    owned = false;
+    await writer.flush();
+    writer.write("later still\n");
+    await writer.flush();
+    assert.ok(writer.isRevoked);
+    assert.equal((await readAll(jobId)).map((c) => c.data).join(""), "mine\n");
+  });
+
   it("keeps memory bounded while the store lags, saying how much was dropped", async () => {
     const jobId = newJob();
     let release!: () => void;
