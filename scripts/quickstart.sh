@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Builds the example image from Debian's static busybox when it is missing, then runs the
-# example repository's hooks so a new user sees a cache miss (and how to see a hit).
+# Builds the example image from Debian's static busybox when it is missing, runs the
+# example repository's hooks with `kozmic run` (a cache miss, and how to see a hit), then
+# the whole system on this machine: `kozmic serve` on its embedded defaults taking a push
+# from a local stand-in for GitHub, running the job and serving its log page.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,6 +26,10 @@ fi
 
 echo "quickstart: kozmic run examples/hello"
 npx tsx src/cli/main.ts run examples/hello
+echo
+echo "quickstart: the whole system on this machine (scripts/demo-single-box.ts)"
+npx tsx scripts/demo-single-box.ts
+
 cat <<'MSG'
 
 quickstart: done. Next:
@@ -31,4 +37,5 @@ quickstart: done. Next:
   echo "greeting-lib 2.0" > examples/hello/deps.txt && npx tsx src/cli/main.ts run examples/hello
                                                 # a tracked file changed: cache miss
   npx tsx src/cli/main.ts cache ls              # the cached install images
+  npm run demo                                  # the whole system again; open the log page
 MSG
