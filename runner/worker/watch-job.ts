@@ -40,6 +40,8 @@ export function watchJob(options: WatchOptions): () => void {
         else options.onError(error);
         return;
       }
+      // A beat that was in flight when the job ended must not hide a message given back.
+      if (stopped) return;
       try {
         await options.queue.extendVisibility(options.receipt(), options.visibilitySeconds);
       } catch (error) {

@@ -170,7 +170,8 @@ describe("runner under failures", () => {
     const { git, target } = h.repository();
     const sha = git.commit({ ".github/kozmic.yml": hooksYml({ build: "echo never" }) });
     await h.push(target, sha);
-    const run = await h.completed(target, sha);
+    // Five attempts, each reporting to the fake GitHub: more than a minute on a loaded machine.
+    const run = await h.completed(target, sha, "test", 180_000);
     assert.equal(run.conclusion, "action_required");
     assert.match(run.output.summary ?? "", /cannot inspect image .*connect ENOENT/);
     assert.ok(h.runnerLog.some((l) => l.includes("could not list leftover containers")));

@@ -141,6 +141,15 @@ describe("runner end to end: webhook -> app -> queue -> runner -> Docker -> chec
       async () => (await h.logOf(job.id)).includes("started\n") || undefined,
     );
     const run = h.checkRuns(target, sha).find((r) => r.name === "test")!;
+    // The log tail reaches the check run on the next progress update; wait for it, as a
+    // person looking at the running check would, before pressing Cancel.
+    await h.waitFor(
+      "the log tail on the running check run",
+      () =>
+        run.updates.some(
+          (u) => u.status === "in_progress" && JSON.stringify(u.output).includes("started"),
+        ) || undefined,
+    );
     const delivery = signDelivery(
       "check_run",
       checkRunPayload(target, {
