@@ -7,12 +7,22 @@ export interface LambdaHttpEvent {
   isBase64Encoded?: boolean;
   httpMethod?: string;
   requestContext?: { http?: { method?: string } };
+  /** HTTP API (payload 2.0) and function URLs. */
+  rawPath?: string;
+  rawQueryString?: string;
+  cookies?: string[];
+  /** REST API (payload 1.0). */
+  path?: string;
+  queryStringParameters?: Record<string, string | undefined> | null;
 }
 
 export interface LambdaHttpResult {
   statusCode: number;
   headers: Record<string, string>;
   body: string;
+  /** Set-Cookie values: `cookies` for HTTP APIs and function URLs, `multiValueHeaders` for REST. */
+  cookies?: string[];
+  multiValueHeaders?: Record<string, string[]>;
 }
 
 const REQUIRED = ["x-github-event", "x-github-delivery", "x-hub-signature-256"] as const;

@@ -7,7 +7,13 @@ import { after, afterEach, before, describe, it } from "node:test";
 import { pino } from "pino";
 import { Writable } from "node:stream";
 import { readServerSettings } from "../../src/github/read-server-settings.js";
-import { createLambdaHandler, type LambdaHttpEvent } from "../../src/lambda.js";
+import {
+  createLambdaHandler,
+  type LambdaHttpEvent,
+  type LambdaHttpResult,
+} from "../../src/lambda.js";
+import { createWebHandler } from "../../src/web/create-web-handler.js";
+import { createRepositoryFinder } from "../../src/web/find-repository-with-app.js";
 import { openEmbeddedQueue } from "../../src/queue/embedded-queue.js";
 import type { InspectableQueue } from "../../src/queue/port.js";
 import { openEmbeddedStore } from "../../src/store/embedded-store.js";
@@ -147,7 +153,7 @@ describe("the Lambda handler", () => {
   let dir: string;
   let queue: InspectableQueue;
   let store: Store;
-  let handle: (event: LambdaHttpEvent) => Promise<{ statusCode: number; body: string }>;
+  let handle: (event: LambdaHttpEvent) => Promise<LambdaHttpResult>;
   const secret = "lambda-secret";
   const logs: string[] = [];
 
@@ -179,6 +185,21 @@ describe("the Lambda handler", () => {
         store,
         octokit: { paceWrites: false, retryAfterBaseValue: 1 },
         log: pino({ level: "info" }, sink),
+        // The log pages, as the Lambda entry mounts them.
+        handlersFor: (app) => [
+          createWebHandler({
+            store,
+            settings: {
+              publicUrl: "https://ci.example.test",
+              githubWebUrl: "https://github.com",
+              githubApiUrl: fake.url,
+              oauth: { enabled: false, missing: ["GITHUB_CLIENT_ID"] },
+            },
+            actions: app.actions,
+            findRepository: createRepositoryFinder(app.auth),
+            liveMaxMs: 0,
+          }),
+        ],
       },
     );
   });
@@ -215,6 +236,48 @@ describe("the Lambda handler", () => {
     assert.deepEqual(runs.map((r) => r.name).sort(), ["lint", "test"]);
     const messages = await drain(queue);
     assert.deepEqual(messages.map((m) => m.checkRunId).sort(), runs.map((r) => r.id).sort());
+  });
+
+  it("serves the log pages for other paths, in both event formats, live tails answering at once", async () => {
+    const { target, sha } = repository();
+    const d = signDelivery("push", pushPayload(target, { sha }), secret);
+    const hook = await handle({
+      headers: d.headers,
+      body: d.body,
+      rawPath: "/api/github/webhooks",
+    });
+    assert.equal(hook.statusCode, 200, hook.body);
+    const [message] = await drain(queue);
+    assert.ok(message);
+    await store.appendLog({ jobId: message.jobId, seq: 0, data: "hello from lambda\n" });
+
+    const page = await handle({
+      rawPath: `/jobs/${message.jobId}`,
+      rawQueryString: "",
+      headers: { accept: "text/html" },
+      requestContext: { http: { method: "GET" } },
+    });
+    assert.equal(page.statusCode, 200, page.body);
+    assert.match(page.headers["content-type"] ?? "", /text\/html/);
+    assert.match(page.body, new RegExp(target.fullName));
+    assert.match(page.body, /hello from lambda/);
+
+    const raw = await handle({ path: `/jobs/${message.jobId}/log.txt`, httpMethod: "GET" });
+    assert.equal(raw.statusCode, 200);
+    assert.equal(raw.body, "hello from lambda\n");
+
+    const live = await handle({
+      path: `/jobs/${message.jobId}/live`,
+      queryStringParameters: { seq: "0" },
+      httpMethod: "GET",
+    });
+    assert.equal(live.statusCode, 200);
+    assert.match(live.headers["content-type"] ?? "", /text\/event-stream/);
+    assert.match(live.body, /hello from lambda/);
+
+    const unknown = await handle({ path: "/jobs/no-such-job", httpMethod: "GET" });
+    assert.equal(unknown.statusCode, 404);
+    assert.deepEqual(fake.checkRunsOf(target.fullName, sha).length, 2);
   });
 
   it("refuses a bad signature (400) and missing headers (400), and builds nothing", async () => {
