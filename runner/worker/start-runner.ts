@@ -59,7 +59,7 @@ export function startRunner(deps: RunnerDeps): Runner {
   };
   const running = new Map<
     string,
-    { control: JobControl; done: Promise<void>; received: ReceivedJob }
+    { control: JobControl; done: Promise<void>; received: ReceivedJob; redelivered: boolean }
   >();
   const receiving = new AbortController();
   let stopping = false;
@@ -75,19 +75,36 @@ export function startRunner(deps: RunnerDeps): Runner {
       // the newest receipt, which is the one the queue honours for visibility and delete.
       current.received.receipt = received.receipt;
       current.received.receiveCount = received.receiveCount;
+      current.redelivered = true;
       return;
     }
     const control: JobControl = new AbortController();
-    const done = processMessage(received, ctx, control)
+    const entry = { control, done: Promise.resolve(), received, redelivered: false };
+    entry.done = processMessage(received, ctx, control)
       .catch((error: unknown) => {
         // Claim or store trouble before the job started: the message comes back by itself.
         log(`job ${received.body.jobId}: not started: ${(error as Error).message}`);
       })
+      .then(() => (entry.redelivered ? resumeRedelivery(entry.received) : undefined))
       .finally(() => {
-        running.delete(key);
+        if (running.get(key) === entry) running.delete(key);
         slotFreed?.();
       });
-    running.set(key, { control, done, received });
+    running.set(key, entry);
+  };
+
+  // A redelivery that arrived while this runner was giving the job back (an infrastructure
+  // retry) belongs to the next attempt, not to the one that just ended: run it, or it would
+  // be lost, and on the last allowed receive the job would never be reported.
+  const resumeRedelivery = async (received: ReceivedJob) => {
+    const job = await deps.store.getJob(received.body.jobId).catch(() => undefined);
+    if (job?.status !== "queued") return;
+    if (stopping) {
+      await queue.extendVisibility(received.receipt, 0).catch(() => {});
+      return;
+    }
+    running.delete(received.body.jobId);
+    launch(received);
   };
 
   const loop = (async () => {

@@ -163,6 +163,25 @@ describe("runner under failures", () => {
     assert.equal(job.status, "errored");
   });
 
+  it("every job of a failing infrastructure is reported, even when a redelivery races its give-back", async () => {
+    for (const runner of h.runners) await runner.stop({ graceMs: 0 });
+    // No image can be pulled: every attempt of every job gives it back at once (no backoff),
+    // and the queue hands the message out again while the runner is still finishing.
+    h.startRunner({ name: `racing-${h.nonce}`, concurrency: 4 }, { engine: new FakeEngine() });
+    const pushed = [];
+    for (let i = 0; i < 6; i++) {
+      const { git, target } = h.repository();
+      const sha = git.commit({ ".github/kozmic.yml": hooksYml({ build: "echo never" }) });
+      await h.push(target, sha);
+      pushed.push({ target, sha });
+    }
+    for (const { target, sha } of pushed) {
+      const run = await h.completed(target, sha, "test", 120_000);
+      assert.equal(run.conclusion, "action_required", "reported as an infrastructure failure");
+      assert.equal((await onlyJob(sha, target.id)).status, "errored");
+    }
+  });
+
   it("a Docker daemon that cannot be reached is an infrastructure failure", async () => {
     for (const runner of h.runners) await runner.stop({ graceMs: 0 });
     const unreachable = new DockerEngine(new Docker({ socketPath: join(h.dir, "no-docker.sock") }));
