@@ -59,15 +59,26 @@ export async function startBuild(
   if (!(await deps.store.recordDelivery(input.deliveryId, deps.now()))) {
     return { outcome: "duplicate-delivery" };
   }
+  const claims = [input.deliveryId];
   if (!rerun) {
     const earlier = await deps.store.findBuildsByCommit(facts.repository.id, facts.sha);
-    if (earlier[0]) return { outcome: "already-built", buildId: earlier[0].id };
+    const built = await firstBuildOnGitHub(deps, earlier);
+    if (built) return { outcome: "already-built", buildId: built.id };
     // A push and a pull request for one commit arrive together: one atomic claim decides.
     const claim = `commit:${facts.repository.id}:${facts.sha}`;
     if (!(await deps.store.recordDelivery(claim, deps.now()))) {
       return { outcome: "already-built", buildId: "(being planned by another delivery)" };
     }
+    claims.push(claim);
   }
+  // Nothing of this delivery reached GitHub: let GitHub's "Redeliver" (same id) try again.
+  const release = async () => {
+    for (const claim of claims) {
+      await deps.store
+        .forgetDelivery(claim)
+        .catch((error: unknown) => input.log.error({ err: error, claim }, "release failed"));
+    }
+  };
 
   const reporter = new ChecksReporter(input.octokit, { now: deps.now });
   let issues: readonly ConfigIssue[] | undefined;
@@ -82,13 +93,19 @@ export async function startBuild(
   if (issues || !plan) {
     // A build without jobs still records the commit as handled, and the trust a re-run keeps.
     const empty = planJobs({ hooks: [] }, facts, { newId: deps.newId, now: deps.now() });
+    let checkRunId: number;
+    try {
+      checkRunId = await reporter.reportConfigurationError({
+        owner,
+        repo,
+        headSha: facts.sha,
+        issues: issues ?? [],
+      });
+    } catch (error) {
+      await release();
+      throw error;
+    }
     await deps.store.createBuild(empty.build, []);
-    const checkRunId = await reporter.reportConfigurationError({
-      owner,
-      repo,
-      headSha: facts.sha,
-      issues: issues ?? [],
-    });
     return { outcome: "invalid-config", buildId: empty.build.id, checkRunId };
   }
 
@@ -97,16 +114,18 @@ export async function startBuild(
     plan.jobs.map((job) => job.record),
   );
   const sent = new Set<string>();
+  const onGitHub = new Map<string, number>();
   // Settle all first, so no job is still being queued while the failed ones are abandoned.
   const results = await Promise.allSettled(
     plan.jobs.map(async (job) => {
-      await queueJob(deps, reporter, input, job);
+      await queueJob(deps, reporter, input, job, onGitHub);
       sent.add(job.record.id);
     }),
   );
   const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
   if (failed) {
-    await abandonUnsent(deps, plan.jobs, sent, failed.reason, input.log);
+    await abandonUnsent(deps, reporter, input, plan.jobs, sent, onGitHub, failed.reason);
+    if (onGitHub.size === 0) await release();
     throw failed.reason;
   }
   const superseded = await supersedeOlder(deps, reporter, input, plan.build, plan.jobs);
@@ -123,6 +142,7 @@ async function queueJob(
   reporter: ChecksReporter,
   input: StartBuildInput,
   job: PlannedJob,
+  onGitHub: Map<string, number>,
 ): Promise<void> {
   const checkRunId = await reporter.createQueued({
     owner: input.owner,
@@ -132,17 +152,23 @@ async function queueJob(
     jobId: job.record.id,
     detailsUrl: jobUrl(deps.publicUrl, job.record.id),
   });
+  onGitHub.set(job.record.id, checkRunId);
   await deps.store.updateJob(job.record.id, ["queued"], { checkRunId });
   await deps.queue.send({ ...job.message, checkRunId });
 }
 
-/** Jobs left without a message would wait forever: end them as errored, saying why. */
+/**
+ * Jobs left without a message would wait forever: end them as errored, saying why, and
+ * complete the check runs that did reach GitHub as an infrastructure failure.
+ */
 async function abandonUnsent(
   deps: AppDeps,
+  reporter: ChecksReporter,
+  input: StartBuildInput,
   jobs: readonly PlannedJob[],
   sent: ReadonlySet<string>,
+  onGitHub: ReadonlyMap<string, number>,
   cause: unknown,
-  log: Logger,
 ): Promise<void> {
   const message = `Kozmic could not queue this job: ${(cause as Error).message ?? String(cause)}`;
   for (const job of jobs) {
@@ -153,8 +179,37 @@ async function abandonUnsent(
         message,
         finishedAt: deps.now(),
       })
-      .catch((error: unknown) => log.error({ err: error, jobId: job.record.id }, "abandon failed"));
+      .catch((error: unknown) =>
+        input.log.error({ err: error, jobId: job.record.id }, "abandon failed"),
+      );
+    const checkRunId = onGitHub.get(job.record.id);
+    if (checkRunId === undefined) continue;
+    await reporter
+      .completeInfrastructureFailure(
+        { owner: input.owner, repo: input.repo, checkRunId },
+        `${message}. Use "Re-run" to try again.`,
+        jobUrl(deps.publicUrl, job.record.id),
+      )
+      .catch((error: unknown) =>
+        input.log.error({ err: error, jobId: job.record.id }, "abandoned check run not completed"),
+      );
   }
+}
+
+/**
+ * The first of a commit's builds that reached GitHub. A build whose every job was abandoned
+ * before its check run was created never did: the commit may be built again.
+ */
+async function firstBuildOnGitHub(
+  deps: AppDeps,
+  builds: readonly BuildRecord[],
+): Promise<BuildRecord | undefined> {
+  for (const build of builds) {
+    const jobs = await deps.store.listJobs(build.id);
+    const abandoned = jobs.length > 0 && jobs.every((j) => j.status === "errored" && !j.checkRunId);
+    if (!abandoned) return build;
+  }
+  return undefined;
 }
 
 async function supersedeOlder(

@@ -325,6 +325,13 @@ export function openDynamoStore(options: DynamoStoreOptions): Store {
       });
       return out !== undefined;
     },
+    async forgetDelivery(deliveryId) {
+      await call("forget delivery", () =>
+        db.send(
+          new DeleteCommand({ TableName, Key: { pk: `DELIVERY#${deliveryId}`, sk: "DELIVERY" } }),
+        ),
+      );
+    },
     async putInstallation(installation: InstallationRecord) {
       await call("put installation", () =>
         db.send(

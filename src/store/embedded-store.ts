@@ -71,6 +71,7 @@ export function openEmbeddedStore(options: EmbeddedStoreOptions): Store {
     putInstallation: db.prepare("INSERT OR REPLACE INTO installations (id, data) VALUES (?, ?)"),
     getInstallation: db.prepare("SELECT data FROM installations WHERE id = ?"),
     deleteInstallation: db.prepare("DELETE FROM installations WHERE id = ?"),
+    deleteDelivery: db.prepare("DELETE FROM deliveries WHERE id = ?"),
   };
 
   const readJob = (id: string): JobRecord | undefined => {
@@ -221,6 +222,9 @@ export function openEmbeddedStore(options: EmbeddedStoreOptions): Store {
     },
     async recordDelivery(deliveryId, now = Date.now()) {
       return delivery.immediate(deliveryId, Math.floor(now / 1000));
+    },
+    async forgetDelivery(deliveryId) {
+      q.deleteDelivery.run(deliveryId);
     },
     async putInstallation(installation: InstallationRecord) {
       q.putInstallation.run(installation.id, JSON.stringify(installation));

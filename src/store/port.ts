@@ -122,6 +122,12 @@ export interface Store {
 
   /** True the first time a delivery id is seen within the retention period. */
   recordDelivery(deliveryId: string, now?: number): Promise<boolean>;
+  /**
+   * Forgets a recorded delivery id, so that the same delivery is handled again: for a
+   * handling that failed before anything of it reached GitHub, which GitHub's "Redeliver"
+   * must then be able to retry.
+   */
+  forgetDelivery(deliveryId: string): Promise<void>;
 
   putInstallation(installation: InstallationRecord): Promise<void>;
   getInstallation(id: number): Promise<InstallationRecord | undefined>;

@@ -265,6 +265,19 @@ export function defineStoreContract(name: string, makeStore: MakeStore): void {
       });
     });
 
+    it("forgets a delivery on request, so that it is handled again", async () => {
+      await withStore(async (store) => {
+        const id = randomUUID();
+        const other = randomUUID();
+        assert.equal(await store.recordDelivery(id), true);
+        assert.equal(await store.recordDelivery(other), true);
+        await store.forgetDelivery(id);
+        await store.forgetDelivery(randomUUID()); // never recorded: nothing to do
+        assert.equal(await store.recordDelivery(id), true, "recorded anew after forgetting");
+        assert.equal(await store.recordDelivery(other), false, "others are kept");
+      });
+    });
+
     it("stores, replaces and deletes installations", async () => {
       await withStore(async (store) => {
         const id = Math.floor(Math.random() * 1e9) + 1;

@@ -219,10 +219,10 @@ describe("the app over HTTP: pushes and pull requests become check runs and mess
     assert.ok(answered.length >= 3, "the injected failures were never hit");
   });
 
-  it("when creating check runs fails for good, the build's jobs end errored, not queued forever", async () => {
+  it("when creating check runs fails for good, the build's jobs end errored, not queued forever, and a redelivery builds", async () => {
     const { target, sha } = h.repository();
     h.fake.failNext(50, 502, { method: "POST", path: /\/check-runs$/ });
-    const res = await h.deliver("push", pushPayload(target, { sha }));
+    const res = await h.deliver("push", pushPayload(target, { sha }), { id: "runs-down-1" });
     h.fake.clearFailures();
     assert.equal(res.status, 500, res.body);
     const [build] = await h.store.findBuildsByCommit(target.id, sha);
@@ -232,6 +232,38 @@ describe("the app over HTTP: pushes and pull requests become check runs and mess
       assert.equal(job.status, "errored");
       assert.match(job.message!, /could not queue this job: .*Server Error/);
     }
+    assert.deepEqual(await h.drain(), []);
+
+    // Nothing reached GitHub, so GitHub's "Redeliver" (same id) builds the commit now.
+    const retry = await h.deliver("push", pushPayload(target, { sha }), { id: "runs-down-1" });
+    assert.equal(retry.status, 200, retry.body);
+    const runs = h.fake.checkRunsOf(target.fullName, sha);
+    assert.deepEqual(
+      runs.map((r) => r.status),
+      ["queued", "queued"],
+    );
+    const messages = await h.drain();
+    assert.deepEqual(messages.map((m) => m.checkRunId).sort(), runs.map((r) => r.id).sort());
+    // And a second redelivery of a handled delivery still builds nothing.
+    await h.deliver("push", pushPayload(target, { sha }), { id: "runs-down-1" });
+    assert.equal(h.fake.checkRunsOf(target.fullName, sha).length, 2);
+  });
+
+  it("a configuration error GitHub could not be told of is reported on redelivery", async () => {
+    const { target, sha } = h.repository({ ".github/kozmic.yml": "hooks:\n  - name: test\n" });
+    h.fake.failNext(50, 502, { method: "POST", path: /\/check-runs$/ });
+    const res = await h.deliver("push", pushPayload(target, { sha }), { id: "config-down-1" });
+    h.fake.clearFailures();
+    assert.equal(res.status, 500, res.body);
+    assert.deepEqual(h.fake.checkRunsOf(target.fullName, sha), []);
+
+    const retry = await h.deliver("push", pushPayload(target, { sha }), { id: "config-down-1" });
+    assert.equal(retry.status, 200, retry.body);
+    const runs = h.fake.checkRunsOf(target.fullName, sha);
+    assert.deepEqual(
+      runs.map((r) => [r.name, r.conclusion]),
+      [["Kozmic configuration", "failure"]],
+    );
     assert.deepEqual(await h.drain(), []);
   });
 
