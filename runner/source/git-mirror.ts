@@ -2,6 +2,7 @@ import { access, mkdir, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { InfrastructureError, PermanentError } from "../../src/core/errors.js";
 import { withKeyLock } from "../pipeline/key-lock.js";
+import { markMirrorUsed } from "./prune-mirrors.js";
 import { GitCommandError, runGit } from "./run-git.js";
 
 export interface MirrorRequest {
@@ -112,6 +113,7 @@ export async function updateMirror(request: MirrorRequest): Promise<string> {
       );
       if (!exists) await runGit(["init", "--quiet", "--bare", mirror]);
       else await removeStaleLocks(mirror);
+      await markMirrorUsed(mirror);
       if (await hasCommit(mirror, request.sha)) return mirror;
       const { env, secrets } = gitAuthEnv(request.token);
       const fetch = (specs: string[]) =>

@@ -31,6 +31,8 @@ export interface RunnerSettings {
   retryBaseSeconds: number;
   /** Long-poll wait of one receive. */
   pollWaitSeconds: number;
+  /** Git mirrors no job used for this long are removed (checked at start and every 6 hours). */
+  mirrorMaxAgeMs: number;
 }
 
 const intIn = (name: string, min: number, max: number) =>
@@ -113,6 +115,7 @@ const envSchema = z.object({
       return bytes;
     }),
   KOZMIC_SHUTDOWN_GRACE: duration("KOZMIC_SHUTDOWN_GRACE"),
+  KOZMIC_MIRROR_MAX_AGE: duration("KOZMIC_MIRROR_MAX_AGE"),
   KOZMIC_MAX_RECEIVES: intIn("KOZMIC_MAX_RECEIVES", 1, 1000),
 });
 
@@ -146,6 +149,7 @@ export function readRunnerSettings(env: NodeJS.ProcessEnv = process.env): Runner
     progressIntervalMs: 5_000,
     retryBaseSeconds: 15,
     pollWaitSeconds: 10,
+    mirrorMaxAgeMs: (e.KOZMIC_MIRROR_MAX_AGE ?? 14 * 24 * 3600) * 1000,
   };
 }
 

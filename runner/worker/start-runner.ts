@@ -5,6 +5,7 @@ import type { Queue, ReceivedJob } from "../../src/queue/port.js";
 import type { Store } from "../../src/store/port.js";
 import type { Engine } from "../engine/port.js";
 import { checkoutsDir } from "../source/checkout-commit.js";
+import { pruneMirrors } from "../source/prune-mirrors.js";
 import { createGitHubAccess, type GitHubDeps } from "./github-access.js";
 import { labelEngine, removeLeftoverContainers } from "./label-engine.js";
 import { processMessage } from "./process-message.js";
@@ -107,6 +108,21 @@ export function startRunner(deps: RunnerDeps): Runner {
     launch(received);
   };
 
+  const pruneUnusedMirrors = async () => {
+    try {
+      const removed = await pruneMirrors(settings.pipeline.dataDir, settings.mirrorMaxAgeMs);
+      if (removed.length > 0) {
+        log(
+          `runner ${owner}: removed git mirrors unused for a while (repositories ${removed.join(", ")})`,
+        );
+      }
+    } catch (error) {
+      log(`runner ${owner}: could not prune git mirrors: ${(error as Error).message}`);
+    }
+  };
+  const pruning = setInterval(() => void pruneUnusedMirrors(), 6 * 3600_000);
+  pruning.unref();
+
   const loop = (async () => {
     // Checkouts of jobs a previous life was running when it died.
     await rm(checkoutsDir(settings.pipeline.dataDir, settings.name), {
@@ -126,6 +142,7 @@ export function startRunner(deps: RunnerDeps): Runner {
         `runner ${settings.name}: could not list leftover containers: ${(error as Error).message}`,
       );
     }
+    await pruneUnusedMirrors();
     log(`runner ${owner}: receiving jobs, ${settings.concurrency} at a time`);
     let failures = 0;
     let first = true;
@@ -178,6 +195,7 @@ export function startRunner(deps: RunnerDeps): Runner {
     async stop(options = {}) {
       if (!stopping) log(`runner ${owner}: stopping; no new jobs`);
       stopping = true;
+      clearInterval(pruning);
       receiving.abort();
       slotFreed?.();
       await loop;

@@ -50,6 +50,7 @@ export function fastSettings(
     cancelPollMs: 300,
     progressIntervalMs: 300,
     retryBaseSeconds: 0,
+    mirrorMaxAgeMs: 14 * 24 * 3600_000,
     pollWaitSeconds: 1,
     ...overrides,
   };

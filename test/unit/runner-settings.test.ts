@@ -21,6 +21,7 @@ describe("readRunnerSettings", () => {
     assert.equal(s.shutdownGraceMs, 60_000);
     assert.equal(s.maxReceives, 5);
     assert.equal(s.publicUrl, "http://localhost:3000");
+    assert.equal(s.mirrorMaxAgeMs, 14 * 24 * 3600_000);
     assert.equal(s.pipeline.dataDir, "./.kozmic");
     assert.ok(s.heartbeatMs * 2 < s.leaseMs, "heartbeats well inside the lease");
     assert.ok(s.cancelPollMs < 10_000, "a cancel is seen within 10 s");
@@ -33,8 +34,10 @@ describe("readRunnerSettings", () => {
       KOZMIC_LOG_CAP_BYTES: "10m",
       KOZMIC_SHUTDOWN_GRACE: "2m",
       KOZMIC_MAX_RECEIVES: "7",
+      KOZMIC_MIRROR_MAX_AGE: "48h",
       KOZMIC_DATA_DIR: "/var/lib/kozmic",
     });
+    assert.equal(s.mirrorMaxAgeMs, 48 * 3600_000);
     assert.equal(s.concurrency, 3);
     assert.equal(s.publicUrl, "https://ci.example.com");
     assert.equal(s.logCapBytes, 10 * 1024 * 1024);
@@ -52,6 +55,7 @@ describe("readRunnerSettings", () => {
     [{ KOZMIC_PUBLIC_URL: "ci.example.com" }, /KOZMIC_PUBLIC_URL must be an http\(s\) URL/],
     [{ KOZMIC_LOG_CAP_BYTES: "lots" }, /KOZMIC_LOG_CAP_BYTES must be a size/],
     [{ KOZMIC_SHUTDOWN_GRACE: "soon" }, /KOZMIC_SHUTDOWN_GRACE must be a duration/],
+    [{ KOZMIC_MIRROR_MAX_AGE: "a fortnight" }, /KOZMIC_MIRROR_MAX_AGE must be a duration/],
     [{ KOZMIC_RUNNER_NAME: "my runner" }, /KOZMIC_RUNNER_NAME must be/],
     [{ KOZMIC_DEFAULT_MEMORY: "huge" }, /KOZMIC_DEFAULT_MEMORY/],
   ];
