@@ -210,8 +210,14 @@ test("YAML syntax errors carry their position", () => {
   assert.deepEqual(brief(issuesOf("hooks:\n  - name: x\n    image: a: b\n")), [
     "3:12 YAML syntax error: Nested mappings are not allowed in compact mappings",
   ]);
+});
+
+test("an unclosed quote is reported where it opens, not at the end of the file", () => {
   assert.deepEqual(brief(issuesOf('hooks:\n  - name: "test\n    image: a\n')), [
-    '4:1 YAML syntax error: Missing closing "quote',
+    '2:11 YAML syntax error: the quote opened here is never closed (Missing closing "quote)',
+  ]);
+  assert.deepEqual(brief(issuesOf("hooks:\n  - name: x\n    image: 'alpine\n    build: b\n")), [
+    "3:12 YAML syntax error: the quote opened here is never closed (Missing closing 'quote)",
   ]);
 });
 

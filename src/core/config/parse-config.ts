@@ -1,4 +1,4 @@
-import { isMap, isScalar, LineCounter, parseDocument, type Document, type Node } from "yaml";
+import { isMap, isScalar, LineCounter, parseDocument, visit, type Document, type Node } from "yaml";
 import type { z } from "zod";
 import { ConfigError, type ConfigIssue } from "../errors.js";
 import { formatConfigIssues } from "./format-config-issues.js";
@@ -40,16 +40,27 @@ export function parseConfig(text: string): Config {
     return { line, column: col };
   };
 
-  const syntax: ConfigIssue[] = doc.errors.map((error) => ({
-    message:
-      error.code === "DUPLICATE_KEY"
-        ? `duplicate key ${duplicateKeyText(text, error.pos[0])}: each key may appear once per mapping`
-        : error.code === "MULTIPLE_DOCS"
-          ? 'a second YAML document starts here ("---"); the file must hold one document'
-          : `YAML syntax error: ${error.message}`,
-    path: [],
-    ...at(error.pos[0]),
-  }));
+  const syntax: ConfigIssue[] = doc.errors.map((error) => {
+    const opened =
+      error.code === "MISSING_CHAR" ? unclosedQuoteStart(doc, error.pos[0]) : undefined;
+    if (opened !== undefined) {
+      return {
+        message: `YAML syntax error: the quote opened here is never closed (${error.message})`,
+        path: [],
+        ...at(opened),
+      };
+    }
+    return {
+      message:
+        error.code === "DUPLICATE_KEY"
+          ? `duplicate key ${duplicateKeyText(text, error.pos[0])}: each key may appear once per mapping`
+          : error.code === "MULTIPLE_DOCS"
+            ? 'a second YAML document starts here ("---"); the file must hold one document'
+            : `YAML syntax error: ${error.message}`,
+      path: [],
+      ...at(error.pos[0]),
+    };
+  });
   if (syntax.some((issue) => !issue.message.startsWith("duplicate key"))) fail(syntax);
 
   if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) {
@@ -304,4 +315,19 @@ function distance(a: string, b: string): number {
     previous = row;
   }
   return previous[b.length]!;
+}
+
+/**
+ * Where the quoted scalar that runs into `end` starts: YAML reports a missing closing quote
+ * at the end of the file, while the person needs the line where the quote opened.
+ */
+function unclosedQuoteStart(doc: Document, end: number): number | undefined {
+  let start: number | undefined;
+  visit(doc, {
+    Scalar(_, node) {
+      const quoted = node.type === "QUOTE_DOUBLE" || node.type === "QUOTE_SINGLE";
+      if (quoted && node.range && node.range[1] >= end - 1) start = node.range[0];
+    },
+  });
+  return start;
 }
