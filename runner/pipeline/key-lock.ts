@@ -1,7 +1,27 @@
+import { readFileSync } from "node:fs";
 import { mkdir, open, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 
 const inProcess = new Map<string, Promise<void>>();
+
+/** This boot of the host: a lock written before a reboot is stale even if its pid is reused. */
+function readBootId(): string {
+  try {
+    return readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim();
+  } catch {
+    return "";
+  }
+}
+const BOOT_ID = readBootId();
+
+/** A lock file's holder: `<pid> <boot id>`, or a bare pid from an older Kozmic. */
+export function isLockStale(content: string, bootId = BOOT_ID): boolean {
+  const [pidText, lockBoot] = content.trim().split(/\s+/);
+  const pid = Number(pidText);
+  if (!(pid > 0)) return false; // being written right now: wait for it
+  if (lockBoot !== undefined && bootId !== "" && lockBoot !== bootId) return true;
+  return !alive(pid);
+}
 
 function alive(pid: number): boolean {
   try {
@@ -14,8 +34,9 @@ function alive(pid: number): boolean {
 
 /**
  * Runs `action` while holding the lock for `key`: a promise chain within the process, and
- * a lock file `<dataDir>/locks/<key>.lock` (created with O_EXCL, holding the pid) across
- * processes on one host. A lock file whose process is gone is taken over.
+ * a lock file `<dataDir>/locks/<key>.lock` (created with O_EXCL, holding the pid and the
+ * boot id) across processes on one host. A lock file whose process is gone, or that was
+ * written before the host rebooted, is taken over.
  */
 export async function withKeyLock<T>(
   dataDir: string,
@@ -37,13 +58,13 @@ export async function withKeyLock<T>(
       signal?.throwIfAborted();
       try {
         const handle = await open(file, "wx");
-        await handle.writeFile(String(process.pid));
+        await handle.writeFile(`${process.pid} ${BOOT_ID}`);
         await handle.close();
         break;
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-        const pid = Number(await readFile(file, "utf8").catch(() => ""));
-        if (pid > 0 && !alive(pid)) await rm(file, { force: true });
+        if (isLockStale(await readFile(file, "utf8").catch(() => "")))
+          await rm(file, { force: true });
         else await new Promise((r) => setTimeout(r, 200));
       }
     }
