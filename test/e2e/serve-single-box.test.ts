@@ -37,7 +37,10 @@ describe("kozmic serve on its embedded defaults runs the whole flow", () => {
   let dir: string;
   let child: ChildProcess;
   let output = "";
+  /** Where the pages say they are (no KOZMIC_PUBLIC_URL: localhost and PORT). */
   let url: string;
+  /** Where the test reaches the server. */
+  let local: string;
   const repoId = 20_000_000 + Math.floor(Math.random() * 1_000_000_000);
 
   before(async () => {
@@ -53,7 +56,8 @@ describe("kozmic serve on its embedded defaults runs the whole flow", () => {
     repo = createGitRepo(fake, git, "acme/single-box");
     dir = mkdtempSync(join(tmpdir(), "kozmic-single-box-"));
     const port = await freePort();
-    url = `http://127.0.0.1:${port}`;
+    url = `http://localhost:${port}`;
+    local = `http://127.0.0.1:${port}`;
     child = spawn(process.execPath, ["bin/kozmic.js", "serve"], {
       cwd: ROOT,
       env: {
@@ -66,7 +70,7 @@ describe("kozmic serve on its embedded defaults runs the whole flow", () => {
         HOST: "127.0.0.1",
         GHE_HOST: fake.host,
         GHE_PROTOCOL: "http",
-        KOZMIC_PUBLIC_URL: url,
+        // No KOZMIC_PUBLIC_URL: the pages and the runner's links both follow PORT.
         KOZMIC_DATA_DIR: dir,
         KOZMIC_RUNNER_CONCURRENCY: "1",
         LOG_LEVEL: "info",
@@ -109,7 +113,7 @@ describe("kozmic serve on its embedded defaults runs the whole flow", () => {
       cloneUrl: `${fake.origin}/acme/single-box.git`,
     };
     const delivery = signDelivery("push", pushPayload(target, { sha }), SECRET);
-    const response = await postDelivery(`${url}/api/github/webhooks`, delivery);
+    const response = await postDelivery(`${local}/api/github/webhooks`, delivery);
     assert.equal(response.status, 200, await response.text());
 
     let run;
@@ -125,13 +129,17 @@ describe("kozmic serve on its embedded defaults runs the whole flow", () => {
     );
     assert.equal(run.conclusion, "success", run.output?.summary ?? undefined);
     assert.equal(run.details_url, `${url}/jobs/${run.external_id}`);
+    assert.ok(
+      run.output?.summary?.includes(`(${url}/jobs/${run.external_id})`),
+      `the summary links the log where the pages are: ${run.output?.summary}`,
+    );
 
-    const raw = await fetch(`${run.details_url}/log.txt`);
+    const raw = await fetch(`${local}/jobs/${run.external_id}/log.txt`);
     assert.equal(raw.status, 200);
     const log = await raw.text();
     assert.match(log, /hello from the single box/);
     assert.match(log, /kozmic says hi/);
-    const page = await (await fetch(run.details_url!)).text();
+    const page = await (await fetch(`${local}/jobs/${run.external_id}`)).text();
     assert.match(page, /hello from the single box/);
     assert.deepEqual(fake.violations, []);
   });

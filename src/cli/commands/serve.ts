@@ -40,7 +40,10 @@ export async function main(args: string[]): Promise<number> {
   try {
     settings = readServerSettings(process.env);
     webSettings = readWebSettings(process.env);
-    if (settings.embeddedRunner) runnerSettings = readRunnerSettings(process.env);
+    if (settings.embeddedRunner) {
+      // Log links point where this server serves the pages (its PORT when no public URL is set).
+      runnerSettings = { ...readRunnerSettings(process.env), publicUrl: settings.publicUrl };
+    }
     queue = openQueue(process.env);
     store = openStore(process.env);
   } catch (error) {
