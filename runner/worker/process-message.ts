@@ -184,15 +184,23 @@ export async function processMessage(
       `runner ${settings.name} runs job ${jobId} (${message.repository.fullName}@${message.sha.slice(0, 12)}, ` +
         `hook "${hook.name}", attempt ${received.receiveCount} of ${settings.maxReceives})`,
     );
-    let lastRevision = tail.revision;
+    let shownRevision = tail.revision;
+    let updating = false;
     progressTimer = setInterval(() => {
-      if (tail.revision === lastRevision) return;
-      lastRevision = tail.revision;
+      if (tail.revision === shownRevision || updating) return;
+      const revision = tail.revision;
+      updating = true;
+      // Only a tail GitHub took counts as shown: a dropped (throttled) or failed update is
+      // tried again, or a build that went quiet would keep showing an old tail.
       void reporter
         .progress(inProgressRef, phase, tail.text)
+        .then((sent) => {
+          if (sent) shownRevision = revision;
+        })
         .catch((error: unknown) =>
           log(`job ${jobId}: progress update: ${(error as Error).message}`),
-        );
+        )
+        .finally(() => (updating = false));
     }, settings.progressIntervalMs);
 
     say(`fetching ${message.repository.fullName} at ${message.sha}`);
