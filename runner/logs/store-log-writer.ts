@@ -12,6 +12,8 @@ export interface StoreLogWriterOptions {
   jobId: string;
   /** The first chunk's seq: a job taken over goes on after the chunks already stored. */
   startSeq?: number;
+  /** Bytes earlier attempts of the job stored: they count toward the cap. */
+  startBytes?: number;
   /** Output past this many bytes is dropped after one notice line. Default 50 MB. */
   capBytes?: number;
   /** Longest time output waits before it is stored. Default 1000 ms. */
@@ -61,13 +63,16 @@ export class StoreLogWriter implements LogSink {
   constructor(private readonly options: StoreLogWriterOptions) {
     this.nextSeq = options.startSeq ?? 0;
     this.cap = options.capBytes ?? DEFAULT_LOG_CAP_BYTES;
+    this.acceptedBytes = Math.min(options.startBytes ?? 0, this.cap);
+    // An earlier attempt reached the cap and wrote its notice: nothing more is stored.
+    this.capped = this.acceptedBytes >= this.cap;
     this.interval = options.flushIntervalMs ?? 1000;
     this.maxBuffered = Math.max(options.maxBufferedBytes ?? 8 * 1024 * 1024, MAX_LOG_CHUNK_BYTES);
     this.attempts = options.attempts ?? 5;
     this.retryBaseMs = options.retryBaseMs ?? 200;
   }
 
-  /** Bytes of output accepted (before the cap). */
+  /** Bytes of output accepted (before the cap), earlier attempts' included. */
   get bytesAccepted(): number {
     return this.acceptedBytes;
   }

@@ -5,7 +5,7 @@ import { ConflictError } from "../../src/core/errors.js";
 import type { ReceivedJob } from "../../src/queue/port.js";
 import type { JobRecord } from "../../src/store/port.js";
 import { LogTail, teeLogSink } from "../logs/log-tail.js";
-import { nextLogSeq } from "../logs/next-log-seq.js";
+import { readStoredLog } from "../logs/next-log-seq.js";
 import { StoreLogWriter } from "../logs/store-log-writer.js";
 import { runJob, type JobPhase, type JobResult } from "../pipeline/run-job.js";
 import type { Checkout } from "../source/checkout-commit.js";
@@ -100,10 +100,12 @@ export async function processMessage(
       return false;
     }
   };
+  const stored = await readStoredLog(store, jobId);
   const writer = new StoreLogWriter({
     store,
     jobId,
-    startSeq: await nextLogSeq(store, jobId),
+    startSeq: stored.nextSeq,
+    startBytes: stored.bytes,
     capBytes: settings.logCapBytes,
     onError: (error) => log(`job ${jobId}: log store: ${(error as Error).message}`),
     confirm: confirmLease,

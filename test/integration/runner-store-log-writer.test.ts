@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, describe, it } from "node:test";
 import { InfrastructureError } from "../../src/core/errors.js";
+import { readStoredLog } from "../../runner/logs/next-log-seq.js";
 import { openEmbeddedStore } from "../../src/store/embedded-store.js";
 import { MAX_LOG_CHUNK_BYTES } from "../../src/store/log-chunk-size.js";
 import type { LogChunk, Store } from "../../src/store/port.js";
@@ -80,6 +81,45 @@ describe("StoreLogWriter on the embedded store", () => {
     assert.equal(text.split("log truncated").length, 2, "one notice");
     assert.ok(!text.includes("after the cap"));
     assert.equal(writer.bytesDropped, 200 * 1024 + "after the cap\n".length);
+  });
+
+  it("one cap for all attempts of a job: a retry goes on after the log so far, within the cap", async () => {
+    const jobId = newJob();
+    const cap = 100 * 1024;
+    const line = "z".repeat(1023) + "\n";
+    const first = new StoreLogWriter({ store, jobId, capBytes: cap });
+    for (let i = 0; i < 60; i++) first.write(line);
+    await first.flush();
+
+    const stored = await readStoredLog(store, jobId);
+    assert.equal(stored.bytes, 60 * 1024);
+    assert.equal(stored.nextSeq, (await readAll(jobId)).length);
+    const retry = new StoreLogWriter({
+      store,
+      jobId,
+      capBytes: cap,
+      startSeq: stored.nextSeq,
+      startBytes: stored.bytes,
+    });
+    for (let i = 0; i < 60; i++) retry.write(line);
+    await retry.flush();
+    const text = (await readAll(jobId)).map((c) => c.data).join("");
+    assert.ok(text.startsWith(line.repeat(100)), "both attempts' output up to the cap, in order");
+    assert.ok(text.endsWith("==> log truncated at 100 KB; the job goes on\n"));
+    assert.equal(text.split("log truncated").length, 2, "one notice");
+
+    // A third attempt after the cap stores nothing more.
+    const after = await readStoredLog(store, jobId);
+    const third = new StoreLogWriter({
+      store,
+      jobId,
+      capBytes: cap,
+      startSeq: after.nextSeq,
+      startBytes: after.bytes,
+    });
+    third.write("attempt 3\n");
+    await third.flush();
+    assert.equal((await readAll(jobId)).map((c) => c.data).join(""), text);
   });
 
   it("retries transient store errors", async () => {
