@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { cpus, hostname } from "node:os";
 import { z } from "zod";
 import { parseBytes, parseDurationSeconds } from "../../src/core/duration.js";
+import { httpUrlVar, wholeNumberVar } from "../../src/core/env-vars.js";
 import { SettingsError } from "../../src/store/read-storage-settings.js";
 import { settingsFromEnv } from "../pipeline/settings-from-env.js";
 import type { PipelineSettings } from "../pipeline/settings.js";
@@ -35,23 +36,6 @@ export interface RunnerSettings {
   mirrorMaxAgeMs: number;
 }
 
-const intIn = (name: string, min: number, max: number) =>
-  z
-    .string()
-    .optional()
-    .transform((value, ctx) => {
-      if (value === undefined || value.trim() === "") return undefined;
-      const n = Number(value);
-      if (!Number.isInteger(n) || n < min || n > max) {
-        ctx.addIssue({
-          code: "custom",
-          message: `${name} must be a whole number from ${min} to ${max}, got "${value}"`,
-        });
-        return z.NEVER;
-      }
-      return n;
-    });
-
 const duration = (name: string) =>
   z
     .string()
@@ -84,21 +68,8 @@ const envSchema = z.object({
       }
       return value;
     }),
-  KOZMIC_RUNNER_CONCURRENCY: intIn("KOZMIC_RUNNER_CONCURRENCY", 1, 256),
-  KOZMIC_PUBLIC_URL: z
-    .string()
-    .optional()
-    .transform((value, ctx) => {
-      if (value === undefined || value === "") return "http://localhost:3000";
-      if (!URL.canParse(value) || !/^https?:$/.test(new URL(value).protocol)) {
-        ctx.addIssue({
-          code: "custom",
-          message: `KOZMIC_PUBLIC_URL must be an http(s) URL such as https://ci.example.com, got "${value}"`,
-        });
-        return z.NEVER;
-      }
-      return value.replace(/\/+$/, "");
-    }),
+  KOZMIC_RUNNER_CONCURRENCY: wholeNumberVar("KOZMIC_RUNNER_CONCURRENCY", 1, 256),
+  KOZMIC_PUBLIC_URL: httpUrlVar("KOZMIC_PUBLIC_URL", "https://ci.example.com"),
   KOZMIC_LOG_CAP_BYTES: z
     .string()
     .optional()
@@ -116,7 +87,7 @@ const envSchema = z.object({
     }),
   KOZMIC_SHUTDOWN_GRACE: duration("KOZMIC_SHUTDOWN_GRACE"),
   KOZMIC_MIRROR_MAX_AGE: duration("KOZMIC_MIRROR_MAX_AGE"),
-  KOZMIC_MAX_RECEIVES: intIn("KOZMIC_MAX_RECEIVES", 1, 1000),
+  KOZMIC_MAX_RECEIVES: wholeNumberVar("KOZMIC_MAX_RECEIVES", 1, 1000),
 });
 
 /**
@@ -138,7 +109,7 @@ export function readRunnerSettings(env: NodeJS.ProcessEnv = process.env): Runner
         .replace(/[^A-Za-z0-9_.-]/g, "-")
         .slice(0, 63),
     concurrency: e.KOZMIC_RUNNER_CONCURRENCY ?? Math.max(1, cpus().length),
-    publicUrl: e.KOZMIC_PUBLIC_URL,
+    publicUrl: (e.KOZMIC_PUBLIC_URL ?? "http://localhost:3000").replace(/\/+$/, ""),
     logCapBytes: e.KOZMIC_LOG_CAP_BYTES,
     shutdownGraceMs: (e.KOZMIC_SHUTDOWN_GRACE ?? 60) * 1000,
     maxReceives: e.KOZMIC_MAX_RECEIVES ?? 5,

@@ -1,38 +1,9 @@
 import { z } from "zod";
+import { httpUrlVar, wholeNumberVar } from "../core/env-vars.js";
 import { PermanentError } from "../core/errors.js";
 
 /** A missing, malformed or contradictory environment variable; the message names it. */
 export class SettingsError extends PermanentError {}
-
-const wholeNumber = (name: string, min: number, max: number, fallback: number) =>
-  z
-    .string()
-    .optional()
-    .transform((value, ctx) => {
-      if (value === undefined || value.trim() === "") return fallback;
-      const n = Number(value);
-      if (!Number.isInteger(n) || n < min || n > max) {
-        ctx.addIssue({
-          code: "custom",
-          message: `${name} must be a whole number from ${min} to ${max}, got "${value}"`,
-        });
-        return z.NEVER;
-      }
-      return n;
-    });
-
-const optionalUrl = (name: string) =>
-  z
-    .string()
-    .optional()
-    .transform((value, ctx) => {
-      if (value === undefined || value.trim() === "") return undefined;
-      if (!URL.canParse(value) || !/^https?:$/.test(new URL(value).protocol)) {
-        ctx.addIssue({ code: "custom", message: `${name} must be an http(s) URL, got "${value}"` });
-        return z.NEVER;
-      }
-      return value;
-    });
 
 const envSchema = z
   .object({
@@ -40,10 +11,12 @@ const envSchema = z
       .string()
       .optional()
       .transform((v) => (v && v.trim() !== "" ? v : "./.kozmic")),
-    KOZMIC_MAX_RECEIVES: wholeNumber("KOZMIC_MAX_RECEIVES", 1, 1000, 5),
-    KOZMIC_LOG_RETENTION_DAYS: wholeNumber("KOZMIC_LOG_RETENTION_DAYS", 1, 3650, 30),
-    KOZMIC_QUEUE_URL: optionalUrl("KOZMIC_QUEUE_URL"),
-    KOZMIC_DEAD_LETTER_QUEUE_URL: optionalUrl("KOZMIC_DEAD_LETTER_QUEUE_URL"),
+    KOZMIC_MAX_RECEIVES: wholeNumberVar("KOZMIC_MAX_RECEIVES", 1, 1000).transform((n) => n ?? 5),
+    KOZMIC_LOG_RETENTION_DAYS: wholeNumberVar("KOZMIC_LOG_RETENTION_DAYS", 1, 3650).transform(
+      (n) => n ?? 30,
+    ),
+    KOZMIC_QUEUE_URL: httpUrlVar("KOZMIC_QUEUE_URL"),
+    KOZMIC_DEAD_LETTER_QUEUE_URL: httpUrlVar("KOZMIC_DEAD_LETTER_QUEUE_URL"),
     KOZMIC_TABLE: z
       .string()
       .optional()
@@ -59,8 +32,8 @@ const envSchema = z
         return value;
       }),
     AWS_REGION: z.string().optional(),
-    AWS_ENDPOINT_URL_SQS: optionalUrl("AWS_ENDPOINT_URL_SQS"),
-    AWS_ENDPOINT_URL_DYNAMODB: optionalUrl("AWS_ENDPOINT_URL_DYNAMODB"),
+    AWS_ENDPOINT_URL_SQS: httpUrlVar("AWS_ENDPOINT_URL_SQS"),
+    AWS_ENDPOINT_URL_DYNAMODB: httpUrlVar("AWS_ENDPOINT_URL_DYNAMODB"),
   })
   .superRefine((env, ctx) => {
     const needsRegion = [
