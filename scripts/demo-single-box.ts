@@ -9,13 +9,13 @@
  */
 import { spawn } from "node:child_process";
 import { readdirSync, readFileSync, statSync } from "node:fs";
-import { createServer, type AddressInfo } from "node:net";
 import { join, relative } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { FakeGitHub, generateAppKey } from "../test/support/fake-github/index.js";
 import { attachGitHttp } from "../test/support/fake-github/git-http.js";
 import { createGitRepo } from "../test/support/git-repos.js";
 import { postDelivery, pushPayload, signDelivery } from "../test/support/webhooks.js";
+import { freePort } from "../test/support/free-port.js";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const EXAMPLE = join(ROOT, "examples/hello");
@@ -37,14 +37,6 @@ function filesOf(dir: string): Record<string, { content: string; mode: number }>
   };
   walk(dir);
   return out;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 const appKey = generateAppKey();

@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -12,17 +11,10 @@ import { createGitRepo, type GitRepo } from "../support/git-repos.js";
 import { postDelivery, pushPayload, signDelivery } from "../support/webhooks.js";
 import { ensureBusyboxImage } from "../support/images.js";
 import { removeCacheImagesOf, RUNNER_IMAGE } from "./runner-harness.js";
+import { freePort } from "../support/free-port.js";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
 const SECRET = "single-box-secret";
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /**
  * Kozmic's single-box deployment: one `kozmic serve` process on its embedded defaults takes
