@@ -4,7 +4,6 @@ import { join } from "node:path";
 import Docker from "dockerode";
 import { DockerEngine } from "../../runner/engine/docker-engine.js";
 import { FakeEngine } from "../../runner/engine/fake-engine.js";
-import { planPush } from "../support/git-plan.js";
 import { aBuild, aJob, aJobMessage } from "../support/job-fixtures.js";
 import { hooksYml, RunnerHarness } from "./runner-harness.js";
 
@@ -76,22 +75,7 @@ describe("runner under failures", () => {
     const { git, target } = h.repository();
     const config = hooksYml({ build: "echo once\nsleep 1" });
     const sha = git.commit({ ".github/kozmic.yml": config });
-    const { jobIds, messages } = await planPush({
-      fake: h.fake,
-      privateKey: h.appKey.privateKeyPem,
-      queue: h.queue,
-      store: h.store,
-      repository: {
-        id: target.id,
-        fullName: target.fullName,
-        cloneUrl: target.cloneUrl!,
-        private: true,
-      },
-      installationId: target.installationId,
-      sha,
-      config,
-      send: false,
-    });
+    const { jobIds, messages } = await h.planPush(target, sha, config, { send: false });
     await h.queue.sendBatch([messages[0]!, messages[0]!]);
     const run = await h.completed(target, sha);
     assert.equal(run.conclusion, "success");

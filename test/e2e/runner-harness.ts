@@ -19,6 +19,7 @@ import {
   type TestAppKey,
 } from "../support/fake-github/index.js";
 import { attachGitHttp, type FakeGitHttp } from "../support/fake-github/git-http.js";
+import { planPush } from "../support/git-plan.js";
 import { createGitRepo, type GitRepo } from "../support/git-repos.js";
 import { ensureBusyboxImage } from "../support/images.js";
 import { startApp, type StartedApp } from "../support/start-app.js";
@@ -215,6 +216,31 @@ export class RunnerHarness {
         cloneUrl: `${this.fake.origin}/${fullName}.git`,
       },
     };
+  }
+
+  /** What the app does for a push of `sha` with `config`, without the app (see planPush). */
+  planPush(
+    target: TargetRepository,
+    sha: string,
+    config: string,
+    options: { send?: boolean } = {},
+  ) {
+    return planPush({
+      fake: this.fake,
+      privateKey: this.appKey.privateKeyPem,
+      queue: this.queue,
+      store: this.store,
+      repository: {
+        id: target.id,
+        fullName: target.fullName,
+        cloneUrl: target.cloneUrl!,
+        private: target.private ?? false,
+      },
+      installationId: target.installationId,
+      sha,
+      config,
+      ...options,
+    });
   }
 
   /** Delivers a push of `sha` to the app, as GitHub would. */

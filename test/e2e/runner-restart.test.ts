@@ -3,7 +3,6 @@ import { execFileSync } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { planPush } from "../support/git-plan.js";
 import { hooksYml, RunnerHarness } from "./runner-harness.js";
 
 const containersOf = (runnerName: string) =>
@@ -40,21 +39,7 @@ describe("runner restarts, crashes and shutdown", () => {
     const { git, target } = h.repository();
     const config = hooksYml({ build: "echo should-not-run" });
     const sha = git.commit({ ".github/kozmic.yml": config });
-    const { jobIds } = await planPush({
-      fake: h.fake,
-      privateKey: h.appKey.privateKeyPem,
-      queue: h.queue,
-      store: h.store,
-      repository: {
-        id: target.id,
-        fullName: target.fullName,
-        cloneUrl: target.cloneUrl!,
-        private: true,
-      },
-      installationId: target.installationId,
-      sha,
-      config,
-    });
+    const { jobIds } = await h.planPush(target, sha, config);
     await h.store.requestCancel(jobIds[0]!, "superseded by a newer push");
     const runner = h.startRunner({ name: `late-${h.nonce}` });
     const run = await h.completed(target, sha);
