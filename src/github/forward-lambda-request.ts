@@ -78,7 +78,7 @@ export async function startLoopbackPages(handlers: readonly Handler[]): Promise<
 }
 
 /** The request path with its query string, from either event format. */
-export function pathOf(event: LambdaHttpEvent): string {
+function pathOf(event: LambdaHttpEvent): string {
   const path = event.rawPath ?? event.path ?? "/";
   if (event.rawQueryString) return `${path}?${event.rawQueryString}`;
   const query = new URLSearchParams();
