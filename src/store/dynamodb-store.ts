@@ -21,6 +21,7 @@ import { checkJobChange } from "./check-job-change.js";
 import { assertChunkSize } from "./log-chunk-size.js";
 import type {
   BuildRecord,
+  CacheImageRecord,
   ClaimResult,
   InstallationRecord,
   JobRecord,
@@ -79,6 +80,18 @@ export function openDynamoStore(options: DynamoStoreOptions): Store {
         { cause: error },
       );
     }
+  }
+  /** An item holding one JSON record under fixed keys. */
+  async function putRecord(what: string, pk: string, sk: string, record: object): Promise<void> {
+    await call(what, () =>
+      db.send(new PutCommand({ TableName, Item: { pk, sk, data: JSON.stringify(record) } })),
+    );
+  }
+  async function getRecord<T>(what: string, pk: string, sk: string): Promise<T | undefined> {
+    const out = await call(what, () =>
+      db.send(new GetCommand({ TableName, Key: { pk, sk }, ConsistentRead: true })),
+    );
+    return out.Item ? (JSON.parse(out.Item.data as string) as T) : undefined;
   }
 
   async function readJob(id: string): Promise<{ job: JobRecord; version: number } | undefined> {
@@ -333,26 +346,25 @@ export function openDynamoStore(options: DynamoStoreOptions): Store {
       );
     },
     async putInstallation(installation: InstallationRecord) {
-      await call("put installation", () =>
-        db.send(
-          new PutCommand({
-            TableName,
-            Item: {
-              pk: `INSTALLATION#${installation.id}`,
-              sk: "INSTALLATION",
-              data: JSON.stringify(installation),
-            },
-          }),
-        ),
+      await putRecord(
+        "put installation",
+        `INSTALLATION#${installation.id}`,
+        "INSTALLATION",
+        installation,
       );
     },
     async getInstallation(id) {
-      const out = await call("get installation", () =>
-        db.send(
-          new GetCommand({ TableName, Key: { pk: `INSTALLATION#${id}`, sk: "INSTALLATION" } }),
-        ),
+      return getRecord<InstallationRecord>(
+        "get installation",
+        `INSTALLATION#${id}`,
+        "INSTALLATION",
       );
-      return out.Item ? (JSON.parse(out.Item.data as string) as InstallationRecord) : undefined;
+    },
+    async recordCacheImage(record: CacheImageRecord) {
+      await putRecord("record cache image", `CACHEIMAGE#${record.imageId}`, "CACHEIMAGE", record);
+    },
+    async getCacheImage(imageId) {
+      return getRecord<CacheImageRecord>("get cache image", `CACHEIMAGE#${imageId}`, "CACHEIMAGE");
     },
     async deleteInstallation(id) {
       await call("delete installation", () =>

@@ -6,6 +6,7 @@ import { checkJobChange } from "./check-job-change.js";
 import { assertChunkSize } from "./log-chunk-size.js";
 import type {
   BuildRecord,
+  CacheImageRecord,
   ClaimResult,
   InstallationRecord,
   JobRecord,
@@ -39,6 +40,7 @@ export function openEmbeddedStore(options: EmbeddedStoreOptions): Store {
     CREATE TABLE IF NOT EXISTS deliveries (id TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
     CREATE TABLE IF NOT EXISTS latest (key TEXT PRIMARY KEY, sha TEXT NOT NULL, job_id TEXT NOT NULL, created_at INTEGER NOT NULL);
     CREATE TABLE IF NOT EXISTS installations (id INTEGER PRIMARY KEY, data TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS cache_images (image_id TEXT PRIMARY KEY, data TEXT NOT NULL);
   `);
 
   const q = {
@@ -72,6 +74,8 @@ export function openEmbeddedStore(options: EmbeddedStoreOptions): Store {
     getInstallation: db.prepare("SELECT data FROM installations WHERE id = ?"),
     deleteInstallation: db.prepare("DELETE FROM installations WHERE id = ?"),
     deleteDelivery: db.prepare("DELETE FROM deliveries WHERE id = ?"),
+    putCacheImage: db.prepare("INSERT OR REPLACE INTO cache_images (image_id, data) VALUES (?, ?)"),
+    getCacheImage: db.prepare("SELECT data FROM cache_images WHERE image_id = ?"),
   };
 
   const readJob = (id: string): JobRecord | undefined => {
@@ -235,6 +239,13 @@ export function openEmbeddedStore(options: EmbeddedStoreOptions): Store {
     },
     async deleteInstallation(id) {
       q.deleteInstallation.run(id);
+    },
+    async recordCacheImage(record: CacheImageRecord) {
+      q.putCacheImage.run(record.imageId, JSON.stringify(record));
+    },
+    async getCacheImage(imageId) {
+      const row = q.getCacheImage.get(imageId) as { data: string } | undefined;
+      return row ? (JSON.parse(row.data) as CacheImageRecord) : undefined;
     },
     async close() {
       db.close();

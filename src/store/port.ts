@@ -74,6 +74,23 @@ export interface InstallationRecord {
   updatedAt: number;
 }
 
+/**
+ * An install cache image this Kozmic committed. A cache hit is taken only for an image
+ * recorded here, so an image that merely carries Kozmic's labels is never trusted.
+ */
+export interface CacheImageRecord {
+  /** Docker's image ID (`sha256:…`), a content address. */
+  imageId: string;
+  /** The registry digest once the image was pushed (fleet cache). */
+  digest?: string;
+  repositoryId: string;
+  hook: string;
+  key: string;
+  scope: TrustScope;
+  /** Epoch milliseconds. */
+  createdAt: number;
+}
+
 /** Identifies a line of commits whose newer jobs supersede older ones. */
 export interface SupersedeKey {
   repoId: number;
@@ -128,6 +145,10 @@ export interface Store {
    * must then be able to retry.
    */
   forgetDelivery(deliveryId: string): Promise<void>;
+
+  /** Records an image Kozmic committed; recording the same image again replaces it. */
+  recordCacheImage(record: CacheImageRecord): Promise<void>;
+  getCacheImage(imageId: string): Promise<CacheImageRecord | undefined>;
 
   putInstallation(installation: InstallationRecord): Promise<void>;
   getInstallation(id: number): Promise<InstallationRecord | undefined>;

@@ -295,5 +295,26 @@ export function defineStoreContract(name: string, makeStore: MakeStore): void {
         assert.equal(await store.getInstallation(id), undefined);
       });
     });
+
+    it("records the cache images Kozmic committed and knows no others", async () => {
+      await withStore(async (store) => {
+        const imageId = `sha256:${randomUUID().replace(/-/g, "").repeat(2)}`;
+        const record = {
+          imageId,
+          repositoryId: "42",
+          hook: "test",
+          key: "k".repeat(64),
+          scope: "trusted" as const,
+          createdAt: 1_700_000_000_000,
+        };
+        assert.equal(await store.getCacheImage(imageId), undefined);
+        await store.recordCacheImage(record);
+        assert.deepEqual(await store.getCacheImage(imageId), record);
+        await store.recordCacheImage({ ...record, digest: "sha256:abc" });
+        assert.equal((await store.getCacheImage(imageId))?.digest, "sha256:abc");
+        const other = imageId.replace(/.$/, (c) => (c === "0" ? "1" : "0"));
+        assert.equal(await store.getCacheImage(other), undefined);
+      });
+    });
   });
 }
