@@ -14,6 +14,8 @@ import { DockerEngine } from "../runner/engine/docker-engine.js";
 import { runJob } from "../runner/pipeline/run-job.js";
 import type { PipelineSettings } from "../runner/pipeline/settings.js";
 import { ensureBusyboxImage, removeImages } from "../test/support/images.js";
+import { testPipelineSettings } from "../test/support/pipeline-settings.js";
+import { openEmbeddedStore } from "../src/store/embedded-store.js";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 20);
 const MISS_RUNS = Number(process.env.BENCH_MISS_RUNS ?? 3);
@@ -22,16 +24,13 @@ const image = `kozmic-bench/busybox-${randomUUID().slice(0, 8)}`;
 const dataDir = mkdtempSync(join(tmpdir(), "kozmic-bench-"));
 const src = mkdtempSync(join(tmpdir(), "kozmic-bench-src-"));
 writeFileSync(join(src, "deps.txt"), "x\n");
-const settings: PipelineSettings = {
+const settings: PipelineSettings = testPipelineSettings(dataDir, {
   defaultMemoryBytes: 512 * 1024 ** 2,
-  defaultCpus: 1,
   defaultPids: 256,
-  network: "none",
-  allowHostNetwork: false,
   cacheKeep: 100,
-  dataDir,
-};
+});
 const repos: string[] = [];
+const cacheRecords = openEmbeddedStore({ dataDir });
 const silent = { write: () => {}, flush: async () => {} };
 
 function median(values: number[]): number {
@@ -48,7 +47,7 @@ async function timeJob(
   const started = performance.now();
   const result = await runJob(
     { jobId: randomUUID(), repositoryId, scope: "trusted", hook, sourceDir: src, trackedFiles: [] },
-    { engine, settings, log: silent },
+    { engine, settings, log: silent, cacheRecords },
   );
   if (result.conclusion !== "success") throw new Error(`bench job ended ${result.conclusion}`);
   return { ms: performance.now() - started, hit: result.cacheHit === true };
@@ -94,6 +93,7 @@ try {
       await engine.removeImage(i.id);
   }
   removeImages(image);
+  await cacheRecords.close();
   rmSync(dataDir, { recursive: true, force: true });
   rmSync(src, { recursive: true, force: true });
 }

@@ -19,13 +19,18 @@ export interface DockerCreateOptions {
     PidsLimit: number;
     NetworkMode: string;
     Privileged: false;
+    Runtime?: string;
     Mounts: { Type: "volume"; Source: string; Target: string }[];
     SecurityOpt: string[];
     CapDrop: string[];
   };
 }
 
-/** Pure: a step container spec to Docker's create options. Never privileged, no socket. */
+/**
+ * Pure: a step container spec to Docker's create options. Never privileged, no socket,
+ * Docker's default seccomp profile and capabilities less NET_RAW (no packet sniffing on a
+ * shared network); no-new-privileges only when asked, since it stops sudo.
+ */
 export function toDockerCreateOptions(spec: ContainerSpec): DockerCreateOptions {
   for (const volume of spec.volumes) {
     if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(volume.source)) {
@@ -52,8 +57,9 @@ export function toDockerCreateOptions(spec: ContainerSpec): DockerCreateOptions 
       PidsLimit: spec.pidsLimit,
       NetworkMode: spec.network,
       Privileged: false,
+      ...(spec.runtime ? { Runtime: spec.runtime } : {}),
       Mounts: spec.volumes.map((v) => ({ Type: "volume", Source: v.source, Target: v.target })),
-      SecurityOpt: ["no-new-privileges"],
+      SecurityOpt: spec.noNewPrivileges ? ["no-new-privileges"] : [],
       CapDrop: ["NET_RAW", "SYS_ADMIN"],
     },
   };

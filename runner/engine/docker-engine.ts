@@ -35,6 +35,7 @@ export class DockerEngine implements Engine {
         size: info.Size,
         created: Date.parse(info.Created),
         user: info.Config?.User ?? "",
+        digests: info.RepoDigests ?? [],
       };
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
@@ -72,8 +73,16 @@ export class DockerEngine implements Engine {
   }
 
   async createContainer(spec: ContainerSpec): Promise<string> {
-    const container = await this.docker.createContainer(toDockerCreateOptions(spec));
-    return container.id;
+    try {
+      const container = await this.docker.createContainer(toDockerCreateOptions(spec));
+      return container.id;
+    } catch (error) {
+      // Docker's own words say what is wrong (an unknown runtime, a limit the host lacks).
+      throw new InfrastructureError(
+        `Docker cannot create a container of ${spec.image}: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
   }
 
   async putArchive(containerId: string, path: string, tar: NodeJS.ReadableStream): Promise<void> {

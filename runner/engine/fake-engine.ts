@@ -20,15 +20,17 @@ export class FakeEngine implements Engine {
   readonly volumes = new Set<string>();
   readonly calls: string[] = [];
 
+  /** Adds an image tagged `ref` (`:latest` when it has no tag), as a pull or build would. */
   addImage(ref: string, labels: Record<string, string> = {}): ImageInfo {
+    const tag = ref.lastIndexOf(":") > ref.lastIndexOf("/") ? ref : `${ref}:latest`;
     const info = {
-      id: `sha256:${randomUUID()}`,
-      tags: [ref],
+      id: `sha256:${randomUUID().replace(/-/g, "")}`,
+      tags: [tag],
       labels,
       size: 1000,
       created: Date.now(),
     };
-    this.images.set(ref, info);
+    this.images.set(tag, info);
     return info;
   }
 

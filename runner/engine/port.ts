@@ -46,6 +46,8 @@ export interface ImageInfo {
   created: number;
   /** The image's default user (`USER`), empty or undefined for root. */
   user?: string;
+  /** `name@sha256:…` digests the image is known by in registries (`RepoDigests`). */
+  digests?: string[];
 }
 
 export interface ContainerInfo {
@@ -69,4 +71,8 @@ export interface ContainerSpec {
   /** "none", "host" or the name of a Docker network. */
   network: string;
   volumes: { source: string; target: string }[];
+  /** Docker's no-new-privileges: setuid programs such as sudo cannot gain privileges. */
+  noNewPrivileges?: boolean;
+  /** The OCI runtime (Docker's `--runtime`); undefined: the engine's default. */
+  runtime?: string;
 }

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import {
   computeCacheKey,
   type TrackedFileDigest,
@@ -5,13 +6,30 @@ import {
 } from "../../src/core/cache-key.js";
 import type { Hook } from "../../src/core/config/schema.js";
 import { InfrastructureError, PermanentError } from "../../src/core/errors.js";
+import {
+  cacheInputLabels,
+  explainCacheMiss,
+  type CacheInputs,
+} from "../../src/core/explain-cache-miss.js";
+import { imageIsNamed, lookupRef } from "../../src/core/image-ref.js";
+import {
+  CACHE_LABELS,
+  cacheRepository,
+  findCacheImage,
+  hasCacheLabels,
+  newestCacheInputs,
+  type CacheRecords,
+} from "../cache/cache-images.js";
 import { pruneCache } from "../cache/prune-cache.js";
 import { recordCacheUse } from "../cache/cache-usage.js";
 import type { Engine, ImageInfo } from "../engine/port.js";
 import type { LogSink } from "../logs/log-sink.js";
 import { withKeyLock } from "./key-lock.js";
-import { runStep, type StepOutcome } from "./run-step.js";
+import { resolveLimits } from "./resolve-limits.js";
+import { runStep, type StepOutcome, type StepSpec } from "./run-step.js";
 import type { PipelineSettings } from "./settings.js";
+
+export { CACHE_LABELS, cacheRepository } from "../cache/cache-images.js";
 
 export interface JobInput {
   jobId: string;
@@ -30,6 +48,8 @@ export interface RunJobOptions {
   engine: Engine;
   settings: PipelineSettings;
   log: LogSink;
+  /** Where committed cache images are recorded; a hit is taken only for a recorded image. */
+  cacheRecords: CacheRecords;
   signal?: AbortSignal;
   onPhase?: (phase: JobPhase) => void;
 }
@@ -39,67 +59,55 @@ export interface JobResult {
   exitCode?: number;
   cacheKey?: string;
   cacheHit?: boolean;
+  /** On a miss: why the install was not cached (first run, or what changed). */
+  cacheMissReasons?: string[];
   durations: { pull: number; install: number; build: number; total: number };
 }
 
-export const CACHE_LABELS = {
-  managed: "kozmic.cache",
-  repo: "kozmic.cache.repo",
-  hook: "kozmic.cache.hook",
-  key: "kozmic.cache.key",
-  scope: "kozmic.cache.scope",
-  created: "kozmic.cache.created",
-} as const;
+/** Stands in the output of a step that sudo refused because of no-new-privileges. */
+const NO_NEW_PRIVILEGES_REFUSAL = /"no new privileges" flag is set/;
 
-/** `kozmic-cache/<repo>`: a Docker repository name made from any repository id. */
-export function cacheRepository(repositoryId: string): string {
-  const safe = repositoryId
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, "-")
-    .replace(/^-|-$/g, "");
-  return `kozmic-cache/${safe || "repo"}`;
-}
+type Say = (line: string) => void;
 
-function resolveNetwork(hook: Hook, settings: PipelineSettings): string {
-  if (hook.network === "none") return "none";
-  if (hook.network === "host") {
-    if (!settings.allowHostNetwork) {
-      throw new PermanentError(
-        `hook "${hook.name}" asks for network: host, which this runner does not allow ` +
-          "(set KOZMIC_ALLOW_HOST_NETWORK=true on the runner to permit it)",
-      );
-    }
-    return "host";
+/**
+ * The hook's base image, looked up by name only (never as an ID prefix) and pulled when
+ * absent or when the hook asks; an image carrying Kozmic's cache labels is refused.
+ */
+async function resolveBaseImage(engine: Engine, hook: Hook, say: Say): Promise<ImageInfo> {
+  const ref = lookupRef(hook.image);
+  const named = async () => {
+    const image = await engine.inspectImage(ref);
+    return image && imageIsNamed(hook.image, image) ? image : undefined;
+  };
+  let base = hook.pull === "always" ? undefined : await named();
+  if (!base) {
+    say(`pulling ${hook.image}`);
+    await engine.pullImage(hook.image);
+    base = await named();
+    if (!base) throw new InfrastructureError(`image ${hook.image} is not on the host after a pull`);
   }
-  return settings.network;
-}
-
-async function findCacheImage(
-  engine: Engine,
-  repositoryId: string,
-  key: string,
-  scope: TrustScope,
-): Promise<ImageInfo | undefined> {
-  const images = await engine.findImages({
-    [CACHE_LABELS.repo]: repositoryId,
-    [CACHE_LABELS.key]: key,
-    [CACHE_LABELS.scope]: scope,
-  });
-  return images[0];
+  if (hasCacheLabels(base)) {
+    throw new PermanentError(
+      `image ${hook.image} (${base.id}) carries Kozmic's install-cache labels: only Kozmic's own ` +
+        "cache images may, and a hook cannot start from one; name an ordinary base image",
+    );
+  }
+  return base;
 }
 
 /**
  * Runs one hook: pull, cache lookup (install under a per-key lock on a miss, then commit),
  * build. Containers and volumes are removed whatever happens. Infrastructure trouble is
- * thrown as InfrastructureError; a user's failing script is a `failure` result.
+ * thrown as InfrastructureError; a setting that can never run is a PermanentError; a
+ * user's failing script is a `failure` result.
  */
 export async function runJob(job: JobInput, options: RunJobOptions): Promise<JobResult> {
-  const { engine, settings, log, signal } = options;
+  const { engine, settings, log, signal, cacheRecords } = options;
   const { hook } = job;
   const started = Date.now();
   const deadline = started + hook.timeout * 1000;
   const durations = { pull: 0, install: 0, build: 0, total: 0 };
-  const say = (line: string) => log.write(`==> ${line}\n`);
+  const say: Say = (line) => log.write(`==> ${line}\n`);
   const finish = (result: Omit<JobResult, "durations">): JobResult => {
     durations.total = Date.now() - started;
     say(
@@ -109,14 +117,41 @@ export async function runJob(job: JobInput, options: RunJobOptions): Promise<Job
     );
     return { ...result, durations };
   };
-  const stepBase = {
+  const limits = resolveLimits(hook, job.scope, settings);
+  for (const note of limits.notes) say(note);
+  const where = settings.place ?? "this runner";
+  if (settings.noNewPrivileges) {
+    say(
+      `KOZMIC_NO_NEW_PRIVILEGES=true on ${where}: sudo and other setuid programs cannot gain privileges`,
+    );
+  }
+  let refusedSudo = false;
+  const stepLog: LogSink = {
+    write: (text) => {
+      if (settings.noNewPrivileges && NO_NEW_PRIVILEGES_REFUSAL.test(text)) refusedSudo = true;
+      log.write(text);
+    },
+    flush: () => log.flush(),
+  };
+  const explainFailure = () => {
+    if (refusedSudo) {
+      say(
+        `sudo was refused because KOZMIC_NO_NEW_PRIVILEGES=true is set on ${where}; ` +
+          "unset it there to let scripts use sudo, or run the hook as `user: root`",
+      );
+    }
+  };
+  const stepBase: Omit<StepSpec, "image" | "script"> = {
     jobId: job.jobId,
     sourceDir: job.sourceDir,
     env: hook.env,
-    memoryBytes: hook.memory ?? settings.defaultMemoryBytes,
-    nanoCpus: Math.round((hook.cpus ?? settings.defaultCpus) * 1e9),
-    pidsLimit: settings.defaultPids,
-    network: resolveNetwork(hook, settings),
+    ...(hook.user !== undefined ? { user: hook.user } : {}),
+    memoryBytes: limits.memoryBytes,
+    nanoCpus: limits.nanoCpus,
+    pidsLimit: limits.pidsLimit,
+    network: limits.network,
+    noNewPrivileges: settings.noNewPrivileges,
+    ...(settings.runtime ? { runtime: settings.runtime } : {}),
     deadline,
     stallTimeoutMs: hook.stall_timeout * 1000,
     ...(signal ? { signal } : {}),
@@ -136,21 +171,22 @@ export async function runJob(job: JobInput, options: RunJobOptions): Promise<Job
   options.onPhase?.("preparing");
   say(`hook "${hook.name}": image ${hook.image} (pull: ${hook.pull})`);
   const pullStart = Date.now();
-  let base = hook.pull === "always" ? undefined : await engine.inspectImage(hook.image);
-  if (!base) {
-    say(`pulling ${hook.image}`);
-    await engine.pullImage(hook.image);
-    base = await engine.inspectImage(hook.image);
-    if (!base) throw new InfrastructureError(`image ${hook.image} is not on the host after a pull`);
-  }
+  const base = await resolveBaseImage(engine, hook, say);
   durations.pull = Date.now() - pullStart;
   say(`base image ${base.id} (${(durations.pull / 1000).toFixed(1)}s)`);
 
   let buildImage = base.id;
   let cacheKey: string | undefined;
   let cacheHit: boolean | undefined;
+  let cacheMissReasons: string[] | undefined;
   if (hook.install) {
     const installScript = hook.install;
+    const inputs: CacheInputs = {
+      baseImageId: base.id,
+      baseImageRef: hook.image,
+      installDigest: createHash("sha256").update(installScript, "utf8").digest("hex"),
+      trackedFiles: job.trackedFiles,
+    };
     const keyFor = (scope: TrustScope) =>
       computeCacheKey({
         baseImageId: base.id,
@@ -161,23 +197,44 @@ export async function runJob(job: JobInput, options: RunJobOptions): Promise<Job
       });
     cacheKey = keyFor(job.scope);
     const key = cacheKey;
+    const warned = new Set<string>();
+    const onForged = (image: ImageInfo) => {
+      if (warned.has(image.id)) return;
+      warned.add(image.id);
+      say(
+        `ignoring image ${image.id}: it carries Kozmic's cache labels, but Kozmic did not commit it`,
+      );
+    };
+    const find = (k: string, scope: TrustScope) =>
+      findCacheImage(
+        engine,
+        cacheRecords,
+        { repositoryId: job.repositoryId, key: k, scope },
+        onForged,
+      );
     // Untrusted jobs may read what trusted jobs cached, never the other way round.
     const lookup = async () =>
-      (job.scope === "untrusted"
-        ? await findCacheImage(engine, job.repositoryId, keyFor("trusted"), "trusted")
-        : undefined) ?? (await findCacheImage(engine, job.repositoryId, key, job.scope));
+      (job.scope === "untrusted" ? await find(keyFor("trusted"), "trusted") : undefined) ??
+      (await find(key, job.scope));
     let hit = await lookup();
     if (!hit) {
       const installStart = Date.now();
+      let committed: string | undefined;
       const outcome = await withKeyLock(
         settings.dataDir,
         key,
         async (): Promise<StepOutcome | ImageInfo> => {
           const again = await lookup();
           if (again) return again;
+          const previous = await newestCacheInputs(engine, cacheRecords, {
+            repositoryId: job.repositoryId,
+            hook: hook.name,
+            scope: job.scope,
+          });
+          cacheMissReasons = explainCacheMiss(previous, inputs);
           say(`cache miss ${key}: running install`);
+          for (const reason of cacheMissReasons) say(`  why: ${reason}`);
           options.onPhase?.("installing");
-          const tag = key;
           return runStep(
             engine,
             {
@@ -186,23 +243,35 @@ export async function runJob(job: JobInput, options: RunJobOptions): Promise<Job
               script: installScript,
               afterExit: async (containerId, exitCode) => {
                 if (exitCode !== 0) return;
-                const id = await engine.commitContainer(
+                const createdAt = Date.now();
+                committed = await engine.commitContainer(
                   containerId,
                   cacheRepository(job.repositoryId),
-                  tag,
+                  key,
                   {
                     [CACHE_LABELS.managed]: "true",
                     [CACHE_LABELS.repo]: job.repositoryId,
                     [CACHE_LABELS.hook]: hook.name,
                     [CACHE_LABELS.key]: key,
                     [CACHE_LABELS.scope]: job.scope,
-                    [CACHE_LABELS.created]: new Date().toISOString(),
+                    [CACHE_LABELS.created]: new Date(createdAt).toISOString(),
+                    ...cacheInputLabels(inputs),
                   },
                 );
-                say(`install committed to ${cacheRepository(job.repositoryId)}:${tag} (${id})`);
+                await cacheRecords.recordCacheImage({
+                  imageId: committed,
+                  repositoryId: job.repositoryId,
+                  hook: hook.name,
+                  key,
+                  scope: job.scope,
+                  createdAt,
+                });
+                say(
+                  `install committed to ${cacheRepository(job.repositoryId)}:${key} (${committed})`,
+                );
               },
             },
-            log,
+            stepLog,
           );
         },
         signal,
@@ -211,26 +280,28 @@ export async function runJob(job: JobInput, options: RunJobOptions): Promise<Job
         throw error;
       });
       durations.install = Date.now() - installStart;
+      const missed = cacheMissReasons ? { cacheMissReasons } : {};
       if ("id" in outcome) {
         hit = outcome;
       } else {
-        const stopped = ended(outcome, { cacheKey: key, cacheHit: false });
+        const stopped = ended(outcome, { cacheKey: key, cacheHit: false, ...missed });
         if (stopped) return stopped;
         if (outcome.kind === "exited" && outcome.exitCode !== 0) {
+          explainFailure();
           say(`install failed with exit code ${outcome.exitCode}; nothing cached`);
           return finish({
             conclusion: "failure",
             exitCode: outcome.exitCode,
             cacheKey: key,
             cacheHit: false,
+            ...missed,
           });
         }
+        if (!committed) throw new InfrastructureError(`install for ${key} ended without a commit`);
         say(`install done (${(durations.install / 1000).toFixed(1)}s)`);
         cacheHit = false;
-        const made = await findCacheImage(engine, job.repositoryId, key, job.scope);
-        if (!made) throw new InfrastructureError(`committed cache image for ${key} not found`);
-        buildImage = made.id;
-        await recordCacheUse(settings.dataDir, made.id);
+        buildImage = committed;
+        await recordCacheUse(settings.dataDir, committed);
         await pruneCache(engine, settings, {
           repositoryId: job.repositoryId,
           hook: hook.name,
@@ -239,6 +310,7 @@ export async function runJob(job: JobInput, options: RunJobOptions): Promise<Job
     }
     if (hit) {
       cacheHit = true;
+      cacheMissReasons = undefined;
       buildImage = hit.id;
       await recordCacheUse(settings.dataDir, hit.id);
       say(`install skipped: cache hit ${hit.labels[CACHE_LABELS.key] ?? key}`);
@@ -251,16 +323,18 @@ export async function runJob(job: JobInput, options: RunJobOptions): Promise<Job
   const outcome = await runStep(
     engine,
     { ...stepBase, image: buildImage, script: hook.build },
-    log,
+    stepLog,
   );
   durations.build = Date.now() - buildStart;
   const extra = {
     ...(cacheKey ? { cacheKey } : {}),
     ...(cacheHit !== undefined ? { cacheHit } : {}),
+    ...(cacheMissReasons ? { cacheMissReasons } : {}),
   };
   const stopped = ended(outcome, extra);
   if (stopped) return stopped;
   const exitCode = outcome.kind === "exited" ? outcome.exitCode : -1;
+  if (exitCode !== 0) explainFailure();
   say(`build exit code ${exitCode}`);
   return finish({ conclusion: exitCode === 0 ? "success" : "failure", exitCode, ...extra });
 }

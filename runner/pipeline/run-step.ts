@@ -1,4 +1,8 @@
-import { resolveScriptUser, type ScriptUser } from "./resolve-script-user.js";
+import {
+  resolveScriptUser,
+  scriptUserWithoutPasswd,
+  type ScriptUser,
+} from "./resolve-script-user.js";
 import { scriptCommand } from "../../src/core/config/script-command.js";
 import type { Engine } from "../engine/port.js";
 import type { LogSink } from "../logs/log-sink.js";
@@ -18,10 +22,14 @@ export interface StepSpec {
   script: string;
   sourceDir: string;
   env: Record<string, string>;
+  /** The hook's `user:`; undefined: the image's kozmic user, else its USER. */
+  user?: string;
   memoryBytes: number;
   nanoCpus: number;
   pidsLimit: number;
   network: string;
+  noNewPrivileges?: boolean;
+  runtime?: string;
   /** Epoch ms after which the whole job is out of time. */
   deadline: number;
   stallTimeoutMs: number;
@@ -36,7 +44,10 @@ export type StepOutcome =
   | { kind: "cancelled" };
 
 // Image IDs are content addresses, so what an image's /etc/passwd says never changes.
-const scriptUsers = new Map<string, ScriptUser>();
+const passwdFiles = new Map<
+  string,
+  { passwd: string | undefined; imageUser: string | undefined }
+>();
 
 /** Reads /etc/passwd from a created, never started container of the image. */
 async function lookupScriptUser(
@@ -45,8 +56,10 @@ async function lookupScriptUser(
   labels: Record<string, string>,
   volume: string,
 ): Promise<ScriptUser> {
-  const cached = spec.image.startsWith("sha256:") ? scriptUsers.get(spec.image) : undefined;
-  if (cached) return cached;
+  const fixed = scriptUserWithoutPasswd(spec.user);
+  if (fixed) return fixed;
+  const cached = spec.image.startsWith("sha256:") ? passwdFiles.get(spec.image) : undefined;
+  if (cached) return resolveScriptUser(cached.passwd, cached.imageUser, spec.user);
   const imageUser = (await engine.inspectImage(spec.image))?.user;
   const probe = await engine.createContainer({
     image: spec.image,
@@ -59,11 +72,12 @@ async function lookupScriptUser(
     pidsLimit: spec.pidsLimit,
     network: "none",
     volumes: [{ source: volume, target: "/kozmic" }],
+    ...(spec.runtime ? { runtime: spec.runtime } : {}),
   });
   try {
-    const user = resolveScriptUser(await engine.readFile(probe, "/etc/passwd"), imageUser);
-    if (spec.image.startsWith("sha256:")) scriptUsers.set(spec.image, user);
-    return user;
+    const passwd = await engine.readFile(probe, "/etc/passwd");
+    if (spec.image.startsWith("sha256:")) passwdFiles.set(spec.image, { passwd, imageUser });
+    return resolveScriptUser(passwd, imageUser, spec.user);
   } finally {
     await engine.removeContainer(probe);
   }
@@ -99,6 +113,8 @@ export async function runStep(engine: Engine, spec: StepSpec, log: LogSink): Pro
       pidsLimit: spec.pidsLimit,
       network: spec.network,
       volumes: [{ source: volume, target: "/kozmic" }],
+      ...(spec.noNewPrivileges ? { noNewPrivileges: true } : {}),
+      ...(spec.runtime ? { runtime: spec.runtime } : {}),
     });
     const tar = await tarDirectory(spec.sourceDir, {
       prefix: "kozmic",

@@ -3,13 +3,22 @@ export interface PipelineSettings {
   defaultMemoryBytes: number;
   defaultCpus: number;
   defaultPids: number;
+  /** The most memory and CPUs a hook may ask for (KOZMIC_MAX_MEMORY, KOZMIC_MAX_CPUS). */
+  maxMemoryBytes: number;
+  maxCpus: number;
   /** The Docker network behind a hook's `network: default`: "none", "host" or a network name. */
   network: string;
   allowHostNetwork: boolean;
+  /** Sets Docker's no-new-privileges on every step container: sudo then cannot become root. */
+  noNewPrivileges: boolean;
+  /** The containers' OCI runtime (Docker's `--runtime`), e.g. a sandboxing runtime; unset: Docker's default. */
+  runtime?: string;
   /** Cache images kept per repository and hook. */
   cacheKeep: number;
   /** Total bytes of cache images kept on the host; undefined means no budget. */
   cacheMaxBytes?: number;
   /** Where lock files and cache usage live. */
   dataDir: string;
+  /** Who applies these settings, for messages: "this runner" (default) or "this machine". */
+  place?: string;
 }

@@ -243,6 +243,7 @@ export async function processMessage(
         {
           engine: ctx.engine,
           settings: settings.pipeline,
+          cacheRecords: store,
           log: sink,
           signal: control.signal,
           onPhase: (next) => {
@@ -295,6 +296,7 @@ export async function processMessage(
           durations: toSeconds(result.durations),
           ...(result.cacheKey !== undefined ? { cacheKey: result.cacheKey } : {}),
           ...(result.cacheHit !== undefined ? { cacheHit: result.cacheHit } : {}),
+          ...(result.cacheMissReasons ? { cacheMissReasons: result.cacheMissReasons } : {}),
           logUrl,
           ...(reason ? { reason } : {}),
         },

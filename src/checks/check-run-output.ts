@@ -15,6 +15,13 @@ export function capLogTail(log: string, max = MAX_OUTPUT_CHARS): string {
   return fenced(TRUNCATED + log.slice(log.length - room));
 }
 
+/** Text in a fenced block that no line of it can close. */
+function codeBlock(text: string): string {
+  const longest = Math.max(0, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));
+  const fence = "`".repeat(Math.max(3, longest + 1));
+  return `${fence}text\n${text}\n${fence}`;
+}
+
 export function formatSeconds(seconds: number): string {
   const s = Math.round(seconds);
   if (s < 60) return `${s}s`;
@@ -29,6 +36,8 @@ export interface CompletionFacts {
   durations?: Partial<Record<"pull" | "install" | "build" | "total", number>>;
   cacheKey?: string;
   cacheHit?: boolean;
+  /** On a miss: why the install was not cached. */
+  cacheMissReasons?: readonly string[];
   logUrl: string;
   /** Why it was cancelled or timed out, in the user's words. */
   reason?: string;
@@ -59,6 +68,10 @@ export function completionOutput(facts: CompletionFacts): { title: string; summa
   if (facts.cacheKey !== undefined) {
     const state = facts.cacheHit ? "hit" : "miss";
     lines.push(`Install cache: **${state}** (key \`${facts.cacheKey}\`)`);
+    if (!facts.cacheHit && facts.cacheMissReasons?.length) {
+      // File names come from the repository: shown as code, never as Markdown.
+      lines.push("", "Why it missed:", codeBlock(facts.cacheMissReasons.join("\n")), "");
+    }
   }
   if (facts.exitCode !== undefined) lines.push(`Exit code: ${facts.exitCode}`);
   lines.push(`[Full log](${facts.logUrl})`);

@@ -24,3 +24,16 @@ export function parseBytes(value: string | number): number | undefined {
   const bytes = Math.round(Number(match[1]) * BYTE_UNITS[(match[2] ?? "b").toLowerCase()]!);
   return bytes > 0 ? bytes : undefined;
 }
+
+/** `2g`, `512m`, `1.5g`: a memory size as a person writes it, for messages. */
+export function formatBytes(bytes: number): string {
+  for (const [unit, size] of [
+    ["g", 1024 ** 3],
+    ["m", 1024 ** 2],
+    ["k", 1024],
+  ] as const) {
+    if (bytes >= size)
+      return `${Number((bytes / size).toFixed(bytes % size === 0 ? 0 : 1))}${unit}`;
+  }
+  return `${bytes}b`;
+}

@@ -100,7 +100,10 @@ describe("runner end to end: webhook -> app -> queue -> runner -> Docker -> chec
     const one = await summaryOf(
       git.commit({ ".github/kozmic.yml": yml, "deps.txt": "left-pad 1\n" }),
     );
-    assert.match(one.run.output.summary ?? "", /Install cache: \*\*miss\*\*/);
+    assert.match(
+      one.run.output.summary ?? "",
+      /Install cache: \*\*miss\*\*.*\n\nWhy it missed:\n```text\nno cached install yet for this hook\n```/,
+    );
     const two = await summaryOf(
       git.commit({ ".github/kozmic.yml": yml, "deps.txt": "left-pad 1\n", README: "docs\n" }),
     );
@@ -111,7 +114,11 @@ describe("runner end to end: webhook -> app -> queue -> runner -> Docker -> chec
     const three = await summaryOf(
       git.commit({ ".github/kozmic.yml": yml, "deps.txt": "left-pad 2\n" }),
     );
-    assert.match(three.run.output.summary ?? "", /Install cache: \*\*miss\*\*/);
+    assert.match(
+      three.run.output.summary ?? "",
+      /Install cache: \*\*miss\*\*.*\n\nWhy it missed:\n```text\ntracked file changed: deps.txt\n```/,
+    );
+    assert.match(await h.logOf(three.job.id), /==> {3}why: tracked file changed: deps\.txt/);
     assert.notEqual(three.job.cacheKey, one.job.cacheKey);
     assert.match(await h.logOf(three.job.id), /left-pad 2/);
   });

@@ -136,6 +136,29 @@ describe("the app over HTTP: pushes and pull requests become check runs and mess
     assert.deepEqual(await h.drain(), []);
   });
 
+  it("a hook naming Kozmic's cache or an image ID gets a failed Kozmic configuration run on its line", async () => {
+    const yml = [
+      "hooks:",
+      "  - name: steal",
+      "    image: kozmic-cache/12345:" + "a".repeat(64),
+      "    build: cat /opt/secrets",
+      "  - name: by-id",
+      "    image: sha256:" + "9b".repeat(32),
+      "    build: true",
+      "",
+    ].join("\n");
+    const { target, sha } = h.repository({ ".github/kozmic.yml": yml });
+    await h.deliver("push", pushPayload(target, { sha }));
+    const [run, ...more] = h.fake.checkRunsOf(target.fullName, sha);
+    assert.deepEqual(more, []);
+    assert.equal(run?.name, "Kozmic configuration");
+    assert.equal(run?.conclusion, "failure");
+    const byLine = new Map(run!.annotations.map((a) => [a.start_line, a.message]));
+    assert.match(byLine.get(3) ?? "", /holds Kozmic's install cache, which only Kozmic writes/);
+    assert.match(byLine.get(6) ?? "", /not an image ID/);
+    assert.deepEqual(await h.drain(), [], "no job was queued");
+  });
+
   it("annotates a configuration with more than 50 problems over several requests", async () => {
     const hooks = Array.from({ length: 60 }, (_, i) =>
       [`  - name: h${i}`, "    image: alpine:3", "    build: make", "    cpus: lots"].join("\n"),

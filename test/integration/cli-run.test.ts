@@ -58,7 +58,14 @@ test("kozmic run: a miss, then a hit, then a miss after deps.txt changes", async
   const dir = example();
   const first = await kozmic(["run", dir]);
   assert.equal(first.code, 0, first.stderr + first.stdout);
-  assert.match(first.stdout, /cache miss [0-9a-f]{64}/);
+  assert.match(
+    first.stdout,
+    /cache miss [0-9a-f]{64}: running install\n==>   why: no cached install yet for this hook\n/,
+  );
+  assert.match(
+    first.stdout,
+    /^==> job [0-9a-f-]{36} \(its containers and volumes carry the label kozmic\.job=[0-9a-f-]{36}\)$/m,
+  );
   assert.match(first.stdout, /installed: greeting-lib 1.0\nhello from kozmic in \/kozmic\/src/);
   assert.match(first.stdout, /^hello: success$/m);
   const second = await kozmic(["run", dir, "--hook", "hello"]);
@@ -66,7 +73,10 @@ test("kozmic run: a miss, then a hit, then a miss after deps.txt changes", async
   assert.match(second.stdout, /install skipped: cache hit/);
   writeFileSync(join(dir, "deps.txt"), "greeting-lib 2.0\n");
   const third = await kozmic(["run", dir]);
-  assert.match(third.stdout, /cache miss/);
+  assert.match(
+    third.stdout,
+    /cache miss [0-9a-f]{64}: running install\n==>   why: tracked file changed: deps.txt\n/,
+  );
   assert.match(third.stdout, /installed: greeting-lib 2.0/);
 });
 
@@ -102,6 +112,31 @@ test("kozmic run exits 2 with line and column for an invalid config", async () =
   const result = await kozmic(["run", dir]);
   assert.equal(result.code, 2);
   assert.match(result.stderr, /kozmic\.yml:5:\d+: .*timeout/);
+});
+
+test("kozmic run: a kozmic-cache/ image is a configuration error (exit 2); host network names the local setting", async () => {
+  const dir = example();
+  writeFileSync(
+    join(dir, ".github/kozmic.yml"),
+    "hooks:\n  - name: x\n    build: \"true\"\n    image: kozmic-cache/local-0123:abc\n",
+  );
+  const cache = await kozmic(["run", dir]);
+  assert.equal(cache.code, 2);
+  assert.match(
+    cache.stderr,
+    /kozmic\.yml:4:12: hook "x": image: `kozmic-cache\/` holds Kozmic's install cache/,
+  );
+  writeFileSync(
+    join(dir, ".github/kozmic.yml"),
+    `hooks:\n  - name: x\n    build: "true"\n    image: ${IMAGE}\n    network: host\n`,
+  );
+  const host = await kozmic(["run", dir]);
+  assert.equal(host.code, 2);
+  assert.match(
+    host.stderr,
+    /^kozmic run: hook "x" asks for network: host, which this machine does not allow \(KOZMIC_ALLOW_HOST_NETWORK=true where the jobs run permits it\)$/m,
+  );
+  assert.doesNotMatch(host.stderr, /runner/);
 });
 
 test("kozmic run exits 2 for an unknown hook, a missing config and a bad KOZMIC_ variable", async () => {

@@ -12,6 +12,8 @@ import { pruneCache } from "../../runner/cache/prune-cache.js";
 import { runJob } from "../../runner/pipeline/run-job.js";
 import type { PipelineSettings } from "../../runner/pipeline/settings.js";
 import { ensureBusyboxImage, removeImages } from "../support/images.js";
+import { testPipelineSettings } from "../support/pipeline-settings.js";
+import { openEmbeddedStore } from "../../src/store/embedded-store.js";
 
 const engine = new DockerEngine();
 const run = randomUUID().slice(0, 8);
@@ -20,16 +22,13 @@ const repositoryId = `test-prune-${run}`;
 const dataDir = mkdtempSync(join(tmpdir(), "kozmic-data-"));
 const sourceDir = mkdtempSync(join(tmpdir(), "kozmic-src-"));
 // Keep many so that the prune after each install does not act before the test does.
-const settings: PipelineSettings = {
+const settings: PipelineSettings = testPipelineSettings(dataDir, {
   defaultMemoryBytes: 128 * 1024 ** 2,
-  defaultCpus: 1,
   defaultPids: 64,
-  network: "none",
-  allowHostNetwork: false,
   cacheKeep: 10,
-  dataDir,
-};
+});
 const containers: string[] = [];
+const cacheRecords = openEmbeddedStore({ dataDir });
 
 before(() => {
   ensureBusyboxImage(IMAGE);
@@ -41,6 +40,7 @@ after(async () => {
   for (const image of await engine.findImages({ "kozmic.cache.repo": repositoryId }))
     await engine.removeImage(image.id);
   removeImages(IMAGE);
+  await cacheRecords.close();
   rmSync(dataDir, { recursive: true, force: true });
   rmSync(sourceDir, { recursive: true, force: true });
 });
@@ -54,7 +54,7 @@ async function install(version: number): Promise<string> {
   });
   const result = await runJob(
     { jobId: randomUUID(), repositoryId, scope: "trusted", hook, sourceDir, trackedFiles: [] },
-    { engine, settings, log: { write: () => {}, flush: async () => {} } },
+    { engine, settings, cacheRecords, log: { write: () => {}, flush: async () => {} } },
   );
   assert.equal(result.conclusion, "success");
   assert.equal(result.cacheHit, false);

@@ -7,27 +7,22 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { hookSchema, type HookInput } from "../../src/core/config/schema.js";
 import { InfrastructureError, PermanentError } from "../../src/core/errors.js";
-import type { TrustScope } from "../../src/core/cache-key.js";
+import { computeCacheKey, type TrustScope } from "../../src/core/cache-key.js";
 import { DockerEngine } from "../../runner/engine/docker-engine.js";
 import { cacheRepository, runJob, type JobResult } from "../../runner/pipeline/run-job.js";
 import type { PipelineSettings } from "../../runner/pipeline/settings.js";
 import { ensureBusyboxImage, rebuildBusyboxImage, removeImages } from "../support/images.js";
+import { testPipelineSettings } from "../support/pipeline-settings.js";
+import { openEmbeddedStore } from "../../src/store/embedded-store.js";
 
 const engine = new DockerEngine();
 const run = randomUUID().slice(0, 8);
 const KOZMIC_IMAGE = `kozmic-test/pj-kozmic-${run}`;
 const ROOT_IMAGE = `kozmic-test/pj-root-${run}`;
 const dataDir = mkdtempSync(join(tmpdir(), "kozmic-data-"));
-const settings: PipelineSettings = {
-  defaultMemoryBytes: 256 * 1024 ** 2,
-  defaultCpus: 1,
-  defaultPids: 128,
-  network: "none",
-  allowHostNetwork: false,
-  cacheKeep: 3,
-  dataDir,
-};
+const settings: PipelineSettings = testPipelineSettings(dataDir);
 const repos: string[] = [];
+const cacheRecords = openEmbeddedStore({ dataDir });
 
 before(() => {
   ensureBusyboxImage(KOZMIC_IMAGE, { withKozmicUser: true });
@@ -40,6 +35,7 @@ after(async () => {
       await engine.removeImage(image.id);
   }
   removeImages(KOZMIC_IMAGE, ROOT_IMAGE);
+  await cacheRecords.close();
   rmSync(dataDir, { recursive: true, force: true });
 });
 
@@ -65,7 +61,7 @@ function digests(dir: string, paths: string[]) {
 async function job(
   repo: { id: string; dir: string },
   hook: Partial<HookInput>,
-  extra: { scope?: TrustScope; signal?: AbortSignal } = {},
+  extra: { scope?: TrustScope; signal?: AbortSignal; settings?: Partial<PipelineSettings> } = {},
 ): Promise<{ result: JobResult; log: string; jobId: string }> {
   const parsed = hookSchema.parse({ name: "test", image: KOZMIC_IMAGE, build: "true", ...hook });
   let log = "";
@@ -81,7 +77,8 @@ async function job(
     },
     {
       engine,
-      settings,
+      settings: { ...settings, ...extra.settings },
+      cacheRecords,
       log: { write: (t) => void (log += t), flush: async () => {} },
       ...(extra.signal ? { signal: extra.signal } : {}),
     },
@@ -121,23 +118,37 @@ test("each key input invalidates the cache", async () => {
   const repo = newRepo();
   const hook = { install: INSTALL, build: BUILD, tracked_files: ["deps.txt"] };
   const keys = new Set<string>();
-  const expectMiss = async (h: Partial<HookInput>, why: string) => {
+  // Each miss says why, in the log and in the result the check run shows.
+  const expectMiss = async (h: Partial<HookInput>, why: RegExp) => {
     const { result, log } = await job(repo, h);
-    assert.equal(result.cacheHit, false, `${why}: ${log}`);
+    assert.equal(result.cacheHit, false, `${String(why)}: ${log}`);
+    assert.match(log, new RegExp(`==>   why: ${why.source}`), log);
+    assert.ok(
+      result.cacheMissReasons?.some((r) => why.test(r)),
+      String(result.cacheMissReasons),
+    );
     keys.add(result.cacheKey!);
   };
-  await expectMiss(hook, "first run");
-  await expectMiss({ ...hook, install: INSTALL + " " }, "install script changed");
+  await expectMiss(hook, /no cached install yet for this hook/);
+  await expectMiss({ ...hook, install: INSTALL + " " }, /the install script changed/);
   writeFileSync(join(repo.dir, "deps.txt"), "left-pad 2.0\n");
-  await expectMiss(hook, "tracked file changed");
+  await expectMiss(hook, /tracked file changed: deps.txt/);
   rmSync(join(repo.dir, "deps.txt"));
-  await expectMiss({ ...hook, build: "cat /opt/marker" }, "tracked file deleted");
+  await expectMiss({ ...hook, build: "cat /opt/marker" }, /tracked file disappeared: deps.txt/);
   const image = `kozmic-test/pj-rebuilt-${run}`;
   try {
-    ensureBusyboxImage(image, { marker: "one" });
-    await expectMiss({ ...hook, image, build: "cat /opt/marker" }, "other base image");
-    rebuildBusyboxImage(image, { marker: "two" });
-    await expectMiss({ ...hook, image, build: "cat /opt/marker" }, "base image rebuilt");
+    const one = ensureBusyboxImage(image, { marker: "one" });
+    await expectMiss(
+      { ...hook, image, build: "cat /opt/marker" },
+      new RegExp(
+        `base image: image changed from ${KOZMIC_IMAGE} to ${image} \\(sha256:\\w+ → ${one}\\)`,
+      ),
+    );
+    const two = rebuildBusyboxImage(image, { marker: "two" });
+    await expectMiss(
+      { ...hook, image, build: "cat /opt/marker" },
+      new RegExp(`base image: ${image} now points to another image \\(${one} → ${two}\\)`),
+    );
   } finally {
     removeImages(image);
   }
@@ -271,7 +282,194 @@ test("a missing image that cannot be pulled is an InfrastructureError", async ()
 test("network: host is refused unless the runner allows it", async () => {
   await assert.rejects(job(newRepo(), { network: "host" }), (error: unknown) => {
     assert.ok(error instanceof PermanentError);
-    assert.match((error as Error).message, /KOZMIC_ALLOW_HOST_NETWORK/);
+    assert.match(
+      (error as Error).message,
+      /which this runner does not allow \(KOZMIC_ALLOW_HOST_NETWORK=true/,
+    );
     return true;
   });
+});
+
+test("a hook cannot name a cache image by its kozmic-cache/ tag", async () => {
+  const victim = newRepo();
+  const { result } = await job(victim, { install: INSTALL, build: "true" });
+  const tag = `${cacheRepository(victim.id)}:${result.cacheKey}`;
+  await assert.rejects(job(newRepo(), { image: tag, build: "cat /opt/marker" }), (error) => {
+    assert.match(String(error), /holds Kozmic's install cache, which only Kozmic writes/);
+    return true;
+  });
+});
+
+test("a hook's image is never resolved as an image ID prefix", async () => {
+  const victim = newRepo();
+  writeFileSync(join(victim.dir, "secret.txt"), "private source\n");
+  const { result } = await job(victim, { install: INSTALL, build: "true" });
+  const [cached] = await engine.findImages({ "kozmic.cache.key": result.cacheKey! });
+  assert.ok(cached);
+  const prefix = cached.id.replace(/^sha256:/, "").slice(0, 6);
+  const attacker = newRepo();
+  await assert.rejects(
+    job(attacker, { image: prefix, build: "cat /opt/marker; cat /kozmic/src/secret.txt" }),
+    (error: unknown) => {
+      assert.ok(error instanceof InfrastructureError, String(error));
+      assert.match((error as Error).message, new RegExp(`cannot pull image ${prefix}`));
+      return true;
+    },
+  );
+});
+
+test("an image that merely carries the cache labels is never a hit (cache poisoning)", async () => {
+  const victim = newRepo();
+  const hook = hookSchema.parse({
+    name: "test",
+    image: KOZMIC_IMAGE,
+    install: INSTALL,
+    build: BUILD,
+  });
+  const base = (await engine.inspectImage(KOZMIC_IMAGE))!;
+  // Everything that goes into the key is public for a public repository.
+  const key = computeCacheKey({
+    baseImageId: base.id,
+    installScript: hook.install!,
+    trackedFiles: [],
+    repositoryId: victim.id,
+    scope: "trusted",
+  });
+  const poison = `kozmic-test/poison-${run}`;
+  const labels = {
+    "kozmic.cache": "true",
+    "kozmic.cache.repo": victim.id,
+    "kozmic.cache.hook": "test",
+    "kozmic.cache.key": key,
+    "kozmic.cache.scope": "trusted",
+    "kozmic.cache.created": new Date().toISOString(),
+  };
+  const probe = execFileSync(
+    "docker",
+    ["create", "--network", "none", KOZMIC_IMAGE, "sh", "-c", "echo POISONED > /opt/marker"],
+    { encoding: "utf8" },
+  ).trim();
+  try {
+    execFileSync("docker", ["start", "-a", probe], { stdio: "ignore" });
+    execFileSync(
+      "docker",
+      [
+        "commit",
+        ...Object.entries(labels).flatMap(([k, v]) => ["--change", `LABEL ${k}=${v}`]),
+        probe,
+        poison,
+      ],
+      { stdio: "ignore" },
+    );
+  } finally {
+    execFileSync("docker", ["rm", "-f", probe], { stdio: "ignore" });
+  }
+  try {
+    const { result, log } = await job(victim, { install: INSTALL, build: BUILD });
+    assert.equal(result.conclusion, "success", log);
+    assert.equal(result.cacheKey, key, "the forged image carried the real key");
+    assert.equal(result.cacheHit, false, log);
+    assert.match(
+      log,
+      /ignoring image sha256:\w+: it carries Kozmic's cache labels, but Kozmic did not commit it/,
+    );
+    assert.match(log, /INSTALLING/);
+    assert.doesNotMatch(log, /POISONED/);
+    const again = await job(victim, { install: INSTALL, build: BUILD });
+    assert.equal(again.result.cacheHit, true, "its own committed install is a hit");
+    assert.doesNotMatch(again.log, /POISONED/);
+  } finally {
+    removeImages(poison);
+  }
+});
+
+test("a base image carrying Kozmic's cache labels fails the job before anything runs", async () => {
+  const repo = newRepo();
+  const labelled = `kozmic-test/labelled-${run}`;
+  const probe = execFileSync("docker", ["create", KOZMIC_IMAGE, "true"], {
+    encoding: "utf8",
+  }).trim();
+  try {
+    execFileSync("docker", ["commit", "--change", "LABEL kozmic.cache.repo=x", probe, labelled], {
+      stdio: "ignore",
+    });
+  } finally {
+    execFileSync("docker", ["rm", "-f", probe], { stdio: "ignore" });
+  }
+  try {
+    await assert.rejects(job(repo, { image: labelled, build: "echo RAN" }), (error: unknown) => {
+      assert.ok(error instanceof PermanentError);
+      assert.match((error as Error).message, /carries Kozmic's install-cache labels/);
+      return true;
+    });
+  } finally {
+    removeImages(labelled);
+  }
+});
+
+test("user: root, a named user and uid:gid own /kozmic/src; an unknown user is a clear error", async () => {
+  const repo = newRepo();
+  const build = "id -u; id -g; touch /kozmic/src/new && echo writable; stat -c %u /kozmic/src";
+  const root = await job(repo, { user: "root", build });
+  assert.equal(root.result.conclusion, "success", root.log);
+  assert.match(root.log, /^0\n0\nwritable\n0$/m);
+  const named = await job(repo, { image: ROOT_IMAGE, user: "root", build: "id -un" });
+  assert.match(named.log, /^root$/m);
+  const numeric = await job(repo, { user: "1234:4321", build });
+  assert.equal(numeric.result.conclusion, "success", numeric.log);
+  assert.match(numeric.log, /^1234\n4321\nwritable\n1234$/m);
+  const kozmic = await job(repo, { image: KOZMIC_IMAGE, user: "kozmic", build });
+  assert.match(kozmic.log, /^1000\n1000\nwritable\n1000$/m);
+  await assert.rejects(job(repo, { user: "nobody-here", build }), (error: unknown) => {
+    assert.ok(error instanceof PermanentError);
+    assert.match((error as Error).message, /user: nobody-here is not a user of the image/);
+    return true;
+  });
+});
+
+test("limits: above the runner's ceilings is an error naming them; forks get the defaults", async () => {
+  const repo = newRepo();
+  await assert.rejects(job(repo, { memory: "1000g" }), (error: unknown) => {
+    assert.ok(error instanceof PermanentError);
+    assert.match(
+      (error as Error).message,
+      /memory: 1000g, above the most this runner allows \(KOZMIC_MAX_MEMORY=4g\)/,
+    );
+    return true;
+  });
+  await assert.rejects(
+    job(repo, { cpus: 64 }),
+    /cpus: 64, above the most this runner allows \(KOZMIC_MAX_CPUS=2\)/,
+  );
+  const memoryMax =
+    "cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes";
+  const trusted = await job(repo, { memory: "512m", build: memoryMax });
+  assert.match(trusted.log, new RegExp(`^${512 * 1024 ** 2}$`, "m"), trusted.log);
+  const fork = await job(repo, { memory: "512m", build: memoryMax }, { scope: "untrusted" });
+  assert.match(fork.log, new RegExp(`^${256 * 1024 ** 2}$`, "m"), fork.log);
+  assert.match(
+    fork.log,
+    /memory limited to 256m \(the default\): pull requests from forks cannot raise it/,
+  );
+  await assert.rejects(
+    job(repo, { network: "host" }, { scope: "untrusted", settings: { allowHostNetwork: true } }),
+    /network: host, which is never given to pull requests from forks/,
+  );
+});
+
+test("KOZMIC_DOCKER_RUNTIME: the runtime Docker knows runs the job; an unknown one is an infrastructure error with Docker's words", async () => {
+  const repo = newRepo();
+  const runc = await job(repo, { build: "echo in-runc" }, { settings: { runtime: "runc" } });
+  assert.equal(runc.result.conclusion, "success", runc.log);
+  await assert.rejects(
+    job(repo, { build: "true" }, { settings: { runtime: "kozmic-no-such-runtime" } }),
+    (error: unknown) => {
+      assert.ok(error instanceof InfrastructureError, String(error));
+      assert.match(
+        (error as Error).message,
+        /Docker cannot create a container .*kozmic-no-such-runtime/,
+      );
+      return true;
+    },
+  );
 });

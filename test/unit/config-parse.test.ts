@@ -294,3 +294,35 @@ test("formatConfigIssues prints one line per issue, without a position when unkn
     ".github/kozmic.yml:3:7: a\n.github/kozmic.yml: b",
   );
 });
+
+test("a hook's image is a name: IDs and Kozmic's cache images are configuration errors with their line", () => {
+  const text = (image: string) =>
+    `hooks:\n  - name: t\n    build: b\n    image: ${JSON.stringify(image)}\n`;
+  assert.deepEqual(brief(issuesOf(text("kozmic-cache/12345:abc"))), [
+    '4:12 hook "t": image: `kozmic-cache/` holds Kozmic\'s install cache, which only Kozmic writes: ' +
+      'name the base image and put the set-up in `install:`, found "kozmic-cache/12345:abc"',
+  ]);
+  for (const hidden of ["docker.io/kozmic-cache/x:y", "KOZMIC-CACHE/x"]) {
+    assert.match(brief(issuesOf(text(hidden)))[0]!, /holds Kozmic's install cache/, hidden);
+  }
+  for (const id of ["sha256:" + "9b".repeat(32), "9b".repeat(32)]) {
+    assert.match(
+      brief(issuesOf(text(id)))[0]!,
+      /^4:12 hook "t": image: expected an image name such as `python:3.12`, not an image ID, found /,
+    );
+  }
+  // A short hex string is a valid name (and is looked up as `9b1ba2:latest`, never as an ID).
+  assert.equal(parseConfig(text("9b1ba2")).hooks[0]?.image, "9b1ba2");
+  assert.equal(parseConfig(text("ghcr.io/org/app@sha256:" + "1".repeat(64))).hooks.length, 1);
+});
+
+test("user: root, a name or uid[:gid]", () => {
+  const text = (user: string) =>
+    `hooks:\n  - name: t\n    image: a\n    build: b\n    user: ${JSON.stringify(user)}\n`;
+  for (const user of ["root", "builder", "1000", "1000:1000"]) {
+    assert.equal(parseConfig(text(user)).hooks[0]?.user, user);
+  }
+  assert.deepEqual(brief(issuesOf(text("me; rm -rf /"))), [
+    '5:11 hook "t": user: expected "root", a user name of the image, or a numeric uid[:gid], found "me; rm -rf /"',
+  ]);
+});

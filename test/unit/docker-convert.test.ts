@@ -52,6 +52,23 @@ const cases: {
     },
   },
   {
+    name: "sudo works by default: no no-new-privileges, Docker's seccomp profile, no runtime set",
+    spec,
+    check: (o) => {
+      assert.deepEqual(o.HostConfig.SecurityOpt, []);
+      assert.equal("Runtime" in o.HostConfig, false);
+      assert.deepEqual(o.HostConfig.CapDrop, ["NET_RAW", "SYS_ADMIN"]);
+    },
+  },
+  {
+    name: "no-new-privileges and a runtime when the operator asks",
+    spec: { ...spec, noNewPrivileges: true, runtime: "runsc" },
+    check: (o) => {
+      assert.deepEqual(o.HostConfig.SecurityOpt, ["no-new-privileges"]);
+      assert.equal(o.HostConfig.Runtime, "runsc");
+    },
+  },
+  {
     name: "no user means the image's default user",
     spec: { ...spec, user: undefined },
     check: (o) => assert.equal("User" in o, false),

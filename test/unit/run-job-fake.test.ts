@@ -7,10 +7,13 @@ import { hookSchema, type HookInput } from "../../src/core/config/schema.js";
 import { InfrastructureError } from "../../src/core/errors.js";
 import { FakeEngine } from "../../runner/engine/fake-engine.js";
 import { runJob } from "../../runner/pipeline/run-job.js";
+import { openEmbeddedStore } from "../../src/store/embedded-store.js";
+import { testPipelineSettings } from "../support/pipeline-settings.js";
 
 async function runFake(engine: FakeEngine, hook: Partial<HookInput>, phases: string[] = []) {
   const dir = mkdtempSync(join(tmpdir(), "kozmic-fake-"));
   let log = "";
+  const cacheRecords = openEmbeddedStore({ dataDir: dir });
   try {
     const result = await runJob(
       {
@@ -23,21 +26,15 @@ async function runFake(engine: FakeEngine, hook: Partial<HookInput>, phases: str
       },
       {
         engine,
-        settings: {
-          defaultMemoryBytes: 1e8,
-          defaultCpus: 1,
-          defaultPids: 10,
-          network: "none",
-          allowHostNetwork: false,
-          cacheKeep: 2,
-          dataDir: dir,
-        },
+        settings: testPipelineSettings(dir, { defaultPids: 10, cacheKeep: 2 }),
+        cacheRecords,
         log: { write: (t) => void (log += t), flush: async () => {} },
         onPhase: (p) => phases.push(p),
       },
     );
     return { result, log };
   } finally {
+    await cacheRecords.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -1,17 +1,45 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { availableParallelism, totalmem } from "node:os";
 import { settingsFromEnv } from "../../runner/pipeline/settings-from-env.js";
 
 test("defaults when no KOZMIC_ variable is set", () => {
   assert.deepEqual(settingsFromEnv({}), {
-    defaultMemoryBytes: 2 * 1024 ** 3,
-    defaultCpus: 2,
+    defaultMemoryBytes: Math.min(2 * 1024 ** 3, totalmem()),
+    defaultCpus: Math.min(2, availableParallelism()),
     defaultPids: 1024,
+    maxMemoryBytes: totalmem(),
+    maxCpus: availableParallelism(),
     network: "none",
     allowHostNetwork: false,
+    noNewPrivileges: false,
     cacheKeep: 3,
     dataDir: "./.kozmic",
   });
+});
+
+test("ceilings, hardening and the runtime", () => {
+  const s = settingsFromEnv({
+    KOZMIC_MAX_MEMORY: "1g",
+    KOZMIC_MAX_CPUS: "1",
+    KOZMIC_NO_NEW_PRIVILEGES: "true",
+    KOZMIC_DOCKER_RUNTIME: "runsc",
+  });
+  assert.equal(s.maxMemoryBytes, 1024 ** 3);
+  assert.equal(s.maxCpus, 1);
+  assert.equal(s.defaultMemoryBytes, 1024 ** 3, "the default never exceeds the ceiling");
+  assert.equal(s.defaultCpus, 1);
+  assert.equal(s.noNewPrivileges, true);
+  assert.equal(s.runtime, "runsc");
+  assert.throws(() => settingsFromEnv({ KOZMIC_MAX_MEMORY: "lots" }), /KOZMIC_MAX_MEMORY="lots"/);
+  assert.throws(
+    () => settingsFromEnv({ KOZMIC_DOCKER_RUNTIME: "a b" }),
+    /KOZMIC_DOCKER_RUNTIME="a b": expected a Docker runtime name/,
+  );
+  assert.throws(
+    () => settingsFromEnv({ KOZMIC_NO_NEW_PRIVILEGES: "yes" }),
+    /KOZMIC_NO_NEW_PRIVILEGES="yes"/,
+  );
 });
 
 test("variables override the defaults", () => {

@@ -8,6 +8,7 @@ import {
   formatConfigIssuesForTerminal,
 } from "../../core/config/format-config-issues.js";
 import { ConfigError, KozmicError } from "../../core/errors.js";
+import { openEmbeddedStore } from "../../store/embedded-store.js";
 import { DockerEngine } from "../../../runner/engine/docker-engine.js";
 import { createTerminalSink } from "../../../runner/logs/terminal-sink.js";
 import { runJob } from "../../../runner/pipeline/run-job.js";
@@ -52,7 +53,8 @@ export async function main(args: string[]): Promise<number> {
     return 2;
   }
   try {
-    const settings = settingsFromEnv();
+    // Messages about limits speak of this machine's settings, not of a runner.
+    const settings = { ...settingsFromEnv(), place: "this machine" };
     const config = parseConfig(text);
     const wanted = parsed.values.hook ?? [];
     const unknown = wanted.filter((name) => !config.hooks.some((h) => h.name === name));
@@ -67,6 +69,8 @@ export async function main(args: string[]): Promise<number> {
       ? config.hooks.filter((h) => wanted.includes(h.name))
       : config.hooks;
     const engine = new DockerEngine();
+    // The local record of what this machine's `kozmic run` committed to its install cache.
+    const cacheRecords = openEmbeddedStore({ dataDir: settings.dataDir });
     const log = createTerminalSink();
     const controller = new AbortController();
     const onSignal = () => controller.abort();
@@ -76,16 +80,20 @@ export async function main(args: string[]): Promise<number> {
     let failed = false;
     try {
       for (const hook of hooks) {
+        const jobId = randomUUID();
+        log.write(
+          `==> job ${jobId} (its containers and volumes carry the label kozmic.job=${jobId})\n`,
+        );
         const result = await runJob(
           {
-            jobId: randomUUID(),
+            jobId,
             repositoryId: localRepositoryId(dir),
             scope: "trusted",
             hook,
             sourceDir: dir,
             trackedFiles: await resolveTrackedFiles(dir, hook.tracked_files),
           },
-          { engine, settings, log, signal: controller.signal },
+          { engine, settings, log, cacheRecords, signal: controller.signal },
         );
         await log.flush();
         results.push(`${hook.name}: ${result.conclusion}`);
@@ -95,6 +103,7 @@ export async function main(args: string[]): Promise<number> {
     } finally {
       process.off("SIGINT", onSignal);
       process.off("SIGTERM", onSignal);
+      await cacheRecords.close();
     }
     console.log(results.join("\n"));
     return failed ? 1 : 0;

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { parseBytes, parseDurationSeconds } from "../duration.js";
+import { checkHookImage } from "../image-ref.js";
 import { checkTrackedPattern } from "./check-tracked-pattern.js";
 import { checkShebang } from "./script-command.js";
 
@@ -60,7 +61,24 @@ export const hookSchema = z
       .string()
       .min(1)
       .regex(/^[a-z0-9][a-z0-9._\-/:@]*$/i, { message: "expected a Docker image reference" })
-      .describe("Docker base image the scripts run in, e.g. `python:3.12`."),
+      .superRefine((ref, ctx) => {
+        const problem = checkHookImage(ref);
+        if (problem) ctx.addIssue({ code: "custom", message: problem });
+      })
+      .describe(
+        "Docker base image the scripts run in, by name (with tag or digest), e.g. `python:3.12`. " +
+          "Image IDs and Kozmic's own `kozmic-cache/` images are refused.",
+      ),
+    user: z
+      .string()
+      .regex(/^(root|[a-z_][a-z0-9_.-]*[$]?|\d+(:\d+)?)$/, {
+        message: 'expected "root", a user name of the image, or a numeric uid[:gid]',
+      })
+      .optional()
+      .describe(
+        "User the scripts run as: `root`, a user name of the image, or `uid[:gid]`. " +
+          "Default: the image's `kozmic` user if it has one, else the image's `USER`.",
+      ),
     install: script
       .optional()
       .describe(
