@@ -9,6 +9,8 @@ command -v dockerd >/dev/null 2>&1 || need_apt+=(docker.io)
 # Test images are made from a static busybox (no registry can be reached).
 dpkg -s busybox-static >/dev/null 2>&1 || need_apt+=(busybox-static)
 command -v git >/dev/null 2>&1 || need_apt+=(git)
+# The tests' realistic CI image (Debian with a sudo user) is made with debootstrap.
+command -v debootstrap >/dev/null 2>&1 || need_apt+=(debootstrap)
 command -v java >/dev/null 2>&1 || need_apt+=(default-jre-headless)
 command -v mvn >/dev/null 2>&1 || need_apt+=(maven)
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium) # log pages' browser tests
@@ -24,7 +26,25 @@ fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "kozmic bootstrap: installing npm packages"
-  npm ci --no-audit --no-fund
+  # better-sqlite3 compiles SQLite from source when its prebuilt binary cannot be
+  # downloaded (as here): minutes on a small machine. The binary is kept per version and
+  # Node ABI under /var/cache/kozmic-build and reused by the next fresh checkout.
+  npm ci --no-audit --no-fund --ignore-scripts
+  npm rebuild esbuild >/dev/null
+  sqlite_version="$(node -p 'require("./node_modules/better-sqlite3/package.json").version')"
+  sqlite_cache="/var/cache/kozmic-build/better-sqlite3-${sqlite_version}-abi$(node -p process.versions.modules)-$(uname -m).node"
+  sqlite_binary=node_modules/better-sqlite3/build/Release/better_sqlite3.node
+  if [ -f "$sqlite_cache" ]; then
+    mkdir -p "$(dirname "$sqlite_binary")"
+    cp "$sqlite_cache" "$sqlite_binary"
+  else
+    echo "kozmic bootstrap: building better-sqlite3 (once per machine)"
+    npm rebuild better-sqlite3
+    if mkdir -p "$(dirname "$sqlite_cache")" 2>/dev/null; then
+      cp "$sqlite_binary" "$sqlite_cache.tmp.$$" && mv -f "$sqlite_cache.tmp.$$" "$sqlite_cache"
+    fi
+  fi
+  node -e 'new (require("better-sqlite3"))(":memory:").close()'
 fi
 
 if ! docker info >/dev/null 2>&1; then

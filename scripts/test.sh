@@ -16,6 +16,9 @@ if [ -f test/support/services.sh ]; then
   trap stop_services EXIT
 fi
 
+# Slow fixtures (a debootstrapped Debian image) are built once per machine and kept.
+bash scripts/build-test-images.sh
+
 mkdir -p test-artifacts
 mapfile -t files < <(find test -name '*.test.ts' | sort)
 if [ $# -gt 0 ]; then files=("$@"); fi

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Builds the test images that are slow to make (the debootstrapped Debian sudo image) ahead of
+# the tests, so the first test needing one doesn't spend minutes on it. Safe to run again; quick
+# when done. Imports into the engine at DOCKER_HOST, or the default one.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+node --import tsx --input-type=module -e '
+  const { ensureDebianSudoImage, DEBIAN_SUDO_IMAGE } = await import("./test/support/debian-image.ts");
+  const started = Date.now();
+  const id = ensureDebianSudoImage({ dockerHost: process.env.DOCKER_HOST });
+  console.log(`${DEBIAN_SUDO_IMAGE} ${id} (${Date.now() - started} ms)`);
+'
