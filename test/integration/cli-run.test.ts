@@ -60,7 +60,7 @@ test("kozmic run: a miss, then a hit, then a miss after deps.txt changes", async
   assert.equal(first.code, 0, first.stderr + first.stdout);
   assert.match(
     first.stdout,
-    /cache miss [0-9a-f]{64}: running install\n==>   why: no cached install yet for this hook\n/,
+    /cache miss [0-9a-f]{64}: running install\n==> {3}why: no cached install yet for this hook\n/,
   );
   assert.match(
     first.stdout,
@@ -75,7 +75,7 @@ test("kozmic run: a miss, then a hit, then a miss after deps.txt changes", async
   const third = await kozmic(["run", dir]);
   assert.match(
     third.stdout,
-    /cache miss [0-9a-f]{64}: running install\n==>   why: tracked file changed: deps.txt\n/,
+    /cache miss [0-9a-f]{64}: running install\n==> {3}why: tracked file changed: deps.txt\n/,
   );
   assert.match(third.stdout, /installed: greeting-lib 2.0/);
 });
