@@ -118,7 +118,7 @@ test("kozmic run: a kozmic-cache/ image is a configuration error (exit 2); host 
   const dir = example();
   writeFileSync(
     join(dir, ".github/kozmic.yml"),
-    "hooks:\n  - name: x\n    build: \"true\"\n    image: kozmic-cache/local-0123:abc\n",
+    'hooks:\n  - name: x\n    build: "true"\n    image: kozmic-cache/local-0123:abc\n',
   );
   const cache = await kozmic(["run", dir]);
   assert.equal(cache.code, 2);
