@@ -9,8 +9,6 @@ command -v dockerd >/dev/null 2>&1 || need_apt+=(docker.io)
 # Test images are made from a static busybox (no registry can be reached).
 dpkg -s busybox-static >/dev/null 2>&1 || need_apt+=(busybox-static)
 command -v git >/dev/null 2>&1 || need_apt+=(git)
-# The tests' realistic CI image (Debian with a sudo user) is made with debootstrap.
-command -v debootstrap >/dev/null 2>&1 || need_apt+=(debootstrap)
 command -v java >/dev/null 2>&1 || need_apt+=(default-jre-headless)
 command -v mvn >/dev/null 2>&1 || need_apt+=(maven)
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium) # log pages' browser tests

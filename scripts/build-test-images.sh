@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the test images that are slow to make (the debootstrapped Debian sudo image) ahead of
+# Builds the test images that are slow to make (the Debian sudo image, made from Debian's packages) ahead of
 # the tests, so the first test needing one doesn't spend minutes on it. Safe to run again; quick
 # when done. Imports into the engine at DOCKER_HOST, or the default one.
 set -euo pipefail

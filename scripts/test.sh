@@ -16,7 +16,7 @@ if [ -f test/support/services.sh ]; then
   trap stop_services EXIT
 fi
 
-# Slow fixtures (a debootstrapped Debian image) are built once per machine and kept.
+# Slow fixtures (a Debian image made from Debian's packages) are built once per machine and kept.
 bash scripts/build-test-images.sh
 
 mkdir -p test-artifacts
