@@ -86,10 +86,10 @@ export function defineQueueContract(name: string, makeQueue: MakeQueue): void {
     it("redelivers a message whose visibility expired, with a higher receive count", async () => {
       await withQueue(async (queue) => {
         const id = await queue.send(aJobMessage());
-        const [first] = await receiveUntil(queue, 1);
+        const [first] = await receiveUntil(queue, 3);
         assert.equal(first?.messageId, id);
         assert.deepEqual(await queue.receive({ waitSeconds: 0 }), [], "hidden while visible");
-        await sleep(1200);
+        await sleep(3200);
         const [second] = await receiveUntil(queue, 1);
         assert.equal(second?.messageId, id);
         assert.equal(second?.receiveCount, 2);
@@ -100,11 +100,15 @@ export function defineQueueContract(name: string, makeQueue: MakeQueue): void {
     it("keeps a message hidden while its consumer sends heartbeats", async () => {
       await withQueue(async (queue) => {
         await queue.send(aJobMessage());
-        const [got] = await receiveUntil(queue, 1);
+        // Seconds wide enough that a slow machine's round trips stay inside each extension;
+        // the loop runs past twice the first visibility, so only the heartbeats can hide it.
+        const visibility = 4;
+        const [got] = await receiveUntil(queue, visibility);
+        const receivedAt = Date.now();
         assert.ok(got);
-        for (let i = 0; i < 3; i++) {
-          await queue.extendVisibility(got.receipt, 2);
-          await sleep(700);
+        for (let i = 0; Date.now() - receivedAt < 2.5 * visibility * 1000 || i < 3; i++) {
+          await queue.extendVisibility(got.receipt, visibility);
+          await sleep(1000);
           assert.deepEqual(await queue.receive({ waitSeconds: 0 }), [], `heartbeat ${i}`);
         }
         await queue.delete(got.receipt);

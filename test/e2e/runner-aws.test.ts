@@ -85,7 +85,7 @@ describe("runner end to end on SQS (ElasticMQ) and DynamoDB (DynamoDB Local)", (
       (await h.logOf(job!.id)).includes("started\n") ? true : undefined,
     );
     await h.store.requestCancel(job!.id, "superseded by a newer push");
-    const run = await h.completed(target, sha, "test", 15_000);
+    const run = await h.completed(target, sha, "test", 120_000);
     assert.equal(run.conclusion, "cancelled");
     assert.match(run.output.summary ?? "", /superseded by a newer push/);
   });

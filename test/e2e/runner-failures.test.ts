@@ -39,7 +39,7 @@ describe("runner under failures", () => {
     await h.waitFor("the build to start", async () =>
       (await h.logOf(job.id)).includes("started\n") ? true : undefined,
     );
-    // Enough 502s that reporting takes longer than one lease (4 s here).
+    // Enough 502s that reporting is retried across several heartbeats.
     h.fake.failNext(26, 502);
     const run = await h.completed(target, sha);
     h.fake.clearFailures();

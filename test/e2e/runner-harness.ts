@@ -46,8 +46,9 @@ export function fastSettings(
     shutdownGraceMs: 5_000,
     maxReceives: 5,
     pipeline: settingsFromEnv({ KOZMIC_DATA_DIR: dataDir, KOZMIC_DEFAULT_MEMORY: "256m" }),
-    leaseMs: 4_000,
-    heartbeatMs: 500,
+    // Long enough that a slow CI machine's stalls (seconds at a time) never lapse a lease.
+    leaseMs: 10_000,
+    heartbeatMs: 1_000,
     cancelPollMs: 300,
     progressIntervalMs: 300,
     retryBaseSeconds: 0,
@@ -260,7 +261,7 @@ export class RunnerHarness {
    * Waits for a check run of the commit to complete and for its job (the run's external id)
    * to be final in the store: the runner records the job just after completing the run.
    */
-  async completed(target: TargetRepository, sha: string, name = "test", timeoutMs = 60_000) {
+  async completed(target: TargetRepository, sha: string, name = "test", timeoutMs = 180_000) {
     const run = await this.waitFor(
       `check run "${name}" of ${sha.slice(0, 8)} completed`,
       () => {
@@ -277,7 +278,7 @@ export class RunnerHarness {
           const job = await this.store.getJob(jobId);
           return job && (job.status === "completed" || job.status === "errored") ? true : undefined;
         },
-        10_000,
+        60_000,
       );
     }
     return run;
@@ -297,7 +298,7 @@ export class RunnerHarness {
   async waitFor<T>(
     what: string,
     probe: () => T | undefined | Promise<T | undefined>,
-    timeoutMs = 60_000,
+    timeoutMs = 180_000,
   ): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {

@@ -136,10 +136,10 @@ describe("runner end to end: webhook -> app -> queue -> runner -> Docker -> chec
     assert.match(await h.logOf(job.id), /timed out: job timeout reached/);
   });
 
-  it("cancel: the check run's Cancel button stops a running build within 10 s", async () => {
+  it("cancel: the check run's Cancel button stops a running build at once", async () => {
     const { git, target } = h.repository();
     const sha = git.commit({
-      ".github/kozmic.yml": hooksYml({ build: "echo started\nsleep 120" }),
+      ".github/kozmic.yml": hooksYml({ build: "echo started\nsleep 600" }),
     });
     await h.push(target, sha);
     const job = await jobOf(sha, target.id);
@@ -172,8 +172,11 @@ describe("runner end to end: webhook -> app -> queue -> runner -> Docker -> chec
     const response = await postDelivery(h.app.webhookUrl, delivery);
     assert.ok(response.status < 300);
     const pressed = Date.now();
-    const done = await h.completed(target, sha, "test", 15_000);
-    assert.ok(Date.now() - pressed < 10_000, "stopped within 10 s");
+    const done = await h.completed(target, sha, "test", 120_000);
+    // Seconds on a quiet machine; the bound leaves room for a loaded CI machine and still
+    // proves the runner did not wait for the build's ten minutes.
+    const took = Date.now() - pressed;
+    assert.ok(took < 60_000, `stopped ${took} ms after Cancel was pressed`);
     assert.equal(done.conclusion, "cancelled");
     assert.ok(
       done.updates.some(
@@ -204,7 +207,7 @@ describe("runner end to end: webhook -> app -> queue -> runner -> Docker -> chec
     );
     const next = git.commit({ ".github/kozmic.yml": yml });
     await h.push(target, next);
-    const cancelled = await h.completed(target, old, "test", 20_000);
+    const cancelled = await h.completed(target, old, "test", 120_000);
     assert.equal(cancelled.conclusion, "cancelled");
     const passed = await h.completed(target, next);
     assert.equal(passed.conclusion, "success");

@@ -54,7 +54,7 @@ describe("runner restarts, crashes and shutdown", () => {
 
   it("a runner SIGKILLed mid-build: after its restart the job completes exactly once", async () => {
     const name = `crashy-${h.nonce}`;
-    const first = h.spawnRunner({ name, leaseMs: 3000, heartbeatMs: 500 });
+    const first = h.spawnRunner({ name, leaseMs: 6000, heartbeatMs: 1000 });
     const { git, target } = h.repository();
     const sha = git.commit({
       ".github/kozmic.yml": hooksYml({ build: "echo started\nsleep 3\necho finished" }),
@@ -72,8 +72,8 @@ describe("runner restarts, crashes and shutdown", () => {
     assert.ok(orphanVolumes.length > 0, "and its volume");
 
     // The same runner comes back: it removes its leftovers and takes the job over.
-    h.startRunner({ name, leaseMs: 3000, heartbeatMs: 500 });
-    const run = await h.completed(target, sha, "test", 30_000);
+    h.startRunner({ name, leaseMs: 6000, heartbeatMs: 1000 });
+    const run = await h.completed(target, sha, "test", 180_000);
     assert.equal(run.conclusion, "success");
     assert.equal(run.updates.filter((u) => u.conclusion !== undefined).length, 1, "one conclusion");
     const stillThere = containersOf(name).filter((id) => orphans.includes(id));
@@ -98,7 +98,7 @@ describe("runner restarts, crashes and shutdown", () => {
 
   it("a runner frozen past its lease (SIGSTOP) neither reports nor writes the log once it wakes", async () => {
     for (const runner of h.runners) await runner.stop({ graceMs: 0 });
-    const frozen = h.spawnRunner({ name: `frozen-${h.nonce}`, leaseMs: 3000, heartbeatMs: 500 });
+    const frozen = h.spawnRunner({ name: `frozen-${h.nonce}`, leaseMs: 6000, heartbeatMs: 1000 });
     await h.waitFor("the child runner", () =>
       frozen.lines.includes("child ready") ? true : undefined,
     );
@@ -112,8 +112,8 @@ describe("runner restarts, crashes and shutdown", () => {
       (await h.logOf(job.id)).includes("started\n") ? true : undefined,
     );
     frozen.child.kill("SIGSTOP");
-    const other = h.startRunner({ name: `thawed-${h.nonce}`, leaseMs: 3000, heartbeatMs: 500 });
-    const run = await h.completed(target, sha, "test", 30_000);
+    const other = h.startRunner({ name: `thawed-${h.nonce}`, leaseMs: 6000, heartbeatMs: 1000 });
+    const run = await h.completed(target, sha, "test", 180_000);
     assert.equal(run.conclusion, "success");
     const logBefore = await h.logOf(job.id);
     frozen.child.kill("SIGCONT");
@@ -193,7 +193,7 @@ describe("runner restarts, crashes and shutdown", () => {
     assert.deepEqual(containersOf(name), [], "its containers are gone");
 
     h.startRunner({ name: `after-${h.nonce}` });
-    const run = await h.completed(target, sha, "test", 30_000);
+    const run = await h.completed(target, sha, "test", 180_000);
     assert.equal(run.conclusion, "success");
     assert.equal(run.updates.filter((u) => u.conclusion !== undefined).length, 1);
     const requeued = run.updates.find((u) => u.status === "queued");

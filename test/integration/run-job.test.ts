@@ -220,19 +220,21 @@ test("job timeout and stall timeout end the job as timed_out and say which", asy
   assert.match(stall.log, /timed out: stall timeout: no output for 1s/);
 });
 
-test("an abort signal cancels the job within a few seconds", async () => {
+test("an abort signal cancels the job without waiting for the build", async () => {
   const repo = newRepo();
   const controller = new AbortController();
   setTimeout(() => controller.abort(), 1000);
   const started = Date.now();
   const { result, log } = await job(
     repo,
-    { build: "echo started; sleep 60" },
+    { build: "echo started; sleep 600" },
     { signal: controller.signal },
   );
   assert.equal(result.conclusion, "cancelled");
   assert.match(log, /==> cancelled/);
-  assert.ok(Date.now() - started < 15_000);
+  // Seconds on a quiet machine; far less than the build's ten minutes on a loaded one.
+  const took = Date.now() - started;
+  assert.ok(took < 90_000, `cancelled after ${took} ms`);
 });
 
 test("two concurrent jobs with one missing key install once", async () => {
