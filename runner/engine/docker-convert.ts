@@ -4,6 +4,7 @@ import type { ContainerSpec } from "./port.js";
 export interface DockerCreateOptions {
   name?: string;
   Image: string;
+  Hostname?: string;
   Cmd: string[];
   Env: string[];
   User?: string;
@@ -19,6 +20,7 @@ export interface DockerCreateOptions {
     PidsLimit: number;
     NetworkMode: string;
     Privileged: false;
+    ExtraHosts?: string[];
     Runtime?: string;
     Mounts: { Type: "volume"; Source: string; Target: string }[];
     SecurityOpt: string[];
@@ -26,10 +28,15 @@ export interface DockerCreateOptions {
   };
 }
 
+const OFFLINE_HOSTNAME = "kozmic";
+
 /**
  * Pure: a step container spec to Docker's create options. Never privileged, no socket,
  * Docker's default seccomp profile and capabilities less NET_RAW (no packet sniffing on a
  * shared network); no-new-privileges only when asked, since it stops sudo.
+ *
+ * Without a network Docker lists no address for the container's own name, and sudo warns
+ * "unable to resolve host" on every call; the name gets 127.0.1.1, as Debian does.
  */
 export function toDockerCreateOptions(spec: ContainerSpec): DockerCreateOptions {
   for (const volume of spec.volumes) {
@@ -40,6 +47,7 @@ export function toDockerCreateOptions(spec: ContainerSpec): DockerCreateOptions 
   return {
     ...(spec.name ? { name: spec.name } : {}),
     Image: spec.image,
+    ...(spec.network === "none" ? { Hostname: OFFLINE_HOSTNAME } : {}),
     Cmd: spec.cmd,
     Env: Object.entries(spec.env)
       .sort(([a], [b]) => (a < b ? -1 : 1))
@@ -57,6 +65,7 @@ export function toDockerCreateOptions(spec: ContainerSpec): DockerCreateOptions 
       PidsLimit: spec.pidsLimit,
       NetworkMode: spec.network,
       Privileged: false,
+      ...(spec.network === "none" ? { ExtraHosts: [`${OFFLINE_HOSTNAME}:127.0.1.1`] } : {}),
       ...(spec.runtime ? { Runtime: spec.runtime } : {}),
       Mounts: spec.volumes.map((v) => ({ Type: "volume", Source: v.source, Target: v.target })),
       SecurityOpt: spec.noNewPrivileges ? ["no-new-privileges"] : [],

@@ -138,6 +138,7 @@ function suite(name: string, open: () => Promise<Target>): void {
       assert.match(second.log, /^tool v1\nredis==5\.0$/m);
       assert.match(second.log, /^user=kozmic src-owner=kozmic home=\/home\/kozmic$/m);
       assert.match(second.log, /^src-writable$/m);
+      assert.doesNotMatch(first.log + second.log, /unable to resolve host/);
       writeFileSync(join(dir, "requirements.txt"), "redis==5.1\n");
       const third = await runOn(target, dir, hook, {}, repositoryId);
       assert.equal(third.result.cacheHit, false);

@@ -69,6 +69,22 @@ const cases: {
     },
   },
   {
+    name: "without a network the container's own name resolves (sudo looks it up)",
+    spec,
+    check: (o) => {
+      assert.equal(o.Hostname, "kozmic");
+      assert.deepEqual(o.HostConfig.ExtraHosts, ["kozmic:127.0.1.1"]);
+    },
+  },
+  {
+    name: "on the host's network the host's name and hosts file stay",
+    spec: { ...spec, network: "host" },
+    check: (o) => {
+      assert.equal("Hostname" in o, false);
+      assert.equal("ExtraHosts" in o.HostConfig, false);
+    },
+  },
+  {
     name: "no user means the image's default user",
     spec: { ...spec, user: undefined },
     check: (o) => assert.equal("User" in o, false),
