@@ -5,9 +5,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 echo "== type-check, lint, format"
-npx tsc --noEmit
-npx eslint .
+# Side by side: each is single-threaded and takes minutes on a small CI machine.
+npx tsc --noEmit &
+tsc_pid=$!
+npx eslint . &
+eslint_pid=$!
+checks_ok=true
+wait "$tsc_pid" || checks_ok=false
+wait "$eslint_pid" || checks_ok=false
 npx prettier --check . >/dev/null || { npx prettier --check .; exit 1; }
+$checks_ok || { echo "type-check or lint failed (above)" >&2; exit 1; }
 
 if [ -f test/support/services.sh ]; then
   # shellcheck source=/dev/null
