@@ -127,22 +127,30 @@ describe("kozmic serve against GitHub Enterprise Server", () => {
     const target = { fullName: "corp/service", id: repo.id, installationId: 5 };
     const delivery = signDelivery("push", pushPayload(target, { sha }), "serve-secret");
     const res = await postDelivery(`${url}/api/github/webhooks`, delivery);
-    assert.equal(res.status, 200, await res.text());
-
-    const [run] = fake.checkRunsOf("corp/service", sha);
-    assert.equal(run?.status, "queued");
-    assert.match(run!.details_url!, /^https:\/\/ci\.example\.test\/jobs\/[0-9a-f-]{36}$/);
-    assert.ok(fake.requests.every((r) => r.path.startsWith("/api/v3/")));
-
-    child.kill("SIGTERM");
-    const { code } = await result;
-    assert.equal(code, 0);
+    // 202 when the GitHub work outlasts Octokit's 9 s answer deadline (a loaded machine); the
+    // work goes on and its check run still arrives.
+    assert.ok(res.status === 200 || res.status === 202, `${res.status} ${await res.text()}`);
     const queue = openEmbeddedQueue({ dataDir: dir, log: () => {} });
     try {
-      const messages = await drain(queue);
+      const messages = [];
+      const deadline = Date.now() + 120_000;
+      while (messages.length === 0 && Date.now() < deadline) {
+        messages.push(...(await drain(queue)));
+        if (messages.length === 0) await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      const [run] = fake.checkRunsOf("corp/service", sha);
+      assert.equal(run?.status, "queued");
+      assert.match(run!.details_url!, /^https:\/\/ci\.example\.test\/jobs\/[0-9a-f-]{36}$/);
+      assert.ok(fake.requests.every((r) => r.path.startsWith("/api/v3/")));
       assert.equal(messages.length, 1);
       assert.equal(messages[0]!.checkRunId, run!.id);
+
+      child.kill("SIGTERM");
+      const { code } = await result;
+      assert.equal(code, 0);
+      assert.deepEqual(await drain(queue), [], "one message for one hook");
     } finally {
+      if (child.exitCode === null) child.kill("SIGKILL");
       await queue.close();
     }
   });
