@@ -1,4 +1,5 @@
 import type { Engine } from "../engine/port.js";
+import { CACHE_LABELS } from "./cache-images.js";
 import { readCacheUsage } from "./cache-usage.js";
 
 export interface CacheEntry {
@@ -15,18 +16,18 @@ export interface CacheEntry {
 /** Every cache image on the host, newest first. */
 export async function listCache(engine: Engine, dataDir: string): Promise<CacheEntry[]> {
   const [images, usage] = await Promise.all([
-    engine.findImages({ "kozmic.cache": "true" }),
+    engine.findImages({ [CACHE_LABELS.managed]: "true" }),
     readCacheUsage(dataDir),
   ]);
   return images
     .map((image) => ({
       imageId: image.id,
-      key: image.labels["kozmic.cache.key"] ?? "",
-      repositoryId: image.labels["kozmic.cache.repo"] ?? "",
-      hook: image.labels["kozmic.cache.hook"] ?? "",
-      scope: image.labels["kozmic.cache.scope"] ?? "",
+      key: image.labels[CACHE_LABELS.key] ?? "",
+      repositoryId: image.labels[CACHE_LABELS.repo] ?? "",
+      hook: image.labels[CACHE_LABELS.hook] ?? "",
+      scope: image.labels[CACHE_LABELS.scope] ?? "",
       size: image.size,
-      created: Date.parse(image.labels["kozmic.cache.created"] ?? "") || image.created,
+      created: Date.parse(image.labels[CACHE_LABELS.created] ?? "") || image.created,
       ...(usage[image.id] !== undefined ? { lastUsed: usage[image.id] } : {}),
     }))
     .sort((a, b) => b.created - a.created);
