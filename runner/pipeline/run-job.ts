@@ -152,6 +152,7 @@ export async function runJob(job: JobInput, options: RunJobOptions): Promise<Job
     network: limits.network,
     noNewPrivileges: settings.noNewPrivileges,
     ...(settings.runtime ? { runtime: settings.runtime } : {}),
+    dataDir: settings.dataDir,
     deadline,
     stallTimeoutMs: hook.stall_timeout * 1000,
     ...(signal ? { signal } : {}),

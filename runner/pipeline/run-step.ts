@@ -3,6 +3,7 @@ import {
   scriptUserWithoutPasswd,
   type ScriptUser,
 } from "./resolve-script-user.js";
+import { knownImageUsers, rememberImageUsers } from "./image-users.js";
 import { scriptCommand } from "../../src/core/config/script-command.js";
 import type { Engine } from "../engine/port.js";
 import type { LogSink } from "../logs/log-sink.js";
@@ -30,6 +31,8 @@ export interface StepSpec {
   network: string;
   noNewPrivileges?: boolean;
   runtime?: string;
+  /** Where what was read from an image is kept for later processes. */
+  dataDir?: string;
   /** Epoch ms after which the whole job is out of time. */
   deadline: number;
   stallTimeoutMs: number;
@@ -43,13 +46,10 @@ export type StepOutcome =
   | { kind: "timed_out"; reason: string }
   | { kind: "cancelled" };
 
-// Image IDs are content addresses, so what an image's /etc/passwd says never changes.
-const passwdFiles = new Map<
-  string,
-  { passwd: string | undefined; imageUser: string | undefined }
->();
-
-/** Reads /etc/passwd from a created, never started container of the image. */
+/**
+ * Reads /etc/passwd from a created, never started container of the image, once per image
+ * ID (see image-users.ts).
+ */
 async function lookupScriptUser(
   engine: Engine,
   spec: StepSpec,
@@ -58,8 +58,8 @@ async function lookupScriptUser(
 ): Promise<ScriptUser> {
   const fixed = scriptUserWithoutPasswd(spec.user);
   if (fixed) return fixed;
-  const cached = spec.image.startsWith("sha256:") ? passwdFiles.get(spec.image) : undefined;
-  if (cached) return resolveScriptUser(cached.passwd, cached.imageUser, spec.user);
+  const known = await knownImageUsers(spec.dataDir, spec.image);
+  if (known) return resolveScriptUser(known.passwd, known.imageUser, spec.user);
   const imageUser = (await engine.inspectImage(spec.image))?.user;
   const probe = await engine.createContainer({
     image: spec.image,
@@ -76,7 +76,7 @@ async function lookupScriptUser(
   });
   try {
     const passwd = await engine.readFile(probe, "/etc/passwd");
-    if (spec.image.startsWith("sha256:")) passwdFiles.set(spec.image, { passwd, imageUser });
+    await rememberImageUsers(spec.dataDir, spec.image, { passwd, imageUser });
     return resolveScriptUser(passwd, imageUser, spec.user);
   } finally {
     await engine.removeContainer(probe);
