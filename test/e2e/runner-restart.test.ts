@@ -56,8 +56,10 @@ describe("runner restarts, crashes and shutdown", () => {
     const name = `crashy-${h.nonce}`;
     const first = h.spawnRunner({ name, leaseMs: 6000, heartbeatMs: 1000 });
     const { git, target } = h.repository();
+    // Long enough that the signal lands mid-build even when a loaded machine takes seconds
+    // between the "started" line and the signal.
     const sha = git.commit({
-      ".github/kozmic.yml": hooksYml({ build: "echo started\nsleep 3\necho finished" }),
+      ".github/kozmic.yml": hooksYml({ build: "echo started\nsleep 20\necho finished" }),
     });
     await h.push(target, sha);
     const job = await onlyJob(sha, target.id);
@@ -103,8 +105,10 @@ describe("runner restarts, crashes and shutdown", () => {
       frozen.lines.includes("child ready") ? true : undefined,
     );
     const { git, target } = h.repository();
+    // Long enough that the signal lands mid-build even when a loaded machine takes seconds
+    // between the "started" line and the signal.
     const sha = git.commit({
-      ".github/kozmic.yml": hooksYml({ build: "echo started\nsleep 4\necho finished" }),
+      ".github/kozmic.yml": hooksYml({ build: "echo started\nsleep 20\necho finished" }),
     });
     await h.push(target, sha);
     const job = await onlyJob(sha, target.id);
