@@ -13,16 +13,17 @@ _services_free_port() {
 
 _services_wait() { # name port pid log
   local i
-  for i in $(seq 1 300); do
+  # Up to 5 minutes: a JVM starts slowly on a small, loaded CI machine.
+  for i in $(seq 1 600); do
     if ! kill -0 "$3" 2>/dev/null; then
       echo "services: $1 exited while starting; its log ($4):" >&2
       tail -n 30 "$4" >&2
       return 1
     fi
     if (exec 3<>"/dev/tcp/127.0.0.1/$2") 2>/dev/null; then return 0; fi
-    sleep 0.2
+    sleep 0.5
   done
-  echo "services: $1 did not answer on 127.0.0.1:$2 within 60 s; its log ($4):" >&2
+  echo "services: $1 did not answer on 127.0.0.1:$2 within 5 minutes; its log ($4):" >&2
   tail -n 30 "$4" >&2
   return 1
 }
