@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { startWebHarness, type WebHarness } from "./web-harness.js";
@@ -230,17 +231,22 @@ describe("private repository", () => {
     assert.equal((await get(`/jobs/${job.id}/log.txt`, "alice")).body, "from when it was public\n");
   });
 
-  it("answers 503 (not a log) when GitHub cannot be asked; public logs still open", async () => {
+  it("answers a private job as a missing one when GitHub cannot be asked; public logs still open", async () => {
     const { job } = await h.addJob({ repo: "octo/secret", log: ["classified-text\n"] });
     const { job: open } = await h.addJob({ repo: "octo/public", log: ["open\n"] });
     const dave = await h.signIn("dave");
     h.oauth.apiDown = true;
     try {
-      const res = await fetch(`${h.url}/jobs/${job.id}`, { headers: { cookie: dave } }).then(
-        async (r) => ({ status: r.status, body: await r.text() }),
-      );
-      assert.equal(res.status, 503);
-      assert.match(res.body, /GitHub could not be reached/);
+      const page = (id: string) =>
+        fetch(`${h.url}/jobs/${id}`, { headers: { cookie: dave } }).then(async (r) => ({
+          status: r.status,
+          body: await r.text(),
+        }));
+      // A 503 here would tell anyone trying ids that this one is a private repository's job.
+      const res = await page(job.id);
+      const missing = await page(randomUUID());
+      assert.equal(res.status, 404);
+      assert.deepEqual(res, missing, "the same answer as for a job that does not exist");
       assert.doesNotMatch(res.body, /classified-text/);
       const openRaw = await fetch(`${h.url}/jobs/${open.id}/log.txt`, {
         headers: { cookie: dave },
