@@ -4,6 +4,7 @@ import { createPageActions } from "./github/page-actions.js";
 import { registerHandlers } from "./github/register-handlers.js";
 import type { Queue } from "./queue/port.js";
 import type { Store } from "./store/port.js";
+import type { WorkInFlight } from "./github/work-in-flight.js";
 
 /** Probot's HTTP handler: `(req, res) => boolean | Promise<boolean>`, true when it answered. */
 export type Handler = Parameters<ApplicationFunctionOptions["addHandler"]>[0];
@@ -20,6 +21,8 @@ export interface KozmicAppDeps {
   newId?: () => string;
   /** Epoch milliseconds. */
   now?: () => number;
+  /** Counts the webhook handlers running (see work-in-flight.ts). */
+  inFlight?: WorkInFlight;
 }
 
 export interface AppTools {
@@ -39,6 +42,7 @@ export function kozmicApp(deps: KozmicAppDeps): ApplicationFunction {
       publicUrl: deps.publicUrl,
       newId: deps.newId ?? randomUUID,
       now: deps.now ?? Date.now,
+      ...(deps.inFlight ? { inFlight: deps.inFlight } : {}),
     };
     registerHandlers(app, appDeps);
     for (const handler of deps.handlers ?? []) addHandler(handler);

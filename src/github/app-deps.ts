@@ -1,5 +1,6 @@
 import type { Queue } from "../queue/port.js";
 import type { Store } from "../store/port.js";
+import type { WorkInFlight } from "./work-in-flight.js";
 
 /** What the webhook handlers need besides the event: the adapters, the log pages' base URL, ids and time. */
 export interface AppDeps {
@@ -10,6 +11,8 @@ export interface AppDeps {
   newId: () => string;
   /** Epoch milliseconds. */
   now: () => number;
+  /** Counts the handlers running, for a server that must wait for them when it stops. */
+  inFlight?: WorkInFlight;
 }
 
 export function jobUrl(publicUrl: string, jobId: string): string {

@@ -17,7 +17,8 @@ function logged<C extends Context>(
   deps: AppDeps,
   handler: (deps: AppDeps, context: C) => Promise<object>,
 ): (context: C) => Promise<void> {
-  return async (context) => {
+  return (context) => deps.inFlight?.track(() => run(context)) ?? run(context);
+  async function run(context: C): Promise<void> {
     const event = `${context.name}${"action" in context.payload ? `.${String(context.payload.action)}` : ""}`;
     try {
       checkPayload(context.name, context.payload);
@@ -32,7 +33,7 @@ function logged<C extends Context>(
       context.log.error({ deliveryId: context.id, event, err: error }, message);
       throw new InfrastructureError(message, { cause: error });
     }
-  };
+  }
 }
 
 /** Subscribes Kozmic's webhook handlers on a Probot instance. */

@@ -5,13 +5,19 @@ import type { InstallationOctokitOptions } from "../checks/create-installation-o
 import { kozmicApp, type KozmicAppDeps } from "../index.js";
 import { kozmicOctokit } from "./kozmic-octokit.js";
 import type { ServerSettings } from "./read-server-settings.js";
+import { createWorkInFlight } from "./work-in-flight.js";
 
 export interface KozmicServer {
   port: number;
   /** `http://<host>:<port>`, as listened on. */
   url: string;
-  /** Stops taking connections and waits for the requests in flight. */
+  /**
+   * Stops taking connections and waits for the requests in flight and for webhook work
+   * that outlived its answer (a 202 after 9 s).
+   */
   stop(): Promise<void>;
+  /** Resolves when no webhook work is running. */
+  idle(): Promise<void>;
 }
 
 export interface KozmicServerOptions extends Omit<KozmicAppDeps, "publicUrl"> {
@@ -40,8 +46,9 @@ export async function startKozmicServer(
     ...(options.log ? { log: options.log } : {}),
   });
   const { octokit: _octokit, log: _log, ...deps } = options;
+  const inFlight = createWorkInFlight();
   const middleware = await createNodeMiddleware(
-    kozmicApp({ ...deps, publicUrl: settings.publicUrl }),
+    kozmicApp({ ...deps, inFlight, publicUrl: settings.publicUrl }),
     { probot },
   );
   const server = createServer((req, res) => {
@@ -60,13 +67,18 @@ export async function startKozmicServer(
   });
   const { port, address, family } = server.address() as AddressInfo;
   const host = family === "IPv6" ? `[${address}]` : address;
+  let stopped: Promise<void> | undefined;
+  const stop = async () => {
+    await new Promise<void>((resolve, reject) => {
+      server.close((error) => (error ? reject(error) : resolve()));
+      server.closeIdleConnections();
+    });
+    await inFlight.idle();
+  };
   return {
     port,
     url: `http://${host}:${port}`,
-    stop: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        server.closeIdleConnections();
-      }),
+    stop: () => (stopped ??= stop()),
+    idle: () => inFlight.idle(),
   };
 }

@@ -3,7 +3,7 @@ import { after, afterEach, before, describe, it } from "node:test";
 import { createWebHandler } from "../../src/web/create-web-handler.js";
 import { createRepositoryFinder } from "../../src/web/find-repository-with-app.js";
 import type { WebSettings } from "../../src/web/read-web-settings.js";
-import { AppHarness } from "../support/app-harness.js";
+import { assertHandled, AppHarness } from "../support/app-harness.js";
 import { FakeOAuth } from "../support/fake-oauth.js";
 import { pushPayload } from "../support/webhooks.js";
 import { SESSION_SECRET, signIn } from "./web-harness.js";
@@ -61,7 +61,7 @@ describe("the app serves the log pages and their buttons", () => {
     const { target, sha } = h.repository();
     oauth.addRepository(target.fullName, { private: false, access: { alice: "write" } });
     const res = await h.deliver("push", pushPayload(target, { sha }));
-    assert.equal(res.status, 200, res.body);
+    assertHandled(res);
     const [first] = await h.drain();
     assert.ok(first);
     return { target, sha, buildId: first.buildId, jobId: first.jobId };

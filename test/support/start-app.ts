@@ -16,6 +16,8 @@ export interface StartedApp {
   appId: number;
   /** Every log line the app wrote (pino JSON objects), newest last. */
   logs: Record<string, unknown>[];
+  /** Resolves when no webhook work is running. */
+  idle(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -74,6 +76,7 @@ export async function startApp(options: {
     secret,
     appId: options.fake.appId,
     logs,
+    idle: () => server.idle(),
     stop: () => server.stop(),
   };
 }
