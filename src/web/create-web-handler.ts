@@ -80,6 +80,14 @@ export function createWebHandler(deps: WebDeps): Handler & { close(): void } {
         sendNotFound(web, r, wantsHtml);
       } else if (error instanceof HttpError) {
         sendError(web, r, error.status, error.message, wantsHtml);
+      } else if (error instanceof GitHubUnavailableError && root === "login") {
+        sendError(
+          web,
+          r,
+          503,
+          "GitHub could not be reached to sign you in; try again in a minute.",
+          wantsHtml,
+        );
       } else if (error instanceof GitHubUnavailableError) {
         // The same 404 as for a job that does not exist: anything else would tell a visitor
         // that the (random) id they tried belongs to a private repository's job.

@@ -14,8 +14,9 @@ const STATE_MS = 10 * 60_000;
 /** A path on this site to return to; anything else (other hosts, `//x`, `/\x`) means `/`. */
 export function safeReturnPath(value: string | null | undefined): string {
   if (!value || value.length > 1024 || !value.startsWith("/") || /^\/[/\\]/.test(value)) return "/";
-  // eslint-disable-next-line no-control-regex
-  if (/[\x00-\x1f\\]/.test(value)) return "/";
+  // Only visible ASCII can go back in a Location header: a control character, a space or
+  // U+3000 made the callback answer 500 after a successful sign-in.
+  if (/[^\x21-\x7e]|\\/.test(value)) return "/";
   return value;
 }
 

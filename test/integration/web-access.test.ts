@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { startWebHarness, type WebHarness } from "./web-harness.js";
+import { cookieOf, startWebHarness, type WebHarness } from "./web-harness.js";
 
 // Every endpoint x (anonymous, signed in without access, with read access, with write access)
 // x (public, private): what each viewer gets, and that a refusal looks like an unknown id.
@@ -252,6 +252,23 @@ describe("private repository", () => {
         headers: { cookie: dave },
       });
       assert.equal(await openRaw.text(), "open\n");
+    } finally {
+      h.oauth.apiDown = false;
+    }
+  });
+
+  it("a sign-in while GitHub cannot be asked who you are answers 503 and says so", async () => {
+    h.oauth.signInAs = "dave";
+    const start = await fetch(`${h.url}/login?return_to=/`, { redirect: "manual" });
+    const authorize = await fetch(start.headers.get("location")!, { redirect: "manual" });
+    h.oauth.apiDown = true;
+    try {
+      const callback = await fetch(authorize.headers.get("location")!, {
+        redirect: "manual",
+        headers: { cookie: cookieOf(start) },
+      });
+      assert.equal(callback.status, 503);
+      assert.match(await callback.text(), /GitHub could not be reached to sign you in/);
     } finally {
       h.oauth.apiDown = false;
     }

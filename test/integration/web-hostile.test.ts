@@ -191,12 +191,15 @@ describe("sign-in", () => {
     assert.equal(noCookie.status, 400);
   });
 
-  it("never returns to another site", async () => {
+  it("never returns to another site, nor to a path a Location header cannot carry", async () => {
     for (const target of [
       "//evil.example/x",
       "https://evil.example/",
       "/\\evil.example",
       "jobs/x",
+      "/jobs/\u3000x",
+      "/jobs/a b",
+      "/jobs/\u00e9",
     ]) {
       h.oauth.signInAs = "bob";
       const start = await fetch(`${h.url}/login?return_to=${encodeURIComponent(target)}`, {
