@@ -27,7 +27,13 @@ fi
 bash scripts/build-test-images.sh
 
 mkdir -p test-artifacts
-mapfile -t files < <(find test -name '*.test.ts' | sort)
+# The slowest files (end-to-end, and the pipeline against Docker) start first, so that two
+# at a time finish close together instead of one long file running alone at the end.
+mapfile -t files < <(
+  find test -name '*.test.ts' | sort |
+    awk '{ slow = ($0 ~ /^test\/e2e\// || $0 ~ /run-job\.test\.ts$/) ? 0 : 1; print slow "\t" $0 }' |
+    sort -s -t$'\t' -k1,1 | cut -f2
+)
 if [ $# -gt 0 ]; then files=("$@"); fi
 echo "== ${#files[@]} test files"
 node --import tsx --test --test-concurrency=2 --test-reporter=spec "${files[@]}"
