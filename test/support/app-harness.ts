@@ -113,6 +113,21 @@ export class AppHarness {
     return { status: response.status, body, id: delivery.id };
   }
 
+  /**
+   * A delivery whose handling failed: 500, or (past Octokit's 9 s deadline on a loaded
+   * machine) a 202 "still processing" whose work then failed, as the app's log says.
+   */
+  assertFailed(res: { status: number; body: string; id: string }): void {
+    if (res.status === 202 && /still processing/.test(res.body)) {
+      const failed = this.app.logs.some(
+        (l) => l.deliveryId === res.id && typeof l.msg === "string" && /failed/.test(l.msg),
+      );
+      assert.ok(failed, `delivery ${res.id} answered 202 and its work did not fail`);
+      return;
+    }
+    assert.equal(res.status, 500, res.body);
+  }
+
   /** Every message now on the queue (received and deleted). */
   async drain(): Promise<JobMessage[]> {
     const out: JobMessage[] = [];
