@@ -184,8 +184,11 @@ describe("runner under failures", () => {
     for (const runner of h.runners) await runner.stop({ graceMs: 0 });
     // A 5 MB cap keeps the stored part (and the test) small; all 200 MB still flow through.
     const child = h.spawnRunner({ name: `flood-${h.nonce}`, logCapBytes: 5 * 1024 * 1024 });
-    await h.waitFor("the child runner", () =>
-      child.lines.includes("child ready") ? true : undefined,
+    await h.waitFor(
+      "the child runner",
+      () => (child.lines.includes("child ready") ? true : undefined),
+      // A new node process loading the runner: minutes on a loaded machine.
+      600_000,
     );
     const { git, target } = h.repository();
     const line = "build output that goes on and on, as a chatty test suite does ....";

@@ -244,13 +244,17 @@ export class RunnerHarness {
     });
   }
 
-  /** Delivers a push of `sha` to the app, as GitHub would. */
+  /**
+   * Delivers a push of `sha` to the app, as GitHub would, and waits for the app's work on it
+   * (a loaded machine answers 202 after 9 s and plans after the answer).
+   */
   async push(target: TargetRepository, sha: string, branch = "main"): Promise<void> {
     const delivery = signDelivery("push", pushPayload(target, { sha, branch }), this.app.secret);
     const response = await postDelivery(this.app.webhookUrl, delivery);
     if (response.status >= 300) {
       throw new Error(`push delivery answered ${response.status}: ${await response.text()}`);
     }
+    await this.app.idle();
   }
 
   checkRuns(target: TargetRepository, sha?: string): FakeCheckRun[] {
@@ -305,8 +309,15 @@ export class RunnerHarness {
       const value = await probe();
       if (value !== undefined && value !== false) return value;
       if (Date.now() > deadline) {
+        const appTrouble = this.app.logs
+          .filter((l) => typeof l.level === "number" && l.level >= 40)
+          .slice(-10)
+          .map(
+            (l) => `${String(l.msg)}${l.err ? ` (${JSON.stringify(l.err).slice(0, 500)})` : ""}`,
+          );
         throw new Error(
-          `timed out waiting for ${what}; runner log:\n${this.runnerLog.slice(-30).join("\n")}`,
+          `timed out waiting for ${what}; runner log:\n${this.runnerLog.slice(-30).join("\n")}` +
+            `\napp warnings and errors:\n${appTrouble.join("\n") || "(none)"}`,
         );
       }
       await sleep(100);

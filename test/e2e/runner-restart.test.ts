@@ -101,8 +101,11 @@ describe("runner restarts, crashes and shutdown", () => {
   it("a runner frozen past its lease (SIGSTOP) neither reports nor writes the log once it wakes", async () => {
     for (const runner of h.runners) await runner.stop({ graceMs: 0 });
     const frozen = h.spawnRunner({ name: `frozen-${h.nonce}`, leaseMs: 6000, heartbeatMs: 1000 });
-    await h.waitFor("the child runner", () =>
-      frozen.lines.includes("child ready") ? true : undefined,
+    await h.waitFor(
+      "the child runner",
+      () => (frozen.lines.includes("child ready") ? true : undefined),
+      // A new node process loading the runner: minutes on a loaded machine.
+      600_000,
     );
     const { git, target } = h.repository();
     // Long enough that the signal lands mid-build even when a loaded machine takes seconds
@@ -174,8 +177,11 @@ describe("runner restarts, crashes and shutdown", () => {
     for (const runner of h.runners) await runner.stop({ graceMs: 0 });
     const name = `graceful-${h.nonce}`;
     const child = h.spawnRunner({ name, shutdownGraceMs: 500 });
-    await h.waitFor("the child runner", () =>
-      child.lines.includes("child ready") ? true : undefined,
+    await h.waitFor(
+      "the child runner",
+      () => (child.lines.includes("child ready") ? true : undefined),
+      // A new node process loading the runner: minutes on a loaded machine.
+      600_000,
     );
     const { git, target } = h.repository();
     const sha = git.commit({
