@@ -2,7 +2,9 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", ".kozmic/", ".services/", "test-artifacts/", "schema/", "**/*.json"] },
+  {
+    ignores: ["node_modules/", ".kozmic/", ".services/", "test-artifacts/", "schema/", "**/*.json"],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
