@@ -186,7 +186,8 @@ describe("runner restarts, crashes and shutdown", () => {
     const { git, target } = h.repository();
     const sha = git.commit({
       ".github/kozmic.yml": hooksYml({
-        build: "if [ ! -f /tmp/x ]; then echo slow; fi\nsleep 2\necho finished",
+        // Long enough to outlast the SIGTERM and the 0.5 s grace on a loaded machine.
+        build: "if [ ! -f /tmp/x ]; then echo slow; fi\nsleep 20\necho finished",
       }),
     });
     await h.push(target, sha);
