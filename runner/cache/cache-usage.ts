@@ -1,5 +1,6 @@
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { writeFileAtomically } from "../files/write-file-atomically.js";
 
 /**
  * Docker images cannot carry a changing label, so the last use of each cache image lives
@@ -24,10 +25,7 @@ export async function recordCacheUse(
   imageId: string,
   at = Date.now(),
 ): Promise<void> {
-  await mkdir(dataDir, { recursive: true });
   const usage = await readCacheUsage(dataDir);
   usage[imageId] = at;
-  const temp = `${usageFile(dataDir)}.${process.pid}.${Math.random().toString(36).slice(2)}`;
-  await writeFile(temp, JSON.stringify(usage));
-  await rename(temp, usageFile(dataDir));
+  await writeFileAtomically(usageFile(dataDir), JSON.stringify(usage));
 }

@@ -1,5 +1,6 @@
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { writeFileAtomically } from "../files/write-file-atomically.js";
 
 /** What a step needs from an image to choose its script's user. */
 export interface ImageUsers {
@@ -9,12 +10,12 @@ export interface ImageUsers {
   imageUser: string | undefined;
 }
 
-const IMAGE_ID = /^sha256:([0-9a-f]{64})$/;
+// Only IDs name a file here: a name could be anything, and point elsewhere tomorrow.
+const IMAGE_ID = /^sha256:[0-9a-f]{64}$/;
 const remembered = new Map<string, ImageUsers>();
 
-function fileOf(dataDir: string, imageId: string): string | undefined {
-  const hex = IMAGE_ID.exec(imageId)?.[1];
-  return hex ? join(dataDir, "image-users", `${hex}.json`) : undefined;
+function fileOf(dataDir: string, imageId: string): string {
+  return join(dataDir, "image-users", `${imageId.slice("sha256:".length)}.json`);
 }
 
 function parse(text: string): ImageUsers | undefined {
@@ -25,7 +26,7 @@ function parse(text: string): ImageUsers | undefined {
     // Written with null for "none", so a missing key means a damaged file.
     const stringOrNull = (v: unknown) => v === null || typeof v === "string";
     if (!stringOrNull(passwd) || !stringOrNull(imageUser)) return undefined;
-    return { passwd: passwd ?? undefined, imageUser: imageUser ?? undefined } as ImageUsers;
+    return { passwd: passwd ?? undefined, imageUser: imageUser ?? undefined };
   } catch {
     return undefined;
   }
@@ -45,7 +46,7 @@ export async function knownImageUsers(
   if (inMemory || !dataDir) return inMemory;
   let text: string;
   try {
-    text = await readFile(fileOf(dataDir, imageId)!, "utf8");
+    text = await readFile(fileOf(dataDir, imageId), "utf8");
   } catch {
     return undefined;
   }
@@ -63,15 +64,11 @@ export async function rememberImageUsers(
   if (!IMAGE_ID.test(imageId)) return;
   remembered.set(imageId, users);
   if (!dataDir) return;
-  const file = fileOf(dataDir, imageId)!;
-  const temp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}`;
   try {
-    await mkdir(join(dataDir, "image-users"), { recursive: true });
-    await writeFile(
-      temp,
+    await writeFileAtomically(
+      fileOf(dataDir, imageId),
       JSON.stringify({ passwd: users.passwd ?? null, imageUser: users.imageUser ?? null }),
     );
-    await rename(temp, file);
   } catch {
     // Only a speed-up: the next process reads the image again.
   }
