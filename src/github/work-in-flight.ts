@@ -8,7 +8,6 @@ export interface WorkInFlight {
   track<T>(work: () => Promise<T>): Promise<T>;
   /** Resolves once nothing is running (at once when nothing is). */
   idle(): Promise<void>;
-  readonly count: number;
 }
 
 export function createWorkInFlight(): WorkInFlight {
@@ -25,9 +24,6 @@ export function createWorkInFlight(): WorkInFlight {
     },
     async idle() {
       while (running.size > 0) await Promise.allSettled([...running]);
-    },
-    get count() {
-      return running.size;
     },
   };
 }
