@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { getRepoPermissions } from "./github-user-api.js";
+import { getRepoPermissions, GitHubUnavailableError } from "./github-user-api.js";
 
 export interface Viewer {
   login: string;
@@ -32,9 +32,13 @@ export function createAccessChecker(githubApiUrl: string, ttlMs = 60_000, now = 
     try {
       access = await getRepoPermissions(githubApiUrl, viewer.token, repo.fullName);
     } catch (error) {
-      // GitHub down: public logs stay readable, nothing private is shown, no one acts.
+      // GitHub down: public logs stay readable, nothing private is shown, no one acts. A
+      // private repository reads as no access, so its pages answer the 404 of an unknown id
+      // (an error page would tell a visitor that the id they tried exists).
       if (!repo.private) return { read: true, write: false };
-      throw error;
+      if (!(error instanceof GitHubUnavailableError)) throw error;
+      console.warn(`kozmic web: access to ${repo.fullName} unknown: ${error.message}`);
+      return { read: false, write: false };
     }
     if (!repo.private) access = { read: true, write: access.write };
     if (cache.size > 5000) cache.clear();

@@ -80,19 +80,14 @@ export function createWebHandler(deps: WebDeps): Handler & { close(): void } {
         sendNotFound(web, r, wantsHtml);
       } else if (error instanceof HttpError) {
         sendError(web, r, error.status, error.message, wantsHtml);
-      } else if (error instanceof GitHubUnavailableError && root === "login") {
+      } else if (error instanceof GitHubUnavailableError) {
         sendError(
           web,
           r,
           503,
-          "GitHub could not be reached to sign you in; try again in a minute.",
+          "GitHub could not be reached to check your access to this repository; try again in a minute.",
           wantsHtml,
         );
-      } else if (error instanceof GitHubUnavailableError) {
-        // The same 404 as for a job that does not exist: anything else would tell a visitor
-        // that the (random) id they tried belongs to a private repository's job.
-        console.warn(`kozmic web: ${r.url.pathname}: ${error.message}; answered 404`);
-        sendNotFound(web, r, wantsHtml);
       } else {
         console.error("kozmic web: request failed", error);
         sendText(web, r, 500, "Something went wrong on the Kozmic server.");

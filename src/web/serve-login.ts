@@ -1,5 +1,10 @@
 import { randomBytes } from "node:crypto";
-import { authorizeUrl, exchangeCode, getUserLogin } from "./github-user-api.js";
+import {
+  authorizeUrl,
+  exchangeCode,
+  getUserLogin,
+  GitHubUnavailableError,
+} from "./github-user-api.js";
 import { HttpError, readForm, redirect } from "./http-replies.js";
 import { renderMessagePage } from "./render-pages.js";
 import { isCsrfTokenValid, openCookie, sealCookie, serializeCookie } from "./seal-cookie.js";
@@ -70,7 +75,6 @@ export async function serveLoginCallback(
 ): Promise<void> {
   const oauth = oauthOrExplain(web, r);
   if (!oauth) return;
-  const { settings } = web.deps;
   const started = openCookie(oauth.sessionSecret, STATE_COOKIE, cookies.get(STATE_COOKIE) ?? "") as
     { state: string; returnTo: string } | undefined;
   const state = r.url.searchParams.get("state");
@@ -89,21 +93,10 @@ export async function serveLoginCallback(
   const code = r.url.searchParams.get("code");
   if (!code || code.length > 512)
     throw new HttpError(400, "GitHub's answer has no sign-in code. Sign in again.");
-  const token = await exchangeCode({
-    githubWebUrl: settings.githubWebUrl,
-    clientId: oauth.clientId,
-    clientSecret: oauth.clientSecret,
-    code,
-    redirectUri: `${settings.publicUrl}/login/callback`,
+  const { login, token } = await signInWithCode(web, oauth, code).catch((error: unknown) => {
+    if (!(error instanceof GitHubUnavailableError)) throw error;
+    throw new HttpError(503, "GitHub could not be reached to sign you in; try again in a minute.");
   });
-  if (!token)
-    throw new HttpError(
-      400,
-      "GitHub refused the sign-in code (it may have been used already). Sign in again.",
-    );
-  const login = await getUserLogin(settings.githubApiUrl, token);
-  if (!login)
-    throw new HttpError(400, "GitHub did not accept the new sign-in token. Sign in again.");
   const session = sealCookie(
     oauth.sessionSecret,
     SESSION_COOKIE,
@@ -136,4 +129,29 @@ export async function serveLogout(web: WebServices, r: WebRequest): Promise<void
   redirect(r.res, 303, safeReturnPath(form.get("return_to")), [
     serializeCookie(SESSION_COOKIE, "", { maxAgeSeconds: 0, secure: web.secure }),
   ]);
+}
+
+/** An OAuth code traded for a token, and the login that token belongs to. */
+async function signInWithCode(
+  web: WebServices,
+  oauth: { clientId: string; clientSecret: string },
+  code: string,
+): Promise<{ login: string; token: string }> {
+  const { settings } = web.deps;
+  const token = await exchangeCode({
+    githubWebUrl: settings.githubWebUrl,
+    clientId: oauth.clientId,
+    clientSecret: oauth.clientSecret,
+    code,
+    redirectUri: `${settings.publicUrl}/login/callback`,
+  });
+  if (!token)
+    throw new HttpError(
+      400,
+      "GitHub refused the sign-in code (it may have been used already). Sign in again.",
+    );
+  const login = await getUserLogin(settings.githubApiUrl, token);
+  if (!login)
+    throw new HttpError(400, "GitHub did not accept the new sign-in token. Sign in again.");
+  return { login, token };
 }
