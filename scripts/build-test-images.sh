@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Builds the test images that are slow to make (the Debian sudo image, made from Debian's packages) ahead of
-# the tests, so the first test needing one doesn't spend minutes on it. Safe to run again; quick
-# when done. Imports into the engine at DOCKER_HOST, or the default one.
+# Builds the test images that are slow to make (the Debian sudo image, made from Debian's
+# packages) ahead of the tests, so the first test needing one doesn't spend minutes on it. Safe
+# to run again; quick when done. Imports into the engine at DOCKER_HOST, or the default one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
