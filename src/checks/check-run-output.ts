@@ -1,3 +1,4 @@
+import { formatConfigIssues } from "../core/config/format-config-issues.js";
 import type { ConfigIssue } from "../core/errors.js";
 
 /** GitHub's limit on `output.text` and `output.summary`. */
@@ -104,6 +105,16 @@ export interface CheckAnnotation {
   message: string;
 }
 
+/**
+ * Longest issue shown on the check run. Messages quote keys and names from the file, which
+ * may be huge; GitHub refuses an annotation message over 64 KB.
+ */
+const MAX_ISSUE_CHARS = 1000;
+
+function clip(text: string): string {
+  return text.length > MAX_ISSUE_CHARS ? text.slice(0, MAX_ISSUE_CHARS - 1) + "…" : text;
+}
+
 /** One annotation per configuration problem, on its line of `.github/kozmic.yml`. */
 export function configAnnotations(issues: readonly ConfigIssue[], path: string): CheckAnnotation[] {
   return issues.map((issue) => {
@@ -114,7 +125,7 @@ export function configAnnotations(issues: readonly ConfigIssue[], path: string):
       end_line: line,
       annotation_level: "failure",
       title: "Invalid Kozmic configuration",
-      message: issue.message,
+      message: clip(issue.message),
     };
     // GitHub accepts columns only on single-line annotations.
     if (issue.column !== undefined && issue.column > 0) {
@@ -130,19 +141,21 @@ export function configFailureOutput(
   path: string,
 ): { title: string; summary: string } {
   const n = issues.length;
-  const list = issues.map((issue) => {
-    const where = issue.line !== undefined ? `${path}:${issue.line}` : path;
-    return `- \`${where}\`: ${issue.message}`;
-  });
-  const summary = [
-    `\`${path}\` has ${n} problem${n === 1 ? "" : "s"}; no jobs ran. Fix them and push again.`,
-    "",
-    ...list,
-  ].join("\n");
+  const head = `\`${path}\` has ${n} problem${n === 1 ? "" : "s"}; no jobs ran. Fix them and push again.`;
+  // The file is the pull request's, a fork's too, and the messages quote its names, keys and
+  // values: they go in one code block, where links, images, mentions and HTML stay text. A
+  // block inside a list item would end at a less indented line, so it stays at the top level.
+  const lines = issues.map((issue) => clip(formatConfigIssues([issue], path)));
+  // Room for the head, the "more" line and two fences, each at most one longer than a line.
+  let room = MAX_OUTPUT_CHARS - head.length - 200 - 2 * (MAX_ISSUE_CHARS + 2);
+  let shown = 0;
+  while (shown < lines.length && lines[shown]!.length + 1 <= room)
+    room -= lines[shown++]!.length + 1;
+  const parts = [head, "", codeBlock(lines.slice(0, shown).join("\n"))];
+  if (shown < n) parts.push("", `… and ${n - shown} more, each annotated on its line.`);
   return {
     title: `${n} configuration error${n === 1 ? "" : "s"}`,
-    summary:
-      summary.length > MAX_OUTPUT_CHARS ? summary.slice(0, MAX_OUTPUT_CHARS - 2) + "\n…" : summary,
+    summary: parts.join("\n"),
   };
 }
 

@@ -147,7 +147,7 @@ describe("checks reporter against the fake GitHub", () => {
       issues.map((i) => i.line),
     );
     assert.equal(done.annotations[0]!.path, ".github/kozmic.yml");
-    assert.match(done.output.summary!, /`\.github\/kozmic\.yml:121`: hooks\[119\]\.image/);
+    assert.match(done.output.summary!, /^\.github\/kozmic\.yml:121:12: hooks\[119\]\.image/m);
   });
 
   it("retries GitHub 5xx answers and secondary rate limits", async () => {

@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { parseConfig } from "../../src/core/config/parse-config.js";
+import { MAX_HOOKS } from "../../src/core/config/schema.js";
 import {
   formatConfigIssues,
   formatConfigIssuesForTerminal,
@@ -186,6 +187,38 @@ test("duplicate hook names point at the second one", () => {
 `);
   assert.deepEqual(brief(issues), [
     '5:11 duplicate hook name "test" (first used by hooks[0] on line 2); hook names must be unique',
+  ]);
+});
+
+test(`a configuration may declare ${MAX_HOOKS} hooks, and one more is refused with the count`, () => {
+  const hooks = (n: number) =>
+    "hooks:\n" +
+    Array.from(
+      { length: n },
+      (_, i) => `  - name: h${i}\n    image: node:20\n    build: make\n`,
+    ).join("");
+  assert.equal(MAX_HOOKS, 50);
+  assert.equal(parseConfig(hooks(50)).hooks.length, 50);
+  const issues = issuesOf(hooks(51));
+  assert.deepEqual(issues, [
+    {
+      message:
+        "hooks: a configuration may declare at most 50 hooks; this one declares 51 " +
+        "(merge hooks that use the same image into one hook whose build script runs each of their steps)",
+      path: ["hooks"],
+      line: 2,
+      column: 3,
+    },
+  ]);
+});
+
+test("names and keys from the file are quoted as JSON strings, so each problem stays on one line", () => {
+  const issues = issuesOf(
+    'hooks:\n  - name: "a\\nb"\n    image: node:20\n    build: make\n    "x\\n\\"y": 1\n',
+  );
+  assert.deepEqual(brief(issues), [
+    "2:11 hook \"a\\nb\": name: expected letters, digits, spaces, '.', '_' or '-', starting with a letter or digit, found \"a\\nb\"",
+    '5:5 hook "a\\nb": unknown key "x\\n\\"y"',
   ]);
 });
 

@@ -2,7 +2,7 @@ import { isMap, isScalar, LineCounter, parseDocument, visit, type Document, type
 import type { z } from "zod";
 import { ConfigError, type ConfigIssue } from "../errors.js";
 import { formatConfigIssues } from "./format-config-issues.js";
-import { configSchema, hookSchema, type Config } from "./schema.js";
+import { configSchema, hookSchema, MAX_HOOKS, type Config } from "./schema.js";
 
 type Path = (string | number)[];
 
@@ -135,7 +135,8 @@ function toConfigIssues(
       const hint = closest(key, known);
       return {
         message:
-          label(raw, path, `unknown key "${key}"`) + (hint ? ` — did you mean "${hint}"?` : ""),
+          label(raw, path, `unknown key ${JSON.stringify(key)}`) +
+          (hint ? ` — did you mean "${hint}"?` : ""),
         path: [...path, key],
         ...position(doc, path, at, key),
       };
@@ -168,12 +169,19 @@ function toConfigIssues(
               : `expected ${issue.inclusive ? "at least" : "more than"} ${String(issue.minimum)}, found ${describeValue(value)}`;
         break;
       case "too_big":
+        if (issue.origin === "array" && path.length === 1 && path[0] === "hooks") {
+          message =
+            `a configuration may declare at most ${MAX_HOOKS} hooks; this one declares ` +
+            `${(value as unknown[]).length} (merge hooks that use the same ` +
+            "image into one hook whose build script runs each of their steps)";
+          break;
+        }
         message = `expected ${issue.inclusive ? "at most" : "less than"} ${String(issue.maximum)}${issue.origin === "string" ? " characters" : ""}, found ${describeValue(value)}`;
         break;
       case "invalid_key": {
         const key = String(path[path.length - 1]);
         const reason = issue.issues[0]?.message ?? issue.message;
-        message = `invalid key "${key}": ${reason}`;
+        message = `invalid key ${JSON.stringify(key)}: ${reason}`;
         return [
           {
             message: label(raw, path.slice(0, -1), message),
@@ -196,7 +204,8 @@ function toConfigIssues(
 function label(raw: unknown, path: Path, message: string): string {
   if (path[0] !== "hooks" || typeof path[1] !== "number") return prefix(path, message);
   const name = valueAt(raw, ["hooks", path[1], "name"]);
-  const hook = typeof name === "string" && name !== "" ? `hook "${name}"` : `hooks[${path[1]}]`;
+  const hook =
+    typeof name === "string" && name !== "" ? `hook ${JSON.stringify(name)}` : `hooks[${path[1]}]`;
   return `${hook}: ${prefix(path.slice(2), message)}`;
 }
 
@@ -221,7 +230,7 @@ function findDuplicateNames(raw: unknown, doc: Document.Parsed, at: At): ConfigI
     const path = ["hooks", index, "name"];
     const firstAt = position(doc, ["hooks", first, "name"], at);
     issues.push({
-      message: `duplicate hook name "${name}" (first used by hooks[${first}] on line ${firstAt.line ?? "?"}); hook names must be unique`,
+      message: `duplicate hook name ${JSON.stringify(name)} (first used by hooks[${first}] on line ${firstAt.line ?? "?"}); hook names must be unique`,
       path,
       ...position(doc, path, at),
     });

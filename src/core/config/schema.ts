@@ -138,9 +138,20 @@ export const hookSchema = z
   })
   .describe("A hook: a job run in Docker on every push and pull request.");
 
+/**
+ * Most hooks one configuration may declare. Each hook is a job and a check run: a build and
+ * its jobs are written in one store transaction (DynamoDB takes at most 100 items), and
+ * check runs are created one GitHub write a second, so 50 take nearly a minute.
+ */
+export const MAX_HOOKS = 50;
+
 export const configSchema = z
   .strictObject({
-    hooks: z.array(hookSchema).min(1).describe("The hooks of this repository."),
+    hooks: z
+      .array(hookSchema)
+      .min(1)
+      .max(MAX_HOOKS)
+      .describe(`The hooks of this repository, at most ${MAX_HOOKS}.`),
   })
   .superRefine((config, ctx) => {
     const seen = new Map<string, number>();

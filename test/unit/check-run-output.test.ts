@@ -1,0 +1,123 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import {
+  configAnnotations,
+  configFailureOutput,
+  MAX_OUTPUT_CHARS,
+} from "../../src/checks/check-run-output.js";
+import { parseConfig } from "../../src/core/config/parse-config.js";
+import { ConfigError, type ConfigIssue } from "../../src/core/errors.js";
+
+const PATH = ".github/kozmic.yml";
+
+const HOSTILE = [
+  "![x](https://evil.example/p.png)",
+  "[click](https://evil.example)",
+  "<img src=x>",
+  "@octocat",
+  "```",
+];
+
+/**
+ * The Markdown with its fenced code blocks taken out, read line by line as CommonMark does
+ * at the top level: a fence of N backticks closes only on a line of at least N backticks.
+ */
+function outsideFences(markdown: string): string {
+  const out: string[] = [];
+  let fence: string | undefined;
+  for (const line of markdown.split(/\r\n|\r|\n/)) {
+    if (fence === undefined) {
+      const open = /^ {0,3}(`{3,})[^`]*$/.exec(line);
+      if (open) fence = open[1];
+      else out.push(line);
+    } else if (new RegExp(`^ {0,3}${fence}\`*[ \\t]*$`).test(line)) fence = undefined;
+  }
+  assert.equal(fence, undefined, "a code fence is left open");
+  return out.join("\n");
+}
+
+function issuesOf(text: string): readonly ConfigIssue[] {
+  try {
+    parseConfig(text);
+  } catch (error) {
+    assert.ok(error instanceof ConfigError);
+    return error.issues;
+  }
+  assert.fail("expected the configuration to be rejected");
+}
+
+test("the configuration check run shows names and keys from the file only as code", () => {
+  const issues = issuesOf(`hooks:
+  - name: "![x](https://evil.example/p.png)"
+    image: node:20
+    build: make
+    "[click](https://evil.example)": 1
+  - name: "<img src=x> @octocat"
+    image: node:20
+    build: make
+  - name: "a \`\`\` b \`\`\`\` c"
+    image: node:20
+    build: make
+"@octocat": 1
+`);
+  const { title, summary } = configFailureOutput(issues, PATH);
+  assert.equal(title, "5 configuration errors");
+  for (const hostile of HOSTILE) {
+    assert.ok(summary.includes(hostile), `${hostile} is shown`);
+    assert.ok(!outsideFences(summary).includes(hostile), `${hostile} is shown only as code`);
+  }
+  assert.equal(
+    outsideFences(summary),
+    "`.github/kozmic.yml` has 5 problems; no jobs ran. Fix them and push again.\n",
+  );
+});
+
+test("a message cannot close the code block it is shown in, whatever its backticks and lines", () => {
+  const issues: ConfigIssue[] = HOSTILE.map((hostile, i) => ({
+    message: `unknown key "x"\n\`\`\`\n${hostile}\n\`\`\`\`\`\`\`\n\n# ${hostile}\n  \`\`\`\`\`\`\`\`\`\`  `,
+    path: ["hooks", i, "x"],
+    line: i + 2,
+  }));
+  const { summary } = configFailureOutput(issues, PATH);
+  const outside = outsideFences(summary);
+  for (const hostile of HOSTILE) assert.ok(!outside.includes(hostile), hostile);
+  assert.match(summary, /^`{11}text$/m, "the fence is longer than any backtick run");
+});
+
+test("each problem is one file:line:column line of the code block", () => {
+  const summary = configFailureOutput(
+    [
+      { message: 'hook "test": missing required key "build"', path: ["hooks", 0], line: 2 },
+      { message: "hooks[1].image: expected a string", path: [], line: 7, column: 12 },
+      { message: "the file is empty", path: [] },
+    ],
+    PATH,
+  ).summary;
+  assert.equal(
+    summary,
+    "`.github/kozmic.yml` has 3 problems; no jobs ran. Fix them and push again.\n\n" +
+      "```text\n" +
+      '.github/kozmic.yml:2:1: hook "test": missing required key "build"\n' +
+      ".github/kozmic.yml:7:12: hooks[1].image: expected a string\n" +
+      ".github/kozmic.yml: the file is empty\n" +
+      "```",
+  );
+});
+
+test("huge messages and many problems stay within GitHub's limits, still fenced", () => {
+  const huge = "`".repeat(70_000);
+  const issues: ConfigIssue[] = Array.from({ length: 300 }, (_, i) => ({
+    message: `unknown key "${huge}" ![x](https://evil.example/${i}.png)`,
+    path: ["hooks", i],
+    line: i + 1,
+  }));
+  const { summary } = configFailureOutput(issues, PATH);
+  assert.ok(summary.length <= MAX_OUTPUT_CHARS, `${summary.length} characters`);
+  const outside = outsideFences(summary);
+  assert.doesNotMatch(outside, /evil/);
+  assert.match(outside, /… and \d+ more, each annotated on its line\.$/);
+  for (const annotation of configAnnotations(issues, PATH)) {
+    assert.ok(annotation.message.length <= 1000, `${annotation.message.length} characters`);
+    assert.ok(annotation.message.endsWith("…"));
+  }
+});
