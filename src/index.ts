@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { ApplicationFunction, ApplicationFunctionOptions } from "probot";
 import { createPageActions } from "./github/page-actions.js";
 import { registerHandlers } from "./github/register-handlers.js";
+import type { PlanMessage } from "./core/plan-message.js";
 import type { Queue } from "./queue/port.js";
 import type { Store } from "./store/port.js";
 import type { WorkInFlight } from "./github/work-in-flight.js";
@@ -10,10 +11,9 @@ import type { WorkInFlight } from "./github/work-in-flight.js";
 export type Handler = Parameters<ApplicationFunctionOptions["addHandler"]>[0];
 
 export interface KozmicAppDeps {
-  queue: Queue;
+  /** Where deliveries go for the planner; the webhook handlers never call GitHub. */
+  planQueue: Queue<PlanMessage>;
   store: Store;
-  /** Base URL of the log pages; a job's "Details" link is `${publicUrl}/jobs/<id>`. */
-  publicUrl: string;
   /** Extra HTTP handlers (log pages), tried after the webhook endpoint. */
   handlers?: Handler[];
   /** Extra HTTP handlers that need the app itself: its GitHub auth, its re-run and cancel. */
@@ -37,9 +37,8 @@ type ProbotAuth = Parameters<ApplicationFunction>[0]["auth"];
 export function kozmicApp(deps: KozmicAppDeps): ApplicationFunction {
   return (app, { addHandler }) => {
     const appDeps = {
-      queue: deps.queue,
+      planQueue: deps.planQueue,
       store: deps.store,
-      publicUrl: deps.publicUrl,
       newId: deps.newId ?? randomUUID,
       now: deps.now ?? Date.now,
       ...(deps.inFlight ? { inFlight: deps.inFlight } : {}),
@@ -47,7 +46,7 @@ export function kozmicApp(deps: KozmicAppDeps): ApplicationFunction {
     registerHandlers(app, appDeps);
     for (const handler of deps.handlers ?? []) addHandler(handler);
     const auth: ProbotAuth = (installationId) => app.auth(installationId);
-    const tools = { auth, actions: createPageActions(appDeps, auth, app.log) };
+    const tools = { auth, actions: createPageActions(appDeps) };
     for (const handler of deps.handlersFor?.(tools) ?? []) addHandler(handler);
   };
 }

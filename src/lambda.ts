@@ -9,7 +9,15 @@ import {
 } from "./github/receive-lambda-event.js";
 import { startLoopbackPages } from "./github/forward-lambda-request.js";
 import { kozmicApp, type AppTools, type Handler, type KozmicAppDeps } from "./index.js";
-import { openQueue } from "./queue/open-queue.js";
+import type { RequestOctokit } from "./checks/checks-reporter.js";
+import type { JobMessage } from "./core/job-message.js";
+import type { PlanMessage } from "./core/plan-message.js";
+import type { RetryPolicy } from "./planner/plan-failure.js";
+import { settlePlanMessage } from "./planner/settle-plan-message.js";
+import { openPlanQueue, openQueue } from "./queue/open-queue.js";
+import { parseMessageBody, PLAN_MESSAGES } from "./queue/parse-message-body.js";
+import type { Queue } from "./queue/port.js";
+import { PLAN_MAX_RECEIVES } from "./store/read-storage-settings.js";
 import { openStore } from "./store/open-store.js";
 import { createWebHandler } from "./web/create-web-handler.js";
 import { createRepositoryFinder } from "./web/find-repository-with-app.js";
@@ -28,7 +36,7 @@ export type { LambdaHttpEvent, LambdaHttpResult };
  */
 export async function createLambdaHandler(
   settings: ServerSettings,
-  deps: Omit<KozmicAppDeps, "publicUrl"> & {
+  deps: KozmicAppDeps & {
     octokit?: InstallationOctokitOptions;
     log?: Logger;
   },
@@ -45,7 +53,7 @@ export async function createLambdaHandler(
     ...(log ? { log } : {}),
   });
   const handlers: Handler[] = [];
-  await probot.load(kozmicApp({ ...appDeps, publicUrl: settings.publicUrl }), {
+  await probot.load(kozmicApp(appDeps), {
     cwd: process.cwd(),
     addHandler: (handler) => handlers.push(handler),
   });
@@ -56,7 +64,94 @@ export async function createLambdaHandler(
       path === undefined ||
       path === WEBHOOK_PATH ||
       event.headers?.["x-github-event"] !== undefined;
-    return webhook || !pages ? receiveLambdaEvent(probot, event) : pages.forward(event);
+    return webhook || !pages
+      ? receiveLambdaEvent(probot, settings.webhookSecret, event)
+      : pages.forward(event);
+  };
+}
+
+/** The part of an SQS event source's event the planner reads. */
+export interface SqsEvent {
+  Records: {
+    messageId: string;
+    receiptHandle: string;
+    body: string;
+    attributes?: { ApproximateReceiveCount?: string };
+  }[];
+}
+
+/** Lambda's partial batch response (the event source mapping reports ReportBatchItemFailures). */
+export interface SqsBatchResponse {
+  batchItemFailures: { itemIdentifier: string }[];
+}
+
+/**
+ * The planner as a Lambda handler behind an SQS event source on the planning queue, so a
+ * Lambda deployment plans without any runner. A record GitHub failed for is hidden for its
+ * backoff and reported as a batch item failure (SQS brings it back); the others are
+ * deleted by Lambda. A malformed body is logged and dropped.
+ */
+export function createPlanRecordsHandler(
+  settings: ServerSettings,
+  deps: {
+    queue: Queue<JobMessage>;
+    planQueue: Queue<PlanMessage>;
+    store: KozmicAppDeps["store"];
+    octokit?: InstallationOctokitOptions;
+    log?: Logger;
+    retry?: RetryPolicy;
+    now?: () => number;
+  },
+): (event: SqsEvent) => Promise<SqsBatchResponse> {
+  const probot = new Probot({
+    appId: settings.appId,
+    privateKey: settings.privateKey,
+    secret: settings.webhookSecret,
+    baseUrl: settings.baseUrl,
+    Octokit: kozmicOctokit(deps.octokit),
+    logLevel: settings.logLevel,
+    logFormat: "json",
+    ...(deps.log ? { log: deps.log } : {}),
+  });
+  const plannerDeps = {
+    store: deps.store,
+    jobQueue: deps.queue,
+    publicUrl: settings.publicUrl,
+    octokitFor: (id: number) => probot.auth(id) as Promise<RequestOctokit>,
+    now: deps.now ?? Date.now,
+    log: probot.log,
+  };
+  return async (event) => {
+    const failures: { itemIdentifier: string }[] = [];
+    await Promise.all(
+      event.Records.map(async (record) => {
+        const parsed = parseMessageBody(record.body, PLAN_MESSAGES);
+        if (!parsed.ok) {
+          probot.log.error(
+            { messageId: record.messageId },
+            `planning message dropped: ${parsed.error}`,
+          );
+          return;
+        }
+        const settled = await settlePlanMessage(
+          {
+            messageId: record.messageId,
+            receipt: record.receiptHandle,
+            receiveCount: Number(record.attributes?.ApproximateReceiveCount ?? "1"),
+            body: parsed.message,
+          },
+          {
+            queue: deps.planQueue,
+            deps: plannerDeps,
+            maxReceives: PLAN_MAX_RECEIVES,
+            deleteWhenSettled: false,
+            ...(deps.retry ? { retry: deps.retry } : {}),
+          },
+        );
+        if (settled === "retry") failures.push({ itemIdentifier: record.messageId });
+      }),
+    );
+    return { batchItemFailures: failures };
   };
 }
 
@@ -68,7 +163,7 @@ export async function handler(event: LambdaHttpEvent): Promise<LambdaHttpResult>
     const store = openStore(process.env);
     const web = readWebSettings(process.env);
     return createLambdaHandler(readServerSettings(process.env), {
-      queue: openQueue(process.env),
+      planQueue: openPlanQueue(process.env),
       store,
       // Lambda buffers responses: live tails answer at once and the browser polls.
       handlersFor: (app: AppTools) => [
@@ -86,4 +181,19 @@ export async function handler(event: LambdaHttpEvent): Promise<LambdaHttpResult>
     throw error;
   });
   return (await ready)(event);
+}
+
+let planning: Promise<(event: SqsEvent) => Promise<SqsBatchResponse>> | undefined;
+
+/** The Lambda entry point for the planning queue's SQS event source. */
+export async function planHandler(event: SqsEvent): Promise<SqsBatchResponse> {
+  planning ??= Promise.resolve().then(() =>
+    createPlanRecordsHandler(readServerSettings(process.env), {
+      queue: openQueue(process.env),
+      planQueue: openPlanQueue(process.env),
+      store: openStore(process.env),
+    }),
+  );
+  planning.catch(() => (planning = undefined));
+  return (await planning)(event);
 }

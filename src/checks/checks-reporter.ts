@@ -160,6 +160,8 @@ export class ChecksReporter {
     headSha: string;
     issues: readonly ConfigIssue[];
     detailsUrl?: string;
+    /** Lets a retried planning find this run instead of creating a second one. */
+    externalId?: string;
   }): Promise<number> {
     const output = configFailureOutput(input.issues, CONFIG_PATH);
     const batches = chunk(
@@ -175,6 +177,7 @@ export class ChecksReporter {
       conclusion: "failure",
       completed_at: new Date(this.now()).toISOString(),
       ...(input.detailsUrl ? { details_url: input.detailsUrl } : {}),
+      ...(input.externalId ? { external_id: input.externalId } : {}),
       output: { ...output, annotations: batches[0] ?? [] },
     });
     const checkRunId = (data as { id: number }).id;

@@ -1,13 +1,15 @@
+import type { PlanMessage } from "../core/plan-message.js";
 import type { Queue } from "../queue/port.js";
 import type { Store } from "../store/port.js";
 import type { WorkInFlight } from "./work-in-flight.js";
 
-/** What the webhook handlers need besides the event: the adapters, the log pages' base URL, ids and time. */
+/**
+ * What the webhook handlers need: the planning queue and the store (to drop a delivery
+ * seen before). They never call GitHub; the planner does, behind the queue.
+ */
 export interface AppDeps {
-  queue: Queue;
+  planQueue: Queue<PlanMessage>;
   store: Store;
-  /** Base URL of the log pages, without a trailing slash; a job's page is `${publicUrl}/jobs/<id>`. */
-  publicUrl: string;
   newId: () => string;
   /** Epoch milliseconds. */
   now: () => number;
@@ -15,6 +17,27 @@ export interface AppDeps {
   inFlight?: WorkInFlight;
 }
 
-export function jobUrl(publicUrl: string, jobId: string): string {
-  return `${publicUrl.replace(/\/+$/, "")}/jobs/${encodeURIComponent(jobId)}`;
+export type EnqueueOutcome = { outcome: "enqueued" | "duplicate-delivery"; task: string };
+
+/**
+ * Hands a delivery to the planner: records its id (a delivery seen before is dropped) and
+ * sends its planning message. When the send fails the id is forgotten again, so that
+ * GitHub's "Redeliver" (same id) can still bring it.
+ */
+export async function enqueuePlan(
+  deps: AppDeps,
+  deliveryId: string,
+  message: Omit<PlanMessage, "version" | "deliveryId">,
+): Promise<EnqueueOutcome> {
+  const task = message.task.kind;
+  if (!(await deps.store.recordDelivery(deliveryId, deps.now()))) {
+    return { outcome: "duplicate-delivery", task };
+  }
+  try {
+    await deps.planQueue.send({ version: 1, deliveryId, ...message });
+  } catch (error) {
+    await deps.store.forgetDelivery(deliveryId).catch(() => {});
+    throw error;
+  }
+  return { outcome: "enqueued", task };
 }

@@ -1,7 +1,8 @@
 import type { Context } from "probot";
-import type { AppDeps } from "./app-deps.js";
+import { shouldSkipCi } from "../core/skip-ci.js";
+import { enqueuePlan, type AppDeps, type EnqueueOutcome } from "./app-deps.js";
+import { clip } from "./handle-push.js";
 import { installationIdOf, repositoryFacts } from "./repository-facts.js";
-import { startBuild, type StartBuildOutcome } from "./start-build.js";
 
 /** The pull request actions that bring a new head commit to build. */
 export const PULL_REQUEST_ACTIONS = [
@@ -17,28 +18,23 @@ export const PULL_REQUEST_ACTIONS = [
 export async function handlePullRequest(
   deps: AppDeps,
   context: Context<(typeof PULL_REQUEST_ACTIONS)[number]>,
-): Promise<StartBuildOutcome> {
+): Promise<EnqueueOutcome | { outcome: "ignored"; why: string }> {
   const { payload } = context;
   const pull = payload.pull_request;
-  const { owner, repo, repository } = repositoryFacts(payload.repository);
+  if (shouldSkipCi([pull.title])) return { outcome: "ignored", why: "skip-ci" };
   const sameRepository = pull.head.repo?.id === payload.repository.id;
-  return startBuild(deps, {
-    octokit: context.octokit,
-    log: context.log,
-    deliveryId: context.id,
-    owner,
-    repo,
-    facts: {
+  return enqueuePlan(deps, context.id, {
+    installationId: installationIdOf(payload),
+    repository: repositoryFacts(payload.repository).repository,
+    task: {
+      kind: "build",
       event: "pull_request",
-      installationId: installationIdOf(payload),
-      repository,
       sha: pull.head.sha,
       ref: `refs/pull/${pull.number}/head`,
       pullRequest: pull.number,
       headRepositoryFullName: pull.head.repo?.full_name ?? null,
-      trigger: payload.sender?.login ?? pull.user?.login ?? "pull request",
+      trigger: clip(payload.sender?.login ?? pull.user?.login ?? "pull request"),
+      ...(sameRepository ? { alsoSupersedeLines: [`branch:${pull.head.ref}`] } : {}),
     },
-    skipTexts: [pull.title],
-    ...(sameRepository ? { alsoSupersedeLines: [`branch:${pull.head.ref}`] } : {}),
   });
 }

@@ -1,33 +1,33 @@
 import type { Context } from "probot";
-import type { AppDeps } from "./app-deps.js";
+import { shouldSkipCi } from "../core/skip-ci.js";
+import { enqueuePlan, type AppDeps, type EnqueueOutcome } from "./app-deps.js";
 import { installationIdOf, repositoryFacts } from "./repository-facts.js";
-import { startBuild, type StartBuildOutcome } from "./start-build.js";
 
 /** A push to a branch builds its head commit; tag pushes and branch deletions build nothing. */
 export async function handlePush(
   deps: AppDeps,
   context: Context<"push">,
-): Promise<StartBuildOutcome | { outcome: "ignored"; why: string }> {
+): Promise<EnqueueOutcome | { outcome: "ignored"; why: string }> {
   const { payload } = context;
   if (!payload.ref.startsWith("refs/heads/")) return { outcome: "ignored", why: "not a branch" };
   if (payload.deleted || !payload.head_commit) {
     return { outcome: "ignored", why: "branch deleted" };
   }
-  const { owner, repo, repository } = repositoryFacts(payload.repository);
-  return startBuild(deps, {
-    octokit: context.octokit,
-    log: context.log,
-    deliveryId: context.id,
-    owner,
-    repo,
-    facts: {
+  if (shouldSkipCi([payload.head_commit.message])) return { outcome: "ignored", why: "skip-ci" };
+  return enqueuePlan(deps, context.id, {
+    installationId: installationIdOf(payload),
+    repository: repositoryFacts(payload.repository).repository,
+    task: {
+      kind: "build",
       event: "push",
-      installationId: installationIdOf(payload),
-      repository,
       sha: payload.after,
       ref: payload.ref,
-      trigger: payload.pusher.name ?? payload.sender?.login ?? "push",
+      trigger: clip(payload.pusher.name ?? payload.sender?.login ?? "push"),
     },
-    skipTexts: [payload.head_commit.message],
   });
+}
+
+/** Names from a payload, bounded as the planning message requires. */
+export function clip(text: string, max = 300): string {
+  return text.length > max ? text.slice(0, max) : text;
 }

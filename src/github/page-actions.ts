@@ -1,65 +1,34 @@
-import type { Logger } from "probot";
-import { ChecksReporter, type RequestOctokit } from "../checks/checks-reporter.js";
-import type { EventFacts } from "../core/plan-jobs.js";
 import type { BuildRecord, JobRecord } from "../store/port.js";
-import type { AppDeps } from "./app-deps.js";
-import { cancelJob } from "./cancel-job.js";
-import { repositoryFacts, type PayloadRepository } from "./repository-facts.js";
-import { startBuild } from "./start-build.js";
-
-/** An Octokit authenticated as one installation of the app (Probot's `app.auth(id)`). */
-export type InstallationAuth = (installationId: number) => Promise<RequestOctokit>;
+import { enqueuePlan, type AppDeps } from "./app-deps.js";
 
 /**
- * The log pages' "Re-run" and "Cancel" buttons, done as GitHub's own buttons are: a re-run
- * plans the build's hooks again at its commit with the build's trust, a cancel ends a queued
- * job or flags a running one. The pages have checked the user's write access.
+ * The log pages' "Re-run" and "Cancel" buttons, done as GitHub's own buttons are: through
+ * the planner, which plans the build's hooks again at its commit with the build's trust, or
+ * ends a queued job and flags a running one. The pages have checked the user's write access.
  */
-export function createPageActions(deps: AppDeps, auth: InstallationAuth, log: Logger) {
+export function createPageActions(deps: AppDeps) {
+  const repositoryOf = (build: BuildRecord) => ({
+    id: build.repoId,
+    fullName: build.repoFullName,
+    private: build.repoPrivate,
+  });
   return {
     async rerun(build: BuildRecord, hook: string | undefined, actor: string): Promise<void> {
-      const octokit = await auth(build.installationId);
-      const [owner, repo] = splitFullName(build.repoFullName);
-      // The build keeps no clone URL; the repository's current one is the one to fetch from.
-      const { data } = await octokit.request("GET /repos/{owner}/{repo}", { owner, repo });
-      const facts: EventFacts = {
-        event: "rerun",
+      await enqueuePlan(deps, `page-rerun:${deps.newId()}`, {
         installationId: build.installationId,
-        repository: repositoryFacts(data as PayloadRepository).repository,
-        sha: build.sha,
-        ref: build.ref,
-        trust: build.trust,
-        trigger: `rerun by ${actor}`,
-      };
-      if (build.pullRequest !== undefined) facts.pullRequest = build.pullRequest;
-      if (hook !== undefined) facts.onlyHooks = [hook];
-      const outcome = await startBuild(deps, {
-        octokit,
-        log,
-        deliveryId: `page-rerun:${deps.newId()}`,
-        owner,
-        repo,
-        facts,
-        lineTime: build.createdAt,
+        repository: repositoryOf(build),
+        task: { kind: "rerun-build", buildId: build.id, ...(hook ? { hook } : {}), actor },
       });
-      log.info(
-        { buildId: build.id, hook, actor, outcome: outcome.outcome },
-        "re-run from the log pages",
-      );
     },
 
     async cancel(job: JobRecord, actor: string): Promise<void> {
       const build = await deps.store.getBuild(job.buildId);
       if (!build) throw new Error(`job ${job.id} has no build ${job.buildId}`);
-      const [owner, repo] = splitFullName(job.repoFullName);
-      const reporter = new ChecksReporter(await auth(build.installationId), { now: deps.now });
-      await cancelJob(deps, reporter, { owner, repo }, job, `Cancelled by ${actor}.`);
+      await enqueuePlan(deps, `page-cancel:${deps.newId()}`, {
+        installationId: build.installationId,
+        repository: repositoryOf(build),
+        task: { kind: "cancel", jobId: job.id, actor },
+      });
     },
   };
-}
-
-function splitFullName(fullName: string): [string, string] {
-  const [owner, repo] = fullName.split("/");
-  if (!owner || !repo) throw new Error(`"${fullName}" is not an owner/name repository name`);
-  return [owner, repo];
 }

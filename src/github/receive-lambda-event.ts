@@ -1,4 +1,5 @@
 import type { Probot } from "probot";
+import { MAX_WEBHOOK_BYTES, receiveWebhook } from "./receive-webhook.js";
 
 /** The parts of an API Gateway (REST or HTTP API) or Lambda function URL event a webhook needs. */
 export interface LambdaHttpEvent {
@@ -25,15 +26,15 @@ export interface LambdaHttpResult {
   multiValueHeaders?: Record<string, string[]>;
 }
 
-const REQUIRED = ["x-github-event", "x-github-delivery", "x-hub-signature-256"] as const;
-
 /**
- * Verifies and handles one webhook delivered as a Lambda HTTP event, answering as
- * Probot's Node middleware does: 200, 400 for a bad signature or body, 500 when a
- * handler failed. Header names are matched without regard to case.
+ * Verifies and handles one webhook delivered as a Lambda HTTP event, answering as the Node
+ * server does (receiveWebhook): 202, 400, 401 for a bad signature, 413 for a body over
+ * GitHub's cap, 500 when our store or queue failed. Header names are matched without
+ * regard to case.
  */
 export async function receiveLambdaEvent(
   probot: Probot,
+  secret: string,
   event: LambdaHttpEvent,
 ): Promise<LambdaHttpResult> {
   const method = event.requestContext?.http?.method ?? event.httpMethod ?? "POST";
@@ -43,27 +44,22 @@ export async function receiveLambdaEvent(
   const headers = new Map(
     Object.entries(event.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value]),
   );
-  const missing = REQUIRED.filter((name) => !headers.get(name));
-  if (missing.length > 0) {
-    return answer(400, { error: `Required headers missing: ${missing.join(", ")}` });
+  const body = Buffer.from(event.body ?? "", event.isBase64Encoded ? "base64" : "utf8");
+  if (body.length > MAX_WEBHOOK_BYTES) {
+    return answer(413, { error: "the body is larger than GitHub's 25 MB cap on webhook payloads" });
   }
-  const body = event.isBase64Encoded
-    ? Buffer.from(event.body ?? "", "base64").toString("utf8")
-    : (event.body ?? "");
-  try {
-    await probot.webhooks.verifyAndReceive({
-      id: headers.get("x-github-delivery")!,
-      name: headers.get("x-github-event")! as never,
-      signature: headers.get("x-hub-signature-256")!,
-      payload: body,
-    });
-    return answer(200, { ok: true });
-  } catch (error) {
-    // Probot's error handler has logged it, with the delivery id.
-    const first = (error as { errors?: unknown[] }).errors?.[0] ?? error;
-    const { name, message, status } = first as { name?: string; message?: string; status?: number };
-    return answer(status ?? 500, { error: `${name ?? "Error"}: ${message ?? "unknown error"}` });
-  }
+  const result = await receiveWebhook(
+    probot,
+    secret,
+    {
+      id: headers.get("x-github-delivery"),
+      name: headers.get("x-github-event"),
+      signature: headers.get("x-hub-signature-256"),
+      body,
+    },
+    probot.log,
+  );
+  return answer(result.status, result.body);
 }
 
 function answer(statusCode: number, body: unknown): LambdaHttpResult {

@@ -1,35 +1,46 @@
-import { createServer } from "node:http";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createNodeMiddleware, Probot, type Logger } from "probot";
 import type { InstallationOctokitOptions } from "../checks/create-installation-octokit.js";
+import type { JobMessage } from "../core/job-message.js";
 import { kozmicApp, type KozmicAppDeps } from "../index.js";
+import type { RequestOctokit } from "../checks/checks-reporter.js";
+import { startPlanner, type Planner, type PlannerOptions } from "../planner/start-planner.js";
+import type { Queue } from "../queue/port.js";
 import { kozmicOctokit } from "./kozmic-octokit.js";
+import { BodyError, readRequestBody } from "./read-request-body.js";
 import type { ServerSettings } from "./read-server-settings.js";
+import { MAX_WEBHOOK_BYTES, receiveWebhook, WEBHOOK_BODY_TIMEOUT_MS } from "./receive-webhook.js";
 import { createWorkInFlight } from "./work-in-flight.js";
+
+export const WEBHOOK_PATH = "/api/github/webhooks";
 
 export interface KozmicServer {
   port: number;
   /** `http://<host>:<port>`, as listened on. */
   url: string;
-  /**
-   * Stops taking connections and waits for the requests in flight and for webhook work
-   * that outlived its answer (a 202 after 9 s).
-   */
+  /** Stops taking connections and waits for the requests and the planning in flight. */
   stop(): Promise<void>;
-  /** Resolves when no webhook work is running. */
+  /** Resolves when no webhook is being handled and the planner has nothing left to do. */
   idle(): Promise<void>;
 }
 
-export interface KozmicServerOptions extends Omit<KozmicAppDeps, "publicUrl"> {
-  /** Octokit retry/throttle tuning; tests pass `{ paceWrites: false, retryAfterBaseValue: 1 }`. */
+export interface KozmicServerOptions extends KozmicAppDeps {
+  /** The job queue the planner sends jobs to. */
+  queue: Queue<JobMessage>;
+  /** Octokit retry/throttle tuning; tests pass `{ retryAfterBaseValue: 1 }`. */
   octokit?: InstallationOctokitOptions;
   /** A pino logger; Probot makes one at `settings.logLevel` when absent. */
   log?: Logger;
+  /** The planner this server runs (its retry policy, poll wait); none when false. */
+  planner?: Omit<PlannerOptions, "queue" | "deps"> | false;
 }
 
 /**
- * The app's Node server: Probot's webhook endpoint at /api/github/webhooks, `GET /ping`,
- * then the extra handlers (log pages), else 404. `settings.port` 0 picks a free port.
+ * The app's Node server: the webhook endpoint at /api/github/webhooks (verify, record,
+ * enqueue, answer), `GET /ping`, then the extra handlers (log pages), else 404; and a
+ * planner doing the deliveries' GitHub work behind the planning queue. `settings.port` 0
+ * picks a free port.
  */
 export async function startKozmicServer(
   settings: ServerSettings,
@@ -45,15 +56,67 @@ export async function startKozmicServer(
     ...(settings.logFormat ? { logFormat: settings.logFormat } : {}),
     ...(options.log ? { log: options.log } : {}),
   });
-  const { octokit: _octokit, log: _log, ...deps } = options;
+  const { octokit: _octokit, log: _log, queue, planner: plannerOptions, ...deps } = options;
   const inFlight = createWorkInFlight();
-  const middleware = await createNodeMiddleware(
-    kozmicApp({ ...deps, inFlight, publicUrl: settings.publicUrl }),
-    { probot },
-  );
+  const middleware = await createNodeMiddleware(kozmicApp({ ...deps, inFlight }), { probot });
+  const planner: Planner | undefined =
+    plannerOptions === false
+      ? undefined
+      : startPlanner({
+          ...plannerOptions,
+          queue: deps.planQueue,
+          deps: {
+            store: deps.store,
+            jobQueue: queue,
+            publicUrl: settings.publicUrl,
+            octokitFor: (id) => probot.auth(id) as Promise<RequestOctokit>,
+            now: deps.now ?? Date.now,
+            log: probot.log,
+          },
+        });
+
+  const webhook = async (req: IncomingMessage, res: ServerResponse) => {
+    let answer;
+    try {
+      const body = await readRequestBody(req, {
+        maxBytes: MAX_WEBHOOK_BYTES,
+        timeoutMs: WEBHOOK_BODY_TIMEOUT_MS,
+      });
+      answer = await inFlight.track(() =>
+        receiveWebhook(
+          probot,
+          settings.webhookSecret,
+          {
+            id: header(req, "x-github-delivery"),
+            name: header(req, "x-github-event"),
+            signature: header(req, "x-hub-signature-256"),
+            body,
+          },
+          probot.log,
+        ),
+      );
+    } catch (error) {
+      if (!(error instanceof BodyError)) throw error;
+      answer = { status: error.status, body: { error: error.message } };
+      // The rest of an oversized or stalled body is not worth reading.
+      res.setHeader("connection", "close");
+    }
+    res.writeHead(answer.status, { "content-type": "application/json" });
+    res.end(JSON.stringify(answer.body));
+  };
+
   const server = createServer((req, res) => {
-    if (req.method === "GET" && req.url === "/ping") {
+    const path = req.url?.split("?")[0];
+    if (req.method === "GET" && path === "/ping") {
       res.writeHead(200, { "content-type": "text/plain" }).end("PONG");
+      return;
+    }
+    if (req.method === "POST" && path === WEBHOOK_PATH) {
+      webhook(req, res).catch((error: unknown) => {
+        probot.log.error({ err: error }, "webhook endpoint failed");
+        if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" });
+        res.end(JSON.stringify({ error: "internal error" }));
+      });
       return;
     }
     void middleware(req, res, () => {
@@ -74,11 +137,20 @@ export async function startKozmicServer(
       server.closeIdleConnections();
     });
     await inFlight.idle();
+    await planner?.stop();
   };
   return {
     port,
     url: `http://${host}:${port}`,
     stop: () => (stopped ??= stop()),
-    idle: () => inFlight.idle(),
+    idle: async () => {
+      await inFlight.idle();
+      await planner?.idle();
+    },
   };
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
 }

@@ -1,14 +1,14 @@
 import type { ChecksReporter } from "../checks/checks-reporter.js";
 import { ConflictError } from "../core/errors.js";
 import type { JobRecord } from "../store/port.js";
-import { jobUrl, type AppDeps } from "./app-deps.js";
+import { jobUrl, type PlannerDeps } from "./planner-deps.js";
 
 /**
  * Cancels a job. A queued one ends here and now (cancelled, its check run completed with
  * `reason`); a running one gets its cancel flag, which its runner acts on.
  */
 export async function cancelJob(
-  deps: Pick<AppDeps, "store" | "publicUrl" | "now">,
+  deps: Pick<PlannerDeps, "store" | "publicUrl" | "now">,
   reporter: ChecksReporter,
   repository: { owner: string; repo: string },
   job: JobRecord,

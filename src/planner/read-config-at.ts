@@ -26,7 +26,11 @@ export async function readConfigAt(
       ref: sha,
     }));
   } catch (error) {
-    if ((error as { status?: number }).status === 404) return { kind: "missing" };
+    // A 404 of the installation token (app uninstalled) is not a missing file.
+    const url = (error as { request?: { url?: string } }).request?.url ?? "";
+    if ((error as { status?: number }).status === 404 && url.includes("/contents/")) {
+      return { kind: "missing" };
+    }
     throw error;
   }
   const file = data as { type?: string; encoding?: string; content?: string; size?: number };

@@ -1,23 +1,21 @@
-import type { Logger } from "probot";
 import { ChecksReporter, type RequestOctokit } from "../checks/checks-reporter.js";
 import { parseConfig } from "../core/config/parse-config.js";
-import { ConfigError, type ConfigIssue } from "../core/errors.js";
-import { planJobs, type EventFacts, type PlannedJob } from "../core/plan-jobs.js";
-import { shouldSkipCi } from "../core/skip-ci.js";
-import type { BuildRecord } from "../store/port.js";
-import { jobUrl, type AppDeps } from "./app-deps.js";
+import { ConfigError, ConflictError, type ConfigIssue } from "../core/errors.js";
+import { planJobs, type EventFacts, type Plan, type PlannedJob } from "../core/plan-jobs.js";
+import type { BuildRecord, JobRecord } from "../store/port.js";
 import { cancelJob } from "./cancel-job.js";
+import { derivedIds } from "./derived-ids.js";
+import { findCheckRunsByExternalId } from "./find-check-runs.js";
+import { isPermanent } from "./plan-failure.js";
+import { jobUrl, type PlannerDeps } from "./planner-deps.js";
 import { readConfigAt } from "./read-config-at.js";
 
 export interface StartBuildInput {
   octokit: RequestOctokit;
-  log: Logger;
   deliveryId: string;
   owner: string;
   repo: string;
   facts: EventFacts;
-  /** Head commit message and pull request title, checked for `[skip ci]`. */
-  skipTexts?: readonly (string | null | undefined)[];
   /**
    * More lines the jobs supersede on besides their own, e.g. `branch:feature` for a pull
    * request from that branch: whichever of the push and the pull request built a commit, the
@@ -26,153 +24,186 @@ export interface StartBuildInput {
   alsoSupersedeLines?: readonly string[];
   /**
    * The time the commit joined its line (epoch ms). A re-run passes its build's, so that
-   * re-running an old commit never supersedes a newer one. Default: now.
+   * re-running an old commit never supersedes a newer one. Default: the build's creation.
    */
   lineTime?: number;
 }
 
 export type StartBuildOutcome =
-  | { outcome: "skip-ci" }
   | { outcome: "no-config" }
-  | { outcome: "duplicate-delivery" }
   | { outcome: "already-built"; buildId: string }
   | { outcome: "invalid-config"; buildId: string; checkRunId: number }
   | { outcome: "queued"; buildId: string; jobIds: string[]; superseded: string[] };
 
+/** The status a job may have when the planner records its check run id. */
+const ANY_STATUS = ["queued", "running", "completed", "errored"] as const;
+
 /**
- * The step every build-starting event shares: skip-ci, config at the commit, de-duplication
- * (delivery id, then commit), then plan, record, one queued check run and one queue
- * message per job, and cancel what the new jobs supersede. Re-runs skip the commit check.
+ * Plans a commit's hooks and puts them on GitHub and the job queue: config at the commit,
+ * one build per commit (push and pull request alike; a re-run is a build of its own), one
+ * queued check run and one job message per job, then cancels what the new jobs supersede.
+ *
+ * Safe to run again for the same delivery after a crash or a GitHub failure at any point:
+ * ids derive from the commit (a re-run: from its delivery), the build records the delivery
+ * that made it, and a resumed build finds its check runs by external id before creating
+ * any. A job's message is sent before its check run id is recorded, so a job with a
+ * recorded id has its message.
  */
 export async function startBuild(
-  deps: AppDeps,
+  deps: PlannerDeps,
   input: StartBuildInput,
 ): Promise<StartBuildOutcome> {
   const { facts, owner, repo } = input;
   const rerun = facts.event === "rerun";
-  if (!rerun && shouldSkipCi(input.skipTexts ?? [])) return { outcome: "skip-ci" };
-
-  // Read before recording anything, so that a GitHub failure here leaves a redelivery free to work.
   const file = await readConfigAt(input.octokit, owner, repo, facts.sha);
   if (file.kind === "missing") return { outcome: "no-config" };
 
-  if (!(await deps.store.recordDelivery(input.deliveryId, deps.now()))) {
-    return { outcome: "duplicate-delivery" };
-  }
-  const claims = [input.deliveryId];
-  if (!rerun) {
-    const earlier = await deps.store.findBuildsByCommit(facts.repository.id, facts.sha);
-    const built = await firstBuildOnGitHub(deps, earlier);
-    if (built) return { outcome: "already-built", buildId: built.id };
-    // A push and a pull request for one commit arrive together: one atomic claim decides.
-    const claim = `commit:${facts.repository.id}:${facts.sha}`;
-    if (!(await deps.store.recordDelivery(claim, deps.now()))) {
-      return { outcome: "already-built", buildId: "(being planned by another delivery)" };
-    }
-    claims.push(claim);
-  }
-  // Nothing of this delivery reached GitHub: let GitHub's "Redeliver" (same id) try again.
-  const release = async () => {
-    for (const claim of claims) {
-      await deps.store
-        .forgetDelivery(claim)
-        .catch((error: unknown) => input.log.error({ err: error, claim }, "release failed"));
-    }
-  };
-
-  const reporter = new ChecksReporter(input.octokit, { now: deps.now });
+  const seed = rerun
+    ? `rerun:${facts.repository.id}:${input.deliveryId}`
+    : `commit:${facts.repository.id}:${facts.sha}`;
+  const context = { newId: derivedIds(seed), now: deps.now() };
   let issues: readonly ConfigIssue[] | undefined;
-  let plan;
+  let plan: Plan;
   try {
     if (file.kind === "unreadable") throw new ConfigError(file.issue.message, [file.issue]);
-    plan = planJobs(parseConfig(file.text), facts, { newId: deps.newId, now: deps.now() });
+    plan = planJobs(parseConfig(file.text), facts, context);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     issues = error.issues;
-  }
-  if (issues || !plan) {
     // A build without jobs still records the commit as handled, and the trust a re-run keeps.
-    const empty = planJobs({ hooks: [] }, facts, { newId: deps.newId, now: deps.now() });
-    let checkRunId: number;
-    try {
-      checkRunId = await reporter.reportConfigurationError({
+    plan = planJobs({ hooks: [] }, facts, context);
+  }
+  plan.build.deliveryId = input.deliveryId;
+
+  const claimed = await claimBuild(deps, plan, rerun);
+  if (claimed.outcome === "already-built") return claimed;
+  const { build, resumed } = claimed;
+  const reporter = new ChecksReporter(input.octokit, { now: deps.now });
+  const existingRuns = resumed
+    ? await findCheckRunsByExternalId(input.octokit, { owner, repo }, facts.sha)
+    : new Map<string, number>();
+
+  if (issues) {
+    const checkRunId =
+      existingRuns.get(configExternalId(build.id)) ??
+      (await reporter.reportConfigurationError({
         owner,
         repo,
         headSha: facts.sha,
-        issues: issues ?? [],
-      });
-    } catch (error) {
-      await release();
-      throw error;
-    }
-    await deps.store.createBuild(empty.build, []);
-    return { outcome: "invalid-config", buildId: empty.build.id, checkRunId };
+        issues,
+        externalId: configExternalId(build.id),
+      }));
+    return { outcome: "invalid-config", buildId: build.id, checkRunId };
   }
 
-  await deps.store.createBuild(
-    plan.build,
-    plan.jobs.map((job) => job.record),
-  );
-  const sent = new Set<string>();
-  const onGitHub = new Map<string, number>();
-  // Settle all first, so no job is still being queued while the failed ones are abandoned.
-  const results = await Promise.allSettled(
-    plan.jobs.map(async (job) => {
-      await queueJob(deps, reporter, input, job, onGitHub);
-      sent.add(job.record.id);
-    }),
-  );
-  const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
-  if (failed) {
-    await abandonUnsent(deps, reporter, input, plan.jobs, sent, onGitHub, failed.reason);
-    if (onGitHub.size === 0) await release();
-    throw failed.reason;
+  const records = resumed
+    ? new Map((await deps.store.listJobs(build.id)).map((job) => [job.id, job]))
+    : new Map(plan.jobs.map((job) => [job.record.id, job.record]));
+  try {
+    await Promise.all(
+      plan.jobs.map((job) =>
+        queueJob(deps, reporter, input, job, records.get(job.record.id), existingRuns),
+      ),
+    );
+  } catch (error) {
+    if (isPermanent(error)) await abandonUnqueued(deps, plan.jobs, error);
+    throw error;
   }
-  const superseded = await supersedeOlder(deps, reporter, input, plan.build, plan.jobs);
+  const superseded = await supersedeOlder(deps, reporter, input, build, plan.jobs);
   return {
     outcome: "queued",
-    buildId: plan.build.id,
+    buildId: build.id,
     jobIds: plan.jobs.map((job) => job.record.id),
     superseded,
   };
 }
 
-async function queueJob(
-  deps: AppDeps,
-  reporter: ChecksReporter,
-  input: StartBuildInput,
-  job: PlannedJob,
-  onGitHub: Map<string, number>,
-): Promise<void> {
-  const checkRunId = await reporter.createQueued({
-    owner: input.owner,
-    repo: input.repo,
-    name: job.hook.name,
-    headSha: input.facts.sha,
-    jobId: job.record.id,
-    detailsUrl: jobUrl(deps.publicUrl, job.record.id),
-  });
-  onGitHub.set(job.record.id, checkRunId);
-  await deps.store.updateJob(job.record.id, ["queued"], { checkRunId });
-  await deps.queue.send({ ...job.message, checkRunId });
+/** The external id of a build's "Kozmic configuration" check run. */
+function configExternalId(buildId: string): string {
+  return `config:${buildId}`;
 }
 
 /**
- * Jobs left without a message would wait forever: end them as errored, saying why, and
- * complete the check runs that did reach GitHub as an infrastructure failure.
+ * Records the build, atomically: the first delivery for a commit makes it, a second (the
+ * pull request beside the push) finds it made by another delivery, and the same delivery
+ * again (a retry) resumes it.
  */
-async function abandonUnsent(
-  deps: AppDeps,
+async function claimBuild(
+  deps: PlannerDeps,
+  plan: Plan,
+  rerun: boolean,
+): Promise<
+  | { outcome: "already-built"; buildId: string }
+  | { outcome: "claimed"; build: BuildRecord; resumed: boolean }
+> {
+  const mine = (build: BuildRecord | undefined) =>
+    build !== undefined && build.deliveryId === plan.build.deliveryId;
+  const existing = await deps.store.getBuild(plan.build.id);
+  if (existing) {
+    return mine(existing)
+      ? { outcome: "claimed", build: existing, resumed: true }
+      : { outcome: "already-built", buildId: existing.id };
+  }
+  if (!rerun) {
+    // A commit built before ids derived from it (or by a re-run first) counts as built.
+    const earlier = await deps.store.findBuildsByCommit(plan.build.repoId, plan.build.sha);
+    if (earlier[0]) return { outcome: "already-built", buildId: earlier[0].id };
+  }
+  try {
+    await deps.store.createBuild(
+      plan.build,
+      plan.jobs.map((job) => job.record),
+    );
+    return { outcome: "claimed", build: plan.build, resumed: false };
+  } catch (error) {
+    if (!(error instanceof ConflictError)) throw error;
+    const winner = await deps.store.getBuild(plan.build.id);
+    if (mine(winner)) return { outcome: "claimed", build: winner!, resumed: true };
+    return { outcome: "already-built", buildId: plan.build.id };
+  }
+}
+
+/**
+ * One job onto GitHub and the queue, skipping what an earlier attempt did: a job with a
+ * check run id recorded has its message; a job no longer queued belongs to a runner or
+ * was cancelled.
+ */
+async function queueJob(
+  deps: PlannerDeps,
   reporter: ChecksReporter,
   input: StartBuildInput,
+  job: PlannedJob,
+  record: JobRecord | undefined,
+  existingRuns: ReadonlyMap<string, number>,
+): Promise<void> {
+  if (!record || record.status !== "queued" || record.checkRunId !== undefined) return;
+  const checkRunId =
+    existingRuns.get(job.record.id) ??
+    (await reporter.createQueued({
+      owner: input.owner,
+      repo: input.repo,
+      name: job.hook.name,
+      headSha: input.facts.sha,
+      jobId: job.record.id,
+      detailsUrl: jobUrl(deps.publicUrl, job.record.id),
+    }));
+  await deps.jobQueue.send({ ...job.message, checkRunId });
+  await deps.store.updateJob(job.record.id, ANY_STATUS, { checkRunId });
+}
+
+/**
+ * GitHub refused the build for good (repository gone, app uninstalled): the jobs that never
+ * got a check run would wait forever. End them as errored, saying why, for the log pages.
+ */
+async function abandonUnqueued(
+  deps: PlannerDeps,
   jobs: readonly PlannedJob[],
-  sent: ReadonlySet<string>,
-  onGitHub: ReadonlyMap<string, number>,
   cause: unknown,
 ): Promise<void> {
-  const message = `Kozmic could not queue this job: ${(cause as Error).message ?? String(cause)}`;
+  const message = `Kozmic could not create this job's check run on GitHub: ${(cause as Error).message ?? String(cause)}`;
   for (const job of jobs) {
-    if (sent.has(job.record.id)) continue;
+    const record = await deps.store.getJob(job.record.id);
+    if (!record || record.status !== "queued" || record.checkRunId !== undefined) continue;
     await deps.store
       .transitionJob(job.record.id, ["queued"], {
         status: "errored",
@@ -180,40 +211,13 @@ async function abandonUnsent(
         finishedAt: deps.now(),
       })
       .catch((error: unknown) =>
-        input.log.error({ err: error, jobId: job.record.id }, "abandon failed"),
-      );
-    const checkRunId = onGitHub.get(job.record.id);
-    if (checkRunId === undefined) continue;
-    await reporter
-      .completeInfrastructureFailure(
-        { owner: input.owner, repo: input.repo, checkRunId },
-        `${message}. Use "Re-run" to try again.`,
-        jobUrl(deps.publicUrl, job.record.id),
-      )
-      .catch((error: unknown) =>
-        input.log.error({ err: error, jobId: job.record.id }, "abandoned check run not completed"),
+        deps.log.error({ err: error, jobId: job.record.id }, "abandon failed"),
       );
   }
-}
-
-/**
- * The first of a commit's builds that reached GitHub. A build whose every job was abandoned
- * before its check run was created never did: the commit may be built again.
- */
-async function firstBuildOnGitHub(
-  deps: AppDeps,
-  builds: readonly BuildRecord[],
-): Promise<BuildRecord | undefined> {
-  for (const build of builds) {
-    const jobs = await deps.store.listJobs(build.id);
-    const abandoned = jobs.length > 0 && jobs.every((j) => j.status === "errored" && !j.checkRunId);
-    if (!abandoned) return build;
-  }
-  return undefined;
 }
 
 async function supersedeOlder(
-  deps: AppDeps,
+  deps: PlannerDeps,
   reporter: ChecksReporter,
   input: StartBuildInput,
   build: BuildRecord,

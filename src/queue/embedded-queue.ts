@@ -1,17 +1,22 @@
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { JobMessage } from "../core/job-message.js";
-import { parseMessageBody, serializeMessage as serialize } from "./parse-message-body.js";
+import {
+  JOB_MESSAGES,
+  parseMessageBody,
+  serializeMessage,
+  type MessageKind,
+} from "./parse-message-body.js";
 import { openDatabase, type SqliteDatabase } from "../store/open-database.js";
 import type {
   DeadLetter,
   InspectableQueue,
   QueueLog,
   ReceiveOptions,
-  ReceivedJob,
+  ReceivedMessage,
 } from "./port.js";
 
-export interface EmbeddedQueueOptions {
+export interface EmbeddedQueueOptions<M = JobMessage> {
   dataDir: string;
   /** Queue name inside the file; tests use a fresh one each. */
   name?: string;
@@ -19,6 +24,8 @@ export interface EmbeddedQueueOptions {
   maxReceives?: number;
   defaultVisibilitySeconds?: number;
   log?: QueueLog;
+  /** What the queue carries; job messages when absent. */
+  kind?: MessageKind<M>;
 }
 
 interface Row {
@@ -30,7 +37,11 @@ interface Row {
 const POLL_MS = 50;
 
 /** The SQS behaviour (visibility, receive counts, dead letters) in a SQLite file. */
-export function openEmbeddedQueue(options: EmbeddedQueueOptions): InspectableQueue {
+export function openEmbeddedQueue<M = JobMessage>(
+  options: EmbeddedQueueOptions<M>,
+): InspectableQueue<M> {
+  const kind = options.kind ?? (JOB_MESSAGES as unknown as MessageKind<M>);
+  const serialize = (message: M) => serializeMessage(message, kind);
   const db: SqliteDatabase = openDatabase(options.dataDir);
   const name = options.name ?? "jobs";
   const maxReceives = options.maxReceives ?? 5;
@@ -74,9 +85,9 @@ export function openEmbeddedQueue(options: EmbeddedQueueOptions): InspectableQue
     for (const b of bodies) insert.run(b.id, name, b.body, b.visibleAt);
   });
 
-  const take = db.transaction((max: number, visibilityMs: number): ReceivedJob[] => {
+  const take = db.transaction((max: number, visibilityMs: number): ReceivedMessage<M>[] => {
     const now = Date.now();
-    const out: ReceivedJob[] = [];
+    const out: ReceivedMessage<M>[] = [];
     for (const row of ready.all(name, now, max) as Row[]) {
       const count = row.receive_count + 1;
       if (count > maxReceives) {
@@ -86,7 +97,7 @@ export function openEmbeddedQueue(options: EmbeddedQueueOptions): InspectableQue
         );
         continue;
       }
-      const parsed = parseMessageBody(row.body);
+      const parsed = parseMessageBody(row.body, kind);
       if (!parsed.ok) {
         markDead.run(count, row.id);
         log(
@@ -115,11 +126,11 @@ export function openEmbeddedQueue(options: EmbeddedQueueOptions): InspectableQue
   }
 
   return {
-    async send(message: JobMessage, opts?: { delaySeconds?: number }) {
+    async send(message: M, opts?: { delaySeconds?: number }) {
       const [id] = enqueue([serialize(message)], opts?.delaySeconds);
       return id!;
     },
-    async sendBatch(messages: JobMessage[]) {
+    async sendBatch(messages: M[]) {
       return enqueue(messages.map(serialize));
     },
     async sendRaw(body: string) {

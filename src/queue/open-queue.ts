@@ -1,20 +1,52 @@
-import { readStorageSettings } from "../store/read-storage-settings.js";
+import { SQSClient } from "@aws-sdk/client-sqs";
+import type { JobMessage } from "../core/job-message.js";
+import type { PlanMessage } from "../core/plan-message.js";
+import { readStorageSettings, type StorageSettings } from "../store/read-storage-settings.js";
 import { openEmbeddedQueue } from "./embedded-queue.js";
+import { JOB_MESSAGES, PLAN_MESSAGES, type MessageKind } from "./parse-message-body.js";
 import type { InspectableQueue, QueueLog } from "./port.js";
 import { openSqsQueue } from "./sqs-queue.js";
-import { SQSClient } from "@aws-sdk/client-sqs";
 
-/** SQS when KOZMIC_QUEUE_URL is set, else the embedded queue under KOZMIC_DATA_DIR. */
-export function openQueue(env: NodeJS.ProcessEnv = process.env, log?: QueueLog): InspectableQueue {
-  const { queue } = readStorageSettings(env);
-  if (queue.kind === "sqs") {
+/** The job queue: SQS when KOZMIC_QUEUE_URL is set, else the embedded queue under KOZMIC_DATA_DIR. */
+export function openQueue(
+  env: NodeJS.ProcessEnv = process.env,
+  log?: QueueLog,
+): InspectableQueue<JobMessage> {
+  return openKind(readStorageSettings(env).queue, JOB_MESSAGES, "jobs", log);
+}
+
+/**
+ * The planning queue: `KOZMIC_PLAN_QUEUE_URL` (default: the job queue's URL + `-plans`) on
+ * SQS, else its own queue in the embedded database.
+ */
+export function openPlanQueue(
+  env: NodeJS.ProcessEnv = process.env,
+  log?: QueueLog,
+): InspectableQueue<PlanMessage> {
+  return openKind(readStorageSettings(env).planQueue, PLAN_MESSAGES, "plans", log);
+}
+
+function openKind<M>(
+  settings: StorageSettings["queue"],
+  kind: MessageKind<M>,
+  name: string,
+  log: QueueLog | undefined,
+): InspectableQueue<M> {
+  if (settings.kind === "sqs") {
     return openSqsQueue({
-      client: new SQSClient({ region: queue.region, endpoint: queue.endpoint }),
+      client: new SQSClient({ region: settings.region, endpoint: settings.endpoint }),
       ownsClient: true,
-      queueUrl: queue.queueUrl,
-      deadLetterQueueUrl: queue.deadLetterQueueUrl,
+      queueUrl: settings.queueUrl,
+      deadLetterQueueUrl: settings.deadLetterQueueUrl,
+      kind,
       log,
     });
   }
-  return openEmbeddedQueue({ dataDir: queue.dataDir, maxReceives: queue.maxReceives, log });
+  return openEmbeddedQueue({
+    dataDir: settings.dataDir,
+    name,
+    maxReceives: settings.maxReceives,
+    kind,
+    log,
+  });
 }

@@ -1,31 +1,54 @@
+import type { z } from "zod";
 import { InvalidMessageError } from "../core/errors.js";
 import { jobMessageSchema, type JobMessage } from "../core/job-message.js";
+import { planMessageSchema, type PlanMessage } from "../core/plan-message.js";
 
-/** Shared by the adapters: a body is JSON matching the job message schema, or it is dead. */
-export function parseMessageBody(
+/** What a queue carries: the schema every body is checked against on send and receive. */
+export interface MessageKind<M> {
+  /** In words, for errors and dead-letter log lines: "job message", "planning message". */
+  name: string;
+  schema: z.ZodType<M>;
+}
+
+export const JOB_MESSAGES: MessageKind<JobMessage> = {
+  name: "job message",
+  schema: jobMessageSchema as z.ZodType<JobMessage>,
+};
+
+/** Shared by the adapters: a body is JSON matching the kind's schema, or it is dead. */
+export function parseMessageBody<M = JobMessage>(
   body: string,
-): { ok: true; message: JobMessage } | { ok: false; error: string } {
+  kind: MessageKind<M> = JOB_MESSAGES as unknown as MessageKind<M>,
+): { ok: true; message: M } | { ok: false; error: string } {
   let json: unknown;
   try {
     json = JSON.parse(body);
   } catch (error) {
     return { ok: false, error: `not JSON (${(error as Error).message})` };
   }
-  const result = jobMessageSchema.safeParse(json);
+  const result = kind.schema.safeParse(json);
   if (!result.success) {
     const issues = result.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`);
-    return { ok: false, error: `not a job message (${issues.join("; ")})` };
+    return { ok: false, error: `not a ${kind.name} (${issues.join("; ")})` };
   }
   return { ok: true, message: result.data };
 }
 
-/** Shared by the adapters: only a valid job message is ever sent. */
-export function serializeMessage(message: JobMessage): string {
-  const result = jobMessageSchema.safeParse(message);
+/** Shared by the adapters: only a valid message of the queue's kind is ever sent. */
+export function serializeMessage<M = JobMessage>(
+  message: M,
+  kind: MessageKind<M> = JOB_MESSAGES as unknown as MessageKind<M>,
+): string {
+  const result = kind.schema.safeParse(message);
   if (!result.success) {
     throw new InvalidMessageError(
-      `refusing to send an invalid job message: ${result.error.message}`,
+      `refusing to send an invalid ${kind.name}: ${result.error.message}`,
     );
   }
   return JSON.stringify(result.data);
 }
+
+export const PLAN_MESSAGES: MessageKind<PlanMessage> = {
+  name: "planning message",
+  schema: planMessageSchema as z.ZodType<PlanMessage>,
+};

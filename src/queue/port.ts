@@ -1,15 +1,17 @@
 import type { JobMessage } from "../core/job-message.js";
 
 /** A message handed to a consumer; it stays hidden from others until its visibility ends. */
-export interface ReceivedJob {
+export interface ReceivedMessage<M> {
   /** Stable id of the message across redeliveries. */
   messageId: string;
   /** Handle of this delivery, for `extendVisibility` and `delete`. */
   receipt: string;
   /** How many times the message has been received, this delivery included. */
   receiveCount: number;
-  body: JobMessage;
+  body: M;
 }
+
+export type ReceivedJob = ReceivedMessage<JobMessage>;
 
 export interface ReceiveOptions {
   maxMessages?: number;
@@ -21,14 +23,15 @@ export interface ReceiveOptions {
 }
 
 /**
- * The job queue: at-least-once delivery with visibility timeouts and a dead-letter queue.
- * Bodies are validated on send and receive; a malformed body is moved to the dead-letter
- * queue with a log line and never returned to the consumer.
+ * A queue of messages of one kind (jobs for runners, planning messages for planners):
+ * at-least-once delivery with visibility timeouts and a dead-letter queue. Bodies are
+ * validated on send and receive; a malformed body is moved to the dead-letter queue with a
+ * log line and never returned to the consumer.
  */
-export interface Queue {
-  send(message: JobMessage, options?: { delaySeconds?: number }): Promise<string>;
-  sendBatch(messages: JobMessage[]): Promise<string[]>;
-  receive(options?: ReceiveOptions): Promise<ReceivedJob[]>;
+export interface Queue<M = JobMessage> {
+  send(message: M, options?: { delaySeconds?: number }): Promise<string>;
+  sendBatch(messages: M[]): Promise<string[]>;
+  receive(options?: ReceiveOptions): Promise<ReceivedMessage<M>[]>;
   /** Heartbeat: keep the message hidden for `seconds` more from now. */
   extendVisibility(receipt: string, seconds: number): Promise<void>;
   /** Acknowledge: the message is gone for good. */
@@ -51,7 +54,7 @@ export type QueueLog = (line: string) => void;
  * Operations for tests and operators: send a body that skips validation, and read what
  * was dead-lettered. Every adapter implements them.
  */
-export interface InspectableQueue extends Queue {
+export interface InspectableQueue<M = JobMessage> extends Queue<M> {
   sendRaw(body: string): Promise<string>;
   /** Reads (and removes) up to `max` dead letters. */
   receiveDeadLetters(max?: number): Promise<DeadLetter[]>;

@@ -12,16 +12,21 @@ import {
 import { randomUUID } from "node:crypto";
 import type { JobMessage } from "../core/job-message.js";
 import { InfrastructureError } from "../core/errors.js";
-import { parseMessageBody, serializeMessage as serialize } from "./parse-message-body.js";
+import {
+  JOB_MESSAGES,
+  parseMessageBody,
+  serializeMessage,
+  type MessageKind,
+} from "./parse-message-body.js";
 import type {
   DeadLetter,
   InspectableQueue,
   QueueLog,
   ReceiveOptions,
-  ReceivedJob,
+  ReceivedMessage,
 } from "./port.js";
 
-export interface SqsQueueOptions {
+export interface SqsQueueOptions<M = JobMessage> {
   /** Destroy `client` on close (it was made for this adapter alone). */
   ownsClient?: boolean;
   queueUrl: string;
@@ -29,13 +34,17 @@ export interface SqsQueueOptions {
   client?: SQSClient;
   defaultVisibilitySeconds?: number;
   log?: QueueLog;
+  /** What the queue carries; job messages when absent. */
+  kind?: MessageKind<M>;
 }
 
 /** Marks a body we moved to the dead-letter queue ourselves, with the id it had before. */
 const ORIGINAL_ID = "KozmicOriginalMessageId";
 
 /** The queue on SQS. Poison messages move by the queue's redrive policy, malformed ones by us. */
-export function openSqsQueue(options: SqsQueueOptions): InspectableQueue {
+export function openSqsQueue<M = JobMessage>(options: SqsQueueOptions<M>): InspectableQueue<M> {
+  const kind = options.kind ?? (JOB_MESSAGES as unknown as MessageKind<M>);
+  const serialize = (message: M) => serializeMessage(message, kind);
   const client = options.client ?? new SQSClient({});
   const log = options.log ?? ((line: string) => console.error(line));
   const { queueUrl, deadLetterQueueUrl } = options;
@@ -72,7 +81,7 @@ export function openSqsQueue(options: SqsQueueOptions): InspectableQueue {
   }
 
   return {
-    async send(message: JobMessage, opts?: { delaySeconds?: number }) {
+    async send(message: M, opts?: { delaySeconds?: number }) {
       const body = serialize(message);
       const out = await call("send", () =>
         client.send(
@@ -85,7 +94,7 @@ export function openSqsQueue(options: SqsQueueOptions): InspectableQueue {
       );
       return out.MessageId!;
     },
-    async sendBatch(messages: JobMessage[]) {
+    async sendBatch(messages: M[]) {
       const ids: string[] = [];
       for (let i = 0; i < messages.length; i += 10) {
         const entries = messages.slice(i, i + 10).map((m, n) => ({
@@ -124,9 +133,9 @@ export function openSqsQueue(options: SqsQueueOptions): InspectableQueue {
           { abortSignal: opts.signal },
         ),
       );
-      const jobs: ReceivedJob[] = [];
+      const jobs: ReceivedMessage<M>[] = [];
       for (const message of out.Messages ?? []) {
-        const parsed = parseMessageBody(message.Body ?? "");
+        const parsed = parseMessageBody(message.Body ?? "", kind);
         if (!parsed.ok) {
           await deadLetter(message, parsed.error);
           continue;

@@ -16,6 +16,11 @@ export interface BuildRecord {
   trigger: string;
   trust: TrustScope;
   createdAt: number;
+  /**
+   * The delivery (or page action) whose planning made this build: a planner retrying that
+   * delivery resumes the build instead of taking it for another delivery's.
+   */
+  deliveryId?: string;
 }
 
 export interface JobRecord {

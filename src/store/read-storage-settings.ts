@@ -17,6 +17,7 @@ const envSchema = z
     ),
     KOZMIC_QUEUE_URL: httpUrlVar("KOZMIC_QUEUE_URL"),
     KOZMIC_DEAD_LETTER_QUEUE_URL: httpUrlVar("KOZMIC_DEAD_LETTER_QUEUE_URL"),
+    KOZMIC_PLAN_QUEUE_URL: httpUrlVar("KOZMIC_PLAN_QUEUE_URL"),
     KOZMIC_TABLE: z
       .string()
       .optional()
@@ -46,6 +47,13 @@ const envSchema = z
         message: `${needsRegion.join(" and ")} set but AWS_REGION is not: set AWS_REGION to the region of the queue and table`,
       });
     }
+    if (env.KOZMIC_PLAN_QUEUE_URL && !env.KOZMIC_QUEUE_URL) {
+      ctx.addIssue({
+        code: "custom",
+        message:
+          "KOZMIC_PLAN_QUEUE_URL set but KOZMIC_QUEUE_URL is not: planning messages and jobs live on the same kind of queue; set both or neither",
+      });
+    }
     if (env.KOZMIC_DEAD_LETTER_QUEUE_URL && !env.KOZMIC_QUEUE_URL) {
       ctx.addIssue({
         code: "custom",
@@ -55,8 +63,18 @@ const envSchema = z
     }
   });
 
+/**
+ * Receives of a planning message before it is dead-lettered. With the planner's backoff
+ * (doubling from 2 s, at most 5 min) 40 receives span about 2.8 hours of GitHub outage.
+ */
+export const PLAN_MAX_RECEIVES = 40;
+
+type QueueSettings = { kind: "embedded"; dataDir: string; maxReceives: number } | SqsSettings;
+
 export type StorageSettings = {
-  queue: { kind: "embedded"; dataDir: string; maxReceives: number } | SqsSettings;
+  queue: QueueSettings;
+  /** Planning messages, apart from jobs so that they never wait behind a long job queue. */
+  planQueue: QueueSettings;
 } & { store: { kind: "embedded"; dataDir: string; logRetentionDays: number } | DynamoSettings };
 
 export interface SqsSettings {
@@ -88,7 +106,18 @@ export function readStorageSettings(env: NodeJS.ProcessEnv): StorageSettings {
     );
   }
   const e = parsed.data;
+  const planQueueUrl = e.KOZMIC_PLAN_QUEUE_URL ?? `${e.KOZMIC_QUEUE_URL}-plans`;
   return {
+    planQueue: e.KOZMIC_QUEUE_URL
+      ? {
+          kind: "sqs",
+          queueUrl: planQueueUrl,
+          deadLetterQueueUrl: `${planQueueUrl}-dead-letters`,
+          maxReceives: PLAN_MAX_RECEIVES,
+          region: e.AWS_REGION!,
+          endpoint: e.AWS_ENDPOINT_URL_SQS,
+        }
+      : { kind: "embedded", dataDir: e.KOZMIC_DATA_DIR, maxReceives: PLAN_MAX_RECEIVES },
     queue: e.KOZMIC_QUEUE_URL
       ? {
           kind: "sqs",

@@ -4,7 +4,30 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { InvalidMessageError } from "../../src/core/errors.js";
 import type { JobMessage } from "../../src/core/job-message.js";
 import type { InspectableQueue } from "../../src/queue/port.js";
+import type { PlanMessage } from "../../src/core/plan-message.js";
+import { PLAN_MESSAGES, type MessageKind } from "../../src/queue/parse-message-body.js";
 import { aJobMessage } from "../support/job-fixtures.js";
+
+const PLAN: PlanMessage = {
+  version: 1,
+  deliveryId: "9c2d5b00-delivery",
+  installationId: 7,
+  repository: {
+    id: 42,
+    fullName: "acme/app",
+    cloneUrl: "https://github.com/acme/app.git",
+    private: true,
+  },
+  task: {
+    kind: "build",
+    event: "pull_request",
+    sha: "a".repeat(40),
+    ref: "refs/pull/3/head",
+    pullRequest: 3,
+    headRepositoryFullName: "fork/app",
+    trigger: "octocat",
+  },
+};
 
 export interface QueueContractOptions {
   /** Receives after which a message is dead-lettered. */
@@ -12,8 +35,14 @@ export interface QueueContractOptions {
   log: (line: string) => void;
 }
 
-/** A fresh, empty queue (and dead-letter queue) per call; closed by the suite. */
-export type MakeQueue = (options: QueueContractOptions) => Promise<InspectableQueue>;
+/**
+ * A fresh, empty queue (and dead-letter queue) per call, of job messages or of the kind
+ * given; closed by the suite.
+ */
+export interface MakeQueue {
+  (options: QueueContractOptions): Promise<InspectableQueue>;
+  <M>(options: QueueContractOptions & { kind: MessageKind<M> }): Promise<InspectableQueue<M>>;
+}
 
 /** The behaviour every Queue adapter must have, run unchanged against each of them. */
 export function defineQueueContract(name: string, makeQueue: MakeQueue): void {
@@ -153,10 +182,41 @@ export function defineQueueContract(name: string, makeQueue: MakeQueue): void {
         assert.match(log, new RegExp(`${wrongShape}.*not a job message`));
       });
     });
+
+    it("a planning queue carries planning messages and dead-letters a job message sent to it", async () => {
+      const lines: string[] = [];
+      const queue = await makeQueue({
+        maxReceives: 3,
+        log: (l) => lines.push(l),
+        kind: PLAN_MESSAGES,
+      });
+      try {
+        await assert.rejects(
+          queue.send({ ...PLAN, task: { ...PLAN.task, sha: "nope" } } as PlanMessage),
+          /refusing to send an invalid planning message/,
+        );
+        const stray = await queue.sendRaw(JSON.stringify(aJobMessage()));
+        await queue.send(PLAN);
+        const received = [];
+        for (let i = 0; i < 4 && received.length === 0; i++) {
+          received.push(
+            ...(await queue.receive({ maxMessages: 10, waitSeconds: 1, visibilitySeconds: 30 })),
+          );
+        }
+        assert.deepEqual(
+          received.map((r) => r.body),
+          [PLAN],
+        );
+        await waitForDeadLetters(queue, 1);
+        assert.match(lines.join("\n"), new RegExp(`${stray}.*not a planning message`));
+      } finally {
+        await queue.close();
+      }
+    });
   });
 }
 
-async function waitForDeadLetters(queue: InspectableQueue, count: number) {
+async function waitForDeadLetters<M>(queue: InspectableQueue<M>, count: number) {
   const all = [];
   for (let i = 0; i < 20 && all.length < count; i++) {
     all.push(...(await queue.receiveDeadLetters(10)));

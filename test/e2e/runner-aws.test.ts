@@ -4,6 +4,8 @@ import { after, before, describe, it } from "node:test";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { ensureSqsQueues, openSqsQueue, uniqueQueueName } from "../../src/queue/sqs-queue.js";
+import { PLAN_MESSAGES } from "../../src/queue/parse-message-body.js";
+import { PLAN_MAX_RECEIVES } from "../../src/store/read-storage-settings.js";
 import { ensureDynamoTable, openDynamoStore } from "../../src/store/dynamodb-store.js";
 import { testServices } from "../support/services.js";
 import { hooksYml, RunnerHarness } from "./runner-harness.js";
@@ -17,11 +19,14 @@ describe("runner end to end on SQS (ElasticMQ) and DynamoDB (DynamoDB Local)", (
   });
   let h: RunnerHarness;
   before(async () => {
-    const urls = await ensureSqsQueues(sqs, uniqueQueueName("runner-e2e"), 5);
+    const name = uniqueQueueName("runner-e2e");
+    const urls = await ensureSqsQueues(sqs, name, 5);
+    const planUrls = await ensureSqsQueues(sqs, `${name}-plans`, PLAN_MAX_RECEIVES);
     const table = `runner-e2e-${randomUUID()}`;
     await ensureDynamoTable(dynamo, table);
     h = await RunnerHarness.start({
       queue: openSqsQueue({ ...urls, client: sqs, log: () => {} }),
+      planQueue: openSqsQueue({ ...planUrls, client: sqs, kind: PLAN_MESSAGES, log: () => {} }),
       store: openDynamoStore({ table, client: dynamo }),
     });
     h.startRunner({ name: `aws-a-${randomUUID().slice(0, 6)}`, concurrency: 2 });

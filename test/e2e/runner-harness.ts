@@ -6,6 +6,8 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { openEmbeddedQueue } from "../../src/queue/embedded-queue.js";
 import type { InspectableQueue } from "../../src/queue/port.js";
+import type { PlanMessage } from "../../src/core/plan-message.js";
+import { PLAN_MESSAGES } from "../../src/queue/parse-message-body.js";
 import { openEmbeddedStore } from "../../src/store/embedded-store.js";
 import type { Store } from "../../src/store/port.js";
 import { DockerEngine } from "../../runner/engine/docker-engine.js";
@@ -69,6 +71,8 @@ export interface ChildRunner {
 
 export interface HarnessOptions {
   queue?: InspectableQueue;
+  /** Planning messages; given with `queue` (else an embedded one). */
+  planQueue?: InspectableQueue<PlanMessage>;
   store?: Store;
   maxReceives?: number;
 }
@@ -98,6 +102,7 @@ export class RunnerHarness {
     readonly maxReceives: number,
     /** What the embedded queue logged (dead-lettered messages). */
     readonly queueLog: string[],
+    private readonly closePlanQueue: () => Promise<void>,
   ) {}
 
   static async start(options: HarnessOptions = {}): Promise<RunnerHarness> {
@@ -115,7 +120,18 @@ export class RunnerHarness {
         log: (line) => queueLog.push(line),
       });
     const store = options.store ?? openEmbeddedStore({ dataDir: dir });
-    const app = await startApp({ fake, appKey, queue, store, publicUrl: "https://kozmic.test" });
+    const planQueue =
+      options.planQueue ??
+      openEmbeddedQueue({ dataDir: dir, name: "plans", kind: PLAN_MESSAGES, log: () => {} });
+    const app = await startApp({
+      fake,
+      appKey,
+      queue,
+      planQueue,
+      store,
+      publicUrl: "https://kozmic.test",
+    });
+    const closePlanQueue = () => planQueue.close();
     return new RunnerHarness(
       fake,
       git,
@@ -127,6 +143,7 @@ export class RunnerHarness {
       !options.queue,
       options.maxReceives ?? 5,
       queueLog,
+      closePlanQueue,
     );
   }
 
@@ -245,8 +262,8 @@ export class RunnerHarness {
   }
 
   /**
-   * Delivers a push of `sha` to the app, as GitHub would, and waits for the app's work on it
-   * (a loaded machine answers 202 after 9 s and plans after the answer).
+   * Delivers a push of `sha` to the app, as GitHub would, and waits for the app's planner
+   * to have done its GitHub work.
    */
   async push(target: TargetRepository, sha: string, branch = "main"): Promise<void> {
     const delivery = signDelivery("push", pushPayload(target, { sha, branch }), this.app.secret);
@@ -330,6 +347,7 @@ export class RunnerHarness {
     await this.app.stop();
     this.git.close();
     await this.fake.close();
+    await this.closePlanQueue();
     if (this.ownsStorage) {
       await this.queue.close();
       await this.store.close();

@@ -103,6 +103,7 @@ describe("the app serves the log pages and their buttons", () => {
     const csrf = await csrfOf(cookie, `/builds/${buildId}`);
     const res = await post(`/builds/${buildId}/rerun`, cookie, { csrf, hook: "test" });
     assert.ok(res.status === 303 || res.status === 200, `re-run answered ${res.status}`);
+    await h.app.idle();
 
     const [rerun, ...more] = await h.drain();
     assert.equal(more.length, 0);
@@ -122,6 +123,7 @@ describe("the app serves the log pages and their buttons", () => {
     const csrf = await csrfOf(cookie, `/jobs/${jobId}`);
     const res = await post(`/jobs/${jobId}/cancel`, cookie, { csrf });
     assert.ok(res.status === 303 || res.status === 200, `cancel answered ${res.status}`);
+    await h.app.idle();
 
     const job = await h.store.getJob(jobId);
     assert.equal(job?.status, "completed");

@@ -3,6 +3,9 @@ import { Writable } from "node:stream";
 import { pino } from "pino";
 import { startKozmicServer } from "../../src/github/start-kozmic-server.js";
 import type { AppTools, Handler } from "../../src/index.js";
+import type { JobMessage } from "../../src/core/job-message.js";
+import type { PlanMessage } from "../../src/core/plan-message.js";
+import type { RetryPolicy } from "../../src/planner/plan-failure.js";
 import type { Queue } from "../../src/queue/port.js";
 import type { Store } from "../../src/store/port.js";
 import type { FakeGitHub, TestAppKey } from "./fake-github/index.js";
@@ -22,15 +25,22 @@ export interface StartedApp {
 }
 
 /**
- * Runs the app's real Node server (the code path of `kozmic serve`) on 127.0.0.1, port 0,
- * against the fake GitHub (its Enterprise prefix included), with Octokit's write pacing off
- * and rate-limit waits in milliseconds instead of seconds.
+ * Runs the app's real Node server (the code path of `kozmic serve`, its planner included)
+ * on 127.0.0.1, port 0, against the fake GitHub (its Enterprise prefix included), with
+ * Octokit's write pacing on as in production (one write a second per installation; tests
+ * of many writes may turn it off), rate-limit waits in milliseconds instead of seconds and
+ * the planner's retries one second apart, doubling up to 5 s.
  */
 export async function startApp(options: {
   fake: FakeGitHub;
   appKey: TestAppKey;
-  queue: Queue;
+  queue: Queue<JobMessage>;
+  planQueue: Queue<PlanMessage>;
   store: Store;
+  paceWrites?: boolean;
+  retry?: RetryPolicy;
+  /** False: no planner in the server (a test runs its own, e.g. in a child to kill). */
+  planner?: false;
   publicUrl?: string;
   handlers?: Handler[];
   handlersFor?: (app: AppTools) => Handler[];
@@ -61,12 +71,17 @@ export async function startApp(options: {
     },
     {
       queue: options.queue,
+      planQueue: options.planQueue,
       store: options.store,
       ...(options.handlers ? { handlers: options.handlers } : {}),
       ...(options.handlersFor ? { handlersFor: options.handlersFor } : {}),
       ...(options.newId ? { newId: options.newId } : {}),
       ...(options.now ? { now: options.now } : {}),
-      octokit: { paceWrites: false, retryAfterBaseValue: 1 },
+      octokit: { paceWrites: options.paceWrites ?? true, retryAfterBaseValue: 1 },
+      planner:
+        options.planner === false
+          ? false
+          : { retry: options.retry ?? { baseSeconds: 1, maxSeconds: 5 }, pollWaitSeconds: 0.2 },
       log: pino({ level: "info" }, sink),
     },
   );

@@ -1,11 +1,16 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { readStorageSettings, SettingsError } from "../../src/store/read-storage-settings.js";
+import {
+  PLAN_MAX_RECEIVES,
+  readStorageSettings,
+  SettingsError,
+} from "../../src/store/read-storage-settings.js";
 
 describe("readStorageSettings", () => {
   it("defaults to the embedded queue and store under ./.kozmic", () => {
     assert.deepEqual(readStorageSettings({}), {
       queue: { kind: "embedded", dataDir: "./.kozmic", maxReceives: 5 },
+      planQueue: { kind: "embedded", dataDir: "./.kozmic", maxReceives: PLAN_MAX_RECEIVES },
       store: { kind: "embedded", dataDir: "./.kozmic", logRetentionDays: 30 },
     });
   });
@@ -27,6 +32,15 @@ describe("readStorageSettings", () => {
         region: "eu-west-1",
         endpoint: undefined,
       },
+      planQueue: {
+        kind: "sqs",
+        queueUrl: "https://sqs.eu-west-1.amazonaws.com/123/kozmic-jobs-plans",
+        deadLetterQueueUrl:
+          "https://sqs.eu-west-1.amazonaws.com/123/kozmic-jobs-plans-dead-letters",
+        maxReceives: PLAN_MAX_RECEIVES,
+        region: "eu-west-1",
+        endpoint: undefined,
+      },
       store: {
         kind: "dynamodb",
         table: "kozmic",
@@ -35,6 +49,19 @@ describe("readStorageSettings", () => {
         endpoint: undefined,
       },
     });
+  });
+
+  it("takes an explicit planning queue URL, its dead letters beside it", () => {
+    const { planQueue } = readStorageSettings({
+      KOZMIC_QUEUE_URL: "http://127.0.0.1:9324/jobs",
+      KOZMIC_PLAN_QUEUE_URL: "http://127.0.0.1:9324/plans",
+      AWS_REGION: "us-east-1",
+    });
+    assert.equal(planQueue.kind === "sqs" && planQueue.queueUrl, "http://127.0.0.1:9324/plans");
+    assert.equal(
+      planQueue.kind === "sqs" && planQueue.deadLetterQueueUrl,
+      "http://127.0.0.1:9324/plans-dead-letters",
+    );
   });
 
   it("takes an explicit dead-letter queue URL", () => {
@@ -55,6 +82,11 @@ describe("readStorageSettings", () => {
       "queue without region",
       { KOZMIC_QUEUE_URL: "http://x/q" },
       /KOZMIC_QUEUE_URL set but AWS_REGION/,
+    ],
+    [
+      "planning queue without job queue",
+      { KOZMIC_PLAN_QUEUE_URL: "http://x/plans" },
+      /KOZMIC_PLAN_QUEUE_URL set but KOZMIC_QUEUE_URL/,
     ],
     [
       "dead-letter queue without queue",

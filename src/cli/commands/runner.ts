@@ -5,7 +5,11 @@ import {
   startRunner,
 } from "../../../runner/worker/start-runner.js";
 import { KozmicError } from "../../core/errors.js";
-import { openQueue } from "../../queue/open-queue.js";
+import { installationOctokits } from "../../planner/installation-octokits.js";
+import { lineLog } from "../../planner/planner-deps.js";
+import { startPlanner } from "../../planner/start-planner.js";
+import { openPlanQueue, openQueue } from "../../queue/open-queue.js";
+import { PLAN_MAX_RECEIVES } from "../../store/read-storage-settings.js";
 import { openStore } from "../../store/open-store.js";
 
 const USAGE = "usage: kozmic runner   (settings come from the environment; see docs/runner.md)";
@@ -37,9 +41,11 @@ export async function main(args: string[]): Promise<number> {
     throw error;
   }
   let queue;
+  let planQueue;
   let store;
   try {
     queue = openQueue(process.env, (line) => console.error(line));
+    planQueue = openPlanQueue(process.env, (line) => console.error(line));
     store = openStore(process.env);
   } catch (error) {
     if (error instanceof KozmicError) {
@@ -55,6 +61,19 @@ export async function main(args: string[]): Promise<number> {
     github: credentials,
     settings,
     log: (line) => console.error(line),
+  });
+  // Every runner also plans: a fleet turns deliveries into check runs with no extra process.
+  const planner = startPlanner({
+    queue: planQueue,
+    maxReceives: PLAN_MAX_RECEIVES,
+    deps: {
+      store,
+      jobQueue: queue,
+      publicUrl: settings.publicUrl,
+      octokitFor: installationOctokits(credentials),
+      now: Date.now,
+      log: lineLog((line) => console.error(line)),
+    },
   });
   let stopping: Promise<void> | undefined;
   let interrupts = 0;
@@ -76,7 +95,9 @@ export async function main(args: string[]): Promise<number> {
       }
     });
   });
+  await planner.stop();
   await queue.close();
+  await planQueue.close();
   await store.close();
   return 0;
 }

@@ -3,7 +3,8 @@ import { KozmicError } from "../../core/errors.js";
 import { readServerSettings } from "../../github/read-server-settings.js";
 import { startKozmicServer } from "../../github/start-kozmic-server.js";
 import type { AppTools, Handler } from "../../index.js";
-import { openQueue } from "../../queue/open-queue.js";
+import { openPlanQueue, openQueue } from "../../queue/open-queue.js";
+import { PLAN_MAX_RECEIVES } from "../../store/read-storage-settings.js";
 import { openStore } from "../../store/open-store.js";
 import { DockerEngine } from "../../../runner/engine/docker-engine.js";
 import { readRunnerSettings, startRunner } from "../../../runner/worker/start-runner.js";
@@ -36,6 +37,7 @@ export async function main(args: string[]): Promise<number> {
   let runnerSettings;
   let webSettings;
   let queue;
+  let planQueue;
   let store;
   try {
     settings = readServerSettings(process.env);
@@ -45,9 +47,11 @@ export async function main(args: string[]): Promise<number> {
       runnerSettings = { ...readRunnerSettings(process.env), publicUrl: settings.publicUrl };
     }
     queue = openQueue(process.env);
+    planQueue = openPlanQueue(process.env);
     store = openStore(process.env);
   } catch (error) {
     await queue?.close();
+    await planQueue?.close();
     if (!(error instanceof KozmicError)) throw error;
     console.error(`kozmic serve: ${error.message}`);
     return 2;
@@ -63,11 +67,21 @@ export async function main(args: string[]): Promise<number> {
     });
     return [pages];
   };
-  const closers: (() => Promise<void>)[] = [() => queue.close(), () => store.close()];
+  const closers: (() => Promise<void>)[] = [
+    () => queue.close(),
+    () => planQueue.close(),
+    () => store.close(),
+  ];
 
   let server;
   try {
-    server = await startKozmicServer(settings, { queue, store, handlersFor });
+    server = await startKozmicServer(settings, {
+      queue,
+      planQueue,
+      store,
+      handlersFor,
+      planner: { maxReceives: PLAN_MAX_RECEIVES },
+    });
   } catch (error) {
     for (const close of closers) await close();
     if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") {

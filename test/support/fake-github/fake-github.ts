@@ -124,6 +124,7 @@ export class FakeGitHub {
   readonly rawHandlers: ((req: IncomingMessage, res: ServerResponse) => boolean)[] = [];
   private readonly tokens = new Map<string, number>();
   private readonly injected: Injected[] = [];
+  private outage: { until: number; status: number } | undefined;
   private readonly validator: OpenApiValidator;
   private readonly server: Server;
   private readonly prefix: string;
@@ -238,9 +239,15 @@ export class FakeGitHub {
     this.injected.push({ count, reply: { status, body: { message: "Server Error" } }, match });
   }
 
+  /** Answers every valid request with `status` (a GitHub outage) for the next `ms`. */
+  failFor(ms: number, status = 502): void {
+    this.outage = { until: Date.now() + ms, status };
+  }
+
   /** Drops the failures injected by failNext/rateLimitNext that have not been served yet. */
   clearFailures(): void {
     this.injected.length = 0;
+    this.outage = undefined;
   }
 
   /** Answers the next `count` valid requests with GitHub's secondary rate limit 403. */
@@ -304,6 +311,12 @@ export class FakeGitHub {
     const result = this.validator.validate(method, path, url.searchParams, body, raw.length > 0);
     if (!result.ok) return reject(result.status, result.errors, result.operationId);
 
+    if (this.outage && Date.now() < this.outage.until) {
+      return send(
+        { status: this.outage.status, body: { message: "Server Error" } },
+        result.operation.operationId,
+      );
+    }
     const at = this.injected.findIndex(
       ({ match }) =>
         (!match?.method || match.method.toUpperCase() === method) &&

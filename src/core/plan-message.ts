@@ -1,0 +1,73 @@
+import { z } from "zod";
+import { jobMessageSchema } from "./job-message.js";
+
+const sha = z.string().regex(/^[0-9a-f]{40}$/);
+const login = z.string().min(1).max(200);
+
+/** A push or a pull request: plan the commit's hooks (one build per commit). */
+const buildTask = z.strictObject({
+  kind: z.literal("build"),
+  event: z.enum(["push", "pull_request"]),
+  sha,
+  ref: z.string().min(1).max(1024),
+  pullRequest: z.number().int().positive().optional(),
+  headRepositoryFullName: z.string().max(300).nullable().optional(),
+  trigger: z.string().min(1).max(300),
+  /** More lines the jobs supersede on (`branch:feature` for a pull request from that branch). */
+  alsoSupersedeLines: z.array(z.string().min(1).max(1100)).max(4).optional(),
+});
+
+/** GitHub's "Re-run" on one check run, named by its external id (Kozmic's job id). */
+const rerunCheckRunTask = z.strictObject({
+  kind: z.literal("rerun-check-run"),
+  externalId: z.string().max(200).nullable(),
+  sha,
+  headBranch: z.string().max(1024).nullable(),
+  actor: login,
+});
+
+/** GitHub's "Re-run all checks" on a commit. */
+const rerunCommitTask = z.strictObject({
+  kind: z.literal("rerun-commit"),
+  sha,
+  headBranch: z.string().max(1024).nullable(),
+  actor: login,
+});
+
+/** The log pages' "Re-run": a build again, or one hook of it. */
+const rerunBuildTask = z.strictObject({
+  kind: z.literal("rerun-build"),
+  buildId: z.string().min(1).max(200),
+  hook: z.string().min(1).max(200).optional(),
+  actor: login,
+});
+
+/** The check run's "Cancel" button or the log pages' Cancel. */
+const cancelTask = z.strictObject({
+  kind: z.literal("cancel"),
+  jobId: z.string().min(1).max(200),
+  actor: login,
+});
+
+/**
+ * What the webhook endpoint hands the planner: the facts of one delivery (never the whole
+ * payload, never a token). The planner does the GitHub work behind the queue, where a
+ * failure is retried instead of lost.
+ */
+export const planMessageSchema = z.strictObject({
+  version: z.literal(1),
+  /** The webhook delivery (or page action) id; planning the same one twice is a no-op. */
+  deliveryId: z.string().min(1).max(200),
+  installationId: z.number().int().positive(),
+  /** The clone URL is absent for a log-page re-run; the planner asks GitHub for it. */
+  repository: jobMessageSchema.shape.repository.partial({ cloneUrl: true }),
+  task: z.discriminatedUnion("kind", [
+    buildTask,
+    rerunCheckRunTask,
+    rerunCommitTask,
+    rerunBuildTask,
+    cancelTask,
+  ]),
+});
+export type PlanMessage = z.output<typeof planMessageSchema>;
+export type PlanTask = PlanMessage["task"];

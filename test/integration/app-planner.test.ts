@@ -1,0 +1,199 @@
+import assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
+import { after, afterEach, before, describe, it } from "node:test";
+import { AppHarness, assertHandled, newSha } from "../support/app-harness.js";
+import { postDelivery, pushPayload, signDelivery } from "../support/webhooks.js";
+
+const ROOT = new URL("../..", import.meta.url).pathname;
+
+/** A configuration of `count` hooks named h0, h1, ... */
+function hooks(count: number): string {
+  const lines = ["hooks:"];
+  for (let i = 0; i < count; i++) {
+    lines.push(`  - name: h${i}`, "    image: alpine:3", `    build: echo ${i}`);
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+/** Posts a signed delivery and times the answer. */
+async function timedDelivery(
+  h: AppHarness,
+  payload: Record<string, unknown>,
+): Promise<{ status: number; body: string; ms: number }> {
+  const delivery = signDelivery("push", payload, h.app.secret);
+  const started = performance.now();
+  const response = await postDelivery(h.app.webhookUrl, delivery);
+  const body = await response.text();
+  return { status: response.status, body, ms: performance.now() - started };
+}
+
+describe("the webhook answers at once and the planner does GitHub's work (write pacing on)", () => {
+  let h: AppHarness;
+  before(async () => {
+    h = await AppHarness.start();
+  });
+  after(() => h.stop());
+  afterEach(() => {
+    assert.deepEqual(h.fake.violations, [], "the app sent requests outside GitHub's API");
+  });
+
+  it("10 pushes of 10 hooks on 10 branches at once: each answered within 1 s, 100 check runs, none twice", async () => {
+    const { target } = h.repository();
+    const shas = Array.from({ length: 10 }, (_, i) => {
+      const sha = newSha();
+      h.fake.addCommit(target.fullName, sha, { ".github/kozmic.yml": hooks(10) }, `b${i}`);
+      return sha;
+    });
+    const answers = await Promise.all(
+      shas.map((sha, i) => timedDelivery(h, pushPayload(target, { sha, branch: `b${i}` }))),
+    );
+    for (const answer of answers) {
+      assertHandled(answer);
+      assert.ok(answer.ms < 1000, `a delivery was answered after ${Math.round(answer.ms)} ms`);
+    }
+    // Octokit paces writes to one a second per installation: about 100 s for 100 runs.
+    await h.eventually(
+      "100 check runs",
+      () => h.fake.checkRunsOf(target.fullName).length >= 100,
+      400_000,
+    );
+    await h.app.idle();
+    const runs = h.fake.checkRunsOf(target.fullName);
+    assert.equal(runs.length, 100);
+    for (const sha of shas) {
+      const names = runs.filter((r) => r.head_sha === sha).map((r) => r.name);
+      assert.deepEqual(
+        names.sort(),
+        Array.from({ length: 10 }, (_, i) => `h${i}`).sort(),
+        `one run per hook on ${sha}`,
+      );
+    }
+    const messages = await h.drain();
+    assert.equal(messages.length, 100);
+    assert.equal(new Set(messages.map((m) => m.jobId)).size, 100, "a job message sent twice");
+    assert.deepEqual(messages.map((m) => m.checkRunId).sort(), runs.map((r) => r.id).sort());
+  });
+
+  it("GitHub down (502) for 40 s while 5 pushes arrive: all answered, all built once GitHub is back, no redelivery", async () => {
+    const { target } = h.repository();
+    const shas = Array.from({ length: 5 }, (_, i) => {
+      const sha = newSha();
+      h.fake.addCommit(target.fullName, sha, { ".github/kozmic.yml": hooks(2) }, `down${i}`);
+      return sha;
+    });
+    const outageEnds = Date.now() + 40_000;
+    h.fake.failFor(40_000, 502);
+    const answers = [];
+    for (const [i, sha] of shas.entries()) {
+      answers.push(await timedDelivery(h, pushPayload(target, { sha, branch: `down${i}` })));
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+    }
+    for (const answer of answers) assertHandled(answer);
+    assert.deepEqual(h.fake.checkRunsOf(target.fullName), [], "GitHub was down");
+    await h.eventually(
+      "every push's check runs",
+      () => h.fake.checkRunsOf(target.fullName).length >= 10,
+      300_000,
+    );
+    assert.ok(Date.now() >= outageEnds);
+    await h.app.idle();
+    const runs = h.fake.checkRunsOf(target.fullName);
+    assert.equal(runs.length, 10, "one check run per hook per push, none twice");
+    for (const sha of shas) {
+      assert.equal(runs.filter((r) => r.head_sha === sha).length, 2);
+    }
+    assert.equal((await h.drain()).length, 10);
+    const retried = h.app.logs.filter((l) => /trying again in \d+ s/.test(String(l.msg)));
+    assert.ok(retried.length >= 5, "each delivery was retried behind the queue");
+  });
+});
+
+describe("a planner killed midway (SIGKILL)", () => {
+  let h: AppHarness;
+  const children: ChildProcess[] = [];
+  before(async () => {
+    h = await AppHarness.start({ planner: false });
+  });
+  after(async () => {
+    for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
+    await h.stop();
+  });
+
+  function startPlannerChild(): Promise<ChildProcess> {
+    // The planner's own process (not npx or a shell), so SIGKILL reaches it.
+    const child = spawn(process.execPath, ["--import", "tsx", "test/support/planner-child.ts"], {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        KOZMIC_TEST_PLANNER: JSON.stringify({
+          dataDir: h.dir,
+          appId: h.fake.appId,
+          privateKey: h.appKey.privateKeyPem,
+          baseUrl: h.fake.url,
+          publicUrl: "https://kozmic.test",
+          visibilitySeconds: 3,
+        }),
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    children.push(child);
+    let err = "";
+    child.stderr!.on("data", (d: Buffer) => (err += d.toString()));
+    return new Promise((resolve, reject) => {
+      child.stdout!.on("data", (d: Buffer) => {
+        if (d.toString().includes("ready")) resolve(child);
+      });
+      child.on("exit", (code) => reject(new Error(`planner child exited ${code}: ${err}`)));
+    });
+  }
+
+  it("leaves, after a restart, exactly one check run and one job per hook", async () => {
+    const { target } = h.repository();
+    const sha = newSha();
+    h.fake.addCommit(target.fullName, sha, { ".github/kozmic.yml": hooks(10) }, "main");
+    const first = await startPlannerChild();
+    assertHandled(await timedDelivery(h, pushPayload(target, { sha, branch: "main" })));
+    await h.eventually(
+      "3 of 10 check runs",
+      () => h.fake.checkRunsOf(target.fullName, sha).length >= 3,
+    );
+    first.kill("SIGKILL");
+    await new Promise((resolve) => first.once("exit", resolve));
+    const before = h.fake.checkRunsOf(target.fullName, sha).length;
+    assert.ok(before < 10, `the planner finished (${before} runs) before it was killed`);
+
+    const second = await startPlannerChild();
+    await h.eventually(
+      "all 10 check runs",
+      () => h.fake.checkRunsOf(target.fullName, sha).length >= 10,
+      120_000,
+    );
+    // Every job's check run id recorded: the last step of queueing it. SIGTERM then lets
+    // the planner finish the message it is on.
+    await h.eventually("every job queued", async () => {
+      const builds = await h.store.findBuildsByCommit(target.id, sha);
+      const jobs = builds[0] ? await h.store.listJobs(builds[0].id) : [];
+      return jobs.length === 10 && jobs.every((j) => j.checkRunId !== undefined);
+    });
+    second.kill("SIGTERM");
+    await new Promise((resolve) => second.once("exit", resolve));
+
+    const runs = h.fake.checkRunsOf(target.fullName, sha);
+    assert.equal(runs.length, 10);
+    assert.equal(new Set(runs.map((r) => r.name)).size, 10, "a hook got two check runs");
+    const [build, ...others] = await h.store.findBuildsByCommit(target.id, sha);
+    assert.deepEqual(others, []);
+    const jobs = await h.store.listJobs(build!.id);
+    assert.equal(jobs.length, 10);
+    for (const job of jobs) {
+      assert.equal(job.status, "queued");
+      assert.equal(job.checkRunId, runs.find((r) => r.external_id === job.id)?.id);
+    }
+    const messages = await h.drain();
+    assert.deepEqual(
+      messages.map((m) => m.jobId).sort(),
+      jobs.map((j) => j.id).sort(),
+      "one job message per job",
+    );
+  });
+});
