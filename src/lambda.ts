@@ -187,13 +187,17 @@ let planning: Promise<(event: SqsEvent) => Promise<SqsBatchResponse>> | undefine
 
 /** The Lambda entry point for the planning queue's SQS event source. */
 export async function planHandler(event: SqsEvent): Promise<SqsBatchResponse> {
-  planning ??= Promise.resolve().then(() =>
-    createPlanRecordsHandler(readServerSettings(process.env), {
-      queue: openQueue(process.env),
-      planQueue: openPlanQueue(process.env),
-      store: openStore(process.env),
-    }),
-  );
-  planning.catch(() => (planning = undefined));
+  if (!planning) {
+    const made = Promise.resolve().then(() =>
+      createPlanRecordsHandler(readServerSettings(process.env), {
+        queue: openQueue(process.env),
+        planQueue: openPlanQueue(process.env),
+        store: openStore(process.env),
+      }),
+    );
+    // Bad settings: the next invocation tries again instead of failing from a cached error.
+    made.catch(() => (planning = undefined));
+    planning = made;
+  }
   return (await planning)(event);
 }

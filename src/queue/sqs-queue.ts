@@ -38,6 +38,9 @@ export interface SqsQueueOptions<M = JobMessage> {
   kind?: MessageKind<M>;
 }
 
+const wholeSeconds = (seconds: number | undefined) =>
+  seconds === undefined ? undefined : Math.ceil(seconds);
+
 /** Marks a body we moved to the dead-letter queue ourselves, with the id it had before. */
 const ORIGINAL_ID = "KozmicOriginalMessageId";
 
@@ -126,8 +129,11 @@ export function openSqsQueue<M = JobMessage>(options: SqsQueueOptions<M>): Inspe
           new ReceiveMessageCommand({
             QueueUrl: queueUrl,
             MaxNumberOfMessages: Math.min(opts.maxMessages ?? 1, 10),
-            WaitTimeSeconds: opts.waitSeconds ?? 0,
-            VisibilityTimeout: opts.visibilitySeconds ?? options.defaultVisibilitySeconds,
+            // SQS takes whole seconds (a wait of at most 20); the embedded queue takes fractions.
+            WaitTimeSeconds: Math.min(20, Math.round(opts.waitSeconds ?? 0)),
+            VisibilityTimeout: wholeSeconds(
+              opts.visibilitySeconds ?? options.defaultVisibilitySeconds,
+            ),
             MessageSystemAttributeNames: ["ApproximateReceiveCount"],
           }),
           { abortSignal: opts.signal },
@@ -155,7 +161,7 @@ export function openSqsQueue<M = JobMessage>(options: SqsQueueOptions<M>): Inspe
           new ChangeMessageVisibilityCommand({
             QueueUrl: queueUrl,
             ReceiptHandle: receipt,
-            VisibilityTimeout: seconds,
+            VisibilityTimeout: wholeSeconds(seconds),
           }),
         ),
       );

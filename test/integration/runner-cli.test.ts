@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { openEmbeddedQueue } from "../../src/queue/embedded-queue.js";
+import { PLAN_MESSAGES } from "../../src/queue/parse-message-body.js";
 import { openEmbeddedStore } from "../../src/store/embedded-store.js";
 import { FakeGitHub, generateAppKey } from "../support/fake-github/index.js";
 import { attachGitHttp } from "../support/fake-github/git-http.js";
@@ -59,16 +60,8 @@ describe("kozmic runner (the command)", () => {
       rmSync(dir, { recursive: true, force: true });
     });
 
-    it("runs a queued job to a completed check run; Ctrl-C twice returns a running job at once", async () => {
-      const http = attachGitHttp(fake);
-      const record = fake.addRepository({ fullName: "ghe/app", installationId: 9, private: true });
-      record.id = 20_000_000 + Math.floor(Math.random() * 1e9);
-      const git = createGitRepo(fake, http, "ghe/app");
-      const config = hooksYml({ build: "echo from-the-cli-runner" });
-      const sha = git.commit({ ".github/kozmic.yml": config });
-      const queue = openEmbeddedQueue({ dataDir: dir, log: () => {} });
-      const store = openEmbeddedStore({ dataDir: dir });
-      const name = `cli-${record.id}`;
+    /** `kozmic runner` itself (not a wrapper), on the fake GHES and the embedded data dir. */
+    function startRunnerCommand(name: string) {
       const child = spawn(process.execPath, ["--import", "tsx", MAIN, "runner"], {
         env: {
           PATH: process.env.PATH,
@@ -84,9 +77,23 @@ describe("kozmic runner (the command)", () => {
         },
         stdio: ["ignore", "ignore", "pipe"],
       });
-      let stderr = "";
-      child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+      let text = "";
+      child.stderr.on("data", (d: Buffer) => (text += d.toString()));
       const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
+      return { child, exited, stderr: () => text };
+    }
+
+    it("runs a queued job to a completed check run; Ctrl-C twice returns a running job at once", async () => {
+      const http = attachGitHttp(fake);
+      const record = fake.addRepository({ fullName: "ghe/app", installationId: 9, private: true });
+      record.id = 20_000_000 + Math.floor(Math.random() * 1e9);
+      const git = createGitRepo(fake, http, "ghe/app");
+      const config = hooksYml({ build: "echo from-the-cli-runner" });
+      const sha = git.commit({ ".github/kozmic.yml": config });
+      const queue = openEmbeddedQueue({ dataDir: dir, log: () => {} });
+      const store = openEmbeddedStore({ dataDir: dir });
+      const name = `cli-${record.id}`;
+      const { child, exited, stderr } = startRunnerCommand(name);
       try {
         const { jobIds } = await planPush({
           fake,
@@ -109,7 +116,7 @@ describe("kozmic runner (the command)", () => {
           await new Promise((r) => setTimeout(r, 200));
           run = fake.checkRunsOf("ghe/app", sha)[0];
         }
-        assert.equal(run?.conclusion, "success", stderr);
+        assert.equal(run?.conclusion, "success", stderr());
         assert.match(
           run?.output.summary ?? "",
           new RegExp(`https://ci.example.com/jobs/${jobIds[0]}`),
@@ -146,8 +153,8 @@ describe("kozmic runner (the command)", () => {
         await new Promise((r) => setTimeout(r, 300));
         child.kill("SIGINT");
         assert.equal(await exited, 0);
-        assert.match(stderr, /Ctrl-C again to stop at once/);
-        assert.match(stderr, /stopped/);
+        assert.match(stderr(), /Ctrl-C again to stop at once/);
+        assert.match(stderr(), /stopped/);
         const returned = await store.getJob(slowJob);
         assert.equal(returned?.status, "queued");
         const slowLog = (await store.readLog(slowJob)).map((c) => c.data).join("");
@@ -157,6 +164,49 @@ describe("kozmic runner (the command)", () => {
         removeContainersOf(name);
         await queue.close();
         await store.close();
+        http.close();
+      }
+    });
+
+    it("plans deliveries too: a planning message becomes a check run and a job it runs", async () => {
+      const http = attachGitHttp(fake);
+      const record = fake.addRepository({ fullName: "ghe/planned", installationId: 9 });
+      record.id = 20_000_000 + Math.floor(Math.random() * 1e9);
+      const git = createGitRepo(fake, http, "ghe/planned");
+      const sha = git.commit({ ".github/kozmic.yml": hooksYml({ build: "echo planned-here" }) });
+      const planQueue = openEmbeddedQueue({ dataDir: dir, name: "plans", kind: PLAN_MESSAGES });
+      const name = `cli-plan-${record.id}`;
+      const { child, exited, stderr } = startRunnerCommand(name);
+      try {
+        // What the webhook endpoint sends for a push.
+        await planQueue.send({
+          version: 1,
+          deliveryId: `runner-plans-${record.id}`,
+          installationId: 9,
+          repository: {
+            id: record.id,
+            fullName: "ghe/planned",
+            cloneUrl: `${fake.origin}/ghe/planned.git`,
+            private: false,
+          },
+          task: { kind: "build", event: "push", sha, ref: "refs/heads/main", trigger: "octocat" },
+        });
+        const deadline = Date.now() + 120_000;
+        let run = fake.checkRunsOf("ghe/planned", sha)[0];
+        while (run?.status !== "completed" && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 200));
+          run = fake.checkRunsOf("ghe/planned", sha)[0];
+        }
+        assert.equal(run?.conclusion, "success", stderr());
+        assert.equal(fake.checkRunsOf("ghe/planned", sha).length, 1);
+        assert.match(stderr(), /planner info: planned build for delivery runner-plans-/);
+        assert.deepEqual(fake.violations, []);
+        child.kill("SIGTERM");
+        assert.equal(await exited, 0);
+      } finally {
+        if (child.exitCode === null) child.kill("SIGKILL");
+        removeContainersOf(name);
+        await planQueue.close();
         http.close();
       }
     });

@@ -103,19 +103,20 @@ export class AppHarness {
   /** A new repository on the fake, installed, with a commit holding `files` on main. */
   repository(
     files: Record<string, string> | undefined = { ".github/kozmic.yml": HOOKS_YML },
-    options: { private?: boolean } = {},
+    options: { private?: boolean; installationId?: number } = {},
   ): { target: TargetRepository; fake: FakeRepository; sha: string } {
+    const installationId = options.installationId ?? 77;
     this.repoCounter += 1;
     const fullName = `acme/repo-${this.repoCounter}`;
     const fake = this.fake.addRepository({
       fullName,
-      installationId: 77,
+      installationId,
       ...(options.private ? { private: true } : {}),
     });
     const sha = newSha();
     this.fake.addCommit(fullName, sha, files ?? {}, "main");
     return {
-      target: { fullName, id: fake.id, installationId: 77, private: options.private ?? false },
+      target: { fullName, id: fake.id, installationId, private: options.private ?? false },
       fake,
       sha,
     };
