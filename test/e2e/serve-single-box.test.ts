@@ -106,7 +106,7 @@ describe("kozmic serve on its embedded defaults runs the whole flow", () => {
     };
     const delivery = signDelivery("push", pushPayload(target, { sha }), SECRET);
     const response = await postDelivery(`${local}/api/github/webhooks`, delivery);
-    assert.equal(response.status, 200, await response.text());
+    assert.equal(response.status, 202, await response.text());
 
     let run;
     for (let i = 0; i < 600; i++) {

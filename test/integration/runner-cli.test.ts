@@ -61,7 +61,7 @@ describe("kozmic runner (the command)", () => {
     });
 
     /** `kozmic runner` itself (not a wrapper), on the fake GHES and the embedded data dir. */
-    function startRunnerCommand(name: string) {
+    function startRunnerCommand(name: string, dataDir = dir) {
       const child = spawn(process.execPath, ["--import", "tsx", MAIN, "runner"], {
         env: {
           PATH: process.env.PATH,
@@ -70,7 +70,7 @@ describe("kozmic runner (the command)", () => {
           PRIVATE_KEY: key.privateKeyPem,
           GHE_HOST: fake.host,
           GHE_PROTOCOL: "http",
-          KOZMIC_DATA_DIR: dir,
+          KOZMIC_DATA_DIR: dataDir,
           KOZMIC_RUNNER_NAME: name,
           KOZMIC_RUNNER_CONCURRENCY: "1",
           KOZMIC_PUBLIC_URL: "https://ci.example.com",
@@ -174,9 +174,11 @@ describe("kozmic runner (the command)", () => {
       record.id = 20_000_000 + Math.floor(Math.random() * 1e9);
       const git = createGitRepo(fake, http, "ghe/planned");
       const sha = git.commit({ ".github/kozmic.yml": hooksYml({ build: "echo planned-here" }) });
-      const planQueue = openEmbeddedQueue({ dataDir: dir, name: "plans", kind: PLAN_MESSAGES });
+      // A data dir of its own: the job the test above returned to the queue would go first.
+      const planDir = mkdtempSync(join(tmpdir(), "kozmic-runner-plans-"));
+      const planQueue = openEmbeddedQueue({ dataDir: planDir, name: "plans", kind: PLAN_MESSAGES });
       const name = `cli-plan-${record.id}`;
-      const { child, exited, stderr } = startRunnerCommand(name);
+      const { child, exited, stderr } = startRunnerCommand(name, planDir);
       try {
         // What the webhook endpoint sends for a push.
         await planQueue.send({
@@ -208,6 +210,7 @@ describe("kozmic runner (the command)", () => {
         removeContainersOf(name);
         await planQueue.close();
         http.close();
+        rmSync(planDir, { recursive: true, force: true });
       }
     });
   });
