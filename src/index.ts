@@ -1,11 +1,10 @@
 import { randomUUID } from "node:crypto";
 import type { ApplicationFunction, ApplicationFunctionOptions } from "probot";
 import { createPageActions } from "./github/page-actions.js";
-import { registerHandlers } from "./github/register-handlers.js";
+import type { AppDeps } from "./github/app-deps.js";
 import type { PlanMessage } from "./core/plan-message.js";
 import type { Queue } from "./queue/port.js";
 import type { Store } from "./store/port.js";
-import type { WorkInFlight } from "./github/work-in-flight.js";
 
 /** Probot's HTTP handler: `(req, res) => boolean | Promise<boolean>`, true when it answered. */
 export type Handler = Parameters<ApplicationFunctionOptions["addHandler"]>[0];
@@ -21,8 +20,6 @@ export interface KozmicAppDeps {
   newId?: () => string;
   /** Epoch milliseconds. */
   now?: () => number;
-  /** Counts the webhook handlers running (see work-in-flight.ts). */
-  inFlight?: WorkInFlight;
 }
 
 export interface AppTools {
@@ -33,17 +30,24 @@ export interface AppTools {
 }
 type ProbotAuth = Parameters<ApplicationFunction>[0]["auth"];
 
-/** The Probot app function: Kozmic's webhook handlers and HTTP handlers, no logic. */
+/** What the webhook handlers and page actions get, with the defaults filled in. */
+export function appDepsOf(deps: KozmicAppDeps): AppDeps {
+  return {
+    planQueue: deps.planQueue,
+    store: deps.store,
+    newId: deps.newId ?? randomUUID,
+    now: deps.now ?? Date.now,
+  };
+}
+
+/**
+ * The Probot app function: the HTTP handlers (log pages) with the app's auth and actions.
+ * Webhooks do not go through Probot: the endpoint verifies them and dispatches them to
+ * Kozmic's handlers itself (receive-webhook.ts, dispatch-webhook.ts).
+ */
 export function kozmicApp(deps: KozmicAppDeps): ApplicationFunction {
   return (app, { addHandler }) => {
-    const appDeps = {
-      planQueue: deps.planQueue,
-      store: deps.store,
-      newId: deps.newId ?? randomUUID,
-      now: deps.now ?? Date.now,
-      ...(deps.inFlight ? { inFlight: deps.inFlight } : {}),
-    };
-    registerHandlers(app, appDeps);
+    const appDeps = appDepsOf(deps);
     for (const handler of deps.handlers ?? []) addHandler(handler);
     const auth: ProbotAuth = (installationId) => app.auth(installationId);
     const tools = { auth, actions: createPageActions(appDeps) };

@@ -1,27 +1,31 @@
 import { Probot, type Logger } from "probot";
 import type { InstallationOctokitOptions } from "./checks/create-installation-octokit.js";
 import { kozmicOctokit } from "./github/kozmic-octokit.js";
-import { readServerSettings, type ServerSettings } from "./github/read-server-settings.js";
 import {
   receiveLambdaEvent,
   type LambdaHttpEvent,
   type LambdaHttpResult,
 } from "./github/receive-lambda-event.js";
 import { startLoopbackPages } from "./github/forward-lambda-request.js";
-import { kozmicApp, type AppTools, type Handler, type KozmicAppDeps } from "./index.js";
+import { appDepsOf, kozmicApp, type AppTools, type Handler, type KozmicAppDeps } from "./index.js";
+import { createWebhookDispatcher } from "./github/dispatch-webhook.js";
 import type { RequestOctokit } from "./checks/checks-reporter.js";
 import type { JobMessage } from "./core/job-message.js";
 import type { PlanMessage } from "./core/plan-message.js";
 import type { RetryPolicy } from "./planner/plan-failure.js";
 import { settlePlanMessage } from "./planner/settle-plan-message.js";
-import { openPlanQueue, openQueue } from "./queue/open-queue.js";
+import { jobQueueFrom, planQueueFrom } from "./queue/open-queue.js";
 import { parseMessageBody, PLAN_MESSAGES } from "./queue/parse-message-body.js";
 import type { Queue } from "./queue/port.js";
-import { PLAN_MAX_RECEIVES } from "./store/read-storage-settings.js";
-import { openStore } from "./store/open-store.js";
+import {
+  PLAN_MAX_RECEIVES,
+  readLambdaSettings,
+  readPlanLambdaSettings,
+  type ServerSettings,
+} from "./settings/index.js";
+import { storeFrom } from "./store/open-store.js";
 import { createWebHandler } from "./web/create-web-handler.js";
 import { createRepositoryFinder } from "./web/find-repository-with-app.js";
-import { readWebSettings } from "./web/read-web-settings.js";
 
 const WEBHOOK_PATH = "/api/github/webhooks";
 
@@ -58,6 +62,7 @@ export async function createLambdaHandler(
     addHandler: (handler) => handlers.push(handler),
   });
   const pages = handlers.length > 0 ? await startLoopbackPages(handlers) : undefined;
+  const dispatch = createWebhookDispatcher(appDepsOf(appDeps));
   return (event) => {
     const path = event.rawPath ?? event.path;
     const webhook =
@@ -65,7 +70,7 @@ export async function createLambdaHandler(
       path === WEBHOOK_PATH ||
       event.headers?.["x-github-event"] !== undefined;
     return webhook || !pages
-      ? receiveLambdaEvent(probot, settings.webhookSecret, event)
+      ? receiveLambdaEvent(dispatch, settings.webhookSecret, event, probot.log)
       : pages.forward(event);
   };
 }
@@ -160,16 +165,16 @@ let ready: Promise<(event: LambdaHttpEvent) => Promise<LambdaHttpResult>> | unde
 /** The Lambda entry point: settings and adapters from the environment, made once per container. */
 export async function handler(event: LambdaHttpEvent): Promise<LambdaHttpResult> {
   ready ??= (async () => {
-    const store = openStore(process.env);
-    const web = readWebSettings(process.env);
-    return createLambdaHandler(readServerSettings(process.env), {
-      planQueue: openPlanQueue(process.env),
+    const settings = readLambdaSettings(process.env);
+    const store = storeFrom(settings.storage);
+    return createLambdaHandler(settings.server, {
+      planQueue: planQueueFrom(settings.storage),
       store,
       // Lambda buffers responses: live tails answer at once and the browser polls.
       handlersFor: (app: AppTools) => [
         createWebHandler({
           store,
-          settings: web,
+          settings: settings.web,
           actions: app.actions,
           findRepository: createRepositoryFinder(app.auth),
           liveMaxMs: 0,
@@ -188,13 +193,14 @@ let planning: Promise<(event: SqsEvent) => Promise<SqsBatchResponse>> | undefine
 /** The Lambda entry point for the planning queue's SQS event source. */
 export async function planHandler(event: SqsEvent): Promise<SqsBatchResponse> {
   if (!planning) {
-    const made = Promise.resolve().then(() =>
-      createPlanRecordsHandler(readServerSettings(process.env), {
-        queue: openQueue(process.env),
-        planQueue: openPlanQueue(process.env),
-        store: openStore(process.env),
-      }),
-    );
+    const made = Promise.resolve().then(() => {
+      const settings = readPlanLambdaSettings(process.env);
+      return createPlanRecordsHandler(settings.server, {
+        queue: jobQueueFrom(settings.storage),
+        planQueue: planQueueFrom(settings.storage),
+        store: storeFrom(settings.storage),
+      });
+    });
     // Bad settings: the next invocation tries again instead of failing from a cached error.
     made.catch(() => (planning = undefined));
     planning = made;

@@ -1,7 +1,6 @@
 import type { PlanMessage } from "../core/plan-message.js";
 import type { Queue } from "../queue/port.js";
 import type { Store } from "../store/port.js";
-import type { WorkInFlight } from "./work-in-flight.js";
 
 /**
  * What the webhook handlers need: the planning queue and the store (to drop a delivery
@@ -13,8 +12,6 @@ export interface AppDeps {
   newId: () => string;
   /** Epoch milliseconds. */
   now: () => number;
-  /** Counts the handlers running, for a server that must wait for them when it stops. */
-  inFlight?: WorkInFlight;
 }
 
 export type EnqueueOutcome = { outcome: "enqueued" | "duplicate-delivery"; task: string };

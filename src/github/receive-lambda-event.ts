@@ -1,4 +1,5 @@
-import type { Probot } from "probot";
+import type { Logger } from "probot";
+import type { WebhookDispatcher } from "./dispatch-webhook.js";
 import { MAX_WEBHOOK_BYTES, receiveWebhook } from "./receive-webhook.js";
 
 /** The parts of an API Gateway (REST or HTTP API) or Lambda function URL event a webhook needs. */
@@ -33,9 +34,10 @@ export interface LambdaHttpResult {
  * regard to case.
  */
 export async function receiveLambdaEvent(
-  probot: Probot,
+  dispatch: WebhookDispatcher,
   secret: string,
   event: LambdaHttpEvent,
+  log: Logger,
 ): Promise<LambdaHttpResult> {
   const method = event.requestContext?.http?.method ?? event.httpMethod ?? "POST";
   if (method.toUpperCase() !== "POST") {
@@ -49,7 +51,7 @@ export async function receiveLambdaEvent(
     return answer(413, { error: "the body is larger than GitHub's 25 MB cap on webhook payloads" });
   }
   const result = await receiveWebhook(
-    probot,
+    dispatch,
     secret,
     {
       id: headers.get("x-github-delivery"),
@@ -57,7 +59,7 @@ export async function receiveLambdaEvent(
       signature: headers.get("x-hub-signature-256"),
       body,
     },
-    probot.log,
+    log,
   );
   return answer(result.status, result.body);
 }

@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
-import type { Logger, Probot } from "probot";
+import type { Logger } from "probot";
+import type { WebhookDispatcher } from "./dispatch-webhook.js";
 
 /** GitHub caps webhook payloads at 25 MB and drops larger ones itself. */
 export const MAX_WEBHOOK_BYTES = 25 * 1024 * 1024;
@@ -27,7 +28,7 @@ export interface WebhookAnswer {
  * when our own store or queue failed (GitHub's "Redeliver" can then try again).
  */
 export async function receiveWebhook(
-  probot: Probot,
+  dispatch: WebhookDispatcher,
   secret: string,
   delivery: WebhookDelivery,
   log: Logger,
@@ -58,12 +59,11 @@ export async function receiveWebhook(
     return refuse(400, "the body is not a JSON object");
   }
   try {
-    await probot.receive({ id, name, payload } as Parameters<Probot["receive"]>[0]);
+    await dispatch({ id, name, payload }, log);
     return { status: 202, body: { ok: true } };
   } catch (error) {
-    // The handler logged it, with the delivery id.
-    const first = (error as { errors?: unknown[] }).errors?.[0] ?? error;
-    const { name, message, status } = first as { name?: string; message?: string; status?: number };
+    // The dispatcher logged it, with the delivery id.
+    const { name, message, status } = error as { name?: string; message?: string; status?: number };
     return refuse(status === 400 ? 400 : 500, `${name ?? "Error"}: ${message ?? "unknown error"}`);
   }
 }

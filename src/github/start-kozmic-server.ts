@@ -3,7 +3,8 @@ import type { AddressInfo } from "node:net";
 import { createNodeMiddleware, Probot, type Logger } from "probot";
 import type { InstallationOctokitOptions } from "../checks/create-installation-octokit.js";
 import type { JobMessage } from "../core/job-message.js";
-import { kozmicApp, type KozmicAppDeps } from "../index.js";
+import { appDepsOf, kozmicApp, type KozmicAppDeps } from "../index.js";
+import { createWebhookDispatcher } from "./dispatch-webhook.js";
 import type { RequestOctokit } from "../checks/checks-reporter.js";
 import { startPlanner, type Planner, type PlannerOptions } from "../planner/start-planner.js";
 import type { Queue } from "../queue/port.js";
@@ -58,7 +59,8 @@ export async function startKozmicServer(
   });
   const { octokit: _octokit, log: _log, queue, planner: plannerOptions, ...deps } = options;
   const inFlight = createWorkInFlight();
-  const middleware = await createNodeMiddleware(kozmicApp({ ...deps, inFlight }), { probot });
+  const middleware = await createNodeMiddleware(kozmicApp(deps), { probot });
+  const dispatch = createWebhookDispatcher(appDepsOf(deps));
   const planner: Planner | undefined =
     plannerOptions === false
       ? undefined
@@ -84,7 +86,7 @@ export async function startKozmicServer(
       });
       answer = await inFlight.track(() =>
         receiveWebhook(
-          probot,
+          dispatch,
           settings.webhookSecret,
           {
             id: header(req, "x-github-delivery"),
@@ -98,8 +100,16 @@ export async function startKozmicServer(
     } catch (error) {
       if (!(error instanceof BodyError)) throw error;
       answer = { status: error.status, body: { error: error.message } };
-      // The rest of an oversized or stalled body is not worth reading.
-      res.setHeader("connection", "close");
+      if (error.status === 413) {
+        // Closing at once would reset the connection under a sender still writing, before it
+        // reads the 413: Node discards the rest of the body for up to 5 s, then it goes.
+        res.once("finish", () => {
+          const linger = setTimeout(() => req.destroy(), 5000).unref();
+          req.once("end", () => clearTimeout(linger));
+        });
+      } else {
+        res.setHeader("connection", "close");
+      }
     }
     res.writeHead(answer.status, { "content-type": "application/json" });
     res.end(JSON.stringify(answer.body));

@@ -1,7 +1,6 @@
 /**
- * The webhook work still running. Probot answers a delivery 202 when its handler takes
- * longer than 9 s and lets the handler go on; a server that stops must wait for that work,
- * or the push it was turning into check runs is lost.
+ * The webhook deliveries being received (verified, recorded, enqueued): a server that stops
+ * waits for them, so a delivery it began is either answered and enqueued or not begun.
  */
 export interface WorkInFlight {
   /** Runs `work`, counted until it settles; its result or error is passed through. */

@@ -1,7 +1,7 @@
 import { SQSClient } from "@aws-sdk/client-sqs";
 import type { JobMessage } from "../core/job-message.js";
 import type { PlanMessage } from "../core/plan-message.js";
-import { readStorageSettings, type StorageSettings } from "../store/read-storage-settings.js";
+import { readStorageSettings, type StorageSettings } from "../settings/index.js";
 import { openEmbeddedQueue } from "./embedded-queue.js";
 import { JOB_MESSAGES, PLAN_MESSAGES, type MessageKind } from "./parse-message-body.js";
 import type { InspectableQueue, QueueLog } from "./port.js";
@@ -12,7 +12,7 @@ export function openQueue(
   env: NodeJS.ProcessEnv = process.env,
   log?: QueueLog,
 ): InspectableQueue<JobMessage> {
-  return openKind(readStorageSettings(env).queue, JOB_MESSAGES, "jobs", log);
+  return jobQueueFrom(readStorageSettings(env), log);
 }
 
 /**
@@ -23,7 +23,23 @@ export function openPlanQueue(
   env: NodeJS.ProcessEnv = process.env,
   log?: QueueLog,
 ): InspectableQueue<PlanMessage> {
-  return openKind(readStorageSettings(env).planQueue, PLAN_MESSAGES, "plans", log);
+  return planQueueFrom(readStorageSettings(env), log);
+}
+
+/** The job queue of settings already read. */
+export function jobQueueFrom(
+  storage: StorageSettings,
+  log?: QueueLog,
+): InspectableQueue<JobMessage> {
+  return openKind(storage.queue, JOB_MESSAGES, "jobs", log);
+}
+
+/** The planning queue of settings already read. */
+export function planQueueFrom(
+  storage: StorageSettings,
+  log?: QueueLog,
+): InspectableQueue<PlanMessage> {
+  return openKind(storage.planQueue, PLAN_MESSAGES, "plans", log);
 }
 
 function openKind<M>(

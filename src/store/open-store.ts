@@ -2,11 +2,15 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { openDynamoStore } from "./dynamodb-store.js";
 import { openEmbeddedStore } from "./embedded-store.js";
 import type { Store } from "./port.js";
-import { readStorageSettings } from "./read-storage-settings.js";
+import { readStorageSettings, type StorageSettings } from "../settings/index.js";
 
 /** DynamoDB when KOZMIC_TABLE is set, else the embedded store under KOZMIC_DATA_DIR. */
 export function openStore(env: NodeJS.ProcessEnv = process.env): Store {
-  const { store } = readStorageSettings(env);
+  return storeFrom(readStorageSettings(env));
+}
+
+/** The store of settings already read. */
+export function storeFrom({ store }: StorageSettings): Store {
   if (store.kind === "dynamodb") {
     return openDynamoStore({
       client: new DynamoDBClient({ region: store.region, endpoint: store.endpoint }),

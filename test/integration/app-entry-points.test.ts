@@ -107,7 +107,10 @@ describe("kozmic serve against GitHub Enterprise Server", () => {
     const path = join(dir, "missing.pem");
     const badPath = await finished(kozmic(["serve"], { ...noKey, PRIVATE_KEY_PATH: path }));
     assert.equal(badPath.code, 2);
-    assert.match(badPath.err, /PRIVATE_KEY_PATH: cannot read .*missing\.pem: ENOENT/);
+    assert.match(
+      badPath.err,
+      /PRIVATE_KEY_PATH must name a readable file, got ".*missing\.pem" \(ENOENT\)/,
+    );
     assert.doesNotMatch(badPath.err, /\n\s+at /, "a stack trace instead of a message");
   });
 
@@ -408,12 +411,12 @@ describe("server settings", () => {
 
   it("names the variable that is wrong", () => {
     const cases: [Record<string, string>, RegExp][] = [
-      [{ PRIVATE_KEY: "not a key" }, /^PRIVATE_KEY must be the app's private key in PEM form/],
-      [{ PORT: "http" }, /^PORT must be a port number/],
-      [{ PORT: "70000" }, /^PORT must be at most 65535/],
+      [{ PRIVATE_KEY: "not a key" }, /^PRIVATE_KEY must be the app's private key: PEM/],
+      [{ PORT: "http" }, /^PORT must be a whole number from 0 to 65535, got "http"/],
+      [{ PORT: "70000" }, /^PORT must be a whole number from 0 to 65535, got "70000"/],
       [{ GHE_HOST: "https://ghe.example.com" }, /^GHE_HOST must be a host name/],
       [{ KOZMIC_PUBLIC_URL: "ci.example.com" }, /^KOZMIC_PUBLIC_URL must be an http\(s\) URL/],
-      [{ APP_ID: "my-app" }, /^APP_ID must be the numeric App ID/],
+      [{ APP_ID: "my-app" }, /^APP_ID must be the GitHub App's numeric App ID/],
       [{ WEBHOOK_SECRET: "" }, /^WEBHOOK_SECRET is required/],
       [{ LOG_FORMAT: "xml" }, /^LOG_FORMAT .*"json"/],
       [

@@ -151,7 +151,7 @@ test("kozmic run exits 2 for an unknown hook, a missing config and a bad KOZMIC_
   assert.match(missing.stderr, /cannot read .*\.github\/kozmic\.yml/);
   const bad = await kozmic(["run", dir], { KOZMIC_DEFAULT_MEMORY: "lots" });
   assert.equal(bad.code, 2);
-  assert.match(bad.stderr, /KOZMIC_DEFAULT_MEMORY="lots": expected a size/);
+  assert.match(bad.stderr, /^kozmic run: KOZMIC_DEFAULT_MEMORY must be a size .*, got "lots"$/m);
 });
 
 test("kozmic run exits 3 with a clear message when Docker cannot be reached", async () => {

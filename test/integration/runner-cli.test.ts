@@ -26,7 +26,7 @@ describe("kozmic runner (the command)", () => {
   it("stops at start with exit 2 and the name of a bad variable", () => {
     const noApp = cli({});
     assert.equal(noApp.status, 2);
-    assert.match(noApp.stderr, /kozmic runner: APP_ID must be the GitHub App's numeric id/);
+    assert.match(noApp.stderr, /kozmic runner: APP_ID is required/);
     const key = generateAppKey();
     const badConcurrency = cli({
       APP_ID: "1",

@@ -98,21 +98,21 @@ describe("readAppCredentials", () => {
 
   it("uses api.github.com without GHE_HOST", () => {
     const c = readAppCredentials({ APP_ID: "1", PRIVATE_KEY: key.privateKeyPem });
-    assert.equal(c.baseUrl, undefined);
+    assert.equal(c.baseUrl, "https://api.github.com");
   });
 
   const bad: [Record<string, string>, RegExp][] = [
-    [{}, /APP_ID must be the GitHub App's numeric id, got nothing/],
-    [{ APP_ID: "kozmic" }, /APP_ID must be the GitHub App's numeric id, got "kozmic"/],
-    [{ APP_ID: "1" }, /PRIVATE_KEY or PRIVATE_KEY_PATH must give/],
-    [{ APP_ID: "1", PRIVATE_KEY: "hunter2" }, /PRIVATE_KEY does not hold a PEM private key/],
+    [{}, /APP_ID is required: the App ID from the GitHub App's settings page/],
+    [{ APP_ID: "kozmic" }, /APP_ID must be the GitHub App's numeric App ID, got "kozmic"/],
+    [{ APP_ID: "1" }, /PRIVATE_KEY or PRIVATE_KEY_PATH is required/],
+    [{ APP_ID: "1", PRIVATE_KEY: "hunter2" }, /PRIVATE_KEY must be the app's private key/],
     [
       { APP_ID: "1", PRIVATE_KEY_PATH: "/nonexistent/app.pem" },
-      /PRIVATE_KEY_PATH=\/nonexistent\/app.pem cannot be read: ENOENT/,
+      /PRIVATE_KEY_PATH must name a readable file, got "\/nonexistent\/app.pem" \(ENOENT\)/,
     ],
     [
       { APP_ID: "1", PRIVATE_KEY: key.privateKeyPem, GHE_PROTOCOL: "ftp" },
-      /GHE_PROTOCOL must be https or http/,
+      /GHE_PROTOCOL must be "https" or "http"/,
     ],
     [
       { APP_ID: "1", PRIVATE_KEY: key.privateKeyPem, GHE_HOST: "https://ghe.example.com" },

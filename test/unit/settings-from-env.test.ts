@@ -31,14 +31,17 @@ test("ceilings, hardening and the runtime", () => {
   assert.equal(s.defaultCpus, 1);
   assert.equal(s.noNewPrivileges, true);
   assert.equal(s.runtime, "runsc");
-  assert.throws(() => settingsFromEnv({ KOZMIC_MAX_MEMORY: "lots" }), /KOZMIC_MAX_MEMORY="lots"/);
+  assert.throws(
+    () => settingsFromEnv({ KOZMIC_MAX_MEMORY: "lots" }),
+    /KOZMIC_MAX_MEMORY must be a size .*, got "lots"/,
+  );
   assert.throws(
     () => settingsFromEnv({ KOZMIC_DOCKER_RUNTIME: "a b" }),
-    /KOZMIC_DOCKER_RUNTIME="a b": expected a Docker runtime name/,
+    /KOZMIC_DOCKER_RUNTIME must be a Docker runtime name such as runc or runsc, got "a b"/,
   );
   assert.throws(
     () => settingsFromEnv({ KOZMIC_NO_NEW_PRIVILEGES: "yes" }),
-    /KOZMIC_NO_NEW_PRIVILEGES="yes"/,
+    /KOZMIC_NO_NEW_PRIVILEGES must be "true" or "false" \(or 1 or 0\), got "yes"/,
   );
 });
 
@@ -57,13 +60,16 @@ test("variables override the defaults", () => {
 });
 
 test("a bad variable is named with its value", () => {
-  assert.throws(() => settingsFromEnv({ KOZMIC_DEFAULT_PIDS: "-1" }), /KOZMIC_DEFAULT_PIDS="-1"/);
+  assert.throws(
+    () => settingsFromEnv({ KOZMIC_DEFAULT_PIDS: "-1" }),
+    /KOZMIC_DEFAULT_PIDS must be a whole number from 1 to 4194304, got "-1"/,
+  );
   assert.throws(
     () => settingsFromEnv({ KOZMIC_ALLOW_HOST_NETWORK: "yes" }),
-    /KOZMIC_ALLOW_HOST_NETWORK="yes"/,
+    /KOZMIC_ALLOW_HOST_NETWORK must be "true" or "false" \(or 1 or 0\), got "yes"/,
   );
   assert.throws(
     () => settingsFromEnv({ KOZMIC_NETWORK: "a b" }),
-    /KOZMIC_NETWORK="a b": expected a Docker network name/,
+    /KOZMIC_NETWORK must be a Docker network name such as none, host or bridge, got "a b"/,
   );
 });

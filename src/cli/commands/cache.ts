@@ -1,10 +1,11 @@
 import { parseArgs } from "node:util";
 import { parseBytes } from "../../core/duration.js";
 import { KozmicError } from "../../core/errors.js";
+import { readCacheSettings } from "../../settings/index.js";
+import { startFailure } from "../start-failure.js";
 import { DockerEngine } from "../../../runner/engine/docker-engine.js";
 import { listCache } from "../../../runner/cache/list-cache.js";
 import { pruneCache } from "../../../runner/cache/prune-cache.js";
-import { settingsFromEnv } from "../../../runner/pipeline/settings-from-env.js";
 
 const USAGE = "usage: kozmic cache ls | kozmic cache prune [--keep N] [--max-bytes SIZE]";
 
@@ -21,8 +22,13 @@ function when(ms: number | undefined): string {
 /** `kozmic cache ls` and `kozmic cache prune`. */
 export async function main(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
+  let settings;
   try {
-    const settings = settingsFromEnv();
+    settings = readCacheSettings(process.env);
+  } catch (error) {
+    return startFailure("kozmic cache", error);
+  }
+  try {
     const engine = new DockerEngine();
     if (sub === "ls") {
       const entries = await listCache(engine, settings.dataDir);

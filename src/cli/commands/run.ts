@@ -8,12 +8,13 @@ import {
   formatConfigIssuesForTerminal,
 } from "../../core/config/format-config-issues.js";
 import { ConfigError, KozmicError } from "../../core/errors.js";
+import { readRunSettings } from "../../settings/index.js";
 import { openEmbeddedStore } from "../../store/embedded-store.js";
 import { DockerEngine } from "../../../runner/engine/docker-engine.js";
 import { createTerminalSink } from "../../../runner/logs/terminal-sink.js";
 import { runJob } from "../../../runner/pipeline/run-job.js";
-import { settingsFromEnv } from "../../../runner/pipeline/settings-from-env.js";
 import { resolveTrackedFiles } from "../../../runner/source/resolve-tracked-files.js";
+import { startFailure } from "../start-failure.js";
 
 const USAGE = "usage: kozmic run [DIR] [--hook NAME]...";
 
@@ -43,6 +44,13 @@ export async function main(args: string[]): Promise<number> {
     console.error(`kozmic run: expected at most one directory\n${USAGE}`);
     return 2;
   }
+  let settings;
+  try {
+    // Messages about limits speak of this machine's settings, not of a runner.
+    settings = { ...readRunSettings(process.env), place: "this machine" };
+  } catch (error) {
+    return startFailure("kozmic run", error);
+  }
   const dir = resolve(parsed.positionals[0] ?? ".");
   const file = join(dir, CONFIG_PATH);
   let text: string;
@@ -53,8 +61,6 @@ export async function main(args: string[]): Promise<number> {
     return 2;
   }
   try {
-    // Messages about limits speak of this machine's settings, not of a runner.
-    const settings = { ...settingsFromEnv(), place: "this machine" };
     const config = parseConfig(text);
     const wanted = parsed.values.hook ?? [];
     const unknown = wanted.filter((name) => !config.hooks.some((h) => h.name === name));

@@ -1,16 +1,13 @@
 import { DockerEngine } from "../../../runner/engine/docker-engine.js";
-import {
-  readAppCredentials,
-  readRunnerSettings,
-  startRunner,
-} from "../../../runner/worker/start-runner.js";
-import { KozmicError } from "../../core/errors.js";
+import { startRunner } from "../../../runner/worker/start-runner.js";
 import { installationOctokits } from "../../planner/installation-octokits.js";
 import { lineLog } from "../../planner/planner-deps.js";
 import { startPlanner } from "../../planner/start-planner.js";
-import { openPlanQueue, openQueue } from "../../queue/open-queue.js";
-import { PLAN_MAX_RECEIVES } from "../../store/read-storage-settings.js";
-import { openStore } from "../../store/open-store.js";
+import { checkJobQueueRedrive } from "../../queue/check-job-queue-redrive.js";
+import { jobQueueFrom, planQueueFrom } from "../../queue/open-queue.js";
+import { PLAN_MAX_RECEIVES, readRunnerCommandSettings } from "../../settings/index.js";
+import { storeFrom } from "../../store/open-store.js";
+import { startFailure } from "../start-failure.js";
 
 const USAGE = "usage: kozmic runner   (settings come from the environment; see docs/runner.md)";
 
@@ -29,38 +26,34 @@ export async function main(args: string[]): Promise<number> {
     return 2;
   }
   let settings;
-  let credentials;
   try {
-    settings = readRunnerSettings(process.env);
-    credentials = readAppCredentials(process.env);
+    settings = readRunnerCommandSettings(process.env);
+    // A queue whose redrive policy disagrees with KOZMIC_MAX_RECEIVES loses jobs' last attempts.
+    await checkJobQueueRedrive(settings.storage.queue);
   } catch (error) {
-    if (error instanceof KozmicError) {
-      console.error(`kozmic runner: ${error.message}`);
-      return 2;
-    }
-    throw error;
+    return startFailure("kozmic runner", error);
   }
+  const { credentials, storage } = settings;
+  const log = (line: string) => console.error(line);
   let queue;
   let planQueue;
   let store;
   try {
-    queue = openQueue(process.env, (line) => console.error(line));
-    planQueue = openPlanQueue(process.env, (line) => console.error(line));
-    store = openStore(process.env);
+    queue = jobQueueFrom(storage, log);
+    planQueue = planQueueFrom(storage, log);
+    store = storeFrom(storage);
   } catch (error) {
-    if (error instanceof KozmicError) {
-      console.error(`kozmic runner: ${error.message}`);
-      return 2;
-    }
-    throw error;
+    await queue?.close();
+    await planQueue?.close();
+    return startFailure("kozmic runner", error);
   }
   const runner = startRunner({
     queue,
     store,
     engine: new DockerEngine(),
     github: credentials,
-    settings,
-    log: (line) => console.error(line),
+    settings: settings.runner,
+    log,
   });
   // Every runner also plans: a fleet turns deliveries into check runs with no extra process.
   const planner = startPlanner({
@@ -69,10 +62,10 @@ export async function main(args: string[]): Promise<number> {
     deps: {
       store,
       jobQueue: queue,
-      publicUrl: settings.publicUrl,
+      publicUrl: settings.runner.publicUrl,
       octokitFor: installationOctokits(credentials),
       now: Date.now,
-      log: lineLog((line) => console.error(line)),
+      log: lineLog(log),
     },
   });
   let stopping: Promise<void> | undefined;

@@ -1,16 +1,15 @@
 import { parseArgs } from "node:util";
-import { KozmicError } from "../../core/errors.js";
-import { readServerSettings } from "../../github/read-server-settings.js";
 import { startKozmicServer } from "../../github/start-kozmic-server.js";
 import type { AppTools, Handler } from "../../index.js";
-import { openPlanQueue, openQueue } from "../../queue/open-queue.js";
-import { PLAN_MAX_RECEIVES } from "../../store/read-storage-settings.js";
-import { openStore } from "../../store/open-store.js";
+import { checkJobQueueRedrive } from "../../queue/check-job-queue-redrive.js";
+import { jobQueueFrom, planQueueFrom } from "../../queue/open-queue.js";
+import { PLAN_MAX_RECEIVES, readServeSettings } from "../../settings/index.js";
+import { storeFrom } from "../../store/open-store.js";
 import { DockerEngine } from "../../../runner/engine/docker-engine.js";
-import { readRunnerSettings, startRunner } from "../../../runner/worker/start-runner.js";
+import { startRunner } from "../../../runner/worker/start-runner.js";
 import { createWebHandler } from "../../web/create-web-handler.js";
 import { createRepositoryFinder } from "../../web/find-repository-with-app.js";
-import { readWebSettings } from "../../web/read-web-settings.js";
+import { startFailure } from "../start-failure.js";
 
 const USAGE = `usage: kozmic serve
 
@@ -33,28 +32,26 @@ export async function main(args: string[]): Promise<number> {
     return 2;
   }
 
-  let settings;
-  let runnerSettings;
-  let webSettings;
+  let read;
+  try {
+    read = readServeSettings(process.env);
+    // Running jobs from SQS: the queue's redrive policy must agree with KOZMIC_MAX_RECEIVES.
+    if (read.runner) await checkJobQueueRedrive(read.storage.queue);
+  } catch (error) {
+    return startFailure("kozmic serve", error);
+  }
+  const { server: settings, web: webSettings, storage, runner: runnerSettings } = read;
   let queue;
   let planQueue;
   let store;
   try {
-    settings = readServerSettings(process.env);
-    webSettings = readWebSettings(process.env);
-    if (settings.embeddedRunner) {
-      // Log links point where this server serves the pages (its PORT when no public URL is set).
-      runnerSettings = { ...readRunnerSettings(process.env), publicUrl: settings.publicUrl };
-    }
-    queue = openQueue(process.env);
-    planQueue = openPlanQueue(process.env);
-    store = openStore(process.env);
+    queue = jobQueueFrom(storage);
+    planQueue = planQueueFrom(storage);
+    store = storeFrom(storage);
   } catch (error) {
     await queue?.close();
     await planQueue?.close();
-    if (!(error instanceof KozmicError)) throw error;
-    console.error(`kozmic serve: ${error.message}`);
-    return 2;
+    return startFailure("kozmic serve", error);
   }
 
   let pages: ReturnType<typeof createWebHandler> | undefined;
@@ -107,6 +104,11 @@ export async function main(args: string[]): Promise<number> {
         log: (line) => console.error(line),
       })
     : undefined;
+  // Signal handlers first: whoever waits for the line below may stop us at once.
+  const stopped = new Promise<NodeJS.Signals>((resolve) => {
+    process.once("SIGTERM", () => resolve("SIGTERM"));
+    process.once("SIGINT", () => resolve("SIGINT"));
+  });
   console.log(
     `kozmic serve: listening on ${server.url}, webhooks at ${server.url}/api/github/webhooks, ` +
       `GitHub API ${settings.baseUrl}, log pages under ${settings.publicUrl}` +
@@ -115,10 +117,7 @@ export async function main(args: string[]): Promise<number> {
         : ", no runner here"),
   );
 
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once("SIGTERM", () => resolve("SIGTERM"));
-    process.once("SIGINT", () => resolve("SIGINT"));
-  });
+  const signal = await stopped;
   console.log(`kozmic serve: ${signal}, finishing the requests in flight`);
   // Running jobs finish (up to KOZMIC_SHUTDOWN_GRACE) or go back to the queue.
   await runner?.stop();

@@ -1,0 +1,94 @@
+import type { PipelineSettings } from "../../runner/pipeline/settings.js";
+import type { AppCredentials } from "./app-credentials.js";
+import { fileIo, readSettings, withoutBlanks, type GroupName } from "./read-settings.js";
+import type { RunnerSettings } from "./runner-settings.js";
+import { runsJobsHere, type ServerSettings } from "./server-settings.js";
+import type { Env, SettingsIo } from "./settings-group.js";
+import type { StorageSettings } from "./storage-settings.js";
+import type { WebSettings } from "./web-settings.js";
+
+/**
+ * The groups each entry point reads. `kozmic serve` reads the runner and pipeline groups
+ * only when it runs jobs itself (KOZMIC_EMBEDDED_RUNNER).
+ */
+export const ENTRY_POINT_GROUPS = {
+  serve: ["app", "server", "web", "storage", "runner", "pipeline"],
+  runner: ["app", "runner", "pipeline", "storage"],
+  run: ["pipeline"],
+  cache: ["pipeline"],
+  lambda: ["app", "server", "web", "storage"],
+  planLambda: ["app", "server", "storage"],
+} as const satisfies Record<string, readonly GroupName[]>;
+
+export type EntryPoint = keyof typeof ENTRY_POINT_GROUPS;
+
+export interface ServeSettings {
+  server: ServerSettings;
+  web: WebSettings;
+  storage: StorageSettings;
+  /** Set when `kozmic serve` runs jobs itself. */
+  runner?: RunnerSettings;
+}
+
+/** `kozmic serve`. */
+export function readServeSettings(env: Env, io: SettingsIo = fileIo): ServeSettings {
+  // The runner's variables matter only where jobs run. Decided on the raw values, so that a
+  // bad server variable does not hide the runner's problems.
+  if (!runsJobsHere(withoutBlanks(env))) {
+    const s = readSettings(env, ["app", "server", "web", "storage"], io);
+    return { server: { ...s.app, ...s.server }, web: s.web, storage: s.storage };
+  }
+  const s = readSettings(env, ENTRY_POINT_GROUPS.serve, io);
+  return {
+    server: { ...s.app, ...s.server },
+    web: s.web,
+    storage: s.storage,
+    runner: { ...s.runner, pipeline: s.pipeline },
+  };
+}
+
+export interface RunnerCommandSettings {
+  credentials: AppCredentials;
+  runner: RunnerSettings;
+  storage: StorageSettings;
+}
+
+/** `kozmic runner`. */
+export function readRunnerCommandSettings(
+  env: Env,
+  io: SettingsIo = fileIo,
+): RunnerCommandSettings {
+  const s = readSettings(env, ENTRY_POINT_GROUPS.runner, io);
+  return { credentials: s.app, runner: { ...s.runner, pipeline: s.pipeline }, storage: s.storage };
+}
+
+/** `kozmic run`: the pipeline's limits, as on a runner. */
+export function readRunSettings(env: Env): PipelineSettings {
+  return readSettings(env, ENTRY_POINT_GROUPS.run).pipeline;
+}
+
+/** `kozmic cache`: where the cache records live and what pruning keeps. */
+export function readCacheSettings(env: Env): PipelineSettings {
+  return readSettings(env, ENTRY_POINT_GROUPS.cache).pipeline;
+}
+
+export interface LambdaSettings {
+  server: ServerSettings;
+  web: WebSettings;
+  storage: StorageSettings;
+}
+
+/** The Lambda's `handler`: webhooks and log pages. */
+export function readLambdaSettings(env: Env, io: SettingsIo = fileIo): LambdaSettings {
+  const s = readSettings(env, ENTRY_POINT_GROUPS.lambda, io);
+  return { server: { ...s.app, ...s.server }, web: s.web, storage: s.storage };
+}
+
+/** The Lambda's `planHandler`: the planner behind the planning queue. */
+export function readPlanLambdaSettings(
+  env: Env,
+  io: SettingsIo = fileIo,
+): Omit<LambdaSettings, "web"> {
+  const s = readSettings(env, ENTRY_POINT_GROUPS.planLambda, io);
+  return { server: { ...s.app, ...s.server }, storage: s.storage };
+}

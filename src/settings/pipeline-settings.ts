@@ -1,0 +1,54 @@
+import { availableParallelism, totalmem } from "node:os";
+import { z } from "zod";
+import type { PipelineSettings } from "../../runner/pipeline/settings.js";
+import { flagVar, patternVar, positiveNumberVar, sizeVar, wholeNumberVar } from "./env-vars.js";
+import { schemaGroup, type SettingsGroup } from "./settings-group.js";
+import { KOZMIC_DATA_DIR } from "./shared-variables.js";
+
+const DOCKER_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+
+const schema = z
+  .object({
+    KOZMIC_DEFAULT_MEMORY: sizeVar("KOZMIC_DEFAULT_MEMORY"),
+    KOZMIC_DEFAULT_CPUS: positiveNumberVar("KOZMIC_DEFAULT_CPUS", 1024),
+    KOZMIC_DEFAULT_PIDS: wholeNumberVar("KOZMIC_DEFAULT_PIDS", 1, 4_194_304),
+    KOZMIC_MAX_MEMORY: sizeVar("KOZMIC_MAX_MEMORY"),
+    KOZMIC_MAX_CPUS: positiveNumberVar("KOZMIC_MAX_CPUS", 1024),
+    KOZMIC_NETWORK: patternVar(
+      "KOZMIC_NETWORK",
+      DOCKER_NAME,
+      "a Docker network name such as none, host or bridge",
+    ),
+    KOZMIC_ALLOW_HOST_NETWORK: flagVar("KOZMIC_ALLOW_HOST_NETWORK"),
+    KOZMIC_NO_NEW_PRIVILEGES: flagVar("KOZMIC_NO_NEW_PRIVILEGES"),
+    KOZMIC_DOCKER_RUNTIME: patternVar(
+      "KOZMIC_DOCKER_RUNTIME",
+      DOCKER_NAME,
+      "a Docker runtime name such as runc or runsc",
+    ),
+    KOZMIC_CACHE_KEEP: wholeNumberVar("KOZMIC_CACHE_KEEP", 1, 1000),
+    KOZMIC_CACHE_MAX_BYTES: sizeVar("KOZMIC_CACHE_MAX_BYTES"),
+    KOZMIC_DATA_DIR,
+  })
+  .transform((e): PipelineSettings => {
+    // The ceilings default to this machine; the defaults never exceed the ceilings.
+    const maxMemoryBytes = e.KOZMIC_MAX_MEMORY ?? totalmem();
+    const maxCpus = e.KOZMIC_MAX_CPUS ?? availableParallelism();
+    return {
+      defaultMemoryBytes: Math.min(e.KOZMIC_DEFAULT_MEMORY ?? 2 * 1024 ** 3, maxMemoryBytes),
+      defaultCpus: Math.min(e.KOZMIC_DEFAULT_CPUS ?? 2, maxCpus),
+      defaultPids: e.KOZMIC_DEFAULT_PIDS ?? 1024,
+      maxMemoryBytes,
+      maxCpus,
+      network: e.KOZMIC_NETWORK ?? "none",
+      allowHostNetwork: e.KOZMIC_ALLOW_HOST_NETWORK ?? false,
+      noNewPrivileges: e.KOZMIC_NO_NEW_PRIVILEGES ?? false,
+      ...(e.KOZMIC_DOCKER_RUNTIME ? { runtime: e.KOZMIC_DOCKER_RUNTIME } : {}),
+      cacheKeep: e.KOZMIC_CACHE_KEEP ?? 3,
+      ...(e.KOZMIC_CACHE_MAX_BYTES ? { cacheMaxBytes: e.KOZMIC_CACHE_MAX_BYTES } : {}),
+      dataDir: e.KOZMIC_DATA_DIR,
+    };
+  });
+
+/** Container limits, network, install cache and data directory of the runner and `kozmic run`. */
+export const pipelineGroup: SettingsGroup<PipelineSettings> = schemaGroup(schema);

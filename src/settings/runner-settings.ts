@@ -1,0 +1,74 @@
+import { cpus, hostname } from "node:os";
+import { z } from "zod";
+import { DEFAULT_LOG_CAP_BYTES } from "../../runner/logs/store-log-writer.js";
+import type { PipelineSettings } from "../../runner/pipeline/settings.js";
+import { durationVar, patternVar, sizeVar, wholeNumberVar } from "./env-vars.js";
+import { schemaGroup, type SettingsGroup } from "./settings-group.js";
+import { KOZMIC_MAX_RECEIVES, PUBLIC_URL_VARIABLES, publicUrl } from "./shared-variables.js";
+
+/** How the runner daemon behaves; the runner and pipeline groups together. */
+export interface RunnerSettings {
+  /** Stable across restarts: containers are labelled with it so a restart finds its leftovers. */
+  name: string;
+  /** Jobs run at once. */
+  concurrency: number;
+  /** Where users read logs: `${publicUrl}/jobs/<id>`. */
+  publicUrl: string;
+  logCapBytes: number;
+  /** How long running jobs may finish after SIGTERM before they are returned to the queue. */
+  shutdownGraceMs: number;
+  /** The queue's receive limit: on the last receive an infrastructure failure is final. */
+  maxReceives: number;
+  pipeline: PipelineSettings;
+  /** Lease on a claimed job; the heartbeat renews it well before it ends. */
+  leaseMs: number;
+  heartbeatMs: number;
+  cancelPollMs: number;
+  /** Least time between two log-tail updates of a check run. */
+  progressIntervalMs: number;
+  /** First backoff before an infrastructure failure is retried; doubles per receive. */
+  retryBaseSeconds: number;
+  /** Long-poll wait of one receive. */
+  pollWaitSeconds: number;
+  /** Git mirrors no job used for this long are removed (checked at start and every 6 hours). */
+  mirrorMaxAgeMs: number;
+}
+
+/** The runner group's part: everything but the pipeline's limits. */
+export type RunnerOwnSettings = Omit<RunnerSettings, "pipeline">;
+
+const schema = z
+  .object({
+    KOZMIC_RUNNER_NAME: patternVar(
+      "KOZMIC_RUNNER_NAME",
+      /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/,
+      "1-63 of A-Z a-z 0-9 _ . - (a Docker label value)",
+    ),
+    KOZMIC_RUNNER_CONCURRENCY: wholeNumberVar("KOZMIC_RUNNER_CONCURRENCY", 1, 256),
+    KOZMIC_LOG_CAP_BYTES: sizeVar("KOZMIC_LOG_CAP_BYTES"),
+    KOZMIC_SHUTDOWN_GRACE: durationVar("KOZMIC_SHUTDOWN_GRACE"),
+    KOZMIC_MIRROR_MAX_AGE: durationVar("KOZMIC_MIRROR_MAX_AGE"),
+    KOZMIC_MAX_RECEIVES,
+    ...PUBLIC_URL_VARIABLES,
+  })
+  .transform((e): RunnerOwnSettings => ({
+    name:
+      e.KOZMIC_RUNNER_NAME ??
+      hostname()
+        .replace(/[^A-Za-z0-9_.-]/g, "-")
+        .slice(0, 63),
+    concurrency: e.KOZMIC_RUNNER_CONCURRENCY ?? Math.max(1, cpus().length),
+    publicUrl: publicUrl(e),
+    logCapBytes: e.KOZMIC_LOG_CAP_BYTES ?? DEFAULT_LOG_CAP_BYTES,
+    shutdownGraceMs: (e.KOZMIC_SHUTDOWN_GRACE ?? 60) * 1000,
+    maxReceives: e.KOZMIC_MAX_RECEIVES,
+    leaseMs: 30_000,
+    heartbeatMs: 10_000,
+    cancelPollMs: 2_000,
+    progressIntervalMs: 5_000,
+    retryBaseSeconds: 15,
+    pollWaitSeconds: 10,
+    mirrorMaxAgeMs: (e.KOZMIC_MIRROR_MAX_AGE ?? 14 * 24 * 3600) * 1000,
+  }));
+
+export const runnerGroup: SettingsGroup<RunnerOwnSettings> = schemaGroup(schema);

@@ -1,0 +1,68 @@
+import { z } from "zod";
+import type { AppCredentials } from "./app-credentials.js";
+import { oneOfVar } from "./env-vars.js";
+import { schemaGroup, type SettingsGroup } from "./settings-group.js";
+import { KOZMIC_QUEUE_URL, PUBLIC_URL_VARIABLES, publicUrl } from "./shared-variables.js";
+
+const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal"] as const;
+
+/** How the app's server (Node or Lambda) receives webhooks and logs. */
+export interface ServerOwnSettings {
+  webhookSecret: string;
+  port: number;
+  host: string;
+  /** Base URL of the log pages, where check runs' "Details" links point. */
+  publicUrl: string;
+  logLevel: (typeof LOG_LEVELS)[number];
+  /** Probot's LOG_FORMAT: `pretty` for a terminal (default), `json` for log collectors. */
+  logFormat?: "json" | "pretty";
+  /** Whether `kozmic serve` runs jobs itself (the single-box deployment); see runsJobsHere. */
+  embeddedRunner: boolean;
+}
+
+/** The server's settings with the app's credentials, as Probot takes them. */
+export type ServerSettings = ServerOwnSettings & AppCredentials;
+
+const schema = z
+  .object({
+    WEBHOOK_SECRET: z.string({
+      error: "WEBHOOK_SECRET is required: the webhook secret set when the app was registered",
+    }),
+    HOST: z
+      .string()
+      .optional()
+      .transform((host) => host ?? "0.0.0.0"),
+    LOG_LEVEL: oneOfVar("LOG_LEVEL", LOG_LEVELS).transform((level) => level ?? "info"),
+    LOG_FORMAT: oneOfVar("LOG_FORMAT", ["json", "pretty"]),
+    KOZMIC_EMBEDDED_RUNNER: oneOfVar("KOZMIC_EMBEDDED_RUNNER", ["auto", "true", "false"]),
+    KOZMIC_QUEUE_URL,
+    ...PUBLIC_URL_VARIABLES,
+  })
+  .transform((e): ServerOwnSettings => ({
+    webhookSecret: e.WEBHOOK_SECRET,
+    port: e.PORT,
+    host: e.HOST,
+    publicUrl: publicUrl(e),
+    logLevel: e.LOG_LEVEL,
+    ...(e.LOG_FORMAT ? { logFormat: e.LOG_FORMAT } : {}),
+    embeddedRunner:
+      (e.KOZMIC_EMBEDDED_RUNNER ?? "auto") === "auto"
+        ? e.KOZMIC_QUEUE_URL === undefined
+        : e.KOZMIC_EMBEDDED_RUNNER === "true",
+  }));
+
+/**
+ * KOZMIC_EMBEDDED_RUNNER's rule: "true" or "false" decide; "auto" (the default) runs jobs
+ * here when the queue is the embedded one, which no runner on another host could read.
+ */
+export function runsJobsHere(env: {
+  KOZMIC_EMBEDDED_RUNNER?: string | undefined;
+  KOZMIC_QUEUE_URL?: string | undefined;
+}): boolean {
+  const choice = env.KOZMIC_EMBEDDED_RUNNER?.trim();
+  if (choice === "true") return true;
+  if (choice === "false") return false;
+  return env.KOZMIC_QUEUE_URL === undefined;
+}
+
+export const serverGroup: SettingsGroup<ServerOwnSettings> = schemaGroup(schema);
