@@ -33,11 +33,10 @@ export function createAccessChecker(githubApiUrl: string, ttlMs = 60_000, now = 
       access = await getRepoPermissions(githubApiUrl, viewer.token, repo.fullName);
     } catch (error) {
       // GitHub down: public logs stay readable, nothing private is shown, no one acts. A
-      // private repository reads as no access, so its pages answer the 404 of an unknown id
-      // (an error page would tell a visitor that the id they tried exists).
+      // private repository reads as no access whatever went wrong, so its pages answer the
+      // 404 of an unknown id (any other answer would tell a visitor that the id exists).
       if (!repo.private) return { read: true, write: false };
-      if (!(error instanceof GitHubUnavailableError)) throw error;
-      console.warn(`kozmic web: access to ${repo.fullName} unknown: ${error.message}`);
+      console.warn(`kozmic web: access to ${repo.fullName} unknown: ${explainFailure(error)}`);
       return { read: false, write: false };
     }
     if (!repo.private) access = { read: true, write: access.write };
@@ -48,3 +47,9 @@ export function createAccessChecker(githubApiUrl: string, ttlMs = 60_000, now = 
 }
 
 export type CheckAccess = ReturnType<typeof createAccessChecker>;
+
+/** GitHub's unavailability in a line; anything else (a bug) with its stack. */
+function explainFailure(error: unknown): string {
+  if (error instanceof GitHubUnavailableError) return error.message;
+  return error instanceof Error ? (error.stack ?? error.message) : String(error);
+}

@@ -1,6 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createAccessChecker, type Viewer } from "./check-access.js";
-import { GitHubUnavailableError } from "./github-user-api.js";
 import { HttpError, sendBody } from "./http-replies.js";
 import { LogReader } from "./log-reader.js";
 import { openCookie, parseCookies } from "./seal-cookie.js";
@@ -80,14 +79,6 @@ export function createWebHandler(deps: WebDeps): Handler & { close(): void } {
         sendNotFound(web, r, wantsHtml);
       } else if (error instanceof HttpError) {
         sendError(web, r, error.status, error.message, wantsHtml);
-      } else if (error instanceof GitHubUnavailableError) {
-        sendError(
-          web,
-          r,
-          503,
-          "GitHub could not be reached to check your access to this repository; try again in a minute.",
-          wantsHtml,
-        );
       } else {
         console.error("kozmic web: request failed", error);
         sendText(web, r, 500, "Something went wrong on the Kozmic server.");

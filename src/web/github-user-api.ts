@@ -43,8 +43,12 @@ export async function exchangeCode(input: {
       redirect_uri: input.redirectUri,
     }),
   });
-  const body = (await response.json().catch(() => ({}))) as { access_token?: unknown };
-  return response.ok && typeof body.access_token === "string" ? body.access_token : undefined;
+  if (response.status >= 500) {
+    throw new GitHubUnavailableError(`GitHub answered ${response.status} to the code exchange`);
+  }
+  if (!response.ok) return undefined;
+  const body = (await readJson(response, "the code exchange")) as { access_token?: unknown };
+  return typeof body.access_token === "string" ? body.access_token : undefined;
 }
 
 export async function getUserLogin(
@@ -57,7 +61,7 @@ export async function getUserLogin(
   if (response.status === 401 || response.status === 403) return undefined;
   if (!response.ok)
     throw new GitHubUnavailableError(`GitHub answered ${response.status} to GET /user`);
-  const body = (await response.json()) as { login?: unknown };
+  const body = (await readJson(response, "GET /user")) as { login?: unknown };
   return typeof body.login === "string" ? body.login : undefined;
 }
 
@@ -78,7 +82,7 @@ export async function getRepoPermissions(
       `GitHub answered ${response.status} to GET /repos/${fullName}`,
     );
   }
-  const body = (await response.json()) as {
+  const body = (await readJson(response, `GET /repos/${fullName}`)) as {
     permissions?: { push?: boolean; maintain?: boolean; admin?: boolean };
   };
   const p = body.permissions ?? {};
@@ -96,5 +100,15 @@ async function call(url: string, init: RequestInit): Promise<Response> {
     throw new GitHubUnavailableError(`GitHub could not be reached (${String(error)})`, {
       cause: error,
     });
+  }
+}
+
+/** A body that is cut off or not JSON (a proxy's error page) is GitHub being unavailable too. */
+async function readJson(response: Response, what: string): Promise<unknown> {
+  try {
+    return await response.json();
+  } catch (error) {
+    const message = `GitHub's answer to ${what} could not be read (${String(error)})`;
+    throw new GitHubUnavailableError(message, { cause: error });
   }
 }

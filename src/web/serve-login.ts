@@ -103,7 +103,8 @@ export async function serveLoginCallback(
     { login, token, sessionId: randomBytes(18).toString("base64url") },
     Date.now() + SESSION_MS,
   );
-  redirect(r.res, 303, started.returnTo, [
+  // Checked again: a sign-in started before an upgrade may carry a path an older check let by.
+  redirect(r.res, 303, safeReturnPath(started.returnTo), [
     serializeCookie(SESSION_COOKIE, session, {
       maxAgeSeconds: SESSION_MS / 1000,
       secure: web.secure,

@@ -1,5 +1,6 @@
 import type { BuildRecord, JobRecord } from "../store/port.js";
 import { branchOf, combinedState } from "./describe-status.js";
+import { GitHubUnavailableError } from "./github-user-api.js";
 import { HttpError, readForm, redirect, sendBody } from "./http-replies.js";
 import { renderBadge } from "./render-badge.js";
 import { renderBuildPage, renderRepositoryPage } from "./render-pages.js";
@@ -46,12 +47,21 @@ export async function serveRerun(web: WebServices, r: WebRequest, buildId: strin
   redirect(r.res, 303, `/repos/${build.repoFullName.split("/").map(encodeURIComponent).join("/")}`);
 }
 
+/**
+ * The repository called `fullName` if the viewer may read it; NotFound otherwise, and also
+ * when GitHub cannot say whether it exists: a lookup fails further for an installed repository
+ * than for an unknown one, so any other answer would tell a visitor which names exist.
+ */
 async function findReadableRepository(
   web: WebServices,
   r: WebRequest,
   fullName: string,
 ): Promise<RepositoryRef> {
-  const repo = await web.deps.findRepository(fullName);
+  const repo = await web.deps.findRepository(fullName).catch((error: unknown) => {
+    if (!(error instanceof GitHubUnavailableError)) throw error;
+    console.warn(`kozmic web: repository ${fullName} unknown: ${error.message}`);
+    return undefined;
+  });
   if (!repo) throw new NotFound();
   const access = await web.checkAccess(repo, r.viewer);
   if (!access.read) throw new NotFound();

@@ -230,54 +230,135 @@ describe("private repository", () => {
     }
     assert.equal((await get(`/jobs/${job.id}/log.txt`, "alice")).body, "from when it was public\n");
   });
+});
 
-  it("answers a private job as a missing one when GitHub cannot be asked; public logs still open", async () => {
-    const { job } = await h.addJob({ repo: "octo/secret", log: ["classified-text\n"] });
-    const { job: open } = await h.addJob({ repo: "octo/public", log: ["open\n"] });
-    const dave = await h.signIn("dave");
-    h.oauth.apiDown = true;
-    try {
-      const page = (id: string) =>
-        fetch(`${h.url}/jobs/${id}`, { headers: { cookie: dave } }).then(async (r) => ({
-          status: r.status,
-          body: await r.text(),
-        }));
-      // A 503 here would tell anyone trying ids that this one is a private repository's job.
-      const res = await page(job.id);
-      const missingId = randomUUID();
-      const missing = await page(missingId);
-      assert.equal(res.status, 404);
-      assert.equal(missing.status, 404);
-      // The pages differ only where they name the address (the sign-out form's return_to).
-      assert.equal(
-        res.body.replaceAll(job.id, "<id>"),
-        missing.body.replaceAll(missingId, "<id>"),
-        "the same page as for a job that does not exist",
-      );
-      assert.doesNotMatch(res.body, /classified-text/);
-      const openRaw = await fetch(`${h.url}/jobs/${open.id}/log.txt`, {
-        headers: { cookie: dave },
-      });
-      assert.equal(await openRaw.text(), "open\n");
-    } finally {
-      h.oauth.apiDown = false;
-    }
+describe("while GitHub cannot be asked", () => {
+  // A separate harness: repositories are looked up as the app on a fake GitHub whose
+  // failures can be injected, and nothing GitHub said is remembered between requests.
+  let g: WebHarness;
+  let carol: string;
+  let secret: { jobId: string; buildId: string };
+  let openJobId: string;
+  before(async () => {
+    g = await startWebHarness({ appGitHub: true, accessTtlMs: 0 });
+    carol = await g.signIn("carol");
+    const { job, build } = await g.addJob({ repo: "octo/secret", log: ["classified-text\n"] });
+    secret = { jobId: job.id, buildId: build.id };
+    openJobId = (await g.addJob({ repo: "octo/public", log: ["open\n"] })).job.id;
+  });
+  after(() => g.close());
+
+  const endpoints = (jobId: string, buildId: string, repo: string) => ({
+    page: `/jobs/${jobId}`,
+    raw: `/jobs/${jobId}/log.txt`,
+    live: `/jobs/${jobId}/live?seq=0`,
+    build: `/builds/${buildId}`,
+    repository: `/repos/${repo}`,
+    badge: `/badges/${repo}.svg?branch=main`,
   });
 
-  it("a sign-in while GitHub cannot be asked who you are answers 503 and says so", async () => {
-    h.oauth.signInAs = "dave";
-    const start = await fetch(`${h.url}/login?return_to=/`, { redirect: "manual" });
-    const authorize = await fetch(start.headers.get("location")!, { redirect: "manual" });
-    h.oauth.apiDown = true;
-    try {
-      const callback = await fetch(authorize.headers.get("location")!, {
-        redirect: "manual",
-        headers: { cookie: cookieOf(start) },
-      });
-      assert.equal(callback.status, 503);
-      assert.match(await callback.text(), /GitHub could not be reached to sign you in/);
-    } finally {
-      h.oauth.apiDown = false;
+  async function fetchAs(path: string, cookie: string | undefined) {
+    const res = await fetch(`${g.url}${path}`, {
+      redirect: "manual",
+      headers: cookie ? { cookie } : {},
+    });
+    return { status: res.status, type: res.headers.get("content-type"), body: await res.text() };
+  }
+
+  /** Every endpoint of the private repository answers exactly as for ids that do not exist. */
+  async function assertSameAsUnknown(viewer: string, cookie: string | undefined, only?: string[]) {
+    const asked = endpoints(secret.jobId, secret.buildId, "octo/secret");
+    const unknown = endpoints(`job-${randomUUID()}`, `build-${randomUUID()}`, "octo/unknown");
+    for (const name of only ?? Object.keys(asked)) {
+      const path = asked[name as keyof typeof asked];
+      const unknownPath = unknown[name as keyof typeof unknown];
+      const res = await fetchAs(path, cookie);
+      const missing = await fetchAs(unknownPath, cookie);
+      const normalise = (body: string, address: string) =>
+        body.replaceAll(encodeURIComponent(address), "PATH").replaceAll(address, "PATH");
+      assert.equal(res.status, 404, `${viewer} ${name}: ${res.body.slice(0, 200)}`);
+      assert.deepEqual(
+        { ...res, body: normalise(res.body, path) },
+        { ...missing, body: normalise(missing.body, unknownPath) },
+        `${viewer} ${name}: the answer for an id that does not exist`,
+      );
+      assert.doesNotMatch(normalise(res.body, path), /classified-text|octo\/secret|Unavailable/);
     }
+  }
+
+  const outages = {
+    "GitHub answers 502 and 503": {
+      cut() {
+        g.github!.failFor(60_000, 502);
+        g.oauth.apiDown = true;
+      },
+      restore() {
+        g.github!.clearFailures();
+        g.oauth.apiDown = false;
+      },
+    },
+    "GitHub cannot be reached": {
+      cut: () => g.setGitHubLine("unreachable"),
+      restore: () => g.setGitHubLine("up"),
+    },
+    "GitHub's answers are a proxy's error page": {
+      cut: () => g.setGitHubLine("garbled"),
+      restore: () => g.setGitHubLine("up"),
+    },
+  };
+
+  for (const [outage, { cut, restore }] of Object.entries(outages)) {
+    it(`${outage}: a private repository answers its ids as unknown ones, to carol and to anonymous`, async () => {
+      assert.equal((await fetchAs(`/jobs/${secret.jobId}/log.txt`, carol)).status, 200);
+      cut();
+      try {
+        await assertSameAsUnknown("carol", carol);
+        await assertSameAsUnknown("anonymous", undefined);
+        // A build's recorded visibility still opens the logs of public repositories.
+        const open = await fetchAs(`/jobs/${openJobId}/log.txt`, carol);
+        assert.equal(open.body, "open\n");
+      } finally {
+        restore();
+      }
+      assert.equal((await fetchAs(`/jobs/${secret.jobId}/log.txt`, carol)).status, 200);
+    });
+
+    it(`${outage}: a sign-in answers 503 and says GitHub could not be reached`, async () => {
+      g.oauth.signInAs = "dave";
+      const start = await fetch(`${g.url}/login?return_to=/`, { redirect: "manual" });
+      const authorize = await fetch(start.headers.get("location")!, { redirect: "manual" });
+      cut();
+      try {
+        const callback = await fetch(authorize.headers.get("location")!, {
+          redirect: "manual",
+          headers: { cookie: cookieOf(start) },
+        });
+        assert.equal(callback.status, 503);
+        assert.match(await callback.text(), /GitHub could not be reached to sign you in/);
+        assert.deepEqual(callback.headers.getSetCookie(), [], "no session");
+      } finally {
+        restore();
+      }
+    });
+  }
+
+  it("a lookup that fails only after the installation was found answers like a name never installed", async () => {
+    // An unknown name stops at GET /repos/{owner}/{repo}/installation (404); an installed
+    // one goes on to GET /repos/{owner}/{repo}. Failing only that call must not tell them apart.
+    const bob = await g.signIn("bob");
+    g.github!.failNext(1000, 502, { method: "GET", path: /^\/repos\/[^/]+\/[^/]+$/ });
+    try {
+      for (const [viewer, cookie] of [
+        ["anonymous", undefined],
+        ["bob", bob],
+        ["carol", carol],
+      ] as const) {
+        await assertSameAsUnknown(viewer, cookie, ["repository", "badge"]);
+      }
+    } finally {
+      g.github!.clearFailures();
+    }
+    assert.equal((await fetchAs("/repos/octo/secret", carol)).status, 200);
+    assert.deepEqual(g.github!.violations, []);
   });
 });

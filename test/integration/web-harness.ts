@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer, type Server } from "node:http";
+import { createServer, request, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,14 +9,25 @@ import type { WebSettings } from "../../src/web/read-web-settings.js";
 import type { WebDeps } from "../../src/web/web-deps.js";
 import { openEmbeddedStore } from "../../src/store/embedded-store.js";
 import type { BuildRecord, JobRecord, Store } from "../../src/store/port.js";
+import { ProbotOctokit } from "probot";
+import { octokitResilienceOptions } from "../../src/checks/create-installation-octokit.js";
+import { createRepositoryFinder } from "../../src/web/find-repository-with-app.js";
+import { FakeGitHub, generateAppKey } from "../support/fake-github/index.js";
 import { FakeOAuth } from "../support/fake-oauth.js";
 
 export const SESSION_SECRET = "test-session-secret-0123456789abcdef";
+
+/** How GitHub answers over the network: normally, not at all, or with a proxy's error page. */
+export type GitHubLine = "up" | "unreachable" | "garbled";
 
 export interface WebHarness {
   url: string;
   store: Store;
   oauth: FakeOAuth;
+  /** With `appGitHub`: the GitHub the app asks which repositories it is installed on. */
+  github?: FakeGitHub;
+  /** With `appGitHub`: cuts or garbles the network between Kozmic and both fakes. */
+  setGitHubLine(state: GitHubLine): void;
   /** What the pages' buttons asked for, e.g. `rerun build-1 test by alice`. */
   actions: string[];
   signIn(login: string): Promise<string>;
@@ -35,6 +46,10 @@ export interface WebHarness {
  * The log pages on a real HTTP server over a real embedded store, with the fake GitHub
  * OAuth/API. Repositories: octo/public (alice writes), octo/secret (private; alice writes,
  * carol reads); bob can read neither beyond what is public.
+ *
+ * `appGitHub` makes it closer to production for outage tests: repositories are looked up as
+ * the app (createRepositoryFinder, no retries, nothing remembered) on a fake GitHub holding
+ * the same two repositories, and Kozmic reaches both fakes through lines a test can cut.
  */
 export async function startWebHarness(
   options: {
@@ -42,6 +57,8 @@ export async function startWebHarness(
     pollIntervalMs?: number;
     publicUrl?: string;
     liveMaxMs?: number;
+    accessTtlMs?: number;
+    appGitHub?: boolean;
   } = {},
 ): Promise<WebHarness> {
   const dir = mkdtempSync(join(tmpdir(), "kozmic-web-"));
@@ -49,6 +66,7 @@ export async function startWebHarness(
   const oauth = await FakeOAuth.start();
   oauth.addRepository("octo/public", { private: false, access: { alice: "write" } });
   oauth.addRepository("octo/secret", { private: true, access: { alice: "write", carol: "read" } });
+  const app = options.appGitHub ? await startAppGitHub(oauth) : undefined;
   const actions: string[] = [];
 
   const holder: { handler?: ReturnType<typeof createWebHandler> } = {};
@@ -65,8 +83,8 @@ export async function startWebHarness(
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const settings: WebSettings = {
     publicUrl: options.publicUrl ?? url,
-    githubWebUrl: oauth.webUrl,
-    githubApiUrl: oauth.apiUrl,
+    githubWebUrl: app?.oauthLine.url ?? oauth.webUrl,
+    githubApiUrl: app ? `${app.oauthLine.url}/api/v3` : oauth.apiUrl,
     oauth:
       options.oauth === false
         ? { enabled: false, missing: ["GITHUB_CLIENT_ID", "GITHUB_CLIENT_SECRET"] }
@@ -82,6 +100,7 @@ export async function startWebHarness(
     settings,
     pollIntervalMs: options.pollIntervalMs ?? 50,
     liveMaxMs: options.liveMaxMs,
+    accessTtlMs: options.accessTtlMs,
     actions: {
       async rerun(build, hook, actor) {
         actions.push(`rerun ${build.id} ${hook ?? "all"} by ${actor}`);
@@ -91,10 +110,12 @@ export async function startWebHarness(
         await store.requestCancel(job.id, `cancelled by ${actor}`);
       },
     },
-    async findRepository(fullName) {
-      const repo = oauth.repositories.get(fullName.toLowerCase());
-      return repo && { id: repo.id, fullName: repo.fullName, private: repo.private };
-    },
+    findRepository:
+      app?.findRepository ??
+      (async (fullName) => {
+        const repo = oauth.repositories.get(fullName.toLowerCase());
+        return repo && { id: repo.id, fullName: repo.fullName, private: repo.private };
+      }),
   };
   holder.handler = createWebHandler(deps);
 
@@ -102,6 +123,12 @@ export async function startWebHarness(
     url,
     store,
     oauth,
+    github: app?.github,
+    setGitHubLine(state) {
+      if (!app) throw new Error("start the harness with appGitHub to cut its line to GitHub");
+      app.oauthLine.state = state;
+      app.githubLine.state = state;
+    },
     actions,
     stopLiveTails: () => holder.handler!.close(),
     signIn: (login) => signIn(url, oauth, login),
@@ -148,6 +175,7 @@ export async function startWebHarness(
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await app?.close();
       await oauth.close();
       await store.close();
       rmSync(dir, { recursive: true, force: true });
@@ -176,4 +204,77 @@ export function cookieOf(response: Response): string {
   const cookie = response.headers.getSetCookie()[0];
   if (!cookie) throw new Error(`no Set-Cookie in the ${response.status} response`);
   return cookie.split(";")[0]!;
+}
+
+/**
+ * A fake GitHub for the app's calls with the fake OAuth's repositories (same ids), a finder
+ * that asks it, and lines to both fakes.
+ */
+async function startAppGitHub(oauth: FakeOAuth) {
+  const key = generateAppKey();
+  const github = await FakeGitHub.start({ appPublicKey: key.publicKeyPem, appId: 42 });
+  for (const repo of oauth.repositories.values()) {
+    repo.id = github.addRepository({
+      fullName: repo.fullName,
+      installationId: 42,
+      private: repo.private,
+    }).id;
+  }
+  const githubLine = await startLine(github.url);
+  const oauthLine = await startLine(oauth.webUrl);
+  const auth = async (installationId?: number) => {
+    const octokit = new ProbotOctokit({
+      auth: { appId: 42, privateKey: key.privateKeyPem, ...(installationId && { installationId }) },
+      baseUrl: githubLine.url,
+      ...octokitResilienceOptions({ paceWrites: false }),
+    });
+    octokit.hook.wrap("request", (send, options) =>
+      send({ ...options, request: { ...options.request, retries: 0 } }),
+    );
+    return octokit;
+  };
+  return {
+    github,
+    githubLine,
+    oauthLine,
+    findRepository: createRepositoryFinder(auth, 0),
+    async close() {
+      await githubLine.close();
+      await oauthLine.close();
+      await github.close();
+    },
+  };
+}
+
+/**
+ * The network to `target`: passes requests on while up; drops each connection when
+ * unreachable; answers 200 with an HTML error page (a proxy's) when garbled.
+ */
+async function startLine(target: string) {
+  const line = { state: "up" as GitHubLine, url: "", close: async () => {} };
+  const server = createServer((req, res) => {
+    if (line.state === "unreachable") return req.socket.destroy();
+    if (line.state === "garbled") {
+      res.writeHead(200, { "content-type": "text/html" });
+      return res.end("<html><body><h1>502 Bad Gateway</h1></body></html>");
+    }
+    const onward = request(
+      `${new URL(target).origin}${req.url}`,
+      { method: req.method, headers: req.headers },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    onward.on("error", () => res.destroy());
+    req.pipe(onward);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  line.url = `http://127.0.0.1:${port}${new URL(target).pathname.replace(/\/$/, "")}`;
+  line.close = async () => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  };
+  return line;
 }

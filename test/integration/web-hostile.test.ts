@@ -1,3 +1,4 @@
+import { connect } from "node:net";
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readWebSettings } from "../../src/web/read-web-settings.js";
@@ -192,26 +193,56 @@ describe("sign-in", () => {
   });
 
   it("never returns to another site, nor to a path a Location header cannot carry", async () => {
-    for (const target of [
-      "//evil.example/x",
-      "https://evil.example/",
-      "/\\evil.example",
-      "jobs/x",
-      "/jobs/\u3000x",
-      "/jobs/a b",
-      "/jobs/\u00e9",
+    // Each return_to as it stands in the query string, and where the finished sign-in lands.
+    for (const [query, location] of [
+      ["return_to=/jobs/%E3%80%80x", "/"], // U+3000, percent-encoded in the query
+      ["return_to=/jobs/\u3000x", "/"], // U+3000 typed as it is (fetch encodes it)
+      ["return_to=/jobs/x%0D%0ASet-Cookie:%20evil=1", "/"],
+      ["return_to=/jobs/x%0Ay", "/"],
+      ["return_to=/jobs/x%00", "/"],
+      ["return_to=//evil.example", "/"],
+      ["return_to=/%5Cevil.example", "/"],
+      ["return_to=/\\evil.example", "/"],
+      ["return_to=https://evil.example/", "/"],
+      ["return_to=jobs/x", "/"],
+      ["return_to=/jobs/a%20b", "/"],
+      ["return_to=/jobs/%C3%A9", "/"],
+      // U+3000 percent-encoded in the address itself, as a browser sends it: kept.
+      ["return_to=%2Fjobs%2F%25E3%2580%2580x", "/jobs/%E3%80%80x"],
     ]) {
       h.oauth.signInAs = "bob";
-      const start = await fetch(`${h.url}/login?return_to=${encodeURIComponent(target)}`, {
-        redirect: "manual",
-      });
+      const start = await fetch(`${h.url}/login?${query}`, { redirect: "manual" });
+      assert.equal(start.status, 302, query);
       const back = await fetch(start.headers.get("location")!, { redirect: "manual" });
       const callback = await fetch(back.headers.get("location")!, {
         redirect: "manual",
         headers: { cookie: cookieOf(start) },
       });
-      assert.equal(callback.headers.get("location"), "/", target);
+      assert.equal(callback.status, 303, `${query}: ${await callback.text()}`);
+      assert.equal(callback.headers.get("location"), location, query);
+      assert.match(cookieOf(callback), /^kozmic_session=./, `${query}: signed in`);
     }
+  });
+
+  it("answers a request line with raw UTF-8 bytes with 400 before any sign-in starts", async () => {
+    const { port } = new URL(h.url);
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), "127.0.0.1", () => {
+        socket.end(
+          Buffer.concat([
+            Buffer.from("GET /login?return_to=/jobs/"),
+            Buffer.from("\u3000x", "utf8"),
+            Buffer.from(" HTTP/1.1\r\nHost: kozmic.test\r\nConnection: close\r\n\r\n"),
+          ]),
+        );
+      });
+      const parts: Buffer[] = [];
+      socket.on("data", (part) => parts.push(part));
+      socket.on("error", reject);
+      socket.on("close", () => resolve(Buffer.concat(parts).toString("latin1")));
+    });
+    assert.match(answer, /^HTTP\/1\.1 400 /);
+    assert.doesNotMatch(answer, /set-cookie/i);
   });
 
   it("ignores a tampered session cookie", async () => {

@@ -1,0 +1,96 @@
+import type { BuildRecord, JobRecord, LogChunk, SupersedeKey } from "./port.js";
+import type { Item, ItemKey } from "./dynamodb-table.js";
+
+// How each record lies in the one table: the key design of docs/queue-store.md.
+
+const pad = (n: number, width: number) => String(n).padStart(width, "0");
+/** Sort keys that order by creation time, then id. */
+const byCreation = (prefix: string, createdAt: number, id: string) =>
+  `${prefix}#${pad(createdAt, 15)}#${id}`;
+
+export const buildKey = (id: string): ItemKey => ({ pk: `BUILD#${id}`, sk: "BUILD" });
+export const jobKey = (id: string): ItemKey => ({ pk: `JOB#${id}`, sk: "JOB" });
+export const installationKey = (id: number): ItemKey => ({
+  pk: `INSTALLATION#${id}`,
+  sk: "INSTALLATION",
+});
+export const cacheImageKey = (imageId: string): ItemKey => ({
+  pk: `CACHEIMAGE#${imageId}`,
+  sk: "CACHEIMAGE",
+});
+export const deliveryKey = (deliveryId: string): ItemKey => ({
+  pk: `DELIVERY#${deliveryId}`,
+  sk: "DELIVERY",
+});
+export const logPartition = (jobId: string) => `LOG#${jobId}`;
+export const chunkKey = (seq: number) => `CHUNK#${pad(seq, 10)}`;
+export const buildsOfRepository = (repoId: number) => `REPO#${repoId}`;
+export const buildsOfCommit = (repoId: number, sha: string) => `COMMIT#${repoId}#${sha}`;
+export const jobsOfBuild = (buildId: string) => `BUILD#${buildId}`;
+/** The gsi1 sort key below which a repository's builds made before `createdAt` lie. */
+export const buildsBefore = (createdAt: number) => `BUILD#${pad(createdAt, 15)}`;
+
+/** A record stored whole as JSON under `key`. */
+export function recordItem(key: ItemKey, record: object): Item {
+  return { ...key, data: JSON.stringify(record) };
+}
+
+export function recordOf<T>(item: Item): T {
+  return JSON.parse(item.data as string) as T;
+}
+
+export function buildItem(build: BuildRecord): Item {
+  const sortKey = byCreation("BUILD", build.createdAt, build.id);
+  return {
+    ...recordItem(buildKey(build.id), build),
+    gsi1pk: buildsOfRepository(build.repoId),
+    gsi1sk: sortKey,
+    gsi2pk: buildsOfCommit(build.repoId, build.sha),
+    gsi2sk: sortKey,
+  };
+}
+
+/** A job at `version`: every change is written conditional on the version it read. */
+export function jobItem(job: JobRecord, version: number): Item {
+  return {
+    ...recordItem(jobKey(job.id), job),
+    gsi1pk: jobsOfBuild(job.buildId),
+    gsi1sk: byCreation("JOB", job.createdAt, job.id),
+    status: job.status,
+    version,
+  };
+}
+
+export function logChunkItem(chunk: LogChunk, expiresAt: number): Item {
+  return {
+    pk: logPartition(chunk.jobId),
+    sk: chunkKey(chunk.seq),
+    seq: chunk.seq,
+    data: chunk.data,
+    expiresAt,
+  };
+}
+
+export function logChunkOf(jobId: string, item: Item): LogChunk {
+  return {
+    jobId,
+    seq: item.seq as number,
+    data: item.data as string,
+    expiresAt: item.expiresAt as number,
+  };
+}
+
+/** The newest job of a supersede line (repository, branch or pull request, hook). */
+export function latestItem(key: SupersedeKey, sha: string, jobId: string, createdAt: number): Item {
+  return {
+    pk: `LATEST#${key.repoId}|${key.line}|${key.hook}`,
+    sk: "LATEST",
+    sha,
+    jobId,
+    createdAt,
+  };
+}
+
+export function deliveryItem(deliveryId: string, expiresAt: number): Item {
+  return { ...deliveryKey(deliveryId), expiresAt };
+}
