@@ -61,6 +61,7 @@ export interface JobResult {
   cacheHit?: boolean;
   /** On a miss: why the install was not cached (first run, or what changed). */
   cacheMissReasons?: string[];
+  /** Seconds spent in each phase, the unit of the job record and the check run. */
   durations: { pull: number; install: number; build: number; total: number };
 }
 
@@ -106,14 +107,20 @@ export async function runJob(job: JobInput, options: RunJobOptions): Promise<Job
   const { hook } = job;
   const started = Date.now();
   const deadline = started + hook.timeout * 1000;
-  const durations = { pull: 0, install: 0, build: 0, total: 0 };
+  const elapsedMs = { pull: 0, install: 0, build: 0, total: 0 };
   const say: Say = (line) => log.write(`==> ${line}\n`);
   const finish = (result: Omit<JobResult, "durations">): JobResult => {
-    durations.total = Date.now() - started;
+    elapsedMs.total = Date.now() - started;
+    const durations = {
+      pull: elapsedMs.pull / 1000,
+      install: elapsedMs.install / 1000,
+      build: elapsedMs.build / 1000,
+      total: elapsedMs.total / 1000,
+    };
     say(
-      `${result.conclusion} in ${(durations.total / 1000).toFixed(1)}s ` +
-        `(pull ${(durations.pull / 1000).toFixed(1)}s, install ${(durations.install / 1000).toFixed(1)}s, ` +
-        `build ${(durations.build / 1000).toFixed(1)}s)`,
+      `${result.conclusion} in ${durations.total.toFixed(1)}s ` +
+        `(pull ${durations.pull.toFixed(1)}s, install ${durations.install.toFixed(1)}s, ` +
+        `build ${durations.build.toFixed(1)}s)`,
     );
     return { ...result, durations };
   };
@@ -173,8 +180,8 @@ export async function runJob(job: JobInput, options: RunJobOptions): Promise<Job
   say(`hook "${hook.name}": image ${hook.image} (pull: ${hook.pull})`);
   const pullStart = Date.now();
   const base = await resolveBaseImage(engine, hook, say);
-  durations.pull = Date.now() - pullStart;
-  say(`base image ${base.id} (${(durations.pull / 1000).toFixed(1)}s)`);
+  elapsedMs.pull = Date.now() - pullStart;
+  say(`base image ${base.id} (${(elapsedMs.pull / 1000).toFixed(1)}s)`);
 
   let buildImage = base.id;
   let cacheKey: string | undefined;
@@ -280,7 +287,7 @@ export async function runJob(job: JobInput, options: RunJobOptions): Promise<Job
         if (signal?.aborted) return { kind: "cancelled" } as const;
         throw error;
       });
-      durations.install = Date.now() - installStart;
+      elapsedMs.install = Date.now() - installStart;
       const missed = cacheMissReasons ? { cacheMissReasons } : {};
       if ("id" in outcome) {
         hit = outcome;
@@ -299,7 +306,7 @@ export async function runJob(job: JobInput, options: RunJobOptions): Promise<Job
           });
         }
         if (!committed) throw new InfrastructureError(`install for ${key} ended without a commit`);
-        say(`install done (${(durations.install / 1000).toFixed(1)}s)`);
+        say(`install done (${(elapsedMs.install / 1000).toFixed(1)}s)`);
         cacheHit = false;
         buildImage = committed;
         await recordCacheUse(settings.dataDir, committed);
@@ -326,7 +333,7 @@ export async function runJob(job: JobInput, options: RunJobOptions): Promise<Job
     { ...stepBase, image: buildImage, script: hook.build },
     stepLog,
   );
-  durations.build = Date.now() - buildStart;
+  elapsedMs.build = Date.now() - buildStart;
   const extra = {
     ...(cacheKey ? { cacheKey } : {}),
     ...(cacheHit !== undefined ? { cacheHit } : {}),

@@ -1,10 +1,9 @@
 import type { CheckRunRef } from "../../src/checks/checks-reporter.js";
-import type { JobMessage } from "../../src/core/job-message.js";
 import { ConflictError, KozmicError, PermanentError } from "../../src/core/errors.js";
 import type { ReceivedJob } from "../../src/queue/port.js";
 import type { StoreLogWriter } from "../logs/store-log-writer.js";
-import { withGitHubRetry } from "./github-access.js";
-import { refOf, type JobControl, type WorkerContext } from "./worker-context.js";
+import { finishJob } from "./finish-job.js";
+import type { JobControl, WorkerContext } from "./worker-context.js";
 
 /** Reports a job that threw: lost lease, permanent failure, or infrastructure (retry or give up). */
 export async function handleFailure(
@@ -13,13 +12,13 @@ export async function handleFailure(
   error: unknown,
   job: {
     writer: StoreLogWriter;
+    tail: { text: string };
     say: (line: string) => void;
-    ref: CheckRunRef | undefined;
-    logUrl: string;
+    ref?: CheckRunRef | undefined;
     control: JobControl;
   },
 ): Promise<void> {
-  const { store, queue, settings, log } = ctx;
+  const { queue, settings, log } = ctx;
   const jobId = received.body.jobId;
   const text = (error as Error).message ?? String(error);
   if (error instanceof ConflictError || job.control.reason?.kind === "lease-lost") {
@@ -27,27 +26,22 @@ export async function handleFailure(
     await job.writer.flush().catch(() => {});
     return;
   }
-  const reporter = ctx.access(received.body.installationId).reporter;
   try {
     if (error instanceof PermanentError) {
       // The job cannot ever run as it is (unknown commit, a forbidden setting): it fails.
       job.say(`cannot run this job: ${text}`);
       await job.writer.flush().catch(() => {});
-      if (job.ref) {
-        const ref = job.ref;
-        await withGitHubRetry(
-          "complete the check run",
-          () => reporter.complete(ref, { conclusion: "failure", reason: text, logUrl: job.logUrl }),
-          ctx.github,
-        );
-      }
-      await store.transitionJob(jobId, ["running"], {
-        status: "completed",
-        conclusion: "failure",
-        message: text,
-        finishedAt: Date.now(),
-      });
-      await queue.delete(received.receipt);
+      await finishJob(
+        ctx,
+        received,
+        {
+          status: "completed",
+          conclusion: "failure",
+          message: text,
+          logChunks: job.writer.chunksStored,
+        },
+        { from: ["running"], tail: job.tail.text },
+      );
       log(`job ${jobId}: failed for good: ${text}`);
       return;
     }
@@ -58,23 +52,12 @@ export async function handleFailure(
       job.say(`giving up after ${received.receiveCount} attempts`);
       await job.writer.flush().catch(() => {});
       const message = `${text} (after ${received.receiveCount} attempts)`;
-      if (job.ref) {
-        const ref = job.ref;
-        await withGitHubRetry(
-          "report the infrastructure failure",
-          () => reporter.completeInfrastructureFailure(ref, message, job.logUrl),
-          ctx.github,
-        ).catch((e: unknown) => log(`job ${jobId}: ${(e as Error).message}`));
-      }
-      await store
-        .transitionJob(jobId, ["running", "queued"], {
-          status: "errored",
-          message,
-          finishedAt: Date.now(),
-        })
-        .catch((e: unknown) => log(`job ${jobId}: ${(e as Error).message}`));
-      // The message is left to the queue's receive limit, which dead-letters it.
-      await queue.extendVisibility(received.receipt, 0).catch(() => {});
+      await finishJob(
+        ctx,
+        received,
+        { status: "errored", message, logChunks: job.writer.chunksStored },
+        { from: ["running", "queued"] },
+      );
       log(`job ${jobId}: errored: ${message}`);
       return;
     }
@@ -119,32 +102,4 @@ export async function giveBack(
     .catch((error: unknown) => ctx.log(`job ${jobId}: ${(error as Error).message}`));
   await ctx.queue.extendVisibility(received.receipt, delaySeconds);
   ctx.log(`job ${jobId}: returned to the queue (${why})`);
-}
-
-/** A message that can never run (its hook no longer validates): the job errors, visibly. */
-export async function failForGood(
-  ctx: WorkerContext,
-  message: JobMessage,
-  why: string,
-): Promise<void> {
-  const job = await ctx.store.getJob(message.jobId).catch(() => undefined);
-  if (!job || job.status === "completed" || job.status === "errored") return;
-  await ctx.store
-    .transitionJob(job.id, [job.status], {
-      status: "errored",
-      message: why,
-      finishedAt: Date.now(),
-    })
-    .catch(() => {});
-  const checkRunId = job.checkRunId ?? message.checkRunId;
-  if (checkRunId === undefined) return;
-  const logUrl = `${ctx.settings.publicUrl}/jobs/${encodeURIComponent(job.id)}`;
-  await withGitHubRetry(
-    "report the invalid job",
-    () =>
-      ctx
-        .access(message.installationId)
-        .reporter.completeInfrastructureFailure(refOf(message, checkRunId), why, logUrl),
-    ctx.github,
-  ).catch((error: unknown) => ctx.log(`job ${job.id}: ${(error as Error).message}`));
 }

@@ -4,6 +4,7 @@ import type { Hook } from "../../src/core/config/schema.js";
 import { ConflictError } from "../../src/core/errors.js";
 import type { ReceivedJob } from "../../src/queue/port.js";
 import type { JobRecord } from "../../src/store/port.js";
+import type { LogSink } from "../logs/log-sink.js";
 import { LogTail, teeLogSink } from "../logs/log-tail.js";
 import { readStoredLog } from "../logs/next-log-seq.js";
 import { StoreLogWriter } from "../logs/store-log-writer.js";
@@ -11,95 +12,99 @@ import { runJob, type JobPhase, type JobResult } from "../pipeline/run-job.js";
 import type { Checkout } from "../source/checkout-commit.js";
 import { fetchSource } from "../source/fetch-source.js";
 import { resolveTrackedFiles } from "../source/resolve-tracked-files.js";
+import { finishJob, settleFinished } from "./finish-job.js";
 import { withGitHubRetry } from "./github-access.js";
-import { failForGood, giveBack, handleFailure } from "./handle-job-failure.js";
+import { giveBack, handleFailure } from "./handle-job-failure.js";
 import { watchJob } from "./watch-job.js";
 import { refOf, type JobControl, type WorkerContext } from "./worker-context.js";
 
 export type { JobControl, StopReason, WorkerContext } from "./worker-context.js";
 
-const toSeconds = (durations: JobResult["durations"]) => ({
-  pull: durations.pull / 1000,
-  install: durations.install / 1000,
-  build: durations.build / 1000,
-  total: durations.total / 1000,
-});
+/** One job as this runner holds it: its message, record, lease bookkeeping and log. */
+interface Held {
+  received: ReceivedJob;
+  hook: Hook;
+  job: JobRecord;
+  control: JobControl;
+  logUrl: string;
+  writer: StoreLogWriter;
+  tail: LogTail;
+  sink: LogSink;
+  say: (line: string) => void;
+  ref?: CheckRunRef;
+  lease: Lease;
+}
+
+/** The lease as this runner last saw it confirmed. */
+interface Lease {
+  jobId: string;
+  control: JobControl;
+  confirmedAt: number;
+}
 
 /**
- * One queue message, start to end: claim, report in progress, fetch, run, flush the log,
- * report the end, record it, and delete the message last. `stop` aborts the job from
- * outside (runner shutdown). Never throws: every outcome is reported somewhere.
+ * One queue message, in the order of a job's life: claim, prepare (check run, cancelled
+ * before it started?), run (fetch, install, build), then finish (record the end, report
+ * it, delete the message: finish-job.ts). `control` aborts the job from outside (runner
+ * shutdown). Never throws: every outcome is reported somewhere.
  */
 export async function processMessage(
   received: ReceivedJob,
   ctx: WorkerContext,
   control: JobControl,
 ): Promise<void> {
-  const message = received.body;
-  const { store, queue, settings, log } = ctx;
-  const jobId = message.jobId;
-  const logUrl = `${settings.publicUrl}/jobs/${encodeURIComponent(jobId)}`;
-
-  let hook: Hook;
+  const held = await claim(ctx, received, control);
+  if (!held) return;
+  let stopWatch: (() => void) | undefined;
+  let checkout: Checkout | undefined;
   try {
-    hook = parseMessageHook(message);
+    if (await prepare(ctx, held)) return;
+    // The heartbeat goes on until the end is recorded: reporting may wait out a GitHub
+    // outage longer than one lease.
+    stopWatch = watch(ctx, held);
+    const run = await runHeld(ctx, held, (made) => (checkout = made));
+    await finishRun(ctx, held, run);
   } catch (error) {
-    log(`job ${jobId}: message carries an invalid hook, dropped: ${(error as Error).message}`);
-    await failForGood(
-      ctx,
-      message,
-      `the queued job's hook is invalid: ${(error as Error).message}`,
-    );
-    await queue.delete(received.receipt).catch(() => {});
-    return;
+    stopWatch?.();
+    await handleFailure(ctx, received, error, held);
+  } finally {
+    stopWatch?.();
+    await checkout?.remove().catch(() => {});
   }
+}
 
-  const claim = await store.claimJob(jobId, ctx.owner, settings.leaseMs);
-  if (claim.outcome === "missing") {
+/**
+ * Claims the job's lease. A job already finished is reported (if it was not) and its
+ * message deleted; one another runner holds is left to it (its heartbeat hides the message).
+ */
+async function claim(
+  ctx: WorkerContext,
+  received: ReceivedJob,
+  control: JobControl,
+): Promise<Held | undefined> {
+  const { store, queue, settings, log } = ctx;
+  const message = received.body;
+  const jobId = message.jobId;
+  const result = await store.claimJob(jobId, ctx.owner, settings.leaseMs);
+  if (result.outcome === "missing") {
     log(`job ${jobId}: not in the store, message dropped`);
     await queue.delete(received.receipt);
-    return;
+    return undefined;
   }
-  if (claim.outcome === "finished") {
-    await queue.delete(received.receipt);
-    return;
+  if (result.outcome === "finished") {
+    await settleFinished(ctx, received, result.job);
+    return undefined;
   }
-  if (claim.outcome === "held") {
-    // Another runner works on it; its heartbeat keeps the message hidden from now on.
-    return;
+  if (result.outcome === "held") {
+    // The holder's receipt no longer moves the message: hand it this one, so its heartbeat
+    // keeps the message hidden instead of it coming back (and counting receives) each lease.
+    await store.updateJob(jobId, ["running"], { messageReceipt: received.receipt }).catch(() => {});
+    return undefined;
   }
-  if (claim.outcome === "taken-over") {
-    log(`job ${jobId}: taken over from ${claim.previousOwner} (lease expired)`);
+  if (result.outcome === "taken-over") {
+    log(`job ${jobId}: taken over from ${result.previousOwner} (lease expired)`);
   }
-  let job: JobRecord = claim.job;
-  const access = ctx.access(message.installationId);
-  const reporter = access.reporter;
-  const gh = <T>(what: string, action: () => Promise<T>) =>
-    withGitHubRetry(what, action, ctx.github);
-
-  // The lease as this runner last saw it confirmed: a log chunk is appended only while it
-  // is surely still ours (see confirmLease), never into a log another runner took over.
-  let confirmedAt = Date.now();
-  const loseLease = (why: string) => {
-    if (!control.signal.aborted) {
-      control.reason = { kind: "lease-lost", message: why };
-      control.abort();
-    }
-    control.reason ??= { kind: "lease-lost", message: why };
-  };
-  const confirmLease = async (): Promise<boolean> => {
-    if (control.reason?.kind === "lease-lost") return false;
-    if (Date.now() - confirmedAt < settings.leaseMs / 2) return true;
-    try {
-      await store.renewLease(jobId, ctx.owner, settings.leaseMs);
-      confirmedAt = Date.now();
-      return true;
-    } catch (error) {
-      if (!(error instanceof ConflictError)) throw error;
-      loseLease(error.message);
-      return false;
-    }
-  };
+  const lease: Lease = { jobId, control, confirmedAt: Date.now() };
   const stored = await readStoredLog(store, jobId);
   const writer = new StoreLogWriter({
     store,
@@ -108,106 +113,156 @@ export async function processMessage(
     startBytes: stored.bytes,
     capBytes: settings.logCapBytes,
     onError: (error) => log(`job ${jobId}: log store: ${(error as Error).message}`),
-    confirm: confirmLease,
+    // A chunk is appended only while the lease is surely still ours, never into a log
+    // another runner took over.
+    confirm: () => confirmLease(ctx, lease),
   });
   const tail = new LogTail();
   const sink = teeLogSink(writer, tail);
-  const say = (line: string) => sink.write(`==> ${line}\n`);
+  return {
+    received,
+    hook: parseMessageHook(message),
+    job: result.job,
+    control,
+    logUrl: `${settings.publicUrl}/jobs/${encodeURIComponent(jobId)}`,
+    writer,
+    tail,
+    sink,
+    say: (line) => sink.write(`==> ${line}\n`),
+    lease,
+  };
+}
 
-  let stopWatch: (() => void) | undefined;
-  let progressTimer: NodeJS.Timeout | undefined;
-  let checkout: Checkout | undefined;
-  let ref: CheckRunRef | undefined;
-  let phase: JobPhase = "preparing";
+function loseLease(lease: Lease, why: string): void {
+  const { control } = lease;
+  if (!control.signal.aborted) {
+    control.reason = { kind: "lease-lost", message: why };
+    control.abort();
+  }
+  control.reason ??= { kind: "lease-lost", message: why };
+}
+
+async function confirmLease(ctx: WorkerContext, lease: Lease): Promise<boolean> {
+  if (lease.control.reason?.kind === "lease-lost") return false;
+  if (Date.now() - lease.confirmedAt < ctx.settings.leaseMs / 2) return true;
   try {
-    let checkRunId = job.checkRunId ?? message.checkRunId;
-    if (checkRunId === undefined) {
-      checkRunId = await gh("create the check run", () =>
-        reporter.createQueued({
-          owner: message.repository.fullName.split("/")[0]!,
-          repo: message.repository.fullName.split("/")[1]!,
-          name: hook.name,
+    await ctx.store.renewLease(lease.jobId, ctx.owner, ctx.settings.leaseMs);
+    lease.confirmedAt = Date.now();
+    return true;
+  } catch (error) {
+    if (!(error instanceof ConflictError)) throw error;
+    loseLease(lease, error.message);
+    return false;
+  }
+}
+
+/**
+ * The job's check run (created here for a message that carries none), and a job cancelled
+ * while queued ends before it starts. True when the job is done with.
+ */
+async function prepare(ctx: WorkerContext, held: Held): Promise<boolean> {
+  const message = held.received.body;
+  let checkRunId = held.job.checkRunId ?? message.checkRunId;
+  if (checkRunId === undefined) {
+    const [owner, repo] = message.repository.fullName.split("/") as [string, string];
+    checkRunId = await withGitHubRetry(
+      "create the check run",
+      () =>
+        ctx.access(message.installationId).reporter.createQueued({
+          owner,
+          repo,
+          name: held.hook.name,
           headSha: message.sha,
-          jobId,
-          detailsUrl: logUrl,
+          jobId: held.job.id,
+          detailsUrl: held.logUrl,
         }),
-      );
-      job = await store.updateJob(jobId, ["running"], { checkRunId });
-    }
-    ref = refOf(message, checkRunId);
-
-    if (job.cancelRequested) {
-      // Cancelled while queued: it never starts.
-      const reason = job.message ?? "cancelled before it started";
-      say(`cancelled before it started: ${reason}`);
-      await writer.flush().catch(() => {});
-      const cancelRef = ref;
-      await gh("complete the check run", () =>
-        reporter.complete(cancelRef, { conclusion: "cancelled", reason, logUrl }),
-      );
-      await store.transitionJob(jobId, ["running", "queued"], {
-        status: "completed",
-        conclusion: "cancelled",
-        message: reason,
-        finishedAt: Date.now(),
-      });
-      await queue.delete(received.receipt);
-      return;
-    }
-
-    stopWatch = watchJob({
-      store,
-      queue,
-      jobId,
-      owner: ctx.owner,
-      receipt: () => received.receipt,
-      leaseMs: settings.leaseMs,
-      heartbeatMs: settings.heartbeatMs,
-      cancelPollMs: settings.cancelPollMs,
-      visibilitySeconds: Math.ceil(settings.leaseMs / 1000),
-      onCancel: (reason) => {
-        if (!control.signal.aborted) {
-          control.reason = { kind: "cancel", message: reason };
-          control.abort();
-        }
-      },
-      onRenewed: () => {
-        confirmedAt = Date.now();
-      },
-      onLeaseLost: loseLease,
-      onError: (error) => log(`job ${jobId}: heartbeat: ${(error as Error).message}`),
-    });
-
-    const inProgressRef = ref;
-    await gh("mark the check run in progress", () =>
-      reporter.markInProgress(inProgressRef, "preparing", new Date(job.startedAt ?? Date.now())),
+      ctx.github,
     );
-    say(
-      `runner ${settings.name} runs job ${jobId} (${message.repository.fullName}@${message.sha.slice(0, 12)}, ` +
-        `hook "${hook.name}", attempt ${received.receiveCount} of ${settings.maxReceives})`,
-    );
-    let shownRevision = tail.revision;
-    let updating = false;
-    progressTimer = setInterval(() => {
-      if (tail.revision === shownRevision || updating) return;
-      const revision = tail.revision;
-      updating = true;
-      // Only a tail GitHub took counts as shown: a dropped (throttled) or failed update is
-      // tried again, or a build that went quiet would keep showing an old tail.
-      void reporter
-        .progress(inProgressRef, phase, tail.text)
-        .then((sent) => {
-          if (sent) shownRevision = revision;
-        })
-        .catch((error: unknown) =>
-          log(`job ${jobId}: progress update: ${(error as Error).message}`),
-        )
-        .finally(() => (updating = false));
-    }, settings.progressIntervalMs);
+    held.job = await ctx.store.updateJob(held.job.id, ["running"], { checkRunId });
+  }
+  held.ref = refOf(message, checkRunId);
+  if (!held.job.cancelRequested) return false;
+  const reason = held.job.message ?? "cancelled before it started";
+  held.say(`cancelled before it started: ${reason}`);
+  await held.writer.flush().catch(() => {});
+  await finishJob(
+    ctx,
+    held.received,
+    {
+      status: "completed",
+      conclusion: "cancelled",
+      message: reason,
+      logChunks: held.writer.chunksStored,
+    },
+    { from: ["running", "queued"], tail: held.tail.text },
+  );
+  return true;
+}
 
-    say(`fetching ${message.repository.fullName} at ${message.sha}`);
-    const token = await access.token();
-    checkout = await fetchSource({
+/**
+ * How long a heartbeat hides a job's message: a little past the lease, so that when a
+ * runner dies its message comes back after its lease expired and is taken over at once.
+ */
+export function messageVisibilitySeconds(leaseMs: number): number {
+  return Math.ceil(leaseMs / 1000) + 2;
+}
+
+/** Renews the lease and the message's visibility while the job runs; watches for Cancel. */
+function watch(ctx: WorkerContext, held: Held): () => void {
+  const { settings } = ctx;
+  return watchJob({
+    store: ctx.store,
+    queue: ctx.queue,
+    jobId: held.job.id,
+    owner: ctx.owner,
+    receipt: () => held.received.receipt,
+    leaseMs: settings.leaseMs,
+    heartbeatMs: settings.heartbeatMs,
+    cancelPollMs: settings.cancelPollMs,
+    visibilitySeconds: messageVisibilitySeconds(settings.leaseMs),
+    onReceipt: (receipt) => {
+      held.received.receipt = receipt;
+    },
+    onCancel: (reason) => {
+      if (!held.control.signal.aborted) {
+        held.control.reason = { kind: "cancel", message: reason };
+        held.control.abort();
+      }
+    },
+    onRenewed: () => {
+      held.lease.confirmedAt = Date.now();
+    },
+    onLeaseLost: (why) => loseLease(held.lease, why),
+    onError: (error) => ctx.log(`job ${held.job.id}: heartbeat: ${(error as Error).message}`),
+  });
+}
+
+/** In progress on GitHub, the source fetched, then install and build; the log tail shown. */
+async function runHeld(
+  ctx: WorkerContext,
+  held: Held,
+  onCheckout: (checkout: Checkout) => void,
+): Promise<JobResult> {
+  const { settings, log } = ctx;
+  const message = held.received.body;
+  const jobId = held.job.id;
+  const reporter = ctx.access(message.installationId).reporter;
+  const ref = held.ref!;
+  await withGitHubRetry(
+    "mark the check run in progress",
+    () => reporter.markInProgress(ref, "preparing", new Date(held.job.startedAt ?? Date.now())),
+    ctx.github,
+  );
+  held.say(
+    `runner ${settings.name} runs job ${jobId} (${message.repository.fullName}@${message.sha.slice(0, 12)}, ` +
+      `hook "${held.hook.name}", attempt ${held.received.receiveCount} of ${settings.maxReceives})`,
+  );
+  let phase: JobPhase = "preparing";
+  const stopProgress = showProgress(ctx, held, () => phase);
+  try {
+    held.say(`fetching ${message.repository.fullName} at ${message.sha}`);
+    const token = await ctx.access(message.installationId).token();
+    const checkout = await fetchSource({
       dataDir: settings.pipeline.dataDir,
       repositoryId: message.repository.id,
       cloneUrl: message.repository.cloneUrl,
@@ -217,111 +272,115 @@ export async function processMessage(
       token,
       jobId,
       runnerName: settings.name,
-      signal: control.signal,
+      signal: held.control.signal,
     }).catch((error: unknown) => {
-      if (control.signal.aborted) return undefined;
+      if (held.control.signal.aborted) return undefined;
       throw error;
     });
-
-    let result: JobResult;
     if (!checkout) {
-      result = {
-        conclusion: "cancelled",
-        durations: { pull: 0, install: 0, build: 0, total: 0 },
-      };
-    } else {
-      const trackedFiles = await resolveTrackedFiles(checkout.dir, hook.tracked_files);
-      result = await runJob(
-        {
-          jobId,
-          repositoryId: String(message.repository.id),
-          scope: message.trust,
-          hook,
-          sourceDir: checkout.dir,
-          trackedFiles,
-        },
-        {
-          engine: ctx.engine,
-          settings: settings.pipeline,
-          cacheRecords: store,
-          log: sink,
-          signal: control.signal,
-          onPhase: (next) => {
-            phase = next;
-            void store.updateJob(jobId, ["running"], { phase: next }).catch(() => {});
-            if (next !== "preparing") {
-              void reporter
-                .markInProgress(inProgressRef, next)
-                .catch((error: unknown) =>
-                  log(`job ${jobId}: phase update: ${(error as Error).message}`),
-                );
-            }
-          },
-        },
-      );
+      return { conclusion: "cancelled", durations: { pull: 0, install: 0, build: 0, total: 0 } };
     }
-    clearInterval(progressTimer);
-    // The heartbeat goes on until the message is deleted: reporting may wait out a GitHub
-    // outage longer than one lease.
-    const stop = control.reason;
-    if (result.conclusion === "cancelled" && stop?.kind === "lease-lost") {
-      log(`job ${jobId}: stopped, another runner holds it now (${stop.message})`);
-      await writer.flush().catch(() => {});
-      return;
-    }
-    if (result.conclusion === "cancelled" && stop?.kind === "shutdown") {
-      stopWatch();
-      say("runner shutting down: the job goes back to the queue and runs again");
-      await giveBack(ctx, received, writer, "the runner shut down", 0, ref);
-      return;
-    }
-    // The lease must still be ours, or another runner reports this job.
-    if (control.reason?.kind === "lease-lost") throw new ConflictError(control.reason.message);
-    await store.renewLease(jobId, ctx.owner, settings.leaseMs);
-    confirmedAt = Date.now();
-    await writer.flush().catch((error: unknown) => {
-      log(`job ${jobId}: log not fully stored: ${(error as Error).message}`);
-    });
-    if (writer.isRevoked)
-      throw new ConflictError(`job ${jobId}: the lease moved to another runner`);
-    const reason =
-      result.conclusion === "cancelled" && stop?.kind === "cancel" ? stop.message : undefined;
-    const finalRef = ref;
-    await gh("complete the check run", () =>
-      reporter.complete(
-        finalRef,
-        {
-          conclusion: result.conclusion,
-          ...(result.exitCode !== undefined ? { exitCode: result.exitCode } : {}),
-          durations: toSeconds(result.durations),
-          ...(result.cacheKey !== undefined ? { cacheKey: result.cacheKey } : {}),
-          ...(result.cacheHit !== undefined ? { cacheHit: result.cacheHit } : {}),
-          ...(result.cacheMissReasons ? { cacheMissReasons: result.cacheMissReasons } : {}),
-          logUrl,
-          ...(reason ? { reason } : {}),
+    onCheckout(checkout);
+    const trackedFiles = await resolveTrackedFiles(checkout.dir, held.hook.tracked_files);
+    return await runJob(
+      {
+        jobId,
+        repositoryId: String(message.repository.id),
+        scope: message.trust,
+        hook: held.hook,
+        sourceDir: checkout.dir,
+        trackedFiles,
+      },
+      {
+        engine: ctx.engine,
+        settings: settings.pipeline,
+        cacheRecords: ctx.store,
+        log: held.sink,
+        signal: held.control.signal,
+        onPhase: (next) => {
+          phase = next;
+          void ctx.store.updateJob(jobId, ["running"], { phase: next }).catch(() => {});
+          if (next !== "preparing") {
+            void reporter
+              .markInProgress(ref, next)
+              .catch((error: unknown) =>
+                log(`job ${jobId}: phase update: ${(error as Error).message}`),
+              );
+          }
         },
-        tail.text,
-      ),
+      },
     );
-    await store.transitionJob(jobId, ["running"], {
+  } finally {
+    stopProgress();
+  }
+}
+
+/** Shows the log's end on the check run while it changes. Returns a function that stops it. */
+function showProgress(ctx: WorkerContext, held: Held, phase: () => JobPhase): () => void {
+  const reporter = ctx.access(held.received.body.installationId).reporter;
+  let shownRevision = held.tail.revision;
+  let updating = false;
+  const timer = setInterval(() => {
+    if (held.tail.revision === shownRevision || updating) return;
+    const revision = held.tail.revision;
+    updating = true;
+    // Only a tail GitHub took counts as shown: a dropped (throttled) or failed update is
+    // tried again, or a build that went quiet would keep showing an old tail.
+    void reporter
+      .progress(held.ref!, phase(), held.tail.text)
+      .then((sent) => {
+        if (sent) shownRevision = revision;
+      })
+      .catch((error: unknown) =>
+        ctx.log(`job ${held.job.id}: progress update: ${(error as Error).message}`),
+      )
+      .finally(() => (updating = false));
+  }, ctx.settings.progressIntervalMs);
+  return () => clearInterval(timer);
+}
+
+/**
+ * After the run: a job stopped because another runner holds it is left alone, one stopped
+ * by a shutdown goes back to the queue, and any other result is the job's end.
+ */
+async function finishRun(ctx: WorkerContext, held: Held, result: JobResult): Promise<void> {
+  const jobId = held.job.id;
+  const stop = held.control.reason;
+  if (result.conclusion === "cancelled" && stop?.kind === "lease-lost") {
+    ctx.log(`job ${jobId}: stopped, another runner holds it now (${stop.message})`);
+    await held.writer.flush().catch(() => {});
+    return;
+  }
+  if (result.conclusion === "cancelled" && stop?.kind === "shutdown") {
+    held.say("runner shutting down: the job goes back to the queue and runs again");
+    await giveBack(ctx, held.received, held.writer, "the runner shut down", 0, held.ref);
+    return;
+  }
+  // The lease must still be ours, or another runner reports this job.
+  if (stop?.kind === "lease-lost") throw new ConflictError(stop.message);
+  await ctx.store.renewLease(jobId, ctx.owner, ctx.settings.leaseMs);
+  await held.writer.flush().catch((error: unknown) => {
+    ctx.log(`job ${jobId}: log not fully stored: ${(error as Error).message}`);
+  });
+  if (held.writer.isRevoked)
+    throw new ConflictError(`job ${jobId}: the lease moved to another runner`);
+  const reason =
+    result.conclusion === "cancelled" && stop?.kind === "cancel" ? stop.message : undefined;
+  await finishJob(
+    ctx,
+    held.received,
+    {
       status: "completed",
       conclusion: result.conclusion,
-      durations: toSeconds(result.durations),
+      durations: result.durations,
       ...(result.exitCode !== undefined ? { exitCode: result.exitCode } : {}),
       ...(result.cacheKey !== undefined ? { cacheKey: result.cacheKey } : {}),
       ...(result.cacheHit !== undefined ? { cacheHit: result.cacheHit } : {}),
+      ...(result.cacheMissReasons ? { cacheMissReasons: result.cacheMissReasons } : {}),
       ...(reason ? { message: reason } : {}),
-      finishedAt: Date.now(),
-    });
-    await queue.delete(received.receipt);
-    log(`job ${jobId}: ${result.conclusion}`);
-  } catch (error) {
-    clearInterval(progressTimer);
-    stopWatch?.();
-    await handleFailure(ctx, received, error, { writer, say, ref, logUrl, control });
-  } finally {
-    clearInterval(progressTimer);
-    stopWatch?.();
-    await checkout?.remove().catch(() => {});
-  }
+      logChunks: held.writer.chunksStored,
+    },
+    { from: ["running"], tail: held.tail.text },
+  );
+  ctx.log(`job ${jobId}: ${result.conclusion}`);
 }

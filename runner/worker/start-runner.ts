@@ -8,7 +8,7 @@ import { checkoutsDir } from "../source/checkout-commit.js";
 import { pruneMirrors } from "../source/prune-mirrors.js";
 import { createGitHubAccess, type GitHubDeps } from "./github-access.js";
 import { labelEngine, removeLeftoverContainers } from "./label-engine.js";
-import { processMessage } from "./process-message.js";
+import { messageVisibilitySeconds, processMessage } from "./process-message.js";
 import type { JobControl, WorkerContext } from "./worker-context.js";
 import type { RunnerSettings } from "./read-runner-settings.js";
 
@@ -108,42 +108,11 @@ export function startRunner(deps: RunnerDeps): Runner {
     launch(received);
   };
 
-  const pruneUnusedMirrors = async () => {
-    try {
-      const removed = await pruneMirrors(settings.pipeline.dataDir, settings.mirrorMaxAgeMs);
-      if (removed.length > 0) {
-        log(
-          `runner ${owner}: removed git mirrors unused for a while (repositories ${removed.join(", ")})`,
-        );
-      }
-    } catch (error) {
-      log(`runner ${owner}: could not prune git mirrors: ${(error as Error).message}`);
-    }
-  };
+  const pruneUnusedMirrors = () => pruneMirrorsLogged(settings, owner, log);
   const pruning = setInterval(() => void pruneUnusedMirrors(), 6 * 3600_000);
   pruning.unref();
 
-  const loop = (async () => {
-    // Checkouts of jobs a previous life was running when it died.
-    await rm(checkoutsDir(settings.pipeline.dataDir, settings.name), {
-      recursive: true,
-      force: true,
-    }).catch(() => {});
-    try {
-      const left = await removeLeftoverContainers(deps.engine, settings.name);
-      if (left.length > 0) {
-        log(
-          `runner ${settings.name}: removed containers of a previous life (jobs ${left.join(", ")}); ` +
-            "their jobs are taken over when their leases expire",
-        );
-      }
-    } catch (error) {
-      log(
-        `runner ${settings.name}: could not list leftover containers: ${(error as Error).message}`,
-      );
-    }
-    await pruneUnusedMirrors();
-    log(`runner ${owner}: receiving jobs, ${settings.concurrency} at a time`);
+  const receiveLoop = async () => {
     let failures = 0;
     let first = true;
     while (!stopping) {
@@ -157,7 +126,7 @@ export function startRunner(deps: RunnerDeps): Runner {
         const receive = queue.receive({
           maxMessages: Math.min(free, 10),
           waitSeconds: settings.pollWaitSeconds,
-          visibilitySeconds: Math.ceil(settings.leaseMs / 1000),
+          visibilitySeconds: messageVisibilitySeconds(settings.leaseMs),
           signal: receiving.signal,
         });
         if (first) {
@@ -184,6 +153,13 @@ export function startRunner(deps: RunnerDeps): Runner {
       }
     }
     markReady();
+  };
+
+  const loop = (async () => {
+    await removePreviousLife(deps, settings, log);
+    await pruneUnusedMirrors();
+    log(`runner ${owner}: receiving jobs, ${settings.concurrency} at a time`);
+    await receiveLoop();
   })();
 
   return {
@@ -199,29 +175,87 @@ export function startRunner(deps: RunnerDeps): Runner {
       receiving.abort();
       slotFreed?.();
       await loop;
-      const graceMs = options.graceMs ?? settings.shutdownGraceMs;
-      const all = () => Promise.all([...running.values()].map((job) => job.done));
-      if (running.size > 0) {
-        let timer: NodeJS.Timeout | undefined;
-        const expired = await Promise.race([
-          all().then(() => false),
-          new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), graceMs))),
-        ]);
-        clearTimeout(timer);
-        if (expired) {
+      await finishOrReturn(
+        [...running.values()],
+        options.graceMs ?? settings.shutdownGraceMs,
+        (count) =>
           log(
-            `runner ${owner}: grace period over; cancelling ${running.size} job(s) and returning them to the queue`,
-          );
-          for (const job of running.values()) {
-            if (!job.control.signal.aborted) {
-              job.control.reason = { kind: "shutdown" };
-              job.control.abort();
-            }
-          }
-        }
-        await all();
-      }
+            `runner ${owner}: grace period over; cancelling ${count} job(s) and returning them to the queue`,
+          ),
+      );
       log(`runner ${owner}: stopped`);
     },
   };
+}
+
+/**
+ * What a previous life of this runner (same name) left when it was killed: its checkouts
+ * and its labelled containers. Their jobs are taken over when their leases expire.
+ */
+async function removePreviousLife(
+  deps: RunnerDeps,
+  settings: RunnerSettings,
+  log: (line: string) => void,
+): Promise<void> {
+  await rm(checkoutsDir(settings.pipeline.dataDir, settings.name), {
+    recursive: true,
+    force: true,
+  }).catch(() => {});
+  try {
+    const left = await removeLeftoverContainers(deps.engine, settings.name);
+    if (left.length > 0) {
+      log(
+        `runner ${settings.name}: removed containers of a previous life (jobs ${left.join(", ")}); ` +
+          "their jobs are taken over when their leases expire",
+      );
+    }
+  } catch (error) {
+    log(`runner ${settings.name}: could not list leftover containers: ${(error as Error).message}`);
+  }
+}
+
+async function pruneMirrorsLogged(
+  settings: RunnerSettings,
+  owner: string,
+  log: (line: string) => void,
+): Promise<void> {
+  try {
+    const removed = await pruneMirrors(settings.pipeline.dataDir, settings.mirrorMaxAgeMs);
+    if (removed.length > 0) {
+      log(
+        `runner ${owner}: removed git mirrors unused for a while (repositories ${removed.join(", ")})`,
+      );
+    }
+  } catch (error) {
+    log(`runner ${owner}: could not prune git mirrors: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * Lets running jobs finish for `graceMs`, then stops the rest as a shutdown (they go back
+ * to the queue), and waits for all of them.
+ */
+async function finishOrReturn(
+  jobs: { control: JobControl; done: Promise<void> }[],
+  graceMs: number,
+  onGraceOver: (count: number) => void,
+): Promise<void> {
+  if (jobs.length === 0) return;
+  const all = () => Promise.all(jobs.map((job) => job.done));
+  let timer: NodeJS.Timeout | undefined;
+  const expired = await Promise.race([
+    all().then(() => false),
+    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), graceMs))),
+  ]);
+  clearTimeout(timer);
+  if (expired) {
+    onGraceOver(jobs.length);
+    for (const job of jobs) {
+      if (!job.control.signal.aborted) {
+        job.control.reason = { kind: "shutdown" };
+        job.control.abort();
+      }
+    }
+  }
+  await all();
 }

@@ -15,6 +15,8 @@ export interface WatchOptions {
   visibilitySeconds: number;
   /** Someone asked to cancel the job (the reason is the store's job message). */
   onCancel: (reason: string) => void;
+  /** Another runner received the message meanwhile and left its receipt in the store. */
+  onReceipt?: (receipt: string) => void;
   /** The lease was renewed (the runner still owns the job at this time). */
   onRenewed?: () => void;
   /** Another runner holds the lease now: this one must stop without reporting. */
@@ -24,7 +26,8 @@ export interface WatchOptions {
 
 /**
  * While a job runs: renews its lease and its message's visibility on a heartbeat, and polls
- * its cancel flag. Returns a function that stops both.
+ * its record for a cancel and for a newer receipt of its message. Returns a function that
+ * stops both.
  */
 export function watchJob(options: WatchOptions): () => void {
   let stopped = false;
@@ -53,6 +56,9 @@ export function watchJob(options: WatchOptions): () => void {
     void options.store.getJob(options.jobId).then(
       (job) => {
         if (stopped || !job) return;
+        if (job.messageReceipt && job.messageReceipt !== options.receipt()) {
+          options.onReceipt?.(job.messageReceipt);
+        }
         if (job.cancelRequested) options.onCancel(job.message ?? "cancelled");
       },
       (error: unknown) => {

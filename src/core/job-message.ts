@@ -28,12 +28,22 @@ export const jobMessageSchema = z.strictObject({
   pullRequest: z.number().int().positive().optional(),
   trust: trustScopeSchema,
   checkRunId: z.number().int().positive().optional(),
-  /** The hook as input (durations and sizes as written), validated again by the runner. */
-  hook: z.unknown(),
+  /**
+   * The hook in the config's input form (durations and sizes as numbers), checked against
+   * the same schema as `.github/kozmic.yml` when sent and when received: a bad one makes
+   * the whole message malformed (dead-lettered with one log line), never a job.
+   */
+  hook: z.unknown().superRefine((hook, ctx) => {
+    const result = hookSchema.safeParse(hook);
+    if (result.success) return;
+    for (const issue of result.error.issues) {
+      ctx.addIssue({ code: "custom", path: issue.path, message: issue.message });
+    }
+  }),
 });
 export type JobMessage = z.output<typeof jobMessageSchema>;
 
-/** Parses the hook carried by a message into its validated form. */
+/** The hook of a message (which the schema has checked) in its parsed form, defaults filled. */
 export function parseMessageHook(message: JobMessage) {
   return hookSchema.parse(message.hook);
 }

@@ -28,6 +28,8 @@ export async function cancelJob(
           { ...repository, checkRunId: done.checkRunId },
           { conclusion: "cancelled", reason, logUrl: jobUrl(deps.publicUrl, job.id) },
         );
+        // Else the runner that receives the job's message reports it (settleFinished).
+        await deps.store.updateJob(job.id, ["completed"], { reportedAt: deps.now() });
       }
       return "cancelled";
     } catch (error) {

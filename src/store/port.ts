@@ -39,9 +39,24 @@ export interface JobRecord {
   exitCode?: number;
   cacheKey?: string;
   cacheHit?: boolean;
+  /** On a cache miss: why the install was not cached, for the check run. */
+  cacheMissReasons?: string[];
   /** Seconds spent in each phase. */
   durations?: Partial<Record<"pull" | "install" | "build" | "total", number>>;
+  /** Chunks of the job's log when it ended: where a later report finds the log's end. */
+  logChunks?: number;
+  /**
+   * When GitHub's check run was completed from this record. A finished job without it is
+   * reported by whichever runner receives its message next.
+   */
+  reportedAt?: number;
   cancelRequested?: boolean;
+  /**
+   * The newest receipt of the job's message, left by a runner that received it while
+   * another held the lease: the holder's heartbeat then hides the message with it (an
+   * older receipt no longer moves it).
+   */
+  messageReceipt?: string;
   leaseOwner?: string;
   /** Epoch milliseconds. */
   leaseExpiresAt?: number;

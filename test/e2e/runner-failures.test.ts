@@ -9,7 +9,7 @@ import { hooksYml, RunnerHarness } from "./runner-harness.js";
 
 describe("runner under failures", () => {
   let h: RunnerHarness;
-  const deadLetters: { rawBody: string }[] = [];
+  const deadLetters: { messageId: string; rawBody: string }[] = [];
   before(async () => {
     h = await RunnerHarness.start();
     h.startRunner({ name: `failures-${h.nonce}` });
@@ -92,19 +92,25 @@ describe("runner under failures", () => {
     );
   });
 
-  it("a message whose hook no longer validates errors its job, visibly", async () => {
+  it("a message whose hook breaks the config schema is dead-lettered as malformed, with one log line", async () => {
     const build = aBuild();
     const job = aJob(build);
     await h.store.createBuild(build, [job]);
-    await h.queue.send(
-      aJobMessage({ jobId: job.id, buildId: build.id, hook: { name: "test", build: 42 } }),
-    );
-    const errored = await h.waitFor("the job to error", async () => {
-      const current = await h.store.getJob(job.id);
-      return current?.status === "errored" ? current : undefined;
+    const bad = aJobMessage({
+      jobId: job.id,
+      buildId: build.id,
+      hook: { name: "test", build: 42 },
     });
-    assert.match(errored.message ?? "", /hook is invalid/);
-    assert.ok(h.runnerLog.some((l) => l.includes(job.id) && l.includes("invalid hook")));
+    await assert.rejects(h.queue.send(bad), /refusing to send an invalid job message/);
+    const id = await h.queue.sendRaw(JSON.stringify(bad));
+    await h.waitFor("the message to dead-letter", async () => {
+      const letters = await collectDeadLetters();
+      return letters.some((l) => l.messageId === id) || undefined;
+    });
+    const lines = h.queueLog.filter((l) => l.includes(id));
+    assert.equal(lines.length, 1, lines.join("\n"));
+    assert.match(lines[0]!, /malformed message .* not a job message \(.*hook\.build: /);
+    assert.equal((await h.store.getJob(job.id))?.status, "queued", "no runner took it");
   });
 
   it("an infrastructure failure is retried up to the receive limit, then reported as such", async () => {
@@ -126,10 +132,7 @@ describe("runner under failures", () => {
       4,
       "the check run showed each return to the queue",
     );
-    await h.waitFor("the message to dead-letter", async () => {
-      const letters = await collectDeadLetters();
-      return letters.some((l) => l.rawBody.includes(job.id)) || undefined;
-    });
+    assert.ok(job.reportedAt !== undefined, "the record says the end was reported");
   });
 
   it("an image that cannot be pulled is an infrastructure failure, never the build's", async () => {

@@ -18,7 +18,7 @@ export function aJobMessage(overrides: Partial<JobMessage> = {}): JobMessage {
     ref: "refs/heads/main",
     event: "push",
     trust: "trusted",
-    hook: { name: "test", run: "npm test" },
+    hook: { name: "test", image: "node:20", build: "npm test" },
     ...overrides,
   };
 }

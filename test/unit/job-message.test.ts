@@ -40,3 +40,17 @@ test("a malformed sha or a missing job id is refused with the field named", () =
   const paths = result.error!.issues.map((i) => i.path.join("."));
   assert.deepEqual(paths.sort(), ["jobId", "sha"]);
 });
+
+test("a message whose hook breaks the config schema is refused, the hook's field named", () => {
+  const result = jobMessageSchema.safeParse({
+    ...valid,
+    hook: { name: "test", image: "busybox", build: "true", timeout: "forever", colour: 1 },
+  });
+  assert.equal(result.success, false);
+  const paths = result.error!.issues.map((i) => i.path.join("."));
+  assert.ok(paths.includes("hook.timeout"), paths.join(", "));
+  assert.ok(
+    paths.some((p) => p.startsWith("hook")),
+    "the unknown key is reported under hook",
+  );
+});

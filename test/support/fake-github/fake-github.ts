@@ -94,6 +94,8 @@ type Reply = { status: number; body?: unknown; headers?: Record<string, string> 
 
 interface Injected {
   count: number;
+  /** Matching requests to let through first: the failure starts at the (skip + 1)th. */
+  skip?: number;
   reply: Reply;
   /** Only requests with this method and a path (after any /api/v3) matching this. */
   match?: RequestMatch;
@@ -234,9 +236,17 @@ export class FakeGitHub {
     return repo;
   }
 
-  /** Answers the next `count` valid requests (that `match` accepts) with a 502 Bad Gateway. */
-  failNext(count: number, status = 502, match?: RequestMatch): void {
-    this.injected.push({ count, reply: { status, body: { message: "Server Error" } }, match });
+  /**
+   * Answers the next `count` valid requests (that `match` accepts) with a 502 Bad Gateway,
+   * after letting `skip` of them through.
+   */
+  failNext(count: number, status = 502, match?: RequestMatch, skip = 0): void {
+    this.injected.push({
+      count,
+      skip,
+      reply: { status, body: { message: "Server Error" } },
+      match,
+    });
   }
 
   /** Answers every valid request with `status` (a GitHub outage) for the next `ms`. */
@@ -323,7 +333,9 @@ export class FakeGitHub {
         (!match?.path || match.path.test(path)),
     );
     const injected = this.injected[at];
-    if (injected) {
+    if (injected?.skip) {
+      injected.skip -= 1;
+    } else if (injected) {
       injected.count -= 1;
       if (injected.count <= 0) this.injected.splice(at, 1);
       return send(injected.reply, result.operation.operationId);

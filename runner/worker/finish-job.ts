@@ -1,0 +1,160 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import type { JobConclusion } from "../../src/core/job-state.js";
+import { ConflictError } from "../../src/core/errors.js";
+import type { ReceivedJob } from "../../src/queue/port.js";
+import type { JobRecord, Store } from "../../src/store/port.js";
+import { withGitHubRetry } from "./github-access.js";
+import { refOf, type WorkerContext } from "./worker-context.js";
+
+/** How a job ended, as its record keeps it; the check run is completed from this alone. */
+export type JobEnd = (
+  { status: "completed"; conclusion: JobConclusion } | { status: "errored"; conclusion?: never }
+) & {
+  /** Why it was cancelled, why it failed for good, or the infrastructure failure. */
+  message?: string;
+  exitCode?: number;
+  durations?: JobRecord["durations"];
+  cacheKey?: string;
+  cacheHit?: boolean;
+  cacheMissReasons?: string[];
+  logChunks?: number;
+};
+
+/** Tries of the store write that ends a job, before the job is left to its lease. */
+const RECORD_ATTEMPTS = 5;
+
+/**
+ * The end of a job, one step that any runner can finish, in this order:
+ *
+ * 1. the store records the end (from `from`, normally `running` under this runner's lease):
+ *    from here on the job never runs again;
+ * 2. GitHub's check run is completed from that record (never moved back afterwards), and
+ *    the record says so (`reportedAt`);
+ * 3. the message is deleted.
+ *
+ * A failure in 2 or 3 hides the message for a while; whichever runner receives it next
+ * finds the job finished and resumes at 2 (reportFinished). A failure in 1 leaves the job
+ * running under a lease that lapses, so another runner takes it over: at most one run per
+ * lease, nothing reported twice. `tail` is the log's end when the caller has it in memory.
+ */
+export async function finishJob(
+  ctx: WorkerContext,
+  received: ReceivedJob,
+  end: JobEnd,
+  options: { from: readonly JobRecord["status"][]; tail?: string },
+): Promise<void> {
+  const jobId = received.body.jobId;
+  const recorded = await recordEnd(ctx, jobId, end, options.from);
+  if (!recorded) {
+    ctx.log(`job ${jobId}: finished by another runner; leaving it`);
+    return;
+  }
+  await settleFinished(ctx, received, recorded, options.tail);
+}
+
+/**
+ * Reports a finished job whose check run may not be completed yet, then deletes its
+ * message; on failure the message comes back after a backoff. Never throws.
+ */
+export async function settleFinished(
+  ctx: WorkerContext,
+  received: ReceivedJob,
+  job: JobRecord,
+  tail?: string,
+): Promise<void> {
+  // Reporting may wait out a GitHub outage: the message stays hidden meanwhile.
+  const visibility = Math.ceil(ctx.settings.leaseMs / 1000) + 2;
+  const keepHidden = setInterval(
+    () => void ctx.queue.extendVisibility(received.receipt, visibility).catch(() => {}),
+    ctx.settings.leaseMs / 3,
+  );
+  try {
+    await reportFinished(ctx, received, job, tail);
+    clearInterval(keepHidden);
+    await ctx.queue.delete(received.receipt);
+  } catch (error) {
+    clearInterval(keepHidden);
+    const delay = Math.min(900, ctx.settings.retryBaseSeconds * 2 ** (received.receiveCount - 1));
+    ctx.log(
+      `job ${job.id}: finished as ${job.conclusion ?? job.status}, but not yet reported ` +
+        `(${(error as Error).message}); trying again in ${delay}s`,
+    );
+    await ctx.queue.extendVisibility(received.receipt, delay).catch(() => {});
+  }
+}
+
+/** Writes the end; a write that landed before its answer was lost counts as done. */
+async function recordEnd(
+  ctx: WorkerContext,
+  jobId: string,
+  end: JobEnd,
+  from: readonly JobRecord["status"][],
+): Promise<JobRecord | undefined> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await ctx.store.transitionJob(jobId, from, { ...end, finishedAt: Date.now() });
+    } catch (error) {
+      if (error instanceof ConflictError) {
+        const job = await ctx.store.getJob(jobId);
+        const ours = job?.leaseOwner === ctx.owner || !from.includes("running");
+        const final = job?.status === "completed" || job?.status === "errored";
+        return final && ours ? job : undefined;
+      }
+      if (attempt >= RECORD_ATTEMPTS) throw error;
+      await sleep(Math.min(8000, 500 * 2 ** (attempt - 1)));
+    }
+  }
+}
+
+/** Completes the check run from the job's record, once: `reportedAt` marks it done. */
+async function reportFinished(
+  ctx: WorkerContext,
+  received: ReceivedJob,
+  job: JobRecord,
+  tail?: string,
+): Promise<void> {
+  if (job.reportedAt !== undefined) return;
+  const checkRunId = job.checkRunId ?? received.body.checkRunId;
+  if (checkRunId !== undefined) {
+    const ref = refOf(received.body, checkRunId);
+    const reporter = ctx.access(received.body.installationId).reporter;
+    const logUrl = `${ctx.settings.publicUrl}/jobs/${encodeURIComponent(job.id)}`;
+    if (job.status === "errored") {
+      const why = job.message ?? "Kozmic could not run this job";
+      await withGitHubRetry(
+        "report the infrastructure failure",
+        () => reporter.completeInfrastructureFailure(ref, why, logUrl),
+        ctx.github,
+      );
+    } else {
+      const logTail = tail ?? (await readLogEnd(ctx.store, job));
+      await withGitHubRetry(
+        "complete the check run",
+        () =>
+          reporter.complete(
+            ref,
+            {
+              conclusion: job.conclusion ?? "failure",
+              ...(job.exitCode !== undefined ? { exitCode: job.exitCode } : {}),
+              ...(job.durations ? { durations: job.durations } : {}),
+              ...(job.cacheKey !== undefined ? { cacheKey: job.cacheKey } : {}),
+              ...(job.cacheHit !== undefined ? { cacheHit: job.cacheHit } : {}),
+              ...(job.cacheMissReasons ? { cacheMissReasons: job.cacheMissReasons } : {}),
+              logUrl,
+              ...(job.message ? { reason: job.message } : {}),
+            },
+            logTail,
+          ),
+        ctx.github,
+      );
+    }
+  }
+  await ctx.store.updateJob(job.id, [job.status], { reportedAt: Date.now() });
+}
+
+/** The end of a stored log (its last two chunks, up to 128 KiB), for a later report. */
+async function readLogEnd(store: Store, job: JobRecord): Promise<string | undefined> {
+  if (!job.logChunks) return undefined;
+  const chunks = await store.readLog(job.id, Math.max(0, job.logChunks - 2), 2);
+  return chunks.map((chunk) => chunk.data).join("");
+}

@@ -1,0 +1,294 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { SQSClient } from "@aws-sdk/client-sqs";
+import { randomUUID } from "node:crypto";
+import { FakeEngine } from "../../runner/engine/fake-engine.js";
+import { startRunner } from "../../runner/worker/start-runner.js";
+import { openEmbeddedQueue } from "../../src/queue/embedded-queue.js";
+import type { InspectableQueue } from "../../src/queue/port.js";
+import { ensureSqsQueues, openSqsQueue, uniqueQueueName } from "../../src/queue/sqs-queue.js";
+import { ensureDynamoTable, openDynamoStore } from "../../src/store/dynamodb-store.js";
+import { openEmbeddedStore } from "../../src/store/embedded-store.js";
+import type { Store } from "../../src/store/port.js";
+import { fastSettings } from "../e2e/runner-harness.js";
+import { FakeGitHub, generateAppKey } from "../support/fake-github/index.js";
+import type { FakeCheckRun } from "../support/fake-github/fake-github.js";
+import { attachGitHttp, type FakeGitHttp } from "../support/fake-github/git-http.js";
+import { FaultPlan, faultyQueue, faultyStore, type Fault } from "../support/faults.js";
+import { createGitRepo, type GitRepo } from "../support/git-repos.js";
+import { planPush } from "../support/git-plan.js";
+import { testServices } from "../support/services.js";
+
+/** Calls that repeat on a timer (polls, heartbeats): only their first few are failed. */
+const REPEATING = new Set([
+  "queue.receive",
+  "queue.extendVisibility",
+  "store.renewLease",
+  "store.getJob",
+  "store.appendLog",
+  "store.readLog",
+  "store.updateJob",
+]);
+
+interface Outcome {
+  plan: FaultPlan;
+  runs: FakeCheckRun[];
+  buildRuns: number;
+  log: string;
+  job: Awaited<ReturnType<Store["getJob"]>>;
+  /** The runner's requests to GitHub for the job. */
+  requests: string[];
+}
+
+/**
+ * The life of one job on a real runner loop (fake engine, fake GitHub, real adapters), with
+ * one injected fault, until its check run is completed and its record says so.
+ */
+function defineFaultWalk(
+  name: string,
+  open: () => Promise<{ store: Store; queue: InspectableQueue; close(): Promise<void> }>,
+) {
+  describe(`the end of a job under injected faults: ${name}`, () => {
+    const key = generateAppKey();
+    let fake: FakeGitHub;
+    let http: FakeGitHttp;
+    let git: GitRepo;
+    let repoId: number;
+    let dir: string;
+    let adapters: Awaited<ReturnType<typeof open>>;
+    let counter = 0;
+
+    before(async () => {
+      fake = await FakeGitHub.start({ appPublicKey: key.publicKeyPem, appId: 51 });
+      http = attachGitHttp(fake);
+      const fullName = `faults/${randomUUID().slice(0, 8)}`;
+      const record = fake.addRepository({ fullName, installationId: 12 });
+      repoId = record.id;
+      git = createGitRepo(fake, http, fullName);
+      dir = mkdtempSync(join(tmpdir(), "kozmic-faults-"));
+      adapters = await open();
+    });
+    after(async () => {
+      await adapters.close();
+      http.close();
+      await fake.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    /** `planned` runs once the job is queued, before a runner starts (GitHub faults). */
+    async function lifeOfAJob(fault?: Fault, planned?: () => void): Promise<Outcome> {
+      counter += 1;
+      const marker = `marker-${counter}-${randomUUID().slice(0, 6)}`;
+      const config = [
+        "hooks:",
+        "  - name: t",
+        "    image: base",
+        "    build: b",
+        "    env:",
+        `      FAKE_OUTPUT: ${marker}`,
+        "",
+      ].join("\n");
+      const sha = git.commit({ ".github/kozmic.yml": config, n: String(counter) });
+      const { jobIds } = await planPush({
+        fake,
+        privateKey: key.privateKeyPem,
+        queue: adapters.queue,
+        store: adapters.store,
+        repository: {
+          id: repoId,
+          fullName: git.fullName,
+          cloneUrl: `${fake.origin}/${git.fullName}.git`,
+          private: false,
+        },
+        installationId: 12,
+        sha,
+        config,
+      });
+      const jobId = jobIds[0]!;
+      const requestsBefore = fake.requests.length;
+      planned?.();
+      const plan = new FaultPlan(fault);
+      const engine = new FakeEngine();
+      engine.addImage("base");
+      const runner = startRunner({
+        queue: faultyQueue(adapters.queue, plan),
+        store: faultyStore(adapters.store, plan),
+        engine,
+        github: {
+          appId: fake.appId,
+          privateKey: key.privateKeyPem,
+          baseUrl: fake.url,
+          octokitOptions: { paceWrites: false, retryAfterBaseValue: 1 },
+          retryBaseMs: 10,
+          attempts: 3,
+        },
+        settings: fastSettings(dir, {
+          leaseMs: 3000,
+          heartbeatMs: 300,
+          cancelPollMs: 200,
+          retryBaseSeconds: 1,
+          pollWaitSeconds: 1,
+          concurrency: 1,
+        }),
+        log: () => {},
+      });
+      try {
+        const deadline = Date.now() + 60_000;
+        for (;;) {
+          const job = await adapters.store.getJob(jobId);
+          const [run] = fake.checkRunsOf(git.fullName, sha);
+          if (job?.reportedAt !== undefined && run?.status === "completed") break;
+          if (Date.now() > deadline) {
+            assert.fail(
+              `job ${jobId} not ended and reported within 60 s (fault ${JSON.stringify(fault)}): ` +
+                `${job?.status}/${job?.conclusion}, check run ${run?.status}; calls ${plan.calls.join(" ")}`,
+            );
+          }
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      } finally {
+        await runner.stop({ graceMs: 0 });
+      }
+      const chunks = await adapters.store.readLog(jobId);
+      return {
+        plan,
+        runs: fake.checkRunsOf(git.fullName, sha),
+        buildRuns: engine.calls.filter((c) => c.startsWith("run ")).length,
+        log: chunks.map((c) => c.data).join(""),
+        job: await adapters.store.getJob(jobId),
+        requests: fake.requests.slice(requestsBefore).map((r) => `${r.method} ${r.path}`),
+      };
+    }
+
+    function assertEndedOnce(outcome: Outcome, what: string): void {
+      assert.equal(outcome.runs.length, 1, `${what}: one check run`);
+      const [run] = outcome.runs;
+      assert.equal(run!.status, "completed", what);
+      assert.equal(run!.conclusion, "success", what);
+      // Once completed, never moved back (to queued or in progress) nor to another conclusion.
+      const firstEnd = run!.updates.findIndex((u) => u.status === "completed");
+      for (const update of run!.updates.slice(firstEnd + 1)) {
+        assert.ok(
+          update.status === undefined || update.status === "completed",
+          `${what}: a completed check run moved back to ${String(update.status)}`,
+        );
+        assert.ok(
+          update.conclusion === undefined || update.conclusion === "success",
+          `${what}: the conclusion changed`,
+        );
+      }
+      assert.equal(outcome.job?.status, "completed", what);
+      assert.equal(outcome.job?.conclusion, "success", what);
+      assert.match(outcome.log, /marker-/, `${what}: the build's output is in the log`);
+      assert.match(outcome.log, /success in /, `${what}: the log is whole to its end`);
+    }
+
+    it("walks every call of a job's life, failing each in turn (before and after it took effect)", async (t) => {
+      const baseline = await lifeOfAJob();
+      assertEndedOnce(baseline, "no fault");
+      assert.equal(baseline.buildRuns, 1);
+      assert.ok(baseline.plan.endRecordedAt !== undefined, "the baseline never recorded its end");
+      const faults: Fault[] = [];
+      const seen = new Set<string>();
+      for (const call of baseline.plan.calls) {
+        const [op, nth] = call.split("#") as [string, string];
+        if (seen.has(call) || (REPEATING.has(op) && Number(nth) > 2)) continue;
+        seen.add(call);
+        for (const mode of ["error", "after"] as const) faults.push({ op, nth: Number(nth), mode });
+      }
+      assert.ok(faults.length >= 10, `only ${faults.length} faults to inject`);
+      let fired = 0;
+      let reruns = 0;
+      for (const fault of faults) {
+        const what = `${fault.op} #${fault.nth} (${fault.mode})`;
+        const outcome = await lifeOfAJob(fault);
+        if (outcome.plan.fired) fired += 1;
+        if (outcome.buildRuns > 1) reruns += 1;
+        assertEndedOnce(outcome, what);
+        const { firedAt, endRecordedAt } = outcome.plan;
+        if (firedAt !== undefined && endRecordedAt !== undefined && firedAt >= endRecordedAt) {
+          assert.equal(
+            outcome.buildRuns,
+            1,
+            `${what}: the job ran again after its end was recorded`,
+          );
+        }
+        assert.ok(outcome.buildRuns <= 2, `${what}: ${outcome.buildRuns} runs`);
+      }
+      t.diagnostic(
+        `${faults.length} faults over ${baseline.plan.calls.length} calls (${[...seen].join(" ")}); ` +
+          `${fired} fired; ${reruns} runs ran the build again (all before the end was recorded)`,
+      );
+      // A fault on a call the job's life did not repeat this time (a timer's) may not fire.
+      assert.ok(fired >= faults.length * 0.8, `only ${fired} of ${faults.length} faults fired`);
+    });
+
+    it("GitHub failing every check-run update for a while: the end is reported once it can be", async () => {
+      fake.failNext(12, 502, { method: "PATCH", path: /\/check-runs\/\d+$/ });
+      const outcome = await lifeOfAJob();
+      fake.clearFailures();
+      assertEndedOnce(outcome, "PATCH outage");
+    });
+
+    it("walks every GitHub request of a job's life, failing each (and the retries after it) in turn", async (t) => {
+      const baseline = await lifeOfAJob();
+      assertEndedOnce(baseline, "no fault");
+      const walked = baseline.requests;
+      const count = walked.length;
+      for (let n = 0; n < count; n++) {
+        // The nth request and the 11 after it: past Octokit's and the runner's own retries.
+        const outcome = await lifeOfAJob(undefined, () => fake.failNext(12, 502, undefined, n));
+        fake.clearFailures();
+        assertEndedOnce(outcome, `GitHub request ${n + 1} of ${count} (${walked[n]})`);
+      }
+      t.diagnostic(`${count} GitHub requests walked: ${walked.join(", ")}`);
+    });
+  });
+}
+
+const embeddedDir = mkdtempSync(join(tmpdir(), "kozmic-faults-db-"));
+after(() => rmSync(embeddedDir, { recursive: true, force: true }));
+defineFaultWalk("embedded (SQLite)", async () => {
+  const store = openEmbeddedStore({ dataDir: embeddedDir });
+  const queue = openEmbeddedQueue({
+    dataDir: embeddedDir,
+    name: `q-${randomUUID()}`,
+    log: () => {},
+  });
+  return {
+    store,
+    queue,
+    close: async () => {
+      await queue.close();
+      await store.close();
+    },
+  };
+});
+
+defineFaultWalk("SQS (ElasticMQ) and DynamoDB (DynamoDB Local)", async () => {
+  const services = testServices();
+  const sqs = new SQSClient({ endpoint: services.sqsEndpoint, region: services.region });
+  const dynamo = new DynamoDBClient({
+    endpoint: services.dynamodbEndpoint,
+    region: services.region,
+  });
+  const urls = await ensureSqsQueues(sqs, uniqueQueueName("faults"), 5);
+  const table = `faults-${randomUUID()}`;
+  await ensureDynamoTable(dynamo, table);
+  const queue = openSqsQueue({ ...urls, client: sqs, log: () => {} });
+  const store = openDynamoStore({ table, client: dynamo });
+  return {
+    store,
+    queue,
+    close: async () => {
+      await queue.close();
+      await store.close();
+      sqs.destroy();
+      dynamo.destroy();
+    },
+  };
+});
