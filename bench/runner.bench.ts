@@ -69,6 +69,10 @@ fake.rawHandlers.push((req) => {
   return false;
 });
 
+// Each step's durations for the job being measured (part 2 runs one job at a time).
+let steps = new Map<string, number>();
+const timings = (step: string, ms: number) => steps.set(step, (steps.get(step) ?? 0) + ms);
+
 function runnerWith(concurrency: number): Runner {
   const settings = fastSettings(dir, { concurrency, pollWaitSeconds: 1, progressIntervalMs: 5000 });
   names.push(settings.name);
@@ -84,6 +88,7 @@ function runnerWith(concurrency: number): Runner {
     },
     settings,
     log: () => {},
+    timings,
   });
 }
 
@@ -147,12 +152,16 @@ try {
   await until(() => completedAt.has(warm!.checkRunId!), "the cache to fill");
   const hits: number[] = [];
   const bare: number[] = [];
+  const split = new Map<string, number[]>();
   for (const message of await prepare(cached, sha, RUNS)) {
     const id = message.checkRunId!;
+    steps = new Map();
     const sent = performance.now();
     await queue.send(message);
     await until(() => completedAt.has(id), `job ${message.jobId}`);
     hits.push(completedAt.get(id)! - sent);
+    await sleep(50); // the message delete after the completion
+    for (const [step, ms] of steps) split.set(step, [...(split.get(step) ?? []), ms]);
     const started = performance.now();
     execFileSync("docker", ["run", "--rm", "--network", "none", RUNNER_IMAGE, "true"]);
     bare.push(performance.now() - started);
@@ -167,6 +176,22 @@ try {
   );
   console.log(
     `overhead ratio (job end to end / bare docker run): ${(hitMedian / bareMedian).toFixed(2)}`,
+  );
+  console.log(
+    "where a cache-hit job's time goes (median per step, share of the end-to-end median):",
+  );
+  const rows = [...split.entries()]
+    .map(([step, values]) => ({ step, ms: percentile(values, 50) }))
+    .sort((a, b) => b.ms - a.ms);
+  for (const { step, ms } of rows) {
+    console.log(
+      `  ${step.padEnd(24)} ${ms.toFixed(1).padStart(7)} ms  ${((100 * ms) / hitMedian).toFixed(1).padStart(5)} %`,
+    );
+  }
+  const accounted = rows.reduce((sum, row) => sum + row.ms, 0);
+  console.log(
+    `  ${"(queue wait, between steps)".padEnd(24)} ${(hitMedian - accounted).toFixed(1).padStart(7)} ms  ` +
+      `${((100 * (hitMedian - accounted)) / hitMedian).toFixed(1).padStart(5)} %`,
   );
   await runner.stop();
 

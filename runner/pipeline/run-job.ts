@@ -22,6 +22,7 @@ import {
 } from "../cache/cache-images.js";
 import { pruneCache } from "../cache/prune-cache.js";
 import { recordCacheUse } from "../cache/cache-usage.js";
+import { timed, type StepTimings } from "./step-timings.js";
 import type { Engine, ImageInfo } from "../engine/port.js";
 import type { LogSink } from "../logs/log-sink.js";
 import { withKeyLock } from "./key-lock.js";
@@ -52,6 +53,8 @@ export interface RunJobOptions {
   cacheRecords: CacheRecords;
   signal?: AbortSignal;
   onPhase?: (phase: JobPhase) => void;
+  /** Durations of the job's steps, for the benchmark's split. */
+  timings?: StepTimings;
 }
 
 export interface JobResult {
@@ -158,6 +161,7 @@ export async function runJob(job: JobInput, options: RunJobOptions): Promise<Job
     pidsLimit: limits.pidsLimit,
     network: limits.network,
     noNewPrivileges: settings.noNewPrivileges,
+    ...(options.timings ? { timings: options.timings } : {}),
     ...(settings.runtime ? { runtime: settings.runtime } : {}),
     dataDir: settings.dataDir,
     deadline,
@@ -179,7 +183,9 @@ export async function runJob(job: JobInput, options: RunJobOptions): Promise<Job
   options.onPhase?.("preparing");
   say(`hook "${hook.name}": image ${hook.image} (pull: ${hook.pull})`);
   const pullStart = Date.now();
-  const base = await resolveBaseImage(engine, hook, say);
+  const base = await timed(options.timings, "pull check", () =>
+    resolveBaseImage(engine, hook, say),
+  );
   elapsedMs.pull = Date.now() - pullStart;
   say(`base image ${base.id} (${(elapsedMs.pull / 1000).toFixed(1)}s)`);
 
@@ -224,7 +230,7 @@ export async function runJob(job: JobInput, options: RunJobOptions): Promise<Job
     const lookup = async () =>
       (job.scope === "untrusted" ? await find(keyFor("trusted"), "trusted") : undefined) ??
       (await find(key, job.scope));
-    let hit = await lookup();
+    let hit = await timed(options.timings, "cache lookup", lookup);
     if (!hit) {
       const installStart = Date.now();
       let committed: string | undefined;

@@ -8,6 +8,7 @@ import { scriptCommand } from "../../src/core/config/script-command.js";
 import type { Engine } from "../engine/port.js";
 import type { LogSink } from "../logs/log-sink.js";
 import { tarDirectory } from "../source/tar-directory.js";
+import { timed, type StepTimings } from "./step-timings.js";
 
 function helperFor(script: string): string {
   const quoted = scriptCommand(script)
@@ -39,6 +40,7 @@ export interface StepSpec {
   signal?: AbortSignal;
   /** Runs before the container is removed, e.g. to commit it. */
   afterExit?: (containerId: string, exitCode: number) => Promise<void>;
+  timings?: StepTimings;
 }
 
 export type StepOutcome =
@@ -99,23 +101,29 @@ export async function runStep(engine: Engine, spec: StepSpec, log: LogSink): Pro
   };
   try {
     if (spec.signal?.aborted) return { kind: "cancelled" };
-    volume = await engine.createVolume(labels);
-    const scriptUser = await lookupScriptUser(engine, spec, labels, volume);
-    container = await engine.createContainer({
-      image: spec.image,
-      cmd: ["/bin/sh", "/kozmic/run.sh"],
-      env: spec.env,
-      ...(scriptUser.user ? { user: scriptUser.user } : {}),
-      workingDir: "/kozmic/src",
-      labels,
-      memoryBytes: spec.memoryBytes,
-      nanoCpus: spec.nanoCpus,
-      pidsLimit: spec.pidsLimit,
-      network: spec.network,
-      volumes: [{ source: volume, target: "/kozmic" }],
-      ...(spec.noNewPrivileges ? { noNewPrivileges: true } : {}),
-      ...(spec.runtime ? { runtime: spec.runtime } : {}),
-    });
+    const t = spec.timings;
+    const made = await timed(t, "volume create", () => engine.createVolume(labels));
+    volume = made;
+    const scriptUser = await timed(t, "script user", () =>
+      lookupScriptUser(engine, spec, labels, made),
+    );
+    container = await timed(t, "container create", () =>
+      engine.createContainer({
+        image: spec.image,
+        cmd: ["/bin/sh", "/kozmic/run.sh"],
+        env: spec.env,
+        ...(scriptUser.user ? { user: scriptUser.user } : {}),
+        workingDir: "/kozmic/src",
+        labels,
+        memoryBytes: spec.memoryBytes,
+        nanoCpus: spec.nanoCpus,
+        pidsLimit: spec.pidsLimit,
+        network: spec.network,
+        volumes: [{ source: made, target: "/kozmic" }],
+        ...(spec.noNewPrivileges ? { noNewPrivileges: true } : {}),
+        ...(spec.runtime ? { runtime: spec.runtime } : {}),
+      }),
+    );
     const tar = await tarDirectory(spec.sourceDir, {
       prefix: "kozmic",
       uid: scriptUser.uid,
@@ -125,7 +133,10 @@ export async function runStep(engine: Engine, spec: StepSpec, log: LogSink): Pro
         { path: "script.sh", content: spec.script, mode: 0o644 },
       ],
     });
-    await engine.putArchive(container, "/", tar as unknown as NodeJS.ReadableStream);
+    const target = container;
+    await timed(t, "source upload", () =>
+      engine.putArchive(target, "/", tar as unknown as NodeJS.ReadableStream),
+    );
 
     const id = container;
     const kill = (outcome: StepOutcome) => {
@@ -154,10 +165,12 @@ export async function runStep(engine: Engine, spec: StepSpec, log: LogSink): Pro
     spec.signal?.addEventListener("abort", onAbort, { once: true });
     if (spec.signal?.aborted) return { kind: "cancelled" };
     armStall();
-    const exitCode = await engine.run(id, (text) => {
-      log.write(text);
-      armStall();
-    });
+    const exitCode = await timed(t, "container run", () =>
+      engine.run(id, (text) => {
+        log.write(text);
+        armStall();
+      }),
+    );
     clearTimeout(timer);
     if (stop) return stop;
     if (spec.afterExit) await spec.afterExit(id, exitCode);
@@ -165,7 +178,11 @@ export async function runStep(engine: Engine, spec: StepSpec, log: LogSink): Pro
   } finally {
     clearTimeout(timer);
     spec.signal?.removeEventListener("abort", onAbort);
-    if (container) await engine.removeContainer(container);
-    if (volume) await engine.removeVolume(volume);
+    const t = spec.timings;
+    const [madeContainer, madeVolume] = [container, volume];
+    if (madeContainer) {
+      await timed(t, "container remove", () => engine.removeContainer(madeContainer));
+    }
+    if (madeVolume) await timed(t, "volume remove", () => engine.removeVolume(madeVolume));
   }
 }

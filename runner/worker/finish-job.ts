@@ -3,6 +3,7 @@ import type { JobConclusion } from "../../src/core/job-state.js";
 import { ConflictError } from "../../src/core/errors.js";
 import type { ReceivedJob } from "../../src/queue/port.js";
 import type { JobRecord, Store } from "../../src/store/port.js";
+import { timed } from "../pipeline/step-timings.js";
 import { withGitHubRetry } from "./github-access.js";
 import { refOf, type WorkerContext } from "./worker-context.js";
 
@@ -44,7 +45,9 @@ export async function finishJob(
   options: { from: readonly JobRecord["status"][]; tail?: string },
 ): Promise<void> {
   const jobId = received.body.jobId;
-  const recorded = await recordEnd(ctx, jobId, end, options.from);
+  const recorded = await timed(ctx.timings, "store write", () =>
+    recordEnd(ctx, jobId, end, options.from),
+  );
   if (!recorded) {
     ctx.log(`job ${jobId}: finished by another runner; leaving it`);
     return;
@@ -69,9 +72,9 @@ export async function settleFinished(
     ctx.settings.leaseMs / 3,
   );
   try {
-    await reportFinished(ctx, received, job, tail);
+    await timed(ctx.timings, "check run completed", () => reportFinished(ctx, received, job, tail));
     clearInterval(keepHidden);
-    await ctx.queue.delete(received.receipt);
+    await timed(ctx.timings, "message delete", () => ctx.queue.delete(received.receipt));
   } catch (error) {
     clearInterval(keepHidden);
     const delay = Math.min(900, ctx.settings.retryBaseSeconds * 2 ** (received.receiveCount - 1));

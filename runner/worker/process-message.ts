@@ -9,6 +9,7 @@ import { LogTail, teeLogSink } from "../logs/log-tail.js";
 import { readStoredLog } from "../logs/next-log-seq.js";
 import { StoreLogWriter } from "../logs/store-log-writer.js";
 import { runJob, type JobPhase, type JobResult } from "../pipeline/run-job.js";
+import { timed } from "../pipeline/step-timings.js";
 import type { Checkout } from "../source/checkout-commit.js";
 import { fetchSource } from "../source/fetch-source.js";
 import { resolveTrackedFiles } from "../source/resolve-tracked-files.js";
@@ -85,7 +86,9 @@ async function claim(
   const { store, queue, settings, log } = ctx;
   const message = received.body;
   const jobId = message.jobId;
-  const result = await store.claimJob(jobId, ctx.owner, settings.leaseMs);
+  const result = await timed(ctx.timings, "claim", () =>
+    store.claimJob(jobId, ctx.owner, settings.leaseMs),
+  );
   if (result.outcome === "missing") {
     log(`job ${jobId}: not in the store, message dropped`);
     await queue.delete(received.receipt);
@@ -105,7 +108,7 @@ async function claim(
     log(`job ${jobId}: taken over from ${result.previousOwner} (lease expired)`);
   }
   const lease: Lease = { jobId, control, confirmedAt: Date.now() };
-  const stored = await readStoredLog(store, jobId);
+  const stored = await timed(ctx.timings, "log position", () => readStoredLog(store, jobId));
   const writer = new StoreLogWriter({
     store,
     jobId,
@@ -248,11 +251,15 @@ async function runHeld(
   const jobId = held.job.id;
   const reporter = ctx.access(message.installationId).reporter;
   const ref = held.ref!;
-  await withGitHubRetry(
-    "mark the check run in progress",
-    () => reporter.markInProgress(ref, "preparing", new Date(held.job.startedAt ?? Date.now())),
-    ctx.github,
+  // Under way while the source is fetched; it must have arrived before anything later does.
+  const inProgress = timed(ctx.timings, "check run in progress", () =>
+    withGitHubRetry(
+      "mark the check run in progress",
+      () => reporter.markInProgress(ref, "preparing", new Date(held.job.startedAt ?? Date.now())),
+      ctx.github,
+    ),
   );
+  inProgress.catch(() => {}); // awaited below; a fetch failing first must not leave it unhandled
   held.say(
     `runner ${settings.name} runs job ${jobId} (${message.repository.fullName}@${message.sha.slice(0, 12)}, ` +
       `hook "${held.hook.name}", attempt ${held.received.receiveCount} of ${settings.maxReceives})`,
@@ -261,19 +268,23 @@ async function runHeld(
   const stopProgress = showProgress(ctx, held, () => phase);
   try {
     held.say(`fetching ${message.repository.fullName} at ${message.sha}`);
-    const token = await ctx.access(message.installationId).token();
-    const checkout = await fetchSource({
-      dataDir: settings.pipeline.dataDir,
-      repositoryId: message.repository.id,
-      cloneUrl: message.repository.cloneUrl,
-      sha: message.sha,
-      ref: message.ref,
-      ...(message.pullRequest !== undefined ? { pullRequest: message.pullRequest } : {}),
-      token,
-      jobId,
-      runnerName: settings.name,
-      signal: held.control.signal,
-    }).catch((error: unknown) => {
+    const token = await timed(ctx.timings, "token", () =>
+      ctx.access(message.installationId).token(),
+    );
+    const checkout = await timed(ctx.timings, "fetch", () =>
+      fetchSource({
+        dataDir: settings.pipeline.dataDir,
+        repositoryId: message.repository.id,
+        cloneUrl: message.repository.cloneUrl,
+        sha: message.sha,
+        ref: message.ref,
+        ...(message.pullRequest !== undefined ? { pullRequest: message.pullRequest } : {}),
+        token,
+        jobId,
+        runnerName: settings.name,
+        signal: held.control.signal,
+      }),
+    ).catch((error: unknown) => {
       if (held.control.signal.aborted) return undefined;
       throw error;
     });
@@ -281,7 +292,10 @@ async function runHeld(
       return { conclusion: "cancelled", durations: { pull: 0, install: 0, build: 0, total: 0 } };
     }
     onCheckout(checkout);
-    const trackedFiles = await resolveTrackedFiles(checkout.dir, held.hook.tracked_files);
+    const trackedFiles = await timed(ctx.timings, "tracked files", () =>
+      resolveTrackedFiles(checkout.dir, held.hook.tracked_files),
+    );
+    await inProgress;
     return await runJob(
       {
         jobId,
@@ -297,6 +311,7 @@ async function runHeld(
         cacheRecords: ctx.store,
         log: held.sink,
         signal: held.control.signal,
+        ...(ctx.timings ? { timings: ctx.timings } : {}),
         onPhase: (next) => {
           phase = next;
           void ctx.store.updateJob(jobId, ["running"], { phase: next }).catch(() => {});
@@ -312,6 +327,8 @@ async function runHeld(
     );
   } finally {
     stopProgress();
+    // Settled before anything later reaches the check run (a requeue, the completion).
+    await inProgress.catch(() => {});
   }
 }
 
@@ -358,8 +375,10 @@ async function finishRun(ctx: WorkerContext, held: Held, result: JobResult): Pro
   }
   // The lease must still be ours, or another runner reports this job.
   if (stop?.kind === "lease-lost") throw new ConflictError(stop.message);
-  await ctx.store.renewLease(jobId, ctx.owner, ctx.settings.leaseMs);
-  await held.writer.flush().catch((error: unknown) => {
+  await timed(ctx.timings, "lease check", () =>
+    ctx.store.renewLease(jobId, ctx.owner, ctx.settings.leaseMs),
+  );
+  await timed(ctx.timings, "log flush", () => held.writer.flush()).catch((error: unknown) => {
     ctx.log(`job ${jobId}: log not fully stored: ${(error as Error).message}`);
   });
   if (held.writer.isRevoked)

@@ -8,6 +8,7 @@ import { checkoutsDir } from "../source/checkout-commit.js";
 import { pruneMirrors } from "../source/prune-mirrors.js";
 import { createGitHubAccess, type GitHubDeps } from "./github-access.js";
 import { labelEngine, removeLeftoverContainers } from "./label-engine.js";
+import type { StepTimings } from "../pipeline/step-timings.js";
 import { messageVisibilitySeconds, processMessage } from "./process-message.js";
 import type { JobControl, WorkerContext } from "./worker-context.js";
 import type { RunnerSettings } from "./read-runner-settings.js";
@@ -23,6 +24,8 @@ export interface RunnerDeps {
   settings: RunnerSettings;
   /** Where the runner's own lines go (not job output). Default: stderr. */
   log?: (line: string) => void;
+  /** Durations of each job's steps (the runner benchmark's split). */
+  timings?: StepTimings;
 }
 
 export interface Runner {
@@ -57,6 +60,7 @@ export function startRunner(deps: RunnerDeps): Runner {
     access: createGitHubAccess(deps.github, settings.progressIntervalMs),
     owner,
     log,
+    ...(deps.timings ? { timings: deps.timings } : {}),
   };
   const running = new Map<
     string,

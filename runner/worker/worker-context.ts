@@ -3,6 +3,7 @@ import type { JobMessage } from "../../src/core/job-message.js";
 import type { Queue } from "../../src/queue/port.js";
 import type { Store } from "../../src/store/port.js";
 import type { Engine } from "../engine/port.js";
+import type { StepTimings } from "../pipeline/step-timings.js";
 import type { GitHubDeps, InstallationAccess } from "./github-access.js";
 import type { RunnerSettings } from "./read-runner-settings.js";
 
@@ -22,6 +23,8 @@ export interface WorkerContext {
   /** This process's lease owner id. */
   owner: string;
   log: (line: string) => void;
+  /** Durations of each job's steps, for the runner benchmark's split. */
+  timings?: StepTimings;
 }
 
 export type JobControl = AbortController & { reason?: StopReason };
