@@ -3,7 +3,15 @@ import tseslint from "typescript-eslint";
 
 export default tseslint.config(
   {
-    ignores: ["node_modules/", ".kozmic/", ".services/", "test-artifacts/", "schema/", "**/*.json"],
+    ignores: [
+      "node_modules/",
+      "dist/",
+      ".kozmic/",
+      ".services/",
+      "test-artifacts/",
+      "schema/",
+      "**/*.json",
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,

@@ -26,8 +26,8 @@ import { attachGitHttp } from "../test/support/fake-github/git-http.js";
 import { createGitRepo } from "../test/support/git-repos.js";
 import { planPush } from "../test/support/git-plan.js";
 import { ensureBusyboxImage } from "../test/support/images.js";
+import { kozmicArgv } from "../test/support/kozmic-cli.js";
 
-const MAIN = new URL("../src/cli/main.ts", import.meta.url).pathname;
 const BUILD = "echo started\nsleep 12\necho done";
 
 interface Backend {
@@ -54,7 +54,7 @@ const record = fake.addRepository({ fullName, installationId: 14 });
 const git = createGitRepo(fake, http, fullName);
 
 function runner(dataDir: string, name: string, backend: Backend): ChildProcess {
-  return spawn(process.execPath, ["--import", "tsx", MAIN, "runner"], {
+  return spawn(process.execPath, kozmicArgv(["runner"]), {
     env: {
       PATH: process.env.PATH,
       HOME: process.env.HOME,

@@ -3,6 +3,7 @@
 # DynamoDB Local so the queue/store figures cover the AWS adapters too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bash scripts/build.sh # the benchmarks run the compiled CLI
 # shellcheck source=/dev/null
 source test/support/services.sh
 start_services

@@ -16,6 +16,7 @@ import { attachGitHttp } from "../test/support/fake-github/git-http.js";
 import { createGitRepo } from "../test/support/git-repos.js";
 import { postDelivery, pushPayload, signDelivery } from "../test/support/webhooks.js";
 import { freePort } from "../test/support/free-port.js";
+import { kozmicArgv } from "../test/support/kozmic-cli.js";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const EXAMPLE = join(ROOT, "examples/hello");
@@ -54,7 +55,7 @@ console.log(`demo: local GitHub stand-in at ${github.url}, ${REPO} at ${sha.slic
 
 const port = await freePort();
 const url = `http://127.0.0.1:${port}`;
-const serve = spawn(process.execPath, [join(ROOT, "bin/kozmic.js"), "serve"], {
+const serve = spawn(process.execPath, kozmicArgv(["serve"]), {
   cwd: ROOT,
   env: {
     ...process.env,

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Builds the example image from Debian's static busybox when it is missing, runs the
-# example repository's hooks with `kozmic run` (a cache miss, and how to see a hit), then
-# the whole system on this machine: `kozmic serve` on its embedded defaults taking a push
-# from a local stand-in for GitHub, running the job and serving its log page.
+# Compiles Kozmic to dist/, builds the example image from Debian's static busybox when it is
+# missing, runs the example repository's hooks with `kozmic run` (a cache miss, and how to
+# see a hit), then the whole system on this machine: `kozmic serve` on its embedded
+# defaults taking a push from a local stand-in for GitHub, running the job and serving its
+# log page.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,8 +25,9 @@ if ! docker image inspect "$IMAGE" >/dev/null 2>&1; then
   tar -C "$root" -c . | docker import - "$IMAGE" >/dev/null
 fi
 
+bash scripts/build.sh
 echo "quickstart: kozmic run examples/hello"
-npx tsx src/cli/main.ts run examples/hello
+./bin/kozmic.js run examples/hello
 echo
 echo "quickstart: the whole system on this machine (scripts/demo-single-box.ts)"
 npx tsx scripts/demo-single-box.ts
@@ -33,9 +35,9 @@ npx tsx scripts/demo-single-box.ts
 cat <<'MSG'
 
 quickstart: done. Next:
-  npx tsx src/cli/main.ts run examples/hello    # again: "install skipped: cache hit"
-  echo "greeting-lib 2.0" > examples/hello/deps.txt && npx tsx src/cli/main.ts run examples/hello
-                                                # a tracked file changed: cache miss
-  npx tsx src/cli/main.ts cache ls              # the cached install images
-  npm run demo                                  # the whole system again; open the log page
+  ./bin/kozmic.js run examples/hello    # again: "install skipped: cache hit"
+  echo "greeting-lib 2.0" > examples/hello/deps.txt && ./bin/kozmic.js run examples/hello
+                                        # a tracked file changed: cache miss
+  ./bin/kozmic.js cache ls              # the cached install images
+  npm run demo                          # the whole system again; open the log page
 MSG

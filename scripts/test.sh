@@ -1,20 +1,24 @@
 #!/usr/bin/env bash
-# The whole test suite: type-check, lint, format check, then every test file with the
-# services they need (ElasticMQ, DynamoDB Local) started here and stopped after.
+# The whole test suite: build (the tests run the compiled CLI), type-check, lint, format
+# check, then every test file with the services they need (ElasticMQ, DynamoDB Local)
+# started here and stopped after.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-echo "== type-check, lint, format"
+echo "== build, type-check, lint, format"
 # Side by side: each is single-threaded and takes minutes on a small CI machine.
+bash scripts/build.sh &
+build_pid=$!
 npx tsc --noEmit &
 tsc_pid=$!
 npx eslint . &
 eslint_pid=$!
 checks_ok=true
+wait "$build_pid" || checks_ok=false
 wait "$tsc_pid" || checks_ok=false
 wait "$eslint_pid" || checks_ok=false
 npx prettier --check . >/dev/null || { npx prettier --check .; exit 1; }
-$checks_ok || { echo "type-check or lint failed (above)" >&2; exit 1; }
+$checks_ok || { echo "build, type-check or lint failed (above)" >&2; exit 1; }
 
 if [ -f test/support/services.sh ]; then
   # shellcheck source=/dev/null

@@ -1,8 +1,8 @@
-import Docker from "dockerode";
 import { PassThrough, type Readable } from "node:stream";
 import { extract } from "tar-stream";
 import { InfrastructureError } from "../../src/core/errors.js";
 import { toDockerCreateOptions } from "./docker-convert.js";
+import { Docker } from "./dockerode.js";
 import type { ContainerInfo, ContainerSpec, Engine, ImageInfo } from "./port.js";
 
 function statusOf(error: unknown): number | undefined {

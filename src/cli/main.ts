@@ -1,29 +1,55 @@
 /**
  * The `kozmic` command. Each subcommand lives in its own module under ./commands and
- * exports `main(args: string[]): Promise<number>` (the exit code).
+ * exports `main(args: string[]): Promise<number>` (the exit code). A command's module is
+ * loaded only when that command runs, and loads what it needs once its arguments are
+ * read: `kozmic --version` and `kozmic <command> --help` load next to nothing.
  */
-const COMMANDS: Record<string, { summary: string }> = {
-  run: {
-    summary: "run the hooks of a working tree locally: kozmic run [DIR] [--hook NAME]...",
-  },
-  cache: {
-    summary: "list or prune cached install images: kozmic cache ls | prune",
-  },
-  serve: {
-    summary: "run the GitHub App (webhooks, log pages) and, on embedded defaults, a runner",
-  },
-  runner: {
-    summary: "run the runner daemon on this Docker host",
-  },
-};
+import { readFileSync } from "node:fs";
 
 export interface CommandModule {
   main(args: string[]): Promise<number>;
 }
 
+const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
+  run: {
+    summary: "run the hooks of a working tree locally: kozmic run [DIR] [--hook NAME]...",
+    load: () => import("./commands/run.js"),
+  },
+  cache: {
+    summary: "list or prune cached install images: kozmic cache ls | prune",
+    load: () => import("./commands/cache.js"),
+  },
+  serve: {
+    summary: "run the GitHub App (webhooks, log pages) and, on embedded defaults, a runner",
+    load: () => import("./commands/serve.js"),
+  },
+  runner: {
+    summary: "run the runner daemon on this Docker host",
+    load: () => import("./commands/runner.js"),
+  },
+};
+
 function usage(): string {
   const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(8)} ${c.summary}`);
-  return ["usage: kozmic <command> [options]", "", "commands:", ...lines].join("\n");
+  return [
+    "usage: kozmic <command> [options]",
+    "       kozmic --version",
+    "",
+    "commands:",
+    ...lines,
+  ].join("\n");
+}
+
+/** Kozmic's version: from the first package.json above this file (src/cli/ or dist/src/cli/). */
+function version(): string {
+  for (let dir = new URL("../", import.meta.url); ; dir = new URL("../", dir)) {
+    try {
+      return (JSON.parse(readFileSync(new URL("package.json", dir), "utf8")) as { version: string })
+        .version;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT" || dir.pathname === "/") throw error;
+    }
+  }
 }
 
 async function dispatch(argv: string[]): Promise<number> {
@@ -32,22 +58,16 @@ async function dispatch(argv: string[]): Promise<number> {
     console.log(usage());
     return name ? 0 : 2;
   }
-  const command = COMMANDS[name];
+  if (name === "--version") {
+    console.log(version());
+    return 0;
+  }
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!command) {
     console.error(`kozmic: unknown command "${name}"\n\n${usage()}`);
     return 2;
   }
-  let module: CommandModule;
-  try {
-    module = (await import(`./commands/${name}.js`)) as CommandModule;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ERR_MODULE_NOT_FOUND") {
-      console.error(`kozmic: "${name}" is not available in this version yet`);
-      return 2;
-    }
-    throw error;
-  }
-  return module.main(rest);
+  return (await command.load()).main(rest);
 }
 
 process.exitCode = await dispatch(process.argv.slice(2));

@@ -12,6 +12,7 @@ import { postDelivery, pushPayload, signDelivery } from "../support/webhooks.js"
 import { ensureBusyboxImage } from "../support/images.js";
 import { removeCacheImagesOf, RUNNER_IMAGE } from "./runner-harness.js";
 import { freePort } from "../support/free-port.js";
+import { kozmicArgv } from "../support/kozmic-cli.js";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
 const SECRET = "single-box-secret";
@@ -50,7 +51,7 @@ describe("kozmic serve on its embedded defaults runs the whole flow", () => {
     const port = await freePort();
     url = `http://localhost:${port}`;
     local = `http://127.0.0.1:${port}`;
-    child = spawn(process.execPath, ["bin/kozmic.js", "serve"], {
+    child = spawn(process.execPath, kozmicArgv(["serve"]), {
       cwd: ROOT,
       env: {
         PATH: process.env.PATH ?? "",

@@ -25,6 +25,7 @@ import { openEmbeddedStore } from "../../src/store/embedded-store.js";
 import type { Store } from "../../src/store/port.js";
 import { HOOKS_YML, newSha } from "../support/app-harness.js";
 import { FakeGitHub, generateAppKey } from "../support/fake-github/index.js";
+import { kozmicArgv } from "../support/kozmic-cli.js";
 import { startApp } from "../support/start-app.js";
 import { postDelivery, pushPayload, signDelivery } from "../support/webhooks.js";
 
@@ -33,7 +34,7 @@ const ONE_HOOK = "hooks:\n  - name: test\n    image: alpine:3\n    build: npm te
 const ROOT = new URL("../..", import.meta.url).pathname;
 
 function kozmic(args: string[], env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
+  return spawn(process.execPath, kozmicArgv(args), {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env },
     stdio: ["ignore", "pipe", "pipe"],

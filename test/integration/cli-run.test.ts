@@ -9,6 +9,7 @@ import { promisify } from "node:util";
 import { DockerEngine } from "../../runner/engine/docker-engine.js";
 import { localRepositoryId } from "../../src/cli/commands/run.js";
 import { ensureBusyboxImage, removeImages } from "../support/images.js";
+import { kozmicArgv } from "../support/kozmic-cli.js";
 
 const exec = promisify(execFile);
 const IMAGE = `kozmic-test/cli-${randomUUID().slice(0, 8)}`;
@@ -43,8 +44,9 @@ function example(): string {
 }
 
 async function kozmic(args: string[], env: Record<string, string> = {}) {
+  const argv = kozmicArgv(args);
   try {
-    const { stdout, stderr } = await exec("npx", ["tsx", "src/cli/main.ts", ...args], {
+    const { stdout, stderr } = await exec(process.execPath, argv, {
       env: { ...process.env, KOZMIC_DATA_DIR: dataDir, ...env },
     });
     return { code: 0, stdout, stderr };

@@ -12,11 +12,11 @@ import { attachGitHttp } from "../support/fake-github/git-http.js";
 import { createGitRepo } from "../support/git-repos.js";
 import { planPush } from "../support/git-plan.js";
 import { ensureBusyboxImage } from "../support/images.js";
+import { kozmicArgv } from "../support/kozmic-cli.js";
 import { hooksYml, removeContainersOf, RUNNER_IMAGE } from "../e2e/runner-harness.js";
 
-const MAIN = new URL("../../src/cli/main.ts", import.meta.url).pathname;
 const cli = (env: Record<string, string>) =>
-  spawnSync(process.execPath, ["--import", "tsx", MAIN, "runner"], {
+  spawnSync(process.execPath, kozmicArgv(["runner"]), {
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
     encoding: "utf8",
     timeout: 30_000,
@@ -62,7 +62,7 @@ describe("kozmic runner (the command)", () => {
 
     /** `kozmic runner` itself (not a wrapper), on the fake GHES and the embedded data dir. */
     function startRunnerCommand(name: string, dataDir = dir) {
-      const child = spawn(process.execPath, ["--import", "tsx", MAIN, "runner"], {
+      const child = spawn(process.execPath, kozmicArgv(["runner"]), {
         env: {
           PATH: process.env.PATH,
           HOME: process.env.HOME,

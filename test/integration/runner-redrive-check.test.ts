@@ -9,10 +9,10 @@ import { ensureSqsQueues, uniqueQueueName } from "../../src/queue/sqs-queue.js";
 import { SettingsError, type SqsSettings } from "../../src/settings/index.js";
 import { testServices } from "../support/services.js";
 import { settingsTable } from "../support/settings-table.js";
+import { kozmicArgv } from "../support/kozmic-cli.js";
 import { startAndStop } from "../support/start-command.js";
 
 const services = testServices();
-const MAIN = new URL("../../src/cli/main.ts", import.meta.url).pathname;
 
 describe("the runner checks KOZMIC_MAX_RECEIVES against the SQS queue's redrive policy", () => {
   let sqs: SQSClient;
@@ -38,7 +38,7 @@ describe("the runner checks KOZMIC_MAX_RECEIVES against the SQS queue's redrive 
     ...more,
   });
   const run = (args: string[], env: Record<string, string>) =>
-    spawnSync(process.execPath, ["--import", "tsx", MAIN, ...args], {
+    spawnSync(process.execPath, kozmicArgv(args), {
       env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
       encoding: "utf8",
       timeout: 60_000,

@@ -4,9 +4,9 @@ import { spawnSync } from "node:child_process";
 import { after, describe, it } from "node:test";
 import { ENTRY_POINT_GROUPS } from "../../src/settings/index.js";
 import { applyRow, combinedBadRows, settingsTable } from "../support/settings-table.js";
+import { kozmicArgv } from "../support/kozmic-cli.js";
 import { startAndStop } from "../support/start-command.js";
 
-const MAIN = new URL("../../src/cli/main.ts", import.meta.url).pathname;
 const table = settingsTable();
 after(() => rmSync(table.dir, { recursive: true, force: true }));
 
@@ -27,7 +27,7 @@ describe("the commands read the settings table's bad rows (one process each)", (
       const groups: readonly string[] = ENTRY_POINT_GROUPS[command];
       const bad = combinedBadRows(table.rows, (row) => row.groups.some((g) => groups.includes(g)));
       const env = bad.reduce((e, row) => applyRow(e, row), table.base);
-      const result = spawnSync(process.execPath, ["--import", "tsx", MAIN, ...args], {
+      const result = spawnSync(process.execPath, kozmicArgv(args), {
         env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
         encoding: "utf8",
         timeout: 30_000,

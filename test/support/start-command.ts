@@ -1,6 +1,5 @@
 import { spawn } from "node:child_process";
-
-const MAIN = new URL("../../src/cli/main.ts", import.meta.url).pathname;
+import { kozmicArgv } from "./kozmic-cli.js";
 
 /**
  * Starts `kozmic <args>` with only `env` (plus PATH and HOME), waits until its output matches
@@ -12,7 +11,7 @@ export async function startAndStop(
   ready: RegExp,
   timeoutMs = 60_000,
 ): Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string }> {
-  const child = spawn(process.execPath, ["--import", "tsx", MAIN, ...args], {
+  const child = spawn(process.execPath, kozmicArgv(args), {
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -1,11 +1,6 @@
 import { parseArgs } from "node:util";
-import { parseBytes } from "../../core/duration.js";
 import { KozmicError } from "../../core/errors.js";
-import { readCacheSettings } from "../../settings/index.js";
 import { startFailure } from "../start-failure.js";
-import { DockerEngine } from "../../../runner/engine/docker-engine.js";
-import { listCache } from "../../../runner/cache/list-cache.js";
-import { pruneCache } from "../../../runner/cache/prune-cache.js";
 
 const USAGE = "usage: kozmic cache ls | kozmic cache prune [--keep N] [--max-bytes SIZE]";
 
@@ -22,6 +17,22 @@ function when(ms: number | undefined): string {
 /** `kozmic cache ls` and `kozmic cache prune`. */
 export async function main(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
+  if (sub === "--help" || sub === "-h") {
+    console.log(USAGE);
+    return 0;
+  }
+  if (sub !== "ls" && sub !== "prune") {
+    console.error(USAGE);
+    return 2;
+  }
+  const [{ parseBytes }, { readCacheSettings }, { DockerEngine }, { listCache }, { pruneCache }] =
+    await Promise.all([
+      import("../../core/duration.js"),
+      import("../../settings/index.js"),
+      import("../../../runner/engine/docker-engine.js"),
+      import("../../../runner/cache/list-cache.js"),
+      import("../../../runner/cache/prune-cache.js"),
+    ]);
   let settings;
   try {
     settings = readCacheSettings(process.env);
@@ -54,37 +65,32 @@ export async function main(args: string[]): Promise<number> {
         );
       return 0;
     }
-    if (sub === "prune") {
-      const { values } = parseArgs({
-        args: rest,
-        options: { keep: { type: "string" }, "max-bytes": { type: "string" } },
-      });
-      const keep = values.keep === undefined ? settings.cacheKeep : Number(values.keep);
-      if (!Number.isInteger(keep) || keep < 0) {
-        console.error(`kozmic cache prune: --keep expects a whole number, got "${values.keep}"`);
-        return 2;
-      }
-      const maxBytes =
-        values["max-bytes"] === undefined
-          ? settings.cacheMaxBytes
-          : parseBytes(values["max-bytes"]);
-      if (values["max-bytes"] !== undefined && maxBytes === undefined) {
-        console.error(
-          `kozmic cache prune: --max-bytes expects a size such as "5g", got "${values["max-bytes"]}"`,
-        );
-        return 2;
-      }
-      const removed = await pruneCache(engine, settings, undefined, {
-        keep,
-        ...(maxBytes !== undefined ? { maxBytes } : {}),
-      });
-      for (const e of removed)
-        console.log(`removed ${e.key.slice(0, 16)} ${e.repositoryId} ${e.hook} ${size(e.size)}`);
-      console.log(`${removed.length} cache image(s) removed`);
-      return 0;
+    // prune
+    const { values } = parseArgs({
+      args: rest,
+      options: { keep: { type: "string" }, "max-bytes": { type: "string" } },
+    });
+    const keep = values.keep === undefined ? settings.cacheKeep : Number(values.keep);
+    if (!Number.isInteger(keep) || keep < 0) {
+      console.error(`kozmic cache prune: --keep expects a whole number, got "${values.keep}"`);
+      return 2;
     }
-    console.error(USAGE);
-    return 2;
+    const maxBytes =
+      values["max-bytes"] === undefined ? settings.cacheMaxBytes : parseBytes(values["max-bytes"]);
+    if (values["max-bytes"] !== undefined && maxBytes === undefined) {
+      console.error(
+        `kozmic cache prune: --max-bytes expects a size such as "5g", got "${values["max-bytes"]}"`,
+      );
+      return 2;
+    }
+    const removed = await pruneCache(engine, settings, undefined, {
+      keep,
+      ...(maxBytes !== undefined ? { maxBytes } : {}),
+    });
+    for (const e of removed)
+      console.log(`removed ${e.key.slice(0, 16)} ${e.repositoryId} ${e.hook} ${size(e.size)}`);
+    console.log(`${removed.length} cache image(s) removed`);
+    return 0;
   } catch (error) {
     if (error instanceof KozmicError || (error as Error).name === "TypeError") {
       console.error(`kozmic cache: ${(error as Error).message}`);

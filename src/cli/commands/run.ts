@@ -2,18 +2,7 @@ import { createHash, randomUUID } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { parseConfig } from "../../core/config/parse-config.js";
-import {
-  CONFIG_PATH,
-  formatConfigIssuesForTerminal,
-} from "../../core/config/format-config-issues.js";
 import { ConfigError, KozmicError } from "../../core/errors.js";
-import { readRunSettings } from "../../settings/index.js";
-import { openEmbeddedStore } from "../../store/embedded-store.js";
-import { DockerEngine } from "../../../runner/engine/docker-engine.js";
-import { createTerminalSink } from "../../../runner/logs/terminal-sink.js";
-import { runJob } from "../../../runner/pipeline/run-job.js";
-import { resolveTrackedFiles } from "../../../runner/source/resolve-tracked-files.js";
 import { startFailure } from "../start-failure.js";
 
 const USAGE = "usage: kozmic run [DIR] [--hook NAME]...";
@@ -44,6 +33,26 @@ export async function main(args: string[]): Promise<number> {
     console.error(`kozmic run: expected at most one directory\n${USAGE}`);
     return 2;
   }
+  // What the run needs, loaded once the arguments are known to be good (`--help` needs none).
+  const [
+    { parseConfig },
+    { CONFIG_PATH, formatConfigIssuesForTerminal },
+    { readRunSettings },
+    { openEmbeddedStore },
+    { DockerEngine },
+    { createTerminalSink },
+    { runJob },
+    { resolveTrackedFiles },
+  ] = await Promise.all([
+    import("../../core/config/parse-config.js"),
+    import("../../core/config/format-config-issues.js"),
+    import("../../settings/index.js"),
+    import("../../store/embedded-store.js"),
+    import("../../../runner/engine/docker-engine.js"),
+    import("../../../runner/logs/terminal-sink.js"),
+    import("../../../runner/pipeline/run-job.js"),
+    import("../../../runner/source/resolve-tracked-files.js"),
+  ]);
   let settings;
   try {
     // Messages about limits speak of this machine's settings, not of a runner.

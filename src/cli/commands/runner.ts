@@ -1,12 +1,3 @@
-import { DockerEngine } from "../../../runner/engine/docker-engine.js";
-import { startRunner } from "../../../runner/worker/start-runner.js";
-import { installationOctokits } from "../../planner/installation-octokits.js";
-import { lineLog } from "../../planner/planner-deps.js";
-import { startPlanner } from "../../planner/start-planner.js";
-import { checkJobQueueRedrive } from "../../queue/check-job-queue-redrive.js";
-import { jobQueueFrom, planQueueFrom } from "../../queue/open-queue.js";
-import { PLAN_MAX_RECEIVES, readRunnerCommandSettings } from "../../settings/index.js";
-import { storeFrom } from "../../store/open-store.js";
 import { startFailure } from "../start-failure.js";
 
 const USAGE = "usage: kozmic runner   (settings come from the environment; see docs/runner.md)";
@@ -25,6 +16,27 @@ export async function main(args: string[]): Promise<number> {
     console.error(`kozmic runner: unexpected argument "${args[0]}"\n${USAGE}`);
     return 2;
   }
+  const [
+    { DockerEngine },
+    { startRunner },
+    { installationOctokits },
+    { lineLog },
+    { startPlanner },
+    { checkJobQueueRedrive },
+    { jobQueueFrom, planQueueFrom },
+    { PLAN_MAX_RECEIVES, readRunnerCommandSettings },
+    { storeFrom },
+  ] = await Promise.all([
+    import("../../../runner/engine/docker-engine.js"),
+    import("../../../runner/worker/start-runner.js"),
+    import("../../planner/installation-octokits.js"),
+    import("../../planner/planner-deps.js"),
+    import("../../planner/start-planner.js"),
+    import("../../queue/check-job-queue-redrive.js"),
+    import("../../queue/open-queue.js"),
+    import("../../settings/index.js"),
+    import("../../store/open-store.js"),
+  ]);
   let settings;
   try {
     settings = readRunnerCommandSettings(process.env);

@@ -1,14 +1,5 @@
 import { parseArgs } from "node:util";
-import { startKozmicServer } from "../../github/start-kozmic-server.js";
 import type { AppTools, Handler } from "../../index.js";
-import { checkJobQueueRedrive } from "../../queue/check-job-queue-redrive.js";
-import { jobQueueFrom, planQueueFrom } from "../../queue/open-queue.js";
-import { PLAN_MAX_RECEIVES, readServeSettings } from "../../settings/index.js";
-import { storeFrom } from "../../store/open-store.js";
-import { DockerEngine } from "../../../runner/engine/docker-engine.js";
-import { startRunner } from "../../../runner/worker/start-runner.js";
-import { createWebHandler } from "../../web/create-web-handler.js";
-import { createRepositoryFinder } from "../../web/find-repository-with-app.js";
 import { startFailure } from "../start-failure.js";
 
 const USAGE = `usage: kozmic serve
@@ -32,6 +23,23 @@ export async function main(args: string[]): Promise<number> {
     return 2;
   }
 
+  const [
+    { startKozmicServer },
+    { checkJobQueueRedrive },
+    { jobQueueFrom, planQueueFrom },
+    { PLAN_MAX_RECEIVES, readServeSettings },
+    { storeFrom },
+    { createWebHandler },
+    { createRepositoryFinder },
+  ] = await Promise.all([
+    import("../../github/start-kozmic-server.js"),
+    import("../../queue/check-job-queue-redrive.js"),
+    import("../../queue/open-queue.js"),
+    import("../../settings/index.js"),
+    import("../../store/open-store.js"),
+    import("../../web/create-web-handler.js"),
+    import("../../web/find-repository-with-app.js"),
+  ]);
   let read;
   try {
     read = readServeSettings(process.env);
@@ -41,6 +49,13 @@ export async function main(args: string[]): Promise<number> {
     return startFailure("kozmic serve", error);
   }
   const { server: settings, web: webSettings, storage, runner: runnerSettings } = read;
+  // The runner's code (and dockerode's) only where this process runs jobs.
+  const runnerCode = runnerSettings
+    ? await Promise.all([
+        import("../../../runner/engine/docker-engine.js"),
+        import("../../../runner/worker/start-runner.js"),
+      ]).then(([{ DockerEngine }, { startRunner }]) => ({ DockerEngine, startRunner }))
+    : undefined;
   let queue;
   let planQueue;
   let store;
@@ -90,20 +105,21 @@ export async function main(args: string[]): Promise<number> {
     throw error;
   }
   // The single-box deployment: this process also runs the jobs it queues.
-  const runner = runnerSettings
-    ? startRunner({
-        queue,
-        store,
-        engine: new DockerEngine(),
-        github: {
-          appId: settings.appId,
-          privateKey: settings.privateKey,
-          baseUrl: settings.baseUrl,
-        },
-        settings: runnerSettings,
-        log: (line) => console.error(line),
-      })
-    : undefined;
+  const runner =
+    runnerSettings && runnerCode
+      ? runnerCode.startRunner({
+          queue,
+          store,
+          engine: new runnerCode.DockerEngine(),
+          github: {
+            appId: settings.appId,
+            privateKey: settings.privateKey,
+            baseUrl: settings.baseUrl,
+          },
+          settings: runnerSettings,
+          log: (line) => console.error(line),
+        })
+      : undefined;
   // Signal handlers first: whoever waits for the line below may stop us at once.
   const stopped = new Promise<NodeJS.Signals>((resolve) => {
     process.once("SIGTERM", () => resolve("SIGTERM"));

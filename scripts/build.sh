@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Compiles src/ and runner/ to JavaScript in dist/ (tsconfig.build.json), which is what
+# bin/kozmic.js runs, and copies beside it the files the compiled code reads (the log pages'
+# stylesheet and script). Quick when dist/ is newer than every source.
+#   --check   only say whether dist/ is up to date (exit 1 when it is not)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+stamp=dist/.built
+stale_reason() {
+  if [ ! -f "$stamp" ]; then
+    echo "dist/ has not been built"
+    return
+  fi
+  local newer
+  newer=$(find src runner tsconfig.json tsconfig.build.json package.json package-lock.json \
+    -newer "$stamp" -print -quit)
+  if [ -n "$newer" ]; then echo "$newer is newer than dist/"; fi
+}
+
+reason=$(stale_reason)
+if [ "${1:-}" = --check ]; then
+  if [ -n "$reason" ]; then
+    echo "$reason"
+    exit 1
+  fi
+  exit 0
+fi
+if [ -z "$reason" ]; then
+  echo "build: dist/ is up to date"
+  exit 0
+fi
+echo "build: $reason; compiling to dist/"
+# The stamp's time is the start: a source saved during the build makes the next one compile.
+mkdir -p dist
+touch "$stamp.new"
+npx tsc -p tsconfig.build.json
+mkdir -p dist/src/web/assets
+cp src/web/assets/* dist/src/web/assets/
+mv -f "$stamp.new" "$stamp"
