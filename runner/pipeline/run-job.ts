@@ -22,6 +22,7 @@ import {
 } from "../cache/cache-images.js";
 import { pruneCache } from "../cache/prune-cache.js";
 import { recordCacheUse } from "../cache/cache-usage.js";
+import { rememberImageUsers } from "./image-users.js";
 import { timed, type StepTimings } from "./step-timings.js";
 import type { Engine, ImageInfo } from "../engine/port.js";
 import type { LogSink } from "../logs/log-sink.js";
@@ -97,6 +98,21 @@ async function resolveBaseImage(engine: Engine, hook: Hook, say: Say): Promise<I
     );
   }
   return base;
+}
+
+/**
+ * The users of a just committed cache image, read from the install container it was made
+ * of (already there, stopped): its first hit then needs no container to read them.
+ */
+async function rememberCommittedUsers(
+  engine: Engine,
+  dataDir: string,
+  containerId: string,
+  imageId: string,
+): Promise<void> {
+  const passwd = await engine.readFile(containerId, "/etc/passwd");
+  const imageUser = (await engine.inspectImage(imageId))?.user;
+  await rememberImageUsers(dataDir, imageId, { passwd, imageUser });
 }
 
 /**
@@ -280,6 +296,7 @@ export async function runJob(job: JobInput, options: RunJobOptions): Promise<Job
                   scope: job.scope,
                   createdAt,
                 });
+                await rememberCommittedUsers(engine, settings.dataDir, containerId, committed);
                 say(
                   `install committed to ${cacheRepository(job.repositoryId)}:${key} (${committed})`,
                 );

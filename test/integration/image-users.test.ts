@@ -82,7 +82,7 @@ test("a second job on the same image, in a new process, starts no container to r
   const sourceDir = tempDir("kozmic-image-users-src-");
   const records = openEmbeddedStore({ dataDir });
   try {
-    const once = async () => {
+    const once = async (install?: string) => {
       forgetRememberedImageUsers(); // as a new `kozmic run` process would start
       const engine = new CountingEngine();
       let log = "";
@@ -91,7 +91,13 @@ test("a second job on the same image, in a new process, starts no container to r
           jobId: randomUUID(),
           repositoryId: `image-users-${run}`,
           scope: "trusted",
-          hook: hookSchema.parse({ name: "test", image: IMAGE, network: "none", build: "id -un" }),
+          hook: hookSchema.parse({
+            name: "test",
+            image: IMAGE,
+            network: "none",
+            build: "id -un",
+            ...(install ? { install } : {}),
+          }),
           sourceDir,
           trackedFiles: [],
         },
@@ -108,6 +114,11 @@ test("a second job on the same image, in a new process, starts no container to r
     };
     assert.equal(await once(), 2, "first job: a probe for /etc/passwd, then the build");
     assert.equal(await once(), 1, "second job: the build's container only");
+    // A cache miss reads the committed image's users from its install container, so the
+    // first hit on that image starts no probe either.
+    const install = `echo ${randomUUID()} > /tmp/installed`;
+    assert.equal(await once(install), 2, "miss: the install, then the build on its image");
+    assert.equal(await once(install), 1, "hit: the build's container only");
   } finally {
     await records.close();
   }
