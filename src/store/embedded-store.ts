@@ -1,6 +1,13 @@
 import { ConflictError } from "../core/errors.js";
-import type { JobStatus } from "../core/job-state.js";
+import { isFinal, type JobStatus } from "../core/job-state.js";
 import { openDatabase } from "./open-database.js";
+import {
+  prepareRetentionSchema,
+  startRetention,
+  type RetentionOptions,
+  type SweepReport,
+} from "./embedded-retention.js";
+import { buildExpiresAt } from "./retention-rules.js";
 import { decideClaim } from "./decide-claim.js";
 import { checkJobChange } from "./check-job-change.js";
 import { assertChunkSize } from "./log-chunk-size.js";
@@ -18,35 +25,54 @@ import type {
 
 export interface EmbeddedStoreOptions {
   dataDir: string;
+  /** How long log chunks, and builds with their jobs once ended, are kept. Default 30. */
   logRetentionDays?: number;
+  /** Instead of logRetentionDays, in seconds: for tests and benchmarks, which cannot wait days. */
+  logRetentionSeconds?: number;
   /** How long a webhook delivery id is remembered. */
   deliveryRetentionSeconds?: number;
+  /**
+   * The sweep that deletes what expired (embedded-retention.ts); false: no timer, only
+   * `sweepExpired` calls.
+   */
+  retention?: RetentionOptions | false;
+}
+
+/** The embedded Store, with the retention sweep callable directly. */
+export interface EmbeddedStore extends Store {
+  /** Deletes what has expired at `now` (default: the clock) and releases free pages. */
+  sweepExpired(now?: number): Promise<SweepReport>;
 }
 
 const DAY_S = 86_400;
 
 /** The Store in the same SQLite file as the embedded queue; every change is one transaction. */
-export function openEmbeddedStore(options: EmbeddedStoreOptions): Store {
+export function openEmbeddedStore(options: EmbeddedStoreOptions): EmbeddedStore {
   const db = openDatabase(options.dataDir);
-  const logRetentionS = (options.logRetentionDays ?? 30) * DAY_S;
+  const logRetentionS = options.logRetentionSeconds ?? (options.logRetentionDays ?? 30) * DAY_S;
   const deliveryRetentionS = options.deliveryRetentionSeconds ?? 7 * DAY_S;
   db.exec(`
-    CREATE TABLE IF NOT EXISTS builds (id TEXT PRIMARY KEY, repo_id INTEGER NOT NULL, sha TEXT NOT NULL, created_at INTEGER NOT NULL, data TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS builds (id TEXT PRIMARY KEY, repo_id INTEGER NOT NULL, sha TEXT NOT NULL, created_at INTEGER NOT NULL, data TEXT NOT NULL, expires_at INTEGER);
     CREATE INDEX IF NOT EXISTS builds_repo ON builds (repo_id, created_at);
     CREATE INDEX IF NOT EXISTS builds_commit ON builds (repo_id, sha);
     CREATE TABLE IF NOT EXISTS jobs (id TEXT PRIMARY KEY, build_id TEXT NOT NULL, data TEXT NOT NULL);
     CREATE INDEX IF NOT EXISTS jobs_build ON jobs (build_id);
-    CREATE TABLE IF NOT EXISTS log_chunks (job_id TEXT NOT NULL, seq INTEGER NOT NULL, data TEXT NOT NULL, expires_at INTEGER NOT NULL, PRIMARY KEY (job_id, seq));
+    CREATE TABLE IF NOT EXISTS log_chunks (job_id TEXT NOT NULL, seq INTEGER NOT NULL, expires_at INTEGER NOT NULL, data TEXT NOT NULL, PRIMARY KEY (job_id, seq));
     CREATE TABLE IF NOT EXISTS deliveries (id TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
     CREATE TABLE IF NOT EXISTS latest (key TEXT PRIMARY KEY, sha TEXT NOT NULL, job_id TEXT NOT NULL, created_at INTEGER NOT NULL);
     CREATE TABLE IF NOT EXISTS installations (id INTEGER PRIMARY KEY, data TEXT NOT NULL);
     CREATE TABLE IF NOT EXISTS cache_images (image_id TEXT PRIMARY KEY, data TEXT NOT NULL);
   `);
+  // expires_at ahead of data in log_chunks: the sweep's index reads it without the chunk's
+  // overflow pages (a file made before keeps its column order; queries name the columns).
+  prepareRetentionSchema(db, logRetentionS);
 
   const q = {
     insertBuild: db.prepare(
-      "INSERT INTO builds (id, repo_id, sha, created_at, data) VALUES (?, ?, ?, ?, ?)",
+      "INSERT INTO builds (id, repo_id, sha, created_at, data, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
     ),
+    buildCreatedAt: db.prepare("SELECT created_at FROM builds WHERE id = ?").pluck(),
+    setBuildExpiry: db.prepare("UPDATE builds SET expires_at = ? WHERE id = ?"),
     getBuild: db.prepare("SELECT data FROM builds WHERE id = ?"),
     buildsByCommit: db.prepare(
       "SELECT data FROM builds WHERE repo_id = ? AND sha = ? ORDER BY created_at",
@@ -85,14 +111,33 @@ export function openEmbeddedStore(options: EmbeddedStoreOptions): Store {
   const writeJob = (job: JobRecord) => q.putJob.run(JSON.stringify(job), job.id);
 
   const create = db.transaction((build: BuildRecord, jobs: JobRecord[]) => {
-    q.insertBuild.run(build.id, build.repoId, build.sha, build.createdAt, JSON.stringify(build));
+    const expiresAt = buildExpiresAt(build.createdAt, jobs, logRetentionS);
+    q.insertBuild.run(
+      build.id,
+      build.repoId,
+      build.sha,
+      build.createdAt,
+      JSON.stringify(build),
+      expiresAt,
+    );
     for (const job of jobs) q.insertJob.run(job.id, job.buildId, JSON.stringify(job));
   });
+
+  /** Once every job of the build has ended, the build and its jobs expire; see buildExpiresAt. */
+  const updateBuildExpiry = (buildId: string) => {
+    const createdAt = q.buildCreatedAt.get(buildId) as number | undefined;
+    if (createdAt === undefined) return;
+    const jobs = (q.listJobs.all(buildId) as { data: string }[]).map(
+      (r) => JSON.parse(r.data) as JobRecord,
+    );
+    q.setBuildExpiry.run(buildExpiresAt(createdAt, jobs, logRetentionS), buildId);
+  };
 
   const change = db.transaction(
     (id: string, from: readonly JobStatus[], fields: Partial<JobUpdate>): JobRecord => {
       const next = checkJobChange(id, readJob(id), from, fields, Date.now());
       writeJob(next);
+      if (isFinal(next.status)) updateBuildExpiry(next.buildId);
       return next;
     },
   );
@@ -149,6 +194,11 @@ export function openEmbeddedStore(options: EmbeddedStoreOptions): Store {
     q.putDelivery.run(id, nowS + deliveryRetentionS);
     return true;
   });
+
+  const retention = startRetention(
+    db,
+    options.retention === false ? { automatic: false } : options.retention,
+  );
 
   return {
     async createBuild(build, jobs) {
@@ -247,7 +297,11 @@ export function openEmbeddedStore(options: EmbeddedStoreOptions): Store {
       const row = q.getCacheImage.get(imageId) as { data: string } | undefined;
       return row ? (JSON.parse(row.data) as CacheImageRecord) : undefined;
     },
+    async sweepExpired(now) {
+      return retention.sweep(now);
+    },
     async close() {
+      retention.stop();
       db.close();
     },
   };

@@ -1,0 +1,311 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import type { JobStatus } from "../core/job-state.js";
+import type { SqliteDatabase } from "./open-database.js";
+import {
+  BATCH_ROWS,
+  buildExpiresAt,
+  CONVERT_BELOW_BYTES,
+  type JobSummary,
+  expiryCutoff,
+  nextVacuumStep,
+  pagesToRelease,
+  pauseAfterBatch,
+  takeBuildsWithinBudget,
+  VACUUM_BUDGET_MS,
+  VACUUM_STEP_PAGES,
+  vacuumMode,
+} from "./retention-rules.js";
+
+// The embedded store's retention sweep: deletes what expired (rules in retention-rules.ts)
+// from kozmic.db in small transactions, pausing between them, then gives free pages back
+// to the file system with incremental vacuum.
+
+export interface RetentionOptions {
+  /** Sweep on a timer (default); false: only when `sweep` is called. */
+  automatic?: boolean;
+  /** Between the end of one sweep and the start of the next. Default 60 s. */
+  intervalMs?: number;
+  /** Before the first sweep after opening. Default 10 s. */
+  firstSweepMs?: number;
+  /** Rows per delete transaction. Default BATCH_ROWS. */
+  batchRows?: number;
+  /** Pages of the first incremental_vacuum step; later steps follow nextVacuumStep. Default 64. */
+  vacuumStepPages?: number;
+  /** Vacuum work per sweep at most. Default VACUUM_BUDGET_MS. */
+  vacuumBudgetMs?: number;
+  /** See vacuumMode. Default CONVERT_BELOW_BYTES. */
+  convertBelowBytes?: number;
+  log?: (line: string) => void;
+}
+
+export interface SweepReport {
+  deliveries: number;
+  logChunks: number;
+  builds: number;
+  jobs: number;
+  /** Pages given back to the file system by incremental vacuum. */
+  releasedPages: number;
+  /** Delete transactions and vacuum steps. */
+  batches: number;
+  /**
+   * The longest any of them held the write lock (waiting for it not counted): how long
+   * another writer may have had to wait for the sweep.
+   */
+  longestBatchMs: number;
+  /** The longest of the vacuum steps alone. */
+  longestVacuumStepMs: number;
+  /** The file was converted to auto_vacuum=INCREMENTAL by a VACUUM. */
+  converted: boolean;
+}
+
+export interface Retention {
+  /** One sweep now (after any sweep under way), whichever process swept last. */
+  sweep(nowMs?: number): Promise<SweepReport>;
+  /** No sweep starts after this; one under way stops after its current batch. */
+  stop(): void;
+}
+
+/** A job that has not ended (isFinal's opposite), in SQL over the jobs table as `j`. */
+const LIVE = "json_extract(j.data, '$.status') NOT IN ('completed', 'errored')";
+
+/**
+ * Adds what retention needs to the store's tables: the build expiry column (filled in for
+ * builds of a file made before it), the indexes the sweep deletes by, and the row through
+ * which processes sharing the file take turns to sweep. Runs at open, in one transaction.
+ */
+export function prepareRetentionSchema(db: SqliteDatabase, retentionS: number): void {
+  db.transaction(() => {
+    const columns = db.prepare("SELECT name FROM pragma_table_info('builds')").pluck().all();
+    if (!columns.includes("expires_at")) {
+      db.exec("ALTER TABLE builds ADD COLUMN expires_at INTEGER");
+      fillBuildExpiry(db, retentionS);
+    }
+    db.exec(`
+      CREATE INDEX IF NOT EXISTS builds_expiry ON builds (expires_at) WHERE expires_at IS NOT NULL;
+      CREATE INDEX IF NOT EXISTS log_chunks_expiry ON log_chunks (expires_at);
+      CREATE INDEX IF NOT EXISTS deliveries_expiry ON deliveries (expires_at);
+      CREATE INDEX IF NOT EXISTS latest_job ON latest (job_id);
+      CREATE TABLE IF NOT EXISTS store_retention (id INTEGER PRIMARY KEY CHECK (id = 1), swept_at INTEGER NOT NULL);
+    `);
+  }).immediate();
+}
+
+/** The expiry of every build of a file made before builds expired, from its jobs. */
+function fillBuildExpiry(db: SqliteDatabase, retentionS: number): void {
+  const rows = db
+    .prepare(
+      `SELECT b.id, b.created_at AS createdAt, json_extract(j.data, '$.status') AS status,
+         json_extract(j.data, '$.updatedAt') AS updatedAt
+       FROM builds b LEFT JOIN jobs j ON j.build_id = b.id`,
+    )
+    .all() as { id: string; createdAt: number; status: JobStatus | null; updatedAt: number }[];
+  const builds = new Map<string, { createdAt: number; jobs: JobSummary[] }>();
+  for (const { id, createdAt, status, updatedAt } of rows) {
+    const build = builds.get(id) ?? { createdAt, jobs: [] };
+    if (status) build.jobs.push({ status, updatedAt });
+    builds.set(id, build);
+  }
+  const set = db.prepare("UPDATE builds SET expires_at = ? WHERE id = ?");
+  for (const [id, build] of builds) {
+    set.run(buildExpiresAt(build.createdAt, build.jobs, retentionS), id);
+  }
+}
+
+/** Starts sweeping `db` every `intervalMs` on an unref'd timer; `stop` before closing it. */
+export function startRetention(db: SqliteDatabase, options: RetentionOptions = {}): Retention {
+  const intervalMs = options.intervalMs ?? 60_000;
+  const batchRows = options.batchRows ?? BATCH_ROWS;
+  // Small at first: how long a step takes is only known once one has run.
+  let vacuumStep = options.vacuumStepPages ?? VACUUM_STEP_PAGES.min * 4;
+  const vacuumBudgetMs = options.vacuumBudgetMs ?? VACUUM_BUDGET_MS;
+  const convertBelow = options.convertBelowBytes ?? CONVERT_BELOW_BYTES;
+  const log = options.log ?? ((line: string) => console.error(line));
+  let stopped = false;
+  let hinted = false;
+  let timer: NodeJS.Timeout | undefined;
+  let current: Promise<unknown> = Promise.resolve();
+
+  const q = {
+    claim: db.prepare(
+      `INSERT INTO store_retention (id, swept_at) VALUES (1, @now)
+       ON CONFLICT (id) DO UPDATE SET swept_at = @now WHERE swept_at <= @now - @gap OR swept_at > @now`,
+    ),
+    deliveries: db.prepare(
+      `DELETE FROM deliveries WHERE rowid IN
+       (SELECT rowid FROM deliveries WHERE expires_at <= ? ORDER BY expires_at LIMIT ?)`,
+    ),
+    chunks: db.prepare(
+      `DELETE FROM log_chunks WHERE rowid IN
+       (SELECT c.rowid FROM log_chunks c WHERE c.expires_at <= ?
+          AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.id = c.job_id AND ${LIVE})
+        ORDER BY c.expires_at LIMIT ?)`,
+    ),
+    builds: db.prepare(
+      `SELECT b.id, (SELECT count(*) FROM jobs j WHERE j.build_id = b.id) AS jobs FROM builds b
+       WHERE b.expires_at IS NOT NULL AND b.expires_at <= ?
+         AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.build_id = b.id AND ${LIVE})
+       ORDER BY b.expires_at LIMIT ?`,
+    ),
+    latestOf: db.prepare(
+      "DELETE FROM latest WHERE job_id IN (SELECT id FROM jobs WHERE build_id = ?)",
+    ),
+    jobsOf: db.prepare("DELETE FROM jobs WHERE build_id = ?"),
+    build: db.prepare("DELETE FROM builds WHERE id = ?"),
+  };
+
+  /**
+   * Runs `work` in one BEGIN IMMEDIATE transaction; how long it held the write lock, the
+   * wait for the lock (another process writing) not counted.
+   */
+  const locked = <T>(work: () => T): { result: T; heldMs: number } => {
+    db.exec("BEGIN IMMEDIATE");
+    const start = performance.now();
+    try {
+      const result = work();
+      db.exec("COMMIT");
+      return { result, heldMs: performance.now() - start };
+    } finally {
+      if (db.inTransaction) db.exec("ROLLBACK");
+    }
+  };
+
+  /**
+   * Runs `batch` in a transaction of its own until it says there is no more, pausing after
+   * each as long as it held the lock.
+   */
+  const inBatches = async (report: SweepReport, batch: () => boolean): Promise<void> => {
+    while (!stopped) {
+      const { result: more, heldMs } = locked(batch);
+      report.batches += 1;
+      report.longestBatchMs = Math.max(report.longestBatchMs, heldMs);
+      if (!more) break;
+      await sleep(pauseAfterBatch(heldMs));
+    }
+  };
+
+  /** Expired builds within the row budget, with their jobs and latest rows. */
+  const deleteBuilds = (cutoffS: number) => {
+    const candidates = q.builds.all(cutoffS, batchRows) as { id: string; jobs: number }[];
+    let jobs = 0;
+    const ids = takeBuildsWithinBudget(candidates, batchRows);
+    for (const id of ids) {
+      q.latestOf.run(id);
+      jobs += q.jobsOf.run(id).changes;
+      q.build.run(id);
+    }
+    const more = ids.length < candidates.length || candidates.length === batchRows;
+    return { builds: ids.length, jobs, more };
+  };
+
+  const releaseFreePages = async (report: SweepReport) => {
+    const pageCount = db.pragma("page_count", { simple: true }) as number;
+    const freePages = db.pragma("freelist_count", { simple: true }) as number;
+    const pageSize = db.pragma("page_size", { simple: true }) as number;
+    const autoVacuum = db.pragma("auto_vacuum", { simple: true }) as number;
+    const mode = vacuumMode(autoVacuum, (pageCount - freePages) * pageSize, convertBelow);
+    if (mode === "convert") {
+      db.pragma("auto_vacuum = INCREMENTAL");
+      db.exec("VACUUM");
+      report.converted = true;
+      log(
+        `store retention: kozmic.db converted to auto_vacuum=INCREMENTAL (one VACUUM, ${mib((pageCount - freePages) * pageSize)} MiB of data)`,
+      );
+      return;
+    }
+    if (mode === "keep") {
+      if (!hinted && autoVacuum === 0) {
+        hinted = true;
+        log(
+          `store retention: kozmic.db (${mib(pageCount * pageSize)} MiB) was made without auto_vacuum; its free pages are reused but the file does not shrink. To convert it, stop Kozmic and run: sqlite3 kozmic.db "PRAGMA auto_vacuum=INCREMENTAL; VACUUM;"`,
+        );
+      }
+      return;
+    }
+    let left = pagesToRelease(pageCount, freePages);
+    if (left === 0) return;
+    let spentMs = 0;
+    await inBatches(report, () => {
+      // Never 0: incremental_vacuum(0) would release every free page in one go.
+      const pages = Math.max(1, Math.min(left, vacuumStep));
+      const start = performance.now();
+      db.pragma(`incremental_vacuum(${pages})`);
+      const ms = performance.now() - start;
+      report.releasedPages += pages;
+      report.longestVacuumStepMs = Math.max(report.longestVacuumStepMs, ms);
+      left -= pages;
+      spentMs += ms;
+      vacuumStep = nextVacuumStep(pages, ms);
+      return left > 0 && spentMs < vacuumBudgetMs;
+    });
+    // The file shrinks when a checkpoint has copied the WAL back; PASSIVE waits for no one.
+    if (report.releasedPages > 0 && !stopped) db.pragma("wal_checkpoint(PASSIVE)");
+  };
+
+  const sweepOnce = async (nowMs: number): Promise<SweepReport> => {
+    const cutoffS = expiryCutoff(nowMs);
+    const report: SweepReport = {
+      deliveries: 0,
+      logChunks: 0,
+      builds: 0,
+      jobs: 0,
+      releasedPages: 0,
+      batches: 0,
+      longestBatchMs: 0,
+      longestVacuumStepMs: 0,
+      converted: false,
+    };
+    await inBatches(report, () => {
+      const n = q.deliveries.run(cutoffS, batchRows).changes;
+      report.deliveries += n;
+      return n === batchRows;
+    });
+    await inBatches(report, () => {
+      const n = q.chunks.run(cutoffS, batchRows).changes;
+      report.logChunks += n;
+      return n === batchRows;
+    });
+    await inBatches(report, () => {
+      const r = deleteBuilds(cutoffS);
+      report.builds += r.builds;
+      report.jobs += r.jobs;
+      return r.more;
+    });
+    if (!stopped) await releaseFreePages(report);
+    return report;
+  };
+
+  const sweep = (nowMs = Date.now()): Promise<SweepReport> => {
+    const next = current.then(() => sweepOnce(nowMs));
+    current = next.catch(() => undefined);
+    return next;
+  };
+
+  const tick = async () => {
+    const now = Date.now();
+    try {
+      // Processes sharing the file take turns: one sweep per interval among them.
+      if (q.claim.run({ now, gap: Math.floor(intervalMs * 0.9) }).changes === 1) await sweep(now);
+    } catch (error) {
+      log(
+        `store retention: sweep failed, next in ${intervalMs / 1000} s: ${(error as Error).message}`,
+      );
+    }
+    schedule(intervalMs);
+  };
+  const schedule = (ms: number) => {
+    if (stopped) return;
+    timer = setTimeout(() => void tick(), ms);
+    timer.unref();
+  };
+  if (options.automatic !== false) schedule(options.firstSweepMs ?? 10_000);
+
+  return {
+    sweep,
+    stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+    },
+  };
+}
+
+const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
