@@ -1,11 +1,12 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { JobConclusion } from "../../src/core/job-state.js";
 import { ConflictError } from "../../src/core/errors.js";
+import { jobUrl } from "../../src/core/job-url.js";
 import type { ReceivedJob } from "../../src/queue/port.js";
 import type { JobRecord, Store } from "../../src/store/port.js";
 import { timed } from "../pipeline/step-timings.js";
 import { withGitHubRetry } from "./github-access.js";
-import { refOf, type WorkerContext } from "./worker-context.js";
+import { messageVisibilitySeconds, refOf, type WorkerContext } from "./worker-context.js";
 
 /** How a job ended, as its record keeps it; the check run is completed from this alone. */
 export type JobEnd = (
@@ -66,7 +67,7 @@ export async function settleFinished(
   tail?: string,
 ): Promise<void> {
   // Reporting may wait out a GitHub outage: the message stays hidden meanwhile.
-  const visibility = Math.ceil(ctx.settings.leaseMs / 1000) + 2;
+  const visibility = messageVisibilitySeconds(ctx.settings.leaseMs);
   const keepHidden = setInterval(
     () => void ctx.queue.extendVisibility(received.receipt, visibility).catch(() => {}),
     ctx.settings.leaseMs / 3,
@@ -121,7 +122,7 @@ async function reportFinished(
   if (checkRunId !== undefined) {
     const ref = refOf(received.body, checkRunId);
     const reporter = ctx.access(received.body.installationId).reporter;
-    const logUrl = `${ctx.settings.publicUrl}/jobs/${encodeURIComponent(job.id)}`;
+    const logUrl = jobUrl(ctx.settings.publicUrl, job.id);
     if (job.status === "errored") {
       const why = job.message ?? "Kozmic could not run this job";
       await withGitHubRetry(

@@ -1,5 +1,6 @@
 import type { CheckRunRef } from "../../src/checks/checks-reporter.js";
 import { parseMessageHook } from "../../src/core/job-message.js";
+import { jobUrl } from "../../src/core/job-url.js";
 import type { Hook } from "../../src/core/config/schema.js";
 import { ConflictError } from "../../src/core/errors.js";
 import type { ReceivedJob } from "../../src/queue/port.js";
@@ -17,7 +18,12 @@ import { finishJob, settleFinished } from "./finish-job.js";
 import { withGitHubRetry } from "./github-access.js";
 import { giveBack, handleFailure } from "./handle-job-failure.js";
 import { watchJob } from "./watch-job.js";
-import { refOf, type JobControl, type WorkerContext } from "./worker-context.js";
+import {
+  messageVisibilitySeconds,
+  refOf,
+  type JobControl,
+  type WorkerContext,
+} from "./worker-context.js";
 
 export type { JobControl, StopReason, WorkerContext } from "./worker-context.js";
 
@@ -127,7 +133,7 @@ async function claim(
     hook: parseMessageHook(message),
     job: result.job,
     control,
-    logUrl: `${settings.publicUrl}/jobs/${encodeURIComponent(jobId)}`,
+    logUrl: jobUrl(settings.publicUrl, jobId),
     writer,
     tail,
     sink,
@@ -200,14 +206,6 @@ async function prepare(ctx: WorkerContext, held: Held): Promise<boolean> {
     { from: ["running", "queued"], tail: held.tail.text },
   );
   return true;
-}
-
-/**
- * How long a heartbeat hides a job's message: a little past the lease, so that when a
- * runner dies its message comes back after its lease expired and is taken over at once.
- */
-export function messageVisibilitySeconds(leaseMs: number): number {
-  return Math.ceil(leaseMs / 1000) + 2;
 }
 
 /** Renews the lease and the message's visibility while the job runs; watches for Cancel. */

@@ -9,8 +9,8 @@ import { pruneMirrors } from "../source/prune-mirrors.js";
 import { createGitHubAccess, type GitHubDeps } from "./github-access.js";
 import { labelEngine, removeLeftoverContainers } from "./label-engine.js";
 import type { StepTimings } from "../pipeline/step-timings.js";
-import { messageVisibilitySeconds, processMessage } from "./process-message.js";
-import type { JobControl, WorkerContext } from "./worker-context.js";
+import { processMessage } from "./process-message.js";
+import { messageVisibilitySeconds, type JobControl, type WorkerContext } from "./worker-context.js";
 import type { RunnerSettings } from "./read-runner-settings.js";
 
 export { readRunnerSettings, readAppCredentials } from "./read-runner-settings.js";

@@ -34,3 +34,12 @@ export function refOf(message: JobMessage, checkRunId: number): CheckRunRef {
   const [owner, repo] = message.repository.fullName.split("/") as [string, string];
   return { owner, repo, checkRunId };
 }
+
+/**
+ * How long a received or heartbeat-extended job message stays hidden: a little past the
+ * lease, so that when a runner dies its message comes back after its lease expired and is
+ * taken over at once.
+ */
+export function messageVisibilitySeconds(leaseMs: number): number {
+  return Math.ceil(leaseMs / 1000) + 2;
+}

@@ -38,3 +38,8 @@ export async function enqueuePlan(
   }
   return { outcome: "enqueued", task };
 }
+
+/** Names from a payload, bounded as the planning message requires. */
+export function clip(text: string, max = 300): string {
+  return text.length > max ? text.slice(0, max) : text;
+}

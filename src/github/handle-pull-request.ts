@@ -1,7 +1,6 @@
 import type { Context } from "probot";
 import { shouldSkipCi } from "../core/skip-ci.js";
-import { enqueuePlan, type AppDeps, type EnqueueOutcome } from "./app-deps.js";
-import { clip } from "./handle-push.js";
+import { clip, enqueuePlan, type AppDeps, type EnqueueOutcome } from "./app-deps.js";
 import { installationIdOf, repositoryFacts } from "./repository-facts.js";
 
 /** The pull request actions that bring a new head commit to build. */

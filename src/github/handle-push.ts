@@ -1,6 +1,6 @@
 import type { Context } from "probot";
 import { shouldSkipCi } from "../core/skip-ci.js";
-import { enqueuePlan, type AppDeps, type EnqueueOutcome } from "./app-deps.js";
+import { clip, enqueuePlan, type AppDeps, type EnqueueOutcome } from "./app-deps.js";
 import { installationIdOf, repositoryFacts } from "./repository-facts.js";
 
 /** A push to a branch builds its head commit; tag pushes and branch deletions build nothing. */
@@ -25,9 +25,4 @@ export async function handlePush(
       trigger: clip(payload.pusher.name ?? payload.sender?.login ?? "push"),
     },
   });
-}
-
-/** Names from a payload, bounded as the planning message requires. */
-export function clip(text: string, max = 300): string {
-  return text.length > max ? text.slice(0, max) : text;
 }

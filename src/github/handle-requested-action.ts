@@ -1,6 +1,5 @@
 import type { Context } from "probot";
-import { enqueuePlan, type AppDeps, type EnqueueOutcome } from "./app-deps.js";
-import { clip } from "./handle-push.js";
+import { clip, enqueuePlan, type AppDeps, type EnqueueOutcome } from "./app-deps.js";
 import { installationIdOf, repositoryFacts } from "./repository-facts.js";
 
 /** The check run's "Cancel" button (action identifier `cancel`) cancels its job. */

@@ -1,6 +1,5 @@
 import type { Context } from "probot";
-import { enqueuePlan, type AppDeps, type EnqueueOutcome } from "./app-deps.js";
-import { clip } from "./handle-push.js";
+import { clip, enqueuePlan, type AppDeps, type EnqueueOutcome } from "./app-deps.js";
 import { installationIdOf, repositoryFacts } from "./repository-facts.js";
 
 /** GitHub's "Re-run" on one check run; the planner finds its job and build. */

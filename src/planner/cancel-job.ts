@@ -1,7 +1,8 @@
 import type { ChecksReporter } from "../checks/checks-reporter.js";
 import { ConflictError } from "../core/errors.js";
 import type { JobRecord } from "../store/port.js";
-import { jobUrl, type PlannerDeps } from "./planner-deps.js";
+import { jobUrl } from "../core/job-url.js";
+import type { PlannerDeps } from "./planner-deps.js";
 
 /**
  * Cancels a job. A queued one ends here and now (cancelled, its check run completed with

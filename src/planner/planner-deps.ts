@@ -23,10 +23,6 @@ export interface PlannerDeps {
   log: PlannerLog;
 }
 
-export function jobUrl(publicUrl: string, jobId: string): string {
-  return `${publicUrl.replace(/\/+$/, "")}/jobs/${encodeURIComponent(jobId)}`;
-}
-
 /** A PlannerLog over a line writer (the runner's stderr lines). */
 export function lineLog(write: (line: string) => void): PlannerLog {
   const line = (level: string) => (fields: object, message: string) => {

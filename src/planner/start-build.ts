@@ -7,7 +7,8 @@ import { cancelJob } from "./cancel-job.js";
 import { derivedIds } from "./derived-ids.js";
 import { findCheckRunsByExternalId } from "./find-check-runs.js";
 import { isPermanent } from "./plan-failure.js";
-import { jobUrl, type PlannerDeps } from "./planner-deps.js";
+import { jobUrl } from "../core/job-url.js";
+import type { PlannerDeps } from "./planner-deps.js";
 import { readConfigAt } from "./read-config-at.js";
 
 export interface StartBuildInput {
