@@ -132,7 +132,12 @@ describe("runner under failures", () => {
       4,
       "the check run showed each return to the queue",
     );
-    assert.ok(job.reportedAt !== undefined, "the record says the end was reported");
+    // The record is marked reported once GitHub answered the completion: wait for that write.
+    const reported = await h.waitFor("the record to say the end was reported", async () => {
+      const current = await h.store.getJob(job.id);
+      return current?.reportedAt !== undefined ? current : undefined;
+    });
+    assert.ok(reported.reportedAt !== undefined, "the record says the end was reported");
   });
 
   it("an image that cannot be pulled is an infrastructure failure, never the build's", async () => {
