@@ -42,9 +42,15 @@ export const KOZMIC_DATA_DIR = z
   .optional()
   .transform((dir) => dir ?? "./.kozmic");
 
+/**
+ * KOZMIC_MAX_RECEIVES when unset: what the runner is given and what the CDK stack
+ * (infra/) sets as the job queue's redrive maxReceiveCount, so the two agree by default.
+ */
+export const DEFAULT_MAX_RECEIVES = 5;
+
 /** Receives of a job message before it is dead-lettered (runner, storage). */
 export const KOZMIC_MAX_RECEIVES = wholeNumberVar("KOZMIC_MAX_RECEIVES", 1, 1000).transform(
-  (n) => n ?? 5,
+  (n) => n ?? DEFAULT_MAX_RECEIVES,
 );
 
 /** The SQS job queue; unset, the embedded queue (server, storage). */
