@@ -25,6 +25,18 @@ function labelFilter(labels: Record<string, string>): string {
 export class DockerEngine implements Engine {
   constructor(private readonly docker: Docker = new Docker()) {}
 
+  /** The daemon's version (for `kozmic doctor`); an InfrastructureError when it cannot be reached. */
+  async version(): Promise<{ version: string; apiVersion: string }> {
+    try {
+      const v = await this.docker.version();
+      return { version: v.Version, apiVersion: v.ApiVersion };
+    } catch (error) {
+      throw new InfrastructureError(`cannot reach Docker: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+  }
+
   async inspectImage(ref: string): Promise<ImageInfo | undefined> {
     try {
       const info = await this.docker.getImage(ref).inspect();

@@ -27,6 +27,14 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
     summary: "run the runner daemon on this Docker host",
     load: () => import("./commands/runner.js"),
   },
+  setup: {
+    summary: "create the SQS queues and DynamoDB table on AWS and print their settings",
+    load: () => import("./commands/setup.js"),
+  },
+  doctor: {
+    summary: "check this host's settings: Docker, queue, table, GitHub App, public URL",
+    load: () => import("./commands/doctor.js"),
+  },
 };
 
 function usage(): string {

@@ -39,8 +39,8 @@ export function redriveMismatch(
   );
 }
 
-/** SQS writes maxReceiveCount as a number or a string of digits. */
-function maxReceiveCount(policy: string): number | undefined {
+/** A RedrivePolicy's maxReceiveCount; SQS writes it as a number or a string of digits. */
+export function maxReceiveCount(policy: string): number | undefined {
   let parsed: unknown;
   try {
     parsed = JSON.parse(policy);

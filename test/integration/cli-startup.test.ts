@@ -71,6 +71,8 @@ describe("the CLI loads what a command uses", () => {
     ["cache", "--help"],
     ["runner", "--help"],
     ["serve", "--help"],
+    ["setup", "--help"],
+    ["doctor", "--help"],
   ]) {
     it(`kozmic ${args.join(" ")} loads no package`, async () => {
       const result = await kozmicLoading(args);

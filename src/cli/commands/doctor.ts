@@ -1,0 +1,116 @@
+import { parseArgs } from "node:util";
+
+const USAGE = `usage: kozmic doctor
+
+Checks this host's settings (the environment kozmic runner or kozmic serve would get) and
+prints one line per check: ok, problem (with what to do) or skipped.
+  settings        every variable is valid
+  docker          Docker answers at DOCKER_HOST, and its version
+  job queue       KOZMIC_QUEUE_URL exists and may be read (sqs:GetQueueAttributes)
+  redrive policy  the job queue's maxReceiveCount equals KOZMIC_MAX_RECEIVES
+  plan queue      the planning queue exists, with its redrive policy
+  table           KOZMIC_TABLE exists with Kozmic's keys and TTL, and may be read and written
+  data directory  on embedded defaults (no KOZMIC_QUEUE_URL), KOZMIC_DATA_DIR is writable
+  github app      GitHub accepts APP_ID and PRIVATE_KEY (GET /app with the App's JWT)
+  public URL      KOZMIC_PUBLIC_URL/healthz answers 200
+Nothing is created or changed. Exit 0 when no check found a problem, else 1.`;
+
+/** `kozmic doctor`: one line per check; exit 1 when any finds a problem. */
+export async function main(args: string[]): Promise<number> {
+  try {
+    const { values } = parseArgs({ args, options: { help: { type: "boolean", short: "h" } } });
+    if (values.help) {
+      console.log(USAGE);
+      return 0;
+    }
+  } catch (error) {
+    console.error(`kozmic doctor: ${(error as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  const [settings, results, { DockerEngine }, { checkDocker }, { checkPublicUrl }] =
+    await Promise.all([
+      import("../../settings/index.js"),
+      import("../../doctor/check-result.js"),
+      import("../../../runner/engine/docker-engine.js"),
+      import("../../doctor/check-docker.js"),
+      import("../../doctor/check-public-url.js"),
+    ]);
+  const { ok, problem, skipped, formatCheck } = results;
+  const env = process.env;
+  let failed = false;
+  const print = (result: ReturnType<typeof ok>) => {
+    if (result.status === "problem") failed = true;
+    console.log(formatCheck(result));
+  };
+
+  // Each group on its own, so that one bad variable skips only the checks that need it.
+  const read = <G extends "app" | "storage" | "runner">(group: G) => {
+    try {
+      return settings.readSettings(env, [group])[group];
+    } catch (error) {
+      for (const line of (error as Error).message.split("\n")) print(problem("settings", line));
+      return undefined;
+    }
+  };
+  const app = read("app");
+  const storage = read("storage");
+  const runner = read("runner");
+  if (app && storage && runner) print(ok("settings", "every variable is valid"));
+  const fixFirst = "fix the settings above first";
+
+  print(await checkDocker(new DockerEngine(), env.DOCKER_HOST));
+
+  if (!storage) {
+    print(skipped("queue and table", fixFirst));
+  } else {
+    if (storage.queue.kind === "sqs" && storage.planQueue.kind === "sqs") {
+      const [{ SQSClient }, { checkSqsQueues }] = await Promise.all([
+        import("@aws-sdk/client-sqs"),
+        import("../../doctor/check-sqs-queues.js"),
+      ]);
+      const sqs = new SQSClient({ region: storage.queue.region, endpoint: storage.queue.endpoint });
+      try {
+        for (const r of await checkSqsQueues(sqs, storage.queue, storage.planQueue)) print(r);
+      } finally {
+        sqs.destroy();
+      }
+    }
+    if (storage.store.kind === "dynamodb") {
+      const [{ DynamoDBClient }, { checkDynamoTable }] = await Promise.all([
+        import("@aws-sdk/client-dynamodb"),
+        import("../../doctor/check-dynamo-table.js"),
+      ]);
+      const dynamo = new DynamoDBClient({
+        region: storage.store.region,
+        endpoint: storage.store.endpoint,
+      });
+      try {
+        print(await checkDynamoTable(dynamo, storage.store));
+      } finally {
+        dynamo.destroy();
+      }
+    }
+    const dataDir =
+      storage.queue.kind === "embedded"
+        ? storage.queue.dataDir
+        : storage.store.kind === "embedded"
+          ? storage.store.dataDir
+          : undefined;
+    if (dataDir !== undefined) {
+      const { checkDataDir } = await import("../../doctor/check-data-dir.js");
+      print(await checkDataDir(dataDir));
+    }
+  }
+
+  if (!app) {
+    print(skipped("github app", fixFirst));
+  } else {
+    const { checkGitHubApp } = await import("../../doctor/check-github-app.js");
+    print(await checkGitHubApp(app));
+  }
+
+  if (!runner) print(skipped("public URL", fixFirst));
+  else print(await checkPublicUrl(env.KOZMIC_PUBLIC_URL?.trim() ? runner.publicUrl : undefined));
+
+  return failed ? 1 : 0;
+}
