@@ -1,5 +1,5 @@
-import Bottleneck from "bottleneck";
 import { ProbotOctokit } from "probot";
+import { pacedWrites, unpacedWrites } from "./write-pacing.js";
 
 export interface InstallationOctokitOptions {
   /**
@@ -10,8 +10,8 @@ export interface InstallationOctokitOptions {
   /** Wait (seconds) when a secondary rate limit comes without `retry-after`. Default 60. */
   fallbackSecondaryRateRetryAfter?: number;
   /**
-   * Octokit spaces writes (POST, PATCH, ...) one second apart, as GitHub asks of
-   * integrations; tests turn that off. Default true.
+   * Writes (POST, PATCH, ...) are paced per installation at GitHub's one a second, with a
+   * small burst (write-pacing.ts); tests turn that off. Default true.
    */
   paceWrites?: boolean;
 }
@@ -30,9 +30,7 @@ export function octokitResilienceOptions(options: InstallationOctokitOptions = {
       ...(options.fallbackSecondaryRateRetryAfter !== undefined
         ? { fallbackSecondaryRateRetryAfter: options.fallbackSecondaryRateRetryAfter }
         : {}),
-      ...(options.paceWrites === false
-        ? { write: new Bottleneck.Group({ maxConcurrent: 10, minTime: 0 }) }
-        : {}),
+      write: options.paceWrites === false ? unpacedWrites() : pacedWrites,
       // Retry both kinds of rate limit a few times, then let the caller see the error.
       onRateLimit: (
         _retryAfter: number,

@@ -51,7 +51,7 @@ describe("the webhook answers at once and the planner does GitHub's work (write 
       assertHandled(answer);
       assert.ok(answer.ms < 1000, `a delivery was answered after ${Math.round(answer.ms)} ms`);
     }
-    // Octokit paces writes to one a second per installation: about 100 s for 100 runs.
+    // Writes are paced per installation (a burst of 10, then one a second): about 90 s.
     await h.eventually(
       "100 check runs",
       () => h.fake.checkRunsOf(target.fullName).length >= 100,

@@ -37,7 +37,7 @@ const planner = startPlanner({
     store,
     jobQueue,
     publicUrl: settings.publicUrl,
-    // Production pacing: one write a second per installation.
+    // Production pacing: per installation, a burst then one write a second.
     octokitFor: installationOctokits({
       appId: settings.appId,
       privateKey: settings.privateKey,

@@ -27,7 +27,7 @@ export interface StartedApp {
 /**
  * Runs the app's real Node server (the code path of `kozmic serve`, its planner included)
  * on 127.0.0.1, port 0, against the fake GitHub (its Enterprise prefix included), with
- * Octokit's write pacing on as in production (one write a second per installation; tests
+ * write pacing on as in production (per installation, a burst then one a second; tests
  * of many writes may turn it off), rate-limit waits in milliseconds instead of seconds and
  * the planner's retries one second apart, doubling up to 5 s.
  */
