@@ -148,6 +148,7 @@ async function reportFinished(
               ...(job.message ? { reason: job.message } : {}),
             },
             logTail,
+            job.startedAt !== undefined ? new Date(job.startedAt) : undefined,
           ),
         ctx.github,
       );

@@ -17,6 +17,7 @@ import { resolveTrackedFiles } from "../source/resolve-tracked-files.js";
 import { finishJob, settleFinished } from "./finish-job.js";
 import { withGitHubRetry } from "./github-access.js";
 import { giveBack, handleFailure } from "./handle-job-failure.js";
+import { scheduleInProgress } from "./in-progress-report.js";
 import { watchJob } from "./watch-job.js";
 import {
   messageVisibilitySeconds,
@@ -249,21 +250,35 @@ async function runHeld(
   const jobId = held.job.id;
   const reporter = ctx.access(message.installationId).reporter;
   const ref = held.ref!;
-  // Under way while the source is fetched; it must have arrived before anything later does.
-  const inProgress = timed(ctx.timings, "check run in progress", () =>
-    withGitHubRetry(
-      "mark the check run in progress",
-      () => reporter.markInProgress(ref, "preparing", new Date(held.job.startedAt ?? Date.now())),
-      ctx.github,
-    ),
-  );
-  inProgress.catch(() => {}); // awaited below; a fetch failing first must not leave it unhandled
+  let phase: JobPhase = "preparing";
+  const inProgress = scheduleInProgress({
+    delayMs: settings.inProgressDelayMs,
+    phase: () => phase,
+    markInProgress: (shown) =>
+      timed(ctx.timings, "check run in progress", () =>
+        withGitHubRetry(
+          "mark the check run in progress",
+          () => reporter.markInProgress(ref, shown, new Date(held.job.startedAt ?? Date.now())),
+          ctx.github,
+        ),
+      ).catch((error: unknown) =>
+        log(`job ${jobId}: could not mark the check run in progress: ${(error as Error).message}`),
+      ),
+    showPhase: (shown) =>
+      void reporter
+        .markInProgress(ref, shown)
+        .catch((error: unknown) => log(`job ${jobId}: phase update: ${(error as Error).message}`)),
+  });
   held.say(
     `runner ${settings.name} runs job ${jobId} (${message.repository.fullName}@${message.sha.slice(0, 12)}, ` +
       `hook "${held.hook.name}", attempt ${held.received.receiveCount} of ${settings.maxReceives})`,
   );
-  let phase: JobPhase = "preparing";
-  const stopProgress = showProgress(ctx, held, () => phase);
+  const stopProgress = showProgress(
+    ctx,
+    held,
+    () => phase,
+    () => inProgress.started,
+  );
   try {
     held.say(`fetching ${message.repository.fullName} at ${message.sha}`);
     const token = await timed(ctx.timings, "token", () =>
@@ -293,7 +308,6 @@ async function runHeld(
     const trackedFiles = await timed(ctx.timings, "tracked files", () =>
       resolveTrackedFiles(checkout.dir, held.hook.tracked_files),
     );
-    await inProgress;
     return await runJob(
       {
         jobId,
@@ -313,30 +327,29 @@ async function runHeld(
         onPhase: (next) => {
           phase = next;
           void ctx.store.updateJob(jobId, ["running"], { phase: next }).catch(() => {});
-          if (next !== "preparing") {
-            void reporter
-              .markInProgress(ref, next)
-              .catch((error: unknown) =>
-                log(`job ${jobId}: phase update: ${(error as Error).message}`),
-              );
-          }
+          if (next !== "preparing") inProgress.phaseChanged(next);
         },
       },
     );
   } finally {
     stopProgress();
     // Settled before anything later reaches the check run (a requeue, the completion).
-    await inProgress.catch(() => {});
+    await inProgress.settle();
   }
 }
 
 /** Shows the log's end on the check run while it changes. Returns a function that stops it. */
-function showProgress(ctx: WorkerContext, held: Held, phase: () => JobPhase): () => void {
+function showProgress(
+  ctx: WorkerContext,
+  held: Held,
+  phase: () => JobPhase,
+  inProgress: () => boolean,
+): () => void {
   const reporter = ctx.access(held.received.body.installationId).reporter;
   let shownRevision = held.tail.revision;
   let updating = false;
   const timer = setInterval(() => {
-    if (held.tail.revision === shownRevision || updating) return;
+    if (held.tail.revision === shownRevision || updating || !inProgress()) return;
     const revision = held.tail.revision;
     updating = true;
     // Only a tail GitHub took counts as shown: a dropped (throttled) or failed update is

@@ -117,12 +117,21 @@ export class ChecksReporter {
     return true;
   }
 
-  /** Completes the run with the job's result; the Cancel button goes away. */
-  async complete(ref: CheckRunRef, facts: CompletionFacts, logTail?: string): Promise<void> {
+  /**
+   * Completes the run with the job's result; the Cancel button goes away. `startedAt`: when
+   * the job began, for a run that never went in progress (a short job reports only this).
+   */
+  async complete(
+    ref: CheckRunRef,
+    facts: CompletionFacts,
+    logTail?: string,
+    startedAt?: Date,
+  ): Promise<void> {
     this.lastProgress.delete(ref.checkRunId);
     const output = completionOutput(facts);
     await this.update(ref, {
       status: "completed",
+      ...(startedAt ? { started_at: startedAt.toISOString() } : {}),
       conclusion: facts.conclusion,
       completed_at: new Date(this.now()).toISOString(),
       output: { ...output, ...(logTail !== undefined ? { text: capLogTail(logTail) } : {}) },

@@ -26,6 +26,11 @@ export interface RunnerSettings {
   cancelPollMs: number;
   /** Least time between two log-tail updates of a check run. */
   progressIntervalMs: number;
+  /**
+   * How long a job runs before its check run is marked in progress; one that ends sooner
+   * reports once, straight to completed (see runner/worker/in-progress-report.ts).
+   */
+  inProgressDelayMs: number;
   /** First backoff before an infrastructure failure is retried; doubles per receive. */
   retryBaseSeconds: number;
   /** Long-poll wait of one receive. */
@@ -33,6 +38,13 @@ export interface RunnerSettings {
   /** Git mirrors no job used for this long are removed (checked at start and every 6 hours). */
   mirrorMaxAgeMs: number;
 }
+
+/**
+ * A job this short never shows "in progress": with GitHub's writes paced a second apart per
+ * installation, its one completion update is what a user waits for. Long enough for a
+ * cache-hit test run, short enough that nobody watching sees the difference.
+ */
+export const IN_PROGRESS_DELAY_MS = 2_000;
 
 /** The runner group's part: everything but the pipeline's limits. */
 export type RunnerOwnSettings = Omit<RunnerSettings, "pipeline">;
@@ -66,6 +78,7 @@ const schema = z
     heartbeatMs: 10_000,
     cancelPollMs: 2_000,
     progressIntervalMs: 5_000,
+    inProgressDelayMs: IN_PROGRESS_DELAY_MS,
     retryBaseSeconds: 15,
     pollWaitSeconds: 10,
     mirrorMaxAgeMs: (e.KOZMIC_MIRROR_MAX_AGE ?? 14 * 24 * 3600) * 1000,

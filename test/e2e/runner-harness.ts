@@ -53,6 +53,8 @@ export function fastSettings(
     heartbeatMs: 1_000,
     cancelPollMs: 300,
     progressIntervalMs: 300,
+    // Every job goes in progress at once, so tests see each state; the delay has its own test.
+    inProgressDelayMs: 0,
     retryBaseSeconds: 0,
     mirrorMaxAgeMs: 14 * 24 * 3600_000,
     pollWaitSeconds: 1,
