@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { Registry } from "prom-client";
 import { createNodeMiddleware, Probot, type Logger } from "probot";
 import type { InstallationOctokitOptions } from "../checks/create-installation-octokit.js";
 import type { JobMessage } from "../core/job-message.js";
@@ -35,11 +36,13 @@ export interface KozmicServerOptions extends KozmicAppDeps {
   log?: Logger;
   /** The planner this server runs (its retry policy, poll wait); none when false. */
   planner?: Omit<PlannerOptions, "queue" | "deps"> | false;
+  /** Served at /metrics (Prometheus); without it /metrics is not found. */
+  metrics?: Registry;
 }
 
 /**
  * The app's Node server: the webhook endpoint at /api/github/webhooks (verify, record,
- * enqueue, answer), `GET /ping`, then the extra handlers (log pages), else 404; and a
+ * enqueue, answer), `GET /ping`, `GET /healthz`, `GET /metrics` (with a registry), then the extra handlers (log pages), else 404; and a
  * planner doing the deliveries' GitHub work behind the planning queue. `settings.port` 0
  * picks a free port.
  */
@@ -57,7 +60,14 @@ export async function startKozmicServer(
     ...(settings.logFormat ? { logFormat: settings.logFormat } : {}),
     ...(options.log ? { log: options.log } : {}),
   });
-  const { octokit: _octokit, log: _log, queue, planner: plannerOptions, ...deps } = options;
+  const {
+    octokit: _octokit,
+    log: _log,
+    queue,
+    planner: plannerOptions,
+    metrics,
+    ...deps
+  } = options;
   const inFlight = createWorkInFlight();
   const middleware = await createNodeMiddleware(kozmicApp(deps), { probot });
   const dispatch = createWebhookDispatcher(appDepsOf(deps));
@@ -117,6 +127,22 @@ export async function startKozmicServer(
 
   const server = createServer((req, res) => {
     const path = req.url?.split("?")[0];
+    if (req.method === "GET" && path === "/healthz") {
+      res
+        .writeHead(200, { "content-type": "application/json", "cache-control": "no-store" })
+        .end(JSON.stringify({ status: "ok" }));
+      return;
+    }
+    if (req.method === "GET" && path === "/metrics" && metrics) {
+      metrics.metrics().then(
+        (text) => res.writeHead(200, { "content-type": metrics.contentType }).end(text),
+        (error: unknown) => {
+          probot.log.error({ err: error }, "metrics failed");
+          res.writeHead(500, { "content-type": "text/plain" }).end("metrics failed\n");
+        },
+      );
+      return;
+    }
     if (req.method === "GET" && path === "/ping") {
       res.writeHead(200, { "content-type": "text/plain" }).end("PONG");
       return;

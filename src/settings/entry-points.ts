@@ -1,5 +1,6 @@
 import type { PipelineSettings } from "../../runner/pipeline/settings.js";
 import type { AppCredentials } from "./app-credentials.js";
+import type { MetricsSettings } from "./metrics-settings.js";
 import { fileIo, readSettings, withoutBlanks, type GroupName } from "./read-settings.js";
 import type { RunnerSettings } from "./runner-settings.js";
 import { runsJobsHere, type ServerSettings } from "./server-settings.js";
@@ -13,7 +14,7 @@ import type { WebSettings } from "./web-settings.js";
  */
 export const ENTRY_POINT_GROUPS = {
   serve: ["app", "server", "web", "storage", "runner", "pipeline"],
-  runner: ["app", "runner", "pipeline", "storage"],
+  runner: ["app", "runner", "pipeline", "storage", "metrics"],
   run: ["pipeline"],
   cache: ["pipeline"],
   lambda: ["app", "server", "web", "storage"],
@@ -49,6 +50,7 @@ export function readServeSettings(env: Env, io: SettingsIo = fileIo): ServeSetti
 
 export interface RunnerCommandSettings {
   credentials: AppCredentials;
+  metrics: MetricsSettings;
   runner: RunnerSettings;
   storage: StorageSettings;
 }
@@ -59,7 +61,12 @@ export function readRunnerCommandSettings(
   io: SettingsIo = fileIo,
 ): RunnerCommandSettings {
   const s = readSettings(env, ENTRY_POINT_GROUPS.runner, io);
-  return { credentials: s.app, runner: { ...s.runner, pipeline: s.pipeline }, storage: s.storage };
+  return {
+    credentials: s.app,
+    runner: { ...s.runner, pipeline: s.pipeline },
+    storage: s.storage,
+    metrics: s.metrics,
+  };
 }
 
 /** `kozmic run`: the pipeline's limits, as on a runner. */

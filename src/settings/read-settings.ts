@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { appCredentialsGroup } from "./app-credentials.js";
+import { metricsGroup } from "./metrics-settings.js";
 import { pipelineGroup } from "./pipeline-settings.js";
 import { runnerGroup } from "./runner-settings.js";
 import { serverGroup } from "./server-settings.js";
@@ -16,6 +17,7 @@ export const SETTINGS_GROUPS = {
   runner: runnerGroup,
   pipeline: pipelineGroup,
   storage: storageGroup,
+  metrics: metricsGroup,
 };
 
 export type GroupName = keyof typeof SETTINGS_GROUPS;

@@ -59,14 +59,43 @@ export async function main(args: string[]): Promise<number> {
     await planQueue?.close();
     return startFailure("kozmic runner", error);
   }
+  // Metrics only where KOZMIC_METRICS_PORT asks for them; one registry for this process.
+  const metrics = settings.metrics.port === undefined ? undefined : await runnerMetrics();
+  let busy = () => 0;
+  let metricsServer;
+  if (metrics) {
+    const { startMetricsServer } = await import("../../metrics/metrics-server.js");
+    try {
+      metricsServer = await startMetricsServer(
+        metrics.registry,
+        { host: settings.metrics.host, port: settings.metrics.port! },
+        () => ({ busy: busy(), slots: settings.runner.concurrency }),
+      );
+    } catch (error) {
+      await queue.close();
+      await planQueue.close();
+      await store.close();
+      console.error(
+        `kozmic runner: cannot serve metrics on ${settings.metrics.host}:${settings.metrics.port} ` +
+          `(${(error as Error).message}); set KOZMIC_METRICS_PORT to a free port`,
+      );
+      return 2;
+    }
+  }
   const runner = startRunner({
     queue,
-    store,
+    store: metrics ? metrics.runner.observeStore(store) : store,
     engine: new DockerEngine(),
     github: credentials,
     settings: settings.runner,
     log,
+    ...(metrics ? { timings: metrics.runner.timings } : {}),
   });
+  busy = () => runner.active;
+  if (metrics && metricsServer) {
+    metrics.runner.trackSlots(busy, settings.runner.concurrency);
+    log(`runner ${runner.owner}: metrics at ${metricsServer.url}/metrics`);
+  }
   // Every runner also plans: a fleet turns deliveries into check runs with no extra process.
   const planner = startPlanner({
     queue: planQueue,
@@ -101,8 +130,19 @@ export async function main(args: string[]): Promise<number> {
     });
   });
   await planner.stop();
+  await metricsServer?.close();
   await queue.close();
   await planQueue.close();
   await store.close();
   return 0;
+}
+
+async function runnerMetrics() {
+  const [{ Registry, collectDefaultMetrics }, { createRunnerMetrics }] = await Promise.all([
+    import("prom-client"),
+    import("../../../runner/metrics/runner-metrics.js"),
+  ]);
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  return { registry, runner: createRunnerMetrics(registry) };
 }

@@ -4,7 +4,8 @@ import { startFailure } from "../start-failure.js";
 
 const USAGE = `usage: kozmic serve
 
-Runs the GitHub App: webhooks at /api/github/webhooks, log pages at /jobs/<id>.
+Runs the GitHub App: webhooks at /api/github/webhooks, log pages at /jobs/<id>,
+/healthz (200 while up) and Prometheus metrics at /metrics.
 Settings (environment): APP_ID, PRIVATE_KEY or PRIVATE_KEY_PATH, WEBHOOK_SECRET,
 PORT (3000), HOST (0.0.0.0), GHE_HOST, GHE_PROTOCOL (https), KOZMIC_PUBLIC_URL, LOG_LEVEL,
 GITHUB_CLIENT_ID, GITHUB_CLIENT_SECRET, KOZMIC_SESSION_SECRET (login for private logs),
@@ -85,9 +86,11 @@ export async function main(args: string[]): Promise<number> {
     () => store.close(),
   ];
 
+  const metrics = await serveMetrics(runnerSettings !== undefined);
   let server;
   try {
     server = await startKozmicServer(settings, {
+      metrics: metrics.registry,
       queue,
       planQueue,
       store,
@@ -109,8 +112,9 @@ export async function main(args: string[]): Promise<number> {
     runnerSettings && runnerCode
       ? runnerCode.startRunner({
           queue,
-          store,
+          store: metrics.runner ? metrics.runner.observeStore(store) : store,
           engine: new runnerCode.DockerEngine(),
+          ...(metrics.runner ? { timings: metrics.runner.timings } : {}),
           github: {
             appId: settings.appId,
             privateKey: settings.privateKey,
@@ -120,6 +124,8 @@ export async function main(args: string[]): Promise<number> {
           log: (line) => console.error(line),
         })
       : undefined;
+  if (runner && metrics.runner)
+    metrics.runner.trackSlots(() => runner.active, runnerSettings!.concurrency);
   // Signal handlers first: whoever waits for the line below may stop us at once.
   const stopped = new Promise<NodeJS.Signals>((resolve) => {
     process.once("SIGTERM", () => resolve("SIGTERM"));
@@ -142,4 +148,15 @@ export async function main(args: string[]): Promise<number> {
   await server.stop();
   for (const close of closers) await close();
   return 0;
+}
+
+/** This process's registry for /metrics, with the runner's metrics where it runs jobs. */
+async function serveMetrics(runsJobs: boolean) {
+  const { Registry, collectDefaultMetrics } = await import("prom-client");
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const runner = runsJobs
+    ? (await import("../../../runner/metrics/runner-metrics.js")).createRunnerMetrics(registry)
+    : undefined;
+  return { registry, runner };
 }
