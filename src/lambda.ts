@@ -14,16 +14,18 @@ import type { JobMessage } from "./core/job-message.js";
 import type { PlanMessage } from "./core/plan-message.js";
 import type { RetryPolicy } from "./planner/plan-failure.js";
 import { settlePlanMessage } from "./planner/settle-plan-message.js";
-import { jobQueueFrom, planQueueFrom } from "./queue/open-queue.js";
-import { parseMessageBody, PLAN_MESSAGES } from "./queue/parse-message-body.js";
+import { JOB_MESSAGES, parseMessageBody, PLAN_MESSAGES } from "./queue/parse-message-body.js";
 import type { Queue } from "./queue/port.js";
+import { sqsQueueFrom } from "./queue/sqs-queue-from.js";
 import {
-  PLAN_MAX_RECEIVES,
-  readLambdaSettings,
-  readPlanLambdaSettings,
-  type ServerSettings,
-} from "./settings/index.js";
-import { storeFrom } from "./store/open-store.js";
+  readAwsLambdaSettings,
+  readAwsPlanLambdaSettings,
+} from "./settings/aws-lambda-settings.js";
+import { envWithSecret } from "./settings/read-secret-env.js";
+import type { Env } from "./settings/settings-group.js";
+import { PLAN_MAX_RECEIVES } from "./settings/storage-settings.js";
+import type { ServerSettings } from "./settings/server-settings.js";
+import { dynamoStoreFrom } from "./store/dynamo-store-from.js";
 import { createWebHandler } from "./web/create-web-handler.js";
 import { createRepositoryFinder } from "./web/find-repository-with-app.js";
 
@@ -118,15 +120,17 @@ export function createPlanRecordsHandler(
     logFormat: "json",
     ...(deps.log ? { log: deps.log } : {}),
   });
-  const plannerDeps = {
-    store: deps.store,
-    jobQueue: deps.queue,
-    publicUrl: settings.publicUrl,
-    octokitFor: (id: number) => probot.auth(id) as Promise<RequestOctokit>,
-    now: deps.now ?? Date.now,
-    log: probot.log,
-  };
   return async (event) => {
+    // Without deps.log, Probot makes its logger as it initializes, after its constructor.
+    await probot.ready();
+    const plannerDeps = {
+      store: deps.store,
+      jobQueue: deps.queue,
+      publicUrl: settings.publicUrl,
+      octokitFor: (id: number) => probot.auth(id) as Promise<RequestOctokit>,
+      now: deps.now ?? Date.now,
+      log: probot.log,
+    };
     const failures: { itemIdentifier: string }[] = [];
     await Promise.all(
       event.Records.map(async (record) => {
@@ -160,15 +164,32 @@ export function createPlanRecordsHandler(
   };
 }
 
+let environment: Promise<Env> | undefined;
+
+/**
+ * The environment the entry points read their settings from: the process's, with
+ * KOZMIC_SECRET_ARN's secret merged in, read once per container.
+ */
+function lambdaEnv(): Promise<Env> {
+  environment ??= envWithSecret(process.env).catch((error: unknown) => {
+    environment = undefined;
+    throw error;
+  });
+  return environment;
+}
+
 let ready: Promise<(event: LambdaHttpEvent) => Promise<LambdaHttpResult>> | undefined;
 
-/** The Lambda entry point: settings and adapters from the environment, made once per container. */
+/**
+ * The Lambda entry point: settings and adapters from the environment, made once per
+ * container. Only SQS and DynamoDB: a Lambda keeps no disk for the embedded queue and store.
+ */
 export async function handler(event: LambdaHttpEvent): Promise<LambdaHttpResult> {
   ready ??= (async () => {
-    const settings = readLambdaSettings(process.env);
-    const store = storeFrom(settings.storage);
+    const settings = readAwsLambdaSettings(await lambdaEnv());
+    const store = dynamoStoreFrom(settings.storage.store);
     return createLambdaHandler(settings.server, {
-      planQueue: planQueueFrom(settings.storage),
+      planQueue: sqsQueueFrom(settings.storage.planQueue, PLAN_MESSAGES),
       store,
       // Lambda buffers responses: live tails answer at once and the browser polls.
       handlersFor: (app: AppTools) => [
@@ -190,15 +211,15 @@ export async function handler(event: LambdaHttpEvent): Promise<LambdaHttpResult>
 
 let planning: Promise<(event: SqsEvent) => Promise<SqsBatchResponse>> | undefined;
 
-/** The Lambda entry point for the planning queue's SQS event source. */
+/** The Lambda entry point for the planning queue's SQS event source (SQS and DynamoDB only). */
 export async function planHandler(event: SqsEvent): Promise<SqsBatchResponse> {
   if (!planning) {
-    const made = Promise.resolve().then(() => {
-      const settings = readPlanLambdaSettings(process.env);
+    const made = lambdaEnv().then((env) => {
+      const settings = readAwsPlanLambdaSettings(env);
       return createPlanRecordsHandler(settings.server, {
-        queue: jobQueueFrom(settings.storage),
-        planQueue: planQueueFrom(settings.storage),
-        store: storeFrom(settings.storage),
+        queue: sqsQueueFrom(settings.storage.queue, JOB_MESSAGES),
+        planQueue: sqsQueueFrom(settings.storage.planQueue, PLAN_MESSAGES),
+        store: dynamoStoreFrom(settings.storage.store),
       });
     });
     // Bad settings: the next invocation tries again instead of failing from a cached error.

@@ -1,11 +1,10 @@
-import { SQSClient } from "@aws-sdk/client-sqs";
 import type { JobMessage } from "../core/job-message.js";
 import type { PlanMessage } from "../core/plan-message.js";
 import { readStorageSettings, type StorageSettings } from "../settings/index.js";
 import { openEmbeddedQueue } from "./embedded-queue.js";
 import { JOB_MESSAGES, PLAN_MESSAGES, type MessageKind } from "./parse-message-body.js";
 import type { InspectableQueue, QueueLog } from "./port.js";
-import { openSqsQueue } from "./sqs-queue.js";
+import { sqsQueueFrom } from "./sqs-queue-from.js";
 
 /** The job queue: SQS when KOZMIC_QUEUE_URL is set, else the embedded queue under KOZMIC_DATA_DIR. */
 export function openQueue(
@@ -48,16 +47,7 @@ function openKind<M>(
   name: string,
   log: QueueLog | undefined,
 ): InspectableQueue<M> {
-  if (settings.kind === "sqs") {
-    return openSqsQueue({
-      client: new SQSClient({ region: settings.region, endpoint: settings.endpoint }),
-      ownsClient: true,
-      queueUrl: settings.queueUrl,
-      deadLetterQueueUrl: settings.deadLetterQueueUrl,
-      kind,
-      log,
-    });
-  }
+  if (settings.kind === "sqs") return sqsQueueFrom(settings, kind, log);
   return openEmbeddedQueue({
     dataDir: settings.dataDir,
     name,

@@ -1,5 +1,4 @@
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { openDynamoStore } from "./dynamodb-store.js";
+import { dynamoStoreFrom } from "./dynamo-store-from.js";
 import { openEmbeddedStore } from "./embedded-store.js";
 import type { Store } from "./port.js";
 import { readStorageSettings, type StorageSettings } from "../settings/index.js";
@@ -11,13 +10,6 @@ export function openStore(env: NodeJS.ProcessEnv = process.env): Store {
 
 /** The store of settings already read. */
 export function storeFrom({ store }: StorageSettings): Store {
-  if (store.kind === "dynamodb") {
-    return openDynamoStore({
-      client: new DynamoDBClient({ region: store.region, endpoint: store.endpoint }),
-      ownsClient: true,
-      table: store.table,
-      logRetentionDays: store.logRetentionDays,
-    });
-  }
+  if (store.kind === "dynamodb") return dynamoStoreFrom(store);
   return openEmbeddedStore({ dataDir: store.dataDir, logRetentionDays: store.logRetentionDays });
 }
