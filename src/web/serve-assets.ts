@@ -1,13 +1,13 @@
-import { readFileSync } from "node:fs";
+import { ASSET_TEXTS } from "./asset-texts.js";
 
 const ASSETS: Record<string, { type: string; body: string }> = {
   "/assets/kozmic.css": {
     type: "text/css; charset=utf-8",
-    body: readFileSync(new URL("./assets/kozmic.css", import.meta.url), "utf8"),
+    body: ASSET_TEXTS["kozmic.css"],
   },
   "/assets/follow.js": {
     type: "text/javascript; charset=utf-8",
-    body: readFileSync(new URL("./assets/follow.js", import.meta.url), "utf8"),
+    body: ASSET_TEXTS["follow.js"],
   },
 };
 
