@@ -12,6 +12,10 @@ command -v git >/dev/null 2>&1 || need_apt+=(git)
 command -v java >/dev/null 2>&1 || need_apt+=(default-jre-headless)
 command -v mvn >/dev/null 2>&1 || need_apt+=(maven)
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium) # log pages' browser tests
+# cfn-lint (PyPI) checks the CDK stack's template (test/infra/cdk-synth.test.ts).
+if ! command -v cfn-lint >/dev/null 2>&1 && ! command -v pip3 >/dev/null 2>&1; then
+  need_apt+=(python3-pip)
+fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "kozmic bootstrap: please install these Debian packages first (as root): ${need_apt[*]}" >&2
@@ -20,6 +24,15 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   echo "kozmic bootstrap: installing ${need_apt[*]}"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+if ! command -v cfn-lint >/dev/null 2>&1; then
+  echo "kozmic bootstrap: installing cfn-lint"
+  pip3 install --quiet --break-system-packages cfn-lint
+  command -v cfn-lint >/dev/null 2>&1 || {
+    echo "kozmic bootstrap: cfn-lint was installed but is not on PATH: add pip's scripts directory to PATH" >&2
+    exit 1
+  }
 fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
