@@ -8,6 +8,7 @@ export default tseslint.config(
       "dist/",
       ".kozmic/",
       ".services/",
+      "infra/cdk.out/",
       "test-artifacts/",
       "schema/",
       "**/*.json",

@@ -1,0 +1,31 @@
+/**
+ * The CDK app: `npx cdk deploy` in infra/ (cdk.json runs this file through tsx). The
+ * functions' code is the bundle `npm run bundle` writes; `-c webhookCode=DIR -c
+ * plannerCode=DIR` take it from elsewhere.
+ */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { App } from "aws-cdk-lib";
+import { KozmicStack } from "../kozmic-stack.js";
+
+const repository = fileURLToPath(new URL("../..", import.meta.url));
+const app = new App();
+
+/** A bundle directory from the context or dist/lambda/, refused without its index.mjs. */
+function bundle(contextKey: string, name: string): string {
+  const given: unknown = app.node.tryGetContext(contextKey);
+  const dir = typeof given === "string" ? given : join(repository, "dist", "lambda", name);
+  if (!existsSync(join(dir, "index.mjs"))) {
+    console.error(
+      `kozmic infra: the ${name} function's bundle ${join(dir, "index.mjs")} does not exist: run npm run bundle first (in ${repository})`,
+    );
+    process.exit(1);
+  }
+  return dir;
+}
+
+new KozmicStack(app, app.node.tryGetContext("stackName") ?? "Kozmic", {
+  webhookCode: bundle("webhookCode", "webhook"),
+  plannerCode: bundle("plannerCode", "planner"),
+});

@@ -1,0 +1,193 @@
+import { readFileSync } from "node:fs";
+import {
+  CfnCondition,
+  CfnOutput,
+  CfnRule,
+  Duration,
+  Fn,
+  Stack,
+  type StackProps,
+} from "aws-cdk-lib";
+import * as cloudwatchActions from "aws-cdk-lib/aws-cloudwatch-actions";
+import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
+import * as sns from "aws-cdk-lib/aws-sns";
+import type { Construct } from "constructs";
+import { DEFAULT_MAX_RECEIVES } from "../src/settings/shared-variables.js";
+import { PLAN_MAX_RECEIVES } from "../src/settings/storage-settings.js";
+import { AppFunctions, PLANNER_TIMEOUT } from "./lib/app-functions.js";
+import { kozmicParameters } from "./lib/parameters.js";
+import { KozmicQueues } from "./lib/queues.js";
+import { RunnerHosts } from "./lib/runner-hosts.js";
+import { kozmicTable } from "./lib/table.js";
+
+export const WEBHOOK_PATH = "api/github/webhooks";
+
+/** The keys of the one secret the functions read at cold start and the runner hosts at boot. */
+export const SECRET_KEYS = [
+  "PRIVATE_KEY",
+  "WEBHOOK_SECRET",
+  "GITHUB_CLIENT_SECRET",
+  "KOZMIC_SESSION_SECRET",
+] as const;
+
+export interface KozmicStackProps extends StackProps {
+  /** Directory holding the webhook bundle (`index.mjs` exporting `handler`). */
+  webhookCode: string;
+  /** Directory holding the planner bundle (`index.mjs` exporting `planHandler`). */
+  plannerCode: string;
+}
+
+const runnerFile = (name: string) =>
+  readFileSync(new URL(`./runner/${name}`, import.meta.url), "utf8");
+
+/**
+ * Kozmic on AWS: the job and planning queues, the table, the app's two functions and the
+ * runner hosts. Names and sizes are CloudFormation parameters (./lib/parameters.ts).
+ */
+export class KozmicStack extends Stack {
+  constructor(scope: Construct, id: string, props: KozmicStackProps) {
+    super(scope, id, {
+      description: "Kozmic CI: webhook and planner on Lambda, SQS queues, DynamoDB, runner hosts",
+      ...props,
+    });
+    const p = kozmicParameters(this);
+    const given = (value: string) => Fn.conditionNot(Fn.conditionEquals(value, ""));
+    const hasPublicUrl = new CfnCondition(this, "HasPublicUrl", {
+      expression: given(p.publicUrl.valueAsString),
+    });
+    const hasAlarmEmail = new CfnCondition(this, "HasAlarmEmail", {
+      expression: given(p.alarmEmail.valueAsString),
+    });
+    const hasRunnerNetwork = new CfnCondition(this, "HasRunnerNetwork", {
+      expression: given(p.runnerVpcId.valueAsString),
+    });
+    new CfnRule(this, "RunnersNeedANetwork", {
+      ruleCondition: Fn.conditionNot(Fn.conditionEquals(p.runnerCount.valueAsString, "0")),
+      assertions: [
+        {
+          assert: given(p.runnerVpcId.valueAsString),
+          assertDescription: "RunnerCount above 0 needs RunnerVpcId and RunnerSubnetIds",
+        },
+      ],
+    });
+    new CfnRule(this, "RunnerVpcNeedsSubnets", {
+      ruleCondition: given(p.runnerVpcId.valueAsString),
+      assertions: [
+        {
+          assert: Fn.conditionNot(Fn.conditionEachMemberEquals(p.runnerSubnetIds.valueAsList, "")),
+          assertDescription: "RunnerVpcId needs RunnerSubnetIds: subnets of that VPC",
+        },
+      ],
+    });
+
+    // A planning message may wait in Lambda's batch for the function's whole timeout; AWS
+    // asks for a visibility timeout of at least six times that.
+    const queues = new KozmicQueues(this, "Queues", {
+      name: p.queueName.valueAsString,
+      jobMaxReceives: DEFAULT_MAX_RECEIVES,
+      planMaxReceives: PLAN_MAX_RECEIVES,
+      planVisibility: Duration.seconds(6 * PLANNER_TIMEOUT.toSeconds()),
+    });
+    // Told when a message is dead-lettered. Not encrypted: CloudWatch cannot publish to a
+    // topic under the AWS-managed SNS key, and an alarm's text holds no secret.
+    const alarmTopic = new sns.Topic(this, "AlarmTopic", {
+      displayName: "Kozmic: dead-lettered messages",
+    });
+    const alarmEmail = new sns.CfnSubscription(this, "AlarmEmailSubscription", {
+      topicArn: alarmTopic.topicArn,
+      protocol: "email",
+      endpoint: p.alarmEmail.valueAsString,
+    });
+    alarmEmail.cfnOptions.condition = hasAlarmEmail;
+    for (const { alarm } of [queues.jobs, queues.plans]) {
+      alarm.addAlarmAction(new cloudwatchActions.SnsAction(alarmTopic));
+    }
+
+    const table = kozmicTable(this, "Store", p.tableName.valueAsString);
+
+    const secret = new secretsmanager.Secret(this, "AppSecret", {
+      description: `Kozmic's GitHub App secrets, one JSON object: ${SECRET_KEYS.join(", ")}`,
+      // A template to fill in (README, "Deploying to AWS"); the session secret is made here.
+      generateSecretString: {
+        secretStringTemplate: JSON.stringify({
+          PRIVATE_KEY: "",
+          WEBHOOK_SECRET: "",
+          GITHUB_CLIENT_SECRET: "",
+        }),
+        generateStringKey: "KOZMIC_SESSION_SECRET",
+        excludePunctuation: true,
+        passwordLength: 64,
+      },
+    });
+
+    const publicSettings = {
+      APP_ID: p.appId.valueAsString,
+      GHE_HOST: p.gitHubHost.valueAsString,
+      KOZMIC_LOG_RETENTION_DAYS: p.logRetentionDays.valueAsString,
+    };
+    const publicUrlOr = (functionUrl: string) =>
+      Fn.conditionIf(hasPublicUrl.logicalId, p.publicUrl.valueAsString, functionUrl).toString();
+    const functions = new AppFunctions(this, "App", {
+      webhookCode: props.webhookCode,
+      plannerCode: props.plannerCode,
+      queues,
+      table,
+      secret,
+      environment: { ...publicSettings, GITHUB_CLIENT_ID: p.gitHubClientId.valueAsString },
+      webhookPublicUrl: p.publicUrl.valueAsString,
+      plannerPublicUrl: publicUrlOr,
+      webhookMemoryMiB: p.webhookMemory.valueAsNumber,
+      plannerMemoryMiB: p.plannerMemory.valueAsNumber,
+    });
+
+    const runners = new RunnerHosts(this, "Runners", {
+      queues,
+      table,
+      secret,
+      unit: runnerFile("kozmic-runner.service"),
+      envExample: runnerFile("runner.env.example"),
+      environment: {
+        ...publicSettings,
+        KOZMIC_PUBLIC_URL: publicUrlOr(functions.url.url),
+        KOZMIC_MAX_RECEIVES: String(DEFAULT_MAX_RECEIVES),
+        KOZMIC_RUNNER_CONCURRENCY: p.runnerConcurrency.valueAsString,
+      },
+      imageId: p.runnerImageId.valueAsString,
+      instanceType: p.runnerInstanceType.valueAsString,
+      volumeGiB: p.runnerVolumeSize.valueAsNumber,
+      desiredCount: p.runnerCount.valueAsString,
+      maxCount: p.runnerMaxCount.valueAsString,
+      vpcId: p.runnerVpcId.valueAsString,
+      subnetIds: p.runnerSubnetIds.valueAsList,
+      sourceUrl: p.sourceUrl.valueAsString,
+      sourceRef: p.sourceRef.valueAsString,
+      nodeMajor: p.nodeMajor.valueAsString,
+      hasNetwork: hasRunnerNetwork,
+    });
+
+    const output = (id: string, value: string, description: string) =>
+      new CfnOutput(this, id, { value, description });
+    output(
+      "WebhookUrl",
+      Fn.join("", [functions.url.url, WEBHOOK_PATH]),
+      "The GitHub App's webhook URL",
+    );
+    output(
+      "FunctionUrl",
+      functions.url.url,
+      "The log pages' address: PublicUrl, unless you use your own domain",
+    );
+    output("QueueUrl", queues.jobs.queue.queueUrl, "KOZMIC_QUEUE_URL");
+    output("DeadLetterQueueUrl", queues.jobs.deadLetters.queueUrl, "KOZMIC_DEAD_LETTER_QUEUE_URL");
+    output("PlanQueueUrl", queues.plans.queue.queueUrl, "KOZMIC_PLAN_QUEUE_URL");
+    output("Table", table.tableName, "KOZMIC_TABLE");
+    output("SecretArn", secret.secretArn, "The secret to fill in: " + SECRET_KEYS.join(", "));
+    output("AlarmTopicArn", alarmTopic.topicArn, "Told when a message is dead-lettered");
+    output("RunnerRoleArn", runners.role.roleArn, "The runner hosts' role");
+    output(
+      "RunnerInstanceProfileArn",
+      runners.instanceProfile.attrArn,
+      "The runner hosts' instance profile, for hosts you start yourself",
+    );
+  }
+}

@@ -1,0 +1,47 @@
+import * as iam from "aws-cdk-lib/aws-iam";
+
+/**
+ * The AWS actions Kozmic's code calls, named once, each list with where the calls are made.
+ * A batch call is authorised by its single action (SendMessageBatch by sqs:SendMessage), and
+ * a DynamoDB transaction by the actions of its items (TransactWriteItems of Puts by
+ * dynamodb:PutItem), so neither appears here.
+ */
+
+/** src/store/dynamodb-table.ts: GetCommand, PutCommand (also in TransactWriteCommand), QueryCommand, DeleteCommand. */
+export const TABLE_ACTIONS = [
+  "dynamodb:GetItem",
+  "dynamodb:PutItem",
+  "dynamodb:Query",
+  "dynamodb:DeleteItem",
+];
+
+/** src/queue/sqs-queue.ts `send` (and moving a malformed body to the dead-letter queue). */
+export const SEND = ["sqs:SendMessage"];
+
+/** src/queue/sqs-queue.ts `receive`, `delete`, `extendVisibility`. */
+export const CONSUME = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"];
+
+/** src/queue/check-job-queue-redrive.ts: the runner reads the job queue's RedrivePolicy at start. */
+export const READ_REDRIVE = ["sqs:GetQueueAttributes"];
+
+/**
+ * A Lambda SQS event source reads the queue's attributes and receives and deletes for the
+ * function (https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html); the planner itself
+ * changes visibility for its backoff (src/planner/settle-plan-message.ts).
+ */
+export const EVENT_SOURCE = [
+  "sqs:ReceiveMessage",
+  "sqs:DeleteMessage",
+  "sqs:GetQueueAttributes",
+  "sqs:ChangeMessageVisibility",
+];
+
+/** The Lambda runtime writes the function's logs to its log group. */
+export const WRITE_LOGS = ["logs:CreateLogStream", "logs:PutLogEvents"];
+
+/** Reading the one secret with the App's key and the other secrets. */
+export const READ_SECRET = ["secretsmanager:GetSecretValue"];
+
+export function allow(actions: string[], resources: string[]): iam.PolicyStatement {
+  return new iam.PolicyStatement({ effect: iam.Effect.ALLOW, actions, resources });
+}

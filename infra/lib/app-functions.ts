@@ -1,0 +1,131 @@
+import { Duration } from "aws-cdk-lib";
+import * as dynamodb from "aws-cdk-lib/aws-dynamodb";
+import * as iam from "aws-cdk-lib/aws-iam";
+import * as lambda from "aws-cdk-lib/aws-lambda";
+import * as logs from "aws-cdk-lib/aws-logs";
+import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
+import { Construct } from "constructs";
+import { allow, EVENT_SOURCE, READ_SECRET, SEND, TABLE_ACTIONS, WRITE_LOGS } from "./access.js";
+import type { KozmicQueues } from "./queues.js";
+
+/** Node.js 24, the newest LTS line Lambda runs (22 works as well; the bundle targets both). */
+export const LAMBDA_RUNTIME = lambda.Runtime.NODEJS_24_X;
+
+/** The planner's time for one batch: GitHub calls with Octokit's retries. */
+export const PLANNER_TIMEOUT = Duration.seconds(60);
+
+export interface AppFunctionsProps {
+  /** Directory with the webhook and pages bundle, `index.mjs` exporting `handler`. */
+  webhookCode: string;
+  /** Directory with the planner bundle, `index.mjs` exporting `planHandler`. */
+  plannerCode: string;
+  queues: KozmicQueues;
+  table: dynamodb.Table;
+  /** One JSON secret: PRIVATE_KEY, WEBHOOK_SECRET, GITHUB_CLIENT_SECRET, KOZMIC_SESSION_SECRET. */
+  secret: secretsmanager.ISecret;
+  /** Settings both functions get (APP_ID, GHE_HOST, ...), besides the queues, table and secret. */
+  environment: Record<string, string>;
+  /**
+   * KOZMIC_PUBLIC_URL of the webhook function. It cannot be the function's own URL, which
+   * is made after the function (a cycle), so it comes from a parameter.
+   */
+  webhookPublicUrl: string;
+  /** KOZMIC_PUBLIC_URL of the planner: the parameter when set, else the function URL. */
+  plannerPublicUrl: (functionUrl: string) => string;
+  webhookMemoryMiB: number;
+  plannerMemoryMiB: number;
+}
+
+/**
+ * The app on Lambda: the webhook and log pages behind a Function URL, and the planner behind
+ * an SQS event source on the planning queue. Each function has its own role that may do
+ * exactly what its code does (./access.ts) and its own log group.
+ */
+export class AppFunctions extends Construct {
+  readonly webhook: lambda.Function;
+  readonly planner: lambda.Function;
+  readonly url: lambda.FunctionUrl;
+
+  constructor(scope: Construct, id: string, props: AppFunctionsProps) {
+    super(scope, id);
+    const { queues, table, secret } = props;
+    const tableResources = [table.tableArn, `${table.tableArn}/index/*`];
+    const environment = {
+      ...props.environment,
+      KOZMIC_QUEUE_URL: queues.jobs.queue.queueUrl,
+      KOZMIC_DEAD_LETTER_QUEUE_URL: queues.jobs.deadLetters.queueUrl,
+      KOZMIC_PLAN_QUEUE_URL: queues.plans.queue.queueUrl,
+      KOZMIC_TABLE: table.tableName,
+      // Read at cold start; the function's environment holds no secret.
+      KOZMIC_SECRET_ARN: secret.secretArn,
+    };
+
+    const webhookLogs = this.logGroup("WebhookLogs");
+    this.webhook = new lambda.Function(this, "Webhook", {
+      description: "Kozmic: GitHub webhooks and the log pages",
+      runtime: LAMBDA_RUNTIME,
+      architecture: lambda.Architecture.ARM_64,
+      handler: "index.handler",
+      code: lambda.Code.fromAsset(props.webhookCode),
+      memorySize: props.webhookMemoryMiB,
+      // GitHub gives up on a delivery after 10 s; the pages answer well within that.
+      timeout: Duration.seconds(30),
+      logGroup: webhookLogs,
+      role: this.role("WebhookRole", "the Kozmic webhook function", [
+        allow(WRITE_LOGS, [webhookLogs.logGroupArn]),
+        // Deliveries go to the planner; the webhook function never sends a job itself.
+        allow(SEND, [queues.plans.queue.queueArn]),
+        allow(TABLE_ACTIONS, tableResources),
+        allow(READ_SECRET, [secret.secretArn]),
+      ]),
+      environment: { ...environment, KOZMIC_PUBLIC_URL: props.webhookPublicUrl },
+    });
+    // No IAM auth: every request is checked by the app itself, webhooks by their signature
+    // (WEBHOOK_SECRET) and private pages by the session cookie.
+    this.url = this.webhook.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE });
+
+    const plannerLogs = this.logGroup("PlannerLogs");
+    this.planner = new lambda.Function(this, "Planner", {
+      description: "Kozmic: plans deliveries from the planning queue (check runs, jobs)",
+      runtime: LAMBDA_RUNTIME,
+      architecture: lambda.Architecture.ARM_64,
+      handler: "index.planHandler",
+      code: lambda.Code.fromAsset(props.plannerCode),
+      memorySize: props.plannerMemoryMiB,
+      timeout: PLANNER_TIMEOUT,
+      logGroup: plannerLogs,
+      role: this.role("PlannerRole", "the Kozmic planner function", [
+        allow(WRITE_LOGS, [plannerLogs.logGroupArn]),
+        allow(EVENT_SOURCE, [queues.plans.queue.queueArn]),
+        allow(SEND, [queues.jobs.queue.queueArn]),
+        allow(TABLE_ACTIONS, tableResources),
+        allow(READ_SECRET, [secret.secretArn]),
+      ]),
+      environment: {
+        ...environment,
+        KOZMIC_PUBLIC_URL: props.plannerPublicUrl(this.url.url),
+      },
+    });
+    // The role's policy is part of the role, which the function already depends on, so the
+    // mapping is only made once the planner may receive from the queue.
+    new lambda.EventSourceMapping(this, "PlanQueueSource", {
+      target: this.planner,
+      eventSourceArn: queues.plans.queue.queueArn,
+      batchSize: 10,
+      // A record GitHub failed for is reported alone and comes back after its backoff.
+      reportBatchItemFailures: true,
+    });
+  }
+
+  private logGroup(id: string): logs.LogGroup {
+    return new logs.LogGroup(this, id, { retention: logs.RetentionDays.ONE_MONTH });
+  }
+
+  private role(id: string, what: string, statements: iam.PolicyStatement[]): iam.Role {
+    return new iam.Role(this, id, {
+      description: `Runs ${what}`,
+      assumedBy: new iam.ServicePrincipal("lambda.amazonaws.com"),
+      inlinePolicies: { Kozmic: new iam.PolicyDocument({ statements }) },
+    });
+  }
+}

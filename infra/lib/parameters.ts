@@ -1,0 +1,125 @@
+import { CfnParameter } from "aws-cdk-lib";
+import { Construct } from "constructs";
+
+/** Amazon Linux 2023 for x86-64, by the public SSM parameter AWS keeps current. */
+export const DEFAULT_RUNNER_IMAGE =
+  "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64";
+
+/**
+ * The stack's CloudFormation parameters: names, sizes and the App's public settings, given
+ * at `cdk deploy --parameters Name=value`. Parameters (not synth-time props) keep synth
+ * offline and the same template deployable many times.
+ */
+export function kozmicParameters(scope: Construct) {
+  const text = (
+    id: string,
+    description: string,
+    more: { default?: string; allowedPattern?: string; allowedValues?: string[] } = {},
+  ) => new CfnParameter(scope, id, { type: "String", description, ...more });
+  const count = (id: string, description: string, fallback: number, min: number, max: number) =>
+    new CfnParameter(scope, id, {
+      type: "Number",
+      description,
+      default: fallback,
+      minValue: min,
+      maxValue: max,
+    });
+
+  return {
+    queueName: text(
+      "QueueName",
+      "Name of the SQS job queue; the stack also makes <name>-dead-letters, <name>-plans and <name>-plans-dead-letters",
+      { default: "kozmic-jobs", allowedPattern: "^[A-Za-z0-9_-]{1,61}$" },
+    ),
+    tableName: text("TableName", "Name of the DynamoDB table (KOZMIC_TABLE)", {
+      default: "kozmic",
+      allowedPattern: "^[A-Za-z0-9_.-]{3,255}$",
+    }),
+    appId: text("AppId", "The GitHub App's numeric App ID (APP_ID)", {
+      allowedPattern: "^[1-9][0-9]{0,15}$",
+    }),
+    gitHubHost: text(
+      "GitHubHost",
+      "GitHub Enterprise Server host name (GHE_HOST); empty for github.com",
+      { default: "", allowedPattern: "^$|^[A-Za-z0-9.-]+(:[0-9]{1,5})?$" },
+    ),
+    gitHubClientId: text(
+      "GitHubClientId",
+      "The App's OAuth client ID (GITHUB_CLIENT_ID), for signing in to private repositories' pages; empty: public pages only",
+      { default: "", allowedPattern: "^[A-Za-z0-9._-]*$" },
+    ),
+    publicUrl: text(
+      "PublicUrl",
+      "Where the log pages are served (KOZMIC_PUBLIC_URL), e.g. the FunctionUrl output after the first deploy or your own domain; empty: the planner and runners use the function URL and the pages' own links wait for a second deploy with this set",
+      { default: "", allowedPattern: "^$|^https?://[^\\s'\"]+$" },
+    ),
+    logRetentionDays: count(
+      "LogRetentionDays",
+      "Days a job's log is kept (KOZMIC_LOG_RETENTION_DAYS)",
+      30,
+      1,
+      3650,
+    ),
+    webhookMemory: count("WebhookMemory", "Memory of the webhook function, MiB", 1024, 128, 10240),
+    plannerMemory: count("PlannerMemory", "Memory of the planner function, MiB", 512, 128, 10240),
+    alarmEmail: text(
+      "AlarmEmail",
+      "Address told when a message is dead-lettered (subscribed to the AlarmTopicArn output); empty: none",
+      { default: "", allowedPattern: "^$|^[^@\\s]+@[^@\\s]+$" },
+    ),
+    runnerCount: count(
+      "RunnerCount",
+      "Runner hosts to run (the Auto Scaling group's desired capacity); more than 0 needs RunnerVpcId and RunnerSubnetIds",
+      0,
+      0,
+      1000,
+    ),
+    runnerMaxCount: count("RunnerMaxCount", "Most runner hosts the group may run", 10, 0, 1000),
+    runnerVpcId: text(
+      "RunnerVpcId",
+      "VPC of the runner hosts; empty: no launch template or Auto Scaling group is made",
+      { default: "", allowedPattern: "^$|^vpc-[0-9a-f]+$" },
+    ),
+    runnerSubnetIds: new CfnParameter(scope, "RunnerSubnetIds", {
+      type: "CommaDelimitedList",
+      description:
+        "Subnets of the runner hosts (in RunnerVpcId), with a route to the internet (GitHub, registries, nodejs.org)",
+      default: "",
+    }),
+    runnerImageId: new CfnParameter(scope, "RunnerImageId", {
+      type: "AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>",
+      description: "SSM parameter naming the runner hosts' AMI (Amazon Linux 2023)",
+      default: DEFAULT_RUNNER_IMAGE,
+    }),
+    runnerInstanceType: text("RunnerInstanceType", "EC2 instance type of a runner host", {
+      default: "m7i.large",
+      allowedPattern: "^[a-z0-9-]+\\.[a-z0-9-]+$",
+    }),
+    runnerVolumeSize: count(
+      "RunnerVolumeSize",
+      "Root volume of a runner host, GiB (images, install caches, git mirrors)",
+      100,
+      20,
+      16384,
+    ),
+    runnerConcurrency: text(
+      "RunnerConcurrency",
+      "Jobs a runner host runs at once (KOZMIC_RUNNER_CONCURRENCY); empty: one per CPU",
+      { default: "", allowedPattern: "^$|^[1-9][0-9]{0,2}$" },
+    ),
+    sourceUrl: text("KozmicSourceUrl", "Git URL the runner hosts build Kozmic from", {
+      default: "https://github.com/kozmic/kozmic.git",
+      allowedPattern: "^[^\\s']+$",
+    }),
+    sourceRef: text("KozmicSourceRef", "Branch or tag of KozmicSourceUrl to run", {
+      default: "main",
+      allowedPattern: "^[A-Za-z0-9._/-]+$",
+    }),
+    nodeMajor: text("RunnerNodeVersion", "Node.js release line on the runner hosts", {
+      default: "22",
+      allowedValues: ["22", "24"],
+    }),
+  };
+}
+
+export type KozmicParameters = ReturnType<typeof kozmicParameters>;

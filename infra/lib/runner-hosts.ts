@@ -1,0 +1,150 @@
+import { Aws, CfnCondition, Fn } from "aws-cdk-lib";
+import * as autoscaling from "aws-cdk-lib/aws-autoscaling";
+import * as dynamodb from "aws-cdk-lib/aws-dynamodb";
+import * as ec2 from "aws-cdk-lib/aws-ec2";
+import * as iam from "aws-cdk-lib/aws-iam";
+import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
+import { Construct } from "constructs";
+import { allow, CONSUME, READ_REDRIVE, READ_SECRET, SEND, TABLE_ACTIONS } from "./access.js";
+import type { KozmicQueues } from "./queues.js";
+import { runnerUserData } from "./runner-user-data.js";
+
+export interface RunnerHostsProps {
+  queues: KozmicQueues;
+  table: dynamodb.Table;
+  secret: secretsmanager.ISecret;
+  /** infra/runner/kozmic-runner.service, installed as it is. */
+  unit: string;
+  /** infra/runner/runner.env.example, filled in with `environment`. */
+  envExample: string;
+  /** The runner's settings besides the queues and table (APP_ID, KOZMIC_PUBLIC_URL, ...). */
+  environment: Record<string, string>;
+  imageId: string;
+  instanceType: string;
+  volumeGiB: number;
+  /** Numbers as CloudFormation takes them for an Auto Scaling group (parameters' strings). */
+  desiredCount: string;
+  maxCount: string;
+  vpcId: string;
+  subnetIds: string[];
+  sourceUrl: string;
+  sourceRef: string;
+  nodeMajor: string;
+  /** Whether a network was given: the launch template, group and security group need one. */
+  hasNetwork: CfnCondition;
+}
+
+/**
+ * Runner hosts: a role and instance profile that may do what `kozmic runner` does, and,
+ * once a VPC is given, a launch template and Auto Scaling group (desired count 0 unless
+ * raised) whose instances boot into the runner under systemd.
+ */
+export class RunnerHosts extends Construct {
+  readonly role: iam.Role;
+  readonly instanceProfile: iam.CfnInstanceProfile;
+  readonly group: autoscaling.CfnAutoScalingGroup;
+
+  constructor(scope: Construct, id: string, props: RunnerHostsProps) {
+    super(scope, id);
+    const { queues, table, secret } = props;
+    this.role = new iam.Role(this, "Role", {
+      description: "Kozmic runner hosts: jobs and planning from the queues, the store",
+      assumedBy: new iam.ServicePrincipal("ec2.amazonaws.com"),
+      inlinePolicies: {
+        Kozmic: new iam.PolicyDocument({
+          statements: [
+            // The runner's jobs; the planner in every runner sends the jobs it plans.
+            allow([...CONSUME, ...SEND, ...READ_REDRIVE], [queues.jobs.queue.queueArn]),
+            // Planning messages are received, delayed and deleted, never sent, by a runner.
+            allow(CONSUME, [queues.plans.queue.queueArn]),
+            // A malformed body is moved to its dead-letter queue by the queue adapter.
+            allow(SEND, [queues.jobs.deadLetters.queueArn, queues.plans.deadLetters.queueArn]),
+            allow(TABLE_ACTIONS, [table.tableArn, `${table.tableArn}/index/*`]),
+            // The boot script reads the App's private key from the secret.
+            allow(READ_SECRET, [secret.secretArn]),
+          ],
+        }),
+      },
+    });
+    this.instanceProfile = new iam.CfnInstanceProfile(this, "InstanceProfile", {
+      roles: [this.role.roleName],
+    });
+
+    const securityGroup = new ec2.CfnSecurityGroup(this, "SecurityGroup", {
+      groupDescription:
+        "Kozmic runner hosts: no inbound traffic; outbound to GitHub, AWS and registries",
+      vpcId: props.vpcId,
+      securityGroupEgress: [
+        {
+          ipProtocol: "-1",
+          cidrIp: "0.0.0.0/0",
+          description: "Git, registries, GitHub and AWS APIs",
+        },
+      ],
+    });
+    securityGroup.cfnOptions.condition = props.hasNetwork;
+
+    const userData = runnerUserData(props.unit, props.envExample, {
+      environment: {
+        ...props.environment,
+        AWS_REGION: Aws.REGION,
+        KOZMIC_QUEUE_URL: queues.jobs.queue.queueUrl,
+        KOZMIC_DEAD_LETTER_QUEUE_URL: queues.jobs.deadLetters.queueUrl,
+        KOZMIC_PLAN_QUEUE_URL: queues.plans.queue.queueUrl,
+        KOZMIC_TABLE: table.tableName,
+      },
+      secretArn: secret.secretArn,
+      region: Aws.REGION,
+      sourceUrl: props.sourceUrl,
+      sourceRef: props.sourceRef,
+      nodeMajor: props.nodeMajor,
+    });
+    const template = new ec2.CfnLaunchTemplate(this, "LaunchTemplate", {
+      launchTemplateData: {
+        imageId: props.imageId,
+        instanceType: props.instanceType,
+        iamInstanceProfile: { arn: this.instanceProfile.attrArn },
+        securityGroupIds: [securityGroup.attrGroupId],
+        userData: Fn.base64(userData),
+        metadataOptions: {
+          httpTokens: "required",
+          // One hop: the host reaches the instance metadata, a job's container (one hop
+          // further, through Docker's bridge) cannot take the host's role credentials.
+          httpPutResponseHopLimit: 1,
+        },
+        blockDeviceMappings: [
+          {
+            deviceName: "/dev/xvda",
+            ebs: {
+              volumeSize: props.volumeGiB,
+              volumeType: "gp3",
+              encrypted: true,
+              deleteOnTermination: true,
+            },
+          },
+        ],
+        tagSpecifications: [
+          { resourceType: "instance", tags: [{ key: "Name", value: "kozmic-runner" }] },
+        ],
+      },
+    });
+    template.cfnOptions.condition = props.hasNetwork;
+
+    this.group = new autoscaling.CfnAutoScalingGroup(this, "Group", {
+      minSize: "0",
+      maxSize: props.maxCount,
+      desiredCapacity: props.desiredCount,
+      vpcZoneIdentifier: props.subnetIds,
+      launchTemplate: {
+        launchTemplateId: template.ref,
+        version: template.attrLatestVersionNumber,
+      },
+    });
+    this.group.cfnOptions.condition = props.hasNetwork;
+    // A new launch template version replaces the hosts one at a time; their SIGTERM lets
+    // running jobs finish (KOZMIC_SHUTDOWN_GRACE) or go back to the queue.
+    this.group.cfnOptions.updatePolicy = {
+      autoScalingRollingUpdate: { maxBatchSize: 1, minInstancesInService: 0 },
+    };
+  }
+}

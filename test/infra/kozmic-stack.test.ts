@@ -1,0 +1,474 @@
+import assert from "node:assert/strict";
+import { readFileSync, rmSync } from "node:fs";
+import { after, before, describe, it } from "node:test";
+import { App } from "aws-cdk-lib";
+import { Match, Template } from "aws-cdk-lib/assertions";
+import {
+  CONSUME,
+  EVENT_SOURCE,
+  READ_REDRIVE,
+  READ_SECRET,
+  SEND,
+  TABLE_ACTIONS,
+  WRITE_LOGS,
+} from "../../infra/lib/access.js";
+import { PLANNER_TIMEOUT } from "../../infra/lib/app-functions.js";
+import { DEFAULT_RUNNER_IMAGE } from "../../infra/lib/parameters.js";
+import { KozmicStack, SECRET_KEYS } from "../../infra/kozmic-stack.js";
+import { DEFAULT_MAX_RECEIVES, KOZMIC_MAX_RECEIVES } from "../../src/settings/shared-variables.js";
+import { PLAN_MAX_RECEIVES } from "../../src/settings/storage-settings.js";
+import { asList, fakeBundles, policyStatements, type Json } from "./stack-support.js";
+
+/** Resources a statement may name as `*`, each because AWS accepts nothing narrower. None yet. */
+const STAR_RESOURCES_ALLOWED: { resource: string; action: string; why: string }[] = [];
+
+let template: Template;
+let json: Json;
+let bundles: ReturnType<typeof fakeBundles>;
+
+/** The logical id of the one resource of `type` whose properties match. */
+function idOf(type: string, props: Json = {}): string {
+  const found = Object.keys(template.findResources(type, { Properties: props }));
+  assert.equal(found.length, 1, `one ${type} like ${JSON.stringify(props)}, found ${found}`);
+  return found[0]!;
+}
+const arnOf = (id: string) => ({ "Fn::GetAtt": [id, "Arn"] });
+const resources = () => json.Resources as Record<string, Json & { Properties: Json }>;
+const propsOf = (id: string) => resources()[id]!.Properties;
+
+/** A CloudFormation string value as text: intrinsics shown as <Ref X>, <X.Attr> or <If ...>. */
+function flatten(value: unknown): string {
+  if (typeof value === "string") return value;
+  const v = value as Json;
+  if (v["Fn::Join"]) {
+    const [separator, parts] = v["Fn::Join"] as [string, unknown[]];
+    return parts.map(flatten).join(separator);
+  }
+  if (v["Fn::Base64"]) return flatten(v["Fn::Base64"]);
+  if (v.Ref) return `<Ref ${v.Ref as string}>`;
+  if (v["Fn::GetAtt"]) return `<${(v["Fn::GetAtt"] as string[]).join(".")}>`;
+  if (v["Fn::If"]) {
+    const [condition, yes, no] = v["Fn::If"] as [string, unknown, unknown];
+    return `<If ${condition} ${flatten(yes)} ${flatten(no)}>`;
+  }
+  throw new Error(`cannot flatten ${JSON.stringify(value)}`);
+}
+
+/** The Allow statements of a role's inline policy as [actions, resources] pairs. */
+function roleStatements(roleId: string): { actions: string[]; resources: unknown[] }[] {
+  const policies = propsOf(roleId).Policies as { PolicyDocument: { Statement: Json[] } }[];
+  assert.equal(policies.length, 1);
+  return policies[0]!.PolicyDocument.Statement.map((s) => {
+    assert.equal(s.Effect, "Allow");
+    return { actions: asList(s.Action) as string[], resources: asList(s.Resource) };
+  });
+}
+
+describe("infra: the Kozmic CDK stack", () => {
+  let ids: {
+    jobs: string;
+    jobDeadLetters: string;
+    plans: string;
+    planDeadLetters: string;
+    table: string;
+    secret: string;
+    webhook: string;
+    planner: string;
+  };
+
+  before(() => {
+    // CDK's own template validation (cfn-lint's rules, several seconds) is left to the synth
+    // test, which also runs cfn-lint itself.
+    process.env.CDK_VALIDATION = "false";
+    bundles = fakeBundles();
+    const app = new App();
+    const stack = new KozmicStack(app, "KozmicTest", bundles);
+    template = Template.fromStack(stack);
+    json = template.toJSON() as Json;
+    ids = {
+      jobs: idOf("AWS::SQS::Queue", { QueueName: { Ref: "QueueName" } }),
+      jobDeadLetters: idOf("AWS::SQS::Queue", {
+        QueueName: { "Fn::Join": ["", [{ Ref: "QueueName" }, "-dead-letters"]] },
+      }),
+      plans: idOf("AWS::SQS::Queue", {
+        QueueName: { "Fn::Join": ["", [{ Ref: "QueueName" }, "-plans"]] },
+      }),
+      planDeadLetters: idOf("AWS::SQS::Queue", {
+        QueueName: { "Fn::Join": ["", [{ Ref: "QueueName" }, "-plans-dead-letters"]] },
+      }),
+      table: idOf("AWS::DynamoDB::Table"),
+      secret: idOf("AWS::SecretsManager::Secret"),
+      webhook: idOf("AWS::Lambda::Function", { Handler: "index.handler" }),
+      planner: idOf("AWS::Lambda::Function", { Handler: "index.planHandler" }),
+    };
+  });
+  after(() => rmSync(bundles.root, { recursive: true, force: true }));
+
+  it("job queue: redrive after the runner's KOZMIC_MAX_RECEIVES receives (one constant), SSE", () => {
+    // The runner's default, as the settings reader gives it, is the constant the stack uses.
+    assert.equal(KOZMIC_MAX_RECEIVES.parse(undefined), DEFAULT_MAX_RECEIVES);
+    const jobs = propsOf(ids.jobs);
+    assert.deepEqual(jobs.RedrivePolicy, {
+      deadLetterTargetArn: arnOf(ids.jobDeadLetters),
+      maxReceiveCount: DEFAULT_MAX_RECEIVES,
+    });
+    for (const id of [ids.jobs, ids.jobDeadLetters, ids.plans, ids.planDeadLetters]) {
+      assert.equal(propsOf(id).SqsManagedSseEnabled, true, `${id} is encrypted`);
+    }
+    template.hasParameter("QueueName", { Type: "String", Default: "kozmic-jobs" });
+  });
+
+  it("planning queue: redrive after PLAN_MAX_RECEIVES, visibility ≥ 6 × the planner's timeout", () => {
+    const plans = propsOf(ids.plans);
+    assert.deepEqual(plans.RedrivePolicy, {
+      deadLetterTargetArn: arnOf(ids.planDeadLetters),
+      maxReceiveCount: PLAN_MAX_RECEIVES,
+    });
+    const plannerTimeout = propsOf(ids.planner).Timeout as number;
+    assert.equal(plannerTimeout, PLANNER_TIMEOUT.toSeconds());
+    assert.ok((plans.VisibilityTimeout as number) >= 6 * plannerTimeout);
+  });
+
+  it("an alarm on each dead-letter queue's depth, sent to the alarm topic", () => {
+    const topic = idOf("AWS::SNS::Topic");
+    for (const [dead, what] of [
+      [ids.jobDeadLetters, "job"],
+      [ids.planDeadLetters, "planning"],
+    ] as const) {
+      template.hasResourceProperties("AWS::CloudWatch::Alarm", {
+        Namespace: "AWS/SQS",
+        MetricName: "ApproximateNumberOfMessagesVisible",
+        Dimensions: [{ Name: "QueueName", Value: { "Fn::GetAtt": [dead, "QueueName"] } }],
+        ComparisonOperator: "GreaterThanOrEqualToThreshold",
+        Threshold: 1,
+        AlarmActions: [{ Ref: topic }],
+        AlarmDescription: Match.stringLikeRegexp(`^A ${what} message was dead-lettered`),
+      });
+    }
+    // An address given as AlarmEmail is subscribed; none by default.
+    const subscription = Object.values(template.findResources("AWS::SNS::Subscription"))[0]!;
+    assert.equal(subscription.Condition, "HasAlarmEmail");
+    assert.deepEqual(subscription.Properties.Endpoint, { Ref: "AlarmEmail" });
+  });
+
+  it("table: the key design of docs/queue-store.md, on-demand, TTL on expiresAt, PITR, kept", () => {
+    const table = resources()[ids.table]!;
+    const props = table.Properties;
+    assert.deepEqual(props.KeySchema, [
+      { AttributeName: "pk", KeyType: "HASH" },
+      { AttributeName: "sk", KeyType: "RANGE" },
+    ]);
+    assert.deepEqual(
+      props.AttributeDefinitions,
+      ["pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk"].map((AttributeName) => ({
+        AttributeName,
+        AttributeType: "S",
+      })),
+    );
+    assert.deepEqual(
+      props.GlobalSecondaryIndexes,
+      [1, 2].map((n) => ({
+        IndexName: `gsi${n}`,
+        KeySchema: [
+          { AttributeName: `gsi${n}pk`, KeyType: "HASH" },
+          { AttributeName: `gsi${n}sk`, KeyType: "RANGE" },
+        ],
+        Projection: { ProjectionType: "ALL" },
+      })),
+    );
+    assert.equal(props.BillingMode, "PAY_PER_REQUEST");
+    assert.deepEqual(props.TimeToLiveSpecification, { AttributeName: "expiresAt", Enabled: true });
+    assert.deepEqual(props.PointInTimeRecoverySpecification, { PointInTimeRecoveryEnabled: true });
+    assert.deepEqual(props.TableName, { Ref: "TableName" });
+    assert.equal(table.DeletionPolicy, "Retain");
+  });
+
+  it("functions: Node.js 22 or later on arm64, the bundle's handlers, the settings they read", () => {
+    for (const [id, handler] of [
+      [ids.webhook, "index.handler"],
+      [ids.planner, "index.planHandler"],
+    ] as const) {
+      const props = propsOf(id);
+      const major = Number(/^nodejs(\d+)\.x$/.exec(props.Runtime as string)?.[1]);
+      assert.ok(major >= 22, `${id} runtime ${props.Runtime as string}`);
+      assert.deepEqual(props.Architectures, ["arm64"]);
+      assert.equal(props.Handler, handler);
+      const env = (props.Environment as { Variables: Json }).Variables;
+      assert.deepEqual(env.KOZMIC_QUEUE_URL, { Ref: ids.jobs });
+      assert.deepEqual(env.KOZMIC_DEAD_LETTER_QUEUE_URL, { Ref: ids.jobDeadLetters });
+      assert.deepEqual(env.KOZMIC_PLAN_QUEUE_URL, { Ref: ids.plans });
+      assert.deepEqual(env.KOZMIC_TABLE, { Ref: ids.table });
+      assert.deepEqual(env.KOZMIC_SECRET_ARN, { Ref: ids.secret });
+      assert.deepEqual(env.APP_ID, { Ref: "AppId" });
+      assert.deepEqual(env.GHE_HOST, { Ref: "GitHubHost" });
+      // No secret in the environment: the functions read them from the secret.
+      for (const key of SECRET_KEYS) assert.equal(env[key], undefined, `${key} not in ${id}'s env`);
+    }
+    template.hasParameter("GitHubHost", { Default: "" });
+  });
+
+  it("KOZMIC_PUBLIC_URL: the parameter for the webhook function (its own URL would be a cycle), else the function URL", () => {
+    const url = idOf("AWS::Lambda::Url");
+    const env = (id: string) =>
+      (propsOf(id).Environment as { Variables: Json }).Variables.KOZMIC_PUBLIC_URL as unknown;
+    assert.deepEqual(env(ids.webhook), { Ref: "PublicUrl" });
+    assert.deepEqual(env(ids.planner), {
+      "Fn::If": ["HasPublicUrl", { Ref: "PublicUrl" }, { "Fn::GetAtt": [url, "FunctionUrl"] }],
+    });
+    template.hasParameter("PublicUrl", { Default: "" });
+  });
+
+  it("the secret: one JSON object with the four keys the functions read", () => {
+    const generate = propsOf(ids.secret).GenerateSecretString as Json;
+    const keys = [
+      ...Object.keys(JSON.parse(generate.SecretStringTemplate as string) as Json),
+      generate.GenerateStringKey,
+    ];
+    assert.deepEqual(keys.sort(), [...SECRET_KEYS].sort());
+  });
+
+  it("the webhook function has a Function URL without IAM auth, open to anyone", () => {
+    const url = idOf("AWS::Lambda::Url");
+    assert.deepEqual(propsOf(url), { AuthType: "NONE", TargetFunctionArn: arnOf(ids.webhook) });
+    template.hasResourceProperties("AWS::Lambda::Permission", {
+      Action: "lambda:InvokeFunctionUrl",
+      FunctionName: arnOf(ids.webhook),
+      Principal: "*",
+      FunctionUrlAuthType: "NONE",
+    });
+  });
+
+  it("the planner is fed by the planning queue and reports batch item failures", () => {
+    template.resourcePropertiesCountIs("AWS::Lambda::EventSourceMapping", {}, 1);
+    template.hasResourceProperties("AWS::Lambda::EventSourceMapping", {
+      EventSourceArn: arnOf(ids.plans),
+      FunctionName: { Ref: ids.planner },
+      FunctionResponseTypes: ["ReportBatchItemFailures"],
+    });
+  });
+
+  it("each function's role may do what its code does, on its own resources, and nothing else", () => {
+    const table = [arnOf(ids.table), { "Fn::Join": ["", [arnOf(ids.table), "/index/*"]] }];
+    const logsOf = (fn: string) => {
+      const group = (propsOf(fn).LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
+      return [arnOf(group)];
+    };
+    const roleOf = (fn: string) =>
+      (propsOf(fn).Role as { "Fn::GetAtt": string[] })["Fn::GetAtt"][0]!;
+    assert.deepEqual(roleStatements(roleOf(ids.webhook)), [
+      { actions: WRITE_LOGS, resources: logsOf(ids.webhook) },
+      { actions: SEND, resources: [arnOf(ids.plans)] },
+      { actions: TABLE_ACTIONS, resources: table },
+      { actions: READ_SECRET, resources: [{ Ref: ids.secret }] },
+    ]);
+    assert.deepEqual(roleStatements(roleOf(ids.planner)), [
+      { actions: WRITE_LOGS, resources: logsOf(ids.planner) },
+      { actions: EVENT_SOURCE, resources: [arnOf(ids.plans)] },
+      { actions: SEND, resources: [arnOf(ids.jobs)] },
+      { actions: TABLE_ACTIONS, resources: table },
+      { actions: READ_SECRET, resources: [{ Ref: ids.secret }] },
+    ]);
+    assert.equal(Object.keys(template.findResources("AWS::IAM::Policy")).length, 0);
+    assert.equal(Object.keys(template.findResources("AWS::IAM::ManagedPolicy")).length, 0);
+    for (const fn of [ids.webhook, ids.planner]) {
+      assert.equal(propsOf(roleOf(fn)).ManagedPolicyArns, undefined);
+    }
+  });
+
+  it("the runner hosts' role: the job queue, receiving plans, dead-lettering, the table, the key; an instance profile", () => {
+    const role = idOf("AWS::IAM::Role", {
+      AssumeRolePolicyDocument: {
+        Statement: [
+          {
+            Action: "sts:AssumeRole",
+            Effect: "Allow",
+            Principal: { Service: "ec2.amazonaws.com" },
+          },
+        ],
+        Version: "2012-10-17",
+      },
+    });
+    assert.deepEqual(roleStatements(role), [
+      { actions: [...CONSUME, ...SEND, ...READ_REDRIVE], resources: [arnOf(ids.jobs)] },
+      { actions: CONSUME, resources: [arnOf(ids.plans)] },
+      { actions: SEND, resources: [arnOf(ids.jobDeadLetters), arnOf(ids.planDeadLetters)] },
+      {
+        actions: TABLE_ACTIONS,
+        resources: [arnOf(ids.table), { "Fn::Join": ["", [arnOf(ids.table), "/index/*"]] }],
+      },
+      { actions: READ_SECRET, resources: [{ Ref: ids.secret }] },
+    ]);
+    assert.equal(propsOf(role).ManagedPolicyArns, undefined);
+    template.hasResourceProperties("AWS::IAM::InstanceProfile", { Roles: [{ Ref: role }] });
+  });
+
+  it("every action the adapters call is granted: the table's commands, the job queue's", () => {
+    const commands = (file: string) =>
+      new Set([...readFileSync(file, "utf8").matchAll(/new (\w+)Command\(/g)].map((m) => m[1]!));
+    const dynamo: Record<string, string[]> = {
+      Get: ["dynamodb:GetItem"],
+      Put: ["dynamodb:PutItem"],
+      Query: ["dynamodb:Query"],
+      Delete: ["dynamodb:DeleteItem"],
+      Update: ["dynamodb:UpdateItem"],
+      BatchWrite: ["dynamodb:BatchWriteItem"],
+      BatchGet: ["dynamodb:BatchGetItem"],
+      Scan: ["dynamodb:Scan"],
+      // A transaction is authorised item by item; the store's holds Puts only (putAllNew).
+      TransactWrite: ["dynamodb:PutItem"],
+    };
+    const used = commands("src/store/dynamodb-table.ts");
+    assert.ok(used.size >= 4, `found ${[...used].join(", ")}`);
+    for (const command of used) {
+      assert.ok(dynamo[command], `an IAM action for ${command}Command in dynamodb-table.ts`);
+      for (const action of dynamo[command]) assert.ok(TABLE_ACTIONS.includes(action), action);
+    }
+    const sqsActions: Record<string, string> = {
+      SendMessage: "sqs:SendMessage",
+      SendMessageBatch: "sqs:SendMessage",
+      ReceiveMessage: "sqs:ReceiveMessage",
+      DeleteMessage: "sqs:DeleteMessage",
+      ChangeMessageVisibility: "sqs:ChangeMessageVisibility",
+      GetQueueAttributes: "sqs:GetQueueAttributes",
+    };
+    const runnerJobQueue = [...CONSUME, ...SEND, ...READ_REDRIVE];
+    for (const file of ["src/queue/sqs-queue.ts", "src/queue/check-job-queue-redrive.ts"]) {
+      for (const command of commands(file)) {
+        if (command === "CreateQueue") continue; // creating queues is the stack's work
+        const action = sqsActions[command];
+        assert.ok(action, `an IAM action for ${command}Command in ${file}`);
+        assert.ok(runnerJobQueue.includes(action), `runners may ${action}`);
+      }
+    }
+  });
+
+  it("every IAM statement names its actions (no *) and its resources (* only where allowed)", () => {
+    const statements = policyStatements(json);
+    assert.ok(statements.length >= 15, `found ${statements.length} statements`);
+    for (const { resource, statement } of statements) {
+      const where = `${resource}: ${JSON.stringify(statement)}`;
+      const actions = asList(statement.Action);
+      assert.ok(actions.length > 0 && actions.every((a) => typeof a === "string"), where);
+      for (const action of actions as string[]) {
+        assert.ok(!action.includes("*"), `a wildcard action in ${where}`);
+      }
+      if (statement.Principal !== undefined) continue; // a trust policy: who, not what
+      assert.ok(statement.Resource !== undefined, `no Resource in ${where}`);
+      for (const r of asList(statement.Resource)) {
+        if (r !== "*") continue;
+        const allowed = STAR_RESOURCES_ALLOWED.some(
+          (a) => a.resource === resource && (actions as string[]).every((x) => x === a.action),
+        );
+        assert.ok(allowed, `Resource "*" in ${where}`);
+      }
+    }
+    // Resource policies: only the two the Function URL needs are open to anyone.
+    const open = Object.values(template.findResources("AWS::Lambda::Permission")).map(
+      (p) => p.Properties as Json,
+    );
+    assert.deepEqual(open.map((p) => [p.Action, p.Principal]).sort(), [
+      ["lambda:InvokeFunction", "*"],
+      ["lambda:InvokeFunctionUrl", "*"],
+    ]);
+    assert.equal(
+      open.find((p) => p.Action === "lambda:InvokeFunction")?.InvokedViaFunctionUrl,
+      true,
+    );
+  });
+
+  it("runner hosts: launch template with IMDSv2 for the host only, an SSM-chosen AMI, desired 0 by default", () => {
+    template.hasParameter("RunnerImageId", {
+      Type: "AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>",
+      Default: DEFAULT_RUNNER_IMAGE,
+    });
+    template.hasParameter("RunnerCount", { Type: "Number", Default: 0 });
+    template.hasParameter("RunnerSubnetIds", { Type: "CommaDelimitedList" });
+    const group = Object.values(template.findResources("AWS::AutoScaling::AutoScalingGroup"));
+    assert.equal(group.length, 1);
+    assert.equal(group[0]!.Condition, "HasRunnerNetwork");
+    const g = group[0]!.Properties as Json;
+    assert.deepEqual(g.DesiredCapacity, { Ref: "RunnerCount" });
+    assert.equal(g.MinSize, "0");
+    assert.deepEqual(g.VPCZoneIdentifier, { Ref: "RunnerSubnetIds" });
+    const templateId = idOf("AWS::EC2::LaunchTemplate");
+    const data = propsOf(templateId).LaunchTemplateData as Json;
+    assert.deepEqual(data.ImageId, { Ref: "RunnerImageId" });
+    assert.deepEqual(data.MetadataOptions, { HttpTokens: "required", HttpPutResponseHopLimit: 1 });
+    const profile = idOf("AWS::IAM::InstanceProfile");
+    assert.deepEqual(data.IamInstanceProfile, { Arn: arnOf(profile) });
+    const sg = idOf("AWS::EC2::SecurityGroup");
+    assert.equal(propsOf(sg).SecurityGroupIngress, undefined, "no inbound rule");
+    // Without a VPC the stack deploys without runners; with RunnerCount above 0 it must have one.
+    assert.deepEqual((json.Conditions as Json).HasRunnerNetwork, {
+      "Fn::Not": [{ "Fn::Equals": [{ Ref: "RunnerVpcId" }, ""] }],
+    });
+    const rules = json.Rules as Record<string, { RuleCondition: unknown }>;
+    assert.deepEqual(rules.RunnersNeedANetwork!.RuleCondition, {
+      "Fn::Not": [{ "Fn::Equals": [{ Ref: "RunnerCount" }, "0"] }],
+    });
+  });
+
+  it("runner user data: Docker, Node, the systemd unit of infra/runner as it is, settings from the stack", () => {
+    const data = propsOf(idOf("AWS::EC2::LaunchTemplate")).LaunchTemplateData as Json;
+    const script = flatten(data.UserData);
+    assert.match(script, /^#!\/bin\/bash\n/);
+    assert.match(script, /dnf install -y docker git/);
+    assert.match(script, /systemctl enable --now docker/);
+    assert.match(script, /nodejs\.org\/dist\/latest-v<Ref RunnerNodeVersion>\.x/);
+    assert.match(script, /sha256sum -c/);
+    const unit = readFileSync("infra/runner/kozmic-runner.service", "utf8");
+    assert.ok(
+      script.includes(
+        `cat > /etc/systemd/system/kozmic-runner.service <<'KOZMIC_FILE_END'\n${unit}KOZMIC_FILE_END\n`,
+      ),
+      "the unit file, unchanged",
+    );
+    assert.match(script, /systemctl enable --now kozmic-runner\n$/);
+    const env =
+      /cat > \/etc\/kozmic\/runner.env <<'KOZMIC_FILE_END'\n([\s\S]*?)KOZMIC_FILE_END/.exec(
+        script,
+      )?.[1];
+    assert.ok(env, "runner.env is written");
+    const lines = new Set(env.split("\n"));
+    for (const line of [
+      "APP_ID=<Ref AppId>",
+      "PRIVATE_KEY_PATH=/etc/kozmic/app.pem",
+      "GHE_HOST=<Ref GitHubHost>",
+      "AWS_REGION=<Ref AWS::Region>",
+      `KOZMIC_QUEUE_URL=<Ref ${ids.jobs}>`,
+      `KOZMIC_DEAD_LETTER_QUEUE_URL=<Ref ${ids.jobDeadLetters}>`,
+      `KOZMIC_PLAN_QUEUE_URL=<Ref ${ids.plans}>`,
+      `KOZMIC_TABLE=<Ref ${ids.table}>`,
+      `KOZMIC_MAX_RECEIVES=${DEFAULT_MAX_RECEIVES}`,
+      "KOZMIC_RUNNER_CONCURRENCY=<Ref RunnerConcurrency>",
+      "KOZMIC_LOG_RETENTION_DAYS=<Ref LogRetentionDays>",
+    ]) {
+      assert.ok(lines.has(line), `runner.env has ${line}:\n${env}`);
+    }
+    assert.ok(
+      [...lines].some((l) =>
+        /^KOZMIC_PUBLIC_URL=<If HasPublicUrl <Ref PublicUrl> <\w+\.FunctionUrl>>$/.test(l),
+      ),
+      "KOZMIC_PUBLIC_URL: the parameter or the function URL",
+    );
+    // The key comes from the secret, into a file only root and the kozmic group read.
+    assert.match(script, new RegExp(`--secret-id '<Ref ${ids.secret}>'`));
+    assert.match(script, /chmod 0440 \/etc\/kozmic\/app\.pem/);
+  });
+
+  it("outputs: webhook URL, queue URLs, table, secret, runner role", () => {
+    const url = idOf("AWS::Lambda::Url");
+    template.hasOutput("WebhookUrl", {
+      Value: { "Fn::Join": ["", [{ "Fn::GetAtt": [url, "FunctionUrl"] }, "api/github/webhooks"]] },
+    });
+    template.hasOutput("QueueUrl", { Value: { Ref: ids.jobs } });
+    template.hasOutput("DeadLetterQueueUrl", { Value: { Ref: ids.jobDeadLetters } });
+    template.hasOutput("PlanQueueUrl", { Value: { Ref: ids.plans } });
+    template.hasOutput("Table", { Value: { Ref: ids.table } });
+    template.hasOutput("SecretArn", { Value: { Ref: ids.secret } });
+    const role = Object.keys(template.findResources("AWS::IAM::Role")).find((id) =>
+      id.startsWith("RunnersRole"),
+    )!;
+    template.hasOutput("RunnerRoleArn", { Value: arnOf(role) });
+  });
+});
