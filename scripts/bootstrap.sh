@@ -12,6 +12,8 @@ command -v git >/dev/null 2>&1 || need_apt+=(git)
 command -v java >/dev/null 2>&1 || need_apt+=(default-jre-headless)
 command -v mvn >/dev/null 2>&1 || need_apt+=(maven)
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium) # log pages' browser tests
+# pip fetches Node 24 (scripts/node24.sh) for the tests that also run on it.
+python3 -m pip --version >/dev/null 2>&1 || need_apt+=(python3-pip)
 # cfn-lint (PyPI) checks the CDK stack's template (test/infra/cdk-synth.test.ts).
 if ! command -v cfn-lint >/dev/null 2>&1 && ! command -v pip3 >/dev/null 2>&1; then
   need_apt+=(python3-pip)
@@ -57,6 +59,10 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   fi
   node -e 'new (require("better-sqlite3"))(":memory:").close()'
 fi
+
+# Node 24 beside the machine's Node: scripts/test.sh runs the unit and Lambda bundle tests
+# on it too. Installed once per machine; only checked after that.
+bash scripts/node24.sh >/dev/null
 
 if ! docker info >/dev/null 2>&1; then
   if [ "$(id -u)" != 0 ]; then

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The whole test suite: build (the tests run the compiled CLI), type-check, lint, format
-# check, then every test file with the services they need (ElasticMQ, DynamoDB Local)
-# started here and stopped after.
+# The whole test suite: build (the tests run the compiled CLI) and the Lambda bundles,
+# type-check, lint, format check, then every test file with the services they need
+# (ElasticMQ, DynamoDB Local) started here and stopped after; then the unit tests and the
+# Lambda bundle's test again on Node 24 (scripts/node24.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,16 +10,19 @@ echo "== build, type-check, lint, format"
 # Side by side: each is single-threaded and takes minutes on a small CI machine.
 bash scripts/build.sh &
 build_pid=$!
+npm run --silent bundle &
+bundle_pid=$!
 npx tsc --noEmit &
 tsc_pid=$!
 npx eslint . &
 eslint_pid=$!
 checks_ok=true
 wait "$build_pid" || checks_ok=false
+wait "$bundle_pid" || checks_ok=false
 wait "$tsc_pid" || checks_ok=false
 wait "$eslint_pid" || checks_ok=false
 npx prettier --check . >/dev/null || { npx prettier --check .; exit 1; }
-$checks_ok || { echo "build, type-check or lint failed (above)" >&2; exit 1; }
+$checks_ok || { echo "build, bundle, type-check or lint failed (above)" >&2; exit 1; }
 
 if [ -f test/support/services.sh ]; then
   # shellcheck source=/dev/null
@@ -41,3 +45,16 @@ mapfile -t files < <(
 if [ $# -gt 0 ]; then files=("$@"); fi
 echo "== ${#files[@]} test files"
 node --import tsx --test --test-concurrency=2 --test-reporter=spec "${files[@]}"
+
+if [ $# -eq 0 ]; then
+  # Node 24 as well as the machine's Node: the unit tests and the Lambda bundle's test.
+  # run-job-fake.test.ts is left out: it opens the embedded store, and node_modules holds
+  # better-sqlite3's binary for the machine's Node only (another ABI).
+  node24="$(bash scripts/node24.sh)"
+  mapfile -t node24_files < <(
+    find test/unit -name '*.test.ts' ! -name run-job-fake.test.ts | sort
+    echo test/e2e/lambda-bundle.test.ts
+  )
+  echo "== ${#node24_files[@]} test files on Node $("$node24" --version)"
+  "$node24" --import tsx --test --test-concurrency=2 --test-reporter=spec "${node24_files[@]}"
+fi
