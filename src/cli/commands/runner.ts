@@ -138,11 +138,10 @@ export async function main(args: string[]): Promise<number> {
 }
 
 async function runnerMetrics() {
-  const [{ Registry, collectDefaultMetrics }, { createRunnerMetrics }] = await Promise.all([
-    import("prom-client"),
+  const [{ createMetricsRegistry }, { createRunnerMetrics }] = await Promise.all([
+    import("../../metrics/metrics-registry.js"),
     import("../../../runner/metrics/runner-metrics.js"),
   ]);
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
+  const registry = createMetricsRegistry();
   return { registry, runner: createRunnerMetrics(registry) };
 }

@@ -152,9 +152,7 @@ export async function main(args: string[]): Promise<number> {
 
 /** This process's registry for /metrics, with the runner's metrics where it runs jobs. */
 async function serveMetrics(runsJobs: boolean) {
-  const { Registry, collectDefaultMetrics } = await import("prom-client");
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
+  const registry = (await import("../../metrics/metrics-registry.js")).createMetricsRegistry();
   const runner = runsJobs
     ? (await import("../../../runner/metrics/runner-metrics.js")).createRunnerMetrics(registry)
     : undefined;
