@@ -13,6 +13,7 @@ import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import * as sns from "aws-cdk-lib/aws-sns";
 import type { Construct } from "constructs";
 import { DEFAULT_MAX_RECEIVES } from "../src/settings/shared-variables.js";
+import { SECRET_KEYS } from "../src/settings/secret-env.js";
 import { PLAN_MAX_RECEIVES } from "../src/settings/storage-settings.js";
 import { AppFunctions, PLANNER_TIMEOUT } from "./lib/app-functions.js";
 import { kozmicParameters } from "./lib/parameters.js";
@@ -21,14 +22,6 @@ import { RunnerHosts } from "./lib/runner-hosts.js";
 import { kozmicTable } from "./lib/table.js";
 
 export const WEBHOOK_PATH = "api/github/webhooks";
-
-/** The keys of the one secret the functions read at cold start and the runner hosts at boot. */
-export const SECRET_KEYS = [
-  "PRIVATE_KEY",
-  "WEBHOOK_SECRET",
-  "GITHUB_CLIENT_SECRET",
-  "KOZMIC_SESSION_SECRET",
-] as const;
 
 export interface KozmicStackProps extends StackProps {
   /** Directory holding the webhook bundle (`index.mjs` exporting `handler`). */
@@ -106,6 +99,7 @@ export class KozmicStack extends Stack {
     const table = kozmicTable(this, "Store", p.tableName.valueAsString);
 
     const secret = new secretsmanager.Secret(this, "AppSecret", {
+      // The keys the functions read at cold start (src/settings/secret-env.ts).
       description: `Kozmic's GitHub App secrets, one JSON object: ${SECRET_KEYS.join(", ")}`,
       // A template to fill in (README, "Deploying to AWS"); the session secret is made here.
       generateSecretString: {

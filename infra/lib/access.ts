@@ -21,7 +21,10 @@ export const SEND = ["sqs:SendMessage"];
 /** src/queue/sqs-queue.ts `receive`, `delete`, `extendVisibility`. */
 export const CONSUME = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"];
 
-/** src/queue/check-job-queue-redrive.ts: the runner reads the job queue's RedrivePolicy at start. */
+/**
+ * src/queue/check-job-queue-redrive.ts: the runner reads the job queue's RedrivePolicy at
+ * start; src/doctor/check-sqs-queues.ts reads both queues'.
+ */
 export const READ_REDRIVE = ["sqs:GetQueueAttributes"];
 
 /**

@@ -14,7 +14,8 @@ import {
 } from "../../infra/lib/access.js";
 import { PLANNER_TIMEOUT } from "../../infra/lib/app-functions.js";
 import { DEFAULT_RUNNER_IMAGE } from "../../infra/lib/parameters.js";
-import { KozmicStack, SECRET_KEYS } from "../../infra/kozmic-stack.js";
+import { KozmicStack } from "../../infra/kozmic-stack.js";
+import { SECRET_KEYS } from "../../src/settings/secret-env.js";
 import { DEFAULT_MAX_RECEIVES, KOZMIC_MAX_RECEIVES } from "../../src/settings/shared-variables.js";
 import { PLAN_MAX_RECEIVES } from "../../src/settings/storage-settings.js";
 import { asList, fakeBundles, policyStatements, type Json } from "./stack-support.js";
@@ -290,7 +291,7 @@ describe("infra: the Kozmic CDK stack", () => {
     });
     assert.deepEqual(roleStatements(role), [
       { actions: [...CONSUME, ...SEND, ...READ_REDRIVE], resources: [arnOf(ids.jobs)] },
-      { actions: CONSUME, resources: [arnOf(ids.plans)] },
+      { actions: [...CONSUME, ...READ_REDRIVE], resources: [arnOf(ids.plans)] },
       { actions: SEND, resources: [arnOf(ids.jobDeadLetters), arnOf(ids.planDeadLetters)] },
       {
         actions: TABLE_ACTIONS,
@@ -332,7 +333,11 @@ describe("infra: the Kozmic CDK stack", () => {
       GetQueueAttributes: "sqs:GetQueueAttributes",
     };
     const runnerJobQueue = [...CONSUME, ...SEND, ...READ_REDRIVE];
-    for (const file of ["src/queue/sqs-queue.ts", "src/queue/check-job-queue-redrive.ts"]) {
+    for (const file of [
+      "src/queue/sqs-queue.ts",
+      "src/queue/check-job-queue-redrive.ts",
+      "src/doctor/check-sqs-queues.ts",
+    ]) {
       for (const command of commands(file)) {
         if (command === "CreateQueue") continue; // creating queues is the stack's work
         const action = sqsActions[command];
