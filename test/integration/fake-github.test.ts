@@ -216,6 +216,43 @@ describe("fake GitHub", () => {
     assert.equal(throttled, 1);
   });
 
+  it("answers a primary rate limit with X-RateLimit headers, which Octokit waits out until the reset", async () => {
+    fake.rateLimitNext(1, 1, { primary: true, match: { method: "POST" } });
+    assert.equal((await call("GET", "/repos/acme/widgets")).status, 200, "only POSTs match");
+    fake.clearFailures();
+    fake.rateLimitNext(1, 1, { primary: true });
+    const limited = await call("GET", "/repos/acme/widgets");
+    assert.equal(limited.status, 403);
+    assert.equal(limited.headers.get("x-ratelimit-remaining"), "0");
+    const reset = Number(limited.headers.get("x-ratelimit-reset"));
+    assert.ok(Math.abs(reset - (Date.now() / 1000 + 1)) <= 2, `reset ${reset}`);
+    assert.match(
+      ((await limited.json()) as { message: string }).message,
+      /API rate limit exceeded/,
+    );
+
+    const waits: number[] = [];
+    const octokit = new ProbotOctokit({
+      auth: { appId: 42, privateKey: key.privateKeyPem, installationId: 7 },
+      baseUrl: fake.url,
+      throttle: {
+        enabled: true,
+        retryAfterBaseValue: 1,
+        onRateLimit: (retryAfter: number) => {
+          waits.push(retryAfter);
+          return true;
+        },
+        onSecondaryRateLimit: () => false,
+      },
+    });
+    fake.rateLimitNext(1, 1, { primary: true, match: { method: "GET" } });
+    const { data } = await octokit.rest.repos.get({ owner: "acme", repo: "widgets" });
+    assert.equal(data.full_name, "acme/widgets");
+    assert.equal(waits.length, 1);
+    assert.ok(waits[0]! >= 1 && waits[0]! <= 3, `waited ${waits[0]} s`);
+    assert.deepEqual(fake.violations, []);
+  });
+
   it("serves under /api/v3 as GitHub Enterprise Server and checks against the GHES description", async () => {
     const ghes = await FakeGitHub.start({
       appPublicKey: key.publicKeyPem,

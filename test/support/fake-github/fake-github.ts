@@ -260,20 +260,31 @@ export class FakeGitHub {
     this.outage = undefined;
   }
 
-  /** Answers the next `count` valid requests with GitHub's secondary rate limit 403. */
-  rateLimitNext(count: number, retryAfterSeconds = 0): void {
+  /**
+   * Answers the next `count` valid requests (that `match` accepts) with a rate limit 403, as
+   * GitHub does: the secondary limit's message and `retry-after`, or with `primary` the
+   * primary limit's `x-ratelimit-remaining: 0` and a reset `retryAfterSeconds` from now.
+   */
+  rateLimitNext(
+    count: number,
+    retryAfterSeconds = 0,
+    options: { match?: RequestMatch; primary?: boolean } = {},
+  ): void {
     this.injected.push({
       count,
-      reply: {
-        status: 403,
-        headers: { "retry-after": String(retryAfterSeconds) },
-        body: {
-          message:
-            "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
-          documentation_url:
-            "https://docs.github.com/rest/overview/resources-in-the-rest-api#secondary-rate-limits",
-        },
-      },
+      match: options.match,
+      reply: options.primary
+        ? primaryRateLimit(retryAfterSeconds)
+        : {
+            status: 403,
+            headers: { "retry-after": String(retryAfterSeconds) },
+            body: {
+              message:
+                "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
+              documentation_url:
+                "https://docs.github.com/rest/overview/resources-in-the-rest-api#secondary-rate-limits",
+            },
+          },
     });
   }
 
@@ -658,4 +669,27 @@ async function readBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString("utf8");
+}
+
+/**
+ * GitHub's primary rate limit: 403 with the `basic-error` body and the X-RateLimit-* headers
+ * the OpenAPI description gives GET /rate_limit (integers; the reset in epoch seconds).
+ */
+function primaryRateLimit(resetInSeconds: number): Reply {
+  const now = Math.floor(Date.now() / 1000);
+  return {
+    status: 403,
+    headers: {
+      "x-ratelimit-limit": "5000",
+      "x-ratelimit-remaining": "0",
+      "x-ratelimit-used": "5000",
+      "x-ratelimit-reset": String(now + resetInSeconds),
+      "x-ratelimit-resource": "core",
+    },
+    body: {
+      message: "API rate limit exceeded for installation.",
+      documentation_url:
+        "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-primary-rate-limits",
+    },
+  };
 }
