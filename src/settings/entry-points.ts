@@ -1,5 +1,6 @@
 import type { PipelineSettings } from "../../runner/pipeline/settings.js";
 import type { AppCredentials } from "./app-credentials.js";
+import type { LogSettings } from "./log-settings.js";
 import type { MetricsSettings } from "./metrics-settings.js";
 import { fileIo, readSettings, withoutBlanks, type GroupName } from "./read-settings.js";
 import type { RunnerSettings } from "./runner-settings.js";
@@ -14,7 +15,7 @@ import type { WebSettings } from "./web-settings.js";
  */
 export const ENTRY_POINT_GROUPS = {
   serve: ["app", "server", "web", "storage", "runner", "pipeline"],
-  runner: ["app", "runner", "pipeline", "storage", "metrics"],
+  runner: ["app", "runner", "pipeline", "storage", "metrics", "log"],
   run: ["pipeline"],
   cache: ["pipeline"],
   lambda: ["app", "server", "web", "storage"],
@@ -50,6 +51,7 @@ export function readServeSettings(env: Env, io: SettingsIo = fileIo): ServeSetti
 
 export interface RunnerCommandSettings {
   credentials: AppCredentials;
+  log: LogSettings;
   metrics: MetricsSettings;
   runner: RunnerSettings;
   storage: StorageSettings;
@@ -66,6 +68,7 @@ export function readRunnerCommandSettings(
     runner: { ...s.runner, pipeline: s.pipeline },
     storage: s.storage,
     metrics: s.metrics,
+    log: s.log,
   };
 }
 

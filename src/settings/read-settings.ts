@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { appCredentialsGroup } from "./app-credentials.js";
+import { logGroup } from "./log-settings.js";
 import { metricsGroup } from "./metrics-settings.js";
 import { pipelineGroup } from "./pipeline-settings.js";
 import { runnerGroup } from "./runner-settings.js";
@@ -18,6 +19,7 @@ export const SETTINGS_GROUPS = {
   pipeline: pipelineGroup,
   storage: storageGroup,
   metrics: metricsGroup,
+  log: logGroup,
 };
 
 export type GroupName = keyof typeof SETTINGS_GROUPS;

@@ -1,10 +1,9 @@
 import { z } from "zod";
 import type { AppCredentials } from "./app-credentials.js";
 import { oneOfVar } from "./env-vars.js";
+import { LOG_VARIABLES, type LogLevel } from "./log-settings.js";
 import { schemaGroup, type SettingsGroup } from "./settings-group.js";
 import { KOZMIC_QUEUE_URL, PUBLIC_URL_VARIABLES, publicUrl } from "./shared-variables.js";
-
-const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal"] as const;
 
 /** How the app's server (Node or Lambda) receives webhooks and logs. */
 export interface ServerOwnSettings {
@@ -13,7 +12,7 @@ export interface ServerOwnSettings {
   host: string;
   /** Base URL of the log pages, where check runs' "Details" links point. */
   publicUrl: string;
-  logLevel: (typeof LOG_LEVELS)[number];
+  logLevel: LogLevel;
   /** Probot's LOG_FORMAT: `pretty` for a terminal (default), `json` for log collectors. */
   logFormat?: "json" | "pretty";
   /** Whether `kozmic serve` runs jobs itself (the single-box deployment); see runsJobsHere. */
@@ -32,8 +31,7 @@ const schema = z
       .string()
       .optional()
       .transform((host) => host ?? "0.0.0.0"),
-    LOG_LEVEL: oneOfVar("LOG_LEVEL", LOG_LEVELS).transform((level) => level ?? "info"),
-    LOG_FORMAT: oneOfVar("LOG_FORMAT", ["json", "pretty"]),
+    ...LOG_VARIABLES,
     KOZMIC_EMBEDDED_RUNNER: oneOfVar("KOZMIC_EMBEDDED_RUNNER", ["auto", "true", "false"]),
     KOZMIC_QUEUE_URL,
     ...PUBLIC_URL_VARIABLES,

@@ -187,13 +187,13 @@ export function settingsTable(): SettingsFixture {
     },
     {
       what: "LOG_LEVEL loud",
-      groups: ["server"],
+      groups: ["server", "log"],
       env: { LOG_LEVEL: "loud" },
       refused: /LOG_LEVEL must be "trace", "debug", "info", "warn", "error" or "fatal", got "loud"/,
     },
     {
       what: "LOG_FORMAT xml",
-      groups: ["server"],
+      groups: ["server", "log"],
       env: { LOG_FORMAT: "xml" },
       refused: /LOG_FORMAT must be "json" or "pretty", got "xml"/,
     },
