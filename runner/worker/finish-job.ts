@@ -82,6 +82,7 @@ export async function settleFinished(
     ctx.log(
       `job ${job.id}: finished as ${job.conclusion ?? job.status}, but not yet reported ` +
         `(${(error as Error).message}); trying again in ${delay}s`,
+      "warn",
     );
     await ctx.queue.extendVisibility(received.receipt, delay).catch(() => {});
   }

@@ -42,7 +42,7 @@ export async function handleFailure(
         },
         { from: ["running"], tail: job.tail.text },
       );
-      log(`job ${jobId}: failed for good: ${text}`);
+      log(`job ${jobId}: failed for good: ${text}`, "warn");
       return;
     }
     // Anything else is the infrastructure's fault (Docker, GitHub, the store, git hosting).
@@ -58,7 +58,7 @@ export async function handleFailure(
         { status: "errored", message, logChunks: job.writer.chunksStored },
         { from: ["running", "queued"] },
       );
-      log(`job ${jobId}: errored: ${message}`);
+      log(`job ${jobId}: errored: ${message}`, "error");
       return;
     }
     job.say(`infrastructure problem${kind}: ${text}`);
@@ -69,7 +69,7 @@ export async function handleFailure(
     );
     await giveBack(ctx, received, job.writer, text, delay, job.ref);
   } catch (reportError) {
-    log(`job ${jobId}: ${text}; then: ${(reportError as Error).message}`);
+    log(`job ${jobId}: ${text}; then: ${(reportError as Error).message}`, "error");
     await queue.extendVisibility(received.receipt, settings.retryBaseSeconds).catch(() => {});
   }
 }
@@ -90,7 +90,7 @@ export async function giveBack(
       .access(received.body.installationId)
       .requeue(ref, why)
       .catch((error: unknown) =>
-        ctx.log(`job ${jobId}: check run not requeued: ${(error as Error).message}`),
+        ctx.log(`job ${jobId}: check run not requeued: ${(error as Error).message}`, "warn"),
       );
   }
   await ctx.store
@@ -99,7 +99,7 @@ export async function giveBack(
       phase: "preparing",
       leaseExpiresAt: 0,
     })
-    .catch((error: unknown) => ctx.log(`job ${jobId}: ${(error as Error).message}`));
+    .catch((error: unknown) => ctx.log(`job ${jobId}: ${(error as Error).message}`, "warn"));
   await ctx.queue.extendVisibility(received.receipt, delaySeconds);
-  ctx.log(`job ${jobId}: returned to the queue (${why})`);
+  ctx.log(`job ${jobId}: returned to the queue (${why})`, "warn");
 }

@@ -97,7 +97,7 @@ async function claim(
     store.claimJob(jobId, ctx.owner, settings.leaseMs),
   );
   if (result.outcome === "missing") {
-    log(`job ${jobId}: not in the store, message dropped`);
+    log(`job ${jobId}: not in the store, message dropped`, "warn");
     await queue.delete(received.receipt);
     return undefined;
   }
@@ -122,7 +122,7 @@ async function claim(
     startSeq: stored.nextSeq,
     startBytes: stored.bytes,
     capBytes: settings.logCapBytes,
-    onError: (error) => log(`job ${jobId}: log store: ${(error as Error).message}`),
+    onError: (error) => log(`job ${jobId}: log store: ${(error as Error).message}`, "warn"),
     // A chunk is appended only while the lease is surely still ours, never into a log
     // another runner took over.
     confirm: () => confirmLease(ctx, lease),
@@ -235,7 +235,8 @@ function watch(ctx: WorkerContext, held: Held): () => void {
       held.lease.confirmedAt = Date.now();
     },
     onLeaseLost: (why) => loseLease(held.lease, why),
-    onError: (error) => ctx.log(`job ${held.job.id}: heartbeat: ${(error as Error).message}`),
+    onError: (error) =>
+      ctx.log(`job ${held.job.id}: heartbeat: ${(error as Error).message}`, "warn"),
   });
 }
 
@@ -262,12 +263,17 @@ async function runHeld(
           ctx.github,
         ),
       ).catch((error: unknown) =>
-        log(`job ${jobId}: could not mark the check run in progress: ${(error as Error).message}`),
+        log(
+          `job ${jobId}: could not mark the check run in progress: ${(error as Error).message}`,
+          "warn",
+        ),
       ),
     showPhase: (shown) =>
       void reporter
         .markInProgress(ref, shown)
-        .catch((error: unknown) => log(`job ${jobId}: phase update: ${(error as Error).message}`)),
+        .catch((error: unknown) =>
+          log(`job ${jobId}: phase update: ${(error as Error).message}`, "warn"),
+        ),
   });
   held.say(
     `runner ${settings.name} runs job ${jobId} (${message.repository.fullName}@${message.sha.slice(0, 12)}, ` +
@@ -360,7 +366,7 @@ function showProgress(
         if (sent) shownRevision = revision;
       })
       .catch((error: unknown) =>
-        ctx.log(`job ${held.job.id}: progress update: ${(error as Error).message}`),
+        ctx.log(`job ${held.job.id}: progress update: ${(error as Error).message}`, "warn"),
       )
       .finally(() => (updating = false));
   }, ctx.settings.progressIntervalMs);
@@ -390,7 +396,7 @@ async function finishRun(ctx: WorkerContext, held: Held, result: JobResult): Pro
     ctx.store.renewLease(jobId, ctx.owner, ctx.settings.leaseMs),
   );
   await timed(ctx.timings, "log flush", () => held.writer.flush()).catch((error: unknown) => {
-    ctx.log(`job ${jobId}: log not fully stored: ${(error as Error).message}`);
+    ctx.log(`job ${jobId}: log not fully stored: ${(error as Error).message}`, "warn");
   });
   if (held.writer.isRevoked)
     throw new ConflictError(`job ${jobId}: the lease moved to another runner`);

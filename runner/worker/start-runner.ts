@@ -10,11 +10,17 @@ import { createGitHubAccess, type GitHubDeps } from "./github-access.js";
 import { labelEngine, removeLeftoverContainers } from "./label-engine.js";
 import type { StepTimings } from "../pipeline/step-timings.js";
 import { processMessage } from "./process-message.js";
-import { messageVisibilitySeconds, type JobControl, type WorkerContext } from "./worker-context.js";
+import {
+  messageVisibilitySeconds,
+  type JobControl,
+  type LineLog,
+  type WorkerContext,
+} from "./worker-context.js";
 import type { RunnerSettings } from "./read-runner-settings.js";
 
 export { readRunnerSettings, readAppCredentials } from "./read-runner-settings.js";
 export type { RunnerSettings } from "./read-runner-settings.js";
+export type { LineLog } from "./worker-context.js";
 
 export interface RunnerDeps {
   queue: Queue;
@@ -23,7 +29,7 @@ export interface RunnerDeps {
   github: GitHubDeps;
   settings: RunnerSettings;
   /** Where the runner's own lines go (not job output). Default: stderr. */
-  log?: (line: string) => void;
+  log?: LineLog;
   /** Durations of each job's steps (the runner benchmark's split). */
   timings?: StepTimings;
 }
@@ -48,7 +54,7 @@ export interface Runner {
  */
 export function startRunner(deps: RunnerDeps): Runner {
   const { queue, settings } = deps;
-  const log = deps.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const log: LineLog = deps.log ?? ((line) => process.stderr.write(`${line}\n`));
   const owner = `${settings.name}/${randomUUID().slice(0, 8)}`;
   const engine = labelEngine(deps.engine, settings.name);
   const ctx: WorkerContext = {
@@ -88,7 +94,7 @@ export function startRunner(deps: RunnerDeps): Runner {
     entry.done = processMessage(received, ctx, control)
       .catch((error: unknown) => {
         // Claim or store trouble before the job started: the message comes back by itself.
-        log(`job ${received.body.jobId}: not started: ${(error as Error).message}`);
+        log(`job ${received.body.jobId}: not started: ${(error as Error).message}`, "warn");
       })
       .then(() => (entry.redelivered ? resumeRedelivery(entry.received) : undefined))
       .finally(() => {
@@ -152,6 +158,7 @@ export function startRunner(deps: RunnerDeps): Runner {
         const wait = Math.min(30_000, 500 * 2 ** Math.min(failures, 6));
         log(
           `runner ${owner}: queue receive failed (${(error as Error).message}); retrying in ${wait} ms`,
+          "warn",
         );
         await sleep(wait, undefined, { signal: receiving.signal }).catch(() => {});
       }
@@ -185,6 +192,7 @@ export function startRunner(deps: RunnerDeps): Runner {
         (count) =>
           log(
             `runner ${owner}: grace period over; cancelling ${count} job(s) and returning them to the queue`,
+            "warn",
           ),
       );
       log(`runner ${owner}: stopped`);
@@ -199,7 +207,7 @@ export function startRunner(deps: RunnerDeps): Runner {
 async function removePreviousLife(
   deps: RunnerDeps,
   settings: RunnerSettings,
-  log: (line: string) => void,
+  log: LineLog,
 ): Promise<void> {
   await rm(checkoutsDir(settings.pipeline.dataDir, settings.name), {
     recursive: true,
@@ -214,14 +222,17 @@ async function removePreviousLife(
       );
     }
   } catch (error) {
-    log(`runner ${settings.name}: could not list leftover containers: ${(error as Error).message}`);
+    log(
+      `runner ${settings.name}: could not list leftover containers: ${(error as Error).message}`,
+      "warn",
+    );
   }
 }
 
 async function pruneMirrorsLogged(
   settings: RunnerSettings,
   owner: string,
-  log: (line: string) => void,
+  log: LineLog,
 ): Promise<void> {
   try {
     const removed = await pruneMirrors(settings.pipeline.dataDir, settings.mirrorMaxAgeMs);
@@ -231,7 +242,7 @@ async function pruneMirrorsLogged(
       );
     }
   } catch (error) {
-    log(`runner ${owner}: could not prune git mirrors: ${(error as Error).message}`);
+    log(`runner ${owner}: could not prune git mirrors: ${(error as Error).message}`, "warn");
   }
 }
 

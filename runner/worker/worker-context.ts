@@ -22,10 +22,16 @@ export interface WorkerContext {
   access: (installationId: number) => InstallationAccess;
   /** This process's lease owner id. */
   owner: string;
-  log: (line: string) => void;
+  log: LineLog;
   /** Durations of each job's steps, for the runner benchmark's split. */
   timings?: StepTimings;
 }
+
+/**
+ * Where the runner's own lines go: a line of text, info unless it says otherwise (what went
+ * wrong around a job is a warning; a job given up on is an error).
+ */
+export type LineLog = (line: string, level?: "warn" | "error") => void;
 
 export type JobControl = AbortController & { reason?: StopReason };
 
