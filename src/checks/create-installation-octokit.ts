@@ -1,5 +1,8 @@
 import { ProbotOctokit } from "probot";
+import { observedFetch, type GitHubApiObserver } from "./github-api-observer.js";
 import { pacedWrites, unpacedWrites } from "./write-pacing.js";
+
+export type { GitHubApiObserver } from "./github-api-observer.js";
 
 export interface InstallationOctokitOptions {
   /**
@@ -14,7 +17,11 @@ export interface InstallationOctokitOptions {
    * small burst (write-pacing.ts); tests turn that off. Default true.
    */
   paceWrites?: boolean;
+  /** Told of every error answer and rate-limit wait (the process's metrics). */
+  observer?: GitHubApiObserver;
 }
+
+const RATE_LIMIT_RETRIES = 3;
 
 /** Throttling and retry settings for any ProbotOctokit (also Probot's own, via its Octokit option). */
 export function octokitResilienceOptions(options: InstallationOctokitOptions = {}) {
@@ -22,6 +29,12 @@ export function octokitResilienceOptions(options: InstallationOctokitOptions = {
     options.retryAfterBaseValue !== undefined
       ? { retryAfterBaseValue: options.retryAfterBaseValue }
       : {};
+  const observer = options.observer;
+  const waitOrGiveUp = (kind: "primary" | "secondary", seconds: number, retryCount: number) => {
+    if (retryCount >= RATE_LIMIT_RETRIES) return false;
+    observer?.rateLimitWait(kind, seconds);
+    return true;
+  };
   return {
     retry: { ...base },
     throttle: {
@@ -32,19 +45,16 @@ export function octokitResilienceOptions(options: InstallationOctokitOptions = {
         : {}),
       write: options.paceWrites === false ? unpacedWrites() : pacedWrites,
       // Retry both kinds of rate limit a few times, then let the caller see the error.
-      onRateLimit: (
-        _retryAfter: number,
-        _options: unknown,
-        _octokit: unknown,
-        retryCount: number,
-      ) => retryCount < 3,
+      onRateLimit: (retryAfter: number, _options: unknown, _octokit: unknown, retryCount: number) =>
+        waitOrGiveUp("primary", retryAfter, retryCount),
       onSecondaryRateLimit: (
-        _retryAfter: number,
+        retryAfter: number,
         _options: unknown,
         _octokit: unknown,
         retryCount: number,
-      ) => retryCount < 3,
+      ) => waitOrGiveUp("secondary", retryAfter, retryCount),
     },
+    ...(observer ? { request: { fetch: observedFetch(observer) } } : {}),
   };
 }
 

@@ -3,6 +3,7 @@ import {
   octokitResilienceOptions,
   type InstallationOctokitOptions,
 } from "../checks/create-installation-octokit.js";
+import { observedFetch } from "../checks/github-api-observer.js";
 
 /**
  * ProbotOctokit with Kozmic's retry and throttling settings laid over Probot's own. Probot
@@ -10,10 +11,12 @@ import {
  * a function default runs after Probot's, so ours win field by field.
  */
 export function kozmicOctokit(options: InstallationOctokitOptions = {}): typeof ProbotOctokit {
-  const resilience = octokitResilienceOptions(options);
+  const { request: _request, ...resilience } = octokitResilienceOptions(options);
+  const observer = options.observer;
   return ProbotOctokit.defaults((instance: Record<string, unknown>) => {
     const installationId = (instance.auth as { installationId?: number } | undefined)
       ?.installationId;
+    const request = instance.request as { fetch?: typeof fetch } | undefined;
     return {
       ...instance,
       retry: { ...(instance.retry as object | undefined), ...resilience.retry },
@@ -24,6 +27,10 @@ export function kozmicOctokit(options: InstallationOctokitOptions = {}): typeof 
         // secondary limits are per token, so one busy installation need not hold up others.
         ...(installationId !== undefined ? { id: `installation-${installationId}` } : {}),
       },
+      // Probot may bring a fetch of its own (its `request` option): observe that one.
+      ...(observer
+        ? { request: { ...request, fetch: observedFetch(observer, request?.fetch) } }
+        : {}),
     };
   }) as typeof ProbotOctokit;
 }

@@ -3,8 +3,10 @@ import type { AddressInfo } from "node:net";
 import type { Registry } from "prom-client";
 import { createNodeMiddleware, Probot, type Logger } from "probot";
 import type { InstallationOctokitOptions } from "../checks/create-installation-octokit.js";
+import { observedFetch } from "../checks/github-api-observer.js";
 import type { JobMessage } from "../core/job-message.js";
 import { appDepsOf, kozmicApp, type KozmicAppDeps } from "../index.js";
+import { healthAndMetrics } from "../metrics/metrics-server.js";
 import { createWebhookDispatcher } from "./dispatch-webhook.js";
 import type { RequestOctokit } from "../checks/checks-reporter.js";
 import { startPlanner, type Planner, type PlannerOptions } from "../planner/start-planner.js";
@@ -30,7 +32,10 @@ export interface KozmicServer {
 export interface KozmicServerOptions extends KozmicAppDeps {
   /** The job queue the planner sends jobs to. */
   queue: Queue<JobMessage>;
-  /** Octokit retry/throttle tuning; tests pass `{ retryAfterBaseValue: 1 }`. */
+  /**
+   * Octokit retry/throttle tuning and the GitHub API observer (metrics); tests pass
+   * `{ retryAfterBaseValue: 1 }`.
+   */
   octokit?: InstallationOctokitOptions;
   /** A pino logger; Probot makes one at `settings.logLevel` when absent. */
   log?: Logger;
@@ -56,6 +61,10 @@ export async function startKozmicServer(
     secret: settings.webhookSecret,
     baseUrl: settings.baseUrl,
     Octokit: kozmicOctokit(options.octokit),
+    // Probot mints installation tokens through a request of its own: observe that one too.
+    ...(options.octokit?.observer
+      ? { request: { fetch: observedFetch(options.octokit.observer) } }
+      : {}),
     logLevel: settings.logLevel,
     ...(settings.logFormat ? { logFormat: settings.logFormat } : {}),
     ...(options.log ? { log: options.log } : {}),
@@ -125,24 +134,14 @@ export async function startKozmicServer(
     res.end(JSON.stringify(answer.body));
   };
 
+  // /healthz always, /metrics where the caller gave a registry.
+  const observability = healthAndMetrics({
+    registry: metrics,
+    onError: (error) => probot.log.error({ err: error }, "metrics failed"),
+  });
   const server = createServer((req, res) => {
+    if (observability(req, res)) return;
     const path = req.url?.split("?")[0];
-    if (req.method === "GET" && path === "/healthz") {
-      res
-        .writeHead(200, { "content-type": "application/json", "cache-control": "no-store" })
-        .end(JSON.stringify({ status: "ok" }));
-      return;
-    }
-    if (req.method === "GET" && path === "/metrics" && metrics) {
-      metrics.metrics().then(
-        (text) => res.writeHead(200, { "content-type": metrics.contentType }).end(text),
-        (error: unknown) => {
-          probot.log.error({ err: error }, "metrics failed");
-          res.writeHead(500, { "content-type": "text/plain" }).end("metrics failed\n");
-        },
-      );
-      return;
-    }
     if (req.method === "GET" && path === "/ping") {
       res.writeHead(200, { "content-type": "text/plain" }).end("PONG");
       return;

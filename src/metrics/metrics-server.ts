@@ -2,28 +2,40 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import type { Registry } from "prom-client";
 
+export interface ObservabilityOptions {
+  /** Served at /metrics; without one, /metrics is left to the caller (a 404). */
+  registry?: Registry | undefined;
+  /** Fields /healthz adds to `{ "status": "ok" }`. */
+  health?: () => Record<string, unknown>;
+  /** A failed collection; the scraper gets a 500 without the error's text. */
+  onError?: (error: unknown) => void;
+}
+
 /**
- * Answers `GET /metrics` (Prometheus text format) and `GET /healthz`; false for any other
+ * The one handler of `GET /healthz` and `GET /metrics` (Prometheus text format), for
+ * `kozmic serve` and the runner's own server: true when it answered, false for any other
  * request, which the caller then serves itself.
  */
-export function serveMetrics(
-  registry: Registry,
-  health: () => Record<string, unknown>,
+export function healthAndMetrics(
+  options: ObservabilityOptions,
 ): (req: IncomingMessage, res: ServerResponse) => boolean {
+  const { registry, health, onError } = options;
   return (req, res) => {
     const path = req.url?.split("?")[0];
     if (req.method !== "GET") return false;
     if (path === "/healthz") {
       res
         .writeHead(200, { "content-type": "application/json", "cache-control": "no-store" })
-        .end(JSON.stringify({ status: "ok", ...health() }));
+        .end(JSON.stringify({ status: "ok", ...health?.() }));
       return true;
     }
-    if (path === "/metrics") {
+    if (path === "/metrics" && registry) {
       registry.metrics().then(
         (text) => res.writeHead(200, { "content-type": registry.contentType }).end(text),
-        (error: unknown) =>
-          res.writeHead(500, { "content-type": "text/plain" }).end(`${(error as Error).message}\n`),
+        (error: unknown) => {
+          onError?.(error);
+          res.writeHead(500, { "content-type": "text/plain" }).end("metrics failed\n");
+        },
       );
       return true;
     }
@@ -38,11 +50,10 @@ export interface MetricsServer {
 
 /** A server of its own for /metrics and /healthz (the runner's, on KOZMIC_METRICS_PORT). */
 export async function startMetricsServer(
-  registry: Registry,
   listen: { host: string; port: number },
-  health: () => Record<string, unknown>,
+  observability: ObservabilityOptions & { registry: Registry },
 ): Promise<MetricsServer> {
-  const handle = serveMetrics(registry, health);
+  const handle = healthAndMetrics(observability);
   const server = createServer((req, res) => {
     if (!handle(req, res)) res.writeHead(404, { "content-type": "text/plain" }).end("Not found\n");
   });

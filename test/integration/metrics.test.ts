@@ -13,6 +13,7 @@ import { createGitRepo } from "../support/git-repos.js";
 import { planPush } from "../support/git-plan.js";
 import { ensureBusyboxImage } from "../support/images.js";
 import { kozmicArgv } from "../support/kozmic-cli.js";
+import { postDelivery, pushPayload, signDelivery } from "../support/webhooks.js";
 import {
   hooksYml,
   removeCacheImagesOf,
@@ -98,10 +99,13 @@ describe("metrics and health", () => {
       assert.equal(sample(before, "kozmic_runner_slots"), 2);
       assert.equal(sample(before, "kozmic_runner_slots_busy"), 0);
 
-      // The same install twice: a miss, then a hit.
+      // No GitHub trouble yet: no GitHub samples.
+      assert.doesNotMatch(before, /^kozmic_github_api_errors_total\{/m);
+      // The same install twice: a miss, then a hit. The second job's first check-run update
+      // meets a 502 (Octokit retries it), then the primary rate limit (Octokit waits it out).
       for (const [i, text] of ["first", "second"].entries()) {
         const sha = git.commit({ ".github/kozmic.yml": config, "README.md": text });
-        await planPush({
+        const { messages } = await planPush({
           fake,
           privateKey: key.privateKeyPem,
           queue,
@@ -115,7 +119,14 @@ describe("metrics and health", () => {
           installationId: 5,
           sha,
           config,
+          send: false,
         });
+        if (i === 1) {
+          const patch = { method: "PATCH", path: /\/check-runs\/\d+$/ };
+          fake.failNext(1, 502, patch);
+          fake.rateLimitNext(1, 1, { primary: true, match: patch });
+        }
+        for (const message of messages) await queue.send(message);
         await waitFor(`job ${i + 1}`, async () => {
           const run = fake.checkRunsOf("metrics/app", sha)[0];
           return run?.status === "completed" ? run : undefined;
@@ -135,6 +146,15 @@ describe("metrics and health", () => {
       }
       assert.equal(sample(text, 'kozmic_runner_step_seconds_count{step="container run"}'), 3, text);
       assert.equal(sample(text, "kozmic_runner_slots_busy"), 0);
+      assert.equal(sample(text, 'kozmic_github_api_errors_total{status="502"}'), 1, text);
+      assert.equal(sample(text, 'kozmic_github_api_errors_total{status="403"}'), 1, text);
+      assert.equal(sample(text, 'kozmic_github_rate_limit_waits_total{kind="primary"}'), 1, text);
+      const waited = sample(text, 'kozmic_github_rate_limit_wait_seconds_total{kind="primary"}');
+      assert.ok(waited! >= 1 && waited! <= 3, text);
+      assert.equal(
+        sample(text, 'kozmic_github_rate_limit_waits_total{kind="secondary"}'),
+        undefined,
+      );
       assert.match(text, /^process_cpu_user_seconds_total /m);
       assert.equal((await fetch(`http://127.0.0.1:${port}/other`)).status, 404);
     } finally {
@@ -166,7 +186,7 @@ describe("metrics and health", () => {
     assert.match(stderr, /KOZMIC_METRICS_PORT must be a whole number from 1 to 65535, got "http"/);
   });
 
-  it("kozmic serve answers /healthz and /metrics", async () => {
+  it("kozmic serve answers /healthz and /metrics, counting its planner's GitHub errors and rate-limit waits", async () => {
     const port = await freePort();
     const child = spawn(process.execPath, kozmicArgv(["serve"]), {
       env: {
@@ -199,6 +219,33 @@ describe("metrics and health", () => {
       assert.match(text, /^process_resident_memory_bytes /m);
       // No runner in this process: no runner metrics.
       assert.doesNotMatch(text, /kozmic_runner_/);
+
+      // A push whose planning meets a 502, then a secondary rate limit, creating its check run.
+      const repo = fake.addRepository({ fullName: "metrics/served", installationId: 6 });
+      const sha = "c".repeat(40);
+      fake.addCommit("metrics/served", sha, { ".github/kozmic.yml": hooksYml({ build: "true" }) });
+      const create = { method: "POST", path: /\/check-runs$/ };
+      fake.failNext(1, 502, create);
+      fake.rateLimitNext(1, 1, { match: create });
+      const target = { fullName: "metrics/served", id: repo.id, installationId: 6 };
+      const delivery = signDelivery("push", pushPayload(target, { sha }), "secret");
+      const answer = await postDelivery(`http://127.0.0.1:${port}/api/github/webhooks`, delivery);
+      assert.equal(answer.status, 202, await answer.text());
+      const counted = await waitFor("the planning's GitHub trouble counted", async () => {
+        const t = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+        return sample(t, 'kozmic_github_rate_limit_waits_total{kind="secondary"}') === 1 &&
+          fake.checkRunsOf("metrics/served", sha).length === 1
+          ? t
+          : undefined;
+      });
+      assert.equal(sample(counted, 'kozmic_github_api_errors_total{status="502"}'), 1, counted);
+      assert.equal(sample(counted, 'kozmic_github_api_errors_total{status="403"}'), 1, counted);
+      assert.equal(
+        sample(counted, 'kozmic_github_rate_limit_wait_seconds_total{kind="secondary"}'),
+        1,
+        counted,
+      );
+      assert.deepEqual(fake.violations, []);
     } finally {
       child.kill("SIGTERM");
       await new Promise((r) => child.once("exit", r));

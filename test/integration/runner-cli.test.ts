@@ -13,6 +13,7 @@ import { createGitRepo } from "../support/git-repos.js";
 import { planPush } from "../support/git-plan.js";
 import { ensureBusyboxImage } from "../support/images.js";
 import { kozmicArgv } from "../support/kozmic-cli.js";
+import { logRecords } from "../support/log-records.js";
 import { hooksYml, removeContainersOf, RUNNER_IMAGE } from "../e2e/runner-harness.js";
 
 const cli = (env: Record<string, string>) =>
@@ -61,7 +62,7 @@ describe("kozmic runner (the command)", () => {
     });
 
     /** `kozmic runner` itself (not a wrapper), on the fake GHES and the embedded data dir. */
-    function startRunnerCommand(name: string, dataDir = dir) {
+    function startRunnerCommand(name: string, dataDir = dir, env: Record<string, string> = {}) {
       const child = spawn(process.execPath, kozmicArgv(["runner"]), {
         env: {
           PATH: process.env.PATH,
@@ -74,6 +75,7 @@ describe("kozmic runner (the command)", () => {
           KOZMIC_RUNNER_NAME: name,
           KOZMIC_RUNNER_CONCURRENCY: "1",
           KOZMIC_PUBLIC_URL: "https://ci.example.com",
+          ...env,
         },
         stdio: ["ignore", "ignore", "pipe"],
       });
@@ -201,7 +203,11 @@ describe("kozmic runner (the command)", () => {
         }
         assert.equal(run?.conclusion, "success", stderr());
         assert.equal(fake.checkRunsOf("ghe/planned", sha).length, 1);
-        assert.match(stderr(), /planner info: planned build for delivery runner-plans-/);
+        const planned = logRecords(stderr()).find(
+          (r) => r.component === "planner" && r.msg.startsWith("planned build for delivery"),
+        );
+        assert.equal(planned?.msg, `planned build for delivery runner-plans-${record.id}`);
+        assert.equal(planned.level, 30, "info");
         assert.deepEqual(fake.violations, []);
         child.kill("SIGTERM");
         assert.equal(await exited, 0);
@@ -212,6 +218,58 @@ describe("kozmic runner (the command)", () => {
         http.close();
         rmSync(planDir, { recursive: true, force: true });
       }
+    });
+    it("logs JSON records like the app's; LOG_LEVEL=warn hides info; LOG_FORMAT=pretty reads as text", async () => {
+      // Docker out of reach: a warning at start (leftover containers cannot be listed).
+      const env = { DOCKER_HOST: "unix:///nonexistent/docker.sock" };
+      const run = async (extra: Record<string, string>, until: RegExp) => {
+        const logDir = mkdtempSync(join(tmpdir(), "kozmic-runner-log-"));
+        const { child, exited, stderr } = startRunnerCommand("cli-log", logDir, {
+          ...env,
+          ...extra,
+        });
+        try {
+          const deadline = Date.now() + 30_000;
+          while (!until.test(stderr()) && Date.now() < deadline) {
+            await new Promise((r) => setTimeout(r, 50));
+          }
+          child.kill("SIGTERM");
+          assert.equal(await exited, 0, stderr());
+          return stderr();
+        } finally {
+          if (child.exitCode === null) child.kill("SIGKILL");
+          rmSync(logDir, { recursive: true, force: true });
+        }
+      };
+
+      const json = await run({}, /receiving jobs/);
+      const lines = json.trimEnd().split("\n");
+      const records = logRecords(json);
+      assert.equal(records.length, lines.length, `every line is a JSON record:\n${json}`);
+      for (const record of records) {
+        assert.equal(typeof record.level, "number");
+        assert.equal(typeof record.time, "number");
+        assert.equal(typeof record.msg, "string");
+      }
+      const level = (text: RegExp) => records.find((r) => text.test(r.msg))?.level;
+      assert.equal(level(/^runner cli-log: could not list leftover containers: /), 40, json);
+      assert.equal(level(/^runner cli-log\/\w+: receiving jobs, 1 at a time$/), 30, json);
+      assert.equal(level(/^runner cli-log\/\w+: stopped$/), 30, json);
+
+      const quiet = await run({ LOG_LEVEL: "warn" }, /could not list leftover containers/);
+      const warned = logRecords(quiet);
+      assert.ok(warned.length > 0, quiet);
+      assert.deepEqual(
+        warned.filter((r) => r.level < 40),
+        [],
+        `LOG_LEVEL=warn leaves out info records:\n${quiet}`,
+      );
+      assert.doesNotMatch(quiet, /stopped/);
+
+      const pretty = await run({ LOG_FORMAT: "pretty" }, /receiving jobs/);
+      assert.deepEqual(logRecords(pretty), [], pretty);
+      assert.match(pretty, /^\[[\d:.]+\] WARN \(kozmic-runner\): runner cli-log: could not list/m);
+      assert.match(pretty, /^\[[\d:.]+\] INFO \(kozmic-runner\): runner cli-log\/\w+: stopped$/m);
     });
   });
 });

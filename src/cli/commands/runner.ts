@@ -20,7 +20,6 @@ export async function main(args: string[]): Promise<number> {
     { DockerEngine },
     { startRunner },
     { installationOctokits },
-    { lineLog },
     { startPlanner },
     { checkJobQueueRedrive },
     { jobQueueFrom, planQueueFrom },
@@ -30,13 +29,13 @@ export async function main(args: string[]): Promise<number> {
     import("../../../runner/engine/docker-engine.js"),
     import("../../../runner/worker/start-runner.js"),
     import("../../planner/installation-octokits.js"),
-    import("../../planner/planner-deps.js"),
     import("../../planner/start-planner.js"),
     import("../../queue/check-job-queue-redrive.js"),
     import("../../queue/open-queue.js"),
     import("../../settings/index.js"),
     import("../../store/open-store.js"),
   ]);
+  const { createRunnerLog } = await import("../runner-log.js");
   let settings;
   try {
     settings = readRunnerCommandSettings(process.env);
@@ -45,8 +44,8 @@ export async function main(args: string[]): Promise<number> {
   } catch (error) {
     return startFailure("kozmic runner", error);
   }
-  const { credentials, storage } = settings;
-  const log = (line: string) => console.error(line);
+  const { storage } = settings;
+  const { logger, line: log } = createRunnerLog(settings.log);
   let queue;
   let planQueue;
   let store;
@@ -61,15 +60,21 @@ export async function main(args: string[]): Promise<number> {
   }
   // Metrics only where KOZMIC_METRICS_PORT asks for them; one registry for this process.
   const metrics = settings.metrics.port === undefined ? undefined : await runnerMetrics();
+  const credentials = metrics
+    ? { ...settings.credentials, octokitOptions: { observer: metrics.github } }
+    : settings.credentials;
   let busy = () => 0;
   let metricsServer;
   if (metrics) {
     const { startMetricsServer } = await import("../../metrics/metrics-server.js");
     try {
       metricsServer = await startMetricsServer(
-        metrics.registry,
         { host: settings.metrics.host, port: settings.metrics.port! },
-        () => ({ busy: busy(), slots: settings.runner.concurrency }),
+        {
+          registry: metrics.registry,
+          health: () => ({ busy: busy(), slots: settings.runner.concurrency }),
+          onError: (error) => logger.error({ err: error }, "metrics failed"),
+        },
       );
     } catch (error) {
       await queue.close();
@@ -106,7 +111,7 @@ export async function main(args: string[]): Promise<number> {
       publicUrl: settings.runner.publicUrl,
       octokitFor: installationOctokits(credentials),
       now: Date.now,
-      log: lineLog(log),
+      log: logger.child({ component: "planner" }),
     },
   });
   let stopping: Promise<void> | undefined;
@@ -122,7 +127,7 @@ export async function main(args: string[]): Promise<number> {
     process.on("SIGINT", () => {
       interrupts += 1;
       if (interrupts === 1) {
-        console.error("kozmic runner: stopping after running jobs (Ctrl-C again to stop at once)");
+        log("kozmic runner: stopping after running jobs (Ctrl-C again to stop at once)");
         void stop().then(resolve);
       } else {
         void runner.stop({ graceMs: 0 }).then(resolve);
@@ -138,10 +143,16 @@ export async function main(args: string[]): Promise<number> {
 }
 
 async function runnerMetrics() {
-  const [{ createMetricsRegistry }, { createRunnerMetrics }] = await Promise.all([
-    import("../../metrics/metrics-registry.js"),
-    import("../../../runner/metrics/runner-metrics.js"),
-  ]);
+  const [{ createMetricsRegistry }, { createRunnerMetrics }, { createGitHubApiMetrics }] =
+    await Promise.all([
+      import("../../metrics/metrics-registry.js"),
+      import("../../../runner/metrics/runner-metrics.js"),
+      import("../../metrics/github-api-metrics.js"),
+    ]);
   const registry = createMetricsRegistry();
-  return { registry, runner: createRunnerMetrics(registry) };
+  return {
+    registry,
+    runner: createRunnerMetrics(registry),
+    github: createGitHubApiMetrics(registry),
+  };
 }

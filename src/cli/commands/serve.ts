@@ -86,11 +86,12 @@ export async function main(args: string[]): Promise<number> {
     () => store.close(),
   ];
 
-  const metrics = await serveMetrics(runnerSettings !== undefined);
+  const metrics = await processMetrics(runnerSettings !== undefined);
   let server;
   try {
     server = await startKozmicServer(settings, {
       metrics: metrics.registry,
+      octokit: { observer: metrics.github },
       queue,
       planQueue,
       store,
@@ -119,6 +120,7 @@ export async function main(args: string[]): Promise<number> {
             appId: settings.appId,
             privateKey: settings.privateKey,
             baseUrl: settings.baseUrl,
+            octokitOptions: { observer: metrics.github },
           },
           settings: runnerSettings,
           log: (line) => console.error(line),
@@ -150,11 +152,17 @@ export async function main(args: string[]): Promise<number> {
   return 0;
 }
 
-/** This process's registry for /metrics, with the runner's metrics where it runs jobs. */
-async function serveMetrics(runsJobs: boolean) {
+/**
+ * This process's registry for /metrics: GitHub API errors and rate-limit waits, and the
+ * runner's metrics where it runs jobs.
+ */
+async function processMetrics(runsJobs: boolean) {
   const registry = (await import("../../metrics/metrics-registry.js")).createMetricsRegistry();
+  const github = (await import("../../metrics/github-api-metrics.js")).createGitHubApiMetrics(
+    registry,
+  );
   const runner = runsJobs
     ? (await import("../../../runner/metrics/runner-metrics.js")).createRunnerMetrics(registry)
     : undefined;
-  return { registry, runner };
+  return { registry, github, runner };
 }
