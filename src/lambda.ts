@@ -35,8 +35,8 @@ export type { LambdaHttpEvent, LambdaHttpResult };
 
 /**
  * The app as a Lambda handler over the same app function as the Node server: webhooks at
- * /api/github/webhooks, every other path to the app's HTTP handlers (the log pages). Written
- * over Probot's own `webhooks.verifyAndReceive` rather than
+ * /api/github/webhooks, `GET /healthz`, every other path to the app's HTTP handlers (the log
+ * pages). Written over Probot's own `webhooks.verifyAndReceive` rather than
  * @probot/adapter-aws-lambda-serverless 4.0.3, which depends on probot 13 and would load a
  * second, older Probot beside ours.
  */
@@ -67,6 +67,14 @@ export async function createLambdaHandler(
   const dispatch = createWebhookDispatcher(appDepsOf(appDeps));
   return (event) => {
     const path = event.rawPath ?? event.path;
+    // As kozmic serve answers it, for `kozmic doctor`'s public URL check and load balancers.
+    if ((event.requestContext?.http?.method ?? event.httpMethod) === "GET" && path === "/healthz") {
+      return Promise.resolve({
+        statusCode: 200,
+        headers: { "content-type": "application/json", "cache-control": "no-store" },
+        body: JSON.stringify({ status: "ok" }),
+      });
+    }
     const webhook =
       path === undefined ||
       path === WEBHOOK_PATH ||

@@ -2,6 +2,8 @@ import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { after, afterEach, before, describe, it } from "node:test";
 import { pino } from "pino";
@@ -16,6 +18,7 @@ import {
   type SqsEvent,
 } from "../../src/lambda.js";
 import type { PlanMessage } from "../../src/core/plan-message.js";
+import { checkPublicUrl } from "../../src/doctor/check-public-url.js";
 import { PLAN_MESSAGES } from "../../src/queue/parse-message-body.js";
 import { createWebHandler } from "../../src/web/create-web-handler.js";
 import { createRepositoryFinder } from "../../src/web/find-repository-with-app.js";
@@ -348,6 +351,40 @@ describe("the Lambda handlers", () => {
     );
     assert.deepEqual(fake.checkRunsOf(target.fullName), []);
     assert.deepEqual(await drain(queue), []);
+  });
+
+  it("answers GET /healthz as kozmic serve does, so kozmic doctor's public URL check passes", async () => {
+    const functionUrl = await handle({
+      rawPath: "/healthz",
+      headers: {},
+      requestContext: { http: { method: "GET" } },
+    });
+    assert.equal(functionUrl.statusCode, 200);
+    assert.deepEqual(JSON.parse(functionUrl.body), { status: "ok" });
+    assert.equal(functionUrl.headers["cache-control"], "no-store");
+    const rest = await handle({ path: "/healthz", httpMethod: "GET" });
+    assert.equal(rest.statusCode, 200);
+    assert.notEqual((await handle({ rawPath: "/healthz", httpMethod: "POST" })).statusCode, 200);
+
+    // The function URL in front of it: each request as a payload 2.0 event.
+    const url = createServer((req, res) => {
+      const [rawPath, rawQueryString = ""] = (req.url ?? "/").split("?") as [string, string?];
+      void handle({
+        rawPath,
+        rawQueryString,
+        headers: req.headers as Record<string, string>,
+        requestContext: { http: { method: req.method ?? "GET" } },
+      }).then((answer) => res.writeHead(answer.statusCode, answer.headers).end(answer.body));
+    });
+    await new Promise<void>((resolve) => url.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = url.address() as AddressInfo;
+      const check = await checkPublicUrl(`http://127.0.0.1:${port}/`);
+      assert.equal(check.status, "ok", check.detail);
+      assert.match(check.detail, /\/healthz answers 200/);
+    } finally {
+      url.close();
+    }
   });
 
   it("answers 202 while GitHub is down; the planner handler reports the record failed, and plans it once GitHub is back", async () => {
