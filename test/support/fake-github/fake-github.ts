@@ -96,7 +96,8 @@ interface Injected {
   count: number;
   /** Matching requests to let through first: the failure starts at the (skip + 1)th. */
   skip?: number;
-  reply: Reply;
+  /** A function makes its reply when served (a rate limit's reset counts from then). */
+  reply: Reply | (() => Reply);
   /** Only requests with this method and a path (after any /api/v3) matching this. */
   match?: RequestMatch;
 }
@@ -263,7 +264,8 @@ export class FakeGitHub {
   /**
    * Answers the next `count` valid requests (that `match` accepts) with a rate limit 403, as
    * GitHub does: the secondary limit's message and `retry-after`, or with `primary` the
-   * primary limit's `x-ratelimit-remaining: 0` and a reset `retryAfterSeconds` from now.
+   * primary limit's `x-ratelimit-remaining: 0` and a reset `retryAfterSeconds` after the
+   * answer.
    */
   rateLimitNext(
     count: number,
@@ -274,7 +276,7 @@ export class FakeGitHub {
       count,
       match: options.match,
       reply: options.primary
-        ? primaryRateLimit(retryAfterSeconds)
+        ? () => primaryRateLimit(retryAfterSeconds)
         : {
             status: 403,
             headers: { "retry-after": String(retryAfterSeconds) },
@@ -349,7 +351,8 @@ export class FakeGitHub {
     } else if (injected) {
       injected.count -= 1;
       if (injected.count <= 0) this.injected.splice(at, 1);
-      return send(injected.reply, result.operation.operationId);
+      const reply = typeof injected.reply === "function" ? injected.reply() : injected.reply;
+      return send(reply, result.operation.operationId);
     }
     const reply = this.route(result.operation, req, url, body);
     if (reply.status === 422) {
