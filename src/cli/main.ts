@@ -19,6 +19,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
     summary: "list or prune cached install images: kozmic cache ls | prune",
     load: () => import("./commands/cache.js"),
   },
+  secrets: {
+    summary: "set, remove or list repository secrets: kozmic secrets set|rm|ls OWNER/REPO [NAME]",
+    load: () => import("./commands/secrets.js"),
+  },
   serve: {
     summary: "run the GitHub App (webhooks, log pages) and, on embedded defaults, a runner",
     load: () => import("./commands/serve.js"),

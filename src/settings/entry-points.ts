@@ -4,6 +4,7 @@ import type { LogSettings } from "./log-settings.js";
 import type { MetricsSettings } from "./metrics-settings.js";
 import { fileIo, readSettings, withoutBlanks, type GroupName } from "./read-settings.js";
 import type { RunnerSettings } from "./runner-settings.js";
+import type { SecretsSettings } from "./secrets-settings.js";
 import { runsJobsHere, type ServerSettings } from "./server-settings.js";
 import type { Env, SettingsIo } from "./settings-group.js";
 import type { StorageSettings } from "./storage-settings.js";
@@ -14,8 +15,9 @@ import type { WebSettings } from "./web-settings.js";
  * only when it runs jobs itself (KOZMIC_EMBEDDED_RUNNER).
  */
 export const ENTRY_POINT_GROUPS = {
-  serve: ["app", "server", "web", "storage", "runner", "pipeline"],
-  runner: ["app", "runner", "pipeline", "storage", "metrics", "log"],
+  serve: ["app", "server", "web", "storage", "runner", "pipeline", "secrets"],
+  runner: ["app", "runner", "pipeline", "storage", "metrics", "log", "secrets"],
+  secrets: ["app", "storage", "secrets"],
   run: ["pipeline"],
   cache: ["pipeline"],
   lambda: ["app", "server", "web", "storage"],
@@ -30,6 +32,8 @@ export interface ServeSettings {
   storage: StorageSettings;
   /** Set when `kozmic serve` runs jobs itself. */
   runner?: RunnerSettings;
+  /** The key of repository secrets: the pages set them, an embedded runner reads them. */
+  secrets: SecretsSettings;
 }
 
 /** `kozmic serve`. */
@@ -37,8 +41,13 @@ export function readServeSettings(env: Env, io: SettingsIo = fileIo): ServeSetti
   // The runner's variables matter only where jobs run. Decided on the raw values, so that a
   // bad server variable does not hide the runner's problems.
   if (!runsJobsHere(withoutBlanks(env))) {
-    const s = readSettings(env, ["app", "server", "web", "storage"], io);
-    return { server: { ...s.app, ...s.server }, web: s.web, storage: s.storage };
+    const s = readSettings(env, ["app", "server", "web", "storage", "secrets"], io);
+    return {
+      server: { ...s.app, ...s.server },
+      web: s.web,
+      storage: s.storage,
+      secrets: s.secrets,
+    };
   }
   const s = readSettings(env, ENTRY_POINT_GROUPS.serve, io);
   return {
@@ -46,6 +55,7 @@ export function readServeSettings(env: Env, io: SettingsIo = fileIo): ServeSetti
     web: s.web,
     storage: s.storage,
     runner: { ...s.runner, pipeline: s.pipeline },
+    secrets: s.secrets,
   };
 }
 
@@ -55,6 +65,7 @@ export interface RunnerCommandSettings {
   metrics: MetricsSettings;
   runner: RunnerSettings;
   storage: StorageSettings;
+  secrets: SecretsSettings;
 }
 
 /** `kozmic runner`. */
@@ -69,7 +80,20 @@ export function readRunnerCommandSettings(
     storage: s.storage,
     metrics: s.metrics,
     log: s.log,
+    secrets: s.secrets,
   };
+}
+
+/**
+ * `kozmic secrets`: the store, the key of repository secrets, and the app's credentials
+ * (a repository's name is resolved to its id on GitHub, as the app).
+ */
+export function readSecretsCommandSettings(
+  env: Env,
+  io: SettingsIo = fileIo,
+): { credentials: AppCredentials; storage: StorageSettings; secrets: SecretsSettings } {
+  const s = readSettings(env, ENTRY_POINT_GROUPS.secrets, io);
+  return { credentials: s.app, storage: s.storage, secrets: s.secrets };
 }
 
 /** `kozmic run`: the pipeline's limits, as on a runner. */

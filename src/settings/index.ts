@@ -22,6 +22,7 @@ export type { RunnerSettings, RunnerOwnSettings } from "./runner-settings.js";
 export type { WebSettings } from "./web-settings.js";
 export type { MetricsSettings } from "./metrics-settings.js";
 export type { LogLevel, LogSettings } from "./log-settings.js";
+export type { SecretsSettings } from "./secrets-settings.js";
 export {
   PLAN_MAX_RECEIVES,
   type DynamoSettings,

@@ -4,6 +4,7 @@ import { logGroup } from "./log-settings.js";
 import { metricsGroup } from "./metrics-settings.js";
 import { pipelineGroup } from "./pipeline-settings.js";
 import { runnerGroup } from "./runner-settings.js";
+import { secretsGroup } from "./secrets-settings.js";
 import { serverGroup } from "./server-settings.js";
 import { SettingsError } from "./settings-error.js";
 import type { Env, SettingsGroup, SettingsIo } from "./settings-group.js";
@@ -20,6 +21,7 @@ export const SETTINGS_GROUPS = {
   storage: storageGroup,
   metrics: metricsGroup,
   log: logGroup,
+  secrets: secretsGroup,
 };
 
 export type GroupName = keyof typeof SETTINGS_GROUPS;

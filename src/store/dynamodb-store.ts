@@ -28,6 +28,7 @@ import {
   recordOf,
 } from "./dynamodb-items.js";
 import { jobOperations, leaseOperations } from "./dynamodb-jobs.js";
+import { dynamoSecretOperations } from "./dynamodb-secrets.js";
 import { DynamoTable, type ItemKey } from "./dynamodb-table.js";
 import { assertChunkSize } from "./log-chunk-size.js";
 import type {
@@ -65,6 +66,7 @@ export function openDynamoStore(options: DynamoStoreOptions): Store {
     ...logOperations(table, (options.logRetentionDays ?? 30) * DAY_S),
     ...deliveryOperations(table, options.deliveryRetentionSeconds ?? 7 * DAY_S),
     ...recordOperations(table),
+    ...dynamoSecretOperations(table),
     async close() {
       if (!options.client || options.ownsClient) raw.destroy();
     },

@@ -70,10 +70,28 @@ export class DynamoTable {
     return out.Items ?? [];
   }
 
-  async delete(what: string, key: ItemKey): Promise<void> {
-    await this.send(what, () =>
-      this.db.send(new DeleteCommand({ TableName: this.name, Key: key })),
+  /** Every page of a query's items. */
+  async queryAll(what: string, input: Omit<QueryCommandInput, "TableName">): Promise<Item[]> {
+    const items: Item[] = [];
+    let start: QueryCommandInput["ExclusiveStartKey"];
+    do {
+      const out = await this.send(what, () =>
+        this.db.send(
+          new QueryCommand({ TableName: this.name, ...input, ExclusiveStartKey: start }),
+        ),
+      );
+      items.push(...(out.Items ?? []));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return items;
+  }
+
+  /** Deletes the item; true when there was one. */
+  async delete(what: string, key: ItemKey): Promise<boolean> {
+    const out = await this.send(what, () =>
+      this.db.send(new DeleteCommand({ TableName: this.name, Key: key, ReturnValues: "ALL_OLD" })),
     );
+    return out.Attributes !== undefined;
   }
 
   private async send<T>(what: string, fn: () => Promise<T>): Promise<T> {

@@ -11,6 +11,7 @@ import { buildExpiresAt } from "./retention-rules.js";
 import { decideClaim } from "./decide-claim.js";
 import { checkJobChange } from "./check-job-change.js";
 import { assertChunkSize } from "./log-chunk-size.js";
+import { embeddedSecretOperations } from "./embedded-secrets.js";
 import type {
   BuildRecord,
   CacheImageRecord,
@@ -200,7 +201,10 @@ export function openEmbeddedStore(options: EmbeddedStoreOptions): EmbeddedStore 
     options.retention === false ? { automatic: false } : options.retention,
   );
 
+  const secrets = embeddedSecretOperations(db);
+
   return {
+    ...secrets,
     async createBuild(build, jobs) {
       try {
         create.immediate(build, jobs);

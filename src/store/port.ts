@@ -111,6 +111,36 @@ export interface CacheImageRecord {
   createdAt: number;
 }
 
+/** A repository secret as stored: its value only sealed under the repository's data key. */
+export interface SecretRecord {
+  repoId: number;
+  /** An environment variable name (src/core/secret-rules.ts). */
+  name: string;
+  /** The value sealed by src/secrets/envelope.ts; never the value itself. */
+  sealed: string;
+  /** Who set it last, e.g. `octocat` or `operator:root`. */
+  updatedBy: string;
+  /** Epoch milliseconds. */
+  updatedAt: number;
+}
+
+/** A repository's data key, wrapped by the key-encryption key `wrappedBy` names. */
+export interface RepositoryKeyRecord {
+  repoId: number;
+  wrappedKey: string;
+  /** The wrapping key's id (src/secrets/key-wrapper.ts), e.g. `local:3f2a…` or `kms:…`. */
+  wrappedBy: string;
+  /** Epoch milliseconds. */
+  updatedAt: number;
+}
+
+/**
+ * A fleet lease on installing one cache key: taken when held by nobody, by this owner
+ * already (a renewal), or by a holder whose lease has expired.
+ */
+export type CacheLeaseResult =
+  { acquired: true; expiresAt: number } | { acquired: false; owner: string; expiresAt: number };
+
 /** Identifies a line of commits whose newer jobs supersede older ones. */
 export interface SupersedeKey {
   repoId: number;
@@ -169,6 +199,22 @@ export interface Store {
   /** Records an image Kozmic committed; recording the same image again replaces it. */
   recordCacheImage(record: CacheImageRecord): Promise<void>;
   getCacheImage(imageId: string): Promise<CacheImageRecord | undefined>;
+
+  /** Records a secret, replacing one of the same repository and name. */
+  putSecret(record: SecretRecord): Promise<void>;
+  /** True when there was a secret to delete. */
+  deleteSecret(repoId: number, name: string): Promise<boolean>;
+  /** A repository's secrets, by name. */
+  listSecrets(repoId: number): Promise<SecretRecord[]>;
+  getRepositoryKey(repoId: number): Promise<RepositoryKeyRecord | undefined>;
+  /**
+   * Stores a repository's wrapped data key: only where it has none when `replacing` is
+   * undefined, else only where the stored one is still `replacing` (a rotation). Throws
+   * ConflictError otherwise, so two writers never leave two data keys.
+   */
+  putRepositoryKey(record: RepositoryKeyRecord, replacing?: string): Promise<void>;
+  /** Every repository's wrapped data key, for rotation. */
+  listRepositoryKeys(): Promise<RepositoryKeyRecord[]>;
 
   putInstallation(installation: InstallationRecord): Promise<void>;
   getInstallation(id: number): Promise<InstallationRecord | undefined>;

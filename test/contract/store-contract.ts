@@ -316,5 +316,58 @@ export function defineStoreContract(name: string, makeStore: MakeStore): void {
         assert.equal(await store.getCacheImage(other), undefined);
       });
     });
+
+    it("keeps a repository's secrets by name, replaced and deleted, apart from other repositories'", async () => {
+      await withStore(async (store) => {
+        const repoId = 1_000_000 + Math.floor(Math.random() * 1_000_000);
+        const secret = (name: string, sealed: string, updatedAt = 1) => ({
+          repoId,
+          name,
+          sealed,
+          updatedBy: "octocat",
+          updatedAt,
+        });
+        assert.deepEqual(await store.listSecrets(repoId), []);
+        await store.putSecret(secret("PYPI_TOKEN", "v1:a"));
+        await store.putSecret(secret("DEPLOY_KEY", "v1:b"));
+        await store.putSecret({ ...secret("PYPI_TOKEN", "v1:other"), repoId: repoId + 1 });
+        await store.putSecret(secret("PYPI_TOKEN", "v1:c", 2));
+        assert.deepEqual(await store.listSecrets(repoId), [
+          secret("DEPLOY_KEY", "v1:b"),
+          secret("PYPI_TOKEN", "v1:c", 2),
+        ]);
+        assert.equal(await store.deleteSecret(repoId, "DEPLOY_KEY"), true);
+        assert.equal(await store.deleteSecret(repoId, "DEPLOY_KEY"), false);
+        assert.deepEqual(
+          (await store.listSecrets(repoId)).map((s) => s.name),
+          ["PYPI_TOKEN"],
+        );
+        assert.equal((await store.listSecrets(repoId + 1))[0]?.sealed, "v1:other");
+      });
+    });
+
+    it("stores a repository's data key once, and replaces it only from the key it read", async () => {
+      await withStore(async (store) => {
+        const repoId = 2_000_000 + Math.floor(Math.random() * 1_000_000);
+        const key = (wrappedKey: string) => ({
+          repoId,
+          wrappedKey,
+          wrappedBy: "local:abc",
+          updatedAt: 5,
+        });
+        assert.equal(await store.getRepositoryKey(repoId), undefined);
+        await store.putRepositoryKey(key("first"));
+        await assert.rejects(store.putRepositoryKey(key("second")), ConflictError);
+        assert.deepEqual(await store.getRepositoryKey(repoId), key("first"));
+        await assert.rejects(store.putRepositoryKey(key("third"), "stale"), ConflictError);
+        await store.putRepositoryKey({ ...key("rotated"), wrappedBy: "local:def" }, "first");
+        assert.equal((await store.getRepositoryKey(repoId))?.wrappedBy, "local:def");
+        const listed = await store.listRepositoryKeys();
+        assert.deepEqual(
+          listed.filter((k) => k.repoId === repoId),
+          [{ ...key("rotated"), wrappedBy: "local:def" }],
+        );
+      });
+    });
   });
 }

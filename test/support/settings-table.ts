@@ -453,8 +453,52 @@ export function settingsTable(): SettingsFixture {
       env: { AWS_ENDPOINT_URL_SQS: "localhost:9324" },
       refused: /AWS_ENDPOINT_URL_SQS must be an http\(s\) URL, got "localhost:9324"/,
     },
+    // Repository secrets' key.
+    {
+      what: "no KOZMIC_SECRETS_KEY: secrets are off",
+      groups: ["secrets"],
+      env: {},
+      accepted: (s) => assert.equal(s.secrets?.kind, "none"),
+    },
+    {
+      what: "KOZMIC_SECRETS_KEY as 64 hex digits",
+      groups: ["secrets"],
+      env: { KOZMIC_SECRETS_KEY: "ab".repeat(32) },
+      accepted: (s) =>
+        assert.equal(s.secrets?.kind === "local" && s.secrets.key.toString("hex"), "ab".repeat(32)),
+    },
+    {
+      what: "KOZMIC_SECRETS_KEY as base64, with KOZMIC_KMS_KEY_ID: KMS wraps, the local key only reads",
+      groups: ["secrets"],
+      env: {
+        KOZMIC_SECRETS_KEY: Buffer.alloc(32, 7).toString("base64"),
+        KOZMIC_KMS_KEY_ID: "alias/kozmic-secrets",
+      },
+      accepted: (s) => {
+        assert.equal(s.secrets?.kind === "kms" && s.secrets.keyId, "alias/kozmic-secrets");
+        assert.deepEqual(s.secrets?.previousKeys, [Buffer.alloc(32, 7)]);
+      },
+    },
+    {
+      what: "a KOZMIC_SECRETS_KEY too short, never echoed",
+      groups: ["secrets"],
+      env: { KOZMIC_SECRETS_KEY: "open-sesame-123" },
+      refused: /KOZMIC_SECRETS_KEY must be 32 random bytes as 64 hex digits or base64/,
+    },
+    {
+      what: "a KOZMIC_KMS_KEY_ID that is no key id",
+      groups: ["secrets"],
+      env: { KOZMIC_KMS_KEY_ID: "my key" },
+      refused: /KOZMIC_KMS_KEY_ID must be a KMS key id, key ARN, alias name/,
+    },
   ];
-  return { base, key, rows, secrets: [key, "hunter2", "webhook-s3cret", "sesame"], dir };
+  return {
+    base,
+    key,
+    rows,
+    secrets: [key, "hunter2", "webhook-s3cret", "sesame", "open-sesame-123"],
+    dir,
+  };
 }
 
 /** `base` with a row's changes (undefined unsets). */

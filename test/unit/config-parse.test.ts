@@ -35,6 +35,7 @@ hooks:
     timeout: 1h30m
     stall_timeout: 90s
     env: { CI: true, LEVEL: 3, NAME: kozmic }
+    secrets: [PYPI_TOKEN, DEPLOY_KEY]
     memory: 2g
     cpus: 1.5
   - name: lint
@@ -52,6 +53,7 @@ hooks:
         timeout: 5400,
         stall_timeout: 90,
         env: { CI: "true", LEVEL: "3", NAME: "kozmic" },
+        secrets: ["PYPI_TOKEN", "DEPLOY_KEY"],
         pull: "if-not-present",
         network: "default",
         memory: 2 * 1024 ** 3,
@@ -66,12 +68,30 @@ hooks:
         timeout: 3600,
         stall_timeout: 900,
         env: {},
+        secrets: [],
         pull: "if-not-present",
         network: "default",
         cancel_superseded: true,
       },
     ],
   });
+});
+
+test("secrets: names as environment variables, each once, none of Kozmic's own", () => {
+  const messages = issuesOf(`hooks:
+  - name: test
+    image: node:20
+    build: npm test
+    secrets: [PYPI_TOKEN, 1TOKEN, PYPI_TOKEN, KOZMIC_KEY, "A B"]
+`).map((issue) => issue.message);
+  const name =
+    "a secret's name is letters, digits and '_', not starting with a digit (at most 100), e.g. PYPI_TOKEN";
+  assert.deepEqual(messages, [
+    `hook "test": secrets[1]: ${name}, found "1TOKEN"`,
+    'hook "test": secrets[2]: listed twice, found "PYPI_TOKEN"',
+    `hook "test": secrets[3]: names starting with KOZMIC_ are Kozmic's own, found "KOZMIC_KEY"`,
+    `hook "test": secrets[4]: ${name}, found "A B"`,
+  ]);
 });
 
 test("every schema problem is listed with its line, column and hook name", () => {

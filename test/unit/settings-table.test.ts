@@ -8,6 +8,7 @@ import {
   readPlanLambdaSettings,
   readRunnerCommandSettings,
   readRunSettings,
+  readSecretsCommandSettings,
   readServeSettings,
   SettingsError,
   type EntryPoint,
@@ -30,6 +31,7 @@ const ENTRY_POINTS: Record<EntryPoint, (env: Env) => Partial<Settings>> = {
       server: s.server,
       web: s.web,
       storage: s.storage,
+      secrets: s.secrets,
       ...(s.runner ? { runner: s.runner, pipeline: s.runner.pipeline } : {}),
     };
   },
@@ -40,7 +42,12 @@ const ENTRY_POINTS: Record<EntryPoint, (env: Env) => Partial<Settings>> = {
       runner: s.runner,
       pipeline: s.runner.pipeline,
       storage: s.storage,
+      secrets: s.secrets,
     };
+  },
+  secrets: (env) => {
+    const s = readSecretsCommandSettings(env);
+    return { app: s.credentials, storage: s.storage, secrets: s.secrets };
   },
   run: (env) => ({ pipeline: readRunSettings(env) }),
   cache: (env) => ({ pipeline: readCacheSettings(env) }),

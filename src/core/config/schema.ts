@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { parseBytes, parseDurationSeconds } from "../duration.js";
 import { checkHookImage } from "../image-ref.js";
+import { checkSecretName } from "../secret-rules.js";
 import { checkTrackedPattern } from "./check-tracked-pattern.js";
 import { checkShebang } from "./script-command.js";
 
@@ -118,6 +119,30 @@ export const hookSchema = z
       .default({})
       .transform((env) => Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)])))
       .describe("Plain environment variables for both scripts. Not for secrets."),
+    secrets: z
+      .array(
+        z.string().superRefine((name, ctx) => {
+          const problem = checkSecretName(name);
+          if (problem) ctx.addIssue({ code: "custom", message: problem });
+        }),
+      )
+      .max(100)
+      .default([])
+      .superRefine((names, ctx) => {
+        const first = names.findIndex((name, i) => names.indexOf(name) !== i);
+        if (first >= 0) {
+          ctx.addIssue({
+            code: "custom",
+            path: [first],
+            message: "listed twice",
+          });
+        }
+      })
+      .describe(
+        "Names of repository secrets both scripts receive as environment variables (and as files " +
+          "`/kozmic/secrets/NAME`, mode 0400). Set them on the repository's Kozmic page or with " +
+          "`kozmic secrets set`. Pull requests from forks never receive them.",
+      ),
     pull: z
       .enum(["if-not-present", "always"])
       .default("if-not-present")
