@@ -11,6 +11,10 @@ export interface CommandModule {
 }
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
+  init: {
+    summary: "write a starter .github/kozmic.yml for a repository: kozmic init [DIR]",
+    load: () => import("./commands/init.js"),
+  },
   run: {
     summary: "run the hooks of a working tree locally: kozmic run [DIR] [--hook NAME]...",
     load: () => import("./commands/run.js"),

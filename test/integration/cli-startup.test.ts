@@ -79,6 +79,7 @@ describe("the CLI loads what a command uses", () => {
 
   for (const args of [
     ["--help"],
+    ["init", "--help"],
     ["run", "--help"],
     ["cache", "--help"],
     ["runner", "--help"],

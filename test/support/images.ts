@@ -16,12 +16,10 @@ const BUSYBOX = "/bin/busybox";
 /**
  * Builds a tiny busybox image with `docker import` (no registry is reachable). Idempotent,
  * and serialised with flock so two test processes can call it at once.
- * `withKozmicUser` adds a `kozmic` user (uid 1000) to /etc/passwd.
+ * `withKozmicUser` adds a `kozmic` user (uid 1000) to /etc/passwd; `tools` are shell
+ * scripts put in /usr/local/bin, standing in for a language's tools (`pip`, `npm`...).
  */
-export function ensureBusyboxImage(
-  name: string,
-  options: { withKozmicUser?: boolean; marker?: string } = {},
-): string {
+export function ensureBusyboxImage(name: string, options: RootfsOptions = {}): string {
   const lock = join(tmpdir(), "kozmic-test-images.lock");
   writeFileSync(lock, "", { flag: "a" });
   const script = `docker image inspect -f '{{.Id}}' "$1" 2>/dev/null || { tar -C "$2" -c . | docker import - "$1" >/dev/null && docker image inspect -f '{{.Id}}' "$1"; }`;
@@ -54,7 +52,13 @@ export function removeImages(...refs: string[]): void {
   }
 }
 
-function makeRootfs(options: { withKozmicUser?: boolean; marker?: string }): string {
+interface RootfsOptions {
+  withKozmicUser?: boolean;
+  marker?: string;
+  tools?: Record<string, string>;
+}
+
+function makeRootfs(options: RootfsOptions): string {
   const root = mkdtempSync(join(tmpdir(), "kozmic-rootfs-"));
   for (const dir of ["bin", "etc", "tmp", "opt", "root", "home/kozmic"])
     mkdirSync(join(root, dir), { recursive: true });
@@ -77,5 +81,8 @@ function makeRootfs(options: { withKozmicUser?: boolean; marker?: string }): str
   writeFileSync(join(root, "etc/passwd"), passwd.join("\n") + "\n");
   writeFileSync(join(root, "etc/group"), group.join("\n") + "\n");
   writeFileSync(join(root, "etc/marker"), options.marker ?? "base\n");
+  mkdirSync(join(root, "usr/local/bin"), { recursive: true });
+  for (const [tool, script] of Object.entries(options.tools ?? {}))
+    writeFileSync(join(root, "usr/local/bin", tool), script, { mode: 0o755 });
   return root;
 }
