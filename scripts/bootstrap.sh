@@ -12,6 +12,7 @@ command -v git >/dev/null 2>&1 || need_apt+=(git)
 command -v java >/dev/null 2>&1 || need_apt+=(default-jre-headless)
 command -v mvn >/dev/null 2>&1 || need_apt+=(maven)
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium) # log pages' browser tests
+command -v docker-registry >/dev/null 2>&1 || need_apt+=(docker-registry) # fleet cache tests: the reference registry
 # pip fetches Node 24 (scripts/node24.sh) for the tests that also run on it.
 python3 -m pip --version >/dev/null 2>&1 || need_apt+=(python3-pip)
 # cfn-lint (PyPI) checks the CDK stack's template (test/infra/cdk-synth.test.ts).

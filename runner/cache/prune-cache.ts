@@ -6,7 +6,8 @@ import { planPrune, type PrunePolicy } from "./plan-prune.js";
 /**
  * Removes cache images beyond the policy (by default the settings' keep count and byte
  * budget); `only` limits the keep rule to one repository + hook. Images used by any
- * container on the host are left alone.
+ * container on the host, and the `busy` ones (being pushed to the fleet cache), are left
+ * alone.
  */
 export async function pruneCache(
   engine: Engine,
@@ -16,9 +17,10 @@ export async function pruneCache(
     keep: settings.cacheKeep,
     ...(settings.cacheMaxBytes !== undefined ? { maxBytes: settings.cacheMaxBytes } : {}),
   },
+  busy: ReadonlySet<string> = new Set(),
 ): Promise<CacheEntry[]> {
   const entries = await listCache(engine, settings.dataDir);
-  const inUse = new Set((await engine.listContainers({})).map((c) => c.imageId));
+  const inUse = new Set([...(await engine.listContainers({})).map((c) => c.imageId), ...busy]);
   const scoped = only
     ? entries.filter((e) => e.repositoryId === only.repositoryId && e.hook === only.hook)
     : entries;

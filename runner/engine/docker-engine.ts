@@ -3,7 +3,7 @@ import { extract } from "tar-stream";
 import { InfrastructureError } from "../../src/core/errors.js";
 import { toDockerCreateOptions } from "./docker-convert.js";
 import { Docker } from "./dockerode.js";
-import type { ContainerInfo, ContainerSpec, Engine, ImageInfo } from "./port.js";
+import type { ContainerInfo, ContainerSpec, Engine, ImageInfo, RegistryAuth } from "./port.js";
 
 function statusOf(error: unknown): number | undefined {
   return (error as { statusCode?: number }).statusCode;
@@ -15,6 +15,27 @@ async function ignoring(codes: number[], action: () => Promise<unknown>): Promis
   } catch (error) {
     if (!codes.includes(statusOf(error) ?? -1)) throw error;
   }
+}
+
+/** A registry's "no such image" as Docker relays it (status 404, or its words in a stream). */
+const NOT_IN_REGISTRY = /manifest unknown|not found|does not exist/i;
+
+interface ProgressEvent {
+  error?: string;
+  errorDetail?: { message?: string };
+  aux?: { Digest?: string };
+}
+
+/** Follows a pull or push stream to its end; an error reported inside the stream rejects. */
+function followStream(docker: Docker, stream: Readable): Promise<ProgressEvent[]> {
+  return new Promise((resolve, reject) => {
+    docker.modem.followProgress(stream, (err: Error | null, events: ProgressEvent[]) => {
+      if (err) return reject(err);
+      const failed = events.find((e) => e.error ?? e.errorDetail?.message);
+      if (failed) return reject(new Error(failed.errorDetail?.message ?? failed.error));
+      resolve(events);
+    });
+  });
 }
 
 function labelFilter(labels: Record<string, string>): string {
@@ -69,6 +90,39 @@ export class DockerEngine implements Engine {
       throw new InfrastructureError(`cannot pull image ${ref}: ${(error as Error).message}`, {
         cause: error,
       });
+    }
+  }
+
+  async pullFromRegistry(ref: string, auth?: RegistryAuth): Promise<"pulled" | "absent"> {
+    try {
+      const stream = (await this.docker.pull(ref, auth ? { authconfig: auth } : {})) as Readable;
+      await followStream(this.docker, stream);
+      return "pulled";
+    } catch (error) {
+      const message = (error as Error).message;
+      if (statusOf(error) === 404 || NOT_IN_REGISTRY.test(message)) return "absent";
+      throw new InfrastructureError(`cannot pull ${ref}: ${message}`, { cause: error });
+    }
+  }
+
+  async tagImage(imageId: string, repository: string, tag: string): Promise<void> {
+    await this.docker.getImage(imageId).tag({ repo: repository, tag });
+  }
+
+  async pushImage(repository: string, tag: string, auth?: RegistryAuth): Promise<string> {
+    try {
+      const stream = (await this.docker
+        .getImage(repository)
+        .push({ tag, ...(auth ? { authconfig: auth } : {}) })) as Readable;
+      const events = await followStream(this.docker, stream);
+      const digest = events.find((e) => e.aux?.Digest)?.aux?.Digest;
+      if (!digest) throw new Error("the registry answered without a digest");
+      return digest;
+    } catch (error) {
+      throw new InfrastructureError(
+        `cannot push ${repository}:${tag}: ${(error as Error).message}`,
+        { cause: error },
+      );
     }
   }
 

@@ -45,6 +45,23 @@ export class FakeEngine implements Engine {
       new InfrastructureError(`cannot pull image ${ref}: fake registry is empty`),
     );
   }
+  pullFromRegistry(ref: string): Promise<"pulled" | "absent"> {
+    this.calls.push(`pull ${ref}`);
+    return Promise.resolve("absent");
+  }
+  tagImage(imageId: string, repository: string, tag: string): Promise<void> {
+    const image = [...this.images.values()].find((i) => i.id === imageId);
+    if (!image) return Promise.reject(new Error(`no such image ${imageId}`));
+    image.tags.push(`${repository}:${tag}`);
+    this.images.set(`${repository}:${tag}`, image);
+    return Promise.resolve();
+  }
+  pushImage(repository: string, tag: string): Promise<string> {
+    this.calls.push(`push ${repository}:${tag}`);
+    return Promise.reject(
+      new InfrastructureError(`cannot push ${repository}:${tag}: fake registry`),
+    );
+  }
   createVolume(): Promise<string> {
     const name = `vol-${randomUUID()}`;
     this.volumes.add(name);

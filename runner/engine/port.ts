@@ -4,6 +4,16 @@ export interface Engine {
   inspectImage(ref: string): Promise<ImageInfo | undefined>;
   /** Pulls an image; throws InfrastructureError when it cannot. */
   pullImage(ref: string): Promise<void>;
+  /**
+   * Pulls `ref` from a registry with these credentials: "absent" when the registry answers
+   * that it has no such image; an InfrastructureError when it cannot be asked (down, refused
+   * credentials).
+   */
+  pullFromRegistry(ref: string, auth?: RegistryAuth): Promise<"pulled" | "absent">;
+  /** Gives an image on the host one more name, `repository:tag`. */
+  tagImage(imageId: string, repository: string, tag: string): Promise<void>;
+  /** Pushes `repository:tag` to its registry; resolves with the manifest's digest. */
+  pushImage(repository: string, tag: string, auth?: RegistryAuth): Promise<string>;
   createVolume(labels: Record<string, string>): Promise<string>;
   /** Idempotent: a missing volume is not an error. */
   removeVolume(name: string): Promise<void>;
@@ -36,6 +46,14 @@ export interface Engine {
   listContainers(labels: Record<string, string>): Promise<ContainerInfo[]>;
   /** Names of volumes carrying every one of these labels (optional: leftovers cleanup). */
   listVolumes?(labels: Record<string, string>): Promise<string[]>;
+}
+
+/** Credentials for one registry, as Docker's API takes them. Never logged. */
+export interface RegistryAuth {
+  username: string;
+  password: string;
+  /** The registry's `host[:port]`. */
+  serveraddress: string;
 }
 
 export interface ImageInfo {

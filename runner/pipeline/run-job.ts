@@ -21,6 +21,7 @@ import {
   type CacheRecords,
 } from "../cache/cache-images.js";
 import { pruneCache } from "../cache/prune-cache.js";
+import type { FleetCache, FleetKey, FleetLease } from "../cache/fleet-cache.js";
 import { recordCacheUse } from "../cache/cache-usage.js";
 import { rememberImageUsers } from "./image-users.js";
 import { timed, type StepTimings } from "./step-timings.js";
@@ -56,6 +57,8 @@ export interface RunJobOptions {
   onPhase?: (phase: JobPhase) => void;
   /** Durations of the job's steps, for the benchmark's split. */
   timings?: StepTimings;
+  /** The fleet's install cache (KOZMIC_CACHE_REGISTRY): pulled on a miss, pushed after a commit. */
+  fleet?: FleetCache;
 }
 
 export interface JobResult {
@@ -247,15 +250,36 @@ export async function runJob(job: JobInput, options: RunJobOptions): Promise<Job
       (job.scope === "untrusted" ? await find(keyFor("trusted"), "trusted") : undefined) ??
       (await find(key, job.scope));
     let hit = await timed(options.timings, "cache lookup", lookup);
+    let pulledFrom: { ref: string; ms: number } | undefined;
     if (!hit) {
       const installStart = Date.now();
       let committed: string | undefined;
+      let lease: FleetLease | undefined;
+      const { fleet } = options;
       const outcome = await withKeyLock(
         settings.dataDir,
         key,
         async (): Promise<StepOutcome | ImageInfo> => {
           const again = await lookup();
           if (again) return again;
+          if (fleet) {
+            const mine: FleetKey = { repositoryId: job.repositoryId, scope: job.scope, key };
+            const reads: FleetKey[] =
+              job.scope === "untrusted"
+                ? [{ ...mine, scope: "trusted", key: keyFor("trusted") }, mine]
+                : [mine];
+            const found = await fleet.lookup(engine, reads, mine, job.jobId, say, signal);
+            if (found.outcome === "pulled") {
+              const pulled = await lookup();
+              if (pulled) {
+                pulledFrom = found;
+                return pulled;
+              }
+              say(`${found.ref} is not an install Kozmic recorded: installing here`);
+            } else {
+              lease = found.lease;
+            }
+          }
           const previous = await newestCacheInputs(engine, cacheRecords, {
             repositoryId: job.repositoryId,
             hook: hook.name,
@@ -300,17 +324,34 @@ export async function runJob(job: JobInput, options: RunJobOptions): Promise<Job
                 say(
                   `install committed to ${cacheRepository(job.repositoryId)}:${key} (${committed})`,
                 );
+                if (fleet) {
+                  // The push releases the fleet lease when it ends.
+                  fleet.push(
+                    engine,
+                    committed,
+                    { repositoryId: job.repositoryId, scope: job.scope, key },
+                    lease,
+                    say,
+                  );
+                  lease = undefined;
+                }
               },
             },
             stepLog,
           );
         },
         signal,
-      ).catch((error: unknown) => {
-        if (signal?.aborted) return { kind: "cancelled" } as const;
-        throw error;
-      });
+      )
+        .catch((error: unknown) => {
+          if (signal?.aborted) return { kind: "cancelled" } as const;
+          throw error;
+        })
+        .finally(() => lease?.release());
       elapsedMs.install = Date.now() - installStart;
+      if (pulledFrom) {
+        elapsedMs.install -= pulledFrom.ms;
+        elapsedMs.pull += pulledFrom.ms;
+      }
       const missed = cacheMissReasons ? { cacheMissReasons } : {};
       if ("id" in outcome) {
         hit = outcome;
@@ -333,10 +374,13 @@ export async function runJob(job: JobInput, options: RunJobOptions): Promise<Job
         cacheHit = false;
         buildImage = committed;
         await recordCacheUse(settings.dataDir, committed);
-        await pruneCache(engine, settings, {
-          repositoryId: job.repositoryId,
-          hook: hook.name,
-        }).catch((error: unknown) => say(`cache prune failed: ${(error as Error).message}`));
+        await pruneCache(
+          engine,
+          settings,
+          { repositoryId: job.repositoryId, hook: hook.name },
+          undefined,
+          options.fleet?.busyImages,
+        ).catch((error: unknown) => say(`cache prune failed: ${(error as Error).message}`));
       }
     }
     if (hit) {
@@ -344,7 +388,10 @@ export async function runJob(job: JobInput, options: RunJobOptions): Promise<Job
       cacheMissReasons = undefined;
       buildImage = hit.id;
       await recordCacheUse(settings.dataDir, hit.id);
-      say(`install skipped: cache hit ${hit.labels[CACHE_LABELS.key] ?? key}`);
+      const from = pulledFrom
+        ? `pulled from the fleet cache ${pulledFrom.ref} in ${(pulledFrom.ms / 1000).toFixed(1)}s`
+        : "local image";
+      say(`install skipped: cache hit ${hit.labels[CACHE_LABELS.key] ?? key} (${from})`);
     }
   }
 

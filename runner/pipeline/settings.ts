@@ -1,3 +1,5 @@
+import type { CacheRegistry } from "../../src/core/cache-registry.js";
+
 /** How the runner host limits and connects job containers; filled from KOZMIC_* by the CLI. */
 export interface PipelineSettings {
   defaultMemoryBytes: number;
@@ -17,6 +19,8 @@ export interface PipelineSettings {
   cacheKeep: number;
   /** Total bytes of cache images kept on the host; undefined means no budget. */
   cacheMaxBytes?: number;
+  /** The fleet's install cache (KOZMIC_CACHE_REGISTRY): pushed after a commit, pulled on a miss. */
+  cacheRegistry?: CacheRegistry;
   /** Where lock files and cache usage live. */
   dataDir: string;
   /** Who applies these settings, for messages: "this runner" (default) or "this machine". */

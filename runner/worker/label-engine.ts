@@ -8,6 +8,9 @@ export function labelEngine(engine: Engine, runnerName: string): Engine {
   return {
     inspectImage: (ref) => engine.inspectImage(ref),
     pullImage: (ref) => engine.pullImage(ref),
+    pullFromRegistry: (ref, auth) => engine.pullFromRegistry(ref, auth),
+    tagImage: (id, repository, tag) => engine.tagImage(id, repository, tag),
+    pushImage: (repository, tag, auth) => engine.pushImage(repository, tag, auth),
     createVolume: (volumeLabels) => engine.createVolume({ ...volumeLabels, ...labels }),
     removeVolume: (name) => engine.removeVolume(name),
     createContainer: (spec) =>

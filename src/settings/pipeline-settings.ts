@@ -1,11 +1,29 @@
 import { availableParallelism, totalmem } from "node:os";
 import { z } from "zod";
 import type { PipelineSettings } from "../../runner/pipeline/settings.js";
+import { parseCacheRegistry, type CacheRegistry } from "../core/cache-registry.js";
 import { flagVar, patternVar, positiveNumberVar, sizeVar, wholeNumberVar } from "./env-vars.js";
 import { schemaGroup, type SettingsGroup } from "./settings-group.js";
 import { KOZMIC_DATA_DIR } from "./shared-variables.js";
 
 const DOCKER_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+
+/** `host[:port]/repository` of the fleet's install cache, checked by parseCacheRegistry. */
+const cacheRegistryVar = z
+  .string()
+  .optional()
+  .transform((value, ctx): CacheRegistry | undefined => {
+    if (value === undefined) return undefined;
+    try {
+      return parseCacheRegistry(value.trim());
+    } catch (error) {
+      ctx.addIssue({
+        code: "custom",
+        message: `KOZMIC_CACHE_REGISTRY: ${(error as Error).message}, got "${value}"`,
+      });
+      return z.NEVER;
+    }
+  });
 
 const schema = z
   .object({
@@ -28,6 +46,7 @@ const schema = z
     ),
     KOZMIC_CACHE_KEEP: wholeNumberVar("KOZMIC_CACHE_KEEP", 1, 1000),
     KOZMIC_CACHE_MAX_BYTES: sizeVar("KOZMIC_CACHE_MAX_BYTES"),
+    KOZMIC_CACHE_REGISTRY: cacheRegistryVar,
     KOZMIC_DATA_DIR,
   })
   .transform((e): PipelineSettings => {
@@ -46,6 +65,7 @@ const schema = z
       ...(e.KOZMIC_DOCKER_RUNTIME ? { runtime: e.KOZMIC_DOCKER_RUNTIME } : {}),
       cacheKeep: e.KOZMIC_CACHE_KEEP ?? 3,
       ...(e.KOZMIC_CACHE_MAX_BYTES ? { cacheMaxBytes: e.KOZMIC_CACHE_MAX_BYTES } : {}),
+      ...(e.KOZMIC_CACHE_REGISTRY ? { cacheRegistry: e.KOZMIC_CACHE_REGISTRY } : {}),
       dataDir: e.KOZMIC_DATA_DIR,
     };
   });

@@ -27,6 +27,7 @@ import {
   recordItem,
   recordOf,
 } from "./dynamodb-items.js";
+import { dynamoCacheLeaseOperations } from "./dynamodb-cache-leases.js";
 import { jobOperations, leaseOperations } from "./dynamodb-jobs.js";
 import { dynamoSecretOperations } from "./dynamodb-secrets.js";
 import { DynamoTable, type ItemKey } from "./dynamodb-table.js";
@@ -66,6 +67,7 @@ export function openDynamoStore(options: DynamoStoreOptions): Store {
     ...logOperations(table, (options.logRetentionDays ?? 30) * DAY_S),
     ...deliveryOperations(table, options.deliveryRetentionSeconds ?? 7 * DAY_S),
     ...recordOperations(table),
+    ...dynamoCacheLeaseOperations(table),
     ...dynamoSecretOperations(table),
     async close() {
       if (!options.client || options.ownsClient) raw.destroy();

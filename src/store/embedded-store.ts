@@ -11,6 +11,7 @@ import { buildExpiresAt } from "./retention-rules.js";
 import { decideClaim } from "./decide-claim.js";
 import { checkJobChange } from "./check-job-change.js";
 import { assertChunkSize } from "./log-chunk-size.js";
+import { embeddedCacheLeaseOperations } from "./embedded-cache-leases.js";
 import { embeddedSecretOperations } from "./embedded-secrets.js";
 import type {
   BuildRecord,
@@ -301,6 +302,7 @@ export function openEmbeddedStore(options: EmbeddedStoreOptions): EmbeddedStore 
       const row = q.getCacheImage.get(imageId) as { data: string } | undefined;
       return row ? (JSON.parse(row.data) as CacheImageRecord) : undefined;
     },
+    ...embeddedCacheLeaseOperations(db),
     async sweepExpired(now) {
       return retention.sweep(now);
     },

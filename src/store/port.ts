@@ -199,6 +199,18 @@ export interface Store {
   /** Records an image Kozmic committed; recording the same image again replaces it. */
   recordCacheImage(record: CacheImageRecord): Promise<void>;
   getCacheImage(imageId: string): Promise<CacheImageRecord | undefined>;
+  /**
+   * Takes or renews the lease on installing `key` for `leaseMs` (the fleet cache: one host
+   * installs a key while the others wait to pull it).
+   */
+  acquireCacheLease(
+    key: string,
+    owner: string,
+    leaseMs: number,
+    now?: number,
+  ): Promise<CacheLeaseResult>;
+  /** Gives the lease up if `owner` still holds it; otherwise does nothing. */
+  releaseCacheLease(key: string, owner: string): Promise<void>;
 
   /** Records a secret, replacing one of the same repository and name. */
   putSecret(record: SecretRecord): Promise<void>;

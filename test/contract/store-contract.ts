@@ -317,6 +317,51 @@ export function defineStoreContract(name: string, makeStore: MakeStore): void {
       });
     });
 
+    it("leases a cache key to one fleet host at a time, renewed by it, taken over once expired", async () => {
+      await withStore(async (store) => {
+        const key = randomUUID().replace(/-/g, "").repeat(2);
+        const other = randomUUID().replace(/-/g, "").repeat(2);
+        const t = 1_700_000_000_000;
+        assert.deepEqual(await store.acquireCacheLease(key, "host-a", 60_000, t), {
+          acquired: true,
+          expiresAt: t + 60_000,
+        });
+        // Host B waits while A holds it; another key is free.
+        assert.deepEqual(await store.acquireCacheLease(key, "host-b", 60_000, t + 1_000), {
+          acquired: false,
+          owner: "host-a",
+          expiresAt: t + 60_000,
+        });
+        assert.equal((await store.acquireCacheLease(other, "host-b", 60_000, t)).acquired, true);
+        // A renews; B still cannot take it before the renewed expiry.
+        assert.deepEqual(await store.acquireCacheLease(key, "host-a", 60_000, t + 30_000), {
+          acquired: true,
+          expiresAt: t + 90_000,
+        });
+        assert.equal(
+          (await store.acquireCacheLease(key, "host-b", 60_000, t + 70_000)).acquired,
+          false,
+        );
+        // A died: once its lease expires, B takes it, and A's release then changes nothing.
+        assert.deepEqual(await store.acquireCacheLease(key, "host-b", 60_000, t + 90_000), {
+          acquired: true,
+          expiresAt: t + 150_000,
+        });
+        await store.releaseCacheLease(key, "host-a");
+        assert.deepEqual(await store.acquireCacheLease(key, "host-c", 60_000, t + 91_000), {
+          acquired: false,
+          owner: "host-b",
+          expiresAt: t + 150_000,
+        });
+        // B releases: the next host takes it at once.
+        await store.releaseCacheLease(key, "host-b");
+        assert.equal(
+          (await store.acquireCacheLease(key, "host-c", 60_000, t + 92_000)).acquired,
+          true,
+        );
+      });
+    });
+
     it("keeps a repository's secrets by name, replaced and deleted, apart from other repositories'", async () => {
       await withStore(async (store) => {
         const repoId = 1_000_000 + Math.floor(Math.random() * 1_000_000);

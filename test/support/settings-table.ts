@@ -351,6 +351,24 @@ export function settingsTable(): SettingsFixture {
       },
     },
     {
+      what: "KOZMIC_CACHE_REGISTRY on ECR",
+      groups: ["pipeline"],
+      env: { KOZMIC_CACHE_REGISTRY: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/kozmic-cache" },
+      accepted: (s) =>
+        assert.deepEqual(s.pipeline?.cacheRegistry, {
+          host: "123456789012.dkr.ecr.eu-west-1.amazonaws.com",
+          repository: "kozmic-cache",
+          ecr: { accountId: "123456789012", region: "eu-west-1" },
+        }),
+    },
+    {
+      what: "KOZMIC_CACHE_REGISTRY with a scheme",
+      groups: ["pipeline"],
+      env: { KOZMIC_CACHE_REGISTRY: "https://registry.example.com/kozmic-cache" },
+      refused:
+        /KOZMIC_CACHE_REGISTRY: drop the scheme: expected a registry host and repository such as .*, got "https:\/\/registry.example.com\/kozmic-cache"/,
+    },
+    {
       what: "KOZMIC_DATA_DIR for the pipeline and the store alike",
       groups: ["pipeline", "storage"],
       env: { KOZMIC_DATA_DIR: "/var/lib/kozmic" },

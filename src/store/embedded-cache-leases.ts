@@ -1,0 +1,35 @@
+import type { SqliteDatabase } from "./open-database.js";
+import type { CacheLeaseResult, Store } from "./port.js";
+
+export type CacheLeaseOperations = Pick<Store, "acquireCacheLease" | "releaseCacheLease">;
+
+/** Fleet leases on installing a cache key, in the embedded SQLite file. */
+export function embeddedCacheLeaseOperations(db: SqliteDatabase): CacheLeaseOperations {
+  db.exec(
+    "CREATE TABLE IF NOT EXISTS cache_leases (key TEXT PRIMARY KEY, owner TEXT NOT NULL, expires_at INTEGER NOT NULL)",
+  );
+  const q = {
+    get: db.prepare("SELECT owner, expires_at FROM cache_leases WHERE key = ?"),
+    put: db.prepare(
+      "INSERT OR REPLACE INTO cache_leases (key, owner, expires_at) VALUES (?, ?, ?)",
+    ),
+    release: db.prepare("DELETE FROM cache_leases WHERE key = ? AND owner = ?"),
+  };
+  const acquire = db.transaction(
+    (key: string, owner: string, leaseMs: number, now: number): CacheLeaseResult => {
+      const row = q.get.get(key) as { owner: string; expires_at: number } | undefined;
+      if (row && row.owner !== owner && row.expires_at > now)
+        return { acquired: false, owner: row.owner, expiresAt: row.expires_at };
+      q.put.run(key, owner, now + leaseMs);
+      return { acquired: true, expiresAt: now + leaseMs };
+    },
+  );
+  return {
+    async acquireCacheLease(key, owner, leaseMs, now = Date.now()) {
+      return acquire.immediate(key, owner, leaseMs, now);
+    },
+    async releaseCacheLease(key, owner) {
+      q.release.run(key, owner);
+    },
+  };
+}
