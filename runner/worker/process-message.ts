@@ -330,6 +330,7 @@ async function runHeld(
         log: held.sink,
         signal: held.control.signal,
         ...(ctx.timings ? { timings: ctx.timings } : {}),
+        ...(ctx.fleet ? { fleet: ctx.fleet } : {}),
         onPhase: (next) => {
           phase = next;
           void ctx.store.updateJob(jobId, ["running"], { phase: next }).catch(() => {});

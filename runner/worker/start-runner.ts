@@ -6,6 +6,8 @@ import type { Store } from "../../src/store/port.js";
 import type { Engine } from "../engine/port.js";
 import { checkoutsDir } from "../source/checkout-commit.js";
 import { pruneMirrors } from "../source/prune-mirrors.js";
+import { FleetCache } from "../cache/fleet-cache.js";
+import { registryCredentials } from "../cache/registry-credentials.js";
 import { createGitHubAccess, type GitHubDeps } from "./github-access.js";
 import { labelEngine, removeLeftoverContainers } from "./label-engine.js";
 import type { StepTimings } from "../pipeline/step-timings.js";
@@ -68,6 +70,16 @@ export function startRunner(deps: RunnerDeps): Runner {
     log,
     ...(deps.timings ? { timings: deps.timings } : {}),
   };
+  const { cacheRegistry } = settings.pipeline;
+  if (cacheRegistry) {
+    ctx.fleet = new FleetCache({
+      registry: cacheRegistry,
+      credentials: registryCredentials(cacheRegistry),
+      store: deps.store,
+      owner,
+      log,
+    });
+  }
   const running = new Map<
     string,
     { control: JobControl; done: Promise<void>; received: ReceivedJob; redelivered: boolean }
@@ -195,6 +207,16 @@ export function startRunner(deps: RunnerDeps): Runner {
             "warn",
           ),
       );
+      // Pushes to the fleet cache still under way get the grace period too.
+      if (ctx.fleet) {
+        const waited = new AbortController();
+        const graceMs = options.graceMs ?? settings.shutdownGraceMs;
+        await Promise.race([
+          ctx.fleet.idle(),
+          sleep(graceMs, undefined, { signal: waited.signal }).catch(() => {}),
+        ]);
+        waited.abort();
+      }
       log(`runner ${owner}: stopped`);
     },
   };

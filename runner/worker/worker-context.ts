@@ -2,6 +2,7 @@ import type { CheckRunRef } from "../../src/checks/checks-reporter.js";
 import type { JobMessage } from "../../src/core/job-message.js";
 import type { Queue } from "../../src/queue/port.js";
 import type { Store } from "../../src/store/port.js";
+import type { FleetCache } from "../cache/fleet-cache.js";
 import type { Engine } from "../engine/port.js";
 import type { StepTimings } from "../pipeline/step-timings.js";
 import type { GitHubDeps, InstallationAccess } from "./github-access.js";
@@ -25,6 +26,8 @@ export interface WorkerContext {
   log: LineLog;
   /** Durations of each job's steps, for the runner benchmark's split. */
   timings?: StepTimings;
+  /** The fleet's install cache, when KOZMIC_CACHE_REGISTRY is set. */
+  fleet?: FleetCache;
 }
 
 /**
