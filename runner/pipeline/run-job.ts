@@ -43,6 +43,11 @@ export interface JobInput {
   sourceDir: string;
   /** The hook's tracked files, resolved and hashed by the caller. */
   trackedFiles: readonly TrackedFileDigest[];
+  /**
+   * The values of the hook's `secrets:`, for both scripts' processes (never the containers'
+   * configuration, never the cache key). Absent for untrusted jobs.
+   */
+  secrets?: Record<string, string>;
 }
 
 export type JobPhase = "preparing" | "installing" | "building";
@@ -174,6 +179,7 @@ export async function runJob(job: JobInput, options: RunJobOptions): Promise<Job
     jobId: job.jobId,
     sourceDir: job.sourceDir,
     env: hook.env,
+    ...(job.secrets ? { secrets: job.secrets } : {}),
     ...(hook.user !== undefined ? { user: hook.user } : {}),
     memoryBytes: limits.memoryBytes,
     nanoCpus: limits.nanoCpus,

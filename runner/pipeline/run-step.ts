@@ -7,15 +7,26 @@ import { knownImageUsers, rememberImageUsers } from "./image-users.js";
 import { scriptCommand } from "../../src/core/config/script-command.js";
 import type { Engine } from "../engine/port.js";
 import type { LogSink } from "../logs/log-sink.js";
-import { tarDirectory } from "../source/tar-directory.js";
+import { tarDirectory, type ExtraFile } from "../source/tar-directory.js";
 import { timed, type StepTimings } from "./step-timings.js";
 
-function helperFor(script: string): string {
+/** Where a step's secrets are, one file each, on the `/kozmic` volume (never committed). */
+export const SECRETS_DIR = "/kozmic/secrets";
+
+function helperFor(script: string, secretNames: readonly string[]): string {
   const quoted = scriptCommand(script)
     .interpreter.map((word) => `'${word.replace(/'/g, "'\\''")}'`)
     .join(" ");
+  // Secrets become environment variables of the script's process here, never of the
+  // container's configuration (which a commit keeps). `printf x` keeps trailing newlines.
+  const exports = secretNames.map(
+    (name) =>
+      `KOZMIC_VALUE=$(cat ${SECRETS_DIR}/${name}; printf x) || exit 125\n` +
+      `export ${name}="\${KOZMIC_VALUE%x}"\n`,
+  );
+  const unset = secretNames.length > 0 ? "unset KOZMIC_VALUE\n" : "";
   // stderr joins stdout in the container so their lines keep their order.
-  return `#!/bin/sh\ncd /kozmic/src || exit 125\nexec ${quoted} /kozmic/script.sh 2>&1\n`;
+  return `#!/bin/sh\ncd /kozmic/src || exit 125\n${exports.join("")}${unset}exec ${quoted} /kozmic/script.sh 2>&1\n`;
 }
 
 export interface StepSpec {
@@ -24,6 +35,11 @@ export interface StepSpec {
   script: string;
   sourceDir: string;
   env: Record<string, string>;
+  /**
+   * Secrets by name: files under SECRETS_DIR (mode 0400, the script user's) that the helper
+   * exports to the script's environment. Never in `env`, which is the container's.
+   */
+  secrets?: Record<string, string>;
   /** The hook's `user:`; undefined: the image's kozmic user, else its USER. */
   user?: string;
   memoryBytes: number;
@@ -47,6 +63,16 @@ export type StepOutcome =
   | { kind: "exited"; exitCode: number }
   | { kind: "timed_out"; reason: string }
   | { kind: "cancelled" };
+
+/** The secrets directory and one file per secret, readable by the script user alone. */
+function secretFiles(secrets: Record<string, string> | undefined): ExtraFile[] {
+  const entries = Object.entries(secrets ?? {});
+  if (entries.length === 0) return [];
+  return [
+    { path: "secrets", content: "", mode: 0o500, type: "directory" },
+    ...entries.map(([name, value]) => ({ path: `secrets/${name}`, content: value, mode: 0o400 })),
+  ];
+}
 
 /**
  * Reads /etc/passwd from a created, never started container of the image, once per image
@@ -129,8 +155,13 @@ export async function runStep(engine: Engine, spec: StepSpec, log: LogSink): Pro
       uid: scriptUser.uid,
       gid: scriptUser.gid,
       extra: [
-        { path: "run.sh", content: helperFor(spec.script), mode: 0o755 },
+        {
+          path: "run.sh",
+          content: helperFor(spec.script, Object.keys(spec.secrets ?? {})),
+          mode: 0o755,
+        },
         { path: "script.sh", content: spec.script, mode: 0o644 },
+        ...secretFiles(spec.secrets),
       ],
     });
     const target = container;

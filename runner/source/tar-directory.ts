@@ -7,6 +7,8 @@ export interface ExtraFile {
   path: string;
   content: string;
   mode: number;
+  /** A directory (`content` ignored); a file when absent. */
+  type?: "directory";
 }
 
 /**
@@ -40,10 +42,9 @@ export async function tarDirectory(
       await add({ name: options.prefix, type: "directory", mode: 0o755 });
       await add({ name: posix.join(options.prefix, "src"), type: "directory", mode: 0o755 });
       for (const extra of options.extra ?? []) {
-        await add(
-          { name: posix.join(options.prefix, extra.path), mode: extra.mode },
-          extra.content,
-        );
+        const name = posix.join(options.prefix, extra.path);
+        if (extra.type === "directory") await add({ name, type: "directory", mode: extra.mode });
+        else await add({ name, mode: extra.mode }, extra.content);
       }
       for (const entry of entries) {
         const stats = await lstat(entry.full);

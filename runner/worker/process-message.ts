@@ -5,8 +5,9 @@ import type { Hook } from "../../src/core/config/schema.js";
 import { ConflictError } from "../../src/core/errors.js";
 import type { ReceivedJob } from "../../src/queue/port.js";
 import type { JobRecord } from "../../src/store/port.js";
-import type { LogSink } from "../logs/log-sink.js";
 import { LogTail, teeLogSink } from "../logs/log-tail.js";
+import { maskingSink, type MaskingSink } from "../logs/masking-sink.js";
+import { SecretMasker } from "../logs/secret-masker.js";
 import { readStoredLog } from "../logs/next-log-seq.js";
 import { StoreLogWriter } from "../logs/store-log-writer.js";
 import { runJob, type JobPhase, type JobResult } from "../pipeline/run-job.js";
@@ -17,6 +18,7 @@ import { resolveTrackedFiles } from "../source/resolve-tracked-files.js";
 import { finishJob, settleFinished } from "./finish-job.js";
 import { withGitHubRetry } from "./github-access.js";
 import { giveBack, handleFailure } from "./handle-job-failure.js";
+import { resolveJobSecrets } from "./job-secrets.js";
 import { scheduleInProgress } from "./in-progress-report.js";
 import { watchJob } from "./watch-job.js";
 import {
@@ -37,7 +39,11 @@ interface Held {
   logUrl: string;
   writer: StoreLogWriter;
   tail: LogTail;
-  sink: LogSink;
+  /** Every line of the job's log passes here: secret values never reach the store or the tail. */
+  sink: MaskingSink;
+  masker: SecretMasker;
+  /** Said on the check run too: why the hook's secrets were not given. */
+  secretsNote?: string;
   say: (line: string) => void;
   ref?: CheckRunRef;
   lease: Lease;
@@ -128,7 +134,8 @@ async function claim(
     confirm: () => confirmLease(ctx, lease),
   });
   const tail = new LogTail();
-  const sink = teeLogSink(writer, tail);
+  const masker = new SecretMasker();
+  const sink = maskingSink(teeLogSink(writer, tail), masker);
   return {
     received,
     hook: parseMessageHook(message),
@@ -138,6 +145,7 @@ async function claim(
     writer,
     tail,
     sink,
+    masker,
     say: (line) => sink.write(`==> ${line}\n`),
     lease,
   };
@@ -286,6 +294,17 @@ async function runHeld(
     () => inProgress.started,
   );
   try {
+    // Before anything runs: a missing secret fails the job here.
+    const secrets = await resolveJobSecrets(
+      ctx.secrets,
+      { repoId: message.repository.id, trust: message.trust, runnerName: settings.name },
+      held.hook.secrets,
+    );
+    held.masker.add(Object.values(secrets.values));
+    if (secrets.note) {
+      held.secretsNote = secrets.note;
+      held.say(secrets.note);
+    }
     held.say(`fetching ${message.repository.fullName} at ${message.sha}`);
     const token = await timed(ctx.timings, "token", () =>
       ctx.access(message.installationId).token(),
@@ -322,6 +341,7 @@ async function runHeld(
         hook: held.hook,
         sourceDir: checkout.dir,
         trackedFiles,
+        ...(Object.keys(secrets.values).length > 0 ? { secrets: secrets.values } : {}),
       },
       {
         engine: ctx.engine,
@@ -339,6 +359,8 @@ async function runHeld(
       },
     );
   } finally {
+    // The scripts have ended: what the masker held back is decided.
+    held.sink.end();
     stopProgress();
     // Settled before anything later reaches the check run (a requeue, the completion).
     await inProgress.settle();
@@ -414,7 +436,7 @@ async function finishRun(ctx: WorkerContext, held: Held, result: JobResult): Pro
       ...(result.cacheKey !== undefined ? { cacheKey: result.cacheKey } : {}),
       ...(result.cacheHit !== undefined ? { cacheHit: result.cacheHit } : {}),
       ...(result.cacheMissReasons ? { cacheMissReasons: result.cacheMissReasons } : {}),
-      ...(reason ? { message: reason } : {}),
+      ...(reason ? { message: reason } : held.secretsNote ? { message: held.secretsNote } : {}),
       logChunks: held.writer.chunksStored,
     },
     { from: ["running"], tail: held.tail.text },

@@ -19,6 +19,7 @@ import {
   type WorkerContext,
 } from "./worker-context.js";
 import type { RunnerSettings } from "./read-runner-settings.js";
+import type { SecretSource } from "./job-secrets.js";
 
 export { readRunnerSettings, readAppCredentials } from "./read-runner-settings.js";
 export type { RunnerSettings } from "./read-runner-settings.js";
@@ -34,6 +35,8 @@ export interface RunnerDeps {
   log?: LineLog;
   /** Durations of each job's steps (the runner benchmark's split). */
   timings?: StepTimings;
+  /** Repository secrets (a SecretVault); without it, hooks that name secrets fail clearly. */
+  secrets?: SecretSource;
 }
 
 export interface Runner {
@@ -69,6 +72,7 @@ export function startRunner(deps: RunnerDeps): Runner {
     owner,
     log,
     ...(deps.timings ? { timings: deps.timings } : {}),
+    ...(deps.secrets ? { secrets: deps.secrets } : {}),
   };
   const { cacheRegistry } = settings.pipeline;
   if (cacheRegistry) {

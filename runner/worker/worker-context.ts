@@ -6,6 +6,7 @@ import type { FleetCache } from "../cache/fleet-cache.js";
 import type { Engine } from "../engine/port.js";
 import type { StepTimings } from "../pipeline/step-timings.js";
 import type { GitHubDeps, InstallationAccess } from "./github-access.js";
+import type { SecretSource } from "./job-secrets.js";
 import type { RunnerSettings } from "./read-runner-settings.js";
 
 /** Why a running job was stopped from outside. */
@@ -24,6 +25,8 @@ export interface WorkerContext {
   /** This process's lease owner id. */
   owner: string;
   log: LineLog;
+  /** Repository secrets; without it, a hook that names secrets cannot run here. */
+  secrets?: SecretSource;
   /** Durations of each job's steps, for the runner benchmark's split. */
   timings?: StepTimings;
   /** The fleet's install cache, when KOZMIC_CACHE_REGISTRY is set. */

@@ -3,13 +3,36 @@ import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { ConfigError, KozmicError } from "../../core/errors.js";
+import { checkSecretName, checkSecretValue } from "../../core/secret-rules.js";
 import { startFailure } from "../start-failure.js";
 
-const USAGE = "usage: kozmic run [DIR] [--hook NAME]...";
+const USAGE =
+  "usage: kozmic run [DIR] [--hook NAME]... [--secret NAME]...\n" +
+  "  --secret NAME  give hooks that name secret NAME the value of this environment variable";
 
 /** A stable local repository id: the same directory always shares its cache. */
 export function localRepositoryId(dir: string): string {
   return `local-${createHash("sha256").update(resolve(dir)).digest("hex").slice(0, 16)}`;
+}
+
+/**
+ * The values of `--secret` names from this process's environment, or what is wrong with
+ * them (never the value).
+ */
+function secretsFromEnv(names: string[]): Record<string, string> | string {
+  const values: Record<string, string> = {};
+  for (const name of names) {
+    const problem = checkSecretName(name);
+    if (problem) return `--secret ${name}: ${problem}`;
+    const value = process.env[name];
+    if (value === undefined) {
+      return `--secret ${name}: the environment variable ${name} is not set; set it to the value`;
+    }
+    const bad = checkSecretValue(value);
+    if (bad) return `--secret ${name}: ${bad}`;
+    values[name] = value;
+  }
+  return values;
 }
 
 /** `kozmic run`: runs a working tree's hooks with the real pipeline and cache. */
@@ -19,7 +42,11 @@ export async function main(args: string[]): Promise<number> {
     parsed = parseArgs({
       args,
       allowPositionals: true,
-      options: { hook: { type: "string", multiple: true }, help: { type: "boolean", short: "h" } },
+      options: {
+        hook: { type: "string", multiple: true },
+        secret: { type: "string", multiple: true },
+        help: { type: "boolean", short: "h" },
+      },
     });
   } catch (error) {
     console.error(`kozmic run: ${(error as Error).message}\n${USAGE}`);
@@ -33,6 +60,11 @@ export async function main(args: string[]): Promise<number> {
     console.error(`kozmic run: expected at most one directory\n${USAGE}`);
     return 2;
   }
+  const secrets = secretsFromEnv(parsed.values.secret ?? []);
+  if (typeof secrets === "string") {
+    console.error(`kozmic run: ${secrets}`);
+    return 2;
+  }
   // What the run needs, loaded once the arguments are known to be good (`--help` needs none).
   const [
     { parseConfig },
@@ -41,6 +73,8 @@ export async function main(args: string[]): Promise<number> {
     { openEmbeddedStore },
     { DockerEngine },
     { createTerminalSink },
+    { maskingSink },
+    { SecretMasker },
     { runJob },
     { resolveTrackedFiles },
   ] = await Promise.all([
@@ -50,6 +84,8 @@ export async function main(args: string[]): Promise<number> {
     import("../../store/embedded-store.js"),
     import("../../../runner/engine/docker-engine.js"),
     import("../../../runner/logs/terminal-sink.js"),
+    import("../../../runner/logs/masking-sink.js"),
+    import("../../../runner/logs/secret-masker.js"),
     import("../../../runner/pipeline/run-job.js"),
     import("../../../runner/source/resolve-tracked-files.js"),
   ]);
@@ -83,10 +119,21 @@ export async function main(args: string[]): Promise<number> {
     const hooks = wanted.length
       ? config.hooks.filter((h) => wanted.includes(h.name))
       : config.hooks;
+    // Before anything runs: every secret a chosen hook names must be given.
+    const lacking = hooks.flatMap((h) =>
+      h.secrets.filter((name) => !(name in secrets)).map((name) => `"${h.name}" needs ${name}`),
+    );
+    if (lacking.length > 0) {
+      console.error(
+        `kozmic run: hook ${lacking.join(", ")}: give each with --secret NAME, its value in the ` +
+          "environment variable NAME",
+      );
+      return 2;
+    }
     const engine = new DockerEngine();
     // The local record of what this machine's `kozmic run` committed to its install cache.
     const cacheRecords = openEmbeddedStore({ dataDir: settings.dataDir });
-    const log = createTerminalSink();
+    const log = maskingSink(createTerminalSink(), new SecretMasker(Object.values(secrets)));
     const controller = new AbortController();
     const onSignal = () => controller.abort();
     process.once("SIGINT", onSignal);
@@ -107,6 +154,7 @@ export async function main(args: string[]): Promise<number> {
             hook,
             sourceDir: dir,
             trackedFiles: await resolveTrackedFiles(dir, hook.tracked_files),
+            secrets: Object.fromEntries(hook.secrets.map((name) => [name, secrets[name]!])),
           },
           { engine, settings, log, cacheRecords, signal: controller.signal },
         );

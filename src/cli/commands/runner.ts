@@ -87,9 +87,12 @@ export async function main(args: string[]): Promise<number> {
       return 2;
     }
   }
+  const { openVault } = await import("../../secrets/open-vault.js");
+  const secrets = await openVault(settings.secrets, store);
   const runner = startRunner({
     queue,
     store: metrics ? metrics.runner.observeStore(store) : store,
+    ...(secrets ? { secrets } : {}),
     engine: new DockerEngine(),
     github: credentials,
     settings: settings.runner,

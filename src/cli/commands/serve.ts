@@ -109,11 +109,14 @@ export async function main(args: string[]): Promise<number> {
     throw error;
   }
   // The single-box deployment: this process also runs the jobs it queues.
+  const { openVault } = await import("../../secrets/open-vault.js");
+  const secrets = await openVault(read.secrets, store);
   const runner =
     runnerSettings && runnerCode
       ? runnerCode.startRunner({
           queue,
           store: metrics.runner ? metrics.runner.observeStore(store) : store,
+          ...(secrets ? { secrets } : {}),
           engine: new runnerCode.DockerEngine(),
           ...(metrics.runner ? { timings: metrics.runner.timings } : {}),
           github: {
