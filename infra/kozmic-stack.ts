@@ -16,6 +16,7 @@ import { DEFAULT_MAX_RECEIVES } from "../src/settings/shared-variables.js";
 import { SECRET_KEYS } from "../src/settings/secret-env.js";
 import { PLAN_MAX_RECEIVES } from "../src/settings/storage-settings.js";
 import { AppFunctions, PLANNER_TIMEOUT } from "./lib/app-functions.js";
+import { cacheRepository } from "./lib/cache-repository.js";
 import { kozmicParameters } from "./lib/parameters.js";
 import { KozmicQueues } from "./lib/queues.js";
 import { RunnerHosts } from "./lib/runner-hosts.js";
@@ -134,10 +135,12 @@ export class KozmicStack extends Stack {
       plannerMemoryMiB: p.plannerMemory.valueAsNumber,
     });
 
+    const installCache = cacheRepository(this, "InstallCache");
     const runners = new RunnerHosts(this, "Runners", {
       queues,
       table,
       secret,
+      cacheRepository: installCache,
       unit: runnerFile("kozmic-runner.service"),
       envExample: runnerFile("runner.env.example"),
       environment: {
@@ -177,6 +180,7 @@ export class KozmicStack extends Stack {
     output("Table", table.tableName, "KOZMIC_TABLE");
     output("SecretArn", secret.secretArn, "The secret to fill in: " + SECRET_KEYS.join(", "));
     output("AlarmTopicArn", alarmTopic.topicArn, "Told when a message is dead-lettered");
+    output("CacheRegistry", installCache.repositoryUri, "KOZMIC_CACHE_REGISTRY");
     output("RunnerRoleArn", runners.role.roleArn, "The runner hosts' role");
     output(
       "RunnerInstanceProfileArn",

@@ -45,6 +45,27 @@ export const WRITE_LOGS = ["logs:CreateLogStream", "logs:PutLogEvents"];
 /** Reading the one secret with the App's key and the other secrets. */
 export const READ_SECRET = ["secretsmanager:GetSecretValue"];
 
+/**
+ * runner/cache/registry-credentials.ts: GetAuthorizationToken, which AWS authorises on
+ * Resource "*" only (it names no repository).
+ */
+export const ECR_TOKEN = ["ecr:GetAuthorizationToken"];
+
+/** What Docker calls on the fleet cache's repository to pull an image (runner/cache/fleet-cache.ts). */
+export const ECR_PULL = [
+  "ecr:BatchCheckLayerAvailability",
+  "ecr:BatchGetImage",
+  "ecr:GetDownloadUrlForLayer",
+];
+
+/** What Docker calls to push one. */
+export const ECR_PUSH = [
+  "ecr:InitiateLayerUpload",
+  "ecr:UploadLayerPart",
+  "ecr:CompleteLayerUpload",
+  "ecr:PutImage",
+];
+
 export function allow(actions: string[], resources: string[]): iam.PolicyStatement {
   return new iam.PolicyStatement({ effect: iam.Effect.ALLOW, actions, resources });
 }

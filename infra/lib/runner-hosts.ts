@@ -2,10 +2,21 @@ import { Aws, CfnCondition, Fn } from "aws-cdk-lib";
 import * as autoscaling from "aws-cdk-lib/aws-autoscaling";
 import * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import * as ec2 from "aws-cdk-lib/aws-ec2";
+import type * as ecr from "aws-cdk-lib/aws-ecr";
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import { Construct } from "constructs";
-import { allow, CONSUME, READ_REDRIVE, READ_SECRET, SEND, TABLE_ACTIONS } from "./access.js";
+import {
+  allow,
+  CONSUME,
+  ECR_PULL,
+  ECR_PUSH,
+  ECR_TOKEN,
+  READ_REDRIVE,
+  READ_SECRET,
+  SEND,
+  TABLE_ACTIONS,
+} from "./access.js";
 import type { KozmicQueues } from "./queues.js";
 import { runnerUserData } from "./runner-user-data.js";
 
@@ -13,6 +24,8 @@ export interface RunnerHostsProps {
   queues: KozmicQueues;
   table: dynamodb.Table;
   secret: secretsmanager.ISecret;
+  /** The fleet's install cache: the hosts pull from it and push to it, and nowhere else. */
+  cacheRepository: ecr.IRepository;
   /** infra/runner/kozmic-runner.service, installed as it is. */
   unit: string;
   /** infra/runner/runner.env.example, filled in with `environment`. */
@@ -46,7 +59,7 @@ export class RunnerHosts extends Construct {
 
   constructor(scope: Construct, id: string, props: RunnerHostsProps) {
     super(scope, id);
-    const { queues, table, secret } = props;
+    const { queues, table, secret, cacheRepository } = props;
     this.role = new iam.Role(this, "Role", {
       description: "Kozmic runner hosts: jobs and planning from the queues, the store",
       assumedBy: new iam.ServicePrincipal("ec2.amazonaws.com"),
@@ -63,6 +76,9 @@ export class RunnerHosts extends Construct {
             allow(TABLE_ACTIONS, [table.tableArn, `${table.tableArn}/index/*`]),
             // The boot script reads the App's private key from the secret.
             allow(READ_SECRET, [secret.secretArn]),
+            // The fleet install cache (KOZMIC_CACHE_REGISTRY): its token, then this one repository.
+            allow(ECR_TOKEN, ["*"]),
+            allow([...ECR_PULL, ...ECR_PUSH], [cacheRepository.repositoryArn]),
           ],
         }),
       },
@@ -93,6 +109,7 @@ export class RunnerHosts extends Construct {
         KOZMIC_DEAD_LETTER_QUEUE_URL: queues.jobs.deadLetters.queueUrl,
         KOZMIC_PLAN_QUEUE_URL: queues.plans.queue.queueUrl,
         KOZMIC_TABLE: table.tableName,
+        KOZMIC_CACHE_REGISTRY: cacheRepository.repositoryUri,
       },
       secretArn: secret.secretArn,
       region: Aws.REGION,

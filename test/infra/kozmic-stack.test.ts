@@ -5,6 +5,9 @@ import { App } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import {
   CONSUME,
+  ECR_PULL,
+  ECR_PUSH,
+  ECR_TOKEN,
   EVENT_SOURCE,
   READ_REDRIVE,
   READ_SECRET,
@@ -13,15 +16,23 @@ import {
   WRITE_LOGS,
 } from "../../infra/lib/access.js";
 import { PLANNER_TIMEOUT } from "../../infra/lib/app-functions.js";
+import { CACHE_IMAGE_DAYS, UNTRUSTED_CACHE_IMAGE_DAYS } from "../../infra/lib/cache-repository.js";
 import { DEFAULT_RUNNER_IMAGE } from "../../infra/lib/parameters.js";
 import { KozmicStack } from "../../infra/kozmic-stack.js";
+import { registryTag } from "../../src/core/cache-registry.js";
 import { SECRET_KEYS } from "../../src/settings/secret-env.js";
 import { DEFAULT_MAX_RECEIVES, KOZMIC_MAX_RECEIVES } from "../../src/settings/shared-variables.js";
 import { PLAN_MAX_RECEIVES } from "../../src/settings/storage-settings.js";
 import { asList, fakeBundles, policyStatements, type Json } from "./stack-support.js";
 
-/** Resources a statement may name as `*`, each because AWS accepts nothing narrower. None yet. */
-const STAR_RESOURCES_ALLOWED: { resource: string; action: string; why: string }[] = [];
+/** Resources a statement may name as `*`, each because AWS accepts nothing narrower. */
+const STAR_RESOURCES_ALLOWED: { resource: string; action: string; why: string }[] = [
+  {
+    resource: "RunnersRole",
+    action: "ecr:GetAuthorizationToken",
+    why: "ECR's token is for the registry, not a repository: AWS authorises it on * only",
+  },
+];
 
 let template: Template;
 let json: Json;
@@ -48,6 +59,14 @@ function flatten(value: unknown): string {
   if (v["Fn::Base64"]) return flatten(v["Fn::Base64"]);
   if (v.Ref) return `<Ref ${v.Ref as string}>`;
   if (v["Fn::GetAtt"]) return `<${(v["Fn::GetAtt"] as string[]).join(".")}>`;
+  if (v["Fn::Select"]) {
+    const [index, list] = v["Fn::Select"] as [number, unknown];
+    return `<Select ${index} ${flatten(list)}>`;
+  }
+  if (v["Fn::Split"]) {
+    const [separator, text] = v["Fn::Split"] as [string, unknown];
+    return `<Split ${separator} ${flatten(text)}>`;
+  }
   if (v["Fn::If"]) {
     const [condition, yes, no] = v["Fn::If"] as [string, unknown, unknown];
     return `<If ${condition} ${flatten(yes)} ${flatten(no)}>`;
@@ -75,6 +94,7 @@ describe("infra: the Kozmic CDK stack", () => {
     secret: string;
     webhook: string;
     planner: string;
+    cache: string;
   };
 
   before(() => {
@@ -101,9 +121,16 @@ describe("infra: the Kozmic CDK stack", () => {
       secret: idOf("AWS::SecretsManager::Secret"),
       webhook: idOf("AWS::Lambda::Function", { Handler: "index.handler" }),
       planner: idOf("AWS::Lambda::Function", { Handler: "index.planHandler" }),
+      cache: idOf("AWS::ECR::Repository"),
     };
   });
   after(() => rmSync(bundles.root, { recursive: true, force: true }));
+
+  /** The cache repository's URI, `<account>.dkr.ecr.<region>.<suffix>/<name>`, as flatten shows it. */
+  const cacheUri = () => {
+    const part = (n: number) => `<Select ${n} <Split : <${ids.cache}.Arn>>>`;
+    return `${part(4)}.dkr.ecr.${part(3)}.<Ref AWS::URLSuffix>/<Ref ${ids.cache}>`;
+  };
 
   it("job queue: redrive after the runner's KOZMIC_MAX_RECEIVES receives (one constant), SSE", () => {
     // The runner's default, as the settings reader gives it, is the constant the stack uses.
@@ -298,6 +325,8 @@ describe("infra: the Kozmic CDK stack", () => {
         resources: [arnOf(ids.table), { "Fn::Join": ["", [arnOf(ids.table), "/index/*"]] }],
       },
       { actions: READ_SECRET, resources: [{ Ref: ids.secret }] },
+      { actions: ECR_TOKEN, resources: ["*"] },
+      { actions: [...ECR_PULL, ...ECR_PUSH], resources: [arnOf(ids.cache)] },
     ]);
     assert.equal(propsOf(role).ManagedPolicyArns, undefined);
     template.hasResourceProperties("AWS::IAM::InstanceProfile", { Roles: [{ Ref: role }] });
@@ -362,7 +391,8 @@ describe("infra: the Kozmic CDK stack", () => {
       for (const r of asList(statement.Resource)) {
         if (r !== "*") continue;
         const allowed = STAR_RESOURCES_ALLOWED.some(
-          (a) => a.resource === resource && (actions as string[]).every((x) => x === a.action),
+          (a) =>
+            resource.startsWith(a.resource) && (actions as string[]).every((x) => x === a.action),
         );
         assert.ok(allowed, `Resource "*" in ${where}`);
       }
@@ -444,6 +474,7 @@ describe("infra: the Kozmic CDK stack", () => {
       `KOZMIC_DEAD_LETTER_QUEUE_URL=<Ref ${ids.jobDeadLetters}>`,
       `KOZMIC_PLAN_QUEUE_URL=<Ref ${ids.plans}>`,
       `KOZMIC_TABLE=<Ref ${ids.table}>`,
+      `KOZMIC_CACHE_REGISTRY=${cacheUri()}`,
       `KOZMIC_MAX_RECEIVES=${DEFAULT_MAX_RECEIVES}`,
       "KOZMIC_RUNNER_CONCURRENCY=<Ref RunnerConcurrency>",
       "KOZMIC_LOG_RETENTION_DAYS=<Ref LogRetentionDays>",
@@ -459,6 +490,41 @@ describe("infra: the Kozmic CDK stack", () => {
     // The key comes from the secret, into a file only root and the kozmic group read.
     assert.match(script, new RegExp(`--secret-id '<Ref ${ids.secret}>'`));
     assert.match(script, /chmod 0440 \/etc\/kozmic\/app\.pem/);
+  });
+
+  it("the fleet install cache: an ECR repository whose images expire, emptied with the stack", () => {
+    const repository = resources()[ids.cache]!;
+    assert.equal(repository.DeletionPolicy, "Delete");
+    assert.equal(propsOf(ids.cache).EmptyOnDelete, true);
+    assert.equal(propsOf(ids.cache).ImageTagMutability, "MUTABLE");
+    const policy = JSON.parse(
+      (propsOf(ids.cache).LifecyclePolicy as Json).LifecyclePolicyText as string,
+    ) as { rules: { rulePriority: number; selection: Json; action: Json }[] };
+    const pushed = (days: number) => ({
+      countType: "sinceImagePushed",
+      countNumber: days,
+      countUnit: "days",
+    });
+    assert.deepEqual(
+      policy.rules.map((r) => [r.rulePriority, r.selection, r.action.type]),
+      [
+        [1, { tagStatus: "untagged", ...pushed(1) }, "expire"],
+        [
+          2,
+          {
+            tagStatus: "tagged",
+            tagPrefixList: ["untrusted-"],
+            ...pushed(UNTRUSTED_CACHE_IMAGE_DAYS),
+          },
+          "expire",
+        ],
+        [3, { tagStatus: "any", ...pushed(CACHE_IMAGE_DAYS) }, "expire"],
+      ],
+    );
+    // Forks' installs carry the prefix the second rule names (src/core/cache-registry.ts).
+    assert.match(registryTag("1", "untrusted", "0".repeat(64)), /^untrusted-/);
+    const outputs = json.Outputs as Record<string, { Value: unknown }>;
+    assert.equal(flatten(outputs.CacheRegistry!.Value), cacheUri());
   });
 
   it("outputs: webhook URL, queue URLs, table, secret, runner role", () => {
