@@ -78,6 +78,7 @@ export function hookToInput(hook: Hook): HookInput {
     timeout: hook.timeout,
     stall_timeout: hook.stall_timeout,
     env: { ...hook.env },
+    secrets: [...hook.secrets],
     pull: hook.pull,
     network: hook.network,
     cancel_superseded: hook.cancel_superseded,

@@ -23,6 +23,7 @@ const config = configSchema.parse({
       memory: "2g",
       cpus: 1.5,
       env: { CI: true, RETRIES: 3 },
+      secrets: ["NPM_TOKEN"],
     },
     { name: "lint", image: "node:20", build: "npm run lint", cancel_superseded: false },
   ],

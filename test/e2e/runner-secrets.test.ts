@@ -1,0 +1,91 @@
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { after, before, describe, it } from "node:test";
+import { localKeyWrapper } from "../../src/secrets/local-key-wrapper.js";
+import { SecretVault } from "../../src/secrets/secret-vault.js";
+import { RUNNER_IMAGE, RunnerHarness } from "./runner-harness.js";
+
+const TOKEN = "pypi-AgEIcHlwaS5vcmc-e2e-Secret-Value";
+
+/** A config whose one hook names `secrets` and runs `build`. */
+function secretsYml(secrets: string[], build: string): string {
+  return [
+    "hooks:",
+    "  - name: test",
+    `    image: ${RUNNER_IMAGE}`,
+    `    secrets: [${secrets.join(", ")}]`,
+    "    build: |",
+    ...build.split("\n").map((line) => `      ${line}`),
+    "",
+  ].join("\n");
+}
+
+describe("secrets through the runner: webhook -> runner -> Docker -> check run", () => {
+  let h: RunnerHarness;
+  let vault: SecretVault;
+  before(async () => {
+    h = await RunnerHarness.start();
+    vault = new SecretVault(h.store, localKeyWrapper(randomBytes(32)));
+    h.startRunner({ concurrency: 2 }, { secrets: vault });
+  });
+  after(async () => {
+    assert.deepEqual(h.fake.violations, [], "every GitHub request matched the OpenAPI description");
+    await h.stop();
+  });
+
+  it("a trusted push gets its secret, and neither the stored log nor the check run shows it", async () => {
+    const { git, target } = h.repository();
+    await vault.set(target.id, "PYPI_TOKEN", TOKEN, "octocat");
+    const sha = git.commit({
+      ".github/kozmic.yml": secretsYml(
+        ["PYPI_TOKEN"],
+        'echo "token: $PYPI_TOKEN"\necho "length ${#PYPI_TOKEN}"\nprintf %s "$PYPI_TOKEN" | base64',
+      ),
+    });
+    await h.push(target, sha);
+    const run = await h.completed(target, sha);
+    assert.equal(run.conclusion, "success", run.output.text ?? "");
+    const log = await h.logOf(run.external_id!);
+    assert.match(log, new RegExp(`token: \\*\\*\\*\\nlength ${TOKEN.length}\\n\\*\\*\\*\\n`));
+    const shown = [log, ...run.updates.map((u) => JSON.stringify(u))].join("\n");
+    assert.equal(shown.includes(TOKEN), false);
+    assert.equal(shown.includes(Buffer.from(TOKEN).toString("base64")), false);
+    assert.match(run.output.text ?? "", /token: \*\*\*/, "the check run's tail is masked too");
+  });
+
+  it("a fork's pull request runs without secrets, and its check run says so", async () => {
+    const { git, target } = h.repository();
+    await vault.set(target.id, "PYPI_TOKEN", TOKEN, "octocat");
+    const config = secretsYml(["PYPI_TOKEN"], 'echo "token=[${PYPI_TOKEN:-}]"\nls /kozmic');
+    const sha = git.commit({ ".github/kozmic.yml": config });
+    // As the planner sends a fork's job: trust "untrusted" (the planner's choice is tested
+    // with the app's webhooks).
+    const { messages } = await h.planPush(target, sha, config, { send: false });
+    for (const message of messages) await h.queue.send({ ...message, trust: "untrusted" });
+    const run = await h.completed(target, sha);
+    assert.equal(run.conclusion, "success", run.output.text ?? "");
+    const log = await h.logOf(run.external_id!);
+    assert.match(log, /token=\[\]\n/);
+    assert.doesNotMatch(log, /^secrets$/m, "no secrets directory either");
+    assert.match(
+      run.output.summary ?? "",
+      /Secrets PYPI_TOKEN were not given to this job: it runs code from a fork/,
+    );
+    assert.equal(JSON.stringify(run.updates).includes(TOKEN), false);
+  });
+
+  it("a missing secret fails the job, naming it, before anything runs", async () => {
+    const { git, target } = h.repository();
+    await vault.set(target.id, "PYPI_TOKEN", TOKEN, "octocat");
+    const sha = git.commit({
+      ".github/kozmic.yml": secretsYml(["PYPI_TOKEN", "NPM_TOKEN"], "echo SHOULD-NOT-RUN"),
+    });
+    await h.push(target, sha);
+    const run = await h.completed(target, sha);
+    assert.equal(run.conclusion, "failure");
+    assert.match(run.output.summary ?? "", /secret NPM_TOKEN is not set for this repository/);
+    const log = await h.logOf(run.external_id!);
+    assert.match(log, /cannot run this job: secret NPM_TOKEN is not set/);
+    assert.doesNotMatch(log, /fetching|SHOULD-NOT-RUN/);
+  });
+});
