@@ -2,7 +2,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -94,6 +94,44 @@ test("two kozmic run processes with one missing key install once (lock file acro
   assert.equal(b.code, 0, b.stderr);
   assert.equal((a.stdout + b.stdout).match(/installing greeting-lib/g)?.length, 1);
   assert.match(a.stdout + b.stdout, /install skipped: cache hit/);
+});
+
+test("kozmic run --secret gives a hook the caller's variable, masked on the terminal; a missing one stops it first", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "kozmic-secret-"));
+  dirs.push(dir);
+  const value = "ghp_cliSecretValue0123456789";
+  mkdirSync(join(dir, ".github"));
+  writeFileSync(
+    join(dir, ".github/kozmic.yml"),
+    [
+      "hooks:",
+      "  - name: publish",
+      `    image: ${IMAGE}`,
+      "    secrets: [DEPLOY_TOKEN]",
+      "    build: |",
+      '      echo "token: $DEPLOY_TOKEN"',
+      '      echo "length ${#DEPLOY_TOKEN}"',
+      "",
+    ].join("\n"),
+  );
+  const ran = await kozmic(["run", dir, "--secret", "DEPLOY_TOKEN"], { DEPLOY_TOKEN: value });
+  assert.equal(ran.code, 0, ran.stderr + ran.stdout);
+  assert.match(ran.stdout, new RegExp(`token: \\*\\*\\*\\nlength ${value.length}\\n`));
+  assert.equal((ran.stdout + ran.stderr).includes(value), false);
+
+  const unset = await kozmic(["run", dir, "--secret", "DEPLOY_TOKEN"]);
+  assert.equal(unset.code, 2);
+  assert.match(
+    unset.stderr,
+    /--secret DEPLOY_TOKEN: the environment variable DEPLOY_TOKEN is not set/,
+  );
+  const notGiven = await kozmic(["run", dir], { DEPLOY_TOKEN: value });
+  assert.equal(notGiven.code, 2);
+  assert.match(notGiven.stderr, /hook "publish" needs DEPLOY_TOKEN: give each with --secret NAME/);
+  assert.doesNotMatch(notGiven.stdout, /==> job/, "nothing ran");
+  const short = await kozmic(["run", dir, "--secret", "DEPLOY_TOKEN"], { DEPLOY_TOKEN: "abc" });
+  assert.equal(short.code, 2);
+  assert.match(short.stderr, /at least 6 characters/);
 });
 
 test("kozmic run exits 1 when a hook fails", async () => {
