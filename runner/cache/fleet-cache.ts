@@ -72,7 +72,8 @@ export class FleetCache {
   /**
    * Looks a missed install up in the registry, in the order of `reads` (an untrusted job
    * reads the trusted install first), pulling the first found. When none is there, takes
-   * `writes`' lease or waits while another host holds it.
+   * `writes`' lease or waits while another host holds it: at most `waitMs`, and never past
+   * the job's `deadline` (epoch ms).
    */
   async lookup(
     engine: Engine,
@@ -81,6 +82,7 @@ export class FleetCache {
     holder: string,
     say: Say,
     signal?: AbortSignal,
+    deadline = Infinity,
   ): Promise<FleetLookup> {
     const owner = `${this.options.owner} (job ${holder})`;
     let waitingSince: number | undefined;
@@ -119,7 +121,7 @@ export class FleetCache {
           `${lease.owner} is installing this key for the fleet: waiting up to ` +
             `${Math.round(this.waitMs / 1000)}s to pull it from ${this.name}`,
         );
-      } else if (now - waitingSince >= this.waitMs) {
+      } else if (now - waitingSince >= this.waitMs || now >= deadline) {
         say(
           `waited ${Math.round((now - waitingSince) / 1000)}s for ${lease.owner}: installing here`,
         );

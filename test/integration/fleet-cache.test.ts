@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { hookSchema, type HookInput } from "../../src/core/config/schema.js";
-import type { TrustScope } from "../../src/core/cache-key.js";
+import { computeCacheKey, type TrustScope } from "../../src/core/cache-key.js";
 import { parseCacheRegistry, registryTag } from "../../src/core/cache-registry.js";
 import { openEmbeddedStore } from "../../src/store/embedded-store.js";
 import { DockerEngine } from "../../runner/engine/docker-engine.js";
@@ -92,6 +92,8 @@ after(async () => {
         await host.engine.removeImage(image.id);
   }
   removeImages(BASE);
+  // The second engine's data root is kept between runs: leave nothing of this run in it.
+  if (second) await hostB.engine.removeImage(BASE);
   await second?.stop();
   await registry?.stop();
   await store.close();
@@ -204,6 +206,33 @@ describe("the fleet install cache", () => {
     );
     assert.match(waiter, /install skipped: cache hit [0-9a-f]{64} \(pulled from the fleet cache/);
     assert.deepEqual([a.result.conclusion, b.result.conclusion], ["success", "success"]);
+  });
+
+  test("a host that holds the key's lease and never pushes: the others wait a while, then install", async () => {
+    const repo = newRepo();
+    const hook = hookSchema.parse({ name: "test", image: BASE, install: INSTALL, build: BUILD });
+    const baseId = (await hostA.engine.inspectImage(BASE))!.id;
+    const key = computeCacheKey({
+      baseImageId: baseId,
+      installScript: hook.install!,
+      trackedFiles: [],
+      repositoryId: repo.id,
+      scope: "trusted",
+    });
+    // A host that took the lease and hung (its lease is long, so it does not lapse first).
+    assert.equal((await store.acquireCacheLease(key, "host-z (job 42)", 600_000)).acquired, true);
+    const { result, log } = await job(
+      hostA,
+      fleetOf(hostA, registry.host, noDockerConfig, { waitMs: 1_000 }),
+      repo,
+    );
+    assert.equal(result.conclusion, "success", log);
+    assert.match(
+      log,
+      /host-z \(job 42\) is installing this key for the fleet: waiting up to 1s to pull it/,
+    );
+    assert.match(log, /waited \d+s for host-z \(job 42\): installing here/);
+    assert.match(log, /RUNNING-INSTALL/);
   });
 
   test("an untrusted job reads the trusted install but pushes only under its own scope", async () => {
