@@ -44,7 +44,9 @@ export interface StoreLogWriterOptions {
 export class StoreLogWriter implements LogSink {
   private pending: string[] = [];
   private pendingBytes = 0;
-  private inflight: { seq: number; data: string } | undefined;
+  private inflight: { seq: number; data: string; at: number } | undefined;
+  /** When the oldest pending output was written. */
+  private pendingSince = 0;
   private nextSeq = 0;
   private acceptedBytes = 0;
   private dropped = 0;
@@ -107,6 +109,7 @@ export class StoreLogWriter implements LogSink {
       this.capped = true;
     }
     this.acceptedBytes += Math.min(bytes, this.cap);
+    if (this.pendingBytes === 0) this.pendingSince = Date.now();
     this.pending.push(accepted);
     this.pendingBytes += Buffer.byteLength(accepted, "utf8");
     if (this.pendingBytes > this.maxBuffered) this.coalesce();
@@ -150,7 +153,10 @@ export class StoreLogWriter implements LogSink {
           const ready =
             this.pendingBytes >= MAX_LOG_CHUNK_BYTES || (this.forced && this.pendingBytes > 0);
           if (!ready) break;
-          this.inflight = { seq: this.nextSeq, data: this.takeChunk() };
+          const at = this.pendingSince;
+          this.inflight = { seq: this.nextSeq, data: this.takeChunk(), at };
+          // What is left was written later than `at`, at the latest now.
+          if (this.pendingBytes > 0) this.pendingSince = Date.now();
         }
         if (this.options.confirm && !(await this.options.confirm())) {
           this.revoke();
@@ -184,13 +190,14 @@ export class StoreLogWriter implements LogSink {
     return this.revoked;
   }
 
-  private async append(chunk: { seq: number; data: string }): Promise<void> {
+  private async append(chunk: { seq: number; data: string; at: number }): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
         await this.options.store.appendLog({
           jobId: this.options.jobId,
           seq: chunk.seq,
           data: chunk.data,
+          at: chunk.at,
         });
         return;
       } catch (error) {

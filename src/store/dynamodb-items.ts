@@ -68,6 +68,7 @@ export function logChunkItem(chunk: LogChunk, expiresAt: number): Item {
     seq: chunk.seq,
     data: chunk.data,
     expiresAt,
+    ...(chunk.at !== undefined ? { at: chunk.at } : {}),
   };
 }
 
@@ -77,6 +78,7 @@ export function logChunkOf(jobId: string, item: Item): LogChunk {
     seq: item.seq as number,
     data: item.data as string,
     expiresAt: item.expiresAt as number,
+    ...(typeof item.at === "number" ? { at: item.at } : {}),
   };
 }
 

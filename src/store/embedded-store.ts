@@ -59,7 +59,7 @@ export function openEmbeddedStore(options: EmbeddedStoreOptions): EmbeddedStore 
     CREATE INDEX IF NOT EXISTS builds_commit ON builds (repo_id, sha);
     CREATE TABLE IF NOT EXISTS jobs (id TEXT PRIMARY KEY, build_id TEXT NOT NULL, data TEXT NOT NULL);
     CREATE INDEX IF NOT EXISTS jobs_build ON jobs (build_id);
-    CREATE TABLE IF NOT EXISTS log_chunks (job_id TEXT NOT NULL, seq INTEGER NOT NULL, expires_at INTEGER NOT NULL, data TEXT NOT NULL, PRIMARY KEY (job_id, seq));
+    CREATE TABLE IF NOT EXISTS log_chunks (job_id TEXT NOT NULL, seq INTEGER NOT NULL, expires_at INTEGER NOT NULL, data TEXT NOT NULL, at INTEGER, PRIMARY KEY (job_id, seq));
     CREATE TABLE IF NOT EXISTS deliveries (id TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
     CREATE TABLE IF NOT EXISTS latest (key TEXT PRIMARY KEY, sha TEXT NOT NULL, job_id TEXT NOT NULL, created_at INTEGER NOT NULL);
     CREATE TABLE IF NOT EXISTS installations (id INTEGER PRIMARY KEY, data TEXT NOT NULL);
@@ -68,6 +68,9 @@ export function openEmbeddedStore(options: EmbeddedStoreOptions): EmbeddedStore 
   // expires_at ahead of data in log_chunks: the sweep's index reads it without the chunk's
   // overflow pages (a file made before keeps its column order; queries name the columns).
   prepareRetentionSchema(db, logRetentionS);
+  // Files made before chunks had a time get the column; their old chunks have none.
+  if (!db.prepare("SELECT name FROM pragma_table_info('log_chunks')").pluck().all().includes("at"))
+    db.exec("ALTER TABLE log_chunks ADD COLUMN at INTEGER");
 
   const q = {
     insertBuild: db.prepare(
@@ -87,10 +90,10 @@ export function openEmbeddedStore(options: EmbeddedStoreOptions): EmbeddedStore 
     putJob: db.prepare("UPDATE jobs SET data = ? WHERE id = ?"),
     listJobs: db.prepare("SELECT data FROM jobs WHERE build_id = ? ORDER BY rowid"),
     appendLog: db.prepare(
-      "INSERT OR IGNORE INTO log_chunks (job_id, seq, data, expires_at) VALUES (?, ?, ?, ?)",
+      "INSERT OR IGNORE INTO log_chunks (job_id, seq, data, expires_at, at) VALUES (?, ?, ?, ?, ?)",
     ),
     readLog: db.prepare(
-      "SELECT seq, data, expires_at FROM log_chunks WHERE job_id = ? AND seq >= ? ORDER BY seq LIMIT ?",
+      "SELECT seq, data, expires_at, at FROM log_chunks WHERE job_id = ? AND seq >= ? ORDER BY seq LIMIT ?",
     ),
     getDelivery: db.prepare("SELECT expires_at FROM deliveries WHERE id = ?"),
     putDelivery: db.prepare("INSERT OR REPLACE INTO deliveries (id, expires_at) VALUES (?, ?)"),
@@ -269,6 +272,7 @@ export function openEmbeddedStore(options: EmbeddedStoreOptions): EmbeddedStore 
         chunk.seq,
         chunk.data,
         Math.floor(Date.now() / 1000) + logRetentionS,
+        chunk.at ?? null,
       );
     },
     async readLog(jobId, fromSeq = 0, limit = 1000) {
@@ -276,8 +280,15 @@ export function openEmbeddedStore(options: EmbeddedStoreOptions): EmbeddedStore 
         seq: number;
         data: string;
         expires_at: number;
+        at: number | null;
       }[];
-      return rows.map((r) => ({ jobId, seq: r.seq, data: r.data, expiresAt: r.expires_at }));
+      return rows.map((r) => ({
+        jobId,
+        seq: r.seq,
+        data: r.data,
+        expiresAt: r.expires_at,
+        ...(r.at !== null ? { at: r.at } : {}),
+      }));
     },
     async recordDelivery(deliveryId, now = Date.now()) {
       return delivery.immediate(deliveryId, Math.floor(now / 1000));

@@ -83,6 +83,11 @@ export interface LogChunk {
   /** 0, 1, 2, ... without gaps. */
   seq: number;
   data: string;
+  /**
+   * Epoch milliseconds when the chunk's first output was written: the log page's line
+   * timestamps (a chunk holds at most about a second of output). Absent in older chunks.
+   */
+  at?: number;
   /** Epoch seconds after which the chunk may be deleted (the DynamoDB TTL attribute); set by the store. */
   expiresAt?: number;
 }

@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 export const ASSET_TEXTS = {
   "kozmic.css": readAsset("kozmic.css"),
   "follow.js": readAsset("follow.js"),
+  "log-page.js": readAsset("log-page.js"),
 };
 
 function readAsset(name: string): string {

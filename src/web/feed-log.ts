@@ -1,3 +1,4 @@
+import { parseSectionMarker, type SectionMarker } from "../core/log-section-marker.js";
 import { advanceAnsi, renderAnsiLine, type AnsiState } from "./render-ansi.js";
 
 /** Longer lines are shown in pieces of this many characters, each with its own number. */
@@ -14,12 +15,18 @@ export interface LogCursor {
   line: number;
   carry: string;
   ansi: AnsiState;
+  /** When the unfinished line's first output was written, if its chunk says. */
+  carryAt?: number;
 }
 
 export interface LogLine {
   /** 1-based line number. */
   n: number;
   html: string;
+  /** Epoch ms when the line's first output was written (its chunk's time), when known. */
+  at?: number;
+  /** Set when the line is a section marker (see core/log-section-marker.ts). */
+  marker?: SectionMarker;
 }
 
 export const START_CURSOR: LogCursor = { seq: 0, line: 0, carry: "", ansi: {} };
@@ -44,17 +51,25 @@ export interface FeedOptions {
  */
 export function feedLog(
   cursor: LogCursor,
-  chunks: readonly { seq: number; data: string }[],
+  chunks: readonly { seq: number; data: string; at?: number }[],
   options: FeedOptions,
 ): { cursor: LogCursor; lines: LogLine[] } {
   const lines: LogLine[] = [];
-  let { seq, line, carry, ansi } = cursor;
+  let { seq, line, carry, ansi, carryAt } = cursor;
+  /** When the line being emitted started. */
+  let lineAt = carryAt;
   const emit = (text: string) => {
     line += 1;
     if (options.render) {
       const rendered = renderAnsiLine(text, ansi);
       ansi = rendered.state;
-      lines.push({ n: line, html: rendered.html });
+      const marker = parseSectionMarker(text);
+      lines.push({
+        n: line,
+        html: rendered.html,
+        ...(lineAt !== undefined ? { at: lineAt } : {}),
+        ...(marker ? { marker } : {}),
+      });
     } else {
       ansi = advanceAnsi(text, ansi);
     }
@@ -70,13 +85,21 @@ export function feedLog(
       if (!options.bridgeGaps) break;
       if (carry !== "") emitLong(carry);
       carry = "";
+      carryAt = undefined;
       const missing = chunk.seq - seq;
       emitGap(missing, seq);
       seq = chunk.seq;
     }
     const parts = (carry + chunk.data).split("\n");
     carry = parts.pop()!;
-    for (const part of parts) emitLong(part);
+    // The first line went on from an earlier chunk when there was an unfinished one.
+    lineAt = carryAt ?? chunk.at;
+    parts.forEach((part, i) => {
+      if (i > 0) lineAt = chunk.at;
+      emitLong(part);
+    });
+    carryAt = carry === "" ? undefined : parts.length > 0 ? chunk.at : (carryAt ?? chunk.at);
+    lineAt = carryAt ?? chunk.at;
     while (carry.length > MAX_LINE_CHARS) {
       emit(carry.slice(0, MAX_LINE_CHARS));
       carry = carry.slice(MAX_LINE_CHARS);
@@ -86,6 +109,7 @@ export function feedLog(
   if (options.bridgeGaps && options.gapUntil !== undefined && seq < options.gapUntil) {
     if (carry !== "") emitLong(carry);
     carry = "";
+    carryAt = undefined;
     emitGap(options.gapUntil - seq, seq);
     seq = options.gapUntil;
   }
@@ -93,7 +117,11 @@ export function feedLog(
     emitLong(carry);
     carry = "";
   }
-  return { cursor: { seq, line, carry, ansi }, lines };
+  if (carry === "") carryAt = undefined;
+  return {
+    cursor: { seq, line, carry, ansi, ...(carryAt !== undefined ? { carryAt } : {}) },
+    lines,
+  };
 
   function emitGap(missing: number, from: number) {
     line += 1;

@@ -1,6 +1,7 @@
 import type { BuildRecord, JobRecord } from "../store/port.js";
 import type { LogLine } from "./feed-log.js";
 import { escapeHtml as e } from "./render-ansi.js";
+import { jobSectionOutcome, renderLogBlocks } from "./render-log.js";
 import {
   branchOf,
   combinedState,
@@ -113,14 +114,7 @@ export interface JobPageInput {
   nextSeq: number;
 }
 
-export function renderLogLines(lines: readonly LogLine[]): string {
-  return lines
-    .map(
-      (l) =>
-        `<div class="line" id="L${l.n}"><a class="ln" href="#L${l.n}">${l.n}</a><span class="lc">${l.html}</span></div>`,
-    )
-    .join("\n");
-}
+export { renderLogLines } from "./render-log.js";
 
 export function renderJobPage(ctx: PageContext, input: JobPageInput): string {
   const { build, job } = input;
@@ -165,9 +159,22 @@ export function renderJobPage(ctx: PageContext, input: JobPageInput): string {
 <section aria-labelledby="log-title">
 <h2 id="log-title">Log${input.page > 0 || !input.isLastPage ? `, part ${input.page + 1}` : ""}</h2>
 ${nav.length ? `<nav class="pages" aria-label="Log parts">${nav.join(" · ")}</nav>` : ""}
-${live ? `<p class="follow"><label><input type="checkbox" id="follow" checked> Follow new lines</label> <noscript>New lines appear when you reload this page (following needs JavaScript).</noscript></p>` : ""}
+<div class="log-tools">
+${live ? `<label class="follow"><input type="checkbox" id="follow" checked> Follow new lines</label> <noscript>New lines appear when you reload this page (following needs JavaScript).</noscript>` : ""}
+<label><input type="checkbox" id="show-timestamps"> Timestamps (UTC)</label>
+<form role="search" class="log-search" id="log-search" hidden><label for="log-query">Search this part</label> <input type="search" id="log-query" name="q" autocomplete="off"> <button type="submit">Next match</button> <span id="log-hits" role="status"></span></form>
+</div>
 <div id="log" class="log" data-live="${live}" data-next-seq="${input.nextSeq}" data-job="${e(job.id)}">
-${input.lines.length ? renderLogLines(input.lines) : ""}
+${
+  input.lines.length
+    ? renderLogBlocks(input.lines, {
+        final: isJobFinal(job),
+        isLast: input.isLastPage,
+        jobOutcome: jobSectionOutcome(job),
+        finishedAt: job.finishedAt,
+      })
+    : ""
+}
 </div>
 ${input.lines.length === 0 && !live ? `<p>The log is empty.</p>` : ""}
 ${nav.length ? `<nav class="pages" aria-label="Log parts, again">${nav.join(" · ")}</nav>` : ""}
@@ -176,7 +183,7 @@ ${nav.length ? `<nav class="pages" aria-label="Log parts, again">${nav.join(" ·
     ctx,
     `${job.hook} · ${build.repoFullName}`,
     main,
-    live ? ["/assets/follow.js"] : [],
+    live ? ["/assets/log-page.js", "/assets/follow.js"] : ["/assets/log-page.js"],
   );
 }
 

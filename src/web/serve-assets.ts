@@ -9,9 +9,13 @@ const ASSETS: Record<string, { type: string; body: string }> = {
     type: "text/javascript; charset=utf-8",
     body: ASSET_TEXTS["follow.js"],
   },
+  "/assets/log-page.js": {
+    type: "text/javascript; charset=utf-8",
+    body: ASSET_TEXTS["log-page.js"],
+  },
 };
 
-/** The stylesheet and the follow script: files, so that the pages' CSP allows no inline code. */
+/** The stylesheet and the log page's scripts: files, so that the pages' CSP allows no inline code. */
 export function findAsset(path: string): { type: string; body: string } | undefined {
   return Object.hasOwn(ASSETS, path) ? ASSETS[path] : undefined;
 }

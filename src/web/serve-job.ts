@@ -2,7 +2,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { isFinal } from "../core/job-state.js";
 import { feedLog } from "./feed-log.js";
 import { HttpError, readForm, redirect, startStream, writeAndDrain } from "./http-replies.js";
-import { renderDurations, renderJobPage, renderJobStatus, renderLogLines } from "./render-pages.js";
+import { renderDurations, renderJobPage, renderJobStatus } from "./render-pages.js";
+import { renderLiveLines } from "./render-log.js";
 import {
   findReadableJob,
   intParam,
@@ -97,7 +98,7 @@ export async function serveLiveLog(web: WebServices, r: WebRequest, jobId: strin
     const fed = feedLog(cursor, chunks, { render: true, end: complete, bridgeGaps: final });
     cursor = fed.cursor;
     if (fed.lines.length > 0) {
-      const data = JSON.stringify({ html: renderLogLines(fed.lines) });
+      const data = JSON.stringify({ html: renderLiveLines(fed.lines) });
       await writeAndDrain(r.res, `id: ${cursor.seq}\nevent: lines\ndata: ${data}\n\n`);
       lastWrite = Date.now();
     }

@@ -248,6 +248,17 @@ export function defineStoreContract(name: string, makeStore: MakeStore): void {
       });
     });
 
+    it("keeps when a chunk's output was written, for the log page's timestamps", async () => {
+      await withStore(async (store) => {
+        const jobId = `job-${randomUUID()}`;
+        await store.appendLog({ jobId, seq: 0, data: "timed\n", at: 1_764_500_000_123 });
+        await store.appendLog({ jobId, seq: 1, data: "untimed\n" });
+        const [timed, untimed] = await store.readLog(jobId);
+        assert.equal(timed?.at, 1_764_500_000_123);
+        assert.equal(untimed && "at" in untimed, false);
+      });
+    });
+
     it("de-duplicates webhook deliveries until their retention passes", async () => {
       await withStore(async (store) => {
         const id = randomUUID();

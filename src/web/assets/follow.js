@@ -1,7 +1,8 @@
 /* global document, EventSource, location */
 // Streams new lines into a running job's log page (server-sent events). The server numbers
 // and renders every line; on reconnection the browser's Last-Event-ID resumes at the right
-// chunk, so no line is lost or doubled.
+// chunk, so no line is lost or doubled. Lines go into the section that is open: a section
+// that starts comes as a <details>, and its end line closes it.
 (function () {
   const log = document.getElementById("log");
   if (!log || log.dataset.live !== "true") return;
@@ -10,16 +11,68 @@
   const status = document.getElementById("status");
   // Keep the page responsive when a long log is followed: older lines stay on earlier parts.
   const MAX_LINES = 20000;
+  const WORDS = { success: "succeeded", failure: "failed", skipped: "skipped" };
+  WORDS.cancelled = "cancelled";
+  WORDS.timed_out = "timed out";
+
+  function seconds(s) {
+    if (s < 60) return s.toFixed(s < 10 ? 1 : 0) + " s";
+    const m = Math.floor(s / 60);
+    return m + " min " + Math.round(s - m * 60) + " s";
+  }
+
+  /** The section new lines belong to: the last one, unless its end line has come. */
+  function openSection() {
+    const last = log.lastElementChild;
+    return last && last.matches("details.section-running") ? last : null;
+  }
+
+  function endSection(section, state, endedAt) {
+    section.classList.remove("section-running");
+    section.classList.add("section-" + state);
+    const summary = section.querySelector("summary");
+    summary.querySelector(".section-state").textContent = WORDS[state] || state;
+    const took = (endedAt - Number(section.dataset.started)) / 1000;
+    summary.querySelector(".section-time").textContent = seconds(Math.max(0, took));
+    if (state === "success" || state === "skipped") section.open = false;
+  }
+
+  function append(html) {
+    const template = document.createElement("template");
+    template.innerHTML = html;
+    for (const node of Array.from(template.content.children)) {
+      const section = openSection();
+      if (node.matches(".line") && section) {
+        section.append(node);
+        if (node.matches(".section-end")) {
+          endSection(section, node.dataset.status, Number(node.dataset.at));
+        }
+      } else {
+        // A section that starts ends the one before it: the job went on.
+        if (section && node.matches("details.section")) {
+          endSection(section, "success", Number(node.dataset.started));
+        }
+        log.append(node);
+      }
+    }
+  }
+
   const source = new EventSource(
     location.pathname + "/live?seq=" + encodeURIComponent(log.dataset.nextSeq || "0"),
   );
   source.addEventListener("lines", function (event) {
     const data = JSON.parse(event.data);
-    log.insertAdjacentHTML("beforeend", data.html);
-    while (log.childElementCount > MAX_LINES) log.firstElementChild.remove();
-    if (follow && follow.checked && log.lastElementChild) {
-      log.lastElementChild.scrollIntoView({ block: "end" });
+    append(data.html);
+    let lines = log.querySelectorAll(".line");
+    if (lines.length > MAX_LINES) {
+      for (let i = 0; i < lines.length - MAX_LINES; i++) lines[i].remove();
+      for (const emptied of log.querySelectorAll("details.section")) {
+        if (!emptied.querySelector(".line")) emptied.remove();
+      }
+      lines = log.querySelectorAll(".line");
     }
+    const newest = lines[lines.length - 1];
+    if (follow && follow.checked && newest) newest.scrollIntoView({ block: "end" });
   });
   source.addEventListener("end", function (event) {
     const data = JSON.parse(event.data);
@@ -28,7 +81,7 @@
     if (durations) durations.innerHTML = data.durationsHtml;
     log.dataset.live = "false";
     source.close();
-    const followBox = follow && follow.closest("p");
+    const followBox = follow && follow.closest("label");
     if (followBox) followBox.remove();
   });
 })();

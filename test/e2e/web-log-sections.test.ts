@@ -1,0 +1,217 @@
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Page } from "playwright-core";
+import { hookSchema, type HookInput } from "../../src/core/config/schema.js";
+import { sectionEndLine, sectionStartLine } from "../../src/core/log-section-marker.js";
+import { openEmbeddedStore } from "../../src/store/embedded-store.js";
+import type { JobRecord } from "../../src/store/port.js";
+import { DockerEngine } from "../../runner/engine/docker-engine.js";
+import { StoreLogWriter } from "../../runner/logs/store-log-writer.js";
+import { runJob, type JobResult } from "../../runner/pipeline/run-job.js";
+import { checkAccessibility, launchBrowser, type TestBrowser } from "../support/browser.js";
+import { ensureBusyboxImage, removeImages } from "../support/images.js";
+import { testPipelineSettings } from "../support/pipeline-settings.js";
+import { startWebHarness, type WebHarness } from "../integration/web-harness.js";
+
+const ARTIFACTS = "test-artifacts";
+const IMAGE = `kozmic-test/sections-${randomUUID().slice(0, 8)}`;
+const REPO_ID = `sections-${randomUUID().slice(0, 8)}`;
+const engine = new DockerEngine();
+const dataDir = mkdtempSync(join(tmpdir(), "kozmic-sections-"));
+const sourceDir = join(dataDir, "src");
+const cacheRecords = openEmbeddedStore({ dataDir: join(dataDir, "cache") });
+
+let h: WebHarness;
+let browser: TestBrowser;
+let page: Page;
+before(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  mkdirSync(sourceDir);
+  writeFileSync(join(sourceDir, "deps.txt"), "left-pad 1.0\n");
+  ensureBusyboxImage(IMAGE);
+  h = await startWebHarness({ pollIntervalMs: 50 });
+  browser = await launchBrowser();
+  page = await browser.context.newPage();
+});
+after(async () => {
+  await browser?.close();
+  await h?.close();
+  for (const image of await engine.findImages({ "kozmic.cache.repo": REPO_ID }))
+    await engine.removeImage(image.id);
+  removeImages(IMAGE);
+  await cacheRecords.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+/** Runs the hook with the real pipeline, its log stored as a runner stores it, and records the job. */
+async function runHook(hook: Partial<HookInput>): Promise<{ job: JobRecord; result: JobResult }> {
+  const { job } = await h.addJob({ repo: "octo/public", job: { status: "running" } });
+  const log = new StoreLogWriter({ store: h.store, jobId: job.id, flushIntervalMs: 100 });
+  const parsed = hookSchema.parse({
+    name: "test",
+    image: IMAGE,
+    install: "echo installing $(cat deps.txt); mkdir -p /opt/deps; cp deps.txt /opt/deps/",
+    tracked_files: ["deps.txt"],
+    ...hook,
+  });
+  const result = await runJob(
+    {
+      jobId: job.id,
+      repositoryId: REPO_ID,
+      scope: "trusted",
+      hook: parsed,
+      sourceDir,
+      trackedFiles: [{ path: "deps.txt", digest: "d1" }],
+    },
+    { engine, settings: testPipelineSettings(join(dataDir, "pipeline")), log, cacheRecords },
+  );
+  await log.flush();
+  const ended = await h.store.transitionJob(job.id, ["running"], {
+    status: "completed",
+    conclusion: result.conclusion,
+    ...(result.exitCode !== undefined ? { exitCode: result.exitCode } : {}),
+    ...(result.cacheKey ? { cacheKey: result.cacheKey } : {}),
+    ...(result.cacheHit !== undefined ? { cacheHit: result.cacheHit } : {}),
+    durations: result.durations,
+    finishedAt: Date.now(),
+  });
+  assert.ok(ended);
+  return { job: (await h.store.getJob(job.id))!, result };
+}
+
+async function assertAccessible(name: string) {
+  const violations = await checkAccessibility(page);
+  assert.deepEqual(
+    violations.map(
+      (v) => `${v.id}: ${v.help} at ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`,
+    ),
+    [],
+    `axe on the ${name} page`,
+  );
+}
+
+const summaries = (p: Page) =>
+  p.locator("#log details.section > summary").evaluateAll((nodes) =>
+    nodes.map((n) => {
+      const d = n.parentElement as HTMLDetailsElement;
+      return `${n.querySelector(".section-title")!.textContent} | ${n.querySelector(".section-state")!.textContent} | ${d.open ? "open" : "folded"}`;
+    }),
+  );
+
+describe("the log page in sections", () => {
+  it("a failed build: preparing and install folded, the failing build open and in view", async () => {
+    const { job } = await runHook({
+      build:
+        'echo "installed: $(cat /opt/deps/deps.txt)"\necho compiling\necho "test_login FAILED" >&2\nexit 3',
+    });
+    await page.goto(`${h.url}/jobs/${job.id}`);
+    assert.deepEqual(await summaries(page), [
+      `Preparing: ${IMAGE} | succeeded | folded`,
+      "Install: cache miss (no cached install yet for this hook) | succeeded | folded",
+      "Build | failed | open",
+    ]);
+    for (const time of await page.locator("#log .section-time").allInnerTexts())
+      assert.match(time, /^\d+\.\d s$/);
+    const failing = page.locator("details.section-failure");
+    assert.ok(await failing.locator("text=test_login FAILED").isVisible());
+    assert.equal(await page.locator("text=installing left-pad 1.0").isVisible(), false);
+    const box = await failing.locator("summary").boundingBox();
+    assert.ok(box && box.y >= 0 && box.y < page.viewportSize()!.height, `build at ${box?.y}`);
+    await assertAccessible("failed job in sections");
+    await page.screenshot({ path: `${ARTIFACTS}/web-log-sections-failed.png`, fullPage: true });
+
+    // The raw log carries the markers the page folded.
+    const raw = await (await fetch(`${h.url}/jobs/${job.id}/log.txt`)).text();
+    assert.match(raw, /^##\[section build \S+Z\] Build$/m);
+    assert.match(raw, /^##\[end build failure \S+Z\]$/m);
+
+    // Timestamps: hidden until asked for, then each line shows its time.
+    const stamp = failing.locator(".line").first().locator(".ts");
+    assert.equal(await stamp.isVisible(), false);
+    await page.getByLabel("Timestamps (UTC)").check();
+    assert.match(await stamp.innerText(), /^\d\d:\d\d:\d\d$/);
+    await page.screenshot({ path: `${ARTIFACTS}/web-log-sections-timestamps.png` });
+    await page.getByLabel("Timestamps (UTC)").uncheck();
+
+    // Search: counts matching lines, and the next match unfolds its section.
+    await page.getByLabel("Search this part").fill("left-pad");
+    await page.locator("#log-hits", { hasText: "matching lines" }).waitFor();
+    await page.getByRole("button", { name: "Next match" }).click();
+    const install = page.locator('details[data-section="install"]');
+    assert.equal(await install.evaluate((d) => (d as HTMLDetailsElement).open), true);
+    assert.ok(
+      await page.locator(".line.current", { hasText: "installing left-pad 1.0" }).isVisible(),
+    );
+    assert.match(await page.locator("#log-hits").innerText(), /: match 1 of \d+$/);
+    await assertAccessible("searched log");
+    await page.screenshot({ path: `${ARTIFACTS}/web-log-sections-search.png` });
+  });
+
+  it("a cache hit: the install section says skipped with its key; a deep link unfolds its section", async () => {
+    const { job, result } = await runHook({ build: "echo all good" });
+    assert.equal(result.cacheHit, true);
+    await page.goto(`${h.url}/jobs/${job.id}`);
+    assert.deepEqual(await summaries(page), [
+      `Preparing: ${IMAGE} | succeeded | folded`,
+      `Install skipped: cache hit ${result.cacheKey!.slice(0, 12)} (local image) | skipped | folded`,
+      "Build | succeeded | folded",
+    ]);
+    const n = await page
+      .locator(".line", { hasText: "the base image, install script and tracked files match" })
+      .getAttribute("id");
+    await page.goto(`${h.url}/jobs/${job.id}#${n}`);
+    const linked = page.locator(`#${n}`);
+    assert.ok(await linked.isVisible(), "the linked line's section is unfolded");
+    const box = await linked.boundingBox();
+    assert.ok(box && box.y >= 0 && box.y + box.height <= page.viewportSize()!.height);
+    await assertAccessible("cache hit job");
+    await page.screenshot({ path: `${ARTIFACTS}/web-log-sections-hit.png` });
+  });
+
+  it("follows a running job into its sections, folding each that succeeds", async () => {
+    const { job } = await h.addJob({
+      repo: "octo/public",
+      job: { status: "running", phase: "preparing", conclusion: undefined, finishedAt: undefined },
+      log: [],
+    });
+    const t = Date.now();
+    await h.store.appendLog({
+      jobId: job.id,
+      seq: 0,
+      at: t,
+      data: `${sectionStartLine("preparing", "Preparing: busybox", t)}==> base image sha256:1\n`,
+    });
+    await page.goto(`${h.url}/jobs/${job.id}`);
+    await page.locator("#L2").waitFor();
+    assert.deepEqual(await summaries(page), ["Preparing: busybox | running | open"]);
+    await h.store.appendLog({
+      jobId: job.id,
+      seq: 1,
+      at: t + 1500,
+      data: `==> pulled\n${sectionStartLine("build", "Build", t + 1500)}make\n`,
+    });
+    await page.locator("#L5").waitFor();
+    await h.store.appendLog({
+      jobId: job.id,
+      seq: 2,
+      at: t + 4000,
+      data: `ok\n${sectionEndLine("build", "success", t + 4000)}`,
+    });
+    await page.locator("#L7").waitFor({ state: "attached" });
+    assert.deepEqual(await summaries(page), [
+      "Preparing: busybox | succeeded | folded",
+      "Build | succeeded | folded",
+    ]);
+    assert.equal(
+      await page.locator("details[data-section=build] .section-time").innerText(),
+      "2.5 s",
+    );
+    assert.equal(await page.locator("#log .line").count(), 7, "no line lost or doubled");
+    await assertAccessible("followed job in sections");
+    await page.screenshot({ path: `${ARTIFACTS}/web-log-sections-live.png`, fullPage: true });
+  });
+});
