@@ -27,6 +27,7 @@ import { rememberImageUsers } from "./image-users.js";
 import { timed, type StepTimings } from "./step-timings.js";
 import type { Engine, ImageInfo } from "../engine/port.js";
 import type { LogSink } from "../logs/log-sink.js";
+import { SectionMarkers } from "../logs/section-markers.js";
 import { withKeyLock } from "./key-lock.js";
 import { resolveLimits } from "./resolve-limits.js";
 import { runStep, type StepOutcome, type StepSpec } from "./run-step.js";
@@ -136,8 +137,10 @@ export async function runJob(job: JobInput, options: RunJobOptions): Promise<Job
   const deadline = started + hook.timeout * 1000;
   const elapsedMs = { pull: 0, install: 0, build: 0, total: 0 };
   const say: Say = (line) => log.write(`==> ${line}\n`);
+  const sections = new SectionMarkers(log);
   const finish = (result: Omit<JobResult, "durations">): JobResult => {
     elapsedMs.total = Date.now() - started;
+    sections.end(result.conclusion);
     const durations = {
       pull: elapsedMs.pull / 1000,
       install: elapsedMs.install / 1000,
@@ -152,6 +155,7 @@ export async function runJob(job: JobInput, options: RunJobOptions): Promise<Job
     return { ...result, durations };
   };
   const limits = resolveLimits(hook, job.scope, settings);
+  sections.start("preparing", `Preparing: ${hook.image}`);
   for (const note of limits.notes) say(note);
   const where = settings.place ?? "this runner";
   if (settings.noNewPrivileges) {
@@ -300,6 +304,7 @@ export async function runJob(job: JobInput, options: RunJobOptions): Promise<Job
             scope: job.scope,
           });
           cacheMissReasons = explainCacheMiss(previous, inputs);
+          sections.start("install", `Install: cache miss (${cacheMissReasons.join("; ")})`);
           say(`cache miss ${key}: running install`);
           for (const reason of cacheMissReasons) say(`  why: ${reason}`);
           options.onPhase?.("installing");
@@ -405,10 +410,15 @@ export async function runJob(job: JobInput, options: RunJobOptions): Promise<Job
       const from = pulledFrom
         ? `pulled from the fleet cache ${pulledFrom.ref} in ${(pulledFrom.ms / 1000).toFixed(1)}s`
         : "local image";
-      say(`install skipped: cache hit ${hit.labels[CACHE_LABELS.key] ?? key} (${from})`);
+      const hitKey = hit.labels[CACHE_LABELS.key] ?? key;
+      sections.start("install", `Install skipped: cache hit ${hitKey.slice(0, 12)} (${from})`);
+      say(`install skipped: cache hit ${hitKey} (${from})`);
+      say("  why: the base image, install script and tracked files match the cached install");
+      sections.end("skipped");
     }
   }
 
+  sections.start("build", "Build");
   options.onPhase?.("building");
   say("build");
   const buildStart = Date.now();
