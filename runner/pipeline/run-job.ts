@@ -278,15 +278,7 @@ export async function runJob(job: JobInput, options: RunJobOptions): Promise<Job
               job.scope === "untrusted"
                 ? [{ ...mine, scope: "trusted", key: keyFor("trusted") }, mine]
                 : [mine];
-            const found = await fleet.lookup(
-              engine,
-              reads,
-              mine,
-              job.jobId,
-              say,
-              signal,
-              deadline,
-            );
+            const found = await fleet.lookup(engine, reads, mine, job.jobId, say, signal, deadline);
             if (found.outcome === "pulled") {
               const pulled = await lookup();
               if (pulled) {
