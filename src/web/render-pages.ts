@@ -84,6 +84,27 @@ export function renderDurations(job: JobRecord): string {
   return `pull ${formatSeconds(d.pull)}, install ${install}, build ${formatSeconds(d.build)}, total ${formatSeconds(d.total)}`;
 }
 
+/**
+ * A hook's sections on the build page: preparing, install with the cache's outcome, build,
+ * each with its time so far, from the job's record (no log is read).
+ */
+export function renderSectionSummary(job: JobRecord): string {
+  if (job.status === "queued") return "–";
+  const d = job.durations ?? {};
+  const short = job.cacheKey ? ` <code>${e(job.cacheKey.slice(0, 12))}</code>` : "";
+  const install =
+    job.cacheHit === true
+      ? `install skipped: cache hit${short}`
+      : job.cacheHit === false
+        ? `install ${formatSeconds(d.install)}: cache miss${short}${job.cacheMissReasons?.length ? ` (${e(job.cacheMissReasons.join("; "))})` : ""}`
+        : job.cacheKey === undefined && isJobFinal(job) && d.install === undefined
+          ? "no install"
+          : `install ${formatSeconds(d.install)}`;
+  return [`preparing ${formatSeconds(d.pull)}`, install, `build ${formatSeconds(d.build)}`].join(
+    " · ",
+  );
+}
+
 /** The status as shown on a job page; the live tail replaces it with the final one. */
 export function renderJobStatus(job: JobRecord): string {
   return `${badge(job)}${job.message ? ` <span class="message">${e(job.message)}</span>` : ""}`;
@@ -203,7 +224,7 @@ export function renderBuildPage(
         canWrite && ctx.viewer && isJobFinal(job)
           ? `<form method="post" action="/builds/${encodeURIComponent(build.id)}/rerun" class="inline">${csrfField(ctx.viewer)}<input type="hidden" name="hook" value="${e(job.hook)}"><button type="submit">Re-run ${e(job.hook)}</button></form>`
           : "";
-      return `<tr><td><a href="/jobs/${encodeURIComponent(job.id)}">${e(job.hook)}</a></td><td>${badge(job)}</td><td>${formatSeconds(job.durations?.total)}</td><td>${cancel}${rerun}</td></tr>`;
+      return `<tr><td><a href="/jobs/${encodeURIComponent(job.id)}">${e(job.hook)}</a></td><td>${badge(job)}</td><td>${formatSeconds(job.durations?.total)}</td><td>${renderSectionSummary(job)}</td><td>${cancel}${rerun}</td></tr>`;
     })
     .join("\n");
   const rerunAll =
@@ -220,7 +241,7 @@ export function renderBuildPage(
 </dl>
 <table>
 <caption>Hooks of this build</caption>
-<thead><tr><th scope="col">Hook</th><th scope="col">Status</th><th scope="col">Duration</th><th scope="col">Actions</th></tr></thead>
+<thead><tr><th scope="col">Hook</th><th scope="col">Status</th><th scope="col">Duration</th><th scope="col">Sections and install cache</th><th scope="col">Actions</th></tr></thead>
 <tbody>
 ${rows}
 </tbody>

@@ -48,8 +48,10 @@ after(async () => {
 });
 
 /** Runs the hook with the real pipeline, its log stored as a runner stores it, and records the job. */
-async function runHook(hook: Partial<HookInput>): Promise<{ job: JobRecord; result: JobResult }> {
-  const { job } = await h.addJob({ repo: "octo/public", job: { status: "running" } });
+async function runHook(
+  hook: Partial<HookInput>,
+): Promise<{ job: JobRecord; result: JobResult; buildId: string }> {
+  const { job, build } = await h.addJob({ repo: "octo/public", job: { status: "running" } });
   const log = new StoreLogWriter({ store: h.store, jobId: job.id, flushIntervalMs: 100 });
   const parsed = hookSchema.parse({
     name: "test",
@@ -76,11 +78,12 @@ async function runHook(hook: Partial<HookInput>): Promise<{ job: JobRecord; resu
     ...(result.exitCode !== undefined ? { exitCode: result.exitCode } : {}),
     ...(result.cacheKey ? { cacheKey: result.cacheKey } : {}),
     ...(result.cacheHit !== undefined ? { cacheHit: result.cacheHit } : {}),
+    ...(result.cacheMissReasons ? { cacheMissReasons: result.cacheMissReasons } : {}),
     durations: result.durations,
     finishedAt: Date.now(),
   });
   assert.ok(ended);
-  return { job: (await h.store.getJob(job.id))!, result };
+  return { job: (await h.store.getJob(job.id))!, result, buildId: build.id };
 }
 
 async function assertAccessible(name: string) {
@@ -104,7 +107,7 @@ const summaries = (p: Page) =>
 
 describe("the log page in sections", () => {
   it("a failed build: preparing and install folded, the failing build open and in view", async () => {
-    const { job } = await runHook({
+    const { job, buildId } = await runHook({
       build:
         'echo "installed: $(cat /opt/deps/deps.txt)"\necho compiling\necho "test_login FAILED" >&2\nexit 3',
     });
@@ -149,10 +152,16 @@ describe("the log page in sections", () => {
     assert.match(await page.locator("#log-hits").innerText(), /: match 1 of \d+$/);
     await assertAccessible("searched log");
     await page.screenshot({ path: `${ARTIFACTS}/web-log-sections-search.png` });
+
+    await page.goto(`${h.url}/builds/${buildId}`);
+    assert.match(
+      await page.locator("tbody tr").first().innerText(),
+      /install \d+\.\d s: cache miss [0-9a-f]{12} \(no cached install yet for this hook\)/,
+    );
   });
 
   it("a cache hit: the install section says skipped with its key; a deep link unfolds its section", async () => {
-    const { job, result } = await runHook({ build: "echo all good" });
+    const { job, result, buildId } = await runHook({ build: "echo all good" });
     assert.equal(result.cacheHit, true);
     await page.goto(`${h.url}/jobs/${job.id}`);
     assert.deepEqual(await summaries(page), [
@@ -170,6 +179,17 @@ describe("the log page in sections", () => {
     assert.ok(box && box.y >= 0 && box.y + box.height <= page.viewportSize()!.height);
     await assertAccessible("cache hit job");
     await page.screenshot({ path: `${ARTIFACTS}/web-log-sections-hit.png` });
+
+    // The build page sums up the hook's sections and the cache's outcome.
+    await page.goto(`${h.url}/builds/${buildId}`);
+    assert.match(
+      await page.locator("tbody tr").first().innerText(),
+      new RegExp(
+        `preparing \\d+\\.\\d s · install skipped: cache hit ${result.cacheKey!.slice(0, 12)} · build \\d+\\.\\d s`,
+      ),
+    );
+    await assertAccessible("build with sections");
+    await page.screenshot({ path: `${ARTIFACTS}/web-build-sections.png` });
   });
 
   it("follows a running job into its sections, folding each that succeeds", async () => {
