@@ -45,6 +45,8 @@ export type FleetLookup =
 
 type Say = (line: string) => void;
 
+const RETRY_PUSH_MS = 10 * 60_000;
+
 /**
  * The fleet's install cache in a registry: on a local miss, a cached install is pulled by
  * key; when no host has pushed it yet, one host takes the key's lease in the store and
@@ -54,6 +56,8 @@ type Say = (line: string) => void;
 export class FleetCache {
   private readonly pending = new Set<Promise<void>>();
   private readonly pushing = new Set<string>();
+  /** When each image's last push failed: a hit tries it again only after RETRY_PUSH_MS. */
+  private readonly failedAt = new Map<string, number>();
   private readonly leaseMs: number;
   private readonly waitMs: number;
   private readonly pollMs: number;
@@ -136,6 +140,10 @@ export class FleetCache {
    * records its digest and releases the lease. The job neither waits for it nor fails by it.
    */
   push(engine: Engine, imageId: string, target: FleetKey, lease: FleetLease | undefined, say: Say) {
+    if (this.pushing.has(imageId)) {
+      void lease?.release();
+      return;
+    }
     const tag = registryTag(target.repositoryId, target.scope, target.key);
     const ref = `${this.name}:${tag}`;
     say(`pushing the install to the fleet cache ${ref} in the background`);
@@ -149,10 +157,12 @@ export class FleetCache {
         const digest = await engine.pushImage(this.name, tag, auth);
         const record = await this.options.store.getCacheImage(imageId);
         if (record) await this.options.store.recordCacheImage({ ...record, digest });
+        this.failedAt.delete(imageId);
         this.options.log(
           `fleet cache: pushed ${ref} (${digest}) in ${((Date.now() - started) / 1000).toFixed(1)}s`,
         );
       } catch (error) {
+        this.failedAt.set(imageId, Date.now());
         this.options.log(
           `fleet cache: push of ${ref} failed: ${this.explain(error, auth)}`,
           "warn",
@@ -164,6 +174,19 @@ export class FleetCache {
     })();
     this.pending.add(task);
     void task.finally(() => this.pending.delete(task));
+  }
+
+  /**
+   * On a local hit: pushes a trusted install the fleet does not have yet (committed before
+   * KOZMIC_CACHE_REGISTRY was set, or whose push failed), so enabling the fleet cache on
+   * hosts with warm caches fills the registry. Only trusted installs for trusted jobs.
+   */
+  async pushIfUnpushed(engine: Engine, imageId: string, target: FleetKey, say: Say) {
+    if (target.scope !== "trusted" || this.pushing.has(imageId)) return;
+    if (Date.now() - (this.failedAt.get(imageId) ?? -Infinity) < RETRY_PUSH_MS) return;
+    const record = await this.options.store.getCacheImage(imageId).catch(() => undefined);
+    if (!record || record.digest || record.scope !== "trusted" || record.key !== target.key) return;
+    this.push(engine, imageId, target, undefined, say);
   }
 
   /** Images being pushed right now, which pruning must leave alone. */

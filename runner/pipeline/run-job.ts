@@ -406,6 +406,14 @@ export async function runJob(job: JobInput, options: RunJobOptions): Promise<Job
       sections.start("install", `Install skipped: cache hit ${hitKey.slice(0, 12)} (${from})`);
       say(`install skipped: cache hit ${hitKey} (${from})`);
       say("  why: the base image, install script and tracked files match the cached install");
+      if (options.fleet && !pulledFrom && job.scope === "trusted") {
+        await options.fleet.pushIfUnpushed(
+          engine,
+          hit.id,
+          { repositoryId: job.repositoryId, scope: job.scope, key },
+          say,
+        );
+      }
       sections.end("skipped");
     }
   }

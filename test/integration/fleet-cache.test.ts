@@ -268,6 +268,22 @@ describe("the fleet install cache", () => {
     assert.notEqual(mainline.result.cacheKey, forked.result.cacheKey);
   });
 
+  test("an install cached before the fleet cache was set is pushed on its next hit", async () => {
+    const repo = newRepo();
+    const before = await job(hostA, undefined, repo);
+    assert.doesNotMatch(before.log, /fleet cache/);
+    const fleetA = fleetOf(hostA, registry.host);
+    const hit = await job(hostA, fleetA, repo);
+    assert.match(hit.log, /\(local image\)/);
+    assert.match(hit.log, /pushing the install to the fleet cache .* in the background/);
+    await fleetA.idle();
+    // Pushed once: the record has its digest now.
+    const again = await job(hostA, fleetA, repo);
+    assert.doesNotMatch(again.log, /pushing/);
+    const b = await job(hostB, fleetOf(hostB, registry.host), repo);
+    assert.match(b.log, /pulled from the fleet cache/, b.log);
+  });
+
   test("an install whose image vanished from the registry is a miss, not an error", async () => {
     const repo = newRepo();
     const fleetA = fleetOf(hostA, registry.host);
