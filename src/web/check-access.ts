@@ -11,11 +11,13 @@ export interface Viewer {
 export interface Access {
   read: boolean;
   write: boolean;
+  /** Admin permission: managing the repository's secrets. */
+  admin: boolean;
 }
 
 /**
  * Decides what a viewer may do with a repository: anyone reads a public one; a private one
- * needs a login with read access; re-run and cancel need push access. GitHub's answer is
+ * needs a login with read access; re-run and cancel need push access; secrets need admin. GitHub's answer is
  * remembered for `ttlMs` per user token and repository.
  */
 export function createAccessChecker(githubApiUrl: string, ttlMs = 60_000, now = () => Date.now()) {
@@ -24,7 +26,7 @@ export function createAccessChecker(githubApiUrl: string, ttlMs = 60_000, now = 
     repo: { fullName: string; private: boolean },
     viewer: Viewer | undefined,
   ): Promise<Access> {
-    if (!viewer) return { read: !repo.private, write: false };
+    if (!viewer) return { read: !repo.private, write: false, admin: false };
     const key = `${createHash("sha256").update(viewer.token).digest("hex")}|${repo.fullName.toLowerCase()}`;
     const hit = cache.get(key);
     if (hit && hit.until > now()) return hit.access;
@@ -35,11 +37,11 @@ export function createAccessChecker(githubApiUrl: string, ttlMs = 60_000, now = 
       // GitHub down: public logs stay readable, nothing private is shown, no one acts. A
       // private repository reads as no access whatever went wrong, so its pages answer the
       // 404 of an unknown id (any other answer would tell a visitor that the id exists).
-      if (!repo.private) return { read: true, write: false };
+      if (!repo.private) return { read: true, write: false, admin: false };
       console.warn(`kozmic web: access to ${repo.fullName} unknown: ${explainFailure(error)}`);
-      return { read: false, write: false };
+      return { read: false, write: false, admin: false };
     }
-    if (!repo.private) access = { read: true, write: access.write };
+    if (!repo.private) access = { ...access, read: true };
     if (cache.size > 5000) cache.clear();
     cache.set(key, { access, until: now() + ttlMs });
     return access;

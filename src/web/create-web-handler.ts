@@ -7,6 +7,8 @@ import { findAsset } from "./serve-assets.js";
 import { serveCancel, serveJobPage, serveLiveLog, serveRawLog } from "./serve-job.js";
 import { SESSION_COOKIE, serveLogin, serveLoginCallback, serveLogout } from "./serve-login.js";
 import { serveBadge, serveBuildPage, serveRepositoryPage, serveRerun } from "./serve-repository.js";
+import { serveDeleteSecret, serveSecretsPage, serveSetSecret } from "./serve-secrets.js";
+import { SECRET_NAME } from "../core/secret-rules.js";
 import type { Handler, WebDeps } from "./web-deps.js";
 import {
   NotFound,
@@ -156,6 +158,18 @@ function findRoute(
   }
   if (root === "repos" && s.length === 3 && a && b && NAME.test(a) && NAME.test(b)) {
     return get(() => serveRepositoryPage(web, r, `${a}/${b}`));
+  }
+  if (root === "repos" && s[3] === "secrets" && a && b && NAME.test(a) && NAME.test(b)) {
+    const repo = `${a}/${b}`;
+    if (s.length === 4) {
+      return r.req.method === "POST"
+        ? post(() => serveSetSecret(web, r, repo))
+        : get(() => serveSecretsPage(web, r, repo));
+    }
+    const name = s[4];
+    if (s.length === 6 && name && SECRET_NAME.test(name) && s[5] === "delete") {
+      return post(() => serveDeleteSecret(web, r, repo, name));
+    }
   }
   if (root === "badges" && s.length === 3 && a && b?.endsWith(".svg")) {
     const repo = b.slice(0, -".svg".length);

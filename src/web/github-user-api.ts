@@ -70,13 +70,13 @@ export async function getRepoPermissions(
   githubApiUrl: string,
   token: string,
   fullName: string,
-): Promise<{ read: boolean; write: boolean }> {
+): Promise<{ read: boolean; write: boolean; admin: boolean }> {
   const [owner = "", repo = ""] = fullName.split("/");
   const response = await call(
     `${githubApiUrl}/repos/${encodeURIComponent(owner)}/${encodeURIComponent(repo)}`,
     { headers: { ...API_HEADERS, authorization: `Bearer ${token}` } },
   );
-  if ([401, 403, 404].includes(response.status)) return { read: false, write: false };
+  if ([401, 403, 404].includes(response.status)) return { read: false, write: false, admin: false };
   if (!response.ok) {
     throw new GitHubUnavailableError(
       `GitHub answered ${response.status} to GET /repos/${fullName}`,
@@ -86,7 +86,11 @@ export async function getRepoPermissions(
     permissions?: { push?: boolean; maintain?: boolean; admin?: boolean };
   };
   const p = body.permissions ?? {};
-  return { read: true, write: p.push === true || p.maintain === true || p.admin === true };
+  return {
+    read: true,
+    write: p.push === true || p.maintain === true || p.admin === true,
+    admin: p.admin === true,
+  };
 }
 
 async function call(url: string, init: RequestInit): Promise<Response> {

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { SecretVault } from "../secrets/secret-vault.js";
 import type { BuildRecord, JobRecord, Store } from "../store/port.js";
 import type { WebSettings } from "./read-web-settings.js";
 
@@ -39,6 +40,8 @@ export interface WebDeps {
    * whose responses are buffered, following becomes polling every 2 seconds.
    */
   liveMaxMs?: number;
+  /** Repository secrets, managed by the repository's admins; absent when this Kozmic has no key. */
+  secrets?: Pick<SecretVault, "list" | "set" | "remove">;
   /** How long GitHub's answer on a user's access to a repository is trusted; default 60 s. */
   accessTtlMs?: number;
 }

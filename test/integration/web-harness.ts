@@ -1,9 +1,11 @@
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, request, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { localKeyWrapper } from "../../src/secrets/local-key-wrapper.js";
+import { SecretVault } from "../../src/secrets/secret-vault.js";
 import { createWebHandler } from "../../src/web/create-web-handler.js";
 import type { WebSettings } from "../../src/web/read-web-settings.js";
 import type { WebDeps } from "../../src/web/web-deps.js";
@@ -110,6 +112,8 @@ export async function startWebHarness(
         await store.requestCancel(job.id, `cancelled by ${actor}`);
       },
     },
+    // Secrets under a key of this harness's own: tests read what the pages stored.
+    secrets: new SecretVault(store, localKeyWrapper(randomBytes(32))),
     findRepository:
       app?.findRepository ??
       (async (fullName) => {

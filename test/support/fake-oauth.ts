@@ -8,7 +8,7 @@ export interface FakeOAuthRepository {
   fullName: string;
   private: boolean;
   /** What each user may do; absent users can read public repositories only. */
-  access: Map<string, "read" | "write">;
+  access: Map<string, "read" | "write" | "admin">;
 }
 
 /**
@@ -68,7 +68,7 @@ export class FakeOAuth {
 
   addRepository(
     fullName: string,
-    options: { private: boolean; access?: Record<string, "read" | "write"> },
+    options: { private: boolean; access?: Record<string, "read" | "write" | "admin"> },
   ): FakeOAuthRepository {
     const repo: FakeOAuthRepository = {
       id: this.nextId++,
@@ -167,10 +167,10 @@ export class FakeOAuth {
           full_name: repo.fullName,
           private: repo.private,
           permissions: {
-            admin: false,
+            admin: level === "admin",
             maintain: false,
-            push: level === "write",
-            triage: level === "write",
+            push: level === "write" || level === "admin",
+            triage: level === "write" || level === "admin",
             pull: true,
           },
         });

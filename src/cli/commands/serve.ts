@@ -70,6 +70,9 @@ export async function main(args: string[]): Promise<number> {
     return startFailure("kozmic serve", error);
   }
 
+  // Repository secrets: set on the pages, read by an embedded runner.
+  const { openVault } = await import("../../secrets/open-vault.js");
+  const secrets = await openVault(read.secrets, store);
   let pages: ReturnType<typeof createWebHandler> | undefined;
   const handlersFor = (app: AppTools): Handler[] => {
     pages = createWebHandler({
@@ -77,6 +80,7 @@ export async function main(args: string[]): Promise<number> {
       settings: webSettings,
       actions: app.actions,
       findRepository: createRepositoryFinder(app.auth),
+      ...(secrets ? { secrets } : {}),
     });
     return [pages];
   };
@@ -109,8 +113,6 @@ export async function main(args: string[]): Promise<number> {
     throw error;
   }
   // The single-box deployment: this process also runs the jobs it queues.
-  const { openVault } = await import("../../secrets/open-vault.js");
-  const secrets = await openVault(read.secrets, store);
   const runner =
     runnerSettings && runnerCode
       ? runnerCode.startRunner({
