@@ -6,6 +6,9 @@ const USAGE = `usage: kozmic serve
 
 Runs the GitHub App: webhooks at /api/github/webhooks, log pages at /jobs/<id>,
 /healthz (200 while up) and Prometheus metrics at /metrics.
+Without APP_ID, PRIVATE_KEY(_PATH) and WEBHOOK_SECRET (nor <KOZMIC_DATA_DIR>/.env holding
+them), / serves a set-up page that registers the GitHub App from app.yml in one click,
+saves its credentials in <KOZMIC_DATA_DIR>/.env (mode 0600) and goes on as the App.
 Settings (environment): APP_ID, PRIVATE_KEY or PRIVATE_KEY_PATH, WEBHOOK_SECRET,
 PORT (3000), HOST (0.0.0.0), GHE_HOST, GHE_PROTOCOL (https), KOZMIC_PUBLIC_URL, LOG_LEVEL,
 GITHUB_CLIENT_ID, GITHUB_CLIENT_SECRET, KOZMIC_SESSION_SECRET (login for private logs),
@@ -22,6 +25,13 @@ export async function main(args: string[]): Promise<number> {
   } catch (error) {
     console.error(`kozmic serve: ${(error as Error).message}\n${USAGE}`);
     return 2;
+  }
+  // Without the App's credentials: the set-up page registers the App, then we go on as it.
+  try {
+    const { setUpAppIfMissing } = await import("../../setup/run-setup.js");
+    if ((await setUpAppIfMissing(process.env)) === "stopped") return 0;
+  } catch (error) {
+    return startFailure("kozmic serve", error);
   }
 
   const [

@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { KeyObject } from "node:crypto";
@@ -119,7 +119,15 @@ export class FakeGitHub {
   readonly pullRequests: FakePullRequest[] = [];
   readonly checkRuns: FakeCheckRun[] = [];
   readonly installations = new Map<number, { id: number; account: string }>();
-  readonly appId: number;
+  /** The app whose JWTs are accepted; a manifest registration (below) replaces it. */
+  appId: number;
+  private appKey: KeyObject | string;
+  /** Apps registered from a manifest, as GitHub's "new GitHub App" page would. */
+  readonly registeredApps: { id: number; owner: string; manifest: Record<string, unknown> }[] = [];
+  private readonly manifestCodes = new Map<
+    string,
+    { owner: string; manifest: Record<string, unknown> }
+  >();
   /**
    * Handlers for requests outside the REST API (git over HTTP); each answers and returns
    * true, or returns false to pass. They see the request before its body is read.
@@ -136,6 +144,7 @@ export class FakeGitHub {
 
   private constructor(private readonly options: FakeGitHubOptions) {
     this.appId = options.appId ?? 1;
+    this.appKey = options.appPublicKey;
     this.prefix = options.enterprise ? "/api/v3" : "";
     this.validator = new OpenApiValidator(options.description ?? "api.github.com");
     this.server = createServer((req, res) => {
@@ -303,6 +312,10 @@ export class FakeGitHub {
     const url = new URL(req.url ?? "/", "http://fake");
     const method = (req.method ?? "GET").toUpperCase();
     const raw = await readBody(req);
+    const newApp = /^\/(?:organizations\/([A-Za-z0-9-]+)\/)?settings\/apps\/new$/.exec(
+      url.pathname,
+    );
+    if (newApp) return this.registerFromManifest(method, url, raw, newApp[1], res);
     const send = (reply: Reply, operationId?: string): void => {
       this.requests.push({ method, path: url.pathname, status: reply.status, operationId });
       res.writeHead(reply.status, { "content-type": "application/json", ...reply.headers });
@@ -372,10 +385,11 @@ export class FakeGitHub {
   private route(op: MatchedOperation, req: IncomingMessage, url: URL, body: unknown): Reply {
     const auth = req.headers.authorization ?? "";
     const p = op.pathParams;
+    if (op.operationId === "apps/create-from-manifest") return this.convertManifest(p.code!);
     if (op.template.startsWith("/app")) {
       const jwt = /^Bearer (.+)$/i.exec(auth)?.[1];
       if (!jwt) return unauthorized("A JSON web token could not be decoded");
-      const verified = verifyAppJwt(jwt, this.options.appPublicKey);
+      const verified = verifyAppJwt(jwt, this.appKey);
       if (!verified.ok) return unauthorized(verified.error);
       if (verified.appId !== String(this.appId)) return unauthorized("the JWT is for another app");
       return this.appRoute(op);
@@ -385,7 +399,7 @@ export class FakeGitHub {
     if (token && auth.toLowerCase().startsWith("bearer ") && token.split(".").length === 3) {
       // App JWT on a repository route: only GET /repos/{owner}/{repo}/installation accepts it,
       // and answers 404 for a repository the app is not installed on, as GitHub does.
-      const verified = verifyAppJwt(token, this.options.appPublicKey);
+      const verified = verifyAppJwt(token, this.appKey);
       if (!verified.ok) return unauthorized(verified.error);
       if (op.operationId === "apps/get-repo-installation") {
         if (!repo) return notFound();
@@ -396,6 +410,90 @@ export class FakeGitHub {
     if (!token || this.tokens.get(token) === undefined) return unauthorized("Bad credentials");
     if (!repo || this.tokens.get(token) !== repo.installationId) return notFound();
     return this.repoRoute(op, repo, url, body);
+  }
+
+  /**
+   * GitHub's web page that a manifest is POSTed to (form field `manifest`), as if the person
+   * confirmed at once: it keeps the manifest under a new code and sends the browser to the
+   * manifest's redirect_url with the code and the given state. Not part of the REST API.
+   */
+  private registerFromManifest(
+    method: string,
+    url: URL,
+    raw: string,
+    organization: string | undefined,
+    res: ServerResponse,
+  ): void {
+    const fail = (status: number, message: string) => {
+      this.violations.push({ method, path: url.pathname, status, errors: [message] });
+      res.writeHead(status, { "content-type": "text/plain" });
+      res.end(`${message}\n`);
+    };
+    if (method !== "POST") return fail(405, "the manifest is POSTed as a form");
+    let manifest: Record<string, unknown>;
+    try {
+      manifest = JSON.parse(new URLSearchParams(raw).get("manifest") ?? "") as Record<
+        string,
+        unknown
+      >;
+    } catch {
+      return fail(400, "the form field manifest must hold the manifest as JSON");
+    }
+    const hook = manifest.hook_attributes as { url?: unknown } | undefined;
+    const problems = [
+      typeof manifest.url === "string" ? "" : "url is required",
+      typeof hook?.url === "string" ? "" : "hook_attributes.url is required",
+      typeof manifest.redirect_url === "string" ? "" : "redirect_url is required",
+      typeof manifest.name === "string" && manifest.name.length <= 34
+        ? ""
+        : "name must be at most 34 characters",
+    ].filter(Boolean);
+    if (problems.length > 0) return fail(422, problems.join("; "));
+    const code = randomBytes(10).toString("hex");
+    this.manifestCodes.set(code, { owner: organization ?? "octocat", manifest });
+    const back = new URL(manifest.redirect_url as string);
+    back.searchParams.set("code", code);
+    const state = url.searchParams.get("state");
+    if (state !== null) back.searchParams.set("state", state);
+    res.writeHead(302, { location: back.toString() });
+    res.end();
+  }
+
+  /** POST /app-manifests/{code}/conversions: the registered app becomes the fake's app. */
+  private convertManifest(code: string): Reply {
+    const registration = this.manifestCodes.get(code);
+    if (!registration) return notFound();
+    this.manifestCodes.delete(code);
+    const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    const id = this.nextId++;
+    this.appId = id;
+    this.appKey = publicKey;
+    this.registeredApps.push({ id, ...registration });
+    const { manifest, owner } = registration;
+    const name = manifest.name as string;
+    const slug = name.toLowerCase().replace(/[^a-z0-9]+/g, "-");
+    const now = new Date().toISOString();
+    return {
+      status: 201,
+      body: {
+        id,
+        slug,
+        node_id: `A_${id}`,
+        owner: { login: owner, id: 1, type: "User" },
+        name,
+        description: (manifest.description as string | undefined) ?? null,
+        external_url: manifest.url,
+        html_url: `${this.origin}/apps/${slug}`,
+        created_at: now,
+        updated_at: now,
+        permissions: manifest.default_permissions ?? {},
+        events: manifest.default_events ?? [],
+        client_id: `Iv1.${randomBytes(8).toString("hex")}`,
+        client_secret: randomBytes(20).toString("hex"),
+        webhook_secret: randomBytes(20).toString("hex"),
+        pem: privateKey.export({ type: "pkcs1", format: "pem" }).toString(),
+      },
+    };
   }
 
   private appRoute(op: MatchedOperation): Reply {

@@ -1,0 +1,76 @@
+import { renderLayout, type PageContext } from "../web/render-pages.js";
+import { escapeHtml as e } from "../web/render-ansi.js";
+import type { AppManifest } from "./app-manifest.js";
+import type { RegisteredApp } from "./exchange-manifest-code.js";
+
+export interface SetupPageInput {
+  manifest: AppManifest;
+  /** Where the form posts the manifest (GitHub's "new GitHub App" page, with the state). */
+  action: string;
+  organization?: string;
+  githubWebUrl: string;
+  publicUrl: string;
+  /** Set when KOZMIC_PUBLIC_URL is not: GitHub cannot deliver webhooks to localhost. */
+  publicUrlWarning: boolean;
+}
+
+function context(path: string, githubWebUrl: string): PageContext {
+  return { githubWebUrl, path, loginEnabled: false };
+}
+
+/** GET /: the one button that registers the GitHub App from app.yml's manifest. */
+export function renderSetupPage(input: SetupPageInput): string {
+  const account = input.organization
+    ? `the organization <strong>${e(input.organization)}</strong>`
+    : "your personal account";
+  const main = `
+<h1>Set up Kozmic</h1>
+<p>This Kozmic has no GitHub App yet. Register one on <a href="${e(input.githubWebUrl)}">${e(input.githubWebUrl)}</a>
+for ${account}: GitHub asks you to confirm, then sends you back here, and Kozmic saves the App's
+credentials and starts working as the App. Nothing needs restarting.</p>
+${
+  input.publicUrlWarning
+    ? `<p class="warning"><strong>KOZMIC_PUBLIC_URL is not set</strong>, so GitHub would send webhooks to ${e(input.publicUrl)}, which it cannot reach. Set it to this server's public address and restart, unless GitHub can reach this address.</p>`
+    : ""
+}
+<form method="post" action="${e(input.action)}">
+<input type="hidden" name="manifest" value="${e(JSON.stringify(input.manifest))}">
+<button type="submit" class="primary">Register GitHub App</button>
+</form>
+<dl class="facts">
+  <dt>App name</dt><dd>${e(input.manifest.name)}</dd>
+  <dt>Webhook URL</dt><dd><code>${e(input.manifest.hook_attributes.url)}</code></dd>
+  <dt>Permissions</dt><dd>${Object.entries(input.manifest.default_permissions)
+    .map(([k, v]) => `${e(k)}: ${e(v)}`)
+    .join(", ")}</dd>
+  <dt>Events</dt><dd>${input.manifest.default_events.map(e).join(", ")}</dd>
+</dl>
+<h2>Another owner or name</h2>
+<form method="get" action="/" class="options">
+<p><label for="org">Organization (empty for your personal account)</label><br><input id="org" name="org" value="${e(input.organization ?? "")}" autocomplete="off"></p>
+<p><label for="name">App name (unique on GitHub, at most 34 characters)</label><br><input id="name" name="name" value="${e(input.manifest.name)}" maxlength="34" autocomplete="off"></p>
+<p><button type="submit">Use these</button></p>
+</form>`;
+  return renderLayout(context("/", input.githubWebUrl), "Set up", main);
+}
+
+/** After the exchange: what was saved, and the link to install the App on repositories. */
+export function renderRegisteredPage(
+  app: RegisteredApp,
+  savedTo: string,
+  githubWebUrl: string,
+): string {
+  const main = `
+<h1>GitHub App registered</h1>
+<p><a href="${e(app.htmlUrl)}">${e(app.name)}</a> (App ID ${app.id}${app.owner ? `, owned by ${e(app.owner)}` : ""}) is registered.
+Its private key, webhook secret and OAuth client are saved in <code>${e(savedTo)}</code>
+(readable by this user only), and Kozmic is now running as the App.</p>
+<p><a class="button" href="${e(`${app.htmlUrl}/installations/new`)}">Install it on repositories</a></p>
+<p>Then add <code>.github/kozmic.yml</code> to a repository (<code>kozmic init</code> writes a starter) and push.</p>`;
+  return renderLayout(context("/setup/callback", githubWebUrl), "GitHub App registered", main);
+}
+
+export function renderSetupError(message: string, githubWebUrl: string): string {
+  const main = `<h1>Registration did not finish</h1><p>${e(message)}</p><p><a href="/">Back to set-up</a></p>`;
+  return renderLayout(context("/setup/callback", githubWebUrl), "Set up", main);
+}

@@ -1,0 +1,224 @@
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Page } from "playwright-core";
+import { generateAppKey } from "../support/fake-github/app-key.js";
+import { FakeGitHub } from "../support/fake-github/index.js";
+import { checkAccessibility, launchBrowser, type TestBrowser } from "../support/browser.js";
+import { freePort } from "../support/free-port.js";
+import { kozmicArgv } from "../support/kozmic-cli.js";
+import { postDelivery, pushPayload, signDelivery } from "../support/webhooks.js";
+
+const ARTIFACTS = "test-artifacts";
+const ROOT = new URL("../..", import.meta.url).pathname;
+
+let fake: FakeGitHub;
+let browser: TestBrowser;
+let page: Page;
+let dir: string;
+let url: string;
+const children: ChildProcess[] = [];
+
+/** `kozmic serve` without App credentials, on GitHub Enterprise Server's layout (the fake). */
+async function startServe(): Promise<{ child: ChildProcess; output: () => string }> {
+  const port = Number(new URL(url).port);
+  const child = spawn(process.execPath, kozmicArgv(["serve"]), {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME: process.env.HOME ?? "/tmp",
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      KOZMIC_PUBLIC_URL: url,
+      GHE_HOST: fake.host,
+      GHE_PROTOCOL: "http",
+      KOZMIC_DATA_DIR: dir,
+      KOZMIC_EMBEDDED_RUNNER: "false",
+      LOG_LEVEL: "info",
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  children.push(child);
+  let output = "";
+  child.stdout!.on("data", (d: Buffer) => (output += d.toString()));
+  child.stderr!.on("data", (d: Buffer) => (output += d.toString()));
+  return { child, output: () => output };
+}
+
+async function waitFor(output: () => string, pattern: RegExp, what: string): Promise<void> {
+  for (let i = 0; i < 300 && !pattern.test(output()); i++) await sleep(100);
+  assert.match(output(), pattern, what);
+}
+
+async function assertAccessible(name: string) {
+  const violations = await checkAccessibility(page);
+  assert.deepEqual(
+    violations.map(
+      (v) => `${v.id}: ${v.help} at ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`,
+    ),
+    [],
+    `axe on the ${name} page`,
+  );
+}
+
+before(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  // Its first app is not the one registered below; JWTs of that one are refused until then.
+  fake = await FakeGitHub.start({
+    appPublicKey: generateAppKey().publicKeyPem,
+    enterprise: true,
+    description: "ghes-3.17",
+  });
+  dir = mkdtempSync(join(tmpdir(), "kozmic-setup-"));
+  url = `http://127.0.0.1:${await freePort()}`;
+  browser = await launchBrowser();
+  page = await browser.context.newPage();
+});
+
+after(async () => {
+  for (const child of children) {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill("SIGKILL");
+      await new Promise((resolve) => child.once("exit", resolve));
+    }
+  }
+  await browser?.close();
+  await fake?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("kozmic serve without a GitHub App", () => {
+  it("registers the App in one click, saves its credentials and goes on as it", async () => {
+    const serve = await startServe();
+    await waitFor(
+      serve.output,
+      /no GitHub App yet .*open http:\/\/127\.0\.0\.1:\d+\/ to register one/,
+      "the set-up page is announced",
+    );
+
+    await page.goto(`${url}/`);
+    assert.equal(await page.locator("h1").innerText(), "Set up Kozmic");
+    const manifest = JSON.parse(
+      (await page.locator('input[name="manifest"]').getAttribute("value"))!,
+    ) as Record<string, unknown>;
+    assert.deepEqual(manifest.hook_attributes, { url: `${url}/api/github/webhooks`, active: true });
+    assert.equal(manifest.redirect_url, `${url}/setup/callback`);
+    assert.deepEqual(manifest.callback_urls, [`${url}/login/callback`]);
+    assert.deepEqual(manifest.default_events, ["push", "pull_request", "check_run", "check_suite"]);
+    assert.match(
+      (await page.locator("form[method=post]").getAttribute("action"))!,
+      new RegExp(`^${fake.origin}/settings/apps/new\\?state=[0-9a-f]{40}$`),
+    );
+    await assertAccessible("set-up");
+    await page.screenshot({ path: `${ARTIFACTS}/setup-page.png`, fullPage: true });
+
+    // For an organization, under another name: the form then posts to the organization's page.
+    await page.getByLabel("Organization (empty for your personal account)").fill("acme");
+    await page.getByLabel(/App name/).fill("Kozmic for Acme");
+    await page.getByRole("button", { name: "Use these" }).click();
+    assert.match(
+      (await page.locator("form[method=post]").getAttribute("action"))!,
+      new RegExp(`^${fake.origin}/organizations/acme/settings/apps/new\\?state=`),
+    );
+    assert.match(await page.locator("main").innerText(), /for the organization acme/);
+
+    await page.getByRole("button", { name: "Register GitHub App" }).click();
+    await page.locator("h1", { hasText: "GitHub App registered" }).waitFor();
+    const [registered] = fake.registeredApps;
+    assert.equal(registered?.owner, "acme");
+    assert.equal(registered?.manifest.name, "Kozmic for Acme");
+    assert.ok(
+      fake.requests.some((r) => r.operationId === "apps/create-from-manifest" && r.status === 201),
+      "the code was exchanged through the REST API",
+    );
+    assert.deepEqual(fake.violations, []);
+    assert.equal(
+      await page.getByRole("link", { name: "Install it on repositories" }).getAttribute("href"),
+      `${fake.origin}/apps/kozmic-for-acme/installations/new`,
+    );
+    await assertAccessible("registered");
+    await page.screenshot({ path: `${ARTIFACTS}/setup-registered.png`, fullPage: true });
+
+    const envFile = join(dir, ".env");
+    assert.equal(statSync(envFile).mode & 0o777, 0o600);
+    const saved = Object.fromEntries(
+      readFileSync(envFile, "utf8")
+        .split("\n")
+        .filter((l) => /^[A-Z_]+=/.test(l))
+        .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
+    );
+    assert.equal(saved.APP_ID, String(fake.appId));
+    assert.deepEqual(Object.keys(saved).sort(), [
+      "APP_ID",
+      "GITHUB_CLIENT_ID",
+      "GITHUB_CLIENT_SECRET",
+      "KOZMIC_SESSION_SECRET",
+      "PRIVATE_KEY",
+      "WEBHOOK_SECRET",
+    ]);
+
+    // Without a restart: the same process now takes webhooks signed with the new secret and
+    // plans with the new App's key (the fake accepts only its JWTs now).
+    await waitFor(
+      serve.output,
+      /going on as the GitHub App[\s\S]*listening on/,
+      "serving as the App",
+    );
+    assert.equal(serve.child.exitCode, null);
+    const repo = fake.addRepository({ fullName: "acme/widgets", installationId: 31 });
+    const sha = "ab".repeat(20);
+    fake.addCommit(
+      "acme/widgets",
+      sha,
+      { ".github/kozmic.yml": "hooks:\n  - name: test\n    image: busybox\n    build: 'true'\n" },
+      "main",
+    );
+    const target = { fullName: repo.fullName, id: repo.id, installationId: 31 };
+    const delivery = signDelivery("push", pushPayload(target, { sha }), saved.WEBHOOK_SECRET!);
+    const response = await postDelivery(`${url}/api/github/webhooks`, delivery);
+    assert.equal(response.status, 202, await response.text());
+    for (let i = 0; i < 100 && fake.checkRunsOf("acme/widgets", sha).length === 0; i++)
+      await sleep(100);
+    assert.deepEqual(
+      fake.checkRunsOf("acme/widgets", sha).map((run) => [run.name, run.status]),
+      [["test", "queued"]],
+    );
+    serve.child.kill("SIGTERM");
+    await new Promise((resolve) => serve.child.once("exit", resolve));
+
+    // Started again, it reads the saved settings and is the App at once.
+    const again = await startServe();
+    await waitFor(
+      again.output,
+      /GitHub App settings from .*\.env[\s\S]*listening on/,
+      "the saved App",
+    );
+    assert.doesNotMatch(again.output(), /no GitHub App yet/);
+    again.child.kill("SIGTERM");
+    await new Promise((resolve) => again.child.once("exit", resolve));
+  });
+
+  it("refuses a callback it did not start, and says a used code must be registered again", async () => {
+    rmSync(join(dir, ".env"));
+    const serve = await startServe();
+    await waitFor(serve.output, /no GitHub App yet/, "the set-up page");
+    const forged = await fetch(`${url}/setup/callback?code=abc&state=${"0".repeat(40)}`);
+    assert.equal(forged.status, 400);
+    assert.match(await forged.text(), /does not come from a registration this server started/);
+
+    await page.goto(`${url}/`);
+    const action = (await page.locator("form[method=post]").getAttribute("action"))!;
+    const state = new URL(action).searchParams.get("state")!;
+    const used = await fetch(`${url}/setup/callback?code=deadbeef&state=${state}`);
+    assert.equal(used.status, 502);
+    assert.match(await used.text(), /a code works once and for an hour; register again/);
+    assert.equal(serve.child.exitCode, null, "still waiting for a registration");
+    serve.child.kill("SIGTERM");
+    const code = await new Promise((resolve) => serve.child.once("exit", resolve));
+    assert.equal(code, 0);
+  });
+});
