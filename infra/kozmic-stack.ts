@@ -20,6 +20,7 @@ import { cacheRepository } from "./lib/cache-repository.js";
 import { kozmicParameters } from "./lib/parameters.js";
 import { KozmicQueues } from "./lib/queues.js";
 import { RunnerHosts } from "./lib/runner-hosts.js";
+import { secretsKey as kmsSecretsKey } from "./lib/secrets-key.js";
 import { kozmicTable } from "./lib/table.js";
 
 export const WEBHOOK_PATH = "api/github/webhooks";
@@ -115,6 +116,8 @@ export class KozmicStack extends Stack {
       },
     });
 
+    const secretsKey = kmsSecretsKey(this, "SecretsKey");
+
     const publicSettings = {
       APP_ID: p.appId.valueAsString,
       GHE_HOST: p.gitHubHost.valueAsString,
@@ -128,6 +131,7 @@ export class KozmicStack extends Stack {
       queues,
       table,
       secret,
+      secretsKey,
       environment: { ...publicSettings, GITHUB_CLIENT_ID: p.gitHubClientId.valueAsString },
       webhookPublicUrl: p.publicUrl.valueAsString,
       plannerPublicUrl: publicUrlOr,
@@ -140,6 +144,7 @@ export class KozmicStack extends Stack {
       queues,
       table,
       secret,
+      secretsKey,
       cacheRepository: installCache,
       unit: runnerFile("kozmic-runner.service"),
       envExample: runnerFile("runner.env.example"),
@@ -180,6 +185,7 @@ export class KozmicStack extends Stack {
     output("Table", table.tableName, "KOZMIC_TABLE");
     output("SecretArn", secret.secretArn, "The secret to fill in: " + SECRET_KEYS.join(", "));
     output("AlarmTopicArn", alarmTopic.topicArn, "Told when a message is dead-lettered");
+    output("SecretsKeyArn", secretsKey.keyArn, "KOZMIC_KMS_KEY_ID: wraps repository secrets");
     output("CacheRegistry", installCache.repositoryUri, "KOZMIC_CACHE_REGISTRY");
     output("RunnerRoleArn", runners.role.roleArn, "The runner hosts' role");
     output(

@@ -196,6 +196,10 @@ export async function handler(event: LambdaHttpEvent): Promise<LambdaHttpResult>
   ready ??= (async () => {
     const settings = readAwsLambdaSettings(await lambdaEnv());
     const store = dynamoStoreFrom(settings.storage.store);
+    // Repository secrets for the pages: KMS on AWS (KOZMIC_KMS_KEY_ID), loaded only when set.
+    const secrets = settings.secrets
+      ? await (await import("./secrets/open-vault.js")).openVault(settings.secrets, store)
+      : undefined;
     return createLambdaHandler(settings.server, {
       planQueue: sqsQueueFrom(settings.storage.planQueue, PLAN_MESSAGES),
       store,
@@ -207,6 +211,7 @@ export async function handler(event: LambdaHttpEvent): Promise<LambdaHttpResult>
           actions: app.actions,
           findRepository: createRepositoryFinder(app.auth),
           liveMaxMs: 0,
+          ...(secrets ? { secrets } : {}),
         }),
       ],
     });

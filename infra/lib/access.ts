@@ -66,6 +66,14 @@ export const ECR_PUSH = [
   "ecr:PutImage",
 ];
 
+/**
+ * src/secrets/kms-key-wrapper.ts: Decrypt unwraps a repository's data key (reading and
+ * setting secrets), Encrypt wraps a new one (setting the first secret of a repository,
+ * `kozmic secrets rotate-key`).
+ */
+export const KMS_UNWRAP = ["kms:Decrypt"];
+export const KMS_WRAP = ["kms:Encrypt"];
+
 export function allow(actions: string[], resources: string[]): iam.PolicyStatement {
   return new iam.PolicyStatement({ effect: iam.Effect.ALLOW, actions, resources });
 }

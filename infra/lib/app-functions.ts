@@ -5,7 +5,17 @@ import * as lambda from "aws-cdk-lib/aws-lambda";
 import * as logs from "aws-cdk-lib/aws-logs";
 import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import { Construct } from "constructs";
-import { allow, EVENT_SOURCE, READ_SECRET, SEND, TABLE_ACTIONS, WRITE_LOGS } from "./access.js";
+import type * as kms from "aws-cdk-lib/aws-kms";
+import {
+  allow,
+  EVENT_SOURCE,
+  KMS_UNWRAP,
+  KMS_WRAP,
+  READ_SECRET,
+  SEND,
+  TABLE_ACTIONS,
+  WRITE_LOGS,
+} from "./access.js";
 import type { KozmicQueues } from "./queues.js";
 
 /** Node.js 24, the newest LTS line Lambda runs (22 works as well; the bundle targets both). */
@@ -23,6 +33,8 @@ export interface AppFunctionsProps {
   table: dynamodb.Table;
   /** One JSON secret: PRIVATE_KEY, WEBHOOK_SECRET, GITHUB_CLIENT_SECRET, KOZMIC_SESSION_SECRET. */
   secret: secretsmanager.ISecret;
+  /** Wraps repositories' data keys: the pages set secrets (KOZMIC_KMS_KEY_ID). */
+  secretsKey: kms.IKey;
   /** Settings both functions get (APP_ID, GHE_HOST, ...), besides the queues, table and secret. */
   environment: Record<string, string>;
   /**
@@ -77,8 +89,13 @@ export class AppFunctions extends Construct {
         allow(SEND, [queues.plans.queue.queueArn]),
         allow(TABLE_ACTIONS, tableResources),
         allow(READ_SECRET, [secret.secretArn]),
+        allow([...KMS_UNWRAP, ...KMS_WRAP], [props.secretsKey.keyArn]),
       ]),
-      environment: { ...environment, KOZMIC_PUBLIC_URL: props.webhookPublicUrl },
+      environment: {
+        ...environment,
+        KOZMIC_PUBLIC_URL: props.webhookPublicUrl,
+        KOZMIC_KMS_KEY_ID: props.secretsKey.keyArn,
+      },
     });
     // No IAM auth: every request is checked by the app itself, webhooks by their signature
     // (WEBHOOK_SECRET) and private pages by the session cookie.

@@ -4,6 +4,7 @@ import * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import * as ec2 from "aws-cdk-lib/aws-ec2";
 import type * as ecr from "aws-cdk-lib/aws-ecr";
 import * as iam from "aws-cdk-lib/aws-iam";
+import type * as kms from "aws-cdk-lib/aws-kms";
 import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import { Construct } from "constructs";
 import {
@@ -12,6 +13,7 @@ import {
   ECR_PULL,
   ECR_PUSH,
   ECR_TOKEN,
+  KMS_UNWRAP,
   READ_REDRIVE,
   READ_SECRET,
   SEND,
@@ -24,6 +26,8 @@ export interface RunnerHostsProps {
   queues: KozmicQueues;
   table: dynamodb.Table;
   secret: secretsmanager.ISecret;
+  /** Unwraps repositories' data keys, so jobs get the secrets their hooks name. */
+  secretsKey: kms.IKey;
   /** The fleet's install cache: the hosts pull from it and push to it, and nowhere else. */
   cacheRepository: ecr.IRepository;
   /** infra/runner/kozmic-runner.service, installed as it is. */
@@ -79,6 +83,8 @@ export class RunnerHosts extends Construct {
             // The fleet install cache (KOZMIC_CACHE_REGISTRY): its token, then this one repository.
             allow(ECR_TOKEN, ["*"]),
             allow([...ECR_PULL, ...ECR_PUSH], [cacheRepository.repositoryArn]),
+            // Repository secrets for jobs: unwrap only (the pages set them).
+            allow(KMS_UNWRAP, [props.secretsKey.keyArn]),
           ],
         }),
       },
@@ -110,6 +116,7 @@ export class RunnerHosts extends Construct {
         KOZMIC_PLAN_QUEUE_URL: queues.plans.queue.queueUrl,
         KOZMIC_TABLE: table.tableName,
         KOZMIC_CACHE_REGISTRY: cacheRepository.repositoryUri,
+        KOZMIC_KMS_KEY_ID: props.secretsKey.keyArn,
       },
       secretArn: secret.secretArn,
       region: Aws.REGION,

@@ -20,7 +20,7 @@ export const ENTRY_POINT_GROUPS = {
   secrets: ["app", "storage", "secrets"],
   run: ["pipeline"],
   cache: ["pipeline"],
-  lambda: ["app", "server", "web", "storage"],
+  lambda: ["app", "server", "web", "storage", "secrets"],
   planLambda: ["app", "server", "storage"],
 } as const satisfies Record<string, readonly GroupName[]>;
 
@@ -110,12 +110,14 @@ export interface LambdaSettings {
   server: ServerSettings;
   web: WebSettings;
   storage: StorageSettings;
+  /** The key of repository secrets, for the pages that set them (the `handler` only). */
+  secrets?: SecretsSettings;
 }
 
 /** The Lambda's `handler`: webhooks and log pages. */
 export function readLambdaSettings(env: Env, io: SettingsIo = fileIo): LambdaSettings {
   const s = readSettings(env, ENTRY_POINT_GROUPS.lambda, io);
-  return { server: { ...s.app, ...s.server }, web: s.web, storage: s.storage };
+  return { server: { ...s.app, ...s.server }, web: s.web, storage: s.storage, secrets: s.secrets };
 }
 
 /** The Lambda's `planHandler`: the planner behind the planning queue. */

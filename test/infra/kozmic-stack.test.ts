@@ -9,6 +9,8 @@ import {
   ECR_PUSH,
   ECR_TOKEN,
   EVENT_SOURCE,
+  KMS_UNWRAP,
+  KMS_WRAP,
   READ_REDRIVE,
   READ_SECRET,
   SEND,
@@ -95,6 +97,7 @@ describe("infra: the Kozmic CDK stack", () => {
     webhook: string;
     planner: string;
     cache: string;
+    secretsKey: string;
   };
 
   before(() => {
@@ -122,6 +125,7 @@ describe("infra: the Kozmic CDK stack", () => {
       webhook: idOf("AWS::Lambda::Function", { Handler: "index.handler" }),
       planner: idOf("AWS::Lambda::Function", { Handler: "index.planHandler" }),
       cache: idOf("AWS::ECR::Repository"),
+      secretsKey: idOf("AWS::KMS::Key"),
     };
   });
   after(() => rmSync(bundles.root, { recursive: true, force: true }));
@@ -288,6 +292,7 @@ describe("infra: the Kozmic CDK stack", () => {
       { actions: SEND, resources: [arnOf(ids.plans)] },
       { actions: TABLE_ACTIONS, resources: table },
       { actions: READ_SECRET, resources: [{ Ref: ids.secret }] },
+      { actions: [...KMS_UNWRAP, ...KMS_WRAP], resources: [arnOf(ids.secretsKey)] },
     ]);
     assert.deepEqual(roleStatements(roleOf(ids.planner)), [
       { actions: WRITE_LOGS, resources: logsOf(ids.planner) },
@@ -327,6 +332,7 @@ describe("infra: the Kozmic CDK stack", () => {
       { actions: READ_SECRET, resources: [{ Ref: ids.secret }] },
       { actions: ECR_TOKEN, resources: ["*"] },
       { actions: [...ECR_PULL, ...ECR_PUSH], resources: [arnOf(ids.cache)] },
+      { actions: KMS_UNWRAP, resources: [arnOf(ids.secretsKey)] },
     ]);
     assert.equal(propsOf(role).ManagedPolicyArns, undefined);
     template.hasResourceProperties("AWS::IAM::InstanceProfile", { Roles: [{ Ref: role }] });
@@ -525,6 +531,27 @@ describe("infra: the Kozmic CDK stack", () => {
     assert.match(registryTag("1", "untrusted", "0".repeat(64)), /^untrusted-/);
     const outputs = json.Outputs as Record<string, { Value: unknown }>;
     assert.equal(flatten(outputs.CacheRegistry!.Value), cacheUri());
+  });
+
+  it("the secrets key: KMS, rotated, kept with the stack gone, its policy naming each action; its id for the webhook function and runners", () => {
+    const key = resources()[ids.secretsKey]!;
+    assert.equal(key.DeletionPolicy, "Retain");
+    assert.equal(propsOf(ids.secretsKey).EnableKeyRotation, true);
+    const policy = propsOf(ids.secretsKey).KeyPolicy as { Statement: Json[] };
+    assert.equal(policy.Statement.length, 1);
+    const actions = asList(policy.Statement[0]!.Action) as string[];
+    assert.ok(actions.includes("kms:Encrypt") && actions.includes("kms:Decrypt"));
+    assert.ok(actions.includes("kms:PutKeyPolicy"), "the account can still manage the key");
+    const envOf = (fn: string) =>
+      (propsOf(fn).Environment as { Variables: Record<string, unknown> }).Variables;
+    assert.deepEqual(envOf(ids.webhook).KOZMIC_KMS_KEY_ID, arnOf(ids.secretsKey));
+    assert.equal(envOf(ids.planner).KOZMIC_KMS_KEY_ID, undefined, "the planner reads no secret");
+    const data = propsOf(idOf("AWS::EC2::LaunchTemplate")).LaunchTemplateData as Json;
+    assert.match(
+      flatten(data.UserData),
+      new RegExp(`\nKOZMIC_KMS_KEY_ID=<${ids.secretsKey}.Arn>\n`),
+    );
+    template.hasOutput("SecretsKeyArn", { Value: arnOf(ids.secretsKey) });
   });
 
   it("outputs: webhook URL, queue URLs, table, secret, runner role", () => {

@@ -53,7 +53,7 @@ const ENTRY_POINTS: Record<EntryPoint, (env: Env) => Partial<Settings>> = {
   cache: (env) => ({ pipeline: readCacheSettings(env) }),
   lambda: (env) => {
     const s = readLambdaSettings(env);
-    return { app: s.server, server: s.server, web: s.web, storage: s.storage };
+    return { app: s.server, server: s.server, web: s.web, storage: s.storage, secrets: s.secrets! };
   },
   planLambda: (env) => {
     const s = readPlanLambdaSettings(env);
