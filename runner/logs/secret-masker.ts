@@ -44,6 +44,15 @@ export class SecretMasker {
     return this.matcher ? text.replace(this.matcher, MASK) : text;
   }
 
+  /**
+   * `error` with its message masked, in place: a job's error message reaches its log and
+   * its check run's summary.
+   */
+  maskError<T>(error: T): T {
+    if (this.matcher && error instanceof Error) error.message = this.mask(error.message);
+    return error;
+  }
+
   /** The part of the stream that is decided, masked; the rest waits for the next write. */
   write(text: string): string {
     if (!this.matcher) return text;

@@ -80,7 +80,7 @@ export async function processMessage(
     await finishRun(ctx, held, run);
   } catch (error) {
     stopWatch?.();
-    await handleFailure(ctx, received, error, held);
+    await handleFailure(ctx, received, held.masker.maskError(error), held);
   } finally {
     stopWatch?.();
     await checkout?.remove().catch(() => {});

@@ -73,6 +73,12 @@ describe("secret masker", () => {
     assert.equal(masker.end(), "pypi-");
   });
 
+  it("masks an error's message in place", () => {
+    const error = new Error(`command failed: curl -u bot:${TOKEN} https://example.test`);
+    assert.equal(new SecretMasker([TOKEN]).maskError(error), error);
+    assert.equal(error.message, `command failed: curl -u bot:${MASK} https://example.test`);
+  });
+
   it("masks nothing when it has no values", () => {
     const masker = new SecretMasker();
     assert.equal(masker.active, false);
