@@ -203,7 +203,8 @@ try {
   );
   console.log(`check-run updates per cache-hit job (median): ${writes}`);
   console.log(
-    "where a cache-hit job's time goes (median per step, share of the end-to-end median):",
+    "where a cache-hit job's time goes (median per step, share of the end-to-end median;" +
+      " container and volume removal overlap the completion update):",
   );
   // A step a job did not take (the in-progress update of a short job) counts as 0 ms for it.
   const rows = [...split.entries()]
@@ -219,7 +220,7 @@ try {
   }
   const accounted = rows.reduce((sum, row) => sum + row.ms, 0);
   console.log(
-    `  ${"(queue wait, between steps)".padEnd(24)} ${(hitMedian - accounted).toFixed(1).padStart(7)} ms  ` +
+    `  ${"(between and beside steps)".padEnd(24)} ${(hitMedian - accounted).toFixed(1).padStart(7)} ms  ` +
       `${((100 * (hitMedian - accounted)) / hitMedian).toFixed(1).padStart(5)} %`,
   );
   await runner.stop();

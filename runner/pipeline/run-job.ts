@@ -65,6 +65,11 @@ export interface RunJobOptions {
   timings?: StepTimings;
   /** The fleet's install cache (KOZMIC_CACHE_REGISTRY): pulled on a miss, pushed after a commit. */
   fleet?: FleetCache;
+  /**
+   * Takes each step's container and volume removal instead of waiting for it, so the
+   * result is reported first; the caller must await what it was given (see run-step.ts).
+   */
+  deferCleanup?: (removal: Promise<void>) => void;
 }
 
 export interface JobResult {
@@ -191,6 +196,7 @@ export async function runJob(job: JobInput, options: RunJobOptions): Promise<Job
     network: limits.network,
     noNewPrivileges: settings.noNewPrivileges,
     ...(options.timings ? { timings: options.timings } : {}),
+    ...(options.deferCleanup ? { deferCleanup: options.deferCleanup } : {}),
     ...(settings.runtime ? { runtime: settings.runtime } : {}),
     dataDir: settings.dataDir,
     deadline,

@@ -57,6 +57,11 @@ export interface StepSpec {
   /** Runs before the container is removed, e.g. to commit it. */
   afterExit?: (containerId: string, exitCode: number) => Promise<void>;
   timings?: StepTimings;
+  /**
+   * Given the removal of the container and volume instead of it being awaited here. It
+   * always starts in `finally`; the caller awaits it (a runner, before freeing the slot).
+   */
+  deferCleanup?: (removal: Promise<void>) => void;
 }
 
 export type StepOutcome =
@@ -211,9 +216,15 @@ export async function runStep(engine: Engine, spec: StepSpec, log: LogSink): Pro
     spec.signal?.removeEventListener("abort", onAbort);
     const t = spec.timings;
     const [madeContainer, madeVolume] = [container, volume];
-    if (madeContainer) {
-      await timed(t, "container remove", () => engine.removeContainer(madeContainer));
-    }
-    if (madeVolume) await timed(t, "volume remove", () => engine.removeVolume(madeVolume));
+    const removal = (async () => {
+      if (madeContainer) {
+        await timed(t, "container remove", () => engine.removeContainer(madeContainer));
+      }
+      if (madeVolume) await timed(t, "volume remove", () => engine.removeVolume(madeVolume));
+    })();
+    if (spec.deferCleanup) {
+      removal.catch(() => {}); // the caller sees the failure when it awaits; none unhandled
+      spec.deferCleanup(removal);
+    } else await removal;
   }
 }

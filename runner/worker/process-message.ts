@@ -71,18 +71,31 @@ export async function processMessage(
   if (!held) return;
   let stopWatch: (() => void) | undefined;
   let checkout: Checkout | undefined;
+  // Containers and volumes are removed while the result is reported, and gone before the
+  // slot takes another job.
+  const removals: Promise<void>[] = [];
   try {
     if (await prepare(ctx, held)) return;
     // The heartbeat goes on until the end is recorded: reporting may wait out a GitHub
     // outage longer than one lease.
     stopWatch = watch(ctx, held);
-    const run = await runHeld(ctx, held, (made) => (checkout = made));
+    const run = await runHeld(
+      ctx,
+      held,
+      (made) => (checkout = made),
+      (removal) => removals.push(removal),
+    );
     await finishRun(ctx, held, run);
   } catch (error) {
     stopWatch?.();
     await handleFailure(ctx, received, held.masker.maskError(error), held);
   } finally {
     stopWatch?.();
+    for (const outcome of await Promise.allSettled(removals)) {
+      if (outcome.status === "rejected") {
+        ctx.log(`job ${held.job.id}: cleanup: ${(outcome.reason as Error).message}`, "warn");
+      }
+    }
     await checkout?.remove().catch(() => {});
   }
 }
@@ -253,6 +266,7 @@ async function runHeld(
   ctx: WorkerContext,
   held: Held,
   onCheckout: (checkout: Checkout) => void,
+  deferCleanup: (removal: Promise<void>) => void,
 ): Promise<JobResult> {
   const { settings, log } = ctx;
   const message = held.received.body;
@@ -351,6 +365,7 @@ async function runHeld(
         signal: held.control.signal,
         ...(ctx.timings ? { timings: ctx.timings } : {}),
         ...(ctx.fleet ? { fleet: ctx.fleet } : {}),
+        deferCleanup,
         onPhase: (next) => {
           phase = next;
           void ctx.store.updateJob(jobId, ["running"], { phase: next }).catch(() => {});
