@@ -115,18 +115,20 @@ async function resolveBaseImage(engine: Engine, hook: Hook, say: Say): Promise<I
 }
 
 /**
- * The users of a just committed cache image, read from the install container it was made
- * of (already there, stopped): its first hit then needs no container to read them.
+ * The users of a cache image about to be committed, read from the install container it is
+ * made of (already there, stopped) while the commit runs: its first hit then needs no
+ * container to read them. A commit keeps the base image's USER.
  */
-async function rememberCommittedUsers(
+function rememberCommittedUsers(
   engine: Engine,
   dataDir: string,
   containerId: string,
-  imageId: string,
-): Promise<void> {
-  const passwd = await engine.readFile(containerId, "/etc/passwd");
-  const imageUser = (await engine.inspectImage(imageId))?.user;
-  await rememberImageUsers(dataDir, imageId, { passwd, imageUser });
+  base: ImageInfo,
+): (imageId: string) => Promise<void> {
+  const passwd = engine.readFile(containerId, "/etc/passwd");
+  passwd.catch(() => {}); // awaited once the image exists; a commit failing first wins
+  return async (imageId) =>
+    rememberImageUsers(dataDir, imageId, { passwd: await passwd, imageUser: base.user });
 }
 
 /**
@@ -315,6 +317,12 @@ export async function runJob(job: JobInput, options: RunJobOptions): Promise<Job
               afterExit: async (containerId, exitCode) => {
                 if (exitCode !== 0) return;
                 const createdAt = Date.now();
+                const rememberUsers = rememberCommittedUsers(
+                  engine,
+                  settings.dataDir,
+                  containerId,
+                  base,
+                );
                 committed = await engine.commitContainer(
                   containerId,
                   cacheRepository(job.repositoryId),
@@ -337,7 +345,7 @@ export async function runJob(job: JobInput, options: RunJobOptions): Promise<Job
                   scope: job.scope,
                   createdAt,
                 });
-                await rememberCommittedUsers(engine, settings.dataDir, containerId, committed);
+                await rememberUsers(committed);
                 say(
                   `install committed to ${cacheRepository(job.repositoryId)}:${key} (${committed})`,
                 );
