@@ -323,11 +323,8 @@ export async function runJob(job: JobInput, options: RunJobOptions): Promise<Job
                   containerId,
                   base,
                 );
-                committed = await engine.commitContainer(
-                  containerId,
-                  cacheRepository(job.repositoryId),
-                  key,
-                  {
+                committed = await timed(options.timings, "commit", () =>
+                  engine.commitContainer(containerId, cacheRepository(job.repositoryId), key, {
                     [CACHE_LABELS.managed]: "true",
                     [CACHE_LABELS.repo]: job.repositoryId,
                     [CACHE_LABELS.hook]: hook.name,
@@ -335,7 +332,7 @@ export async function runJob(job: JobInput, options: RunJobOptions): Promise<Job
                     [CACHE_LABELS.scope]: job.scope,
                     [CACHE_LABELS.created]: new Date(createdAt).toISOString(),
                     ...cacheInputLabels(inputs),
-                  },
+                  }),
                 );
                 await cacheRecords.recordCacheImage({
                   imageId: committed,
