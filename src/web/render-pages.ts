@@ -255,6 +255,8 @@ export function renderRepositoryPage(
   fullName: string,
   builds: { build: BuildRecord; jobs: JobRecord[] }[],
   olderHref: string | undefined,
+  /** The viewer administers the repository: link its secrets page. */
+  admin = false,
 ): string {
   const byLine = new Map<string, { build: BuildRecord; jobs: JobRecord[] }[]>();
   for (const item of builds) {
@@ -278,7 +280,7 @@ ${items
     .join("\n");
   const main = `
 <h1>Builds of ${e(fullName)}</h1>
-<p><a href="${e(gh(ctx, repoPath(fullName)))}">${e(fullName)} on GitHub</a></p>
+<p><a href="${e(gh(ctx, repoPath(fullName)))}">${e(fullName)} on GitHub</a>${admin ? ` · <a href="/repos/${e(repoPath(fullName))}/secrets">Secrets</a>` : ""}</p>
 ${sections || "<p>No builds yet.</p>"}
 ${olderHref ? `<p><a href="${e(olderHref)}">Older builds</a></p>` : ""}`;
   return renderLayout(ctx, `Builds of ${fullName}`, main);

@@ -85,11 +85,13 @@ export async function serveRepositoryPage(
     builds.length === BUILDS_PER_PAGE && last
       ? `${r.url.pathname}?before=${last.createdAt}`
       : undefined;
+  // Admins find their repository's secrets from here (the answer on access is cached).
+  const admin = r.viewer ? (await web.checkAccess(repo, r.viewer)).admin : false;
   sendHtml(
     web,
     r,
     200,
-    renderRepositoryPage(pageContext(web, r), repo.fullName, withJobs, olderHref),
+    renderRepositoryPage(pageContext(web, r), repo.fullName, withJobs, olderHref, admin),
   );
 }
 

@@ -42,7 +42,10 @@ const stored = async () => (await h.store.listSecrets(repoId)).map((s) => s.name
 
 describe("repository secrets page in Chromium", () => {
   it("an admin sets, replaces and removes a secret; the page never shows a value", async () => {
-    const page = await signedIn("erin");
+    const page = await signedIn("erin", "/repos/octo/vault");
+    // The repository's page links its secrets for admins.
+    await page.locator("main a", { hasText: "Secrets" }).click();
+    await page.waitForURL((url) => url.pathname === SECRETS);
     assert.equal(await page.locator("h1").innerText(), "Secrets of octo/vault");
     assert.match(await page.locator("main").innerText(), /No secrets yet/);
     await page.locator("#secret-name").fill("PYPI_TOKEN");
@@ -83,6 +86,11 @@ describe("repository secrets page in Chromium", () => {
   it("a user who can push but is not an admin can neither see the page nor post the form", async () => {
     const page = await signedIn("alice", "/repos/octo/vault");
     const csrf = await page.locator('input[name="csrf"]').first().inputValue();
+    assert.equal(
+      await page.locator("main a", { hasText: "Secrets" }).count(),
+      0,
+      "no link for a pusher",
+    );
     const shown = await page.goto(`${h.url}${SECRETS}`);
     assert.equal(shown?.status(), 403);
     assert.match(await page.locator("main").innerText(), /alice is not an admin of octo\/vault/);
