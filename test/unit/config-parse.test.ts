@@ -77,6 +77,19 @@ hooks:
   });
 });
 
+test("secrets: a name in both env and secrets is refused", () => {
+  const messages = issuesOf(`hooks:
+  - name: test
+    image: node:20
+    build: npm test
+    env: { PYPI_TOKEN: plain }
+    secrets: [PYPI_TOKEN]
+`).map((issue) => issue.message);
+  assert.deepEqual(messages, [
+    'hook "test": secrets[0]: PYPI_TOKEN is also in env: a variable is either plain (env) or a secret, not both, found "PYPI_TOKEN"',
+  ]);
+});
+
 test("secrets: names as environment variables, each once, none of Kozmic's own", () => {
   const messages = issuesOf(`hooks:
   - name: test

@@ -161,6 +161,18 @@ export const hookSchema = z
       .default(true)
       .describe("A newer push to the same branch or pull request cancels this hook's older jobs."),
   })
+  .superRefine((hook, ctx) => {
+    // The secret would override the plain value unseen: say which to keep.
+    hook.secrets.forEach((name, index) => {
+      if (Object.hasOwn(hook.env, name)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["secrets", index],
+          message: `${name} is also in env: a variable is either plain (env) or a secret, not both`,
+        });
+      }
+    });
+  })
   .describe("A hook: a job run in Docker on every push and pull request.");
 
 /**
