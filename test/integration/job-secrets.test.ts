@@ -58,6 +58,7 @@ async function job(
   hook: Partial<HookInput>,
   secrets: Record<string, string>,
   dir: string,
+  jobId: string = randomUUID(),
 ): Promise<{ result: JobResult; log: string; writes: number }> {
   const parsed = hookSchema.parse({ name: "publish", image: IMAGE, build: "true", ...hook });
   const stored: string[] = [];
@@ -69,7 +70,7 @@ async function job(
   const counted = { write: (text: string) => ((writes += 1), log.write(text)), flush: log.flush };
   const result = await runJob(
     {
-      jobId: randomUUID(),
+      jobId,
       repositoryId: repo.id,
       scope: "trusted",
       hook: parsed,
@@ -112,12 +113,28 @@ describe("secrets in a job (real Docker)", () => {
       'printf "slow: "; printf "%s\\n" "$PYPI_TOKEN" | fold -w1 | while read -r c; do printf %s "$c"; sleep 0.02; done; echo',
       "env | grep -c PYPI_TOKEN= | sed 's/^/env has it: /'",
     ].join("\n");
+    // While the build runs, its container's configuration as Docker keeps it.
+    const jobId = randomUUID();
+    let inspected = "";
+    const inspecting = (async () => {
+      for (let i = 0; i < 100 && !inspected.includes('"Running": true'); i += 1) {
+        const ids = execFileSync("docker", ["ps", "-q", "--filter", `label=kozmic.job=${jobId}`])
+          .toString()
+          .trim();
+        if (ids) inspected = execFileSync("docker", ["inspect", ...ids.split("\n")]).toString();
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    })();
     const { result, log, writes } = await job(
       repo,
-      { build, secrets: ["PYPI_TOKEN", "DEPLOY_KEY"] },
+      { build: `sleep 0.5\n${build}`, secrets: ["PYPI_TOKEN", "DEPLOY_KEY"] },
       { PYPI_TOKEN: TOKEN, DEPLOY_KEY: KEY },
       newRepoDir(),
+      jobId,
     );
+    await inspecting;
+    assert.match(inspected, /"Running": true/, "the running build's container was inspected");
+    assertAbsent(inspected, "the running container's configuration");
     assert.equal(result.conclusion, "success", log);
     assert.match(log, /env and file agree\nkey kept whole\nfile 400 kozmic\n/);
     assert.match(log, /whole: \*\*\*\n/);
