@@ -20,5 +20,9 @@ export function secretPatterns(value: string, minLength: number): string[] {
     // The unwrapped whole form too, padding included, for a value encoded by itself.
     if (offset === 0) forms.add(encoded);
   }
-  return [...forms].filter((form) => form.length >= minLength);
+  // Trimmed: a form never starts or ends with white space, so the end of a line is never
+  // held back, and what is masked is the value's content however it is padded.
+  return [...new Set([...forms].map((form) => form.trim()))].filter(
+    (form) => form.length >= minLength,
+  );
 }

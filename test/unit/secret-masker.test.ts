@@ -79,6 +79,13 @@ describe("secret masker", () => {
     assert.equal(error.message, `command failed: curl -u bot:${MASK} https://example.test`);
   });
 
+  it("masks a value padded with white space by its content, and never holds back a line's end", () => {
+    const padded = "\n  s3cr3t-padded-value \n";
+    const masker = new SecretMasker([padded]);
+    assert.equal(masker.write("done\n"), "done\n");
+    assert.equal(masker.write("value: s3cr3t-padded-value\n"), `value: ${MASK}\n`);
+  });
+
   it("masks nothing when it has no values", () => {
     const masker = new SecretMasker();
     assert.equal(masker.active, false);
