@@ -14,7 +14,8 @@ const REPO = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
 /** Standard input whole; one final line break (as `echo` and a terminal's Enter add) is dropped. */
 async function readValue(): Promise<string> {
   if (process.stdin.isTTY) {
-    process.stderr.write("value (end with Ctrl-D; it is not shown again): ");
+    // A terminal echoes what is typed: piping the value from a file keeps it off the screen.
+    process.stderr.write("value, then Enter and Ctrl-D (or pipe it in from a file): ");
   }
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
