@@ -3,6 +3,7 @@ import { createAccessChecker, type Viewer } from "./check-access.js";
 import { HttpError, sendBody } from "./http-replies.js";
 import { LogReader } from "./log-reader.js";
 import { openCookie, parseCookies } from "./seal-cookie.js";
+import { serveHome } from "./serve-home.js";
 import { findAsset } from "./serve-assets.js";
 import { serveCancel, serveJobPage, serveLiveLog, serveRawLog } from "./serve-job.js";
 import { SESSION_COOKIE, serveLogin, serveLoginCallback, serveLogout } from "./serve-login.js";
@@ -22,7 +23,8 @@ import {
 export type { Handler, WebDeps, WebActions, RepositoryRef } from "./web-deps.js";
 
 const MAX_URL_LENGTH = 2048;
-const ROOTS = new Set(["jobs", "builds", "repos", "badges", "login", "logout", "assets"]);
+// "" is the home page (/).
+const ROOTS = new Set(["", "jobs", "builds", "repos", "badges", "login", "logout", "assets"]);
 const ID = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$/;
 const NAME = /^[A-Za-z0-9_.-]{1,100}$/;
 
@@ -54,6 +56,8 @@ export function createWebHandler(deps: WebDeps): Handler & { close(): void } {
       }
       r.url = new URL(rawUrl, "http://kozmic.invalid");
       r.segments = decodeSegments(r.url.pathname);
+      // A dot segment resolved by the URL parser (/jobs/%2e%2e is /) leads nowhere.
+      if ((r.segments[0] ?? "") !== root) throw new NotFound();
       const cookies = parseCookies(req.headers.cookie);
       r.viewer = readViewer(deps, cookies.get(SESSION_COOKIE));
       const route = findRoute(web, r, cookies);
@@ -132,6 +136,7 @@ function findRoute(
   const get = (run: Route["run"], html = true): Route => ({ method: "GET", html, run });
   const post = (run: Route["run"]): Route => ({ method: "POST", html: true, run });
   const [root, a, b] = s;
+  if (s.length === 0 || (s.length === 1 && root === "")) return get(() => serveHome(web, r));
   if (root === "assets" && s.length === 2) {
     const asset = findAsset(`/assets/${a}`);
     return asset

@@ -13,6 +13,20 @@ before(async () => {
 });
 after(() => h.close());
 
+/** A GET whose path reaches the server byte for byte; the whole answer as text. */
+function rawGet(path: string): Promise<string> {
+  const { port } = new URL(h.url);
+  return new Promise<string>((resolve, reject) => {
+    const socket = connect(Number(port), "127.0.0.1", () =>
+      socket.end(`GET ${path} HTTP/1.1\r\nHost: kozmic.test\r\nConnection: close\r\n\r\n`),
+    );
+    const parts: Buffer[] = [];
+    socket.on("data", (part) => parts.push(part));
+    socket.on("error", reject);
+    socket.on("close", () => resolve(Buffer.concat(parts).toString("utf8")));
+  });
+}
+
 async function get(path: string, headers: Record<string, string> = {}) {
   const res = await fetch(`${h.url}${path}`, { redirect: "manual", headers });
   return { status: res.status, body: await res.text(), headers: res.headers };
@@ -22,7 +36,7 @@ describe("hostile input", () => {
   it("answers path tricks with 404 and leaks nothing", async () => {
     for (const path of [
       `/jobs/..%2f..%2fetc%2fpasswd`,
-      `/jobs/%2e%2e`,
+      `/jobs/%2e%2e%2f${secretJob}`,
       `/jobs/..%2F${secretJob}`,
       `/jobs/${secretJob}%2flog.txt`,
       `/jobs/${secretJob}/..%2flog.txt`,
@@ -40,6 +54,10 @@ describe("hostile input", () => {
       assert.equal(res.status, 404, path);
       assert.doesNotMatch(res.body, /top secret|octo\/secret</, path);
     }
+    // fetch() would resolve a dot segment itself (to /, the home page): sent as it is.
+    const answer = await rawGet("/jobs/%2e%2e");
+    assert.match(answer, /^HTTP\/1\.1 404 /);
+    assert.doesNotMatch(answer, /top secret|octo\/secret</);
   });
 
   it("treats an id of another installation's private repository as unknown", async () => {

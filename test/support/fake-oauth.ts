@@ -9,12 +9,18 @@ export interface FakeOAuthRepository {
   private: boolean;
   /** What each user may do; absent users can read public repositories only. */
   access: Map<string, "read" | "write" | "admin">;
+  /** The App's installation it belongs to: listed under GET /user/installations for its users. */
+  installationId?: number;
+  defaultBranch: string;
+  /** Files on the default branch, by path (contents and the root tree). */
+  files: Map<string, string>;
 }
 
 /**
  * GitHub as the log pages see it: the OAuth web flow (`/login/oauth/authorize` approves at
  * once as `signInAs`, `/login/oauth/access_token`) and, under `/api/v3`, the user-token REST
- * calls (`GET /user`, `GET /repos/{owner}/{repo}`), each checked against GitHub's OpenAPI
+ * calls (`GET /user`, `GET /repos/{owner}/{repo}`, and for the home page the user's
+ * installations, their repositories, a file and the root tree), each checked against GitHub's OpenAPI
  * description. The OAuth endpoints are not in that description, so they live here and not in
  * the fake GitHub.
  */
@@ -75,6 +81,8 @@ export class FakeOAuth {
       fullName,
       private: options.private,
       access: new Map(Object.entries(options.access ?? {})),
+      defaultBranch: "main",
+      files: new Map(),
     };
     this.repositories.set(fullName.toLowerCase(), repo);
     return repo;
@@ -173,6 +181,62 @@ export class FakeOAuth {
             triage: level === "write" || level === "admin",
             pull: true,
           },
+        });
+      }
+      case "apps/list-installations-for-authenticated-user": {
+        const ids = new Set(
+          [...this.repositories.values()]
+            .filter((r) => r.installationId !== undefined && r.access.has(login))
+            .map((r) => r.installationId!),
+        );
+        return json(200, {
+          total_count: ids.size,
+          installations: [...ids].map((id) => ({ id, account: { login: "octo" } })),
+        });
+      }
+      case "apps/list-installation-repos-for-authenticated-user": {
+        const id = Number(result.operation.pathParams.installation_id);
+        const repos = [...this.repositories.values()].filter(
+          (r) => r.installationId === id && r.access.has(login),
+        );
+        return json(200, {
+          total_count: repos.length,
+          repositories: repos.map((r) => ({
+            id: r.id,
+            name: r.fullName.split("/")[1],
+            full_name: r.fullName,
+            private: r.private,
+            default_branch: r.defaultBranch,
+          })),
+        });
+      }
+      case "repos/get-content":
+      case "git/get-tree": {
+        const { owner, repo: name } = result.operation.pathParams;
+        const repo = this.repositories.get(`${owner}/${name}`.toLowerCase());
+        if (!repo || (repo.private && !repo.access.get(login)))
+          return json(404, { message: "Not Found" });
+        if (result.operation.operationId === "git/get-tree") {
+          const top = new Map<string, string>();
+          for (const path of repo.files.keys()) {
+            const [first, ...rest] = path.split("/");
+            top.set(first!, rest.length > 0 ? "tree" : "blob");
+          }
+          return json(200, {
+            sha: "0".repeat(40),
+            truncated: false,
+            tree: [...top].map(([path, type]) => ({ path, type, mode: "100644" })),
+          });
+        }
+        const path = result.operation.pathParams.path!;
+        const content = repo.files.get(path);
+        if (content === undefined) return json(404, { message: "Not Found" });
+        return json(200, {
+          type: "file",
+          encoding: "base64",
+          name: path.split("/").pop(),
+          path,
+          content: Buffer.from(content).toString("base64"),
         });
       }
       default:

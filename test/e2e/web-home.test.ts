@@ -1,0 +1,89 @@
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import type { Page } from "playwright-core";
+import { parseConfig } from "../../src/core/config/parse-config.js";
+import { checkAccessibility, launchBrowser, type TestBrowser } from "../support/browser.js";
+import { startWebHarness, type WebHarness } from "../integration/web-harness.js";
+
+const ARTIFACTS = "test-artifacts";
+
+let h: WebHarness;
+let browser: TestBrowser;
+let page: Page;
+before(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  h = await startWebHarness();
+  browser = await launchBrowser();
+  page = await browser.context.newPage();
+});
+after(async () => {
+  await browser?.close();
+  await h?.close();
+});
+
+async function assertAccessible(name: string) {
+  const violations = await checkAccessibility(page);
+  assert.deepEqual(
+    violations.map(
+      (v) => `${v.id}: ${v.help} at ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`,
+    ),
+    [],
+    `axe on the ${name} page`,
+  );
+}
+
+describe("the home page", () => {
+  it("asks an anonymous visitor to sign in", async () => {
+    await page.goto(`${h.url}/`);
+    assert.match(
+      await page.locator("main").innerText(),
+      /Sign in with GitHub to see the repositories/,
+    );
+    await assertAccessible("anonymous home");
+  });
+
+  it("lists a signed-in user's repositories with their last build, and a starter config where none is", async () => {
+    h.oauth.repositories.get("octo/public")!.installationId = 9;
+    const fresh = h.oauth.addRepository("octo/api", { private: true, access: { alice: "write" } });
+    fresh.installationId = 9;
+    fresh.files.set("requirements.txt", "flask==3.0\n");
+    fresh.files.set("app.py", "print('hi')\n");
+    const configured = h.oauth.addRepository("octo/ready", {
+      private: false,
+      access: { alice: "read" },
+    });
+    configured.installationId = 9;
+    configured.files.set(".github/kozmic.yml", "hooks: []\n");
+    h.oauth.addRepository("octo/elsewhere", {
+      private: false,
+      access: { bob: "write" },
+    }).installationId = 9;
+    const { build } = await h.addJob({
+      repo: "octo/public",
+      job: { status: "completed", conclusion: "failure", exitCode: 1 },
+    });
+
+    h.oauth.signInAs = "alice";
+    await page.goto(`${h.url}/`);
+    await page.locator("main a", { hasText: "Sign in with GitHub" }).click();
+    await page.locator("h1", { hasText: "Your repositories" }).waitFor();
+    const items = await page.locator("ul.repositories > li").allInnerTexts();
+    assert.equal(items.length, 3, items.join("\n"));
+    assert.match(items[0]!, /^octo\/api private: no \.github\/kozmic\.yml yet\./);
+    assert.match(items[1]!, /^octo\/public: failing c0ffee1 on main, push by octocat/);
+    assert.match(items[2]!, /^octo\/ready: has \.github\/kozmic\.yml; no build yet/);
+    assert.equal(
+      await page.locator("ul.repositories a", { hasText: "failing" }).getAttribute("href"),
+      `/builds/${build.id}`,
+    );
+
+    await page.getByText("A starter configuration (Python, from requirements.txt)").click();
+    const starter = await page.locator("pre.starter").innerText();
+    assert.equal(parseConfig(starter).hooks[0]?.image, "python:3.12");
+    assert.match(starter, /pip install --user -r requirements\.txt/);
+    await assertAccessible("signed-in home");
+    await page.screenshot({ path: `${ARTIFACTS}/web-home.png`, fullPage: true });
+    assert.deepEqual(h.oauth.violations, []);
+  });
+});
