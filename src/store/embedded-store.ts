@@ -68,9 +68,12 @@ export function openEmbeddedStore(options: EmbeddedStoreOptions): EmbeddedStore 
   // expires_at ahead of data in log_chunks: the sweep's index reads it without the chunk's
   // overflow pages (a file made before keeps its column order; queries name the columns).
   prepareRetentionSchema(db, logRetentionS);
-  // Files made before chunks had a time get the column; their old chunks have none.
-  if (!db.prepare("SELECT name FROM pragma_table_info('log_chunks')").pluck().all().includes("at"))
-    db.exec("ALTER TABLE log_chunks ADD COLUMN at INTEGER");
+  // Files made before chunks had a time get the column (their old chunks have none); in a
+  // write transaction, so two processes opening an old file do not both add it.
+  db.transaction(() => {
+    const columns = db.prepare("SELECT name FROM pragma_table_info('log_chunks')").pluck().all();
+    if (!columns.includes("at")) db.exec("ALTER TABLE log_chunks ADD COLUMN at INTEGER");
+  }).immediate();
 
   const q = {
     insertBuild: db.prepare(

@@ -339,6 +339,12 @@ describe("embedded store retention", () => {
         (await store.readLog(liveJob.id)).map((c) => c.data),
         ["kept"],
       );
+      // Chunks gained the time their output was written: none for the old, kept for new ones.
+      await store.appendLog({ jobId: liveJob.id, seq: 1, data: "timed", at: 1_764_500_000_000 });
+      assert.deepEqual(
+        (await store.readLog(liveJob.id)).map((c) => c.at),
+        [undefined, 1_764_500_000_000],
+      );
       assert.ok(await store.getJob(liveJob.id));
       const db = new Database(join(dataDir, "kozmic.db"), { readonly: true });
       assert.equal(db.pragma("auto_vacuum", { simple: true }), 2);
