@@ -3,7 +3,7 @@ import { isFinal } from "../core/job-state.js";
 import { feedLog } from "./feed-log.js";
 import { HttpError, readForm, redirect, startStream, writeAndDrain } from "./http-replies.js";
 import { renderDurations, renderJobPage, renderJobStatus } from "./render-pages.js";
-import { renderLiveLines } from "./render-log.js";
+import { jobSectionOutcome, renderLiveLines } from "./render-log.js";
 import {
   findReadableJob,
   intParam,
@@ -107,6 +107,9 @@ export async function serveLiveLog(web: WebServices, r: WebRequest, jobId: strin
         status: current.status,
         statusHtml: renderJobStatus(current),
         durationsHtml: renderDurations(current),
+        // For a section the runner left open (the job errored): how it ended, and when.
+        sectionOutcome: jobSectionOutcome(current) ?? "failure",
+        finishedAt: current.finishedAt ?? Date.now(),
       });
       await writeAndDrain(r.res, `event: end\ndata: ${data}\n\n`);
       break;

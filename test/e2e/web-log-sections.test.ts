@@ -232,6 +232,26 @@ describe("the log page in sections", () => {
     );
     assert.equal(await page.locator("#log .line").count(), 7, "no line lost or doubled");
     await assertAccessible("followed job in sections");
+
+    // A section the runner could not end (the job errored) ends with the job.
+    await h.store.appendLog({
+      jobId: job.id,
+      seq: 3,
+      at: t + 5000,
+      data: `${sectionStartLine("build", "Build", t + 5000)}docker went away\n`,
+    });
+    await page.locator("#L9").waitFor();
+    await h.store.transitionJob(job.id, ["running"], {
+      status: "errored",
+      message: "Docker engine unreachable",
+      finishedAt: t + 8000,
+    });
+    await page.locator("#status", { hasText: "Could not run" }).waitFor();
+    assert.deepEqual((await summaries(page)).at(-1), "Build | failed | open");
+    assert.equal(
+      await page.locator("details.section").last().locator(".section-time").innerText(),
+      "3.0 s",
+    );
     await page.screenshot({ path: `${ARTIFACTS}/web-log-sections-live.png`, fullPage: true });
   });
 });

@@ -76,6 +76,8 @@
   });
   source.addEventListener("end", function (event) {
     const data = JSON.parse(event.data);
+    const open = openSection();
+    if (open) endSection(open, data.sectionOutcome, data.finishedAt);
     if (status) status.innerHTML = data.statusHtml;
     const durations = document.getElementById("durations");
     if (durations) durations.innerHTML = data.durationsHtml;
