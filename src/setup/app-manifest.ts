@@ -23,7 +23,12 @@ export interface AppManifest {
  */
 export function buildAppManifest(
   appYml: string,
-  options: { publicUrl: string; name?: string },
+  options: {
+    publicUrl: string;
+    name?: string;
+    /** Where GitHub sends the browser back, when not the public URL (registering for a Lambda). */
+    callbackBase?: string;
+  },
 ): AppManifest {
   const doc = parseDocument(appYml);
   if (doc.errors.length > 0) throw new Error(`app.yml: ${doc.errors[0]!.message}`);
@@ -37,7 +42,7 @@ export function buildAppManifest(
     url: source.url ?? base,
     ...(source.description ? { description: source.description } : {}),
     hook_attributes: { url: `${base}/api/github/webhooks`, active: true },
-    redirect_url: `${base}${SETUP_CALLBACK_PATH}`,
+    redirect_url: `${(options.callbackBase ?? base).replace(/\/+$/, "")}${SETUP_CALLBACK_PATH}`,
     // Sign-in on the log pages returns here (private repositories' logs).
     callback_urls: [`${base}/login/callback`],
     setup_url: `${base}/`,

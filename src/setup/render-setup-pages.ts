@@ -57,14 +57,17 @@ ${
 /** After the exchange: what was saved, and the link to install the App on repositories. */
 export function renderRegisteredPage(
   app: RegisteredApp,
-  savedTo: string,
+  savedTo: string | undefined,
   githubWebUrl: string,
 ): string {
+  const kept = savedTo
+    ? `Its private key, webhook secret and OAuth client are saved in <code>${e(savedTo)}</code>
+(readable by this user only), and Kozmic is now running as the App.`
+    : "Its settings are printed once on the terminal where <code>kozmic serve --print-credentials</code> runs, and saved nowhere: put them in your deployment's secret now.";
   const main = `
 <h1>GitHub App registered</h1>
 <p><a href="${e(app.htmlUrl)}">${e(app.name)}</a> (App ID ${app.id}${app.owner ? `, owned by ${e(app.owner)}` : ""}) is registered.
-Its private key, webhook secret and OAuth client are saved in <code>${e(savedTo)}</code>
-(readable by this user only), and Kozmic is now running as the App.</p>
+${kept}</p>
 <p><a class="button" href="${e(`${app.htmlUrl}/installations/new`)}">Install it on repositories</a></p>
 <p>Then add <code>.github/kozmic.yml</code> to a repository (<code>kozmic init</code> writes a starter) and push.</p>`;
   return renderLayout(context("/setup/callback", githubWebUrl), "GitHub App registered", main);

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { PermanentError } from "../core/errors.js";
 import { readSettings } from "../settings/read-settings.js";
+import { SECRET_KEYS } from "../settings/secret-env.js";
 import { lacksAppCredentials, loadSavedCredentials } from "./saved-credentials.js";
 import { startSetupServer } from "./serve-setup.js";
 
@@ -31,6 +32,50 @@ export async function setUpAppIfMissing(
     log(`kozmic serve: GitHub App settings from ${dataDir}/.env where the environment has none`);
   }
   if (!lacksAppCredentials(env)) return "ready";
+  const outcome = await runSetupPage(env, dataDir, log, false);
+  if (outcome === "stopped") return "stopped";
+  for (const [key, value] of Object.entries(outcome)) if (!env[key]?.trim()) env[key] = value;
+  log("kozmic serve: going on as the GitHub App");
+  return "ready";
+}
+
+/**
+ * `kozmic serve --print-credentials`: the set-up page registers an App whose webhooks go to
+ * KOZMIC_PUBLIC_URL (a Lambda's function URL, say) while GitHub returns the browser to this
+ * server; the App's settings are printed once on `out` (the plain variables, and the JSON of
+ * the secret KOZMIC_SECRET_ARN names) and saved nowhere.
+ */
+export async function printAppCredentials(
+  env: NodeJS.ProcessEnv,
+  out: (text: string) => void = (text) => process.stdout.write(text),
+  log: (line: string) => void = (line) => console.error(line),
+): Promise<"printed" | "stopped"> {
+  const dataDir = resolve(env.KOZMIC_DATA_DIR?.trim() || "./.kozmic");
+  const outcome = await runSetupPage(env, dataDir, log, true);
+  if (outcome === "stopped") return "stopped";
+  const secret = Object.fromEntries(SECRET_KEYS.map((key) => [key, outcome[key] ?? ""]));
+  out(
+    [
+      "# The GitHub App's settings, shown once and saved nowhere.",
+      "# Plain variables:",
+      ...Object.entries(outcome)
+        .filter(([key]) => !(SECRET_KEYS as readonly string[]).includes(key))
+        .map(([key, value]) => `${key}=${value}`),
+      "# The secret KOZMIC_SECRET_ARN names (its SecretString):",
+      JSON.stringify(secret),
+      "",
+    ].join("\n"),
+  );
+  return "printed";
+}
+
+/** Serves the set-up page until an App is registered (its variables) or a signal comes. */
+async function runSetupPage(
+  env: NodeJS.ProcessEnv,
+  dataDir: string,
+  log: (line: string) => void,
+  printOnly: boolean,
+): Promise<Record<string, string> | "stopped"> {
   const { web } = readSettings(env, ["web"]);
   const port = Number(env.PORT?.trim() || 3000);
   const setup = await startSetupServer({
@@ -43,13 +88,17 @@ export async function setUpAppIfMissing(
     githubApiUrl: web.githubApiUrl,
     dataDir,
     log,
+    printOnly,
   }).catch((error: unknown) => {
     if ((error as NodeJS.ErrnoException).code !== "EADDRINUSE") throw error;
     throw new PermanentError(`PORT ${port} is already in use; set PORT to a free port`);
   });
+  const page = printOnly ? `${setup.url}/` : `${web.publicUrl}/`;
   log(
-    `kozmic serve: no GitHub App yet (APP_ID, PRIVATE_KEY and WEBHOOK_SECRET are unset): ` +
-      `open ${web.publicUrl}/ to register one (listening on ${setup.url})`,
+    printOnly
+      ? `kozmic serve: open ${page} to register a GitHub App whose webhooks go to ${web.publicUrl}/api/github/webhooks; its settings will be printed here once`
+      : `kozmic serve: no GitHub App yet (APP_ID, PRIVATE_KEY and WEBHOOK_SECRET are unset): ` +
+          `open ${page} to register one (listening on ${setup.url})`,
   );
   const signalled = new Promise<"stopped">((done) => {
     const stop = () => done("stopped");
@@ -62,8 +111,5 @@ export async function setUpAppIfMissing(
   });
   const outcome = await Promise.race([setup.registered, signalled]);
   await setup.close();
-  if (outcome === "stopped") return "stopped";
-  for (const [key, value] of Object.entries(outcome)) if (!env[key]?.trim()) env[key] = value;
-  log("kozmic serve: going on as the GitHub App");
-  return "ready";
+  return outcome;
 }

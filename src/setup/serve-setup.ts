@@ -18,6 +18,11 @@ export interface SetupOptions {
   githubApiUrl: string;
   dataDir: string;
   log: (line: string) => void;
+  /**
+   * Print the credentials once instead of saving them (a Lambda deployment's secret): the
+   * page on this server, not the public URL, is where GitHub returns.
+   */
+  printOnly?: boolean;
 }
 
 export interface SetupServer {
@@ -90,6 +95,7 @@ export async function startSetupServer(options: SetupOptions): Promise<SetupServ
       const manifest = buildAppManifest(options.appYml, {
         publicUrl: options.publicUrl,
         ...(name ? { name } : {}),
+        ...(options.printOnly ? { callbackBase: `http://${req.headers.host ?? "localhost"}` } : {}),
       });
       return send(
         res,
@@ -143,9 +149,10 @@ export async function startSetupServer(options: SetupOptions): Promise<SetupServ
         return send(res, 502, renderSetupError((error as Error).message, options.githubWebUrl));
       }
       const env = credentialsEnv(app);
-      const file = await saveCredentials(options.dataDir, env, app);
+      const file = options.printOnly ? undefined : await saveCredentials(options.dataDir, env, app);
       options.log(
-        `kozmic serve: registered GitHub App ${app.slug} (ID ${app.id}); its settings are in ${file}`,
+        `kozmic serve: registered GitHub App ${app.slug} (ID ${app.id})` +
+          (file ? `; its settings are in ${file}` : ""),
       );
       res.on("finish", () => done(env));
       return send(res, 200, renderRegisteredPage(app, file, options.githubWebUrl));

@@ -24,9 +24,12 @@ let url: string;
 const children: ChildProcess[] = [];
 
 /** `kozmic serve` without App credentials, on GitHub Enterprise Server's layout (the fake). */
-async function startServe(): Promise<{ child: ChildProcess; output: () => string }> {
+async function startServe(
+  args: string[] = [],
+  env: Record<string, string> = {},
+): Promise<{ child: ChildProcess; output: () => string }> {
   const port = Number(new URL(url).port);
-  const child = spawn(process.execPath, kozmicArgv(["serve"]), {
+  const child = spawn(process.execPath, kozmicArgv(["serve", ...args]), {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? "",
@@ -39,6 +42,7 @@ async function startServe(): Promise<{ child: ChildProcess; output: () => string
       KOZMIC_DATA_DIR: dir,
       KOZMIC_EMBEDDED_RUNNER: "false",
       LOG_LEVEL: "info",
+      ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -220,5 +224,39 @@ describe("kozmic serve without a GitHub App", () => {
     serve.child.kill("SIGTERM");
     const code = await new Promise((resolve) => serve.child.once("exit", resolve));
     assert.equal(code, 0);
+  });
+
+  it("--print-credentials: registers an App for webhooks elsewhere and prints its settings once", async () => {
+    const serve = await startServe(["--print-credentials"], {
+      KOZMIC_PUBLIC_URL: "https://lambda.example.test",
+    });
+    await waitFor(
+      serve.output,
+      /open http:\/\/127\.0\.0\.1:\d+\/ to register a GitHub App whose webhooks go to https:\/\/lambda\.example\.test\/api\/github\/webhooks/,
+      "the page",
+    );
+    await page.goto(`${url}/`);
+    const manifest = JSON.parse(
+      (await page.locator('input[name="manifest"]').getAttribute("value"))!,
+    ) as { hook_attributes: { url: string }; redirect_url: string };
+    assert.equal(manifest.hook_attributes.url, "https://lambda.example.test/api/github/webhooks");
+    assert.equal(manifest.redirect_url, `${url}/setup/callback`);
+    await page.getByRole("button", { name: "Register GitHub App" }).click();
+    await page.locator("h1", { hasText: "GitHub App registered" }).waitFor();
+    assert.match(await page.locator("main").innerText(), /printed once .* saved nowhere/);
+    for (let i = 0; i < 100 && serve.child.exitCode === null; i++) await sleep(100);
+    assert.equal(serve.child.exitCode, 0, serve.output());
+    assert.match(serve.output(), new RegExp(`^APP_ID=${fake.appId}$`, "m"));
+    const json = serve
+      .output()
+      .split("\n")
+      .find((line) => line.startsWith("{"));
+    assert.deepEqual(Object.keys(JSON.parse(json!) as object), [
+      "PRIVATE_KEY",
+      "WEBHOOK_SECRET",
+      "GITHUB_CLIENT_SECRET",
+      "KOZMIC_SESSION_SECRET",
+    ]);
+    assert.throws(() => statSync(join(dir, ".env")), /ENOENT/, "nothing saved");
   });
 });

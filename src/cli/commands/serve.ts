@@ -2,13 +2,15 @@ import { parseArgs } from "node:util";
 import type { AppTools, Handler } from "../../index.js";
 import { startFailure } from "../start-failure.js";
 
-const USAGE = `usage: kozmic serve
+const USAGE = `usage: kozmic serve [--print-credentials]
 
 Runs the GitHub App: webhooks at /api/github/webhooks, log pages at /jobs/<id>,
 /healthz (200 while up) and Prometheus metrics at /metrics.
 Without APP_ID, PRIVATE_KEY(_PATH) and WEBHOOK_SECRET (nor <KOZMIC_DATA_DIR>/.env holding
 them), / serves a set-up page that registers the GitHub App from app.yml in one click,
 saves its credentials in <KOZMIC_DATA_DIR>/.env (mode 0600) and goes on as the App.
+--print-credentials: only that page, for an App whose webhooks go to KOZMIC_PUBLIC_URL
+elsewhere (a Lambda): its settings are printed once on stdout, saved nowhere, then exit.
 Settings (environment): APP_ID, PRIVATE_KEY or PRIVATE_KEY_PATH, WEBHOOK_SECRET,
 PORT (3000), HOST (0.0.0.0), GHE_HOST, GHE_PROTOCOL (https), KOZMIC_PUBLIC_URL, LOG_LEVEL,
 GITHUB_CLIENT_ID, GITHUB_CLIENT_SECRET, KOZMIC_SESSION_SECRET (login for private logs),
@@ -16,19 +18,28 @@ and the queue/store settings (KOZMIC_DATA_DIR, KOZMIC_QUEUE_URL, KOZMIC_TABLE, .
 
 /** `kozmic serve`: the app's Node server until SIGTERM or SIGINT. Exit 2 on bad settings. */
 export async function main(args: string[]): Promise<number> {
+  let printOnly = false;
   try {
-    const { values } = parseArgs({ args, options: { help: { type: "boolean", short: "h" } } });
+    const { values } = parseArgs({
+      args,
+      options: { help: { type: "boolean", short: "h" }, "print-credentials": { type: "boolean" } },
+    });
     if (values.help) {
       console.log(USAGE);
       return 0;
     }
+    printOnly = values["print-credentials"] === true;
   } catch (error) {
     console.error(`kozmic serve: ${(error as Error).message}\n${USAGE}`);
     return 2;
   }
   // Without the App's credentials: the set-up page registers the App, then we go on as it.
   try {
-    const { setUpAppIfMissing } = await import("../../setup/run-setup.js");
+    const { printAppCredentials, setUpAppIfMissing } = await import("../../setup/run-setup.js");
+    if (printOnly) {
+      await printAppCredentials(process.env);
+      return 0;
+    }
     if ((await setUpAppIfMissing(process.env)) === "stopped") return 0;
   } catch (error) {
     return startFailure("kozmic serve", error);
