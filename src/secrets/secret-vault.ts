@@ -1,18 +1,10 @@
 import { ConflictError, InfrastructureError, PermanentError } from "../core/errors.js";
 import { checkSecretName, checkSecretValue } from "../core/secret-rules.js";
-import type { SecretRecord, Store } from "../store/port.js";
+import type { SecretOperations, SecretRecord } from "../store/port.js";
 import { newDataKey, seal, unseal } from "./envelope.js";
 import type { KeyWrapper } from "./key-wrapper.js";
 
-export type SecretStore = Pick<
-  Store,
-  | "putSecret"
-  | "deleteSecret"
-  | "listSecrets"
-  | "getRepositoryKey"
-  | "putRepositoryKey"
-  | "listRepositoryKeys"
->;
+export type SecretStore = SecretOperations;
 
 /** A secret as people see it once set: never its value. */
 export type SecretListing = Omit<SecretRecord, "sealed" | "repoId">;

@@ -1,8 +1,7 @@
 import { ConflictError } from "../core/errors.js";
 import { recordItem, recordOf } from "./dynamodb-items.js";
 import type { DynamoTable, ItemKey } from "./dynamodb-table.js";
-import type { SecretOperations } from "./embedded-secrets.js";
-import type { RepositoryKeyRecord, SecretRecord } from "./port.js";
+import type { RepositoryKeyRecord, SecretOperations, SecretRecord } from "./port.js";
 
 // A repository's secrets and its data key share one partition; every data key is also on
 // gsi1 under one partition key, which rotation reads whole.

@@ -1,16 +1,6 @@
 import type { SqliteDatabase } from "./open-database.js";
 import { ConflictError } from "../core/errors.js";
-import type { RepositoryKeyRecord, SecretRecord, Store } from "./port.js";
-
-export type SecretOperations = Pick<
-  Store,
-  | "putSecret"
-  | "deleteSecret"
-  | "listSecrets"
-  | "getRepositoryKey"
-  | "putRepositoryKey"
-  | "listRepositoryKeys"
->;
+import type { RepositoryKeyRecord, SecretOperations, SecretRecord } from "./port.js";
 
 /** Repository secrets (sealed) and data keys (wrapped) in the embedded SQLite file. */
 export function embeddedSecretOperations(db: SqliteDatabase): SecretOperations {

@@ -239,3 +239,14 @@ export interface Store {
 
   close(): Promise<void>;
 }
+
+/** What keeps repository secrets: sealed values and wrapped data keys. */
+export type SecretOperations = Pick<
+  Store,
+  | "putSecret"
+  | "deleteSecret"
+  | "listSecrets"
+  | "getRepositoryKey"
+  | "putRepositoryKey"
+  | "listRepositoryKeys"
+>;

@@ -2,7 +2,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import type { Page } from "playwright-core";
-import { checkAccessibility, launchBrowser, type TestBrowser } from "../support/browser.js";
+import { assertAccessible, launchBrowser, type TestBrowser } from "../support/browser.js";
 import { startWebHarness, type WebHarness } from "../integration/web-harness.js";
 
 const ARTIFACTS = "test-artifacts";
@@ -23,17 +23,6 @@ after(async () => {
 
 const lines = (from: number, to: number, colour = "") =>
   Array.from({ length: to - from + 1 }, (_, i) => `${colour}step ${from + i}\x1b[0m\n`).join("");
-
-async function assertAccessible(name: string) {
-  const violations = await checkAccessibility(page);
-  assert.deepEqual(
-    violations.map(
-      (v) => `${v.id}: ${v.help} at ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`,
-    ),
-    [],
-    `axe on the ${name} page`,
-  );
-}
 
 describe("log pages in Chromium", () => {
   it("follows a running job: lines arrive, colours show, the final status appears", async () => {
@@ -66,7 +55,7 @@ describe("log pages in Chromium", () => {
       .evaluate((el) => [el.className, getComputedStyle(el).fontWeight]);
     assert.deepEqual(green, ["fg2 b", "700"]);
     await page.screenshot({ path: `${ARTIFACTS}/web-job-running.png`, fullPage: true });
-    await assertAccessible("running job");
+    await assertAccessible(page, "running job");
 
     await h.store.appendLog({ jobId: job.id, seq: 4, data: "\x1b[32mall good\x1b[0m\n" });
     await h.store.transitionJob(job.id, ["running"], {
@@ -109,23 +98,23 @@ describe("log pages in Chromium", () => {
     h.oauth.signInAs = "alice";
     await page.goto(`${h.url}/jobs/${job.id}`);
     assert.equal(await page.locator("h1").innerText(), "Not found");
-    await assertAccessible("not found");
+    await assertAccessible(page, "not found");
     await page.locator("main a", { hasText: "sign in with GitHub" }).click();
     await page.locator("#L1").waitFor();
     assert.equal(new URL(page.url()).pathname, `/jobs/${job.id}`);
     assert.equal(await page.locator("#L1 .lc").innerText(), "private output");
     assert.match(await page.locator("header").innerText(), /Signed in as alice/);
-    await assertAccessible("signed-in job");
+    await assertAccessible(page, "signed-in job");
 
     await page.goto(`${h.url}/builds/${build.id}`);
     assert.equal(await page.getByRole("button", { name: "Re-run deploy" }).count(), 1);
-    await assertAccessible("build");
+    await assertAccessible(page, "build");
     await page.screenshot({ path: `${ARTIFACTS}/web-build.png`, fullPage: true });
     await page.getByRole("button", { name: "Re-run deploy" }).click();
     await page.waitForURL(`${h.url}/repos/octo/secret`);
     assert.deepEqual(h.actions, [`rerun ${build.id} deploy by alice`]);
     assert.match(await page.locator("main").innerText(), /branch main/);
-    await assertAccessible("repository");
+    await assertAccessible(page, "repository");
     await page.screenshot({ path: `${ARTIFACTS}/web-repository.png`, fullPage: true });
   });
 });

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import type { Page } from "playwright-core";
 import { parseConfig } from "../../src/core/config/parse-config.js";
-import { checkAccessibility, launchBrowser, type TestBrowser } from "../support/browser.js";
+import { assertAccessible, launchBrowser, type TestBrowser } from "../support/browser.js";
 import { startWebHarness, type WebHarness } from "../integration/web-harness.js";
 
 const ARTIFACTS = "test-artifacts";
@@ -22,17 +22,6 @@ after(async () => {
   await h?.close();
 });
 
-async function assertAccessible(name: string) {
-  const violations = await checkAccessibility(page);
-  assert.deepEqual(
-    violations.map(
-      (v) => `${v.id}: ${v.help} at ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`,
-    ),
-    [],
-    `axe on the ${name} page`,
-  );
-}
-
 describe("the home page", () => {
   it("asks an anonymous visitor to sign in", async () => {
     await page.goto(`${h.url}/`);
@@ -40,7 +29,7 @@ describe("the home page", () => {
       await page.locator("main").innerText(),
       /Sign in with GitHub to see the repositories/,
     );
-    await assertAccessible("anonymous home");
+    await assertAccessible(page, "anonymous home");
   });
 
   it("lists a signed-in user's repositories with their last build, and a starter config where none is", async () => {
@@ -82,7 +71,7 @@ describe("the home page", () => {
     const starter = await page.locator("pre.starter").innerText();
     assert.equal(parseConfig(starter).hooks[0]?.image, "python:3.12");
     assert.match(starter, /pip install --user -r requirements\.txt/);
-    await assertAccessible("signed-in home");
+    await assertAccessible(page, "signed-in home");
     await page.screenshot({ path: `${ARTIFACTS}/web-home.png`, fullPage: true });
     assert.deepEqual(h.oauth.violations, []);
   });

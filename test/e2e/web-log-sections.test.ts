@@ -12,7 +12,7 @@ import type { JobRecord } from "../../src/store/port.js";
 import { DockerEngine } from "../../runner/engine/docker-engine.js";
 import { StoreLogWriter } from "../../runner/logs/store-log-writer.js";
 import { runJob, type JobResult } from "../../runner/pipeline/run-job.js";
-import { checkAccessibility, launchBrowser, type TestBrowser } from "../support/browser.js";
+import { assertAccessible, launchBrowser, type TestBrowser } from "../support/browser.js";
 import { ensureBusyboxImage, removeImages } from "../support/images.js";
 import { testPipelineSettings } from "../support/pipeline-settings.js";
 import { startWebHarness, type WebHarness } from "../integration/web-harness.js";
@@ -86,17 +86,6 @@ async function runHook(
   return { job: (await h.store.getJob(job.id))!, result, buildId: build.id };
 }
 
-async function assertAccessible(name: string) {
-  const violations = await checkAccessibility(page);
-  assert.deepEqual(
-    violations.map(
-      (v) => `${v.id}: ${v.help} at ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`,
-    ),
-    [],
-    `axe on the ${name} page`,
-  );
-}
-
 const summaries = (p: Page) =>
   p.locator("#log details.section > summary").evaluateAll((nodes) =>
     nodes.map((n) => {
@@ -124,7 +113,7 @@ describe("the log page in sections", () => {
     assert.equal(await page.locator("text=installing left-pad 1.0").isVisible(), false);
     const box = await failing.locator("summary").boundingBox();
     assert.ok(box && box.y >= 0 && box.y < page.viewportSize()!.height, `build at ${box?.y}`);
-    await assertAccessible("failed job in sections");
+    await assertAccessible(page, "failed job in sections");
     await page.screenshot({ path: `${ARTIFACTS}/web-log-sections-failed.png`, fullPage: true });
 
     // The raw log carries the markers the page folded.
@@ -150,7 +139,7 @@ describe("the log page in sections", () => {
       await page.locator(".line.current", { hasText: "installing left-pad 1.0" }).isVisible(),
     );
     assert.match(await page.locator("#log-hits").innerText(), /: match 1 of \d+$/);
-    await assertAccessible("searched log");
+    await assertAccessible(page, "searched log");
     await page.screenshot({ path: `${ARTIFACTS}/web-log-sections-search.png` });
 
     await page.goto(`${h.url}/builds/${buildId}`);
@@ -177,7 +166,7 @@ describe("the log page in sections", () => {
     assert.ok(await linked.isVisible(), "the linked line's section is unfolded");
     const box = await linked.boundingBox();
     assert.ok(box && box.y >= 0 && box.y + box.height <= page.viewportSize()!.height);
-    await assertAccessible("cache hit job");
+    await assertAccessible(page, "cache hit job");
     await page.screenshot({ path: `${ARTIFACTS}/web-log-sections-hit.png` });
 
     // The build page sums up the hook's sections and the cache's outcome.
@@ -188,7 +177,7 @@ describe("the log page in sections", () => {
         `preparing \\d+\\.\\d s · install skipped: cache hit ${result.cacheKey!.slice(0, 12)} · build \\d+\\.\\d s`,
       ),
     );
-    await assertAccessible("build with sections");
+    await assertAccessible(page, "build with sections");
     await page.screenshot({ path: `${ARTIFACTS}/web-build-sections.png` });
   });
 
@@ -231,7 +220,7 @@ describe("the log page in sections", () => {
       "2.5 s",
     );
     assert.equal(await page.locator("#log .line").count(), 7, "no line lost or doubled");
-    await assertAccessible("followed job in sections");
+    await assertAccessible(page, "followed job in sections");
 
     // A section the runner could not end (the job errored) ends with the job.
     await h.store.appendLog({

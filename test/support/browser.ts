@@ -1,3 +1,4 @@
+import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -70,4 +71,16 @@ export async function checkAccessibility(page: Page): Promise<AxeViolation[]> {
       nodes: v.nodes.map((n) => ({ target: n.target })),
     }));
   });
+}
+
+/** Fails the test, listing each violation and where, when axe finds any on the page. */
+export async function assertAccessible(page: Page, name: string): Promise<void> {
+  const violations = await checkAccessibility(page);
+  assert.deepEqual(
+    violations.map(
+      (v) => `${v.id}: ${v.help} at ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`,
+    ),
+    [],
+    `axe on the ${name} page`,
+  );
 }

@@ -1,6 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { AwsJsonServer } from "./aws-json-server.js";
 
 export interface KmsRequest {
   target: string | undefined;
@@ -19,44 +18,30 @@ export class FakeKms {
   readonly requests: KmsRequest[] = [];
   down = false;
   private readonly master = randomBytes(32);
-  private readonly server: Server;
+  private http!: AwsJsonServer;
 
   private constructor(
     /** The key's ARN; its alias and bare id name it too. */
     readonly keyArn: string,
     private readonly names: ReadonlySet<string>,
-  ) {
-    this.server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on("data", (chunk: Buffer) => chunks.push(chunk));
-      req.on("end", () => {
-        const { status, body } = this.answer(
-          req.headers["x-amz-target"] as string | undefined,
-          req.headers["content-type"],
-          /^AWS4-HMAC-SHA256 Credential=/.test(req.headers.authorization ?? ""),
-          Buffer.concat(chunks).toString("utf8"),
-        );
-        res.writeHead(status, { "content-type": "application/x-amz-json-1.1" });
-        res.end(JSON.stringify(body));
-      });
-    });
-  }
+  ) {}
 
   static async start(alias = "alias/kozmic-secrets"): Promise<FakeKms> {
     const id = "1234abcd-12ab-34cd-56ef-1234567890ab";
     const arn = `arn:aws:kms:eu-west-1:111122223333:key/${id}`;
     const fake = new FakeKms(arn, new Set([arn, id, alias]));
-    await new Promise<void>((resolve) => fake.server.listen(0, "127.0.0.1", resolve));
+    fake.http = await AwsJsonServer.start((call) =>
+      fake.answer(call.target, call.contentType, call.signed, call.text),
+    );
     return fake;
   }
 
   get url(): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this.http.url;
   }
 
   close(): Promise<void> {
-    this.server.closeAllConnections();
-    return new Promise((resolve) => this.server.close(() => resolve()));
+    return this.http.close();
   }
 
   private answer(

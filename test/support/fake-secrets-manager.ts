@@ -1,5 +1,4 @@
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { AwsJsonServer, type AwsJsonCall } from "./aws-json-server.js";
 
 export interface SecretRequest {
   target: string | undefined;
@@ -19,46 +18,25 @@ export interface SecretRequest {
 export class FakeSecretsManager {
   readonly requests: SecretRequest[] = [];
 
-  private readonly server: Server;
+  private http!: AwsJsonServer;
 
-  private constructor(private readonly secrets: ReadonlyMap<string, string>) {
-    this.server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on("data", (chunk: Buffer) => chunks.push(chunk));
-      req.on("end", () => {
-        const { status, body } = this.answer({
-          target: req.headers["x-amz-target"] as string | undefined,
-          contentType: req.headers["content-type"],
-          signed: /^AWS4-HMAC-SHA256 Credential=/.test(req.headers.authorization ?? ""),
-          text: Buffer.concat(chunks).toString("utf8"),
-        });
-        res.writeHead(status, { "content-type": "application/x-amz-json-1.1" });
-        res.end(JSON.stringify(body));
-      });
-    });
-  }
+  private constructor(private readonly secrets: ReadonlyMap<string, string>) {}
 
   static async start(secrets: Record<string, string>): Promise<FakeSecretsManager> {
     const fake = new FakeSecretsManager(new Map(Object.entries(secrets)));
-    await new Promise<void>((resolve) => fake.server.listen(0, "127.0.0.1", resolve));
+    fake.http = await AwsJsonServer.start((call) => fake.answer(call));
     return fake;
   }
 
   get url(): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this.http.url;
   }
 
   close(): Promise<void> {
-    this.server.closeAllConnections();
-    return new Promise((resolve) => this.server.close(() => resolve()));
+    return this.http.close();
   }
 
-  private answer(req: {
-    target: string | undefined;
-    contentType: string | undefined;
-    signed: boolean;
-    text: string;
-  }): { status: number; body: unknown } {
+  private answer(req: AwsJsonCall): { status: number; body: unknown } {
     let body: unknown;
     try {
       body = JSON.parse(req.text);

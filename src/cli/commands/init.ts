@@ -1,6 +1,6 @@
 import { mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
-import { parseArgs } from "node:util";
+import { parseDirectoryArgs } from "../parse-directory-args.js";
 
 const USAGE = `usage: kozmic init [DIR]
 
@@ -18,26 +18,9 @@ const MAX_READ_BYTES = 256 * 1024;
  * (nothing is written), 2 for bad arguments or a DIR that is not a directory.
  */
 export async function main(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: { help: { type: "boolean", short: "h" } },
-    });
-  } catch (error) {
-    console.error(`kozmic init: ${(error as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  if (parsed.values.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  if (parsed.positionals.length > 1) {
-    console.error(`kozmic init: expected at most one directory\n${USAGE}`);
-    return 2;
-  }
-  const dir = resolve(parsed.positionals[0] ?? ".");
+  const parsed = parseDirectoryArgs("init", USAGE, args, {});
+  if (typeof parsed === "number") return parsed;
+  const dir = resolve(parsed.directory ?? ".");
   const [{ renderStarterConfig }, { FILES_READ }, { CONFIG_PATH }, { renderConfigJsonSchema }] =
     await Promise.all([
       import("../../core/starter/render-starter-config.js"),

@@ -1,9 +1,9 @@
 import { createHash, randomUUID } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { ConfigError, KozmicError } from "../../core/errors.js";
 import { checkSecretName, checkSecretValue } from "../../core/secret-rules.js";
+import { parseDirectoryArgs } from "../parse-directory-args.js";
 import { startFailure } from "../start-failure.js";
 
 const USAGE =
@@ -37,29 +37,11 @@ function secretsFromEnv(names: string[]): Record<string, string> | string {
 
 /** `kozmic run`: runs a working tree's hooks with the real pipeline and cache. */
 export async function main(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        hook: { type: "string", multiple: true },
-        secret: { type: "string", multiple: true },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (error) {
-    console.error(`kozmic run: ${(error as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  if (parsed.values.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  if (parsed.positionals.length > 1) {
-    console.error(`kozmic run: expected at most one directory\n${USAGE}`);
-    return 2;
-  }
+  const parsed = parseDirectoryArgs("run", USAGE, args, {
+    hook: { type: "string", multiple: true },
+    secret: { type: "string", multiple: true },
+  });
+  if (typeof parsed === "number") return parsed;
   const secrets = secretsFromEnv(parsed.values.secret ?? []);
   if (typeof secrets === "string") {
     console.error(`kozmic run: ${secrets}`);
@@ -96,7 +78,7 @@ export async function main(args: string[]): Promise<number> {
   } catch (error) {
     return startFailure("kozmic run", error);
   }
-  const dir = resolve(parsed.positionals[0] ?? ".");
+  const dir = resolve(parsed.directory ?? ".");
   const file = join(dir, CONFIG_PATH);
   let text: string;
   try {
