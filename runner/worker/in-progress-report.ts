@@ -7,8 +7,8 @@ export interface InProgressReport {
   /** The job entered `next`; shown at once if the check run already went in progress. */
   phaseChanged(next: JobPhase): void;
   /**
-   * No more updates: a pending one is dropped, one already sent is awaited (the completion
-   * or a requeue must reach GitHub after it).
+   * No more updates: a pending one is dropped, those already sent are awaited (the
+   * completion or a requeue must reach GitHub after them).
    */
   settle(): Promise<void>;
 }
@@ -25,10 +25,11 @@ export function scheduleInProgress(input: {
   phase: () => JobPhase;
   /** The first update: the check run goes in progress in `phase`. Never rejects. */
   markInProgress: (phase: JobPhase) => Promise<void>;
-  /** A later phase, once in progress. Its failure is not the job's. */
-  showPhase: (phase: JobPhase) => void;
+  /** A later phase, once in progress. Never rejects: its failure is not the job's. */
+  showPhase: (phase: JobPhase) => Promise<void>;
 }): InProgressReport {
   let sent: Promise<void> | undefined;
+  const phases = new Set<Promise<void>>();
   let settled = false;
   const send = () => {
     if (settled || sent) return;
@@ -41,12 +42,17 @@ export function scheduleInProgress(input: {
       return sent !== undefined;
     },
     phaseChanged(next) {
-      if (sent && !settled) input.showPhase(next);
+      if (!sent || settled) return;
+      // After the first update, as GitHub must see them in order.
+      const shown = sent.then(() => input.showPhase(next));
+      phases.add(shown);
+      void shown.finally(() => phases.delete(shown));
     },
     async settle() {
       settled = true;
       clearTimeout(timer);
       await sent;
+      await Promise.all(phases);
     },
   };
 }

@@ -291,7 +291,7 @@ async function runHeld(
         ),
       ),
     showPhase: (shown) =>
-      void reporter
+      reporter
         .markInProgress(ref, shown)
         .catch((error: unknown) =>
           log(`job ${jobId}: phase update: ${(error as Error).message}`, "warn"),
@@ -376,29 +376,32 @@ async function runHeld(
   } finally {
     // The scripts have ended: what the masker held back is decided.
     held.sink.end();
-    stopProgress();
-    // Settled before anything later reaches the check run (a requeue, the completion).
+    // Every update settled (one Octokit still retries included) before anything later
+    // reaches the check run (a requeue, the completion), which it would otherwise undo.
+    await stopProgress();
     await inProgress.settle();
   }
 }
 
-/** Shows the log's end on the check run while it changes. Returns a function that stops it. */
+/**
+ * Shows the log's end on the check run while it changes. Returns a function that stops it
+ * and resolves once an update under way has settled.
+ */
 function showProgress(
   ctx: WorkerContext,
   held: Held,
   phase: () => JobPhase,
   inProgress: () => boolean,
-): () => void {
+): () => Promise<void> {
   const reporter = ctx.access(held.received.body.installationId).reporter;
   let shownRevision = held.tail.revision;
-  let updating = false;
+  let updating: Promise<void> | undefined;
   const timer = setInterval(() => {
     if (held.tail.revision === shownRevision || updating || !inProgress()) return;
     const revision = held.tail.revision;
-    updating = true;
     // Only a tail GitHub took counts as shown: a dropped (throttled) or failed update is
     // tried again, or a build that went quiet would keep showing an old tail.
-    void reporter
+    updating = reporter
       .progress(held.ref!, phase(), held.tail.text)
       .then((sent) => {
         if (sent) shownRevision = revision;
@@ -406,9 +409,12 @@ function showProgress(
       .catch((error: unknown) =>
         ctx.log(`job ${held.job.id}: progress update: ${(error as Error).message}`, "warn"),
       )
-      .finally(() => (updating = false));
+      .finally(() => (updating = undefined));
   }, ctx.settings.progressIntervalMs);
-  return () => clearInterval(timer);
+  return async () => {
+    clearInterval(timer);
+    await updating;
+  };
 }
 
 /**

@@ -134,7 +134,11 @@ describe("metrics and health", () => {
       }
       const text = await waitFor("both jobs counted", async () => {
         const t = await scrape();
-        return sample(t, 'kozmic_runner_jobs_total{conclusion="success"}') === 2 ? t : undefined;
+        // The slot frees once the job's container and volume are gone, just after its report.
+        const done =
+          sample(t, 'kozmic_runner_jobs_total{conclusion="success"}') === 2 &&
+          sample(t, "kozmic_runner_slots_busy") === 0;
+        return done ? t : undefined;
       });
       assert.equal(sample(text, 'kozmic_runner_cache_lookups_total{result="miss"}'), 1, text);
       assert.equal(sample(text, 'kozmic_runner_cache_lookups_total{result="hit"}'), 1, text);
