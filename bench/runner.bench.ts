@@ -14,7 +14,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { IN_PROGRESS_DELAY_MS } from "../src/settings/runner-settings.js";
+import { fileIo } from "../src/settings/read-settings.js";
+import { runnerGroup } from "../src/settings/runner-settings.js";
 import { openEmbeddedQueue } from "../src/queue/embedded-queue.js";
 import { openEmbeddedStore } from "../src/store/embedded-store.js";
 import type { JobMessage } from "../src/core/job-message.js";
@@ -32,6 +33,26 @@ import {
   removeContainersOf,
   RUNNER_IMAGE,
 } from "../test/e2e/runner-harness.js";
+
+/** The runner's own timing as a user's runner has it (leases, polls, delays), not the tests'. */
+const production = runnerGroup.read({}, fileIo);
+if (!production.ok) throw new Error(production.problems.join("; "));
+const {
+  leaseMs,
+  heartbeatMs,
+  cancelPollMs,
+  progressIntervalMs,
+  inProgressDelayMs,
+  pollWaitSeconds,
+} = production.value;
+const PRODUCTION_TIMING = {
+  leaseMs,
+  heartbeatMs,
+  cancelPollMs,
+  progressIntervalMs,
+  inProgressDelayMs,
+  pollWaitSeconds,
+};
 
 const PICKUP = Number(process.env.BENCH_PICKUP ?? 50);
 const RUNS = Number(process.env.BENCH_RUNS ?? 20);
@@ -81,12 +102,7 @@ const timings = (step: string, ms: number) => steps.set(step, (steps.get(step) ?
  * in production; off only where many jobs of one installation would measure GitHub's rule.
  */
 function runnerWith(concurrency: number, paceWrites = false): Runner {
-  const settings = fastSettings(dir, {
-    concurrency,
-    pollWaitSeconds: 1,
-    progressIntervalMs: 5000,
-    inProgressDelayMs: IN_PROGRESS_DELAY_MS,
-  });
+  const settings = fastSettings(dir, { concurrency, ...PRODUCTION_TIMING });
   names.push(settings.name);
   return startRunner({
     queue,
