@@ -1,3 +1,4 @@
+import { posix } from "node:path";
 import type { ContainerSpec } from "./port.js";
 
 /** The body of Docker's `POST /containers/create`, the subset Kozmic sets. */
@@ -22,7 +23,7 @@ export interface DockerCreateOptions {
     Privileged: false;
     ExtraHosts?: string[];
     Runtime?: string;
-    Mounts: { Type: "volume"; Source: string; Target: string }[];
+    Mounts: { Type: "volume" | "bind"; Source: string; Target: string }[];
     SecurityOpt: string[];
     CapDrop: string[];
   };
@@ -44,6 +45,16 @@ export function toDockerCreateOptions(spec: ContainerSpec): DockerCreateOptions 
       throw new Error(`refusing to mount "${volume.source}": only named volumes are allowed`);
     }
   }
+  const plainPath = (path: string) =>
+    posix.isAbsolute(path) && posix.normalize(path) === path && path !== "/" && !path.endsWith("/");
+  if (spec.workspace !== undefined && !plainPath(spec.workspace)) {
+    throw new Error(
+      `refusing to mount "${spec.workspace}": a workspace is an absolute, plain path`,
+    );
+  }
+  const workspace = spec.workspace
+    ? [{ Type: "bind" as const, Source: spec.workspace, Target: "/kozmic" }]
+    : [];
   return {
     ...(spec.name ? { name: spec.name } : {}),
     Image: spec.image,
@@ -67,7 +78,14 @@ export function toDockerCreateOptions(spec: ContainerSpec): DockerCreateOptions 
       Privileged: false,
       ...(spec.network === "none" ? { ExtraHosts: [`${OFFLINE_HOSTNAME}:127.0.1.1`] } : {}),
       ...(spec.runtime ? { Runtime: spec.runtime } : {}),
-      Mounts: spec.volumes.map((v) => ({ Type: "volume", Source: v.source, Target: v.target })),
+      Mounts: [
+        ...spec.volumes.map((v) => ({
+          Type: "volume" as const,
+          Source: v.source,
+          Target: v.target,
+        })),
+        ...workspace,
+      ],
       SecurityOpt: spec.noNewPrivileges ? ["no-new-privileges"] : [],
       CapDrop: ["NET_RAW", "SYS_ADMIN"],
     },

@@ -3,7 +3,14 @@ import { extract } from "tar-stream";
 import { InfrastructureError } from "../../src/core/errors.js";
 import { toDockerCreateOptions } from "./docker-convert.js";
 import { Docker } from "./dockerode.js";
-import type { ContainerInfo, ContainerSpec, Engine, ImageInfo, RegistryAuth } from "./port.js";
+import {
+  WorkspaceNotBindableError,
+  type ContainerInfo,
+  type ContainerSpec,
+  type Engine,
+  type ImageInfo,
+  type RegistryAuth,
+} from "./port.js";
 
 function statusOf(error: unknown): number | undefined {
   return (error as { statusCode?: number }).statusCode;
@@ -42,9 +49,39 @@ function labelFilter(labels: Record<string, string>): string {
   return JSON.stringify({ label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) });
 }
 
+/** Docker's words when a bind mount's source is not on the engine's side. */
+const BIND_SOURCE_MISSING = /bind source path does not exist|invalid mount config for type "bind"/i;
+
 /** The only module that talks to the Docker daemon. */
 export class DockerEngine implements Engine {
+  private bindable?: Promise<boolean>;
+
   constructor(private readonly docker: Docker = new Docker()) {}
+
+  /**
+   * Asked once per engine: an engine reached over its Unix socket, on Linux, without a
+   * user-namespace remap (which would show our files' owners as nobody) and not rootless,
+   * while this process is root (it gives the files to the script's user, and removes what
+   * a root job wrote). A create that then finds the directory missing (an engine in
+   * another mount namespace) turns it off for this engine.
+   */
+  bindsWorkspaces(): Promise<boolean> {
+    this.bindable ??= (async () => {
+      if (process.getuid?.() !== 0) return false;
+      try {
+        // Unset when DOCKER_HOST is tcp:// or ssh://; docker-modem finds a default lazily.
+        const modem = this.docker.modem as { getSocketPath?: () => Promise<unknown> };
+        const socketPath = await modem.getSocketPath?.();
+        if (typeof socketPath !== "string" || !socketPath.startsWith("/")) return false;
+        const info = (await this.docker.info()) as { OSType?: string; SecurityOptions?: string[] };
+        const security = info.SecurityOptions ?? [];
+        return info.OSType === "linux" && !security.some((o) => /name=(userns|rootless)/.test(o));
+      } catch {
+        return false;
+      }
+    })();
+    return this.bindable;
+  }
 
   /** The daemon's version (for `kozmic doctor`); an InfrastructureError when it cannot be reached. */
   async version(): Promise<{ version: string; apiVersion: string }> {
@@ -143,6 +180,13 @@ export class DockerEngine implements Engine {
       const container = await this.docker.createContainer(toDockerCreateOptions(spec));
       return container.id;
     } catch (error) {
+      if (spec.workspace && BIND_SOURCE_MISSING.test((error as Error).message)) {
+        this.bindable = Promise.resolve(false);
+        throw new WorkspaceNotBindableError(
+          `Docker cannot see ${spec.workspace}: ${(error as Error).message}`,
+          { cause: error },
+        );
+      }
       // Docker's own words say what is wrong (an unknown runtime, a limit the host lacks).
       throw new InfrastructureError(
         `Docker cannot create a container of ${spec.image}: ${(error as Error).message}`,

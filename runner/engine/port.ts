@@ -1,3 +1,8 @@
+import { InfrastructureError } from "../../src/core/errors.js";
+
+/** The engine could not bind-mount a step's workspace: the caller uploads an archive instead. */
+export class WorkspaceNotBindableError extends InfrastructureError {}
+
 /** What the pipeline asks of a container engine. Docker implements it; a fake scripts it. */
 export interface Engine {
   /** The image's ID and labels, or undefined when it is not on the host. */
@@ -14,6 +19,13 @@ export interface Engine {
   tagImage(imageId: string, repository: string, tag: string): Promise<void>;
   /** Pushes `repository:tag` to its registry; resolves with the manifest's digest. */
   pushImage(repository: string, tag: string, auth?: RegistryAuth): Promise<string>;
+  /**
+   * Whether a container can bind-mount a directory this process writes (ContainerSpec's
+   * `workspace`): the engine is on this machine, sees its files as this process does, maps
+   * no user namespace, and this process can give files to the script's user. Absent or
+   * false: the step's files are uploaded as an archive.
+   */
+  bindsWorkspaces?(): Promise<boolean>;
   createVolume(labels: Record<string, string>): Promise<string>;
   /** Idempotent: a missing volume is not an error. */
   removeVolume(name: string): Promise<void>;
@@ -89,6 +101,8 @@ export interface ContainerSpec {
   /** "none", "host" or the name of a Docker network. */
   network: string;
   volumes: { source: string; target: string }[];
+  /** A directory of this machine bind-mounted at `/kozmic` (see Engine.bindsWorkspaces). */
+  workspace?: string;
   /** Docker's no-new-privileges: setuid programs such as sudo cannot gain privileges. */
   noNewPrivileges?: boolean;
   /** The OCI runtime (Docker's `--runtime`); undefined: the engine's default. */

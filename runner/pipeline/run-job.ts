@@ -29,6 +29,7 @@ import type { Engine, ImageInfo } from "../engine/port.js";
 import type { LogSink } from "../logs/log-sink.js";
 import { SectionMarkers } from "../logs/section-markers.js";
 import { withKeyLock } from "./key-lock.js";
+import { processWorkspaces } from "../source/step-workspaces.js";
 import { resolveLimits } from "./resolve-limits.js";
 import { runStep, type StepOutcome, type StepSpec } from "./run-step.js";
 import type { PipelineSettings } from "./settings.js";
@@ -201,6 +202,7 @@ export async function runJob(job: JobInput, options: RunJobOptions): Promise<Job
     ...(options.deferCleanup ? { deferCleanup: options.deferCleanup } : {}),
     ...(settings.runtime ? { runtime: settings.runtime } : {}),
     dataDir: settings.dataDir,
+    workspaceRoot: settings.workspacesDir ?? processWorkspaces(settings.dataDir),
     deadline,
     stallTimeoutMs: hook.stall_timeout * 1000,
     ...(signal ? { signal } : {}),
@@ -218,6 +220,8 @@ export async function runJob(job: JobInput, options: RunJobOptions): Promise<Job
   };
 
   options.onPhase?.("preparing");
+  // Asked once per engine; asked now, it is answered while the image is looked up.
+  void engine.bindsWorkspaces?.().catch(() => {});
   say(`hook "${hook.name}": image ${hook.image} (pull: ${hook.pull})`);
   const pullStart = Date.now();
   const base = await timed(options.timings, "pull check", () =>

@@ -23,6 +23,11 @@ export interface PipelineSettings {
   cacheRegistry?: CacheRegistry;
   /** Where lock files and cache usage live. */
   dataDir: string;
+  /**
+   * Where steps' `/kozmic` directories are written to be bind-mounted (see run-step.ts);
+   * undefined: stepWorkspaces(dataDir), this process's own.
+   */
+  workspacesDir?: string;
   /** Who applies these settings, for messages: "this runner" (default) or "this machine". */
   place?: string;
 }

@@ -11,6 +11,7 @@ export function labelEngine(engine: Engine, runnerName: string): Engine {
     pullFromRegistry: (ref, auth) => engine.pullFromRegistry(ref, auth),
     tagImage: (id, repository, tag) => engine.tagImage(id, repository, tag),
     pushImage: (repository, tag, auth) => engine.pushImage(repository, tag, auth),
+    ...(engine.bindsWorkspaces ? { bindsWorkspaces: () => engine.bindsWorkspaces!() } : {}),
     createVolume: (volumeLabels) => engine.createVolume({ ...volumeLabels, ...labels }),
     removeVolume: (name) => engine.removeVolume(name),
     createContainer: (spec) =>

@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import type { CheckRunRef } from "../../src/checks/checks-reporter.js";
 import { parseMessageHook } from "../../src/core/job-message.js";
 import { jobUrl } from "../../src/core/job-url.js";
@@ -12,7 +13,7 @@ import { readStoredLog } from "../logs/next-log-seq.js";
 import { StoreLogWriter } from "../logs/store-log-writer.js";
 import { runJob, type JobPhase, type JobResult } from "../pipeline/run-job.js";
 import { timed } from "../pipeline/step-timings.js";
-import type { Checkout } from "../source/checkout-commit.js";
+import { checkoutsDir, type Checkout } from "../source/checkout-commit.js";
 import { fetchSource } from "../source/fetch-source.js";
 import { resolveTrackedFiles } from "../source/resolve-tracked-files.js";
 import { finishJob, settleFinished } from "./finish-job.js";
@@ -359,7 +360,11 @@ async function runHeld(
       },
       {
         engine: ctx.engine,
-        settings: settings.pipeline,
+        // Under the runner's checkouts, which its next start removes whatever it left there.
+        settings: {
+          ...settings.pipeline,
+          workspacesDir: join(checkoutsDir(settings.pipeline.dataDir, settings.name), "steps"),
+        },
         cacheRecords: ctx.store,
         log: held.sink,
         signal: held.control.signal,

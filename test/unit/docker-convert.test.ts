@@ -103,3 +103,21 @@ test("a host path as a volume source is refused", () => {
     /only named volumes/,
   );
 });
+
+test("a step's workspace is bind-mounted at /kozmic, and only as an absolute, plain path", () => {
+  const options = toDockerCreateOptions({
+    ...spec,
+    volumes: [],
+    workspace: "/var/lib/kozmic/steps/step-a1",
+  });
+  assert.deepEqual(options.HostConfig.Mounts, [
+    { Type: "bind", Source: "/var/lib/kozmic/steps/step-a1", Target: "/kozmic" },
+  ]);
+  for (const workspace of ["relative/dir", "/a/../etc", "/a/./b", "/", "/a/b/", "/a//b"]) {
+    assert.throws(
+      () => toDockerCreateOptions({ ...spec, volumes: [], workspace }),
+      /a workspace is an absolute, plain path/,
+      workspace,
+    );
+  }
+});

@@ -59,6 +59,7 @@ export async function main(args: string[]): Promise<number> {
     { SecretMasker },
     { runJob },
     { resolveTrackedFiles },
+    { removeProcessWorkspaces },
   ] = await Promise.all([
     import("../../core/config/parse-config.js"),
     import("../../core/config/format-config-issues.js"),
@@ -70,6 +71,7 @@ export async function main(args: string[]): Promise<number> {
     import("../../../runner/logs/secret-masker.js"),
     import("../../../runner/pipeline/run-job.js"),
     import("../../../runner/source/resolve-tracked-files.js"),
+    import("../../../runner/source/step-workspaces.js"),
   ]);
   let settings;
   try {
@@ -149,6 +151,7 @@ export async function main(args: string[]): Promise<number> {
       process.off("SIGINT", onSignal);
       process.off("SIGTERM", onSignal);
       await cacheRecords.close();
+      await removeProcessWorkspaces(settings.dataDir);
     }
     console.log(results.join("\n"));
     return failed ? 1 : 0;

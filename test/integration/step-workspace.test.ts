@@ -1,0 +1,233 @@
+// How a step's files reach its container, on the real Docker engine: bind-mounted as a
+// directory this process wrote (root, local engine), or uploaded as an archive (every other
+// engine, and when Docker cannot see the directory). Both must give the script user the
+// same tree, keep the checkout untouched and leave nothing behind.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { hookSchema, type HookInput } from "../../src/core/config/schema.js";
+import { PermanentError } from "../../src/core/errors.js";
+import { DockerEngine } from "../../runner/engine/docker-engine.js";
+import type { Engine } from "../../runner/engine/port.js";
+import { runJob, type JobResult } from "../../runner/pipeline/run-job.js";
+import { removeProcessWorkspaces } from "../../runner/source/step-workspaces.js";
+import { openEmbeddedStore } from "../../src/store/embedded-store.js";
+import { ensureBusyboxImage, removeImages } from "../support/images.js";
+import { testPipelineSettings } from "../support/pipeline-settings.js";
+
+const docker = new DockerEngine();
+const run = randomUUID().slice(0, 8);
+const IMAGE = `kozmic-test/ws-${run}`;
+const dataDir = mkdtempSync(join(tmpdir(), "kozmic-ws-data-"));
+const workspaces = join(dataDir, "steps-under-test");
+const cacheRecords = openEmbeddedStore({ dataDir });
+const repos: string[] = [];
+
+/** The real engine, told that it cannot bind: the archive path. */
+const archiveOnly: Engine = Object.assign(Object.create(docker) as DockerEngine, {
+  bindsWorkspaces: () => Promise.resolve(false),
+});
+
+/**
+ * The real engine asked to mount a directory it cannot see (as an engine in another mount
+ * namespace would be): Docker refuses the create, and the step must fall back.
+ */
+let refusedCreates = 0;
+const elsewhere = new DockerEngine();
+const unseenDirectory: Engine = Object.assign(Object.create(elsewhere) as DockerEngine, {
+  createContainer: (spec: Parameters<Engine["createContainer"]>[0]) => {
+    if (!spec.workspace) return elsewhere.createContainer(spec);
+    refusedCreates++;
+    return elsewhere.createContainer({ ...spec, workspace: `/nonexistent-${randomUUID()}` });
+  },
+});
+
+before(() => ensureBusyboxImage(IMAGE, { withKozmicUser: true }));
+after(async () => {
+  for (const repo of repos) {
+    for (const image of await docker.findImages({ "kozmic.cache.repo": repo }))
+      await docker.removeImage(image.id);
+  }
+  removeImages(IMAGE);
+  await cacheRecords.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+function newRepo(): { id: string; dir: string } {
+  const id = `ws-${run}-${randomUUID().slice(0, 8)}`;
+  repos.push(id);
+  const dir = mkdtempSync(join(tmpdir(), "kozmic-ws-src-"));
+  writeFileSync(join(dir, "deps.txt"), "left-pad 1.0\n");
+  writeFileSync(join(dir, "run-me.sh"), "#!/bin/sh\necho ran\n", { mode: 0o755 });
+  mkdirSync(join(dir, "nested", "deeper"), { recursive: true });
+  writeFileSync(join(dir, "nested", "deeper", "file.txt"), "deep\n");
+  symlinkSync("nested/deeper/file.txt", join(dir, "link"));
+  return { id, dir };
+}
+
+async function job(
+  engine: Engine,
+  repo: { id: string; dir: string },
+  hook: Partial<HookInput>,
+  secrets?: Record<string, string>,
+): Promise<{ result: JobResult; log: string; steps: Set<string> }> {
+  const parsed = hookSchema.parse({
+    name: "ws",
+    image: IMAGE,
+    build: "true",
+    ...hook,
+    ...(secrets ? { secrets: Object.keys(secrets) } : {}),
+  });
+  let log = "";
+  const steps = new Set<string>();
+  const jobId = randomUUID();
+  const result = await runJob(
+    {
+      jobId,
+      repositoryId: repo.id,
+      scope: "trusted",
+      hook: parsed,
+      sourceDir: repo.dir,
+      trackedFiles: [],
+      ...(secrets ? { secrets } : {}),
+    },
+    {
+      engine,
+      settings: testPipelineSettings(dataDir, { workspacesDir: workspaces }),
+      cacheRecords,
+      log: { write: (t) => void (log += t), flush: async () => {} },
+      timings: (step) => steps.add(step),
+    },
+  );
+  assert.deepEqual(await docker.listContainers({ "kozmic.job": jobId }), [], "no container left");
+  assert.deepEqual(await docker.listVolumes({ "kozmic.job": jobId }), [], "no volume left");
+  const left = existsSync(workspaces) ? readdirSync(workspaces) : [];
+  assert.deepEqual(left, [], "no workspace directory left");
+  return { result, log, steps };
+}
+
+// What the script user sees, and what it may do, in a step.
+const INSPECT = [
+  "id -u",
+  "stat -c '%u:%g %a' /kozmic /kozmic/src /kozmic/src/run-me.sh /kozmic/src/nested/deeper/file.txt",
+  "readlink /kozmic/src/link; cat /kozmic/src/link",
+  "./run-me.sh",
+  "echo scribble > deps.txt && touch new-file && echo wrote",
+  "stat -c '%a %u' /kozmic/secrets/API_TOKEN; echo \"token=$API_TOKEN\"",
+].join("; ");
+
+const EXPECTED = new RegExp(
+  [
+    "^1000$",
+    "^1000:1000 755$",
+    "^1000:1000 755$",
+    "^1000:1000 755$",
+    "^1000:1000 644$",
+    "^nested/deeper/file.txt$",
+    "^deep$",
+    "^ran$",
+    "^wrote$",
+    "^400 1000$",
+    "^token=\\S+$",
+  ].join("\\n"),
+  "m",
+);
+
+for (const [name, engine] of [
+  ["bind-mounted directory", docker],
+  ["archive upload", archiveOnly],
+] as const) {
+  test(`${name}: the script user owns a copy of the source, secrets are its 0400 files, the checkout is untouched`, async () => {
+    if (engine === docker) assert.equal(await docker.bindsWorkspaces(), true, "tests run as root");
+    const repo = newRepo();
+    const { result, log, steps } = await job(
+      engine,
+      repo,
+      { build: INSPECT },
+      { API_TOKEN: "s3cret-value" },
+    );
+    assert.equal(result.conclusion, "success", log);
+    assert.match(log, EXPECTED);
+    const bound = engine === docker;
+    assert.equal(steps.has("source copy"), bound, [...steps].join(", "));
+    assert.equal(steps.has("source upload"), !bound, [...steps].join(", "));
+    assert.equal(readFileSync(join(repo.dir, "deps.txt"), "utf8"), "left-pad 1.0\n");
+    assert.equal(existsSync(join(repo.dir, "new-file")), false);
+  });
+
+  test(`${name}: install and build each get a fresh copy; a root build's files are removed too`, async () => {
+    const repo = newRepo();
+    const { result, log } = await job(engine, repo, {
+      user: "root",
+      install: "echo from-install > /kozmic/src/deps.txt; mkdir -p /opt/x",
+      build: "cat deps.txt; mkdir -p out && echo o > out/root-file && chmod 000 out",
+    });
+    assert.equal(result.conclusion, "success", log);
+    assert.match(log, /^left-pad 1\.0$/m);
+  });
+}
+
+test("a directory Docker cannot see: the step falls back to the archive and says nothing wrong", async () => {
+  const repo = newRepo();
+  refusedCreates = 0;
+  assert.equal(await elsewhere.bindsWorkspaces(), true);
+  const { result, log, steps } = await job(
+    unseenDirectory,
+    repo,
+    { build: INSPECT },
+    { API_TOKEN: "s3cret-value" },
+  );
+  assert.equal(result.conclusion, "success", log);
+  assert.equal(refusedCreates, 1);
+  assert.match(log, EXPECTED);
+  assert.ok(steps.has("source copy") && steps.has("source upload"), [...steps].join(", "));
+  // The engine learned: later steps go straight to the archive.
+  assert.equal(await elsewhere.bindsWorkspaces(), false);
+  await job(unseenDirectory, repo, { build: "true" });
+  assert.equal(refusedCreates, 1);
+});
+
+test("a FIFO in the source is refused by name, and nothing is left", async () => {
+  for (const engine of [docker, archiveOnly]) {
+    const repo = newRepo();
+    execFileSync("mkfifo", [join(repo.dir, "nested", "pipe")]);
+    await assert.rejects(
+      job(engine, repo, { build: "true" }),
+      (error: unknown) =>
+        error instanceof PermanentError && /cannot pack nested\/pipe/.test(error.message),
+    );
+    const left = existsSync(workspaces) ? readdirSync(workspaces) : [];
+    assert.deepEqual(left, []);
+  }
+});
+
+test("the workspace directories are root's alone", async () => {
+  const repo = newRepo();
+  await job(docker, repo, { build: `stat -c %a /kozmic` });
+  assert.equal(statSync(workspaces).mode & 0o777, 0o700);
+});
+
+test("kozmic run's workspaces: its own and those of processes that are gone are removed", async () => {
+  const root = join(dataDir, "steps");
+  const dead = execFileSync("sh", ["-c", "echo $$"], { encoding: "utf8" }).trim();
+  mkdirSync(join(root, `pid-${dead}`, "step-x"), { recursive: true });
+  mkdirSync(join(root, `pid-${process.pid}`), { recursive: true });
+  mkdirSync(join(root, "pid-1"), { recursive: true }); // alive: init
+  writeFileSync(join(root, "not-a-workspace"), "");
+  await removeProcessWorkspaces(dataDir);
+  assert.deepEqual(readdirSync(root).sort(), ["not-a-workspace", "pid-1"]);
+});
