@@ -13,6 +13,9 @@ export interface DockerCreateOptions {
   Labels: Record<string, string>;
   AttachStdout: true;
   AttachStderr: true;
+  AttachStdin?: true;
+  OpenStdin?: true;
+  StdinOnce?: true;
   Tty: false;
   HostConfig: {
     Memory: number;
@@ -68,6 +71,7 @@ export function toDockerCreateOptions(spec: ContainerSpec): DockerCreateOptions 
     Labels: spec.labels,
     AttachStdout: true,
     AttachStderr: true,
+    ...(spec.stdin ? { AttachStdin: true, OpenStdin: true, StdinOnce: true } : {}),
     Tty: false,
     HostConfig: {
       Memory: spec.memoryBytes,

@@ -36,9 +36,14 @@ export interface Engine {
   readFile(containerId: string, path: string): Promise<string | undefined>;
   /**
    * Starts the container and calls `onOutput` with its stdout and stderr, in order, until
-   * it exits. Resolves with the exit code.
+   * it exits. Resolves with the exit code. `stdin` (for a container created with `stdin`)
+   * is streamed to the container's stdin; its end closes it.
    */
-  run(containerId: string, onOutput: (text: string) => void): Promise<number>;
+  run(
+    containerId: string,
+    onOutput: (text: string) => void,
+    stdin?: NodeJS.ReadableStream,
+  ): Promise<number>;
   /** Idempotent: killing a stopped or missing container is not an error. */
   killContainer(containerId: string): Promise<void>;
   /** Idempotent, safe after a failed start and when called twice. */
@@ -103,6 +108,8 @@ export interface ContainerSpec {
   volumes: { source: string; target: string }[];
   /** A directory of this machine bind-mounted at `/kozmic` (see Engine.bindsWorkspaces). */
   workspace?: string;
+  /** Keeps stdin open for Engine.run's `stdin` (the helper waits there between two scripts). */
+  stdin?: boolean;
   /** Docker's no-new-privileges: setuid programs such as sudo cannot gain privileges. */
   noNewPrivileges?: boolean;
   /** The OCI runtime (Docker's `--runtime`); undefined: the engine's default. */

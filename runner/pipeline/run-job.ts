@@ -231,6 +231,16 @@ export async function runJob(job: JobInput, options: RunJobOptions): Promise<Job
   say(`base image ${base.id} (${(elapsedMs.pull / 1000).toFixed(1)}s)`);
 
   let buildImage = base.id;
+  let buildStart = 0;
+  const startBuild = () => {
+    sections.start("build", "Build");
+    options.onPhase?.("building");
+    say("build");
+    buildStart = Date.now();
+  };
+  /** After a miss: the install's container, which goes on to the build once committed. */
+  let building: Promise<StepOutcome> | undefined;
+  let pruning: Promise<void> | undefined;
   let cacheKey: string | undefined;
   let cacheHit: boolean | undefined;
   let cacheMissReasons: string[] | undefined;
@@ -281,7 +291,7 @@ export async function runJob(job: JobInput, options: RunJobOptions): Promise<Job
       const outcome = await withKeyLock(
         settings.dataDir,
         key,
-        async (): Promise<StepOutcome | ImageInfo> => {
+        async (): Promise<StepOutcome | ImageInfo | "committed"> => {
           const again = await lookup();
           if (again) return again;
           if (fleet) {
@@ -312,59 +322,79 @@ export async function runJob(job: JobInput, options: RunJobOptions): Promise<Job
           say(`cache miss ${key}: running install`);
           for (const reason of cacheMissReasons) say(`  why: ${reason}`);
           options.onPhase?.("installing");
-          return runStep(
-            engine,
-            {
-              ...stepBase,
-              image: base.id,
-              script: installScript,
-              afterExit: async (containerId, exitCode) => {
-                if (exitCode !== 0) return;
-                const createdAt = Date.now();
-                const rememberUsers = rememberCommittedUsers(
+          // The build goes on in the install's container once the install is committed;
+          // the key's lock is released then, not when the build ends.
+          return new Promise<StepOutcome | "committed">((resolve, reject) => {
+            const between = async (containerId: string) => {
+              const createdAt = Date.now();
+              const rememberUsers = rememberCommittedUsers(
+                engine,
+                settings.dataDir,
+                containerId,
+                base,
+              );
+              const image = await timed(options.timings, "commit", () =>
+                engine.commitContainer(containerId, cacheRepository(job.repositoryId), key, {
+                  [CACHE_LABELS.managed]: "true",
+                  [CACHE_LABELS.repo]: job.repositoryId,
+                  [CACHE_LABELS.hook]: hook.name,
+                  [CACHE_LABELS.key]: key,
+                  [CACHE_LABELS.scope]: job.scope,
+                  [CACHE_LABELS.created]: new Date(createdAt).toISOString(),
+                  ...cacheInputLabels(inputs),
+                }),
+              );
+              committed = image;
+              await cacheRecords.recordCacheImage({
+                imageId: image,
+                repositoryId: job.repositoryId,
+                hook: hook.name,
+                key,
+                scope: job.scope,
+                createdAt,
+              });
+              await rememberUsers(image);
+              say(`install committed to ${cacheRepository(job.repositoryId)}:${key} (${image})`);
+              if (fleet) {
+                // The push releases the fleet lease when it ends.
+                fleet.push(
                   engine,
-                  settings.dataDir,
-                  containerId,
-                  base,
+                  image,
+                  { repositoryId: job.repositoryId, scope: job.scope, key },
+                  lease,
+                  say,
                 );
-                committed = await timed(options.timings, "commit", () =>
-                  engine.commitContainer(containerId, cacheRepository(job.repositoryId), key, {
-                    [CACHE_LABELS.managed]: "true",
-                    [CACHE_LABELS.repo]: job.repositoryId,
-                    [CACHE_LABELS.hook]: hook.name,
-                    [CACHE_LABELS.key]: key,
-                    [CACHE_LABELS.scope]: job.scope,
-                    [CACHE_LABELS.created]: new Date(createdAt).toISOString(),
-                    ...cacheInputLabels(inputs),
-                  }),
-                );
-                await cacheRecords.recordCacheImage({
-                  imageId: committed,
-                  repositoryId: job.repositoryId,
-                  hook: hook.name,
-                  key,
-                  scope: job.scope,
-                  createdAt,
-                });
-                await rememberUsers(committed);
-                say(
-                  `install committed to ${cacheRepository(job.repositoryId)}:${key} (${committed})`,
-                );
-                if (fleet) {
-                  // The push releases the fleet lease when it ends.
-                  fleet.push(
-                    engine,
-                    committed,
-                    { repositoryId: job.repositoryId, scope: job.scope, key },
-                    lease,
-                    say,
-                  );
-                  lease = undefined;
-                }
+                lease = undefined;
+              }
+              elapsedMs.install = Date.now() - installStart;
+              say(`install done (${(elapsedMs.install / 1000).toFixed(1)}s)`);
+              await recordCacheUse(settings.dataDir, image);
+              pruning = pruneCache(
+                engine,
+                settings,
+                { repositoryId: job.repositoryId, hook: hook.name },
+                undefined,
+                options.fleet?.busyImages,
+              ).then(
+                () => {},
+                (error: unknown) => say(`cache prune failed: ${(error as Error).message}`),
+              );
+              startBuild();
+              resolve("committed");
+              return image;
+            };
+            building = runStep(
+              engine,
+              {
+                ...stepBase,
+                image: base.id,
+                script: installScript,
+                next: { script: hook.build, between },
               },
-            },
-            stepLog,
-          );
+              stepLog,
+            );
+            building.then(resolve, reject);
+          });
         },
         signal,
       )
@@ -373,13 +403,16 @@ export async function runJob(job: JobInput, options: RunJobOptions): Promise<Job
           throw error;
         })
         .finally(() => lease?.release());
-      elapsedMs.install = Date.now() - installStart;
+      if (outcome !== "committed") elapsedMs.install = Date.now() - installStart;
       if (pulledFrom) {
         elapsedMs.install -= pulledFrom.ms;
         elapsedMs.pull += pulledFrom.ms;
       }
       const missed = cacheMissReasons ? { cacheMissReasons } : {};
-      if ("id" in outcome) {
+      if (outcome === "committed") {
+        cacheHit = false;
+        buildImage = committed!;
+      } else if ("id" in outcome) {
         hit = outcome;
       } else {
         const stopped = ended(outcome, { cacheKey: key, cacheHit: false, ...missed });
@@ -395,18 +428,7 @@ export async function runJob(job: JobInput, options: RunJobOptions): Promise<Job
             ...missed,
           });
         }
-        if (!committed) throw new InfrastructureError(`install for ${key} ended without a commit`);
-        say(`install done (${(elapsedMs.install / 1000).toFixed(1)}s)`);
-        cacheHit = false;
-        buildImage = committed;
-        await recordCacheUse(settings.dataDir, committed);
-        await pruneCache(
-          engine,
-          settings,
-          { repositoryId: job.repositoryId, hook: hook.name },
-          undefined,
-          options.fleet?.busyImages,
-        ).catch((error: unknown) => say(`cache prune failed: ${(error as Error).message}`));
+        throw new InfrastructureError(`install for ${key} ended without a commit`);
       }
     }
     if (hit) {
@@ -433,16 +455,17 @@ export async function runJob(job: JobInput, options: RunJobOptions): Promise<Job
     }
   }
 
-  sections.start("build", "Build");
-  options.onPhase?.("building");
-  say("build");
-  const buildStart = Date.now();
-  const outcome = await runStep(
-    engine,
-    { ...stepBase, image: buildImage, script: hook.build },
-    stepLog,
-  );
+  // After a miss the build is already running in the install's container.
+  const continued = cacheHit === false ? building : undefined;
+  if (!continued) startBuild();
+  const outcome = await (
+    continued ?? runStep(engine, { ...stepBase, image: buildImage, script: hook.build }, stepLog)
+  ).catch((error: unknown) => {
+    if (signal?.aborted) return { kind: "cancelled" } as const;
+    throw error;
+  });
   elapsedMs.build = Date.now() - buildStart;
+  await pruning;
   const extra = {
     ...(cacheKey ? { cacheKey } : {}),
     ...(cacheHit !== undefined ? { cacheHit } : {}),

@@ -4,32 +4,22 @@ import {
   type ScriptUser,
 } from "./resolve-script-user.js";
 import { knownImageUsers, rememberImageUsers } from "./image-users.js";
-import { scriptCommand } from "../../src/core/config/script-command.js";
 import { rm } from "node:fs/promises";
 import { WorkspaceNotBindableError, type ContainerSpec, type Engine } from "../engine/port.js";
 import type { LogSink } from "../logs/log-sink.js";
 import { tarDirectory, type ExtraFile } from "../source/tar-directory.js";
-import { writeWorkspace } from "../source/write-workspace.js";
+import {
+  replaceWorkspaceContents,
+  writeWorkspace,
+  writeWorkspaceAt,
+} from "../source/write-workspace.js";
+import { AnnouncementScanner } from "./announcement-scanner.js";
+import { CONTINUE_LINE, stepHelper } from "./step-helper.js";
+import { randomBytes } from "node:crypto";
+import { PassThrough } from "node:stream";
 import { timed, type StepTimings } from "./step-timings.js";
 
-/** Where a step's secrets are, one file each, on the `/kozmic` volume (never committed). */
-export const SECRETS_DIR = "/kozmic/secrets";
-
-function helperFor(script: string, secretNames: readonly string[]): string {
-  const quoted = scriptCommand(script)
-    .interpreter.map((word) => `'${word.replace(/'/g, "'\\''")}'`)
-    .join(" ");
-  // Secrets become environment variables of the script's process here, never of the
-  // container's configuration (which a commit keeps). `printf x` keeps trailing newlines.
-  const exports = secretNames.map(
-    (name) =>
-      `KOZMIC_VALUE=$(cat ${SECRETS_DIR}/${name}; printf x) || exit 125\n` +
-      `export ${name}="\${KOZMIC_VALUE%x}"\n`,
-  );
-  const unset = secretNames.length > 0 ? "unset KOZMIC_VALUE\n" : "";
-  // stderr joins stdout in the container so their lines keep their order.
-  return `#!/bin/sh\ncd /kozmic/src || exit 125\n${exports.join("")}${unset}exec ${quoted} /kozmic/script.sh 2>&1\n`;
-}
+export { SECRETS_DIR } from "./step-helper.js";
 
 export interface StepSpec {
   jobId: string;
@@ -61,8 +51,13 @@ export interface StepSpec {
   deadline: number;
   stallTimeoutMs: number;
   signal?: AbortSignal;
-  /** Runs before the container is removed, e.g. to commit it. */
-  afterExit?: (containerId: string, exitCode: number) => Promise<void>;
+  /**
+   * A second script, run in the same container once `script` exits 0 and `between` has
+   * resolved (an install's commit: the container is then paused, its first script's
+   * processes gone). It starts from a fresh copy of the source, as a new container would.
+   * The step's timers stop during `between` (the job's deadline still holds).
+   */
+  next?: { script: string; between: (containerId: string) => Promise<string> };
   timings?: StepTimings;
   /**
    * Given the removal of the container and volume instead of it being awaited here. It
@@ -72,9 +67,12 @@ export interface StepSpec {
 }
 
 export type StepOutcome =
-  | { kind: "exited"; exitCode: number }
+  /** `continued`: whether `next` ran (its exit code is then the one given). */
+  | { kind: "exited"; exitCode: number; continued?: boolean }
   | { kind: "timed_out"; reason: string }
   | { kind: "cancelled" };
+
+const ids = (user: ScriptUser) => ({ uid: user.uid, gid: user.gid });
 
 /** The secrets directory and one file per secret, readable by the script user alone. */
 function secretFiles(secrets: Record<string, string> | undefined): ExtraFile[] {
@@ -124,10 +122,29 @@ async function lookupScriptUser(
 }
 
 /**
- * Runs one script in a fresh container with a fresh `/kozmic` volume holding the helper,
- * the script and the source. Both are removed in `finally`, whatever happens.
+ * Runs one script in a fresh container with a fresh `/kozmic` (a bind-mounted directory or
+ * a volume) holding the helper, the script and the source; with `next`, the second script
+ * too: in the same container when /kozmic is a directory, else in a new container of the
+ * image `between` made. Containers, volumes and directories are removed whatever happens.
  */
 export async function runStep(engine: Engine, spec: StepSpec, log: LogSink): Promise<StepOutcome> {
+  const outcome = await runContainer(engine, spec, log);
+  if (outcome.kind !== "next") return outcome;
+  const { next: _, ...rest } = spec;
+  const second = await runContainer(
+    engine,
+    { ...rest, image: outcome.image, script: spec.next!.script },
+    log,
+  );
+  if (second.kind === "next") throw new Error("unreachable: a step without next continued");
+  return second.kind === "exited" ? { ...second, continued: true } : second;
+}
+
+async function runContainer(
+  engine: Engine,
+  spec: StepSpec,
+  log: LogSink,
+): Promise<StepOutcome | { kind: "next"; image: string }> {
   const labels = { "kozmic.managed": "true", "kozmic.job": spec.jobId };
   let volume: string | undefined;
   let workspace: string | undefined;
@@ -141,16 +158,26 @@ export async function runStep(engine: Engine, spec: StepSpec, log: LogSink): Pro
   try {
     if (spec.signal?.aborted) return { kind: "cancelled" };
     const t = spec.timings;
-    const files: ExtraFile[] = [
+    const secretNames = Object.keys(spec.secrets ?? {});
+    const token = `kozmic-step-${randomBytes(16).toString("hex")}`;
+    // Continuing in this container needs the workspace: see replaceWorkspaceContents.
+    const filesFor = (continueHere: boolean): ExtraFile[] => [
       {
         path: "run.sh",
-        content: helperFor(spec.script, Object.keys(spec.secrets ?? {})),
+        content: stepHelper(
+          spec.script,
+          secretNames,
+          continueHere && spec.next ? { script: spec.next.script, token } : undefined,
+        ),
         mode: 0o755,
       },
       { path: "script.sh", content: spec.script, mode: 0o644 },
       ...secretFiles(spec.secrets),
     ];
-    const create = (user: ScriptUser, mount: Pick<ContainerSpec, "volumes" | "workspace">) =>
+    const create = (
+      user: ScriptUser,
+      mount: Pick<ContainerSpec, "volumes" | "workspace" | "stdin">,
+    ) =>
       timed(t, "container create", () =>
         engine.createContainer({
           image: spec.image,
@@ -170,41 +197,37 @@ export async function runStep(engine: Engine, spec: StepSpec, log: LogSink): Pro
       );
     const root = spec.workspaceRoot;
     let scriptUser: ScriptUser | undefined;
+    let continueHere = false;
     if (root !== undefined && (await engine.bindsWorkspaces?.())) {
       // The fast way: the files written where the container sees them, no archive upload.
       const user = await timed(t, "script user", () => lookupScriptUser(engine, spec, labels, []));
       scriptUser = user;
-      workspace = await timed(t, "source copy", () =>
-        writeWorkspace(root, {
-          sourceDir: spec.sourceDir,
-          uid: user.uid,
-          gid: user.gid,
-          extra: files,
-        }),
+      const made = await timed(t, "source copy", () =>
+        writeWorkspace(root, { sourceDir: spec.sourceDir, ...ids(user), extra: filesFor(true) }),
       );
+      workspace = made;
       try {
-        container = await create(user, { volumes: [], workspace });
+        container = await create(user, { volumes: [], workspace: made, stdin: !!spec.next });
+        continueHere = !!spec.next;
       } catch (error) {
         if (!(error instanceof WorkspaceNotBindableError)) throw error;
-        await rm(workspace, { recursive: true, force: true });
+        await rm(made, { recursive: true, force: true });
         workspace = undefined;
       }
     }
     if (!container) {
       const made = await timed(t, "volume create", () => engine.createVolume(labels));
       volume = made;
-      const mount = { volumes: [{ source: made, target: "/kozmic" }] };
+      const volumes = [{ source: made, target: "/kozmic" }];
       const user =
         scriptUser ??
-        (await timed(t, "script user", () =>
-          lookupScriptUser(engine, spec, labels, mount.volumes),
-        ));
-      container = await create(user, mount);
+        (await timed(t, "script user", () => lookupScriptUser(engine, spec, labels, volumes)));
+      scriptUser = user;
+      container = await create(user, { volumes });
       const tar = await tarDirectory(spec.sourceDir, {
         prefix: "kozmic",
-        uid: user.uid,
-        gid: user.gid,
-        extra: files,
+        ...ids(user),
+        extra: filesFor(false),
       });
       const target = container;
       await timed(t, "source upload", () =>
@@ -213,42 +236,99 @@ export async function runStep(engine: Engine, spec: StepSpec, log: LogSink): Pro
     }
 
     const id = container;
+    const user = scriptUser!;
     const kill = (outcome: StepOutcome) => {
       stop ??= outcome;
       void engine.killContainer(id).catch(() => {});
     };
-    const armStall = () => {
+    let pausedTimers = false;
+    const armDeadline = () => {
       clearTimeout(timer);
-      const untilDeadline = spec.deadline - Date.now();
-      if (untilDeadline <= spec.stallTimeoutMs) {
-        timer = setTimeout(
-          () => kill({ kind: "timed_out", reason: "job timeout reached" }),
-          Math.max(0, untilDeadline),
-        );
-      } else {
-        timer = setTimeout(
-          () =>
-            kill({
-              kind: "timed_out",
-              reason: `stall timeout: no output for ${spec.stallTimeoutMs / 1000}s`,
-            }),
-          spec.stallTimeoutMs,
-        );
-      }
+      timer = setTimeout(
+        () => kill({ kind: "timed_out", reason: "job timeout reached" }),
+        Math.max(0, spec.deadline - Date.now()),
+      );
     };
+    const armStall = () => {
+      if (pausedTimers) return;
+      if (spec.deadline - Date.now() <= spec.stallTimeoutMs) return armDeadline();
+      clearTimeout(timer);
+      timer = setTimeout(
+        () =>
+          kill({
+            kind: "timed_out",
+            reason: `stall timeout: no output for ${spec.stallTimeoutMs / 1000}s`,
+          }),
+        spec.stallTimeoutMs,
+      );
+    };
+    const onText = (text: string) => {
+      log.write(text);
+      armStall();
+    };
+    let output: (text: string) => void = onText;
+    let scanner: AnnouncementScanner | undefined;
+    let stdin: PassThrough | undefined;
+    let firstExit: number | undefined;
+    let continuing: Promise<void> | undefined;
+    if (continueHere && spec.next && workspace) {
+      const { between } = spec.next;
+      const mounted = workspace;
+      const input = new PassThrough();
+      stdin = input;
+      // The second script's files, written while the first runs, outside every mount.
+      const staged = timed(t, "source copy", () =>
+        writeWorkspaceAt(`${mounted}.next`, {
+          sourceDir: spec.sourceDir,
+          ...ids(user),
+          extra: [
+            { path: "next.sh", content: spec.next!.script, mode: 0o644 },
+            ...secretFiles(spec.secrets),
+          ],
+        }),
+      );
+      staged.catch(() => {});
+      scanner = new AnnouncementScanner(token, onText, (code) => {
+        firstExit = code;
+        if (code !== 0) return void input.end();
+        pausedTimers = true;
+        armDeadline(); // the commit may take long; the job's deadline still holds
+        continuing = (async () => {
+          await between(id);
+          await staged;
+          await replaceWorkspaceContents(mounted, `${mounted}.next`, `${mounted}.done`);
+          pausedTimers = false;
+          armStall();
+          input.end(CONTINUE_LINE);
+        })();
+        continuing.catch(() => {
+          input.end();
+          kill({ kind: "exited", exitCode: 125 });
+        });
+      });
+      const s = scanner;
+      output = (text) => s.write(text);
+    }
     spec.signal?.addEventListener("abort", onAbort, { once: true });
     if (spec.signal?.aborted) return { kind: "cancelled" };
     armStall();
-    const exitCode = await timed(t, "container run", () =>
-      engine.run(id, (text) => {
-        log.write(text);
-        armStall();
-      }),
-    );
+    const exitCode = await timed(t, "container run", () => engine.run(id, output, stdin));
+    scanner?.end();
+    stdin?.end();
     clearTimeout(timer);
+    // A failed `between` (the commit) is the step's error, whatever the container did.
+    if (continuing) await continuing;
     if (stop) return stop;
-    if (spec.afterExit) await spec.afterExit(id, exitCode);
-    return { kind: "exited", exitCode };
+    if (!spec.next) return { kind: "exited", exitCode };
+    if (continueHere) {
+      return firstExit === 0
+        ? { kind: "exited", exitCode, continued: true }
+        : { kind: "exited", exitCode: firstExit ?? exitCode, continued: false };
+    }
+    // An uploaded /kozmic cannot be emptied safely in place: the next script gets a new
+    // container of the committed image.
+    if (exitCode !== 0) return { kind: "exited", exitCode, continued: false };
+    return { kind: "next", image: await spec.next.between(id) };
   } finally {
     clearTimeout(timer);
     spec.signal?.removeEventListener("abort", onAbort);
@@ -261,7 +341,11 @@ export async function runStep(engine: Engine, spec: StepSpec, log: LogSink): Pro
       if (madeVolume) await timed(t, "volume remove", () => engine.removeVolume(madeVolume));
       if (madeWorkspace) {
         await timed(t, "workspace remove", () =>
-          rm(madeWorkspace, { recursive: true, force: true, maxRetries: 3 }),
+          Promise.all(
+            ["", ".next", ".done"].map((suffix) =>
+              rm(`${madeWorkspace}${suffix}`, { recursive: true, force: true, maxRetries: 3 }),
+            ),
+          ),
         );
       }
     })();

@@ -1,9 +1,14 @@
 import { readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 
-/** Steps' bind-mounted `/kozmic` directories of processes without a runner's checkouts. */
+/** Where steps' bind-mounted `/kozmic` directories are written (see run-step.ts). */
 function workspacesRoot(dataDir: string): string {
   return join(dataDir, "steps");
+}
+
+/** A runner's: its next start removes whatever a killed life of it left there. */
+export function runnerWorkspaces(dataDir: string, runnerName: string): string {
+  return join(workspacesRoot(dataDir), `runner-${runnerName.replace(/[^A-Za-z0-9_.-]/g, "_")}`);
 }
 
 /** This process's own: a `kozmic run` killed mid-step leaves it for the next one to remove. */

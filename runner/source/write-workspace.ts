@@ -8,6 +8,7 @@ import {
   mkdtemp,
   readdir,
   readlink,
+  rename,
   rm,
   symlink,
   writeFile,
@@ -23,31 +24,54 @@ import type { ExtraFile } from "./tar-directory.js";
  * archive upload. It is a copy, so nothing the job writes reaches the checkout. Device
  * files, sockets and FIFOs are refused. Needs root (it gives files to another user).
  */
-export async function writeWorkspace(
-  root: string,
-  options: { sourceDir: string; uid: number; gid: number; extra: ExtraFile[] },
-): Promise<string> {
-  const { uid, gid } = options;
+export async function writeWorkspace(root: string, options: WorkspaceFiles): Promise<string> {
   await mkdir(root, { recursive: true, mode: 0o700 });
   const dir = await mkdtemp(join(root, "step-"));
-  const own = async (path: string, mode: number) => {
-    await chmod(path, mode); // the umask is not the tree's business
-    await lchown(path, uid, gid);
-  };
+  await populate(dir, options);
+  return dir;
+}
+
+export interface WorkspaceFiles {
+  sourceDir: string;
+  uid: number;
+  gid: number;
+  extra: ExtraFile[];
+}
+
+/** The same tree at `dir`, which must not exist yet (a step's second script's files). */
+export async function writeWorkspaceAt(dir: string, options: WorkspaceFiles): Promise<void> {
+  await mkdir(dir, { mode: 0o700 });
+  await populate(dir, options);
+}
+
+async function populate(dir: string, options: WorkspaceFiles): Promise<void> {
   try {
-    await own(dir, 0o755);
+    await chmod(dir, 0o755); // the umask is not the tree's business
+    await lchown(dir, options.uid, options.gid);
     await fill(dir, options);
   } catch (error) {
     await rm(dir, { recursive: true, force: true });
     throw error;
   }
-  return dir;
 }
 
-async function fill(
+/**
+ * Empties the mounted workspace `dir` into `done` and moves in what `next` holds, by
+ * renames only: a container may have left anything in `dir` (symlinks included), and a
+ * rename neither follows nor writes through what it moves. `done` and `next` are outside
+ * every mount.
+ */
+export async function replaceWorkspaceContents(
   dir: string,
-  options: { sourceDir: string; uid: number; gid: number; extra: ExtraFile[] },
+  next: string,
+  done: string,
 ): Promise<void> {
+  await mkdir(done, { mode: 0o700 });
+  for (const name of await readdir(dir)) await rename(join(dir, name), join(done, name));
+  for (const name of await readdir(next)) await rename(join(next, name), join(dir, name));
+}
+
+async function fill(dir: string, options: WorkspaceFiles): Promise<void> {
   const { uid, gid } = options;
   const own = async (path: string, mode: number) => {
     await chmod(path, mode);

@@ -18,7 +18,7 @@ export function labelEngine(engine: Engine, runnerName: string): Engine {
       engine.createContainer({ ...spec, labels: { ...spec.labels, ...labels } }),
     putArchive: (id, path, tar) => engine.putArchive(id, path, tar),
     readFile: (id, path) => engine.readFile(id, path),
-    run: (id, onOutput) => engine.run(id, onOutput),
+    run: (id, onOutput, stdin) => engine.run(id, onOutput, stdin),
     killContainer: (id) => engine.killContainer(id),
     removeContainer: (id) => engine.removeContainer(id),
     commitContainer: (id, repository, tag, imageLabels) =>

@@ -1,4 +1,3 @@
-import { join } from "node:path";
 import type { CheckRunRef } from "../../src/checks/checks-reporter.js";
 import { parseMessageHook } from "../../src/core/job-message.js";
 import { jobUrl } from "../../src/core/job-url.js";
@@ -13,7 +12,8 @@ import { readStoredLog } from "../logs/next-log-seq.js";
 import { StoreLogWriter } from "../logs/store-log-writer.js";
 import { runJob, type JobPhase, type JobResult } from "../pipeline/run-job.js";
 import { timed } from "../pipeline/step-timings.js";
-import { checkoutsDir, type Checkout } from "../source/checkout-commit.js";
+import type { Checkout } from "../source/checkout-commit.js";
+import { runnerWorkspaces } from "../source/step-workspaces.js";
 import { fetchSource } from "../source/fetch-source.js";
 import { resolveTrackedFiles } from "../source/resolve-tracked-files.js";
 import { finishJob, settleFinished } from "./finish-job.js";
@@ -360,10 +360,9 @@ async function runHeld(
       },
       {
         engine: ctx.engine,
-        // Under the runner's checkouts, which its next start removes whatever it left there.
         settings: {
           ...settings.pipeline,
-          workspacesDir: join(checkoutsDir(settings.pipeline.dataDir, settings.name), "steps"),
+          workspacesDir: runnerWorkspaces(settings.pipeline.dataDir, settings.name),
         },
         cacheRecords: ctx.store,
         log: held.sink,

@@ -5,6 +5,7 @@ import type { Queue, ReceivedJob } from "../../src/queue/port.js";
 import type { Store } from "../../src/store/port.js";
 import type { Engine } from "../engine/port.js";
 import { checkoutsDir } from "../source/checkout-commit.js";
+import { runnerWorkspaces } from "../source/step-workspaces.js";
 import { pruneMirrors } from "../source/prune-mirrors.js";
 import { FleetCache } from "../cache/fleet-cache.js";
 import { registryCredentials } from "../cache/registry-credentials.js";
@@ -235,10 +236,12 @@ async function removePreviousLife(
   settings: RunnerSettings,
   log: LineLog,
 ): Promise<void> {
-  await rm(checkoutsDir(settings.pipeline.dataDir, settings.name), {
-    recursive: true,
-    force: true,
-  }).catch(() => {});
+  for (const leftover of [
+    checkoutsDir(settings.pipeline.dataDir, settings.name),
+    runnerWorkspaces(settings.pipeline.dataDir, settings.name),
+  ]) {
+    await rm(leftover, { recursive: true, force: true }).catch(() => {});
+  }
   try {
     const left = await removeLeftoverContainers(deps.engine, settings.name);
     if (left.length > 0) {

@@ -1,19 +1,13 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { readdirSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { hooksYml, RunnerHarness } from "./runner-harness.js";
+import { runnerWorkspaces } from "../../runner/source/step-workspaces.js";
 
 const containersOf = (runnerName: string) =>
   execFileSync("docker", ["ps", "-aq", "--filter", `label=kozmic.runner=${runnerName}`], {
-    encoding: "utf8",
-  })
-    .split("\n")
-    .filter(Boolean);
-
-const volumesOf = (runnerName: string) =>
-  execFileSync("docker", ["volume", "ls", "-q", "--filter", `label=kozmic.runner=${runnerName}`], {
     encoding: "utf8",
   })
     .split("\n")
@@ -70,8 +64,10 @@ describe("runner restarts, crashes and shutdown", () => {
     await first.exited;
     const orphans = containersOf(name);
     assert.ok(orphans.length > 0, "the killed runner left its build container");
-    const orphanVolumes = volumesOf(name);
-    assert.ok(orphanVolumes.length > 0, "and its volume");
+    // The step's /kozmic: a bind-mounted directory on this root runner's local engine.
+    const workspaces = runnerWorkspaces(h.dir, name);
+    const orphanWorkspaces = readdirSync(workspaces);
+    assert.ok(orphanWorkspaces.length > 0, "and its workspace directory");
 
     // The same runner comes back: it removes its leftovers and takes the job over.
     h.startRunner({ name, leaseMs: 6000, heartbeatMs: 1000 });
@@ -80,10 +76,11 @@ describe("runner restarts, crashes and shutdown", () => {
     assert.equal(run.updates.filter((u) => u.conclusion !== undefined).length, 1, "one conclusion");
     const stillThere = containersOf(name).filter((id) => orphans.includes(id));
     assert.deepEqual(stillThere, [], "leftover containers removed at start");
+    const left = existsSync(workspaces) ? readdirSync(workspaces) : [];
     assert.deepEqual(
-      volumesOf(name).filter((v) => orphanVolumes.includes(v)),
+      left.filter((w) => orphanWorkspaces.includes(w)),
       [],
-      "and their volumes",
+      "and their workspace directories",
     );
     assert.ok(h.runnerLog.some((l) => l.includes("removed containers of a previous life")));
     // The job's own checkout goes in its `finally`, just after the message is deleted.

@@ -231,3 +231,75 @@ test("kozmic run's workspaces: its own and those of processes that are gone are 
   await removeProcessWorkspaces(dataDir);
   assert.deepEqual(readdirSync(root).sort(), ["not-a-workspace", "pid-1"]);
 });
+
+test("a miss builds in the install's container (one container); an uploaded /kozmic needs two", async () => {
+  for (const [engine, containers] of [
+    [docker, 1],
+    [archiveOnly, 2],
+  ] as const) {
+    const repo = newRepo();
+    let created = 0;
+    const counting: Engine = Object.assign(Object.create(engine) as DockerEngine, {
+      createContainer: (spec: Parameters<Engine["createContainer"]>[0]) => {
+        created++;
+        return engine.createContainer(spec);
+      },
+    });
+    const { result, log } = await job(counting, repo, {
+      install: "echo installed > /opt/marker; echo INSTALL-OUT",
+      build: "cat /opt/marker; echo BUILD-OUT",
+    });
+    assert.equal(result.conclusion, "success", log);
+    assert.equal(result.cacheHit, false);
+    // Every probe of the image's users is already remembered: only step containers count.
+    assert.equal(created, containers, log);
+    // The build's section starts after the commit, and its output comes after it.
+    assert.match(
+      log,
+      /INSTALL-OUT\n==> install committed[^]*##\[section build [^\n]*\n==> build\ninstalled\nBUILD-OUT\n/,
+    );
+    assert.doesNotMatch(log, /kozmic-step-/, "the announcement never reaches the log");
+  }
+});
+
+test("after an install in the same container, the build sees none of what the install left behind", async () => {
+  const repo = newRepo();
+  // The install vandalises /kozmic and leaves a process running; it must all be gone.
+  const { result, log } = await job(docker, repo, {
+    user: "root",
+    install: [
+      "echo junk > /kozmic/junk",
+      "echo changed > /kozmic/src/deps.txt",
+      "rm -rf /kozmic/src/nested",
+      "echo tampered > /kozmic/next.sh 2>/dev/null || true",
+      "(sleep 300 &)",
+      "cd / && mv /kozmic/src /kozmic/moved && ln -s /etc /kozmic/src",
+      "echo installed > /opt/marker",
+    ].join("\n"),
+    build: [
+      "ls -a /kozmic | tr '\\n' ' '; echo",
+      "cat deps.txt nested/deeper/file.txt /opt/marker",
+      "ps -o comm | grep -c '^sleep' || true",
+    ].join("\n"),
+  });
+  assert.equal(result.conclusion, "success", log);
+  assert.match(log, /^\. \.\. next\.sh src $/m);
+  assert.match(log, /^left-pad 1\.0\ndeep\ninstalled\n0$/m);
+  assert.equal(existsSync("/etc/deps.txt"), false);
+});
+
+test("a miss's build that times out after the commit keeps the committed install", async () => {
+  const repo = newRepo();
+  const { result, log } = await job(docker, repo, {
+    install: "echo installed > /opt/marker",
+    build: "sleep 30",
+    stall_timeout: 1,
+  });
+  assert.equal(result.conclusion, "timed_out", log);
+  assert.match(log, /stall timeout/);
+  const again = await job(docker, repo, {
+    install: "echo installed > /opt/marker",
+    build: "cat /opt/marker",
+  });
+  assert.equal(again.result.cacheHit, true, again.log);
+});
