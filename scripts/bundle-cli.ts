@@ -4,12 +4,13 @@
  * start resolving, reading and compiling hundreds of small module files (zod alone is over
  * a hundred); a bundle is a handful, which halves the time before `kozmic run` first
  * talks to Docker. Left outside the bundle: better-sqlite3 (a native module, loaded by
- * path) and dockerode with docker-modem, whose unused SSH and gRPC transports
- * runner/engine/dockerode.ts keeps from loading by their files' paths.
+ * path). dockerode and docker-modem are inside, without what a local Docker socket never
+ * uses (bundleDockerode), and zod without its other languages (zodEnglishOnly).
  * Usage: tsx scripts/bundle-cli.ts [<out dir>]   (scripts/build.sh runs it)
  */
-import { build } from "esbuild";
-import { join, resolve } from "node:path";
+import { build, type Plugin } from "esbuild";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { inlineAssets, REQUIRE_SHIM } from "./bundle-lambda.js";
 
@@ -18,7 +19,168 @@ const ROOT = fileURLToPath(new URL("..", import.meta.url));
 /** The oldest Node.js Kozmic runs on (package.json engines). */
 const TARGET = "node20";
 
-export const CLI_EXTERNALS = ["better-sqlite3", "dockerode", "docker-modem"];
+export const CLI_EXTERNALS = ["better-sqlite3"];
+
+/** Where zod keeps its messages in every language, one file each, and their index. */
+const ZOD_LOCALES = join(ROOT, "node_modules/zod/v4/locales");
+const ZOD_EN_EXPORT = 'export { default as en } from "./en.js";';
+
+/**
+ * zod in English only. `z` re-exports zod's locales index as `z.locales`, a namespace that
+ * esbuild cannot tree-shake, so every language (about half of zod's bytes in the bundle, a
+ * third of `kozmic run`'s module compile time) would be loaded for none to be used: zod's
+ * own messages are English (its schemas register locales/en.js themselves) and Kozmic never
+ * calls `z.config(z.locales.…)`. The index resolves here to a module exporting `en` alone.
+ * The build fails, rather than quietly bundling every language again or dropping English,
+ * when zod's files are no longer laid out as this expects.
+ */
+export const zodEnglishOnly: Plugin = {
+  name: "kozmic-zod-english-only",
+  setup(b) {
+    let stubbed = 0;
+    b.onStart(() => {
+      stubbed = 0;
+      const index = join(ZOD_LOCALES, "index.js");
+      const problem = !existsSync(index)
+        ? `${relative(ROOT, index)} is missing`
+        : !readFileSync(index, "utf8").split("\n").includes(ZOD_EN_EXPORT)
+          ? `${relative(ROOT, index)} no longer holds \`${ZOD_EN_EXPORT}\``
+          : undefined;
+      return problem ? { errors: [{ text: zodLayoutChanged(problem) }] } : undefined;
+    });
+    b.onResolve({ filter: /[\\/]locales[\\/]index\.js$/ }, (args) => {
+      const path = resolve(args.resolveDir, args.path);
+      if (path !== join(ZOD_LOCALES, "index.js")) return undefined;
+      stubbed++;
+      return { path, namespace: "kozmic-zod-english-only" };
+    });
+    b.onLoad({ filter: /.*/, namespace: "kozmic-zod-english-only" }, () => ({
+      contents: `${ZOD_EN_EXPORT}\n`,
+      resolveDir: ZOD_LOCALES,
+      loader: "js",
+    }));
+    b.onEnd((result) => {
+      if (result.errors.length > 0 || !result.metafile) return undefined;
+      const locales = Object.keys(result.metafile.inputs).filter(
+        (input) =>
+          dirname(resolve(ROOT, input)) === ZOD_LOCALES && !input.endsWith("/locales/en.js"),
+      );
+      const problem =
+        stubbed === 0
+          ? "nothing imported zod's locales index, which the CLI's zod is expected to"
+          : locales.length > 0
+            ? `the bundle holds other languages all the same: ${locales.join(", ")}`
+            : !Object.keys(result.metafile.inputs).some((i) => i.endsWith("zod/v4/locales/en.js"))
+              ? "the bundle no longer holds zod's English messages (locales/en.js)"
+              : undefined;
+      return problem ? { errors: [{ text: zodLayoutChanged(problem) }] } : undefined;
+    });
+  },
+};
+
+function zodLayoutChanged(problem: string): string {
+  return (
+    `kozmic-zod-english-only (scripts/bundle-cli.ts): ${problem}; zod's files changed, so ` +
+    "the plugin that keeps zod's other languages out of the CLI bundle must change with them"
+  );
+}
+
+/**
+ * Files of dockerode and docker-modem that stay in node_modules, by the path their package
+ * requires them with. Their top-level requires are what a local socket never uses: ssh2 (an
+ * `ssh://` DOCKER_HOST), @grpc/grpc-js, @grpc/proto-loader and protobufjs (BuildKit
+ * sessions and progress, for `buildImage` with `version: "2"`); session.js and buildkit.js
+ * also read .proto files beside them. runner/engine/dockerode.ts defers the same files in
+ * the unbundled code, by putting stand-ins in the CommonJS module cache.
+ * `function`: required at the top level; it exports one function, loaded on its first call.
+ * `module`: required only inside the function that uses it, so loaded then as it is.
+ */
+const DOCKERODE_LEFT_OUT: Record<
+  string,
+  { importer: RegExp; file: string; as: "function" | "module" }
+> = {
+  "./ssh": {
+    importer: /[\\/]node_modules[\\/]docker-modem[\\/]lib[\\/]modem\.js$/,
+    file: "docker-modem/lib/ssh.js",
+    as: "function",
+  },
+  "./session": {
+    importer: /[\\/]node_modules[\\/]dockerode[\\/]lib[\\/]docker\.js$/,
+    file: "dockerode/lib/session.js",
+    as: "function",
+  },
+  "./buildkit": {
+    importer: /[\\/]node_modules[\\/]dockerode[\\/]lib[\\/]docker\.js$/,
+    file: "dockerode/lib/buildkit.js",
+    as: "module",
+  },
+};
+
+/**
+ * dockerode and docker-modem inside the bundle (left outside, Node resolves, reads and
+ * compiles some forty CommonJS files of theirs for every `kozmic run`), except the files in
+ * DOCKERODE_LEFT_OUT: in their place, a module that loads the real file from node_modules
+ * when it is first used (docker-modem's through dockerode's own resolution, wherever npm
+ * put it). runner/engine/dockerode.ts is replaced here by a plain import of dockerode, its
+ * deferral being done at build time. The build fails if a file named here is no longer
+ * required where expected, or if any of ssh2, gRPC or protobufjs is bundled all the same.
+ */
+export const bundleDockerode: Plugin = {
+  name: "kozmic-bundle-dockerode",
+  setup(b) {
+    const seen = new Set<string>();
+    b.onStart(() => seen.clear());
+    b.onLoad({ filter: /[\\/]runner[\\/]engine[\\/]dockerode\.ts$/ }, () => ({
+      contents: 'import Docker from "dockerode";\nexport { Docker };\n',
+      loader: "js",
+    }));
+    b.onResolve({ filter: /^\.\/(ssh|session|buildkit)$/ }, (args) => {
+      const left = DOCKERODE_LEFT_OUT[args.path];
+      if (!left?.importer.test(args.importer)) return undefined;
+      seen.add(args.path);
+      return { path: left.file, namespace: "kozmic-dockerode-left-out" };
+    });
+    // What those modules require is found at run time, from node_modules.
+    b.onResolve({ filter: /.*/, namespace: "kozmic-dockerode-left-out" }, (args) => ({
+      path: args.path,
+      external: true,
+    }));
+    b.onLoad({ filter: /.*/, namespace: "kozmic-dockerode-left-out" }, (args) => {
+      const left = Object.values(DOCKERODE_LEFT_OUT).find((l) => l.file === args.path)!;
+      const load = args.path.startsWith("docker-modem/")
+        ? `require("node:module").createRequire(require.resolve("dockerode"))(${JSON.stringify(args.path)})`
+        : `require(${JSON.stringify(args.path)})`;
+      const contents =
+        left.as === "module"
+          ? `module.exports = ${load};\n`
+          : `var real;\nmodule.exports = function () {\n  real = real || ${load};\n  return real.apply(this, arguments);\n};\n`;
+      return { contents, loader: "js" };
+    });
+    b.onEnd((result) => {
+      if (result.errors.length > 0 || !result.metafile) return undefined;
+      const missing = Object.keys(DOCKERODE_LEFT_OUT).filter((path) => !seen.has(path));
+      const unwanted = Object.keys(result.metafile.inputs).filter((input) =>
+        /(^|\/)node_modules\/(ssh2|cpu-features|@grpc\/[^/]+|protobufjs)\//.test(input),
+      );
+      const problem =
+        missing.length > 0
+          ? `dockerode no longer requires ${missing.join(", ")} where expected`
+          : unwanted.length > 0
+            ? `the bundle holds ${unwanted.slice(0, 3).join(", ")}${unwanted.length > 3 ? "…" : ""}`
+            : undefined;
+      if (!problem) return undefined;
+      return {
+        errors: [
+          {
+            text:
+              `kozmic-bundle-dockerode (scripts/bundle-cli.ts): ${problem}; dockerode's files ` +
+              "changed, so what the plugin leaves out of the CLI bundle must change with them",
+          },
+        ],
+      };
+    });
+  },
+};
 
 /** Writes `outDir`/main.js and its chunks. */
 export async function bundleCli(outDir: string): Promise<void> {
@@ -33,7 +195,9 @@ export async function bundleCli(outDir: string): Promise<void> {
     mainFields: ["module", "main"],
     external: CLI_EXTERNALS,
     banner: { js: REQUIRE_SHIM },
-    plugins: [inlineAssets],
+    plugins: [inlineAssets, zodEnglishOnly, bundleDockerode],
+    metafile: true,
+    absWorkingDir: ROOT,
     logLevel: "error",
   });
 }

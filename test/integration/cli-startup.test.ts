@@ -1,16 +1,29 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { formatConfigIssuesForTerminal } from "../../src/core/config/format-config-issues.js";
+import { parseConfig } from "../../src/core/config/parse-config.js";
+import { ConfigError } from "../../src/core/errors.js";
 import { ensureBusyboxImage, removeImages } from "../support/images.js";
 import { kozmicArgv } from "../support/kozmic-cli.js";
 
 const exec = promisify(execFile);
+const CLI_DIR = fileURLToPath(new URL("../../dist/cli/", import.meta.url));
 const RECORDER = fileURLToPath(new URL("../support/loaded-modules.mjs", import.meta.url));
 const PACKAGE = JSON.parse(
   readFileSync(new URL("../../package.json", import.meta.url), "utf8"),
@@ -26,12 +39,16 @@ const dir = mkdtempSync(join(tmpdir(), "kozmic-startup-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Runs the compiled `kozmic <args>` and returns its output and every module it loaded. */
-async function kozmicLoading(args: string[], env: Record<string, string> = {}) {
+async function kozmicLoading(
+  args: string[],
+  env: Record<string, string> = {},
+  node = process.execPath,
+) {
   const record = join(dir, `${randomUUID()}.txt`);
   const argv = kozmicArgv(args, ["--import", RECORDER]);
   let result;
   try {
-    const { stdout, stderr } = await exec(process.execPath, argv, {
+    const { stdout, stderr } = await exec(node, argv, {
       env: {
         PATH: process.env.PATH,
         HOME: process.env.HOME,
@@ -99,9 +116,24 @@ describe("the CLI loads what a command uses", () => {
     const result = await kozmicLoading(["cache", "ls"]);
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /^KEY\s+REPOSITORY/);
-    assert.notDeepEqual(loadedFrom(result.modules, "/node_modules/dockerode/"), []);
+    assert.notDeepEqual(loadedFrom(packagesLoaded(result.modules), "node_modules/dockerode/"), []);
     for (const part of NEVER_ON_A_LOCAL_SOCKET)
       assert.deepEqual(loadedFrom(packagesLoaded(result.modules), part), [], `${part} was loaded`);
+  });
+
+  it("dockerode and docker-modem are bundled, and an ssh:// DOCKER_HOST still loads ssh2 from node_modules when it connects", async () => {
+    // Port 1 on this machine: nothing listens, so ssh2's connection is refused.
+    const result = await kozmicLoading(["cache", "ls"], {
+      DOCKER_HOST: "ssh://kozmic@127.0.0.1:1",
+    });
+    assert.notEqual(result.code, 0);
+    assert.match(result.stderr, /ECONNREFUSED/);
+    assert.doesNotMatch(result.stderr, /Cannot find module/);
+    assert.deepEqual(loadedFrom(result.modules, "/node_modules/dockerode/"), []);
+    assert.deepEqual(loadedFrom(result.modules, "/node_modules/docker-modem/lib/modem.js"), []);
+    assert.notDeepEqual(loadedFrom(result.modules, "/node_modules/docker-modem/lib/ssh.js"), []);
+    assert.notDeepEqual(loadedFrom(result.modules, "/node_modules/ssh2/"), []);
+    assert.notDeepEqual(loadedFrom(packagesLoaded(result.modules), "node_modules/dockerode/"), []);
   });
 
   describe("kozmic run", () => {
@@ -122,13 +154,113 @@ describe("the CLI loads what a command uses", () => {
       assert.equal(result.code, 0, result.stderr + result.stdout);
       assert.match(result.stdout, /hello from the job/);
       assert.match(result.stdout, /^hello: success$/m);
-      assert.notDeepEqual(loadedFrom(result.modules, "/node_modules/dockerode/"), []);
+      assert.notDeepEqual(
+        loadedFrom(packagesLoaded(result.modules), "node_modules/dockerode/"),
+        [],
+      );
       for (const part of NEVER_ON_A_LOCAL_SOCKET)
         assert.deepEqual(
           loadedFrom(packagesLoaded(result.modules), part),
           [],
           `${part} was loaded`,
         );
+    });
+
+    it("runs a job with DOCKER_HOST=unix:///var/run/docker.sock", async () => {
+      const result = await kozmicLoading(["run", repo], {
+        DOCKER_HOST: "unix:///var/run/docker.sock",
+      });
+      assert.equal(result.code, 0, result.stderr + result.stdout);
+      assert.match(result.stdout, /^hello: success$/m);
+    });
+  });
+
+  it("zod is bundled in English only, and a bad configuration reads as it does from the source", async () => {
+    const headers = readdirSync(CLI_DIR)
+      .filter((name) => name.endsWith(".js"))
+      .flatMap((name) => [
+        ...readFileSync(join(CLI_DIR, name), "utf8").matchAll(/^\/\/ (node_modules\/zod\/\S+)$/gm),
+      ])
+      .map((match) => match[1]!);
+    assert.notDeepEqual(headers, [], "zod is in the bundle");
+    assert.deepEqual(
+      headers.filter((file) => file.includes("/locales/")),
+      ["node_modules/zod/v4/locales/en.js"],
+    );
+
+    const repo = join(dir, "bad-config");
+    mkdirSync(join(repo, ".github"), { recursive: true });
+    const text = [
+      "hooks:",
+      "  - name: 5",
+      "    image: [1]",
+      "    build: true",
+      "    timeout: soon",
+      "    memory: -3",
+      "    env: { 1BAD: x, GOOD: [1] }",
+      "    colour: blue",
+      "  - image: busybox",
+      "",
+    ].join("\n");
+    const file = join(repo, ".github/kozmic.yml");
+    writeFileSync(file, text);
+    let expected = "";
+    try {
+      parseConfig(text);
+    } catch (error) {
+      assert.ok(error instanceof ConfigError, String(error));
+      expected = formatConfigIssuesForTerminal(error.issues, text, file);
+    }
+    assert.match(expected, /expected a duration/);
+    const result = await kozmicLoading(["run", repo]);
+    assert.equal(result.code, 2, result.stderr);
+    assert.equal(result.stderr, `${expected}\n`);
+  });
+
+  describe("Node's compile cache (Node.js 22.1 and later), in the user's own cache directory", () => {
+    let node24 = "";
+    before(async () => {
+      // The machine's Node may be 20, which has none: the tests use Node 24 (as CI does).
+      node24 = (
+        await exec("bash", [fileURLToPath(new URL("../../scripts/node24.sh", import.meta.url))])
+      ).stdout.trim();
+    });
+    const cacheFiles = (root: string) =>
+      readdirSync(root, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
+
+    it("is written under $HOME/.cache/kozmic, private to the user", async () => {
+      const home = join(dir, "home-cache");
+      mkdirSync(home);
+      for (let i = 0; i < 2; i++) {
+        const result = await kozmicLoading(["run", "--help"], { HOME: home }, node24);
+        assert.equal(result.code, 0, result.stderr);
+        assert.equal(result.stderr, "");
+      }
+      const cache = join(home, ".cache/kozmic/node-compile-cache");
+      assert.notDeepEqual(cacheFiles(cache), []);
+      for (const path of [join(home, ".cache/kozmic"), cache])
+        assert.equal(statSync(path).mode & 0o777, 0o700, path);
+    });
+
+    it("is left off, and the command runs, when the cache directory cannot be made or is not private", async () => {
+      const fileHome = join(dir, "home-file");
+      mkdirSync(fileHome);
+      writeFileSync(join(fileHome, ".cache"), "a file, not a directory\n");
+      const shared = join(dir, "home-shared");
+      mkdirSync(join(shared, ".cache/kozmic"), { recursive: true });
+      chmodSync(join(shared, ".cache/kozmic"), 0o777);
+      for (const env of [
+        { HOME: fileHome },
+        { HOME: shared },
+        { HOME: join(dir, "no-such-home") },
+        { HOME: "/proc/self/no-such-home" },
+      ]) {
+        const result = await kozmicLoading(["--version"], env, node24);
+        assert.equal(result.code, 0, `${env.HOME}: ${result.stderr}`);
+        assert.equal(result.stdout, `${PACKAGE.version}\n`);
+        assert.equal(result.stderr, "");
+      }
+      assert.deepEqual(cacheFiles(join(shared, ".cache/kozmic")), []);
     });
   });
 });
