@@ -29,10 +29,14 @@ export async function checkoutCommit(
   const dir = join(parent, `${label.replace(/[^A-Za-z0-9_.-]/g, "_")}-${randomUUID().slice(0, 8)}`);
   const remove = () => rm(dir, { recursive: true, force: true });
   try {
-    await runGit(["clone", "--quiet", "--local", "--no-checkout", mirror, dir]);
-    await runGit(["-C", dir, "checkout", "--quiet", "--detach", sha]);
+    // No templates: git's sample hooks are a dozen files every step would copy for nothing.
+    await runGit(["clone", "--quiet", "--local", "--no-checkout", "--template=", mirror, dir]);
+    // At once: they lock different files (HEAD and the index; the config and packed-refs).
     // The clone's origin is a host path, meaningless inside the container.
-    await runGit(["-C", dir, "remote", "remove", "origin"]);
+    await Promise.all([
+      runGit(["-C", dir, "checkout", "--quiet", "--detach", sha]),
+      runGit(["-C", dir, "remote", "remove", "origin"]),
+    ]);
   } catch (error) {
     await remove();
     throw error;
