@@ -14,6 +14,7 @@ import {
   writeWorkspaceAt,
 } from "../source/write-workspace.js";
 import { AnnouncementScanner } from "./announcement-scanner.js";
+import { workspacesCanExec } from "../source/step-workspaces.js";
 import { CONTINUE_LINE, stepHelper } from "./step-helper.js";
 import { randomBytes } from "node:crypto";
 import { PassThrough } from "node:stream";
@@ -198,7 +199,11 @@ async function runContainer(
     const root = spec.workspaceRoot;
     let scriptUser: ScriptUser | undefined;
     let continueHere = false;
-    if (root !== undefined && (await engine.bindsWorkspaces?.())) {
+    if (
+      root !== undefined &&
+      (await engine.bindsWorkspaces?.()) &&
+      (await workspacesCanExec(root))
+    ) {
       // The fast way: the files written where the container sees them, no archive upload.
       const user = await timed(t, "script user", () => lookupScriptUser(engine, spec, labels, []));
       scriptUser = user;

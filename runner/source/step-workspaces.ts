@@ -1,4 +1,4 @@
-import { readdir, rm } from "node:fs/promises";
+import { mkdir, readdir, readFile, realpath, rm } from "node:fs/promises";
 import { join } from "node:path";
 
 /** Where steps' bind-mounted `/kozmic` directories are written (see run-step.ts). */
@@ -45,4 +45,47 @@ export async function removeProcessWorkspaces(dataDir: string): Promise<void> {
       })
       .map((name) => rm(join(root, name), { recursive: true, force: true }).catch(() => {})),
   );
+}
+
+/**
+ * Pure: whether the mount holding `path` (an absolute, real path) lets files run, from
+ * /proc/self/mountinfo's text. A bind mount keeps its source's `noexec`, and a step whose
+ * source has `./configure` must be able to run it.
+ */
+export function mountAllowsExec(mountinfo: string, path: string): boolean {
+  let best: { point: string; options: string[] } | undefined;
+  for (const line of mountinfo.split("\n")) {
+    const [left, right] = line.split(" - ");
+    const fields = left?.split(" ") ?? [];
+    const point = fields[4]?.replace(/\\040/g, " ");
+    if (!point || !right) continue;
+    const inside = point === "/" || path === point || path.startsWith(`${point}/`);
+    if (inside && (!best || point.length >= best.point.length)) {
+      best = { point, options: (fields[5] ?? "").split(",") };
+    }
+  }
+  return !best?.options.includes("noexec");
+}
+
+const execChecks = new Map<string, Promise<boolean>>();
+
+/** Whether step directories under `root` can be bind-mounted without `noexec`; asked once. */
+export function workspacesCanExec(root: string): Promise<boolean> {
+  let check = execChecks.get(root);
+  if (!check) {
+    check = (async () => {
+      try {
+        await mkdir(root, { recursive: true, mode: 0o700 });
+        const [mountinfo, real] = await Promise.all([
+          readFile("/proc/self/mountinfo", "utf8"),
+          realpath(root),
+        ]);
+        return mountAllowsExec(mountinfo, real);
+      } catch {
+        return false;
+      }
+    })();
+    execChecks.set(root, check);
+  }
+  return check;
 }

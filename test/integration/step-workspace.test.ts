@@ -303,3 +303,42 @@ test("a miss's build that times out after the commit keeps the committed install
   });
   assert.equal(again.result.cacheHit, true, again.log);
 });
+
+test("step directories on a noexec mount: the step takes the archive, and the source's scripts still run", async (t) => {
+  const mountPoint = mkdtempSync(join(tmpdir(), "kozmic-noexec-"));
+  try {
+    execFileSync("mount", ["-t", "tmpfs", "-o", "noexec,size=64m", "tmpfs", mountPoint]);
+  } catch {
+    rmSync(mountPoint, { recursive: true, force: true });
+    return t.skip("this machine cannot mount a tmpfs");
+  }
+  try {
+    const repo = newRepo();
+    const parsed = hookSchema.parse({ name: "ws", image: IMAGE, build: "./run-me.sh" });
+    let log = "";
+    const steps = new Set<string>();
+    const result = await runJob(
+      {
+        jobId: randomUUID(),
+        repositoryId: repo.id,
+        scope: "trusted",
+        hook: parsed,
+        sourceDir: repo.dir,
+        trackedFiles: [],
+      },
+      {
+        engine: docker,
+        settings: testPipelineSettings(dataDir, { workspacesDir: join(mountPoint, "steps") }),
+        cacheRecords,
+        log: { write: (text) => void (log += text), flush: async () => {} },
+        timings: (step) => steps.add(step),
+      },
+    );
+    assert.equal(result.conclusion, "success", log);
+    assert.match(log, /^ran$/m);
+    assert.ok(steps.has("source upload") && !steps.has("source copy"), [...steps].join(", "));
+  } finally {
+    execFileSync("umount", [mountPoint]);
+    rmSync(mountPoint, { recursive: true, force: true });
+  }
+});
