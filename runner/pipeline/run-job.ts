@@ -121,12 +121,11 @@ async function resolveBaseImage(engine: Engine, hook: Hook, say: Say): Promise<I
  * container to read them. A commit keeps the base image's USER.
  */
 function rememberCommittedUsers(
-  engine: Engine,
   dataDir: string,
-  containerId: string,
+  readPasswd: () => Promise<string | undefined>,
   base: ImageInfo,
 ): (imageId: string) => Promise<void> {
-  const passwd = engine.readFile(containerId, "/etc/passwd");
+  const passwd = readPasswd();
   passwd.catch(() => {}); // awaited once the image exists; a commit failing first wins
   return async (imageId) =>
     rememberImageUsers(dataDir, imageId, { passwd: await passwd, imageUser: base.user });
@@ -325,14 +324,12 @@ export async function runJob(job: JobInput, options: RunJobOptions): Promise<Job
           // The build goes on in the install's container once the install is committed;
           // the key's lock is released then, not when the build ends.
           return new Promise<StepOutcome | "committed">((resolve, reject) => {
-            const between = async (containerId: string) => {
+            const between = async (
+              containerId: string,
+              readPasswd: () => Promise<string | undefined>,
+            ) => {
               const createdAt = Date.now();
-              const rememberUsers = rememberCommittedUsers(
-                engine,
-                settings.dataDir,
-                containerId,
-                base,
-              );
+              const rememberUsers = rememberCommittedUsers(settings.dataDir, readPasswd, base);
               const image = await timed(options.timings, "commit", () =>
                 engine.commitContainer(containerId, cacheRepository(job.repositoryId), key, {
                   [CACHE_LABELS.managed]: "true",

@@ -15,7 +15,9 @@ import {
 } from "../source/write-workspace.js";
 import { AnnouncementScanner } from "./announcement-scanner.js";
 import { workspacesCanExec } from "../source/step-workspaces.js";
-import { CONTINUE_LINE, stepHelper } from "./step-helper.js";
+import { CONTINUE_LINE, IMAGE_PASSWD, stepHelper } from "./step-helper.js";
+import { readOwnFile } from "../files/read-own-file.js";
+import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { PassThrough } from "node:stream";
 import { timed, type StepTimings } from "./step-timings.js";
@@ -58,7 +60,11 @@ export interface StepSpec {
    * processes gone). It starts from a fresh copy of the source, as a new container would.
    * The step's timers stop during `between` (the job's deadline still holds).
    */
-  next?: { script: string; between: (containerId: string) => Promise<string> };
+  next?: {
+    script: string;
+    /** Resolves with the image the second script runs in; `passwd` reads its /etc/passwd. */
+    between: (containerId: string, passwd: () => Promise<string | undefined>) => Promise<string>;
+  };
   timings?: StepTimings;
   /**
    * Given the removal of the container and volume instead of it being awaited here. It
@@ -74,6 +80,9 @@ export type StepOutcome =
   | { kind: "cancelled" };
 
 const ids = (user: ScriptUser) => ({ uid: user.uid, gid: user.gid });
+
+const sameUser = (a: ScriptUser, b: ScriptUser) =>
+  a.user === b.user && a.uid === b.uid && a.gid === b.gid;
 
 /** The secrets directory and one file per secret, readable by the script user alone. */
 function secretFiles(secrets: Record<string, string> | undefined): ExtraFile[] {
@@ -276,6 +285,7 @@ async function runContainer(
     let stdin: PassThrough | undefined;
     let firstExit: number | undefined;
     let continuing: Promise<void> | undefined;
+    let handOff: string | undefined;
     if (continueHere && spec.next && workspace) {
       const { between } = spec.next;
       const mounted = workspace;
@@ -299,7 +309,18 @@ async function runContainer(
         pausedTimers = true;
         armDeadline(); // the commit may take long; the job's deadline still holds
         continuing = (async () => {
-          await between(id);
+          const image = await between(id, () =>
+            readOwnFile(join(mounted, IMAGE_PASSWD), 1024 ** 2),
+          );
+          // A new container of the image would run the script as the user its /etc/passwd
+          // gives now (an install may have added the kozmic user): if that is not this
+          // container's user, the second script gets that new container.
+          const nextUser = await lookupScriptUser(engine, { ...spec, image }, labels, []);
+          if (!sameUser(nextUser, user)) {
+            handOff = image;
+            input.end(); // the helper exits at the end of its stdin
+            return;
+          }
           await staged;
           await replaceWorkspaceContents(mounted, `${mounted}.next`, `${mounted}.done`);
           pausedTimers = false;
@@ -325,6 +346,7 @@ async function runContainer(
     if (continuing) await continuing;
     if (stop) return stop;
     if (!spec.next) return { kind: "exited", exitCode };
+    if (handOff) return { kind: "next", image: handOff };
     if (continueHere) {
       return firstExit === 0
         ? { kind: "exited", exitCode, continued: true }
@@ -333,7 +355,10 @@ async function runContainer(
     // An uploaded /kozmic cannot be emptied safely in place: the next script gets a new
     // container of the committed image.
     if (exitCode !== 0) return { kind: "exited", exitCode, continued: false };
-    return { kind: "next", image: await spec.next.between(id) };
+    return {
+      kind: "next",
+      image: await spec.next.between(id, () => engine.readFile(id, "/etc/passwd")),
+    };
   } finally {
     clearTimeout(timer);
     spec.signal?.removeEventListener("abort", onAbort);

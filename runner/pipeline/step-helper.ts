@@ -3,6 +3,9 @@ import { scriptCommand } from "../../src/core/config/script-command.js";
 /** Where a step's secrets are, one file each, on the `/kozmic` volume (never committed). */
 export const SECRETS_DIR = "/kozmic/secrets";
 
+/** Where, in /kozmic, the helper copies /etc/passwd once the first script succeeded. */
+export const IMAGE_PASSWD = ".image-passwd";
+
 /** What the runner writes to the helper's stdin to start the second script. */
 export const CONTINUE_LINE = "build\n";
 
@@ -18,7 +21,8 @@ function quotedInterpreter(script: string): string {
  *
  * With `next` (an install then its build, in one container), the first script's end is
  * announced on stdout as `<token> <exit code>`, its leftover processes killed first so the
- * commit sees a quiet file system, as it would a stopped container. The helper then waits
+ * commit sees a quiet file system, as it would a stopped container, and /etc/passwd copied
+ * to /kozmic/.image-passwd (the committed image's users). The helper then waits
  * for CONTINUE_LINE on stdin: by then the commit is done and the runner has replaced all
  * of /kozmic with a fresh copy of the source and /kozmic/next.sh.
  */
@@ -42,6 +46,8 @@ export function stepHelper(
     `${quotedInterpreter(script)} /kozmic/script.sh </dev/null 2>&1\n` +
     "code=$?\n" +
     "kill -KILL -1 2>/dev/null\n" +
+    // What the commit will hold, for the runner to remember without asking Docker for it.
+    `[ "$code" -ne 0 ] || cat /etc/passwd > /kozmic/${IMAGE_PASSWD} 2>/dev/null || rm -f /kozmic/${IMAGE_PASSWD}\n` +
     `printf '%s %s\\n' '${next.token}' "$code"\n` +
     '[ "$code" -eq 0 ] || exit "$code"\n' +
     `read -r next && [ "$next" = ${CONTINUE_LINE.trim()} ] || exit 125\n` +

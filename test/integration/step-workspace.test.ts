@@ -32,6 +32,7 @@ import { testPipelineSettings } from "../support/pipeline-settings.js";
 const docker = new DockerEngine();
 const run = randomUUID().slice(0, 8);
 const IMAGE = `kozmic-test/ws-${run}`;
+const ROOT_IMAGE = `kozmic-test/ws-root-${run}`;
 const dataDir = mkdtempSync(join(tmpdir(), "kozmic-ws-data-"));
 const workspaces = join(dataDir, "steps-under-test");
 const cacheRecords = openEmbeddedStore({ dataDir });
@@ -56,13 +57,16 @@ const unseenDirectory: Engine = Object.assign(Object.create(elsewhere) as Docker
   },
 });
 
-before(() => ensureBusyboxImage(IMAGE, { withKozmicUser: true }));
+before(() => {
+  ensureBusyboxImage(IMAGE, { withKozmicUser: true });
+  ensureBusyboxImage(ROOT_IMAGE);
+});
 after(async () => {
   for (const repo of repos) {
     for (const image of await docker.findImages({ "kozmic.cache.repo": repo }))
       await docker.removeImage(image.id);
   }
-  removeImages(IMAGE);
+  removeImages(IMAGE, ROOT_IMAGE);
   await cacheRecords.close();
   rmSync(dataDir, { recursive: true, force: true });
 });
@@ -241,7 +245,7 @@ test("a miss builds in the install's container (one container); an uploaded /koz
     let created = 0;
     const counting: Engine = Object.assign(Object.create(engine) as DockerEngine, {
       createContainer: (spec: Parameters<Engine["createContainer"]>[0]) => {
-        created++;
+        if (spec.cmd.includes("/kozmic/run.sh")) created++; // steps, not the users' probe
         return engine.createContainer(spec);
       },
     });
@@ -251,7 +255,6 @@ test("a miss builds in the install's container (one container); an uploaded /koz
     });
     assert.equal(result.conclusion, "success", log);
     assert.equal(result.cacheHit, false);
-    // Every probe of the image's users is already remembered: only step containers count.
     assert.equal(created, containers, log);
     // The build's section starts after the commit, and its output comes after it.
     assert.match(
@@ -341,4 +344,28 @@ test("step directories on a noexec mount: the step takes the archive, and the so
     execFileSync("umount", [mountPoint]);
     rmSync(mountPoint, { recursive: true, force: true });
   }
+});
+
+test("an install that adds the kozmic user: the miss's build runs as it, as the hit's will", async () => {
+  const repo = newRepo();
+  const hook = {
+    image: ROOT_IMAGE,
+    install: "echo 'kozmic:x:1000:1000::/home/kozmic:/bin/sh' >> /etc/passwd",
+    build: "id -u",
+  };
+  let created = 0;
+  const counting: Engine = Object.assign(Object.create(docker) as DockerEngine, {
+    createContainer: (spec: Parameters<Engine["createContainer"]>[0]) => {
+      if (spec.cmd.includes("/kozmic/run.sh")) created++; // steps, not the users' probe
+      return docker.createContainer(spec);
+    },
+  });
+  const miss = await job(counting, repo, hook);
+  assert.equal(miss.result.cacheHit, false, miss.log);
+  assert.match(miss.log, /^1000$/m, "the build runs as the user the committed image gives");
+  // The install ran as root: the build needs a new container, of the committed image.
+  assert.equal(created, 2, miss.log);
+  const hit = await job(docker, repo, hook);
+  assert.equal(hit.result.cacheHit, true, hit.log);
+  assert.match(hit.log, /^1000$/m);
 });
