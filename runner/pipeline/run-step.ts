@@ -161,6 +161,8 @@ async function runContainer(
   let container: string | undefined;
   let timer: NodeJS.Timeout | undefined;
   let stop: StepOutcome | undefined;
+  /** The second script's files being written: removed only once written. */
+  let staging: Promise<void> | undefined;
   const onAbort = () => {
     stop ??= { kind: "cancelled" };
     if (container) void engine.killContainer(container).catch(() => {});
@@ -303,6 +305,7 @@ async function runContainer(
         }),
       );
       staged.catch(() => {});
+      staging = staged;
       scanner = new AnnouncementScanner(token, onText, (code) => {
         firstExit = code;
         if (code !== 0) return void input.end();
@@ -370,6 +373,7 @@ async function runContainer(
       }
       if (madeVolume) await timed(t, "volume remove", () => engine.removeVolume(madeVolume));
       if (madeWorkspace) {
+        await staging?.catch(() => {});
         await timed(t, "workspace remove", () =>
           Promise.all(
             ["", ".next", ".done"].map((suffix) =>
