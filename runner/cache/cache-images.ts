@@ -48,17 +48,22 @@ async function recordedImages(
   const candidates = (await engine.findImages(labels)).sort((a, b) => made(b) - made(a));
   const checked: ImageInfo[] = [];
   for (const image of candidates) {
-    const record = await records.getCacheImage(image.id);
-    const matches =
-      record !== undefined &&
-      record.repositoryId === image.labels[CACHE_LABELS.repo] &&
-      record.key === image.labels[CACHE_LABELS.key] &&
-      record.scope === image.labels[CACHE_LABELS.scope] &&
-      record.hook === image.labels[CACHE_LABELS.hook];
-    if (matches) checked.push(image);
+    if (await isRecorded(records, image)) checked.push(image);
     else onForged?.(image);
   }
   return checked;
+}
+
+/** Whether the store holds this image's record, saying what its labels say. */
+async function isRecorded(records: CacheRecords, image: ImageInfo): Promise<boolean> {
+  const record = await records.getCacheImage(image.id);
+  return (
+    record !== undefined &&
+    record.repositoryId === image.labels[CACHE_LABELS.repo] &&
+    record.key === image.labels[CACHE_LABELS.key] &&
+    record.scope === image.labels[CACHE_LABELS.scope] &&
+    record.hook === image.labels[CACHE_LABELS.hook]
+  );
 }
 
 export interface CacheLookup {
@@ -74,6 +79,19 @@ export async function findCacheImage(
   lookup: CacheLookup,
   onForged?: (image: ImageInfo) => void,
 ): Promise<ImageInfo | undefined> {
+  // The tag the commit gave it first: one inspect, where listing by label walks every image
+  // on the host. The labels and the record decide, as for any candidate.
+  const tagged = await engine.inspectImage(`${cacheRepository(lookup.repositoryId)}:${lookup.key}`);
+  if (
+    tagged &&
+    tagged.labels[CACHE_LABELS.repo] === lookup.repositoryId &&
+    tagged.labels[CACHE_LABELS.key] === lookup.key &&
+    tagged.labels[CACHE_LABELS.scope] === lookup.scope &&
+    (await isRecorded(records, tagged))
+  ) {
+    return tagged;
+  }
+  // Untagged, or its tag moved to an image that is not ours: by label.
   const found = await recordedImages(
     engine,
     records,

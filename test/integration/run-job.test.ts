@@ -363,6 +363,8 @@ test("an image that merely carries the cache labels is never a hit (cache poison
       ],
       { stdio: "ignore" },
     );
+    // Under the very tag a commit of that key gets, which a lookup inspects first.
+    execFileSync("docker", ["tag", poison, `${cacheRepository(victim.id)}:${key}`]);
   } finally {
     execFileSync("docker", ["rm", "-f", probe], { stdio: "ignore" });
   }
