@@ -291,7 +291,7 @@ export async function runJob(job: JobInput, options: RunJobOptions): Promise<Job
         settings.dataDir,
         key,
         async (): Promise<StepOutcome | ImageInfo | "committed"> => {
-          const again = await lookup();
+          const again = await timed(options.timings, "cache lookup", lookup);
           if (again) return again;
           if (fleet) {
             const mine: FleetKey = { repositoryId: job.repositoryId, scope: job.scope, key };
@@ -311,11 +311,13 @@ export async function runJob(job: JobInput, options: RunJobOptions): Promise<Job
               lease = found.lease;
             }
           }
-          const previous = await newestCacheInputs(engine, cacheRecords, {
-            repositoryId: job.repositoryId,
-            hook: hook.name,
-            scope: job.scope,
-          });
+          const previous = await timed(options.timings, "miss explanation", () =>
+            newestCacheInputs(engine, cacheRecords, {
+              repositoryId: job.repositoryId,
+              hook: hook.name,
+              scope: job.scope,
+            }),
+          );
           cacheMissReasons = explainCacheMiss(previous, inputs);
           sections.start("install", `Install: cache miss (${cacheMissReasons.join("; ")})`);
           say(`cache miss ${key}: running install`);
@@ -366,12 +368,14 @@ export async function runJob(job: JobInput, options: RunJobOptions): Promise<Job
               elapsedMs.install = Date.now() - installStart;
               say(`install done (${(elapsedMs.install / 1000).toFixed(1)}s)`);
               await recordCacheUse(settings.dataDir, image);
-              pruning = pruneCache(
-                engine,
-                settings,
-                { repositoryId: job.repositoryId, hook: hook.name },
-                undefined,
-                options.fleet?.busyImages,
+              pruning = timed(options.timings, "cache prune", () =>
+                pruneCache(
+                  engine,
+                  settings,
+                  { repositoryId: job.repositoryId, hook: hook.name },
+                  undefined,
+                  options.fleet?.busyImages,
+                ),
               ).then(
                 () => {},
                 (error: unknown) => say(`cache prune failed: ${(error as Error).message}`),
