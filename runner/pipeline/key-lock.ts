@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { mkdir, open, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
+import { processAlive } from "../files/process-alive.js";
 
 const inProcess = new Map<string, Promise<void>>();
 
@@ -20,16 +21,7 @@ export function isLockStale(content: string, bootId = BOOT_ID): boolean {
   const pid = Number(pidText);
   if (!(pid > 0)) return false; // being written right now: wait for it
   if (lockBoot !== undefined && bootId !== "" && lockBoot !== bootId) return true;
-  return !alive(pid);
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
+  return !processAlive(pid);
 }
 
 /**

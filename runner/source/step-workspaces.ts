@@ -1,5 +1,6 @@
 import { mkdir, readdir, readFile, realpath, rm } from "node:fs/promises";
 import { join } from "node:path";
+import { processAlive } from "../files/process-alive.js";
 
 /** Where steps' bind-mounted `/kozmic` directories are written (see run-step.ts). */
 function workspacesRoot(dataDir: string): string {
@@ -14,15 +15,6 @@ export function runnerWorkspaces(dataDir: string, runnerName: string): string {
 /** This process's own: a `kozmic run` killed mid-step leaves it for the next one to remove. */
 export function processWorkspaces(dataDir: string): string {
   return join(workspacesRoot(dataDir), `pid-${process.pid}`);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 /**
@@ -41,7 +33,7 @@ export async function removeProcessWorkspaces(dataDir: string): Promise<void> {
     names
       .filter((name) => {
         const pid = /^pid-(\d+)$/.exec(name)?.[1];
-        return pid !== undefined && (Number(pid) === process.pid || !isAlive(Number(pid)));
+        return pid !== undefined && (Number(pid) === process.pid || !processAlive(Number(pid)));
       })
       .map((name) => rm(join(root, name), { recursive: true, force: true }).catch(() => {})),
   );

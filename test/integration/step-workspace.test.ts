@@ -151,6 +151,22 @@ const EXPECTED = new RegExp(
   "m",
 );
 
+/** The engine, counting the step containers it creates (not the probes of images' users). */
+function countingSteps(engine: Engine): { engine: Engine; created: () => number } {
+  let created = 0;
+  const counting: Engine = Object.assign(Object.create(engine) as DockerEngine, {
+    createContainer: (spec: Parameters<Engine["createContainer"]>[0]) => {
+      if (spec.cmd.includes("/kozmic/run.sh")) created++;
+      return engine.createContainer(spec);
+    },
+  });
+  return { engine: counting, created: () => created };
+}
+
+/** A job that shows what the script user sees (INSPECT), with one secret. */
+const inspectJob = (engine: Engine, repo: { id: string; dir: string }) =>
+  job(engine, repo, { build: INSPECT }, { API_TOKEN: "s3cret-value" });
+
 for (const [name, engine] of [
   ["bind-mounted directory", docker],
   ["archive upload", archiveOnly],
@@ -158,12 +174,7 @@ for (const [name, engine] of [
   test(`${name}: the script user owns a copy of the source, secrets are its 0400 files, the checkout is untouched`, async () => {
     if (engine === docker) assert.equal(await docker.bindsWorkspaces(), true, "tests run as root");
     const repo = newRepo();
-    const { result, log, steps } = await job(
-      engine,
-      repo,
-      { build: INSPECT },
-      { API_TOKEN: "s3cret-value" },
-    );
+    const { result, log, steps } = await inspectJob(engine, repo);
     assert.equal(result.conclusion, "success", log);
     assert.match(log, EXPECTED);
     const bound = engine === docker;
@@ -189,12 +200,7 @@ test("a directory Docker cannot see: the step falls back to the archive and says
   const repo = newRepo();
   refusedCreates = 0;
   assert.equal(await elsewhere.bindsWorkspaces(), true);
-  const { result, log, steps } = await job(
-    unseenDirectory,
-    repo,
-    { build: INSPECT },
-    { API_TOKEN: "s3cret-value" },
-  );
+  const { result, log, steps } = await inspectJob(unseenDirectory, repo);
   assert.equal(result.conclusion, "success", log);
   assert.equal(refusedCreates, 1);
   assert.match(log, EXPECTED);
@@ -242,20 +248,14 @@ test("a miss builds in the install's container (one container); an uploaded /koz
     [archiveOnly, 2],
   ] as const) {
     const repo = newRepo();
-    let created = 0;
-    const counting: Engine = Object.assign(Object.create(engine) as DockerEngine, {
-      createContainer: (spec: Parameters<Engine["createContainer"]>[0]) => {
-        if (spec.cmd.includes("/kozmic/run.sh")) created++; // steps, not the users' probe
-        return engine.createContainer(spec);
-      },
-    });
-    const { result, log } = await job(counting, repo, {
+    const counting = countingSteps(engine);
+    const { result, log } = await job(counting.engine, repo, {
       install: "echo installed > /opt/marker; echo INSTALL-OUT",
       build: "cat /opt/marker; echo BUILD-OUT",
     });
     assert.equal(result.conclusion, "success", log);
     assert.equal(result.cacheHit, false);
-    assert.equal(created, containers, log);
+    assert.equal(counting.created(), containers, log);
     // The build's section starts after the commit, and its output comes after it.
     assert.match(
       log,
@@ -353,18 +353,12 @@ test("an install that adds the kozmic user: the miss's build runs as it, as the 
     install: "echo 'kozmic:x:1000:1000::/home/kozmic:/bin/sh' >> /etc/passwd",
     build: "id -u",
   };
-  let created = 0;
-  const counting: Engine = Object.assign(Object.create(docker) as DockerEngine, {
-    createContainer: (spec: Parameters<Engine["createContainer"]>[0]) => {
-      if (spec.cmd.includes("/kozmic/run.sh")) created++; // steps, not the users' probe
-      return docker.createContainer(spec);
-    },
-  });
-  const miss = await job(counting, repo, hook);
+  const counting = countingSteps(docker);
+  const miss = await job(counting.engine, repo, hook);
   assert.equal(miss.result.cacheHit, false, miss.log);
   assert.match(miss.log, /^1000$/m, "the build runs as the user the committed image gives");
   // The install ran as root: the build needs a new container, of the committed image.
-  assert.equal(created, 2, miss.log);
+  assert.equal(counting.created(), 2, miss.log);
   const hit = await job(docker, repo, hook);
   assert.equal(hit.result.cacheHit, true, hit.log);
   assert.match(hit.log, /^1000$/m);
