@@ -291,6 +291,15 @@ export async function runJob(job: JobInput, options: RunJobOptions): Promise<Job
         settings.dataDir,
         key,
         async (): Promise<StepOutcome | ImageInfo | "committed"> => {
+          // What the last install was made of, asked beside the lookup: a miss's "why".
+          const explained = timed(options.timings, "miss explanation", () =>
+            newestCacheInputs(engine, cacheRecords, {
+              repositoryId: job.repositoryId,
+              hook: hook.name,
+              scope: job.scope,
+            }),
+          );
+          explained.catch(() => {}); // awaited below when the lookup misses
           const again = await timed(options.timings, "cache lookup", lookup);
           if (again) return again;
           if (fleet) {
@@ -311,14 +320,7 @@ export async function runJob(job: JobInput, options: RunJobOptions): Promise<Job
               lease = found.lease;
             }
           }
-          const previous = await timed(options.timings, "miss explanation", () =>
-            newestCacheInputs(engine, cacheRecords, {
-              repositoryId: job.repositoryId,
-              hook: hook.name,
-              scope: job.scope,
-            }),
-          );
-          cacheMissReasons = explainCacheMiss(previous, inputs);
+          cacheMissReasons = explainCacheMiss(await explained, inputs);
           sections.start("install", `Install: cache miss (${cacheMissReasons.join("; ")})`);
           say(`cache miss ${key}: running install`);
           for (const reason of cacheMissReasons) say(`  why: ${reason}`);
