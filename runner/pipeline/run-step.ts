@@ -17,7 +17,7 @@ import { AnnouncementScanner } from "./announcement-scanner.js";
 import { workspacesCanExec } from "../source/step-workspaces.js";
 import { CONTINUE_LINE, IMAGE_PASSWD, stepHelper } from "./step-helper.js";
 import { readOwnFile } from "../files/read-own-file.js";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { randomBytes } from "node:crypto";
 import { PassThrough } from "node:stream";
 import { timed, type StepTimings } from "./step-timings.js";
@@ -208,6 +208,9 @@ async function runContainer(
         }),
       );
     const root = spec.workspaceRoot;
+    // Kozmic's own files are not the job's source, even when they live inside it (the
+    // default data directory is ./.kozmic); a copy into itself would never end.
+    const exclude = [spec.dataDir, root].flatMap((path) => (path ? [resolve(path)] : []));
     let scriptUser: ScriptUser | undefined;
     let continueHere = false;
     if (
@@ -219,7 +222,12 @@ async function runContainer(
       const user = await timed(t, "script user", () => lookupScriptUser(engine, spec, labels, []));
       scriptUser = user;
       const made = await timed(t, "source copy", () =>
-        writeWorkspace(root, { sourceDir: spec.sourceDir, ...ids(user), extra: filesFor(true) }),
+        writeWorkspace(root, {
+          sourceDir: spec.sourceDir,
+          ...ids(user),
+          extra: filesFor(true),
+          exclude,
+        }),
       );
       workspace = made;
       try {
@@ -244,6 +252,7 @@ async function runContainer(
         prefix: "kozmic",
         ...ids(user),
         extra: filesFor(false),
+        exclude,
       });
       const target = container;
       await timed(t, "source upload", () =>
@@ -298,6 +307,7 @@ async function runContainer(
         writeWorkspaceAt(`${mounted}.next`, {
           sourceDir: spec.sourceDir,
           ...ids(user),
+          exclude,
           extra: [
             { path: "next.sh", content: spec.next!.script, mode: 0o644 },
             ...secretFiles(spec.secrets),

@@ -1,5 +1,5 @@
 import { lstat, readdir, readFile, readlink } from "node:fs/promises";
-import { join, posix } from "node:path";
+import { join, posix, resolve } from "node:path";
 import { pack, type Pack } from "tar-stream";
 import { PermanentError } from "../../src/core/errors.js";
 
@@ -18,11 +18,22 @@ export interface ExtraFile {
  */
 export async function tarDirectory(
   dir: string,
-  options: { prefix: string; uid: number; gid: number; extra?: ExtraFile[] },
+  options: {
+    prefix: string;
+    uid: number;
+    gid: number;
+    extra?: ExtraFile[];
+    /** Absolute paths inside `dir` left out (Kozmic's data directory). */
+    exclude?: readonly string[];
+  },
 ): Promise<Pack> {
   const entries: { name: string; full: string }[] = [];
+  const skip = new Set((options.exclude ?? []).map((path) => resolve(path)));
+  const root = resolve(dir);
   async function walk(relative: string): Promise<void> {
-    const names = (await readdir(join(dir, relative))).sort();
+    const names = (await readdir(join(root, relative)))
+      .filter((name) => !skip.has(join(root, relative, name)))
+      .sort();
     for (const name of names) {
       const rel = relative ? `${relative}/${name}` : name;
       entries.push({ name: rel, full: join(dir, rel) });

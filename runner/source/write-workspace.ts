@@ -13,7 +13,7 @@ import {
   symlink,
   writeFile,
 } from "node:fs/promises";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { PermanentError } from "../../src/core/errors.js";
 import type { ExtraFile } from "./tar-directory.js";
 
@@ -26,7 +26,8 @@ import type { ExtraFile } from "./tar-directory.js";
  */
 export async function writeWorkspace(root: string, options: WorkspaceFiles): Promise<string> {
   await mkdir(root, { recursive: true, mode: 0o700 });
-  const dir = await mkdtemp(join(root, "step-"));
+  // Absolute: Docker mounts only absolute paths, and the data directory may be relative.
+  const dir = await mkdtemp(join(resolve(root), "step-"));
   await populate(dir, options);
   return dir;
 }
@@ -36,6 +37,8 @@ export interface WorkspaceFiles {
   uid: number;
   gid: number;
   extra: ExtraFile[];
+  /** Absolute paths inside `sourceDir` left out (Kozmic's data directory, the copies). */
+  exclude?: readonly string[];
 }
 
 /** The same tree at `dir`, which must not exist yet (a step's second script's files). */
@@ -86,17 +89,18 @@ async function fill(dir: string, options: WorkspaceFiles): Promise<void> {
   const src = join(dir, "src");
   await mkdir(src);
   await own(src, 0o755);
-  await copyTree(options.sourceDir, src, "", uid, gid);
+  const skip = new Set((options.exclude ?? []).map((path) => resolve(path)));
+  await copyTree(resolve(options.sourceDir), src, "", { uid, gid, skip });
 }
 
 async function copyTree(
   from: string,
   to: string,
   rel: string,
-  uid: number,
-  gid: number,
+  owner: { uid: number; gid: number; skip: ReadonlySet<string> },
 ): Promise<void> {
-  const names = await readdir(from);
+  const { uid, gid } = owner;
+  const names = (await readdir(from)).filter((name) => !owner.skip.has(join(from, name)));
   // A directory's entries in parallel: copyFile runs on libuv's pool, which bounds open files.
   await Promise.all(
     names.map(async (name) => {
@@ -106,7 +110,7 @@ async function copyTree(
       const mode = stats.mode & 0o7777;
       if (stats.isDirectory()) {
         await mkdir(target);
-        await copyTree(source, target, `${rel}${name}/`, uid, gid);
+        await copyTree(source, target, `${rel}${name}/`, owner);
         await chmod(target, mode);
       } else if (stats.isSymbolicLink()) {
         await symlink(await readlink(source), target);

@@ -2,7 +2,16 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -213,4 +222,19 @@ test("kozmic cache ls lists the cached image; cache prune rejects a bad size", a
   const bad = await kozmic(["cache", "prune", "--max-bytes", "huge"]);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--max-bytes expects a size/);
+});
+
+test("kozmic run on its default data directory (./.kozmic, relative to where it runs): a miss, a hit, nothing left of its steps", async () => {
+  const dir = example();
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => name !== "KOZMIC_DATA_DIR"),
+  );
+  for (const expected of [/cache miss/, /install skipped: cache hit/]) {
+    const { stdout } = await exec(process.execPath, kozmicArgv(["run"]), { cwd: dir, env });
+    assert.match(stdout, expected);
+    assert.match(stdout, /^hello: success$/m);
+  }
+  const steps = join(dir, ".kozmic", "steps");
+  const left = existsSync(steps) ? readdirSync(steps) : [];
+  assert.deepEqual(left, [], "the run's step directories are gone");
 });

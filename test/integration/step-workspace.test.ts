@@ -363,3 +363,40 @@ test("an install that adds the kozmic user: the miss's build runs as it, as the 
   assert.equal(hit.result.cacheHit, true, hit.log);
   assert.match(hit.log, /^1000$/m);
 });
+
+test("a data directory inside the source (kozmic run's default ./.kozmic) is not part of the job's copy", async () => {
+  for (const engine of [docker, archiveOnly]) {
+    const repo = newRepo();
+    const inside = join(repo.dir, ".kozmic");
+    mkdirSync(inside);
+    writeFileSync(join(inside, "kozmic.db"), "not the job's business");
+    const parsed = hookSchema.parse({
+      name: "ws",
+      image: IMAGE,
+      install: "echo installed > /tmp/marker",
+      build: "ls -a; test ! -e .kozmic && echo no-data-dir",
+    });
+    let log = "";
+    const result = await runJob(
+      {
+        jobId: randomUUID(),
+        repositoryId: repo.id,
+        scope: "trusted",
+        hook: parsed,
+        sourceDir: repo.dir,
+        trackedFiles: [],
+      },
+      {
+        engine,
+        settings: testPipelineSettings(inside),
+        cacheRecords,
+        log: { write: (text) => void (log += text), flush: async () => {} },
+      },
+    );
+    assert.equal(result.conclusion, "success", log);
+    assert.match(log, /^no-data-dir$/m);
+    assert.match(log, /^deps\.txt$/m, "the rest of the source is there");
+    const own = join(inside, "steps", `pid-${process.pid}`);
+    assert.deepEqual(existsSync(own) ? readdirSync(own) : [], []);
+  }
+});
