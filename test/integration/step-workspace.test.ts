@@ -400,3 +400,45 @@ test("a data directory inside the source (kozmic run's default ./.kozmic) is not
     assert.deepEqual(existsSync(own) ? readdirSync(own) : [], []);
   }
 });
+
+test("in the install's container: a stalled install times out and a cancelled one stops, nothing cached, nothing left", async () => {
+  const repo = newRepo();
+  const install = "echo started; sleep 30";
+  const stalled = await job(docker, repo, { install, build: "true", stall_timeout: 1 });
+  assert.equal(stalled.result.conclusion, "timed_out", stalled.log);
+  assert.match(stalled.log, /stall timeout: no output for 1s/);
+  const controller = new AbortController();
+  const parsed = hookSchema.parse({ name: "ws", image: IMAGE, install, build: "true" });
+  let log = "";
+  const started = Date.now();
+  const jobId = randomUUID();
+  const cancelled = runJob(
+    {
+      jobId,
+      repositoryId: repo.id,
+      scope: "trusted",
+      hook: parsed,
+      sourceDir: repo.dir,
+      trackedFiles: [],
+    },
+    {
+      engine: docker,
+      settings: testPipelineSettings(dataDir, { workspacesDir: workspaces }),
+      cacheRecords,
+      log: {
+        write: (text) => {
+          log += text;
+          if (text.includes("started")) controller.abort();
+        },
+        flush: async () => {},
+      },
+      signal: controller.signal,
+    },
+  );
+  assert.equal((await cancelled).conclusion, "cancelled", log);
+  assert.ok(Date.now() - started < 20_000, "the install was stopped, not waited for");
+  assert.deepEqual(await docker.findImages({ "kozmic.cache.repo": repo.id }), [], "nothing cached");
+  const left = existsSync(workspaces) ? readdirSync(workspaces) : [];
+  assert.deepEqual(left, [], "no workspace directory left");
+  assert.deepEqual(await docker.listContainers({ "kozmic.job": jobId }), [], "no container left");
+});
