@@ -1,25 +1,15 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
 import type { Page } from "playwright-core";
-import { assertAccessible, launchBrowser, type TestBrowser } from "../support/browser.js";
-import { startWebHarness, type WebHarness } from "../integration/web-harness.js";
-
-const ARTIFACTS = "test-artifacts";
+import { assertAccessible, type TestBrowser } from "../support/browser.js";
+import type { WebHarness } from "../integration/web-harness.js";
+import { ARTIFACTS, closeBrowserSession, openBrowserSession } from "./browser-session.js";
 
 let h: WebHarness;
 let browser: TestBrowser;
 let page: Page;
-before(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  h = await startWebHarness({ pollIntervalMs: 50 });
-  browser = await launchBrowser();
-  page = await browser.context.newPage();
-});
-after(async () => {
-  await browser?.close();
-  await h?.close();
-});
+before(async () => ({ h, browser, page } = await openBrowserSession({ pollIntervalMs: 50 })));
+after(() => closeBrowserSession(h, browser));
 
 const lines = (from: number, to: number, colour = "") =>
   Array.from({ length: to - from + 1 }, (_, i) => `${colour}step ${from + i}\x1b[0m\n`).join("");

@@ -1,26 +1,16 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
 import type { Page } from "playwright-core";
 import { parseConfig } from "../../src/core/config/parse-config.js";
-import { assertAccessible, launchBrowser, type TestBrowser } from "../support/browser.js";
-import { startWebHarness, type WebHarness } from "../integration/web-harness.js";
-
-const ARTIFACTS = "test-artifacts";
+import { assertAccessible, type TestBrowser } from "../support/browser.js";
+import type { WebHarness } from "../integration/web-harness.js";
+import { ARTIFACTS, closeBrowserSession, openBrowserSession } from "./browser-session.js";
 
 let h: WebHarness;
 let browser: TestBrowser;
 let page: Page;
-before(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  h = await startWebHarness();
-  browser = await launchBrowser();
-  page = await browser.context.newPage();
-});
-after(async () => {
-  await browser?.close();
-  await h?.close();
-});
+before(async () => ({ h, browser, page } = await openBrowserSession()));
+after(() => closeBrowserSession(h, browser));
 
 describe("the home page", () => {
   it("asks an anonymous visitor to sign in", async () => {

@@ -12,12 +12,12 @@ import type { JobRecord } from "../../src/store/port.js";
 import { DockerEngine } from "../../runner/engine/docker-engine.js";
 import { StoreLogWriter } from "../../runner/logs/store-log-writer.js";
 import { runJob, type JobResult } from "../../runner/pipeline/run-job.js";
-import { assertAccessible, launchBrowser, type TestBrowser } from "../support/browser.js";
+import { assertAccessible, type TestBrowser } from "../support/browser.js";
 import { ensureBusyboxImage, removeImages } from "../support/images.js";
 import { testPipelineSettings } from "../support/pipeline-settings.js";
-import { startWebHarness, type WebHarness } from "../integration/web-harness.js";
+import type { WebHarness } from "../integration/web-harness.js";
+import { ARTIFACTS, closeBrowserSession, openBrowserSession } from "./browser-session.js";
 
-const ARTIFACTS = "test-artifacts";
 const IMAGE = `kozmic-test/sections-${randomUUID().slice(0, 8)}`;
 const REPO_ID = `sections-${randomUUID().slice(0, 8)}`;
 const engine = new DockerEngine();
@@ -29,17 +29,13 @@ let h: WebHarness;
 let browser: TestBrowser;
 let page: Page;
 before(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true });
   mkdirSync(sourceDir);
   writeFileSync(join(sourceDir, "deps.txt"), "left-pad 1.0\n");
   ensureBusyboxImage(IMAGE);
-  h = await startWebHarness({ pollIntervalMs: 50 });
-  browser = await launchBrowser();
-  page = await browser.context.newPage();
+  ({ h, browser, page } = await openBrowserSession({ pollIntervalMs: 50 }));
 });
 after(async () => {
-  await browser?.close();
-  await h?.close();
+  await closeBrowserSession(h, browser);
   for (const image of await engine.findImages({ "kozmic.cache.repo": REPO_ID }))
     await engine.removeImage(image.id);
   removeImages(IMAGE);

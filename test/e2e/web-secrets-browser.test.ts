@@ -4,8 +4,8 @@ import { mkdirSync } from "node:fs";
 import type { Page } from "playwright-core";
 import { assertAccessible, launchBrowser, type TestBrowser } from "../support/browser.js";
 import { startWebHarness, type WebHarness } from "../integration/web-harness.js";
+import { ARTIFACTS, closeBrowserSession } from "./browser-session.js";
 
-const ARTIFACTS = "test-artifacts";
 const VALUE = "pypi-AgEIcHlwaS5vcmc-from-the-browser";
 
 let h: WebHarness;
@@ -21,10 +21,7 @@ before(async () => {
   }).id;
   browser = await launchBrowser();
 });
-after(async () => {
-  await browser?.close();
-  await h?.close();
-});
+after(() => closeBrowserSession(h, browser));
 
 const SECRETS = "/repos/octo/vault/secrets";
 
