@@ -37,22 +37,17 @@ import {
 /** The runner's own timing as a user's runner has it (leases, polls, delays), not the tests'. */
 const production = runnerGroup.read({}, fileIo);
 if (!production.ok) throw new Error(production.problems.join("; "));
-const {
-  leaseMs,
-  heartbeatMs,
-  cancelPollMs,
-  progressIntervalMs,
-  inProgressDelayMs,
-  pollWaitSeconds,
-} = production.value;
-const PRODUCTION_TIMING = {
-  leaseMs,
-  heartbeatMs,
-  cancelPollMs,
-  progressIntervalMs,
-  inProgressDelayMs,
-  pollWaitSeconds,
-};
+const TIMING = [
+  "leaseMs",
+  "heartbeatMs",
+  "cancelPollMs",
+  "progressIntervalMs",
+  "inProgressDelayMs",
+  "pollWaitSeconds",
+] as const;
+const PRODUCTION_TIMING = Object.fromEntries(
+  TIMING.map((name) => [name, production.value[name]]),
+) as Pick<typeof production.value, (typeof TIMING)[number]>;
 
 const PICKUP = Number(process.env.BENCH_PICKUP ?? 50);
 const RUNS = Number(process.env.BENCH_RUNS ?? 20);
