@@ -24,7 +24,8 @@ import { PermanentError } from "../../src/core/errors.js";
 import { DockerEngine } from "../../runner/engine/docker-engine.js";
 import type { Engine } from "../../runner/engine/port.js";
 import { runJob, type JobResult } from "../../runner/pipeline/run-job.js";
-import { removeProcessWorkspaces } from "../../runner/source/step-workspaces.js";
+import type { PipelineSettings } from "../../runner/pipeline/settings.js";
+import { processWorkspaces, removeProcessWorkspaces } from "../../runner/source/step-workspaces.js";
 import { openEmbeddedStore } from "../../src/store/embedded-store.js";
 import { ensureBusyboxImage, removeImages } from "../support/images.js";
 import { testPipelineSettings } from "../support/pipeline-settings.js";
@@ -83,12 +84,24 @@ function newRepo(): { id: string; dir: string } {
   return { id, dir };
 }
 
+interface JobOptions {
+  secrets?: Record<string, string>;
+  /** Default: this file's data directory, steps under `workspaces`. */
+  settings?: PipelineSettings;
+  signal?: AbortSignal;
+  /** Hears each piece of the log as it is written. */
+  onText?: (text: string) => void;
+}
+
+/** Runs a hook; nothing of it (container, volume, step directory) may be left after. */
 async function job(
   engine: Engine,
   repo: { id: string; dir: string },
   hook: Partial<HookInput>,
-  secrets?: Record<string, string>,
+  options: JobOptions = {},
 ): Promise<{ result: JobResult; log: string; steps: Set<string> }> {
+  const { secrets, signal } = options;
+  const settings = options.settings ?? testPipelineSettings(dataDir, { workspacesDir: workspaces });
   const parsed = hookSchema.parse({
     name: "ws",
     image: IMAGE,
@@ -111,15 +124,23 @@ async function job(
     },
     {
       engine,
-      settings: testPipelineSettings(dataDir, { workspacesDir: workspaces }),
+      settings,
       cacheRecords,
-      log: { write: (t) => void (log += t), flush: async () => {} },
+      log: {
+        write: (text) => {
+          log += text;
+          options.onText?.(text);
+        },
+        flush: async () => {},
+      },
       timings: (step) => steps.add(step),
+      ...(signal ? { signal } : {}),
     },
   );
   assert.deepEqual(await docker.listContainers({ "kozmic.job": jobId }), [], "no container left");
   assert.deepEqual(await docker.listVolumes({ "kozmic.job": jobId }), [], "no volume left");
-  const left = existsSync(workspaces) ? readdirSync(workspaces) : [];
+  const stepDirs = settings.workspacesDir ?? processWorkspaces(settings.dataDir);
+  const left = existsSync(stepDirs) ? readdirSync(stepDirs) : [];
   assert.deepEqual(left, [], "no workspace directory left");
   return { result, log, steps };
 }
@@ -165,7 +186,7 @@ function countingSteps(engine: Engine): { engine: Engine; created: () => number 
 
 /** A job that shows what the script user sees (INSPECT), with one secret. */
 const inspectJob = (engine: Engine, repo: { id: string; dir: string }) =>
-  job(engine, repo, { build: INSPECT }, { API_TOKEN: "s3cret-value" });
+  job(engine, repo, { build: INSPECT }, { secrets: { API_TOKEN: "s3cret-value" } });
 
 for (const [name, engine] of [
   ["bind-mounted directory", docker],
@@ -317,25 +338,11 @@ test("step directories on a noexec mount: the step takes the archive, and the so
   }
   try {
     const repo = newRepo();
-    const parsed = hookSchema.parse({ name: "ws", image: IMAGE, build: "./run-me.sh" });
-    let log = "";
-    const steps = new Set<string>();
-    const result = await runJob(
-      {
-        jobId: randomUUID(),
-        repositoryId: repo.id,
-        scope: "trusted",
-        hook: parsed,
-        sourceDir: repo.dir,
-        trackedFiles: [],
-      },
-      {
-        engine: docker,
-        settings: testPipelineSettings(dataDir, { workspacesDir: join(mountPoint, "steps") }),
-        cacheRecords,
-        log: { write: (text) => void (log += text), flush: async () => {} },
-        timings: (step) => steps.add(step),
-      },
+    const { result, log, steps } = await job(
+      docker,
+      repo,
+      { build: "./run-me.sh" },
+      { settings: testPipelineSettings(dataDir, { workspacesDir: join(mountPoint, "steps") }) },
     );
     assert.equal(result.conclusion, "success", log);
     assert.match(log, /^ran$/m);
@@ -370,34 +377,19 @@ test("a data directory inside the source (kozmic run's default ./.kozmic) is not
     const inside = join(repo.dir, ".kozmic");
     mkdirSync(inside);
     writeFileSync(join(inside, "kozmic.db"), "not the job's business");
-    const parsed = hookSchema.parse({
-      name: "ws",
-      image: IMAGE,
-      install: "echo installed > /tmp/marker",
-      build: "ls -a; test ! -e .kozmic && echo no-data-dir",
-    });
-    let log = "";
-    const result = await runJob(
+    // Its own steps go under the data directory (pid-N); job() sees they are gone after.
+    const { result, log } = await job(
+      engine,
+      repo,
       {
-        jobId: randomUUID(),
-        repositoryId: repo.id,
-        scope: "trusted",
-        hook: parsed,
-        sourceDir: repo.dir,
-        trackedFiles: [],
+        install: "echo installed > /tmp/marker",
+        build: "ls -a; test ! -e .kozmic && echo no-data-dir",
       },
-      {
-        engine,
-        settings: testPipelineSettings(inside),
-        cacheRecords,
-        log: { write: (text) => void (log += text), flush: async () => {} },
-      },
+      { settings: testPipelineSettings(inside) },
     );
     assert.equal(result.conclusion, "success", log);
     assert.match(log, /^no-data-dir$/m);
     assert.match(log, /^deps\.txt$/m, "the rest of the source is there");
-    const own = join(inside, "steps", `pid-${process.pid}`);
-    assert.deepEqual(existsSync(own) ? readdirSync(own) : [], []);
   }
 });
 
@@ -408,37 +400,19 @@ test("in the install's container: a stalled install times out and a cancelled on
   assert.equal(stalled.result.conclusion, "timed_out", stalled.log);
   assert.match(stalled.log, /stall timeout: no output for 1s/);
   const controller = new AbortController();
-  const parsed = hookSchema.parse({ name: "ws", image: IMAGE, install, build: "true" });
-  let log = "";
   const started = Date.now();
-  const jobId = randomUUID();
-  const cancelled = runJob(
+  const cancelled = await job(
+    docker,
+    repo,
+    { install, build: "true" },
     {
-      jobId,
-      repositoryId: repo.id,
-      scope: "trusted",
-      hook: parsed,
-      sourceDir: repo.dir,
-      trackedFiles: [],
-    },
-    {
-      engine: docker,
-      settings: testPipelineSettings(dataDir, { workspacesDir: workspaces }),
-      cacheRecords,
-      log: {
-        write: (text) => {
-          log += text;
-          if (text.includes("started")) controller.abort();
-        },
-        flush: async () => {},
-      },
       signal: controller.signal,
+      onText: (text) => {
+        if (text.includes("started")) controller.abort();
+      },
     },
   );
-  assert.equal((await cancelled).conclusion, "cancelled", log);
+  assert.equal(cancelled.result.conclusion, "cancelled", cancelled.log);
   assert.ok(Date.now() - started < 20_000, "the install was stopped, not waited for");
   assert.deepEqual(await docker.findImages({ "kozmic.cache.repo": repo.id }), [], "nothing cached");
-  const left = existsSync(workspaces) ? readdirSync(workspaces) : [];
-  assert.deepEqual(left, [], "no workspace directory left");
-  assert.deepEqual(await docker.listContainers({ "kozmic.job": jobId }), [], "no container left");
 });
