@@ -22,8 +22,6 @@ import { randomBytes } from "node:crypto";
 import { PassThrough } from "node:stream";
 import { timed, type StepTimings } from "./step-timings.js";
 
-export { SECRETS_DIR } from "./step-helper.js";
-
 export interface StepSpec {
   jobId: string;
   image: string;
@@ -74,8 +72,8 @@ export interface StepSpec {
 }
 
 export type StepOutcome =
-  /** `continued`: whether `next` ran (its exit code is then the one given). */
-  | { kind: "exited"; exitCode: number; continued?: boolean }
+  /** With `next`: the first script's exit code when it failed, else the second's. */
+  | { kind: "exited"; exitCode: number }
   | { kind: "timed_out"; reason: string }
   | { kind: "cancelled" };
 
@@ -147,7 +145,7 @@ export async function runStep(engine: Engine, spec: StepSpec, log: LogSink): Pro
     log,
   );
   if (second.kind === "next") throw new Error("unreachable: a step without next continued");
-  return second.kind === "exited" ? { ...second, continued: true } : second;
+  return second;
 }
 
 async function runContainer(
@@ -360,14 +358,11 @@ async function runContainer(
     if (stop) return stop;
     if (!spec.next) return { kind: "exited", exitCode };
     if (handOff) return { kind: "next", image: handOff };
-    if (continueHere) {
-      return firstExit === 0
-        ? { kind: "exited", exitCode, continued: true }
-        : { kind: "exited", exitCode: firstExit ?? exitCode, continued: false };
-    }
+    if (continueHere)
+      return { kind: "exited", exitCode: firstExit === 0 ? exitCode : (firstExit ?? exitCode) };
     // An uploaded /kozmic cannot be emptied safely in place: the next script gets a new
     // container of the committed image.
-    if (exitCode !== 0) return { kind: "exited", exitCode, continued: false };
+    if (exitCode !== 0) return { kind: "exited", exitCode };
     return {
       kind: "next",
       image: await spec.next.between(id, () => engine.readFile(id, "/etc/passwd")),
