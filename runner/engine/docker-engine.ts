@@ -1,5 +1,4 @@
 import { PassThrough, type Readable } from "node:stream";
-import { extract } from "tar-stream";
 import { InfrastructureError } from "../../src/core/errors.js";
 import { toDockerCreateOptions } from "./docker-convert.js";
 import { Docker } from "./dockerode.js";
@@ -207,7 +206,10 @@ export class DockerEngine implements Engine {
       if (statusOf(error) === 404) return undefined;
       throw error;
     }
-    const ex = extract();
+    // Loaded here only: a run rarely reads a file (through `default`, as a CommonJS module's
+    // exports are in the bundle as well as in Node).
+    const { default: tarStream } = await import("tar-stream");
+    const ex = tarStream.extract();
     let text: string | undefined;
     ex.on("entry", (header, stream, next) => {
       const chunks: Buffer[] = [];
@@ -248,8 +250,23 @@ export class DockerEngine implements Engine {
       stream.on("close", resolve);
       stream.on("error", () => resolve());
     });
-    await container.start();
-    const result = (await container.wait()) as { StatusCode: number };
+    // Asked before the start, as `docker run` does: the exit is then told as it happens, not
+    // after one more request once the start has answered (5-20 ms here). A start that
+    // fails leaves this wait with nothing to wait for: it is aborted.
+    const waitAbort = new AbortController();
+    const exited = container.wait({
+      condition: "next-exit",
+      abortSignal: waitAbort.signal,
+    }) as Promise<{ StatusCode: number }>;
+    exited.catch(() => {}); // read below, or given up when the start fails
+    try {
+      await container.start();
+    } catch (error) {
+      waitAbort.abort();
+      (stream as unknown as { destroy(): void }).destroy();
+      throw error;
+    }
+    const result = await exited;
     await ended;
     return result.StatusCode;
   }
