@@ -7,7 +7,7 @@ import { knownImageUsers, rememberImageUsers } from "./image-users.js";
 import { rm } from "node:fs/promises";
 import { WorkspaceNotBindableError, type ContainerSpec, type Engine } from "../engine/port.js";
 import type { LogSink } from "../logs/log-sink.js";
-import { tarDirectory, type ExtraFile } from "../source/tar-directory.js";
+import type { ExtraFile } from "../source/tar-directory.js";
 import {
   replaceWorkspaceContents,
   writeWorkspace,
@@ -100,7 +100,6 @@ async function lookupScriptUser(
   engine: Engine,
   spec: StepSpec,
   labels: Record<string, string>,
-  volumes: ContainerSpec["volumes"],
 ): Promise<ScriptUser> {
   const fixed = scriptUserWithoutPasswd(spec.user);
   if (fixed) return fixed;
@@ -117,7 +116,7 @@ async function lookupScriptUser(
     nanoCpus: spec.nanoCpus,
     pidsLimit: spec.pidsLimit,
     network: "none",
-    volumes,
+    volumes: [],
     ...(spec.runtime ? { runtime: spec.runtime } : {}),
   });
   try {
@@ -209,16 +208,18 @@ async function runContainer(
     // Kozmic's own files are not the job's source, even when they live inside it (the
     // default data directory is ./.kozmic); a copy into itself would never end.
     const exclude = [spec.dataDir, root].flatMap((path) => (path ? [resolve(path)] : []));
-    let scriptUser: ScriptUser | undefined;
     let continueHere = false;
-    if (
-      root !== undefined &&
-      (await engine.bindsWorkspaces?.()) &&
-      (await workspacesCanExec(root))
-    ) {
+    // Asked together: the engine answers once (Docker's /info), the user is needed either way.
+    const [user, bindable] = await Promise.all([
+      timed(t, "script user", () => lookupScriptUser(engine, spec, labels)),
+      root !== undefined && engine.bindsWorkspaces
+        ? Promise.all([engine.bindsWorkspaces(), workspacesCanExec(root)]).then(
+            ([engineCan, mountCan]) => engineCan && mountCan,
+          )
+        : false,
+    ]);
+    if (root !== undefined && bindable) {
       // The fast way: the files written where the container sees them, no archive upload.
-      const user = await timed(t, "script user", () => lookupScriptUser(engine, spec, labels, []));
-      scriptUser = user;
       const made = await timed(t, "source copy", () =>
         writeWorkspace(root, {
           sourceDir: spec.sourceDir,
@@ -240,12 +241,9 @@ async function runContainer(
     if (!container) {
       const made = await timed(t, "volume create", () => engine.createVolume(labels));
       volume = made;
-      const volumes = [{ source: made, target: "/kozmic" }];
-      const user =
-        scriptUser ??
-        (await timed(t, "script user", () => lookupScriptUser(engine, spec, labels, volumes)));
-      scriptUser = user;
-      container = await create(user, { volumes });
+      container = await create(user, { volumes: [{ source: made, target: "/kozmic" }] });
+      // Loaded on this way only: a bound step never packs an archive.
+      const { tarDirectory } = await import("../source/tar-directory.js");
       const tar = await tarDirectory(spec.sourceDir, {
         prefix: "kozmic",
         ...ids(user),
@@ -259,7 +257,6 @@ async function runContainer(
     }
 
     const id = container;
-    const user = scriptUser!;
     const kill = (outcome: StepOutcome) => {
       stop ??= outcome;
       void engine.killContainer(id).catch(() => {});
@@ -326,7 +323,7 @@ async function runContainer(
           // A new container of the image would run the script as the user its /etc/passwd
           // gives now (an install may have added the kozmic user): if that is not this
           // container's user, the second script gets that new container.
-          const nextUser = await lookupScriptUser(engine, { ...spec, image }, labels, []);
+          const nextUser = await lookupScriptUser(engine, { ...spec, image }, labels);
           if (!sameUser(nextUser, user)) {
             handOff = image;
             input.end(); // the helper exits at the end of its stdin

@@ -3,7 +3,7 @@ import { createReadStream } from "node:fs";
 import { lstat, readdir, readlink, realpath } from "node:fs/promises";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
-import picomatch from "picomatch";
+import type Picomatch from "picomatch";
 import { checkTrackedPattern } from "../../src/core/config/check-tracked-pattern.js";
 import { ConfigError } from "../../src/core/errors.js";
 
@@ -29,13 +29,16 @@ export async function resolveTrackedFiles(
   patterns: readonly string[],
 ): Promise<TrackedFile[]> {
   const realRoot = await realpath(root);
+  if (patterns.length === 0) return [];
+  // Loaded when there is a pattern: most hooks have none, and it takes 10-30 ms to load.
+  const { default: picomatch } = await import("picomatch");
   const found = new Map<string, string>();
   let tree: { path: string; kind: Kind }[] | undefined;
   for (const pattern of patterns) {
     const problem = checkTrackedPattern(pattern);
     if (problem) refuse(pattern, problem);
     const entries = picomatch.scan(pattern).isGlob
-      ? expandGlob((tree ??= await listTree(realRoot)), pattern)
+      ? expandGlob(picomatch, (tree ??= await listTree(realRoot)), pattern)
       : [normalizeLiteral(pattern)];
     const existing: string[] = [];
     for (const entry of entries) {
@@ -58,7 +61,11 @@ export async function resolveTrackedFiles(
 type Kind = "file" | "dir" | "symlink";
 
 /** Globs see files and symlinks (directories when the pattern ends in `/`); symlinks are not entered. */
-function expandGlob(tree: { path: string; kind: Kind }[], pattern: string): string[] {
+function expandGlob(
+  picomatch: typeof Picomatch,
+  tree: { path: string; kind: Kind }[],
+  pattern: string,
+): string[] {
   const directories = pattern.endsWith("/");
   const isMatch = picomatch(directories ? pattern.slice(0, -1) : pattern, { dot: true });
   return tree
