@@ -1,4 +1,3 @@
-import type { PipelineSettings } from "../../runner/pipeline/settings.js";
 import type { AppCredentials } from "./app-credentials.js";
 import type { LogSettings } from "./log-settings.js";
 import type { MetricsSettings } from "./metrics-settings.js";
@@ -96,15 +95,7 @@ export function readSecretsCommandSettings(
   return { credentials: s.app, storage: s.storage, secrets: s.secrets };
 }
 
-/** `kozmic run`: the pipeline's limits, as on a runner. */
-export function readRunSettings(env: Env): PipelineSettings {
-  return readSettings(env, ENTRY_POINT_GROUPS.run).pipeline;
-}
-
-/** `kozmic cache`: where the cache records live and what pruning keeps. */
-export function readCacheSettings(env: Env): PipelineSettings {
-  return readSettings(env, ENTRY_POINT_GROUPS.cache).pipeline;
-}
+export { readCacheSettings, readRunSettings } from "./pipeline-entry-points.js";
 
 export interface LambdaSettings {
   server: ServerSettings;

@@ -1,5 +1,6 @@
 import { httpUrlVar, oneOfVar, patternVar, wholeNumberVar } from "./env-vars.js";
 import { z } from "zod";
+import { DEFAULT_DATA_DIR } from "./data-dir.js";
 
 /**
  * Variables that more than one group reads, defined once so that every entry point gives
@@ -40,7 +41,7 @@ export function publicUrl(e: { KOZMIC_PUBLIC_URL?: string | undefined; PORT: num
 export const KOZMIC_DATA_DIR = z
   .string()
   .optional()
-  .transform((dir) => dir ?? "./.kozmic");
+  .transform((dir) => dir ?? DEFAULT_DATA_DIR);
 
 /**
  * KOZMIC_MAX_RECEIVES when unset: what the runner is given and what the CDK stack

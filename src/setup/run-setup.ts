@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { PermanentError } from "../core/errors.js";
+import { dataDirFromEnv } from "../settings/data-dir.js";
 import { readSettings } from "../settings/read-settings.js";
 import { SECRET_KEYS } from "../settings/secret-env.js";
 import { lacksAppCredentials, loadSavedCredentials } from "./saved-credentials.js";
@@ -27,7 +28,7 @@ export async function setUpAppIfMissing(
   env: NodeJS.ProcessEnv,
   log: (line: string) => void = (line) => console.log(line),
 ): Promise<"ready" | "stopped"> {
-  const dataDir = resolve(env.KOZMIC_DATA_DIR?.trim() || "./.kozmic");
+  const dataDir = resolve(dataDirFromEnv(env));
   if (loadSavedCredentials(dataDir) && !lacksAppCredentials(env)) {
     log(`kozmic serve: GitHub App settings from ${dataDir}/.env where the environment has none`);
   }
@@ -50,7 +51,7 @@ export async function printAppCredentials(
   out: (text: string) => void = (text) => process.stdout.write(text),
   log: (line: string) => void = (line) => console.error(line),
 ): Promise<"printed" | "stopped"> {
-  const dataDir = resolve(env.KOZMIC_DATA_DIR?.trim() || "./.kozmic");
+  const dataDir = resolve(dataDirFromEnv(env));
   const outcome = await runSetupPage(env, dataDir, log, true);
   if (outcome === "stopped") return "stopped";
   const secret = Object.fromEntries(SECRET_KEYS.map((key) => [key, outcome[key] ?? ""]));

@@ -28,7 +28,7 @@ export async function main(args: string[]): Promise<number> {
   const [{ parseBytes }, { readCacheSettings }, { DockerEngine }, { listCache }, { pruneCache }] =
     await Promise.all([
       import("../../core/duration.js"),
-      import("../../settings/index.js"),
+      import("../../settings/pipeline-entry-points.js"),
       import("../../../runner/engine/docker-engine.js"),
       import("../../../runner/cache/list-cache.js"),
       import("../../../runner/cache/prune-cache.js"),
