@@ -9,7 +9,8 @@
  * Usage: tsx scripts/bundle-cli.ts [<out dir>]   (scripts/build.sh runs it)
  */
 import { build, type Plugin } from "esbuild";
-import { existsSync, readFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { inlineAssets, REQUIRE_SHIM } from "./bundle-lambda.js";
@@ -182,6 +183,27 @@ export const bundleDockerode: Plugin = {
   },
 };
 
+/**
+ * What the bundle is built from, as a hash: the TypeScript sources and the locked
+ * dependencies. The code sees it as __KOZMIC_BUILD_ID__ (src/cli/build-id.ts), and what it
+ * keeps between runs of one build (src/cli/parsed-cache.ts) is not read by another.
+ */
+export function sourceDigest(): string {
+  const hash = createHash("sha256");
+  const files = ["src", "runner"].flatMap((dir) =>
+    readdirSync(join(ROOT, dir), { recursive: true, withFileTypes: true })
+      .filter((entry) => entry.isFile())
+      .map((entry) => relative(ROOT, join(entry.parentPath, entry.name))),
+  );
+  for (const file of [...files.sort(), "package-lock.json"]) {
+    hash
+      .update(`${file}\0`)
+      .update(readFileSync(join(ROOT, file)))
+      .update("\0");
+  }
+  return hash.digest("hex").slice(0, 32);
+}
+
 /** Writes `outDir`/main.js and its chunks. */
 export async function bundleCli(outDir: string): Promise<void> {
   await build({
@@ -195,6 +217,7 @@ export async function bundleCli(outDir: string): Promise<void> {
     mainFields: ["module", "main"],
     external: CLI_EXTERNALS,
     banner: { js: REQUIRE_SHIM },
+    define: { __KOZMIC_BUILD_ID__: JSON.stringify(sourceDigest()) },
     plugins: [inlineAssets, zodEnglishOnly, bundleDockerode],
     metafile: true,
     absWorkingDir: ROOT,

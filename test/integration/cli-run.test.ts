@@ -238,3 +238,48 @@ test("kozmic run on its default data directory (./.kozmic, relative to where it 
   const left = existsSync(steps) ? readdirSync(steps) : [];
   assert.deepEqual(left, [], "the run's step directories are gone");
 });
+
+test("kozmic run keeps what it validated for its next run: an edit takes effect, a broken file or variable is reported every time, a damaged entry is parsed again", async () => {
+  const own = mkdtempSync(join(tmpdir(), "kozmic-cli-parsed-"));
+  dirs.push(own);
+  const run = (env: Record<string, string> = {}) =>
+    kozmic(["run", dir, "--hook", "nope"], { KOZMIC_DATA_DIR: own, ...env });
+  const entries = () => readdirSync(join(own, "parsed")).sort();
+  const dir = example();
+  const config = join(dir, ".github/kozmic.yml");
+
+  const first = await run();
+  assert.match(first.stderr, /no hook named "nope"; hooks: "hello"$/m);
+  const kept = entries();
+  assert.equal(kept.length, 2, "the settings and the config");
+  assert.match((await run()).stderr, /no hook named "nope"; hooks: "hello"$/m);
+  assert.deepEqual(entries(), kept, "read, not written again");
+
+  writeFileSync(config, readFileSync(config, "utf8").replace("name: hello", "name: renamed"));
+  assert.match((await run()).stderr, /hooks: "renamed"$/m);
+
+  const valid = readFileSync(config, "utf8");
+  writeFileSync(config, valid.replace(/timeout: .*/, "timeout: soon"));
+  for (let i = 0; i < 2; i++) {
+    const broken = await run();
+    assert.equal(broken.code, 2);
+    assert.match(broken.stderr, /kozmic\.yml:\d+:\d+: .*timeout/);
+  }
+  writeFileSync(config, valid);
+  for (let i = 0; i < 2; i++) {
+    const bad = await run({ KOZMIC_DEFAULT_MEMORY: "lots" });
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /^kozmic run: KOZMIC_DEFAULT_MEMORY must be a size .*, got "lots"$/m);
+  }
+
+  // Damaged every way (an entry for the first text is among them, and stays damaged).
+  const written = entries();
+  written.forEach((name, i) => writeFileSync(join(own, "parsed", name), i % 2 ? "{" : "{}"));
+  const again = await run();
+  assert.match(again.stderr, /no hook named "nope"; hooks: "renamed"$/m);
+  const mended = written.filter((name) => {
+    const text = readFileSync(join(own, "parsed", name), "utf8");
+    return text !== "{" && text !== "{}" && JSON.parse(text).validated;
+  });
+  assert.equal(mended.length, 2, "the settings and the config, parsed and written again");
+});
