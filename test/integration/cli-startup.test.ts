@@ -16,6 +16,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import type Dockerode from "dockerode";
 import { formatConfigIssuesForTerminal } from "../../src/core/config/format-config-issues.js";
 import { parseConfig } from "../../src/core/config/parse-config.js";
 import { ConfigError } from "../../src/core/errors.js";
@@ -28,11 +29,15 @@ const RECORDER = fileURLToPath(new URL("../support/loaded-modules.mjs", import.m
 const PACKAGE = JSON.parse(
   readFileSync(new URL("../../package.json", import.meta.url), "utf8"),
 ) as { version: string };
-/** What only an ssh:// Docker host or a BuildKit session uses (dockerode's transports). */
+/**
+ * What only an ssh:// Docker host or a BuildKit session uses (dockerode's transports), or
+ * an image build (tar-fs packs its context), which Kozmic never asks for.
+ */
 const NEVER_ON_A_LOCAL_SOCKET = [
   "node_modules/ssh2/",
   "node_modules/@grpc/",
   "node_modules/protobufjs/",
+  "node_modules/tar-fs/",
 ];
 
 const dir = mkdtempSync(join(tmpdir(), "kozmic-startup-"));
@@ -53,7 +58,7 @@ async function kozmicLoading(
         PATH: process.env.PATH,
         HOME: process.env.HOME,
         KOZMIC_DATA_DIR: join(dir, "data"),
-        KOZMIC_LOADED_MODULES: record,
+        RECORD_LOADED_MODULES: record,
         ...env,
       },
     });
@@ -164,6 +169,47 @@ describe("the CLI loads what a command uses", () => {
           [],
           `${part} was loaded`,
         );
+    });
+
+    it("a second run of the same config and settings loads neither zod nor the YAML parser", async () => {
+      const env = { KOZMIC_DATA_DIR: join(dir, "data-parsed") };
+      const parsers = (modules: string[]) =>
+        packagesLoaded(modules).filter((m) => /node_modules\/(zod|yaml)\//.test(m));
+      const first = await kozmicLoading(["run", repo], env);
+      assert.equal(first.code, 0, first.stderr + first.stdout);
+      assert.notDeepEqual(parsers(first.modules), [], "the first run parses");
+      const second = await kozmicLoading(["run", repo], env);
+      assert.equal(second.code, 0, second.stderr + second.stdout);
+      assert.match(second.stdout, /hello from the job/);
+      assert.deepEqual(parsers(second.modules), []);
+    });
+
+    it("dockerode's image build, which Kozmic never uses, still finds tar-fs in node_modules", async () => {
+      const chunk = readdirSync(CLI_DIR).find((name) => name.startsWith("docker-engine-"));
+      const { DockerEngine } = (await import(join(CLI_DIR, chunk!))) as {
+        DockerEngine: new () => { docker: Dockerode };
+      };
+      const docker = new DockerEngine().docker;
+      const context = join(dir, "build-context");
+      mkdirSync(context, { recursive: true });
+      writeFileSync(join(context, "Dockerfile"), `FROM ${image}\nLABEL built=by-dockerode\n`);
+      writeFileSync(join(context, ".dockerignore"), "ignored\n");
+      const tag = `${image}-built`;
+      const stream = await docker.buildImage(
+        { context, src: ["Dockerfile", ".dockerignore"] },
+        {
+          t: tag,
+        },
+      );
+      await new Promise((resolve, reject) =>
+        docker.modem.followProgress(stream, (err) => (err ? reject(err) : resolve(undefined))),
+      );
+      try {
+        const built = await docker.getImage(tag).inspect();
+        assert.equal(built.Config.Labels?.built, "by-dockerode");
+      } finally {
+        removeImages(tag);
+      }
     });
 
     it("runs a job with DOCKER_HOST=unix:///var/run/docker.sock", async () => {

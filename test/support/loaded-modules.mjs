@@ -1,4 +1,5 @@
-// `node --import ./test/support/loaded-modules.mjs …` with KOZMIC_LOADED_MODULES=<file>:
+// `node --import ./test/support/loaded-modules.mjs …` with RECORD_LOADED_MODULES=<file> (not
+// a KOZMIC_ name: kozmic run keys what it keeps on those):
 // writes to that file, one a line, every module the process loaded: the URL of each ES
 // module it resolved (as it resolves it) and, when it exits, the path of each CommonJS
 // module (require() inside CommonJS packages never reaches ES module hooks on Node 20).
@@ -7,7 +8,7 @@ import { appendFileSync, writeFileSync } from "node:fs";
 import { createRequire, register } from "node:module";
 import { isMainThread } from "node:worker_threads";
 
-const out = process.env.KOZMIC_LOADED_MODULES;
+const out = process.env.RECORD_LOADED_MODULES;
 if (isMainThread && out) {
   writeFileSync(out, "");
   // This same file, in the module loader's thread, is the hook that records resolutions.
