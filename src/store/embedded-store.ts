@@ -13,9 +13,9 @@ import { checkJobChange } from "./check-job-change.js";
 import { assertChunkSize } from "./log-chunk-size.js";
 import { embeddedCacheLeaseOperations } from "./embedded-cache-leases.js";
 import { embeddedSecretOperations } from "./embedded-secrets.js";
+import { embeddedCacheImageOperations } from "./embedded-cache-records.js";
 import type {
   BuildRecord,
-  CacheImageRecord,
   ClaimResult,
   InstallationRecord,
   JobRecord,
@@ -63,7 +63,6 @@ export function openEmbeddedStore(options: EmbeddedStoreOptions): EmbeddedStore 
     CREATE TABLE IF NOT EXISTS deliveries (id TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
     CREATE TABLE IF NOT EXISTS latest (key TEXT PRIMARY KEY, sha TEXT NOT NULL, job_id TEXT NOT NULL, created_at INTEGER NOT NULL);
     CREATE TABLE IF NOT EXISTS installations (id INTEGER PRIMARY KEY, data TEXT NOT NULL);
-    CREATE TABLE IF NOT EXISTS cache_images (image_id TEXT PRIMARY KEY, data TEXT NOT NULL);
   `);
   // expires_at ahead of data in log_chunks: the sweep's index reads it without the chunk's
   // overflow pages (a file made before keeps its column order; queries name the columns).
@@ -108,8 +107,6 @@ export function openEmbeddedStore(options: EmbeddedStoreOptions): EmbeddedStore 
     getInstallation: db.prepare("SELECT data FROM installations WHERE id = ?"),
     deleteInstallation: db.prepare("DELETE FROM installations WHERE id = ?"),
     deleteDelivery: db.prepare("DELETE FROM deliveries WHERE id = ?"),
-    putCacheImage: db.prepare("INSERT OR REPLACE INTO cache_images (image_id, data) VALUES (?, ?)"),
-    getCacheImage: db.prepare("SELECT data FROM cache_images WHERE image_id = ?"),
   };
 
   const readJob = (id: string): JobRecord | undefined => {
@@ -209,9 +206,11 @@ export function openEmbeddedStore(options: EmbeddedStoreOptions): EmbeddedStore 
   );
 
   const secrets = embeddedSecretOperations(db);
+  const cacheImages = embeddedCacheImageOperations(db);
 
   return {
     ...secrets,
+    ...cacheImages,
     async createBuild(build, jobs) {
       try {
         create.immediate(build, jobs);
@@ -308,13 +307,6 @@ export function openEmbeddedStore(options: EmbeddedStoreOptions): EmbeddedStore 
     },
     async deleteInstallation(id) {
       q.deleteInstallation.run(id);
-    },
-    async recordCacheImage(record: CacheImageRecord) {
-      q.putCacheImage.run(record.imageId, JSON.stringify(record));
-    },
-    async getCacheImage(imageId) {
-      const row = q.getCacheImage.get(imageId) as { data: string } | undefined;
-      return row ? (JSON.parse(row.data) as CacheImageRecord) : undefined;
     },
     ...embeddedCacheLeaseOperations(db),
     async sweepExpired(now) {

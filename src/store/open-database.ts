@@ -1,13 +1,38 @@
 import Database from "better-sqlite3";
 import { mkdirSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join } from "node:path";
 
 export type SqliteDatabase = Database.Database;
 
+let addon: { path: string | undefined } | undefined;
+
+/**
+ * better-sqlite3's compiled addon, by its path. Without it, better-sqlite3 asks the
+ * `bindings` package, which tries a dozen places first: 10-15 ms of every kozmic start.
+ * Undefined (better-sqlite3's own lookup) where the addon is not where npm builds it.
+ */
+function addonPath(): string | undefined {
+  if (!addon) {
+    try {
+      const path = createRequire(import.meta.url).resolve(
+        "better-sqlite3/build/Release/better_sqlite3.node",
+      );
+      addon = { path };
+    } catch {
+      addon = { path: undefined };
+    }
+  }
+  return addon.path;
+}
+
 /** Opens `kozmic.db` under `dataDir` in WAL mode, so an app and a runner process can share it. */
 export function openDatabase(dataDir: string): SqliteDatabase {
   mkdirSync(dataDir, { recursive: true });
-  const db = new Database(join(dataDir, "kozmic.db"), { timeout: 10_000 });
+  const db = new Database(join(dataDir, "kozmic.db"), {
+    timeout: 10_000,
+    ...(addonPath() ? { nativeBinding: addonPath() } : {}),
+  });
   // Before any table exists: a new file then keeps a free-page map, and the store's retention
   // sweep can give freed pages back (PRAGMA incremental_vacuum). An existing file keeps its
   // mode until a VACUUM (see embedded-retention.ts).

@@ -4,6 +4,7 @@ import { randomUUID } from "node:crypto";
 import { ConflictError, PermanentError } from "../../src/core/errors.js";
 import type { Store } from "../../src/store/port.js";
 import { aBuild, aJob } from "../support/job-fixtures.js";
+import { checkCacheRecords } from "./cache-records-contract.js";
 
 export interface StoreContractOptions {
   logRetentionDays: number;
@@ -308,24 +309,7 @@ export function defineStoreContract(name: string, makeStore: MakeStore): void {
     });
 
     it("records the cache images Kozmic committed and knows no others", async () => {
-      await withStore(async (store) => {
-        const imageId = `sha256:${randomUUID().replace(/-/g, "").repeat(2)}`;
-        const record = {
-          imageId,
-          repositoryId: "42",
-          hook: "test",
-          key: "k".repeat(64),
-          scope: "trusted" as const,
-          createdAt: 1_700_000_000_000,
-        };
-        assert.equal(await store.getCacheImage(imageId), undefined);
-        await store.recordCacheImage(record);
-        assert.deepEqual(await store.getCacheImage(imageId), record);
-        await store.recordCacheImage({ ...record, digest: "sha256:abc" });
-        assert.equal((await store.getCacheImage(imageId))?.digest, "sha256:abc");
-        const other = imageId.replace(/.$/, (c) => (c === "0" ? "1" : "0"));
-        assert.equal(await store.getCacheImage(other), undefined);
-      });
+      await withStore((store) => checkCacheRecords(store));
     });
 
     it("leases a cache key to one fleet host at a time, renewed by it, taken over once expired", async () => {

@@ -59,7 +59,7 @@ export async function main(args: string[]): Promise<number> {
   // What the run needs, loaded once the arguments are known to be good (`--help` needs none).
   const [
     { CONFIG_PATH, formatConfigIssuesForTerminal },
-    { openEmbeddedStore },
+    { openEmbeddedCacheRecords },
     { createTerminalSink },
     { maskingSink },
     { SecretMasker },
@@ -68,7 +68,7 @@ export async function main(args: string[]): Promise<number> {
     { removeProcessWorkspaces },
   ] = await Promise.all([
     import("../../core/config/format-config-issues.js"),
-    import("../../store/embedded-store.js"),
+    import("../../store/embedded-cache-records.js"),
     import("../../../runner/logs/terminal-sink.js"),
     import("../../../runner/logs/masking-sink.js"),
     import("../../../runner/logs/secret-masker.js"),
@@ -120,7 +120,7 @@ export async function main(args: string[]): Promise<number> {
       return 2;
     }
     // The local record of what this machine's `kozmic run` committed to its install cache.
-    const cacheRecords = openEmbeddedStore({ dataDir: settings.dataDir });
+    const cacheRecords = openEmbeddedCacheRecords(settings.dataDir);
     const log = maskingSink(createTerminalSink(), new SecretMasker(Object.values(secrets)));
     const controller = new AbortController();
     const onSignal = () => controller.abort();
