@@ -160,6 +160,7 @@ async function runContainer(
   let stop: StepOutcome | undefined;
   /** The second script's files being written: removed only once written. */
   let staging: Promise<void> | undefined;
+  let exited = false;
   const onAbort = () => {
     stop ??= { kind: "cancelled" };
     if (container) void engine.killContainer(container).catch(() => {});
@@ -347,6 +348,7 @@ async function runContainer(
     if (spec.signal?.aborted) return { kind: "cancelled" };
     armStall();
     const exitCode = await timed(t, "container run", () => engine.run(id, output, stdin));
+    exited = true;
     scanner?.end();
     stdin?.end();
     clearTimeout(timer);
@@ -369,22 +371,27 @@ async function runContainer(
     spec.signal?.removeEventListener("abort", onAbort);
     const t = spec.timings;
     const [madeContainer, madeVolume, madeWorkspace] = [container, volume, workspace];
-    const removal = (async () => {
+    const containerGone = (async () => {
       if (madeContainer) {
         await timed(t, "container remove", () => engine.removeContainer(madeContainer));
       }
       if (madeVolume) await timed(t, "volume remove", () => engine.removeVolume(madeVolume));
-      if (madeWorkspace) {
-        await staging?.catch(() => {});
-        await timed(t, "workspace remove", () =>
-          Promise.all(
-            ["", ".next", ".done"].map((suffix) =>
-              rm(`${madeWorkspace}${suffix}`, { recursive: true, force: true, maxRetries: 3 }),
-            ),
-          ),
-        );
-      }
     })();
+    const workspaceGone = (async () => {
+      if (!madeWorkspace) return;
+      // A container that exited writes nothing more: its directory goes beside it. Else
+      // (an error while it may run) once it is gone.
+      if (!exited) await containerGone.catch(() => {});
+      await staging?.catch(() => {});
+      await timed(t, "workspace remove", () =>
+        Promise.all(
+          ["", ".next", ".done"].map((suffix) =>
+            rm(`${madeWorkspace}${suffix}`, { recursive: true, force: true, maxRetries: 3 }),
+          ),
+        ),
+      );
+    })();
+    const removal = Promise.all([containerGone, workspaceGone]).then(() => {});
     if (spec.deferCleanup) {
       removal.catch(() => {}); // the caller sees the failure when it awaits; none unhandled
       spec.deferCleanup(removal);

@@ -154,8 +154,7 @@ export async function main(args: string[]): Promise<number> {
     } finally {
       process.off("SIGINT", onSignal);
       process.off("SIGTERM", onSignal);
-      await cacheRecords.close();
-      await removeProcessWorkspaces(settings.dataDir);
+      await Promise.all([cacheRecords.close(), removeProcessWorkspaces(settings.dataDir)]);
     }
     console.log(results.join("\n"));
     return failed ? 1 : 0;
