@@ -240,6 +240,7 @@ export async function runJob(job: JobInput, options: RunJobOptions): Promise<Job
   /** After a miss: the install's container, which goes on to the build once committed. */
   let building: Promise<StepOutcome> | undefined;
   let pruning: Promise<void> | undefined;
+  let usageRecorded: Promise<void> | undefined;
   let cacheKey: string | undefined;
   let cacheHit: boolean | undefined;
   let cacheMissReasons: string[] | undefined;
@@ -369,18 +370,20 @@ export async function runJob(job: JobInput, options: RunJobOptions): Promise<Job
               }
               elapsedMs.install = Date.now() - installStart;
               say(`install done (${(elapsedMs.install / 1000).toFixed(1)}s)`);
-              await recordCacheUse(settings.dataDir, image);
-              pruning = timed(options.timings, "cache prune", () =>
-                pruneCache(
-                  engine,
-                  settings,
-                  { repositoryId: job.repositoryId, hook: hook.name },
-                  undefined,
-                  options.fleet?.busyImages,
-                ),
-              ).then(
-                () => {},
-                (error: unknown) => say(`cache prune failed: ${(error as Error).message}`),
+              // The image's use (which the prune reads) and the prune go on beside the build.
+              pruning = (async () => {
+                await recordCacheUse(settings.dataDir, image);
+                await timed(options.timings, "cache prune", () =>
+                  pruneCache(
+                    engine,
+                    settings,
+                    { repositoryId: job.repositoryId, hook: hook.name },
+                    undefined,
+                    options.fleet?.busyImages,
+                  ),
+                );
+              })().catch((error: unknown) =>
+                say(`cache prune failed: ${(error as Error).message}`),
               );
               startBuild();
               resolve("committed");
@@ -438,7 +441,9 @@ export async function runJob(job: JobInput, options: RunJobOptions): Promise<Job
       cacheHit = true;
       cacheMissReasons = undefined;
       buildImage = hit.id;
-      await recordCacheUse(settings.dataDir, hit.id);
+      // Which image was used last, for the prune: written beside the build, not before it.
+      usageRecorded = recordCacheUse(settings.dataDir, hit.id);
+      usageRecorded.catch(() => {}); // awaited after the build
       const from = pulledFrom
         ? `pulled from the fleet cache ${pulledFrom.ref} in ${(pulledFrom.ms / 1000).toFixed(1)}s`
         : "local image";
@@ -469,6 +474,7 @@ export async function runJob(job: JobInput, options: RunJobOptions): Promise<Job
   });
   elapsedMs.build = Date.now() - buildStart;
   await pruning;
+  await usageRecorded;
   const extra = {
     ...(cacheKey ? { cacheKey } : {}),
     ...(cacheHit !== undefined ? { cacheHit } : {}),
