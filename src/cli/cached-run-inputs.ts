@@ -20,12 +20,10 @@ export async function cachedRunSettings(
     availableParallelism(),
     totalmem(),
   ]);
-  const kept = cache?.get<PipelineSettings>("settings", input);
-  if (kept) return kept;
-  const { readRunSettings } = await import("../settings/pipeline-entry-points.js");
-  const settings = readRunSettings(env);
-  cache?.put("settings", input, settings);
-  return settings;
+  return keptOrParsed(cache, "settings", input, async () => {
+    const { readRunSettings } = await import("../settings/pipeline-entry-points.js");
+    return readRunSettings(env);
+  });
 }
 
 /**
@@ -34,10 +32,22 @@ export async function cachedRunSettings(
  * valid, kept. A ConfigError for a broken file, as parseConfig gives.
  */
 export async function cachedConfig(text: string, cache: ParsedCache | undefined): Promise<Config> {
-  const kept = cache?.get<Config>("config", text);
-  if (kept) return kept;
-  const { parseConfig } = await import("../core/config/parse-config.js");
-  const config = parseConfig(text);
-  cache?.put("config", text, config);
-  return config;
+  return keptOrParsed(cache, "config", text, async () => {
+    const { parseConfig } = await import("../core/config/parse-config.js");
+    return parseConfig(text);
+  });
+}
+
+/** The kept value, or `parse`'s, kept for next time (a parse that throws keeps nothing). */
+async function keptOrParsed<T>(
+  cache: ParsedCache | undefined,
+  kind: string,
+  input: string,
+  parse: () => Promise<T>,
+): Promise<T> {
+  const kept = cache?.get<T>(kind, input);
+  if (kept !== undefined) return kept;
+  const value = await parse();
+  cache?.put(kind, input, value);
+  return value;
 }
