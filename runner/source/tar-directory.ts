@@ -2,6 +2,7 @@ import { lstat, readdir, readFile, readlink } from "node:fs/promises";
 import { join, posix, resolve } from "node:path";
 import { pack, type Pack } from "tar-stream";
 import { PermanentError } from "../../src/core/errors.js";
+import { unlessVanished } from "../files/unless-vanished.js";
 
 export interface ExtraFile {
   path: string;
@@ -31,13 +32,16 @@ export async function tarDirectory(
   const skip = new Set((options.exclude ?? []).map((path) => resolve(path)));
   const root = resolve(dir);
   async function walk(relative: string): Promise<void> {
-    const names = (await readdir(join(root, relative)))
-      .filter((name) => !skip.has(join(root, relative, name)))
-      .sort();
+    // The root must be there; a directory below it may go while it is packed.
+    const listed = relative
+      ? await unlessVanished(readdir(join(root, relative)))
+      : await readdir(root);
+    const names = (listed ?? []).filter((name) => !skip.has(join(root, relative, name))).sort();
     for (const name of names) {
       const rel = relative ? `${relative}/${name}` : name;
+      const stats = await unlessVanished(lstat(join(dir, rel)));
+      if (!stats) continue;
       entries.push({ name: rel, full: join(dir, rel) });
-      const stats = await lstat(join(dir, rel));
       if (stats.isDirectory()) await walk(rel);
     }
   }
@@ -58,14 +62,18 @@ export async function tarDirectory(
         else await add({ name, mode: extra.mode }, extra.content);
       }
       for (const entry of entries) {
-        const stats = await lstat(entry.full);
+        const stats = await unlessVanished(lstat(entry.full));
+        if (!stats) continue;
         const name = posix.join(options.prefix, "src", entry.name);
         const mode = stats.mode & 0o7777;
         if (stats.isDirectory()) await add({ name, type: "directory", mode });
-        else if (stats.isSymbolicLink())
-          await add({ name, type: "symlink", linkname: await readlink(entry.full), mode });
-        else if (stats.isFile()) await add({ name, mode }, await readFile(entry.full));
-        else
+        else if (stats.isSymbolicLink()) {
+          const linkname = await unlessVanished(readlink(entry.full));
+          if (linkname !== undefined) await add({ name, type: "symlink", linkname, mode });
+        } else if (stats.isFile()) {
+          const content = await unlessVanished(readFile(entry.full));
+          if (content !== undefined) await add({ name, mode }, content);
+        } else
           throw new PermanentError(
             `cannot pack ${entry.name}: not a regular file, directory or symlink`,
           );

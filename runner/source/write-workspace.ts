@@ -15,6 +15,7 @@ import {
 } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { PermanentError } from "../../src/core/errors.js";
+import { unlessVanished } from "../files/unless-vanished.js";
 import type { ExtraFile } from "./tar-directory.js";
 
 /**
@@ -100,22 +101,28 @@ async function copyTree(
   owner: { uid: number; gid: number; skip: ReadonlySet<string> },
 ): Promise<void> {
   const { uid, gid } = owner;
-  const names = (await readdir(from)).filter((name) => !owner.skip.has(join(from, name)));
+  // The tree's root must be there; a directory below it may go while it is copied.
+  const listed = rel === "" ? await readdir(from) : await unlessVanished(readdir(from));
+  const names = (listed ?? []).filter((name) => !owner.skip.has(join(from, name)));
   // A directory's entries in parallel: copyFile runs on libuv's pool, which bounds open files.
   await Promise.all(
     names.map(async (name) => {
       const source = join(from, name);
       const target = join(to, name);
-      const stats = await lstat(source);
+      const stats = await unlessVanished(lstat(source));
+      if (!stats) return;
       const mode = stats.mode & 0o7777;
       if (stats.isDirectory()) {
         await mkdir(target);
         await copyTree(source, target, `${rel}${name}/`, owner);
         await chmod(target, mode);
       } else if (stats.isSymbolicLink()) {
-        await symlink(await readlink(source), target);
+        const link = await unlessVanished(readlink(source));
+        if (link === undefined) return;
+        await symlink(link, target);
       } else if (stats.isFile()) {
-        await copyFile(source, target, constants.COPYFILE_FICLONE);
+        const copy = copyFile(source, target, constants.COPYFILE_FICLONE).then(() => true);
+        if (!(await unlessVanished(copy))) return;
         await chmod(target, mode);
       } else {
         throw new PermanentError(
