@@ -1,10 +1,10 @@
 import type { TrustScope } from "../../src/core/cache-key.js";
 import { cacheInputsFromLabels, type CacheInputs } from "../../src/core/explain-cache-miss.js";
-import type { Store } from "../../src/store/port.js";
+import type { CacheImageOperations } from "../../src/store/port.js";
 import type { Engine, ImageInfo } from "../engine/port.js";
 
 /** Where the pipeline records the images it commits, and checks them on every hit. */
-export type CacheRecords = Pick<Store, "recordCacheImage" | "getCacheImage">;
+export type CacheRecords = CacheImageOperations;
 
 export const CACHE_LABELS = {
   managed: "kozmic.cache",

@@ -1,8 +1,5 @@
 import { openDatabase, type SqliteDatabase } from "./open-database.js";
-import type { CacheImageRecord, Store } from "./port.js";
-
-/** The install cache's records of which images Kozmic committed (see cache-images.ts). */
-export type CacheImageOperations = Pick<Store, "recordCacheImage" | "getCacheImage">;
+import type { CacheImageOperations, CacheImageRecord } from "./port.js";
 
 /** The records in the embedded SQLite file, whoever opened it (the store, or the below). */
 export function embeddedCacheImageOperations(db: SqliteDatabase): CacheImageOperations {

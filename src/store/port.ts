@@ -240,6 +240,9 @@ export interface Store {
   close(): Promise<void>;
 }
 
+/** The install cache's records of which images Kozmic committed (runner/cache/cache-images.ts). */
+export type CacheImageOperations = Pick<Store, "recordCacheImage" | "getCacheImage">;
+
 /** What keeps repository secrets: sealed values and wrapped data keys. */
 export type SecretOperations = Pick<
   Store,

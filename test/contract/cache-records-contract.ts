@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import type { CacheImageOperations } from "../../src/store/embedded-cache-records.js";
+import type { CacheImageOperations } from "../../src/store/port.js";
 
 /** What every keeper of cache records does: the Store adapters, and the records alone. */
 export async function checkCacheRecords(records: CacheImageOperations): Promise<void> {
