@@ -86,6 +86,8 @@ function zodLayoutChanged(problem: string): string {
   );
 }
 
+const DOCKERODE_UTIL = /[\\/]node_modules[\\/]dockerode[\\/]lib[\\/]util\.js$/;
+
 /**
  * Files of dockerode and docker-modem that stay in node_modules, by the path their package
  * requires them with. Their top-level requires are what a local socket never uses: ssh2 (an
@@ -99,8 +101,6 @@ function zodLayoutChanged(problem: string): string {
  * `object`: required at the top level; it exports an object, loaded when a property is read.
  * `module`: required only inside the function that uses it, so loaded then as it is.
  */
-const DOCKERODE_UTIL = /[\\/]node_modules[\\/]dockerode[\\/]lib[\\/]util\.js$/;
-
 const DOCKERODE_LEFT_OUT: Record<
   string,
   { importer: RegExp; file: string; as: "function" | "object" | "module" }
@@ -147,15 +147,16 @@ export const bundleDockerode: Plugin = {
       contents: 'import Docker from "dockerode";\nexport { Docker };\n',
       loader: "js",
     }));
-    b.onResolve(
-      { filter: /^(\.\/(ssh|session|buildkit)|tar-fs|@balena\/dockerignore|zlib)$/ },
-      (args) => {
-        const left = DOCKERODE_LEFT_OUT[args.path];
-        if (!left?.importer.test(args.importer)) return undefined;
-        seen.add(args.path);
-        return { path: left.file, namespace: "kozmic-dockerode-left-out" };
-      },
+    // Exactly the paths the table names (escaped for a regular expression).
+    const names = Object.keys(DOCKERODE_LEFT_OUT).map((p) =>
+      p.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&"),
     );
+    b.onResolve({ filter: new RegExp(`^(${names.join("|")})$`) }, (args) => {
+      const left = DOCKERODE_LEFT_OUT[args.path];
+      if (!left?.importer.test(args.importer)) return undefined;
+      seen.add(args.path);
+      return { path: left.file, namespace: "kozmic-dockerode-left-out" };
+    });
     // What those modules require is found at run time, from node_modules.
     b.onResolve({ filter: /.*/, namespace: "kozmic-dockerode-left-out" }, (args) => ({
       path: args.path,
