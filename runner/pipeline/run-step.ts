@@ -17,7 +17,7 @@ import { AnnouncementScanner } from "./announcement-scanner.js";
 import { workspacesCanExec } from "../source/step-workspaces.js";
 import { CONTINUE_LINE, IMAGE_PASSWD, stepHelper } from "./step-helper.js";
 import { readOwnFile } from "../files/read-own-file.js";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { PassThrough } from "node:stream";
 import { timed, type StepTimings } from "./step-timings.js";
@@ -208,7 +208,7 @@ async function runContainer(
     const root = spec.workspaceRoot;
     // Kozmic's own files are not the job's source, even when they live inside it (the
     // default data directory is ./.kozmic); a copy into itself would never end.
-    const exclude = [spec.dataDir, root].flatMap((path) => (path ? [resolve(path)] : []));
+    const exclude = [spec.dataDir, root].filter((path): path is string => !!path);
     let continueHere = false;
     // Asked together: the engine answers once (Docker's /info), the user is needed either way.
     const [user, bindable] = await Promise.all([
