@@ -4,10 +4,10 @@ import { mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSyn
 import { readdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { extract } from "tar-stream";
 import { unlessVanished } from "../../runner/files/unless-vanished.js";
 import { tarDirectory } from "../../runner/source/tar-directory.js";
 import { writeWorkspace } from "../../runner/source/write-workspace.js";
+import { readTar } from "../support/read-tar.js";
 
 const FILES = 400;
 
@@ -50,24 +50,9 @@ test("an archive of a working tree whose files go while it is packed: what is le
   const tar = await tarDirectory(dir, { prefix: "kozmic", uid: 1000, gid: 1000 });
   // After the listing, before any file of it is read (nothing reads the archive yet).
   rmSync(join(dir, "b"), { recursive: true, force: true });
-  const ex = extract();
-  const bodies = new Map<string, string>();
-  ex.on("entry", (h, s, next) => {
-    const chunks: Buffer[] = [];
-    s.on("data", (c: unknown) => {
-      chunks.push(c as Buffer);
-    });
-    s.on("end", () => {
-      if ((h.type ?? "file") === "file") bodies.set(h.name, Buffer.concat(chunks).toString());
-      next();
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    ex.on("finish", resolve);
-    ex.on("error", reject);
-    tar.on("error", reject);
-    tar.pipe(ex);
-  });
+  const bodies = new Map(
+    (await readTar(tar)).filter((e) => e.type === "file").map((e) => [e.name, e.body]),
+  );
   const inA = [...bodies].filter(([name]) => name.startsWith("kozmic/src/a/"));
   assert.equal(inA.length, FILES / 2);
   for (const [name, body] of bodies) assert.equal(body, name.slice("kozmic/src/".length));

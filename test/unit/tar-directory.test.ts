@@ -4,8 +4,8 @@ import { execFileSync } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { extract } from "tar-stream";
 import { assertPackable, tarDirectory } from "../../runner/source/tar-directory.js";
+import { readTar } from "../support/read-tar.js";
 
 async function list(dir: string) {
   const tar = await tarDirectory(dir, {
@@ -14,39 +14,7 @@ async function list(dir: string) {
     gid: 1000,
     extra: [{ path: "run.sh", content: "x", mode: 0o755 }],
   });
-  const ex = extract();
-  const seen: {
-    name: string;
-    type: string;
-    mode: number;
-    uid: number;
-    linkname?: string;
-    body: string;
-  }[] = [];
-  ex.on("entry", (h, s, next) => {
-    const chunks: Buffer[] = [];
-    s.on("data", (c: unknown) => {
-      chunks.push(c as Buffer);
-    });
-    s.on("end", () => {
-      seen.push({
-        name: h.name,
-        type: h.type ?? "file",
-        mode: h.mode ?? 0,
-        uid: h.uid ?? -1,
-        linkname: h.linkname ?? undefined,
-        body: Buffer.concat(chunks).toString(),
-      });
-      next();
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    ex.on("finish", resolve);
-    ex.on("error", reject);
-    tar.on("error", reject);
-    tar.pipe(ex);
-  });
-  return seen;
+  return readTar(tar);
 }
 
 test("packs .git, files with modes, symlinks as symlinks, owned by the script user", async (t) => {
