@@ -27,4 +27,13 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // CommonJS (bin/package.json): it starts sooner than an ES module.
+    files: ["bin/kozmic.js"],
+    languageOptions: {
+      sourceType: "commonjs",
+      globals: { require: "readonly", __dirname: "readonly" },
+    },
+    rules: { "@typescript-eslint/no-require-imports": "off" },
+  },
 );

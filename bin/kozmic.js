@@ -2,23 +2,42 @@
 // Runs the bundled CLI (dist/cli/, made by `npm run build`), or the compiled files beside it
 // (dist/src/). In a checkout without a build, runs the TypeScript source through tsx
 // instead (slower to start: it compiles as it goes).
-import { existsSync, lstatSync, mkdirSync } from "node:fs";
-import module from "node:module";
-import { homedir } from "node:os";
-import { join } from "node:path";
+//
+// CommonJS (bin/package.json), not an ES module: Node starts an ES module entry about 7 ms
+// later, which `kozmic run` handed to a run server would pay for nothing. The CLI itself is
+// ES modules, loaded with import().
+"use strict";
+const { existsSync, lstatSync, mkdirSync } = require("node:fs");
+const module_ = require("node:module");
+const { homedir } = require("node:os");
+const { join } = require("node:path");
+const { pathToFileURL } = require("node:url");
 
-enableCompileCache();
+const dist = join(__dirname, "..", "dist");
 
-const bundled = new URL("../dist/cli/main.js", import.meta.url);
-const compiled = new URL("../dist/src/cli/main.js", import.meta.url);
-if (existsSync(bundled)) {
-  await import(bundled.href);
-} else if (existsSync(compiled)) {
-  await import(compiled.href);
-} else {
-  const { register } = await import("tsx/esm/api");
-  register();
-  await import("../src/cli/main.ts");
+async function main() {
+  // `kozmic run` is handed to this user's run server when one is there (src/cli/run-server/):
+  // its code is loaded already. Else, or when it declines, the run is done here.
+  const runClient = join(dist, "cli", "run-client.cjs");
+  if (process.argv[2] === "run" && existsSync(runClient)) {
+    const served = await require(runClient).runServed(process.argv.slice(3));
+    if (served !== undefined) {
+      process.exitCode = served;
+      return;
+    }
+  }
+  enableCompileCache();
+  const bundled = join(dist, "cli", "main.js");
+  const compiled = join(dist, "src", "cli", "main.js");
+  if (existsSync(bundled)) {
+    await import(pathToFileURL(bundled).href);
+  } else if (existsSync(compiled)) {
+    await import(pathToFileURL(compiled).href);
+  } else {
+    const { register } = await import("tsx/esm/api");
+    register();
+    await import(pathToFileURL(join(__dirname, "..", "src", "cli", "main.ts")).href);
+  }
 }
 
 /**
@@ -32,7 +51,7 @@ if (existsSync(bundled)) {
  * or NODE_DISABLE_COMPILE_CACHE is set. Never fails the command.
  */
 function enableCompileCache() {
-  if (typeof module.enableCompileCache !== "function") return;
+  if (typeof module_.enableCompileCache !== "function") return;
   if (process.env.NODE_COMPILE_CACHE || process.env.NODE_DISABLE_COMPILE_CACHE) return;
   try {
     const base = process.env.XDG_CACHE_HOME || join(homedir(), ".cache");
@@ -52,8 +71,14 @@ function enableCompileCache() {
         return;
       }
     }
-    module.enableCompileCache(dir);
+    module_.enableCompileCache(dir);
   } catch {
     // No cache: the command runs as it would without one.
   }
 }
+
+main().catch((error) => {
+  // As Node reports an error thrown by a command's module: its stack, exit code 1.
+  process.exitCode = 1;
+  console.error(error);
+});

@@ -19,6 +19,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
     summary: "run the hooks of a working tree locally: kozmic run [DIR] [--hook NAME]...",
     load: () => import("./commands/run.js"),
   },
+  "run-server": {
+    summary: "keep kozmic run's code loaded for quicker runs (kozmic run starts it): [stop]",
+    load: () => import("./commands/run-server.js"),
+  },
   cache: {
     summary: "list or prune cached install images: kozmic cache ls | prune",
     load: () => import("./commands/cache.js"),
@@ -46,7 +50,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
 };
 
 function usage(): string {
-  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(8)} ${c.summary}`);
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
   return [
     "usage: kozmic <command> [options]",
     "       kozmic --version",

@@ -22,6 +22,7 @@ import { parseConfig } from "../../src/core/config/parse-config.js";
 import { ConfigError } from "../../src/core/errors.js";
 import { ensureBusyboxImage, removeImages } from "../support/images.js";
 import { kozmicArgv } from "../support/kozmic-cli.js";
+import { eventually, serverLogs, serverSockets } from "../support/run-server.js";
 
 const exec = promisify(execFile);
 const CLI_DIR = fileURLToPath(new URL("../../dist/cli/", import.meta.url));
@@ -58,6 +59,8 @@ async function kozmicLoading(
         PATH: process.env.PATH,
         HOME: process.env.HOME,
         KOZMIC_DATA_DIR: join(dir, "data"),
+        // What a command loads in its own process (a served run loads it in the server).
+        KOZMIC_RUN_SERVER: "off",
         RECORD_LOADED_MODULES: record,
         ...env,
       },
@@ -82,7 +85,12 @@ function loadedFrom(modules: string[], part: string): string[] {
 function packagesLoaded(modules: string[]): string[] {
   const bundled = modules
     .filter((m) => m.includes("/dist/cli/"))
-    .flatMap((m) => [...readFileSync(new URL(m), "utf8").matchAll(/^\/\/ (node_modules\/\S+)$/gm)])
+    // ES modules are recorded as URLs, CommonJS ones (run-client.cjs) as paths.
+    .flatMap((m) => [
+      ...readFileSync(m.startsWith("file:") ? new URL(m) : m, "utf8").matchAll(
+        /^\/\/ (node_modules\/\S+)$/gm,
+      ),
+    ])
     .map((match) => `bundled: ${match[1]}`);
   return [...loadedFrom(modules, "/node_modules/"), ...bundled];
 }
@@ -209,6 +217,29 @@ describe("the CLI loads what a command uses", () => {
         assert.equal(built.Config.Labels?.built, "by-dockerode");
       } finally {
         removeImages(tag);
+      }
+    });
+
+    it("a run handed to a run server loads nothing of the CLI's bundle but the client, and no package", async () => {
+      const runtime = mkdtempSync(join(dir, "runtime-"));
+      const env = { KOZMIC_RUN_SERVER: "on", XDG_RUNTIME_DIR: runtime };
+      const first = await kozmicLoading(["run", repo], env);
+      assert.equal(first.code, 0, first.stderr + first.stdout);
+      try {
+        await eventually(() => serverSockets(runtime).length === 1, "a run server listens");
+        const served = await kozmicLoading(["run", repo], env);
+        assert.equal(served.code, 0, served.stderr + served.stdout);
+        assert.match(served.stdout, /^hello: success$/m);
+        assert.match(serverLogs(runtime), / ran kozmic run in /, "it was served");
+        assert.deepEqual(
+          served.modules
+            .filter((m) => m.includes("/dist/"))
+            .map((m) => m.replace(/.*\/dist\//, "")),
+          ["cli/run-client.cjs"],
+        );
+        assert.deepEqual(packagesLoaded(served.modules), []);
+      } finally {
+        await kozmicLoading(["run-server", "stop"], env);
       }
     });
 

@@ -1,9 +1,11 @@
 import { createHash, randomUUID } from "node:crypto";
-import { readFile } from "node:fs/promises";
+import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { ConfigError, KozmicError } from "../../core/errors.js";
 import { checkSecretName, checkSecretValue } from "../../core/secret-rules.js";
 import { dataDirFromEnv } from "../../settings/data-dir.js";
+import type { CacheImageOperations } from "../../store/port.js";
+import type { DockerEngine } from "../../../runner/engine/docker-engine.js";
 import { BUILD_ID } from "../build-id.js";
 import { cachedConfig, cachedRunSettings } from "../cached-run-inputs.js";
 import { ParsedCache } from "../parsed-cache.js";
@@ -39,8 +41,35 @@ function secretsFromEnv(names: string[]): Record<string, string> | string {
   return values;
 }
 
+/** What a run loads once its arguments are read; a run server loads it before its first run. */
+export function loadRunModules() {
+  return Promise.all([
+    import("../../core/config/format-config-issues.js"),
+    import("../../store/embedded-cache-records.js"),
+    import("../../../runner/logs/terminal-sink.js"),
+    import("../../../runner/logs/masking-sink.js"),
+    import("../../../runner/logs/secret-masker.js"),
+    import("../../../runner/pipeline/run-job.js"),
+    import("../../../runner/source/resolve-tracked-files.js"),
+    import("../../../runner/source/step-workspaces.js"),
+  ]);
+}
+
+/** What a run server gives the runs it serves. */
+export interface ServedRunOptions {
+  /** Stands for the client's Ctrl-C and SIGTERM (without it, this process's own signals). */
+  cancel?: AbortSignal;
+  /**
+   * The Docker engine for this environment's DOCKER_* settings, kept between runs, as a
+   * runner keeps its one: the engine is asked once whether steps can bind their files.
+   */
+  dockerEngine?: () => DockerEngine;
+  /** The cache records of a data directory, kept open between runs (a close keeps them). */
+  openCacheRecords?: (dataDir: string) => CacheImageOperations & { close(): Promise<void> };
+}
+
 /** `kozmic run`: runs a working tree's hooks with the real pipeline and cache. */
-export async function main(args: string[]): Promise<number> {
+export async function main(args: string[], options: ServedRunOptions = {}): Promise<number> {
   const parsed = parseDirectoryArgs("run", USAGE, args, {
     hook: { type: "string", multiple: true },
     secret: { type: "string", multiple: true },
@@ -53,8 +82,11 @@ export async function main(args: string[]): Promise<number> {
   }
   // The Docker client first: the engine is asked whether it can bind-mount a step's files
   // (Docker's /info, 30-80 ms on its side) while the rest loads and the config is read.
-  const { DockerEngine } = await import("../../../runner/engine/docker-engine.js");
-  const engine = new DockerEngine();
+  let engine = options.dockerEngine?.();
+  if (!engine) {
+    const { DockerEngine } = await import("../../../runner/engine/docker-engine.js");
+    engine = new DockerEngine();
+  }
   void engine.bindsWorkspaces().catch(() => {});
   // What the run needs, loaded once the arguments are known to be good (`--help` needs none).
   const [
@@ -66,16 +98,7 @@ export async function main(args: string[]): Promise<number> {
     { runJob },
     { resolveTrackedFiles },
     { removeProcessWorkspaces },
-  ] = await Promise.all([
-    import("../../core/config/format-config-issues.js"),
-    import("../../store/embedded-cache-records.js"),
-    import("../../../runner/logs/terminal-sink.js"),
-    import("../../../runner/logs/masking-sink.js"),
-    import("../../../runner/logs/secret-masker.js"),
-    import("../../../runner/pipeline/run-job.js"),
-    import("../../../runner/source/resolve-tracked-files.js"),
-    import("../../../runner/source/step-workspaces.js"),
-  ]);
+  ] = await loadRunModules();
   // What an earlier run of this build validated: zod and the YAML parser are then not loaded.
   const cache = BUILD_ID ? new ParsedCache(dataDirFromEnv(process.env), BUILD_ID) : undefined;
   let settings;
@@ -89,7 +112,9 @@ export async function main(args: string[]): Promise<number> {
   const file = join(dir, CONFIG_PATH);
   let text: string;
   try {
-    text = await readFile(file, "utf8");
+    // At once: a small file, and three round trips through libuv's thread pool cost a
+    // served run 2-3 ms before its first Docker request.
+    text = readFileSync(file, "utf8");
   } catch {
     console.error(`kozmic run: cannot read ${file}: is ${dir} a repository with Kozmic hooks?`);
     return 2;
@@ -120,12 +145,17 @@ export async function main(args: string[]): Promise<number> {
       return 2;
     }
     // The local record of what this machine's `kozmic run` committed to its install cache.
-    const cacheRecords = openEmbeddedCacheRecords(settings.dataDir);
+    const cacheRecords = (options.openCacheRecords ?? openEmbeddedCacheRecords)(settings.dataDir);
     const log = maskingSink(createTerminalSink(), new SecretMasker(Object.values(secrets)));
     const controller = new AbortController();
     const onSignal = () => controller.abort();
-    process.once("SIGINT", onSignal);
-    process.once("SIGTERM", onSignal);
+    if (options.cancel) {
+      if (options.cancel.aborted) controller.abort();
+      else options.cancel.addEventListener("abort", onSignal, { once: true });
+    } else {
+      process.once("SIGINT", onSignal);
+      process.once("SIGTERM", onSignal);
+    }
     const results: string[] = [];
     let failed = false;
     try {
@@ -152,6 +182,7 @@ export async function main(args: string[]): Promise<number> {
         if (controller.signal.aborted) break;
       }
     } finally {
+      options.cancel?.removeEventListener("abort", onSignal);
       process.off("SIGINT", onSignal);
       process.off("SIGTERM", onSignal);
       await Promise.all([cacheRecords.close(), removeProcessWorkspaces(settings.dataDir)]);
