@@ -161,6 +161,7 @@ async function runContainer(
   /** The second script's files being written: removed only once written. */
   let staging: Promise<void> | undefined;
   let exited = false;
+  let removedAtExit: Promise<void> | undefined;
   const onAbort = () => {
     stop ??= { kind: "cancelled" };
     if (container) void engine.killContainer(container).catch(() => {});
@@ -347,7 +348,17 @@ async function runContainer(
     spec.signal?.addEventListener("abort", onAbort, { once: true });
     if (spec.signal?.aborted) return { kind: "cancelled" };
     armStall();
-    const exitCode = await timed(t, "container run", () => engine.run(id, output, stdin));
+    // A container nothing is committed from goes as soon as it exits (the remove below
+    // then finds it gone): its removal overlaps the end of its output, as with --rm.
+    const removeAtExit = spec.next
+      ? undefined
+      : () => {
+          removedAtExit = timed(t, "container remove", () => engine.removeContainer(id));
+          removedAtExit.catch(() => {}); // awaited below
+        };
+    const exitCode = await timed(t, "container run", () =>
+      engine.run(id, output, stdin, removeAtExit),
+    );
     exited = true;
     scanner?.end();
     stdin?.end();
@@ -372,7 +383,8 @@ async function runContainer(
     const t = spec.timings;
     const [madeContainer, madeVolume, madeWorkspace] = [container, volume, workspace];
     const containerGone = (async () => {
-      if (madeContainer) {
+      if (removedAtExit) await removedAtExit;
+      else if (madeContainer) {
         await timed(t, "container remove", () => engine.removeContainer(madeContainer));
       }
       if (madeVolume) await timed(t, "volume remove", () => engine.removeVolume(madeVolume));
