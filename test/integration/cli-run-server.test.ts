@@ -181,6 +181,27 @@ test("a served run is the client's: its directory, its variables and its exit co
   assert.equal(serverLogs(rt).includes("s3cret-value-1"), false, "the server logs no secret");
 });
 
+test("the server keeps none of the starting run's variables but what Node.js and it read", async () => {
+  const rt = runtime();
+  const dir = repository();
+  const first = await kozmic(["run", dir], {
+    XDG_RUNTIME_DIR: rt,
+    DEPLOY_TOKEN: "s3cret-of-the-first-run",
+    DOCKER_HOST: "unix:///var/run/docker.sock",
+  });
+  assert.equal(first.code, 0, first.stderr);
+  await eventually(() => /\(pid \d+\)/.test(serverLogs(rt)), "a run server listens");
+  const pid = /\(pid (\d+)\)/.exec(serverLogs(rt))![1];
+  const names = readFileSync(`/proc/${pid}/environ`, "utf8")
+    .split("\0")
+    .filter(Boolean)
+    .map((entry) => entry.slice(0, entry.indexOf("=")));
+  assert.ok(names.includes("XDG_RUNTIME_DIR") && names.includes("PATH"), names.join(" "));
+  for (const name of ["DEPLOY_TOKEN", "DOCKER_HOST", "KOZMIC_DATA_DIR"]) {
+    assert.equal(names.includes(name), false, `${name} is not the server's`);
+  }
+});
+
 test("Ctrl-C on a served run cancels it as in its own process; a killed client's run is cancelled too, its container removed", async () => {
   const rt = runtime();
   const dir = repository("echo started\nsleep 60");
