@@ -233,7 +233,6 @@ export class DockerEngine implements Engine {
     containerId: string,
     onOutput: (text: string) => void,
     stdin?: NodeJS.ReadableStream,
-    onExit?: () => void,
   ): Promise<number> {
     const container = this.docker.getContainer(containerId);
     const stream = await container.attach({
@@ -268,9 +267,6 @@ export class DockerEngine implements Engine {
       throw error;
     }
     const result = await exited;
-    // Docker reports the exit once the container's output has been copied to this stream,
-    // whose end comes 5-10 ms later.
-    onExit?.();
     await ended;
     return result.StatusCode;
   }

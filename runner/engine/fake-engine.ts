@@ -87,12 +87,7 @@ export class FakeEngine implements Engine {
   readFile(): Promise<string | undefined> {
     return Promise.resolve("root:x:0:0::/root:/bin/sh\n");
   }
-  async run(
-    containerId: string,
-    onOutput: (text: string) => void,
-    _stdin?: NodeJS.ReadableStream,
-    onExit?: () => void,
-  ): Promise<number> {
+  async run(containerId: string, onOutput: (text: string) => void): Promise<number> {
     const c = this.containers.get(containerId);
     if (!c) throw new InfrastructureError(`no such container ${containerId}`);
     const env = c.spec.env;
@@ -108,7 +103,6 @@ export class FakeEngine implements Engine {
       };
     });
     c.state = "exited";
-    onExit?.();
     return killed ? 137 : Number(env.FAKE_EXIT ?? 0);
   }
   killContainer(containerId: string): Promise<void> {

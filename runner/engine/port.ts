@@ -37,15 +37,12 @@ export interface Engine {
   /**
    * Starts the container and calls `onOutput` with its stdout and stderr, in order, until
    * it exits. Resolves with the exit code. `stdin` (for a container created with `stdin`)
-   * is streamed to the container's stdin; its end closes it. `onExit` is called once the
-   * container has exited, while the end of its output streams is still awaited: what it
-   * starts (the container's removal) overlaps that wait, as `docker run --rm`'s does.
+   * is streamed to the container's stdin; its end closes it.
    */
   run(
     containerId: string,
     onOutput: (text: string) => void,
     stdin?: NodeJS.ReadableStream,
-    onExit?: () => void,
   ): Promise<number>;
   /** Idempotent: killing a stopped or missing container is not an error. */
   killContainer(containerId: string): Promise<void>;

@@ -161,7 +161,6 @@ async function runContainer(
   /** The second script's files being written: removed only once written. */
   let staging: Promise<void> | undefined;
   let exited = false;
-  let removedAtExit: Promise<void> | undefined;
   const onAbort = () => {
     stop ??= { kind: "cancelled" };
     if (container) void engine.killContainer(container).catch(() => {});
@@ -348,17 +347,7 @@ async function runContainer(
     spec.signal?.addEventListener("abort", onAbort, { once: true });
     if (spec.signal?.aborted) return { kind: "cancelled" };
     armStall();
-    // A container nothing is committed from goes as soon as it exits (the remove below
-    // then finds it gone): its removal overlaps the end of its output, as with --rm.
-    const removeAtExit = spec.next
-      ? undefined
-      : () => {
-          removedAtExit = timed(t, "container remove", () => engine.removeContainer(id));
-          removedAtExit.catch(() => {}); // awaited below
-        };
-    const exitCode = await timed(t, "container run", () =>
-      engine.run(id, output, stdin, removeAtExit),
-    );
+    const exitCode = await timed(t, "container run", () => engine.run(id, output, stdin));
     exited = true;
     scanner?.end();
     stdin?.end();
@@ -383,8 +372,7 @@ async function runContainer(
     const t = spec.timings;
     const [madeContainer, madeVolume, madeWorkspace] = [container, volume, workspace];
     const containerGone = (async () => {
-      if (removedAtExit) await removedAtExit;
-      else if (madeContainer) {
+      if (madeContainer) {
         await timed(t, "container remove", () => engine.removeContainer(madeContainer));
       }
       if (madeVolume) await timed(t, "volume remove", () => engine.removeVolume(madeVolume));
