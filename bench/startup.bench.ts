@@ -3,7 +3,8 @@
 // it) for --version, --help and run --help, and, for reference, the same --version from the
 // TypeScript source through tsx (what `npm run kozmic` runs). Interleaved rounds (each
 // round runs every command once, in turn), after one warm-up round; medians, and each as a
-// ratio to `node -e 0`. Goal: `kozmic --version` within 1.5x `node -e 0`.
+// ratio to `node -e 0`. Goal: `kozmic --version` within 1.5x `node -e 0`. Every command in
+// its own process (KOZMIC_RUN_SERVER=off): bench/pipeline.bench.ts times served runs.
 //   npm run build && node --import tsx bench/startup.bench.ts   (BENCH_ROUNDS=20)
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -23,7 +24,11 @@ const commands: { name: string; args: string[] }[] = [
 
 function timeOnce(args: string[]): number {
   const start = process.hrtime.bigint();
-  const result = spawnSync(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+  const result = spawnSync(process.execPath, args, {
+    stdio: ["ignore", "pipe", "pipe"],
+    // Each command in its own process, as it starts; and no run server left behind.
+    env: { ...process.env, KOZMIC_RUN_SERVER: "off" },
+  });
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
   if (result.status !== 0) {
     throw new Error(`node ${args.join(" ")} exited ${result.status}: ${String(result.stderr)}`);
