@@ -23,6 +23,12 @@ import { createGitRepo, type GitRepo } from "../support/git-repos.js";
 import { planPush } from "../support/git-plan.js";
 import { testServices } from "../support/services.js";
 
+/**
+ * Calls made on a heartbeat's timer: how many a job's life makes depends on how long it
+ * takes, so a faulted life (or a quick one) may end before the call it was to fail.
+ */
+const ON_A_TIMER = new Set(["queue.extendVisibility", "store.renewLease"]);
+
 /** Calls that repeat on a timer (polls, heartbeats): only their first few are failed. */
 const REPEATING = new Set([
   "queue.receive",
@@ -203,10 +209,12 @@ function defineFaultWalk(
       assert.ok(faults.length >= 10, `only ${faults.length} faults to inject`);
       let fired = 0;
       let reruns = 0;
+      const unfired: string[] = [];
       for (const fault of faults) {
         const what = `${fault.op} #${fault.nth} (${fault.mode})`;
         const outcome = await lifeOfAJob(fault);
         if (outcome.plan.fired) fired += 1;
+        else unfired.push(what);
         if (outcome.buildRuns > 1) reruns += 1;
         assertEndedOnce(outcome, what);
         const { firedAt, endRecordedAt } = outcome.plan;
@@ -221,10 +229,19 @@ function defineFaultWalk(
       }
       t.diagnostic(
         `${faults.length} faults over ${baseline.plan.calls.length} calls (${[...seen].join(" ")}); ` +
-          `${fired} fired; ${reruns} runs ran the build again (all before the end was recorded)`,
+          `${fired} fired; ${reruns} runs ran the build again (all before the end was recorded)` +
+          (unfired.length ? `; not fired: ${unfired.join(", ")}` : ""),
       );
-      // A fault on a call the job's life did not repeat this time (a timer's) may not fire.
-      assert.ok(fired >= faults.length * 0.8, `only ${fired} of ${faults.length} faults fired`);
+      // A heartbeat's call may not come again in a faulted life: those are not counted. Counted
+      // with the rest, once on a loaded machine only 19 of 26 fired (the baseline's life had
+      // three heartbeat calls, six of the faults).
+      const untimed = faults.filter((f) => !ON_A_TIMER.has(f.op));
+      const untimedUnfired = unfired.filter((what) => !ON_A_TIMER.has(what.split(" ")[0]!));
+      assert.ok(
+        untimedUnfired.length <= Math.floor(untimed.length * 0.2),
+        `only ${untimed.length - untimedUnfired.length} of ${untimed.length} faults on calls ` +
+          `that are not a heartbeat's fired; not fired: ${unfired.join(", ")}`,
+      );
     });
 
     it("GitHub failing every check-run update for a while: the end is reported once it can be", async () => {
