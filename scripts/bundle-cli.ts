@@ -236,8 +236,8 @@ export const quietModemDebug: Plugin = {
 };
 
 /**
- * What the bundle is built from, as a hash: the TypeScript sources and the locked
- * dependencies. The code sees it as __KOZMIC_BUILD_ID__ (src/cli/build-id.ts), and what it
+ * What the bundle is built from, as a hash: the TypeScript sources, the scripts that bundle
+ * them and the locked dependencies. The code sees it as __KOZMIC_BUILD_ID__ (src/cli/build-id.ts), and what it
  * keeps between runs of one build (src/cli/parsed-cache.ts) is not read by another.
  */
 export function sourceDigest(): string {
@@ -247,7 +247,10 @@ export function sourceDigest(): string {
       .filter((entry) => entry.isFile())
       .map((entry) => relative(ROOT, join(entry.parentPath, entry.name))),
   );
-  for (const file of [...files.sort(), "package-lock.json"]) {
+  // The bundling scripts too: a change to them changes the chunks a run loads lazily, and a
+  // run server of the old build would look for chunks that are gone.
+  const bundling = ["scripts/bundle-cli.ts", "scripts/bundle-lambda.ts", "tsconfig.json"];
+  for (const file of [...files.sort(), ...bundling, "package-lock.json"]) {
     hash
       .update(`${file}\0`)
       .update(readFileSync(join(ROOT, file)))

@@ -102,6 +102,7 @@ describe("the run server's frames", () => {
 describe("where a run server listens", () => {
   const identity: ServerIdentity = {
     buildId: "b1",
+    command: "/opt/kozmic/bin/kozmic.js",
     execPath: "/usr/bin/node",
     nodeVersion: "v20.18.1",
     execArgv: [],
@@ -111,12 +112,13 @@ describe("where a run server listens", () => {
     groups: [27, 1000],
   };
 
-  it("one name per build, Node, options, user and groups (in any order)", () => {
+  it("one name per build, checkout, Node, options, user and groups (in any order)", () => {
     const key = serverKey(identity);
     assert.match(key, /^[0-9a-f]{28}$/);
     assert.equal(serverKey({ ...identity, groups: [1000, 27] }), key);
     for (const other of [
       { buildId: "b2" },
+      { command: "/home/me/kozmic/bin/kozmic.js" },
       { execPath: "/opt/node" },
       { nodeVersion: "v24.0.0" },
       { execArgv: ["--inspect"] },

@@ -1,4 +1,4 @@
-import { lstatSync, mkdirSync } from "node:fs";
+import { lstatSync, mkdirSync, realpathSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -10,6 +10,11 @@ import { join } from "node:path";
  */
 export interface ServerIdentity {
   buildId: string;
+  /**
+   * The `kozmic` command the client ran (bin/kozmic.js, links resolved): two checkouts of
+   * one build each have their own server, which loads its code lazily from its own dist/.
+   */
+  command: string;
   execPath: string;
   nodeVersion: string;
   execArgv: readonly string[];
@@ -21,8 +26,15 @@ export interface ServerIdentity {
 
 export function thisProcessIdentity(buildId: string): ServerIdentity | undefined {
   if (!process.getuid || !process.getgid || !process.getgroups) return undefined;
+  let command: string;
+  try {
+    command = realpathSync(process.argv[1] ?? "");
+  } catch {
+    return undefined;
+  }
   return {
     buildId,
+    command,
     execPath: process.execPath,
     nodeVersion: process.version,
     execArgv: process.execArgv,
