@@ -12,7 +12,7 @@ import {
   rmSync,
   writeFileSync,
 } from "node:fs";
-import { connect } from "node:net";
+import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -271,7 +271,12 @@ test("the server exits after KOZMIC_RUN_SERVER_IDLE without a run, and kozmic ru
   await eventually(() => /stopping: no run for 1 s/.test(serverLogs(rt)), "the idle exit");
   await eventually(() => serverSockets(rt).length === 0, "its socket removed");
 
-  await withServer(rt, dir);
+  // An idle time past Node's longest timer (about 24.8 days) does not fire at once.
+  await kozmic(["run", dir], { XDG_RUNTIME_DIR: rt, KOZMIC_RUN_SERVER_IDLE: "1000h" });
+  await eventually(() => serverSockets(rt).length === 1, "a run server listens");
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  assert.equal(serverSockets(rt).length, 1, serverLogs(rt));
+  assert.match(serverLogs(rt), /exits after 3600000 s without a run/);
   const stop = await kozmic(["run-server", "stop"], { XDG_RUNTIME_DIR: rt });
   assert.equal(stop.code, 0);
   assert.match(stop.stdout, /kozmic run-server: stopped/);
@@ -300,6 +305,34 @@ test("a server that died leaves a socket file: the next run runs in its own proc
   const served2 = await kozmic(["run", dir], { XDG_RUNTIME_DIR: rt });
   assert.equal(served2.code, 0);
   assert.equal(served(rt), 1, serverLogs(rt));
+});
+
+test("Ctrl-C before a server declined the run ends the command: it does not run the hooks itself", async () => {
+  const rt = runtime();
+  const dir = repository();
+  await withServer(rt, dir);
+  const [path] = serverSockets(rt);
+  assert.equal((await kozmic(["run-server", "stop"], { XDG_RUNTIME_DIR: rt })).code, 0);
+  await eventually(() => serverSockets(rt).length === 0, "the server is gone");
+  // A stand-in at the server's socket: it declines the run once it was asked to cancel it.
+  const frames: number[] = [];
+  const fake = createServer((socket) => {
+    socket.on("data", (chunk: Buffer) => {
+      frames.push(chunk[0]!);
+      if (chunk[0] === FRAME.cancel) socket.end(encodeFrame(FRAME.declined));
+    });
+  });
+  await new Promise<void>((resolve) => fake.listen(path, resolve));
+  try {
+    const run = startRun(["run", dir], { XDG_RUNTIME_DIR: rt });
+    await eventually(() => frames.includes(FRAME.request), "the request reached the socket");
+    run.child.kill("SIGINT");
+    assert.equal(await run.exited, 130, run.err());
+    assert.deepEqual(frames, [FRAME.request, FRAME.cancel]);
+    assert.doesNotMatch(run.out(), /==> job/, "nothing ran");
+  } finally {
+    await new Promise((resolve) => fake.close(resolve));
+  }
 });
 
 test("a client that sends the server garbage is disconnected, and the server serves on", async () => {

@@ -43,16 +43,16 @@ function relay(socket: Socket, args: string[], paths: ServerPaths): Promise<numb
   return new Promise((resolve) => {
     const reader = new FrameReader();
     let accepted = false;
-    let signals = 0;
+    let signalled: NodeJS.Signals | undefined;
     const onSignal = (signal: NodeJS.Signals) => {
-      signals++;
-      if (signals === 1) {
+      if (!signalled) {
+        signalled = signal;
         socket.write(encodeFrame(FRAME.cancel));
         return;
       }
       // A second one: stop waiting for the run's cleanup, as an in-process run would die.
       socket.destroy();
-      process.exit(signal === "SIGINT" ? 130 : 143);
+      process.exit(signalExitCode(signal));
     };
     process.on("SIGINT", onSignal);
     process.on("SIGTERM", onSignal);
@@ -65,9 +65,12 @@ function relay(socket: Socket, args: string[], paths: ServerPaths): Promise<numb
       socket.destroy();
       resolve(code);
     };
+    // Not served: the run is this process's to do, unless Ctrl-C came first (in-process, it
+    // would have ended the command before the run began).
+    const notServed = () => settle(signalled ? signalExitCode(signalled) : undefined);
     const broken = () => {
       if (settled) return;
-      if (!accepted) return settle(undefined);
+      if (!accepted) return notServed();
       process.stderr.write(
         `kozmic run: the run server stopped before the run ended; its log is ${paths.log}. ` +
           "Run again; with KOZMIC_RUN_SERVER=off the run is done in this process instead.\n",
@@ -85,7 +88,7 @@ function relay(socket: Socket, args: string[], paths: ServerPaths): Promise<numb
         if (frame.type === FRAME.stdout) process.stdout.write(frame.payload);
         else if (frame.type === FRAME.stderr) process.stderr.write(frame.payload);
         else if (frame.type === FRAME.accepted) accepted = true;
-        else if (frame.type === FRAME.declined) return settle(undefined);
+        else if (frame.type === FRAME.declined) return notServed();
         else if (frame.type === FRAME.exit) {
           const code = Number(frame.payload.toString("utf8"));
           return Number.isInteger(code) ? settle(code) : broken();
@@ -96,4 +99,9 @@ function relay(socket: Socket, args: string[], paths: ServerPaths): Promise<numb
     socket.on("close", broken);
     socket.write(encodeFrame(FRAME.request, JSON.stringify(request)));
   });
+}
+
+/** What a shell reports for a command a signal ended. */
+function signalExitCode(signal: NodeJS.Signals): number {
+  return signal === "SIGINT" ? 130 : 143;
 }

@@ -14,6 +14,8 @@ import {
 } from "./frames.js";
 import { enterRequest } from "./request-scope.js";
 
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** `kozmic run` as the server calls it: the exit code; `cancel` stands for the client's signals. */
 export type RunCommand = (args: string[], cancel: AbortSignal) => Promise<number>;
 
@@ -59,7 +61,8 @@ export async function startRunServer(
     clearTimeout(idle);
     idle = setTimeout(
       () => stop(`no run for ${options.idleSeconds} s`),
-      options.idleSeconds * 1000,
+      // A longer timer would overflow and fire at once (Node's limit, about 24.8 days).
+      Math.min(options.idleSeconds * 1000, MAX_TIMER_MS),
     );
   };
   const stop = (reason: string) => {
