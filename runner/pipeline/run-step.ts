@@ -10,7 +10,8 @@ import type { LogSink } from "../logs/log-sink.js";
 import type { ExtraFile } from "../source/tar-directory.js";
 import {
   replaceWorkspaceContents,
-  writeWorkspace,
+  fillWorkspace,
+  makeWorkspace,
   writeWorkspaceAt,
 } from "../source/write-workspace.js";
 import { AnnouncementScanner } from "./announcement-scanner.js";
@@ -158,7 +159,8 @@ async function runContainer(
   let container: string | undefined;
   let timer: NodeJS.Timeout | undefined;
   let stop: StepOutcome | undefined;
-  /** The second script's files being written: removed only once written. */
+  /** The step's files being written, and the second script's: removed only once written. */
+  let filling: Promise<void> | undefined;
   let staging: Promise<void> | undefined;
   let exited = false;
   const onAbort = () => {
@@ -220,24 +222,30 @@ async function runContainer(
         : false,
     ]);
     if (root !== undefined && bindable) {
-      // The fast way: the files written where the container sees them, no archive upload.
-      const made = await timed(t, "source copy", () =>
-        writeWorkspace(root, {
+      // The fast way: the files written where the container sees them, no archive upload;
+      // written while the container is created (Docker needs the directory, not its files).
+      const made = await makeWorkspace(root, ids(user));
+      workspace = made;
+      const written = timed(t, "source copy", () =>
+        fillWorkspace(made, {
           sourceDir: spec.sourceDir,
           ...ids(user),
           extra: filesFor(true),
           exclude,
         }),
       );
-      workspace = made;
+      filling = written;
+      written.catch(() => {}); // awaited below, and before the directory is removed
       try {
         container = await create(user, { volumes: [], workspace: made, stdin: !!spec.next });
         continueHere = !!spec.next;
       } catch (error) {
         if (!(error instanceof WorkspaceNotBindableError)) throw error;
+        await written.catch(() => {});
         await rm(made, { recursive: true, force: true });
         workspace = undefined;
       }
+      if (workspace) await written;
     }
     if (!container) {
       const made = await timed(t, "volume create", () => engine.createVolume(labels));
@@ -382,6 +390,7 @@ async function runContainer(
       // A container that exited writes nothing more: its directory goes beside it. Else
       // (an error while it may run) once it is gone.
       if (!exited) await containerGone.catch(() => {});
+      await filling?.catch(() => {});
       await staging?.catch(() => {});
       await timed(t, "workspace remove", () =>
         Promise.all(

@@ -26,11 +26,44 @@ import type { ExtraFile } from "./tar-directory.js";
  * files, sockets and FIFOs are refused. Needs root (it gives files to another user).
  */
 export async function writeWorkspace(root: string, options: WorkspaceFiles): Promise<string> {
+  const dir = await makeWorkspace(root, options);
+  try {
+    await fill(dir, options);
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+  return dir;
+}
+
+/**
+ * writeWorkspace in two halves, for a step that creates its container while the files are
+ * written (Docker needs a bind mount's directory to exist, not its contents): the empty
+ * directory, owned by uid/gid, under `root`.
+ */
+export async function makeWorkspace(
+  root: string,
+  owner: { uid: number; gid: number },
+): Promise<string> {
   await mkdir(root, { recursive: true, mode: 0o700 });
   // Absolute: Docker mounts only absolute paths, and the data directory may be relative.
   const dir = await mkdtemp(join(resolve(root), "step-"));
-  await populate(dir, options);
+  try {
+    await chmod(dir, 0o755); // the umask is not the tree's business
+    await lchown(dir, owner.uid, owner.gid);
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
   return dir;
+}
+
+/**
+ * The second half: the files written into a directory makeWorkspace made. On failure the
+ * directory is left as it is, for its maker to remove once nothing else writes there.
+ */
+export async function fillWorkspace(dir: string, options: WorkspaceFiles): Promise<void> {
+  await fill(dir, options);
 }
 
 export interface WorkspaceFiles {
@@ -81,17 +114,25 @@ async function fill(dir: string, options: WorkspaceFiles): Promise<void> {
     await chmod(path, mode);
     await lchown(path, uid, gid);
   };
-  for (const extra of options.extra) {
-    const path = join(dir, extra.path);
-    if (extra.type === "directory") await mkdir(path);
-    else await writeFile(path, extra.content, { flag: "wx" });
-    await own(path, extra.mode);
-  }
-  const src = join(dir, "src");
-  await mkdir(src);
-  await own(src, 0o755);
-  const skip = new Set((options.exclude ?? []).map((path) => resolve(path)));
-  await copyTree(resolve(options.sourceDir), src, "", { uid, gid, skip });
+  // The extra files in order (a directory before what it holds), beside the source's copy.
+  const extras = (async () => {
+    for (const extra of options.extra) {
+      const path = join(dir, extra.path);
+      if (extra.type === "directory") await mkdir(path);
+      else await writeFile(path, extra.content, { flag: "wx" });
+      await own(path, extra.mode);
+    }
+  })();
+  const source = (async () => {
+    const src = join(dir, "src");
+    await mkdir(src);
+    await own(src, 0o755);
+    const skip = new Set((options.exclude ?? []).map((path) => resolve(path)));
+    await copyTree(resolve(options.sourceDir), src, "", { uid, gid, skip });
+  })();
+  // Both settled before a failure is told: the caller may remove the directory then.
+  const [a, b] = await Promise.allSettled([extras, source]);
+  for (const result of [a, b]) if (result.status === "rejected") throw result.reason;
 }
 
 async function copyTree(

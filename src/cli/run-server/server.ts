@@ -123,8 +123,10 @@ export async function startRunServer(
     }
     const send = (type: FrameType) => (bytes: Buffer, done: () => void) => {
       if (!socket.writable) return void queueMicrotask(done);
-      for (const frame of encodeOutput(type, bytes)) socket.write(frame);
-      socket.write(Buffer.alloc(0), () => done());
+      const frames = encodeOutput(type, bytes);
+      frames.forEach((frame, i) =>
+        i < frames.length - 1 ? socket.write(frame) : socket.write(frame, () => done()),
+      );
     };
     let restore: () => void;
     try {
