@@ -2,7 +2,9 @@ import { createHash, randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { ConfigError, KozmicError } from "../../core/errors.js";
+import { lookupRef } from "../../core/image-ref.js";
 import { checkSecretName, checkSecretValue } from "../../core/secret-rules.js";
+import { withPrefetchedImage } from "../../../runner/engine/prefetched-image.js";
 import { dataDirFromEnv } from "../../settings/data-dir.js";
 import type { CacheImageOperations } from "../../store/port.js";
 import type { DockerEngine } from "../../../runner/engine/docker-engine.js";
@@ -144,6 +146,13 @@ export async function main(args: string[], options: ServedRunOptions = {}): Prom
       );
       return 2;
     }
+    // The first hook's image, asked for now: Docker answers while the job writes its first
+    // log lines and reads its tracked files.
+    const first = hooks[0];
+    const jobEngine =
+      first && first.pull !== "always"
+        ? withPrefetchedImage(engine, lookupRef(first.image))
+        : engine;
     // The local record of what this machine's `kozmic run` committed to its install cache.
     const cacheRecords = (options.openCacheRecords ?? openEmbeddedCacheRecords)(settings.dataDir);
     const log = maskingSink(createTerminalSink(), new SecretMasker(Object.values(secrets)));
@@ -174,7 +183,7 @@ export async function main(args: string[], options: ServedRunOptions = {}): Prom
             trackedFiles: await resolveTrackedFiles(dir, hook.tracked_files),
             secrets: Object.fromEntries(hook.secrets.map((name) => [name, secrets[name]!])),
           },
-          { engine, settings, log, cacheRecords, signal: controller.signal },
+          { engine: jobEngine, settings, log, cacheRecords, signal: controller.signal },
         );
         await log.flush();
         results.push(`${hook.name}: ${result.conclusion}`);
