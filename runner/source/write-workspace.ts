@@ -19,53 +19,14 @@ import { unlessVanished } from "../files/unless-vanished.js";
 import type { ExtraFile } from "./tar-directory.js";
 
 /**
- * Writes a step's `/kozmic` as a new directory under `root`: the extra files (helper,
- * script, secrets) and a copy of `sourceDir` in `src/`, every entry owned by uid/gid. The
- * same tree tarDirectory packs, written where a bind mount gives it to the container: no
- * archive upload. It is a copy, so nothing the job writes reaches the checkout. Device
- * files, sockets and FIFOs are refused. Needs root (it gives files to another user).
+ * A step's `/kozmic`, made in two halves so that its container can be created while the
+ * files are written (Docker needs a bind mount's directory to exist, not its contents):
+ * makeWorkspace makes the directory, fillWorkspace writes the extra files (helper, script,
+ * secrets) and a copy of `sourceDir` in `src/`, every entry owned by uid/gid. The same tree
+ * tarDirectory packs, written where a bind mount gives it to the container: no archive
+ * upload. It is a copy, so nothing the job writes reaches the checkout. Device files,
+ * sockets and FIFOs are refused. Needs root (it gives files to another user).
  */
-export async function writeWorkspace(root: string, options: WorkspaceFiles): Promise<string> {
-  const dir = await makeWorkspace(root, options);
-  try {
-    await fill(dir, options);
-  } catch (error) {
-    await rm(dir, { recursive: true, force: true });
-    throw error;
-  }
-  return dir;
-}
-
-/**
- * writeWorkspace in two halves, for a step that creates its container while the files are
- * written (Docker needs a bind mount's directory to exist, not its contents): the empty
- * directory, owned by uid/gid, under `root`.
- */
-export async function makeWorkspace(
-  root: string,
-  owner: { uid: number; gid: number },
-): Promise<string> {
-  await mkdir(root, { recursive: true, mode: 0o700 });
-  // Absolute: Docker mounts only absolute paths, and the data directory may be relative.
-  const dir = await mkdtemp(join(resolve(root), "step-"));
-  try {
-    await chmod(dir, 0o755); // the umask is not the tree's business
-    await lchown(dir, owner.uid, owner.gid);
-  } catch (error) {
-    await rm(dir, { recursive: true, force: true });
-    throw error;
-  }
-  return dir;
-}
-
-/**
- * The second half: the files written into a directory makeWorkspace made. On failure the
- * directory is left as it is, for its maker to remove once nothing else writes there.
- */
-export async function fillWorkspace(dir: string, options: WorkspaceFiles): Promise<void> {
-  await fill(dir, options);
-}
-
 export interface WorkspaceFiles {
   sourceDir: string;
   uid: number;
@@ -75,17 +36,35 @@ export interface WorkspaceFiles {
   exclude?: readonly string[];
 }
 
+/** A new, empty step directory under `root`, owned by uid/gid. */
+export async function makeWorkspace(
+  root: string,
+  owner: { uid: number; gid: number },
+): Promise<string> {
+  await mkdir(root, { recursive: true, mode: 0o700 });
+  // Absolute: Docker mounts only absolute paths, and the data directory may be relative.
+  const dir = await mkdtemp(join(resolve(root), "step-"));
+  await removedOnFailure(dir, () => ownDirectory(dir, owner));
+  return dir;
+}
+
 /** The same tree at `dir`, which must not exist yet (a step's second script's files). */
 export async function writeWorkspaceAt(dir: string, options: WorkspaceFiles): Promise<void> {
   await mkdir(dir, { mode: 0o700 });
-  await populate(dir, options);
+  await removedOnFailure(dir, async () => {
+    await ownDirectory(dir, options);
+    await fillWorkspace(dir, options);
+  });
 }
 
-async function populate(dir: string, options: WorkspaceFiles): Promise<void> {
+async function ownDirectory(dir: string, owner: { uid: number; gid: number }): Promise<void> {
+  await chmod(dir, 0o755); // the umask is not the tree's business
+  await lchown(dir, owner.uid, owner.gid);
+}
+
+async function removedOnFailure(dir: string, work: () => Promise<void>): Promise<void> {
   try {
-    await chmod(dir, 0o755); // the umask is not the tree's business
-    await lchown(dir, options.uid, options.gid);
-    await fill(dir, options);
+    await work();
   } catch (error) {
     await rm(dir, { recursive: true, force: true });
     throw error;
@@ -108,7 +87,11 @@ export async function replaceWorkspaceContents(
   for (const name of await readdir(next)) await rename(join(next, name), join(dir, name));
 }
 
-async function fill(dir: string, options: WorkspaceFiles): Promise<void> {
+/**
+ * Writes the files into a directory makeWorkspace made. On failure the directory is left as
+ * it is, for its maker to remove once nothing else writes there.
+ */
+export async function fillWorkspace(dir: string, options: WorkspaceFiles): Promise<void> {
   const { uid, gid } = options;
   const own = async (path: string, mode: number) => {
     await chmod(path, mode);

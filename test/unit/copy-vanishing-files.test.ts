@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { unlessVanished } from "../../runner/files/unless-vanished.js";
 import { tarDirectory } from "../../runner/source/tar-directory.js";
-import { writeWorkspace } from "../../runner/source/write-workspace.js";
+import { fillWorkspace, makeWorkspace } from "../../runner/source/write-workspace.js";
 import { readTar } from "../support/read-tar.js";
 
 const FILES = 400;
@@ -34,12 +34,9 @@ test("a step's copy leaves out an entry gone by the time it is read, and copies 
   // listing and its copy, every time.
   const root = mkdtempSync(join(tmpdir(), "kozmic-vanishing-steps-"));
   t.after(() => rmSync(root, { recursive: true, force: true }));
-  const made = await writeWorkspace(root, {
-    sourceDir: "/proc/self/fd",
-    uid: process.getuid!(),
-    gid: process.getgid!(),
-    extra: [],
-  });
+  const owner = { uid: process.getuid!(), gid: process.getgid!() };
+  const made = await makeWorkspace(root, owner);
+  await fillWorkspace(made, { sourceDir: "/proc/self/fd", ...owner, extra: [] });
   const copied = readdirSync(join(made, "src"));
   assert.ok(copied.includes("0") && copied.includes("1") && copied.includes("2"), copied.join());
   assert.equal(readlinkSync(join(made, "src", "0")), readlinkSync("/proc/self/fd/0"));
