@@ -19,15 +19,16 @@ export function embeddedCacheImageOperations(db: SqliteDatabase): CacheImageOper
   };
 }
 
+/** Cache records opened by a command that must close them. */
+export type ClosableCacheRecords = CacheImageOperations & { close(): Promise<void> };
+
 /**
  * The cache records alone, in the embedded store's file under `dataDir`: what `kozmic run`
  * needs, without the store's other tables, its two dozen statements, its schema changes in
  * a write transaction and its retention timer (10-15 ms of every run's start). A runner or
  * `kozmic cache` opening the whole store reads and writes the same records.
  */
-export function openEmbeddedCacheRecords(
-  dataDir: string,
-): CacheImageOperations & { close(): Promise<void> } {
+export function openEmbeddedCacheRecords(dataDir: string): ClosableCacheRecords {
   const db = openDatabase(dataDir);
   return {
     ...embeddedCacheImageOperations(db),

@@ -10,7 +10,7 @@ export type RunMode = "in-process" | "served";
 let runtimeDir: string | undefined;
 
 /** A private XDG_RUNTIME_DIR of this test process's own: its run servers are no one else's. */
-export function testRuntimeDir(): string {
+function testRuntimeDir(): string {
   runtimeDir ??= mkdtempSync(join(tmpdir(), "kozmic-runtime-"));
   return runtimeDir;
 }

@@ -6,7 +6,7 @@ import { lookupRef } from "../../core/image-ref.js";
 import { checkSecretName, checkSecretValue } from "../../core/secret-rules.js";
 import { withPrefetchedImage } from "../../../runner/engine/prefetched-image.js";
 import { dataDirFromEnv } from "../../settings/data-dir.js";
-import type { CacheImageOperations } from "../../store/port.js";
+import type { ClosableCacheRecords } from "../../store/embedded-cache-records.js";
 import type { DockerEngine } from "../../../runner/engine/docker-engine.js";
 import { BUILD_ID } from "../build-id.js";
 import { cachedConfig, cachedRunSettings } from "../cached-run-inputs.js";
@@ -67,7 +67,7 @@ export interface ServedRunOptions {
    */
   dockerEngine?: () => DockerEngine;
   /** The cache records of a data directory, kept open between runs (a close keeps them). */
-  openCacheRecords?: (dataDir: string) => CacheImageOperations & { close(): Promise<void> };
+  openCacheRecords?: (dataDir: string) => ClosableCacheRecords;
 }
 
 /** `kozmic run`: runs a working tree's hooks with the real pipeline and cache. */

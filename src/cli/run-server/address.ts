@@ -24,7 +24,7 @@ export interface ServerIdentity {
   groups: readonly number[];
 }
 
-export function thisProcessIdentity(buildId: string): ServerIdentity | undefined {
+function thisProcessIdentity(buildId: string): ServerIdentity | undefined {
   if (!process.getuid || !process.getgid || !process.getgroups) return undefined;
   let command: string;
   try {
@@ -89,7 +89,7 @@ export interface ServerPaths {
   log: string;
 }
 
-export function serverPaths(dir: string, key: string): ServerPaths {
+function serverPaths(dir: string, key: string): ServerPaths {
   return { socket: join(dir, `${key}.sock`), log: join(dir, `${key}.log`) };
 }
 

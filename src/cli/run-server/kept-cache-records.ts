@@ -1,12 +1,12 @@
 import { statSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { openEmbeddedCacheRecords } from "../../store/embedded-cache-records.js";
-import type { CacheImageOperations } from "../../store/port.js";
-
-export type RunCacheRecords = CacheImageOperations & { close(): Promise<void> };
+import {
+  openEmbeddedCacheRecords,
+  type ClosableCacheRecords,
+} from "../../store/embedded-cache-records.js";
 
 interface Kept {
-  records: RunCacheRecords;
+  records: ClosableCacheRecords;
   dev: number;
   ino: number;
 }
@@ -23,7 +23,7 @@ const MOST_KEPT = 8;
 export class KeptCacheRecords {
   private readonly kept = new Map<string, Kept>();
 
-  open(dataDir: string): RunCacheRecords {
+  open(dataDir: string): ClosableCacheRecords {
     const dir = resolve(dataDir);
     const file = join(dir, "kozmic.db");
     const now = identity(file);

@@ -13,7 +13,7 @@ const LOG_LIMIT_BYTES = 1024 * 1024;
 const SERVER_VARIABLES =
   /^(PATH|HOME|USER|LOGNAME|TMPDIR|XDG_RUNTIME_DIR|LANG|LC_[A-Z_]+|TZ|NODE_[A-Z0-9_]+|KOZMIC_RUN_SERVER(_IDLE)?)$/;
 
-export function serverEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+function serverEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(env).filter(([name]) => SERVER_VARIABLES.test(name)));
 }
 
