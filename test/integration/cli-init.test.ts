@@ -1,18 +1,15 @@
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { DockerEngine } from "../../runner/engine/docker-engine.js";
 import { localRepositoryId } from "../../src/cli/commands/run.js";
 import { parseConfig } from "../../src/core/config/parse-config.js";
 import { ensureBusyboxImage, removeImages } from "../support/images.js";
-import { kozmicArgv } from "../support/kozmic-cli.js";
+import { runKozmic } from "../support/kozmic-cli.js";
 
-const exec = promisify(execFile);
 const work = mkdtempSync(join(tmpdir(), "kozmic-init-"));
 const dataDir = join(work, "data");
 const images: string[] = [];
@@ -27,16 +24,8 @@ after(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-async function kozmic(args: string[]) {
-  try {
-    const { stdout, stderr } = await exec(process.execPath, kozmicArgv(args), {
-      env: { ...process.env, KOZMIC_DATA_DIR: dataDir },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
+function kozmic(args: string[]) {
+  return runKozmic(args, { env: { ...process.env, KOZMIC_DATA_DIR: dataDir } });
 }
 
 /** A stand-in tool: each case is `args) commands;;`, anything else fails loudly. */

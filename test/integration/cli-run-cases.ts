@@ -1,6 +1,5 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import {
   cpSync,
@@ -14,11 +13,10 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { DockerEngine } from "../../runner/engine/docker-engine.js";
 import { localRepositoryId } from "../../src/cli/commands/run.js";
 import { ensureBusyboxImage, removeImages } from "../support/images.js";
-import { kozmicArgv } from "../support/kozmic-cli.js";
+import { runKozmic } from "../support/kozmic-cli.js";
 import { runServerEnv, type RunMode } from "../support/run-server.js";
 
 /**
@@ -27,7 +25,6 @@ import { runServerEnv, type RunMode } from "../support/run-server.js";
  * Output, exit codes and what is left behind must be the same both ways.
  */
 export function cliRunTests(mode: RunMode): void {
-  const exec = promisify(execFile);
   const IMAGE = `kozmic-test/cli-${randomUUID().slice(0, 8)}`;
   const dataDir = mkdtempSync(join(tmpdir(), "kozmic-cli-data-"));
   const dirs: string[] = [];
@@ -61,17 +58,10 @@ export function cliRunTests(mode: RunMode): void {
     return dir;
   }
 
-  async function kozmic(args: string[], env: Record<string, string> = {}) {
-    const argv = kozmicArgv(args);
-    try {
-      const { stdout, stderr } = await exec(process.execPath, argv, {
-        env: { ...process.env, ...runServerEnv(mode), KOZMIC_DATA_DIR: dataDir, ...env },
-      });
-      return { code: 0, stdout, stderr };
-    } catch (error) {
-      const e = error as { code: number; stdout: string; stderr: string };
-      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-    }
+  function kozmic(args: string[], env: Record<string, string> = {}) {
+    return runKozmic(args, {
+      env: { ...process.env, ...runServerEnv(mode), KOZMIC_DATA_DIR: dataDir, ...env },
+    });
   }
 
   test("kozmic run: a miss, then a hit, then a miss after deps.txt changes", async () => {
@@ -244,7 +234,8 @@ export function cliRunTests(mode: RunMode): void {
       ),
     );
     for (const expected of [/cache miss/, /install skipped: cache hit/]) {
-      const { stdout } = await exec(process.execPath, kozmicArgv(["run"]), { cwd: dir, env });
+      const { code, stdout, stderr } = await runKozmic(["run"], { cwd: dir, env });
+      assert.equal(code, 0, stderr);
       assert.match(stdout, expected);
       assert.match(stdout, /^hello: success$/m);
     }

@@ -1,6 +1,6 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { execFile, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import {
   chmodSync,
@@ -15,12 +15,11 @@ import {
 import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { DockerEngine } from "../../runner/engine/docker-engine.js";
 import { localRepositoryId } from "../../src/cli/commands/run.js";
 import { encodeFrame, FRAME } from "../../src/cli/run-server/frames.js";
 import { ensureBusyboxImage, removeImages } from "../support/images.js";
-import { kozmicArgv } from "../support/kozmic-cli.js";
+import { kozmicArgv, runKozmic } from "../support/kozmic-cli.js";
 import { eventually, serverLogs, serverSockets } from "../support/run-server.js";
 
 /**
@@ -29,7 +28,6 @@ import { eventually, serverLogs, serverSockets } from "../support/run-server.js"
  * stopped, and is replaced when it died. Each test has its own runtime directory, so its
  * own servers.
  */
-const exec = promisify(execFile);
 const IMAGE = `kozmic-test/run-server-${randomUUID().slice(0, 8)}`;
 const dataDir = mkdtempSync(join(tmpdir(), "kozmic-run-server-data-"));
 const scratch: string[] = [];
@@ -83,17 +81,8 @@ function env(extra: Record<string, string>): NodeJS.ProcessEnv {
   return { ...process.env, KOZMIC_DATA_DIR: dataDir, KOZMIC_RUN_SERVER: "on", ...extra };
 }
 
-async function kozmic(args: string[], extra: Record<string, string>, cwd?: string) {
-  try {
-    const { stdout, stderr } = await exec(process.execPath, kozmicArgv(args), {
-      env: env(extra),
-      cwd,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
+function kozmic(args: string[], extra: Record<string, string>, cwd?: string) {
+  return runKozmic(args, { env: env(extra), ...(cwd ? { cwd } : {}) });
 }
 
 /** Runs until its server listens: the first run of a runtime directory starts one. */

@@ -21,7 +21,7 @@ import { formatConfigIssuesForTerminal } from "../../src/core/config/format-conf
 import { parseConfig } from "../../src/core/config/parse-config.js";
 import { ConfigError } from "../../src/core/errors.js";
 import { ensureBusyboxImage, removeImages } from "../support/images.js";
-import { kozmicArgv } from "../support/kozmic-cli.js";
+import { runKozmic } from "../support/kozmic-cli.js";
 import { eventually, serverLogs, serverSockets } from "../support/run-server.js";
 
 const exec = promisify(execFile);
@@ -51,25 +51,19 @@ async function kozmicLoading(
   node = process.execPath,
 ) {
   const record = join(dir, `${randomUUID()}.txt`);
-  const argv = kozmicArgv(args, ["--import", RECORDER]);
-  let result;
-  try {
-    const { stdout, stderr } = await exec(node, argv, {
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        KOZMIC_DATA_DIR: join(dir, "data"),
-        // What a command loads in its own process (a served run loads it in the server).
-        KOZMIC_RUN_SERVER: "off",
-        RECORD_LOADED_MODULES: record,
-        ...env,
-      },
-    });
-    result = { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    result = { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
+  const result = await runKozmic(args, {
+    node,
+    nodeOptions: ["--import", RECORDER],
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      KOZMIC_DATA_DIR: join(dir, "data"),
+      // What a command loads in its own process (a served run loads it in the server).
+      KOZMIC_RUN_SERVER: "off",
+      RECORD_LOADED_MODULES: record,
+      ...env,
+    },
+  });
   const modules = readFileSync(record, "utf8").split("\n").filter(Boolean);
   return { ...result, modules };
 }

@@ -1,4 +1,5 @@
-import { spawnSync } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
+import { promisify } from "node:util";
 import { fileURLToPath } from "node:url";
 
 /**
@@ -35,4 +36,33 @@ export function assertBuilt(): void {
 export function kozmicArgv(args: readonly string[], nodeOptions: readonly string[] = []): string[] {
   assertBuilt();
   return [...nodeOptions, KOZMIC_BIN, ...args];
+}
+
+export interface KozmicResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+const exec = promisify(execFile);
+
+/**
+ * Runs the compiled `kozmic <args>` to its end: its exit code and output, whatever the code.
+ * `node` is the Node.js to run it with (this one unless given), `nodeOptions` go to it.
+ */
+export async function runKozmic(
+  args: readonly string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; node?: string; nodeOptions?: string[] } = {},
+): Promise<KozmicResult> {
+  try {
+    const { stdout, stderr } = await exec(
+      options.node ?? process.execPath,
+      kozmicArgv(args, options.nodeOptions),
+      { env: options.env ?? process.env, ...(options.cwd ? { cwd: options.cwd } : {}) },
+    );
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
 }
