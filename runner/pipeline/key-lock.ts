@@ -44,7 +44,7 @@ export async function withKeyLock<T>(
   try {
     await previous;
     const dir = join(dataDir, "locks");
-    await mkdir(dir, { recursive: true });
+    await mkdir(dir, { recursive: true, mode: 0o700 });
     const file = join(dir, `${key}.lock`);
     for (;;) {
       signal?.throwIfAborted();

@@ -25,7 +25,7 @@ export async function checkoutCommit(
   parent: string,
   label = "job",
 ): Promise<Checkout> {
-  await mkdir(parent, { recursive: true });
+  await mkdir(parent, { recursive: true, mode: 0o700 });
   const dir = join(parent, `${label.replace(/[^A-Za-z0-9_.-]/g, "_")}-${randomUUID().slice(0, 8)}`);
   const remove = () => rm(dir, { recursive: true, force: true });
   try {

@@ -106,7 +106,7 @@ export async function updateMirror(request: MirrorRequest): Promise<string> {
     request.dataDir,
     `mirror-${id}`,
     async () => {
-      await mkdir(mirrors, { recursive: true });
+      await mkdir(mirrors, { recursive: true, mode: 0o700 });
       const exists = await access(join(mirror, "HEAD")).then(
         () => true,
         () => false,

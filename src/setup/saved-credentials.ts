@@ -31,7 +31,7 @@ export async function saveCredentials(
   env: Record<string, string>,
   app: RegisteredApp,
 ): Promise<string> {
-  await mkdir(dataDir, { recursive: true });
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const file = savedEnvPath(dataDir);
   const text = [
     `# GitHub App "${app.name}" (${app.htmlUrl}), registered by kozmic serve on ${new Date().toISOString()}.`,

@@ -1,5 +1,5 @@
 import Database from "better-sqlite3";
-import { mkdirSync } from "node:fs";
+import { closeSync, mkdirSync, openSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 
@@ -28,8 +28,12 @@ function addonPath(): string | undefined {
 
 /** Opens `kozmic.db` under `dataDir` in WAL mode, so an app and a runner process can share it. */
 export function openDatabase(dataDir: string): SqliteDatabase {
-  mkdirSync(dataDir, { recursive: true });
-  const db = new Database(join(dataDir, "kozmic.db"), {
+  // The store holds private repositories' logs: this user's alone (`kozmic doctor` checks).
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const file = join(dataDir, "kozmic.db");
+  // SQLite would create the file 0644, and gives -wal and -shm the mode of the file.
+  closeSync(openSync(file, "a", 0o600));
+  const db = new Database(file, {
     timeout: 10_000,
     ...(addonPath() ? { nativeBinding: addonPath() } : {}),
   });

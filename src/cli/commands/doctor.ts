@@ -10,7 +10,8 @@ prints one line per check: ok, problem (with what to do) or skipped.
   redrive policy  the job queue's maxReceiveCount equals KOZMIC_MAX_RECEIVES
   plan queue      the planning queue exists, with its redrive policy
   table           KOZMIC_TABLE exists with Kozmic's keys and TTL, and may be read and written
-  data directory  on embedded defaults (no KOZMIC_QUEUE_URL), KOZMIC_DATA_DIR is writable
+  data directory  on embedded defaults (no KOZMIC_QUEUE_URL), KOZMIC_DATA_DIR is writable and
+                  no other user may read it or its database
   github app      GitHub accepts APP_ID and PRIVATE_KEY (GET /app with the App's JWT)
   public URL      KOZMIC_PUBLIC_URL/healthz answers 200
 Nothing is created or changed. Exit 0 when no check found a problem, else 1.`;

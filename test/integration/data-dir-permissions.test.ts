@@ -1,0 +1,89 @@
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { chmodSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import { generateAppKey } from "../support/fake-github/index.js";
+import { kozmicArgv, runKozmic } from "../support/kozmic-cli.js";
+
+const key = generateAppKey();
+
+/** Runner settings on embedded defaults; nothing here reaches GitHub before a job comes. */
+const env = (dataDir: string) => ({
+  PATH: process.env.PATH,
+  HOME: process.env.HOME,
+  APP_ID: "31",
+  PRIVATE_KEY: key.privateKeyPem,
+  GHE_HOST: "127.0.0.1:9",
+  GHE_PROTOCOL: "http",
+  KOZMIC_DATA_DIR: dataDir,
+  KOZMIC_RUNNER_NAME: `perm-${process.pid}`,
+  KOZMIC_PUBLIC_URL: "https://ci.example.com",
+});
+
+/** `kozmic runner` under the usual umask 022, once it says it receives jobs; stop() ends it. */
+async function startRunner(dataDir: string): Promise<{ stop(): Promise<void> }> {
+  const child = spawn(
+    "sh",
+    ["-c", 'umask 022 && exec "$0" "$@"', process.execPath, ...kozmicArgv(["runner"])],
+    { env: env(dataDir), stdio: ["ignore", "ignore", "pipe"] },
+  );
+  let stderr = "";
+  const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
+  await new Promise<void>((resolve, reject) => {
+    child.stderr.on("data", (d: Buffer) => {
+      stderr += d.toString();
+      if (stderr.includes("receiving jobs")) resolve();
+    });
+    void exited.then(() => reject(new Error(`kozmic runner exited:\n${stderr}`)));
+  });
+  return {
+    async stop() {
+      child.kill("SIGTERM");
+      assert.equal(await exited, 0, stderr);
+    },
+  };
+}
+
+const mode = (path: string) => (statSync(path).mode & 0o777).toString(8);
+
+describe("the data directory is this user's alone (private logs, secrets, the App's key)", () => {
+  const dir = mkdtempSync(join(tmpdir(), "kozmic-data-perms-"));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("kozmic runner creates it 0700 and kozmic.db, -wal and -shm 0600, even under umask 022", async () => {
+    const data = join(dir, "new", "data");
+    const runner = await startRunner(data);
+    try {
+      assert.equal(mode(data), "700");
+      for (const file of ["kozmic.db", "kozmic.db-wal", "kozmic.db-shm"]) {
+        assert.equal(mode(join(data, file)), "600", file);
+      }
+    } finally {
+      await runner.stop();
+    }
+  });
+
+  it("kozmic doctor says when an existing one is readable by other users, and how to fix it", async () => {
+    const data = join(dir, "old");
+    await (await startRunner(data)).stop();
+    const doctor = () => runKozmic(["doctor"], { env: env(data) });
+    const line = (stdout: string) =>
+      stdout.split("\n").find((l) => l.includes(" data directory: ")) ?? "";
+    const good = await doctor();
+    assert.match(line(good.stdout), /^ok .*is writable and this user's alone/);
+
+    // What an older Kozmic left behind: 0755 and 0644.
+    chmodSync(data, 0o755);
+    chmodSync(join(data, "kozmic.db"), 0o644);
+    const bad = await doctor();
+    assert.equal(bad.code, 1);
+    assert.equal(
+      line(bad.stdout),
+      `problem data directory: KOZMIC_DATA_DIR ${data} (embedded queue and store): other users ` +
+        `may reach ${data} (755), ${join(data, "kozmic.db")} (644) (private logs and secrets): ` +
+        `run chmod -R go= ${data}`,
+    );
+  });
+});
