@@ -5,7 +5,7 @@ import { pipelineGroup } from "./pipeline-settings.js";
 import { runnerGroup } from "./runner-settings.js";
 import { runServerGroup } from "./run-server-settings.js";
 import { secretsGroup } from "./secrets-settings.js";
-import { serverGroup } from "./server-settings.js";
+import { listenGroup, serverGroup } from "./server-settings.js";
 import { fileIo, readGroups } from "./read-groups.js";
 import type { Env, SettingsGroup, SettingsIo } from "./settings-group.js";
 import { storageGroup } from "./storage-settings.js";
@@ -15,6 +15,7 @@ import { webGroup } from "./web-settings.js";
 export const SETTINGS_GROUPS = {
   app: appCredentialsGroup,
   server: serverGroup,
+  listen: listenGroup,
   web: webGroup,
   runner: runnerGroup,
   pipeline: pipelineGroup,

@@ -22,19 +22,35 @@ export interface ServerOwnSettings {
 /** The server's settings with the app's credentials, as Probot takes them. */
 export type ServerSettings = ServerOwnSettings & AppCredentials;
 
+/** HOST and PORT: where `kozmic serve` listens, its set-up page and the App alike. */
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
+
+const LISTEN_VARIABLES = {
+  HOST: z
+    .string()
+    .optional()
+    .transform((host) => host?.trim() || "0.0.0.0"),
+  PORT: PUBLIC_URL_VARIABLES.PORT,
+};
+
+/** The one reading of HOST and PORT, so the set-up page binds where the App then will. */
+export const listenGroup: SettingsGroup<ListenAddress> = schemaGroup(
+  z.object(LISTEN_VARIABLES).transform((e) => ({ host: e.HOST, port: e.PORT })),
+);
+
 const schema = z
   .object({
     WEBHOOK_SECRET: z.string({
       error: "WEBHOOK_SECRET is required: the webhook secret set when the app was registered",
     }),
-    HOST: z
-      .string()
-      .optional()
-      .transform((host) => host ?? "0.0.0.0"),
     ...LOG_VARIABLES,
     KOZMIC_EMBEDDED_RUNNER: oneOfVar("KOZMIC_EMBEDDED_RUNNER", ["auto", "true", "false"]),
     KOZMIC_QUEUE_URL,
     ...PUBLIC_URL_VARIABLES,
+    ...LISTEN_VARIABLES,
   })
   .transform((e): ServerOwnSettings => ({
     webhookSecret: e.WEBHOOK_SECRET,

@@ -18,6 +18,24 @@ function context(path: string, githubWebUrl: string): PageContext {
   return { githubWebUrl, path, loginEnabled: false };
 }
 
+/**
+ * GET / before the set-up code: where to find it and the field to enter it. `wrong` after
+ * a code that was not it (or was spent already).
+ */
+export function renderUnlockPage(githubWebUrl: string, wrong = false): string {
+  const main = `
+<h1>Set up Kozmic</h1>
+<p>To register this Kozmic's GitHub App, enter the set-up code that <code>kozmic serve</code>
+printed on its console (its log). The code works once, in one browser; restart
+<code>kozmic serve</code> for a new one.</p>
+${wrong ? `<p class="warning" role="alert"><strong>That is not the set-up code</strong>, or it was used already.</p>` : ""}
+<form method="post" action="/setup/unlock">
+<p><label for="code">Set-up code</label><br><input id="code" name="code" autocomplete="off" autocapitalize="characters" spellcheck="false" required></p>
+<p><button type="submit" class="primary">Continue</button></p>
+</form>`;
+  return renderLayout(context("/", githubWebUrl), "Set up", main);
+}
+
 /** GET /: the one button that registers the GitHub App from app.yml's manifest. */
 export function renderSetupPage(input: SetupPageInput): string {
   const account = input.organization

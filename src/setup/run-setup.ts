@@ -77,11 +77,9 @@ async function runSetupPage(
   log: (line: string) => void,
   printOnly: boolean,
 ): Promise<Record<string, string> | "stopped"> {
-  const { web } = readSettings(env, ["web"]);
-  const port = Number(env.PORT?.trim() || 3000);
+  const { web, listen } = readSettings(env, ["web", "listen"]);
   const setup = await startSetupServer({
-    port,
-    host: env.HOST?.trim() || "0.0.0.0",
+    ...listen,
     appYml: readAppYml(),
     publicUrl: web.publicUrl,
     publicUrlSet: (env.KOZMIC_PUBLIC_URL ?? "").trim() !== "",
@@ -92,14 +90,17 @@ async function runSetupPage(
     printOnly,
   }).catch((error: unknown) => {
     if ((error as NodeJS.ErrnoException).code !== "EADDRINUSE") throw error;
-    throw new PermanentError(`PORT ${port} is already in use; set PORT to a free port`);
+    throw new PermanentError(`PORT ${listen.port} is already in use; set PORT to a free port`);
   });
-  const page = printOnly ? `${setup.url}/` : `${web.publicUrl}/`;
+  const page = `${setup.pageUrl}/`;
   log(
     printOnly
-      ? `kozmic serve: open ${page} to register a GitHub App whose webhooks go to ${web.publicUrl}/api/github/webhooks; its settings will be printed here once`
+      ? `kozmic serve: open ${page} to register a GitHub App whose webhooks go to ${web.publicUrl}/api/github/webhooks; its settings will be printed here once (listening on ${setup.url})`
       : `kozmic serve: no GitHub App yet (APP_ID, PRIVATE_KEY and WEBHOOK_SECRET are unset): ` +
           `open ${page} to register one (listening on ${setup.url})`,
+  );
+  log(
+    `kozmic serve: set-up code: ${setup.code} (enter it on that page; it works once, in one browser)`,
   );
   const signalled = new Promise<"stopped">((done) => {
     const stop = () => done("stopped");

@@ -1,6 +1,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
+import { request } from "node:http";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -58,6 +59,50 @@ async function waitFor(output: () => string, pattern: RegExp, what: string): Pro
   assert.match(output(), pattern, what);
 }
 
+/** The one-time code `kozmic serve` printed on its console. */
+function setupCode(output: () => string): string {
+  const code = /set-up code: ([A-Z2-9]{5}(?:-[A-Z2-9]{5}){3})/.exec(output())?.[1];
+  assert.ok(code, `the console shows a set-up code:\n${output()}`);
+  return code;
+}
+
+/** The operator: enters the console's code on the page, then sees the set-up page. */
+async function unlock(output: () => string): Promise<void> {
+  await page.goto(`${url}/`);
+  await page.getByLabel("Set-up code").fill(setupCode(output).toLowerCase());
+  await page.getByRole("button", { name: "Continue" }).click();
+  await page.locator("h1", { hasText: "Set up Kozmic" }).waitFor();
+  await page.locator('input[name="manifest"]').waitFor({ state: "attached" });
+}
+
+/** A plain HTTP GET (any Host header, any cookie), as a script would send it. */
+async function rawGet(
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${url}${path}`, { headers }, (res) => {
+      let body = "";
+      res.on("data", (d: Buffer) => (body += d.toString()));
+      res.on("end", () => resolve({ status: res.statusCode!, body, headers: res.headers }));
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+/** The state of the registration form on the page the browser shows now. */
+async function stateOnPage(): Promise<string> {
+  const action = (await page.locator("form[method=post]").getAttribute("action"))!;
+  return new URL(action).searchParams.get("state")!;
+}
+
+async function stop(child: ChildProcess): Promise<unknown> {
+  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+  child.kill("SIGTERM");
+  return new Promise((resolve) => child.once("exit", resolve));
+}
+
 before(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   // Its first app is not the one registered below; JWTs of that one are refused until then.
@@ -93,7 +138,7 @@ describe("kozmic serve without a GitHub App", () => {
       "the set-up page is announced",
     );
 
-    await page.goto(`${url}/`);
+    await unlock(serve.output);
     assert.equal(await page.locator("h1").innerText(), "Set up Kozmic");
     const manifest = JSON.parse(
       (await page.locator('input[name="manifest"]').getAttribute("value"))!,
@@ -199,20 +244,113 @@ describe("kozmic serve without a GitHub App", () => {
     rmSync(join(dir, ".env"));
     const serve = await startServe();
     await waitFor(serve.output, /no GitHub App yet/, "the set-up page");
-    const forged = await fetch(`${url}/setup/callback?code=abc&state=${"0".repeat(40)}`);
-    assert.equal(forged.status, 400);
-    assert.match(await forged.text(), /does not come from a registration this server started/);
+    await unlock(serve.output);
+    const forged = await page.goto(`${url}/setup/callback?code=abc&state=${"0".repeat(40)}`);
+    assert.equal(forged?.status(), 400);
+    assert.match(await page.locator("main").innerText(), /does not come from a registration/);
 
     await page.goto(`${url}/`);
-    const action = (await page.locator("form[method=post]").getAttribute("action"))!;
-    const state = new URL(action).searchParams.get("state")!;
-    const used = await fetch(`${url}/setup/callback?code=deadbeef&state=${state}`);
-    assert.equal(used.status, 502);
-    assert.match(await used.text(), /a code works once and for an hour; register again/);
+    const state = await stateOnPage();
+    const used = await page.goto(`${url}/setup/callback?code=deadbeef&state=${state}`);
+    assert.equal(used?.status(), 502);
+    assert.match(
+      await page.locator("main").innerText(),
+      /a code works once and for an hour; register again/,
+    );
     assert.equal(serve.child.exitCode, null, "still waiting for a registration");
-    serve.child.kill("SIGTERM");
-    const code = await new Promise((resolve) => serve.child.once("exit", resolve));
-    assert.equal(code, 0);
+    assert.equal(await stop(serve.child), 0);
+  });
+
+  it("a stranger without the console's code gets no state, no session and no App", async () => {
+    const exchanges = () =>
+      fake.requests.filter((r) => r.operationId === "apps/create-from-manifest").length;
+    const exchangedBefore = exchanges();
+    const serve = await startServe();
+    await waitFor(serve.output, /set-up code: /, "the code on the console");
+    const stranger = await rawGet("/");
+    assert.equal(stranger.status, 200);
+    assert.match(stranger.body, /enter the set-up code/);
+    assert.doesNotMatch(stranger.body, /state=|name="manifest"/, "nothing to register with");
+
+    // Guessing: refused, and the page says so.
+    const guess = await fetch(`${url}/setup/unlock`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: "code=AAAAA-BBBBB-CCCCC-DDDDD",
+      redirect: "manual",
+    });
+    assert.equal(guess.status, 403);
+    assert.equal(guess.headers.get("set-cookie"), null);
+    assert.match(await guess.text(), /That is not the set-up code/);
+
+    // The operator spends the code; the same code from another browser is refused then.
+    await unlock(serve.output);
+    const operatorState = await stateOnPage();
+    const again = await fetch(`${url}/setup/unlock`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: `code=${setupCode(serve.output)}`,
+      redirect: "manual",
+    });
+    assert.equal(again.status, 403, "a code works once");
+
+    // The operator's state, in a request without the operator's session (GitHub's redirect
+    // of an App the stranger registered with it): refused, nothing saved.
+    const foreign = await rawGet(`/setup/callback?code=abc&state=${operatorState}`);
+    assert.equal(foreign.status, 400);
+    assert.match(foreign.body, /does not come from a registration started in this browser/);
+    const forgedCookie = await rawGet(`/setup/callback?code=abc&state=${operatorState}`, {
+      cookie: "kozmic_setup=" + "A".repeat(32),
+    });
+    assert.equal(forgedCookie.status, 400);
+    assert.equal(exchanges(), exchangedBefore, "no code was exchanged for the stranger");
+    assert.throws(() => statSync(join(dir, ".env")), /ENOENT/);
+
+    // The operator's state still works once in the operator's browser, and not twice.
+    const first = await page.goto(`${url}/setup/callback?code=used&state=${operatorState}`);
+    assert.equal(first?.status(), 502, "the state was accepted; the fake refuses the code");
+    const replay = await page.goto(`${url}/setup/callback?code=used&state=${operatorState}`);
+    assert.equal(replay?.status(), 400, "a state is used once");
+    assert.match(await page.locator("main").innerText(), /unknown, used or expired/);
+    assert.equal(await stop(serve.child), 0);
+  });
+
+  it("ignores the Host header, logs the address it binds and says nothing on /healthz", async () => {
+    const serve = await startServe(["--print-credentials"], {
+      KOZMIC_PUBLIC_URL: "https://lambda.example.test",
+    });
+    await waitFor(serve.output, /set-up code: /, "the code on the console");
+    assert.match(serve.output(), new RegExp(`listening on ${url.replace(/\./g, "\\.")}\\)`));
+    await unlock(serve.output);
+    const cookie = (await browser.context.cookies(url)).find((c) => c.name === "kozmic_setup");
+    assert.ok(cookie, "the session cookie");
+    const page2 = await rawGet("/", {
+      host: "attacker.example.test",
+      cookie: `kozmic_setup=${cookie.value}`,
+    });
+    assert.equal(page2.status, 200);
+    const manifest = JSON.parse(
+      /name="manifest" value="([^"]*)"/
+        .exec(page2.body)![1]!
+        .replace(/&#(\d+);/g, (_, n: string) => String.fromCharCode(Number(n))),
+    ) as { redirect_url: string; hook_attributes: { url: string } };
+    assert.equal(manifest.redirect_url, `${url}/setup/callback`);
+    assert.equal(manifest.hook_attributes.url, "https://lambda.example.test/api/github/webhooks");
+    assert.doesNotMatch(page2.body, /attacker/);
+
+    const health = await rawGet("/healthz");
+    assert.equal(health.status, 503);
+    assert.doesNotMatch(health.body, /set|app|kozmic|github/i);
+    assert.equal(await stop(serve.child), 0);
+  });
+
+  it("binds where HOST says, every interface by default, and logs that address", async () => {
+    const serve = await startServe([], { HOST: "" });
+    const port = new URL(url).port;
+    await waitFor(serve.output, /set-up code: /, "the code on the console");
+    assert.match(serve.output(), new RegExp(`\\(listening on http://0\\.0\\.0\\.0:${port}\\)`));
+    assert.doesNotMatch(serve.output(), /listening on http:\/\/localhost/);
+    assert.equal(await stop(serve.child), 0);
   });
 
   it("--print-credentials: registers an App for webhooks elsewhere and prints its settings once", async () => {
@@ -224,7 +362,7 @@ describe("kozmic serve without a GitHub App", () => {
       /open http:\/\/127\.0\.0\.1:\d+\/ to register a GitHub App whose webhooks go to https:\/\/lambda\.example\.test\/api\/github\/webhooks/,
       "the page",
     );
-    await page.goto(`${url}/`);
+    await unlock(serve.output);
     const manifest = JSON.parse(
       (await page.locator('input[name="manifest"]').getAttribute("value"))!,
     ) as { hook_attributes: { url: string }; redirect_url: string };
