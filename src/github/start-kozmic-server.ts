@@ -1,6 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { Registry } from "prom-client";
 import { createNodeMiddleware, Probot, type Logger } from "probot";
 import type { InstallationOctokitOptions } from "../checks/create-installation-octokit.js";
 import { observedFetch } from "../checks/github-api-observer.js";
@@ -41,13 +40,12 @@ export interface KozmicServerOptions extends KozmicAppDeps {
   log?: Logger;
   /** The planner this server runs (its retry policy, poll wait); none when false. */
   planner?: Omit<PlannerOptions, "queue" | "deps"> | false;
-  /** Served at /metrics (Prometheus); without it /metrics is not found. */
-  metrics?: Registry;
 }
 
 /**
  * The app's Node server: the webhook endpoint at /api/github/webhooks (verify, record,
- * enqueue, answer), `GET /ping`, `GET /healthz`, `GET /metrics` (with a registry), then the extra handlers (log pages), else 404; and a
+ * enqueue, answer), `GET /ping`, `GET /healthz`, then the extra handlers (log pages), else
+ * 404 (/metrics too: it has a listener of its own, see `kozmic serve`); and a
  * planner doing the deliveries' GitHub work behind the planning queue. `settings.port` 0
  * picks a free port.
  */
@@ -69,14 +67,7 @@ export async function startKozmicServer(
     ...(settings.logFormat ? { logFormat: settings.logFormat } : {}),
     ...(options.log ? { log: options.log } : {}),
   });
-  const {
-    octokit: _octokit,
-    log: _log,
-    queue,
-    planner: plannerOptions,
-    metrics,
-    ...deps
-  } = options;
+  const { octokit: _octokit, log: _log, queue, planner: plannerOptions, ...deps } = options;
   const inFlight = createWorkInFlight();
   const middleware = await createNodeMiddleware(kozmicApp(deps), { probot });
   const dispatch = createWebhookDispatcher(appDepsOf(deps));
@@ -134,11 +125,8 @@ export async function startKozmicServer(
     res.end(JSON.stringify(answer.body));
   };
 
-  // /healthz always, /metrics where the caller gave a registry.
-  const observability = healthAndMetrics({
-    registry: metrics,
-    onError: (error) => probot.log.error({ err: error }, "metrics failed"),
-  });
+  // /healthz only: metrics show repository activity, so they are never on the public port.
+  const observability = healthAndMetrics({});
   const server = createServer((req, res) => {
     if (observability(req, res)) return;
     const path = req.url?.split("?")[0];

@@ -14,7 +14,7 @@ import type { WebSettings } from "./web-settings.js";
  * only when it runs jobs itself (KOZMIC_EMBEDDED_RUNNER).
  */
 export const ENTRY_POINT_GROUPS = {
-  serve: ["app", "server", "web", "storage", "runner", "pipeline", "secrets"],
+  serve: ["app", "server", "web", "storage", "runner", "pipeline", "secrets", "metrics"],
   runner: ["app", "runner", "pipeline", "storage", "metrics", "log", "secrets"],
   secrets: ["app", "storage", "secrets"],
   run: ["pipeline", "runServer"],
@@ -33,6 +33,8 @@ export interface ServeSettings {
   runner?: RunnerSettings;
   /** The key of repository secrets: the pages set them, an embedded runner reads them. */
   secrets: SecretsSettings;
+  /** Where /metrics is served: its own listener, never the public port. */
+  metrics: MetricsSettings;
 }
 
 /** `kozmic serve`. */
@@ -40,12 +42,13 @@ export function readServeSettings(env: Env, io: SettingsIo = fileIo): ServeSetti
   // The runner's variables matter only where jobs run. Decided on the raw values, so that a
   // bad server variable does not hide the runner's problems.
   if (!runsJobsHere(withoutBlanks(env))) {
-    const s = readSettings(env, ["app", "server", "web", "storage", "secrets"], io);
+    const s = readSettings(env, ["app", "server", "web", "storage", "secrets", "metrics"], io);
     return {
       server: { ...s.app, ...s.server },
       web: s.web,
       storage: s.storage,
       secrets: s.secrets,
+      metrics: s.metrics,
     };
   }
   const s = readSettings(env, ENTRY_POINT_GROUPS.serve, io);
@@ -55,6 +58,7 @@ export function readServeSettings(env: Env, io: SettingsIo = fileIo): ServeSetti
     storage: s.storage,
     runner: { ...s.runner, pipeline: s.pipeline },
     secrets: s.secrets,
+    metrics: s.metrics,
   };
 }
 

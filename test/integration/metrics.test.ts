@@ -191,8 +191,9 @@ describe("metrics and health", () => {
     assert.match(stderr, /KOZMIC_METRICS_PORT must be a whole number from 1 to 65535, got "http"/);
   });
 
-  it("kozmic serve answers /healthz and /metrics, counting its planner's GitHub errors and rate-limit waits", async () => {
+  it("kozmic serve answers /healthz, and /metrics only on its own listener, counting its planner's GitHub errors and rate-limit waits", async () => {
     const port = await freePort();
+    const metricsPort = await freePort();
     const child = spawn(process.execPath, kozmicArgv(["serve"]), {
       env: {
         PATH: process.env.PATH,
@@ -206,10 +207,13 @@ describe("metrics and health", () => {
         HOST: "127.0.0.1",
         KOZMIC_DATA_DIR: join(dir, "serve"),
         KOZMIC_EMBEDDED_RUNNER: "false",
+        KOZMIC_METRICS_PORT: String(metricsPort),
         LOG_FORMAT: "json",
       },
       stdio: ["ignore", "pipe", "pipe"],
     });
+    let stdout = "";
+    child.stdout!.on("data", (d: Buffer) => (stdout += d.toString()));
     try {
       const health = await waitFor("kozmic serve", () =>
         fetch(`http://127.0.0.1:${port}/healthz`).then(
@@ -218,7 +222,13 @@ describe("metrics and health", () => {
         ),
       );
       assert.deepEqual(health, { status: "ok" });
-      const metrics = await fetch(`http://127.0.0.1:${port}/metrics`);
+      // The public port has no metrics: they show every repository's activity.
+      const exposed = await fetch(`http://127.0.0.1:${port}/metrics`);
+      assert.equal(exposed.status, 404);
+      assert.doesNotMatch(await exposed.text(), /process_|kozmic_/);
+      await waitFor("the start line", async () => (/listening on/.test(stdout) ? true : undefined));
+      assert.match(stdout, new RegExp(`metrics at http://127\\.0\\.0\\.1:${metricsPort}/metrics`));
+      const metrics = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
       assert.equal(metrics.status, 200);
       const text = await metrics.text();
       assert.match(text, /^process_resident_memory_bytes /m);
@@ -237,7 +247,7 @@ describe("metrics and health", () => {
       const answer = await postDelivery(`http://127.0.0.1:${port}/api/github/webhooks`, delivery);
       assert.equal(answer.status, 202, await answer.text());
       const counted = await waitFor("the planning's GitHub trouble counted", async () => {
-        const t = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+        const t = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
         return sample(t, 'kozmic_github_rate_limit_waits_total{kind="secondary"}') === 1 &&
           fake.checkRunsOf("metrics/served", sha).length === 1
           ? t

@@ -5,14 +5,15 @@ import { startFailure } from "../start-failure.js";
 const USAGE = `usage: kozmic serve [--print-credentials]
 
 Runs the GitHub App: webhooks at /api/github/webhooks, log pages at /jobs/<id>,
-/healthz (200 while up) and Prometheus metrics at /metrics.
+/healthz (200 while up); Prometheus metrics at /metrics on a listener of their own
+(KOZMIC_METRICS_HOST, 127.0.0.1, and KOZMIC_METRICS_PORT; none when that is unset).
 Without APP_ID, PRIVATE_KEY(_PATH) and WEBHOOK_SECRET (nor <KOZMIC_DATA_DIR>/.env holding
 them), / serves a set-up page that registers the GitHub App from app.yml in one click,
 saves its credentials in <KOZMIC_DATA_DIR>/.env (mode 0600) and goes on as the App.
 --print-credentials: only that page, for an App whose webhooks go to KOZMIC_PUBLIC_URL
 elsewhere (a Lambda): its settings are printed once on stdout, saved nowhere, then exit.
 Settings (environment): APP_ID, PRIVATE_KEY or PRIVATE_KEY_PATH, WEBHOOK_SECRET,
-PORT (3000), HOST (0.0.0.0), GHE_HOST, GHE_PROTOCOL (https), KOZMIC_PUBLIC_URL, LOG_LEVEL,
+PORT (3000), HOST (0.0.0.0), KOZMIC_METRICS_PORT, KOZMIC_METRICS_HOST, GHE_HOST, GHE_PROTOCOL (https), KOZMIC_PUBLIC_URL, LOG_LEVEL,
 GITHUB_CLIENT_ID, GITHUB_CLIENT_SECRET, KOZMIC_SESSION_SECRET (login for private logs),
 and the queue/store settings (KOZMIC_DATA_DIR, KOZMIC_QUEUE_URL, KOZMIC_TABLE, ...).`;
 
@@ -70,7 +71,13 @@ export async function main(args: string[]): Promise<number> {
   } catch (error) {
     return startFailure("kozmic serve", error);
   }
-  const { server: settings, web: webSettings, storage, runner: runnerSettings } = read;
+  const {
+    server: settings,
+    web: webSettings,
+    storage,
+    runner: runnerSettings,
+    metrics: metricsSettings,
+  } = read;
   // The runner's code (and dockerode's) only where this process runs jobs.
   const runnerCode = runnerSettings
     ? await Promise.all([
@@ -115,7 +122,6 @@ export async function main(args: string[]): Promise<number> {
   let server;
   try {
     server = await startKozmicServer(settings, {
-      metrics: metrics.registry,
       octokit: { observer: metrics.github },
       queue,
       planQueue,
@@ -132,6 +138,27 @@ export async function main(args: string[]): Promise<number> {
       return 2;
     }
     throw error;
+  }
+  let metricsServer;
+  if (metricsSettings.port !== undefined) {
+    const { startMetricsServer } = await import("../../metrics/metrics-server.js");
+    try {
+      metricsServer = await startMetricsServer(
+        { host: metricsSettings.host, port: metricsSettings.port },
+        {
+          registry: metrics.registry,
+          onError: (error) => console.error(`kozmic serve: metrics failed: ${String(error)}`),
+        },
+      );
+    } catch (error) {
+      await server.stop();
+      for (const close of closers) await close();
+      console.error(
+        `kozmic serve: cannot serve metrics on ${metricsSettings.host}:${metricsSettings.port} ` +
+          `(${(error as Error).message}); set KOZMIC_METRICS_PORT to a free port`,
+      );
+      return 2;
+    }
   }
   // The single-box deployment: this process also runs the jobs it queues.
   const runner =
@@ -164,7 +191,8 @@ export async function main(args: string[]): Promise<number> {
       `GitHub API ${settings.baseUrl}, log pages under ${settings.publicUrl}` +
       (runner
         ? `, running jobs here (${runnerSettings!.concurrency} at once)`
-        : ", no runner here"),
+        : ", no runner here") +
+      (metricsServer ? `, metrics at ${metricsServer.url}/metrics` : ""),
   );
 
   const signal = await stopped;
@@ -174,6 +202,7 @@ export async function main(args: string[]): Promise<number> {
   // Open live tails would hold the server's wait for the requests in flight.
   pages?.close();
   await server.stop();
+  await metricsServer?.close();
   for (const close of closers) await close();
   return 0;
 }
