@@ -2,6 +2,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Handler } from "../index.js";
 import type { LambdaHttpEvent, LambdaHttpResult } from "./receive-lambda-event.js";
+import { sendFallbackNotFound } from "./fallback-not-found.js";
 
 /** Headers the loopback request sets itself. */
 const HOP_BY_HOP = new Set(["host", "connection", "content-length", "transfer-encoding"]);
@@ -23,7 +24,7 @@ export async function startLoopbackPages(handlers: readonly Handler[]): Promise<
       for (const handler of handlers) {
         if ((await handler(req, res)) === true || res.headersSent) return;
       }
-      res.writeHead(404, { "content-type": "text/plain" }).end(`Not found: ${req.url}\n`);
+      sendFallbackNotFound(res);
     })().catch((error: unknown) => {
       if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain" });
       res.end(`Internal error: ${(error as Error).message}\n`);

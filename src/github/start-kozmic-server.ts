@@ -15,6 +15,7 @@ import { BodyError, readRequestBody } from "./read-request-body.js";
 import type { ServerSettings } from "./read-server-settings.js";
 import { MAX_WEBHOOK_BYTES, receiveWebhook, WEBHOOK_BODY_TIMEOUT_MS } from "./receive-webhook.js";
 import { createWorkInFlight } from "./work-in-flight.js";
+import { sendFallbackNotFound } from "./fallback-not-found.js";
 
 export const WEBHOOK_PATH = "/api/github/webhooks";
 
@@ -144,7 +145,7 @@ export async function startKozmicServer(
     }
     void middleware(req, res, () => {
       if (res.headersSent) return;
-      res.writeHead(404, { "content-type": "text/plain" }).end(`Not found: ${req.url}\n`);
+      sendFallbackNotFound(res);
     });
   });
   await new Promise<void>((resolve, reject) => {

@@ -55,7 +55,9 @@ export async function startMetricsServer(
 ): Promise<MetricsServer> {
   const handle = healthAndMetrics(observability);
   const server = createServer((req, res) => {
-    if (!handle(req, res)) res.writeHead(404, { "content-type": "text/plain" }).end("Not found\n");
+    if (handle(req, res)) return;
+    res.writeHead(404, { "content-type": "text/plain", "x-content-type-options": "nosniff" });
+    res.end("Not found\n");
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { sendFallbackNotFound } from "../github/fallback-not-found.js";
 import { HttpError, readForm } from "../web/http-replies.js";
 import { parseCookies, serializeCookie } from "../web/seal-cookie.js";
 import { findAsset } from "../web/serve-assets.js";
@@ -190,8 +191,7 @@ export async function startSetupServer(options: SetupOptions): Promise<SetupServ
         "set-cookie": serializeCookie(SESSION_COOKIE, "", { maxAgeSeconds: 0, secure: false }),
       });
     }
-    res.writeHead(404, { "content-type": "text/plain", ...SECURITY_HEADERS });
-    res.end("Not found.\n");
+    sendFallbackNotFound(res);
   };
 
   const server = createServer((req, res) => {
