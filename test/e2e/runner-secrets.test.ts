@@ -3,9 +3,19 @@ import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { localKeyWrapper } from "../../src/secrets/local-key-wrapper.js";
 import { SecretVault } from "../../src/secrets/secret-vault.js";
+import { recoverable } from "../support/recoverable-secret.js";
 import { RUNNER_IMAGE, RunnerHarness } from "./runner-harness.js";
 
 const TOKEN = "pypi-AgEIcHlwaS5vcmc-e2e-Secret-Value";
+/** 119 characters: its base64 spans three lines at 76 columns, four at 64 (issue 25, M1). */
+const LONG_TOKEN = "ghp_" + "Zk9zbWljLWxvbmctdG9rZW4tZTJl".repeat(5).slice(0, 115);
+const PEM_KEY = [
+  "-----BEGIN PRIVATE KEY-----",
+  ...Buffer.from("kozmic-e2e-private-key:".repeat(30))
+    .toString("base64")
+    .match(/.{1,64}/g)!,
+  "-----END PRIVATE KEY-----",
+].join("\n");
 
 /** A config whose one hook names `secrets` and runs `build`. */
 function secretsYml(secrets: string[], build: string): string {
@@ -51,6 +61,38 @@ describe("secrets through the runner: webhook -> runner -> Docker -> check run",
     assert.equal(shown.includes(TOKEN), false);
     assert.equal(shown.includes(Buffer.from(TOKEN).toString("base64")), false);
     assert.match(run.output.text ?? "", /token: \*\*\*/, "the check run's tail is masked too");
+  });
+
+  it("a long token and a PEM key piped to base64 (wrapped at 76 and at 64 columns) cannot be read back from the log or the check run", async () => {
+    assert.equal(LONG_TOKEN.length, 119);
+    const { git, target } = h.repository();
+    await vault.set(target.id, "LONG_TOKEN", LONG_TOKEN, "octocat");
+    await vault.set(target.id, "PEM_KEY", PEM_KEY, "octocat");
+    const sha = git.commit({
+      ".github/kozmic.yml": secretsYml(
+        ["LONG_TOKEN", "PEM_KEY"],
+        [
+          'echo "$LONG_TOKEN" | base64',
+          'echo "$PEM_KEY" | base64',
+          'echo "$LONG_TOKEN" | base64 -w 64',
+          'echo "$PEM_KEY" | base64 -w 64',
+          'printf "user:%s" "$LONG_TOKEN" | base64',
+          'printf "\\033[1m%s\\033[0m%s\\n" "${LONG_TOKEN%????????????????????????????????????????}" "${LONG_TOKEN#???????????????????????????????????????????????????????????????????????????????}"',
+          "echo done",
+        ].join("\n"),
+      ),
+    });
+    await h.push(target, sha);
+    const run = await h.completed(target, sha);
+    assert.equal(run.conclusion, "success", run.output.text ?? "");
+    const log = await h.logOf(run.external_id!);
+    assert.match(log, /\ndone\n/);
+    // The log still has the lines base64 printed: each piece of them masked.
+    assert.ok(log.split("\n").filter((line) => line.startsWith("***")).length >= 10, log);
+    const shown = [log, ...run.updates.map((u) => JSON.stringify(u))].join("\n");
+    assert.equal(recoverable(shown, LONG_TOKEN), false, log);
+    assert.equal(recoverable(shown, PEM_KEY), false, log);
+    assert.equal(recoverable(log, PEM_KEY.split("\n")[1]!), false, log);
   });
 
   it("a fork's pull request runs without secrets, and its check run says so", async () => {
