@@ -19,12 +19,12 @@ function hooks(count: number): string {
 async function timedDelivery(
   h: AppHarness,
   payload: Record<string, unknown>,
-): Promise<{ status: number; body: string; ms: number }> {
+): Promise<{ status: number; body: string; ms: number; id: string }> {
   const delivery = signDelivery("push", payload, h.app.secret);
   const started = performance.now();
   const response = await postDelivery(h.app.webhookUrl, delivery);
   const body = await response.text();
-  return { status: response.status, body, ms: performance.now() - started };
+  return { status: response.status, body, ms: performance.now() - started, id: delivery.id };
 }
 
 describe("the webhook answers at once and the planner does GitHub's work (write pacing on)", () => {
@@ -37,7 +37,7 @@ describe("the webhook answers at once and the planner does GitHub's work (write 
     assert.deepEqual(h.fake.violations, [], "the app sent requests outside GitHub's API");
   });
 
-  it("10 pushes of 10 hooks on 10 branches at once: each answered within 1 s, 100 check runs, none twice", async () => {
+  it("10 pushes of 10 hooks on 10 branches at once: answered before the planner's work is done, 100 check runs, none twice", async () => {
     const { target } = h.repository();
     const shas = Array.from({ length: 10 }, (_, i) => {
       const sha = newSha();
@@ -47,10 +47,14 @@ describe("the webhook answers at once and the planner does GitHub's work (write 
     const answers = await Promise.all(
       shas.map((sha, i) => timedDelivery(h, pushPayload(target, { sha, branch: `b${i}` }))),
     );
-    for (const answer of answers) {
-      assertHandled(answer);
-      assert.ok(answer.ms < 1000, `a delivery was answered after ${Math.round(answer.ms)} ms`);
-    }
+    // Paced writes take a minute and a half: answers that waited for the planner's GitHub
+    // work would come after its last check run.
+    const createdWhenAnswered = h.fake.checkRunsOf(target.fullName).length;
+    for (const answer of answers) assertHandled(answer);
+    assert.ok(
+      createdWhenAnswered < 100,
+      `answered only after all the check runs were created (slowest ${Math.round(Math.max(...answers.map((a) => a.ms)))} ms)`,
+    );
     // Writes are paced per installation (a burst of 10, then one a second): about 90 s.
     await h.eventually(
       "100 check runs",
@@ -74,28 +78,38 @@ describe("the webhook answers at once and the planner does GitHub's work (write 
     assert.deepEqual(messages.map((m) => m.checkRunId).sort(), runs.map((r) => r.id).sort());
   });
 
-  it("GitHub down (502) for 40 s while 5 pushes arrive: all answered, all built once GitHub is back, no redelivery", async () => {
+  it("GitHub down (502) while 5 pushes arrive: all answered, all built once GitHub is back, no redelivery", async () => {
     const { target } = h.repository();
     const shas = Array.from({ length: 5 }, (_, i) => {
       const sha = newSha();
       h.fake.addCommit(target.fullName, sha, { ".github/kozmic.yml": hooks(2) }, `down${i}`);
       return sha;
     });
-    const outageEnds = Date.now() + 40_000;
-    h.fake.failFor(40_000, 502);
+    /** How often each delivery was tried and put back for a retry. */
+    const retries = (id: string) =>
+      h.app.logs.filter((l) => l.deliveryId === id && /trying again in \d+ s/.test(String(l.msg)))
+        .length;
+    // Down until every push has been tried and put back: as long as that takes, not a fixed 40 s.
+    h.fake.failFor(60 * 60_000, 502);
     const answers = [];
     for (const [i, sha] of shas.entries()) {
-      answers.push(await timedDelivery(h, pushPayload(target, { sha, branch: `down${i}` })));
-      await new Promise((resolve) => setTimeout(resolve, 2000));
+      const answer = await timedDelivery(h, pushPayload(target, { sha, branch: `down${i}` }));
+      answers.push(answer);
+      // The next push arrives while this one waits for its retry behind the queue.
+      await h.eventually(`push ${i} tried and put back`, () => retries(answer.id) >= 1);
     }
     for (const answer of answers) assertHandled(answer);
+    // Each push tried again after its backoff, and put back again: retries go on while down.
+    for (const answer of answers) {
+      await h.eventually(`push ${answer.id} tried twice`, () => retries(answer.id) >= 2);
+    }
     assert.deepEqual(h.fake.checkRunsOf(target.fullName), [], "GitHub was down");
+    h.fake.clearFailures();
     await h.eventually(
       "every push's check runs",
       () => h.fake.checkRunsOf(target.fullName).length >= 10,
       300_000,
     );
-    assert.ok(Date.now() >= outageEnds);
     await h.app.idle();
     const runs = h.fake.checkRunsOf(target.fullName);
     assert.equal(runs.length, 10, "one check run per hook per push, none twice");
@@ -103,8 +117,6 @@ describe("the webhook answers at once and the planner does GitHub's work (write 
       assert.equal(runs.filter((r) => r.head_sha === sha).length, 2);
     }
     assert.equal((await h.drain()).length, 10);
-    const retried = h.app.logs.filter((l) => /trying again in \d+ s/.test(String(l.msg)));
-    assert.ok(retried.length >= 5, "each delivery was retried behind the queue");
   });
 });
 
