@@ -12,6 +12,8 @@ export const CACHE_LABELS = {
   hook: "kozmic.cache.hook",
   key: "kozmic.cache.key",
   scope: "kozmic.cache.scope",
+  /** Untrusted installs: the fork they belong to (JobInput.fork). */
+  fork: "kozmic.cache.fork",
   created: "kozmic.cache.created",
 } as const;
 
@@ -105,16 +107,18 @@ export async function findCacheImage(
   return found[0];
 }
 
-/** What went into the newest cached install of a repository's hook in a scope, if any. */
+/** What went into the newest cached install of a repository's hook in a scope (and fork), if any. */
 export async function newestCacheInputs(
   engine: Engine,
   records: CacheRecords,
-  of: { repositoryId: string; hook: string; scope: TrustScope },
+  of: { repositoryId: string; hook: string; scope: TrustScope; fork?: string },
 ): Promise<CacheInputs | undefined> {
   const images = await recordedImages(engine, records, {
     [CACHE_LABELS.repo]: of.repositoryId,
     [CACHE_LABELS.hook]: of.hook,
     [CACHE_LABELS.scope]: of.scope,
+    // Another fork's install would tell this fork what that one's tracked files are.
+    ...(of.fork ? { [CACHE_LABELS.fork]: of.fork } : {}),
   });
   for (const image of images) {
     const inputs = cacheInputsFromLabels(image.labels);

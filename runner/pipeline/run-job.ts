@@ -40,6 +40,8 @@ export interface JobInput {
   jobId: string;
   repositoryId: string;
   scope: TrustScope;
+  /** Untrusted jobs: whose installs they share (cacheFork); one fork never hits another's. */
+  fork?: string;
   hook: Hook;
   /** The working tree at the job's commit, `.git` included. */
   sourceDir: string;
@@ -259,8 +261,10 @@ export async function runJob(job: JobInput, options: RunJobOptions): Promise<Job
         trackedFiles: job.trackedFiles,
         repositoryId: job.repositoryId,
         scope,
+        ...(scope === "untrusted" && job.fork ? { fork: job.fork } : {}),
       });
     cacheKey = keyFor(job.scope);
+    const forkLabel = job.scope === "untrusted" ? job.fork : undefined;
     const key = cacheKey;
     const warned = new Set<string>();
     const onForged = (image: ImageInfo) => {
@@ -298,6 +302,7 @@ export async function runJob(job: JobInput, options: RunJobOptions): Promise<Job
               repositoryId: job.repositoryId,
               hook: hook.name,
               scope: job.scope,
+              ...(forkLabel ? { fork: forkLabel } : {}),
             }),
           );
           explained.catch(() => {}); // awaited below when the lookup misses
@@ -342,6 +347,7 @@ export async function runJob(job: JobInput, options: RunJobOptions): Promise<Job
                   [CACHE_LABELS.hook]: hook.name,
                   [CACHE_LABELS.key]: key,
                   [CACHE_LABELS.scope]: job.scope,
+                  ...(forkLabel ? { [CACHE_LABELS.fork]: forkLabel } : {}),
                   [CACHE_LABELS.created]: new Date(createdAt).toISOString(),
                   ...cacheInputLabels(inputs),
                 }),

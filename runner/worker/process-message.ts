@@ -1,5 +1,5 @@
 import type { CheckRunRef } from "../../src/checks/checks-reporter.js";
-import { parseMessageHook } from "../../src/core/job-message.js";
+import { cacheFork, parseMessageHook } from "../../src/core/job-message.js";
 import { jobUrl } from "../../src/core/job-url.js";
 import type { Hook } from "../../src/core/config/schema.js";
 import { ConflictError } from "../../src/core/errors.js";
@@ -353,6 +353,7 @@ async function runHeld(
         jobId,
         repositoryId: String(message.repository.id),
         scope: message.trust,
+        ...withFork(cacheFork(message)),
         hook: held.hook,
         sourceDir: checkout.dir,
         trackedFiles,
@@ -468,3 +469,5 @@ async function finishRun(ctx: WorkerContext, held: Held, result: JobResult): Pro
   );
   ctx.log(`job ${jobId}: ${result.conclusion}`);
 }
+
+const withFork = (fork: string | undefined) => (fork ? { fork } : {});

@@ -18,6 +18,11 @@ export interface CacheKeyInput {
   trackedFiles: readonly TrackedFileDigest[];
   repositoryId: string;
   scope: TrustScope;
+  /**
+   * Untrusted installs only, and required for them: whose they are (cacheFork), so that one
+   * fork's install is never another fork's cache hit.
+   */
+  fork?: string;
 }
 
 /**
@@ -26,6 +31,8 @@ export interface CacheKeyInput {
  * tracked files are sorted by path so the order they were found in does not matter.
  */
 export function computeCacheKey(input: CacheKeyInput): string {
+  if (input.scope === "untrusted" && !input.fork)
+    throw new Error("an untrusted key needs its fork");
   const files = [...input.trackedFiles]
     .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
     .map((f) => [f.path, f.digest]);
@@ -35,7 +42,8 @@ export function computeCacheKey(input: CacheKeyInput): string {
     input.installScript,
     files,
     input.repositoryId,
-    input.scope,
+    // Trusted keys are as they were before forks had their own.
+    input.scope === "untrusted" ? `untrusted:${input.fork}` : input.scope,
   ]);
   return createHash("sha256").update(canonical, "utf8").digest("hex");
 }

@@ -27,6 +27,12 @@ export const jobMessageSchema = z.strictObject({
   event: z.enum(["push", "pull_request", "rerun"]),
   pullRequest: z.number().int().positive().optional(),
   trust: trustScopeSchema,
+  headRepositoryId: z
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe("Untrusted jobs: the id of the fork the pull request comes from (see cacheFork)."),
   checkRunId: z.number().int().positive().optional(),
   /**
    * The hook in the config's input form (durations and sizes as numbers), checked against
@@ -46,4 +52,18 @@ export type JobMessage = z.output<typeof jobMessageSchema>;
 /** The hook of a message (which the schema has checked) in its parsed form, defaults filled. */
 export function parseMessageHook(message: JobMessage) {
   return hookSchema.parse(message.hook);
+}
+
+/**
+ * Whose untrusted installs a job shares: its fork's (`repo-<head repository id>`), else its
+ * pull request's (the fork is gone), else its commit's. Undefined for trusted jobs, which
+ * share the repository's own cache.
+ */
+export function cacheFork(
+  message: Pick<JobMessage, "trust" | "headRepositoryId" | "pullRequest" | "sha">,
+): string | undefined {
+  if (message.trust === "trusted") return undefined;
+  if (message.headRepositoryId !== undefined) return `repo-${message.headRepositoryId}`;
+  if (message.pullRequest !== undefined) return `pr-${message.pullRequest}`;
+  return `commit-${message.sha}`;
 }

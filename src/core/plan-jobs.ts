@@ -16,6 +16,8 @@ export interface EventFacts {
    * when GitHub no longer knows it (deleted fork).
    */
   headRepositoryFullName?: string | null;
+  /** For pull requests (and re-runs of untrusted builds): the head repository's id, if known. */
+  headRepositoryId?: number | null;
   /** For re-runs: the trust of the build being re-run, which a re-run never raises. */
   trust?: TrustScope;
   /** Who or what started it, e.g. the pusher's login. */
@@ -92,6 +94,11 @@ export function hookToInput(hook: Hook): HookInput {
 /** One build and one job per hook (or per requested hook), with the message for each. */
 export function planJobs(config: Config, facts: EventFacts, context: PlanContext): Plan {
   const trust = decideTrust(facts);
+  // Whose fork an untrusted build's installs belong to; kept on the build for its re-runs.
+  const fork =
+    trust === "untrusted" && typeof facts.headRepositoryId === "number"
+      ? { headRepositoryId: facts.headRepositoryId }
+      : {};
   const build: BuildRecord = {
     id: context.newId(),
     installationId: facts.installationId,
@@ -103,6 +110,7 @@ export function planJobs(config: Config, facts: EventFacts, context: PlanContext
     event: facts.event,
     trigger: facts.trigger,
     trust,
+    ...fork,
     createdAt: context.now,
   };
   if (facts.pullRequest !== undefined) build.pullRequest = facts.pullRequest;
@@ -135,6 +143,7 @@ export function planJobs(config: Config, facts: EventFacts, context: PlanContext
       event: facts.event,
       ...(facts.pullRequest !== undefined ? { pullRequest: facts.pullRequest } : {}),
       trust,
+      ...fork,
       hook: hookToInput(hook),
     });
     return {

@@ -12,6 +12,8 @@ const buildTask = z.strictObject({
   ref: z.string().min(1).max(1024),
   pullRequest: z.number().int().positive().optional(),
   headRepositoryFullName: z.string().max(300).nullable().optional(),
+  /** The head repository's id; `null` when GitHub no longer knows it (deleted fork). */
+  headRepositoryId: z.number().int().positive().nullable().optional(),
   trigger: z.string().min(1).max(300),
   /** More lines the jobs supersede on (`branch:feature` for a pull request from that branch). */
   alsoSupersedeLines: z.array(z.string().min(1).max(1100)).max(4).optional(),

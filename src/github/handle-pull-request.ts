@@ -32,6 +32,7 @@ export async function handlePullRequest(
       ref: `refs/pull/${pull.number}/head`,
       pullRequest: pull.number,
       headRepositoryFullName: pull.head.repo?.full_name ?? null,
+      headRepositoryId: pull.head.repo?.id ?? null,
       trigger: clip(payload.sender?.login ?? pull.user?.login ?? "pull request"),
       ...(sameRepository ? { alsoSupersedeLines: [`branch:${pull.head.ref}`] } : {}),
     },

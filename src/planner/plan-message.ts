@@ -38,6 +38,9 @@ export async function planMessage(deps: PlannerDeps, message: PlanMessage): Prom
           ...(task.headRepositoryFullName !== undefined
             ? { headRepositoryFullName: task.headRepositoryFullName }
             : {}),
+          ...(task.headRepositoryId !== undefined
+            ? { headRepositoryId: task.headRepositoryId }
+            : {}),
           trigger: task.trigger,
         },
         ...(task.alsoSupersedeLines ? { alsoSupersedeLines: task.alsoSupersedeLines } : {}),
@@ -132,6 +135,7 @@ async function rerun(
     trigger: `rerun by ${actor}`,
   };
   if (build.pullRequest !== undefined) facts.pullRequest = build.pullRequest;
+  if (build.headRepositoryId !== undefined) facts.headRepositoryId = build.headRepositoryId;
   if (onlyHooks) facts.onlyHooks = onlyHooks;
   return start(deps, octokit, message, facts, build.createdAt);
 }

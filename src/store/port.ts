@@ -15,6 +15,8 @@ export interface BuildRecord {
   /** Who or what started it, e.g. the pusher's login or "rerun by octocat". */
   trigger: string;
   trust: TrustScope;
+  /** Untrusted builds of pull requests: the fork's repository id (whose installs they share). */
+  headRepositoryId?: number;
   createdAt: number;
   /**
    * The delivery (or page action) whose planning made this build: a planner retrying that

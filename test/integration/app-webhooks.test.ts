@@ -86,6 +86,7 @@ describe("the app over HTTP: pushes and pull requests become check runs and mess
     assert.equal(forkMessages.length, 2);
     for (const m of forkMessages) {
       assert.equal(m.trust, "untrusted");
+      assert.equal(m.headRepositoryId, 999_001, "its installs are the fork's own");
       assert.equal(m.event, "pull_request");
       assert.equal(m.pullRequest, 7);
       assert.equal(m.ref, "refs/pull/7/head");

@@ -129,6 +129,7 @@ async function job(
       jobId: randomUUID(),
       repositoryId: repo.id,
       scope,
+      ...(scope === "untrusted" ? { fork: "repo-7" } : {}),
       hook: parsed,
       sourceDir: repo.dir,
       trackedFiles: [],

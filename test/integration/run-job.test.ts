@@ -61,7 +61,12 @@ function digests(dir: string, paths: string[]) {
 async function job(
   repo: { id: string; dir: string },
   hook: Partial<HookInput>,
-  extra: { scope?: TrustScope; signal?: AbortSignal; settings?: Partial<PipelineSettings> } = {},
+  extra: {
+    scope?: TrustScope;
+    fork?: string;
+    signal?: AbortSignal;
+    settings?: Partial<PipelineSettings>;
+  } = {},
 ): Promise<{ result: JobResult; log: string; jobId: string }> {
   const parsed = hookSchema.parse({ name: "test", image: KOZMIC_IMAGE, build: "true", ...hook });
   let log = "";
@@ -71,6 +76,7 @@ async function job(
       jobId,
       repositoryId: repo.id,
       scope: extra.scope ?? "trusted",
+      ...(extra.scope === "untrusted" ? { fork: extra.fork ?? "repo-1" } : {}),
       hook: parsed,
       sourceDir: repo.dir,
       trackedFiles: digests(repo.dir, parsed.tracked_files),
@@ -268,6 +274,24 @@ test("untrusted jobs read the trusted cache but never write to it", async () => 
     (i) => i.labels["kozmic.cache.scope"],
   );
   assert.deepEqual(scopes.sort(), ["trusted", "untrusted"]);
+});
+
+test("one fork's install is never another fork's cache hit, nor the reason given for its miss", async () => {
+  const repo = newRepo();
+  const hook = { install: INSTALL, build: "cat /opt/marker", tracked_files: ["deps.txt"] };
+  const forkA = await job(repo, hook, { scope: "untrusted", fork: "repo-101" });
+  assert.equal(forkA.result.cacheHit, false, forkA.log);
+  const forkAgain = await job(repo, hook, { scope: "untrusted", fork: "repo-101" });
+  assert.equal(forkAgain.result.cacheHit, true, "a fork reuses its own install");
+  const forkB = await job(repo, hook, { scope: "untrusted", fork: "repo-202" });
+  assert.equal(forkB.result.cacheHit, false, forkB.log);
+  assert.match(forkB.log, /INSTALLING/);
+  // Fork A's install is not compared with either: that would tell B what A's files are.
+  assert.match(forkB.log, /why: no cached install yet for this hook/);
+  const forks = (await engine.findImages({ "kozmic.cache.repo": repo.id })).map(
+    (i) => i.labels["kozmic.cache.fork"],
+  );
+  assert.deepEqual(forks.sort(), ["repo-101", "repo-202"]);
 });
 
 test("a missing image that cannot be pulled is an InfrastructureError", async () => {

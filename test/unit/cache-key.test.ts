@@ -40,10 +40,18 @@ test("each input changes the key", () => {
       trackedFiles: [{ path: "package-lock.jsoN", digest: "a".repeat(64) }, base.trackedFiles[1]!],
     },
     { ...base, repositoryId: "github:43" },
-    { ...base, scope: "untrusted" },
+    { ...base, scope: "untrusted", fork: "repo-7" },
+    { ...base, scope: "untrusted", fork: "repo-8" },
   ];
   const keys = new Set([computeCacheKey(base), ...variants.map(computeCacheKey)]);
   assert.equal(keys.size, variants.length + 1);
+});
+
+test("an untrusted key names its fork: two forks' installs never share a key", () => {
+  assert.throws(() => computeCacheKey({ ...base, scope: "untrusted" }), /needs its fork/);
+  assert.equal(computeCacheKey({ ...base, scope: "untrusted", fork: "repo-7" }), UNTRUSTED_GOLDEN);
+  // A fork given to a trusted key changes nothing: trusted installs are the repository's.
+  assert.equal(computeCacheKey({ ...base, fork: "repo-7" }), GOLDEN);
 });
 
 test("inputs cannot spill into each other", () => {
@@ -61,3 +69,5 @@ test("key is 64 lowercase hex characters", () => {
 
 // sha256 of the canonical JSON, computed independently with `printf ... | sha256sum`.
 const GOLDEN = "6fd3cd71155cd044167fbe4d6258f3c457768eea6aba67b0ddfd750209e1950b";
+// The same with "untrusted:repo-7" in place of "trusted".
+const UNTRUSTED_GOLDEN = "119903f72aa0a90d166c882c51303395f2e1777ae6f2d13cba0bd466cbfcf542";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { configSchema, hookSchema } from "../../src/core/config/schema.js";
-import { parseMessageHook } from "../../src/core/job-message.js";
+import { cacheFork, parseMessageHook } from "../../src/core/job-message.js";
 import {
   decideTrust,
   hookToInput,
@@ -93,13 +93,20 @@ describe("planJobs", () => {
         ref: "refs/pull/9/head",
         pullRequest: 9,
         headRepositoryFullName: "mallory/widgets",
+        headRepositoryId: 777,
       },
       { newId: counter(), now: 1 },
     );
     assert.equal(plan.build.trust, "untrusted");
     assert.equal(plan.build.pullRequest, 9);
+    assert.equal(plan.build.headRepositoryId, 777, "kept for the build's re-runs");
     assert.ok(
-      plan.jobs.every((j) => j.message.trust === "untrusted" && j.message.pullRequest === 9),
+      plan.jobs.every(
+        (j) =>
+          j.message.trust === "untrusted" &&
+          j.message.pullRequest === 9 &&
+          cacheFork(j.message) === "repo-777",
+      ),
     );
     assert.equal(plan.jobs[0]!.supersede.line, "pr:9");
   });
@@ -116,6 +123,17 @@ describe("planJobs", () => {
     );
     assert.equal(plan.jobs[0]!.message.event, "rerun");
     assert.equal(plan.jobs[0]!.message.trust, "untrusted");
+  });
+
+  it("gives the fork of a trusted head nothing: its installs are the repository's own", () => {
+    const plan = planJobs(
+      config,
+      { ...push, headRepositoryFullName: "acme/widgets", headRepositoryId: 501 },
+      { newId: counter(), now: 1 },
+    );
+    assert.equal(plan.build.headRepositoryId, undefined);
+    assert.equal(plan.jobs[0]!.message.headRepositoryId, undefined);
+    assert.equal(cacheFork(plan.jobs[0]!.message), undefined);
   });
 
   it("refuses facts that would make an invalid queue message", () => {
@@ -154,5 +172,15 @@ describe("hookToInput", () => {
     }
     assert.equal(hookToInput(config.hooks[0]!).memory, 2 * 1024 ** 3);
     assert.equal(hookToInput(config.hooks[1]!).memory, undefined);
+  });
+});
+
+describe("cacheFork", () => {
+  const job = { trust: "untrusted", sha: "a".repeat(40) } as const;
+  it("is the fork's repository, else the pull request (fork deleted), else the commit", () => {
+    assert.equal(cacheFork({ ...job, headRepositoryId: 12, pullRequest: 3 }), "repo-12");
+    assert.equal(cacheFork({ ...job, pullRequest: 3 }), "pr-3");
+    assert.equal(cacheFork(job), `commit-${"a".repeat(40)}`);
+    assert.equal(cacheFork({ ...job, trust: "trusted", headRepositoryId: 12 }), undefined);
   });
 });
