@@ -126,12 +126,12 @@ describe("runner restarts, crashes and shutdown", () => {
         ? true
         : undefined,
     );
-    await new Promise((r) => setTimeout(r, 1500));
+    // Once its process is gone, whatever the woken runner would write or report is in.
+    frozen.child.kill("SIGTERM");
+    await frozen.exited;
     assert.equal(run.updates.filter((u) => u.conclusion !== undefined).length, 1, "one conclusion");
     assert.equal(await h.logOf(job.id), logBefore, "the woken runner wrote nothing into the log");
     assert.equal(logBefore.split("finished\n").length - 1, 1);
-    frozen.child.kill("SIGTERM");
-    await frozen.exited;
     await other.stop();
   });
 
