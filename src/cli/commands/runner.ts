@@ -25,6 +25,7 @@ export async function main(args: string[]): Promise<number> {
     { jobQueueFrom, planQueueFrom },
     { PLAN_MAX_RECEIVES, readRunnerCommandSettings },
     { storeFrom },
+    { nameRunner },
   ] = await Promise.all([
     import("../../../runner/engine/docker-engine.js"),
     import("../../../runner/worker/start-runner.js"),
@@ -34,11 +35,13 @@ export async function main(args: string[]): Promise<number> {
     import("../../queue/open-queue.js"),
     import("../../settings/index.js"),
     import("../../store/open-store.js"),
+    import("../../../runner/worker/runner-name.js"),
   ]);
   const { createRunnerLog } = await import("../runner-log.js");
   let settings;
   try {
     settings = readRunnerCommandSettings(process.env);
+    settings = { ...settings, runner: nameRunner(settings.runner, process.env) };
     // A queue whose redrive policy disagrees with KOZMIC_MAX_RECEIVES loses jobs' last attempts.
     await checkJobQueueRedrive(settings.storage.queue);
   } catch (error) {

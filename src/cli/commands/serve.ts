@@ -83,7 +83,12 @@ export async function main(args: string[]): Promise<number> {
     ? await Promise.all([
         import("../../../runner/engine/docker-engine.js"),
         import("../../../runner/worker/start-runner.js"),
-      ]).then(([{ DockerEngine }, { startRunner }]) => ({ DockerEngine, startRunner }))
+        import("../../../runner/worker/runner-name.js"),
+      ]).then(([{ DockerEngine }, { startRunner }, { nameRunner }]) => ({
+        DockerEngine,
+        startRunner,
+        nameRunner,
+      }))
     : undefined;
   let queue;
   let planQueue;
@@ -175,7 +180,7 @@ export async function main(args: string[]): Promise<number> {
             baseUrl: settings.baseUrl,
             octokitOptions: { observer: metrics.github },
           },
-          settings: runnerSettings,
+          settings: runnerCode.nameRunner(runnerSettings, process.env),
           log: (line) => console.error(line),
         })
       : undefined;
