@@ -25,6 +25,16 @@ export default tseslint.config(
         "error",
         { argsIgnorePattern: "^_", varsIgnorePattern: "^_" },
       ],
+      // `import { z }` takes zod's namespace object whole, every language of its messages
+      // included (a third of its bytes in the CLI bundle); `* as z` lets esbuild drop them.
+      "no-restricted-syntax": [
+        "error",
+        {
+          selector:
+            "ImportDeclaration[source.value='zod'][importKind='value'] > ImportSpecifier[imported.name='z'][importKind='value']",
+          message: 'Import zod as `import * as z from "zod"`.',
+        },
+      ],
     },
   },
   {

@@ -19,7 +19,7 @@ import { openEmbeddedStore } from "../src/store/embedded-store.js";
 import { FleetCache } from "../runner/cache/fleet-cache.js";
 import { dockerConfigCredentials } from "../runner/cache/registry-credentials.js";
 import { DockerEngine } from "../runner/engine/docker-engine.js";
-import { Docker } from "../runner/engine/dockerode.js";
+import Docker from "dockerode";
 import { runJob } from "../runner/pipeline/run-job.js";
 import { ensureBusyboxImage, removeImages } from "../test/support/images.js";
 import { testPipelineSettings } from "../test/support/pipeline-settings.js";

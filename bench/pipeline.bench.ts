@@ -1,16 +1,16 @@
 /**
  * Pipeline overhead on the real Docker engine (run by `npm run bench`, never by tests):
  * 1. a cache-hit job whose build is `true` vs a bare `docker run --rm IMAGE true`, 20 runs each;
- * 2. the same as a user types it: `kozmic run` (the compiled CLI, a new process each time),
- *    handed to the run server it started (the default), and done in its own process
- *    (KOZMIC_RUN_SERVER=off, as the first run and CI-style one-off machines do);
+ * 2. the same as a user types it: `kozmic run` (the compiled CLI, a new process each time,
+ *    run by BENCH_NODE when set, e.g. the Node 24 of scripts/node24.sh), interleaved with a
+ *    bare `docker run` and `node -e 0` in the same rounds;
  * 3. a job with a 10-second install (`sleep 10`): cache miss vs cache hit, and what the miss
  *    costs beyond its install (the commit, and the rest; the build runs in the install's
  *    container when /kozmic is a bind-mounted directory, as it is for root on a local engine).
  * Figures are medians and ratios measured in this process.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { kozmicArgv } from "../test/support/kozmic-cli.js";
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -48,16 +48,6 @@ const settings: PipelineSettings = testPipelineSettings(dataDir, {
 const repos: string[] = [];
 const cacheRecords = openEmbeddedStore({ dataDir });
 const silent = { write: () => {}, flush: async () => {} };
-
-/** Waits (up to 10 s) for the run server a run started to listen in `runtimeDir`. */
-function waitForServer(runtimeDir: string): void {
-  for (let waited = 0; waited < 10_000; waited += 50) {
-    const dir = join(runtimeDir, "kozmic");
-    if (existsSync(dir) && readdirSync(dir).some((name) => name.endsWith(".sock"))) return;
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
-  }
-  throw new Error(`no run server started in ${runtimeDir} within 10 s`);
-}
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -106,67 +96,42 @@ try {
     join(project, ".github", "kozmic.yml"),
     `hooks:\n  - name: bench\n    image: ${image}\n    install: echo ready > /opt/x\n    build: "true"\n`,
   );
-  // The bench's own run server, in its own runtime directory, stopped at the end.
-  const runtimeDir = mkdtempSync(join(tmpdir(), "kozmic-bench-runtime-"));
-  const cliEnv = (server: "on" | "off") => ({
-    ...process.env,
-    KOZMIC_DATA_DIR: dataDir,
-    XDG_RUNTIME_DIR: runtimeDir,
-    KOZMIC_RUN_SERVER: server,
-  });
-  const kozmicRun = (server: "on" | "off") => {
+  const node = process.env.BENCH_NODE ?? process.execPath;
+  const kozmicRun = () => {
     const started = performance.now();
-    execFileSync(process.execPath, kozmicArgv(["run", project]), {
-      env: cliEnv(server),
+    execFileSync(node, kozmicArgv(["run", project]), {
+      env: { ...process.env, KOZMIC_DATA_DIR: dataDir },
       stdio: "ignore",
     });
     return performance.now() - started;
   };
-  kozmicRun("off"); // fills the cache
-  kozmicRun("on"); // reads what the first one parsed, and starts the run server
-  waitForServer(runtimeDir);
-  kozmicRun("on"); // the server's first run
-  const served: number[] = [];
-  const inProcess: number[] = [];
+  kozmicRun(); // fills the cache (and Node's compile cache, where it has one)
+  kozmicRun();
+  const runs: number[] = [];
   const cliBare: number[] = [];
   const nodeAlone: number[] = [];
   for (let i = 0; i < RUNS; i++) {
     idle();
-    served.push(kozmicRun("on"));
-    idle();
-    inProcess.push(kozmicRun("off"));
+    runs.push(kozmicRun());
     idle();
     let started = performance.now();
     execFileSync("docker", ["run", "--rm", "--network", "none", image, "true"]);
     cliBare.push(performance.now() - started);
     idle();
     started = performance.now();
-    execFileSync(process.execPath, ["-e", "0"]);
+    execFileSync(node, ["-e", "0"]);
     nodeAlone.push(performance.now() - started);
   }
-  execFileSync(process.execPath, kozmicArgv(["run-server", "stop"]), {
-    env: cliEnv("on"),
-    stdio: "ignore",
-  });
   rmSync(project, { recursive: true, force: true });
-  rmSync(runtimeDir, { recursive: true, force: true });
-  const [servedMs, cliMs, cliBareMs, nodeMs] = [
-    median(served),
-    median(inProcess),
-    median(cliBare),
-    median(nodeAlone),
-  ];
+  const [cliMs, cliBareMs, nodeMs] = [median(runs), median(cliBare), median(nodeAlone)];
+  const nodeVersion = execFileSync(node, ["--version"], { encoding: "utf8" }).trim();
   const cadence = IDLE_MS > 0 ? `, each after ${IDLE_MS} ms idle` : "";
   console.log(
     `bare docker run (the baseline), median of ${RUNS}${cadence}: ${cliBareMs.toFixed(0)} ms`,
   );
   console.log(
-    `kozmic run, cache hit, handed to its run server (the default), median of ${RUNS}: ` +
-      `${servedMs.toFixed(0)} ms, ratio ${(servedMs / cliBareMs).toFixed(2)} (goal 1.35)`,
-  );
-  console.log(
-    `kozmic run, cache hit, in its own process (KOZMIC_RUN_SERVER=off), median of ${RUNS}: ` +
-      `${cliMs.toFixed(0)} ms, ratio ${(cliMs / cliBareMs).toFixed(2)}`,
+    `kozmic run on Node ${nodeVersion}, cache hit, median of ${RUNS}: ` +
+      `${cliMs.toFixed(0)} ms, ratio ${(cliMs / cliBareMs).toFixed(2)} (goal 1.8)`,
   );
   // What no Node.js command can go below: Node starting and exiting, on top of the Docker
   // work of a bare docker run (whose own Go client starts in a few ms).
@@ -174,8 +139,7 @@ try {
     `  Node's own start (node -e 0, ${nodeMs.toFixed(0)} ms): ` +
       `${(nodeMs / cliBareMs).toFixed(2)} of a bare docker run; the least a Node command ` +
       `doing docker run's work could take: ${((cliBareMs + nodeMs) / cliBareMs).toFixed(2)}x; ` +
-      `over that, served ${(servedMs - cliBareMs - nodeMs).toFixed(0)} ms, in-process ` +
-      `${(cliMs - cliBareMs - nodeMs).toFixed(0)} ms`,
+      `over that, ${(cliMs - cliBareMs - nodeMs).toFixed(0)} ms`,
   );
 
   const misses: number[] = [];

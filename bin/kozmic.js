@@ -3,9 +3,8 @@
 // (dist/src/). In a checkout without a build, runs the TypeScript source through tsx
 // instead (slower to start: it compiles as it goes).
 //
-// CommonJS (bin/package.json), not an ES module: Node starts an ES module entry about 7 ms
-// later, which `kozmic run` handed to a run server would pay for nothing. The CLI itself is
-// ES modules, loaded with import().
+// CommonJS (bin/package.json), not an ES module: Node starts an ES module entry a few ms
+// later. The CLI itself is ES modules, loaded with import().
 "use strict";
 const { existsSync, lstatSync, mkdirSync } = require("node:fs");
 const module_ = require("node:module");
@@ -16,16 +15,6 @@ const { pathToFileURL } = require("node:url");
 const dist = join(__dirname, "..", "dist");
 
 async function main() {
-  // `kozmic run` is handed to this user's run server when one is there (src/cli/run-server/):
-  // its code is loaded already. Else, or when it declines, the run is done here.
-  const runClient = join(dist, "cli", "run-client.cjs");
-  if (process.argv[2] === "run" && existsSync(runClient)) {
-    const served = await require(runClient).runServed(process.argv.slice(3));
-    if (served !== undefined) {
-      process.exitCode = served;
-      return;
-    }
-  }
   enableCompileCache();
   const bundled = join(dist, "cli", "main.js");
   const compiled = join(dist, "src", "cli", "main.js");

@@ -5,9 +5,6 @@
 # Lambda bundle's test again on Node 24 (scripts/node24.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# Every `kozmic run` a test starts runs in its own process, and none leaves a run server
-# behind; test/integration/cli-run-server.test.ts turns the server on for its own runs.
-export KOZMIC_RUN_SERVER=off
 
 echo "== build, type-check, lint, format"
 # Side by side: each is single-threaded and takes minutes on a small CI machine.

@@ -1,7 +1,7 @@
 import { PassThrough, type Readable } from "node:stream";
 import { InfrastructureError } from "../../src/core/errors.js";
 import { toDockerCreateOptions } from "./docker-convert.js";
-import { Docker } from "./dockerode.js";
+import Docker from "dockerode";
 import {
   WorkspaceNotBindableError,
   type ContainerInfo,

@@ -19,10 +19,6 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
     summary: "run the hooks of a working tree locally: kozmic run [DIR] [--hook NAME]...",
     load: () => import("./commands/run.js"),
   },
-  "run-server": {
-    summary: "keep kozmic run's code loaded for quicker runs (kozmic run starts it): [stop]",
-    load: () => import("./commands/run-server.js"),
-  },
   cache: {
     summary: "list or prune cached install images: kozmic cache ls | prune",
     load: () => import("./commands/cache.js"),

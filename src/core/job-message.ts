@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { hookSchema } from "./config/schema.js";
 
 export const trustScopeSchema = z

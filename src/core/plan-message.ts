@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { jobMessageSchema } from "./job-message.js";
 
 const sha = z.string().regex(/^[0-9a-f]{40}$/);

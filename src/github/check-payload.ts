@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 const sha = z.string().regex(/^[0-9a-f]{40}$/, "expected a 40-character commit sha");
 const repository = z.object({

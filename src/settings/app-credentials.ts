@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { patternVar } from "./env-vars.js";
 import { decodePrivateKey } from "./private-key.js";
 import { problemsOf, type Env, type SettingsGroup, type SettingsIo } from "./settings-group.js";

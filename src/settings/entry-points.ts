@@ -17,7 +17,7 @@ export const ENTRY_POINT_GROUPS = {
   serve: ["app", "server", "web", "storage", "runner", "pipeline", "secrets", "metrics"],
   runner: ["app", "runner", "pipeline", "storage", "metrics", "log", "secrets"],
   secrets: ["app", "storage", "secrets"],
-  run: ["pipeline", "runServer"],
+  run: ["pipeline"],
   cache: ["pipeline"],
   lambda: ["app", "server", "web", "storage", "secrets"],
   planLambda: ["app", "server", "storage"],
@@ -99,11 +99,7 @@ export function readSecretsCommandSettings(
   return { credentials: s.app, storage: s.storage, secrets: s.secrets };
 }
 
-export {
-  readCacheSettings,
-  readRunServerSettings,
-  readRunSettings,
-} from "./pipeline-entry-points.js";
+export { readCacheSettings, readRunSettings } from "./pipeline-entry-points.js";
 
 export interface LambdaSettings {
   server: ServerSettings;

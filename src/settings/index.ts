@@ -23,7 +23,6 @@ export type { WebSettings } from "./web-settings.js";
 export type { MetricsSettings } from "./metrics-settings.js";
 export type { LogLevel, LogSettings } from "./log-settings.js";
 export type { SecretsSettings } from "./secrets-settings.js";
-export type { RunServerSettings } from "./run-server-settings.js";
 export {
   PLAN_MAX_RECEIVES,
   type DynamoSettings,

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { oneOfVar } from "./env-vars.js";
 import { schemaGroup, type SettingsGroup } from "./settings-group.js";
 

@@ -5,25 +5,14 @@
 import type { PipelineSettings } from "../../runner/pipeline/settings.js";
 import { pipelineGroup } from "./pipeline-settings.js";
 import { readGroups } from "./read-groups.js";
-import { runServerGroup, type RunServerSettings } from "./run-server-settings.js";
 import type { Env } from "./settings-group.js";
 
 function readPipelineGroup(env: Env): PipelineSettings {
   return readGroups(env, { pipeline: pipelineGroup }).pipeline;
 }
 
-/**
- * `kozmic run`: the pipeline's limits, as on a runner. The run server's variables are
- * checked too: a run that was not served reports them like any other bad setting.
- */
-export function readRunSettings(env: Env): PipelineSettings {
-  return readGroups(env, { pipeline: pipelineGroup, runServer: runServerGroup }).pipeline;
-}
-
-/** `kozmic run-server`: whether to serve, and for how long after the last run. */
-export function readRunServerSettings(env: Env): RunServerSettings {
-  return readGroups(env, { runServer: runServerGroup }).runServer;
-}
+/** `kozmic run`: the pipeline's limits, as on a runner. */
+export const readRunSettings = readPipelineGroup;
 
 /** `kozmic cache`: where the cache records live and what pruning keeps. */
 export const readCacheSettings = readPipelineGroup;

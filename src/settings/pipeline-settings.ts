@@ -1,5 +1,5 @@
 import { availableParallelism, totalmem } from "node:os";
-import { z } from "zod";
+import * as z from "zod";
 import type { PipelineSettings } from "../../runner/pipeline/settings.js";
 import { parseCacheRegistry, type CacheRegistry } from "../core/cache-registry.js";
 import { flagVar, patternVar, positiveNumberVar, sizeVar, wholeNumberVar } from "./env-vars.js";

@@ -3,7 +3,6 @@ import { logGroup } from "./log-settings.js";
 import { metricsGroup } from "./metrics-settings.js";
 import { pipelineGroup } from "./pipeline-settings.js";
 import { runnerGroup } from "./runner-settings.js";
-import { runServerGroup } from "./run-server-settings.js";
 import { secretsGroup } from "./secrets-settings.js";
 import { listenGroup, serverGroup } from "./server-settings.js";
 import { fileIo, readGroups } from "./read-groups.js";
@@ -23,7 +22,6 @@ export const SETTINGS_GROUPS = {
   metrics: metricsGroup,
   log: logGroup,
   secrets: secretsGroup,
-  runServer: runServerGroup,
 };
 
 export type GroupName = keyof typeof SETTINGS_GROUPS;

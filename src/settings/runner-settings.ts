@@ -1,5 +1,5 @@
 import { cpus, hostname } from "node:os";
-import { z } from "zod";
+import * as z from "zod";
 import { DEFAULT_LOG_CAP_BYTES } from "../../runner/logs/store-log-writer.js";
 import type { PipelineSettings } from "../../runner/pipeline/settings.js";
 import { durationVar, patternVar, sizeVar, wholeNumberVar } from "./env-vars.js";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { parseSecretsKey } from "../secrets/local-key-wrapper.js";
 import { patternVar } from "./env-vars.js";
 import { schemaGroup, type SettingsGroup } from "./settings-group.js";

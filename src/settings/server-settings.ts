@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import type { AppCredentials } from "./app-credentials.js";
 import { oneOfVar } from "./env-vars.js";
 import { LOG_VARIABLES, type LogLevel } from "./log-settings.js";

@@ -1,5 +1,5 @@
 import { httpUrlVar, oneOfVar, patternVar, wholeNumberVar } from "./env-vars.js";
-import { z } from "zod";
+import * as z from "zod";
 import { DEFAULT_DATA_DIR } from "./data-dir.js";
 
 /**

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { httpUrlVar, patternVar, wholeNumberVar } from "./env-vars.js";
 import { schemaGroup, type SettingsGroup } from "./settings-group.js";
 import { KOZMIC_DATA_DIR, KOZMIC_MAX_RECEIVES, KOZMIC_QUEUE_URL } from "./shared-variables.js";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { schemaGroup, type SettingsGroup } from "./settings-group.js";
 import {
   GITHUB_VARIABLES,

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /** What GitHub answers when a manifest's code is exchanged: the new App and its secrets. */
 export interface RegisteredApp {

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { parseCacheRegistry } from "../../src/core/cache-registry.js";
 import { DockerEngine } from "../../runner/engine/docker-engine.js";
-import { Docker } from "../../runner/engine/dockerode.js";
+import Docker from "dockerode";
 import { settingsFromEnv } from "../../runner/pipeline/settings-from-env.js";
 import { startRegistry, type TestRegistry } from "../support/registry.js";
 import { startSecondDockerd, type SecondDockerd } from "../support/second-dockerd.js";

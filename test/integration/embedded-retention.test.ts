@@ -8,7 +8,7 @@ import Database from "better-sqlite3";
 import { openEmbeddedQueue } from "../../src/queue/embedded-queue.js";
 import { openEmbeddedStore, type EmbeddedStore } from "../../src/store/embedded-store.js";
 import type { BuildRecord, JobRecord } from "../../src/store/port.js";
-import { z } from "zod";
+import * as z from "zod";
 import { aBuild, aJob } from "../support/job-fixtures.js";
 
 /** The queue in the same file; what its messages say does not matter here. */

@@ -10,7 +10,7 @@ import { computeCacheKey, type TrustScope } from "../../src/core/cache-key.js";
 import { parseCacheRegistry, registryTag } from "../../src/core/cache-registry.js";
 import { openEmbeddedStore } from "../../src/store/embedded-store.js";
 import { DockerEngine } from "../../runner/engine/docker-engine.js";
-import { Docker } from "../../runner/engine/dockerode.js";
+import Docker from "dockerode";
 import { FleetCache } from "../../runner/cache/fleet-cache.js";
 import { dockerConfigCredentials } from "../../runner/cache/registry-credentials.js";
 import { runJob, type JobResult } from "../../runner/pipeline/run-job.js";

@@ -509,33 +509,6 @@ export function settingsTable(): SettingsFixture {
       env: { KOZMIC_KMS_KEY_ID: "my key" },
       refused: /KOZMIC_KMS_KEY_ID must be a KMS key id, key ARN, alias name/,
     },
-
-    // The run server (`kozmic run`, `kozmic run-server`).
-    {
-      what: "run server defaults: on, 10 minutes",
-      groups: ["runServer"],
-      env: {},
-      accepted: (s) => assert.deepEqual(s.runServer, { enabled: true, idleSeconds: 600 }),
-    },
-    {
-      what: "run server off, and an idle time",
-      groups: ["runServer"],
-      env: { KOZMIC_RUN_SERVER: "off", KOZMIC_RUN_SERVER_IDLE: "1h30m" },
-      accepted: (s) => assert.deepEqual(s.runServer, { enabled: false, idleSeconds: 5400 }),
-    },
-    {
-      what: "a KOZMIC_RUN_SERVER that is neither on nor off",
-      groups: ["runServer"],
-      env: { KOZMIC_RUN_SERVER: "yes" },
-      refused: /KOZMIC_RUN_SERVER must be "on" or "off", got "yes"/,
-    },
-    {
-      what: "a KOZMIC_RUN_SERVER_IDLE of 0",
-      groups: ["runServer"],
-      env: { KOZMIC_RUN_SERVER_IDLE: "0" },
-      refused:
-        /KOZMIC_RUN_SERVER_IDLE must be a duration above 0, such as "10m"; to use no server, set KOZMIC_RUN_SERVER=off/,
-    },
   ];
   return {
     base,

@@ -7,7 +7,6 @@ import {
   readLambdaSettings,
   readPlanLambdaSettings,
   readRunnerCommandSettings,
-  readRunServerSettings,
   readRunSettings,
   readSecretsCommandSettings,
   readServeSettings,
@@ -50,7 +49,7 @@ const ENTRY_POINTS: Record<EntryPoint, (env: Env) => Partial<Settings>> = {
     const s = readSecretsCommandSettings(env);
     return { app: s.credentials, storage: s.storage, secrets: s.secrets };
   },
-  run: (env) => ({ pipeline: readRunSettings(env), runServer: readRunServerSettings(env) }),
+  run: (env) => ({ pipeline: readRunSettings(env) }),
   cache: (env) => ({ pipeline: readCacheSettings(env) }),
   lambda: (env) => {
     const s = readLambdaSettings(env);

@@ -1,16 +1,10 @@
 import { createHash, randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { ConfigError, KozmicError } from "../../core/errors.js";
 import { lookupRef } from "../../core/image-ref.js";
 import { checkSecretName, checkSecretValue } from "../../core/secret-rules.js";
 import { withPrefetchedImage } from "../../../runner/engine/prefetched-image.js";
-import { dataDirFromEnv } from "../../settings/data-dir.js";
-import type { ClosableCacheRecords } from "../../store/embedded-cache-records.js";
-import type { DockerEngine } from "../../../runner/engine/docker-engine.js";
-import { BUILD_ID } from "../build-id.js";
-import { cachedConfig, cachedRunSettings } from "../cached-run-inputs.js";
-import { ParsedCache } from "../parsed-cache.js";
 import { parseDirectoryArgs } from "../parse-directory-args.js";
 import { startFailure } from "../start-failure.js";
 
@@ -43,35 +37,29 @@ function secretsFromEnv(names: string[]): Record<string, string> | string {
   return values;
 }
 
-/** What a run loads once its arguments are read; a run server loads it before its first run. */
-export function loadRunModules() {
-  return Promise.all([
-    import("../../core/config/format-config-issues.js"),
-    import("../../store/embedded-cache-records.js"),
-    import("../../../runner/logs/terminal-sink.js"),
-    import("../../../runner/logs/masking-sink.js"),
-    import("../../../runner/logs/secret-masker.js"),
-    import("../../../runner/pipeline/run-job.js"),
-    import("../../../runner/source/resolve-tracked-files.js"),
-    import("../../../runner/source/step-workspaces.js"),
-  ]);
-}
-
-/** What a run server gives the runs it serves. */
-export interface ServedRunOptions {
-  /** Stands for the client's Ctrl-C and SIGTERM (without it, this process's own signals). */
-  cancel?: AbortSignal;
-  /**
-   * The Docker engine for this environment's DOCKER_* settings, kept between runs, as a
-   * runner keeps its one: the engine is asked once whether steps can bind their files.
-   */
-  dockerEngine?: () => DockerEngine;
-  /** The cache records of a data directory, kept open between runs (a close keeps them). */
-  openCacheRecords?: (dataDir: string) => ClosableCacheRecords;
+/**
+ * What stops the data directory from being made or written (a read-only or foreign working
+ * directory, where it defaults to ./.kozmic), in the system's words; undefined for other
+ * errors, which are bugs.
+ */
+function unwritable(error: unknown, dataDir: string): string | undefined {
+  const e = error as { code?: unknown; syscall?: unknown; message?: unknown };
+  if (typeof e.code !== "string") return undefined;
+  if (e.syscall === "mkdir" && e.code === "ENOENT") {
+    // Node 20's recursive mkdir says ENOENT where the parent is read-only: ask it plainly.
+    try {
+      mkdirSync(dataDir);
+    } catch (plain) {
+      return (plain as Error).message;
+    }
+  }
+  if (typeof e.syscall === "string") return String(e.message);
+  // better-sqlite3's own: the file cannot be opened or written.
+  return /^SQLITE_(CANTOPEN|READONLY|PERM|IOERR)/.test(e.code) ? String(e.message) : undefined;
 }
 
 /** `kozmic run`: runs a working tree's hooks with the real pipeline and cache. */
-export async function main(args: string[], options: ServedRunOptions = {}): Promise<number> {
+export async function main(args: string[]): Promise<number> {
   const parsed = parseDirectoryArgs("run", USAGE, args, {
     hook: { type: "string", multiple: true },
     secret: { type: "string", multiple: true },
@@ -84,14 +72,13 @@ export async function main(args: string[], options: ServedRunOptions = {}): Prom
   }
   // The Docker client first: the engine is asked whether it can bind-mount a step's files
   // (Docker's /info, 30-80 ms on its side) while the rest loads and the config is read.
-  let engine = options.dockerEngine?.();
-  if (!engine) {
-    const { DockerEngine } = await import("../../../runner/engine/docker-engine.js");
-    engine = new DockerEngine();
-  }
+  const { DockerEngine } = await import("../../../runner/engine/docker-engine.js");
+  const engine = new DockerEngine();
   void engine.bindsWorkspaces().catch(() => {});
   // What the run needs, loaded once the arguments are known to be good (`--help` needs none).
   const [
+    { readRunSettings },
+    { parseConfig },
     { CONFIG_PATH, formatConfigIssuesForTerminal },
     { openEmbeddedCacheRecords },
     { createTerminalSink },
@@ -100,13 +87,22 @@ export async function main(args: string[], options: ServedRunOptions = {}): Prom
     { runJob },
     { resolveTrackedFiles },
     { removeProcessWorkspaces },
-  ] = await loadRunModules();
-  // What an earlier run of this build validated: zod and the YAML parser are then not loaded.
-  const cache = BUILD_ID ? new ParsedCache(dataDirFromEnv(process.env), BUILD_ID) : undefined;
+  ] = await Promise.all([
+    import("../../settings/pipeline-entry-points.js"),
+    import("../../core/config/parse-config.js"),
+    import("../../core/config/format-config-issues.js"),
+    import("../../store/embedded-cache-records.js"),
+    import("../../../runner/logs/terminal-sink.js"),
+    import("../../../runner/logs/masking-sink.js"),
+    import("../../../runner/logs/secret-masker.js"),
+    import("../../../runner/pipeline/run-job.js"),
+    import("../../../runner/source/resolve-tracked-files.js"),
+    import("../../../runner/source/step-workspaces.js"),
+  ]);
   let settings;
   try {
     // Messages about limits speak of this machine's settings, not of a runner.
-    settings = { ...(await cachedRunSettings(process.env, cache)), place: "this machine" };
+    settings = { ...readRunSettings(process.env), place: "this machine" };
   } catch (error) {
     return startFailure("kozmic run", error);
   }
@@ -114,15 +110,13 @@ export async function main(args: string[], options: ServedRunOptions = {}): Prom
   const file = join(dir, CONFIG_PATH);
   let text: string;
   try {
-    // At once: a small file, and three round trips through libuv's thread pool cost a
-    // served run 2-3 ms before its first Docker request.
     text = readFileSync(file, "utf8");
   } catch {
     console.error(`kozmic run: cannot read ${file}: is ${dir} a repository with Kozmic hooks?`);
     return 2;
   }
   try {
-    const config = await cachedConfig(text, cache);
+    const config = parseConfig(text);
     const wanted = parsed.values.hook ?? [];
     const unknown = wanted.filter((name) => !config.hooks.some((h) => h.name === name));
     if (unknown.length > 0) {
@@ -154,17 +148,23 @@ export async function main(args: string[], options: ServedRunOptions = {}): Prom
         ? withPrefetchedImage(engine, lookupRef(first.image))
         : engine;
     // The local record of what this machine's `kozmic run` committed to its install cache.
-    const cacheRecords = (options.openCacheRecords ?? openEmbeddedCacheRecords)(settings.dataDir);
+    let cacheRecords;
+    try {
+      cacheRecords = openEmbeddedCacheRecords(settings.dataDir);
+    } catch (error) {
+      const problem = unwritable(error, settings.dataDir);
+      if (!problem) throw error;
+      console.error(
+        `kozmic run: cannot write the data directory ${resolve(settings.dataDir)} (${problem}): ` +
+          "run it where you can write, or set KOZMIC_DATA_DIR to a directory you can write",
+      );
+      return 2;
+    }
     const log = maskingSink(createTerminalSink(), new SecretMasker(Object.values(secrets)));
     const controller = new AbortController();
     const onSignal = () => controller.abort();
-    if (options.cancel) {
-      if (options.cancel.aborted) controller.abort();
-      else options.cancel.addEventListener("abort", onSignal, { once: true });
-    } else {
-      process.once("SIGINT", onSignal);
-      process.once("SIGTERM", onSignal);
-    }
+    process.once("SIGINT", onSignal);
+    process.once("SIGTERM", onSignal);
     const results: string[] = [];
     let failed = false;
     try {
@@ -191,7 +191,6 @@ export async function main(args: string[], options: ServedRunOptions = {}): Prom
         if (controller.signal.aborted) break;
       }
     } finally {
-      options.cancel?.removeEventListener("abort", onSignal);
       process.off("SIGINT", onSignal);
       process.off("SIGTERM", onSignal);
       await Promise.all([cacheRecords.close(), removeProcessWorkspaces(settings.dataDir)]);

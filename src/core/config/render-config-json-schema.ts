@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { configSchema } from "./schema.js";
 
 export const CONFIG_SCHEMA_ID = "kozmic.schema.json";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { parseBytes, parseDurationSeconds } from "../duration.js";
 import { checkHookImage } from "../image-ref.js";
 import { checkSecretName } from "../secret-rules.js";
