@@ -95,7 +95,7 @@ export class FleetCache {
       try {
         auth = await this.options.credentials.get();
         for (const read of reads) {
-          const ref = `${this.name}:${registryTag(read.repositoryId, read.scope, read.key)}`;
+          const ref = `${this.name}:${registryTag(read.repositoryId, read.scope, read.key, this.options.registry.tagKey)}`;
           const started = Date.now();
           if ((await engine.pullFromRegistry(ref, auth)) === "pulled")
             return { outcome: "pulled", ref, ms: Date.now() - started };
@@ -144,7 +144,12 @@ export class FleetCache {
       void lease?.release();
       return;
     }
-    const tag = registryTag(target.repositoryId, target.scope, target.key);
+    const tag = registryTag(
+      target.repositoryId,
+      target.scope,
+      target.key,
+      this.options.registry.tagKey,
+    );
     const ref = `${this.name}:${tag}`;
     say(`pushing the install to the fleet cache ${ref} in the background`);
     this.pushing.add(imageId);

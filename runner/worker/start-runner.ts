@@ -9,6 +9,7 @@ import { runnerWorkspaces } from "../source/step-workspaces.js";
 import { pruneMirrors } from "../source/prune-mirrors.js";
 import { FleetCache } from "../cache/fleet-cache.js";
 import { registryCredentials } from "../cache/registry-credentials.js";
+import { registryWarnings } from "../cache/registry-exposure.js";
 import { createGitHubAccess, type GitHubDeps } from "./github-access.js";
 import { labelEngine, removeLeftoverContainers } from "./label-engine.js";
 import type { StepTimings } from "../pipeline/step-timings.js";
@@ -185,6 +186,10 @@ export function startRunner(deps: RunnerDeps): Runner {
 
   const loop = (async () => {
     await removePreviousLife(deps, settings, log);
+    if (cacheRegistry) {
+      for (const warning of await registryWarnings(cacheRegistry))
+        log(`runner ${owner}: ${warning}`, "warn");
+    }
     await pruneUnusedMirrors();
     log(`runner ${owner}: receiving jobs, ${settings.concurrency} at a time`);
     await receiveLoop();

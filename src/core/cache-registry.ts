@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, createHmac } from "node:crypto";
 import type { TrustScope } from "./cache-key.js";
 
 /** Where the fleet's install cache lives: `KOZMIC_CACHE_REGISTRY`, parsed. */
@@ -9,6 +9,8 @@ export interface CacheRegistry {
   repository: string;
   /** Set when the host is an Amazon ECR registry: credentials come from the AWS SDK. */
   ecr?: { accountId: string; region: string };
+  /** KOZMIC_CACHE_REGISTRY_KEY: the secret tags are keyed with (registryTag). */
+  tagKey?: string;
 }
 
 const HOST =
@@ -50,22 +52,25 @@ export function registryImageName(registry: CacheRegistry): string {
 }
 
 /**
- * The tag of a cached install in the registry: `<scope>-<repository>-<key>`. The scope and
- * the repository come first, so that trusted and untrusted installs and each repository's
- * installs are apart by tag prefix (lifecycle rules and permissions can name them), and a
- * job only ever computes tags of its own repository. Docker tags are at most 128
- * characters: a repository id too long to spell out is replaced by its hash.
+ * The tag of a cached install in the registry: `<scope>-<digest>`, the digest an HMAC of
+ * the repository, scope and key under `tagKey` (KOZMIC_CACHE_REGISTRY_KEY, which only
+ * runners have). A tag list then shows no repository ids, and nobody without the key can
+ * tell which tag holds which repository's install, even knowing its inputs. Without a key
+ * the digest is a plain sha256: still no ids, but computable by whoever knows the inputs.
+ * The scope stays readable, so lifecycle rules can give forks' installs a shorter life.
  */
-export function registryTag(repositoryId: string, scope: TrustScope, key: string): string {
+export function registryTag(
+  repositoryId: string,
+  scope: TrustScope,
+  key: string,
+  tagKey?: string,
+): string {
   if (!/^[0-9a-f]{64}$/.test(key)) throw new Error(`not a cache key: ${key}`);
-  let repo = repositoryId
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, "-")
-    .replace(/^-|-$/g, "");
-  // A repository id that needed changing is hashed, so two ids never share a tag.
-  if (!repo || repo !== repositoryId || repo.length > 40 || /^h[0-9a-f]{32}$/.test(repo))
-    repo = `h${createHash("sha256").update(repositoryId, "utf8").digest("hex").slice(0, 32)}`;
-  return `${scope}-${repo}-${key}`;
+  const named = JSON.stringify([repositoryId, scope, key]);
+  const digest = tagKey
+    ? createHmac("sha256", tagKey).update(named, "utf8").digest("hex")
+    : createHash("sha256").update(named, "utf8").digest("hex");
+  return `${scope}-${digest}`;
 }
 
 /** `host/repository:tag` of a cached install. */
@@ -75,5 +80,5 @@ export function registryImageRef(
   scope: TrustScope,
   key: string,
 ): string {
-  return `${registryImageName(registry)}:${registryTag(repositoryId, scope, key)}`;
+  return `${registryImageName(registry)}:${registryTag(repositoryId, scope, key, registry.tagKey)}`;
 }

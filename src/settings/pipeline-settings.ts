@@ -47,6 +47,14 @@ const schema = z
     KOZMIC_CACHE_KEEP: wholeNumberVar("KOZMIC_CACHE_KEEP", 1, 1000),
     KOZMIC_CACHE_MAX_BYTES: sizeVar("KOZMIC_CACHE_MAX_BYTES"),
     KOZMIC_CACHE_REGISTRY: cacheRegistryVar,
+    // Never echoed: it is a secret.
+    KOZMIC_CACHE_REGISTRY_KEY: z
+      .string()
+      .optional()
+      .refine((value) => value === undefined || value.trim().length >= 32, {
+        message:
+          "KOZMIC_CACHE_REGISTRY_KEY must be at least 32 characters (e.g. `openssl rand -hex 32`)",
+      }),
     KOZMIC_DATA_DIR,
   })
   .transform((e): PipelineSettings => {
@@ -65,7 +73,16 @@ const schema = z
       ...(e.KOZMIC_DOCKER_RUNTIME ? { runtime: e.KOZMIC_DOCKER_RUNTIME } : {}),
       cacheKeep: e.KOZMIC_CACHE_KEEP ?? 3,
       ...(e.KOZMIC_CACHE_MAX_BYTES ? { cacheMaxBytes: e.KOZMIC_CACHE_MAX_BYTES } : {}),
-      ...(e.KOZMIC_CACHE_REGISTRY ? { cacheRegistry: e.KOZMIC_CACHE_REGISTRY } : {}),
+      ...(e.KOZMIC_CACHE_REGISTRY
+        ? {
+            cacheRegistry: {
+              ...e.KOZMIC_CACHE_REGISTRY,
+              ...(e.KOZMIC_CACHE_REGISTRY_KEY
+                ? { tagKey: e.KOZMIC_CACHE_REGISTRY_KEY.trim() }
+                : {}),
+            },
+          }
+        : {}),
       dataDir: e.KOZMIC_DATA_DIR,
     };
   });

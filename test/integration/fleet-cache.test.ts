@@ -50,17 +50,21 @@ function fleetOf(
   host: Host,
   registryHost: string,
   dockerConfigDir = noDockerConfig,
-  options: { waitMs?: number } = {},
+  options: { waitMs?: number; tagKey?: string } = {},
 ): FleetCache {
+  const { tagKey, ...rest } = options;
   return new FleetCache({
-    registry: parseCacheRegistry(`${registryHost}/${REPOSITORY}`),
+    registry: {
+      ...parseCacheRegistry(`${registryHost}/${REPOSITORY}`),
+      ...(tagKey ? { tagKey } : {}),
+    },
     credentials: dockerConfigCredentials(registryHost, dockerConfigDir),
     store,
     owner: host.name,
     log: (line) => host.lines.push(line),
     leaseMs: 3_000,
     pollMs: 200,
-    ...options,
+    ...rest,
   });
 }
 
@@ -259,7 +263,8 @@ describe("the fleet install cache", () => {
     const tags = await registryTags(registry.host);
     const untrustedTag = registryTag(repo.id, "untrusted", forked.result.cacheKey!);
     assert.ok(tags.includes(untrustedTag), tags.join(" "));
-    assert.equal(tags.filter((t) => t.startsWith("trusted-") && t.includes(repo.id)).length, 1);
+    assert.ok(tags.includes(registryTag(repo.id, "trusted", trusted.result.cacheKey!)));
+    assert.ok(!tags.includes(registryTag(repo.id, "trusted", forked.result.cacheKey!)));
     const mainline = await job(hostA, fleetOf(hostA, registry.host), repo, {
       install: forkInstall,
     });
@@ -350,16 +355,21 @@ describe("the fleet install cache", () => {
       assert.match(hostWithout.lines.join("\n"), clear);
       assert.deepEqual(await registryTags(locked.host, auth), []);
 
+      // Anonymous clients (a job on a network that reaches the registry) are refused.
+      for (const path of ["/v2/_catalog", `/v2/${REPOSITORY}/tags/list`]) {
+        assert.equal((await fetch(`http://${locked.host}${path}`)).status, 401, path);
+      }
+
+      // Keyed tags: the runners push and pull by them; the list names no repository.
+      const tagKey = "fleet-tag-key-0123456789abcdef0123";
       const repo2 = newRepo();
-      const fleetA = fleetOf(hostA, locked.host, config);
+      const fleetA = fleetOf(hostA, locked.host, config, { tagKey });
       const a = await job(hostA, fleetA, repo2);
       await fleetA.idle();
-      assert.ok(
-        (await registryTags(locked.host, auth)).includes(
-          registryTag(repo2.id, "trusted", a.result.cacheKey!),
-        ),
-      );
-      const b = await job(hostB, fleetOf(hostB, locked.host, config), repo2);
+      const tags = await registryTags(locked.host, auth);
+      assert.ok(tags.includes(registryTag(repo2.id, "trusted", a.result.cacheKey!, tagKey)));
+      assert.ok(!tags.some((tag) => tag.includes(repo2.id)), tags.join(" "));
+      const b = await job(hostB, fleetOf(hostB, locked.host, config, { tagKey }), repo2);
       assert.match(b.log, /pulled from the fleet cache/, b.log);
       assert.doesNotMatch(`${a.log}${b.log}${hostA.lines.join("")}`, new RegExp(REGISTRY_PASSWORD));
     } finally {

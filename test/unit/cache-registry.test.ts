@@ -58,23 +58,35 @@ describe("KOZMIC_CACHE_REGISTRY", () => {
 });
 
 describe("registry tags", () => {
-  it("put scope and repository first, so they stay apart by prefix", () => {
-    assert.equal(registryTag("123456", "trusted", KEY), `trusted-123456-${KEY}`);
-    assert.equal(registryTag("123456", "untrusted", KEY), `untrusted-123456-${KEY}`);
+  it("show the scope and no repository id; keyed, nobody without the key can compute them", () => {
+    const plain = registryTag("123456", "trusted", KEY);
+    const keyed = registryTag("123456", "trusted", KEY, "k".repeat(32));
+    for (const tag of [plain, keyed]) {
+      assert.match(tag, /^trusted-[0-9a-f]{64}$/);
+      assert.doesNotMatch(tag, /123456/);
+    }
+    assert.notEqual(keyed, plain);
+    assert.notEqual(keyed, registryTag("123456", "trusted", KEY, "j".repeat(32)));
+    assert.match(registryTag("123456", "untrusted", KEY, "k".repeat(32)), /^untrusted-/);
     assert.equal(
-      registryImageRef(parseCacheRegistry("127.0.0.1:5000/kc"), "9", "trusted", KEY),
-      `127.0.0.1:5000/kc:trusted-9-${KEY}`,
+      registryImageRef(
+        { ...parseCacheRegistry("127.0.0.1:5000/kc"), tagKey: "k".repeat(32) },
+        "123456",
+        "trusted",
+        KEY,
+      ),
+      `127.0.0.1:5000/kc:${keyed}`,
     );
   });
 
-  it("hash a repository id that is not a plain short name, so no two ids share a tag", () => {
-    const odd = ["Org/Repo", "org/repo", "x".repeat(41), `h${"0".repeat(32)}`];
-    const tags = odd.map((id) => registryTag(id, "untrusted", KEY));
-    assert.equal(new Set(tags).size, odd.length);
-    for (const tag of tags) {
-      assert.match(tag, /^untrusted-h[0-9a-f]{32}-a{64}$/);
-      assert.ok(tag.length <= 128);
-    }
+  it("differ for every repository, scope and key", () => {
+    const tags = [
+      registryTag("1", "trusted", KEY),
+      registryTag("2", "trusted", KEY),
+      registryTag("1", "untrusted", KEY),
+      registryTag("1", "trusted", "b".repeat(64)),
+    ];
+    assert.equal(new Set(tags.map((t) => t.replace(/^\w+-/, ""))).size, tags.length);
   });
 
   it("refuse what is not a cache key", () => {

@@ -13,6 +13,8 @@ prints one line per check: ok, problem (with what to do) or skipped.
   data directory  on embedded defaults (no KOZMIC_QUEUE_URL), KOZMIC_DATA_DIR is writable and
                   no other user may read it or its database
   github app      GitHub accepts APP_ID and PRIVATE_KEY (GET /app with the App's JWT)
+  cache registry  with KOZMIC_CACHE_REGISTRY: KOZMIC_CACHE_REGISTRY_KEY is set, and the registry
+                  refuses GET /v2/_catalog and the tag list without credentials (ECR: IAM)
   public URL      KOZMIC_PUBLIC_URL/healthz answers 200
 Nothing is created or changed. Exit 0 when no check found a problem, else 1.`;
 
@@ -45,7 +47,7 @@ export async function main(args: string[]): Promise<number> {
   };
 
   // Each group on its own, so that one bad variable skips only the checks that need it.
-  const read = <G extends "app" | "storage" | "runner">(group: G) => {
+  const read = <G extends "app" | "storage" | "runner" | "pipeline">(group: G) => {
     try {
       return settings.readSettings(env, [group])[group];
     } catch (error) {
@@ -56,7 +58,8 @@ export async function main(args: string[]): Promise<number> {
   const app = read("app");
   const storage = read("storage");
   const runner = read("runner");
-  if (app && storage && runner) print(ok("settings", "every variable is valid"));
+  const pipeline = read("pipeline");
+  if (app && storage && runner && pipeline) print(ok("settings", "every variable is valid"));
   const fixFirst = "fix the settings above first";
 
   print(await checkDocker(new DockerEngine(), env.DOCKER_HOST));
@@ -108,6 +111,24 @@ export async function main(args: string[]): Promise<number> {
   } else {
     const { checkGitHubApp } = await import("../../doctor/check-github-app.js");
     print(await checkGitHubApp(app));
+  }
+
+  if (!pipeline) print(skipped("cache registry", fixFirst));
+  else if (!pipeline.cacheRegistry) print(skipped("cache registry", "no KOZMIC_CACHE_REGISTRY"));
+  else {
+    const { registryWarnings } = await import("../../../runner/cache/registry-exposure.js");
+    const warnings = await registryWarnings(pipeline.cacheRegistry);
+    for (const warning of warnings) print(problem("cache registry", warning));
+    if (warnings.length === 0) {
+      print(
+        ok(
+          "cache registry",
+          pipeline.cacheRegistry.ecr
+            ? `${pipeline.cacheRegistry.host}: ECR, access through IAM; tags are keyed`
+            : `${pipeline.cacheRegistry.host} refuses clients without credentials; tags are keyed`,
+        ),
+      );
+    }
   }
 
   if (!runner) print(skipped("public URL", fixFirst));
