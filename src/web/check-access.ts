@@ -17,19 +17,21 @@ export interface Access {
 
 /**
  * Decides what a viewer may do with a repository: anyone reads a public one; a private one
- * needs a login with read access; re-run and cancel need push access; secrets need admin. GitHub's answer is
- * remembered for `ttlMs` per user token and repository.
+ * needs a login with read access; re-run and cancel need push access; secrets need admin.
+ * GitHub's answer is remembered for `ttlMs` (10 s) per user token and repository, for pages;
+ * `fresh` asks GitHub again (every POST does: a demoted admin acts on nothing).
  */
-export function createAccessChecker(githubApiUrl: string, ttlMs = 60_000, now = () => Date.now()) {
+export function createAccessChecker(githubApiUrl: string, ttlMs = 10_000, now = () => Date.now()) {
   const cache = new Map<string, { access: Access; until: number }>();
   return async function checkAccess(
     repo: { fullName: string; private: boolean },
     viewer: Viewer | undefined,
+    options: { fresh?: boolean } = {},
   ): Promise<Access> {
     if (!viewer) return { read: !repo.private, write: false, admin: false };
     const key = `${createHash("sha256").update(viewer.token).digest("hex")}|${repo.fullName.toLowerCase()}`;
     const hit = cache.get(key);
-    if (hit && hit.until > now()) return hit.access;
+    if (!options.fresh && hit && hit.until > now()) return hit.access;
     let access: Access;
     try {
       access = await getRepoPermissions(githubApiUrl, viewer.token, repo.fullName);

@@ -6,6 +6,7 @@ import { renderSecretsPage } from "./render-secrets.js";
 import { isCsrfTokenValid } from "./seal-cookie.js";
 import type { RepositoryRef } from "./web-deps.js";
 import {
+  accessOf,
   NotFound,
   pageContext,
   sendHtml,
@@ -41,7 +42,7 @@ async function findAdministered(
     return undefined;
   });
   if (!repo) throw new NotFound();
-  const access = await web.checkAccess(repo, r.viewer);
+  const access = await accessOf(web, r, repo);
   if (!access.read) throw new NotFound();
   if (!access.admin) {
     throw new HttpError(

@@ -42,6 +42,9 @@ export interface WebDeps {
   liveMaxMs?: number;
   /** Repository secrets, managed by the repository's admins; absent when this Kozmic has no key. */
   secrets?: Pick<SecretVault, "list" | "set" | "remove">;
-  /** How long GitHub's answer on a user's access to a repository is trusted; default 60 s. */
+  /**
+   * How long GitHub's answer on a user's access to a repository is trusted for pages;
+   * default 10 s. A POST always asks again.
+   */
   accessTtlMs?: number;
 }

@@ -102,12 +102,21 @@ export async function findReadableBuild(
 ): Promise<{ build: BuildRecord; access: Access }> {
   const build = await web.deps.store.getBuild(buildId);
   if (!build) throw new NotFound();
-  const access = await web.checkAccess(
-    { fullName: build.repoFullName, private: await isPrivateNow(web, build) },
-    r.viewer,
-  );
+  const access = await accessOf(web, r, {
+    fullName: build.repoFullName,
+    private: await isPrivateNow(web, build),
+  });
   if (!access.read) throw new NotFound();
   return { build, access };
+}
+
+/** What the viewer may do with `repo`; GitHub is asked afresh for a POST, which acts. */
+export function accessOf(
+  web: WebServices,
+  r: WebRequest,
+  repo: { fullName: string; private: boolean },
+): Promise<Access> {
+  return web.checkAccess(repo, r.viewer, { fresh: r.req.method === "POST" });
 }
 
 /**

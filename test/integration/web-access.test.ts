@@ -211,6 +211,28 @@ describe("private repository", () => {
     assert.deepEqual(h.oauth.violations, []);
   });
 
+  it("asks GitHub again for every POST: a demoted admin's change is refused at once", async () => {
+    const repo = h.oauth.addRepository("octo/vaulted", {
+      private: true,
+      access: { dave: "admin" },
+    });
+    const dave = await h.signIn("dave");
+    const page = await fetch(`${h.url}/repos/octo/vaulted/secrets`, { headers: { cookie: dave } });
+    assert.equal(page.status, 200);
+    const csrf = /name="csrf" value="([^"]+)"/.exec(await page.text())![1]!;
+
+    repo.access.set("dave", "read"); // demoted on GitHub, within the pages' cache time
+    const set = await fetch(`${h.url}/repos/octo/vaulted/secrets`, {
+      method: "POST",
+      redirect: "manual",
+      headers: { "content-type": "application/x-www-form-urlencoded", cookie: dave },
+      body: new URLSearchParams({ csrf, name: "DEPLOY_KEY", value: "planted" }).toString(),
+    });
+    assert.equal(set.status, 403);
+    assert.match(await set.text(), /dave is not an admin of octo\/vaulted/);
+    assert.deepEqual(await h.store.listSecrets(repo.id), []);
+  });
+
   it("hides the old public logs of a repository made private since", async () => {
     const repo = h.oauth.addRepository("octo/flipped", {
       private: false,
