@@ -50,6 +50,7 @@ describe("the app over HTTP: re-runs, cancel, superseding, installations", () =>
     const rerun = messages[0]!;
     assert.equal(rerun.event, "rerun");
     assert.equal(rerun.trust, "untrusted");
+    assert.equal(rerun.headRepositoryId, 999_002, "the re-run shares its fork's installs");
     assert.equal(rerun.pullRequest, 11);
     assert.equal(rerun.ref, "refs/pull/11/head");
     assert.equal((rerun.hook as { name: string }).name, "test");
