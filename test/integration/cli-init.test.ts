@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DockerEngine } from "../../runner/engine/docker-engine.js";
-import { localRepositoryId } from "../../src/cli/commands/run.js";
+import { localRepositoryId } from "../../src/cli/run-hooks.js";
 import { parseConfig } from "../../src/core/config/parse-config.js";
 import { ensureBusyboxImage, removeImages } from "../support/images.js";
 import { runKozmic } from "../support/kozmic-cli.js";
