@@ -67,6 +67,10 @@ describe("runner hosts' user data (infra/lib/runner-user-data.ts)", () => {
     assert.match(script, /https:\/\/nodejs\.org\/dist\/latest-v24\.x/);
     assert.match(
       script,
+      /\.KOZMIC_CACHE_REGISTRY_KEY; if \(k\) process\.stdout\.write\("KOZMIC_CACHE_REGISTRY_KEY=" \+ k \+ "\\n"\)' \\\n {2}>> \/etc\/kozmic\/runner\.env\n/,
+    );
+    assert.match(
+      script,
       /--region 'eu-west-1' --secret-id 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:kozmic-AbCdEf'/,
     );
   });
