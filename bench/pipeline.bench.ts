@@ -19,7 +19,7 @@ import { join } from "node:path";
 import { hookSchema } from "../src/core/config/schema.js";
 import { DockerEngine } from "../runner/engine/docker-engine.js";
 import { runJob } from "../runner/pipeline/run-job.js";
-import type { PipelineSettings } from "../runner/pipeline/settings.js";
+import type { PipelineSettings } from "../src/core/pipeline-settings.js";
 import { ensureBusyboxImage, removeImages } from "../test/support/images.js";
 import { testPipelineSettings } from "../test/support/pipeline-settings.js";
 import { openEmbeddedStore } from "../src/store/embedded-store.js";

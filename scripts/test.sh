@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-echo "== build, type-check, lint, format"
+echo "== build, type-check, lint, layers, format"
 # Side by side: each is single-threaded and takes minutes on a small CI machine.
 bash scripts/build.sh &
 build_pid=$!
@@ -16,13 +16,17 @@ npx tsc --noEmit &
 tsc_pid=$!
 npx eslint . &
 eslint_pid=$!
+# The layer rules (.dependency-cruiser.cjs): imports run from entry points down to src/core.
+npx depcruise src runner --config .dependency-cruiser.cjs --output-type err &
+layers_pid=$!
 checks_ok=true
 wait "$build_pid" || checks_ok=false
 wait "$bundle_pid" || checks_ok=false
 wait "$tsc_pid" || checks_ok=false
 wait "$eslint_pid" || checks_ok=false
+wait "$layers_pid" || checks_ok=false
 npx prettier --check . >/dev/null || { npx prettier --check .; exit 1; }
-$checks_ok || { echo "build, bundle, type-check or lint failed (above)" >&2; exit 1; }
+$checks_ok || { echo "build, bundle, type-check, lint or layer check failed (above)" >&2; exit 1; }
 
 if [ -f test/support/services.sh ]; then
   # shellcheck source=/dev/null

@@ -7,7 +7,13 @@ import {
   type LambdaHttpResult,
 } from "./github/receive-lambda-event.js";
 import { startLoopbackPages } from "./github/forward-lambda-request.js";
-import { appDepsOf, kozmicApp, type AppTools, type Handler, type KozmicAppDeps } from "./index.js";
+import {
+  appDepsOf,
+  kozmicApp,
+  type AppTools,
+  type Handler,
+  type KozmicAppDeps,
+} from "./github/kozmic-app.js";
 import { createWebhookDispatcher } from "./github/dispatch-webhook.js";
 import type { RequestOctokit } from "./checks/checks-reporter.js";
 import type { JobMessage } from "./core/job-message.js";

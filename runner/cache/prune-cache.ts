@@ -1,5 +1,5 @@
 import type { Engine } from "../engine/port.js";
-import type { PipelineSettings } from "../pipeline/settings.js";
+import type { PipelineSettings } from "../../src/core/pipeline-settings.js";
 import { listCache, type CacheEntry } from "./list-cache.js";
 import { planPrune, type PrunePolicy } from "./plan-prune.js";
 

@@ -1,11 +1,9 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { InfrastructureError } from "../../src/core/errors.js";
-import { MAX_LOG_CHUNK_BYTES } from "../../src/store/log-chunk-size.js";
+import { DEFAULT_LOG_CAP_BYTES, MAX_LOG_CHUNK_BYTES } from "../../src/store/log-chunk-size.js";
 import type { Store } from "../../src/store/port.js";
 import type { LogSink } from "./log-sink.js";
 import { cutUtf8, formatSize } from "./utf8-cut.js";
-
-export const DEFAULT_LOG_CAP_BYTES = 50 * 1024 * 1024;
 
 export interface StoreLogWriterOptions {
   store: Pick<Store, "appendLog">;

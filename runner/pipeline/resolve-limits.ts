@@ -2,7 +2,7 @@ import type { TrustScope } from "../../src/core/cache-key.js";
 import type { Hook } from "../../src/core/config/schema.js";
 import { formatBytes } from "../../src/core/duration.js";
 import { PermanentError } from "../../src/core/errors.js";
-import type { PipelineSettings } from "./settings.js";
+import type { PipelineSettings } from "../../src/core/pipeline-settings.js";
 
 export interface StepLimits {
   memoryBytes: number;

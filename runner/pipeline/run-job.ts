@@ -32,7 +32,7 @@ import { withKeyLock } from "./key-lock.js";
 import { processWorkspaces } from "../source/step-workspaces.js";
 import { resolveLimits } from "./resolve-limits.js";
 import { runStep, type StepOutcome, type StepSpec } from "./run-step.js";
-import type { PipelineSettings } from "./settings.js";
+import type { PipelineSettings } from "../../src/core/pipeline-settings.js";
 
 export { CACHE_LABELS, cacheRepository } from "../cache/cache-images.js";
 

@@ -1,6 +1,6 @@
 import type { Config, Hook, HookInput } from "./config/schema.js";
 import { jobMessageSchema, type JobMessage, type TrustScope } from "./job-message.js";
-import type { BuildRecord, JobRecord, SupersedeKey } from "../store/port.js";
+import type { BuildRecord, JobRecord, SupersedeKey } from "./build-records.js";
 
 /** What the app learned from a webhook, reduced to the facts planning needs. */
 export interface EventFacts {

@@ -1,6 +1,6 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { Handler } from "../index.js";
+import type { Handler } from "./kozmic-app.js";
 import type { LambdaHttpEvent, LambdaHttpResult } from "./receive-lambda-event.js";
 import { sendFallbackNotFound } from "./fallback-not-found.js";
 

@@ -4,7 +4,7 @@ import { createNodeMiddleware, Probot, type Logger } from "probot";
 import type { InstallationOctokitOptions } from "../checks/create-installation-octokit.js";
 import { observedFetch } from "../checks/github-api-observer.js";
 import type { JobMessage } from "../core/job-message.js";
-import { appDepsOf, kozmicApp, type KozmicAppDeps } from "../index.js";
+import { appDepsOf, kozmicApp, type KozmicAppDeps } from "./kozmic-app.js";
 import { healthAndMetrics } from "../metrics/metrics-server.js";
 import { createWebhookDispatcher } from "./dispatch-webhook.js";
 import type { RequestOctokit } from "../checks/checks-reporter.js";

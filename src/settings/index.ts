@@ -3,7 +3,7 @@
  * has one zod schema (./*-settings.ts, ./app-credentials.ts); readSettings reads the groups
  * an entry point needs and throws one SettingsError naming every bad variable.
  */
-import type { PipelineSettings } from "../../runner/pipeline/settings.js";
+import type { PipelineSettings } from "../core/pipeline-settings.js";
 import type { AppCredentials } from "./app-credentials.js";
 import { fileIo, readSettings } from "./read-settings.js";
 import type { RunnerSettings } from "./runner-settings.js";

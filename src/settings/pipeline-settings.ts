@@ -1,6 +1,6 @@
 import { availableParallelism, totalmem } from "node:os";
 import * as z from "zod";
-import type { PipelineSettings } from "../../runner/pipeline/settings.js";
+import type { PipelineSettings } from "../core/pipeline-settings.js";
 import { parseCacheRegistry, type CacheRegistry } from "../core/cache-registry.js";
 import { flagVar, patternVar, positiveNumberVar, sizeVar, wholeNumberVar } from "./env-vars.js";
 import { schemaGroup, type SettingsGroup } from "./settings-group.js";

@@ -1,7 +1,7 @@
 import { cpus, hostname } from "node:os";
 import * as z from "zod";
-import { DEFAULT_LOG_CAP_BYTES } from "../../runner/logs/store-log-writer.js";
-import type { PipelineSettings } from "../../runner/pipeline/settings.js";
+import { DEFAULT_LOG_CAP_BYTES } from "../store/log-chunk-size.js";
+import type { PipelineSettings } from "../core/pipeline-settings.js";
 import { durationVar, patternVar, sizeVar, wholeNumberVar } from "./env-vars.js";
 import { schemaGroup, type SettingsGroup } from "./settings-group.js";
 import { KOZMIC_MAX_RECEIVES, PUBLIC_URL_VARIABLES, publicUrl } from "./shared-variables.js";

@@ -15,3 +15,6 @@ export function assertChunkSize(chunk: LogChunk): void {
     throw new PermanentError(`log chunk seq must be a whole number >= 0, got ${chunk.seq}`);
   }
 }
+
+/** The most log a job keeps unless KOZMIC_LOG_CAP_BYTES says otherwise; output past it is dropped with a note. */
+export const DEFAULT_LOG_CAP_BYTES = 50 * 1024 * 1024;

@@ -10,7 +10,7 @@ import { openEmbeddedStore } from "../../src/store/embedded-store.js";
 import type { Store } from "../../src/store/port.js";
 import { DockerEngine } from "../../runner/engine/docker-engine.js";
 import { runJob, type JobResult } from "../../runner/pipeline/run-job.js";
-import type { PipelineSettings } from "../../runner/pipeline/settings.js";
+import type { PipelineSettings } from "../../src/core/pipeline-settings.js";
 import { resolveTrackedFiles } from "../../runner/source/resolve-tracked-files.js";
 import {
   buildDebFixture,

@@ -10,7 +10,7 @@ import { DockerEngine } from "../../runner/engine/docker-engine.js";
 import { listCache } from "../../runner/cache/list-cache.js";
 import { pruneCache } from "../../runner/cache/prune-cache.js";
 import { runJob } from "../../runner/pipeline/run-job.js";
-import type { PipelineSettings } from "../../runner/pipeline/settings.js";
+import type { PipelineSettings } from "../../src/core/pipeline-settings.js";
 import { ensureBusyboxImage, removeImages } from "../support/images.js";
 import { testPipelineSettings } from "../support/pipeline-settings.js";
 import { openEmbeddedStore } from "../../src/store/embedded-store.js";

@@ -10,7 +10,7 @@ import { InfrastructureError, PermanentError } from "../../src/core/errors.js";
 import { computeCacheKey, type TrustScope } from "../../src/core/cache-key.js";
 import { DockerEngine } from "../../runner/engine/docker-engine.js";
 import { cacheRepository, runJob, type JobResult } from "../../runner/pipeline/run-job.js";
-import type { PipelineSettings } from "../../runner/pipeline/settings.js";
+import type { PipelineSettings } from "../../src/core/pipeline-settings.js";
 import { ensureBusyboxImage, rebuildBusyboxImage, removeImages } from "../support/images.js";
 import { testPipelineSettings } from "../support/pipeline-settings.js";
 import { openEmbeddedStore } from "../../src/store/embedded-store.js";

@@ -24,7 +24,7 @@ import { PermanentError } from "../../src/core/errors.js";
 import { DockerEngine } from "../../runner/engine/docker-engine.js";
 import type { Engine } from "../../runner/engine/port.js";
 import { runJob, type JobResult } from "../../runner/pipeline/run-job.js";
-import type { PipelineSettings } from "../../runner/pipeline/settings.js";
+import type { PipelineSettings } from "../../src/core/pipeline-settings.js";
 import { processWorkspaces, removeProcessWorkspaces } from "../../runner/source/step-workspaces.js";
 import { openEmbeddedStore } from "../../src/store/embedded-store.js";
 import { ensureBusyboxImage, removeImages } from "../support/images.js";

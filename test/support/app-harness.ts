@@ -9,7 +9,7 @@ import type { InspectableQueue } from "../../src/queue/port.js";
 import { openEmbeddedStore } from "../../src/store/embedded-store.js";
 import type { Store } from "../../src/store/port.js";
 import type { JobMessage } from "../../src/core/job-message.js";
-import type { AppTools, Handler } from "../../src/index.js";
+import type { AppTools, Handler } from "../../src/github/kozmic-app.js";
 import {
   FakeGitHub,
   generateAppKey,

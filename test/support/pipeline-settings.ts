@@ -1,4 +1,4 @@
-import type { PipelineSettings } from "../../runner/pipeline/settings.js";
+import type { PipelineSettings } from "../../src/core/pipeline-settings.js";
 
 /** Small limits for test jobs; ceilings as on a 2-CPU, 4 GiB runner. */
 export function testPipelineSettings(

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { Writable } from "node:stream";
 import { pino } from "pino";
 import { startKozmicServer } from "../../src/github/start-kozmic-server.js";
-import type { AppTools, Handler } from "../../src/index.js";
+import type { AppTools, Handler } from "../../src/github/kozmic-app.js";
 import type { JobMessage } from "../../src/core/job-message.js";
 import type { PlanMessage } from "../../src/core/plan-message.js";
 import type { RetryPolicy } from "../../src/planner/plan-failure.js";

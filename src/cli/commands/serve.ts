@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import type { AppTools, Handler } from "../../index.js";
+import type { AppTools, Handler } from "../../github/kozmic-app.js";
 import { startFailure } from "../start-failure.js";
 
 const USAGE = `usage: kozmic serve [--print-credentials]

@@ -1,4 +1,4 @@
-import type { CacheRegistry } from "../../src/core/cache-registry.js";
+import type { CacheRegistry } from "./cache-registry.js";
 
 /** How the runner host limits and connects job containers; filled from KOZMIC_* by the CLI. */
 export interface PipelineSettings {

@@ -1,10 +1,10 @@
 import { randomUUID } from "node:crypto";
 import type { ApplicationFunction, ApplicationFunctionOptions } from "probot";
-import { createPageActions } from "./github/page-actions.js";
-import type { AppDeps } from "./github/app-deps.js";
-import type { PlanMessage } from "./core/plan-message.js";
-import type { Queue } from "./queue/port.js";
-import type { Store } from "./store/port.js";
+import { createPageActions } from "./page-actions.js";
+import type { AppDeps } from "./app-deps.js";
+import type { PlanMessage } from "../core/plan-message.js";
+import type { Queue } from "../queue/port.js";
+import type { Store } from "../store/port.js";
 
 /** Probot's HTTP handler: `(req, res) => boolean | Promise<boolean>`, true when it answered. */
 export type Handler = Parameters<ApplicationFunctionOptions["addHandler"]>[0];

@@ -1,0 +1,78 @@
+import type { JobConclusion, JobPhase, JobStatus } from "./job-state.js";
+import type { TrustScope } from "./job-message.js";
+
+/** What a build and its jobs are, as the planner makes them and every store keeps them. */
+export interface BuildRecord {
+  id: string;
+  installationId: number;
+  repoId: number;
+  repoFullName: string;
+  /** Whether the repository was private when the build was planned; log pages need login then. */
+  repoPrivate: boolean;
+  sha: string;
+  ref: string;
+  event: "push" | "pull_request" | "rerun";
+  pullRequest?: number;
+  /** Who or what started it, e.g. the pusher's login or "rerun by octocat". */
+  trigger: string;
+  trust: TrustScope;
+  /** Untrusted builds of pull requests: the fork's repository id (whose installs they share). */
+  headRepositoryId?: number;
+  createdAt: number;
+  /**
+   * The delivery (or page action) whose planning made this build: a planner retrying that
+   * delivery resumes the build instead of taking it for another delivery's.
+   */
+  deliveryId?: string;
+}
+
+export interface JobRecord {
+  id: string;
+  buildId: string;
+  repoId: number;
+  repoFullName: string;
+  sha: string;
+  hook: string;
+  status: JobStatus;
+  phase?: JobPhase;
+  conclusion?: JobConclusion;
+  checkRunId?: number;
+  /** Set when the job ended because of an infrastructure failure, or why it was cancelled. */
+  message?: string;
+  exitCode?: number;
+  cacheKey?: string;
+  cacheHit?: boolean;
+  /** On a cache miss: why the install was not cached, for the check run. */
+  cacheMissReasons?: string[];
+  /** Seconds spent in each phase. */
+  durations?: Partial<Record<"pull" | "install" | "build" | "total", number>>;
+  /** Chunks of the job's log when it ended: where a later report finds the log's end. */
+  logChunks?: number;
+  /**
+   * When GitHub's check run was completed from this record. A finished job without it is
+   * reported by whichever runner receives its message next.
+   */
+  reportedAt?: number;
+  cancelRequested?: boolean;
+  /**
+   * The newest receipt of the job's message, left by a runner that received it while
+   * another held the lease: the holder's heartbeat then hides the message with it (an
+   * older receipt no longer moves it).
+   */
+  messageReceipt?: string;
+  leaseOwner?: string;
+  /** Epoch milliseconds. */
+  leaseExpiresAt?: number;
+  createdAt: number;
+  updatedAt: number;
+  startedAt?: number;
+  finishedAt?: number;
+}
+
+/** Identifies a line of commits whose newer jobs supersede older ones. */
+export interface SupersedeKey {
+  repoId: number;
+  /** `branch:main` or `pr:7`. */
+  line: string;
+  hook: string;
+}
