@@ -25,12 +25,21 @@ function lineTexts(html: string): string[] {
   return [...html.matchAll(/<span class="lc">(.*?)<\/span><\/div>/g)].map((m) => m[1]!);
 }
 
-/** Reads server-sent events until `end` or `maxEvents`; returns them parsed. */
-async function readEvents(url: string, headers: Record<string, string> = {}, stopAfter?: number) {
+/**
+ * Reads server-sent events until the stream ends or `stopAfter` events; returns them parsed.
+ * `seen.open` is called once the server answered, `seen.event` at each event as it arrives.
+ */
+async function readEvents(
+  url: string,
+  headers: Record<string, string> = {},
+  stopAfter?: number,
+  seen: { open?: () => void; event?: (event: string) => void } = {},
+) {
   const controller = new AbortController();
   const res = await fetch(url, { headers, signal: controller.signal });
   assert.equal(res.status, 200);
   assert.match(res.headers.get("content-type")!, /^text\/event-stream/);
+  seen.open?.();
   const events: { id?: string; event: string; data: unknown }[] = [];
   const decoder = new TextDecoder();
   let buffer = "";
@@ -55,6 +64,7 @@ async function readEvents(url: string, headers: Record<string, string> = {}, sto
         event: fields.get("event")!,
         data: JSON.parse(fields.get("data")!),
       });
+      seen.event?.(fields.get("event")!);
       if (stopAfter !== undefined && events.length >= stopAfter) {
         controller.abort();
         return events;
@@ -219,9 +229,14 @@ describe("live tail", () => {
     assert.match(page, /<script src="\/assets\/follow.js" defer>/);
     const shown = lineTexts(page);
 
-    const events = readEvents(`${h.url}/jobs/${job.id}/live?seq=4`);
-    // Chunk 6 before 5, as parallel writers may store them; then the job ends.
-    await new Promise((resolve) => setTimeout(resolve, 60));
+    let opened!: () => void;
+    const open = new Promise<void>((resolve) => (opened = resolve));
+    const events = readEvents(`${h.url}/jobs/${job.id}/live?seq=4`, {}, undefined, {
+      open: opened,
+    });
+    // Chunk 6 before 5, as parallel writers may store them, while the tail is open; then
+    // the job ends. The pause gives the tail's 50 ms poll a chance to find 6 without 5.
+    await open;
     await h.store.appendLog({ jobId: job.id, seq: 6, data: chunks[6]! });
     await new Promise((resolve) => setTimeout(resolve, 60));
     await h.store.appendLog({ jobId: job.id, seq: 5, data: chunks[5]! });
@@ -306,8 +321,12 @@ describe("live tail", () => {
           job: { status: "running", phase: "building", conclusion: undefined },
           log: ["a\n"],
         });
-        const events = readEvents(`${stopping.url}/jobs/${job.id}/live?seq=0`);
-        await new Promise((resolve) => setTimeout(resolve, 100));
+        let shown!: () => void;
+        const linesShown = new Promise<void>((resolve) => (shown = resolve));
+        const events = readEvents(`${stopping.url}/jobs/${job.id}/live?seq=0`, {}, undefined, {
+          event: (name) => name === "lines" && shown(),
+        });
+        await linesShown;
         stopping.stopLiveTails();
         const received = await events;
         assert.deepEqual(
