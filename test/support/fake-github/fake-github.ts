@@ -1,4 +1,4 @@
-import { generateKeyPairSync, randomBytes } from "node:crypto";
+import { generateKeyPairSync, randomBytes, randomInt } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { KeyObject } from "node:crypto";
@@ -139,7 +139,11 @@ export class FakeGitHub {
   private readonly validator: OpenApiValidator;
   private readonly server: Server;
   private readonly prefix: string;
-  private nextId = 1000;
+  /**
+   * Ids from a random base: Docker labels cache images and containers with repository ids,
+   * and test files running at the same time on one Docker engine must not share them.
+   */
+  private nextId = randomInt(10, 100_000) * 10_000;
   private port = 0;
 
   private constructor(private readonly options: FakeGitHubOptions) {
