@@ -30,6 +30,7 @@ import {
 import { dynamoCacheLeaseOperations } from "./dynamodb-cache-leases.js";
 import { jobOperations, leaseOperations } from "./dynamodb-jobs.js";
 import { dynamoSecretOperations } from "./dynamodb-secrets.js";
+import { dynamoSessionOperations } from "./dynamodb-sessions.js";
 import { DynamoTable, type ItemKey } from "./dynamodb-table.js";
 import { assertChunkSize } from "./log-chunk-size.js";
 import type {
@@ -69,6 +70,7 @@ export function openDynamoStore(options: DynamoStoreOptions): Store {
     ...recordOperations(table),
     ...dynamoCacheLeaseOperations(table),
     ...dynamoSecretOperations(table),
+    ...dynamoSessionOperations(table),
     async close() {
       if (!options.client || options.ownsClient) raw.destroy();
     },

@@ -13,6 +13,7 @@ import { checkJobChange } from "./check-job-change.js";
 import { assertChunkSize } from "./log-chunk-size.js";
 import { embeddedCacheLeaseOperations } from "./embedded-cache-leases.js";
 import { embeddedSecretOperations } from "./embedded-secrets.js";
+import { embeddedSessionOperations } from "./embedded-sessions.js";
 import { embeddedCacheImageOperations } from "./embedded-cache-records.js";
 import type {
   BuildRecord,
@@ -210,6 +211,7 @@ export function openEmbeddedStore(options: EmbeddedStoreOptions): EmbeddedStore 
 
   return {
     ...secrets,
+    ...embeddedSessionOperations(db),
     ...cacheImages,
     async createBuild(build, jobs) {
       try {

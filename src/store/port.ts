@@ -163,6 +163,14 @@ export interface Store {
   /** Every repository's wrapped data key, for rotation. */
   listRepositoryKeys(): Promise<RepositoryKeyRecord[]>;
 
+  /**
+   * Ends a sign-in session before its cookie expires (logout): `until` (epoch ms) is when it
+   * would have expired; the revocation is kept that long.
+   */
+  revokeSession(sessionId: string, until: number, now?: number): Promise<void>;
+  /** True for a session revoked and not yet past its `until`. */
+  isSessionRevoked(sessionId: string, now?: number): Promise<boolean>;
+
   putInstallation(installation: InstallationRecord): Promise<void>;
   getInstallation(id: number): Promise<InstallationRecord | undefined>;
   deleteInstallation(id: number): Promise<void>;
@@ -183,3 +191,6 @@ export type SecretOperations = Pick<
   | "putRepositoryKey"
   | "listRepositoryKeys"
 >;
+
+/** Sign-in sessions ended by logout before their cookie expires. */
+export type SessionOperations = Pick<Store, "revokeSession" | "isSessionRevoked">;

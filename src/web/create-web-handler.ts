@@ -59,7 +59,7 @@ export function createWebHandler(deps: WebDeps): Handler & { close(): void } {
       // A dot segment resolved by the URL parser (/jobs/%2e%2e is /) leads nowhere.
       if ((r.segments[0] ?? "") !== root) throw new NotFound();
       const cookies = parseCookies(req.headers.cookie);
-      r.viewer = readViewer(deps, cookies.get(SESSION_COOKIE));
+      r.viewer = await readViewer(deps, cookies.get(SESSION_COOKIE));
       const route = findRoute(web, r, cookies);
       if (!route) throw new NotFound();
       const method = (req.method ?? "GET").toUpperCase();
@@ -115,16 +115,18 @@ function decodeSegments(pathname: string): string[] {
     });
 }
 
-function readViewer(deps: WebDeps, cookie: string | undefined): Viewer | undefined {
+/** The signed-in viewer: a session cookie that opens, of a session no logout revoked. */
+async function readViewer(deps: WebDeps, cookie: string | undefined): Promise<Viewer | undefined> {
   if (!cookie || !deps.settings.oauth.enabled) return undefined;
   const session = openCookie(deps.settings.oauth.sessionSecret, SESSION_COOKIE, cookie) as
     Viewer | undefined;
-  return session &&
+  const valid =
+    session &&
     typeof session.login === "string" &&
     typeof session.token === "string" &&
-    typeof session.sessionId === "string"
-    ? session
-    : undefined;
+    typeof session.sessionId === "string";
+  if (!valid || (await deps.store.isSessionRevoked(session.sessionId))) return undefined;
+  return session;
 }
 
 function findRoute(

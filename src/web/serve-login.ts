@@ -13,7 +13,7 @@ import { pageContext, sendHtml, type WebRequest, type WebServices } from "./web-
 export const SESSION_COOKIE = "kozmic_session";
 const STATE_COOKIE = "kozmic_oauth";
 /** GitHub App user tokens expire after 8 hours; the session ends with its token. */
-const SESSION_MS = 8 * 3600_000;
+export const SESSION_MS = 8 * 3600_000;
 const STATE_MS = 10 * 60_000;
 
 /** A path on this site to return to; anything else (other hosts, `//x`, `/\x`) means `/`. */
@@ -127,6 +127,9 @@ export async function serveLogout(web: WebServices, r: WebRequest): Promise<void
       "The form's CSRF token is missing or belongs to another session; reload the page and try again.",
     );
   }
+  // Clearing the cookie is not enough: a copy taken before (another browser, a proxy's log)
+  // would stay good for the rest of its 8 hours.
+  if (r.viewer) await web.deps.store.revokeSession(r.viewer.sessionId, Date.now() + SESSION_MS);
   redirect(r.res, 303, safeReturnPath(form.get("return_to")), [
     serializeCookie(SESSION_COOKIE, "", { maxAgeSeconds: 0, secure: web.secure }),
   ]);

@@ -409,5 +409,18 @@ export function defineStoreContract(name: string, makeStore: MakeStore): void {
         );
       });
     });
+
+    it("remembers a revoked session until it would have expired, and only that session", async () => {
+      await withStore(async (store) => {
+        const id = `session-${Math.random().toString(36).slice(2)}`;
+        const now = 1_800_000_000_000;
+        assert.equal(await store.isSessionRevoked(id, now), false);
+        await store.revokeSession(id, now + 60_000, now);
+        assert.equal(await store.isSessionRevoked(id, now), true);
+        assert.equal(await store.isSessionRevoked(`${id}-other`, now), false);
+        assert.equal(await store.isSessionRevoked(id, now + 59_999), true);
+        assert.equal(await store.isSessionRevoked(id, now + 60_000), false, "past its expiry");
+      });
+    });
   });
 }

@@ -283,6 +283,17 @@ describe("sign-in", () => {
     });
     assert.equal(out.status, 303);
     assert.match(out.headers.getSetCookie()[0]!, /^kozmic_session=; .*Max-Age=0/);
+
+    // A copy of the cookie taken before the logout is refused, though its 8 hours have not passed.
+    const replayed = await get(`/jobs/${secretJob}`, { cookie });
+    assert.equal(replayed.status, 404);
+    assert.doesNotMatch(replayed.body, /Signed in|alice/);
+    const again = await h.signIn("alice");
+    assert.equal(
+      (await get(`/jobs/${secretJob}`, { cookie: again })).status,
+      200,
+      "a new sign-in works",
+    );
   });
 
   it("marks cookies Secure when the public URL is https", async () => {
