@@ -1,9 +1,27 @@
 import { posix } from "node:path";
-import type { ContainerSpec } from "./port.js";
+
+/** One container, as the Docker adapter creates it (a step's, or a probe of an image). */
+export interface ContainerSpec {
+  image: string;
+  cmd: string[];
+  env: Record<string, string>;
+  user?: string;
+  workingDir: string;
+  labels: Record<string, string>;
+  memoryBytes: number;
+  nanoCpus: number;
+  pidsLimit: number;
+  /** "none", "host" or the name of a Docker network. */
+  network: string;
+  volumes: { source: string; target: string }[];
+  /** A directory of this machine bind-mounted at `/kozmic` (see DockerEngine.bindsWorkspaces). */
+  workspace?: string;
+  noNewPrivileges?: boolean;
+  runtime?: string;
+}
 
 /** The body of Docker's `POST /containers/create`, the subset Kozmic sets. */
 export interface DockerCreateOptions {
-  name?: string;
   Image: string;
   Hostname?: string;
   Cmd: string[];
@@ -13,9 +31,6 @@ export interface DockerCreateOptions {
   Labels: Record<string, string>;
   AttachStdout: true;
   AttachStderr: true;
-  AttachStdin?: true;
-  OpenStdin?: true;
-  StdinOnce?: true;
   Tty: false;
   HostConfig: {
     Memory: number;
@@ -59,7 +74,6 @@ export function toDockerCreateOptions(spec: ContainerSpec): DockerCreateOptions 
     ? [{ Type: "bind" as const, Source: spec.workspace, Target: "/kozmic" }]
     : [];
   return {
-    ...(spec.name ? { name: spec.name } : {}),
     Image: spec.image,
     ...(spec.network === "none" ? { Hostname: OFFLINE_HOSTNAME } : {}),
     Cmd: spec.cmd,
@@ -71,7 +85,6 @@ export function toDockerCreateOptions(spec: ContainerSpec): DockerCreateOptions 
     Labels: spec.labels,
     AttachStdout: true,
     AttachStderr: true,
-    ...(spec.stdin ? { AttachStdin: true, OpenStdin: true, StdinOnce: true } : {}),
     Tty: false,
     HostConfig: {
       Memory: spec.memoryBytes,

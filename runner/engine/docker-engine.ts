@@ -1,15 +1,62 @@
+import { rm } from "node:fs/promises";
 import { PassThrough, type Readable } from "node:stream";
 import { InfrastructureError } from "../../src/core/errors.js";
-import { toDockerCreateOptions } from "./docker-convert.js";
+import { timed, type StepTimings } from "../pipeline/step-timings.js";
+import { workspacesCanExec } from "../source/step-workspaces.js";
+import { fillWorkspace, makeWorkspace } from "../source/write-workspace.js";
+import { toDockerCreateOptions, type ContainerSpec } from "./docker-convert.js";
 import Docker from "dockerode";
-import {
-  WorkspaceNotBindableError,
-  type ContainerInfo,
-  type ContainerSpec,
-  type Engine,
-  type ImageInfo,
-  type RegistryAuth,
-} from "./port.js";
+import type { ContainerInfo, Engine, ImageInfo, RegistryAuth, StepSpec } from "./port.js";
+import { mountNoSuid, unmount } from "./step-mounts.js";
+
+/** Docker could not bind-mount a step's directory: the step's files are uploaded instead. */
+class WorkspaceNotBindableError extends InfrastructureError {}
+
+/** What one step is made of, for its removal. */
+interface DockerStep {
+  container?: string;
+  /** The `/kozmic` volume of an uploaded step. */
+  volume?: string;
+  /** The bind-mounted `/kozmic` directory of a bound step, and its files being written. */
+  directory?: string;
+  written?: Promise<void>;
+  exited?: boolean;
+  killed?: boolean;
+}
+
+function vanishedError(cause?: unknown): InfrastructureError {
+  return new InfrastructureError(
+    "the step's container was removed while it ran (by something other than this runner)",
+    { cause },
+  );
+}
+
+function volumeName(volume: unknown): string {
+  const { Name, name } = volume as { name?: string; Name?: string };
+  return (Name ?? name)!;
+}
+
+/** A step's container: the helper runs the script from the source's copy. */
+function containerOf(
+  spec: StepSpec,
+  mount: Pick<ContainerSpec, "volumes" | "workspace">,
+): ContainerSpec {
+  return {
+    image: spec.image,
+    cmd: ["/bin/sh", "/kozmic/run.sh"],
+    env: spec.env,
+    ...(spec.user ? { user: spec.user } : {}),
+    workingDir: "/kozmic/src",
+    labels: spec.labels,
+    memoryBytes: spec.memoryBytes,
+    nanoCpus: spec.nanoCpus,
+    pidsLimit: spec.pidsLimit,
+    network: spec.network,
+    ...mount,
+    ...(spec.noNewPrivileges ? { noNewPrivileges: true } : {}),
+    ...(spec.runtime ? { runtime: spec.runtime } : {}),
+  };
+}
 
 function statusOf(error: unknown): number | undefined {
   return (error as { statusCode?: number }).statusCode;
@@ -51,11 +98,22 @@ function labelFilter(labels: Record<string, string>): string {
 /** Docker's words when a bind mount's source is not on the engine's side. */
 const BIND_SOURCE_MISSING = /bind source path does not exist|invalid mount config for type "bind"/i;
 
-/** The only module that talks to the Docker daemon. */
+/**
+ * The only module that talks to the Docker daemon. A step's `/kozmic` is a directory this
+ * process writes and Docker bind-mounts (`nosuid,nodev`) when it can (bindsWorkspaces), else
+ * a volume its files are uploaded to as an archive.
+ */
 export class DockerEngine implements Engine {
   private bindable?: Promise<boolean>;
+  private readonly steps = new Map<string, DockerStep>();
 
-  constructor(private readonly docker: Docker = new Docker()) {}
+  /** `bind: false` uploads every step's files (as an engine elsewhere would need). */
+  constructor(
+    private readonly docker: Docker = new Docker(),
+    options: { bind?: boolean } = {},
+  ) {
+    if (options.bind === false) this.bindable = Promise.resolve(false);
+  }
 
   /**
    * Asked once per engine: an engine reached over its Unix socket, on Linux, without a
@@ -80,6 +138,15 @@ export class DockerEngine implements Engine {
       }
     })();
     return this.bindable;
+  }
+
+  /** Whether a step's files can be bound from a directory under `scratch`. */
+  private async bindsWorkspacesAt(scratch: string): Promise<boolean> {
+    const [engineCan, mountCan] = await Promise.all([
+      this.bindsWorkspaces(),
+      workspacesCanExec(scratch),
+    ]);
+    return engineCan && mountCan;
   }
 
   /** The daemon's version (for `kozmic doctor`); an InfrastructureError when it cannot be reached. */
@@ -162,18 +229,7 @@ export class DockerEngine implements Engine {
     }
   }
 
-  async createVolume(labels: Record<string, string>): Promise<string> {
-    const volume = (await this.docker.createVolume({ Labels: labels })) as unknown as {
-      name?: string;
-      Name?: string;
-    };
-    return (volume.Name ?? volume.name)!;
-  }
-
-  async removeVolume(name: string): Promise<void> {
-    await ignoring([404], () => this.docker.getVolume(name).remove({ force: true }));
-  }
-
+  /** Creates a container (a step's, or a probe of an image); Docker's words when it cannot. */
   async createContainer(spec: ContainerSpec): Promise<string> {
     try {
       const container = await this.docker.createContainer(toDockerCreateOptions(spec));
@@ -194,11 +250,242 @@ export class DockerEngine implements Engine {
     }
   }
 
-  async putArchive(containerId: string, path: string, tar: NodeJS.ReadableStream): Promise<void> {
-    await this.docker.getContainer(containerId).putArchive(tar, { path });
+  async createStep(spec: StepSpec): Promise<string> {
+    const step: DockerStep = {};
+    try {
+      const scratch = spec.scratchDir;
+      if (scratch !== undefined && (await this.bindsWorkspacesAt(scratch))) {
+        const bound = await this.createBoundStep(spec, scratch, step);
+        if (bound) return bound;
+      }
+      return await this.createUploadedStep(spec, step);
+    } catch (error) {
+      await this.removeStep(step, spec.timings);
+      throw error;
+    }
   }
 
-  async readFile(containerId: string, path: string): Promise<string | undefined> {
+  /** The step's files written where the container sees them: no archive upload. */
+  private async createBoundStep(
+    spec: StepSpec,
+    scratch: string,
+    step: DockerStep,
+  ): Promise<string | undefined> {
+    const t = spec.timings;
+    const dir = await makeWorkspace(scratch, spec.files);
+    step.directory = dir;
+    // Written while the container is created: Docker needs the directory, not its files.
+    const mounted = mountNoSuid(dir).catch((error: unknown) => {
+      throw new WorkspaceNotBindableError(`cannot mount ${dir} nosuid,nodev: ${String(error)}`);
+    });
+    const written = timed(t, "source copy", () =>
+      Promise.all([fillWorkspace(dir, spec.files), mounted]),
+    ).then(() => {});
+    step.written = written;
+    written.catch(() => {}); // awaited below, and before the directory is removed
+    try {
+      step.container = await timed(t, "container create", () =>
+        this.createContainer(containerOf(spec, { volumes: [], workspace: dir })),
+      );
+      await written;
+    } catch (error) {
+      if (!(error instanceof WorkspaceNotBindableError)) throw error;
+      this.bindable = Promise.resolve(false); // asked again by no later step
+      await this.removeStep(step, t);
+      Object.assign(step, { container: undefined, directory: undefined, written: undefined });
+      return undefined;
+    }
+    this.steps.set(step.container, step);
+    return step.container;
+  }
+
+  private async createUploadedStep(spec: StepSpec, step: DockerStep): Promise<string> {
+    const t = spec.timings;
+    const volume = await timed(t, "volume create", () =>
+      this.docker.createVolume({ Labels: spec.labels }).then(volumeName),
+    );
+    step.volume = volume;
+    const container = await timed(t, "container create", () =>
+      this.createContainer(containerOf(spec, { volumes: [{ source: volume, target: "/kozmic" }] })),
+    );
+    step.container = container;
+    // Loaded on this way only: a bound step never packs an archive.
+    const { tarDirectory } = await import("../source/tar-directory.js");
+    const { files } = spec;
+    const tar = await tarDirectory(files.sourceDir, {
+      prefix: "kozmic",
+      uid: files.uid,
+      gid: files.gid,
+      extra: files.extra,
+      ...(files.exclude ? { exclude: files.exclude } : {}),
+    });
+    await timed(t, "source upload", () =>
+      this.docker.getContainer(container).putArchive(tar as unknown as NodeJS.ReadableStream, {
+        path: "/",
+      }),
+    );
+    this.steps.set(container, step);
+    return container;
+  }
+
+  async runStep(id: string, onOutput: (text: string) => void): Promise<number> {
+    const step = this.steps.get(id);
+    let exitCode: number;
+    try {
+      exitCode = await this.run(id, onOutput);
+    } catch (error) {
+      if (statusOf(error) === 404 || (await this.vanished(id))) throw vanishedError(error);
+      throw error;
+    }
+    if (step) step.exited = true;
+    // Killed by a signal, and not by killStep: was it removed under the job?
+    if (exitCode >= 128 && !step?.killed && (await this.vanished(id))) throw vanishedError();
+    return exitCode;
+  }
+
+  /** Gone, or being removed (`docker rm -f` marks it first, then kills it). */
+  private async vanished(id: string): Promise<boolean> {
+    try {
+      const info = await this.docker.getContainer(id).inspect();
+      return info.State?.Status === "removing";
+    } catch (error) {
+      return statusOf(error) === 404;
+    }
+  }
+
+  private async run(id: string, onOutput: (text: string) => void): Promise<number> {
+    const container = this.docker.getContainer(id);
+    const stream = await container.attach({ stream: true, stdout: true, stderr: true });
+    const out = new PassThrough();
+    out.on("data", (chunk: Buffer) => onOutput(chunk.toString()));
+    this.docker.modem.demuxStream(stream, out, out);
+    const ended = new Promise<void>((resolve) => {
+      stream.on("end", resolve);
+      stream.on("close", resolve);
+      stream.on("error", () => resolve());
+    });
+    // Asked before the start, as `docker run` does: the exit is then told as it happens, not
+    // after one more request once the start has answered (5-20 ms here). A start that
+    // fails leaves this wait with nothing to wait for: it is aborted.
+    const waitAbort = new AbortController();
+    const exited = container.wait({
+      condition: "next-exit",
+      abortSignal: waitAbort.signal,
+    }) as Promise<{ StatusCode: number }>;
+    exited.catch(() => {}); // read below, or given up when the start fails
+    try {
+      await container.start();
+    } catch (error) {
+      waitAbort.abort();
+      (stream as unknown as { destroy(): void }).destroy();
+      throw error;
+    }
+    const result = await exited;
+    await ended;
+    return result.StatusCode;
+  }
+
+  async killStep(id: string): Promise<void> {
+    const step = this.steps.get(id);
+    if (step) step.killed = true;
+    await ignoring([404, 409, 304], () => this.docker.getContainer(id).kill());
+  }
+
+  readStepFile(id: string, path: string): Promise<string | undefined> {
+    return this.readFile(id, path);
+  }
+
+  async commitStep(
+    id: string,
+    repository: string,
+    tag: string,
+    labels: Record<string, string>,
+  ): Promise<string> {
+    const result = (await this.docker.getContainer(id).commit({
+      repo: repository,
+      tag,
+      pause: false, // the step has exited: nothing runs that a pause would freeze
+      changes: Object.entries(labels).map(([k, v]) => `LABEL ${k}=${JSON.stringify(v)}`),
+    })) as { Id: string };
+    return result.Id;
+  }
+
+  async destroyStep(id: string, timings?: StepTimings): Promise<void> {
+    const step = this.steps.get(id) ?? { container: id };
+    this.steps.delete(id);
+    await this.removeStep(step, timings);
+  }
+
+  /**
+   * Removes what a step is made of. A container that exited writes nothing more: its
+   * directory goes beside it; else (an error while it may run) once it is gone.
+   */
+  private async removeStep(step: DockerStep, t?: StepTimings): Promise<void> {
+    const { container, volume, directory } = step;
+    const containerGone = (async () => {
+      if (container) {
+        await timed(t, "container remove", () =>
+          ignoring([404, 409], () =>
+            this.docker.getContainer(container).remove({ force: true, v: true }),
+          ),
+        );
+      }
+      if (volume) await timed(t, "volume remove", () => this.removeVolume(volume));
+    })();
+    const directoryGone = (async () => {
+      if (!directory) return;
+      if (!step.exited) await containerGone.catch(() => {});
+      await step.written?.catch(() => {});
+      await timed(t, "workspace remove", async () => {
+        await unmount(directory);
+        await rm(directory, { recursive: true, force: true, maxRetries: 3 });
+      });
+    })();
+    await Promise.all([containerGone, directoryGone]);
+  }
+
+  async readImageFile(
+    image: string,
+    path: string,
+    labels: Record<string, string>,
+  ): Promise<string | undefined> {
+    // A created, never started container: nothing of the image runs.
+    const probe = await this.createContainer({
+      image,
+      cmd: ["/bin/sh"],
+      env: {},
+      workingDir: "/",
+      labels,
+      memoryBytes: 64 * 1024 ** 2,
+      nanoCpus: 1e8,
+      pidsLimit: 16,
+      network: "none",
+      volumes: [],
+    });
+    try {
+      return await this.readFile(probe, path);
+    } finally {
+      await ignoring([404, 409], () =>
+        this.docker.getContainer(probe).remove({ force: true, v: true }),
+      );
+    }
+  }
+
+  private async removeVolume(name: string): Promise<void> {
+    await ignoring([404], () => this.docker.getVolume(name).remove({ force: true }));
+  }
+
+  async removeLabelled(labels: Record<string, string>): Promise<void> {
+    for (const container of await this.listContainers(labels)) {
+      await ignoring([404, 409], () =>
+        this.docker.getContainer(container.id).remove({ force: true, v: true }),
+      );
+    }
+    const volumes = await this.docker.listVolumes({ filters: labelFilter(labels) });
+    for (const volume of volumes.Volumes ?? []) await this.removeVolume(volume.Name);
+  }
+
+  private async readFile(containerId: string, path: string): Promise<string | undefined> {
     let archive: NodeJS.ReadableStream;
     try {
       archive = await this.docker.getContainer(containerId).getArchive({ path });
@@ -229,75 +516,6 @@ export class DockerEngine implements Engine {
     return text;
   }
 
-  async run(
-    containerId: string,
-    onOutput: (text: string) => void,
-    stdin?: NodeJS.ReadableStream,
-  ): Promise<number> {
-    const container = this.docker.getContainer(containerId);
-    const stream = await container.attach({
-      stream: true,
-      stdout: true,
-      stderr: true,
-      ...(stdin ? { stdin: true, hijack: true } : {}),
-    });
-    if (stdin) stdin.pipe(stream as NodeJS.WritableStream);
-    const out = new PassThrough();
-    out.on("data", (chunk: Buffer) => onOutput(chunk.toString()));
-    this.docker.modem.demuxStream(stream, out, out);
-    const ended = new Promise<void>((resolve) => {
-      stream.on("end", resolve);
-      stream.on("close", resolve);
-      stream.on("error", () => resolve());
-    });
-    // Asked before the start, as `docker run` does: the exit is then told as it happens, not
-    // after one more request once the start has answered (5-20 ms here). A start that
-    // fails leaves this wait with nothing to wait for: it is aborted.
-    const waitAbort = new AbortController();
-    const exited = container.wait({
-      condition: "next-exit",
-      abortSignal: waitAbort.signal,
-    }) as Promise<{ StatusCode: number }>;
-    exited.catch(() => {}); // read below, or given up when the start fails
-    try {
-      await container.start();
-    } catch (error) {
-      waitAbort.abort();
-      (stream as unknown as { destroy(): void }).destroy();
-      throw error;
-    }
-    const result = await exited;
-    await ended;
-    return result.StatusCode;
-  }
-
-  async killContainer(containerId: string): Promise<void> {
-    await ignoring([404, 409, 304], () => this.docker.getContainer(containerId).kill());
-  }
-
-  async removeContainer(containerId: string): Promise<void> {
-    await ignoring([404, 409], () =>
-      this.docker.getContainer(containerId).remove({ force: true, v: true }),
-    );
-  }
-
-  async commitContainer(
-    containerId: string,
-    repository: string,
-    tag: string,
-    labels: Record<string, string>,
-  ): Promise<string> {
-    const result = (await this.docker.getContainer(containerId).commit({
-      repo: repository,
-      tag,
-      // Kozmic commits a stopped container, or one whose helper waits on stdin with the
-      // script's processes killed (run-step.ts): freezing it would only add ~90 ms.
-      pause: false,
-      changes: Object.entries(labels).map(([k, v]) => `LABEL ${k}=${JSON.stringify(v)}`),
-    })) as { Id: string };
-    return result.Id;
-  }
-
   async findImages(labels: Record<string, string>): Promise<ImageInfo[]> {
     const images = await this.docker.listImages({ filters: labelFilter(labels) });
     return images.map((i) => ({
@@ -311,11 +529,6 @@ export class DockerEngine implements Engine {
 
   async removeImage(id: string): Promise<void> {
     await ignoring([404], () => this.docker.getImage(id).remove({ force: true }));
-  }
-
-  async listVolumes(labels: Record<string, string>): Promise<string[]> {
-    const result = await this.docker.listVolumes({ filters: labelFilter(labels) });
-    return (result.Volumes ?? []).map((v) => v.Name);
   }
 
   async listContainers(labels: Record<string, string>): Promise<ContainerInfo[]> {

@@ -1,23 +1,22 @@
 import { randomUUID } from "node:crypto";
 import { InfrastructureError } from "../../src/core/errors.js";
-import type { ContainerInfo, ContainerSpec, Engine, ImageInfo } from "./port.js";
+import type { ContainerInfo, Engine, ImageInfo, StepSpec } from "./port.js";
 
 interface FakeContainer {
-  spec: ContainerSpec;
+  spec: StepSpec;
   state: "created" | "running" | "exited";
-  script?: string;
-  kill?: () => void;
+  end?: (how: "killed" | "vanished") => void;
 }
 
 /**
  * A scripted engine for testing pipeline logic without Docker. A step's behaviour comes
  * from its env: FAKE_OUTPUT (printed), FAKE_SLEEP_MS (then exits), FAKE_EXIT (exit code),
- * FAKE_START_FAIL (start throws an InfrastructureError). Killing ends a step with 137.
+ * FAKE_START_FAIL (start throws an InfrastructureError). Killing ends a step with 137;
+ * vanish(id) removes it under the pipeline, as another process might.
  */
 export class FakeEngine implements Engine {
   readonly images = new Map<string, ImageInfo>();
   readonly containers = new Map<string, FakeContainer>();
-  readonly volumes = new Set<string>();
   readonly calls: string[] = [];
 
   /** Adds an image tagged `ref` (`:latest` when it has no tag), as a pull or build would. */
@@ -62,65 +61,76 @@ export class FakeEngine implements Engine {
       new InfrastructureError(`cannot push ${repository}:${tag}: fake registry`),
     );
   }
-  createVolume(): Promise<string> {
-    const name = `vol-${randomUUID()}`;
-    this.volumes.add(name);
-    return Promise.resolve(name);
-  }
-  removeVolume(name: string): Promise<void> {
-    this.volumes.delete(name);
-    return Promise.resolve();
-  }
-  createContainer(spec: ContainerSpec): Promise<string> {
-    const id = randomUUID();
-    this.containers.set(id, { spec, state: "created" });
-    return Promise.resolve(id);
-  }
-  /** Drains the archive like Docker would, so packing errors surface here. */
-  putArchive(_id: string, _path: string, tar: NodeJS.ReadableStream): Promise<void> {
-    return new Promise((resolve, reject) => {
+  /** Packs the step's files as an upload would, so packing errors surface here. */
+  async createStep(spec: StepSpec): Promise<string> {
+    const { tarDirectory } = await import("../source/tar-directory.js");
+    const { files } = spec;
+    const tar = await tarDirectory(files.sourceDir, {
+      prefix: "kozmic",
+      uid: files.uid,
+      gid: files.gid,
+      extra: files.extra,
+      ...(files.exclude ? { exclude: files.exclude } : {}),
+    });
+    await new Promise<void>((resolve, reject) => {
       tar.on("error", reject);
-      tar.on("end", resolve);
+      tar.on("end", () => resolve());
       tar.resume();
     });
+    const id = randomUUID();
+    this.containers.set(id, { spec, state: "created" });
+    return id;
   }
-  readFile(): Promise<string | undefined> {
-    return Promise.resolve("root:x:0:0::/root:/bin/sh\n");
-  }
-  async run(containerId: string, onOutput: (text: string) => void): Promise<number> {
-    const c = this.containers.get(containerId);
-    if (!c) throw new InfrastructureError(`no such container ${containerId}`);
+  async runStep(id: string, onOutput: (text: string) => void): Promise<number> {
+    const c = this.containers.get(id);
+    if (!c) throw new InfrastructureError(`no such step ${id}`);
     const env = c.spec.env;
     if (env.FAKE_START_FAIL) throw new InfrastructureError("fake start failure");
     c.state = "running";
     this.calls.push(`run ${c.spec.image}`);
     if (env.FAKE_OUTPUT) onOutput(`${env.FAKE_OUTPUT}\n`);
-    const killed = await new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => resolve(false), Number(env.FAKE_SLEEP_MS ?? 0));
-      c.kill = () => {
+    const ended = await new Promise<"exited" | "killed" | "vanished">((resolve) => {
+      const timer = setTimeout(() => resolve("exited"), Number(env.FAKE_SLEEP_MS ?? 0));
+      c.end = (how) => {
         clearTimeout(timer);
-        resolve(true);
+        resolve(how);
       };
     });
     c.state = "exited";
-    return killed ? 137 : Number(env.FAKE_EXIT ?? 0);
+    if (ended === "vanished") throw new InfrastructureError(`step ${id} was removed while it ran`);
+    return ended === "killed" ? 137 : Number(env.FAKE_EXIT ?? 0);
   }
-  killContainer(containerId: string): Promise<void> {
-    this.containers.get(containerId)?.kill?.();
+  killStep(id: string): Promise<void> {
+    this.containers.get(id)?.end?.("killed");
     return Promise.resolve();
   }
-  removeContainer(containerId: string): Promise<void> {
-    this.containers.get(containerId)?.kill?.();
-    this.containers.delete(containerId);
-    return Promise.resolve();
+  /** Removes a step's container behind the pipeline's back, as another process might. */
+  vanish(id: string): void {
+    this.containers.get(id)?.end?.("vanished");
+    this.containers.delete(id);
   }
-  commitContainer(
-    _id: string,
+  readStepFile(): Promise<string | undefined> {
+    return Promise.resolve("root:x:0:0::/root:/bin/sh\n");
+  }
+  readImageFile(): Promise<string | undefined> {
+    return Promise.resolve("root:x:0:0::/root:/bin/sh\n");
+  }
+  commitStep(
+    id: string,
     repository: string,
     tag: string,
     labels: Record<string, string>,
   ): Promise<string> {
+    if (!this.containers.has(id)) return Promise.reject(new Error(`no such step ${id}`));
     return Promise.resolve(this.addImage(`${repository}:${tag}`, labels).id);
+  }
+  destroyStep(id: string): Promise<void> {
+    this.containers.get(id)?.end?.("killed");
+    this.containers.delete(id);
+    return Promise.resolve();
+  }
+  async removeLabelled(labels: Record<string, string>): Promise<void> {
+    for (const c of await this.listContainers(labels)) await this.destroyStep(c.id);
   }
   findImages(labels: Record<string, string>): Promise<ImageInfo[]> {
     return Promise.resolve(

@@ -1,9 +1,12 @@
-import { InfrastructureError } from "../../src/core/errors.js";
+import type { StepTimings } from "../pipeline/step-timings.js";
+import type { ExtraFile } from "../source/tar-directory.js";
 
-/** The engine could not bind-mount a step's workspace: the caller uploads an archive instead. */
-export class WorkspaceNotBindableError extends InfrastructureError {}
-
-/** What the pipeline asks of a container engine. Docker implements it; a fake scripts it. */
+/**
+ * What the pipeline asks of a container engine, in steps (as Woodpecker's backends do):
+ * create a step (its container and its `/kozmic`), run it, commit it, destroy it. How a
+ * step's files reach its container is the engine's business. Docker implements it; a fake
+ * scripts it; one contract suite runs on both.
+ */
 export interface Engine {
   /** The image's ID and labels, or undefined when it is not on the host. */
   inspectImage(ref: string): Promise<ImageInfo | undefined>;
@@ -19,50 +22,46 @@ export interface Engine {
   tagImage(imageId: string, repository: string, tag: string): Promise<void>;
   /** Pushes `repository:tag` to its registry; resolves with the manifest's digest. */
   pushImage(repository: string, tag: string, auth?: RegistryAuth): Promise<string>;
-  /**
-   * Whether a container can bind-mount a directory this process writes (ContainerSpec's
-   * `workspace`): the engine is on this machine, sees its files as this process does, maps
-   * no user namespace, and this process can give files to the script's user. Absent or
-   * false: the step's files are uploaded as an archive.
-   */
-  bindsWorkspaces?(): Promise<boolean>;
-  createVolume(labels: Record<string, string>): Promise<string>;
-  /** Idempotent: a missing volume is not an error. */
-  removeVolume(name: string): Promise<void>;
-  createContainer(spec: ContainerSpec): Promise<string>;
-  /** Copies a tar stream into the (created or running) container at `path`. */
-  putArchive(containerId: string, path: string, tar: NodeJS.ReadableStream): Promise<void>;
-  /** Reads one file from a created container; undefined when absent. */
-  readFile(containerId: string, path: string): Promise<string | undefined>;
-  /**
-   * Starts the container and calls `onOutput` with its stdout and stderr, in order, until
-   * it exits. Resolves with the exit code. `stdin` (for a container created with `stdin`)
-   * is streamed to the container's stdin; its end closes it.
-   */
-  run(
-    containerId: string,
-    onOutput: (text: string) => void,
-    stdin?: NodeJS.ReadableStream,
-  ): Promise<number>;
-  /** Idempotent: killing a stopped or missing container is not an error. */
-  killContainer(containerId: string): Promise<void>;
-  /** Idempotent, safe after a failed start and when called twice. */
-  removeContainer(containerId: string): Promise<void>;
-  /** Commits the container to `repository:tag` with labels; returns the image ID. */
-  commitContainer(
-    containerId: string,
-    repository: string,
-    tag: string,
-    labels: Record<string, string>,
-  ): Promise<string>;
   /** Images carrying every one of these labels. */
   findImages(labels: Record<string, string>): Promise<ImageInfo[]>;
   /** Idempotent: a missing image is not an error. */
   removeImage(id: string): Promise<void>;
-  /** IDs of containers (any state) carrying every one of these labels. */
+  /** One file of an image, read without running it; undefined when absent. */
+  readImageFile(
+    image: string,
+    path: string,
+    labels: Record<string, string>,
+  ): Promise<string | undefined>;
+
+  /**
+   * Creates a step: a new container of `spec.image` whose `/kozmic` holds the step's files.
+   * Resolves with the step's id. A step that failed to be created leaves nothing behind.
+   */
+  createStep(spec: StepSpec): Promise<string>;
+  /**
+   * Starts the step and calls `onOutput` with its stdout and stderr, in order, until it
+   * exits; resolves with the exit code. A container removed under it (by anyone but
+   * killStep) is an InfrastructureError, never an exit code.
+   */
+  runStep(id: string, onOutput: (text: string) => void): Promise<number>;
+  /** Idempotent: killing an exited or destroyed step is not an error. */
+  killStep(id: string): Promise<void>;
+  /** Reads one file of an exited step's container (not its /kozmic); undefined when absent. */
+  readStepFile(id: string, path: string): Promise<string | undefined>;
+  /** Commits an exited step's container to `repository:tag` with labels; the image ID. */
+  commitStep(
+    id: string,
+    repository: string,
+    tag: string,
+    labels: Record<string, string>,
+  ): Promise<string>;
+  /** Removes the step's container and files. Idempotent, safe after a failed start. */
+  destroyStep(id: string, timings?: StepTimings): Promise<void>;
+
+  /** Containers (any state) carrying every one of these labels. */
   listContainers(labels: Record<string, string>): Promise<ContainerInfo[]>;
-  /** Names of volumes carrying every one of these labels (optional: leftovers cleanup). */
-  listVolumes?(labels: Record<string, string>): Promise<string[]>;
+  /** Removes containers, and the volumes, carrying every one of these labels. */
+  removeLabelled(labels: Record<string, string>): Promise<void>;
 }
 
 /** Credentials for one registry, as Docker's API takes them. Never logged. */
@@ -92,26 +91,33 @@ export interface ContainerInfo {
   labels: Record<string, string>;
 }
 
-export interface ContainerSpec {
-  name?: string;
+/** What `/kozmic` holds: a copy of `sourceDir` at `src/` and the extra files, all uid/gid's. */
+export interface StepFiles {
+  sourceDir: string;
+  uid: number;
+  gid: number;
+  extra: ExtraFile[];
+  /** Absolute paths inside `sourceDir` left out (Kozmic's data directory). */
+  exclude?: readonly string[];
+}
+
+/** One script's container: its command is `/bin/sh /kozmic/run.sh`, run from /kozmic/src. */
+export interface StepSpec {
   image: string;
-  cmd: string[];
   env: Record<string, string>;
   user?: string;
-  workingDir: string;
   labels: Record<string, string>;
   memoryBytes: number;
   nanoCpus: number;
   pidsLimit: number;
   /** "none", "host" or the name of a Docker network. */
   network: string;
-  volumes: { source: string; target: string }[];
-  /** A directory of this machine bind-mounted at `/kozmic` (see Engine.bindsWorkspaces). */
-  workspace?: string;
-  /** Keeps stdin open for Engine.run's `stdin` (the helper waits there between two scripts). */
-  stdin?: boolean;
   /** Docker's no-new-privileges: setuid programs such as sudo cannot gain privileges. */
   noNewPrivileges?: boolean;
   /** The OCI runtime (Docker's `--runtime`); undefined: the engine's default. */
   runtime?: string;
+  files: StepFiles;
+  /** Where the engine may write the step's `/kozmic` as a directory to bind-mount. */
+  scratchDir?: string;
+  timings?: StepTimings;
 }

@@ -1,6 +1,12 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import type { Engine } from "../engine/port.js";
 import { writeFileAtomically } from "../files/write-file-atomically.js";
+import {
+  resolveScriptUser,
+  scriptUserWithoutPasswd,
+  type ScriptUser,
+} from "./resolve-script-user.js";
 
 /** What a step needs from an image to choose its script's user. */
 export interface ImageUsers {
@@ -77,4 +83,26 @@ export async function rememberImageUsers(
 /** Forgets what this process remembered (tests that count probe containers). */
 export function forgetRememberedImageUsers(): void {
   remembered.clear();
+}
+
+/**
+ * The user a step of `image` runs its script as: the hook's `user:` when it needs no
+ * look-up, else from the image's /etc/passwd, read once per image ID (remembered above).
+ */
+export async function lookupScriptUser(
+  engine: Engine,
+  image: string,
+  hookUser: string | undefined,
+  options: { dataDir?: string; labels: Record<string, string> },
+): Promise<ScriptUser> {
+  const fixed = scriptUserWithoutPasswd(hookUser);
+  if (fixed) return fixed;
+  const known = await knownImageUsers(options.dataDir, image);
+  if (known) return resolveScriptUser(known.passwd, known.imageUser, hookUser);
+  const [info, passwd] = await Promise.all([
+    engine.inspectImage(image),
+    engine.readImageFile(image, "/etc/passwd", options.labels),
+  ]);
+  await rememberImageUsers(options.dataDir, image, { passwd, imageUser: info?.user });
+  return resolveScriptUser(passwd, info?.user, hookUser);
 }

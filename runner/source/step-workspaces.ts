@@ -1,5 +1,6 @@
-import { mkdir, readdir, readFile, realpath, rm } from "node:fs/promises";
+import { mkdir, readdir, readFile, realpath } from "node:fs/promises";
 import { join } from "node:path";
+import { removeStepDirectories } from "../engine/step-mounts.js";
 import { processAlive } from "../files/process-alive.js";
 
 /** Where steps' bind-mounted `/kozmic` directories are written (see run-step.ts). */
@@ -35,7 +36,7 @@ export async function removeProcessWorkspaces(dataDir: string): Promise<void> {
         const pid = /^pid-(\d+)$/.exec(name)?.[1];
         return pid !== undefined && (Number(pid) === process.pid || !processAlive(Number(pid)));
       })
-      .map((name) => rm(join(root, name), { recursive: true, force: true }).catch(() => {})),
+      .map((name) => removeStepDirectories(join(root, name)).catch(() => {})),
   );
 }
 

@@ -6,6 +6,7 @@ import type { Store } from "../../src/store/port.js";
 import type { Engine } from "../engine/port.js";
 import { checkoutsDir } from "../source/checkout-commit.js";
 import { runnerWorkspaces } from "../source/step-workspaces.js";
+import { removeStepDirectories } from "../engine/step-mounts.js";
 import { pruneMirrors } from "../source/prune-mirrors.js";
 import { FleetCache } from "../cache/fleet-cache.js";
 import { registryCredentials } from "../cache/registry-credentials.js";
@@ -241,12 +242,13 @@ async function removePreviousLife(
   settings: RunnerSettings,
   log: LineLog,
 ): Promise<void> {
-  for (const leftover of [
-    checkoutsDir(settings.pipeline.dataDir, settings.name),
-    runnerWorkspaces(settings.pipeline.dataDir, settings.name),
-  ]) {
-    await rm(leftover, { recursive: true, force: true }).catch(() => {});
-  }
+  await rm(checkoutsDir(settings.pipeline.dataDir, settings.name), {
+    recursive: true,
+    force: true,
+  }).catch(() => {});
+  await removeStepDirectories(runnerWorkspaces(settings.pipeline.dataDir, settings.name)).catch(
+    () => {},
+  );
   try {
     const left = await removeLeftoverContainers(deps.engine, settings.name);
     if (left.length > 0) {

@@ -49,6 +49,8 @@ const DAEMON = [
 interface Target {
   name: string;
   engine: DockerEngine;
+  /** The same engine uploading every step's files, where `engine` binds them. */
+  uploading?: DockerEngine;
   records: Store;
   dataDir: string;
   stop?: () => Promise<void>;
@@ -146,6 +148,25 @@ function suite(name: string, open: () => Promise<Target>): void {
       assert.match(third.log, /^tool v1\nredis==5\.1$/m);
     });
 
+    it("what the install started with sudo is gone in the build, on a miss as on a hit, bound or uploaded", async () => {
+      const hook = {
+        install: "sudo sh -c 'sleep 600 > /dev/null 2>&1 &'",
+        build: "if ps -eo comm | grep -q '^sleep'; then echo SURVIVED; else echo GONE; fi",
+      };
+      const engines = [target.engine, ...(target.uploading ? [target.uploading] : [])];
+      for (const engine of engines) {
+        const repositoryId = `debian-${randomUUID().slice(0, 8)}`;
+        const dir = repo();
+        const on = { ...target, engine };
+        const miss = await runOn(on, dir, hook, {}, repositoryId);
+        const hit = await runOn(on, dir, hook, {}, repositoryId);
+        assert.equal(miss.result.cacheHit, false, miss.log);
+        assert.equal(hit.result.cacheHit, true, hit.log);
+        assert.match(miss.log, /^GONE$/m, miss.log);
+        assert.match(hit.log, /^GONE$/m, hit.log);
+      }
+    });
+
     it("a build starts a daemon through sudo and talks to it", async () => {
       const { result, log } = await runOn(target, repo(), { build: DAEMON });
       assert.equal(result.conclusion, "success", log);
@@ -190,6 +211,7 @@ suite("Debian image with sudo, on the machine's Docker engine", async () => {
   return {
     name: "default",
     engine: new DockerEngine(),
+    uploading: new DockerEngine(undefined, { bind: false }),
     records: openEmbeddedStore({ dataDir }),
     dataDir,
   };

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { hookSchema } from "../../src/core/config/schema.js";
 import { openEmbeddedStore } from "../../src/store/embedded-store.js";
 import { DockerEngine } from "../../runner/engine/docker-engine.js";
-import type { ContainerSpec } from "../../runner/engine/port.js";
+import type { ContainerSpec } from "../../runner/engine/docker-convert.js";
 import {
   forgetRememberedImageUsers,
   knownImageUsers,
@@ -114,11 +114,11 @@ test("a second job on the same image, in a new process, starts no container to r
     };
     assert.equal(await once(), 2, "first job: a probe for /etc/passwd, then the build");
     assert.equal(await once(), 1, "second job: the build's container only");
-    // A cache miss keeps the committed image's users (the helper copies /etc/passwd into the
-    // step's directory before the commit), so the first hit on that image starts no probe
-    // either. The miss's build goes on in the install's container.
+    // A cache miss keeps the committed image's users (read from the exited install
+    // container before it is removed), so neither its build nor the first hit on that image
+    // starts a probe. The miss's build runs in a fresh container, as the hit's does.
     const install = `echo ${randomUUID()} > /tmp/installed`;
-    assert.equal(await once(install), 1, "miss: the install's container, the build in it");
+    assert.equal(await once(install), 2, "miss: the install's container, then the build's");
     assert.equal(await once(install), 1, "hit: the build's container only");
   } finally {
     await records.close();

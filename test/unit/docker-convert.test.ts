@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { toDockerCreateOptions } from "../../runner/engine/docker-convert.js";
-import type { ContainerSpec } from "../../runner/engine/port.js";
+import type { ContainerSpec } from "../../runner/engine/docker-convert.js";
 
 const spec: ContainerSpec = {
   image: "sha256:abc",

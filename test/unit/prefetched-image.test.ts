@@ -30,8 +30,8 @@ it("the prefetched image answers the first lookup of its name; every other looku
   assert.notEqual((await wrapped.inspectImage("team/base:1"))?.id, base.id);
   assert.equal(engine.inspected.length, 3);
   // The rest of the engine is the engine's own, bound to it.
-  const volume = await wrapped.createVolume();
-  assert.ok(engine.volumes.has(volume));
+  await wrapped.removeImage(other.id);
+  assert.equal(await engine.inspectImage("team/other:2"), undefined);
 });
 
 it("a prefetch that fails is told to the lookup that takes it, and to nothing when none does", async () => {

@@ -47,7 +47,6 @@ test("phases are reported in order and a miss installs then builds from the cach
   assert.equal(result.conclusion, "success");
   assert.deepEqual(phases, ["preparing", "installing", "building"]);
   assert.equal(engine.containers.size, 0);
-  assert.equal(engine.volumes.size, 0);
 });
 
 test("a start failure is an infrastructure error and still cleans up", async () => {
@@ -55,7 +54,6 @@ test("a start failure is an infrastructure error and still cleans up", async () 
   engine.addImage("base");
   await assert.rejects(runFake(engine, { env: { FAKE_START_FAIL: "1" } }), InfrastructureError);
   assert.equal(engine.containers.size, 0);
-  assert.equal(engine.volumes.size, 0);
 });
 
 test("the step's exit code becomes the job's", async () => {

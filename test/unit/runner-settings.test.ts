@@ -138,23 +138,23 @@ describe("labelEngine and leftovers", () => {
   it("labels what it creates with the runner's name, and a restart removes only those", async () => {
     const engine = new FakeEngine();
     engine.addImage("busybox");
+    const dir = mkdtempSync(join(tmpdir(), "kozmic-label-"));
     const spec = {
       image: "busybox",
-      cmd: ["/bin/sh"],
       env: {},
-      workingDir: "/",
       labels: { "kozmic.job": "job-1" },
       memoryBytes: 1,
       nanoCpus: 1,
       pidsLimit: 1,
       network: "none",
-      volumes: [],
+      files: { sourceDir: dir, uid: 0, gid: 0, extra: [] },
     };
-    const mine = await labelEngine(engine, "runner-a").createContainer(spec);
-    const theirs = await labelEngine(engine, "runner-b").createContainer({
+    const mine = await labelEngine(engine, "runner-a").createStep(spec);
+    const theirs = await labelEngine(engine, "runner-b").createStep({
       ...spec,
       labels: { "kozmic.job": "job-2" },
     });
+    rmSync(dir, { recursive: true, force: true });
     assert.equal(engine.containers.get(mine)?.spec.labels["kozmic.runner"], "runner-a");
     assert.equal(engine.containers.get(mine)?.spec.labels["kozmic.job"], "job-1");
     assert.deepEqual(await removeLeftoverContainers(engine, "runner-a"), ["job-1"]);
