@@ -88,14 +88,15 @@ export class FakeEngine implements Engine {
     if (env.FAKE_START_FAIL) throw new InfrastructureError("fake start failure");
     c.state = "running";
     this.calls.push(`run ${c.spec.image}`);
-    if (env.FAKE_OUTPUT) onOutput(`${env.FAKE_OUTPUT}\n`);
-    const ended = await new Promise<"exited" | "killed" | "vanished">((resolve) => {
+    const ending = new Promise<"exited" | "killed" | "vanished">((resolve) => {
       const timer = setTimeout(() => resolve("exited"), Number(env.FAKE_SLEEP_MS ?? 0));
       c.end = (how) => {
         clearTimeout(timer);
         resolve(how);
       };
     });
+    if (env.FAKE_OUTPUT) onOutput(`${env.FAKE_OUTPUT}\n`);
+    const ended = await ending;
     c.state = "exited";
     if (ended === "vanished") throw new InfrastructureError(`step ${id} was removed while it ran`);
     return ended === "killed" ? 137 : Number(env.FAKE_EXIT ?? 0);
