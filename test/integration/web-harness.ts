@@ -230,7 +230,8 @@ async function startAppGitHub(oauth: FakeOAuth) {
     const octokit = new ProbotOctokit({
       auth: { appId: 42, privateKey: key.privateKeyPem, ...(installationId && { installationId }) },
       baseUrl: githubLine.url,
-      ...octokitResilienceOptions({ paceWrites: false }),
+      // Octokit's retries as in production, milliseconds apart instead of 1, 4 and 9 s.
+      ...octokitResilienceOptions({ paceWrites: false, retryAfterBaseValue: 1 }),
     });
     octokit.hook.wrap("request", (send, options) =>
       send({ ...options, request: { ...options.request, retries: 0 } }),
