@@ -140,6 +140,30 @@ describe("runner under failures", () => {
     assert.ok(reported.reportedAt !== undefined, "the record says the end was reported");
   });
 
+  it("a container removed under a running job (by anyone else) is retried, never the user's failure", async () => {
+    const { git, target } = h.repository();
+    const sha = git.commit({
+      ".github/kozmic.yml": hooksYml({ build: "echo started\nsleep 3\necho finished" }),
+    });
+    await h.push(target, sha);
+    const job = await onlyJob(sha, target.id);
+    await h.waitFor("the build to start", async () =>
+      (await h.logOf(job.id)).includes("started\n") ? true : undefined,
+    );
+    const docker = new Docker();
+    const [container] = await docker.listContainers({
+      filters: JSON.stringify({ label: [`kozmic.job=${job.id}`] }),
+    });
+    assert.ok(container, "the job's container is running");
+    await docker.getContainer(container.Id).remove({ force: true });
+    const run = await h.completed(target, sha);
+    assert.equal(run.conclusion, "success", JSON.stringify(run.output));
+    const log = await h.logOf(job.id);
+    assert.match(log, /the step's container was removed while it ran/);
+    assert.equal(log.split("the job goes back to the queue").length - 1, 1, log);
+    assert.match(log, /^finished$/m);
+  });
+
   it("an image that cannot be pulled is an infrastructure failure, never the build's", async () => {
     for (const runner of h.runners) await runner.stop({ graceMs: 0 });
     // The scripted engine has no images and no registry: every pull fails.
