@@ -168,8 +168,8 @@ try {
   console.log(
     `a miss beyond its 10 s install and the hit's work: ${(beyond / 1000).toFixed(2)} s ` +
       `(goal 0.3): the commit ${(median(commits) / 1000).toFixed(2)} s; the rest ` +
-      `${((beyond - median(commits)) / 1000).toFixed(2)} s (the build goes on in the ` +
-      "install's container: its fresh /kozmic, the cache records, the prune)",
+      `${((beyond - median(commits)) / 1000).toFixed(2)} s (the install's container: ` +
+      "its create, start and removal; the cache records, the prune)",
   );
 } finally {
   for (const repo of repos) {

@@ -17,7 +17,8 @@ export interface RunnerMetrics {
 
 const MINUTES = [0.5, 1, 5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600];
 
-export function createRunnerMetrics(registry: Registry): RunnerMetrics {
+/** The runner's metrics, registered in `registry`. */
+function defineMetrics(registry: Registry, readBusy: () => number | undefined) {
   const registers = [registry];
   const jobs = new Counter({
     name: "kozmic_runner_jobs_total",
@@ -61,62 +62,73 @@ export function createRunnerMetrics(registry: Registry): RunnerMetrics {
     help: "Jobs this runner runs at once",
     registers,
   });
-  let readBusy: (() => number) | undefined;
   new Gauge({
     name: "kozmic_runner_slots_busy",
     help: "Jobs running on this runner now",
     registers,
     collect() {
-      if (readBusy) this.set(readBusy());
+      const busy = readBusy();
+      if (busy !== undefined) this.set(busy);
     },
   });
+  return { jobs, queueWait, phases, steps, cache, logBytes, slots };
+}
 
-  const ended = (job: JobRecord) => {
-    if (job.status === "errored") jobs.inc({ conclusion: "errored" });
-    else if (job.status === "completed") jobs.inc({ conclusion: job.conclusion ?? "failure" });
-    else return;
-    for (const phase of ["pull", "install", "build"] as const) {
-      const seconds = job.durations?.[phase];
-      if (seconds !== undefined) phases.observe({ phase }, seconds);
-    }
-    if (job.cacheHit !== undefined) cache.inc({ result: job.cacheHit ? "hit" : "miss" });
-  };
+type Metrics = ReturnType<typeof defineMetrics>;
 
-  return {
-    observeStore(store) {
-      const observed: Partial<Store> = {
-        async claimJob(id, owner, leaseMs, now) {
-          const before = now ?? Date.now();
-          const result = await store.claimJob(id, owner, leaseMs, now);
-          // First claim only: a retry's wait would count the attempts before it.
-          if (result.outcome === "claimed" && (result.job.startedAt ?? 0) >= before) {
-            queueWait.observe(Math.max(0, before - result.job.createdAt) / 1000);
-          }
-          return result;
-        },
-        async transitionJob(id, from, update) {
-          const job = await store.transitionJob(id, from, update);
-          ended(job);
-          return job;
-        },
-        async appendLog(chunk) {
-          await store.appendLog(chunk);
-          logBytes.inc(Buffer.byteLength(chunk.data, "utf8"));
-        },
-      };
-      return new Proxy(store, {
-        get(target, key, receiver) {
-          if (Object.hasOwn(observed, key)) return observed[key as keyof Store];
-          const value: unknown = Reflect.get(target, key, receiver);
-          return typeof value === "function" ? (value as () => unknown).bind(target) : value;
-        },
-      });
+/** A finished job's conclusion, phase durations and cache result. */
+function observeEnd(m: Metrics, job: JobRecord): void {
+  if (job.status === "errored") m.jobs.inc({ conclusion: "errored" });
+  else if (job.status === "completed") m.jobs.inc({ conclusion: job.conclusion ?? "failure" });
+  else return;
+  for (const phase of ["pull", "install", "build"] as const) {
+    const seconds = job.durations?.[phase];
+    if (seconds !== undefined) m.phases.observe({ phase }, seconds);
+  }
+  if (job.cacheHit !== undefined) m.cache.inc({ result: job.cacheHit ? "hit" : "miss" });
+}
+
+/** `store`, its claims, transitions and log appends observed. */
+function observedStore(m: Metrics, store: Store): Store {
+  const observed: Partial<Store> = {
+    async claimJob(id, owner, leaseMs, now) {
+      const before = now ?? Date.now();
+      const result = await store.claimJob(id, owner, leaseMs, now);
+      // First claim only: a retry's wait would count the attempts before it.
+      if (result.outcome === "claimed" && (result.job.startedAt ?? 0) >= before) {
+        m.queueWait.observe(Math.max(0, before - result.job.createdAt) / 1000);
+      }
+      return result;
     },
+    async transitionJob(id, from, update) {
+      const job = await store.transitionJob(id, from, update);
+      observeEnd(m, job);
+      return job;
+    },
+    async appendLog(chunk) {
+      await store.appendLog(chunk);
+      m.logBytes.inc(Buffer.byteLength(chunk.data, "utf8"));
+    },
+  };
+  return new Proxy(store, {
+    get(target, key, receiver) {
+      if (Object.hasOwn(observed, key)) return observed[key as keyof Store];
+      const value: unknown = Reflect.get(target, key, receiver);
+      return typeof value === "function" ? (value as () => unknown).bind(target) : value;
+    },
+  });
+}
+
+export function createRunnerMetrics(registry: Registry): RunnerMetrics {
+  let readBusy: (() => number) | undefined;
+  const m = defineMetrics(registry, () => readBusy?.());
+  return {
+    observeStore: (store) => observedStore(m, store),
     timings(step, ms) {
-      steps.observe({ step }, ms / 1000);
+      m.steps.observe({ step }, ms / 1000);
     },
     trackSlots(busy, total) {
-      slots.set(total);
+      m.slots.set(total);
       readBusy = busy;
     },
   };
