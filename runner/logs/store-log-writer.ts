@@ -41,6 +41,8 @@ export interface StoreLogWriterOptions {
  */
 export class StoreLogWriter implements LogSink {
   private pending: string[] = [];
+  /** Chunk ends asked for by cut(): after this many pending pieces, told the next seq. */
+  private cuts: { at: number; told: (seq: number) => void }[] = [];
   private pendingBytes = 0;
   private inflight: { seq: number; data: string; at: number } | undefined;
   /** When the oldest pending output was written. */
@@ -115,6 +117,23 @@ export class StoreLogWriter implements LogSink {
     else this.arm();
   }
 
+  /**
+   * Ends the current chunk here: what is written next starts a new chunk. Resolves with
+   * that chunk's seq once it is known (when the output before the cut is taken for a chunk),
+   * so a section of the log can be named by its chunks.
+   */
+  cut(): Promise<number> {
+    if (this.pending.length === 0 || this.revoked) return Promise.resolve(this.nextFreeSeq());
+    return new Promise((told) => {
+      this.cuts.push({ at: this.pending.length, told });
+      this.arm();
+    });
+  }
+
+  private nextFreeSeq(): number {
+    return this.inflight ? this.inflight.seq + 1 : this.nextSeq;
+  }
+
   /** Stores everything written so far; rejects with InfrastructureError if the store fails. */
   async flush(): Promise<void> {
     for (let round = 0; ; round++) {
@@ -175,6 +194,7 @@ export class StoreLogWriter implements LogSink {
 
   private revoke(): void {
     this.revoked = true;
+    for (const cut of this.cuts.splice(0)) cut.told(this.nextFreeSeq());
     this.pending = [];
     this.pendingBytes = 0;
     this.inflight = undefined;
@@ -213,12 +233,15 @@ export class StoreLogWriter implements LogSink {
   private takeChunk(): string {
     const parts: string[] = [];
     let room = MAX_LOG_CHUNK_BYTES;
-    while (this.pending.length > 0 && room > 0) {
+    let taken = 0;
+    const limit = this.cuts[0]?.at ?? Infinity;
+    while (this.pending.length > 0 && room > 0 && taken < limit) {
       const next = this.pending[0]!;
       const bytes = Buffer.byteLength(next, "utf8");
       if (bytes <= room) {
         parts.push(next);
         this.pending.shift();
+        taken += 1;
         this.pendingBytes -= bytes;
         room -= bytes;
         continue;
@@ -231,6 +254,9 @@ export class StoreLogWriter implements LogSink {
       this.pendingBytes -= used;
       room -= used;
     }
+    for (const cut of this.cuts) cut.at -= taken;
+    // The output before a cut is in this chunk (or earlier ones): the next starts after it.
+    while (this.cuts[0] && this.cuts[0].at <= 0) this.cuts.shift()!.told(this.nextSeq + 1);
     return parts.join("");
   }
 
@@ -240,6 +266,7 @@ export class StoreLogWriter implements LogSink {
     const target = this.maxBuffered / 2;
     while (this.pending.length > 1 && this.pendingBytes > target) {
       const bytes = Buffer.byteLength(this.pending.shift()!, "utf8");
+      for (const c of this.cuts) c.at -= 1;
       this.pendingBytes -= bytes;
       cut += bytes;
     }
@@ -247,6 +274,8 @@ export class StoreLogWriter implements LogSink {
     this.dropped += cut;
     const note = `\n==> ${formatSize(cut)} of output dropped here: the log store could not keep up\n`;
     this.pending.unshift(note);
+    // A cut in the dropped output falls after the note that stands for it.
+    for (const c of this.cuts) c.at = Math.max(c.at, 0) + 1;
     this.pendingBytes += Buffer.byteLength(note, "utf8");
   }
 }

@@ -4,7 +4,7 @@ import type { CacheRecords } from "../cache/cache-images.js";
 import type { FleetCache } from "../cache/fleet-cache.js";
 import type { Engine } from "../engine/port.js";
 import type { LogSink } from "../logs/log-sink.js";
-import { SectionMarkers } from "../logs/section-markers.js";
+import { noSections, type SectionRecorder } from "../logs/section-recorder.js";
 import { processWorkspaces } from "../source/step-workspaces.js";
 import { resolveLimits } from "./resolve-limits.js";
 import type { StepOutcome, StepSpec } from "./run-step.js";
@@ -35,6 +35,8 @@ export interface RunJobOptions {
   engine: Engine;
   settings: PipelineSettings;
   log: LogSink;
+  /** Where the log's sections (preparing, install, build) are recorded, beside the log. */
+  sections?: SectionRecorder;
   /** Where committed cache images are recorded; a hit is taken only for a recorded image. */
   cacheRecords: CacheRecords;
   signal?: AbortSignal;
@@ -72,7 +74,7 @@ const NO_NEW_PRIVILEGES_REFUSAL = /"no new privileges" flag is set/;
 export class JobContext {
   readonly started = Date.now();
   readonly elapsedMs = { pull: 0, install: 0, build: 0, total: 0 };
-  readonly sections: SectionMarkers;
+  readonly sections: SectionRecorder;
   readonly stepBase: Omit<StepSpec, "image" | "script">;
   /** The log the scripts write to: it notices sudo refused by no-new-privileges. */
   readonly stepLog: LogSink;
@@ -84,7 +86,7 @@ export class JobContext {
   ) {
     const { settings, log, signal } = options;
     const { hook } = job;
-    this.sections = new SectionMarkers(log);
+    this.sections = options.sections ?? noSections;
     this.stepLog = {
       write: (text) => {
         if (settings.noNewPrivileges && NO_NEW_PRIVILEGES_REFUSAL.test(text)) {

@@ -133,6 +133,7 @@ async function reportFinished(
       );
     } else {
       const logTail = tail ?? (await readLogEnd(ctx.store, job));
+      const sections = await ctx.store.readLogSections(job.id).catch(() => []);
       await withGitHubRetry(
         "complete the check run",
         () =>
@@ -146,6 +147,7 @@ async function reportFinished(
               ...(job.cacheHit !== undefined ? { cacheHit: job.cacheHit } : {}),
               ...(job.cacheMissReasons ? { cacheMissReasons: job.cacheMissReasons } : {}),
               logUrl,
+              sections,
               ...(job.message ? { reason: job.message } : {}),
             },
             logTail,

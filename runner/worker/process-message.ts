@@ -8,6 +8,7 @@ import type { JobRecord } from "../../src/store/port.js";
 import { LogTail, teeLogSink } from "../logs/log-tail.js";
 import { maskingSink, type MaskingSink } from "../logs/masking-sink.js";
 import { SecretMasker } from "../logs/secret-masker.js";
+import { storeSections, type SectionRecorder } from "../logs/section-recorder.js";
 import { readStoredLog } from "../logs/next-log-seq.js";
 import { StoreLogWriter } from "../logs/store-log-writer.js";
 import { runJob, type JobPhase, type JobResult } from "../pipeline/run-job.js";
@@ -43,6 +44,8 @@ interface Held {
   /** Every line of the job's log passes here: secret values never reach the store or the tail. */
   sink: MaskingSink;
   masker: SecretMasker;
+  /** The log's sections, recorded beside it. */
+  sections: SectionRecorder;
   /** Said on the check run too: why the hook's secrets were not given. */
   secretsNote?: string;
   say: (line: string) => void;
@@ -150,6 +153,16 @@ async function claim(
   const tail = new LogTail();
   const masker = new SecretMasker();
   const sink = maskingSink(teeLogSink(writer, tail), masker);
+  const sections = storeSections({
+    store,
+    jobId,
+    // A section starts between two scripts' output: what the masker held is decided.
+    cut: () => {
+      sink.end();
+      return writer.cut();
+    },
+    onError: (error) => log(`job ${jobId}: log sections: ${(error as Error).message}`, "warn"),
+  });
   return {
     received,
     hook: parseMessageHook(message),
@@ -160,6 +173,7 @@ async function claim(
     tail,
     sink,
     masker,
+    sections,
     say: (line) => sink.write(`==> ${line}\n`),
     lease,
   };
@@ -367,6 +381,7 @@ async function runHeld(
         },
         cacheRecords: ctx.store,
         log: held.sink,
+        sections: held.sections,
         signal: held.control.signal,
         ...(ctx.timings ? { timings: ctx.timings } : {}),
         ...(ctx.fleet ? { fleet: ctx.fleet } : {}),
@@ -449,6 +464,7 @@ async function finishRun(ctx: WorkerContext, held: Held, result: JobResult): Pro
   });
   if (held.writer.isRevoked)
     throw new ConflictError(`job ${jobId}: the lease moved to another runner`);
+  await held.sections.flush();
   const reason =
     result.conclusion === "cancelled" && stop?.kind === "cancel" ? stop.message : undefined;
   await finishJob(

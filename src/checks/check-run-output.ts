@@ -1,5 +1,6 @@
 import { formatConfigIssues } from "../core/config/format-config-issues.js";
 import type { ConfigIssue } from "../core/errors.js";
+import type { LogSectionRecord } from "../store/port.js";
 
 /** GitHub's limit on `output.text` and `output.summary`. */
 export const MAX_OUTPUT_CHARS = 65_535;
@@ -40,6 +41,8 @@ export interface CompletionFacts {
   /** On a miss: why the install was not cached. */
   cacheMissReasons?: readonly string[];
   logUrl: string;
+  /** The log's sections as the runner recorded them (never read from the log's text). */
+  sections?: readonly LogSectionRecord[];
   /** Why it was cancelled or timed out, in the user's words. */
   reason?: string;
 }
@@ -74,9 +77,32 @@ export function completionOutput(facts: CompletionFacts): { title: string; summa
       lines.push("", "Why it missed:", codeBlock(facts.cacheMissReasons.join("\n")), "");
     }
   }
+  if (facts.sections?.length) lines.push("", "Sections:", codeBlock(describeSections(facts)), "");
   if (facts.exitCode !== undefined) lines.push(`Exit code: ${facts.exitCode}`);
   lines.push(`[Full log](${facts.logUrl})`);
   return { title, summary: lines.join("\n") };
+}
+
+const SECTION_WORDS: Record<NonNullable<LogSectionRecord["conclusion"]>, string> = {
+  success: "succeeded",
+  failure: "failed",
+  skipped: "skipped",
+  cancelled: "cancelled",
+  timed_out: "timed out",
+};
+
+/** One line per section: its outcome (a section left open ended with the job), time, title. */
+function describeSections(facts: CompletionFacts): string {
+  return facts
+    .sections!.map((section) => {
+      const conclusion = section.conclusion ?? facts.conclusion;
+      const time =
+        section.endedAt !== undefined
+          ? formatSeconds((section.endedAt - section.startedAt) / 1000)
+          : "";
+      return `${section.name.padEnd(9)} ${SECTION_WORDS[conclusion].padEnd(9)} ${time.padEnd(7)} ${section.title}`.trimEnd();
+    })
+    .join("\n");
 }
 
 /** Output of a job that Kozmic could not run: it says so and never blames the build. */

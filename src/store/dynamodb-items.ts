@@ -24,6 +24,11 @@ export const deliveryKey = (deliveryId: string): ItemKey => ({
 });
 export const logPartition = (jobId: string) => `LOG#${jobId}`;
 export const chunkKey = (seq: number) => `CHUNK#${pad(seq, 10)}`;
+/** A job's log sections lie in a partition of their own, beside its chunks'. */
+export const logSectionKey = (jobId: string, startSeq = 0, name = ""): ItemKey => ({
+  pk: `LOGSECTIONS#${jobId}`,
+  sk: `SECTION#${pad(startSeq, 10)}#${name}`,
+});
 export const buildsOfRepository = (repoId: number) => `REPO#${repoId}`;
 export const buildsOfCommit = (repoId: number, sha: string) => `COMMIT#${repoId}#${sha}`;
 export const jobsOfBuild = (buildId: string) => `BUILD#${buildId}`;

@@ -24,6 +24,7 @@ import {
   logChunkItem,
   logChunkOf,
   logPartition,
+  logSectionKey,
   recordItem,
   recordOf,
 } from "./dynamodb-items.js";
@@ -38,6 +39,7 @@ import type {
   CacheImageRecord,
   InstallationRecord,
   JobRecord,
+  LogSectionRecord,
   Store,
 } from "./port.js";
 
@@ -156,7 +158,7 @@ function supersedeOperations(table: DynamoTable): Pick<Store, "recordLatest"> {
 function logOperations(
   table: DynamoTable,
   retentionS: number,
-): Pick<Store, "appendLog" | "readLog"> {
+): Pick<Store, "appendLog" | "readLog" | "putLogSection" | "readLogSections"> {
   return {
     async appendLog(chunk) {
       assertChunkSize(chunk);
@@ -174,6 +176,22 @@ function logOperations(
         Limit: limit,
       });
       return items.map((item) => logChunkOf(jobId, item));
+    },
+    async putLogSection(section) {
+      await table.put("record a log section", {
+        ...recordItem(logSectionKey(section.jobId, section.startSeq, section.name), section),
+        expiresAt: nowSeconds() + retentionS,
+      });
+    },
+    async readLogSections(jobId) {
+      const items = await table.query("read log sections", {
+        KeyConditionExpression: "pk = :p",
+        ExpressionAttributeValues: { ":p": logSectionKey(jobId).pk },
+        ConsistentRead: true,
+      });
+      return items
+        .map((item) => recordOf<LogSectionRecord>(item))
+        .sort((a, b) => a.startSeq - b.startSeq || a.startedAt - b.startedAt);
     },
   };
 }

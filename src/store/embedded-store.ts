@@ -22,6 +22,7 @@ import type {
   JobRecord,
   JobUpdate,
   LogChunk,
+  LogSectionRecord,
   Store,
   SupersedeKey,
 } from "./port.js";
@@ -64,6 +65,7 @@ export function openEmbeddedStore(options: EmbeddedStoreOptions): EmbeddedStore 
     CREATE TABLE IF NOT EXISTS deliveries (id TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
     CREATE TABLE IF NOT EXISTS latest (key TEXT PRIMARY KEY, sha TEXT NOT NULL, job_id TEXT NOT NULL, created_at INTEGER NOT NULL);
     CREATE TABLE IF NOT EXISTS installations (id INTEGER PRIMARY KEY, data TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS log_sections (job_id TEXT NOT NULL, name TEXT NOT NULL, start_seq INTEGER NOT NULL, expires_at INTEGER NOT NULL, data TEXT NOT NULL, PRIMARY KEY (job_id, start_seq, name));
   `);
   // expires_at ahead of data in log_chunks: the sweep's index reads it without the chunk's
   // overflow pages (a file made before keeps its column order; queries name the columns).
@@ -95,6 +97,12 @@ export function openEmbeddedStore(options: EmbeddedStoreOptions): EmbeddedStore 
     appendLog: db.prepare(
       "INSERT OR IGNORE INTO log_chunks (job_id, seq, data, expires_at, at) VALUES (?, ?, ?, ?, ?)",
     ),
+    putLogSection: db.prepare(
+      "INSERT OR REPLACE INTO log_sections (job_id, name, start_seq, expires_at, data) VALUES (?, ?, ?, ?, ?)",
+    ),
+    readLogSections: db
+      .prepare("SELECT data FROM log_sections WHERE job_id = ? ORDER BY start_seq, rowid")
+      .pluck(),
     readLog: db.prepare(
       "SELECT seq, data, expires_at, at FROM log_chunks WHERE job_id = ? AND seq >= ? ORDER BY seq LIMIT ?",
     ),
@@ -293,6 +301,20 @@ export function openEmbeddedStore(options: EmbeddedStoreOptions): EmbeddedStore 
         expiresAt: r.expires_at,
         ...(r.at !== null ? { at: r.at } : {}),
       }));
+    },
+    async putLogSection(section) {
+      q.putLogSection.run(
+        section.jobId,
+        section.name,
+        section.startSeq,
+        Math.floor(Date.now() / 1000) + logRetentionS,
+        JSON.stringify(section),
+      );
+    },
+    async readLogSections(jobId) {
+      return (q.readLogSections.all(jobId) as string[]).map(
+        (data) => JSON.parse(data) as LogSectionRecord,
+      );
     },
     async recordDelivery(deliveryId, now = Date.now()) {
       return delivery.immediate(deliveryId, Math.floor(now / 1000));

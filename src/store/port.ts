@@ -30,6 +30,26 @@ export interface LogChunk {
   expiresAt?: number;
 }
 
+/**
+ * A part of a job's log (preparing, install, build) as the runner recorded it beside the
+ * log: the log page folds the chunks [startSeq, endSeq) under its title, and the check run
+ * lists it. Never read from the log's text, which the job's own output can forge.
+ */
+export interface LogSectionRecord {
+  jobId: string;
+  name: "preparing" | "install" | "build";
+  /** What the page shows, e.g. "Install skipped: cache hit 3f2a…". */
+  title: string;
+  /** The first chunk of the section's output. */
+  startSeq: number;
+  /** Epoch ms. */
+  startedAt: number;
+  /** The chunk after its last one; absent while it runs (or when its runner died). */
+  endSeq?: number;
+  endedAt?: number;
+  conclusion?: "success" | "failure" | "skipped" | "cancelled" | "timed_out";
+}
+
 export interface InstallationRecord {
   id: number;
   account: string;
@@ -121,6 +141,13 @@ export interface Store {
   appendLog(chunk: LogChunk): Promise<void>;
   /** Chunks with seq >= fromSeq, in order. */
   readLog(jobId: string, fromSeq?: number, limit?: number): Promise<LogChunk[]>;
+  /**
+   * Records a section of a job's log, replacing the record with the same start and name (its
+   * end is recorded so); a job run again records its sections again, after the first ones.
+   */
+  putLogSection(section: LogSectionRecord): Promise<void>;
+  /** A job's log sections, in the order they start. */
+  readLogSections(jobId: string): Promise<LogSectionRecord[]>;
 
   /** True the first time a delivery id is seen within the retention period. */
   recordDelivery(deliveryId: string, now?: number): Promise<boolean>;

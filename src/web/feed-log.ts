@@ -1,4 +1,3 @@
-import { parseSectionMarker, type SectionMarker } from "../core/log-section-marker.js";
 import { advanceAnsi, renderAnsiLine, type AnsiState } from "./render-ansi.js";
 
 /** Longer lines are shown in pieces of this many characters, each with its own number. */
@@ -25,8 +24,8 @@ export interface LogLine {
   html: string;
   /** Epoch ms when the line's first output was written (its chunk's time), when known. */
   at?: number;
-  /** Set when the line is a section marker (see core/log-section-marker.ts). */
-  marker?: SectionMarker;
+  /** The chunk the line ended in: which section it belongs to (log-sections.ts). */
+  seq: number;
 }
 
 export const START_CURSOR: LogCursor = { seq: 0, line: 0, carry: "", ansi: {} };
@@ -58,17 +57,17 @@ export function feedLog(
   let { seq, line, carry, ansi, carryAt } = cursor;
   /** When the line being emitted started. */
   let lineAt = carryAt;
+  let lineSeq = Math.max(0, seq - 1);
   const emit = (text: string) => {
     line += 1;
     if (options.render) {
       const rendered = renderAnsiLine(text, ansi);
       ansi = rendered.state;
-      const marker = parseSectionMarker(text);
       lines.push({
         n: line,
         html: rendered.html,
+        seq: lineSeq,
         ...(lineAt !== undefined ? { at: lineAt } : {}),
-        ...(marker ? { marker } : {}),
       });
     } else {
       ansi = advanceAnsi(text, ansi);
@@ -90,6 +89,7 @@ export function feedLog(
       emitGap(missing, seq);
       seq = chunk.seq;
     }
+    lineSeq = chunk.seq;
     const parts = (carry + chunk.data).split("\n");
     carry = parts.pop()!;
     // The first line went on from an earlier chunk when there was an unfinished one.
@@ -128,6 +128,7 @@ export function feedLog(
     if (options.render) {
       lines.push({
         n: line,
+        seq: from,
         html: `<span class="gap">[Kozmic: ${missing} chunk${missing === 1 ? "" : "s"} of this log (from chunk ${from}) could not be stored]</span>`,
       });
     }

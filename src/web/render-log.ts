@@ -1,13 +1,14 @@
-import type { JobRecord } from "../store/port.js";
-import type { SectionStatus } from "../core/log-section-marker.js";
+import type { JobRecord, LogSectionRecord } from "../store/port.js";
 import type { LogLine } from "./feed-log.js";
 import { formatSeconds } from "./describe-status.js";
 import {
   groupLogSections,
+  sectionAt,
   startsFolded,
   type LogBlock,
   type LogEnd,
   type SectionState,
+  type SectionStatus,
 } from "./log-sections.js";
 import { escapeHtml as e } from "./render-ansi.js";
 
@@ -21,22 +22,24 @@ const STATE_WORDS: Record<SectionState, string> = {
   continues: "continues in the next part",
 };
 
-/** One numbered line: its anchor, its time (shown with "Timestamps") and its text. */
-export function renderLogLine(line: LogLine): string {
-  const kind = line.marker ? ` section-${line.marker.kind}` : "";
-  const data =
-    line.marker?.kind === "end"
-      ? ` data-status="${line.marker.status}" data-at="${line.marker.at}"`
-      : "";
+/**
+ * One numbered line: its anchor, its time (shown with "Timestamps") and its text; with the
+ * section it belongs to, for the live page's script.
+ */
+export function renderLogLine(line: LogLine, section?: string): string {
+  const data = section ? ` data-section="${e(section)}"` : "";
   const at =
     line.at !== undefined
       ? `<time class="ts" datetime="${new Date(line.at).toISOString()}">${new Date(line.at).toISOString().slice(11, 19)}</time>`
       : `<span class="ts"></span>`;
-  return `<div class="line${kind}" id="L${line.n}"${data}><a class="ln" href="#L${line.n}">${line.n}</a>${at}<span class="lc">${line.html}</span></div>`;
+  return `<div class="line" id="L${line.n}"${data}><a class="ln" href="#L${line.n}">${line.n}</a>${at}<span class="lc">${line.html}</span></div>`;
 }
 
-export function renderLogLines(lines: readonly LogLine[]): string {
-  return lines.map(renderLogLine).join("\n");
+export function renderLogLines(
+  lines: readonly LogLine[],
+  sections: readonly LogSectionRecord[] = [],
+): string {
+  return lines.map((line) => renderLogLine(line, sectionAt(sections, line.seq)?.name)).join("\n");
 }
 
 /** The job's outcome as a section's, for a section the runner did not end. */
@@ -55,28 +58,39 @@ export function describeSection(block: Extract<LogBlock, { kind: "section" }>): 
   return { state: STATE_WORDS[block.state], duration: formatSeconds(seconds) };
 }
 
-function renderBlock(block: LogBlock, final: boolean): string {
-  if (block.kind === "lines") return renderLogLines(block.lines);
+function renderBlock(
+  block: LogBlock,
+  final: boolean,
+  sections: readonly LogSectionRecord[],
+): string {
+  if (block.kind === "lines") return renderLogLines(block.lines, sections);
   const { state, duration } = describeSection(block);
   const open = startsFolded(block.state, final) ? "" : " open";
-  return `<details class="section section-${block.state}" data-section="${block.id}" data-started="${block.startedAt}"${open}>
+  return `<details class="section section-${block.state}" data-section="${block.id}" data-start-seq="${block.startSeq}" data-started="${block.startedAt}"${open}>
 <summary><span class="section-title">${e(block.title)}</span> <span class="section-state">${e(state)}</span> <span class="section-time">${block.endedAt !== undefined ? e(duration) : ""}</span></summary>
-${renderLogLines(block.lines)}
+${renderLogLines(block.lines, sections)}
 </details>`;
 }
 
-/** A page's lines, folded into their sections. */
-export function renderLogBlocks(lines: readonly LogLine[], end: LogEnd): string {
-  return groupLogSections(lines, end)
-    .map((block) => renderBlock(block, end.final))
+/** A page's lines, folded into the sections the runner recorded. */
+export function renderLogBlocks(
+  lines: readonly LogLine[],
+  sections: readonly LogSectionRecord[],
+  end: LogEnd,
+): string {
+  return groupLogSections(lines, sections, end)
+    .map((block) => renderBlock(block, end.final, sections))
     .join("\n");
 }
 
 /**
- * Lines for the live tail: sections that start in them come as open sections; lines before
- * the first (which belong to the section the page has open) come as plain lines, which the
- * page's script appends to that section.
+ * Lines for the live tail: sections that start in them come as open sections; lines of a
+ * section begun earlier come as plain lines naming it, which the page's script appends to
+ * that section.
  */
-export function renderLiveLines(lines: readonly LogLine[]): string {
-  return renderLogBlocks(lines, { final: false, isLast: true });
+export function renderLiveLines(
+  lines: readonly LogLine[],
+  sections: readonly LogSectionRecord[],
+): string {
+  return renderLogBlocks(lines, sections, { final: false, isLast: true });
 }

@@ -1,4 +1,4 @@
-import type { BuildRecord, JobRecord } from "../store/port.js";
+import type { BuildRecord, JobRecord, LogSectionRecord } from "../store/port.js";
 import type { LogLine } from "./feed-log.js";
 import { escapeHtml as e } from "./render-ansi.js";
 import { jobSectionOutcome, renderLogBlocks } from "./render-log.js";
@@ -129,6 +129,8 @@ export interface JobPageInput {
   job: JobRecord;
   canWrite: boolean;
   lines: LogLine[];
+  /** The log's sections as the runner recorded them beside it. */
+  sections: LogSectionRecord[];
   page: number;
   isLastPage: boolean;
   /** Where the live tail starts (the chunk after this page). */
@@ -188,7 +190,7 @@ ${live ? `<label class="follow"><input type="checkbox" id="follow" checked> Foll
 <div id="log" class="log" data-live="${live}" data-next-seq="${input.nextSeq}" data-job="${e(job.id)}">
 ${
   input.lines.length
-    ? renderLogBlocks(input.lines, {
+    ? renderLogBlocks(input.lines, input.sections, {
         final: isJobFinal(job),
         isLast: input.isLastPage,
         jobOutcome: jobSectionOutcome(job),

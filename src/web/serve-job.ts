@@ -24,7 +24,10 @@ const KEEP_ALIVE_MS = 15_000;
 export async function serveJobPage(web: WebServices, r: WebRequest, jobId: string): Promise<void> {
   const page = intParam(r.url, "page", MAX_PAGE, "last" as const);
   const { job, build, access } = await findReadableJob(web, r, jobId);
-  const log = await web.reader.readPage(job.id, page, isFinal(job.status));
+  const [log, sections] = await Promise.all([
+    web.reader.readPage(job.id, page, isFinal(job.status)),
+    web.deps.store.readLogSections(job.id),
+  ]);
   if (!log) throw new HttpError(404, `The log of this job has no part ${Number(page) + 1}.`);
   sendHtml(
     web,
@@ -35,6 +38,7 @@ export async function serveJobPage(web: WebServices, r: WebRequest, jobId: strin
       job,
       canWrite: access.write,
       lines: log.lines,
+      sections,
       page: log.page,
       isLastPage: log.isLast,
       nextSeq: log.next.seq,
@@ -94,11 +98,24 @@ export async function serveLiveLog(web: WebServices, r: WebRequest, jobId: strin
     const current = (await web.deps.store.getJob(job.id)) ?? job;
     const final = isFinal(current.status);
     const chunks = await web.deps.store.readLog(job.id, cursor.seq, LIVE_BATCH);
+    // Read after the chunks: a section whose chunks were read is recorded by now.
+    const sections = await web.deps.store.readLogSections(job.id);
     const complete = final && chunks.length < LIVE_BATCH;
     const fed = feedLog(cursor, chunks, { render: true, end: complete, bridgeGaps: final });
     cursor = fed.cursor;
     if (fed.lines.length > 0) {
-      const data = JSON.stringify({ html: renderLiveLines(fed.lines) });
+      const upTo = cursor.seq;
+      const ended = sections.filter((s) => s.conclusion !== undefined && s.endSeq! <= upTo);
+      const data = JSON.stringify({
+        html: renderLiveLines(fed.lines, sections),
+        // Sections that ended: the page's script closes them with their outcome.
+        ended: ended.map((s) => ({
+          name: s.name,
+          startSeq: s.startSeq,
+          state: s.conclusion,
+          endedAt: s.endedAt,
+        })),
+      });
       await writeAndDrain(r.res, `id: ${cursor.seq}\nevent: lines\ndata: ${data}\n\n`);
       lastWrite = Date.now();
     }

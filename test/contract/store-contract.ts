@@ -214,6 +214,59 @@ export function defineStoreContract(name: string, makeStore: MakeStore): void {
       });
     });
 
+    it("keeps a job's log sections beside its log: replaced by start and name, read in order of start", async () => {
+      await withStore(async (store) => {
+        const jobId = `job-${randomUUID()}`;
+        await store.appendLog({ jobId, seq: 0, data: "==> preparing\n" });
+        await store.putLogSection({
+          jobId,
+          name: "build",
+          title: "Build",
+          startSeq: 2,
+          startedAt: 3000,
+        });
+        const preparing = {
+          jobId,
+          name: "preparing" as const,
+          title: "Preparing: busybox",
+          startSeq: 0,
+          startedAt: 1000,
+          endSeq: 1,
+          endedAt: 2000,
+          conclusion: "success" as const,
+        };
+        await store.putLogSection(preparing);
+        await store.putLogSection({
+          jobId: `job-${randomUUID()}`,
+          name: "build",
+          title: "Other",
+          startSeq: 0,
+          startedAt: 1,
+        });
+        const ended = {
+          ...preparing,
+          name: "build" as const,
+          title: "Build",
+          startSeq: 2,
+          startedAt: 3000,
+          endSeq: 4,
+          endedAt: 5000,
+          conclusion: "failure" as const,
+        };
+        await store.putLogSection(ended);
+        // The job run again (taken over): its sections again, after the first attempt's.
+        const again = { ...preparing, startSeq: 12, startedAt: 9000, endSeq: 13 };
+        await store.putLogSection(again);
+        assert.deepEqual(await store.readLogSections(jobId), [preparing, ended, again]);
+        assert.deepEqual(await store.readLogSections(`job-${randomUUID()}`), []);
+        assert.deepEqual(
+          (await store.readLog(jobId)).map((c) => c.data),
+          ["==> preparing\n"],
+          "sections are not chunks of the log",
+        );
+      });
+    });
+
     it("keeps log chunks in order, reads ranges, ignores replayed chunks and sets expiry", async () => {
       await withStore(async (store) => {
         const jobId = `job-${randomUUID()}`;

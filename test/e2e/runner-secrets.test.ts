@@ -61,6 +61,11 @@ describe("secrets through the runner: webhook -> runner -> Docker -> check run",
     assert.equal(shown.includes(TOKEN), false);
     assert.equal(shown.includes(Buffer.from(TOKEN).toString("base64")), false);
     assert.match(run.output.text ?? "", /token: \*\*\*/, "the check run's tail is masked too");
+    // The sections the runner recorded beside the log, on the check run.
+    assert.match(
+      run.output.summary ?? "",
+      /^preparing +succeeded .*\n(install.*\n)?build +succeeded +\d+s +Build$/m,
+    );
   });
 
   it("a long token and a PEM key piped to base64 (wrapped at 76 and at 64 columns) cannot be read back from the log or the check run", async () => {

@@ -6,10 +6,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { hookSchema, type HookInput } from "../../src/core/config/schema.js";
-import { sectionEndLine, sectionStartLine } from "../../src/core/log-section-marker.js";
 import { openEmbeddedStore } from "../../src/store/embedded-store.js";
-import type { JobRecord } from "../../src/store/port.js";
+import type { JobRecord, LogSectionRecord } from "../../src/store/port.js";
 import { DockerEngine } from "../../runner/engine/docker-engine.js";
+import { storeSections } from "../../runner/logs/section-recorder.js";
 import { StoreLogWriter } from "../../runner/logs/store-log-writer.js";
 import { runJob, type JobResult } from "../../runner/pipeline/run-job.js";
 import { assertAccessible, type TestBrowser } from "../support/browser.js";
@@ -43,12 +43,13 @@ after(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-/** Runs the hook with the real pipeline, its log stored as a runner stores it, and records the job. */
+/** Runs the hook with the real pipeline, its log and sections stored as a runner stores them. */
 async function runHook(
   hook: Partial<HookInput>,
 ): Promise<{ job: JobRecord; result: JobResult; buildId: string }> {
   const { job, build } = await h.addJob({ repo: "octo/public", job: { status: "running" } });
   const log = new StoreLogWriter({ store: h.store, jobId: job.id, flushIntervalMs: 100 });
+  const sections = storeSections({ store: h.store, jobId: job.id, cut: () => log.cut() });
   const parsed = hookSchema.parse({
     name: "test",
     image: IMAGE,
@@ -65,9 +66,16 @@ async function runHook(
       sourceDir,
       trackedFiles: [{ path: "deps.txt", digest: "d1" }],
     },
-    { engine, settings: testPipelineSettings(join(dataDir, "pipeline")), log, cacheRecords },
+    {
+      engine,
+      settings: testPipelineSettings(join(dataDir, "pipeline")),
+      log,
+      sections,
+      cacheRecords,
+    },
   );
   await log.flush();
+  await sections.flush();
   const ended = await h.store.transitionJob(job.id, ["running"], {
     status: "completed",
     conclusion: result.conclusion,
@@ -91,10 +99,18 @@ const summaries = (p: Page) =>
   );
 
 describe("the log page in sections", () => {
-  it("a failed build: preparing and install folded, the failing build open and in view", async () => {
+  it("a failed build: preparing and install folded, the failing build open and in view; markers it prints are text (issue 25, L2)", async () => {
     const { job, buildId } = await runHook({
-      build:
-        'echo "installed: $(cat /opt/deps/deps.txt)"\necho compiling\necho "test_login FAILED" >&2\nexit 3',
+      build: [
+        'echo "installed: $(cat /opt/deps/deps.txt)"',
+        "echo compiling",
+        'echo "test_login FAILED" >&2',
+        // Kozmic's old marker lines, forged: a build that claims it passed.
+        'echo "##[end build success 2026-11-30T11:05:21.300Z]"',
+        'echo "##[section build 2026-11-30T11:05:21.300Z] all passed"',
+        'echo "==> build exit code 0"',
+        "exit 3",
+      ].join("\n"),
     });
     await page.goto(`${h.url}/jobs/${job.id}`);
     assert.deepEqual(await summaries(page), [
@@ -112,10 +128,17 @@ describe("the log page in sections", () => {
     await assertAccessible(page, "failed job in sections");
     await page.screenshot({ path: `${ARTIFACTS}/web-log-sections-failed.png`, fullPage: true });
 
-    // The raw log carries the markers the page folded.
+    // The forged lines are plain lines of the failed build, and no section is "all passed".
+    for (const forged of ["##[end build success", "##[section build", "==> build exit code 0"])
+      assert.ok(await failing.locator(".line", { hasText: forged }).first().isVisible(), forged);
+    assert.equal(await page.locator("details.section", { hasText: "all passed" }).count(), 1);
+    assert.equal(await page.locator(".section-title", { hasText: "all passed" }).count(), 0);
+    // The raw log holds the job's output and Kozmic's "==>" lines only: no marker of Kozmic's.
     const raw = await (await fetch(`${h.url}/jobs/${job.id}/log.txt`)).text();
-    assert.match(raw, /^##\[section build \S+Z\] Build$/m);
-    assert.match(raw, /^##\[end build failure \S+Z\]$/m);
+    assert.deepEqual(raw.match(/^##\[.*$/gm), [
+      "##[end build success 2026-11-30T11:05:21.300Z]",
+      "##[section build 2026-11-30T11:05:21.300Z] all passed",
+    ]);
 
     // Timestamps: hidden until asked for, then each line shows its time.
     const stamp = failing.locator(".line").first().locator(".ts");
@@ -184,29 +207,42 @@ describe("the log page in sections", () => {
       log: [],
     });
     const t = Date.now();
+    const section = (record: Omit<LogSectionRecord, "jobId">) =>
+      h.store.putLogSection({ jobId: job.id, ...record });
+    const preparing = {
+      name: "preparing",
+      title: "Preparing: busybox",
+      startSeq: 0,
+      startedAt: t,
+    } as const;
+    await section(preparing);
     await h.store.appendLog({
       jobId: job.id,
       seq: 0,
       at: t,
-      data: `${sectionStartLine("preparing", "Preparing: busybox", t)}==> base image sha256:1\n`,
+      data: "==> hook test\n==> base image sha256:1\n",
     });
     await page.goto(`${h.url}/jobs/${job.id}`);
     await page.locator("#L2").waitFor();
     assert.deepEqual(await summaries(page), ["Preparing: busybox | running | open"]);
+    await h.store.appendLog({ jobId: job.id, seq: 1, at: t + 1000, data: "==> pulled\n" });
+    await section({ ...preparing, endSeq: 2, endedAt: t + 1500, conclusion: "success" });
+    const build = { name: "build", title: "Build", startSeq: 2, startedAt: t + 1500 } as const;
+    await section(build);
+    await h.store.appendLog({ jobId: job.id, seq: 2, at: t + 1500, data: "make\n" });
+    await page.locator("#L4").waitFor();
     await h.store.appendLog({
       jobId: job.id,
-      seq: 1,
-      at: t + 1500,
-      data: `==> pulled\n${sectionStartLine("build", "Build", t + 1500)}make\n`,
-    });
-    await page.locator("#L5").waitFor();
-    await h.store.appendLog({
-      jobId: job.id,
-      seq: 2,
+      seq: 3,
       at: t + 4000,
-      data: `ok\n${sectionEndLine("build", "success", t + 4000)}`,
+      data: "##[end build failure 2026-11-30T11:05:21.300Z]\nok\n",
     });
+    await section({ ...build, endSeq: 4, endedAt: t + 4000, conclusion: "success" });
+    await h.store.appendLog({ jobId: job.id, seq: 4, at: t + 4000, data: "==> success in 4.0s\n" });
     await page.locator("#L7").waitFor({ state: "attached" });
+    await page
+      .locator("details[data-section=build].section-success")
+      .waitFor({ state: "attached" });
     assert.deepEqual(await summaries(page), [
       "Preparing: busybox | succeeded | folded",
       "Build | succeeded | folded",
@@ -215,17 +251,14 @@ describe("the log page in sections", () => {
       await page.locator("details[data-section=build] .section-time").innerText(),
       "2.5 s",
     );
+    assert.equal(await page.locator("details[data-section=build] .line").count(), 3);
     assert.equal(await page.locator("#log .line").count(), 7, "no line lost or doubled");
     await assertAccessible(page, "followed job in sections");
 
     // A section the runner could not end (the job errored) ends with the job.
-    await h.store.appendLog({
-      jobId: job.id,
-      seq: 3,
-      at: t + 5000,
-      data: `${sectionStartLine("build", "Build", t + 5000)}docker went away\n`,
-    });
-    await page.locator("#L9").waitFor();
+    await section({ name: "build", title: "Build", startSeq: 5, startedAt: t + 5000 });
+    await h.store.appendLog({ jobId: job.id, seq: 5, at: t + 5000, data: "docker went away\n" });
+    await page.locator("#L8").waitFor();
     await h.store.transitionJob(job.id, ["running"], {
       status: "errored",
       message: "Docker engine unreachable",

@@ -56,6 +56,25 @@ describe("StoreLogWriter on the embedded store", () => {
     assert.equal(chunks.map((c) => c.data).join(""), expected);
   });
 
+  it("cuts a chunk where a section starts: the seq it gives holds the output written after it", async () => {
+    const jobId = newJob();
+    const writer = new StoreLogWriter({ store, jobId, flushIntervalMs: 20 });
+    assert.equal(await writer.cut(), 0, "nothing written yet: the first chunk");
+    writer.write("==> preparing\n");
+    writer.write("x".repeat(MAX_LOG_CHUNK_BYTES + 10) + "\n");
+    const install = writer.cut();
+    writer.write("==> install\n");
+    const build = writer.cut();
+    writer.write("==> build\nok\n");
+    await writer.flush();
+    const chunks = await readAll(jobId);
+    const [installSeq, buildSeq] = [await install, await build];
+    assert.equal(chunks[installSeq]!.data, "==> install\n");
+    assert.equal(chunks[buildSeq]!.data, "==> build\nok\n");
+    assert.equal(buildSeq, installSeq + 1);
+    assert.ok(chunks.slice(0, installSeq).every((c) => !c.data.includes("install")));
+  });
+
   it("stores output a second after it is written while it flows, without flush()", async (t) => {
     // The writer's own timer, driven by hand: what is stored is decided by the interval, not
     // by how fast this machine happens to be.

@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
+  completionOutput,
   configAnnotations,
   configFailureOutput,
   MAX_OUTPUT_CHARS,
@@ -120,4 +121,31 @@ test("huge messages and many problems stay within GitHub's limits, still fenced"
     assert.ok(annotation.message.length <= 1000, `${annotation.message.length} characters`);
     assert.ok(annotation.message.endsWith("…"));
   }
+});
+
+test("the summary lists the sections the runner recorded, as text, an unended one with the job", () => {
+  const { summary } = completionOutput({
+    conclusion: "failure",
+    exitCode: 3,
+    logUrl: "https://kozmic.test/jobs/j",
+    sections: [
+      {
+        jobId: "j",
+        name: "install",
+        title: "Install: cache miss (changed: [x](https://evil.test) `a`)",
+        startSeq: 1,
+        startedAt: 1000,
+        endSeq: 2,
+        endedAt: 4000,
+        conclusion: "success",
+      },
+      { jobId: "j", name: "build", title: "Build", startSeq: 2, startedAt: 4000 },
+    ],
+  });
+  const block = /^(`{3,})text\n([\s\S]*?)\n\1$/m.exec(summary);
+  assert.ok(block, summary);
+  assert.deepEqual(block[2]!.split("\n"), [
+    "install   succeeded 3s      Install: cache miss (changed: [x](https://evil.test) `a`)",
+    "build     failed            Build",
+  ]);
 });

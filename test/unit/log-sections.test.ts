@@ -1,92 +1,103 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import {
-  parseSectionMarker,
-  sectionEndLine,
-  sectionStartLine,
-} from "../../src/core/log-section-marker.js";
+import type { LogSectionRecord } from "../../src/store/port.js";
 import { feedLog, START_CURSOR } from "../../src/web/feed-log.js";
 import { groupLogSections } from "../../src/web/log-sections.js";
 
 const T = Date.parse("2026-11-30T11:05:20.123Z");
+const JOB = "job-1";
 
-describe("section markers", () => {
-  it("are written and read back, and nothing else counts as one", () => {
-    const start = sectionStartLine("install", "Install: cache miss\n(first)", T);
-    assert.equal(
-      start,
-      "##[section install 2026-11-30T11:05:20.123Z] Install: cache miss (first)\n",
-    );
-    assert.deepEqual(parseSectionMarker(start.slice(0, -1)), {
-      kind: "start",
-      id: "install",
-      at: T,
-      title: "Install: cache miss (first)",
-    });
-    assert.deepEqual(
-      parseSectionMarker(sectionEndLine("build", "timed_out", T + 5).trim() + "\r"),
-      {
-        kind: "end",
-        id: "build",
-        at: T + 5,
-        status: "timed_out",
-      },
-    );
-    for (const line of [
-      "##[section deploy 2026-11-30T11:05:20.123Z] Deploy",
-      "##[end build exploded 2026-11-30T11:05:20.123Z]",
-      "  ##[section build 2026-11-30T11:05:20.123Z] Build",
-      "##[section build yesterday] Build",
-      "##[group]Run tests",
-    ])
-      assert.equal(parseSectionMarker(line), undefined, line);
-  });
-});
-
-describe("groupLogSections", () => {
-  const log = [
+describe("groupLogSections: sections come from the runner's records, never from the log's text", () => {
+  // Chunks as the runner cuts them at each section's start and end.
+  const chunks = [
     "==> job 1\n",
-    sectionStartLine("preparing", "Preparing: busybox", T),
-    "pulled\n",
-    sectionStartLine("install", "Install: cache miss", T + 1000),
-    "installing\n",
-    sectionEndLine("install", "success", T + 4000),
-    sectionStartLine("build", "Build", T + 4000),
-    "FAILED\n",
-  ].join("");
-  const { lines } = feedLog(START_CURSOR, [{ seq: 0, data: log, at: T }], {
-    render: true,
-    end: true,
-    bridgeGaps: true,
-  });
+    "==> pulled\n",
+    "installing\n##[end install success 2026-11-30T11:05:20.123Z]\n",
+    "##[section build 2026-11-30T11:05:20.123Z] all passed\n==> Build\nFAILED\n",
+    "==> failure in 9.0s\n",
+  ].map((data, seq) => ({ seq, data, at: T }));
+  const records: LogSectionRecord[] = [
+    {
+      jobId: JOB,
+      name: "preparing",
+      title: "Preparing: busybox",
+      startSeq: 1,
+      startedAt: T,
+      endSeq: 2,
+      endedAt: T + 1000,
+      conclusion: "success",
+    },
+    {
+      jobId: JOB,
+      name: "install",
+      title: "Install: cache miss",
+      startSeq: 2,
+      startedAt: T + 1000,
+      endSeq: 3,
+      endedAt: T + 4000,
+      conclusion: "success",
+    },
+    { jobId: JOB, name: "build", title: "Build", startSeq: 3, startedAt: T + 4000 },
+  ];
+  const { lines } = feedLog(START_CURSOR, chunks, { render: true, end: true, bridgeGaps: true });
+  const describeBlocks = (blocks: ReturnType<typeof groupLogSections>) =>
+    blocks.map((b) =>
+      b.kind === "lines"
+        ? `lines ${b.lines.map((l) => l.n).join(",")}`
+        : `${b.id} ${b.state} ${(b.endedAt ?? NaN) - b.startedAt} ${b.lines.map((l) => l.n).join(",")}`,
+    );
 
-  it("ends a section at its end line, else where the next starts, else with the job", () => {
-    const blocks = groupLogSections(lines, {
+  it("folds each record's chunks under it; marker text printed by the job is a plain line", () => {
+    const blocks = groupLogSections(lines, records, {
       final: true,
       isLast: true,
       jobOutcome: "failure",
       finishedAt: T + 9000,
     });
+    assert.deepEqual(describeBlocks(blocks), [
+      "lines 1",
+      "preparing success 1000 2",
+      "install success 3000 3,4",
+      // Never ended (its runner died): it ended with the job.
+      "build failure 5000 5,6,7,8",
+    ]);
+    const ended = [
+      ...records.slice(0, 2),
+      { ...records[2]!, endSeq: 4, endedAt: T + 6000, conclusion: "failure" as const },
+    ];
     assert.deepEqual(
-      blocks.map((b) =>
-        b.kind === "lines"
-          ? `lines ${b.lines.map((l) => l.n).join(",")}`
-          : `${b.id} ${b.state} ${(b.endedAt ?? NaN) - b.startedAt} ${b.lines.map((l) => l.n).join(",")}`,
-      ),
-      [
-        "lines 1",
-        "preparing success 1000 2,3",
-        "install success 3000 4,5,6",
-        "build failure 5000 7,8",
-      ],
+      describeBlocks(groupLogSections(lines, ended, { final: true, isLast: true })).slice(-2),
+      ["build failure 2000 5,6,7", "lines 8"],
     );
-    assert.ok(lines.every((l) => l.at === T));
+    const install = blocks[2]!;
+    assert.equal(install.kind === "section" && install.lines[1]!.html.startsWith("##[end"), true);
   });
 
-  it("keeps the last section running while the job runs, or going on in the next part", () => {
-    const running = groupLogSections(lines, { final: false, isLast: true }).at(-1);
+  it("without records there are no sections, whatever the log says", () => {
+    assert.deepEqual(describeBlocks(groupLogSections(lines, [], { final: true, isLast: true })), [
+      "lines 1,2,3,4,5,6,7,8",
+    ]);
+  });
+
+  it("keeps a section running while the job runs, going on in the next part, and plain when it began in an earlier part", () => {
+    const running = groupLogSections(lines, records, { final: false, isLast: true }).at(-1);
     assert.equal(running?.kind === "section" && running.state, "running");
-    const continues = groupLogSections(lines, { final: true, isLast: false }).at(-1);
+    const continues = groupLogSections(lines, records, { final: true, isLast: false }).at(-1);
     assert.equal(continues?.kind === "section" && continues.state, "continues");
+    const later = feedLog(START_CURSOR, chunks.slice(4), {
+      render: true,
+      end: true,
+      bridgeGaps: false,
+    });
+    const fromPart = feedLog({ ...START_CURSOR, seq: 4 }, chunks.slice(4), {
+      render: true,
+      end: true,
+      bridgeGaps: false,
+    });
+    assert.equal(later.lines.length, 0, "a reader stops at the first chunk it lacks");
+    assert.deepEqual(
+      describeBlocks(groupLogSections(fromPart.lines, records, { final: true, isLast: true })),
+      ["lines 1"],
+    );
   });
 });

@@ -1,8 +1,9 @@
 /* global document, EventSource, location */
 // Streams new lines into a running job's log page (server-sent events). The server numbers
 // and renders every line; on reconnection the browser's Last-Event-ID resumes at the right
-// chunk, so no line is lost or doubled. Lines go into the section that is open: a section
-// that starts comes as a <details>, and its end line closes it.
+// chunk, so no line is lost or doubled. A section that starts comes as a <details>; a line
+// of a section begun earlier names it (data-section) and goes into it; each event lists
+// the sections that ended, as the runner recorded them.
 (function () {
   const log = document.getElementById("log");
   if (!log || log.dataset.live !== "true") return;
@@ -21,7 +22,7 @@
     return m + " min " + Math.round(s - m * 60) + " s";
   }
 
-  /** The section new lines belong to: the last one, unless its end line has come. */
+  /** The section still running at the end of the log, if any. */
   function openSection() {
     const last = log.lastElementChild;
     return last && last.matches("details.section-running") ? last : null;
@@ -42,11 +43,8 @@
     template.innerHTML = html;
     for (const node of Array.from(template.content.children)) {
       const section = openSection();
-      if (node.matches(".line") && section) {
+      if (node.matches(".line") && section && node.dataset.section === section.dataset.section) {
         section.append(node);
-        if (node.matches(".section-end")) {
-          endSection(section, node.dataset.status, Number(node.dataset.at));
-        }
       } else {
         // A section that starts ends the one before it: the job went on.
         if (section && node.matches("details.section")) {
@@ -63,6 +61,16 @@
   source.addEventListener("lines", function (event) {
     const data = JSON.parse(event.data);
     append(data.html);
+    for (const ended of data.ended || []) {
+      const section = log.querySelector(
+        'details.section-running[data-section="' +
+          ended.name +
+          '"][data-start-seq="' +
+          Number(ended.startSeq) +
+          '"]',
+      );
+      if (section) endSection(section, ended.state, ended.endedAt);
+    }
     let lines = log.querySelectorAll(".line");
     if (lines.length > MAX_LINES) {
       for (let i = 0; i < lines.length - MAX_LINES; i++) lines[i].remove();
