@@ -277,21 +277,16 @@ function watch(ctx: WorkerContext, held: Held): () => void {
 }
 
 /** In progress on GitHub, the source fetched, then install and build; the log tail shown. */
-async function runHeld(
-  ctx: WorkerContext,
-  held: Held,
-  onCheckout: (checkout: Checkout) => void,
-  deferCleanup: (removal: Promise<void>) => void,
-): Promise<JobResult> {
+/** The check run's move to in_progress (after a delay) and its phase updates. */
+function inProgressReport(ctx: WorkerContext, held: Held, phase: () => JobPhase) {
   const { settings, log } = ctx;
   const message = held.received.body;
   const jobId = held.job.id;
   const reporter = ctx.access(message.installationId).reporter;
   const ref = held.ref!;
-  let phase: JobPhase = "preparing";
-  const inProgress = scheduleInProgress({
+  return scheduleInProgress({
     delayMs: settings.inProgressDelayMs,
-    phase: () => phase,
+    phase,
     markInProgress: (shown) =>
       timed(ctx.timings, "check run in progress", () =>
         withGitHubRetry(
@@ -312,6 +307,45 @@ async function runHeld(
           log(`job ${jobId}: phase update: ${(error as Error).message}`, "warn"),
         ),
   });
+}
+
+/** The commit's source, fetched on this host; undefined when the job was cancelled. */
+async function fetchCheckout(ctx: WorkerContext, held: Held): Promise<Checkout | undefined> {
+  const { settings } = ctx;
+  const message = held.received.body;
+  const jobId = held.job.id;
+  held.say(`fetching ${message.repository.fullName} at ${message.sha}`);
+  const token = await timed(ctx.timings, "token", () => ctx.access(message.installationId).token());
+  return await timed(ctx.timings, "fetch", () =>
+    fetchSource({
+      dataDir: settings.pipeline.dataDir,
+      repositoryId: message.repository.id,
+      cloneUrl: message.repository.cloneUrl,
+      sha: message.sha,
+      ref: message.ref,
+      ...(message.pullRequest !== undefined ? { pullRequest: message.pullRequest } : {}),
+      token,
+      jobId,
+      runnerName: settings.name,
+      signal: held.control.signal,
+    }),
+  ).catch((error: unknown) => {
+    if (held.control.signal.aborted) return undefined;
+    throw error;
+  });
+}
+
+async function runHeld(
+  ctx: WorkerContext,
+  held: Held,
+  onCheckout: (checkout: Checkout) => void,
+  deferCleanup: (removal: Promise<void>) => void,
+): Promise<JobResult> {
+  const { settings } = ctx;
+  const message = held.received.body;
+  const jobId = held.job.id;
+  let phase: JobPhase = "preparing";
+  const inProgress = inProgressReport(ctx, held, () => phase);
   held.say(
     `runner ${settings.name} runs job ${jobId} (${message.repository.fullName}@${message.sha.slice(0, 12)}, ` +
       `hook "${held.hook.name}", attempt ${held.received.receiveCount} of ${settings.maxReceives})`,
@@ -334,27 +368,7 @@ async function runHeld(
       held.secretsNote = secrets.note;
       held.say(secrets.note);
     }
-    held.say(`fetching ${message.repository.fullName} at ${message.sha}`);
-    const token = await timed(ctx.timings, "token", () =>
-      ctx.access(message.installationId).token(),
-    );
-    const checkout = await timed(ctx.timings, "fetch", () =>
-      fetchSource({
-        dataDir: settings.pipeline.dataDir,
-        repositoryId: message.repository.id,
-        cloneUrl: message.repository.cloneUrl,
-        sha: message.sha,
-        ref: message.ref,
-        ...(message.pullRequest !== undefined ? { pullRequest: message.pullRequest } : {}),
-        token,
-        jobId,
-        runnerName: settings.name,
-        signal: held.control.signal,
-      }),
-    ).catch((error: unknown) => {
-      if (held.control.signal.aborted) return undefined;
-      throw error;
-    });
+    const checkout = await fetchCheckout(ctx, held);
     if (!checkout) {
       return { conclusion: "cancelled", durations: { pull: 0, install: 0, build: 0, total: 0 } };
     }
