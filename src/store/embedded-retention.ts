@@ -140,6 +140,13 @@ export function startRetention(db: SqliteDatabase, options: RetentionOptions = {
           AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.id = c.job_id AND ${LIVE})
         ORDER BY c.expires_at LIMIT ?)`,
     ),
+    // A job's sections go with its chunks.
+    sections: db.prepare(
+      `DELETE FROM log_sections WHERE rowid IN
+       (SELECT c.rowid FROM log_sections c WHERE c.expires_at <= ?
+          AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.id = c.job_id AND ${LIVE})
+        ORDER BY c.expires_at LIMIT ?)`,
+    ),
     builds: db.prepare(
       `SELECT b.id, (SELECT count(*) FROM jobs j WHERE j.build_id = b.id) AS jobs FROM builds b
        WHERE b.expires_at IS NOT NULL AND b.expires_at <= ?
@@ -262,7 +269,8 @@ export function startRetention(db: SqliteDatabase, options: RetentionOptions = {
     await inBatches(report, () => {
       const n = q.chunks.run(cutoffS, batchRows).changes;
       report.logChunks += n;
-      return n === batchRows;
+      const sections = q.sections.run(cutoffS, batchRows).changes;
+      return n === batchRows || sections === batchRows;
     });
     await inBatches(report, () => {
       const r = deleteBuilds(cutoffS);

@@ -44,6 +44,13 @@ async function runBuild(
     for (let seq = 0; seq < (options.chunks ?? 2); seq++) {
       await store.appendLog({ jobId: job.id, seq, data: CHUNK });
     }
+    await store.putLogSection({
+      jobId: job.id,
+      name: "build",
+      title: "Build",
+      startSeq: 0,
+      startedAt: 1,
+    });
     if (options.end !== false) {
       await store.transitionJob(job.id, ["running"], {
         status: "completed",
@@ -133,11 +140,13 @@ describe("embedded store retention", () => {
       for (const job of ended.jobs) {
         assert.equal(await store.getJob(job.id), undefined);
         assert.deepEqual(await store.readLog(job.id), []);
+        assert.deepEqual(await store.readLogSections(job.id), [], "sections go with the log");
       }
 
       // What is live stays, logs of a running job included, however old.
       assert.equal((await store.getJob(running.jobs[0]!.id))?.status, "running");
       assert.equal((await store.readLog(running.jobs[0]!.id)).length, 2);
+      assert.equal((await store.readLogSections(running.jobs[0]!.id)).length, 1);
       assert.equal((await store.getJob(queuedJob.id))?.status, "queued");
       assert.ok(await store.getBuild(queuedBuild.id));
       assert.ok(await store.getBuild(half.id), "a build with a running job stays whole");
