@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { rm } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Queue, ReceivedJob } from "../../src/queue/port.js";
+import type { Queue } from "../../src/queue/port.js";
 import type { Store } from "../../src/store/port.js";
 import type { Engine } from "../engine/port.js";
 import { checkoutsDir } from "../source/checkout-commit.js";
@@ -14,13 +14,8 @@ import { registryWarnings } from "../cache/registry-exposure.js";
 import { createGitHubAccess, type GitHubDeps } from "./github-access.js";
 import { labelEngine, removeLeftoverContainers } from "./label-engine.js";
 import type { StepTimings } from "../pipeline/step-timings.js";
-import { processMessage } from "./process-message.js";
-import {
-  messageVisibilitySeconds,
-  type JobControl,
-  type LineLog,
-  type WorkerContext,
-} from "./worker-context.js";
+import { JobSlots } from "./job-slots.js";
+import { messageVisibilitySeconds, type LineLog, type WorkerContext } from "./worker-context.js";
 import type { RunnerSettings } from "./read-runner-settings.js";
 import type { SecretSource } from "./job-secrets.js";
 
@@ -61,14 +56,68 @@ export interface Runner {
  * runs each through processMessage. A queue or store outage is logged and retried.
  */
 export function startRunner(deps: RunnerDeps): Runner {
-  const { queue, settings } = deps;
+  const { settings } = deps;
   const log: LineLog = deps.log ?? ((line) => process.stderr.write(`${line}\n`));
   const owner = `${settings.name}/${randomUUID().slice(0, 8)}`;
-  const engine = labelEngine(deps.engine, settings.name);
+  const ctx = workerContext(deps, owner, log);
+  const receiving = new AbortController();
+  let stopping = false;
+  const slots = new JobSlots(ctx, () => stopping);
+  let markReady!: () => void;
+  const ready = new Promise<void>((resolve) => (markReady = resolve));
+
+  const pruneUnusedMirrors = () => pruneMirrorsLogged(settings, owner, log);
+  const pruning = setInterval(() => void pruneUnusedMirrors(), 6 * 3600_000);
+  pruning.unref();
+
+  const loop = (async () => {
+    await removePreviousLife(deps, settings, log);
+    const { cacheRegistry } = settings.pipeline;
+    if (cacheRegistry) {
+      for (const warning of await registryWarnings(cacheRegistry))
+        log(`runner ${owner}: ${warning}`, "warn");
+    }
+    await pruneUnusedMirrors();
+    log(`runner ${owner}: receiving jobs, ${settings.concurrency} at a time`);
+    await receiveJobs(ctx, slots, receiving.signal, () => stopping, markReady);
+    markReady();
+  })();
+
+  return {
+    owner,
+    ready,
+    get active() {
+      return slots.size;
+    },
+    async stop(options = {}) {
+      if (!stopping) log(`runner ${owner}: stopping; no new jobs`);
+      stopping = true;
+      clearInterval(pruning);
+      receiving.abort();
+      slots.wake();
+      await loop;
+      const graceMs = options.graceMs ?? settings.shutdownGraceMs;
+      await slots.finishOrReturn(graceMs, (count) =>
+        log(
+          `runner ${owner}: grace period over; cancelling ${count} job(s) and returning them to the queue`,
+          "warn",
+        ),
+      );
+      // Pushes to the fleet cache still under way get the grace period too.
+      if (ctx.fleet)
+        await Promise.race([ctx.fleet.idle(), sleep(graceMs, undefined, { ref: false })]);
+      log(`runner ${owner}: stopped`);
+    },
+  };
+}
+
+/** What every job of this runner shares: its ports, settings, GitHub access and fleet cache. */
+function workerContext(deps: RunnerDeps, owner: string, log: LineLog): WorkerContext {
+  const { settings } = deps;
   const ctx: WorkerContext = {
-    queue,
+    queue: deps.queue,
     store: deps.store,
-    engine,
+    engine: labelEngine(deps.engine, settings.name),
     settings,
     github: deps.github,
     access: createGitHubAccess(deps.github, settings.progressIntervalMs),
@@ -87,150 +136,60 @@ export function startRunner(deps: RunnerDeps): Runner {
       log,
     });
   }
-  const running = new Map<
-    string,
-    { control: JobControl; done: Promise<void>; received: ReceivedJob; redelivered: boolean }
-  >();
-  const receiving = new AbortController();
-  let stopping = false;
-  let slotFreed: (() => void) | undefined;
-  let markReady!: () => void;
-  const ready = new Promise<void>((resolve) => (markReady = resolve));
+  return ctx;
+}
 
-  const launch = (received: ReceivedJob) => {
-    const key = received.body.jobId;
-    const current = running.get(key);
-    if (current) {
-      // A redelivery of a job running here (at-least-once delivery): keep running it, with
-      // the newest receipt, which is the one the queue honours for visibility and delete.
-      current.received.receipt = received.receipt;
-      current.received.receiveCount = received.receiveCount;
-      current.redelivered = true;
-      return;
+/**
+ * Receives messages while slots are free, until stopped; a receive that fails backs off
+ * (0.5 s doubling to 30 s). `onFirstReceive` runs once the first long poll is under way.
+ */
+async function receiveJobs(
+  ctx: WorkerContext,
+  slots: JobSlots,
+  signal: AbortSignal,
+  isStopping: () => boolean,
+  onFirstReceive: () => void,
+): Promise<void> {
+  const { queue, settings, owner, log } = ctx;
+  let failures = 0;
+  let first = true;
+  while (!isStopping()) {
+    const free = settings.concurrency - slots.size;
+    if (free <= 0) {
+      await slots.whenOneEnds();
+      continue;
     }
-    const control: JobControl = new AbortController();
-    const entry = { control, done: Promise.resolve(), received, redelivered: false };
-    entry.done = processMessage(received, ctx, control)
-      .catch((error: unknown) => {
-        // Claim or store trouble before the job started: the message comes back by itself.
-        log(`job ${received.body.jobId}: not started: ${(error as Error).message}`, "warn");
-      })
-      .then(() => (entry.redelivered ? resumeRedelivery(entry.received) : undefined))
-      .finally(() => {
-        if (running.get(key) === entry) running.delete(key);
-        slotFreed?.();
+    try {
+      const receive = queue.receive({
+        maxMessages: Math.min(free, 10),
+        waitSeconds: settings.pollWaitSeconds,
+        visibilitySeconds: messageVisibilitySeconds(settings.leaseMs),
+        signal,
       });
-    running.set(key, entry);
-  };
-
-  // A redelivery that arrived while this runner was giving the job back (an infrastructure
-  // retry) belongs to the next attempt, not to the one that just ended: run it, or it would
-  // be lost, and on the last allowed receive the job would never be reported.
-  const resumeRedelivery = async (received: ReceivedJob) => {
-    const job = await deps.store.getJob(received.body.jobId).catch(() => undefined);
-    if (job?.status !== "queued") return;
-    if (stopping) {
-      await queue.extendVisibility(received.receipt, 0).catch(() => {});
-      return;
-    }
-    running.delete(received.body.jobId);
-    launch(received);
-  };
-
-  const pruneUnusedMirrors = () => pruneMirrorsLogged(settings, owner, log);
-  const pruning = setInterval(() => void pruneUnusedMirrors(), 6 * 3600_000);
-  pruning.unref();
-
-  const receiveLoop = async () => {
-    let failures = 0;
-    let first = true;
-    while (!stopping) {
-      const free = settings.concurrency - running.size;
-      if (free <= 0) {
-        await new Promise<void>((resolve) => (slotFreed = resolve));
-        slotFreed = undefined;
-        continue;
+      if (first) {
+        first = false;
+        onFirstReceive();
       }
-      try {
-        const receive = queue.receive({
-          maxMessages: Math.min(free, 10),
-          waitSeconds: settings.pollWaitSeconds,
-          visibilitySeconds: messageVisibilitySeconds(settings.leaseMs),
-          signal: receiving.signal,
-        });
-        if (first) {
-          first = false;
-          markReady();
+      const batch = await receive;
+      failures = 0;
+      for (const received of batch) {
+        if (isStopping()) {
+          await queue.extendVisibility(received.receipt, 0).catch(() => {});
+          continue;
         }
-        const batch = await receive;
-        failures = 0;
-        for (const received of batch) {
-          if (stopping) {
-            await queue.extendVisibility(received.receipt, 0).catch(() => {});
-            continue;
-          }
-          launch(received);
-        }
-      } catch (error) {
-        if (stopping) break;
-        failures += 1;
-        const wait = Math.min(30_000, 500 * 2 ** Math.min(failures, 6));
-        log(
-          `runner ${owner}: queue receive failed (${(error as Error).message}); retrying in ${wait} ms`,
-          "warn",
-        );
-        await sleep(wait, undefined, { signal: receiving.signal }).catch(() => {});
+        slots.launch(received);
       }
-    }
-    markReady();
-  };
-
-  const loop = (async () => {
-    await removePreviousLife(deps, settings, log);
-    if (cacheRegistry) {
-      for (const warning of await registryWarnings(cacheRegistry))
-        log(`runner ${owner}: ${warning}`, "warn");
-    }
-    await pruneUnusedMirrors();
-    log(`runner ${owner}: receiving jobs, ${settings.concurrency} at a time`);
-    await receiveLoop();
-  })();
-
-  return {
-    owner,
-    ready,
-    get active() {
-      return running.size;
-    },
-    async stop(options = {}) {
-      if (!stopping) log(`runner ${owner}: stopping; no new jobs`);
-      stopping = true;
-      clearInterval(pruning);
-      receiving.abort();
-      slotFreed?.();
-      await loop;
-      await finishOrReturn(
-        [...running.values()],
-        options.graceMs ?? settings.shutdownGraceMs,
-        (count) =>
-          log(
-            `runner ${owner}: grace period over; cancelling ${count} job(s) and returning them to the queue`,
-            "warn",
-          ),
+    } catch (error) {
+      if (isStopping()) break;
+      failures += 1;
+      const wait = Math.min(30_000, 500 * 2 ** Math.min(failures, 6));
+      log(
+        `runner ${owner}: queue receive failed (${(error as Error).message}); retrying in ${wait} ms`,
+        "warn",
       );
-      // Pushes to the fleet cache still under way get the grace period too.
-      if (ctx.fleet) {
-        const waited = new AbortController();
-        const graceMs = options.graceMs ?? settings.shutdownGraceMs;
-        await Promise.race([
-          ctx.fleet.idle(),
-          sleep(graceMs, undefined, { signal: waited.signal }).catch(() => {}),
-        ]);
-        waited.abort();
-      }
-      log(`runner ${owner}: stopped`);
-    },
-  };
+      await sleep(wait, undefined, { signal }).catch(() => {});
+    }
+  }
 }
 
 /**
@@ -280,33 +239,4 @@ async function pruneMirrorsLogged(
   } catch (error) {
     log(`runner ${owner}: could not prune git mirrors: ${(error as Error).message}`, "warn");
   }
-}
-
-/**
- * Lets running jobs finish for `graceMs`, then stops the rest as a shutdown (they go back
- * to the queue), and waits for all of them.
- */
-async function finishOrReturn(
-  jobs: { control: JobControl; done: Promise<void> }[],
-  graceMs: number,
-  onGraceOver: (count: number) => void,
-): Promise<void> {
-  if (jobs.length === 0) return;
-  const all = () => Promise.all(jobs.map((job) => job.done));
-  let timer: NodeJS.Timeout | undefined;
-  const expired = await Promise.race([
-    all().then(() => false),
-    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), graceMs))),
-  ]);
-  clearTimeout(timer);
-  if (expired) {
-    onGraceOver(jobs.length);
-    for (const job of jobs) {
-      if (!job.control.signal.aborted) {
-        job.control.reason = { kind: "shutdown" };
-        job.control.abort();
-      }
-    }
-  }
-  await all();
 }

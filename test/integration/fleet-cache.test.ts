@@ -198,9 +198,13 @@ describe("the fleet install cache", () => {
 
   test("A and B miss the same key at once: the install runs once, the other host pulls it", async () => {
     const repo = newRepo();
+    // The install outlasts the other host's way to its lookup (a base image check, a lock,
+    // a registry probe: over a second on a loaded machine), so the other host finds the
+    // lease held rather than the install already pushed.
+    const install = `sleep 5; ${INSTALL}`;
     const [a, b] = await Promise.all([
-      job(hostA, fleetOf(hostA, registry.host), repo, { install: `sleep 1; ${INSTALL}` }),
-      job(hostB, fleetOf(hostB, registry.host), repo, { install: `sleep 1; ${INSTALL}` }),
+      job(hostA, fleetOf(hostA, registry.host), repo, { install }),
+      job(hostB, fleetOf(hostB, registry.host), repo, { install }),
     ]);
     const logs = [a.log, b.log];
     assert.equal(logs.filter((l) => /RUNNING-INSTALL/.test(l)).length, 1, logs.join("\n----\n"));
