@@ -335,6 +335,22 @@ async function fetchCheckout(ctx: WorkerContext, held: Held): Promise<Checkout |
   });
 }
 
+/** The hook's secrets, masked from here on; a missing one fails the job before anything runs. */
+async function secretsOf(ctx: WorkerContext, held: Held): Promise<Record<string, string>> {
+  const message = held.received.body;
+  const secrets = await resolveJobSecrets(
+    ctx.secrets,
+    { repoId: message.repository.id, trust: message.trust, runnerName: ctx.settings.name },
+    held.hook.secrets,
+  );
+  held.masker.add(Object.values(secrets.values));
+  if (secrets.note) {
+    held.secretsNote = secrets.note;
+    held.say(secrets.note);
+  }
+  return secrets.values;
+}
+
 async function runHeld(
   ctx: WorkerContext,
   held: Held,
@@ -357,17 +373,7 @@ async function runHeld(
     () => inProgress.started,
   );
   try {
-    // Before anything runs: a missing secret fails the job here.
-    const secrets = await resolveJobSecrets(
-      ctx.secrets,
-      { repoId: message.repository.id, trust: message.trust, runnerName: settings.name },
-      held.hook.secrets,
-    );
-    held.masker.add(Object.values(secrets.values));
-    if (secrets.note) {
-      held.secretsNote = secrets.note;
-      held.say(secrets.note);
-    }
+    const secrets = await secretsOf(ctx, held);
     const checkout = await fetchCheckout(ctx, held);
     if (!checkout) {
       return { conclusion: "cancelled", durations: { pull: 0, install: 0, build: 0, total: 0 } };
@@ -385,7 +391,7 @@ async function runHeld(
         hook: held.hook,
         sourceDir: checkout.dir,
         trackedFiles,
-        ...(Object.keys(secrets.values).length > 0 ? { secrets: secrets.values } : {}),
+        ...(Object.keys(secrets).length > 0 ? { secrets } : {}),
       },
       {
         engine: ctx.engine,
