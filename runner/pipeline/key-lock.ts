@@ -36,16 +36,18 @@ export async function withKeyLock<T>(
   action: () => Promise<T>,
   signal?: AbortSignal,
 ): Promise<T> {
-  const previous = inProcess.get(key) ?? Promise.resolve();
+  const dir = join(dataDir, "locks");
+  const file = join(dir, `${key}.lock`);
+  // Chained by lock file, not by key: two runners in one process (each with its own data
+  // dir, as in the fleet tests) are two hosts and must not queue behind each other.
+  const previous = inProcess.get(file) ?? Promise.resolve();
   let release!: () => void;
   const mine = new Promise<void>((resolve) => (release = resolve));
   const chained = previous.then(() => mine);
-  inProcess.set(key, chained);
+  inProcess.set(file, chained);
   try {
     await previous;
-    const dir = join(dataDir, "locks");
     await mkdir(dir, { recursive: true, mode: 0o700 });
-    const file = join(dir, `${key}.lock`);
     for (;;) {
       signal?.throwIfAborted();
       try {
@@ -67,6 +69,6 @@ export async function withKeyLock<T>(
     }
   } finally {
     release();
-    if (inProcess.get(key) === chained) inProcess.delete(key);
+    if (inProcess.get(file) === chained) inProcess.delete(file);
   }
 }

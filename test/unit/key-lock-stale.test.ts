@@ -37,3 +37,30 @@ test("withKeyLock takes over a lock file left by a previous boot", async () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("one key under two data dirs (two runners in one process) is two locks, not one queue", async () => {
+  const a = mkdtempSync(join(tmpdir(), "kozmic-lock-a-"));
+  const b = mkdtempSync(join(tmpdir(), "kozmic-lock-b-"));
+  try {
+    let inside = 0;
+    let together = 0;
+    const hold = () =>
+      new Promise<void>((resolve) => {
+        inside += 1;
+        together = Math.max(together, inside);
+        setImmediate(() => {
+          inside -= 1;
+          resolve();
+        });
+      });
+    await Promise.all([withKeyLock(a, "install-y", hold), withKeyLock(b, "install-y", hold)]);
+    assert.equal(together, 2);
+    // Under one data dir the same key still queues.
+    together = 0;
+    await Promise.all([withKeyLock(a, "install-y", hold), withKeyLock(a, "install-y", hold)]);
+    assert.equal(together, 1);
+  } finally {
+    rmSync(a, { recursive: true, force: true });
+    rmSync(b, { recursive: true, force: true });
+  }
+});
