@@ -42,23 +42,27 @@ test("one key under two data dirs (two runners in one process) is two locks, not
   const a = mkdtempSync(join(tmpdir(), "kozmic-lock-a-"));
   const b = mkdtempSync(join(tmpdir(), "kozmic-lock-b-"));
   try {
-    let inside = 0;
-    let together = 0;
-    const hold = () =>
-      new Promise<void>((resolve) => {
+    // Each holder waits for the other to come in; one queue would never let it (a 5 s bound
+    // then lets the first go, and the count shows it).
+    const together = async (dirs: [string, string]) => {
+      let inside = 0;
+      let most = 0;
+      let letGo!: () => void;
+      const bothIn = new Promise<void>((resolve) => (letGo = resolve));
+      const hold = async () => {
         inside += 1;
-        together = Math.max(together, inside);
-        setImmediate(() => {
-          inside -= 1;
-          resolve();
-        });
-      });
-    await Promise.all([withKeyLock(a, "install-y", hold), withKeyLock(b, "install-y", hold)]);
-    assert.equal(together, 2);
-    // Under one data dir the same key still queues.
-    together = 0;
-    await Promise.all([withKeyLock(a, "install-y", hold), withKeyLock(a, "install-y", hold)]);
-    assert.equal(together, 1);
+        most = Math.max(most, inside);
+        if (inside === 2) letGo();
+        const timer = setTimeout(letGo, 5_000);
+        await bothIn;
+        clearTimeout(timer);
+        inside -= 1;
+      };
+      await Promise.all(dirs.map((dir) => withKeyLock(dir, "install-y", hold)));
+      return most;
+    };
+    assert.equal(await together([a, b]), 2);
+    assert.equal(await together([a, a]), 1, "under one data dir the same key still queues");
   } finally {
     rmSync(a, { recursive: true, force: true });
     rmSync(b, { recursive: true, force: true });
