@@ -310,15 +310,8 @@ export class DockerEngine implements Engine {
     );
     step.container = container;
     // Loaded on this way only: a bound step never packs an archive.
-    const { tarDirectory } = await import("../source/tar-directory.js");
-    const { files } = spec;
-    const tar = await tarDirectory(files.sourceDir, {
-      prefix: "kozmic",
-      uid: files.uid,
-      gid: files.gid,
-      extra: files.extra,
-      ...(files.exclude ? { exclude: files.exclude } : {}),
-    });
+    const { packStepFiles } = await import("../source/tar-directory.js");
+    const tar = await packStepFiles(spec.files);
     await timed(t, "source upload", () =>
       this.docker.getContainer(container).putArchive(tar as unknown as NodeJS.ReadableStream, {
         path: "/",

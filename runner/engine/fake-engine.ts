@@ -63,15 +63,8 @@ export class FakeEngine implements Engine {
   }
   /** Packs the step's files as an upload would, so packing errors surface here. */
   async createStep(spec: StepSpec): Promise<string> {
-    const { tarDirectory } = await import("../source/tar-directory.js");
-    const { files } = spec;
-    const tar = await tarDirectory(files.sourceDir, {
-      prefix: "kozmic",
-      uid: files.uid,
-      gid: files.gid,
-      extra: files.extra,
-      ...(files.exclude ? { exclude: files.exclude } : {}),
-    });
+    const { packStepFiles } = await import("../source/tar-directory.js");
+    const tar = await packStepFiles(spec.files);
     await new Promise<void>((resolve, reject) => {
       tar.on("error", reject);
       tar.on("end", () => resolve());

@@ -86,6 +86,23 @@ export async function tarDirectory(
   return tar;
 }
 
+/** A step's `/kozmic` as an archive: the source at `kozmic/src` and the extra files. */
+export function packStepFiles(files: {
+  sourceDir: string;
+  uid: number;
+  gid: number;
+  extra: ExtraFile[];
+  exclude?: readonly string[];
+}): Promise<Pack> {
+  return tarDirectory(files.sourceDir, {
+    prefix: "kozmic",
+    uid: files.uid,
+    gid: files.gid,
+    extra: files.extra,
+    ...(files.exclude ? { exclude: files.exclude } : {}),
+  });
+}
+
 /** Checks before any container exists: a device file in the tree is a permanent error. */
 export async function assertPackable(dir: string): Promise<void> {
   async function walk(path: string, rel: string): Promise<void> {
