@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { chmodSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { generateAppKey } from "../support/fake-github/index.js";
-import { kozmicArgv, runKozmic } from "../support/kozmic-cli.js";
+import { runKozmic } from "../support/kozmic-cli.js";
+import { startAndStop } from "../support/start-command.js";
 
 const key = generateAppKey();
 
@@ -22,28 +22,13 @@ const env = (dataDir: string) => ({
   KOZMIC_PUBLIC_URL: "https://ci.example.com",
 });
 
-/** `kozmic runner` under the usual umask 022, once it says it receives jobs; stop() ends it. */
-async function startRunner(dataDir: string): Promise<{ stop(): Promise<void> }> {
-  const child = spawn(
-    "sh",
-    ["-c", 'umask 022 && exec "$0" "$@"', process.execPath, ...kozmicArgv(["runner"])],
-    { env: env(dataDir), stdio: ["ignore", "ignore", "pipe"] },
-  );
-  let stderr = "";
-  const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
-  await new Promise<void>((resolve, reject) => {
-    child.stderr.on("data", (d: Buffer) => {
-      stderr += d.toString();
-      if (stderr.includes("receiving jobs")) resolve();
-    });
-    void exited.then(() => reject(new Error(`kozmic runner exited:\n${stderr}`)));
+/** `kozmic runner` under the usual umask 022: `whileReady` runs once it receives jobs. */
+async function runRunner(dataDir: string, whileReady?: () => void): Promise<void> {
+  const { code, output } = await startAndStop(["runner"], env(dataDir), /receiving jobs/, {
+    umask: "022",
+    ...(whileReady ? { whileReady } : {}),
   });
-  return {
-    async stop() {
-      child.kill("SIGTERM");
-      assert.equal(await exited, 0, stderr);
-    },
-  };
+  assert.equal(code, 0, output);
 }
 
 const mode = (path: string) => (statSync(path).mode & 0o777).toString(8);
@@ -54,20 +39,17 @@ describe("the data directory is this user's alone (private logs, secrets, the Ap
 
   it("kozmic runner creates it 0700 and kozmic.db, -wal and -shm 0600, even under umask 022", async () => {
     const data = join(dir, "new", "data");
-    const runner = await startRunner(data);
-    try {
+    await runRunner(data, () => {
       assert.equal(mode(data), "700");
       for (const file of ["kozmic.db", "kozmic.db-wal", "kozmic.db-shm"]) {
         assert.equal(mode(join(data, file)), "600", file);
       }
-    } finally {
-      await runner.stop();
-    }
+    });
   });
 
   it("kozmic doctor says when an existing one is readable by other users, and how to fix it", async () => {
     const data = join(dir, "old");
-    await (await startRunner(data)).stop();
+    await runRunner(data);
     const doctor = () => runKozmic(["doctor"], { env: env(data) });
     const line = (stdout: string) =>
       stdout.split("\n").find((l) => l.includes(" data directory: ")) ?? "";

@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { generateAppKey } from "../support/fake-github/index.js";
-import { kozmicArgv, runKozmic } from "../support/kozmic-cli.js";
+import { runKozmic } from "../support/kozmic-cli.js";
 import { startRegistry, type TestRegistry } from "../support/registry.js";
+import { startAndStop } from "../support/start-command.js";
 
 const key = generateAppKey();
 const TAG_KEY = "0123456789abcdef0123456789abcdef";
@@ -71,21 +71,11 @@ describe("the fleet registry as a job sees it: never open to clients without cre
   });
 
   it("kozmic runner warns at start when the registry answers without credentials", async () => {
-    const child = spawn(process.execPath, kozmicArgv(["runner"]), {
-      env: env(open, { KOZMIC_CACHE_REGISTRY_KEY: TAG_KEY }),
-      stdio: ["ignore", "ignore", "pipe"],
-    });
-    let stderr = "";
-    const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
-    await new Promise<void>((resolve, reject) => {
-      child.stderr.on("data", (d: Buffer) => {
-        stderr += d.toString();
-        if (stderr.includes("receiving jobs")) resolve();
-      });
-      void exited.then(() => reject(new Error(`kozmic runner exited:\n${stderr}`)));
-    });
-    child.kill("SIGTERM");
-    await exited;
+    const { output: stderr } = await startAndStop(
+      ["runner"],
+      env(open, { KOZMIC_CACHE_REGISTRY_KEY: TAG_KEY }),
+      /receiving jobs/,
+    );
     assert.match(
       stderr,
       new RegExp(

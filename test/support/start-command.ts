@@ -1,17 +1,29 @@
 import { spawn } from "node:child_process";
 import { kozmicArgv } from "./kozmic-cli.js";
 
+export interface StartOptions {
+  timeoutMs?: number;
+  /** The umask to start under (as a login shell has it), e.g. "022". */
+  umask?: string;
+  /** Runs once the command is ready, before it is stopped. */
+  whileReady?: () => void | Promise<void>;
+}
+
 /**
  * Starts `kozmic <args>` with only `env` (plus PATH and HOME), waits until its output matches
  * `ready`, then stops it with SIGTERM. Resolves with the exit code and the output.
  */
 export async function startAndStop(
   args: string[],
-  env: Record<string, string>,
+  env: Record<string, string | undefined>,
   ready: RegExp,
-  timeoutMs = 60_000,
+  { timeoutMs = 60_000, umask, whileReady }: StartOptions = {},
 ): Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string }> {
-  const child = spawn(process.execPath, kozmicArgv(args), {
+  const argv = [process.execPath, ...kozmicArgv(args)];
+  const [command, ...rest] = umask
+    ? ["sh", "-c", `umask ${umask} && exec "$0" "$@"`, ...argv]
+    : argv;
+  const child = spawn(command!, rest, {
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -41,6 +53,7 @@ export async function startAndStop(
         );
       });
     });
+    await whileReady?.();
     child.kill("SIGTERM");
     return { ...(await exited), output };
   } finally {
