@@ -103,7 +103,7 @@ export class KozmicStack extends Stack {
     const secret = new secretsmanager.Secret(this, "AppSecret", {
       // The keys the functions read at cold start (src/settings/secret-env.ts).
       description: `Kozmic's GitHub App secrets, one JSON object: ${SECRET_KEYS.join(", ")}`,
-      // A template to fill in (README, "Deploying to AWS"); the session secret is made here.
+      // A template to fill in (docs/aws.md, "Deploying to AWS"); the session secret is made here.
       generateSecretString: {
         secretStringTemplate: JSON.stringify({
           PRIVATE_KEY: "",
