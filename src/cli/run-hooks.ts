@@ -5,6 +5,7 @@ import { DockerEngine } from "../../runner/engine/docker-engine.js";
 import { withPrefetchedImage } from "../../runner/engine/prefetched-image.js";
 import { maskingSink } from "../../runner/logs/masking-sink.js";
 import { SecretMasker } from "../../runner/logs/secret-masker.js";
+import { terminalSections } from "../../runner/logs/terminal-sections.js";
 import { createTerminalSink } from "../../runner/logs/terminal-sink.js";
 import { runJob } from "../../runner/pipeline/run-job.js";
 import { resolveTrackedFiles } from "../../runner/source/resolve-tracked-files.js";
@@ -15,6 +16,7 @@ import { ConfigError, KozmicError } from "../core/errors.js";
 import { lookupRef } from "../core/image-ref.js";
 import { readRunSettings } from "../settings/pipeline-entry-points.js";
 import { openEmbeddedCacheRecords } from "../store/embedded-cache-records.js";
+import { summaryLine } from "./run-summary.js";
 import { startFailure } from "./start-failure.js";
 
 /** A stable local repository id: the same directory always shares its cache. */
@@ -117,7 +119,9 @@ export async function runHooks(
       );
       return 2;
     }
-    const log = maskingSink(createTerminalSink(), new SecretMasker(Object.values(secrets)));
+    const terminal = createTerminalSink();
+    const log = maskingSink(terminal, new SecretMasker(Object.values(secrets)));
+    const sections = terminalSections(log, terminal);
     const controller = new AbortController();
     const onSignal = () => controller.abort();
     process.once("SIGINT", onSignal);
@@ -126,13 +130,9 @@ export async function runHooks(
     let failed = false;
     try {
       for (const hook of hooks) {
-        const jobId = randomUUID();
-        log.write(
-          `==> job ${jobId} (its containers and volumes carry the label kozmic.job=${jobId})\n`,
-        );
         const result = await runJob(
           {
-            jobId,
+            jobId: randomUUID(),
             repositoryId: localRepositoryId(dir),
             scope: "trusted",
             hook,
@@ -140,10 +140,10 @@ export async function runHooks(
             trackedFiles: await resolveTrackedFiles(dir, hook.tracked_files),
             secrets: Object.fromEntries(hook.secrets.map((name) => [name, secrets[name]!])),
           },
-          { engine: jobEngine, settings, log, cacheRecords, signal: controller.signal },
+          { engine: jobEngine, settings, log, sections, cacheRecords, signal: controller.signal },
         );
         await log.flush();
-        results.push(`${hook.name}: ${result.conclusion}`);
+        results.push(summaryLine(hook.name, result));
         if (result.conclusion !== "success") failed = true;
         if (controller.signal.aborted) break;
       }
@@ -152,7 +152,7 @@ export async function runHooks(
       process.off("SIGTERM", onSignal);
       await Promise.all([cacheRecords.close(), removeProcessWorkspaces(settings.dataDir)]);
     }
-    console.log(results.join("\n"));
+    console.log(`\n${results.join("\n")}`);
     return failed ? 1 : 0;
   } catch (error) {
     if (error instanceof ConfigError) {

@@ -71,15 +71,18 @@ test("kozmic run: a miss, then a hit, then a miss after deps.txt changes", async
     first.stdout,
     /cache miss [0-9a-f]{64}: running install\n==> {3}why: no cached install yet for this hook\n/,
   );
-  assert.match(
-    first.stdout,
-    /^==> job [0-9a-f-]{36} \(its containers and volumes carry the label kozmic\.job=[0-9a-f-]{36}\)$/m,
-  );
+  // Sections as headers with their durations, and a summary; no job ids.
+  assert.match(first.stdout, /\n▶ Install: cache miss \(no cached install yet for this hook\)\n/);
+  assert.match(first.stdout, /^✓ Install done in \d+\.\ds$/m);
+  assert.match(first.stdout, /^✓ Build done in \d+\.\ds$/m);
+  assert.doesNotMatch(first.stdout, /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-/);
   assert.match(first.stdout, /installed: greeting-lib 1.0\nhello from kozmic in \/kozmic\/src/);
-  assert.match(first.stdout, /^hello: success$/m);
+  assert.match(first.stdout, /^hello: success in \d+\.\ds \(install: cache miss, \d+\.\ds\)$/m);
   const second = await kozmic(["run", dir, "--hook", "hello"]);
   assert.equal(second.code, 0);
   assert.match(second.stdout, /install skipped: cache hit/);
+  assert.match(second.stdout, /^– Install skipped$/m);
+  assert.match(second.stdout, /^hello: success in \d+\.\ds \(install: cache hit\)$/m);
   writeFileSync(join(dir, "deps.txt"), "greeting-lib 2.0\n");
   const third = await kozmic(["run", dir]);
   assert.match(
@@ -135,7 +138,7 @@ test("kozmic run --secret gives a hook the caller's variable, masked on the term
   const notGiven = await kozmic(["run", dir], { DEPLOY_TOKEN: value });
   assert.equal(notGiven.code, 2);
   assert.match(notGiven.stderr, /hook "publish" needs DEPLOY_TOKEN: give each with --secret NAME/);
-  assert.doesNotMatch(notGiven.stdout, /==> job/, "nothing ran");
+  assert.doesNotMatch(notGiven.stdout, /▶ Preparing/, "nothing ran");
   const short = await kozmic(["run", dir, "--secret", "DEPLOY_TOKEN"], { DEPLOY_TOKEN: "abc" });
   assert.equal(short.code, 2);
   assert.match(short.stderr, /at least 6 characters/);
@@ -147,7 +150,7 @@ test("kozmic run exits 1 when a hook fails", async () => {
   const result = await kozmic(["run", dir]);
   assert.equal(result.code, 1);
   assert.match(result.stdout, /build exit code 4/);
-  assert.match(result.stdout, /^hello: failure$/m);
+  assert.match(result.stdout, /^hello: failure in \d+\.\ds/m);
 });
 
 test("kozmic run exits 2 with line and column for an invalid config", async () => {
@@ -229,7 +232,7 @@ test("kozmic run on its default data directory (./.kozmic, relative to where it 
     const { code, stdout, stderr } = await runKozmic(["run"], { cwd: dir, env });
     assert.equal(code, 0, stderr);
     assert.match(stdout, expected);
-    assert.match(stdout, /^hello: success$/m);
+    assert.match(stdout, /^hello: success in \d+\.\ds/m);
   }
   const steps = join(dir, ".kozmic", "steps");
   const left = existsSync(steps) ? readdirSync(steps) : [];
@@ -289,7 +292,7 @@ test("kozmic run where it cannot write its data directory (a read-only working d
           "run it where you can write, or set KOZMIC_DATA_DIR to a directory you can write\\n$",
       ),
     );
-    assert.doesNotMatch(result.stdout, /==> job/, "nothing ran");
+    assert.doesNotMatch(result.stdout, /▶ Preparing/, "nothing ran");
   } finally {
     if (root) execFileSync("umount", [cwd]);
     rmSync(cwd, { recursive: true, force: true });
