@@ -38,7 +38,11 @@ const tempDir = (prefix: string) => {
 };
 
 before(() => ensureBusyboxImage(IMAGE, { withKozmicUser: true }));
-after(() => {
+after(async () => {
+  // The cache miss below commits an install: leave none of this run's behind.
+  const engine = new DockerEngine();
+  for (const image of await engine.findImages({ "kozmic.cache.repo": `image-users-${run}` }))
+    await engine.removeImage(image.id);
   removeImages(IMAGE);
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
