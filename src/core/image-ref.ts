@@ -59,6 +59,37 @@ export function checkHookImage(ref: string): string | undefined {
       "name the base image and put the set-up in `install:`"
     );
   }
+  return namingProblem(name, parseImageRef(ref).tag);
+}
+
+// Docker's reference grammar (distribution/reference): lowercase path components joined
+// by `.`, `_`, `__` or dashes; a tag of word characters, dots and dashes.
+const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+const TAG = /^\w[\w.-]{0,127}$/;
+
+/** What Docker would refuse in a name and tag, said so the fix is plain; undefined if none. */
+function namingProblem(name: string, tag: string | undefined): string | undefined {
+  const parts = name.split("/");
+  // The first part is a registry when it looks like a host: `ghcr.io`, `localhost:5000`.
+  const hasRegistry = parts.length > 1 && /[.:]|^localhost$/.test(parts[0]!);
+  const path = hasRegistry ? parts.slice(1) : parts;
+  if (path.some((part) => part !== part.toLowerCase())) {
+    const fixed = [...(hasRegistry ? [parts[0]] : []), ...path.map((p) => p.toLowerCase())];
+    return (
+      "Docker image names are lowercase (Docker refuses this one): " +
+      `write \`${fixed.join("/")}${tag !== undefined ? `:${tag}` : ""}\``
+    );
+  }
+  const bad = path.find((part) => !PATH_COMPONENT.test(part));
+  if (bad !== undefined) {
+    return (
+      `\`${bad}\` is not a valid part of a Docker image name: lowercase letters and digits, ` +
+      "joined by single dots, underscores or dashes"
+    );
+  }
+  if (tag !== undefined && !TAG.test(tag)) {
+    return `\`${tag}\` is not a valid Docker tag: letters, digits, \`_\`, \`.\` and \`-\`, at most 128`;
+  }
   return undefined;
 }
 

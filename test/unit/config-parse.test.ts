@@ -382,6 +382,30 @@ test("a hook's image is a name: IDs and Kozmic's cache images are configuration 
   assert.equal(parseConfig(text("ghcr.io/org/app@sha256:" + "1".repeat(64))).hooks.length, 1);
 });
 
+test("a hook's image is named as Docker names images: upper case and bad tags are errors at config time", () => {
+  const text = (image: string) =>
+    `hooks:\n  - name: t\n    build: b\n    image: ${JSON.stringify(image)}\n`;
+  assert.deepEqual(brief(issuesOf(text("Python:3.12"))), [
+    '4:12 hook "t": image: Docker image names are lowercase (Docker refuses this one): ' +
+      'write `python:3.12`, found "Python:3.12"',
+  ]);
+  // A registry host is not case-sensitive; the path after it is.
+  assert.match(
+    brief(issuesOf(text("Registry.Example.com/Team/App")))[0]!,
+    /write `Registry\.Example\.com\/team\/app`/,
+  );
+  assert.match(brief(issuesOf(text("ci/py--thon..x")))[0]!, /`py--thon\.\.x` is not a valid part/);
+  assert.match(brief(issuesOf(text("python:.3")))[0]!, /`\.3` is not a valid Docker tag/);
+  for (const good of [
+    "python:3.12-slim",
+    "localhost:5000/ci/python_base:bookworm",
+    "ghcr.io/org/my-app__x:v1.2.3",
+    "REGISTRY.example.com/org/app",
+  ]) {
+    assert.equal(parseConfig(text(good)).hooks[0]?.image, good, good);
+  }
+});
+
 test("user: root, a name or uid[:gid]", () => {
   const text = (user: string) =>
     `hooks:\n  - name: t\n    image: a\n    build: b\n    user: ${JSON.stringify(user)}\n`;
