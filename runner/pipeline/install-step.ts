@@ -170,7 +170,7 @@ async function installUnderLock(
         let committed: string | undefined;
         const step = await runStep(
           options.engine,
-          { ...ctx.stepBase, image: base.id, script: installScript },
+          { ...ctx.stepBase, image: base.id, script: installScript, install: true },
           ctx.stepLog,
           async (stepId) => {
             committed = await commitInstall(ctx, base, stepId, lookup, lease);

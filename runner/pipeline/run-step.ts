@@ -9,6 +9,8 @@ export interface StepSpec {
   jobId: string;
   image: string;
   script: string;
+  /** An install: the helper then says what the script left under /kozmic/src. */
+  install?: boolean;
   sourceDir: string;
   env: Record<string, string>;
   /**
@@ -104,7 +106,7 @@ export async function runStep(
       sourceDir: spec.sourceDir,
       uid: user.uid,
       gid: user.gid,
-      extra: stepFiles(spec.script, spec.secrets),
+      extra: stepFiles(spec.script, spec.secrets, { install: spec.install === true }),
       exclude,
     },
     ...(spec.workspaceRoot !== undefined ? { scratchDir: spec.workspaceRoot } : {}),

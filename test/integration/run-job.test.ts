@@ -106,6 +106,11 @@ test("cache miss then hit: the install runs once and its result is in the build 
   assert.match(first.log, /cache miss [0-9a-f]{64}/);
   assert.match(first.log, /INSTALLING/);
   assert.match(first.log, /installed\nleft-pad 1.0/);
+  assert.doesNotMatch(
+    first.log,
+    /kozmic: warning/,
+    "it wrote under /opt and /kozmic, not /kozmic/src",
+  );
   const images = await engine.findImages({ "kozmic.cache.repo": repo.id });
   assert.deepEqual(
     images.map((i) => [i.tags, i.labels["kozmic.cache.hook"], i.labels["kozmic.cache.scope"]]),
@@ -170,7 +175,26 @@ test("a failing install fails the job, caches nothing and leaves no container", 
   assert.equal(result.conclusion, "failure");
   assert.equal(result.exitCode, 7);
   assert.match(log, /install failed with exit code 7; nothing cached/);
+  assert.doesNotMatch(log, /kozmic: warning/);
   assert.deepEqual(await engine.findImages({ "kozmic.cache.repo": repo.id }), []);
+});
+
+test("an install that writes into /kozmic/src is told that the build will not have it", async () => {
+  const repo = newRepo();
+  // What `install: npm ci` does: node_modules in the working tree, which is never cached.
+  const { result, log } = await job(repo, {
+    install:
+      "mkdir -p node_modules/.bin 'my env'; echo x > 'my env/f'; " +
+      "dd if=/dev/zero of=node_modules/big bs=1024 count=2200 2>/dev/null; " +
+      "echo '#!/bin/sh' > node_modules/.bin/eslint",
+    build: "test -e node_modules/.bin/eslint",
+  });
+  assert.match(
+    log,
+    /\nkozmic: warning: this install wrote \/kozmic\/src\/node_modules \(2\.\d MiB\) and 1 more new entry, which the install cache does not keep: the build will not have it\. Install outside \/kozmic/,
+  );
+  assert.ok(log.indexOf("kozmic: warning") < log.indexOf("install committed"), log);
+  assert.equal(result.conclusion, "failure", "the build runs without them, as the warning says");
 });
 
 test("the build's exit code decides the conclusion", async () => {
