@@ -6,6 +6,7 @@ import type { Engine } from "../engine/port.js";
 import type { LogSink } from "../logs/log-sink.js";
 import { noSections, type SectionRecorder } from "../logs/section-recorder.js";
 import { processWorkspaces } from "../source/step-workspaces.js";
+import { explainNetworkFailure, networkFailureWatch } from "./network-failure.js";
 import { resolveLimits } from "./resolve-limits.js";
 import type { StepOutcome, StepSpec } from "./run-step.js";
 import type { PipelineSettings } from "../../src/core/pipeline-settings.js";
@@ -79,6 +80,7 @@ export class JobContext {
   /** The log the scripts write to: it notices sudo refused by no-new-privileges. */
   readonly stepLog: LogSink;
   private refusedSudo = false;
+  private readonly network = networkFailureWatch();
 
   constructor(
     readonly job: JobInput,
@@ -92,6 +94,7 @@ export class JobContext {
         if (settings.noNewPrivileges && NO_NEW_PRIVILEGES_REFUSAL.test(text)) {
           this.refusedSudo = true;
         }
+        this.network.see(text);
         log.write(text);
       },
       flush: () => log.flush(),
@@ -132,8 +135,19 @@ export class JobContext {
     this.options.log.write(`==> ${line}\n`);
   }
 
-  /** After a failed script: why sudo failed, when no-new-privileges was the reason. */
+  /** After a failed script: that it had no network, or why sudo failed, when either was the cause. */
   explainFailure(): void {
+    if (this.network.seen) {
+      this.say(
+        explainNetworkFailure({
+          network: this.stepBase.network,
+          hookNetwork: this.job.hook.network,
+          runnerNetwork: this.options.settings.network,
+          untrusted: this.job.scope === "untrusted",
+          where: this.where,
+        }),
+      );
+    }
     if (!this.refusedSudo) return;
     this.say(
       `sudo was refused because KOZMIC_NO_NEW_PRIVILEGES=true is set on ${this.where}; ` +

@@ -329,6 +329,19 @@ test("a missing image that cannot be pulled is an InfrastructureError", async ()
   );
 });
 
+test("a step that fails for want of a network says so, and which setting to change", async () => {
+  const install = "wget -q -O /opt/index http://packages.kozmic.invalid/simple/";
+  const { result, log } = await job(newRepo(), { install }, { settings: { place: "runner r1" } });
+  assert.equal(result.conclusion, "failure");
+  assert.match(log, /wget: bad address 'packages\.kozmic\.invalid'/);
+  assert.match(
+    log,
+    /==> this job had no network \(KOZMIC_NETWORK is none on runner r1\), and the step needed one: set KOZMIC_NETWORK on runner r1 to a Docker network that reaches the internet/,
+  );
+  const other = await job(newRepo(), { build: "echo 'just a failing test'; exit 1" });
+  assert.doesNotMatch(other.log, /had no network/);
+});
+
 test("network: host is refused unless the runner allows it", async () => {
   await assert.rejects(job(newRepo(), { network: "host" }), (error: unknown) => {
     assert.ok(error instanceof PermanentError);
