@@ -478,6 +478,16 @@ export class DockerEngine implements Engine {
     for (const volume of volumes.Volumes ?? []) await this.removeVolume(volume.Name);
   }
 
+  async hasNetwork(name: string): Promise<boolean> {
+    try {
+      await this.docker.getNetwork(name).inspect();
+      return true;
+    } catch (error) {
+      if (statusOf(error) === 404) return false;
+      throw error;
+    }
+  }
+
   private async readFile(containerId: string, path: string): Promise<string | undefined> {
     let archive: NodeJS.ReadableStream;
     try {

@@ -18,6 +18,8 @@ export class FakeEngine implements Engine {
   readonly images = new Map<string, ImageInfo>();
   readonly containers = new Map<string, FakeContainer>();
   readonly calls: string[] = [];
+  /** Docker's own networks; a test removes `bridge` for an engine run with --bridge=none. */
+  readonly networks = new Set(["bridge", "host", "none"]);
 
   /** Adds an image tagged `ref` (`:latest` when it has no tag), as a pull or build would. */
   addImage(ref: string, labels: Record<string, string> = {}): ImageInfo {
@@ -122,6 +124,9 @@ export class FakeEngine implements Engine {
     this.containers.get(id)?.end?.("killed");
     this.containers.delete(id);
     return Promise.resolve();
+  }
+  hasNetwork(name: string): Promise<boolean> {
+    return Promise.resolve(this.networks.has(name));
   }
   async removeLabelled(labels: Record<string, string>): Promise<void> {
     for (const c of await this.listContainers(labels)) await this.destroyStep(c.id);

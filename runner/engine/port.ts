@@ -62,6 +62,8 @@ export interface Engine {
   listContainers(labels: Record<string, string>): Promise<ContainerInfo[]>;
   /** Removes containers, and the volumes, carrying every one of these labels. */
   removeLabelled(labels: Record<string, string>): Promise<void>;
+  /** Whether the engine has a network of this name (`bridge` is missing under --bridge=none). */
+  hasNetwork(name: string): Promise<boolean>;
 }
 
 /** Credentials for one registry, as Docker's API takes them. Never logged. */

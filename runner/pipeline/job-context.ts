@@ -123,6 +123,25 @@ export class JobContext {
     };
   }
 
+  /** The default network, "bridge", was not there: the job runs on "none". */
+  private noBridge = false;
+
+  /**
+   * With KOZMIC_NETWORK unset, jobs get Docker's `bridge`; on an engine without one
+   * (dockerd --bridge=none) they run without a network, and the log says why.
+   */
+  async checkDefaultNetwork(): Promise<void> {
+    const { settings, engine } = this.options;
+    if (!settings.networkIsDefault || this.stepBase.network !== settings.network) return;
+    if (await engine.hasNetwork(settings.network)) return;
+    this.noBridge = true;
+    this.stepBase.network = "none";
+    this.say(
+      `network: none, since the Docker engine on ${this.where} has no "${settings.network}" ` +
+        "network (dockerd --bridge=none?); set KOZMIC_NETWORK there to give jobs one",
+    );
+  }
+
   /** Notes on limits the runner lowered, for the log's first lines. */
   readonly limitNotes: readonly string[];
 
@@ -143,6 +162,7 @@ export class JobContext {
           network: this.stepBase.network,
           hookNetwork: this.job.hook.network,
           runnerNetwork: this.options.settings.network,
+          ...(this.noBridge ? { engineLacks: this.options.settings.network } : {}),
           untrusted: this.job.scope === "untrusted",
           where: this.where,
         }),

@@ -43,6 +43,8 @@ export function explainNetworkFailure(input: {
   /** The hook's `network:` and the runner's KOZMIC_NETWORK it chose between. */
   hookNetwork: string;
   runnerNetwork: string;
+  /** The runner's default network, which the engine did not have. */
+  engineLacks?: string;
   untrusted: boolean;
   where: string;
 }): string {
@@ -58,7 +60,10 @@ export function explainNetworkFailure(input: {
     "(`bridge`, for instance)";
   let why: string;
   let fix: string;
-  if (hookNetwork === "none") {
+  if (input.engineLacks !== undefined) {
+    why = `the Docker engine on ${where} has no "${input.engineLacks}" network`;
+    fix = `give dockerd its default bridge, or ${runnerFix}`;
+  } else if (hookNetwork === "none") {
     why = "the hook sets `network: none`";
     fix = "remove `network: none` from the hook to use the runner's network";
   } else if (input.untrusted && (hookNetwork === "host" || runnerNetwork === "host")) {

@@ -52,6 +52,7 @@ async function prepare(ctx: JobContext): Promise<ImageInfo> {
     );
   }
   options.onPhase?.("preparing");
+  await ctx.checkDefaultNetwork();
   ctx.say(`hook "${hook.name}": image ${hook.image} (pull: ${hook.pull})`);
   const pullStart = Date.now();
   const base = await timed(options.timings, "pull check", () =>

@@ -10,6 +10,11 @@ export interface PipelineSettings {
   maxCpus: number;
   /** The Docker network behind a hook's `network: default`: "none", "host" or a network name. */
   network: string;
+  /**
+   * KOZMIC_NETWORK is unset: `network` is "bridge" where the engine has that network, and
+   * "none" (said in the job's log) where it does not (dockerd --bridge=none).
+   */
+  networkIsDefault?: boolean;
   allowHostNetwork: boolean;
   /** Sets Docker's no-new-privileges on every step container: sudo then cannot become root. */
   noNewPrivileges: boolean;

@@ -130,5 +130,11 @@ export function defineEngineContract(name: string, open: () => Promise<EngineUnd
         InfrastructureError,
       );
     });
+
+    it("says which networks it has: host and none always, a made-up name never", async () => {
+      assert.equal(await t.engine.hasNetwork("host"), true);
+      assert.equal(await t.engine.hasNetwork("none"), true);
+      assert.equal(await t.engine.hasNetwork(`kozmic-no-such-network-${randomUUID()}`), false);
+    });
   });
 }

@@ -54,6 +54,15 @@ test("the hint says which setting took the network away and what to change", () 
     explainNetworkFailure({ ...base, network: "none", runnerNetwork: "host", untrusted: true }),
     /\(pull requests from forks never get the host network\)/,
   );
+  assert.match(
+    explainNetworkFailure({
+      ...base,
+      network: "none",
+      runnerNetwork: "bridge",
+      engineLacks: "bridge",
+    }),
+    /\(the Docker engine on runner r1 has no "bridge" network\), .*: give dockerd its default bridge, or set KOZMIC_NETWORK/,
+  );
   assert.equal(
     explainNetworkFailure({ ...base, network: "ci-net", runnerNetwork: "ci-net" }),
     'a name did not resolve or the network was unreachable on the job\'s Docker network "ci-net": ' +

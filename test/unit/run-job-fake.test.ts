@@ -8,9 +8,16 @@ import { InfrastructureError } from "../../src/core/errors.js";
 import { FakeEngine } from "../../runner/engine/fake-engine.js";
 import { runJob } from "../../runner/pipeline/run-job.js";
 import { openEmbeddedStore } from "../../src/store/embedded-store.js";
+import type { PipelineSettings } from "../../src/core/pipeline-settings.js";
+import type { StepSpec } from "../../runner/engine/port.js";
 import { testPipelineSettings } from "../support/pipeline-settings.js";
 
-async function runFake(engine: FakeEngine, hook: Partial<HookInput>, phases: string[] = []) {
+async function runFake(
+  engine: FakeEngine,
+  hook: Partial<HookInput>,
+  phases: string[] = [],
+  settings: Partial<PipelineSettings> = {},
+) {
   const dir = mkdtempSync(join(tmpdir(), "kozmic-fake-"));
   let log = "";
   const cacheRecords = openEmbeddedStore({ dataDir: dir });
@@ -26,7 +33,7 @@ async function runFake(engine: FakeEngine, hook: Partial<HookInput>, phases: str
       },
       {
         engine,
-        settings: testPipelineSettings(dir, { defaultPids: 10, cacheKeep: 2 }),
+        settings: testPipelineSettings(dir, { defaultPids: 10, cacheKeep: 2, ...settings }),
         cacheRecords,
         log: { write: (t) => void (log += t), flush: async () => {} },
         onPhase: (p) => phases.push(p),
@@ -85,4 +92,41 @@ test("a stall during install ends the job timed_out and caches nothing", async (
   assert.match(log, /timed out: stall timeout: no output for 1s/);
   assert.deepEqual(await engine.findImages({ "kozmic.cache": "true" }), []);
   assert.equal(engine.containers.size, 0);
+});
+
+/** Keeps the network each step was created on. */
+class NetworkEngine extends FakeEngine {
+  readonly stepNetworks: string[] = [];
+  override createStep(spec: StepSpec): Promise<string> {
+    this.stepNetworks.push(spec.network);
+    return super.createStep(spec);
+  }
+}
+
+test("with KOZMIC_NETWORK unset, jobs get Docker's bridge", async () => {
+  const engine = new NetworkEngine();
+  engine.addImage("base");
+  const byDefault = { network: "bridge", networkIsDefault: true };
+  const { log } = await runFake(engine, { install: "i" }, [], byDefault);
+  assert.deepEqual(engine.stepNetworks, ["bridge", "bridge"]);
+  assert.doesNotMatch(log, /network: none/);
+});
+
+test("on an engine without a bridge (dockerd --bridge=none) the job runs without a network and says why", async () => {
+  const engine = new NetworkEngine();
+  engine.addImage("base");
+  engine.networks.delete("bridge");
+  const { log } = await runFake(engine, {}, [], { network: "bridge", networkIsDefault: true });
+  assert.deepEqual(engine.stepNetworks, ["none"]);
+  assert.match(
+    log,
+    /==> network: none, since the Docker engine on this runner has no "bridge" network \(dockerd --bridge=none\?\); set KOZMIC_NETWORK there to give jobs one\n/,
+  );
+  // A network set on purpose is never replaced; nor is a hook's own choice.
+  const chosen = new NetworkEngine();
+  chosen.addImage("base");
+  chosen.networks.delete("bridge");
+  await runFake(chosen, {}, [], { network: "bridge" });
+  await runFake(chosen, { network: "none" }, [], { network: "bridge", networkIsDefault: true });
+  assert.deepEqual(chosen.stepNetworks, ["bridge", "none"]);
 });

@@ -83,7 +83,7 @@ export function renderStarterConfig(root: RepositoryRoot): StarterConfig {
 const CACHE_NOTE = [
   "The install script's result is cached as an image: it runs again only when the base",
   "image, the install script or a tracked file changes. Installs that download need a",
-  "network: the runner's KOZMIC_NETWORK (`kozmic run`: this machine's; default none).",
+  "network: the runner's KOZMIC_NETWORK (`kozmic run`: this machine's; default: Docker's bridge).",
 ];
 
 function hookFor(detected: Detected, root: RepositoryRoot): Hook {
