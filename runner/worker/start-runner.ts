@@ -11,6 +11,7 @@ import { pruneMirrors } from "../source/prune-mirrors.js";
 import { FleetCache } from "../cache/fleet-cache.js";
 import { registryCredentials } from "../cache/registry-credentials.js";
 import { registryWarnings } from "../cache/registry-exposure.js";
+import { describeJobNetwork } from "../pipeline/job-network.js";
 import { createGitHubAccess, type GitHubDeps } from "./github-access.js";
 import { labelEngine, removeLeftoverContainers } from "./label-engine.js";
 import type { StepTimings } from "../pipeline/step-timings.js";
@@ -77,6 +78,8 @@ export function startRunner(deps: RunnerDeps): Runner {
       for (const warning of await registryWarnings(cacheRegistry))
         log(`runner ${owner}: ${warning}`, "warn");
     }
+    const network = await describeJobNetwork(deps.engine, settings.pipeline);
+    if (network.problem) log(`runner ${owner}: ${network.detail}`, "warn");
     await pruneUnusedMirrors();
     log(`runner ${owner}: receiving jobs, ${settings.concurrency} at a time`);
     await receiveJobs(ctx, slots, receiving.signal, () => stopping, markReady);

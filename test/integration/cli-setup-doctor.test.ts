@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
@@ -136,6 +136,8 @@ describe("kozmic setup and kozmic doctor, on ElasticMQ, DynamoDB Local and the f
     GHE_PROTOCOL: "http",
     KOZMIC_PUBLIC_URL: publicUrl,
     KOZMIC_DATA_DIR: join(dir, "data"),
+    // Chosen on purpose: this test machine's engine may have no bridge (see below).
+    KOZMIC_NETWORK: "none",
     ...more,
   });
   const doctor = (more: Record<string, string | undefined> = {}) =>
@@ -151,6 +153,7 @@ describe("kozmic setup and kozmic doctor, on ElasticMQ, DynamoDB Local and the f
     for (const check of [
       "settings",
       "docker",
+      "job network",
       "job queue",
       "redrive policy",
       "plan queue",
@@ -179,6 +182,12 @@ describe("kozmic setup and kozmic doctor, on ElasticMQ, DynamoDB Local and the f
         env: { DOCKER_HOST: `unix://${join(dir, "no-docker.sock")}` },
         check: "docker",
         says: /cannot reach Docker: connect ENOENT .*no-docker\.sock.*: start Docker, or set DOCKER_HOST/,
+      },
+      {
+        what: "a KOZMIC_NETWORK the engine does not have",
+        env: { KOZMIC_NETWORK: `kozmic-no-net-${name}` },
+        check: "job network",
+        says: /KOZMIC_NETWORK=kozmic-no-net-\S+: the Docker engine has no such network, so every job fails to start: create it \(docker network create /,
       },
       {
         what: "a queue URL naming no queue",
@@ -228,6 +237,22 @@ describe("kozmic setup and kozmic doctor, on ElasticMQ, DynamoDB Local and the f
       assert.equal(problems.length, 1, `${c.what}: only its own check fails:\n${result.stdout}`);
     });
     assert.ok(!results.some((r) => r.stdout.includes("BEGIN")), "no key is ever printed");
+  });
+
+  it("doctor says whether the engine has the bridge jobs get by default", async () => {
+    const result = await doctor({ KOZMIC_NETWORK: undefined });
+    const hasBridge =
+      spawnSync("docker", ["network", "inspect", "bridge"], { stdio: "ignore" }).status === 0;
+    assert.match(
+      lineOf(result.stdout, "job network"),
+      hasBridge
+        ? /^ok {6}job network: bridge \(Docker's default; KOZMIC_NETWORK chooses another\)$/
+        : /^problem job network: the Docker engine has no "bridge" network \(dockerd --bridge=none\?\), so jobs run without a network .*: give dockerd its default bridge, or set KOZMIC_NETWORK/,
+    );
+    assert.match(
+      lineOf((await doctor()).stdout, "job network"),
+      /^ok .*none \(KOZMIC_NETWORK\): jobs have no network/,
+    );
   });
 
   it("doctor on embedded defaults checks the data directory instead of SQS and DynamoDB", async () => {

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -85,5 +86,21 @@ describe("the fleet registry as a job sees it: never open to clients without cre
     );
     assert.doesNotMatch(stderr, /KOZMIC_CACHE_REGISTRY_KEY is not set/);
     assert.doesNotMatch(stderr, new RegExp(TAG_KEY));
+  });
+
+  it("kozmic runner says at start when the engine lacks the network jobs get by default", async () => {
+    const { output } = await startAndStop(["runner"], env(locked), /receiving jobs/);
+    const hasBridge =
+      spawnSync("docker", ["network", "inspect", "bridge"], { stdio: "ignore" }).status === 0;
+    const warning =
+      /runner exposure-\d+\/\S+: the Docker engine has no \\?"bridge\\?" network \(dockerd --bridge=none\?\), so jobs run without a network/;
+    if (hasBridge) assert.doesNotMatch(output, warning);
+    else assert.match(output, warning);
+    const chosen = await startAndStop(
+      ["runner"],
+      env(locked, { KOZMIC_NETWORK: "none" }),
+      /receiving jobs/,
+    );
+    assert.doesNotMatch(chosen.output, /network/);
   });
 });

@@ -6,6 +6,7 @@ Checks this host's settings (the environment kozmic runner or kozmic serve would
 prints one line per check: ok, problem (with what to do) or skipped.
   settings        every variable is valid
   docker          Docker answers at DOCKER_HOST, and its version
+  job network     the engine has the network jobs get (KOZMIC_NETWORK, else its bridge)
   job queue       KOZMIC_QUEUE_URL exists and may be read (sqs:GetQueueAttributes)
   redrive policy  the job queue's maxReceiveCount equals KOZMIC_MAX_RECEIVES
   plan queue      the planning queue exists, with its redrive policy
@@ -62,7 +63,16 @@ export async function main(args: string[]): Promise<number> {
   if (app && storage && runner && pipeline) print(ok("settings", "every variable is valid"));
   const fixFirst = "fix the settings above first";
 
-  print(await checkDocker(new DockerEngine(), env.DOCKER_HOST));
+  const engine = new DockerEngine();
+  const docker = await checkDocker(engine, env.DOCKER_HOST);
+  print(docker);
+  if (!pipeline) print(skipped("job network", fixFirst));
+  else if (docker.status !== "ok") print(skipped("job network", "Docker does not answer"));
+  else {
+    const { describeJobNetwork } = await import("../../../runner/pipeline/job-network.js");
+    const network = await describeJobNetwork(engine, pipeline);
+    print((network.problem ? problem : ok)("job network", network.detail));
+  }
 
   if (!storage) {
     print(skipped("queue and table", fixFirst));
