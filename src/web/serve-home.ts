@@ -14,9 +14,9 @@ const MAX_CONFIG_LOOKUPS = 10;
  * each with its last build; those without builds and without `.github/kozmic.yml` get a
  * starter configuration (kozmic init's guess from their root). Others see how to sign in.
  */
-export async function serveHome(web: WebServices, r: WebRequest): Promise<void> {
+export async function serveHome(web: WebServices, r: WebRequest): Promise<Response> {
   const ctx = pageContext(web, r);
-  if (!r.viewer) return sendHtml(web, r, 200, renderHomePage(ctx, undefined));
+  if (!r.viewer) return sendHtml(200, renderHomePage(ctx, undefined));
   const { githubApiUrl } = web.deps.settings;
   const { store } = web.deps;
   let rows: HomeRepository[];
@@ -52,5 +52,5 @@ export async function serveHome(web: WebServices, r: WebRequest): Promise<void> 
     }
     throw error;
   }
-  sendHtml(web, r, 200, renderHomePage(ctx, rows));
+  return sendHtml(200, renderHomePage(ctx, rows));
 }
