@@ -13,7 +13,7 @@ import {
   pageContext,
   requireWriter,
   sendHtml,
-  type WebRequest,
+  type Page,
   type WebServices,
 } from "./web-request.js";
 
@@ -24,11 +24,7 @@ const LIVE_MAX_MS = 5 * 60_000;
 const KEEP_ALIVE_MS = 15_000;
 
 /** GET /jobs/<id>[?page=n]: the job's facts and one part of its log (the end by default). */
-export async function serveJobPage(
-  web: WebServices,
-  r: WebRequest,
-  jobId: string,
-): Promise<Response> {
+export const serveJobPage: Page<[jobId: string]> = async (web, r, jobId) => {
   const page = intParam(r.url, "page", MAX_PAGE, "last" as const);
   const { job, build, access } = await findReadableJob(web, r, jobId);
   const [log, sections] = await Promise.all([
@@ -49,17 +45,13 @@ export async function serveJobPage(
       nextSeq: log.next.seq,
     }),
   );
-}
+};
 
 /**
  * GET /jobs/<id>/log.txt: the raw log, chunk by chunk as stored. Each write waits for the
  * reader, so a slow reader slows the stream.
  */
-export async function serveRawLog(
-  web: WebServices,
-  r: WebRequest,
-  jobId: string,
-): Promise<Response> {
+export const serveRawLog: Page<[jobId: string]> = async (web, r, jobId) => {
   const { job } = await findReadableJob(web, r, jobId);
   r.c.header("content-type", "text/plain; charset=utf-8");
   r.c.header("content-disposition", "inline");
@@ -75,17 +67,13 @@ export async function serveRawLog(
       }
     }),
   );
-}
+};
 
 /**
  * GET /jobs/<id>/live?seq=n: server-sent events. `lines` events carry rendered, numbered
  * lines and the chunk seq to resume from as their id; `end` carries the final status.
  */
-export async function serveLiveLog(
-  web: WebServices,
-  r: WebRequest,
-  jobId: string,
-): Promise<Response> {
+export const serveLiveLog: Page<[jobId: string]> = async (web, r, jobId) => {
   const lastEventId = r.c.req.header("last-event-id");
   let seq = intParam(r.url, "seq", 100_000_000, 0);
   if (typeof lastEventId === "string" && lastEventId !== "") {
@@ -101,7 +89,7 @@ export async function serveLiveLog(
   r.c.header("x-accel-buffering", "no");
   if (r.c.req.method === "HEAD") return r.c.body(null);
   return r.c.body(streamText((out) => tailLog(web, out, job, cursor)));
-}
+};
 
 /** Writes the `lines` events of a live tail until the job ends, the reader goes or time is up. */
 async function tailLog(
@@ -166,14 +154,10 @@ async function tailLog(
 }
 
 /** POST /jobs/<id>/cancel (form with the CSRF token). */
-export async function serveCancel(
-  web: WebServices,
-  r: WebRequest,
-  jobId: string,
-): Promise<Response> {
+export const serveCancel: Page<[jobId: string]> = async (web, r, jobId) => {
   const { job, access } = await findReadableJob(web, r, jobId);
   const form = await readForm(r.c);
   const viewer = requireWriter(web, r, form, access);
   if (!isFinal(job.status)) await web.deps.actions.cancel(job, viewer.login);
   return redirect(303, `/jobs/${encodeURIComponent(job.id)}`);
-}
+};

@@ -9,7 +9,13 @@ import { HttpError, readForm, redirect } from "./http-replies.js";
 import { renderMessagePage } from "./render-pages.js";
 import { getCookie } from "hono/cookie";
 import { isCsrfTokenValid, openCookie, sealCookie, serializeCookie } from "./seal-cookie.js";
-import { pageContext, sendHtml, type WebRequest, type WebServices } from "./web-request.js";
+import {
+  pageContext,
+  sendHtml,
+  type Page,
+  type WebRequest,
+  type WebServices,
+} from "./web-request.js";
 
 export const SESSION_COOKIE = "kozmic_session";
 const STATE_COOKIE = "kozmic_oauth";
@@ -41,7 +47,7 @@ function oauthOrExplain(web: WebServices, r: WebRequest) {
 }
 
 /** GET /login?return_to=/path: starts GitHub's OAuth web flow with a fresh state. */
-export function serveLogin(web: WebServices, r: WebRequest): Response {
+export const serveLogin: Page = async (web, r) => {
   const oauth = oauthOrExplain(web, r);
   if (oauth instanceof Response) return oauth;
   const state = randomBytes(24).toString("base64url");
@@ -63,10 +69,10 @@ export function serveLogin(web: WebServices, r: WebRequest): Response {
     ),
     [serializeCookie(STATE_COOKIE, cookie, { maxAgeSeconds: STATE_MS / 1000, secure: web.secure })],
   );
-}
+};
 
 /** GET /login/callback?code=&state=: checks the state, trades the code, starts the session. */
-export async function serveLoginCallback(web: WebServices, r: WebRequest): Promise<Response> {
+export const serveLoginCallback: Page = async (web, r) => {
   const oauth = oauthOrExplain(web, r);
   if (oauth instanceof Response) return oauth;
   const started = openCookie(
@@ -108,10 +114,10 @@ export async function serveLoginCallback(web: WebServices, r: WebRequest): Promi
     }),
     serializeCookie(STATE_COOKIE, "", { maxAgeSeconds: 0, secure: web.secure }),
   ]);
-}
+};
 
 /** POST /logout (form with the CSRF token, optional return_to). */
-export async function serveLogout(web: WebServices, r: WebRequest): Promise<Response> {
+export const serveLogout: Page = async (web, r) => {
   const form = await readForm(r.c);
   const { oauth } = web.deps.settings;
   if (
@@ -130,7 +136,7 @@ export async function serveLogout(web: WebServices, r: WebRequest): Promise<Resp
   return redirect(303, safeReturnPath(form.get("return_to")), [
     serializeCookie(SESSION_COOKIE, "", { maxAgeSeconds: 0, secure: web.secure }),
   ]);
-}
+};
 
 /** An OAuth code traded for a token, and the login that token belongs to. */
 async function signInWithCode(

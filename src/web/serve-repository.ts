@@ -11,6 +11,7 @@ import {
   pageContext,
   requireWriter,
   sendHtml,
+  type Page,
   type WebRequest,
   type WebServices,
 } from "./web-request.js";
@@ -21,22 +22,14 @@ const BUILDS_PER_PAGE = 30;
 const BADGE_SEARCH_BUILDS = 200;
 
 /** GET /builds/<id>: the build's hooks with re-run and cancel for writers. */
-export async function serveBuildPage(
-  web: WebServices,
-  r: WebRequest,
-  buildId: string,
-): Promise<Response> {
+export const serveBuildPage: Page<[buildId: string]> = async (web, r, buildId) => {
   const { build, access } = await findReadableBuild(web, r, buildId);
   const jobs = await web.deps.store.listJobs(build.id);
   return sendHtml(200, renderBuildPage(pageContext(web, r), build, jobs, access.write));
-}
+};
 
 /** POST /builds/<id>/rerun (form: csrf, optional hook). */
-export async function serveRerun(
-  web: WebServices,
-  r: WebRequest,
-  buildId: string,
-): Promise<Response> {
+export const serveRerun: Page<[buildId: string]> = async (web, r, buildId) => {
   const { build, access } = await findReadableBuild(web, r, buildId);
   const form = await readForm(r.c);
   const viewer = requireWriter(web, r, form, access);
@@ -49,7 +42,7 @@ export async function serveRerun(
   }
   await web.deps.actions.rerun(build, hook, viewer.login);
   return redirect(303, `/repos/${build.repoFullName.split("/").map(encodeURIComponent).join("/")}`);
-}
+};
 
 /**
  * The repository called `fullName` if the viewer may read it; NotFound otherwise, and also
@@ -73,11 +66,7 @@ async function findReadableRepository(
 }
 
 /** GET /repos/<owner>/<repo>[?before=ms]: builds newest first, grouped by branch. */
-export async function serveRepositoryPage(
-  web: WebServices,
-  r: WebRequest,
-  fullName: string,
-): Promise<Response> {
+export const serveRepositoryPage: Page<[fullName: string]> = async (web, r, fullName) => {
   const before = intParam(r.url, "before", Number.MAX_SAFE_INTEGER, undefined);
   const repo = await findReadableRepository(web, r, fullName);
   const builds = await web.deps.store.listBuilds(repo.id, { limit: BUILDS_PER_PAGE, before });
@@ -95,17 +84,13 @@ export async function serveRepositoryPage(
     200,
     renderRepositoryPage(pageContext(web, r), repo.fullName, withJobs, olderHref, admin),
   );
-}
+};
 
 /**
  * GET /badges/<owner>/<repo>.svg[?branch=&hook=]: the newest push build's status (of the
  * branch and the hook when given). Builds of pull requests are left out.
  */
-export async function serveBadge(
-  web: WebServices,
-  r: WebRequest,
-  fullName: string,
-): Promise<Response> {
+export const serveBadge: Page<[fullName: string]> = async (web, r, fullName) => {
   const branch = r.url.searchParams.get("branch") || undefined;
   const hook = r.url.searchParams.get("hook") || undefined;
   if ((branch?.length ?? 0) > 255 || (hook?.length ?? 0) > 255) {
@@ -117,7 +102,7 @@ export async function serveBadge(
   return reply(200, "image/svg+xml; charset=utf-8", svg, {
     "cache-control": repo.private ? "private, no-store" : "no-cache",
   });
-}
+};
 
 async function findBadgeJobs(
   web: WebServices,

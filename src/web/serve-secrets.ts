@@ -10,6 +10,7 @@ import {
   NotFound,
   pageContext,
   sendHtml,
+  type Page,
   type WebRequest,
   type WebServices,
 } from "./web-request.js";
@@ -65,24 +66,16 @@ function checkCsrf(web: WebServices, viewer: Viewer, form: URLSearchParams): voi
 }
 
 /** GET /repos/<owner>/<repo>/secrets: names, who and when; the forms to change them. */
-export async function serveSecretsPage(
-  web: WebServices,
-  r: WebRequest,
-  fullName: string,
-): Promise<Response> {
+export const serveSecretsPage: Page<[fullName: string]> = async (web, r, fullName) => {
   const { repo } = await findAdministered(web, r, fullName);
   const vault = web.deps.secrets;
   const secrets = vault ? await vault.list(repo.id) : undefined;
   const ctx = pageContext(web, r);
   return sendHtml(200, renderSecretsPage({ ...ctx, viewer: ctx.viewer! }, repo.fullName, secrets));
-}
+};
 
 /** POST /repos/<owner>/<repo>/secrets (form: csrf, name, value): sets or replaces one. */
-export async function serveSetSecret(
-  web: WebServices,
-  r: WebRequest,
-  fullName: string,
-): Promise<Response> {
+export const serveSetSecret: Page<[fullName: string]> = async (web, r, fullName) => {
   const { repo, viewer } = await findAdministered(web, r, fullName);
   const form = await readForm(r.c);
   checkCsrf(web, viewer, form);
@@ -99,15 +92,15 @@ export async function serveSetSecret(
     throw error;
   }
   return redirect(303, secretsPath(repo.fullName));
-}
+};
 
 /** POST /repos/<owner>/<repo>/secrets/<name>/delete (form: csrf). */
-export async function serveDeleteSecret(
-  web: WebServices,
-  r: WebRequest,
-  fullName: string,
-  name: string,
-): Promise<Response> {
+export const serveDeleteSecret: Page<[fullName: string, name: string]> = async (
+  web,
+  r,
+  fullName,
+  name,
+) => {
   const { repo, viewer } = await findAdministered(web, r, fullName);
   const form = await readForm(r.c);
   checkCsrf(web, viewer, form);
@@ -117,4 +110,4 @@ export async function serveDeleteSecret(
     throw new HttpError(404, `${repo.fullName} has no secret ${name.slice(0, 100)}.`);
   }
   return redirect(303, secretsPath(repo.fullName));
-}
+};

@@ -25,6 +25,13 @@ export interface WebRequest {
   viewer?: Viewer;
 }
 
+/** A route's answer, from the services, the request and the path's parameters. */
+export type Page<Params extends unknown[] = []> = (
+  web: WebServices,
+  r: WebRequest,
+  ...params: Params
+) => Promise<Response>;
+
 export function pageContext(web: WebServices, r: WebRequest): PageContext {
   const { settings } = web.deps;
   const sessionSecret = settings.oauth.enabled ? settings.oauth.sessionSecret : "";
