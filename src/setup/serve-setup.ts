@@ -6,6 +6,7 @@ import { bodyLimit } from "hono/body-limit";
 import { getCookie } from "hono/cookie";
 import { FALLBACK_NOT_FOUND } from "../github/fallback-not-found.js";
 import { HttpError, pageHeaders, readForm, redirect, reply } from "../web/http-replies.js";
+import type { Html } from "../web/html.js";
 import { serializeCookie } from "../web/seal-cookie.js";
 import { findAsset } from "../web/serve-assets.js";
 import { buildAppManifest, registrationUrl, SETUP_CALLBACK_PATH } from "./app-manifest.js";
@@ -71,7 +72,8 @@ export async function startSetupServer(options: SetupOptions): Promise<SetupServ
   // Known once listening; every address the pages hand out comes from settings, never Host.
   let pageBase = options.publicUrl;
 
-  const send = (status: number, html: string) => reply(status, "text/html; charset=utf-8", html);
+  const send = (status: number, html: Html) =>
+    reply(status, "text/html; charset=utf-8", html.toString());
   const fail = (status: number, message: string) =>
     send(status, renderSetupError(message, options.githubWebUrl));
 

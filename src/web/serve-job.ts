@@ -119,7 +119,7 @@ async function tailLog(
       const upTo = cursor.seq;
       const ended = sections.filter((s) => s.conclusion !== undefined && s.endSeq! <= upTo);
       const data = JSON.stringify({
-        html: renderLiveLines(fed.lines, sections),
+        html: renderLiveLines(fed.lines, sections).toString(),
         // Sections that ended: the page's script closes them with their outcome.
         ended: ended.map((s) => ({
           name: s.name,
@@ -134,7 +134,7 @@ async function tailLog(
     if (complete) {
       const data = JSON.stringify({
         status: current.status,
-        statusHtml: renderJobStatus(current),
+        statusHtml: renderJobStatus(current).toString(),
         durationsHtml: renderDurations(current),
         // For a section the runner left open (the job errored): how it ended, and when.
         sectionOutcome: jobSectionOutcome(current) ?? "failure",

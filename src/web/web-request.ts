@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import type { BuildRecord, JobRecord } from "../store/port.js";
 import type { Access, CheckAccess, Viewer } from "./check-access.js";
 import { HttpError, reply } from "./http-replies.js";
+import type { Html } from "./html.js";
 import type { LogReader } from "./log-reader.js";
 import { renderMessagePage, renderNotFoundPage, type PageContext } from "./render-pages.js";
 import { csrfTokenFor, isCsrfTokenValid } from "./seal-cookie.js";
@@ -46,8 +47,8 @@ export function pageContext(web: WebServices, r: WebRequest): PageContext {
   };
 }
 
-export function sendHtml(status: number, html: string): Response {
-  return reply(status, "text/html; charset=utf-8", html);
+export function sendHtml(status: number, html: Html): Response {
+  return reply(status, "text/html; charset=utf-8", html.toString());
 }
 
 export function sendText(status: number, text: string): Response {
