@@ -6,7 +6,7 @@ import {
   type LambdaHttpEvent,
   type LambdaHttpResult,
 } from "./github/receive-lambda-event.js";
-import { startLoopbackPages } from "./github/forward-lambda-request.js";
+import { serveLambdaPages } from "./github/serve-lambda-pages.js";
 import {
   appDepsOf,
   kozmicApp,
@@ -69,7 +69,7 @@ export async function createLambdaHandler(
     cwd: process.cwd(),
     addHandler: (handler) => handlers.push(handler),
   });
-  const pages = handlers.length > 0 ? await startLoopbackPages(handlers) : undefined;
+  const pages = handlers.length > 0 ? serveLambdaPages(handlers) : undefined;
   const dispatch = createWebhookDispatcher(appDepsOf(appDeps));
   return (event) => {
     const path = event.rawPath ?? event.path;
@@ -87,7 +87,7 @@ export async function createLambdaHandler(
       event.headers?.["x-github-event"] !== undefined;
     return webhook || !pages
       ? receiveLambdaEvent(dispatch, settings.webhookSecret, event, probot.log)
-      : pages.forward(event);
+      : pages(event);
   };
 }
 

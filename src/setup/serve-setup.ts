@@ -1,8 +1,13 @@
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { sendFallbackNotFound } from "../github/fallback-not-found.js";
-import { HttpError, readForm } from "../web/http-replies.js";
-import { parseCookies, serializeCookie } from "../web/seal-cookie.js";
+import { getRequestListener, type HttpBindings } from "@hono/node-server";
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { getCookie } from "hono/cookie";
+import { FALLBACK_NOT_FOUND } from "../github/fallback-not-found.js";
+import { HttpError, pageHeaders, readForm, redirect, reply } from "../web/http-replies.js";
+import type { Html } from "../web/html.js";
+import { serializeCookie } from "../web/seal-cookie.js";
 import { findAsset } from "../web/serve-assets.js";
 import { buildAppManifest, registrationUrl, SETUP_CALLBACK_PATH } from "./app-manifest.js";
 import { exchangeManifestCode, type RegisteredApp } from "./exchange-manifest-code.js";
@@ -52,14 +57,6 @@ const ORG = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/;
 // eslint-disable-next-line no-control-regex -- a name is shown on GitHub: no control characters
 const NAME = /^[^\x00-\x1f\x7f]{1,34}$/;
 
-const SECURITY_HEADERS = {
-  "content-security-policy":
-    "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; form-action 'self' https: http:; base-uri 'none'; frame-ancestors 'none'",
-  "x-content-type-options": "nosniff",
-  "referrer-policy": "same-origin",
-  "cache-control": "no-store",
-};
-
 /**
  * `kozmic serve` without App credentials: a page at / that first asks for the one-time
  * code printed on the server's console, then registers the GitHub App from app.yml (the
@@ -75,136 +72,123 @@ export async function startSetupServer(options: SetupOptions): Promise<SetupServ
   // Known once listening; every address the pages hand out comes from settings, never Host.
   let pageBase = options.publicUrl;
 
-  const send = (
-    res: ServerResponse,
-    status: number,
-    html: string,
-    headers: Record<string, string> = {},
-  ) => {
-    res.writeHead(status, {
-      "content-type": "text/html; charset=utf-8",
-      ...SECURITY_HEADERS,
-      ...headers,
-    });
-    res.end(html);
-  };
-  const fail = (res: ServerResponse, status: number, message: string) =>
-    send(res, status, renderSetupError(message, options.githubWebUrl));
+  const send = (status: number, html: Html) =>
+    reply(status, "text/html; charset=utf-8", html.toString());
+  const fail = (status: number, message: string) =>
+    send(status, renderSetupError(message, options.githubWebUrl));
 
-  const handle = async (req: IncomingMessage, res: ServerResponse) => {
-    const url = new URL(req.url ?? "/", "http://setup.invalid");
-    const method = req.method ?? "GET";
-    const session = parseCookies(req.headers.cookie).get(SESSION_COOKIE);
-    if (method === "POST" && url.pathname === SETUP_UNLOCK_PATH) {
-      const form = await readForm(req, 1024);
+  const app = new Hono<{ Bindings: HttpBindings }>();
+  // The registration form is posted to GitHub, wherever it is.
+  app.use(...pageHeaders(["'self'", "https:", "http:"]));
+  app.post(
+    SETUP_UNLOCK_PATH,
+    bodyLimit({
+      maxSize: 1024,
+      onError: () => {
+        throw new HttpError(413, "The form is larger than 1024 bytes.");
+      },
+    }),
+    async (c) => {
+      const form = await readForm(c);
       const opened = gate.unlock(form.get("code") ?? "");
       if (!opened) {
         options.log("kozmic serve: a wrong or already used set-up code was entered");
-        return send(res, 403, renderUnlockPage(options.githubWebUrl, true));
+        return send(403, renderUnlockPage(options.githubWebUrl, true));
       }
-      res.writeHead(303, {
-        location: "/",
-        "cache-control": "no-store",
-        "set-cookie": serializeCookie(SESSION_COOKIE, opened, {
+      return redirect(303, "/", [
+        serializeCookie(SESSION_COOKIE, opened, {
           maxAgeSeconds: 24 * 3600,
           secure: pageBase.startsWith("https:"),
         }),
-      });
-      return res.end();
-    }
-    if (method !== "GET" && method !== "HEAD") {
-      res.writeHead(405, { allow: "GET, HEAD", "content-type": "text/plain" });
-      return res.end("Method not allowed.\n");
-    }
-    const asset = findAsset(url.pathname);
-    if (asset) {
-      res.writeHead(200, { "content-type": asset.type, ...SECURITY_HEADERS });
-      return res.end(asset.body);
-    }
-    if (url.pathname === "/healthz") {
-      // Says nothing a scanner could use to find a Kozmic waiting to be taken.
-      res.writeHead(503, { "content-type": "text/plain", "cache-control": "no-store" });
-      return res.end("Service Unavailable\n");
-    }
-    if (url.pathname === "/") {
-      if (!gate.isSession(session)) return send(res, 200, renderUnlockPage(options.githubWebUrl));
-      const org = url.searchParams.get("org")?.trim() || undefined;
-      const name = url.searchParams.get("name")?.trim() || undefined;
-      if ((org && !ORG.test(org)) || (name && !NAME.test(name))) {
-        return fail(
-          res,
-          400,
-          org && !ORG.test(org)
-            ? `"${org}" is not a GitHub organization name (letters, digits and hyphens, at most 39).`
-            : "An App name has 1 to 34 characters, no control characters.",
-        );
-      }
-      const manifest = buildAppManifest(options.appYml, {
-        publicUrl: options.publicUrl,
-        ...(name ? { name } : {}),
-        ...(options.printOnly ? { callbackBase: pageBase } : {}),
-      });
-      return send(
-        res,
-        200,
-        renderSetupPage({
-          manifest,
-          action: registrationUrl(options.githubWebUrl, org, gate.newState(session!)),
-          ...(org ? { organization: org } : {}),
-          githubWebUrl: options.githubWebUrl,
-          publicUrl: options.publicUrl,
-          publicUrlWarning: !options.publicUrlSet,
-        }),
-      );
-    }
-    if (url.pathname === SETUP_CALLBACK_PATH) {
-      const code = url.searchParams.get("code") ?? "";
-      if (!gate.takeState(url.searchParams.get("state") ?? "", session)) {
-        return fail(
-          res,
-          400,
-          "This link does not come from a registration started in this browser in the last 10 minutes (its state is unknown, used or expired). Start again from the button.",
-        );
-      }
-      if (!/^[A-Za-z0-9_-]{1,100}$/.test(code)) {
-        return fail(res, 400, "GitHub's code is missing or malformed.");
-      }
-      if (exchanging) {
-        return fail(res, 409, "A registration is being completed already; reload in a moment.");
-      }
-      exchanging = true;
-      let app: RegisteredApp;
-      try {
-        app = await exchangeManifestCode(options.githubApiUrl, code);
-      } catch (error) {
-        exchanging = false;
-        return fail(res, 502, (error as Error).message);
-      }
-      const env = credentialsEnv(app);
-      const file = options.printOnly ? undefined : await saveCredentials(options.dataDir, env, app);
-      options.log(
-        `kozmic serve: registered GitHub App ${app.slug} (ID ${app.id})` +
-          (file ? `; its settings are in ${file}` : ""),
-      );
-      res.on("finish", () => done(env));
-      return send(res, 200, renderRegisteredPage(app, file, options.githubWebUrl), {
-        "set-cookie": serializeCookie(SESSION_COOKIE, "", { maxAgeSeconds: 0, secure: false }),
-      });
-    }
-    sendFallbackNotFound(res);
-  };
-
-  const server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      if (error instanceof HttpError) {
-        if (!res.headersSent) return fail(res, error.status, error.message);
-      } else {
-        options.log(`kozmic serve: set-up request failed: ${String(error)}`);
-        if (!res.headersSent) return fail(res, 500, "The set-up request failed; see the log.");
-      }
-      res.destroy();
-    });
+      ]);
+    },
+  );
+  // Says nothing a scanner could use to find a Kozmic waiting to be taken.
+  app.get("/healthz", () => reply(503, "text/plain", "Service Unavailable\n"));
+  app.get("/assets/*", (c) => {
+    const asset = findAsset(c.req.path);
+    return asset ? reply(200, asset.type, asset.body) : c.notFound();
   });
+  app.get("/", (c) => {
+    const session = getCookie(c, SESSION_COOKIE);
+    if (!gate.isSession(session)) return send(200, renderUnlockPage(options.githubWebUrl));
+    const org = c.req.query("org")?.trim() || undefined;
+    const name = c.req.query("name")?.trim() || undefined;
+    if ((org && !ORG.test(org)) || (name && !NAME.test(name))) {
+      return fail(
+        400,
+        org && !ORG.test(org)
+          ? `"${org}" is not a GitHub organization name (letters, digits and hyphens, at most 39).`
+          : "An App name has 1 to 34 characters, no control characters.",
+      );
+    }
+    const manifest = buildAppManifest(options.appYml, {
+      publicUrl: options.publicUrl,
+      ...(name ? { name } : {}),
+      ...(options.printOnly ? { callbackBase: pageBase } : {}),
+    });
+    return send(
+      200,
+      renderSetupPage({
+        manifest,
+        action: registrationUrl(options.githubWebUrl, org, gate.newState(session!)),
+        ...(org ? { organization: org } : {}),
+        githubWebUrl: options.githubWebUrl,
+        publicUrl: options.publicUrl,
+        publicUrlWarning: !options.publicUrlSet,
+      }),
+    );
+  });
+  app.get(SETUP_CALLBACK_PATH, async (c) => {
+    const code = c.req.query("code") ?? "";
+    if (!gate.takeState(c.req.query("state") ?? "", getCookie(c, SESSION_COOKIE))) {
+      return fail(
+        400,
+        "This link does not come from a registration started in this browser in the last 10 minutes (its state is unknown, used or expired). Start again from the button.",
+      );
+    }
+    if (!/^[A-Za-z0-9_-]{1,100}$/.test(code)) {
+      return fail(400, "GitHub's code is missing or malformed.");
+    }
+    if (exchanging) {
+      return fail(409, "A registration is being completed already; reload in a moment.");
+    }
+    exchanging = true;
+    let registeredApp: RegisteredApp;
+    try {
+      registeredApp = await exchangeManifestCode(options.githubApiUrl, code);
+    } catch (error) {
+      exchanging = false;
+      return fail(502, (error as Error).message);
+    }
+    const env = credentialsEnv(registeredApp);
+    const file = options.printOnly
+      ? undefined
+      : await saveCredentials(options.dataDir, env, registeredApp);
+    options.log(
+      `kozmic serve: registered GitHub App ${registeredApp.slug} (ID ${registeredApp.id})` +
+        (file ? `; its settings are in ${file}` : ""),
+    );
+    c.env.outgoing.once("finish", () => done(env));
+    const page = send(200, renderRegisteredPage(registeredApp, file, options.githubWebUrl));
+    page.headers.set(
+      "set-cookie",
+      serializeCookie(SESSION_COOKIE, "", { maxAgeSeconds: 0, secure: false }),
+    );
+    return page;
+  });
+  app.notFound((c) =>
+    c.req.method === "GET" || c.req.method === "HEAD"
+      ? reply(FALLBACK_NOT_FOUND.statusCode, "text/plain; charset=utf-8", FALLBACK_NOT_FOUND.body)
+      : reply(405, "text/plain", "Method not allowed.\n", { allow: "GET, HEAD" }),
+  );
+  app.onError((error) => {
+    if (error instanceof HttpError) return fail(error.status, error.message);
+    options.log(`kozmic serve: set-up request failed: ${String(error)}`);
+    return fail(500, "The set-up request failed; see the log.");
+  });
+
+  const server = createServer(getRequestListener(app.fetch, { overrideGlobalObjects: false }));
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port, options.host, () => resolve());

@@ -1,3 +1,7 @@
+import { exchangeWebFlowCode, getWebFlowAuthorizationUrl } from "@octokit/oauth-methods";
+import { request } from "@octokit/request";
+import { RequestError } from "@octokit/request-error";
+
 /** The calls the log pages make to GitHub as the logged-in user (OAuth web flow, user token). */
 
 const API_HEADERS = {
@@ -11,18 +15,29 @@ export class GitHubUnavailableError extends Error {
   override name = "GitHubUnavailableError";
 }
 
+/** GitHub's OAuth endpoints are on its web host (github.com, or the Enterprise Server's). */
+function oauthRequest(githubWebUrl: string) {
+  return request.defaults({
+    baseUrl: githubWebUrl,
+    request: { signal: AbortSignal.timeout(TIMEOUT_MS) },
+  });
+}
+
+/** Where the browser goes to sign in with the GitHub App; GitHub returns to `redirectUri`. */
 export function authorizeUrl(
   githubWebUrl: string,
   clientId: string,
   redirectUri: string,
   state: string,
 ): string {
-  const url = new URL(`${githubWebUrl}/login/oauth/authorize`);
-  url.searchParams.set("client_id", clientId);
-  url.searchParams.set("redirect_uri", redirectUri);
-  url.searchParams.set("state", state);
-  url.searchParams.set("allow_signup", "false");
-  return url.toString();
+  return getWebFlowAuthorizationUrl({
+    clientType: "github-app",
+    clientId,
+    redirectUrl: redirectUri,
+    state,
+    allowSignup: false,
+    request: oauthRequest(githubWebUrl),
+  }).url;
 }
 
 /** Trades the code GitHub sent back for the user's token; undefined when GitHub refuses it. */
@@ -33,22 +48,27 @@ export async function exchangeCode(input: {
   code: string;
   redirectUri: string;
 }): Promise<string | undefined> {
-  const response = await call(`${input.githubWebUrl}/login/oauth/access_token`, {
-    method: "POST",
-    headers: { accept: "application/json", "content-type": "application/json" },
-    body: JSON.stringify({
-      client_id: input.clientId,
-      client_secret: input.clientSecret,
+  try {
+    const { authentication } = await exchangeWebFlowCode({
+      clientType: "github-app",
+      clientId: input.clientId,
+      clientSecret: input.clientSecret,
       code: input.code,
-      redirect_uri: input.redirectUri,
-    }),
-  });
-  if (response.status >= 500) {
-    throw new GitHubUnavailableError(`GitHub answered ${response.status} to the code exchange`);
+      redirectUrl: input.redirectUri,
+      request: oauthRequest(input.githubWebUrl),
+    });
+    return authentication.token || undefined;
+  } catch (error) {
+    // A refusal (a used or unknown code) is a 4xx, or an error in a 200 answer (a 400 here).
+    if (error instanceof RequestError && error.status < 500) return undefined;
+    // Unreachable, a 5xx, or an answer that is not GitHub's JSON (a proxy's error page).
+    throw new GitHubUnavailableError(
+      `GitHub could not exchange the sign-in code (${String(error)})`,
+      {
+        cause: error,
+      },
+    );
   }
-  if (!response.ok) return undefined;
-  const body = (await readJson(response, "the code exchange")) as { access_token?: unknown };
-  return typeof body.access_token === "string" ? body.access_token : undefined;
 }
 
 export async function getUserLogin(

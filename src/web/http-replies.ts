@@ -1,4 +1,5 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Context, MiddlewareHandler } from "hono";
+import { secureHeaders } from "hono/secure-headers";
 
 /** An answer with a status the client can act on; thrown by request parsing and access checks. */
 export class HttpError extends Error {
@@ -11,84 +12,61 @@ export class HttpError extends Error {
   }
 }
 
-function securityHeaders(githubWebUrl: string): Record<string, string> {
-  return {
-    "content-security-policy": `default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self' ${githubWebUrl}; base-uri 'none'; frame-ancestors 'none'`,
-    "x-content-type-options": "nosniff",
-    "referrer-policy": "same-origin",
-    "x-frame-options": "DENY",
-    // What a page shows depends on who asks: never let a shared cache keep it.
-    "cache-control": "private, no-store",
-    vary: "Cookie",
-  };
+/**
+ * The one source of the pages' security headers (the log pages' and the set-up page's): a CSP
+ * allowing no inline code and forms posted only to `formAction`, no framing, no sniffing; and, unless a route says otherwise, no shared cache (what a page shows depends
+ * on who asks). Badges are embedded by other sites, so resources stay loadable cross-origin.
+ */
+export function pageHeaders(formAction: string[]): MiddlewareHandler[] {
+  return [
+    secureHeaders({
+      contentSecurityPolicy: {
+        defaultSrc: ["'none'"],
+        styleSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        imgSrc: ["'self'"],
+        connectSrc: ["'self'"],
+        formAction,
+        baseUri: ["'none'"],
+        frameAncestors: ["'none'"],
+      },
+      referrerPolicy: "same-origin",
+      xFrameOptions: "DENY",
+      crossOriginResourcePolicy: false,
+      strictTransportSecurity: false,
+    }),
+    async (c, next) => {
+      await next();
+      if (!c.res.headers.has("cache-control"))
+        c.res.headers.set("cache-control", "private, no-store");
+      c.res.headers.set("vary", "Cookie");
+    },
+  ];
 }
 
-export function sendBody(
-  res: ServerResponse,
+export function reply(
   status: number,
   type: string,
-  body: string,
-  githubWebUrl: string,
-  headers: Record<string, string | string[]> = {},
-): void {
-  res.writeHead(status, {
-    ...securityHeaders(githubWebUrl),
-    "content-type": type,
-    "content-length": String(Buffer.byteLength(body)),
-    ...headers,
-  });
-  res.end(body);
-}
-
-export function startStream(
-  res: ServerResponse,
-  type: string,
-  githubWebUrl: string,
+  body: string | null,
   headers: Record<string, string> = {},
-): void {
-  res.writeHead(200, { ...securityHeaders(githubWebUrl), "content-type": type, ...headers });
+): Response {
+  return new Response(body, { status, headers: { "content-type": type, ...headers } });
 }
 
-export function redirect(
-  res: ServerResponse,
-  status: 302 | 303,
-  location: string,
-  cookies: string[] = [],
-): void {
-  res.writeHead(status, {
-    location,
-    "cache-control": "private, no-store",
-    ...(cookies.length ? { "set-cookie": cookies } : {}),
-  });
-  res.end();
+export function redirect(status: 302 | 303, location: string, cookies: string[] = []): Response {
+  const headers = new Headers({ location });
+  for (const cookie of cookies) headers.append("set-cookie", cookie);
+  return new Response(null, { status, headers });
 }
 
-/** Writes and waits for the socket when its buffer is full, so a slow reader slows the stream. */
-export async function writeAndDrain(res: ServerResponse, data: string): Promise<void> {
-  if (res.write(data)) return;
-  await new Promise<void>((resolve) => {
-    const done = () => {
-      res.off("drain", done);
-      res.off("close", done);
-      resolve();
-    };
-    res.on("drain", done);
-    res.on("close", done);
-  });
-}
-
-/** A urlencoded form body of at most `maxBytes`. */
-export async function readForm(req: IncomingMessage, maxBytes = 8192): Promise<URLSearchParams> {
-  const type = (req.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
+/**
+ * A urlencoded form; its size is capped by the route's body limit (formLimit), so an
+ * oversized form is refused with 413 before it is read.
+ */
+export async function readForm(c: Context): Promise<URLSearchParams> {
+  const type = (c.req.header("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
   if (type !== "application/x-www-form-urlencoded") {
     throw new HttpError(415, "Send the form as application/x-www-form-urlencoded.");
   }
-  const parts: Buffer[] = [];
-  let size = 0;
-  for await (const part of req) {
-    size += (part as Buffer).length;
-    if (size > maxBytes) throw new HttpError(413, `The form is larger than ${maxBytes} bytes.`);
-    parts.push(part as Buffer);
-  }
-  return new URLSearchParams(Buffer.concat(parts).toString("utf8"));
+  return new URLSearchParams(await c.req.text());
 }

@@ -1,4 +1,4 @@
-import { escapeHtml } from "./render-ansi.js";
+import { markup } from "./html.js";
 
 export type BadgeState =
   "passing" | "failing" | "running" | "queued" | "cancelled" | "timed out" | "error" | "unknown";
@@ -22,16 +22,5 @@ export function renderBadge(label: string, state: BadgeState): string {
   const lw = width(label);
   const sw = width(state);
   const total = lw + sw;
-  const l = escapeHtml(label);
-  const s = escapeHtml(state);
-  return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${total}" height="20" role="img" aria-label="${l}: ${s}">`,
-    `<title>${l}: ${s}</title>`,
-    `<rect width="${lw}" height="20" fill="#555"/>`,
-    `<rect x="${lw}" width="${sw}" height="20" fill="${COLORS[state]}"/>`,
-    `<g fill="#fff" text-anchor="middle" font-family="Verdana,DejaVu Sans,sans-serif" font-size="11">`,
-    `<text x="${lw / 2}" y="14">${l}</text>`,
-    `<text x="${lw + sw / 2}" y="14">${s}</text>`,
-    `</g></svg>`,
-  ].join("");
+  return markup`<svg xmlns="http://www.w3.org/2000/svg" width="${total}" height="20" role="img" aria-label="${label}: ${state}"><title>${label}: ${state}</title><rect width="${lw}" height="20" fill="#555"/><rect x="${lw}" width="${sw}" height="20" fill="${COLORS[state]}"/><g fill="#fff" text-anchor="middle" font-family="Verdana,DejaVu Sans,sans-serif" font-size="11"><text x="${lw / 2}" y="14">${label}</text><text x="${lw + sw / 2}" y="14">${state}</text></g></svg>`.toString();
 }

@@ -10,7 +10,7 @@ import {
   type SectionState,
   type SectionStatus,
 } from "./log-sections.js";
-import { escapeHtml as e } from "./render-ansi.js";
+import { markup, join, raw, type Html } from "./html.js";
 
 const STATE_WORDS: Record<SectionState, string> = {
   success: "succeeded",
@@ -26,20 +26,23 @@ const STATE_WORDS: Record<SectionState, string> = {
  * One numbered line: its anchor, its time (shown with "Timestamps") and its text; with the
  * section it belongs to, for the live page's script.
  */
-export function renderLogLine(line: LogLine, section?: string): string {
-  const data = section ? ` data-section="${e(section)}"` : "";
+export function renderLogLine(line: LogLine, section?: string): Html {
+  const data = section ? markup` data-section="${section}"` : "";
   const at =
     line.at !== undefined
-      ? `<time class="ts" datetime="${new Date(line.at).toISOString()}">${new Date(line.at).toISOString().slice(11, 19)}</time>`
-      : `<span class="ts"></span>`;
-  return `<div class="line" id="L${line.n}"${data}><a class="ln" href="#L${line.n}">${line.n}</a>${at}<span class="lc">${line.html}</span></div>`;
+      ? markup`<time class="ts" datetime="${new Date(line.at).toISOString()}">${new Date(line.at).toISOString().slice(11, 19)}</time>`
+      : markup`<span class="ts"></span>`;
+  return markup`<div class="line" id="L${line.n}"${data}><a class="ln" href="#L${line.n}">${line.n}</a>${at}<span class="lc">${raw(line.html)}</span></div>`;
 }
 
 export function renderLogLines(
   lines: readonly LogLine[],
   sections: readonly LogSectionRecord[] = [],
-): string {
-  return lines.map((line) => renderLogLine(line, sectionAt(sections, line.seq)?.name)).join("\n");
+): Html {
+  return join(
+    lines.map((line) => renderLogLine(line, sectionAt(sections, line.seq)?.name)),
+    "\n",
+  );
 }
 
 /** The job's outcome as a section's, for a section the runner did not end. */
@@ -58,16 +61,12 @@ export function describeSection(block: Extract<LogBlock, { kind: "section" }>): 
   return { state: STATE_WORDS[block.state], duration: formatSeconds(seconds) };
 }
 
-function renderBlock(
-  block: LogBlock,
-  final: boolean,
-  sections: readonly LogSectionRecord[],
-): string {
+function renderBlock(block: LogBlock, final: boolean, sections: readonly LogSectionRecord[]): Html {
   if (block.kind === "lines") return renderLogLines(block.lines, sections);
   const { state, duration } = describeSection(block);
   const open = startsFolded(block.state, final) ? "" : " open";
-  return `<details class="section section-${block.state}" data-section="${block.id}" data-start-seq="${block.startSeq}" data-started="${block.startedAt}"${open}>
-<summary><span class="section-title">${e(block.title)}</span> <span class="section-state">${e(state)}</span> <span class="section-time">${block.endedAt !== undefined ? e(duration) : ""}</span></summary>
+  return markup`<details class="section section-${block.state}" data-section="${block.id}" data-start-seq="${block.startSeq}" data-started="${block.startedAt}"${open}>
+<summary><span class="section-title">${block.title}</span> <span class="section-state">${state}</span> <span class="section-time">${block.endedAt !== undefined ? duration : ""}</span></summary>
 ${renderLogLines(block.lines, sections)}
 </details>`;
 }
@@ -77,10 +76,11 @@ export function renderLogBlocks(
   lines: readonly LogLine[],
   sections: readonly LogSectionRecord[],
   end: LogEnd,
-): string {
-  return groupLogSections(lines, sections, end)
-    .map((block) => renderBlock(block, end.final, sections))
-    .join("\n");
+): Html {
+  return join(
+    groupLogSections(lines, sections, end).map((block) => renderBlock(block, end.final, sections)),
+    "\n",
+  );
 }
 
 /**
@@ -91,6 +91,6 @@ export function renderLogBlocks(
 export function renderLiveLines(
   lines: readonly LogLine[],
   sections: readonly LogSectionRecord[],
-): string {
+): Html {
   return renderLogBlocks(lines, sections, { final: false, isLast: true });
 }

@@ -1,6 +1,6 @@
 import type { BuildRecord, JobRecord, LogSectionRecord } from "../store/port.js";
 import type { LogLine } from "./feed-log.js";
-import { escapeHtml as e } from "./render-ansi.js";
+import { markup, join, type Html } from "./html.js";
 import { jobSectionOutcome, renderLogBlocks } from "./render-log.js";
 import {
   branchOf,
@@ -29,24 +29,27 @@ export interface PageContext {
 export function renderLayout(
   ctx: PageContext,
   title: string,
-  main: string,
+  main: Html,
   scripts: string[] = [],
-): string {
+): Html {
   const account = ctx.viewer
-    ? `<span>Signed in as <strong>${e(ctx.viewer.login)}</strong></span>
-       <form method="post" action="/logout" class="inline">${csrfField(ctx.viewer)}<input type="hidden" name="return_to" value="${e(ctx.path)}"><button type="submit">Sign out</button></form>`
+    ? markup`<span>Signed in as <strong>${ctx.viewer.login}</strong></span>
+       <form method="post" action="/logout" class="inline">${csrfField(ctx.viewer)}<input type="hidden" name="return_to" value="${ctx.path}"><button type="submit">Sign out</button></form>`
     : ctx.loginEnabled
-      ? `<a href="/login?return_to=${encodeURIComponent(ctx.path)}">Sign in with GitHub</a>`
+      ? markup`<a href="/login?return_to=${encodeURIComponent(ctx.path)}">Sign in with GitHub</a>`
       : "";
-  return `<!doctype html>
+  return markup`<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="same-origin">
-<title>${e(title)} · Kozmic</title>
+<title>${title} · Kozmic</title>
 <link rel="stylesheet" href="/assets/kozmic.css">
-${scripts.map((s) => `<script src="${e(s)}" defer></script>`).join("\n")}
+${join(
+  scripts.map((s) => markup`<script src="${s}" defer></script>`),
+  "\n",
+)}
 </head>
 <body>
 <header class="top"><span class="brand">Kozmic</span><nav aria-label="Account">${account}</nav></header>
@@ -58,8 +61,8 @@ ${main}
 `;
 }
 
-function csrfField(viewer: PageViewer): string {
-  return `<input type="hidden" name="csrf" value="${e(viewer.csrf)}">`;
+function csrfField(viewer: PageViewer): Html {
+  return markup`<input type="hidden" name="csrf" value="${viewer.csrf}">`;
 }
 
 function gh(ctx: PageContext, path: string): string {
@@ -70,11 +73,11 @@ function repoPath(fullName: string): string {
   return fullName.split("/").map(encodeURIComponent).join("/");
 }
 
-function refLabel(build: BuildRecord, ctx: PageContext): string {
+function refLabel(build: BuildRecord, ctx: PageContext): Html {
   if (build.pullRequest !== undefined) {
-    return `<a href="${e(gh(ctx, `${repoPath(build.repoFullName)}/pull/${build.pullRequest}`))}">pull request #${build.pullRequest}</a>`;
+    return markup`<a href="${gh(ctx, `${repoPath(build.repoFullName)}/pull/${build.pullRequest}`)}">pull request #${build.pullRequest}</a>`;
   }
-  return `<code>${e(branchOf(build.ref))}</code>`;
+  return markup`<code>${branchOf(build.ref)}</code>`;
 }
 
 /** Phase durations as shown on a job page; the live tail replaces them when the job ends. */
@@ -88,40 +91,41 @@ export function renderDurations(job: JobRecord): string {
  * A hook's sections on the build page: preparing, install with the cache's outcome, build,
  * each with its time so far, from the job's record (no log is read).
  */
-export function renderSectionSummary(job: JobRecord): string {
+export function renderSectionSummary(job: JobRecord): Html | string {
   if (job.status === "queued") return "–";
   const d = job.durations ?? {};
-  const short = job.cacheKey ? ` <code>${e(job.cacheKey.slice(0, 12))}</code>` : "";
+  const short = job.cacheKey ? markup` <code>${job.cacheKey.slice(0, 12)}</code>` : "";
   const install =
     job.cacheHit === true
-      ? `install skipped: cache hit${short}`
+      ? markup`install skipped: cache hit${short}`
       : job.cacheHit === false
-        ? `install ${formatSeconds(d.install)}: cache miss${short}${job.cacheMissReasons?.length ? ` (${e(job.cacheMissReasons.join("; "))})` : ""}`
+        ? markup`install ${formatSeconds(d.install)}: cache miss${short}${job.cacheMissReasons?.length ? ` (${job.cacheMissReasons.join("; ")})` : ""}`
         : job.cacheKey === undefined && isJobFinal(job) && d.install === undefined
           ? "no install"
           : `install ${formatSeconds(d.install)}`;
-  return [`preparing ${formatSeconds(d.pull)}`, install, `build ${formatSeconds(d.build)}`].join(
+  return join(
+    [`preparing ${formatSeconds(d.pull)}`, install, `build ${formatSeconds(d.build)}`],
     " · ",
   );
 }
 
 /** The status as shown on a job page; the live tail replaces it with the final one. */
-export function renderJobStatus(job: JobRecord): string {
-  return `${badge(job)}${job.message ? ` <span class="message">${e(job.message)}</span>` : ""}`;
+export function renderJobStatus(job: JobRecord): Html {
+  return markup`${badge(job)}${job.message ? markup` <span class="message">${job.message}</span>` : ""}`;
 }
 
-function badge(job: JobRecord): string {
-  return `<span class="state state-${jobState(job).replace(" ", "-")}">${e(describeJobStatus(job))}</span>`;
+function badge(job: JobRecord): Html {
+  return markup`<span class="state state-${jobState(job).replace(" ", "-")}">${describeJobStatus(job)}</span>`;
 }
 
-function commitLink(ctx: PageContext, build: { repoFullName: string; sha: string }): string {
-  return `<a href="${e(gh(ctx, `${repoPath(build.repoFullName)}/commit/${build.sha}`))}"><code>${e(build.sha.slice(0, 7))}</code></a>`;
+function commitLink(ctx: PageContext, build: { repoFullName: string; sha: string }): Html {
+  return markup`<a href="${gh(ctx, `${repoPath(build.repoFullName)}/commit/${build.sha}`)}"><code>${build.sha.slice(0, 7)}</code></a>`;
 }
 
-function time(ms: number | undefined): string {
+function time(ms: number | undefined): Html | string {
   if (ms === undefined) return "–";
   const iso = new Date(ms).toISOString();
-  return `<time datetime="${iso}">${iso.slice(0, 19).replace("T", " ")} UTC</time>`;
+  return markup`<time datetime="${iso}">${iso.slice(0, 19).replace("T", " ")} UTC</time>`;
 }
 
 export interface JobPageInput {
@@ -139,55 +143,57 @@ export interface JobPageInput {
 
 export { renderLogLines } from "./render-log.js";
 
-export function renderJobPage(ctx: PageContext, input: JobPageInput): string {
+export function renderJobPage(ctx: PageContext, input: JobPageInput): Html {
   const { build, job } = input;
   const jobHref = `/jobs/${encodeURIComponent(job.id)}`;
   const live = !isJobFinal(job) && input.isLastPage;
   const links = [
-    `<a href="/builds/${encodeURIComponent(build.id)}">All hooks of this build</a>`,
-    `<a href="/repos/${e(repoPath(build.repoFullName))}">Builds of ${e(build.repoFullName)}</a>`,
-    `<a href="${jobHref}/log.txt">Raw log</a>`,
+    markup`<a href="/builds/${encodeURIComponent(build.id)}">All hooks of this build</a>`,
+    markup`<a href="/repos/${repoPath(build.repoFullName)}">Builds of ${build.repoFullName}</a>`,
+    markup`<a href="${jobHref}/log.txt">Raw log</a>`,
     job.checkRunId !== undefined
-      ? `<a href="${e(gh(ctx, `${repoPath(build.repoFullName)}/runs/${job.checkRunId}`))}">Check run on GitHub</a>`
+      ? markup`<a href="${gh(ctx, `${repoPath(build.repoFullName)}/runs/${job.checkRunId}`)}">Check run on GitHub</a>`
       : "",
   ].filter(Boolean);
   const cancel =
     input.canWrite && ctx.viewer && !isJobFinal(job)
-      ? `<form method="post" action="${jobHref}/cancel" class="inline">${csrfField(ctx.viewer)}<button type="submit">Cancel</button></form>`
+      ? markup`<form method="post" action="${jobHref}/cancel" class="inline">${csrfField(ctx.viewer)}<button type="submit">Cancel</button></form>`
       : "";
   const rerun =
     input.canWrite && ctx.viewer && isJobFinal(job)
-      ? `<form method="post" action="/builds/${encodeURIComponent(build.id)}/rerun" class="inline">${csrfField(ctx.viewer)}<input type="hidden" name="hook" value="${e(job.hook)}"><button type="submit">Re-run</button></form>`
+      ? markup`<form method="post" action="/builds/${encodeURIComponent(build.id)}/rerun" class="inline">${csrfField(ctx.viewer)}<input type="hidden" name="hook" value="${job.hook}"><button type="submit">Re-run</button></form>`
       : "";
   const nav = [
-    input.page > 0 ? `<a href="${jobHref}?page=0">First part</a>` : "",
+    input.page > 0 ? markup`<a href="${jobHref}?page=0">First part</a>` : "",
     input.page > 0
-      ? `<a href="${jobHref}?page=${input.page - 1}" rel="prev">Previous part</a>`
+      ? markup`<a href="${jobHref}?page=${input.page - 1}" rel="prev">Previous part</a>`
       : "",
-    !input.isLastPage ? `<a href="${jobHref}?page=${input.page + 1}" rel="next">Next part</a>` : "",
-    !input.isLastPage ? `<a href="${jobHref}">End of the log</a>` : "",
+    !input.isLastPage
+      ? markup`<a href="${jobHref}?page=${input.page + 1}" rel="next">Next part</a>`
+      : "",
+    !input.isLastPage ? markup`<a href="${jobHref}">End of the log</a>` : "",
   ].filter(Boolean);
-  const main = `
-<h1>${e(build.repoFullName)} · ${e(job.hook)}</h1>
+  const main = markup`
+<h1>${build.repoFullName} · ${job.hook}</h1>
 <dl class="facts">
-  <dt>Repository</dt><dd><a href="${e(gh(ctx, repoPath(build.repoFullName)))}">${e(build.repoFullName)}</a></dd>
+  <dt>Repository</dt><dd><a href="${gh(ctx, repoPath(build.repoFullName))}">${build.repoFullName}</a></dd>
   <dt>Commit</dt><dd>${commitLink(ctx, build)} on ${refLabel(build, ctx)}</dd>
-  <dt>Hook</dt><dd>${e(job.hook)}</dd>
-  <dt>Trigger</dt><dd>${e(describeTrigger(build))}</dd>
+  <dt>Hook</dt><dd>${job.hook}</dd>
+  <dt>Trigger</dt><dd>${describeTrigger(build)}</dd>
   <dt>Status</dt><dd><span id="status" role="status">${renderJobStatus(job)}</span></dd>
   <dt>Durations</dt><dd id="durations">${renderDurations(job)}</dd>
   <dt>Started</dt><dd>${time(job.startedAt)}</dd>
 </dl>
-<p class="links">${links.join(" · ")} ${cancel}${rerun}</p>
+<p class="links">${join(links, " · ")} ${cancel}${rerun}</p>
 <section aria-labelledby="log-title">
 <h2 id="log-title">Log${input.page > 0 || !input.isLastPage ? `, part ${input.page + 1}` : ""}</h2>
-${nav.length ? `<nav class="pages" aria-label="Log parts">${nav.join(" · ")}</nav>` : ""}
+${nav.length ? markup`<nav class="pages" aria-label="Log parts">${join(nav, " · ")}</nav>` : ""}
 <div class="log-tools">
-${live ? `<label class="follow"><input type="checkbox" id="follow" checked> Follow new lines</label> <noscript>New lines appear when you reload this page (following needs JavaScript).</noscript>` : ""}
+${live ? markup`<label class="follow"><input type="checkbox" id="follow" checked> Follow new lines</label> <noscript>New lines appear when you reload this page (following needs JavaScript).</noscript>` : ""}
 <label><input type="checkbox" id="show-timestamps"> Timestamps (UTC)</label>
 <form role="search" class="log-search" id="log-search" hidden><label for="log-query">Search this part</label> <input type="search" id="log-query" name="q" autocomplete="off"> <button type="submit">Next match</button> <span id="log-hits" role="status"></span></form>
 </div>
-<div id="log" class="log" data-live="${live}" data-next-seq="${input.nextSeq}" data-job="${e(job.id)}">
+<div id="log" class="log" data-live="${live}" data-next-seq="${input.nextSeq}" data-job="${job.id}">
 ${
   input.lines.length
     ? renderLogBlocks(input.lines, input.sections, {
@@ -199,8 +205,8 @@ ${
     : ""
 }
 </div>
-${input.lines.length === 0 && !live ? `<p>The log is empty.</p>` : ""}
-${nav.length ? `<nav class="pages" aria-label="Log parts, again">${nav.join(" · ")}</nav>` : ""}
+${input.lines.length === 0 && !live ? markup`<p>The log is empty.</p>` : ""}
+${nav.length ? markup`<nav class="pages" aria-label="Log parts, again">${join(nav, " · ")}</nav>` : ""}
 </section>`;
   return renderLayout(
     ctx,
@@ -215,37 +221,35 @@ export function renderBuildPage(
   build: BuildRecord,
   jobs: JobRecord[],
   canWrite: boolean,
-): string {
-  const rows = jobs
-    .map((job) => {
-      const cancel =
-        canWrite && ctx.viewer && !isJobFinal(job)
-          ? `<form method="post" action="/jobs/${encodeURIComponent(job.id)}/cancel" class="inline">${csrfField(ctx.viewer)}<button type="submit">Cancel ${e(job.hook)}</button></form>`
-          : "";
-      const rerun =
-        canWrite && ctx.viewer && isJobFinal(job)
-          ? `<form method="post" action="/builds/${encodeURIComponent(build.id)}/rerun" class="inline">${csrfField(ctx.viewer)}<input type="hidden" name="hook" value="${e(job.hook)}"><button type="submit">Re-run ${e(job.hook)}</button></form>`
-          : "";
-      return `<tr><td><a href="/jobs/${encodeURIComponent(job.id)}">${e(job.hook)}</a></td><td>${badge(job)}</td><td>${formatSeconds(job.durations?.total)}</td><td>${renderSectionSummary(job)}</td><td>${cancel}${rerun}</td></tr>`;
-    })
-    .join("\n");
+): Html {
+  const rows = jobs.map((job) => {
+    const cancel =
+      canWrite && ctx.viewer && !isJobFinal(job)
+        ? markup`<form method="post" action="/jobs/${encodeURIComponent(job.id)}/cancel" class="inline">${csrfField(ctx.viewer)}<button type="submit">Cancel ${job.hook}</button></form>`
+        : "";
+    const rerun =
+      canWrite && ctx.viewer && isJobFinal(job)
+        ? markup`<form method="post" action="/builds/${encodeURIComponent(build.id)}/rerun" class="inline">${csrfField(ctx.viewer)}<input type="hidden" name="hook" value="${job.hook}"><button type="submit">Re-run ${job.hook}</button></form>`
+        : "";
+    return markup`<tr><td><a href="/jobs/${encodeURIComponent(job.id)}">${job.hook}</a></td><td>${badge(job)}</td><td>${formatSeconds(job.durations?.total)}</td><td>${renderSectionSummary(job)}</td><td>${cancel}${rerun}</td></tr>`;
+  });
   const rerunAll =
     canWrite && ctx.viewer && jobs.every(isJobFinal)
-      ? `<form method="post" action="/builds/${encodeURIComponent(build.id)}/rerun" class="inline">${csrfField(ctx.viewer)}<button type="submit">Re-run all hooks</button></form>`
+      ? markup`<form method="post" action="/builds/${encodeURIComponent(build.id)}/rerun" class="inline">${csrfField(ctx.viewer)}<button type="submit">Re-run all hooks</button></form>`
       : "";
-  const main = `
-<h1>${e(build.repoFullName)} · ${e(build.sha.slice(0, 7))}</h1>
+  const main = markup`
+<h1>${build.repoFullName} · ${build.sha.slice(0, 7)}</h1>
 <dl class="facts">
-  <dt>Repository</dt><dd><a href="/repos/${e(repoPath(build.repoFullName))}">${e(build.repoFullName)}</a></dd>
+  <dt>Repository</dt><dd><a href="/repos/${repoPath(build.repoFullName)}">${build.repoFullName}</a></dd>
   <dt>Commit</dt><dd>${commitLink(ctx, build)} on ${refLabel(build, ctx)}</dd>
-  <dt>Trigger</dt><dd>${e(describeTrigger(build))}</dd>
+  <dt>Trigger</dt><dd>${describeTrigger(build)}</dd>
   <dt>Created</dt><dd>${time(build.createdAt)}</dd>
 </dl>
 <table>
 <caption>Hooks of this build</caption>
 <thead><tr><th scope="col">Hook</th><th scope="col">Status</th><th scope="col">Duration</th><th scope="col">Sections and install cache</th><th scope="col">Actions</th></tr></thead>
 <tbody>
-${rows}
+${join(rows, "\n")}
 </tbody>
 </table>
 <p>${rerunAll}</p>`;
@@ -259,7 +263,7 @@ export function renderRepositoryPage(
   olderHref: string | undefined,
   /** The viewer administers the repository: link its secrets page. */
   admin = false,
-): string {
+): Html {
   const byLine = new Map<string, { build: BuildRecord; jobs: JobRecord[] }[]>();
   for (const item of builds) {
     const line =
@@ -268,36 +272,35 @@ export function renderRepositoryPage(
         : `branch ${branchOf(item.build.ref)}`;
     byLine.set(line, [...(byLine.get(line) ?? []), item]);
   }
-  const sections = [...byLine]
-    .map(
-      ([line, items]) => `<section><h2>${e(line)}</h2><ul class="builds">
-${items
-  .map(
+  const sections = [...byLine].map(
+    ([line, items]) => markup`<section><h2>${line}</h2><ul class="builds">
+${join(
+  items.map(
     ({ build, jobs }) =>
-      `<li><a href="/builds/${encodeURIComponent(build.id)}"><code>${e(build.sha.slice(0, 7))}</code></a> <span class="state state-${combinedState(jobs).replace(" ", "-")}">${e(combinedState(jobs))}</span> ${e(describeTrigger(build))}, ${time(build.createdAt)}</li>`,
-  )
-  .join("\n")}
+      markup`<li><a href="/builds/${encodeURIComponent(build.id)}"><code>${build.sha.slice(0, 7)}</code></a> <span class="state state-${combinedState(jobs).replace(" ", "-")}">${combinedState(jobs)}</span> ${describeTrigger(build)}, ${time(build.createdAt)}</li>`,
+  ),
+  "\n",
+)}
 </ul></section>`,
-    )
-    .join("\n");
-  const main = `
-<h1>Builds of ${e(fullName)}</h1>
-<p><a href="${e(gh(ctx, repoPath(fullName)))}">${e(fullName)} on GitHub</a>${admin ? ` · <a href="/repos/${e(repoPath(fullName))}/secrets">Secrets</a>` : ""}</p>
-${sections || "<p>No builds yet.</p>"}
-${olderHref ? `<p><a href="${e(olderHref)}">Older builds</a></p>` : ""}`;
+  );
+  const main = markup`
+<h1>Builds of ${fullName}</h1>
+<p><a href="${gh(ctx, repoPath(fullName))}">${fullName} on GitHub</a>${admin ? markup` · <a href="/repos/${repoPath(fullName)}/secrets">Secrets</a>` : ""}</p>
+${sections.length ? join(sections, "\n") : markup`<p>No builds yet.</p>`}
+${olderHref ? markup`<p><a href="${olderHref}">Older builds</a></p>` : ""}`;
   return renderLayout(ctx, `Builds of ${fullName}`, main);
 }
 
 /** The same page for what does not exist and what the viewer may not see. */
-export function renderNotFoundPage(ctx: PageContext): string {
+export function renderNotFoundPage(ctx: PageContext): Html {
   const hint = ctx.viewer
-    ? `<p>It does not exist, or your GitHub account <strong>${e(ctx.viewer.login)}</strong> cannot read its repository.</p>`
+    ? markup`<p>It does not exist, or your GitHub account <strong>${ctx.viewer.login}</strong> cannot read its repository.</p>`
     : ctx.loginEnabled
-      ? `<p>It does not exist, or it belongs to a private repository: <a href="/login?return_to=${encodeURIComponent(ctx.path)}">sign in with GitHub</a> to see the private repositories you can read.</p>`
-      : `<p>It does not exist, or it belongs to a private repository (signing in is not configured on this Kozmic).</p>`;
-  return renderLayout(ctx, "Not found", `<h1>Not found</h1>${hint}`);
+      ? markup`<p>It does not exist, or it belongs to a private repository: <a href="/login?return_to=${encodeURIComponent(ctx.path)}">sign in with GitHub</a> to see the private repositories you can read.</p>`
+      : markup`<p>It does not exist, or it belongs to a private repository (signing in is not configured on this Kozmic).</p>`;
+  return renderLayout(ctx, "Not found", markup`<h1>Not found</h1>${hint}`);
 }
 
-export function renderMessagePage(ctx: PageContext, title: string, message: string): string {
-  return renderLayout(ctx, title, `<h1>${e(title)}</h1><p>${e(message)}</p>`);
+export function renderMessagePage(ctx: PageContext, title: string, message: string): Html {
+  return renderLayout(ctx, title, markup`<h1>${title}</h1><p>${message}</p>`);
 }

@@ -3,7 +3,7 @@ import type { BuildRecord, JobRecord } from "../store/port.js";
 import { GitHubUnavailableError } from "./github-user-api.js";
 import { HttpError } from "./http-replies.js";
 import { renderHomePage, type HomeRepository } from "./render-home.js";
-import { pageContext, sendHtml, type WebRequest, type WebServices } from "./web-request.js";
+import { pageContext, sendHtml, type Page } from "./web-request.js";
 import { listUserRepositories, readStarterInputs } from "./user-repositories.js";
 
 /** Repositories without builds whose configuration is looked up on one visit (GitHub calls). */
@@ -14,9 +14,9 @@ const MAX_CONFIG_LOOKUPS = 10;
  * each with its last build; those without builds and without `.github/kozmic.yml` get a
  * starter configuration (kozmic init's guess from their root). Others see how to sign in.
  */
-export async function serveHome(web: WebServices, r: WebRequest): Promise<void> {
+export const serveHome: Page = async (web, r) => {
   const ctx = pageContext(web, r);
-  if (!r.viewer) return sendHtml(web, r, 200, renderHomePage(ctx, undefined));
+  if (!r.viewer) return sendHtml(200, renderHomePage(ctx, undefined));
   const { githubApiUrl } = web.deps.settings;
   const { store } = web.deps;
   let rows: HomeRepository[];
@@ -52,5 +52,5 @@ export async function serveHome(web: WebServices, r: WebRequest): Promise<void> 
     }
     throw error;
   }
-  sendHtml(web, r, 200, renderHomePage(ctx, rows));
-}
+  return sendHtml(200, renderHomePage(ctx, rows));
+};

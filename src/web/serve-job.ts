@@ -1,16 +1,19 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { isFinal } from "../core/job-state.js";
 import { feedLog } from "./feed-log.js";
-import { HttpError, readForm, redirect, startStream, writeAndDrain } from "./http-replies.js";
+import { HttpError, readForm, redirect } from "./http-replies.js";
 import { renderDurations, renderJobPage, renderJobStatus } from "./render-pages.js";
 import { jobSectionOutcome, renderLiveLines } from "./render-log.js";
+import type { JobRecord } from "../store/port.js";
+import { streamText, type TextOut } from "./stream-text.js";
+import type { LogCursor } from "./feed-log.js";
 import {
   findReadableJob,
   intParam,
   pageContext,
   requireWriter,
   sendHtml,
-  type WebRequest,
+  type Page,
   type WebServices,
 } from "./web-request.js";
 
@@ -21,7 +24,7 @@ const LIVE_MAX_MS = 5 * 60_000;
 const KEEP_ALIVE_MS = 15_000;
 
 /** GET /jobs/<id>[?page=n]: the job's facts and one part of its log (the end by default). */
-export async function serveJobPage(web: WebServices, r: WebRequest, jobId: string): Promise<void> {
+export const serveJobPage: Page<[jobId: string]> = async (web, r, jobId) => {
   const page = intParam(r.url, "page", MAX_PAGE, "last" as const);
   const { job, build, access } = await findReadableJob(web, r, jobId);
   const [log, sections] = await Promise.all([
@@ -29,9 +32,7 @@ export async function serveJobPage(web: WebServices, r: WebRequest, jobId: strin
     web.deps.store.readLogSections(job.id),
   ]);
   if (!log) throw new HttpError(404, `The log of this job has no part ${Number(page) + 1}.`);
-  sendHtml(
-    web,
-    r,
+  return sendHtml(
     200,
     renderJobPage(pageContext(web, r), {
       build,
@@ -44,30 +45,36 @@ export async function serveJobPage(web: WebServices, r: WebRequest, jobId: strin
       nextSeq: log.next.seq,
     }),
   );
-}
+};
 
-/** GET /jobs/<id>/log.txt: the raw log, chunk by chunk as stored. */
-export async function serveRawLog(web: WebServices, r: WebRequest, jobId: string): Promise<void> {
+/**
+ * GET /jobs/<id>/log.txt: the raw log, chunk by chunk as stored. Each write waits for the
+ * reader, so a slow reader slows the stream.
+ */
+export const serveRawLog: Page<[jobId: string]> = async (web, r, jobId) => {
   const { job } = await findReadableJob(web, r, jobId);
-  startStream(r.res, "text/plain; charset=utf-8", web.deps.settings.githubWebUrl, {
-    "content-disposition": "inline",
-  });
-  let seq = 0;
-  while (!r.res.destroyed) {
-    const chunks = await web.deps.store.readLog(job.id, seq, LIVE_BATCH);
-    for (const chunk of chunks) await writeAndDrain(r.res, chunk.data);
-    if (chunks.length < LIVE_BATCH) break;
-    seq = chunks[chunks.length - 1]!.seq + 1;
-  }
-  r.res.end();
-}
+  r.c.header("content-type", "text/plain; charset=utf-8");
+  r.c.header("content-disposition", "inline");
+  if (r.c.req.method === "HEAD") return r.c.body(null);
+  return r.c.body(
+    streamText(async (out) => {
+      let seq = 0;
+      while (!out.signal.aborted) {
+        const chunks = await web.deps.store.readLog(job.id, seq, LIVE_BATCH);
+        for (const chunk of chunks) await out.write(chunk.data);
+        if (chunks.length < LIVE_BATCH) break;
+        seq = chunks[chunks.length - 1]!.seq + 1;
+      }
+    }),
+  );
+};
 
 /**
  * GET /jobs/<id>/live?seq=n: server-sent events. `lines` events carry rendered, numbered
  * lines and the chunk seq to resume from as their id; `end` carries the final status.
  */
-export async function serveLiveLog(web: WebServices, r: WebRequest, jobId: string): Promise<void> {
-  const lastEventId = r.req.headers["last-event-id"];
+export const serveLiveLog: Page<[jobId: string]> = async (web, r, jobId) => {
+  const lastEventId = r.c.req.header("last-event-id");
   let seq = intParam(r.url, "seq", 100_000_000, 0);
   if (typeof lastEventId === "string" && lastEventId !== "") {
     if (!/^\d{1,9}$/.test(lastEventId))
@@ -75,20 +82,25 @@ export async function serveLiveLog(web: WebServices, r: WebRequest, jobId: strin
     seq = Number(lastEventId);
   }
   const { job } = await findReadableJob(web, r, jobId);
-  let cursor = await web.reader.cursorAt(job.id, seq, isFinal(job.status));
+  const cursor = await web.reader.cursorAt(job.id, seq, isFinal(job.status));
   if (!cursor) throw new HttpError(400, `The log of this job has no part ${seq} yet.`);
 
-  startStream(r.res, "text/event-stream; charset=utf-8", web.deps.settings.githubWebUrl, {
-    "x-accel-buffering": "no",
-  });
-  if (r.req.method === "HEAD") {
-    r.res.end();
-    return;
-  }
-  const ended = new AbortController();
-  r.res.on("close", () => ended.abort());
-  const stop = AbortSignal.any([ended.signal, web.stopping]);
-  await writeAndDrain(r.res, "retry: 2000\n\n");
+  r.c.header("content-type", "text/event-stream; charset=utf-8");
+  r.c.header("x-accel-buffering", "no");
+  if (r.c.req.method === "HEAD") return r.c.body(null);
+  return r.c.body(streamText((out) => tailLog(web, out, job, cursor)));
+};
+
+/** Writes the `lines` events of a live tail until the job ends, the reader goes or time is up. */
+async function tailLog(
+  web: WebServices,
+  out: TextOut,
+  job: JobRecord,
+  from: LogCursor,
+): Promise<void> {
+  let cursor = from;
+  const stop = AbortSignal.any([out.signal, web.stopping]);
+  await out.write("retry: 2000\n\n");
   const pollMs = web.deps.pollIntervalMs ?? 1000;
   const deadline = Date.now() + (web.deps.liveMaxMs ?? LIVE_MAX_MS);
   let lastWrite = Date.now();
@@ -107,7 +119,7 @@ export async function serveLiveLog(web: WebServices, r: WebRequest, jobId: strin
       const upTo = cursor.seq;
       const ended = sections.filter((s) => s.conclusion !== undefined && s.endSeq! <= upTo);
       const data = JSON.stringify({
-        html: renderLiveLines(fed.lines, sections),
+        html: renderLiveLines(fed.lines, sections).toString(),
         // Sections that ended: the page's script closes them with their outcome.
         ended: ended.map((s) => ({
           name: s.name,
@@ -116,37 +128,36 @@ export async function serveLiveLog(web: WebServices, r: WebRequest, jobId: strin
           endedAt: s.endedAt,
         })),
       });
-      await writeAndDrain(r.res, `id: ${cursor.seq}\nevent: lines\ndata: ${data}\n\n`);
+      await out.write(`id: ${cursor.seq}\nevent: lines\ndata: ${data}\n\n`);
       lastWrite = Date.now();
     }
     if (complete) {
       const data = JSON.stringify({
         status: current.status,
-        statusHtml: renderJobStatus(current),
+        statusHtml: renderJobStatus(current).toString(),
         durationsHtml: renderDurations(current),
         // For a section the runner left open (the job errored): how it ended, and when.
         sectionOutcome: jobSectionOutcome(current) ?? "failure",
         finishedAt: current.finishedAt ?? Date.now(),
       });
-      await writeAndDrain(r.res, `event: end\ndata: ${data}\n\n`);
+      await out.write(`event: end\ndata: ${data}\n\n`);
       break;
     }
     if (chunks.length === LIVE_BATCH) continue;
     if (Date.now() >= deadline) break;
     if (Date.now() - lastWrite > KEEP_ALIVE_MS) {
-      await writeAndDrain(r.res, ": still running\n\n");
+      await out.write(": still running\n\n");
       lastWrite = Date.now();
     }
     await sleep(pollMs, undefined, { signal: stop }).catch(() => undefined);
   }
-  r.res.end();
 }
 
 /** POST /jobs/<id>/cancel (form with the CSRF token). */
-export async function serveCancel(web: WebServices, r: WebRequest, jobId: string): Promise<void> {
+export const serveCancel: Page<[jobId: string]> = async (web, r, jobId) => {
   const { job, access } = await findReadableJob(web, r, jobId);
-  const form = await readForm(r.req);
+  const form = await readForm(r.c);
   const viewer = requireWriter(web, r, form, access);
   if (!isFinal(job.status)) await web.deps.actions.cancel(job, viewer.login);
-  redirect(r.res, 303, `/jobs/${encodeURIComponent(job.id)}`);
-}
+  return redirect(303, `/jobs/${encodeURIComponent(job.id)}`);
+};

@@ -7,8 +7,15 @@ import {
 } from "./github-user-api.js";
 import { HttpError, readForm, redirect } from "./http-replies.js";
 import { renderMessagePage } from "./render-pages.js";
+import { getCookie } from "hono/cookie";
 import { isCsrfTokenValid, openCookie, sealCookie, serializeCookie } from "./seal-cookie.js";
-import { pageContext, sendHtml, type WebRequest, type WebServices } from "./web-request.js";
+import {
+  pageContext,
+  sendHtml,
+  type Page,
+  type WebRequest,
+  type WebServices,
+} from "./web-request.js";
 
 export const SESSION_COOKIE = "kozmic_session";
 const STATE_COOKIE = "kozmic_oauth";
@@ -25,12 +32,11 @@ export function safeReturnPath(value: string | null | undefined): string {
   return value;
 }
 
+/** Sign-in's settings, or the page that explains how to configure it. */
 function oauthOrExplain(web: WebServices, r: WebRequest) {
   const { oauth } = web.deps.settings;
   if (oauth.enabled) return oauth;
-  sendHtml(
-    web,
-    r,
+  return sendHtml(
     503,
     renderMessagePage(
       pageContext(web, r),
@@ -38,13 +44,12 @@ function oauthOrExplain(web: WebServices, r: WebRequest) {
       `This Kozmic cannot sign you in with GitHub, so logs of private repositories cannot be viewed here; logs of public repositories need no sign-in. To enable it, set ${oauth.missing.join(", ")} (the GitHub App's client id and secret, and a random secret of 32 or more characters for the session cookie).`,
     ),
   );
-  return undefined;
 }
 
 /** GET /login?return_to=/path: starts GitHub's OAuth web flow with a fresh state. */
-export async function serveLogin(web: WebServices, r: WebRequest): Promise<void> {
+export const serveLogin: Page = async (web, r) => {
   const oauth = oauthOrExplain(web, r);
-  if (!oauth) return;
+  if (oauth instanceof Response) return oauth;
   const state = randomBytes(24).toString("base64url");
   const returnTo = safeReturnPath(r.url.searchParams.get("return_to"));
   const cookie = sealCookie(
@@ -54,8 +59,7 @@ export async function serveLogin(web: WebServices, r: WebRequest): Promise<void>
     Date.now() + STATE_MS,
   );
   const { settings } = web.deps;
-  redirect(
-    r.res,
+  return redirect(
     302,
     authorizeUrl(
       settings.githubWebUrl,
@@ -65,18 +69,17 @@ export async function serveLogin(web: WebServices, r: WebRequest): Promise<void>
     ),
     [serializeCookie(STATE_COOKIE, cookie, { maxAgeSeconds: STATE_MS / 1000, secure: web.secure })],
   );
-}
+};
 
 /** GET /login/callback?code=&state=: checks the state, trades the code, starts the session. */
-export async function serveLoginCallback(
-  web: WebServices,
-  r: WebRequest,
-  cookies: Map<string, string>,
-): Promise<void> {
+export const serveLoginCallback: Page = async (web, r) => {
   const oauth = oauthOrExplain(web, r);
-  if (!oauth) return;
-  const started = openCookie(oauth.sessionSecret, STATE_COOKIE, cookies.get(STATE_COOKIE) ?? "") as
-    { state: string; returnTo: string } | undefined;
+  if (oauth instanceof Response) return oauth;
+  const started = openCookie(
+    oauth.sessionSecret,
+    STATE_COOKIE,
+    getCookie(r.c, STATE_COOKIE) ?? "",
+  ) as { state: string; returnTo: string } | undefined;
   const state = r.url.searchParams.get("state");
   if (!started || !state || state !== started.state) {
     throw new HttpError(
@@ -104,18 +107,18 @@ export async function serveLoginCallback(
     Date.now() + SESSION_MS,
   );
   // Checked again: a sign-in started before an upgrade may carry a path an older check let by.
-  redirect(r.res, 303, safeReturnPath(started.returnTo), [
+  return redirect(303, safeReturnPath(started.returnTo), [
     serializeCookie(SESSION_COOKIE, session, {
       maxAgeSeconds: SESSION_MS / 1000,
       secure: web.secure,
     }),
     serializeCookie(STATE_COOKIE, "", { maxAgeSeconds: 0, secure: web.secure }),
   ]);
-}
+};
 
 /** POST /logout (form with the CSRF token, optional return_to). */
-export async function serveLogout(web: WebServices, r: WebRequest): Promise<void> {
-  const form = await readForm(r.req);
+export const serveLogout: Page = async (web, r) => {
+  const form = await readForm(r.c);
   const { oauth } = web.deps.settings;
   if (
     r.viewer &&
@@ -130,10 +133,10 @@ export async function serveLogout(web: WebServices, r: WebRequest): Promise<void
   // Clearing the cookie is not enough: a copy taken before (another browser, a proxy's log)
   // would stay good for the rest of its 8 hours.
   if (r.viewer) await web.deps.store.revokeSession(r.viewer.sessionId, Date.now() + SESSION_MS);
-  redirect(r.res, 303, safeReturnPath(form.get("return_to")), [
+  return redirect(303, safeReturnPath(form.get("return_to")), [
     serializeCookie(SESSION_COOKIE, "", { maxAgeSeconds: 0, secure: web.secure }),
   ]);
-}
+};
 
 /** An OAuth code traded for a token, and the login that token belongs to. */
 async function signInWithCode(

@@ -1,7 +1,7 @@
 import type { BuildRecord, JobRecord } from "../store/port.js";
 import { branchOf, combinedState } from "./describe-status.js";
 import { GitHubUnavailableError } from "./github-user-api.js";
-import { HttpError, readForm, redirect, sendBody } from "./http-replies.js";
+import { HttpError, readForm, redirect, reply } from "./http-replies.js";
 import { renderBadge } from "./render-badge.js";
 import { renderBuildPage, renderRepositoryPage } from "./render-pages.js";
 import {
@@ -11,6 +11,7 @@ import {
   pageContext,
   requireWriter,
   sendHtml,
+  type Page,
   type WebRequest,
   type WebServices,
 } from "./web-request.js";
@@ -21,20 +22,16 @@ const BUILDS_PER_PAGE = 30;
 const BADGE_SEARCH_BUILDS = 200;
 
 /** GET /builds/<id>: the build's hooks with re-run and cancel for writers. */
-export async function serveBuildPage(
-  web: WebServices,
-  r: WebRequest,
-  buildId: string,
-): Promise<void> {
+export const serveBuildPage: Page<[buildId: string]> = async (web, r, buildId) => {
   const { build, access } = await findReadableBuild(web, r, buildId);
   const jobs = await web.deps.store.listJobs(build.id);
-  sendHtml(web, r, 200, renderBuildPage(pageContext(web, r), build, jobs, access.write));
-}
+  return sendHtml(200, renderBuildPage(pageContext(web, r), build, jobs, access.write));
+};
 
 /** POST /builds/<id>/rerun (form: csrf, optional hook). */
-export async function serveRerun(web: WebServices, r: WebRequest, buildId: string): Promise<void> {
+export const serveRerun: Page<[buildId: string]> = async (web, r, buildId) => {
   const { build, access } = await findReadableBuild(web, r, buildId);
-  const form = await readForm(r.req);
+  const form = await readForm(r.c);
   const viewer = requireWriter(web, r, form, access);
   const hook = form.get("hook") || undefined;
   if (hook !== undefined) {
@@ -44,8 +41,8 @@ export async function serveRerun(web: WebServices, r: WebRequest, buildId: strin
     }
   }
   await web.deps.actions.rerun(build, hook, viewer.login);
-  redirect(r.res, 303, `/repos/${build.repoFullName.split("/").map(encodeURIComponent).join("/")}`);
-}
+  return redirect(303, `/repos/${build.repoFullName.split("/").map(encodeURIComponent).join("/")}`);
+};
 
 /**
  * The repository called `fullName` if the viewer may read it; NotFound otherwise, and also
@@ -69,11 +66,7 @@ async function findReadableRepository(
 }
 
 /** GET /repos/<owner>/<repo>[?before=ms]: builds newest first, grouped by branch. */
-export async function serveRepositoryPage(
-  web: WebServices,
-  r: WebRequest,
-  fullName: string,
-): Promise<void> {
+export const serveRepositoryPage: Page<[fullName: string]> = async (web, r, fullName) => {
   const before = intParam(r.url, "before", Number.MAX_SAFE_INTEGER, undefined);
   const repo = await findReadableRepository(web, r, fullName);
   const builds = await web.deps.store.listBuilds(repo.id, { limit: BUILDS_PER_PAGE, before });
@@ -87,19 +80,17 @@ export async function serveRepositoryPage(
       : undefined;
   // Admins find their repository's secrets from here (the answer on access is cached).
   const admin = r.viewer ? (await web.checkAccess(repo, r.viewer)).admin : false;
-  sendHtml(
-    web,
-    r,
+  return sendHtml(
     200,
     renderRepositoryPage(pageContext(web, r), repo.fullName, withJobs, olderHref, admin),
   );
-}
+};
 
 /**
  * GET /badges/<owner>/<repo>.svg[?branch=&hook=]: the newest push build's status (of the
  * branch and the hook when given). Builds of pull requests are left out.
  */
-export async function serveBadge(web: WebServices, r: WebRequest, fullName: string): Promise<void> {
+export const serveBadge: Page<[fullName: string]> = async (web, r, fullName) => {
   const branch = r.url.searchParams.get("branch") || undefined;
   const hook = r.url.searchParams.get("hook") || undefined;
   if ((branch?.length ?? 0) > 255 || (hook?.length ?? 0) > 255) {
@@ -108,10 +99,10 @@ export async function serveBadge(web: WebServices, r: WebRequest, fullName: stri
   const repo = await findReadableRepository(web, r, fullName);
   const jobs = await findBadgeJobs(web, repo.id, branch, hook);
   const svg = renderBadge(hook ?? "kozmic", jobs ? combinedState(jobs) : "unknown");
-  sendBody(r.res, 200, "image/svg+xml; charset=utf-8", svg, web.deps.settings.githubWebUrl, {
+  return reply(200, "image/svg+xml; charset=utf-8", svg, {
     "cache-control": repo.private ? "private, no-store" : "no-cache",
   });
-}
+};
 
 async function findBadgeJobs(
   web: WebServices,

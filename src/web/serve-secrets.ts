@@ -1,4 +1,4 @@
-import { checkSecretName, MAX_SECRET_BYTES } from "../core/secret-rules.js";
+import { checkSecretName } from "../core/secret-rules.js";
 import { InvalidSecretError } from "../secrets/secret-vault.js";
 import { GitHubUnavailableError } from "./github-user-api.js";
 import { HttpError, readForm, redirect } from "./http-replies.js";
@@ -10,6 +10,7 @@ import {
   NotFound,
   pageContext,
   sendHtml,
+  type Page,
   type WebRequest,
   type WebServices,
 } from "./web-request.js";
@@ -65,27 +66,18 @@ function checkCsrf(web: WebServices, viewer: Viewer, form: URLSearchParams): voi
 }
 
 /** GET /repos/<owner>/<repo>/secrets: names, who and when; the forms to change them. */
-export async function serveSecretsPage(
-  web: WebServices,
-  r: WebRequest,
-  fullName: string,
-): Promise<void> {
+export const serveSecretsPage: Page<[fullName: string]> = async (web, r, fullName) => {
   const { repo } = await findAdministered(web, r, fullName);
   const vault = web.deps.secrets;
   const secrets = vault ? await vault.list(repo.id) : undefined;
   const ctx = pageContext(web, r);
-  sendHtml(web, r, 200, renderSecretsPage({ ...ctx, viewer: ctx.viewer! }, repo.fullName, secrets));
-}
+  return sendHtml(200, renderSecretsPage({ ...ctx, viewer: ctx.viewer! }, repo.fullName, secrets));
+};
 
 /** POST /repos/<owner>/<repo>/secrets (form: csrf, name, value): sets or replaces one. */
-export async function serveSetSecret(
-  web: WebServices,
-  r: WebRequest,
-  fullName: string,
-): Promise<void> {
+export const serveSetSecret: Page<[fullName: string]> = async (web, r, fullName) => {
   const { repo, viewer } = await findAdministered(web, r, fullName);
-  // Room for the largest value URL-encoded (3 bytes a byte at worst) and the other fields.
-  const form = await readForm(r.req, MAX_SECRET_BYTES * 3 + 4096);
+  const form = await readForm(r.c);
   checkCsrf(web, viewer, form);
   const vault = web.deps.secrets;
   if (!vault) throw new HttpError(409, "Repository secrets are off on this Kozmic: it has no key.");
@@ -99,23 +91,23 @@ export async function serveSetSecret(
     }
     throw error;
   }
-  redirect(r.res, 303, secretsPath(repo.fullName));
-}
+  return redirect(303, secretsPath(repo.fullName));
+};
 
 /** POST /repos/<owner>/<repo>/secrets/<name>/delete (form: csrf). */
-export async function serveDeleteSecret(
-  web: WebServices,
-  r: WebRequest,
-  fullName: string,
-  name: string,
-): Promise<void> {
+export const serveDeleteSecret: Page<[fullName: string, name: string]> = async (
+  web,
+  r,
+  fullName,
+  name,
+) => {
   const { repo, viewer } = await findAdministered(web, r, fullName);
-  const form = await readForm(r.req);
+  const form = await readForm(r.c);
   checkCsrf(web, viewer, form);
   const vault = web.deps.secrets;
   if (!vault) throw new HttpError(409, "Repository secrets are off on this Kozmic: it has no key.");
   if (!(await vault.remove(repo.id, name))) {
     throw new HttpError(404, `${repo.fullName} has no secret ${name.slice(0, 100)}.`);
   }
-  redirect(r.res, 303, secretsPath(repo.fullName));
-}
+  return redirect(303, secretsPath(repo.fullName));
+};

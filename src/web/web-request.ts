@@ -1,7 +1,8 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Context } from "hono";
 import type { BuildRecord, JobRecord } from "../store/port.js";
 import type { Access, CheckAccess, Viewer } from "./check-access.js";
-import { HttpError, sendBody } from "./http-replies.js";
+import { HttpError, reply } from "./http-replies.js";
+import type { Html } from "./html.js";
 import type { LogReader } from "./log-reader.js";
 import { renderMessagePage, renderNotFoundPage, type PageContext } from "./render-pages.js";
 import { csrfTokenFor, isCsrfTokenValid } from "./seal-cookie.js";
@@ -18,14 +19,19 @@ export interface WebServices {
   stopping: AbortSignal;
 }
 
-/** One request: its URL, decoded path segments and who is asking. */
+/** One request: Hono's context, its URL and who is asking. */
 export interface WebRequest {
-  req: IncomingMessage;
-  res: ServerResponse;
+  c: Context;
   url: URL;
-  segments: string[];
   viewer?: Viewer;
 }
+
+/** A route's answer, from the services, the request and the path's parameters. */
+export type Page<Params extends unknown[] = []> = (
+  web: WebServices,
+  r: WebRequest,
+  ...params: Params
+) => Promise<Response>;
 
 export function pageContext(web: WebServices, r: WebRequest): PageContext {
   const { settings } = web.deps;
@@ -41,18 +47,19 @@ export function pageContext(web: WebServices, r: WebRequest): PageContext {
   };
 }
 
-export function sendHtml(web: WebServices, r: WebRequest, status: number, html: string): void {
-  sendBody(r.res, status, "text/html; charset=utf-8", html, web.deps.settings.githubWebUrl);
+export function sendHtml(status: number, html: Html): Response {
+  return reply(status, "text/html; charset=utf-8", html.toString());
 }
 
-export function sendText(web: WebServices, r: WebRequest, status: number, text: string): void {
-  sendBody(r.res, status, "text/plain; charset=utf-8", `${text}\n`, web.deps.settings.githubWebUrl);
+export function sendText(status: number, text: string): Response {
+  return reply(status, "text/plain; charset=utf-8", `${text}\n`);
 }
 
 /** Unknown and forbidden look the same, so nothing tells a stranger what exists. */
-export function sendNotFound(web: WebServices, r: WebRequest, html: boolean): void {
-  if (html) sendHtml(web, r, 404, renderNotFoundPage(pageContext(web, r)));
-  else sendText(web, r, 404, "Not found.");
+export function sendNotFound(web: WebServices, r: WebRequest, html: boolean): Response {
+  return html
+    ? sendHtml(404, renderNotFoundPage(pageContext(web, r)))
+    : sendText(404, "Not found.");
 }
 
 export function sendError(
@@ -61,7 +68,7 @@ export function sendError(
   status: number,
   message: string,
   html: boolean,
-): void {
+): Response {
   if (html) {
     const title =
       status === 403
@@ -71,10 +78,9 @@ export function sendError(
           : status >= 500
             ? "Unavailable"
             : "Bad request";
-    sendHtml(web, r, status, renderMessagePage(pageContext(web, r), title, message));
-  } else {
-    sendText(web, r, status, message);
+    return sendHtml(status, renderMessagePage(pageContext(web, r), title, message));
   }
+  return sendText(status, message);
 }
 
 export class NotFound extends HttpError {
@@ -116,7 +122,7 @@ export function accessOf(
   r: WebRequest,
   repo: { fullName: string; private: boolean },
 ): Promise<Access> {
-  return web.checkAccess(repo, r.viewer, { fresh: r.req.method === "POST" });
+  return web.checkAccess(repo, r.viewer, { fresh: r.c.req.method === "POST" });
 }
 
 /**
