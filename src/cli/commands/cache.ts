@@ -25,17 +25,22 @@ export async function main(args: string[]): Promise<number> {
     console.error(USAGE);
     return 2;
   }
-  const [{ parseBytes }, { readCacheSettings }, { DockerEngine }, { listCache }, { pruneCache }] =
-    await Promise.all([
-      import("../../core/duration.js"),
-      import("../../settings/pipeline-entry-points.js"),
-      import("../../../runner/engine/docker-engine.js"),
-      import("../../../runner/cache/list-cache.js"),
-      import("../../../runner/cache/prune-cache.js"),
-    ]);
+  const [
+    { parseBytes },
+    { ENTRY_POINT_GROUPS, readSettings },
+    { DockerEngine },
+    { listCache },
+    { pruneCache },
+  ] = await Promise.all([
+    import("../../core/duration.js"),
+    import("../../settings/read-settings.js"),
+    import("../../../runner/engine/docker-engine.js"),
+    import("../../../runner/cache/list-cache.js"),
+    import("../../../runner/cache/prune-cache.js"),
+  ]);
   let settings;
   try {
-    settings = readCacheSettings(process.env);
+    settings = readSettings(process.env, ENTRY_POINT_GROUPS.cache).pipeline;
   } catch (error) {
     return startFailure("kozmic cache", error);
   }
