@@ -24,7 +24,7 @@ import { JOB_MESSAGES, parseMessageBody, PLAN_MESSAGES } from "./queue/parse-mes
 import type { Queue } from "./queue/port.js";
 import { sqsQueueFrom } from "./queue/sqs-queue-from.js";
 import { ENTRY_POINT_GROUPS, readSettings } from "./settings/read-settings.js";
-import { envWithSecret } from "./settings/read-secret-env.js";
+import { envWithSecret } from "./settings/secret-env.js";
 import type { Env } from "./settings/settings-group.js";
 import { PLAN_MAX_RECEIVES } from "./settings/storage-settings.js";
 import type { ServerSettings } from "./settings/server-settings.js";

@@ -3,7 +3,6 @@
  * has one zod schema (./*-settings.ts, ./app-credentials.ts); readSettings reads the groups
  * an entry point needs and throws one SettingsError naming every bad variable.
  */
-import { readFileSync } from "node:fs";
 import { appCredentialsGroup } from "./app-credentials.js";
 import { logGroup } from "./log-settings.js";
 import { metricsGroup } from "./metrics-settings.js";
@@ -12,7 +11,7 @@ import { runnerGroup } from "./runner-settings.js";
 import { secretsGroup } from "./secrets-settings.js";
 import { listenGroup, runsJobsHere, serverGroup } from "./server-settings.js";
 import { SettingsError } from "./settings-error.js";
-import type { Env, SettingsGroup, SettingsIo } from "./settings-group.js";
+import type { Env, SettingsGroup } from "./settings-group.js";
 import { awsStorageGroup, storageGroup } from "./storage-settings.js";
 import { webGroup } from "./web-settings.js";
 
@@ -57,8 +56,6 @@ export const ENTRY_POINT_GROUPS = {
 
 export type EntryPoint = keyof typeof ENTRY_POINT_GROUPS;
 
-export const fileIo: SettingsIo = { readTextFile: (path) => readFileSync(path, "utf8") };
-
 /** Empty or blank counts as unset: `FOO=` in an environment file means "use the default". */
 export function withoutBlanks(env: Env): Env {
   return Object.fromEntries(
@@ -73,13 +70,12 @@ export function withoutBlanks(env: Env): Env {
 export function readSettings<const G extends GroupName>(
   env: Env,
   groups: readonly G[],
-  io: SettingsIo = fileIo,
 ): Pick<Settings, G> {
   const present = withoutBlanks(env);
   const settings: Record<string, unknown> = {};
   const problems = new Set<string>();
   for (const name of groups) {
-    const result = SETTINGS_GROUPS[name].read(present, io);
+    const result = SETTINGS_GROUPS[name].read(present);
     if (result.ok) settings[name] = result.value;
     else for (const problem of result.problems) problems.add(problem);
   }
@@ -96,7 +92,6 @@ type ServeGroup = (typeof ENTRY_POINT_GROUPS.serve)[number];
  */
 export function readServeSettings(
   env: Env,
-  io: SettingsIo = fileIo,
 ): Pick<Settings, Exclude<ServeGroup, "runner" | "pipeline">> &
   Partial<Pick<Settings, "runner" | "pipeline">> {
   const groups = ENTRY_POINT_GROUPS.serve;
@@ -105,6 +100,5 @@ export function readServeSettings(
     runsJobsHere(withoutBlanks(env))
       ? groups
       : groups.filter((g) => g !== "runner" && g !== "pipeline"),
-    io,
   );
 }

@@ -147,11 +147,11 @@ const REQUIRED_ON_LAMBDA = {
 
 /** The storage group on AWS Lambda: SQS and DynamoDB only, the missing variables named first. */
 export const awsStorageGroup: SettingsGroup<AwsStorageSettings> = {
-  read(env, io) {
+  read(env) {
     const missing = Object.entries(REQUIRED_ON_LAMBDA)
       .filter(([name]) => env[name] === undefined)
       .map(([, problem]) => problem);
-    const storage = storageGroup.read(env, io);
+    const storage = storageGroup.read(env);
     if (!storage.ok) return { ok: false, problems: [...missing, ...storage.problems] };
     if (missing.length > 0) return { ok: false, problems: missing };
     const { queue, planQueue, store } = storage.value;
