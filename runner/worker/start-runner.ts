@@ -16,7 +16,7 @@ import { labelEngine, removeLeftoverContainers } from "./label-engine.js";
 import type { StepTimings } from "../pipeline/step-timings.js";
 import { JobSlots } from "./job-slots.js";
 import { messageVisibilitySeconds, type LineLog, type WorkerContext } from "./worker-context.js";
-import type { RunnerSettings } from "../../src/settings/runner-settings.js";
+import type { RunnerSettings } from "../../src/core/runner-settings.js";
 import type { SecretSource } from "./job-secrets.js";
 
 export type { LineLog } from "./worker-context.js";

@@ -12,7 +12,7 @@ import { openEmbeddedStore } from "../../src/store/embedded-store.js";
 import type { Store } from "../../src/store/port.js";
 import { DockerEngine } from "../../runner/engine/docker-engine.js";
 import { readSettings } from "../../src/settings/read-settings.js";
-import type { RunnerSettings } from "../../src/settings/runner-settings.js";
+import type { RunnerSettings } from "../../src/core/runner-settings.js";
 import { startRunner, type Runner, type RunnerDeps } from "../../runner/worker/start-runner.js";
 import {
   FakeGitHub,
