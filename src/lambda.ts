@@ -204,24 +204,22 @@ export async function handler(event: LambdaHttpEvent): Promise<LambdaHttpResult>
     const secrets = settings.secrets
       ? await (await import("./secrets/open-vault.js")).openVault(settings.secrets, store)
       : undefined;
-    return createLambdaHandler(
-      { ...settings.app, ...settings.server },
-      {
-        planQueue: sqsQueueFrom(settings.awsStorage.planQueue, PLAN_MESSAGES),
-        store,
-        // Lambda buffers responses: live tails answer at once and the browser polls.
-        handlersFor: (app: AppTools) => [
-          createWebHandler({
-            store,
-            settings: settings.web,
-            actions: app.actions,
-            findRepository: createRepositoryFinder(app.auth),
-            liveMaxMs: 0,
-            ...(secrets ? { secrets } : {}),
-          }),
-        ],
-      },
-    );
+    const server = { ...settings.app, ...settings.server };
+    return createLambdaHandler(server, {
+      planQueue: sqsQueueFrom(settings.awsStorage.planQueue, PLAN_MESSAGES),
+      store,
+      // Lambda buffers responses: live tails answer at once and the browser polls.
+      handlersFor: (app: AppTools) => [
+        createWebHandler({
+          store,
+          settings: settings.web,
+          actions: app.actions,
+          findRepository: createRepositoryFinder(app.auth),
+          liveMaxMs: 0,
+          ...(secrets ? { secrets } : {}),
+        }),
+      ],
+    });
   })().catch((error: unknown) => {
     ready = undefined;
     throw error;
@@ -237,14 +235,12 @@ export async function planHandler(event: SqsEvent): Promise<SqsBatchResponse> {
     const made = lambdaEnv().then((env) => {
       const settings = readSettings(env, ["awsStorage", ...ENTRY_POINT_GROUPS.planLambda]);
       const { queue, planQueue, store } = settings.awsStorage;
-      return createPlanRecordsHandler(
-        { ...settings.app, ...settings.server },
-        {
-          queue: sqsQueueFrom(queue, JOB_MESSAGES),
-          planQueue: sqsQueueFrom(planQueue, PLAN_MESSAGES),
-          store: dynamoStoreFrom(store),
-        },
-      );
+      const server = { ...settings.app, ...settings.server };
+      return createPlanRecordsHandler(server, {
+        queue: sqsQueueFrom(queue, JOB_MESSAGES),
+        planQueue: sqsQueueFrom(planQueue, PLAN_MESSAGES),
+        store: dynamoStoreFrom(store),
+      });
     });
     // Bad settings: the next invocation tries again instead of failing from a cached error.
     made.catch(() => (planning = undefined));

@@ -25,22 +25,17 @@ export async function main(args: string[]): Promise<number> {
     console.error(USAGE);
     return 2;
   }
-  const [
-    { parseBytes },
-    { ENTRY_POINT_GROUPS, readSettings },
-    { DockerEngine },
-    { listCache },
-    { pruneCache },
-  ] = await Promise.all([
-    import("../../core/duration.js"),
-    import("../../settings/read-settings.js"),
-    import("../../../runner/engine/docker-engine.js"),
-    import("../../../runner/cache/list-cache.js"),
-    import("../../../runner/cache/prune-cache.js"),
-  ]);
+  const [{ parseBytes }, reader, { DockerEngine }, { listCache }, { pruneCache }] =
+    await Promise.all([
+      import("../../core/duration.js"),
+      import("../../settings/read-settings.js"),
+      import("../../../runner/engine/docker-engine.js"),
+      import("../../../runner/cache/list-cache.js"),
+      import("../../../runner/cache/prune-cache.js"),
+    ]);
   let settings;
   try {
-    settings = readSettings(process.env, ENTRY_POINT_GROUPS.cache).pipeline;
+    settings = reader.readSettings(process.env, reader.ENTRY_POINT_GROUPS.cache).pipeline;
   } catch (error) {
     return startFailure("kozmic cache", error);
   }
