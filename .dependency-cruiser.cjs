@@ -29,10 +29,10 @@ module.exports = {
     {
       name: "runner-not-the-app",
       comment:
-        "The runner uses core, the ports and checks; never the webhook app, the pages or an entry point.",
+        "The runner uses core, the ports and checks; never the webhook app, the pages, an entry point or the settings reader (its entry point hands it RunnerSettings, a src/core type).",
       severity: "error",
       from: { path: "^runner/" },
-      to: { path: [ENTRY, APP_PARTS] },
+      to: { path: [ENTRY, APP_PARTS, "^src/settings/"] },
     },
     {
       name: "entry-points-on-top",

@@ -14,7 +14,6 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { fileIo } from "../src/settings/read-settings.js";
 import { runnerGroup } from "../src/settings/runner-settings.js";
 import { openEmbeddedQueue } from "../src/queue/embedded-queue.js";
 import { openEmbeddedStore } from "../src/store/embedded-store.js";
@@ -35,7 +34,7 @@ import {
 } from "../test/e2e/runner-harness.js";
 
 /** The runner's own timing as a user's runner has it (leases, polls, delays), not the tests'. */
-const production = runnerGroup.read({}, fileIo);
+const production = runnerGroup.read({});
 if (!production.ok) throw new Error(production.problems.join("; "));
 const TIMING = [
   "leaseMs",

@@ -19,7 +19,7 @@ import { ensureSqsQueues, openSqsQueue, uniqueQueueName } from "../src/queue/sqs
 import { ensureDynamoTable, openDynamoStore } from "../src/store/dynamodb-store.js";
 import { openEmbeddedStore } from "../src/store/embedded-store.js";
 import type { Store } from "../src/store/port.js";
-import { PLAN_MAX_RECEIVES } from "../src/store/read-storage-settings.js";
+import { PLAN_MAX_RECEIVES } from "../src/settings/storage-settings.js";
 import { hooksYml, removeContainersOf, RUNNER_IMAGE } from "../test/e2e/runner-harness.js";
 import { FakeGitHub, generateAppKey } from "../test/support/fake-github/index.js";
 import { attachGitHttp } from "../test/support/fake-github/git-http.js";

@@ -23,11 +23,8 @@ import { settlePlanMessage } from "./planner/settle-plan-message.js";
 import { JOB_MESSAGES, parseMessageBody, PLAN_MESSAGES } from "./queue/parse-message-body.js";
 import type { Queue } from "./queue/port.js";
 import { sqsQueueFrom } from "./queue/sqs-queue-from.js";
-import {
-  readAwsLambdaSettings,
-  readAwsPlanLambdaSettings,
-} from "./settings/aws-lambda-settings.js";
-import { envWithSecret } from "./settings/read-secret-env.js";
+import { ENTRY_POINT_GROUPS, readSettings } from "./settings/read-settings.js";
+import { envWithSecret } from "./settings/secret-env.js";
 import type { Env } from "./settings/settings-group.js";
 import { PLAN_MAX_RECEIVES } from "./settings/storage-settings.js";
 import type { ServerSettings } from "./settings/server-settings.js";
@@ -200,14 +197,16 @@ let ready: Promise<(event: LambdaHttpEvent) => Promise<LambdaHttpResult>> | unde
  */
 export async function handler(event: LambdaHttpEvent): Promise<LambdaHttpResult> {
   ready ??= (async () => {
-    const settings = readAwsLambdaSettings(await lambdaEnv());
-    const store = dynamoStoreFrom(settings.storage.store);
+    // The awsStorage group first: what a Lambda must have is named before any other problem.
+    const settings = readSettings(await lambdaEnv(), ["awsStorage", ...ENTRY_POINT_GROUPS.lambda]);
+    const store = dynamoStoreFrom(settings.awsStorage.store);
     // Repository secrets for the pages: KMS on AWS (KOZMIC_KMS_KEY_ID), loaded only when set.
     const secrets = settings.secrets
       ? await (await import("./secrets/open-vault.js")).openVault(settings.secrets, store)
       : undefined;
-    return createLambdaHandler(settings.server, {
-      planQueue: sqsQueueFrom(settings.storage.planQueue, PLAN_MESSAGES),
+    const server = { ...settings.app, ...settings.server };
+    return createLambdaHandler(server, {
+      planQueue: sqsQueueFrom(settings.awsStorage.planQueue, PLAN_MESSAGES),
       store,
       // Lambda buffers responses: live tails answer at once and the browser polls.
       handlersFor: (app: AppTools) => [
@@ -234,11 +233,13 @@ let planning: Promise<(event: SqsEvent) => Promise<SqsBatchResponse>> | undefine
 export async function planHandler(event: SqsEvent): Promise<SqsBatchResponse> {
   if (!planning) {
     const made = lambdaEnv().then((env) => {
-      const settings = readAwsPlanLambdaSettings(env);
-      return createPlanRecordsHandler(settings.server, {
-        queue: sqsQueueFrom(settings.storage.queue, JOB_MESSAGES),
-        planQueue: sqsQueueFrom(settings.storage.planQueue, PLAN_MESSAGES),
-        store: dynamoStoreFrom(settings.storage.store),
+      const settings = readSettings(env, ["awsStorage", ...ENTRY_POINT_GROUPS.planLambda]);
+      const { queue, planQueue, store } = settings.awsStorage;
+      const server = { ...settings.app, ...settings.server };
+      return createPlanRecordsHandler(server, {
+        queue: sqsQueueFrom(queue, JOB_MESSAGES),
+        planQueue: sqsQueueFrom(planQueue, PLAN_MESSAGES),
+        store: dynamoStoreFrom(store),
       });
     });
     // Bad settings: the next invocation tries again instead of failing from a cached error.

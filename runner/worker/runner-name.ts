@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { RunnerSettings } from "./read-runner-settings.js";
+import type { RunnerSettings } from "../../src/core/runner-settings.js";
 
 const ID = /^[a-z0-9]{6}$/;
 

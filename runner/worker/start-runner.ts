@@ -17,11 +17,9 @@ import { labelEngine, removeLeftoverContainers } from "./label-engine.js";
 import type { StepTimings } from "../pipeline/step-timings.js";
 import { JobSlots } from "./job-slots.js";
 import { messageVisibilitySeconds, type LineLog, type WorkerContext } from "./worker-context.js";
-import type { RunnerSettings } from "./read-runner-settings.js";
+import type { RunnerSettings } from "../../src/core/runner-settings.js";
 import type { SecretSource } from "./job-secrets.js";
 
-export { readRunnerSettings, readAppCredentials } from "./read-runner-settings.js";
-export type { RunnerSettings } from "./read-runner-settings.js";
 export type { LineLog } from "./worker-context.js";
 
 export interface RunnerDeps {

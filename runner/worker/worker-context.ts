@@ -7,7 +7,7 @@ import type { Engine } from "../engine/port.js";
 import type { StepTimings } from "../pipeline/step-timings.js";
 import type { GitHubDeps, InstallationAccess } from "./github-access.js";
 import type { SecretSource } from "./job-secrets.js";
-import type { RunnerSettings } from "./read-runner-settings.js";
+import type { RunnerSettings } from "../../src/core/runner-settings.js";
 
 /** Why a running job was stopped from outside. */
 export type StopReason =

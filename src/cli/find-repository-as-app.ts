@@ -1,6 +1,6 @@
 import { ProbotOctokit } from "probot";
 import { createInstallationOctokit } from "../checks/create-installation-octokit.js";
-import type { AppCredentials } from "../settings/index.js";
+import type { AppCredentials } from "../settings/app-credentials.js";
 import { createRepositoryFinder } from "../web/find-repository-with-app.js";
 import type { RepositoryRef } from "../web/web-deps.js";
 

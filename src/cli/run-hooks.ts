@@ -14,7 +14,7 @@ import { CONFIG_PATH, formatConfigIssuesForTerminal } from "../core/config/forma
 import { parseConfig } from "../core/config/parse-config.js";
 import { ConfigError, KozmicError } from "../core/errors.js";
 import { lookupRef } from "../core/image-ref.js";
-import { readRunSettings } from "../settings/pipeline-entry-points.js";
+import { ENTRY_POINT_GROUPS, readSettings } from "../settings/read-settings.js";
 import { openEmbeddedCacheRecords } from "../store/embedded-cache-records.js";
 import { summaryLine } from "./run-summary.js";
 import { startFailure } from "./start-failure.js";
@@ -62,7 +62,10 @@ export async function runHooks(
   let settings;
   try {
     // Messages about limits speak of this machine's settings, not of a runner.
-    settings = { ...readRunSettings(process.env), place: "this machine" };
+    settings = {
+      ...readSettings(process.env, ENTRY_POINT_GROUPS.run).pipeline,
+      place: "this machine",
+    };
   } catch (error) {
     return startFailure("kozmic run", error);
   }

@@ -1,7 +1,7 @@
 import { pino, type Logger } from "pino";
 import { prettyFactory } from "pino-pretty";
 import type { LineLog } from "../../runner/worker/worker-context.js";
-import type { LogSettings } from "../settings/index.js";
+import type { LogSettings } from "../settings/log-settings.js";
 
 /** The runner's logger, and the `(line) => void` sink the worker writes its lines to. */
 export interface RunnerLog {

@@ -4,7 +4,7 @@ import {
   PutItemCommand,
   type DynamoDBClient,
 } from "@aws-sdk/client-dynamodb";
-import type { DynamoSettings } from "../settings/index.js";
+import type { DynamoSettings } from "../settings/storage-settings.js";
 import { describeTable, keyDesignProblem, TTL_ATTRIBUTE } from "../store/set-up-dynamo-table.js";
 import { ok, problem, type CheckResult } from "./check-result.js";
 

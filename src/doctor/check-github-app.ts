@@ -1,5 +1,5 @@
 import { createSign } from "node:crypto";
-import type { AppCredentials } from "../settings/index.js";
+import type { AppCredentials } from "../settings/app-credentials.js";
 import { ok, problem, type CheckResult } from "./check-result.js";
 
 /** An App JWT as GitHub takes it (RS256, iss = App ID, valid for under 10 minutes). */

@@ -1,6 +1,6 @@
 import { GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { maxReceiveCount, redriveMismatch } from "../queue/redrive-mismatch.js";
-import type { SqsSettings } from "../settings/index.js";
+import type { SqsSettings } from "../settings/storage-settings.js";
 import { ok, problem, type CheckResult } from "./check-result.js";
 
 /**

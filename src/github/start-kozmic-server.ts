@@ -12,7 +12,7 @@ import { startPlanner, type Planner, type PlannerOptions } from "../planner/star
 import type { Queue } from "../queue/port.js";
 import { kozmicOctokit } from "./kozmic-octokit.js";
 import { BodyError, readRequestBody } from "./read-request-body.js";
-import type { ServerSettings } from "./read-server-settings.js";
+import type { ServerSettings } from "../settings/server-settings.js";
 import { MAX_WEBHOOK_BYTES, receiveWebhook, WEBHOOK_BODY_TIMEOUT_MS } from "./receive-webhook.js";
 import { createWorkInFlight } from "./work-in-flight.js";
 import { sendFallbackNotFound } from "./fallback-not-found.js";

@@ -1,6 +1,7 @@
 import { GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { InfrastructureError } from "../core/errors.js";
-import { SettingsError, type QueueSettings, type SqsSettings } from "../settings/index.js";
+import { SettingsError } from "../settings/settings-error.js";
+import type { QueueSettings, SqsSettings } from "../settings/storage-settings.js";
 import { redriveMismatch } from "./redrive-mismatch.js";
 
 /**

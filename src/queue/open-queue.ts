@@ -1,31 +1,12 @@
 import type { JobMessage } from "../core/job-message.js";
 import type { PlanMessage } from "../core/plan-message.js";
-import { readStorageSettings, type StorageSettings } from "../settings/index.js";
+import type { StorageSettings } from "../settings/storage-settings.js";
 import { openEmbeddedQueue } from "./embedded-queue.js";
 import { JOB_MESSAGES, PLAN_MESSAGES, type MessageKind } from "./parse-message-body.js";
 import type { InspectableQueue, QueueLog } from "./port.js";
 import { sqsQueueFrom } from "./sqs-queue-from.js";
 
 /** The job queue: SQS when KOZMIC_QUEUE_URL is set, else the embedded queue under KOZMIC_DATA_DIR. */
-export function openQueue(
-  env: NodeJS.ProcessEnv = process.env,
-  log?: QueueLog,
-): InspectableQueue<JobMessage> {
-  return jobQueueFrom(readStorageSettings(env), log);
-}
-
-/**
- * The planning queue: `KOZMIC_PLAN_QUEUE_URL` (default: the job queue's URL + `-plans`) on
- * SQS, else its own queue in the embedded database.
- */
-export function openPlanQueue(
-  env: NodeJS.ProcessEnv = process.env,
-  log?: QueueLog,
-): InspectableQueue<PlanMessage> {
-  return planQueueFrom(readStorageSettings(env), log);
-}
-
-/** The job queue of settings already read. */
 export function jobQueueFrom(
   storage: StorageSettings,
   log?: QueueLog,
@@ -33,7 +14,10 @@ export function jobQueueFrom(
   return openKind(storage.queue, JOB_MESSAGES, "jobs", log);
 }
 
-/** The planning queue of settings already read. */
+/**
+ * The planning queue: `KOZMIC_PLAN_QUEUE_URL` (default: the job queue's URL + `-plans`) on
+ * SQS, else its own queue in the embedded database.
+ */
 export function planQueueFrom(
   storage: StorageSettings,
   log?: QueueLog,

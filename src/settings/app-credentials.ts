@@ -1,7 +1,8 @@
+import { readFileSync } from "node:fs";
 import * as z from "zod";
 import { patternVar } from "./env-vars.js";
 import { decodePrivateKey } from "./private-key.js";
-import { problemsOf, type Env, type SettingsGroup, type SettingsIo } from "./settings-group.js";
+import { problemsOf, type Env, type SettingsGroup } from "./settings-group.js";
 import { GITHUB_VARIABLES, githubUrls } from "./shared-variables.js";
 
 /** The GitHub App's credentials, Probot's way: APP_ID, PRIVATE_KEY or PRIVATE_KEY_PATH, GHE_*. */
@@ -49,10 +50,7 @@ const variables = z.object({
 });
 
 /** PRIVATE_KEY_PATH's key, read only when PRIVATE_KEY is unset (Probot's order). */
-function keyFromPath(
-  path: string | undefined,
-  io: SettingsIo,
-): { pem: string } | { problem: string } {
+function keyFromPath(path: string | undefined): { pem: string } | { problem: string } {
   if (path === undefined) {
     return {
       problem:
@@ -61,7 +59,7 @@ function keyFromPath(
   }
   let text: string;
   try {
-    text = io.readTextFile(path);
+    text = readFileSync(path, "utf8");
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? String(error);
     return { problem: `PRIVATE_KEY_PATH must name a readable file, got "${path}" (${code})` };
@@ -73,11 +71,10 @@ function keyFromPath(
 }
 
 export const appCredentialsGroup: SettingsGroup<AppCredentials> = {
-  read(env: Env, io: SettingsIo) {
+  read(env: Env) {
     const parsed = variables.safeParse(env);
     const problems = parsed.success ? [] : problemsOf(parsed.error);
-    const fromFile =
-      env.PRIVATE_KEY === undefined ? keyFromPath(env.PRIVATE_KEY_PATH, io) : undefined;
+    const fromFile = env.PRIVATE_KEY === undefined ? keyFromPath(env.PRIVATE_KEY_PATH) : undefined;
     if (fromFile && "problem" in fromFile) problems.push(fromFile.problem);
     if (!parsed.success || problems.length > 0) return { ok: false, problems };
     const e = parsed.data;

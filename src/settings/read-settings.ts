@@ -1,14 +1,21 @@
+/**
+ * Kozmic's settings: one reader for every entry point. Each group of environment variables
+ * has one zod schema (./*-settings.ts, ./app-credentials.ts); readSettings reads the groups
+ * an entry point needs and throws one SettingsError naming every bad variable.
+ */
 import { appCredentialsGroup } from "./app-credentials.js";
 import { logGroup } from "./log-settings.js";
 import { metricsGroup } from "./metrics-settings.js";
 import { pipelineGroup } from "./pipeline-settings.js";
 import { runnerGroup } from "./runner-settings.js";
 import { secretsGroup } from "./secrets-settings.js";
-import { listenGroup, serverGroup } from "./server-settings.js";
-import { fileIo, readGroups } from "./read-groups.js";
-import type { Env, SettingsGroup, SettingsIo } from "./settings-group.js";
-import { storageGroup } from "./storage-settings.js";
+import { listenGroup, runsJobsHere, serverGroup } from "./server-settings.js";
+import { SettingsError } from "./settings-error.js";
+import type { Env, SettingsGroup } from "./settings-group.js";
+import { awsStorageGroup, storageGroup } from "./storage-settings.js";
 import { webGroup } from "./web-settings.js";
+
+export type { Env } from "./settings-group.js";
 
 /** Every group of settings, by name. Each entry point reads the groups it needs. */
 export const SETTINGS_GROUPS = {
@@ -19,6 +26,8 @@ export const SETTINGS_GROUPS = {
   runner: runnerGroup,
   pipeline: pipelineGroup,
   storage: storageGroup,
+  /** The storage group on AWS Lambda: SQS and DynamoDB only. */
+  awsStorage: awsStorageGroup,
   metrics: metricsGroup,
   log: logGroup,
   secrets: secretsGroup,
@@ -30,7 +39,29 @@ export type Settings = {
   [G in GroupName]: (typeof SETTINGS_GROUPS)[G] extends SettingsGroup<infer T> ? T : never;
 };
 
-export { fileIo, withoutBlanks } from "./read-groups.js";
+/**
+ * The groups each entry point reads. `kozmic serve` reads the runner and pipeline groups
+ * only when it runs jobs itself (readServeSettings); the Lambda's handlers add awsStorage.
+ */
+export const ENTRY_POINT_GROUPS = {
+  serve: ["app", "server", "web", "storage", "runner", "pipeline", "secrets", "metrics"],
+  runner: ["app", "runner", "pipeline", "storage", "metrics", "log", "secrets"],
+  // A repository's name is resolved to its id on GitHub, as the app.
+  secrets: ["app", "storage", "secrets"],
+  run: ["pipeline"],
+  cache: ["pipeline"],
+  lambda: ["app", "server", "web", "storage", "secrets"],
+  planLambda: ["app", "server", "storage"],
+} as const satisfies Record<string, readonly GroupName[]>;
+
+export type EntryPoint = keyof typeof ENTRY_POINT_GROUPS;
+
+/** Empty or blank counts as unset: `FOO=` in an environment file means "use the default". */
+export function withoutBlanks(env: Env): Env {
+  return Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ""),
+  );
+}
 
 /**
  * Reads the named groups; a SettingsError names every bad variable of all of them, each
@@ -39,8 +70,35 @@ export { fileIo, withoutBlanks } from "./read-groups.js";
 export function readSettings<const G extends GroupName>(
   env: Env,
   groups: readonly G[],
-  io: SettingsIo = fileIo,
 ): Pick<Settings, G> {
-  const chosen = Object.fromEntries(groups.map((name) => [name, SETTINGS_GROUPS[name]]));
-  return readGroups(env, chosen, io) as Pick<Settings, G>;
+  const present = withoutBlanks(env);
+  const settings: Record<string, unknown> = {};
+  const problems = new Set<string>();
+  for (const name of groups) {
+    const result = SETTINGS_GROUPS[name].read(present);
+    if (result.ok) settings[name] = result.value;
+    else for (const problem of result.problems) problems.add(problem);
+  }
+  if (problems.size > 0) throw new SettingsError([...problems]);
+  return settings as Pick<Settings, G>;
+}
+
+type ServeGroup = (typeof ENTRY_POINT_GROUPS.serve)[number];
+
+/**
+ * `kozmic serve`: the runner and pipeline groups only where it runs jobs
+ * (KOZMIC_EMBEDDED_RUNNER). Decided on the raw values, so that a bad server variable does
+ * not hide the runner's problems.
+ */
+export function readServeSettings(
+  env: Env,
+): Pick<Settings, Exclude<ServeGroup, "runner" | "pipeline">> &
+  Partial<Pick<Settings, "runner" | "pipeline">> {
+  const groups = ENTRY_POINT_GROUPS.serve;
+  return readSettings(
+    env,
+    runsJobsHere(withoutBlanks(env))
+      ? groups
+      : groups.filter((g) => g !== "runner" && g !== "pipeline"),
+  );
 }

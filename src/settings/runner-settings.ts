@@ -1,43 +1,10 @@
 import { cpus, hostname } from "node:os";
 import * as z from "zod";
 import { DEFAULT_LOG_CAP_BYTES } from "../store/log-chunk-size.js";
-import type { PipelineSettings } from "../core/pipeline-settings.js";
+import type { RunnerSettings } from "../core/runner-settings.js";
 import { durationVar, patternVar, sizeVar, wholeNumberVar } from "./env-vars.js";
 import { schemaGroup, type SettingsGroup } from "./settings-group.js";
 import { KOZMIC_MAX_RECEIVES, PUBLIC_URL_VARIABLES, publicUrl } from "./shared-variables.js";
-
-/** How the runner daemon behaves; the runner and pipeline groups together. */
-export interface RunnerSettings {
-  /** Stable across restarts: containers are labelled with it so a restart finds its leftovers. */
-  name: string;
-  /** Jobs run at once. */
-  concurrency: number;
-  /** Where users read logs: `${publicUrl}/jobs/<id>`. */
-  publicUrl: string;
-  logCapBytes: number;
-  /** How long running jobs may finish after SIGTERM before they are returned to the queue. */
-  shutdownGraceMs: number;
-  /** The queue's receive limit: on the last receive an infrastructure failure is final. */
-  maxReceives: number;
-  pipeline: PipelineSettings;
-  /** Lease on a claimed job; the heartbeat renews it well before it ends. */
-  leaseMs: number;
-  heartbeatMs: number;
-  cancelPollMs: number;
-  /** Least time between two log-tail updates of a check run. */
-  progressIntervalMs: number;
-  /**
-   * How long a job runs before its check run is marked in progress; one that ends sooner
-   * reports once, straight to completed (see runner/worker/in-progress-report.ts).
-   */
-  inProgressDelayMs: number;
-  /** First backoff before an infrastructure failure is retried; doubles per receive. */
-  retryBaseSeconds: number;
-  /** Long-poll wait of one receive. */
-  pollWaitSeconds: number;
-  /** Git mirrors no job used for this long are removed (checked at start and every 6 hours). */
-  mirrorMaxAgeMs: number;
-}
 
 /**
  * A job this short never shows "in progress": with GitHub's writes paced a second apart per

@@ -59,10 +59,7 @@ const schema = z
     publicUrl: publicUrl(e),
     logLevel: e.LOG_LEVEL,
     ...(e.LOG_FORMAT ? { logFormat: e.LOG_FORMAT } : {}),
-    embeddedRunner:
-      (e.KOZMIC_EMBEDDED_RUNNER ?? "auto") === "auto"
-        ? e.KOZMIC_QUEUE_URL === undefined
-        : e.KOZMIC_EMBEDDED_RUNNER === "true",
+    embeddedRunner: runsJobsHere(e),
   }));
 
 /**

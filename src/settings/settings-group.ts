@@ -3,17 +3,11 @@ import type { z } from "zod";
 /** Environment variables as a process sees them. */
 export type Env = Readonly<Record<string, string | undefined>>;
 
-/** The one thing a settings reader may read besides the environment: PRIVATE_KEY_PATH's file. */
-export interface SettingsIo {
-  /** The file's text; throws a Node error (with `code`) when it cannot be read. */
-  readTextFile(path: string): string;
-}
-
 export type GroupResult<T> = { ok: true; value: T } | { ok: false; problems: string[] };
 
 /** One group of settings: reads its variables and names every bad one. */
 export interface SettingsGroup<T> {
-  read(env: Env, io: SettingsIo): GroupResult<T>;
+  read(env: Env): GroupResult<T>;
 }
 
 /** Lines for a failed parse, each starting with the variable's name. */

@@ -126,3 +126,39 @@ const schema = z
 
 /** Which queue and store to open: SQS and DynamoDB, or the embedded SQLite file. */
 export const storageGroup: SettingsGroup<StorageSettings> = schemaGroup(schema);
+
+/** Storage on AWS: the queues on SQS, the store on DynamoDB. */
+export interface AwsStorageSettings {
+  queue: SqsSettings;
+  planQueue: SqsSettings;
+  store: DynamoSettings;
+}
+
+/**
+ * A Lambda has no disk that outlives it: without these the embedded SQLite queue and store
+ * would be opened on /tmp, and builds would vanish with the container.
+ */
+const REQUIRED_ON_LAMBDA = {
+  KOZMIC_QUEUE_URL:
+    "KOZMIC_QUEUE_URL is required on AWS Lambda: the job queue's SQS URL (the planning queue is KOZMIC_PLAN_QUEUE_URL, by default the same URL + -plans); a Lambda keeps no disk for the embedded queue",
+  KOZMIC_TABLE:
+    "KOZMIC_TABLE is required on AWS Lambda: the DynamoDB table's name; a Lambda keeps no disk for the embedded store",
+};
+
+/** The storage group on AWS Lambda: SQS and DynamoDB only, the missing variables named first. */
+export const awsStorageGroup: SettingsGroup<AwsStorageSettings> = {
+  read(env) {
+    const missing = Object.entries(REQUIRED_ON_LAMBDA)
+      .filter(([name]) => env[name] === undefined)
+      .map(([, problem]) => problem);
+    const storage = storageGroup.read(env);
+    if (!storage.ok) return { ok: false, problems: [...missing, ...storage.problems] };
+    if (missing.length > 0) return { ok: false, problems: missing };
+    const { queue, planQueue, store } = storage.value;
+    // Both variables are set; this narrows the types.
+    if (queue.kind !== "sqs" || planQueue.kind !== "sqs" || store.kind !== "dynamodb") {
+      throw new Error("AWS storage settings expected after KOZMIC_QUEUE_URL and KOZMIC_TABLE");
+    }
+    return { ok: true, value: { queue, planQueue, store } };
+  },
+};

@@ -6,12 +6,16 @@ import { join } from "node:path";
 import { randomUUID } from "node:crypto";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { openQueue } from "../../src/queue/open-queue.js";
-import { openStore } from "../../src/store/open-store.js";
+import { jobQueueFrom } from "../../src/queue/open-queue.js";
+import { readSettings, type Env } from "../../src/settings/read-settings.js";
+import { storeFrom } from "../../src/store/open-store.js";
 import { ensureSqsQueues, uniqueQueueName } from "../../src/queue/sqs-queue.js";
 import { ensureDynamoTable } from "../../src/store/dynamodb-store.js";
 import { testServices } from "../support/services.js";
 import { aBuild, aJob, aJobMessage } from "../support/job-fixtures.js";
+
+const openQueue = (env: Env) => jobQueueFrom(readSettings(env, ["storage"]).storage);
+const openStore = (env: Env) => storeFrom(readSettings(env, ["storage"]).storage);
 
 const services = testServices();
 const dir = mkdtempSync(join(tmpdir(), "kozmic-open-"));

@@ -5,7 +5,7 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { ensureSqsQueues, openSqsQueue, uniqueQueueName } from "../../src/queue/sqs-queue.js";
 import { PLAN_MESSAGES } from "../../src/queue/parse-message-body.js";
-import { PLAN_MAX_RECEIVES } from "../../src/store/read-storage-settings.js";
+import { PLAN_MAX_RECEIVES } from "../../src/settings/storage-settings.js";
 import { ensureDynamoTable, openDynamoStore } from "../../src/store/dynamodb-store.js";
 import { testServices } from "../support/services.js";
 import { hooksYml, RunnerHarness } from "./runner-harness.js";

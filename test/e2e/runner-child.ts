@@ -3,7 +3,7 @@
 import { openEmbeddedQueue } from "../../src/queue/embedded-queue.js";
 import { openEmbeddedStore } from "../../src/store/embedded-store.js";
 import { DockerEngine } from "../../runner/engine/docker-engine.js";
-import type { RunnerSettings } from "../../runner/worker/read-runner-settings.js";
+import type { RunnerSettings } from "../../src/core/runner-settings.js";
 import { startRunner } from "../../runner/worker/start-runner.js";
 import { fastSettings } from "./runner-harness.js";
 

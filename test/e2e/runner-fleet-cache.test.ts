@@ -6,7 +6,7 @@ import { after, before, describe, it } from "node:test";
 import { parseCacheRegistry } from "../../src/core/cache-registry.js";
 import { DockerEngine } from "../../runner/engine/docker-engine.js";
 import Docker from "dockerode";
-import { settingsFromEnv } from "../../runner/pipeline/settings-from-env.js";
+import { readSettings } from "../../src/settings/read-settings.js";
 import { startRegistry, type TestRegistry } from "../support/registry.js";
 import { startSecondDockerd, type SecondDockerd } from "../support/second-dockerd.js";
 import { hooksYml, RUNNER_IMAGE, RunnerHarness } from "./runner-harness.js";
@@ -42,10 +42,10 @@ describe("runner end to end: two hosts share installs through KOZMIC_CACHE_REGIS
 
   /** The settings of a runner on its own host: its data directory and the shared registry. */
   const hostSettings = (name: string) => ({
-    ...settingsFromEnv({
-      KOZMIC_DATA_DIR: mkdtempSync(join(h.dir, `${name}-`)),
-      KOZMIC_DEFAULT_MEMORY: "256m",
-    }),
+    ...readSettings(
+      { KOZMIC_DATA_DIR: mkdtempSync(join(h.dir, `${name}-`)), KOZMIC_DEFAULT_MEMORY: "256m" },
+      ["pipeline"],
+    ).pipeline,
     cacheRegistry: parseCacheRegistry(`${registry.host}/kozmic-cache`),
   });
 

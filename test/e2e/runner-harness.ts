@@ -11,8 +11,8 @@ import { PLAN_MESSAGES } from "../../src/queue/parse-message-body.js";
 import { openEmbeddedStore } from "../../src/store/embedded-store.js";
 import type { Store } from "../../src/store/port.js";
 import { DockerEngine } from "../../runner/engine/docker-engine.js";
-import { settingsFromEnv } from "../../runner/pipeline/settings-from-env.js";
-import type { RunnerSettings } from "../../runner/worker/read-runner-settings.js";
+import { readSettings } from "../../src/settings/read-settings.js";
+import type { RunnerSettings } from "../../src/core/runner-settings.js";
 import { startRunner, type Runner, type RunnerDeps } from "../../runner/worker/start-runner.js";
 import {
   FakeGitHub,
@@ -47,7 +47,9 @@ export function fastSettings(
     logCapBytes: 50 * 1024 * 1024,
     shutdownGraceMs: 5_000,
     maxReceives: 5,
-    pipeline: settingsFromEnv({ KOZMIC_DATA_DIR: dataDir, KOZMIC_DEFAULT_MEMORY: "256m" }),
+    pipeline: readSettings({ KOZMIC_DATA_DIR: dataDir, KOZMIC_DEFAULT_MEMORY: "256m" }, [
+      "pipeline",
+    ]).pipeline,
     // Long enough that a slow CI machine's stalls (seconds at a time) never lapse a lease.
     leaseMs: 10_000,
     heartbeatMs: 1_000,

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { after, afterEach, before, describe, it } from "node:test";
 import { pino } from "pino";
 import { Writable } from "node:stream";
-import { readServerSettings } from "../../src/github/read-server-settings.js";
+import { readSettings, type Env } from "../../src/settings/read-settings.js";
 import {
   createLambdaHandler,
   createPlanRecordsHandler,
@@ -31,6 +31,11 @@ import { FakeGitHub, generateAppKey } from "../support/fake-github/index.js";
 import { kozmicArgv } from "../support/kozmic-cli.js";
 import { startApp } from "../support/start-app.js";
 import { postDelivery, pushPayload, signDelivery } from "../support/webhooks.js";
+
+const readServerSettings = (env: Env) => {
+  const s = readSettings(env, ["app", "server"]);
+  return { ...s.app, ...s.server };
+};
 
 const key = generateAppKey();
 const ONE_HOOK = "hooks:\n  - name: test\n    image: alpine:3\n    build: npm test\n";

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, afterEach, before, describe, it } from "node:test";
 import { createWebHandler } from "../../src/web/create-web-handler.js";
 import { createRepositoryFinder } from "../../src/web/find-repository-with-app.js";
-import type { WebSettings } from "../../src/web/read-web-settings.js";
+import type { WebSettings } from "../../src/settings/web-settings.js";
 import { assertHandled, AppHarness } from "../support/app-harness.js";
 import { FakeOAuth } from "../support/fake-oauth.js";
 import { pushPayload } from "../support/webhooks.js";

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { after, describe, it } from "node:test";
-import { ENTRY_POINT_GROUPS } from "../../src/settings/index.js";
+import { ENTRY_POINT_GROUPS } from "../../src/settings/read-settings.js";
 import { applyRow, combinedBadRows, settingsTable } from "../support/settings-table.js";
 import { kozmicArgv } from "../support/kozmic-cli.js";
 import { startAndStop } from "../support/start-command.js";

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { localKeyWrapper } from "../../src/secrets/local-key-wrapper.js";
 import { SecretVault } from "../../src/secrets/secret-vault.js";
 import { createWebHandler } from "../../src/web/create-web-handler.js";
-import type { WebSettings } from "../../src/web/read-web-settings.js";
+import type { WebSettings } from "../../src/settings/web-settings.js";
 import type { WebDeps } from "../../src/web/web-deps.js";
 import { openEmbeddedStore } from "../../src/store/embedded-store.js";
 import type { BuildRecord, JobRecord, Store } from "../../src/store/port.js";

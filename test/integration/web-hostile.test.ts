@@ -1,9 +1,11 @@
 import { connect } from "node:net";
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { readWebSettings } from "../../src/web/read-web-settings.js";
-import { SettingsError } from "../../src/store/read-storage-settings.js";
+import { readSettings, type Env } from "../../src/settings/read-settings.js";
+import { SettingsError } from "../../src/settings/settings-error.js";
 import { cookieOf, startWebHarness, type WebHarness } from "./web-harness.js";
+
+const readWebSettings = (env: Env) => readSettings(env, ["web"]).web;
 
 let h: WebHarness;
 let secretJob: string;

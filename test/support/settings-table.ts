@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
-import type { GroupName, Settings } from "../../src/settings/index.js";
+import type { GroupName, Settings } from "../../src/settings/read-settings.js";
 import { generateAppKey } from "./fake-github/app-key.js";
 
 /**

@@ -1,8 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { GetSecretValueCommand } from "@aws-sdk/client-secrets-manager";
-import { envWithSecret, readSecretEnv } from "../../src/settings/read-secret-env.js";
-import { parseSecretEnv, SECRET_KEYS, withSecretEnv } from "../../src/settings/secret-env.js";
+import {
+  envWithSecret,
+  parseSecretEnv,
+  readSecretEnv,
+  SECRET_KEYS,
+  withSecretEnv,
+} from "../../src/settings/secret-env.js";
 import { SettingsError } from "../../src/settings/settings-error.js";
 
 const ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:kozmic-AbCdEf";

@@ -1,9 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import {
-  readAwsLambdaSettings,
-  readAwsPlanLambdaSettings,
-} from "../../src/settings/aws-lambda-settings.js";
+import { ENTRY_POINT_GROUPS, readSettings, type Env } from "../../src/settings/read-settings.js";
 import { SettingsError } from "../../src/settings/settings-error.js";
 import { generateAppKey } from "../support/fake-github/app-key.js";
 
@@ -13,6 +10,16 @@ const AWS = {
   KOZMIC_QUEUE_URL: "https://sqs.eu-west-1.amazonaws.com/1/kozmic-jobs",
   KOZMIC_TABLE: "kozmic",
   AWS_REGION: "eu-west-1",
+};
+
+/** As src/lambda.ts reads them. */
+const readAwsLambdaSettings = (env: Env) => {
+  const s = readSettings(env, ["awsStorage", ...ENTRY_POINT_GROUPS.lambda]);
+  return { ...s, storage: s.awsStorage };
+};
+const readAwsPlanLambdaSettings = (env: Env) => {
+  const s = readSettings(env, ["awsStorage", ...ENTRY_POINT_GROUPS.planLambda]);
+  return { ...s, storage: s.awsStorage };
 };
 
 describe("the Lambda entry points' settings", () => {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { decideAfterFailure, DEFAULT_RETRY, isPermanent } from "../../src/planner/plan-failure.js";
 import { derivedIds } from "../../src/planner/derived-ids.js";
-import { PLAN_MAX_RECEIVES } from "../../src/store/read-storage-settings.js";
+import { PLAN_MAX_RECEIVES } from "../../src/settings/storage-settings.js";
 
 const http = (status: number, message = "failed") => Object.assign(new Error(message), { status });
 

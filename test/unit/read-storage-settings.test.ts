@@ -1,10 +1,10 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import {
-  PLAN_MAX_RECEIVES,
-  readStorageSettings,
-  SettingsError,
-} from "../../src/store/read-storage-settings.js";
+import { readSettings, type Env } from "../../src/settings/read-settings.js";
+import { SettingsError } from "../../src/settings/settings-error.js";
+import { PLAN_MAX_RECEIVES } from "../../src/settings/storage-settings.js";
+
+const readStorageSettings = (env: Env) => readSettings(env, ["storage"]).storage;
 
 describe("readStorageSettings", () => {
   it("defaults to the embedded queue and store under ./.kozmic", () => {

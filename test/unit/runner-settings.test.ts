@@ -3,14 +3,17 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { SettingsError } from "../../src/store/read-storage-settings.js";
-import {
-  readAppCredentials,
-  readRunnerSettings,
-} from "../../runner/worker/read-runner-settings.js";
+import { readSettings, type Env } from "../../src/settings/read-settings.js";
+import { SettingsError } from "../../src/settings/settings-error.js";
 import { labelEngine, removeLeftoverContainers } from "../../runner/worker/label-engine.js";
 import { FakeEngine } from "../../runner/engine/fake-engine.js";
 import { generateAppKey } from "../support/fake-github/app-key.js";
+
+const readAppCredentials = (env: Env) => readSettings(env, ["app"]).app;
+const readRunnerSettings = (env: Env) => {
+  const s = readSettings(env, ["runner", "pipeline"]);
+  return { ...s.runner, pipeline: s.pipeline };
+};
 
 describe("readRunnerSettings", () => {
   it("defaults: one job per CPU, 50 MB log cap, 60 s grace, 5 receives", () => {

@@ -1,7 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { availableParallelism, totalmem } from "node:os";
-import { settingsFromEnv } from "../../runner/pipeline/settings-from-env.js";
+import { readSettings, type Env } from "../../src/settings/read-settings.js";
+
+const settingsFromEnv = (env: Env) => readSettings(env, ["pipeline"]).pipeline;
 
 test("defaults when no KOZMIC_ variable is set", () => {
   assert.deepEqual(settingsFromEnv({}), {

@@ -3,18 +3,13 @@ import { rmSync } from "node:fs";
 import { after, describe, it } from "node:test";
 import {
   ENTRY_POINT_GROUPS,
-  readCacheSettings,
-  readLambdaSettings,
-  readPlanLambdaSettings,
-  readRunnerCommandSettings,
-  readRunSettings,
-  readSecretsCommandSettings,
   readServeSettings,
-  SettingsError,
+  readSettings,
   type EntryPoint,
   type Env,
   type Settings,
-} from "../../src/settings/index.js";
+} from "../../src/settings/read-settings.js";
+import { SettingsError } from "../../src/settings/settings-error.js";
 import {
   applyRow,
   combinedBadRows,
@@ -23,43 +18,12 @@ import {
 } from "../support/settings-table.js";
 
 /** Each entry point's reader, its result seen group by group. */
-const ENTRY_POINTS: Record<EntryPoint, (env: Env) => Partial<Settings>> = {
-  serve: (env) => {
-    const s = readServeSettings(env);
-    return {
-      app: s.server,
-      server: s.server,
-      web: s.web,
-      storage: s.storage,
-      secrets: s.secrets,
-      ...(s.runner ? { runner: s.runner, pipeline: s.runner.pipeline } : {}),
-    };
-  },
-  runner: (env) => {
-    const s = readRunnerCommandSettings(env);
-    return {
-      app: s.credentials,
-      runner: s.runner,
-      pipeline: s.runner.pipeline,
-      storage: s.storage,
-      secrets: s.secrets,
-    };
-  },
-  secrets: (env) => {
-    const s = readSecretsCommandSettings(env);
-    return { app: s.credentials, storage: s.storage, secrets: s.secrets };
-  },
-  run: (env) => ({ pipeline: readRunSettings(env) }),
-  cache: (env) => ({ pipeline: readCacheSettings(env) }),
-  lambda: (env) => {
-    const s = readLambdaSettings(env);
-    return { app: s.server, server: s.server, web: s.web, storage: s.storage, secrets: s.secrets! };
-  },
-  planLambda: (env) => {
-    const s = readPlanLambdaSettings(env);
-    return { app: s.server, server: s.server, storage: s.storage };
-  },
-};
+const ENTRY_POINTS = Object.fromEntries(
+  Object.entries(ENTRY_POINT_GROUPS).map(([entry, groups]) => [
+    entry,
+    entry === "serve" ? readServeSettings : (env: Env) => readSettings(env, groups),
+  ]),
+) as Record<EntryPoint, (env: Env) => Partial<Settings>>;
 
 const table = settingsTable();
 after(() => rmSync(table.dir, { recursive: true, force: true }));

@@ -25,17 +25,17 @@ export async function main(args: string[]): Promise<number> {
     console.error(USAGE);
     return 2;
   }
-  const [{ parseBytes }, { readCacheSettings }, { DockerEngine }, { listCache }, { pruneCache }] =
+  const [{ parseBytes }, reader, { DockerEngine }, { listCache }, { pruneCache }] =
     await Promise.all([
       import("../../core/duration.js"),
-      import("../../settings/pipeline-entry-points.js"),
+      import("../../settings/read-settings.js"),
       import("../../../runner/engine/docker-engine.js"),
       import("../../../runner/cache/list-cache.js"),
       import("../../../runner/cache/prune-cache.js"),
     ]);
   let settings;
   try {
-    settings = readCacheSettings(process.env);
+    settings = reader.readSettings(process.env, reader.ENTRY_POINT_GROUPS.cache).pipeline;
   } catch (error) {
     return startFailure("kozmic cache", error);
   }

@@ -33,7 +33,7 @@ export async function main(args: string[]): Promise<number> {
   }
   const [settings, results, { DockerEngine }, { checkDocker }, { checkPublicUrl }] =
     await Promise.all([
-      import("../../settings/index.js"),
+      import("../../settings/read-settings.js"),
       import("../../doctor/check-result.js"),
       import("../../../runner/engine/docker-engine.js"),
       import("../../doctor/check-docker.js"),

@@ -23,7 +23,8 @@ export async function main(args: string[]): Promise<number> {
     { startPlanner },
     { checkJobQueueRedrive },
     { jobQueueFrom, planQueueFrom },
-    { PLAN_MAX_RECEIVES, readRunnerCommandSettings },
+    { PLAN_MAX_RECEIVES },
+    { ENTRY_POINT_GROUPS, readSettings },
     { storeFrom },
     { nameRunner },
   ] = await Promise.all([
@@ -33,15 +34,16 @@ export async function main(args: string[]): Promise<number> {
     import("../../planner/start-planner.js"),
     import("../../queue/check-job-queue-redrive.js"),
     import("../../queue/open-queue.js"),
-    import("../../settings/index.js"),
+    import("../../settings/storage-settings.js"),
+    import("../../settings/read-settings.js"),
     import("../../store/open-store.js"),
     import("../../../runner/worker/runner-name.js"),
   ]);
   const { createRunnerLog } = await import("../runner-log.js");
   let settings;
   try {
-    settings = readRunnerCommandSettings(process.env);
-    settings = { ...settings, runner: nameRunner(settings.runner, process.env) };
+    const s = readSettings(process.env, ENTRY_POINT_GROUPS.runner);
+    settings = { ...s, runner: nameRunner({ ...s.runner, pipeline: s.pipeline }, process.env) };
     // A queue whose redrive policy disagrees with KOZMIC_MAX_RECEIVES loses jobs' last attempts.
     await checkJobQueueRedrive(settings.storage.queue);
   } catch (error) {
@@ -64,8 +66,8 @@ export async function main(args: string[]): Promise<number> {
   // Metrics only where KOZMIC_METRICS_PORT asks for them; one registry for this process.
   const metrics = settings.metrics.port === undefined ? undefined : await runnerMetrics();
   const credentials = metrics
-    ? { ...settings.credentials, octokitOptions: { observer: metrics.github } }
-    : settings.credentials;
+    ? { ...settings.app, octokitOptions: { observer: metrics.github } }
+    : settings.app;
   let busy = () => 0;
   let metricsServer;
   if (metrics) {

@@ -46,15 +46,15 @@ export async function main(args: string[]): Promise<number> {
     }
     return 2;
   }
-  const [{ readSecretsCommandSettings }, { storeFrom }, { openVault, NoSecretsKeyError }] =
+  const [{ ENTRY_POINT_GROUPS, readSettings }, { storeFrom }, { openVault, NoSecretsKeyError }] =
     await Promise.all([
-      import("../../settings/index.js"),
+      import("../../settings/read-settings.js"),
       import("../../store/open-store.js"),
       import("../../secrets/open-vault.js"),
     ]);
   let settings;
   try {
-    settings = readSecretsCommandSettings(process.env);
+    settings = readSettings(process.env, ENTRY_POINT_GROUPS.secrets);
   } catch (error) {
     return startFailure("kozmic secrets", error);
   }
@@ -68,7 +68,7 @@ export async function main(args: string[]): Promise<number> {
       return 0;
     }
     const { findRepositoryAsApp } = await import("../find-repository-as-app.js");
-    const found = await findRepositoryAsApp(settings.credentials, repo!);
+    const found = await findRepositoryAsApp(settings.app, repo!);
     if (!found) {
       throw new PermanentError(
         `${repo}: no such repository has the GitHub App installed (check the name and the app's installation)`,

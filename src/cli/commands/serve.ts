@@ -50,7 +50,8 @@ export async function main(args: string[]): Promise<number> {
     { startKozmicServer },
     { checkJobQueueRedrive },
     { jobQueueFrom, planQueueFrom },
-    { PLAN_MAX_RECEIVES, readServeSettings },
+    { PLAN_MAX_RECEIVES },
+    { readServeSettings },
     { storeFrom },
     { createWebHandler },
     { createRepositoryFinder },
@@ -58,7 +59,8 @@ export async function main(args: string[]): Promise<number> {
     import("../../github/start-kozmic-server.js"),
     import("../../queue/check-job-queue-redrive.js"),
     import("../../queue/open-queue.js"),
-    import("../../settings/index.js"),
+    import("../../settings/storage-settings.js"),
+    import("../../settings/read-settings.js"),
     import("../../store/open-store.js"),
     import("../../web/create-web-handler.js"),
     import("../../web/find-repository-with-app.js"),
@@ -71,13 +73,10 @@ export async function main(args: string[]): Promise<number> {
   } catch (error) {
     return startFailure("kozmic serve", error);
   }
-  const {
-    server: settings,
-    web: webSettings,
-    storage,
-    runner: runnerSettings,
-    metrics: metricsSettings,
-  } = read;
+  const { web: webSettings, storage, metrics: metricsSettings } = read;
+  const settings = { ...read.app, ...read.server };
+  const runnerSettings =
+    read.runner && read.pipeline ? { ...read.runner, pipeline: read.pipeline } : undefined;
   // The runner's code (and dockerode's) only where this process runs jobs.
   const runnerCode = runnerSettings
     ? await Promise.all([

@@ -76,7 +76,7 @@ export async function main(args: string[]): Promise<number> {
     import("@aws-sdk/client-dynamodb"),
     import("../../queue/set-up-sqs-queue.js"),
     import("../../store/set-up-dynamo-table.js"),
-    import("../../settings/index.js"),
+    import("../../settings/storage-settings.js"),
     import("../../settings/shared-variables.js"),
   ]);
   const env = process.env;
