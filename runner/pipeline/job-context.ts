@@ -133,7 +133,8 @@ export class JobContext {
   async checkDefaultNetwork(): Promise<void> {
     const { settings, engine } = this.options;
     if (!settings.networkIsDefault || this.stepBase.network !== settings.network) return;
-    if (await engine.hasNetwork(settings.network)) return;
+    // An engine that does not answer is the next step's to report (as an infrastructure error).
+    if (await engine.hasNetwork(settings.network).catch(() => true)) return;
     this.noBridge = true;
     this.stepBase.network = "none";
     this.say(

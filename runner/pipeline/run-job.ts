@@ -52,7 +52,6 @@ async function prepare(ctx: JobContext): Promise<ImageInfo> {
     );
   }
   options.onPhase?.("preparing");
-  await ctx.checkDefaultNetwork();
   ctx.say(`hook "${hook.name}": image ${hook.image} (pull: ${hook.pull})`);
   const pullStart = Date.now();
   const base = await timed(options.timings, "pull check", () =>
@@ -60,6 +59,7 @@ async function prepare(ctx: JobContext): Promise<ImageInfo> {
   );
   ctx.elapsedMs.pull = Date.now() - pullStart;
   ctx.say(`base image ${base.id} (${(ctx.elapsedMs.pull / 1000).toFixed(1)}s)`);
+  await ctx.checkDefaultNetwork();
   return base;
 }
 
