@@ -75,7 +75,10 @@ export async function runHooks(
   try {
     text = readFileSync(file, "utf8");
   } catch {
-    console.error(`kozmic run: cannot read ${file}: is ${dir} a repository with Kozmic hooks?`);
+    console.error(
+      `kozmic run: cannot read ${file}: is ${dir} a repository with Kozmic hooks? ` +
+        `\`kozmic init ${directory}\` writes a starter one from the project's files`,
+    );
     return 2;
   }
   try {

@@ -199,6 +199,7 @@ test("kozmic run exits 2 for an unknown hook, a missing config and a bad KOZMIC_
   const missing = await kozmic(["run", empty]);
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /cannot read .*\.github\/kozmic\.yml/);
+  assert.match(missing.stderr, /`kozmic init \S+` writes a starter one from the project's files/);
   const bad = await kozmic(["run", dir], { KOZMIC_DEFAULT_MEMORY: "lots" });
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /^kozmic run: KOZMIC_DEFAULT_MEMORY must be a size .*, got "lots"$/m);
