@@ -83,6 +83,14 @@ async function dispatch(argv: string[]): Promise<number> {
     console.error(`kozmic: unknown command "${name}"\n\n${usage()}`);
     return 2;
   }
+  const { loadSavedEnv } = await import("../settings/saved-env.js");
+  const saved = loadSavedEnv();
+  if ("refused" in saved) {
+    console.error(
+      `kozmic: not reading ${saved.refused} (${saved.reason}); if it is the one set-up wrote, ` +
+        `\`chmod 600 ${saved.refused}\``,
+    );
+  }
   return (await command.load()).main(rest);
 }
 

@@ -4,7 +4,8 @@ import { PermanentError } from "../core/errors.js";
 import { dataDirFromEnv } from "../settings/data-dir.js";
 import { readSettings } from "../settings/read-settings.js";
 import { SECRET_KEYS } from "../settings/secret-env.js";
-import { lacksAppCredentials, loadSavedCredentials } from "./saved-credentials.js";
+import { loadSavedEnv } from "../settings/saved-env.js";
+import { hostSettingsToSave, lacksAppCredentials } from "./saved-credentials.js";
 import { startSetupServer } from "./serve-setup.js";
 
 /** app.yml, from the first directory above this file that has one (src/setup/ or dist/cli/). */
@@ -29,7 +30,7 @@ export async function setUpAppIfMissing(
   log: (line: string) => void = (line) => console.log(line),
 ): Promise<"ready" | "stopped"> {
   const dataDir = resolve(dataDirFromEnv(env));
-  if (loadSavedCredentials(dataDir) && !lacksAppCredentials(env)) {
+  if ("loaded" in loadSavedEnv(env) && !lacksAppCredentials(env)) {
     log(`kozmic serve: GitHub App settings from ${dataDir}/.env where the environment has none`);
   }
   if (!lacksAppCredentials(env)) return "ready";
@@ -88,6 +89,7 @@ async function runSetupPage(
     dataDir,
     log,
     printOnly,
+    alsoSave: hostSettingsToSave(env),
   }).catch((error: unknown) => {
     if ((error as NodeJS.ErrnoException).code !== "EADDRINUSE") throw error;
     throw new PermanentError(`PORT ${listen.port} is already in use; set PORT to a free port`);

@@ -1,5 +1,4 @@
 import { randomBytes } from "node:crypto";
-import { existsSync } from "node:fs";
 import { mkdir, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { RegisteredApp } from "./exchange-manifest-code.js";
@@ -23,6 +22,24 @@ export function credentialsEnv(app: RegisteredApp): Record<string, string> {
 }
 
 /**
+ * What set-up saves beside the App's credentials, so that every later command on this host
+ * (`kozmic secrets`, `doctor`, `runner`) finds the same GitHub and a secrets key: the
+ * GitHub Enterprise Server address it registered on, the public URL the App's webhook and
+ * links point to, and a new KOZMIC_SECRETS_KEY unless a key (or a KMS key) is already set.
+ */
+export function hostSettingsToSave(env: NodeJS.ProcessEnv): Record<string, string> {
+  const set = (name: string) => env[name]?.trim() || undefined;
+  return {
+    ...(set("GHE_HOST") ? { GHE_HOST: set("GHE_HOST")! } : {}),
+    ...(set("GHE_PROTOCOL") ? { GHE_PROTOCOL: set("GHE_PROTOCOL")! } : {}),
+    ...(set("KOZMIC_PUBLIC_URL") ? { KOZMIC_PUBLIC_URL: set("KOZMIC_PUBLIC_URL")! } : {}),
+    ...(set("KOZMIC_SECRETS_KEY") || set("KOZMIC_KMS_KEY_ID")
+      ? {}
+      : { KOZMIC_SECRETS_KEY: randomBytes(32).toString("hex") }),
+  };
+}
+
+/**
  * Writes the App's settings to <dataDir>/.env, readable by this user only (0600), replacing
  * the file whole so it is never seen half written.
  */
@@ -35,7 +52,7 @@ export async function saveCredentials(
   const file = savedEnvPath(dataDir);
   const text = [
     `# GitHub App "${app.name}" (${app.htmlUrl}), registered by kozmic serve on ${new Date().toISOString()}.`,
-    "# Secrets: keep this file private. kozmic serve reads it at start; the environment wins.",
+    "# Secrets: keep this file private (mode 600). Every kozmic command reads it; the environment wins.",
     ...Object.entries(env).map(([key, value]) => `${key}=${value}`),
     "",
   ].join("\n");
@@ -43,14 +60,6 @@ export async function saveCredentials(
   await writeFile(temp, text, { mode: 0o600 });
   await rename(temp, file);
   return file;
-}
-
-/** Reads <dataDir>/.env into `env` for the variables not set there; false when there is none. */
-export function loadSavedCredentials(dataDir: string): boolean {
-  const file = savedEnvPath(dataDir);
-  if (!existsSync(file)) return false;
-  process.loadEnvFile(file);
-  return true;
 }
 
 /** True when none of the App's credentials is set: `kozmic serve` then offers to register one. */

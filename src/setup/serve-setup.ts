@@ -39,6 +39,8 @@ export interface SetupOptions {
    * server's own address (HOST and PORT), not the public URL, is where GitHub returns.
    */
   printOnly?: boolean;
+  /** Saved beside the App's credentials (not with printOnly): see hostSettingsToSave. */
+  alsoSave?: Record<string, string>;
 }
 
 export interface SetupServer {
@@ -161,7 +163,10 @@ export async function startSetupServer(options: SetupOptions): Promise<SetupServ
       exchanging = false;
       return fail(502, (error as Error).message);
     }
-    const env = credentialsEnv(registeredApp);
+    const env = {
+      ...credentialsEnv(registeredApp),
+      ...(options.printOnly ? {} : options.alsoSave),
+    };
     const file = options.printOnly
       ? undefined
       : await saveCredentials(options.dataDir, env, registeredApp);

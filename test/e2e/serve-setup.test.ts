@@ -20,6 +20,8 @@ const ROOT = new URL("../..", import.meta.url).pathname;
 let fake: FakeGitHub;
 let browser: TestBrowser;
 let page: Page;
+/** A working directory, and its ./.kozmic: where a user who types `kozmic serve` keeps data. */
+let home: string;
 let dir: string;
 let url: string;
 const children: ChildProcess[] = [];
@@ -111,7 +113,8 @@ before(async () => {
     enterprise: true,
     description: "ghes-3.17",
   });
-  dir = mkdtempSync(join(tmpdir(), "kozmic-setup-"));
+  home = mkdtempSync(join(tmpdir(), "kozmic-setup-"));
+  dir = join(home, ".kozmic");
   url = `http://127.0.0.1:${await freePort()}`;
   browser = await launchBrowser();
   page = await browser.context.newPage();
@@ -126,7 +129,7 @@ after(async () => {
   }
   await browser?.close();
   await fake?.close();
-  rmSync(dir, { recursive: true, force: true });
+  rmSync(home, { recursive: true, force: true });
 });
 
 describe("kozmic serve without a GitHub App", () => {
@@ -192,12 +195,17 @@ describe("kozmic serve without a GitHub App", () => {
     assert.equal(saved.APP_ID, String(fake.appId));
     assert.deepEqual(Object.keys(saved).sort(), [
       "APP_ID",
+      "GHE_HOST",
+      "GHE_PROTOCOL",
       "GITHUB_CLIENT_ID",
       "GITHUB_CLIENT_SECRET",
+      "KOZMIC_PUBLIC_URL",
+      "KOZMIC_SECRETS_KEY",
       "KOZMIC_SESSION_SECRET",
       "PRIVATE_KEY",
       "WEBHOOK_SECRET",
     ]);
+    assert.match(saved.KOZMIC_SECRETS_KEY!, /^[0-9a-f]{64}$/, "set-up made a secrets key");
 
     // Without a restart: the same process now takes webhooks signed with the new secret and
     // plans with the new App's key (the fake accepts only its JWTs now).
@@ -224,6 +232,47 @@ describe("kozmic serve without a GitHub App", () => {
     assert.deepEqual(
       fake.checkRunsOf("acme/widgets", sha).map((run) => [run.name, run.status]),
       [["test", "queued"]],
+    );
+
+    // The other commands, typed in the same directory with nothing set by hand, are the App
+    // too: a secret is set and listed, and doctor finds the App and the secrets key.
+    // Asynchronously: the fake GitHub they call runs in this process.
+    const typed = (args: string[], input = "") =>
+      new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+        const child = spawn(process.execPath, kozmicArgv(args), {
+          cwd: home,
+          env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp" },
+        });
+        children.push(child);
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+        child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+        child.on("close", (status) => resolve({ status, stdout, stderr }));
+        child.stdin.end(input);
+      });
+    const set = await typed(["secrets", "set", "acme/widgets", "DEPLOY_TOKEN"], "s3cr3t-value-1\n");
+    assert.equal(set.status, 0, set.stderr);
+    const listed = await typed(["secrets", "ls", "acme/widgets"]);
+    assert.equal(listed.status, 0, listed.stderr);
+    assert.match(listed.stdout, /^DEPLOY_TOKEN\b/m);
+    assert.doesNotMatch(listed.stdout + set.stdout + set.stderr, /s3cr3t-value-1/);
+    const doctor = await typed(["doctor"]);
+    const line = (check: string) =>
+      doctor.stdout.split("\n").find((l) => l.slice(8).startsWith(`${check}:`)) ?? "";
+    assert.match(
+      line("github app"),
+      new RegExp(`^ok {6}github app: .*knows App \\S+ \\(id ${fake.appId}\\)`),
+      doctor.stdout,
+    );
+    assert.match(line("secrets"), /^ok {6}secrets: KOZMIC_SECRETS_KEY is set$/);
+    assert.match(line("data directory"), /^ok /);
+    assert.match(line("public URL"), /^ok /, "the saved KOZMIC_PUBLIC_URL, where serve answers");
+    // The only other problem doctor may find is this test machine's engine without a bridge.
+    const problems = doctor.stdout.split("\n").filter((l) => l.startsWith("problem"));
+    assert.ok(
+      problems.every((l) => /^problem job network: the Docker engine has no "bridge"/.test(l)),
+      doctor.stdout,
     );
     serve.child.kill("SIGTERM");
     await new Promise((resolve) => serve.child.once("exit", resolve));

@@ -16,6 +16,7 @@ prints one line per check: ok, problem (with what to do) or skipped.
   github app      GitHub accepts APP_ID and PRIVATE_KEY (GET /app with the App's JWT)
   cache registry  with KOZMIC_CACHE_REGISTRY: KOZMIC_CACHE_REGISTRY_KEY is set, and the registry
                   refuses GET /v2/_catalog and the tag list without credentials (ECR: IAM)
+  secrets         repository secrets have a key (KOZMIC_SECRETS_KEY or KOZMIC_KMS_KEY_ID)
   public URL      KOZMIC_PUBLIC_URL/healthz answers 200
 Nothing is created or changed. Exit 0 when no check found a problem, else 1.`;
 
@@ -48,7 +49,7 @@ export async function main(args: string[]): Promise<number> {
   };
 
   // Each group on its own, so that one bad variable skips only the checks that need it.
-  const read = <G extends "app" | "storage" | "runner" | "pipeline">(group: G) => {
+  const read = <G extends "app" | "storage" | "runner" | "pipeline" | "secrets">(group: G) => {
     try {
       return settings.readSettings(env, [group])[group];
     } catch (error) {
@@ -60,7 +61,10 @@ export async function main(args: string[]): Promise<number> {
   const storage = read("storage");
   const runner = read("runner");
   const pipeline = read("pipeline");
-  if (app && storage && runner && pipeline) print(ok("settings", "every variable is valid"));
+  const secrets = read("secrets");
+  if (app && storage && runner && pipeline && secrets) {
+    print(ok("settings", "every variable is valid"));
+  }
   const fixFirst = "fix the settings above first";
 
   const engine = new DockerEngine();
@@ -139,6 +143,23 @@ export async function main(args: string[]): Promise<number> {
         ),
       );
     }
+  }
+
+  if (!secrets) print(skipped("secrets", fixFirst));
+  else if (secrets.kind === "kms") print(ok("secrets", `wrapped by AWS KMS key ${secrets.keyId}`));
+  else if (secrets.kind === "local") {
+    const rotate = secrets.previousKeys.length
+      ? "; KOZMIC_SECRETS_PREVIOUS_KEY too: run kozmic secrets rotate-key, then unset it"
+      : "";
+    print(ok("secrets", `KOZMIC_SECRETS_KEY is set${rotate}`));
+  } else {
+    print(
+      skipped(
+        "secrets",
+        "off: repository secrets need KOZMIC_SECRETS_KEY (32 random bytes, e.g. `openssl rand " +
+          "-hex 32`; kozmic serve's set-up writes one to <data dir>/.env) or KOZMIC_KMS_KEY_ID",
+      ),
+    );
   }
 
   if (!runner) print(skipped("public URL", fixFirst));
