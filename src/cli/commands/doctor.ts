@@ -1,12 +1,15 @@
 import { parseArgs } from "node:util";
 
-const USAGE = `usage: kozmic doctor
+const USAGE = `usage: kozmic doctor [--probe-image IMAGE] [--probe-url URL] [--no-probe]
 
 Checks this host's settings (the environment kozmic runner or kozmic serve would get) and
 prints one line per check: ok, problem (with what to do) or skipped.
   settings        every variable is valid
   docker          Docker answers at DOCKER_HOST, and its version
   job network     the engine has the network jobs get (KOZMIC_NETWORK, else its bridge)
+  network probe   a container there (IMAGE, default busybox:stable, pulled if missing) fetches
+                  URL (default https://pypi.org/simple/): jobs resolve names and reach a
+                  package registry; --no-probe skips it
   job queue       KOZMIC_QUEUE_URL exists and may be read (sqs:GetQueueAttributes)
   redrive policy  the job queue's maxReceiveCount equals KOZMIC_MAX_RECEIVES
   plan queue      the planning queue exists, with its redrive policy
@@ -18,13 +21,22 @@ prints one line per check: ok, problem (with what to do) or skipped.
                   refuses GET /v2/_catalog and the tag list without credentials (ECR: IAM)
   secrets         repository secrets have a key (KOZMIC_SECRETS_KEY or KOZMIC_KMS_KEY_ID)
   public URL      KOZMIC_PUBLIC_URL/healthz answers 200
-Nothing is created or changed. Exit 0 when no check found a problem, else 1.`;
+Nothing is created or changed (but the probe's image, when pulled). Exit 0 when no check found a problem, else 1.`;
 
 /** `kozmic doctor`: one line per check; exit 1 when any finds a problem. */
 export async function main(args: string[]): Promise<number> {
+  let flags;
   try {
-    const { values } = parseArgs({ args, options: { help: { type: "boolean", short: "h" } } });
-    if (values.help) {
+    ({ values: flags } = parseArgs({
+      args,
+      options: {
+        help: { type: "boolean", short: "h" },
+        "probe-image": { type: "string" },
+        "probe-url": { type: "string" },
+        "no-probe": { type: "boolean" },
+      },
+    }));
+    if (flags.help) {
       console.log(USAGE);
       return 0;
     }
@@ -76,6 +88,18 @@ export async function main(args: string[]): Promise<number> {
     const { describeJobNetwork } = await import("../../../runner/pipeline/job-network.js");
     const network = await describeJobNetwork(engine, pipeline);
     print((network.problem ? problem : ok)("job network", network.detail));
+    if (flags["no-probe"]) print(skipped("network probe", "--no-probe"));
+    else if (network.problem) print(skipped("network probe", "fix the job network first"));
+    else if (pipeline.network === "none") print(skipped("network probe", "jobs have no network"));
+    else {
+      const probe = await import("../../../runner/pipeline/network-probe.js");
+      const found = await probe.probeJobNetwork(engine, {
+        image: flags["probe-image"] ?? probe.DEFAULT_PROBE_IMAGE,
+        network: pipeline.network,
+        url: flags["probe-url"] ?? probe.DEFAULT_PROBE_URL,
+      });
+      print((found.problem ? problem : ok)("network probe", found.detail));
+    }
   }
 
   if (!storage) {
