@@ -38,24 +38,25 @@ export function createTerminalSink(
   let statusShown = false;
   let timer: NodeJS.Timeout | undefined;
 
-  const silentFor = () => Math.floor((now() - lastOutput) / 1000);
+  const threshold = tty ? quietMs : pipeEveryMs;
+  // One timer while a step runs; output only moves `lastOutput`, so a busy step costs no
+  // timer work per chunk: the timer, when it fires early, waits out the rest of the silence.
   const tick = () => {
+    timer = undefined;
     if (label === undefined) return;
-    const status = `${label}: ${silentFor()}s without output`;
+    const silent = now() - lastOutput;
+    if (silent < threshold) return schedule(threshold - silent);
+    const status = `${label}: ${Math.floor(silent / 1000)}s without output`;
     if (tty) {
       stream.write(`${CLEAR_LINE}… ${status}`);
       statusShown = true;
     } else {
       stream.write(`… ${status}\n`);
     }
-    timer = setTimeout(tick, tty ? 1_000 : pipeEveryMs);
-    timer.unref();
+    schedule(tty ? 1_000 : pipeEveryMs);
   };
-  const rearm = () => {
-    clearTimeout(timer);
-    timer = undefined;
-    if (label === undefined) return;
-    timer = setTimeout(tick, tty ? quietMs : pipeEveryMs);
+  const schedule = (ms: number) => {
+    timer = setTimeout(tick, ms);
     timer.unref();
   };
   const clearStatus = () => {
@@ -69,13 +70,14 @@ export function createTerminalSink(
       clearStatus();
       stream.write(text);
       lastOutput = now();
-      rearm();
     },
     running(next) {
       clearStatus();
       label = next;
       lastOutput = now();
-      rearm();
+      clearTimeout(timer);
+      timer = undefined;
+      if (label !== undefined) schedule(threshold);
     },
     flush() {
       return new Promise((resolve) => stream.write("", () => resolve()));
