@@ -32,7 +32,7 @@ function renderRow(ctx: PageContext, row: HomeRepository, index: number): Html {
   const id = `starter-${index}`;
   const file = `${ctx.githubWebUrl}/${repoPath(repo.fullName)}/new/${encodeURIComponent(repo.defaultBranch)}?filename=.github/kozmic.yml`;
   return markup`<li>${name}: no <code>.github/kozmic.yml</code> yet.
-<details><summary>A starter configuration (${row.starter.title}${row.starter.evidence.length ? `, from ${row.starter.evidence.join(", ")}` : ""})</summary>
+<details><summary>A starter configuration (${describeStarter(row.starter)})</summary>
 <p>Copy it into <a href="${file}">a new file <code>.github/kozmic.yml</code></a> on <code>${repo.defaultBranch}</code>, or run <code>kozmic init</code> in a clone.</p>
 <pre class="starter" id="${id}" tabindex="0" aria-label="Starter .github/kozmic.yml for ${repo.fullName}">${row.starter.text}</pre>
 </details></li>`;
@@ -57,4 +57,14 @@ export function renderHomePage(ctx: PageContext, rows: HomeRepository[] | undefi
       )}\n</ul>`
     : markup`<p>No repository of yours has the App installed yet: install it from the App's page on GitHub, then come back.</p>`;
   return renderLayout(ctx, "Your repositories", markup`<h1>Your repositories</h1>\n${list}`);
+}
+
+/** "Python, from requirements.txt; Node.js, from web/package.json". */
+function describeStarter(starter: StarterConfig): string {
+  return starter.hooks
+    .map((h) => {
+      const files = h.evidence.map((e) => (h.dir === "" ? e : `${h.dir}/${e}`));
+      return files.length > 0 ? `${h.title}, from ${files.join(", ")}` : h.title;
+    })
+    .join("; ");
 }

@@ -1,4 +1,4 @@
-import { FILES_READ, type RepositoryRoot } from "../core/starter/detect-ecosystem.js";
+import { wantsText, type RepositoryTree } from "../core/starter/repository-tree.js";
 import { GitHubUnavailableError } from "./github-user-api.js";
 
 /** A repository of an installation of the App that the signed-in user can see. */
@@ -87,31 +87,35 @@ function repoPath(fullName: string): string {
 }
 
 /**
- * Whether the default branch has `.github/kozmic.yml`, and if not, its root (names, and the
- * few files the starter configuration reads) for `kozmic init`'s guess.
+ * Whether the default branch has `.github/kozmic.yml`, and if not, its files (paths from
+ * one recursive tree, and the text of the few files the starter reads) for `kozmic init`'s guess.
  */
 export async function readStarterInputs(
   apiUrl: string,
   token: string,
   repo: UserRepository,
-): Promise<{ hasConfig: true } | { hasConfig: false; root: RepositoryRoot }> {
+): Promise<{ hasConfig: true } | { hasConfig: false; root: RepositoryTree }> {
   const base = `${apiUrl}/repos/${repoPath(repo.fullName)}`;
   const ref = encodeURIComponent(repo.defaultBranch);
   const config = await getJson(`${base}/contents/.github/kozmic.yml?ref=${ref}`, token);
   if (config.status === 200) return { hasConfig: true };
-  const tree = await getJson(`${base}/git/trees/${ref}`, token);
+  const tree = await getJson(`${base}/git/trees/${ref}?recursive=1`, token);
   const entries =
     tree.status === 200
       ? ((tree.body as { tree?: { path: string; type: string }[] }).tree ?? [])
       : [];
-  const names = entries.filter((e) => e.type === "blob").map((e) => e.path);
+  const paths = entries.filter((e) => e.type === "blob").map((e) => e.path);
   const texts: Record<string, string> = {};
-  for (const name of FILES_READ) {
-    if (!names.includes(name)) continue;
-    const file = await getJson(`${base}/contents/${encodeURIComponent(name)}?ref=${ref}`, token);
+  const depth = (path: string) => path.split("/").length;
+  const wanted = paths.filter(wantsText).sort((a, b) => depth(a) - depth(b));
+  for (const path of wanted.slice(0, MAX_TEXTS_READ)) {
+    const file = await getJson(`${base}/contents/${repoPath(path)}?ref=${ref}`, token);
     const content = (file.body as { content?: string; encoding?: string }).content;
     if (file.status === 200 && content !== undefined)
-      texts[name] = Buffer.from(content, "base64").toString("utf8");
+      texts[path] = Buffer.from(content, "base64").toString("utf8");
   }
-  return { hasConfig: false, root: { names, texts } };
+  return { hasConfig: false, root: { paths, texts } };
 }
+
+/** GitHub requests per repository for the starter's guess, at most. */
+const MAX_TEXTS_READ = 12;

@@ -28,6 +28,7 @@ describe("the home page", () => {
     fresh.installationId = 9;
     fresh.files.set("requirements.txt", "flask==3.0\n");
     fresh.files.set("app.py", "print('hi')\n");
+    fresh.files.set("web/package.json", JSON.stringify({ scripts: { test: "vitest run" } }));
     const configured = h.oauth.addRepository("octo/ready", {
       private: false,
       access: { alice: "read" },
@@ -57,10 +58,21 @@ describe("the home page", () => {
       `/builds/${build.id}`,
     );
 
-    await page.getByText("A starter configuration (Python, from requirements.txt)").click();
+    await page
+      .getByText(
+        "A starter configuration (Python, from requirements.txt; Node.js, from web/package.json)",
+      )
+      .click();
     const starter = await page.locator("pre.starter").innerText();
-    assert.equal(parseConfig(starter).hooks[0]?.image, "python:3.12");
-    assert.match(starter, /pip install --user -r requirements\.txt/);
+    assert.equal(parseConfig(starter).hooks[0]?.image, "python:3.13");
+    assert.match(starter, /pip install -r requirements\.txt/);
+    assert.deepEqual(
+      parseConfig(starter).hooks.map((hook) => [hook.name, hook.image]),
+      [
+        ["test python", "python:3.13"],
+        ["test web", "node:22"],
+      ],
+    );
     await assertAccessible(page, "signed-in home");
     await page.screenshot({ path: `${ARTIFACTS}/web-home.png`, fullPage: true });
     assert.deepEqual(h.oauth.violations, []);

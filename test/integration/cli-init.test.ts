@@ -55,14 +55,15 @@ const ECOSYSTEMS: {
     tools: {
       pip: tool(
         "pip",
-        `"install --user -r requirements.txt") mkdir -p "$HOME/.local/lib"; cp requirements.txt "$HOME/.local/lib/installed";;`,
+        `"install -r requirements.txt") mkdir -p /usr/local/lib/py; cp requirements.txt /usr/local/lib/py/installed;;
+"install pytest") touch /usr/local/lib/py/pytest;;`,
       ),
       python: tool(
         "python",
-        `"-m pytest") ${needs('"$HOME/.local/lib/installed"')}; echo "1 passed with $(cat "$HOME/.local/lib/installed")";;`,
+        `"-m pytest") ${needs("/usr/local/lib/py/pytest")}; echo "1 passed with $(cat /usr/local/lib/py/installed)";;`,
       ),
     },
-    says: /a Python hook \(found requirements\.txt\)/,
+    says: /hook "test": Python \(found requirements\.txt\)/,
     output: /1 passed with requests==2\.32\.3/,
   },
   {
@@ -74,11 +75,12 @@ const ECOSYSTEMS: {
     tools: {
       npm: tool(
         "npm",
-        `ci) test -f package-lock.json; mkdir -p node_modules/.bin; echo left-pad > node_modules/installed;;
+        `"ci --ignore-scripts --no-audit --no-fund") test -f package-lock.json; test "$PWD" = /tmp/deps; mkdir -p /usr/local/npm-cache; echo left-pad > /usr/local/npm-cache/left-pad;;
+"ci --prefer-offline --no-audit --no-fund") ${needs("/usr/local/npm-cache/left-pad")}; mkdir -p node_modules; cp /usr/local/npm-cache/left-pad node_modules/installed;;
 test) ${needs("node_modules/installed")}; echo "tests pass with $(cat node_modules/installed)";;`,
       ),
     },
-    says: /a Node\.js hook \(found package\.json\)/,
+    says: /hook "test": Node\.js \(found package\.json\)/,
     output: /tests pass with left-pad/,
   },
   {
@@ -89,10 +91,11 @@ test) ${needs("node_modules/installed")}; echo "tests pass with $(cat node_modul
         "go",
         `"mod download") mkdir -p /go/pkg/mod; cp go.mod /go/pkg/mod/downloaded;;
 "build ./...") ${needs("/go/pkg/mod/downloaded")};;
+"vet ./...") ${needs("/go/pkg/mod/downloaded")};;
 "test ./...") ${needs("/go/pkg/mod/downloaded")}; echo "ok   example.com/app";;`,
       ),
     },
-    says: /a Go hook \(found go\.mod\)/,
+    says: /hook "test": Go \(found go\.mod\)/,
     output: /ok {3}example\.com\/app/,
   },
   {
@@ -101,11 +104,12 @@ test) ${needs("node_modules/installed")}; echo "tests pass with $(cat node_modul
     tools: {
       cargo: tool(
         "cargo",
-        `fetch) mkdir -p /usr/local/cargo/registry; cp Cargo.toml /usr/local/cargo/registry/fetched;;
-test) ${needs("/usr/local/cargo/registry/fetched")}; echo "test result: ok. 1 passed";;`,
+        `"fetch --locked") mkdir -p /usr/local/cargo/registry; cp Cargo.toml /usr/local/cargo/registry/fetched;;
+"test --locked --no-run") ${needs("/usr/local/cargo/registry/fetched")}; mkdir -p "$CARGO_TARGET_DIR"; touch "$CARGO_TARGET_DIR/deps";;
+"test --locked") ${needs("/var/tmp/cargo-target/deps")}; echo "test result: ok. 1 passed";;`,
       ),
     },
-    says: /a Rust hook \(found Cargo\.toml\)/,
+    says: /hook "test": Rust \(found Cargo\.toml\)/,
     output: /test result: ok\. 1 passed/,
   },
   {
@@ -114,25 +118,25 @@ test) ${needs("/usr/local/cargo/registry/fetched")}; echo "test result: ok. 1 pa
     tools: {
       bundle: tool(
         "bundle",
-        `install) mkdir -p /usr/local/bundle; cp Gemfile /usr/local/bundle/installed;;
+        `"install --jobs 4") mkdir -p /usr/local/bundle; cp Gemfile /usr/local/bundle/installed;;
 "exec rake") ${needs("/usr/local/bundle/installed")}; echo "rake: 1 example, 0 failures";;`,
       ),
     },
-    says: /a Ruby hook \(found Gemfile\)/,
+    says: /hook "test": Ruby \(found Gemfile\)/,
     output: /rake: 1 example, 0 failures/,
   },
   {
     name: "make",
     files: { Makefile: "all:\n\tcc -o app app.c\n\ntest: all\n\t./app\n" },
     tools: { make: tool("make", `test) test -f Makefile; echo "make: tests passed";;`) },
-    says: /a Makefile hook \(found Makefile\)/,
+    says: /hook "test": Makefile \(found Makefile\)/,
     output: /make: tests passed/,
   },
   {
     name: "generic",
     files: { "README.md": "# app\n" },
     tools: {},
-    says: /a generic hook/,
+    says: /hook "test": generic/,
     output: /Kozmic ran this hook: put your build and test commands here/,
   },
 ];

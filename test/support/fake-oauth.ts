@@ -217,10 +217,16 @@ export class FakeOAuth {
         if (!repo || (repo.private && !repo.access.get(login)))
           return json(404, { message: "Not Found" });
         if (result.operation.operationId === "git/get-tree") {
+          // As GitHub: the root's entries, or with ?recursive=1 every blob and tree below it.
+          const recursive = url.searchParams.has("recursive");
           const top = new Map<string, string>();
           for (const path of repo.files.keys()) {
-            const [first, ...rest] = path.split("/");
-            top.set(first!, rest.length > 0 ? "tree" : "blob");
+            const parts = path.split("/");
+            if (!recursive) top.set(parts[0]!, parts.length > 1 ? "tree" : "blob");
+            else {
+              for (let i = 1; i < parts.length; i++) top.set(parts.slice(0, i).join("/"), "tree");
+              top.set(path, "blob");
+            }
           }
           return json(200, {
             sha: "0".repeat(40),

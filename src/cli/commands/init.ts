@@ -1,17 +1,16 @@
-import { mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
 import { parseDirectoryArgs } from "../parse-directory-args.js";
 
 const USAGE = `usage: kozmic init [DIR]
 
 Writes a starter .github/kozmic.yml for the repository in DIR (default: the current
-directory), guessed from the files at its root: Python (requirements*.txt, pyproject.toml),
-Node.js (package.json), Go (go.mod), Rust (Cargo.toml), Ruby (Gemfile), a Makefile, or else
-a commented generic hook. Beside it, .github/kozmic.schema.json gives editors completion.
+directory): one hook per project found at the root or up to two directories down, for
+Python (pyproject.toml, requirements*.txt, uv, Poetry, Pipenv), Node.js (npm, pnpm, Yarn),
+Go, Rust, Ruby, Java (Maven, Gradle) and PHP (Composer), with the image from the project's
+version files and an install of its test tools that the install cache keeps; a root Makefile,
+or else a commented generic hook. Beside it, .github/kozmic.schema.json gives editors completion.
 An existing file is never overwritten. Then: kozmic run [DIR], commit, push.`;
-
-/** Larger root files are not read: the guess needs package.json's scripts, a Makefile's targets. */
-const MAX_READ_BYTES = 256 * 1024;
 
 /**
  * `kozmic init`: exit 0 when the configuration was written, 1 when one already exists
@@ -21,18 +20,20 @@ export async function main(args: string[]): Promise<number> {
   const parsed = parseDirectoryArgs("init", USAGE, args, {});
   if (typeof parsed === "number") return parsed;
   const dir = resolve(parsed.directory ?? ".");
-  const [{ renderStarterConfig }, { FILES_READ }, { CONFIG_PATH }, { renderConfigJsonSchema }] =
-    await Promise.all([
-      import("../../core/starter/render-starter-config.js"),
-      import("../../core/starter/detect-ecosystem.js"),
-      import("../../core/config/format-config-issues.js"),
-      import("../../core/config/render-config-json-schema.js"),
-    ]);
-  let names: string[];
+  const [
+    { renderStarterConfig },
+    { readRepositoryTree },
+    { CONFIG_PATH },
+    { renderConfigJsonSchema },
+  ] = await Promise.all([
+    import("../../core/starter/render-starter-config.js"),
+    import("../read-repository-tree.js"),
+    import("../../core/config/format-config-issues.js"),
+    import("../../core/config/render-config-json-schema.js"),
+  ]);
+  let tree;
   try {
-    names = (await readdir(dir, { withFileTypes: true }))
-      .filter((entry) => entry.isFile())
-      .map((entry) => entry.name);
+    tree = await readRepositoryTree(dir);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     console.error(
@@ -44,13 +45,7 @@ export async function main(args: string[]): Promise<number> {
     );
     return 2;
   }
-  const texts: Record<string, string> = {};
-  for (const name of FILES_READ) {
-    if (!names.includes(name)) continue;
-    const file = join(dir, name);
-    if ((await stat(file)).size <= MAX_READ_BYTES) texts[name] = await readFile(file, "utf8");
-  }
-  const starter = renderStarterConfig({ names, texts });
+  const starter = renderStarterConfig(tree);
 
   const configFile = join(dir, CONFIG_PATH);
   await mkdir(join(dir, ".github"), { recursive: true });
@@ -65,8 +60,12 @@ export async function main(args: string[]): Promise<number> {
     );
     return 1;
   }
-  const found = starter.evidence.length > 0 ? ` (found ${starter.evidence.join(", ")})` : "";
-  console.log(`wrote ${configFile}: a ${starter.title} hook${found}`);
+  console.log(`wrote ${configFile}:`);
+  for (const hook of starter.hooks) {
+    const files = hook.evidence.map((e) => (hook.dir === "" ? e : `${hook.dir}/${e}`));
+    const found = files.length > 0 ? ` (found ${files.join(", ")})` : "";
+    console.log(`  hook "${hook.name}": ${hook.title}${found}`);
+  }
   const schemaFile = join(dir, ".github/kozmic.schema.json");
   try {
     await writeFile(schemaFile, renderConfigJsonSchema(), { flag: "wx" });
