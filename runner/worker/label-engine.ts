@@ -1,10 +1,16 @@
+import { hostname } from "node:os";
 import type { Engine } from "../engine/port.js";
 
 export const RUNNER_LABEL = "kozmic.runner";
+/** The host of the runner that made a container: another host's containers are never removed. */
+export const RUNNER_HOST_LABEL = "kozmic.runner.host";
 
-/** The engine with `kozmic.runner=<name>` on every container and volume it creates. */
-export function labelEngine(engine: Engine, runnerName: string): Engine {
-  const labels = { [RUNNER_LABEL]: runnerName };
+/**
+ * The engine with `kozmic.runner=<name>` and `kozmic.runner.host=<host>` on every container
+ * and volume it creates.
+ */
+export function labelEngine(engine: Engine, runnerName: string, host = hostname()): Engine {
+  const labels = { [RUNNER_LABEL]: runnerName, [RUNNER_HOST_LABEL]: host };
   const overrides: Partial<Engine> = {
     createStep: (spec) => engine.createStep({ ...spec, labels: { ...spec.labels, ...labels } }),
     readImageFile: (image, path, fileLabels) =>
@@ -21,15 +27,34 @@ export function labelEngine(engine: Engine, runnerName: string): Engine {
 }
 
 /**
- * Removes the containers (and their volumes) a previous life of this runner left when it
- * was killed mid-job; their jobs are taken over by whichever runner receives them once the
- * lease expires. Returns the job ids they belonged to.
+ * Removes the containers (and their volumes) a previous life of this runner on this host left
+ * when it was killed mid-job; their jobs are taken over by whichever runner receives them once
+ * the lease expires. Containers of a runner with the same name on another host are left alone
+ * and named: that is a second runner given this runner's name. Returns the job ids removed and
+ * those other hosts.
  */
 export async function removeLeftoverContainers(
   engine: Engine,
   runnerName: string,
-): Promise<string[]> {
-  const leftovers = await engine.listContainers({ [RUNNER_LABEL]: runnerName });
-  await engine.removeLabelled({ [RUNNER_LABEL]: runnerName });
-  return [...new Set(leftovers.map((c) => c.labels["kozmic.job"] ?? "?"))];
+  host = hostname(),
+): Promise<{ jobs: string[]; otherHosts: string[] }> {
+  const found = await engine.listContainers({ [RUNNER_LABEL]: runnerName });
+  const ours = found.filter((c) => (c.labels[RUNNER_HOST_LABEL] ?? host) === host);
+  await engine.removeLabelled({ [RUNNER_LABEL]: runnerName, [RUNNER_HOST_LABEL]: host });
+  // Made before containers carried their host.
+  for (const c of ours.filter((c) => c.labels[RUNNER_HOST_LABEL] === undefined))
+    await engine.destroyStep(c.id);
+  return {
+    jobs: [...new Set(ours.map((c) => c.labels["kozmic.job"] ?? "?"))],
+    otherHosts: otherHosts(found, host),
+  };
+}
+
+/** The hosts, other than `host`, of containers carrying a runner's name. */
+export function otherHosts(
+  containers: { labels: Record<string, string> }[],
+  host: string,
+): string[] {
+  const hosts = containers.map((c) => c.labels[RUNNER_HOST_LABEL]);
+  return [...new Set(hosts.filter((h): h is string => h !== undefined && h !== host))];
 }

@@ -14,6 +14,7 @@ import { registryWarnings } from "../cache/registry-exposure.js";
 import { describeJobNetwork } from "../pipeline/job-network.js";
 import { createGitHubAccess, type GitHubDeps } from "./github-access.js";
 import { labelEngine, removeLeftoverContainers } from "./label-engine.js";
+import { sharedNameWarning } from "./runner-name.js";
 import type { StepTimings } from "../pipeline/step-timings.js";
 import { JobSlots } from "./job-slots.js";
 import { messageVisibilitySeconds, type LineLog, type WorkerContext } from "./worker-context.js";
@@ -210,13 +211,15 @@ async function removePreviousLife(
     () => {},
   );
   try {
-    const left = await removeLeftoverContainers(deps.engine, settings.name);
-    if (left.length > 0) {
+    const { jobs, otherHosts } = await removeLeftoverContainers(deps.engine, settings.name);
+    if (jobs.length > 0) {
       log(
-        `runner ${settings.name}: removed containers of a previous life (jobs ${left.join(", ")}); ` +
+        `runner ${settings.name}: removed containers of a previous life (jobs ${jobs.join(", ")}); ` +
           "their jobs are taken over when their leases expire",
       );
     }
+    if (otherHosts.length > 0)
+      log(`runner ${settings.name}: ${sharedNameWarning(otherHosts)}`, "warn");
   } catch (error) {
     log(
       `runner ${settings.name}: could not list leftover containers: ${(error as Error).message}`,

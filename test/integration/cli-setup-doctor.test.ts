@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { FakeGitHub, generateAppKey } from "../support/fake-github/index.js";
 import { freePort } from "../support/free-port.js";
+import { ensureBusyboxImage, removeImages } from "../support/images.js";
 import { kozmicArgv } from "../support/kozmic-cli.js";
 import { testServices } from "../support/services.js";
 
@@ -155,6 +156,7 @@ describe("kozmic setup and kozmic doctor, on ElasticMQ, DynamoDB Local and the f
       "settings",
       "docker",
       "job network",
+      "runner name",
       "job queue",
       "redrive policy",
       "plan queue",
@@ -254,6 +256,43 @@ describe("kozmic setup and kozmic doctor, on ElasticMQ, DynamoDB Local and the f
       lineOf((await doctor()).stdout, "job network"),
       /^ok .*none \(KOZMIC_NETWORK\): jobs have no network/,
     );
+  });
+
+  it("doctor names a runner on another host that uses this runner's name on the engine", async () => {
+    const runnerName = `kozmic-doctor-${name}`;
+    const image = `kozmic-test/doctor-name-${name}`;
+    ensureBusyboxImage(image);
+    const container = `kozmic-doctor-other-host-${name}`;
+    const created = spawnSync("docker", [
+      "create",
+      "--name",
+      container,
+      "--label",
+      `kozmic.runner=${runnerName}`,
+      "--label",
+      "kozmic.runner.host=build-7.example",
+      image,
+      "true",
+    ]);
+    assert.equal(created.status, 0, String(created.stderr));
+    try {
+      const result = await doctor({ KOZMIC_RUNNER_NAME: runnerName });
+      assert.equal(result.code, 1, result.stdout);
+      assert.match(
+        lineOf(result.stdout, "runner name"),
+        new RegExp(
+          `^problem runner name: ${runnerName}: containers of a runner with this name on host build-7\\.example use this Docker engine: .*its own KOZMIC_RUNNER_NAME`,
+        ),
+      );
+      const alone = await doctor({ KOZMIC_RUNNER_NAME: `${runnerName}-alone` });
+      assert.match(
+        lineOf(alone.stdout, "runner name"),
+        /^ok {6}runner name: \S+-alone; no runner on another host uses it on this engine$/,
+      );
+    } finally {
+      spawnSync("docker", ["rm", "-f", container]);
+      removeImages(image);
+    }
   });
 
   it("doctor on embedded defaults checks the data directory instead of SQS and DynamoDB", async () => {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -7,6 +7,11 @@ import { readSettings, type Env } from "../../src/settings/read-settings.js";
 import { SettingsError } from "../../src/settings/settings-error.js";
 import { labelEngine, removeLeftoverContainers } from "../../runner/worker/label-engine.js";
 import { FakeEngine } from "../../runner/engine/fake-engine.js";
+import {
+  claimRunnerName,
+  runnerNameHolder,
+  sharedNameWarning,
+} from "../../runner/worker/runner-name.js";
 import { generateAppKey } from "../support/fake-github/app-key.js";
 
 const readAppCredentials = (env: Env) => readSettings(env, ["app"]).app;
@@ -160,8 +165,72 @@ describe("labelEngine and leftovers", () => {
     rmSync(dir, { recursive: true, force: true });
     assert.equal(engine.containers.get(mine)?.spec.labels["kozmic.runner"], "runner-a");
     assert.equal(engine.containers.get(mine)?.spec.labels["kozmic.job"], "job-1");
-    assert.deepEqual(await removeLeftoverContainers(engine, "runner-a"), ["job-1"]);
+    assert.deepEqual(await removeLeftoverContainers(engine, "runner-a"), {
+      jobs: ["job-1"],
+      otherHosts: [],
+    });
     assert.ok(!engine.containers.has(mine));
     assert.ok(engine.containers.has(theirs));
+  });
+
+  it("never removes the containers of a runner with the same name on another host, and names it", async () => {
+    const engine = new FakeEngine();
+    engine.addImage("busybox");
+    const dir = mkdtempSync(join(tmpdir(), "kozmic-label-"));
+    const spec = {
+      image: "busybox",
+      env: {},
+      labels: { "kozmic.job": "job-1" },
+      memoryBytes: 1,
+      nanoCpus: 1,
+      pidsLimit: 1,
+      network: "none",
+      files: { sourceDir: dir, uid: 0, gid: 0, extra: [] },
+    };
+    const here = await labelEngine(engine, "ci", "host-a").createStep(spec);
+    const there = await labelEngine(engine, "ci", "host-b").createStep({
+      ...spec,
+      labels: { "kozmic.job": "job-2" },
+    });
+    const old = await engine.createStep({
+      ...spec,
+      labels: { "kozmic.job": "job-0", "kozmic.runner": "ci" },
+    });
+    rmSync(dir, { recursive: true, force: true });
+    assert.equal(engine.containers.get(there)?.spec.labels["kozmic.runner.host"], "host-b");
+    const left = await removeLeftoverContainers(engine, "ci", "host-a");
+    assert.deepEqual(left.jobs.sort(), ["job-0", "job-1"]);
+    assert.deepEqual(left.otherHosts, ["host-b"]);
+    assert.ok(!engine.containers.has(here));
+    assert.ok(!engine.containers.has(old), "a container from before host labels is this host's");
+    assert.ok(engine.containers.has(there), "another host's running job is left alone");
+    assert.match(
+      sharedNameWarning(left.otherHosts),
+      /on host host-b use this Docker engine.*own KOZMIC_RUNNER_NAME/,
+    );
+  });
+
+  it("claims the runner's name on this host: a second live process is refused, a dead one's claim taken over", () => {
+    const dir = mkdtempSync(join(tmpdir(), "kozmic-claim-"));
+    const claim = claimRunnerName(dir, "ci");
+    assert.equal(runnerNameHolder(dir, "ci"), process.pid);
+    // Another live process holds it: pid 1 is always alive.
+    claim.release();
+    writeFileSync(join(dir, "runners", "ci.pid"), "1");
+    assert.throws(
+      () => claimRunnerName(dir, "ci"),
+      /another kozmic runner named ci is running on this host \(pid 1;.*own KOZMIC_RUNNER_NAME/,
+    );
+    // A process that is gone.
+    writeFileSync(join(dir, "runners", "ci.pid"), "999999999");
+    assert.equal(runnerNameHolder(dir, "ci"), undefined);
+    const again = claimRunnerName(dir, "ci");
+    assert.equal(
+      readFileSync(join(dir, "runners", "ci.pid"), "utf8").split(" ")[0],
+      String(process.pid),
+    );
+    again.release();
+    assert.equal(runnerNameHolder(dir, "ci"), undefined);
+    rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -10,6 +10,8 @@ prints one line per check: ok, problem (with what to do) or skipped.
   network probe   a container there (IMAGE, default busybox:stable, pulled if missing) fetches
                   URL (default https://pypi.org/simple/): jobs resolve names and reach a
                   package registry; --no-probe skips it
+  runner name     the name a runner here takes; no runner on another host uses it on this
+                  engine (a runner removes its name's containers when it starts)
   job queue       KOZMIC_QUEUE_URL exists and may be read (sqs:GetQueueAttributes)
   redrive policy  the job queue's maxReceiveCount equals KOZMIC_MAX_RECEIVES
   plan queue      the planning queue exists, with its redrive policy
@@ -100,6 +102,13 @@ export async function main(args: string[]): Promise<number> {
       });
       print((found.problem ? problem : ok)("network probe", found.detail));
     }
+  }
+  if (!runner || !pipeline) print(skipped("runner name", fixFirst));
+  else if (docker.status !== "ok") print(skipped("runner name", "Docker does not answer"));
+  else {
+    const { describeRunnerName } = await import("../../../runner/worker/runner-name.js");
+    const name = await describeRunnerName(engine, { ...runner, pipeline }, env);
+    print((name.problem ? problem : ok)("runner name", name.detail));
   }
 
   if (!storage) {

@@ -26,7 +26,7 @@ export async function main(args: string[]): Promise<number> {
     { PLAN_MAX_RECEIVES },
     { ENTRY_POINT_GROUPS, readSettings },
     { storeFrom },
-    { nameRunner },
+    { nameRunner, claimRunnerName },
   ] = await Promise.all([
     import("../../../runner/engine/docker-engine.js"),
     import("../../../runner/worker/start-runner.js"),
@@ -41,9 +41,11 @@ export async function main(args: string[]): Promise<number> {
   ]);
   const { createRunnerLog } = await import("../runner-log.js");
   let settings;
+  let nameClaim;
   try {
     const s = readSettings(process.env, ENTRY_POINT_GROUPS.runner);
     settings = { ...s, runner: nameRunner({ ...s.runner, pipeline: s.pipeline }, process.env) };
+    nameClaim = claimRunnerName(settings.runner.pipeline.dataDir, settings.runner.name);
     // A queue whose redrive policy disagrees with KOZMIC_MAX_RECEIVES loses jobs' last attempts.
     await checkJobQueueRedrive(settings.storage.queue);
   } catch (error) {
@@ -89,6 +91,7 @@ export async function main(args: string[]): Promise<number> {
         `kozmic runner: cannot serve metrics on ${settings.metrics.host}:${settings.metrics.port} ` +
           `(${(error as Error).message}); set KOZMIC_METRICS_PORT to a free port`,
       );
+      nameClaim.release();
       return 2;
     }
   }
@@ -147,6 +150,7 @@ export async function main(args: string[]): Promise<number> {
   await queue.close();
   await planQueue.close();
   await store.close();
+  nameClaim.release();
   return 0;
 }
 

@@ -83,12 +83,23 @@ export async function main(args: string[]): Promise<number> {
         import("../../../runner/engine/docker-engine.js"),
         import("../../../runner/worker/start-runner.js"),
         import("../../../runner/worker/runner-name.js"),
-      ]).then(([{ DockerEngine }, { startRunner }, { nameRunner }]) => ({
+      ]).then(([{ DockerEngine }, { startRunner }, { nameRunner, claimRunnerName }]) => ({
         DockerEngine,
         startRunner,
-        nameRunner,
+        settings: nameRunner(runnerSettings, process.env),
+        claimRunnerName,
       }))
     : undefined;
+  let nameClaim;
+  try {
+    nameClaim = runnerCode?.claimRunnerName(
+      runnerCode.settings.pipeline.dataDir,
+      runnerCode.settings.name,
+    );
+  } catch (error) {
+    console.error(`kozmic serve: ${(error as Error).message}`);
+    return 2;
+  }
   let queue;
   let planQueue;
   let store;
@@ -179,7 +190,7 @@ export async function main(args: string[]): Promise<number> {
             baseUrl: settings.baseUrl,
             octokitOptions: { observer: metrics.github },
           },
-          settings: runnerCode.nameRunner(runnerSettings, process.env),
+          settings: runnerCode.settings,
           log: (line) => console.error(line),
         })
       : undefined;
@@ -208,6 +219,7 @@ export async function main(args: string[]): Promise<number> {
   await server.stop();
   await metricsServer?.close();
   for (const close of closers) await close();
+  nameClaim?.release();
   return 0;
 }
 
