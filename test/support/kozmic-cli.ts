@@ -58,7 +58,11 @@ export async function runKozmic(
     const { stdout, stderr } = await exec(
       options.node ?? process.execPath,
       kozmicArgv(args, options.nodeOptions),
-      { env: options.env ?? process.env, ...(options.cwd ? { cwd: options.cwd } : {}) },
+      {
+        env: options.env ?? process.env,
+        maxBuffer: 64 * 1024 * 1024,
+        ...(options.cwd ? { cwd: options.cwd } : {}),
+      },
     );
     return { code: 0, stdout, stderr };
   } catch (error) {

@@ -23,50 +23,56 @@ function testKeys(entries: Table): string[] {
   return Object.keys(entries).filter((key) => JSON.stringify(entries[key]).includes("pytest"));
 }
 
+const NOT_FOR_TESTS = /docs?|lint|typing|mypy|build|release|publish|upload/i;
+const BASE_REQUIREMENTS =
+  /^(requirements|requirements\/(base|main|prod|common|runtime|install))\.txt$/;
+
+/**
+ * The requirements files a test run needs: the base ones and those named for tests (else
+ * for development); docs, lint, typing and release files left out.
+ */
+function requirementsFiles(files: ProjectFiles): string[] {
+  const all = files.paths
+    .filter((p) => /^(?:requirements\/[\w.-]+|[\w.-]*requirements[\w.-]*)\.txt$/.test(p))
+    .filter((p) => !NOT_FOR_TESTS.test(p.replace(/requirements/g, "")))
+    .sort();
+  const base = all.filter((p) => BASE_REQUIREMENTS.test(p));
+  const tests = all.filter((p) => /test/i.test(p.replace(/requirements/g, "")));
+  const dev = all.filter((p) => /dev/i.test(p.replace(/requirements/g, "")));
+  const chosen = [...base, ...(tests.length > 0 ? tests : dev)];
+  return chosen.length > 0 ? chosen : all;
+}
+
 /**
  * A Python project's hook: the image from `.python-version`, `.tool-versions` or
  * `requires-python`; the install through the project's own tool (uv, Poetry, Pipenv, else
- * pip) with its test extras, dependency groups and requirements files; pytest as the build.
+ * pip) with its test extras, dependency groups and requirements files, and pytest when none
+ * of them brings it; pytest as the build.
  */
 export function pythonHook(files: ProjectFiles): StarterHook {
-  const pyprojectText = files.text("pyproject.toml");
-  const pyproject = tomlOf(pyprojectText);
+  const pyproject = tomlOf(files.text("pyproject.toml"));
   const project = table(pyproject.project);
   const tool = table(pyproject.tool);
   const poetry = table(tool.poetry);
   const poetryPython = table(poetry.dependencies).python;
-  const series = pythonSeries({
+  const requiresPython = project["requires-python"] ?? poetryPython;
+  const image = `python:${pythonSeries({
     pythonVersion: files.textHereOrRoot(".python-version"),
     toolVersions: files.textHereOrRoot(".tool-versions"),
-    requiresPython:
-      typeof project["requires-python"] === "string"
-        ? project["requires-python"]
-        : typeof poetryPython === "string"
-          ? poetryPython
-          : undefined,
-  });
-  const image = `python:${series}`;
-  const requirements = files.paths
-    .filter((p) => /^(?:requirements\/[\w.-]+|[\w.-]*requirements[\w.-]*)\.(?:txt|in)$/.test(p))
-    .filter((p) => p.endsWith(".txt"))
-    .filter((p) => !/docs?|lint|typing|mypy/i.test(p))
-    .sort();
+    requiresPython: typeof requiresPython === "string" ? requiresPython : undefined,
+  })}`;
   const isPackage = files.has("setup.py") || "project" in pyproject || "build-system" in pyproject;
-  const texts = [
-    pyprojectText,
-    ...["setup.cfg", "setup.py", "tox.ini", "Pipfile", ...requirements].map((f) => files.text(f)),
-  ];
-  const mentionsPytest =
-    texts.some((t) => t?.includes("pytest")) ||
-    files.has("pytest.ini") ||
-    files.has("conftest.py") ||
-    files.paths.some((p) => /(^|\/)conftest\.py$/.test(p));
   const versionFiles = present(files.has, ".python-version", ".tool-versions");
+  const extras = table(project["optional-dependencies"]);
+  const groups = table(pyproject["dependency-groups"]);
+  /** `pip install pytest` unless what the install installs names it. */
+  const pytestUnless = (installed: unknown[], command = "pip install pytest") =>
+    installed.some((i) => JSON.stringify(i ?? "").includes("pytest")) ? [] : [command];
   const build = ["python -m pytest"];
 
   if (files.has("uv.lock")) {
-    const groups = testKeys(table(pyproject["dependency-groups"])).filter((g) => g !== "dev");
-    const flags = ["--locked", "--all-extras", ...groups.map((g) => `--group ${shellWord(g)}`)];
+    const chosen = testKeys(groups).filter((g) => g !== "dev");
+    const flags = ["--locked", "--all-extras", ...chosen.map((g) => `--group ${shellWord(g)}`)];
     return {
       image,
       notes: [
@@ -77,7 +83,10 @@ export function pythonHook(files: ProjectFiles): StarterHook {
       install: [
         "pip install uv",
         `uv sync ${flags.join(" ")} --no-install-project`,
-        ...(mentionsPytest ? [] : ["uv pip install pytest"]),
+        ...pytestUnless(
+          [groups.dev, extras, ...chosen.map((g) => groups[g])],
+          "uv pip install pytest",
+        ),
       ],
       tracked: ["pyproject.toml", "uv.lock", ...versionFiles],
       build: [`uv sync ${flags.join(" ")}`, "uv run --no-sync python -m pytest"],
@@ -85,8 +94,9 @@ export function pythonHook(files: ProjectFiles): StarterHook {
   }
 
   if (files.has("poetry.lock") || "poetry" in tool) {
-    const groups = Object.keys(table(poetry.group)).filter((g) => TEST_GROUP.test(g));
-    const withGroups = groups.length > 0 ? ` --with ${groups.join(",")}` : "";
+    const poetryGroups = table(poetry.group);
+    const chosen = Object.keys(poetryGroups).filter((g) => TEST_GROUP.test(g));
+    const withGroups = chosen.length > 0 ? ` --with ${chosen.join(",")}` : "";
     return {
       image,
       notes: [
@@ -98,7 +108,12 @@ export function pythonHook(files: ProjectFiles): StarterHook {
         "pip install poetry",
         `poetry install --no-interaction --no-root --all-extras${withGroups}`,
         ...(files.has("poetry.lock") ? [] : ["rm -f poetry.lock # resolved here, not kept"]),
-        ...(mentionsPytest ? [] : ["pip install pytest"]),
+        ...pytestUnless([
+          poetry["dev-dependencies"],
+          poetry.extras,
+          extras,
+          ...chosen.map((g) => poetryGroups[g]),
+        ]),
       ],
       tracked: present(files.has, "pyproject.toml", "poetry.lock", ...versionFiles),
       build: ["pip install --no-deps .", ...build],
@@ -115,16 +130,17 @@ export function pythonHook(files: ProjectFiles): StarterHook {
         locked
           ? "pipenv install --system --dev --deploy"
           : "pipenv install --system --dev --skip-lock",
-        ...(mentionsPytest ? [] : ["pip install pytest"]),
+        ...pytestUnless([files.text("Pipfile")]),
       ],
       tracked: present(files.has, "Pipfile", "Pipfile.lock", ...versionFiles),
       build: [...(isPackage ? ["pip install --no-deps ."] : []), ...build],
     };
   }
 
-  const extras = testKeys(table(project["optional-dependencies"]));
-  const groups = testKeys(table(pyproject["dependency-groups"]));
-  const target = extras.length > 0 ? shellWord(`.[${extras.join(",")}]`) : ".";
+  const requirements = requirementsFiles(files);
+  const chosenExtras = testKeys(extras);
+  const chosenGroups = testKeys(groups);
+  const target = chosenExtras.length > 0 ? shellWord(`.[${chosenExtras.join(",")}]`) : ".";
   return {
     image,
     notes: [
@@ -137,11 +153,15 @@ export function pythonHook(files: ProjectFiles): StarterHook {
         : []),
     ],
     install: [
-      ...(groups.length > 0 ? ["pip install --upgrade pip # --group needs pip 25.1"] : []),
+      ...(chosenGroups.length > 0 ? ["pip install --upgrade pip # --group needs pip 25.1"] : []),
       ...(isPackage ? [`pip install ${target}`] : []),
       ...requirements.map((r) => `pip install -r ${shellWord(r)}`),
-      ...groups.map((g) => `pip install --group ${shellWord(g)}`),
-      ...(mentionsPytest ? [] : ["pip install pytest"]),
+      ...chosenGroups.map((g) => `pip install --group ${shellWord(g)}`),
+      ...pytestUnless([
+        ...requirements.map((r) => files.text(r)),
+        ...chosenExtras.map((e) => extras[e]),
+        ...chosenGroups.map((g) => groups[g]),
+      ]),
     ],
     tracked: [
       ...present(files.has, "pyproject.toml", "setup.py", "setup.cfg"),
