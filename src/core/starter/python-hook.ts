@@ -44,6 +44,30 @@ function requirementsFiles(files: ProjectFiles): string[] {
 }
 
 /**
+ * Extras of a setuptools project without `[project]`: setup.cfg's `[options.extras_require]`
+ * (`tests = pytest, pytest-asyncio` and continuation lines) and setup.py's
+ * `extras_require={"tests": [...]}`, as name → requirement text.
+ */
+function legacyExtras(setupCfg: string | undefined, setupPy: string | undefined): Table {
+  const extras: Table = {};
+  const section = /^\[options\.extras_require\]\s*$([\s\S]*?)(?=^\[|(?![\s\S]))/m.exec(
+    setupCfg ?? "",
+  );
+  let current: string | undefined;
+  for (const line of section?.[1]?.split("\n") ?? []) {
+    const key = /^([\w.-]+)\s*=\s*(.*)$/.exec(line);
+    if (key) {
+      current = key[1]!;
+      extras[current] = key[2]!;
+    } else if (current && /^\s+\S/.test(line))
+      extras[current] = `${String(extras[current])} ${line.trim()}`;
+  }
+  const literal = /extras_require\s*=\s*\{([\s\S]*?)\}/.exec(setupPy ?? "")?.[1] ?? "";
+  for (const m of literal.matchAll(/["']([\w.-]+)["']\s*:\s*(\[[^\]]*\])/g)) extras[m[1]!] = m[2]!;
+  return extras;
+}
+
+/**
  * A Python project's hook: the image from `.python-version`, `.tool-versions` or
  * `requires-python`; the install through the project's own tool (uv, Poetry, Pipenv, else
  * pip) with its test extras, dependency groups and requirements files, and pytest when none
@@ -63,7 +87,10 @@ export function pythonHook(files: ProjectFiles): StarterHook {
   })}`;
   const isPackage = files.has("setup.py") || "project" in pyproject || "build-system" in pyproject;
   const versionFiles = present(files.has, ".python-version", ".tool-versions");
-  const extras = table(project["optional-dependencies"]);
+  const extras = {
+    ...legacyExtras(files.text("setup.cfg"), files.text("setup.py")),
+    ...table(project["optional-dependencies"]),
+  };
   const groups = table(pyproject["dependency-groups"]);
   /** `pip install pytest` unless what the install installs names it. */
   const pytestUnless = (installed: unknown[], command = "pip install pytest") =>
