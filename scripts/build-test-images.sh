@@ -2,6 +2,8 @@
 # Builds the test images that are slow to make (the Debian sudo image, made from Debian's
 # packages) ahead of the tests, so the first test needing one doesn't spend minutes on it. Safe
 # to run again; quick when done. Imports into the engine at DOCKER_HOST, or the default one.
+# With KOZMIC_STAND_IN=1 it also builds the stand-in for the official language images (about 2 GB,
+# a few minutes; see test/support/stand-in-image.ts), which the default test run does not need.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,3 +13,12 @@ node --import tsx --input-type=module -e '
   const id = ensureDebianSudoImage({ dockerHost: process.env.DOCKER_HOST });
   console.log(`${DEBIAN_SUDO_IMAGE} ${id} (${Date.now() - started} ms)`);
 '
+
+if [ "${KOZMIC_STAND_IN:-}" = 1 ]; then
+  node --import tsx --input-type=module -e '
+    const { ensureStandInImage, STAND_IN_IMAGE } = await import("./test/support/stand-in-image.ts");
+    const started = Date.now();
+    const id = ensureStandInImage({ dockerHost: process.env.DOCKER_HOST });
+    console.log(`${STAND_IN_IMAGE} ${id} (${Date.now() - started} ms)`);
+  '
+fi
