@@ -78,6 +78,8 @@ const ENV = [
   `NODE_EXTRA_CA_CERTS=${CA_BUNDLE}`,
   `CARGO_HTTP_CAINFO=${CA_BUNDLE}`,
   `GIT_SSL_CAINFO=${CA_BUNDLE}`,
+  // Poetry and Pipenv download through requests, which reads certifi's bundle otherwise.
+  `REQUESTS_CA_BUNDLE=${CA_BUNDLE}`,
   "GOPATH=/go",
   // The official image says local; auto lets the one Go stand in for newer ones (go.mod's `go` line).
   "GOTOOLCHAIN=auto",

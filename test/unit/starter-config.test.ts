@@ -231,7 +231,10 @@ test("a monorepo gets a hook per project, each run in its directory", () => {
     "backend/pyproject.toml": pyproject('[project.optional-dependencies]\ntest = ["pytest"]\n'),
     "frontend/package.json": JSON.stringify({ scripts: { test: "vitest" } }),
     "frontend/package-lock.json": "{}",
+    "backend/tests/test_api.py": "",
     "services/api/go.mod": "module api\n\ngo 1.23\n",
+    "services/api/main_test.go": "",
+    "tasks/termux/requirements.txt": "requests\n",
     "docs/package.json": JSON.stringify({ scripts: { test: "x" } }),
     "tests/fixtures/Cargo.toml": "",
     "node_modules/x/package.json": "{}",
@@ -248,6 +251,11 @@ test("a monorepo gets a hook per project, each run in its directory", () => {
   assert.match(hooks[1]!.build, /^cd frontend\nnpm ci/);
   assert.deepEqual(hooks[2]!.tracked_files, ["services/api/go.mod"]);
   assert.equal(starter.hooks.length, 3);
+  assert.match(
+    starter.text,
+    /# Not given a hook: tasks\/termux\/requirements\.txt \(Python\)\./,
+    "a directory with a manifest but no tests is not a project to test",
+  );
 });
 
 test("a package.json without tests beside another language is tooling, named but given no hook", () => {

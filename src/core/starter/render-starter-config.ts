@@ -69,6 +69,31 @@ function isToolingOnly(tree: RepositoryTree, project: Project, all: readonly Pro
   );
 }
 
+/** Test files of each ecosystem, by path below the project's directory. */
+const TEST_FILES: Partial<Record<Ecosystem, RegExp>> = {
+  python: /(^|\/)(test_[^/]*\.py|[^/]*_test\.py|conftest\.py)$/,
+  go: /_test\.go$/,
+  ruby: /^(spec|test)\//,
+  maven: /^src\/test\//,
+  gradle: /^src\/test\//,
+  php: /^tests?\//,
+};
+
+/**
+ * Whether a project below the root has tests to run: test files, a test script, or (Rust)
+ * a crate, whose `cargo test` runs its unit tests. The root's project always gets a hook.
+ */
+function hasTests(tree: RepositoryTree, project: Project): boolean {
+  if (project.dir === "") return true;
+  if (project.ecosystem === "rust") return true;
+  if (project.ecosystem === "node")
+    return hasTestScript(tree.texts[join(project.dir, "package.json")]);
+  const pattern = TEST_FILES[project.ecosystem];
+  return (
+    pattern !== undefined && projectFiles(tree, project.dir).paths.some((p) => pattern.test(p))
+  );
+}
+
 function hookName(project: Project, all: readonly Project[]): string {
   if (all.length === 1) return "test";
   const sameDir = all.filter((p) => p.dir === project.dir).length > 1;
@@ -84,7 +109,7 @@ function hookName(project: Project, all: readonly Project[]): string {
  */
 export function renderStarterConfig(tree: RepositoryTree): StarterConfig {
   const found = findProjects(tree);
-  const wanted = found.filter((p) => !isToolingOnly(tree, p, found));
+  const wanted = found.filter((p) => !isToolingOnly(tree, p, found) && hasTests(tree, p));
   const projects: Project[] =
     wanted.length > 0
       ? wanted.slice(0, MAX_PROJECTS)
