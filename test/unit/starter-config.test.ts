@@ -282,3 +282,15 @@ test("a Makefile runs its test target; with nothing recognised, a generic hook t
     /no Python, Node\.js, Go, Rust, Ruby, Java, PHP or Makefile project found/,
   );
 });
+
+test("Python tests run as tox runs them when that is unittest, with no pytest installed", () => {
+  const hook = hooksOf({
+    "pyproject.toml": pyproject(
+      '[project.optional-dependencies]\ntesting = ["coverage", "pyyaml"]\n',
+    ),
+    "tox.ini":
+      "[testenv]\nextras = testing\ncommands =\n    coverage run --source=markdown -m unittest discover {toxinidir}/tests {posargs}\n",
+  }).hooks[0]!;
+  assert.equal(hook.install, "pip install '.[testing]'\n");
+  assert.equal(hook.build, "pip install --no-deps .\npython -m unittest discover tests\n");
+});

@@ -68,6 +68,21 @@ function legacyExtras(setupCfg: string | undefined, setupPy: string | undefined)
 }
 
 /**
+ * The project's own unittest command from tox.ini's `[testenv]` (`coverage run -m unittest
+ * discover {toxinidir}/tests` → `python -m unittest discover tests`), when tox runs no pytest.
+ */
+function unittestCommand(toxIni: string | undefined): string | undefined {
+  if (toxIni === undefined || /pytest/.test(toxIni)) return undefined;
+  const args = /-m\s+unittest(\s+discover)?([^\n]*)/.exec(toxIni);
+  if (!args) return undefined;
+  const rest = (args[2] ?? "")
+    .replace(/\{toxinidir\}\/?/g, "")
+    .replace(/\{posargs[^}]*\}/g, "")
+    .trim();
+  return `python -m unittest${args[1] ? " discover" : ""}${rest ? ` ${rest}` : ""}`;
+}
+
+/**
  * A Python project's hook: the image from `.python-version`, `.tool-versions` or
  * `requires-python`; the install through the project's own tool (uv, Poetry, Pipenv, else
  * pip) with its test extras, dependency groups and requirements files, and pytest when none
@@ -92,10 +107,14 @@ export function pythonHook(files: ProjectFiles): StarterHook {
     ...table(project["optional-dependencies"]),
   };
   const groups = table(pyproject["dependency-groups"]);
-  /** `pip install pytest` unless what the install installs names it. */
+  const unittest = unittestCommand(files.text("tox.ini"));
+  /** `pip install pytest` unless the tests are unittest's or what the install installs names it. */
   const pytestUnless = (installed: unknown[], command = "pip install pytest") =>
-    installed.some((i) => JSON.stringify(i ?? "").includes("pytest")) ? [] : [command];
-  const build = ["python -m pytest"];
+    unittest !== undefined || installed.some((i) => JSON.stringify(i ?? "").includes("pytest"))
+      ? []
+      : [command];
+
+  const build = [unittest ?? "python -m pytest"];
 
   if (files.has("uv.lock")) {
     const chosen = testKeys(groups).filter((g) => g !== "dev");
