@@ -2,19 +2,21 @@
 # Builds the test images that are slow to make (the Debian sudo image, made from Debian's
 # packages) ahead of the tests, so the first test needing one doesn't spend minutes on it. Safe
 # to run again; quick when done. Imports into the engine at DOCKER_HOST, or the default one.
-# With KOZMIC_STAND_IN=1 it also builds the stand-in for the official language images (about 2 GB,
-# a few minutes; see test/support/stand-in-image.ts), which the default test run does not need.
+# With --stand-in it builds only the stand-in for the official language images (about 2 GB, a
+# few minutes; see test/support/stand-in-image.ts), which the real-project tests run on.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+if [ "${1:-}" != --stand-in ]; then
 node --import tsx --input-type=module -e '
   const { ensureDebianSudoImage, DEBIAN_SUDO_IMAGE } = await import("./test/support/debian-image.ts");
   const started = Date.now();
   const id = ensureDebianSudoImage({ dockerHost: process.env.DOCKER_HOST });
   console.log(`${DEBIAN_SUDO_IMAGE} ${id} (${Date.now() - started} ms)`);
 '
+fi
 
-if [ "${KOZMIC_STAND_IN:-}" = 1 ]; then
+if [ "${1:-}" = --stand-in ]; then
   node --import tsx --input-type=module -e '
     const { ensureStandInImage, STAND_IN_IMAGE } = await import("./test/support/stand-in-image.ts");
     const started = Date.now();

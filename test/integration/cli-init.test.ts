@@ -80,7 +80,7 @@ const ECOSYSTEMS: {
 test) ${needs("node_modules/installed")}; echo "tests pass with $(cat node_modules/installed)";;`,
       ),
     },
-    says: /hook "test": Node\.js \(found package\.json\)/,
+    says: /hook "test": Node\.js \(found package\.json, package-lock\.json\)/,
     output: /tests pass with left-pad/,
   },
   {

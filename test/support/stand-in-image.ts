@@ -59,6 +59,8 @@ const BASE_PACKAGES = [
 const PACKAGES = [
   ...["netbase", "tzdata", "procps", "less", "xz-utils", "zip", "unzip", "bzip2", "curl", "wget"],
   ...["git", "openssh-client", "gnupg", "make", "gcc", "g++", "libc6-dev", "build-essential"],
+  // For the docs' examples, written for CI images that have sudo.
+  "sudo",
   ...["pkgconf", "libssl-dev", "libffi-dev", "zlib1g-dev"],
   ...["python3", "python3-venv", "python3-dev", "python-is-python3"],
   "golang-1.24-go",
@@ -68,6 +70,13 @@ const PACKAGES = [
   ...["php8.4-cli", "php8.4-mbstring", "php8.4-xml", "php8.4-curl", "php8.4-zip", "php8.4-sqlite3"],
   ...["php8.4-intl", "php8.4-bcmath", "composer"],
 ];
+
+/** The registry the host's npm is configured with. */
+function npmRegistry(): string {
+  return execFileSync("npm", ["config", "get", "registry"], { encoding: "utf8" })
+    .trim()
+    .replace(/\/$/, "");
+}
 
 // As the official images set them, plus where each client finds the CA bundle (which holds the
 // host's CAs) and corepack settings for registries that mirror npm without its signatures.
@@ -89,8 +98,8 @@ const ENV = [
   "BUNDLE_SILENCE_ROOT_WARNING=1",
   "JAVA_HOME=/opt/java/openjdk",
   "MAVEN_HOME=/usr/share/maven",
-  // Corepack otherwise fetches Yarn 2+ from repo.yarnpkg.com, not npm.
-  "COREPACK_NPM_REGISTRY=https://registry.npmjs.org",
+  // Corepack otherwise fetches Yarn 2+ from Yarn's own site, not the npm registry npm uses here.
+  `COREPACK_NPM_REGISTRY=${npmRegistry()}`,
   // Corepack's check of the npm registry's signatures; the check's own message misnames this.
   "COREPACK_INTEGRITY_KEYS=0",
 ];

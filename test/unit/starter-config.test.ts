@@ -294,3 +294,12 @@ test("Python tests run as tox runs them when that is unittest, with no pytest in
   assert.equal(hook.install, "pip install '.[testing]'\n");
   assert.equal(hook.build, "pip install --no-deps .\npython -m unittest discover tests\n");
 });
+
+test("Pipfile's python_version picks the image; an Apache build is told to exclude .github from RAT", () => {
+  const pipenv = hooksOf({ Pipfile: '[requires]\npython_version = "3.12"\n' }).hooks[0]!;
+  assert.equal(pipenv.image, "python:3.12");
+  const apache = hooksOf({
+    "pom.xml": "<project><parent><groupId>org.apache.maven.plugins</groupId></parent></project>",
+  });
+  assert.match(apache.starter.text, /Apache RAT .* add \.github\/\*\* to its excludes/s);
+});

@@ -55,11 +55,19 @@ function manifestsIn(files: ProjectFiles): Project[] {
   const add = (ecosystem: Ecosystem, evidence: string[]) => {
     if (evidence.length > 0) found.push({ dir: files.dir, ecosystem, evidence });
   };
-  add("python", [
+  const python = [
     ...some("pyproject.toml", "setup.py", "Pipfile"),
     ...here.filter((n) => REQUIREMENTS.test(n)).sort(),
-  ]);
-  add("node", some("package.json"));
+  ];
+  add(
+    "python",
+    python.length > 0 ? [...python, ...some("uv.lock", "poetry.lock", "Pipfile.lock")] : [],
+  );
+  const node = some("package.json");
+  add(
+    "node",
+    node.length > 0 ? [...node, ...some("package-lock.json", "pnpm-lock.yaml", "yarn.lock")] : [],
+  );
   add("go", some("go.work").length > 0 ? ["go.work"] : some("go.mod"));
   add("rust", some("Cargo.toml"));
   add("ruby", some("Gemfile"));

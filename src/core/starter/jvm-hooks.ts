@@ -14,9 +14,19 @@ export function mavenHook(files: ProjectFiles): StarterHook {
   const modules = [...(pom ?? "").matchAll(/<module>\s*([^<\s]+)\s*<\/module>/g)].map(
     (m) => `${m[1]!.replace(/\/$/, "")}/pom.xml`,
   );
+  const rat = /apache-rat|<parent>\s*<groupId>org\.apache\./.test(pom ?? "");
   return {
     image: wrapper ? `eclipse-temurin:${java}` : `maven:3-eclipse-temurin-${java}`,
-    notes: [...CACHE_NOTE, "Maven's repository (~/.m2) is part of the image."],
+    notes: [
+      ...CACHE_NOTE,
+      "Maven's repository (~/.m2) is part of the image.",
+      ...(rat
+        ? [
+            "Apache RAT (in this build) fails on files without a licence header, this one and",
+            ".github/kozmic.schema.json among them: add .github/** to its excludes.",
+          ]
+        : []),
+    ],
     install: [WARM_NOTE, `${mvn} -B -ntp test-compile || true`],
     tracked: [
       "pom.xml",

