@@ -3,7 +3,8 @@ import type { JobConclusion } from "../../src/core/job-state.js";
 import { ConflictError } from "../../src/core/errors.js";
 import { jobUrl } from "../../src/core/job-url.js";
 import type { ReceivedJob } from "../../src/queue/port.js";
-import type { JobRecord, Store } from "../../src/store/port.js";
+import { lastLines, plainLogText } from "../../src/core/plain-log-text.js";
+import type { JobRecord, LogSectionRecord, Store } from "../../src/store/port.js";
 import { timed } from "../pipeline/step-timings.js";
 import { withGitHubRetry } from "./github-access.js";
 import { messageVisibilitySeconds, refOf, type WorkerContext } from "./worker-context.js";
@@ -20,6 +21,7 @@ export type JobEnd = (
   cacheHit?: boolean;
   cacheMissReasons?: string[];
   logChunks?: number;
+  annotations?: JobRecord["annotations"];
 };
 
 /** Tries of the store write that ends a job, before the job is left to its lease. */
@@ -134,6 +136,7 @@ async function reportFinished(
     } else {
       const logTail = tail ?? (await readLogEnd(ctx.store, job));
       const sections = await ctx.store.readLogSections(job.id).catch(() => []);
+      const failure = await failedSectionEnd(ctx.store, job, sections).catch(() => undefined);
       await withGitHubRetry(
         "complete the check run",
         () =>
@@ -149,6 +152,8 @@ async function reportFinished(
               logUrl,
               sections,
               ...(job.message ? { reason: job.message } : {}),
+              ...(failure ? { failure } : {}),
+              ...(job.annotations ? { annotations: job.annotations } : {}),
             },
             logTail,
             job.startedAt !== undefined ? new Date(job.startedAt) : undefined,
@@ -165,4 +170,30 @@ async function readLogEnd(store: Store, job: JobRecord): Promise<string | undefi
   if (!job.logChunks) return undefined;
   const chunks = await store.readLog(job.id, Math.max(0, job.logChunks - 2), 2);
   return chunks.map((chunk) => chunk.data).join("");
+}
+
+/** Lines of a failed section's end the check run's summary shows. */
+const FAILURE_LINES = 20;
+
+/**
+ * The last lines of the section that failed (its last two chunks, as plain text), so that
+ * the check run says why without opening the log; undefined when no section failed.
+ */
+async function failedSectionEnd(
+  store: Store,
+  job: JobRecord,
+  sections: readonly LogSectionRecord[],
+): Promise<{ section: string; lines: string } | undefined> {
+  if (job.conclusion !== "failure" && job.conclusion !== "timed_out") return undefined;
+  const failed =
+    [...sections]
+      .reverse()
+      .find((s) => s.conclusion === "failure" || s.conclusion === "timed_out") ??
+    sections.find((s) => s.endSeq === undefined);
+  if (!failed) return undefined;
+  const end = failed.endSeq ?? job.logChunks ?? failed.startSeq + 1;
+  const from = Math.max(failed.startSeq, end - 2);
+  const chunks = await store.readLog(job.id, from, end - from);
+  const text = plainLogText(chunks.map((chunk) => chunk.data).join(""));
+  return { section: failed.title, lines: lastLines(text, FAILURE_LINES) };
 }

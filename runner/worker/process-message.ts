@@ -6,6 +6,7 @@ import { ConflictError } from "../../src/core/errors.js";
 import type { ReceivedJob } from "../../src/queue/port.js";
 import type { JobRecord } from "../../src/store/port.js";
 import { LogTail, teeLogSink } from "../logs/log-tail.js";
+import { WorkflowCommands } from "../logs/workflow-commands.js";
 import { maskingSink, type MaskingSink } from "../logs/masking-sink.js";
 import { SecretMasker } from "../logs/secret-masker.js";
 import { storeSections, type SectionRecorder } from "../logs/section-recorder.js";
@@ -41,6 +42,8 @@ interface Held {
   logUrl: string;
   writer: StoreLogWriter;
   tail: LogTail;
+  /** The annotations the output asks for (`::error file=…::…`), after masking. */
+  commands: WorkflowCommands;
   /** Every line of the job's log passes here: secret values never reach the store or the tail. */
   sink: MaskingSink;
   masker: SecretMasker;
@@ -151,8 +154,9 @@ async function claim(
     confirm: () => confirmLease(ctx, lease),
   });
   const tail = new LogTail();
+  const commands = new WorkflowCommands();
   const masker = new SecretMasker();
-  const sink = maskingSink(teeLogSink(writer, tail), masker);
+  const sink = maskingSink(teeLogSink(writer, tail, commands), masker);
   const sections = storeSections({
     store,
     jobId,
@@ -171,6 +175,7 @@ async function claim(
     logUrl: jobUrl(settings.publicUrl, jobId),
     writer,
     tail,
+    commands,
     sink,
     masker,
     sections,
@@ -500,6 +505,7 @@ async function finishRun(ctx: WorkerContext, held: Held, result: JobResult): Pro
       ...(result.cacheMissReasons ? { cacheMissReasons: result.cacheMissReasons } : {}),
       ...(reason ? { message: reason } : held.secretsNote ? { message: held.secretsNote } : {}),
       logChunks: held.writer.chunksStored,
+      ...annotationsOf(held.commands),
     },
     { from: ["running"], tail: held.tail.text },
   );
@@ -507,3 +513,8 @@ async function finishRun(ctx: WorkerContext, held: Held, result: JobResult): Pro
 }
 
 const withFork = (fork: string | undefined) => (fork ? { fork } : {});
+
+function annotationsOf(commands: WorkflowCommands) {
+  const annotations = commands.end();
+  return annotations.length > 0 ? { annotations } : {};
+}

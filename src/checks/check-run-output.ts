@@ -1,5 +1,7 @@
 import { formatConfigIssues } from "../core/config/format-config-issues.js";
+import type { JobAnnotation } from "../core/build-records.js";
 import type { ConfigIssue } from "../core/errors.js";
+import { plainLogText } from "../core/plain-log-text.js";
 import type { LogSectionRecord } from "../store/port.js";
 
 /** GitHub's limit on `output.text` and `output.summary`. */
@@ -9,12 +11,19 @@ export const MAX_ANNOTATIONS_PER_REQUEST = 50;
 
 const TRUNCATED = "… (earlier output cut; the full log is on the job's page)\n";
 
-/** The end of a log, cut from the front so it fits GitHub's output limit. */
+/**
+ * The end of a log as the check run's text: plain (no terminal escapes), in a code block no
+ * line can close, cut from the front at a line boundary so it fits GitHub's output limit.
+ */
 export function capLogTail(log: string, max = MAX_OUTPUT_CHARS): string {
-  const fenced = (body: string): string => "```\n" + body + "\n```";
-  if (fenced(log).length <= max) return fenced(log);
-  const room = max - fenced("").length - TRUNCATED.length;
-  return fenced(TRUNCATED + log.slice(log.length - room));
+  const text = plainLogText(log).replace(/\n$/, "");
+  if (codeBlock(text).length <= max) return codeBlock(text);
+  // The whole text's fence is at least as long as any part's: room counted with it is enough.
+  const fence = codeBlock(text).length - text.length;
+  const room = max - fence - TRUNCATED.length;
+  const kept = text.slice(text.length - room);
+  const newline = kept.indexOf("\n");
+  return codeBlock(TRUNCATED + (newline === -1 ? kept : kept.slice(newline + 1)));
 }
 
 /** Text in a fenced block that no line of it can close. */
@@ -45,6 +54,10 @@ export interface CompletionFacts {
   sections?: readonly LogSectionRecord[];
   /** Why it was cancelled or timed out, in the user's words. */
   reason?: string;
+  /** The last lines of the section that failed (plain text), for the summary. */
+  failure?: { section: string; lines: string };
+  /** What the job's workflow commands asked for (`::error file=…::…`). */
+  annotations?: readonly JobAnnotation[];
 }
 
 const TITLES: Record<CompletionFacts["conclusion"], string> = {
@@ -62,6 +75,10 @@ export function completionOutput(facts: CompletionFacts): { title: string; summa
     title = `Failed with exit code ${facts.exitCode}`;
   }
   if (facts.reason) lines.push(facts.reason, "");
+  if (facts.failure && facts.failure.lines.trim() !== "") {
+    // The job's own output: a code block, where nothing it prints is Markdown or HTML.
+    lines.push(`The end of ${facts.failure.section}:`, codeBlock(facts.failure.lines), "");
+  }
   const d = facts.durations ?? {};
   const phases = (["pull", "install", "build", "total"] as const).filter((p) => d[p] !== undefined);
   if (phases.length > 0) {
@@ -126,9 +143,23 @@ export interface CheckAnnotation {
   end_line: number;
   start_column?: number;
   end_column?: number;
-  annotation_level: "failure";
-  title: string;
+  annotation_level: "failure" | "warning" | "notice";
+  title?: string;
   message: string;
+}
+
+/** A job's annotations as GitHub's Checks API takes them. */
+export function jobAnnotations(annotations: readonly JobAnnotation[]): CheckAnnotation[] {
+  return annotations.map((a) => ({
+    path: a.path,
+    start_line: a.startLine,
+    end_line: a.endLine,
+    ...(a.startColumn !== undefined ? { start_column: a.startColumn } : {}),
+    ...(a.endColumn !== undefined ? { end_column: a.endColumn } : {}),
+    annotation_level: a.level,
+    ...(a.title !== undefined ? { title: a.title } : {}),
+    message: a.message,
+  }));
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { ConfigIssue } from "../core/errors.js";
 import {
   capLogTail,
+  jobAnnotations,
   chunk,
   completionOutput,
   configAnnotations,
@@ -128,15 +129,22 @@ export class ChecksReporter {
     startedAt?: Date,
   ): Promise<void> {
     this.lastProgress.delete(ref.checkRunId);
-    const output = completionOutput(facts);
+    const output = {
+      ...completionOutput(facts),
+      ...(logTail !== undefined ? { text: capLogTail(logTail) } : {}),
+    };
+    const batches = chunk(jobAnnotations(facts.annotations ?? []), MAX_ANNOTATIONS_PER_REQUEST);
     await this.update(ref, {
       status: "completed",
       ...(startedAt ? { started_at: startedAt.toISOString() } : {}),
       conclusion: facts.conclusion,
       completed_at: new Date(this.now()).toISOString(),
-      output: { ...output, ...(logTail !== undefined ? { text: capLogTail(logTail) } : {}) },
+      output: { ...output, ...(batches[0] ? { annotations: batches[0] } : {}) },
       actions: [],
     });
+    // GitHub adds each request's annotations to the run's: 50 at a time.
+    for (const batch of batches.slice(1))
+      await this.update(ref, { output: { ...output, annotations: batch } });
   }
 
   /**

@@ -26,6 +26,19 @@ export interface BuildRecord {
   deliveryId?: string;
 }
 
+/** An annotation the job asked for with a workflow command (`::error file=a.py,line=3::…`). */
+export interface JobAnnotation {
+  level: "failure" | "warning" | "notice";
+  /** Relative to the repository; `.github` when the command names no file, as Actions does. */
+  path: string;
+  startLine: number;
+  endLine: number;
+  startColumn?: number;
+  endColumn?: number;
+  title?: string;
+  message: string;
+}
+
 export interface JobRecord {
   id: string;
   buildId: string;
@@ -48,6 +61,8 @@ export interface JobRecord {
   durations?: Partial<Record<"pull" | "install" | "build" | "total", number>>;
   /** Chunks of the job's log when it ended: where a later report finds the log's end. */
   logChunks?: number;
+  /** What the job's `::error`/`::warning`/`::notice` lines said, for the check run. */
+  annotations?: JobAnnotation[];
   /**
    * When GitHub's check run was completed from this record. A finished job without it is
    * reported by whichever runner receives its message next.

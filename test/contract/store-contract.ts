@@ -69,13 +69,27 @@ export function defineStoreContract(name: string, makeStore: MakeStore): void {
         const build = aBuild();
         const job = aJob(build);
         await store.createBuild(build, [job]);
+        const annotations = [
+          {
+            level: "failure" as const,
+            path: "app.py",
+            startLine: 3,
+            endLine: 3,
+            startColumn: 2,
+            endColumn: 2,
+            title: "Lint",
+            message: "unused\nimport",
+          },
+        ];
         const done = await store.transitionJob(job.id, ["queued", "running"], {
           status: "completed",
           conclusion: "success",
           exitCode: 0,
+          annotations,
         });
         assert.equal(done.status, "completed");
         assert.equal(done.conclusion, "success");
+        assert.deepEqual((await store.getJob(job.id))?.annotations, annotations);
         await assert.rejects(
           store.transitionJob(job.id, ["running"], { status: "errored" }),
           (error: Error) => error instanceof ConflictError && /completed/.test(error.message),

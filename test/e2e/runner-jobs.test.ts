@@ -65,6 +65,43 @@ describe("runner end to end: webhook -> app -> queue -> runner -> Docker -> chec
     assert.match(await h.logOf(job.id), /tests: 3 failed/);
   });
 
+  it("a failure reads on GitHub: plain text, the failed section's end in the summary, annotations from ::error lines", async () => {
+    const { git, target } = h.repository();
+    const build = [
+      "printf '\\033[32mPASSED\\033[0m test_one\\n'",
+      "printf 'downloading 10%%\\rdownloading 100%%\\n'",
+      'for i in $(seq 1 60); do echo "step $i of the build"; done',
+      "echo '::error file=app.py,line=10,col=5,title=Lint::unused import os'",
+      "echo '::warning file=../../etc/passwd,line=2::outside the repository'",
+      "echo '::notice::deploy skipped on this branch'",
+      "echo 'FAILED test_two - AssertionError'",
+      "exit 1",
+    ].join("\n");
+    const sha = git.commit({ ".github/kozmic.yml": hooksYml({ build }) });
+    await h.push(target, sha);
+    const run = await h.completed(target, sha);
+    assert.equal(run.conclusion, "failure");
+    const text = run.output.text ?? "";
+    assert.ok(!text.includes("\x1b"), `no terminal escape on github.com:\n${text}`);
+    assert.match(text, /^PASSED test_one$/m);
+    assert.match(text, /^downloading 100%$/m, "a redrawn line shows what was drawn last");
+    const summary = run.output.summary ?? "";
+    assert.match(summary, /The end of Build[^\n]*:\n```+text\n/);
+    assert.match(summary, /FAILED test_two - AssertionError/);
+    assert.match(summary, /step 60 of the build/);
+    assert.doesNotMatch(summary, /step 30 of the build/, "only the section's last lines");
+    assert.deepEqual(
+      run.annotations.map((a) => [a.path, a.start_line, a.annotation_level, a.message]),
+      [
+        ["app.py", 10, "failure", "unused import os"],
+        [".github", 1, "warning", "outside the repository"],
+        [".github", 1, "notice", "deploy skipped on this branch"],
+      ],
+    );
+    assert.equal(run.annotations[0]?.title, "Lint");
+    assert.equal(run.annotations[0]?.start_column, 5);
+  });
+
   it("failing install: the build never runs and nothing is cached", async () => {
     const { git, target } = h.repository();
     const sha = git.commit({

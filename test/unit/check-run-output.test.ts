@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
+  capLogTail,
   completionOutput,
   configAnnotations,
   configFailureOutput,
@@ -148,4 +149,37 @@ test("the summary lists the sections the runner recorded, as text, an unended on
     "install   succeeded 3s      Install: cache miss (changed: [x](https://evil.test) `a`)",
     "build     failed            Build",
   ]);
+});
+
+test("the check run's text is plain and cut at a line, whatever the output did to a terminal", () => {
+  const log =
+    "\x1b[1;32mPASSED\x1b[0m a\r\n" +
+    "line of output\n".repeat(8000) +
+    "50%\r100%\n\x1b]0;title\x07last ``` line\n";
+  const text = capLogTail(log, 20_000);
+  assert.ok(text.length <= 20_000);
+  assert.ok(!text.includes("\x1b") && !text.includes("\r"), "no escape or carriage return");
+  const block = /^(`{4,})text\n([\s\S]*)\n\1$/.exec(text);
+  assert.ok(block, "one code block the log's backticks cannot close");
+  const lines = block[2]!.split("\n");
+  assert.match(lines[0]!, /earlier output cut/);
+  assert.ok(
+    lines.slice(1, -2).every((l) => l === "line of output"),
+    "no line is cut in two",
+  );
+  assert.deepEqual(lines.slice(-2), ["100%", "last ``` line"]);
+  assert.match(capLogTail("\x1b[31mred\x1b[0m\n"), /^```text\nred\n```$/);
+});
+
+test("a failed job's summary shows the end of the section that failed, as text", () => {
+  const { summary } = completionOutput({
+    conclusion: "failure",
+    exitCode: 1,
+    logUrl: "https://kozmic.test/jobs/1",
+    failure: { section: "Build", lines: "E   assert 1 == 2\n[link](https://evil.example)" },
+  });
+  assert.match(
+    summary,
+    /The end of Build:\n```text\nE {3}assert 1 == 2\n\[link\]\(https:\/\/evil\.example\)\n```/,
+  );
 });
