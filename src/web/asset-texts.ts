@@ -9,6 +9,7 @@ export const ASSET_TEXTS = {
   "kozmic.css": readAsset("kozmic.css"),
   "follow.js": readAsset("follow.js"),
   "log-page.js": readAsset("log-page.js"),
+  "favicon.svg": readAsset("favicon.svg"),
 };
 
 function readAsset(name: string): string {

@@ -46,13 +46,14 @@ export function renderLayout(
 <meta name="referrer" content="same-origin">
 <title>${title} · Kozmic</title>
 <link rel="stylesheet" href="/assets/kozmic.css">
+<link rel="icon" href="/assets/favicon.svg" type="image/svg+xml">
 ${join(
   scripts.map((s) => markup`<script src="${s}" defer></script>`),
   "\n",
 )}
 </head>
 <body>
-<header class="top"><span class="brand">Kozmic</span><nav aria-label="Account">${account}</nav></header>
+<header class="top"><a class="brand" href="/">Kozmic</a><nav aria-label="Account">${account}</nav></header>
 <main id="main">
 ${main}
 </main>

@@ -13,9 +13,13 @@ const ASSETS: Record<string, { type: string; body: string }> = {
     type: "text/javascript; charset=utf-8",
     body: ASSET_TEXTS["log-page.js"],
   },
+  "/assets/favicon.svg": {
+    type: "image/svg+xml",
+    body: ASSET_TEXTS["favicon.svg"],
+  },
 };
 
-/** The stylesheet and the log page's scripts: files, so that the pages' CSP allows no inline code. */
+/** The stylesheet, the log page's scripts and the icon: files, so that the pages' CSP allows no inline code. */
 export function findAsset(path: string): { type: string; body: string } | undefined {
   return Object.hasOwn(ASSETS, path) ? ASSETS[path] : undefined;
 }

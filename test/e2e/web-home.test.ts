@@ -22,6 +22,18 @@ describe("the home page", () => {
     await assertAccessible(page, "anonymous home");
   });
 
+  it("has an icon, and the brand leads home from any page", async () => {
+    await page.goto(`${h.url}/jobs/00000000-0000-0000-0000-000000000000`);
+    await page.locator("header.top a.brand").click();
+    assert.equal(new URL(page.url()).pathname, "/");
+    const href = await page.locator('link[rel="icon"]').getAttribute("href");
+    assert.equal(href, "/assets/favicon.svg");
+    const icon = await page.request.get(`${h.url}${href}`);
+    assert.equal(icon.status(), 200);
+    assert.equal(icon.headers()["content-type"], "image/svg+xml");
+    assert.match(await icon.text(), /^<svg /);
+  });
+
   it("lists a signed-in user's repositories with their last build, and a starter config where none is", async () => {
     h.oauth.repositories.get("octo/public")!.installationId = 9;
     const fresh = h.oauth.addRepository("octo/api", { private: true, access: { alice: "write" } });
