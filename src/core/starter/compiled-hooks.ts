@@ -1,6 +1,5 @@
-import { parse as parseToml } from "smol-toml";
 import type { ProjectFiles } from "./find-projects.js";
-import { CACHE_NOTE, present, type StarterHook } from "./starter-hook.js";
+import { CACHE_NOTE, present, table, tomlOf, type StarterHook } from "./starter-hook.js";
 import { goSeries, rustTag } from "./tool-versions.js";
 
 const WARM_NOTE =
@@ -38,23 +37,18 @@ export function goHook(files: ProjectFiles): StarterHook {
 }
 
 /** Cargo's member globs (`crates/*`) of a workspace, each with its Cargo.toml. */
-function workspaceManifests(cargoToml: string | undefined): string[] {
-  try {
-    const workspace = (parseToml(cargoToml ?? "") as { workspace?: { members?: unknown } })
-      .workspace;
-    const members = Array.isArray(workspace?.members) ? workspace.members : [];
-    return members.filter((m) => typeof m === "string").map((m) => `${m}/Cargo.toml`);
-  } catch {
-    return [];
-  }
+function workspaceManifests(workspace: unknown): string[] {
+  const members = table(workspace).members;
+  return Array.isArray(members)
+    ? members.filter((m) => typeof m === "string").map((m) => `${m}/Cargo.toml`)
+    : [];
 }
 
 /** A Rust crate's or workspace's hook; crates fetched and dependencies compiled into the image. */
 export function rustHook(files: ProjectFiles): StarterHook {
-  const cargoToml = files.text("Cargo.toml");
-  const workspace = /^\s*\[workspace\]/m.test(cargoToml ?? "");
+  const { workspace } = tomlOf(files.text("Cargo.toml"));
   const locked = files.has("Cargo.lock") ? " --locked" : "";
-  const all = workspace ? " --workspace" : "";
+  const all = workspace !== undefined ? " --workspace" : "";
   return {
     image: `rust:${rustTag(files.textHereOrRoot("rust-toolchain.toml") ?? files.textHereOrRoot("rust-toolchain"), files.textHereOrRoot(".tool-versions"))}`,
     notes: [
@@ -76,7 +70,7 @@ export function rustHook(files: ProjectFiles): StarterHook {
         "rust-toolchain",
         ".tool-versions",
       ),
-      ...workspaceManifests(cargoToml),
+      ...workspaceManifests(workspace),
     ],
     build: [`cargo test${all}${locked}`],
   };

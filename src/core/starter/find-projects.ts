@@ -1,4 +1,3 @@
-import { parse as parseToml } from "smol-toml";
 import {
   dirOf,
   isSkippedDirectory,
@@ -6,6 +5,7 @@ import {
   MAX_PROJECT_DEPTH,
   type RepositoryTree,
 } from "./repository-tree.js";
+import { table, tomlOf } from "./starter-hook.js";
 
 export type Ecosystem =
   "python" | "node" | "go" | "rust" | "ruby" | "maven" | "gradle" | "php" | "make" | "generic";
@@ -77,15 +77,6 @@ function manifestsIn(files: ProjectFiles): Project[] {
   return found;
 }
 
-function toml(text: string | undefined): Record<string, unknown> {
-  if (text === undefined) return {};
-  try {
-    return parseToml(text) as Record<string, unknown>;
-  } catch {
-    return {};
-  }
-}
-
 /** Whether a project's manifest makes it the parent of the same ecosystem's projects below. */
 function coversBelow(project: Project, files: ProjectFiles): boolean {
   switch (project.ecosystem) {
@@ -95,7 +86,7 @@ function coversBelow(project: Project, files: ProjectFiles): boolean {
         /"workspaces"\s*:/.test(files.text("package.json") ?? "")
       );
     case "rust":
-      return "workspace" in toml(files.text("Cargo.toml"));
+      return "workspace" in tomlOf(files.text("Cargo.toml"));
     case "go":
       return project.evidence.includes("go.work");
     case "maven":
@@ -103,9 +94,8 @@ function coversBelow(project: Project, files: ProjectFiles): boolean {
     case "gradle":
       return true;
     case "python": {
-      const tool = toml(files.text("pyproject.toml")).tool as Record<string, unknown> | undefined;
-      const uv = tool?.uv as Record<string, unknown> | undefined;
-      return uv?.workspace !== undefined;
+      const tool = table(tomlOf(files.text("pyproject.toml")).tool);
+      return table(tool.uv).workspace !== undefined;
     }
     default:
       return false;

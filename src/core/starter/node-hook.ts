@@ -29,6 +29,53 @@ export function hasTestScript(text: string | undefined): boolean {
 
 type Manager = "npm" | "pnpm" | "yarn" | "yarn-classic";
 
+/** How each package manager installs: its lockfile, and the flags for a locked, script-less or cached install. */
+const MANAGERS: Record<
+  Manager,
+  {
+    command: string;
+    lockfile: string;
+    frozen: string;
+    noBuild: string;
+    offline: string;
+    corepack: boolean;
+  }
+> = {
+  npm: {
+    command: "npm",
+    lockfile: "package-lock.json",
+    frozen: "",
+    noBuild: " --ignore-scripts",
+    offline: " --prefer-offline",
+    corepack: false,
+  },
+  pnpm: {
+    command: "pnpm",
+    lockfile: "pnpm-lock.yaml",
+    frozen: " --frozen-lockfile",
+    noBuild: " --ignore-scripts",
+    offline: " --prefer-offline",
+    corepack: true,
+  },
+  // Yarn Berry reads its cache first anyway.
+  yarn: {
+    command: "yarn",
+    lockfile: "yarn.lock",
+    frozen: " --immutable",
+    noBuild: " --mode=skip-build",
+    offline: "",
+    corepack: true,
+  },
+  "yarn-classic": {
+    command: "yarn",
+    lockfile: "yarn.lock",
+    frozen: " --frozen-lockfile",
+    noBuild: " --ignore-scripts",
+    offline: " --prefer-offline",
+    corepack: false,
+  },
+};
+
 function managerOf(files: ProjectFiles, pkg: PackageJson): Manager {
   const declared = typeof pkg.packageManager === "string" ? pkg.packageManager : "";
   if (declared.startsWith("pnpm@") || files.has("pnpm-lock.yaml")) return "pnpm";
@@ -67,37 +114,19 @@ export function nodeHook(files: ProjectFiles): StarterHook {
     toolVersions: files.textHereOrRoot(".tool-versions"),
     engines,
   });
-  const manager = managerOf(files, pkg);
+  const manager = MANAGERS[managerOf(files, pkg)];
   const scripts = Object.keys(pkg.scripts ?? {});
-  const run = manager === "npm" ? "npm run" : manager === "pnpm" ? "pnpm run" : "yarn run";
   const test = hasTestScript(files.text("package.json"))
-    ? [manager === "npm" ? "npm test" : `${manager === "pnpm" ? "pnpm" : "yarn"} test`]
+    ? [`${manager.command} test`]
     : ['echo "package.json has no test script: add one, or put your test commands here"'];
-  const locked = files.has(
-    {
-      npm: "package-lock.json",
-      pnpm: "pnpm-lock.yaml",
-      yarn: "yarn.lock",
-      "yarn-classic": "yarn.lock",
-    }[manager],
-  );
-  const frozen = {
-    npm: "",
-    pnpm: " --frozen-lockfile",
-    yarn: " --immutable",
-    "yarn-classic": " --frozen-lockfile",
-  }[manager];
-  const base =
-    manager === "npm"
-      ? locked
-        ? "npm ci"
-        : "npm install"
-      : `${manager === "pnpm" ? "pnpm" : "yarn"} install`;
-  const lock = locked ? frozen : "";
-  const quiet = manager === "npm" ? " --no-audit --no-fund" : "";
-  const warm = `${base}${lock}${manager === "yarn" ? " --mode=skip-build" : " --ignore-scripts"}${quiet}`;
-  const install = `${base}${lock}${manager === "yarn" ? "" : " --prefer-offline"}${quiet}`;
-  const corepack = manager === "pnpm" || manager === "yarn";
+  const locked = files.has(manager.lockfile);
+  // npm installs exactly the lockfile with `ci`; the others with a flag.
+  const base = `${manager.command} ${manager.command === "npm" && locked ? "ci" : "install"}`;
+  const lock = locked ? manager.frozen : "";
+  const quiet = manager.command === "npm" ? " --no-audit --no-fund" : "";
+  const warm = `${base}${lock}${manager.noBuild}${quiet}`;
+  const install = `${base}${lock}${manager.offline}${quiet}`;
+  const { corepack } = manager;
   const members = workspaceGlobs(files, pkg).map((g) => `${g}/package.json`);
   return {
     image: `node:${series}`,
@@ -125,6 +154,10 @@ export function nodeHook(files: ProjectFiles): StarterHook {
       ),
       ...members,
     ],
-    build: [install, ...(scripts.includes("build") ? [`${run} build`] : []), ...test],
+    build: [
+      install,
+      ...(scripts.includes("build") ? [`${manager.command} run build`] : []),
+      ...test,
+    ],
   };
 }

@@ -1,20 +1,15 @@
-import { parse as parseToml } from "smol-toml";
 import type { ProjectFiles } from "./find-projects.js";
-import { CACHE_NOTE, present, shellWord, TEST_GROUP, type StarterHook } from "./starter-hook.js";
+import {
+  CACHE_NOTE,
+  present,
+  shellWord,
+  table,
+  TEST_GROUP,
+  tomlOf,
+  type StarterHook,
+  type Table,
+} from "./starter-hook.js";
 import { pythonSeries } from "./tool-versions.js";
-
-type Table = Record<string, unknown>;
-
-function tomlOf(text: string | undefined): Table {
-  try {
-    return text === undefined ? {} : (parseToml(text) as Table);
-  } catch {
-    return {};
-  }
-}
-
-const table = (value: unknown): Table =>
-  value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Table) : {};
 
 /** Keys of a table named like test dependencies, else those whose entries name pytest. */
 function testKeys(entries: Table): string[] {

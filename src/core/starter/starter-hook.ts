@@ -1,3 +1,5 @@
+import { parse as parseToml } from "smol-toml";
+
 /** A hook `kozmic init` writes, before it is rendered as YAML. */
 export interface StarterHook {
   image: string;
@@ -31,3 +33,18 @@ export function present(has: (path: string) => boolean, ...files: string[]): str
 export function shellWord(word: string): string {
   return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, "'\\''")}'`;
 }
+
+export type Table = Record<string, unknown>;
+
+/** A TOML file's tables (pyproject.toml, Cargo.toml); empty when absent or not valid TOML. */
+export function tomlOf(text: string | undefined): Table {
+  try {
+    return text === undefined ? {} : (parseToml(text) as Table);
+  } catch {
+    return {};
+  }
+}
+
+/** A value as a table; empty when it is not one. */
+export const table = (value: unknown): Table =>
+  value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Table) : {};
