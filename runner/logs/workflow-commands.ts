@@ -65,6 +65,8 @@ export class WorkflowCommands implements LogSink {
   private partial = "";
 
   write(text: string): void {
+    // Every chunk of output passes here: once full, nothing more is looked at.
+    if (this.annotations.length >= MAX_JOB_ANNOTATIONS) return;
     const lines = (this.partial + text).split("\n");
     this.partial = lines.pop()!;
     if (this.partial.length > MAX_LINE_CHARS) this.partial = "";

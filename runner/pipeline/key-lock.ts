@@ -15,6 +15,9 @@ function readBootId(): string {
 }
 const BOOT_ID = readBootId();
 
+/** What a lock file of this process holds: `<pid> <boot id>`, which isLockStale reads. */
+export const LOCK_HOLDER = `${process.pid} ${BOOT_ID}`;
+
 /** A lock file's holder: `<pid> <boot id>`, or a bare pid from an older Kozmic. */
 export function isLockStale(content: string, bootId = BOOT_ID): boolean {
   const [pidText, lockBoot] = content.trim().split(/\s+/);
@@ -52,7 +55,7 @@ export async function withKeyLock<T>(
       signal?.throwIfAborted();
       try {
         const handle = await open(file, "wx");
-        await handle.writeFile(`${process.pid} ${BOOT_ID}`);
+        await handle.writeFile(LOCK_HOLDER);
         await handle.close();
         break;
       } catch (error) {

@@ -4,7 +4,7 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import type { Engine } from "../engine/port.js";
 import type { RunnerSettings } from "../../src/core/runner-settings.js";
-import { isLockStale } from "../pipeline/key-lock.js";
+import { isLockStale, LOCK_HOLDER } from "../pipeline/key-lock.js";
 import { otherHosts, RUNNER_LABEL } from "./label-engine.js";
 
 const ID = /^[a-z0-9]{6}$/;
@@ -21,8 +21,11 @@ export function nameRunner(
 ): RunnerSettings {
   if (env.KOZMIC_RUNNER_NAME?.trim()) return settings;
   const id = runnerId(settings.pipeline.dataDir);
-  return { ...settings, name: `${settings.name.slice(0, 56)}-${id}` };
+  return { ...settings, name: withId(settings.name, id) };
 }
+
+/** The default name: the host's (cut to leave room for a Docker label value) and the id. */
+const withId = (host: string, id: string) => `${host.slice(0, 56)}-${id}`;
 
 /** `<dataDir>/runner-id` when it holds an id. */
 function readRunnerId(dataDir: string): string | undefined {
@@ -68,7 +71,7 @@ export function claimRunnerName(dataDir: string, name: string): { release(): voi
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   for (let attempt = 0; ; attempt++) {
     try {
-      writeFileSync(file, `${process.pid} ${bootId()}`, { flag: "wx", mode: 0o600 });
+      writeFileSync(file, LOCK_HOLDER, { flag: "wx", mode: 0o600 });
       return { release: () => rmSync(file, { force: true }) };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
@@ -92,14 +95,6 @@ export function runnerNameHolder(dataDir: string, name: string): number | undefi
     return isLockStale(holder) ? undefined : Number(holder.split(/\s+/)[0]);
   } catch {
     return undefined;
-  }
-}
-
-function bootId(): string {
-  try {
-    return readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim();
-  } catch {
-    return "";
   }
 }
 
@@ -127,9 +122,9 @@ export async function describeRunnerName(
   if (!explicit && !id)
     return {
       problem: false,
-      detail: `made at the runner's first start: ${settings.name.slice(0, 56)}-<id>, the id kept in ${settings.pipeline.dataDir}`,
+      detail: `made at the runner's first start: ${withId(settings.name, "<id>")}, the id kept in ${settings.pipeline.dataDir}`,
     };
-  const name = explicit ? settings.name : `${settings.name.slice(0, 56)}-${id}`;
+  const name = explicit ? settings.name : withId(settings.name, id!);
   const others = otherHosts(await engine.listContainers({ [RUNNER_LABEL]: name }), hostname());
   if (others.length > 0) return { problem: true, detail: `${name}: ${sharedNameWarning(others)}` };
   const holder = runnerNameHolder(settings.pipeline.dataDir, name);
