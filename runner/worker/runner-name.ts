@@ -3,6 +3,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import type { Engine } from "../engine/port.js";
+import { PermanentError } from "../../src/core/errors.js";
 import type { RunnerSettings } from "../../src/core/runner-settings.js";
 import { isLockStale, LOCK_HOLDER } from "../pipeline/key-lock.js";
 import { otherHosts, RUNNER_LABEL } from "./label-engine.js";
@@ -77,7 +78,7 @@ export function claimRunnerName(dataDir: string, name: string): { release(): voi
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
       const holder = readFileSync(file, "utf8");
       if (attempt > 0 || !isLockStale(holder)) {
-        throw new Error(
+        throw new PermanentError(
           `another kozmic runner named ${name} is running on this host (pid ${holder.split(/\s+/)[0]}; ${file}): ` +
             "two runners with one name remove each other's job containers. Stop it, or give this one " +
             "its own KOZMIC_RUNNER_NAME (or its own KOZMIC_DATA_DIR)",

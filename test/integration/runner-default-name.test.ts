@@ -153,4 +153,36 @@ describe("two runners with the default name on one Docker engine", { timeout: 30
       http.close();
     }
   });
+
+  it("a second runner on the same data directory refuses to start while the first runs, and says why", async () => {
+    const first = await startRunner(dirs[0]!);
+    try {
+      const second = spawn(process.execPath, kozmicArgv(["runner"]), {
+        env: {
+          PATH: process.env.PATH,
+          HOME: process.env.HOME,
+          APP_ID: "32",
+          PRIVATE_KEY: key.privateKeyPem,
+          GHE_HOST: fake.host,
+          GHE_PROTOCOL: "http",
+          KOZMIC_DATA_DIR: dirs[0]!,
+          KOZMIC_PUBLIC_URL: "https://ci.example.com",
+        },
+        stdio: ["ignore", "ignore", "pipe"],
+      });
+      let stderr = "";
+      second.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+      const code = await new Promise<number | null>((resolve) => second.on("exit", resolve));
+      assert.equal(code, 2, stderr);
+      const file = join(dirs[0]!, "runners", `${first.name}.pid`);
+      assert.equal(
+        stderr.trim().replace(/\(pid \d+;/, "(pid N;"),
+        `kozmic runner: another kozmic runner named ${first.name} is running on this host ` +
+          `(pid N; ${file}): two runners with one name remove each other's job containers. ` +
+          "Stop it, or give this one its own KOZMIC_RUNNER_NAME (or its own KOZMIC_DATA_DIR)",
+      );
+    } finally {
+      await first.stop();
+    }
+  });
 });
