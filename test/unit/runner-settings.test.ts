@@ -143,7 +143,8 @@ describe("readAppCredentials", () => {
 });
 
 describe("labelEngine and leftovers", () => {
-  it("labels what it creates with the runner's name, and a restart removes only those", async () => {
+  /** A fake engine with busybox, and a step spec of job-1 (its source dir to remove after). */
+  function engineWithSpec() {
     const engine = new FakeEngine();
     engine.addImage("busybox");
     const dir = mkdtempSync(join(tmpdir(), "kozmic-label-"));
@@ -157,6 +158,11 @@ describe("labelEngine and leftovers", () => {
       network: "none",
       files: { sourceDir: dir, uid: 0, gid: 0, extra: [] },
     };
+    return { engine, dir, spec };
+  }
+
+  it("labels what it creates with the runner's name, and a restart removes only those", async () => {
+    const { engine, dir, spec } = engineWithSpec();
     const mine = await labelEngine(engine, "runner-a").createStep(spec);
     const theirs = await labelEngine(engine, "runner-b").createStep({
       ...spec,
@@ -174,19 +180,7 @@ describe("labelEngine and leftovers", () => {
   });
 
   it("never removes the containers of a runner with the same name on another host, and names it", async () => {
-    const engine = new FakeEngine();
-    engine.addImage("busybox");
-    const dir = mkdtempSync(join(tmpdir(), "kozmic-label-"));
-    const spec = {
-      image: "busybox",
-      env: {},
-      labels: { "kozmic.job": "job-1" },
-      memoryBytes: 1,
-      nanoCpus: 1,
-      pidsLimit: 1,
-      network: "none",
-      files: { sourceDir: dir, uid: 0, gid: 0, extra: [] },
-    };
+    const { engine, dir, spec } = engineWithSpec();
     const here = await labelEngine(engine, "ci", "host-a").createStep(spec);
     const there = await labelEngine(engine, "ci", "host-b").createStep({
       ...spec,
