@@ -47,19 +47,6 @@ export function openEmbeddedQueue<M = JobMessage>(
   const maxReceives = options.maxReceives ?? 5;
   const defaultVisibility = options.defaultVisibilitySeconds ?? 30;
   const log = options.log ?? ((line: string) => console.error(line));
-  db.exec(`CREATE TABLE IF NOT EXISTS queue_messages (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    id TEXT NOT NULL UNIQUE,
-    queue TEXT NOT NULL,
-    body TEXT NOT NULL,
-    visible_at INTEGER NOT NULL,
-    receive_count INTEGER NOT NULL DEFAULT 0,
-    receipt TEXT,
-    dead INTEGER NOT NULL DEFAULT 0
-  );
-  CREATE INDEX IF NOT EXISTS queue_messages_ready ON queue_messages (queue, dead, visible_at);
-  CREATE INDEX IF NOT EXISTS queue_messages_receipt ON queue_messages (receipt);`);
-
   const insert = db.prepare(
     "INSERT INTO queue_messages (id, queue, body, visible_at) VALUES (?, ?, ?, ?)",
   );

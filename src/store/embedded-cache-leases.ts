@@ -5,9 +5,6 @@ export type CacheLeaseOperations = Pick<Store, "acquireCacheLease" | "releaseCac
 
 /** Fleet leases on installing a cache key, in the embedded SQLite file. */
 export function embeddedCacheLeaseOperations(db: SqliteDatabase): CacheLeaseOperations {
-  db.exec(
-    "CREATE TABLE IF NOT EXISTS cache_leases (key TEXT PRIMARY KEY, owner TEXT NOT NULL, expires_at INTEGER NOT NULL)",
-  );
   const q = {
     get: db.prepare("SELECT owner, expires_at FROM cache_leases WHERE key = ?"),
     put: db.prepare(

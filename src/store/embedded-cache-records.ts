@@ -3,9 +3,6 @@ import type { CacheImageOperations, CacheImageRecord } from "./port.js";
 
 /** The records in the embedded SQLite file, whoever opened it (the store, or the below). */
 export function embeddedCacheImageOperations(db: SqliteDatabase): CacheImageOperations {
-  db.exec(
-    "CREATE TABLE IF NOT EXISTS cache_images (image_id TEXT PRIMARY KEY, data TEXT NOT NULL)",
-  );
   const put = db.prepare("INSERT OR REPLACE INTO cache_images (image_id, data) VALUES (?, ?)");
   const get = db.prepare("SELECT data FROM cache_images WHERE image_id = ?");
   return {
@@ -24,9 +21,10 @@ export type ClosableCacheRecords = CacheImageOperations & { close(): Promise<voi
 
 /**
  * The cache records alone, in the embedded store's file under `dataDir`: what `kozmic run`
- * needs, without the store's other tables, its two dozen statements, its schema changes in
- * a write transaction and its retention timer (10-15 ms of every run's start). A runner or
- * `kozmic cache` opening the whole store reads and writes the same records.
+ * needs, without the store's two dozen statements and its retention timer (10-15 ms of
+ * every run's start); the file's schema is brought up to date by whichever opens it first
+ * (embedded-schema.ts). A runner or `kozmic cache` opening the whole store reads and writes
+ * the same records.
  */
 export function openEmbeddedCacheRecords(dataDir: string): ClosableCacheRecords {
   const db = openDatabase(dataDir);

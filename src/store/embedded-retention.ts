@@ -1,11 +1,8 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import type { JobStatus } from "../core/job-state.js";
 import type { SqliteDatabase } from "./open-database.js";
 import {
   BATCH_ROWS,
-  buildExpiresAt,
   CONVERT_BELOW_BYTES,
-  type JobSummary,
   expiryCutoff,
   nextVacuumStep,
   pagesToRelease,
@@ -67,49 +64,6 @@ export interface Retention {
 
 /** A job that has not ended (isFinal's opposite), in SQL over the jobs table as `j`. */
 const LIVE = "json_extract(j.data, '$.status') NOT IN ('completed', 'errored')";
-
-/**
- * Adds what retention needs to the store's tables: the build expiry column (filled in for
- * builds of a file made before it), the indexes the sweep deletes by, and the row through
- * which processes sharing the file take turns to sweep. Runs at open, in one transaction.
- */
-export function prepareRetentionSchema(db: SqliteDatabase, retentionS: number): void {
-  db.transaction(() => {
-    const columns = db.prepare("SELECT name FROM pragma_table_info('builds')").pluck().all();
-    if (!columns.includes("expires_at")) {
-      db.exec("ALTER TABLE builds ADD COLUMN expires_at INTEGER");
-      fillBuildExpiry(db, retentionS);
-    }
-    db.exec(`
-      CREATE INDEX IF NOT EXISTS builds_expiry ON builds (expires_at) WHERE expires_at IS NOT NULL;
-      CREATE INDEX IF NOT EXISTS log_chunks_expiry ON log_chunks (expires_at);
-      CREATE INDEX IF NOT EXISTS deliveries_expiry ON deliveries (expires_at);
-      CREATE INDEX IF NOT EXISTS latest_job ON latest (job_id);
-      CREATE TABLE IF NOT EXISTS store_retention (id INTEGER PRIMARY KEY CHECK (id = 1), swept_at INTEGER NOT NULL);
-    `);
-  }).immediate();
-}
-
-/** The expiry of every build of a file made before builds expired, from its jobs. */
-function fillBuildExpiry(db: SqliteDatabase, retentionS: number): void {
-  const rows = db
-    .prepare(
-      `SELECT b.id, b.created_at AS createdAt, json_extract(j.data, '$.status') AS status,
-         json_extract(j.data, '$.updatedAt') AS updatedAt
-       FROM builds b LEFT JOIN jobs j ON j.build_id = b.id`,
-    )
-    .all() as { id: string; createdAt: number; status: JobStatus | null; updatedAt: number }[];
-  const builds = new Map<string, { createdAt: number; jobs: JobSummary[] }>();
-  for (const { id, createdAt, status, updatedAt } of rows) {
-    const build = builds.get(id) ?? { createdAt, jobs: [] };
-    if (status) build.jobs.push({ status, updatedAt });
-    builds.set(id, build);
-  }
-  const set = db.prepare("UPDATE builds SET expires_at = ? WHERE id = ?");
-  for (const [id, build] of builds) {
-    set.run(buildExpiresAt(build.createdAt, build.jobs, retentionS), id);
-  }
-}
 
 /** Starts sweeping `db` every `intervalMs` on an unref'd timer; `stop` before closing it. */
 export function startRetention(db: SqliteDatabase, options: RetentionOptions = {}): Retention {

@@ -4,10 +4,6 @@ import type { RepositoryKeyRecord, SecretOperations, SecretRecord } from "./port
 
 /** Repository secrets (sealed) and data keys (wrapped) in the embedded SQLite file. */
 export function embeddedSecretOperations(db: SqliteDatabase): SecretOperations {
-  db.exec(`
-    CREATE TABLE IF NOT EXISTS secrets (repo_id INTEGER NOT NULL, name TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (repo_id, name));
-    CREATE TABLE IF NOT EXISTS repository_keys (repo_id INTEGER PRIMARY KEY, wrapped_key TEXT NOT NULL, data TEXT NOT NULL);
-  `);
   const q = {
     putSecret: db.prepare("INSERT OR REPLACE INTO secrets (repo_id, name, data) VALUES (?, ?, ?)"),
     deleteSecret: db.prepare("DELETE FROM secrets WHERE repo_id = ? AND name = ?"),

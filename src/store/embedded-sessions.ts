@@ -3,9 +3,6 @@ import type { SessionOperations } from "./port.js";
 
 /** Revoked sign-in sessions in the embedded SQLite file, each kept until it would expire. */
 export function embeddedSessionOperations(db: SqliteDatabase): SessionOperations {
-  db.exec(
-    "CREATE TABLE IF NOT EXISTS revoked_sessions (id TEXT PRIMARY KEY, expires_at INTEGER NOT NULL)",
-  );
   const q = {
     revoke: db.prepare(
       "INSERT OR REPLACE INTO revoked_sessions (id, expires_at) VALUES (?, max(?, coalesce((SELECT expires_at FROM revoked_sessions WHERE id = ?), 0)))",

@@ -1,12 +1,7 @@
 import { ConflictError } from "../core/errors.js";
 import { isFinal, type JobStatus } from "../core/job-state.js";
 import { openDatabase } from "./open-database.js";
-import {
-  prepareRetentionSchema,
-  startRetention,
-  type RetentionOptions,
-  type SweepReport,
-} from "./embedded-retention.js";
+import { startRetention, type RetentionOptions, type SweepReport } from "./embedded-retention.js";
 import { buildExpiresAt } from "./retention-rules.js";
 import { decideClaim } from "./decide-claim.js";
 import { checkJobChange } from "./check-job-change.js";
@@ -55,28 +50,6 @@ export function openEmbeddedStore(options: EmbeddedStoreOptions): EmbeddedStore 
   const db = openDatabase(options.dataDir);
   const logRetentionS = options.logRetentionSeconds ?? (options.logRetentionDays ?? 30) * DAY_S;
   const deliveryRetentionS = options.deliveryRetentionSeconds ?? 7 * DAY_S;
-  db.exec(`
-    CREATE TABLE IF NOT EXISTS builds (id TEXT PRIMARY KEY, repo_id INTEGER NOT NULL, sha TEXT NOT NULL, created_at INTEGER NOT NULL, data TEXT NOT NULL, expires_at INTEGER);
-    CREATE INDEX IF NOT EXISTS builds_repo ON builds (repo_id, created_at);
-    CREATE INDEX IF NOT EXISTS builds_commit ON builds (repo_id, sha);
-    CREATE TABLE IF NOT EXISTS jobs (id TEXT PRIMARY KEY, build_id TEXT NOT NULL, data TEXT NOT NULL);
-    CREATE INDEX IF NOT EXISTS jobs_build ON jobs (build_id);
-    CREATE TABLE IF NOT EXISTS log_chunks (job_id TEXT NOT NULL, seq INTEGER NOT NULL, expires_at INTEGER NOT NULL, data TEXT NOT NULL, at INTEGER, PRIMARY KEY (job_id, seq));
-    CREATE TABLE IF NOT EXISTS deliveries (id TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
-    CREATE TABLE IF NOT EXISTS latest (key TEXT PRIMARY KEY, sha TEXT NOT NULL, job_id TEXT NOT NULL, created_at INTEGER NOT NULL);
-    CREATE TABLE IF NOT EXISTS installations (id INTEGER PRIMARY KEY, data TEXT NOT NULL);
-    CREATE TABLE IF NOT EXISTS log_sections (job_id TEXT NOT NULL, name TEXT NOT NULL, start_seq INTEGER NOT NULL, expires_at INTEGER NOT NULL, data TEXT NOT NULL, PRIMARY KEY (job_id, start_seq, name));
-  `);
-  // expires_at ahead of data in log_chunks: the sweep's index reads it without the chunk's
-  // overflow pages (a file made before keeps its column order; queries name the columns).
-  prepareRetentionSchema(db, logRetentionS);
-  // Files made before chunks had a time get the column (their old chunks have none); in a
-  // write transaction, so two processes opening an old file do not both add it.
-  db.transaction(() => {
-    const columns = db.prepare("SELECT name FROM pragma_table_info('log_chunks')").pluck().all();
-    if (!columns.includes("at")) db.exec("ALTER TABLE log_chunks ADD COLUMN at INTEGER");
-  }).immediate();
-
   const q = {
     insertBuild: db.prepare(
       "INSERT INTO builds (id, repo_id, sha, created_at, data, expires_at) VALUES (?, ?, ?, ?, ?, ?)",

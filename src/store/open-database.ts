@@ -2,6 +2,7 @@ import Database from "better-sqlite3";
 import { closeSync, mkdirSync, openSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
+import { migrateDatabase } from "./embedded-schema.js";
 
 export type SqliteDatabase = Database.Database;
 
@@ -26,8 +27,15 @@ function addonPath(): string | undefined {
   return addon.path;
 }
 
-/** Opens `kozmic.db` under `dataDir` in WAL mode, so an app and a runner process can share it. */
-export function openDatabase(dataDir: string): SqliteDatabase {
+/**
+ * Opens `kozmic.db` under `dataDir` in WAL mode, so an app and a runner process can share
+ * it, at the schema this code reads (embedded-schema.ts: migrated, after a backup, when
+ * older; StoreTooNewError when a newer Kozmic wrote it). `log` hears of a migration.
+ */
+export function openDatabase(
+  dataDir: string,
+  log: (line: string) => void = (line) => console.error(line),
+): SqliteDatabase {
   // The store holds private repositories' logs: this user's alone (`kozmic doctor` checks).
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const file = join(dataDir, "kozmic.db");
@@ -46,5 +54,16 @@ export function openDatabase(dataDir: string): SqliteDatabase {
   db.pragma("synchronous = FULL");
   // The WAL file shrinks back to this after a checkpoint that followed a large transaction.
   db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
+  try {
+    const report = migrateDatabase(db, file);
+    if (report.backup) {
+      log(
+        `kozmic.db: schema version ${report.from} -> ${report.to}; the file as it was is in ${report.backup}`,
+      );
+    }
+  } catch (error) {
+    db.close();
+    throw error;
+  }
   return db;
 }

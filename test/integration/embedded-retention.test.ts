@@ -371,7 +371,7 @@ describe("embedded store retention", () => {
   it("leaves a large file made before retention as it is, and says how to convert it", async () => {
     const dataDir = aDataDir();
     const legacy = new Database(join(dataDir, "kozmic.db"));
-    legacy.exec("CREATE TABLE queue_messages (seq INTEGER PRIMARY KEY)");
+    legacy.exec("CREATE TABLE deliveries (id TEXT PRIMARY KEY, expires_at INTEGER NOT NULL)");
     legacy.close();
     const lines: string[] = [];
     const store = openEmbeddedStore({
