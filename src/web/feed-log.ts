@@ -1,3 +1,5 @@
+import { groupMarker, isErrorLine } from "../core/log-line-kinds.js";
+import { plainLogText } from "../core/plain-log-text.js";
 import { advanceAnsi, renderAnsiLine, type AnsiState } from "./render-ansi.js";
 
 /** Longer lines are shown in pieces of this many characters, each with its own number. */
@@ -16,6 +18,16 @@ export interface LogCursor {
   ansi: AnsiState;
   /** When the unfinished line's first output was written, if its chunk says. */
   carryAt?: number;
+  /** The user group open here (`::group::`, Buildkite's `---`), if any. */
+  group?: OpenGroup;
+}
+
+/** A user group: the line of its marker (not shown as text), the chunk it is in, its title. */
+export interface OpenGroup {
+  n: number;
+  seq: number;
+  title: string;
+  folded: boolean;
 }
 
 export interface LogLine {
@@ -26,6 +38,12 @@ export interface LogLine {
   at?: number;
   /** The chunk the line ended in: which section it belongs to (log-sections.ts). */
   seq: number;
+  /** It looks like an error (log-line-kinds.ts). */
+  error?: true;
+  /** The line is a group marker: it opens `group`, or closes it. */
+  mark?: "open" | "close";
+  /** The user group the line is in (or opens, or closes). */
+  group?: OpenGroup;
 }
 
 export const START_CURSOR: LogCursor = { seq: 0, line: 0, carry: "", ansi: {} };
@@ -42,7 +60,14 @@ export interface FeedOptions {
    * a gap too (a part whose last chunks were lost while later parts exist).
    */
   gapUntil?: number;
+  /** With `render`: only lines numbered from this one are rendered (the rest are counted). */
+  renderFrom?: number;
+  /** Called with every line's number and plain text (for search and the error index). */
+  onLine?: (n: number, plain: string) => void;
 }
+
+// eslint-disable-next-line no-control-regex
+const NEEDS_PLAIN = /[\x00-\x08\x0b-\x1f\x7f]/;
 
 /**
  * Reads chunks (in seq order) from `cursor`. Without `bridgeGaps` it stops at the first
@@ -54,13 +79,20 @@ export function feedLog(
   options: FeedOptions,
 ): { cursor: LogCursor; lines: LogLine[] } {
   const lines: LogLine[] = [];
-  let { seq, line, carry, ansi, carryAt } = cursor;
+  let { seq, line, carry, ansi, carryAt, group } = cursor;
   /** When the line being emitted started. */
   let lineAt = carryAt;
   let lineSeq = Math.max(0, seq - 1);
   const emit = (text: string) => {
     line += 1;
-    if (options.render) {
+    const plain = NEEDS_PLAIN.test(text) ? plainLogText(text) : text;
+    options.onLine?.(line, plain);
+    const marker = groupMarker(plain);
+    let inGroup = group;
+    if (marker?.kind === "open") {
+      group = inGroup = { n: line, seq: lineSeq, title: marker.title, folded: marker.folded };
+    } else if (marker?.kind === "close") group = undefined;
+    if (options.render && line >= (options.renderFrom ?? 0)) {
       const rendered = renderAnsiLine(text, ansi);
       ansi = rendered.state;
       lines.push({
@@ -68,6 +100,9 @@ export function feedLog(
         html: rendered.html,
         seq: lineSeq,
         ...(lineAt !== undefined ? { at: lineAt } : {}),
+        ...(!marker && isErrorLine(plain) ? { error: true as const } : {}),
+        ...(marker ? { mark: marker.kind } : {}),
+        ...(inGroup ? { group: inGroup } : {}),
       });
     } else {
       ansi = advanceAnsi(text, ansi);
@@ -119,13 +154,20 @@ export function feedLog(
   }
   if (carry === "") carryAt = undefined;
   return {
-    cursor: { seq, line, carry, ansi, ...(carryAt !== undefined ? { carryAt } : {}) },
+    cursor: {
+      seq,
+      line,
+      carry,
+      ansi,
+      ...(carryAt !== undefined ? { carryAt } : {}),
+      ...(group ? { group } : {}),
+    },
     lines,
   };
 
   function emitGap(missing: number, from: number) {
     line += 1;
-    if (options.render) {
+    if (options.render && line >= (options.renderFrom ?? 0)) {
       lines.push({
         n: line,
         seq: from,

@@ -1,131 +1,241 @@
+import { isErrorLine } from "../core/log-line-kinds.js";
 import type { Store } from "../store/port.js";
 import { feedLog, START_CURSOR, type LogCursor, type LogLine } from "./feed-log.js";
 
-/** Chunks per page: at most 1 MiB of log (64 KiB chunks), so no page holds a whole 50 MB log. */
-export const PAGE_CHUNKS = 16;
+/** The most lines one answer renders: a window of the log. */
+export const WINDOW_LINES = 2000;
+/** The most HTML one window holds; a window of very long lines keeps its end within it. */
+export const MAX_WINDOW_HTML = 1024 * 1024;
+/** A cursor is remembered every this many bytes of log, where later reads start from. */
+const CHECKPOINT_BYTES = 256 * 1024;
+/** Chunks read at a time (at most 1 MiB): no read holds a whole log. */
+const READ_BATCH = 16;
+/** Error lines remembered per log (their numbers only). */
+const MAX_ERRORS = 10_000;
 
-export interface LogPage {
-  /** 0-based; page p holds the lines completed in chunks [p*PAGE_CHUNKS, (p+1)*PAGE_CHUNKS). */
-  page: number;
-  lines: LogLine[];
-  /** The cursor after this page: a live tail continues from here. */
-  next: LogCursor;
-  isLast: boolean;
+/**
+ * What is known of a log after reading it once: where every chunk starts (line number),
+ * cursors to resume from every CHECKPOINT_BYTES, and which lines look like errors.
+ */
+export interface LogOutline {
+  /** The cursor after the last chunk read (a live tail continues from here). */
+  end: LogCursor;
+  /** Lines of the log as shown: with a finished log's unfinished last line. */
+  lines: number;
+  /** Lines complete before chunk `seq`, for seq up to `end.seq` (there: `lines`). */
+  lineAt(seq: number): number | undefined;
+  /** Line numbers that look like errors, in order (the first MAX_ERRORS). */
+  errors: readonly number[];
+}
+
+interface LogIndex {
+  checkpoints: LogCursor[];
+  lineAt: number[];
+  end: LogCursor;
+  sinceCheckpoint: number;
+  errors: number[];
+  /** Reads of this index one after another (another request may be extending it). */
+  queue: Promise<unknown>;
+}
+
+export interface SearchResult {
+  /** Numbers of the matching lines, in order. */
+  lines: number[];
+  /** More lines matched than were returned. */
+  capped: boolean;
 }
 
 /**
- * Pages of job logs, remembering where each page starts (line number, unfinished line,
- * colours) so that later pages and live tails do not read the whole log again. Chunks never
- * change once written, so what is remembered stays true.
+ * Reads job logs as numbered lines, windows at a time: the first read of a log goes
+ * through it once (READ_BATCH chunks at a time) and remembers its outline, so later windows
+ * and live tails start from a nearby cursor. Chunks never change once written, so what is
+ * remembered stays true; a running job's outline is extended by later reads.
  */
 export class LogReader {
-  private readonly starts = new Map<string, LogCursor[]>();
+  private readonly indexes = new Map<string, LogIndex>();
 
   constructor(
     private readonly store: Store,
-    private readonly maxJobs = 200,
+    private readonly maxJobs = 64,
   ) {}
 
+  /** The log's outline, read up to its last stored chunk. `final`: the job has ended. */
+  async outline(jobId: string, final: boolean): Promise<LogOutline> {
+    const index = this.known(jobId);
+    const run = index.queue.then(() => this.extend(jobId, index, final));
+    index.queue = run.catch(() => undefined);
+    await run;
+    const end = index.end;
+    const lines = end.line + (final && end.carry !== "" ? 1 : 0);
+    return {
+      end,
+      lines,
+      lineAt: (seq) => (seq < end.seq ? index.lineAt[seq] : seq === end.seq ? lines : undefined),
+      errors: index.errors,
+    };
+  }
+
   /**
-   * A page, or `"last"` for the end of the log; undefined when it does not exist. `final`:
-   * the job has ended, so no chunk is still to come.
+   * Lines `from` to `to` (1-based, inclusive) rendered, as far as the log has them: at most
+   * WINDOW_LINES and MAX_WINDOW_HTML, taken from the end of the range.
    */
-  async readPage(
-    jobId: string,
-    page: number | "last",
-    final: boolean,
-  ): Promise<LogPage | undefined> {
-    const p = page === "last" ? await this.lastPage(jobId, final) : page;
-    const start = await this.pageStart(jobId, p, final);
-    if (!start) return undefined;
-    const from = p * PAGE_CHUNKS;
-    const chunks = (await this.store.readLog(jobId, from, PAGE_CHUNKS)).filter(
-      (c) => c.seq < from + PAGE_CHUNKS,
-    );
-    const isLast = !(await this.hasChunksFrom(jobId, from + PAGE_CHUNKS));
-    const fed = feedLog(start, chunks, {
-      render: true,
-      end: final && isLast,
-      bridgeGaps: final,
-      gapUntil: isLast ? undefined : from + PAGE_CHUNKS,
-    });
-    return { page: p, lines: fed.lines, next: fed.cursor, isLast };
+  async readLines(jobId: string, from: number, to: number, final: boolean): Promise<LogLine[]> {
+    const outline = await this.outline(jobId, final);
+    const last = Math.min(to, outline.lines);
+    const first = Math.max(1, from, last - WINDOW_LINES + 1);
+    if (first > last) return [];
+    const index = this.known(jobId);
+    let cursor = checkpointBefore(index.checkpoints, (c) => c.line < first);
+    const lines: LogLine[] = [];
+    let html = 0;
+    while (cursor.line < last && cursor.seq < outline.end.seq) {
+      const chunks = (await this.store.readLog(jobId, cursor.seq, READ_BATCH)).filter(
+        (c) => c.seq < outline.end.seq,
+      );
+      if (chunks.length === 0) break;
+      const fed = feedLog(cursor, chunks, {
+        render: true,
+        renderFrom: first,
+        end: final && chunks[chunks.length - 1]!.seq + 1 >= outline.end.seq,
+        bridgeGaps: final,
+      });
+      for (const line of fed.lines) {
+        if (line.n > last) break;
+        lines.push(line);
+        html += line.html.length;
+        while (html > MAX_WINDOW_HTML && lines.length > 1) html -= lines.shift()!.html.length;
+      }
+      cursor = fed.cursor;
+    }
+    // A finished log's unfinished last line, when no chunk was left to read with it.
+    if (final && cursor.line < last && cursor.carry !== "") {
+      lines.push(...feedLog(cursor, [], { render: true, end: true, bridgeGaps: true }).lines);
+    }
+    return lines;
   }
 
   /** The cursor at chunk `seq`, where a live tail resumes; undefined past the stored chunks. */
   async cursorAt(jobId: string, seq: number, final: boolean): Promise<LogCursor | undefined> {
-    const start = await this.pageStart(jobId, Math.floor(seq / PAGE_CHUNKS), final);
-    if (!start) return undefined;
-    if (seq === start.seq) return start;
-    const chunks = (await this.store.readLog(jobId, start.seq, seq - start.seq)).filter(
-      (c) => c.seq < seq,
-    );
-    // In a finished log, a seq past the last chunk is no place to resume from.
-    if (final && !(await this.hasChunksFrom(jobId, seq))) {
-      if (chunks.length === 0 || chunks[chunks.length - 1]!.seq !== seq - 1) return undefined;
-    }
-    const fed = feedLog(start, chunks, {
-      render: false,
-      end: false,
-      bridgeGaps: final,
-      gapUntil: seq,
-    });
-    return fed.cursor.seq === seq ? fed.cursor : undefined;
-  }
-
-  private async hasChunksFrom(jobId: string, seq: number): Promise<boolean> {
-    return (await this.store.readLog(jobId, seq, 1)).length > 0;
-  }
-
-  private async lastPage(jobId: string, final: boolean): Promise<number> {
-    let p = this.known(jobId).length - 1;
-    while (await this.hasChunksFrom(jobId, (p + 1) * PAGE_CHUNKS)) {
-      if (!(await this.pageStart(jobId, p + 1, final))) break;
-      p += 1;
-    }
-    return p;
-  }
-
-  /** Where page p starts; undefined when the chunks before it are not all there (yet). */
-  private async pageStart(
-    jobId: string,
-    p: number,
-    final: boolean,
-  ): Promise<LogCursor | undefined> {
-    const known = this.known(jobId);
-    while (known.length <= p) {
-      const at = known.length - 1;
-      const prev = known[at]!;
-      const end = prev.seq + PAGE_CHUNKS;
-      const chunks = (await this.store.readLog(jobId, prev.seq, PAGE_CHUNKS)).filter(
-        (c) => c.seq < end,
+    const outline = await this.outline(jobId, final);
+    if (seq > outline.end.seq) return undefined;
+    if (seq === outline.end.seq) return outline.end;
+    let cursor = checkpointBefore(this.known(jobId).checkpoints, (c) => c.seq <= seq);
+    while (cursor.seq < seq) {
+      const chunks = (await this.store.readLog(jobId, cursor.seq, READ_BATCH)).filter(
+        (c) => c.seq < seq,
       );
-      const complete = final ? await this.hasChunksFrom(jobId, end) : chunks.length === PAGE_CHUNKS;
-      if (!complete) return undefined;
-      const fed = feedLog(prev, chunks, {
+      cursor = feedLog(cursor, chunks, {
         render: false,
         end: false,
         bridgeGaps: final,
-        gapUntil: end,
-      });
-      // Another request may have got here first while this one was reading.
-      if (known.length === at + 1) known.push(fed.cursor);
+        gapUntil: seq,
+      }).cursor;
+      if (chunks.length < READ_BATCH) break;
     }
-    return known[p];
+    return cursor.seq === seq ? cursor : undefined;
   }
 
-  private known(jobId: string): LogCursor[] {
-    let known = this.starts.get(jobId);
-    if (known) {
-      this.starts.delete(jobId); // re-inserted below: the map's order is least recently used first
+  /**
+   * The lines whose plain text holds `query` (case-insensitive), through the whole log a
+   * batch of chunks at a time; at most `limit` of them.
+   */
+  async search(jobId: string, query: string, final: boolean, limit: number): Promise<SearchResult> {
+    const outline = await this.outline(jobId, final);
+    const needle = query.toLowerCase();
+    const lines: number[] = [];
+    let capped = false;
+    const onLine = (n: number, plain: string) => {
+      if (!plain.toLowerCase().includes(needle)) return;
+      if (lines.length < limit) lines.push(n);
+      else capped = true;
+    };
+    let cursor = START_CURSOR;
+    while (!capped && cursor.seq < outline.end.seq) {
+      const chunks = (await this.store.readLog(jobId, cursor.seq, READ_BATCH)).filter(
+        (c) => c.seq < outline.end.seq,
+      );
+      if (chunks.length === 0) break;
+      cursor = feedLog(cursor, chunks, {
+        render: false,
+        end: final && chunks[chunks.length - 1]!.seq + 1 >= outline.end.seq,
+        bridgeGaps: final,
+        onLine,
+      }).cursor;
+    }
+    return { lines, capped };
+  }
+
+  /** Reads the chunks after the index's end, one at a time, remembering where each starts. */
+  private async extend(jobId: string, index: LogIndex, final: boolean): Promise<void> {
+    const onLine = (n: number, plain: string) => {
+      if (index.errors.length < MAX_ERRORS && isErrorLine(plain)) index.errors.push(n);
+    };
+    for (;;) {
+      const chunks = await this.store.readLog(jobId, index.end.seq, READ_BATCH);
+      for (const chunk of chunks) {
+        if (chunk.seq > index.end.seq) {
+          // A missing chunk: in a finished log it never comes (a gap line), else wait for it.
+          if (!final) return;
+          const before = index.end.line;
+          for (let s = index.end.seq; s < chunk.seq; s++) index.lineAt[s] = before;
+          index.end = feedLog(index.end, [], {
+            render: false,
+            end: false,
+            bridgeGaps: true,
+            gapUntil: chunk.seq,
+          }).cursor;
+        }
+        index.lineAt[chunk.seq] = index.end.line;
+        index.end = feedLog(index.end, [chunk], {
+          render: false,
+          end: false,
+          bridgeGaps: final,
+          onLine,
+        }).cursor;
+        index.sinceCheckpoint += chunk.data.length;
+        if (index.sinceCheckpoint >= CHECKPOINT_BYTES) {
+          index.checkpoints.push(index.end);
+          index.sinceCheckpoint = 0;
+        }
+      }
+      if (chunks.length < READ_BATCH) return;
+    }
+  }
+
+  private known(jobId: string): LogIndex {
+    let index = this.indexes.get(jobId);
+    if (index) {
+      this.indexes.delete(jobId); // re-inserted below: the map's order is least recently used first
     } else {
-      known = [START_CURSOR];
-      if (this.starts.size >= this.maxJobs) {
-        const oldest = this.starts.keys().next().value;
-        if (oldest !== undefined) this.starts.delete(oldest);
+      index = {
+        checkpoints: [START_CURSOR],
+        lineAt: [],
+        end: START_CURSOR,
+        sinceCheckpoint: 0,
+        errors: [],
+        queue: Promise.resolve(),
+      };
+      if (this.indexes.size >= this.maxJobs) {
+        const oldest = this.indexes.keys().next().value;
+        if (oldest !== undefined) this.indexes.delete(oldest);
       }
     }
-    this.starts.set(jobId, known);
-    return known;
+    this.indexes.set(jobId, index);
+    return index;
   }
+}
+
+/** The last checkpoint that `before` accepts (checkpoints are in order; the first is the start). */
+function checkpointBefore(
+  checkpoints: readonly LogCursor[],
+  before: (cursor: LogCursor) => boolean,
+): LogCursor {
+  let lo = 0;
+  let hi = checkpoints.length - 1;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (before(checkpoints[mid]!)) lo = mid;
+    else hi = mid - 1;
+  }
+  return checkpoints[lo]!;
 }

@@ -1,12 +1,14 @@
 import type { JobRecord, LogSectionRecord } from "../store/port.js";
-import type { LogLine } from "./feed-log.js";
+import type { LogLine, OpenGroup } from "./feed-log.js";
 import { formatSeconds } from "./describe-status.js";
 import {
   groupLogSections,
   sectionAt,
   startsFolded,
+  type LineRange,
   type LogBlock,
   type LogEnd,
+  type SectionHeader,
   type SectionState,
   type SectionStatus,
 } from "./log-sections.js";
@@ -19,12 +21,12 @@ const STATE_WORDS: Record<SectionState, string> = {
   cancelled: "cancelled",
   timed_out: "timed out",
   running: "running",
-  continues: "continues in the next part",
 };
 
 /**
  * One numbered line: its anchor, its time (shown with "Timestamps") and its text; with the
- * section it belongs to, for the live page's script.
+ * section it belongs to, for the live page's script. A line that looks like an error is
+ * emphasised; a group's closing marker keeps its number but is not shown.
  */
 export function renderLogLine(line: LogLine, section?: string): Html {
   const data = section ? markup` data-section="${section}"` : "";
@@ -32,17 +34,68 @@ export function renderLogLine(line: LogLine, section?: string): Html {
     line.at !== undefined
       ? markup`<time class="ts" datetime="${new Date(line.at).toISOString()}">${new Date(line.at).toISOString().slice(11, 19)}</time>`
       : markup`<span class="ts"></span>`;
-  return markup`<div class="line" id="L${line.n}"${data}><a class="ln" href="#L${line.n}">${line.n}</a>${at}<span class="lc">${raw(line.html)}</span></div>`;
+  const kind = line.mark ? " mark" : line.error ? " err" : "";
+  return markup`<div class="line${kind}" id="L${line.n}"${data}${line.mark ? raw(" hidden") : ""}><a class="ln" href="#L${line.n}">${line.n}</a>${at}<span class="lc">${raw(line.html)}</span></div>`;
 }
 
+interface GroupBlock {
+  group: OpenGroup;
+  /** The window starts inside the group: its marker line is elsewhere. */
+  continued: boolean;
+  section?: string;
+  body: Html[];
+  hasError: boolean;
+}
+
+/**
+ * Lines with their user groups folded as `<details class="group">`: the opening marker's
+ * line is the group's title. A group only holds lines of the runner section its marker is
+ * in, so no output can reach across a section's end.
+ */
 export function renderLogLines(
   lines: readonly LogLine[],
   sections: readonly LogSectionRecord[] = [],
 ): Html {
-  return join(
-    lines.map((line) => renderLogLine(line, sectionAt(sections, line.seq)?.name)),
-    "\n",
-  );
+  const out: Html[] = [];
+  let open: GroupBlock | undefined;
+  const close = () => {
+    if (open) out.push(renderGroup(open));
+    open = undefined;
+  };
+  for (const line of lines) {
+    const record = sectionAt(sections, line.seq);
+    const group =
+      line.group && sectionAt(sections, line.group.seq) === record ? line.group : undefined;
+    if (group?.n !== open?.group.n) {
+      close();
+      if (group) {
+        open = {
+          group,
+          continued: line.n !== group.n,
+          body: [],
+          hasError: false,
+          ...(record ? { section: record.name } : {}),
+        };
+      }
+    }
+    if (open && line.n === open.group.n) continue; // the marker is the group's title
+    (open ? open.body : out).push(renderLogLine(line, record?.name));
+    if (open && line.error) open.hasError = true;
+  }
+  close();
+  return join(out, "\n");
+}
+
+function renderGroup(block: GroupBlock): Html {
+  const { group } = block;
+  const data = block.section ? markup` data-section="${block.section}"` : "";
+  const folded = group.folded && !block.hasError;
+  const title = block.continued
+    ? markup`<summary><span class="group-title">${group.title}</span> <span class="group-more">(continued)</span></summary>`
+    : markup`<summary id="L${group.n}"><a class="ln" href="#L${group.n}">${group.n}</a><span class="group-title">${group.title}</span></summary>`;
+  return markup`<details class="group" data-group="${group.n}"${data}${folded ? "" : raw(" open")}>${title}
+${join(block.body, "\n")}
+</details>`;
 }
 
 /** The job's outcome as a section's, for a section the runner did not end. */
@@ -52,7 +105,7 @@ export function jobSectionOutcome(job: JobRecord): SectionStatus | undefined {
 }
 
 /** The state word and duration a section's summary shows. */
-export function describeSection(block: Extract<LogBlock, { kind: "section" }>): {
+export function describeSection(block: SectionHeader): {
   state: string;
   duration: string;
 } {
@@ -61,24 +114,51 @@ export function describeSection(block: Extract<LogBlock, { kind: "section" }>): 
   return { state: STATE_WORDS[block.state], duration: formatSeconds(seconds) };
 }
 
+function sectionOpening(header: SectionHeader, open: boolean, range?: LineRange): Html {
+  const { state, duration } = describeSection(header);
+  const lines = range ? markup` data-first="${range.first}" data-last="${range.last}"` : "";
+  return markup`<details class="section section-${header.state}" data-section="${header.id}" data-start-seq="${header.startSeq}" data-started="${header.startedAt}"${lines}${open ? raw(" open") : ""}>
+<summary><span class="section-title">${header.title}</span> <span class="section-state">${state}</span> <span class="section-time">${header.endedAt !== undefined ? duration : ""}</span></summary>`;
+}
+
 function renderBlock(block: LogBlock, final: boolean, sections: readonly LogSectionRecord[]): Html {
   if (block.kind === "lines") return renderLogLines(block.lines, sections);
-  const { state, duration } = describeSection(block);
-  const open = startsFolded(block.state, final) ? "" : " open";
-  return markup`<details class="section section-${block.state}" data-section="${block.id}" data-start-seq="${block.startSeq}" data-started="${block.startedAt}"${open}>
-<summary><span class="section-title">${block.title}</span> <span class="section-state">${state}</span> <span class="section-time">${block.endedAt !== undefined ? duration : ""}</span></summary>
+  return markup`${sectionOpening(block, !startsFolded(block.state, final))}
 ${renderLogLines(block.lines, sections)}
 </details>`;
 }
 
-/** A page's lines, folded into the sections the runner recorded. */
-export function renderLogBlocks(
-  lines: readonly LogLine[],
+/** A button standing for lines not yet on the page; the page's script loads them. */
+export function renderMoreLines(first: number, last: number): Html | string {
+  if (last < first) return "";
+  const what = first === last ? `line ${first}` : `lines ${first}–${last}`;
+  return markup`<button type="button" class="more" data-from="${first}" data-to="${last}" hidden>Show ${first === 1 ? "" : "earlier "}${what}</button>`;
+}
+
+/** A range of the whole log with the lines of it that are rendered (its end, or none). */
+export interface RangeView extends LineRange {
+  lines: LogLine[];
+  open: boolean;
+}
+
+/**
+ * The whole log: each range's header, a button for its lines not shown and the lines shown.
+ * Lines outside every section sit directly in the log, as the live tail appends them.
+ */
+export function renderLogRanges(
+  ranges: readonly RangeView[],
   sections: readonly LogSectionRecord[],
-  end: LogEnd,
 ): Html {
   return join(
-    groupLogSections(lines, sections, end).map((block) => renderBlock(block, end.final, sections)),
+    ranges.map((range) => {
+      const shownFrom = range.lines[0]?.n ?? range.last + 1;
+      const body = markup`${renderMoreLines(range.first, shownFrom - 1)}
+${renderLogLines(range.lines, sections)}`;
+      if (!range.section) return body;
+      return markup`${sectionOpening(range.section, range.open, range)}
+${body}
+</details>`;
+    }),
     "\n",
   );
 }
@@ -92,5 +172,12 @@ export function renderLiveLines(
   lines: readonly LogLine[],
   sections: readonly LogSectionRecord[],
 ): Html {
-  return renderLogBlocks(lines, sections, { final: false, isLast: true });
+  return join(
+    groupLogSections(lines, sections, { final: false }).map((block) =>
+      renderBlock(block, false, sections),
+    ),
+    "\n",
+  );
 }
+
+export type { LogEnd };

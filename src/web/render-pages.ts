@@ -1,7 +1,6 @@
 import type { BuildRecord, JobRecord, LogSectionRecord } from "../store/port.js";
-import type { LogLine } from "./feed-log.js";
 import { markup, join, type Html } from "./html.js";
-import { jobSectionOutcome, renderLogBlocks } from "./render-log.js";
+import { renderLogRanges, type RangeView } from "./render-log.js";
 import {
   branchOf,
   combinedState,
@@ -133,13 +132,16 @@ export interface JobPageInput {
   build: BuildRecord;
   job: JobRecord;
   canWrite: boolean;
-  lines: LogLine[];
+  /** The whole log: every range's header and the lines of it shown at first. */
+  ranges: RangeView[];
   /** The log's sections as the runner recorded them beside it. */
   sections: LogSectionRecord[];
-  page: number;
-  isLastPage: boolean;
-  /** Where the live tail starts (the chunk after this page). */
+  /** Lines in the log so far. */
+  lineCount: number;
+  /** Where the live tail starts (the chunk after the last one read). */
   nextSeq: number;
+  /** The failure's first error line and last line, when the job failed. */
+  jumps?: { firstError?: number; end: number };
 }
 
 export { renderLogLines } from "./render-log.js";
@@ -147,7 +149,7 @@ export { renderLogLines } from "./render-log.js";
 export function renderJobPage(ctx: PageContext, input: JobPageInput): Html {
   const { build, job } = input;
   const jobHref = `/jobs/${encodeURIComponent(job.id)}`;
-  const live = !isJobFinal(job) && input.isLastPage;
+  const live = !isJobFinal(job);
   const links = [
     markup`<a href="/builds/${encodeURIComponent(build.id)}">All hooks of this build</a>`,
     markup`<a href="/repos/${repoPath(build.repoFullName)}">Builds of ${build.repoFullName}</a>`,
@@ -164,16 +166,17 @@ export function renderJobPage(ctx: PageContext, input: JobPageInput): Html {
     input.canWrite && ctx.viewer && isJobFinal(job)
       ? markup`<form method="post" action="/builds/${encodeURIComponent(build.id)}/rerun" class="inline">${csrfField(ctx.viewer)}<input type="hidden" name="hook" value="${job.hook}"><button type="submit">Re-run</button></form>`
       : "";
-  const nav = [
-    input.page > 0 ? markup`<a href="${jobHref}?page=0">First part</a>` : "",
-    input.page > 0
-      ? markup`<a href="${jobHref}?page=${input.page - 1}" rel="prev">Previous part</a>`
-      : "",
-    !input.isLastPage
-      ? markup`<a href="${jobHref}?page=${input.page + 1}" rel="next">Next part</a>`
-      : "",
-    !input.isLastPage ? markup`<a href="${jobHref}">End of the log</a>` : "",
-  ].filter(Boolean);
+  const jumps = input.jumps
+    ? join(
+        [
+          input.jumps.firstError !== undefined
+            ? markup`<a href="#L${input.jumps.firstError}" class="jump">First error</a>`
+            : "",
+          markup`<a href="#L${input.jumps.end}" class="jump">End</a>`,
+        ].filter(Boolean),
+        " · ",
+      )
+    : "";
   const main = markup`
 <h1>${build.repoFullName} · ${job.hook}</h1>
 <dl class="facts">
@@ -187,27 +190,17 @@ export function renderJobPage(ctx: PageContext, input: JobPageInput): Html {
 </dl>
 <p class="links">${join(links, " · ")} ${cancel}${rerun}</p>
 <section aria-labelledby="log-title">
-<h2 id="log-title">Log${input.page > 0 || !input.isLastPage ? `, part ${input.page + 1}` : ""}</h2>
-${nav.length ? markup`<nav class="pages" aria-label="Log parts">${join(nav, " · ")}</nav>` : ""}
+<h2 id="log-title">Log</h2>
 <div class="log-tools">
 ${live ? markup`<label class="follow"><input type="checkbox" id="follow" checked> Follow new lines</label> <noscript>New lines appear when you reload this page (following needs JavaScript).</noscript>` : ""}
 <label><input type="checkbox" id="show-timestamps"> Timestamps (UTC)</label>
-<form role="search" class="log-search" id="log-search" hidden><label for="log-query">Search this part</label> <input type="search" id="log-query" name="q" autocomplete="off"> <button type="submit">Next match</button> <span id="log-hits" role="status"></span></form>
+${jumps ? markup`<nav class="jumps" aria-label="The failure">${jumps}</nav>` : ""}
+<form role="search" class="log-search" id="log-search" hidden><label for="log-query">Search the log</label> <input type="search" id="log-query" name="q" autocomplete="off" maxlength="200"> <button type="button" id="log-prev">Previous match</button> <button type="submit">Next match</button> <span id="log-hits" role="status"></span></form>
 </div>
-<div id="log" class="log" data-live="${live}" data-next-seq="${input.nextSeq}" data-job="${job.id}">
-${
-  input.lines.length
-    ? renderLogBlocks(input.lines, input.sections, {
-        final: isJobFinal(job),
-        isLast: input.isLastPage,
-        jobOutcome: jobSectionOutcome(job),
-        finishedAt: job.finishedAt,
-      })
-    : ""
-}
+<div id="log" class="log" data-live="${live}" data-next-seq="${input.nextSeq}" data-job="${job.id}" data-lines="${input.lineCount}">
+${renderLogRanges(input.ranges, input.sections)}
 </div>
-${input.lines.length === 0 && !live ? markup`<p>The log is empty.</p>` : ""}
-${nav.length ? markup`<nav class="pages" aria-label="Log parts, again">${join(nav, " · ")}</nav>` : ""}
+${input.lineCount === 0 && !live ? markup`<p>The log is empty.</p>` : ""}
 </section>`;
   return renderLayout(
     ctx,

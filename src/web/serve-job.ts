@@ -3,7 +3,8 @@ import { isFinal } from "../core/job-state.js";
 import { feedLog } from "./feed-log.js";
 import { HttpError, readForm, redirect } from "./http-replies.js";
 import { renderDurations, renderJobPage, renderJobStatus } from "./render-pages.js";
-import { jobSectionOutcome, renderLiveLines } from "./render-log.js";
+import { jobSectionOutcome, renderLiveLines, renderLogLines } from "./render-log.js";
+import { readLogView } from "./log-view.js";
 import type { JobRecord } from "../store/port.js";
 import { streamText, type TextOut } from "./stream-text.js";
 import type { LogCursor } from "./feed-log.js";
@@ -13,38 +14,60 @@ import {
   pageContext,
   requireWriter,
   sendHtml,
+  sendJson,
   type Page,
   type WebServices,
 } from "./web-request.js";
 
-const MAX_PAGE = 1_000_000;
+const MAX_LINE = 999_999_999;
 const LIVE_BATCH = 64;
 /** A live tail ends after this long; the browser reconnects where it stopped (Last-Event-ID). */
 const LIVE_MAX_MS = 5 * 60_000;
 const KEEP_ALIVE_MS = 15_000;
+/** Longest search text, and the most matching lines one search returns. */
+const MAX_QUERY = 200;
+const MAX_MATCHES = 1000;
 
-/** GET /jobs/<id>[?page=n]: the job's facts and one part of its log (the end by default). */
+/**
+ * GET /jobs/<id>: the job's facts and its whole log: every section's header, a failed
+ * section open at its end, other lines loaded on demand (GET /jobs/<id>/lines).
+ */
 export const serveJobPage: Page<[jobId: string]> = async (web, r, jobId) => {
-  const page = intParam(r.url, "page", MAX_PAGE, "last" as const);
   const { job, build, access } = await findReadableJob(web, r, jobId);
-  const [log, sections] = await Promise.all([
-    web.reader.readPage(job.id, page, isFinal(job.status)),
-    web.deps.store.readLogSections(job.id),
-  ]);
-  if (!log) throw new HttpError(404, `The log of this job has no part ${Number(page) + 1}.`);
+  const log = await readLogView(web.reader, web.deps.store, job);
   return sendHtml(
     200,
-    renderJobPage(pageContext(web, r), {
-      build,
-      job,
-      canWrite: access.write,
-      lines: log.lines,
-      sections,
-      page: log.page,
-      isLastPage: log.isLast,
-      nextSeq: log.next.seq,
-    }),
+    renderJobPage(pageContext(web, r), { build, job, canWrite: access.write, ...log }),
   );
+};
+
+/**
+ * GET /jobs/<id>/lines?from=a&to=b: lines a..b rendered (JSON `{from, to, html}`), at most a
+ * window of them (log-reader.ts), taken from the end of the range.
+ */
+export const serveLogLines: Page<[jobId: string]> = async (web, r, jobId) => {
+  const from = intParam(r.url, "from", MAX_LINE, 1);
+  const to = intParam(r.url, "to", MAX_LINE, MAX_LINE);
+  const { job } = await findReadableJob(web, r, jobId);
+  const final = isFinal(job.status);
+  const lines = await web.reader.readLines(job.id, Math.max(1, from), to, final);
+  const sections = await web.deps.store.readLogSections(job.id);
+  return sendJson({
+    from: lines[0]?.n ?? null,
+    to: lines.at(-1)?.n ?? null,
+    html: renderLogLines(lines, sections).toString(),
+  });
+};
+
+/** GET /jobs/<id>/search?q=text: the numbers of the lines holding the text, through the whole log. */
+export const serveLogSearch: Page<[jobId: string]> = async (web, r, jobId) => {
+  const query = r.url.searchParams.get("q") ?? "";
+  if (query.trim() === "") throw new HttpError(400, "Query parameter q must not be empty.");
+  if (query.length > MAX_QUERY)
+    throw new HttpError(400, `Query parameter q must be at most ${MAX_QUERY} characters.`);
+  const { job } = await findReadableJob(web, r, jobId);
+  const found = await web.reader.search(job.id, query, isFinal(job.status), MAX_MATCHES);
+  return sendJson(found);
 };
 
 /**
@@ -83,7 +106,7 @@ export const serveLiveLog: Page<[jobId: string]> = async (web, r, jobId) => {
   }
   const { job } = await findReadableJob(web, r, jobId);
   const cursor = await web.reader.cursorAt(job.id, seq, isFinal(job.status));
-  if (!cursor) throw new HttpError(400, `The log of this job has no part ${seq} yet.`);
+  if (!cursor) throw new HttpError(400, `The log of this job has no chunk ${seq} yet.`);
 
   r.c.header("content-type", "text/event-stream; charset=utf-8");
   r.c.header("x-accel-buffering", "no");

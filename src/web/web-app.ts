@@ -8,7 +8,14 @@ import { LogReader } from "./log-reader.js";
 import { openCookie } from "./seal-cookie.js";
 import { findAsset } from "./serve-assets.js";
 import { serveHome } from "./serve-home.js";
-import { serveCancel, serveJobPage, serveLiveLog, serveRawLog } from "./serve-job.js";
+import {
+  serveCancel,
+  serveJobPage,
+  serveLiveLog,
+  serveLogLines,
+  serveLogSearch,
+  serveRawLog,
+} from "./serve-job.js";
 import { SESSION_COOKIE, serveLogin, serveLoginCallback, serveLogout } from "./serve-login.js";
 import { serveBadge, serveBuildPage, serveRepositoryPage, serveRerun } from "./serve-repository.js";
 import { serveDeleteSecret, serveSecretsPage, serveSetSecret } from "./serve-secrets.js";
@@ -61,7 +68,7 @@ export function createWebApp(deps: WebDeps): { app: Hono<WebEnv>; close(): void 
     const target = sentTarget(c);
     const r: WebRequest = { c, url: new URL(c.req.url) };
     c.set("r", r);
-    c.set("html", !/\.(svg|txt)(\?|$)|\/live(\?|$)/.test(target));
+    c.set("html", !/\.(svg|txt)(\?|$)|\/(live|lines|search)(\?|$)/.test(target));
     if (target.length > MAX_URL_LENGTH) {
       throw new HttpError(414, `The address is longer than ${MAX_URL_LENGTH} characters.`);
     }
@@ -93,6 +100,8 @@ export function createWebApp(deps: WebDeps): { app: Hono<WebEnv>; close(): void 
   route("GET", `/jobs/:id${ID}`, (w, r, c) => serveJobPage(w, r, param(c, "id")));
   route("GET", `/jobs/:id${ID}/log.txt`, (w, r, c) => serveRawLog(w, r, param(c, "id")));
   route("GET", `/jobs/:id${ID}/live`, (w, r, c) => serveLiveLog(w, r, param(c, "id")));
+  route("GET", `/jobs/:id${ID}/lines`, (w, r, c) => serveLogLines(w, r, param(c, "id")));
+  route("GET", `/jobs/:id${ID}/search`, (w, r, c) => serveLogSearch(w, r, param(c, "id")));
   route("POST", `/jobs/:id${ID}/cancel`, (w, r, c) => serveCancel(w, r, param(c, "id")));
   route("GET", `/builds/:id${ID}`, (w, r, c) => serveBuildPage(w, r, param(c, "id")));
   route("POST", `/builds/:id${ID}/rerun`, (w, r, c) => serveRerun(w, r, param(c, "id")));

@@ -51,6 +51,10 @@ export function sendHtml(status: number, html: Html): Response {
   return reply(status, "text/html; charset=utf-8", html.toString());
 }
 
+export function sendJson(value: unknown): Response {
+  return reply(200, "application/json; charset=utf-8", JSON.stringify(value));
+}
+
 export function sendText(status: number, text: string): Response {
   return reply(status, "text/plain; charset=utf-8", `${text}\n`);
 }

@@ -66,6 +66,8 @@ const readEndpoints = (repo: string) => {
     page: `/jobs/${jobId}`,
     raw: `/jobs/${jobId}/log.txt`,
     live: `/jobs/${jobId}/live?seq=0`,
+    lines: `/jobs/${jobId}/lines?from=1&to=5`,
+    search: `/jobs/${jobId}/search?q=output`,
     build: `/builds/${buildId}`,
     repository: `/repos/${repo}`,
     badge: `/badges/${repo}.svg?branch=main`,
@@ -81,6 +83,9 @@ describe("public repository", () => {
         if (name === "raw") assert.equal(res.body, "secret-ish output of octo/public\n");
         if (name === "page") assert.match(res.body, /secret-ish output of octo\/public/);
         if (name === "live") assert.match(res.body, /event: end/);
+        if (name === "lines") assert.match(res.body, /secret-ish output of octo\/public/);
+        if (name === "search")
+          assert.deepEqual(JSON.parse(res.body), { lines: [1], capped: false });
         if (name === "badge") assert.match(res.body, /<svg[^>]*aria-label="kozmic: passing"/);
       }
     });
@@ -135,6 +140,8 @@ describe("private repository", () => {
         page: "/jobs/job-unknown",
         raw: "/jobs/job-unknown/log.txt",
         live: "/jobs/job-unknown/live?seq=0",
+        lines: "/jobs/job-unknown/lines?from=1&to=5",
+        search: "/jobs/job-unknown/search?q=output",
         build: "/builds/build-unknown",
         repository: "/repos/octo/unknown",
         badge: "/badges/octo/unknown.svg?branch=main",
@@ -246,6 +253,8 @@ describe("private repository", () => {
       `/jobs/${job.id}`,
       `/jobs/${job.id}/log.txt`,
       `/jobs/${job.id}/live?seq=0`,
+      `/jobs/${job.id}/lines?from=1&to=5`,
+      `/jobs/${job.id}/search?q=public`,
     ]) {
       assert.equal((await get(path, "anonymous")).status, 404, path);
       assert.equal((await get(path, "bob")).status, 404, path);

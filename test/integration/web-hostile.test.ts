@@ -99,10 +99,11 @@ describe("hostile input", () => {
 
   it("rejects bad query parameters with a 400 that names them", async () => {
     const { job } = await h.addJob({ repo: "octo/public", log: ["x\n"] });
-    for (const query of ["page=-1", "page=abc", "page=1e3", "page=99999999999"]) {
-      const res = await get(`/jobs/${job.id}?${query}`);
+    for (const query of ["from=-1", "from=abc", "to=1e3", "to=99999999999"]) {
+      const res = await get(`/jobs/${job.id}/lines?${query}`);
       assert.equal(res.status, 400, query);
-      assert.match(res.body, /page must be a whole number from 0 to/);
+      assert.match(res.body, /(from|to) must be a whole number from 0 to/);
+      assert.match(res.headers.get("content-type")!, /^text\/plain/);
     }
     const seq = await get(`/jobs/${job.id}/live?seq=x`);
     assert.equal(seq.status, 400);

@@ -1,6 +1,6 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { LogReader, PAGE_CHUNKS } from "../../src/web/log-reader.js";
+import { LogReader, WINDOW_LINES } from "../../src/web/log-reader.js";
 import type { Store } from "../../src/store/port.js";
 import { startWebHarness, type WebHarness } from "./web-harness.js";
 
@@ -80,42 +80,63 @@ const htmlOf = (events: { event: string; data: unknown }[]) =>
     .map((e) => (e.data as { html: string }).html)
     .join("\n");
 
+/** Lines from..to as GET /jobs/<id>/lines answers them. */
+async function fetchLines(jobId: string, from: number, to: number) {
+  const res = await fetch(`${h.url}/jobs/${jobId}/lines?from=${from}&to=${to}`);
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get("content-type")!, /^application\/json/);
+  return (await res.json()) as { from: number | null; to: number | null; html: string };
+}
+
 describe("job page and raw log", () => {
-  it("pages a long log by chunk ranges, numbering lines on across pages", async () => {
-    const chunks = numberedLog(PAGE_CHUNKS * 2 + 3, 50);
+  it("opens on the end of the whole log and loads earlier lines in windows, numbered on", async () => {
+    const chunks = numberedLog(60, 50);
+    const total = 3000;
     const { job } = await h.addJob({ repo: "octo/public", log: chunks });
-    const numbers: number[] = [];
-    const texts: string[] = [];
-    for (let page = 0; page < 3; page++) {
-      const res = await fetch(`${h.url}/jobs/${job.id}?page=${page}`);
-      assert.equal(res.status, 200);
-      const html = await res.text();
-      numbers.push(...lineNumbers(html));
-      texts.push(...lineTexts(html));
-      assert.equal(html.includes(`?page=${page + 1}" rel="next"`), page < 2, `page ${page}`);
-    }
-    const total = chunks.length * 50;
+    const page = await (await fetch(`${h.url}/jobs/${job.id}`)).text();
+    const shown = lineNumbers(page);
+    assert.equal(shown.length, WINDOW_LINES);
+    assert.equal(shown.at(-1), total);
+    assert.doesNotMatch(page, /part|\?page=/);
+    const more =
+      /<button type="button" class="more" data-from="(\d+)" data-to="(\d+)" hidden>Show lines/.exec(
+        page,
+      );
+    assert.deepEqual(more?.slice(1).map(Number), [1, total - WINDOW_LINES]);
+
+    // The button's range, as the page's script asks for it: one window from its end.
+    const earlier = await fetchLines(job.id, 1, total - WINDOW_LINES);
+    assert.equal(earlier.from, 1);
+    assert.equal(earlier.to, total - WINDOW_LINES);
     assert.deepEqual(
-      numbers,
+      [...lineNumbers(earlier.html), ...shown],
       Array.from({ length: total }, (_, i) => i + 1),
     );
     assert.deepEqual(
-      texts,
+      [...lineTexts(earlier.html), ...lineTexts(page)],
       Array.from({ length: total }, (_, i) => `line ${i + 1}`),
     );
-    // Without ?page, the end of the log: the last part.
-    const end = await (await fetch(`${h.url}/jobs/${job.id}`)).text();
-    const endNumbers = lineNumbers(end);
-    assert.deepEqual(endNumbers, numbers.slice(total - endNumbers.length));
-    assert.equal(lineNumbers(end).at(-1), total);
-    assert.match(end, /rel="prev"/);
-
-    const missing = await fetch(`${h.url}/jobs/${job.id}?page=3`);
-    assert.equal(missing.status, 404);
-    assert.match(await missing.text(), /has no part 4/);
+    // Any range gives the same lines; a range longer than a window gives its end.
+    assert.deepEqual(lineTexts((await fetchLines(job.id, 1234, 1236)).html), [
+      "line 1234",
+      "line 1235",
+      "line 1236",
+    ]);
+    const long = await fetchLines(job.id, 1, 1_000_000);
+    assert.deepEqual([long.from, long.to], [total - WINDOW_LINES + 1, total]);
+    assert.deepEqual(await fetchLines(job.id, total + 1, total + 5), {
+      from: null,
+      to: null,
+      html: "",
+    });
+    // Old links to parts of the log show the whole log.
+    assert.equal(
+      lineNumbers(await (await fetch(`${h.url}/jobs/${job.id}?page=0`)).text()).at(-1),
+      total,
+    );
   });
 
-  it("never puts a 50 MB log into one page", async () => {
+  it("never puts a 50 MB log into one page or one answer", async () => {
     const { job } = await h.addJob({ repo: "octo/public" });
     const line = "\x1b[32mok\x1b[0m compiling a module with some typical build output text\n";
     const perChunk = Math.floor((64 * 1024) / line.length);
@@ -123,48 +144,74 @@ describe("job page and raw log", () => {
     for (let seq = 0; seq < chunks; seq++) {
       await h.store.appendLog({ jobId: job.id, seq, data: line.repeat(perChunk) });
     }
-    for (const query of ["", "?page=0", `?page=${Math.floor(chunks / PAGE_CHUNKS / 2)}`]) {
-      const html = await (await fetch(`${h.url}/jobs/${job.id}${query}`)).text();
-      assert.ok(html.length < 4 * 1024 * 1024, `${query}: ${html.length} characters`);
-      assert.ok(lineNumbers(html).length > 0);
-      if (query === "") assert.equal(lineNumbers(html).at(-1), chunks * perChunk);
+    const total = chunks * perChunk;
+    const html = await (await fetch(`${h.url}/jobs/${job.id}`)).text();
+    assert.ok(html.length < 4 * 1024 * 1024, `${html.length} characters`);
+    assert.equal(lineNumbers(html).at(-1), total);
+    for (const [from, to] of [
+      [1, 999_999_999],
+      [Math.floor(total / 2), Math.floor(total / 2) + 10],
+    ] as const) {
+      const window = await fetchLines(job.id, from, to);
+      assert.ok(window.html.length < 4 * 1024 * 1024, `${from}-${to}: ${window.html.length}`);
+      assert.equal(window.to, Math.min(to, total));
     }
   });
 
-  it("numbers on across a lost chunk at the end of a part of a finished log", async () => {
-    const chunks = numberedLog(PAGE_CHUNKS + 4, 10);
-    // Lose the last chunk of part 1 and the first of part 2 (as if their writes had failed).
-    const kept = chunks.map((data, seq) => ({ seq, data }));
+  it("keeps a window of very long lines within its size, from the end", async () => {
+    const { job } = await h.addJob({
+      repo: "octo/public",
+      log: ["<".repeat(16_000) + "\n"].concat(
+        Array.from({ length: 40 }, () => "<".repeat(60_000) + "\n"),
+      ),
+    });
+    const window = await fetchLines(job.id, 1, 1_000_000);
+    assert.ok(window.html.length <= 1024 * 1024 + 16_384 * 5, `${window.html.length}`);
+    assert.ok(window.from! > 1);
+    assert.equal(window.to, lineNumbers(window.html).at(-1));
+  });
+
+  it("numbers on across lost chunks of a finished log", async () => {
+    const chunks = numberedLog(20, 10);
     const { job: lossy } = await h.addJob({ repo: "octo/public" });
-    for (const c of kept) {
-      if (c.seq !== PAGE_CHUNKS - 1 && c.seq !== PAGE_CHUNKS) {
-        await h.store.appendLog({ jobId: lossy.id, ...c });
-      }
+    // Lose chunks 15 and 16 (as if their writes had failed).
+    for (const [seq, data] of chunks.entries()) {
+      if (seq !== 15 && seq !== 16) await h.store.appendLog({ jobId: lossy.id, seq, data });
     }
-    const pages = await Promise.all(
-      [0, 1].map(async (p) => (await fetch(`${h.url}/jobs/${lossy.id}?page=${p}`)).text()),
-    );
-    const numbers = pages.flatMap(lineNumbers);
+    const windows = await Promise.all([
+      fetchLines(lossy.id, 1, 100),
+      fetchLines(lossy.id, 101, 1000),
+    ]);
+    const numbers = windows.flatMap((w) => lineNumbers(w.html));
     assert.deepEqual(
       numbers,
       Array.from({ length: numbers.length }, (_, i) => i + 1),
     );
-    assert.match(pages[0]!, /1 chunk of this log \(from chunk 15\) could not be stored/);
-    assert.match(pages[1]!, /1 chunk of this log \(from chunk 16\) could not be stored/);
-    assert.equal(lineTexts(pages[1]!).at(-1), "line 200");
+    assert.match(windows[1].html, /2 chunks of this log \(from chunk 15\) could not be stored/);
+    assert.equal(lineTexts(windows[1].html).at(-1), "line 200");
+    const page = await (await fetch(`${h.url}/jobs/${lossy.id}`)).text();
+    assert.deepEqual(lineNumbers(page), numbers);
   });
 
-  it("numbers the same when several parts of a new log are asked for at once", async () => {
-    const chunks = numberedLog(PAGE_CHUNKS * 3, 4);
+  it("numbers the same when several windows of a new log are asked for at once", async () => {
+    const chunks = numberedLog(48, 200);
     const { job } = await h.addJob({ repo: "octo/public", log: chunks });
-    const numbersOf = (page: { lines: { n: number }[] } | undefined) => page!.lines.map((l) => l.n);
+    const ranges = [
+      [1, 2000],
+      [2001, 4000],
+      [4001, 6000],
+      [6001, 8000],
+      [8001, 9600],
+    ] as const;
+    const numbersOf = (lines: { n: number; html: string }[]) =>
+      lines.map((l) => `${l.n}:${l.html}`);
     const sequentialReader = new LogReader(h.store);
-    const sequential: number[][] = [];
-    for (const p of [0, 1, 2])
-      sequential.push(numbersOf(await sequentialReader.readPage(job.id, p, true)));
+    const sequential: string[][] = [];
+    for (const [from, to] of ranges)
+      sequential.push(numbersOf(await sequentialReader.readLines(job.id, from, to, true)));
     assert.deepEqual(
       sequential.flat(),
-      Array.from({ length: 192 }, (_, i) => i + 1),
+      Array.from({ length: 9600 }, (_, i) => `${i + 1}:line ${i + 1}`),
     );
 
     // A store that answers after a while (as DynamoDB does), so the reads interleave.
@@ -178,12 +225,41 @@ describe("job page and raw log", () => {
       },
     });
     const reader = new LogReader(slowStore);
-    const order = [2, 1, 0, 2, 1];
+    const order = [4, 2, 0, 4, 3, 1];
     const concurrent = await Promise.all(
-      order.map(async (p) => numbersOf(await reader.readPage(job.id, p, true))),
+      order.map(async (i) =>
+        numbersOf(await reader.readLines(job.id, ranges[i]![0], ranges[i]![1], true)),
+      ),
     );
-    for (const [i, p] of order.entries())
-      assert.deepEqual(concurrent[i], sequential[p], `page ${p}`);
+    for (const [i, r] of order.entries())
+      assert.deepEqual(concurrent[i], sequential[r], `range ${r}`);
+  });
+
+  it("searches the whole log on the server: every matching line, capped, case-insensitive", async () => {
+    const chunks = numberedLog(100, 2000);
+    const { job } = await h.addJob({ repo: "octo/public", log: chunks });
+    const search = async (q: string) => {
+      const res = await fetch(`${h.url}/jobs/${job.id}/search?q=${encodeURIComponent(q)}`);
+      return { status: res.status, body: await res.text() };
+    };
+    // Line 7 is far before the page's window of the last 2,000 of 200,000 lines.
+    const one = await search("LINE 7\n".trim());
+    assert.equal(one.status, 200);
+    const found = JSON.parse(one.body) as { lines: number[]; capped: boolean };
+    assert.deepEqual(found.lines.slice(0, 3), [7, 70, 71]);
+    assert.equal(found.lines.length, 1000);
+    assert.equal(found.capped, true);
+    assert.deepEqual(JSON.parse((await search("line 123456")).body), {
+      lines: [123456],
+      capped: false,
+    });
+    assert.deepEqual(JSON.parse((await search("no such text")).body), { lines: [], capped: false });
+    const empty = await search(" ");
+    assert.equal(empty.status, 400);
+    assert.match(empty.body, /q must not be empty/);
+    const long = await search("x".repeat(201));
+    assert.equal(long.status, 400);
+    assert.match(long.body, /at most 200 characters/);
   });
 
   it("streams the raw log as stored, chunk by chunk", async () => {
@@ -343,6 +419,6 @@ describe("live tail", () => {
     const { job } = await h.addJob({ repo: "octo/public", log: ["a\n"] });
     const res = await fetch(`${h.url}/jobs/${job.id}/live?seq=5`);
     assert.equal(res.status, 400);
-    assert.match(await res.text(), /no part 5/);
+    assert.match(await res.text(), /no chunk 5/);
   });
 });

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { renderAnsiLine } from "../../src/web/render-ansi.js";
 import { feedLog, MAX_LINE_CHARS, START_CURSOR, type LogLine } from "../../src/web/feed-log.js";
 import { renderBadge } from "../../src/web/render-badge.js";
+import { renderLogLines } from "../../src/web/render-log.js";
 
 describe("renderAnsiLine", () => {
   it("turns SGR colours into classed spans and carries them to the next line", () => {
@@ -108,6 +109,87 @@ describe("feedLog", () => {
     assert.equal(ended.lines.length, 3);
     assert.match(ended.lines[1]!.html, /1 chunk of this log \(from chunk 1\) could not be stored/);
     assert.equal(ended.lines[2]!.html, "c");
+  });
+});
+
+describe("user groups", () => {
+  const record = (name: "install" | "build", startSeq: number, endSeq?: number) =>
+    ({
+      jobId: "j",
+      name,
+      title: name,
+      startSeq,
+      startedAt: 0,
+      ...(endSeq ? { endSeq } : {}),
+    }) as const;
+  const sections = [record("install", 0, 2), record("build", 2)];
+  const chunks = [
+    chunk(0, "::group::Fetch \x1b[1m<deps>\x1b[0m\nleft-pad\n::endgroup::\nafter\n"),
+    // A group the install never closes ends with its section: build's lines are not in it.
+    chunk(1, "--- Compile\ncc a.c\n"),
+    chunk(2, "build starts\n+++ Tests\nerror: test_login failed\n"),
+  ];
+  const { lines } = feedLog(START_CURSOR, chunks, { render: true, end: true, bridgeGaps: true });
+  const html = renderLogLines(lines, sections).toString();
+  const outline = (markup: string) =>
+    [
+      ...markup.matchAll(
+        /<details class="group" data-group="(\d+)" data-section="(\w+)"( open)?>|<summary[^>]*>.*?<\/summary>|<div class="line( \w+)?" id="L(\d+)"|<\/details>/g,
+      ),
+    ].map((m) =>
+      m[1]
+        ? `group ${m[1]} in ${m[2]}${m[3] ? " open" : ""}`
+        : m[5]
+          ? `L${m[5]}${m[4] ?? ""}`
+          : m[0].startsWith("<summary")
+            ? m[0].replace(/<[^>]+>/g, "|")
+            : "end",
+    );
+
+  it("folds each group under its marker's line, in its own section only; markers are not shown", () => {
+    assert.deepEqual(outline(html), [
+      "group 1 in install",
+      "||1||Fetch &#60;deps&#62;||",
+      "L2",
+      "L3 mark",
+      "end",
+      "L4",
+      "group 5 in install",
+      "||5||Compile||",
+      "L6",
+      "end",
+      "L7",
+      "group 8 in build open",
+      "||8||Tests||",
+      "L9 err",
+      "end",
+    ]);
+    assert.match(html, /<div class="line mark" id="L3" data-section="install" hidden>/);
+    // Numbers stay those of the whole log: a marker keeps its number.
+    assert.deepEqual(
+      lines.map((l) => l.n),
+      [1, 2, 3, 4, 5, 6, 7, 8, 9],
+    );
+  });
+
+  it("a window or live event starting inside a group shows it continued", () => {
+    const from7 = feedLog(START_CURSOR, chunks, {
+      render: true,
+      renderFrom: 6,
+      end: true,
+      bridgeGaps: true,
+    });
+    assert.deepEqual(outline(renderLogLines(from7.lines, sections).toString()), [
+      "group 5 in install",
+      "||Compile| |(continued)||",
+      "L6",
+      "end",
+      "L7",
+      "group 8 in build open",
+      "||8||Tests||",
+      "L9 err",
+      "end",
+    ]);
   });
 });
 

@@ -3,14 +3,16 @@
 // and renders every line; on reconnection the browser's Last-Event-ID resumes at the right
 // chunk, so no line is lost or doubled. A section that starts comes as a <details>; a line
 // of a section begun earlier names it (data-section) and goes into it; each event lists
-// the sections that ended, as the runner recorded them.
+// the sections that ended, as the runner recorded them. A user group comes as a <details
+// class="group"> naming its section, like a line.
 (function () {
   const log = document.getElementById("log");
   if (!log || log.dataset.live !== "true") return;
   const follow = document.getElementById("follow");
   if (follow && location.hash) follow.checked = false;
   const status = document.getElementById("status");
-  // Keep the page responsive when a long log is followed: older lines stay on earlier parts.
+  // Keep the page responsive when a long log is followed: older lines leave the page (the
+  // reloaded page loads them on demand).
   const MAX_LINES = 20000;
   const WORDS = { success: "succeeded", failure: "failed", skipped: "skipped" };
   WORDS.cancelled = "cancelled";
@@ -43,7 +45,8 @@
     template.innerHTML = html;
     for (const node of Array.from(template.content.children)) {
       const section = openSection();
-      if (node.matches(".line") && section && node.dataset.section === section.dataset.section) {
+      const ofSection = node.matches(".line, details.group");
+      if (ofSection && section && node.dataset.section === section.dataset.section) {
         section.append(node);
       } else {
         // A section that starts ends the one before it: the job went on.
