@@ -61,10 +61,12 @@ export async function startWebHarness(
     liveMaxMs?: number;
     accessTtlMs?: number;
     appGitHub?: boolean;
+    /** The pages over this store (closed with the harness) instead of a new one. */
+    store?: Store;
   } = {},
 ): Promise<WebHarness> {
   const dir = mkdtempSync(join(tmpdir(), "kozmic-web-"));
-  const store = openEmbeddedStore({ dataDir: dir });
+  const store = options.store ?? openEmbeddedStore({ dataDir: dir });
   const oauth = await FakeOAuth.start();
   oauth.addRepository("octo/public", { private: false, access: { alice: "write" } });
   oauth.addRepository("octo/secret", { private: true, access: { alice: "write", carol: "read" } });

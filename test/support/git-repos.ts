@@ -33,7 +33,7 @@ export interface GitRepo {
    */
   commit(
     files: Record<string, string | { content: string; mode: number }>,
-    options?: { branch?: string; message?: string },
+    options?: { branch?: string; message?: string; date?: string },
   ): string;
   /** Points `refs/pull/<n>/head` at a commit made with `commit(..., { branch })`. */
   setPullHead(number: number, sha: string): void;
@@ -72,13 +72,20 @@ export function createGitRepo(fake: FakeGitHub, http: FakeGitHttp, fullName: str
         } catch {
           parent = undefined;
         }
-        const sha = git(path, [
-          "commit-tree",
-          treeId,
-          ...(parent ? ["-p", parent] : []),
-          "-m",
-          options.message ?? "Update the widgets",
-        ]);
+        const dated: Record<string, string> = options.date
+          ? { GIT_AUTHOR_DATE: options.date, GIT_COMMITTER_DATE: options.date }
+          : {};
+        const sha = git(
+          path,
+          [
+            "commit-tree",
+            treeId,
+            ...(parent ? ["-p", parent] : []),
+            "-m",
+            options.message ?? "Update the widgets",
+          ],
+          dated,
+        );
         git(path, ["update-ref", `refs/heads/${branch}`, sha]);
         fake.addCommit(fullName, sha, contents, branch);
         return sha;
