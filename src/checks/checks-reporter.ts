@@ -83,6 +83,32 @@ export class ChecksReporter {
     return (data as { id: number }).id;
   }
 
+  /**
+   * A completed `skipped` check run for a hook its `paths:` left out: GitHub counts a skipped
+   * required check as passed, where a missing one would keep a pull request waiting.
+   */
+  async reportSkipped(input: {
+    owner: string;
+    repo: string;
+    name: string;
+    headSha: string;
+    reason: string;
+    externalId: string;
+  }): Promise<number> {
+    const { data } = await this.octokit.request("POST /repos/{owner}/{repo}/check-runs", {
+      owner: input.owner,
+      repo: input.repo,
+      name: input.name,
+      head_sha: input.headSha,
+      status: "completed",
+      conclusion: "skipped",
+      completed_at: new Date(this.now()).toISOString(),
+      external_id: input.externalId,
+      output: { title: "Skipped", summary: `Not run: ${input.reason}.` },
+    });
+    return (data as { id: number }).id;
+  }
+
   /** Marks the run in progress with the phase in words and a Cancel button. */
   async markInProgress(
     ref: CheckRunRef,

@@ -1,6 +1,7 @@
 import type { Config, Hook, HookInput } from "./config/schema.js";
 import { jobMessageSchema, type JobMessage, type TrustScope } from "./job-message.js";
 import type { BuildRecord, JobRecord, SupersedeKey } from "./build-records.js";
+import { decideHook } from "./hook-conditions.js";
 
 /** What the app learned from a webhook, reduced to the facts planning needs. */
 export interface EventFacts {
@@ -24,6 +25,19 @@ export interface EventFacts {
   trigger: string;
   /** Plan only these hooks (re-run of one check run); all when absent. */
   onlyHooks?: readonly string[];
+  /** For pull requests: the branch it merges into, which `branches:` patterns match. */
+  baseRef?: string;
+  /**
+   * The files the push or pull request changed, for `paths:`; undefined when GitHub could
+   * not say, which runs every hook.
+   */
+  changedFiles?: readonly string[];
+}
+
+/** A hook whose `paths` left it out: it gets a `skipped` check run saying why. */
+export interface SkippedHook {
+  name: string;
+  reason: string;
 }
 
 export interface PlannedJob {
@@ -38,6 +52,7 @@ export interface PlannedJob {
 export interface Plan {
   build: BuildRecord;
   jobs: PlannedJob[];
+  skipped: SkippedHook[];
 }
 
 export interface PlanContext {
@@ -115,9 +130,23 @@ export function planJobs(config: Config, facts: EventFacts, context: PlanContext
   };
   if (facts.pullRequest !== undefined) build.pullRequest = facts.pullRequest;
 
-  const hooks = facts.onlyHooks
+  const requested = facts.onlyHooks
     ? config.hooks.filter((hook) => facts.onlyHooks!.includes(hook.name))
     : config.hooks;
+  const skipped: SkippedHook[] = [];
+  // A re-run runs what it names (or what the build ran) whatever the conditions say.
+  const hooks = requested.filter((hook) => {
+    if (facts.event === "rerun") return true;
+    const decision = decideHook(hook, {
+      event: facts.event,
+      ref:
+        facts.event === "pull_request" && facts.baseRef ? `refs/heads/${facts.baseRef}` : facts.ref,
+      changedFiles: facts.changedFiles,
+    });
+    if (!decision.run && decision.report)
+      skipped.push({ name: hook.name, reason: decision.reason });
+    return decision.run;
+  });
   const line = supersedeLine(facts);
   const jobs = hooks.map((hook): PlannedJob => {
     const id = context.newId();
@@ -154,5 +183,5 @@ export function planJobs(config: Config, facts: EventFacts, context: PlanContext
       cancelSuperseded: hook.cancel_superseded,
     };
   });
-  return { build, jobs };
+  return { build, jobs, skipped };
 }

@@ -15,6 +15,10 @@ const buildTask = z.strictObject({
   /** The head repository's id; `null` when GitHub no longer knows it (deleted fork). */
   headRepositoryId: z.number().int().positive().nullable().optional(),
   trigger: z.string().min(1).max(300),
+  /** Pushes: the commit the branch was at before (all zeros for a new branch), for `paths:`. */
+  before: sha.or(z.literal("0".repeat(40))).optional(),
+  /** Pull requests: the branch it merges into, for `branches:`. */
+  baseRef: z.string().min(1).max(1024).optional(),
   /** More lines the jobs supersede on (`branch:feature` for a pull request from that branch). */
   alsoSupersedeLines: z.array(z.string().min(1).max(1100)).max(4).optional(),
 });

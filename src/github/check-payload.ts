@@ -35,6 +35,7 @@ const SCHEMAS: Record<string, z.ZodType> = {
         ref: z.string().min(1),
         repo: z.object({ id: z.number(), full_name: z.string() }).nullable(),
       }),
+      base: z.object({ ref: z.string().min(1) }),
     }),
     repository,
     installation,

@@ -31,6 +31,7 @@ export async function handlePullRequest(
       sha: pull.head.sha,
       ref: `refs/pull/${pull.number}/head`,
       pullRequest: pull.number,
+      baseRef: pull.base.ref,
       headRepositoryFullName: pull.head.repo?.full_name ?? null,
       headRepositoryId: pull.head.repo?.id ?? null,
       trigger: clip(payload.sender?.login ?? pull.user?.login ?? "pull request"),

@@ -42,7 +42,9 @@ export async function planMessage(deps: PlannerDeps, message: PlanMessage): Prom
             ? { headRepositoryId: task.headRepositoryId }
             : {}),
           trigger: task.trigger,
+          ...(task.baseRef !== undefined ? { baseRef: task.baseRef } : {}),
         },
+        ...(task.before !== undefined ? { before: task.before } : {}),
         ...(task.alsoSupersedeLines ? { alsoSupersedeLines: task.alsoSupersedeLines } : {}),
       });
     case "rerun-check-run":
@@ -136,7 +138,9 @@ async function rerun(
   };
   if (build.pullRequest !== undefined) facts.pullRequest = build.pullRequest;
   if (build.headRepositoryId !== undefined) facts.headRepositoryId = build.headRepositoryId;
-  if (onlyHooks) facts.onlyHooks = onlyHooks;
+  // The whole build again: the hooks it ran, not those its conditions left out.
+  const hooks = onlyHooks ?? (await deps.store.listJobs(build.id)).map((job) => job.hook);
+  if (hooks.length > 0) facts.onlyHooks = [...new Set(hooks)];
   return start(deps, octokit, message, facts, build.createdAt);
 }
 

@@ -1,11 +1,14 @@
 import { ChecksReporter, type RequestOctokit } from "../checks/checks-reporter.js";
 import { parseConfig } from "../core/config/parse-config.js";
 import { ConfigError, ConflictError, type ConfigIssue } from "../core/errors.js";
+import type { Config } from "../core/config/schema.js";
+import { needsChangedFiles } from "../core/hook-conditions.js";
 import { planJobs, type EventFacts, type Plan, type PlannedJob } from "../core/plan-jobs.js";
 import type { BuildRecord, JobRecord } from "../store/port.js";
 import { cancelJob } from "./cancel-job.js";
 import { derivedIds } from "./derived-ids.js";
 import { findCheckRunsByExternalId } from "./find-check-runs.js";
+import { listChangedFiles } from "./list-changed-files.js";
 import { isPermanent } from "./plan-failure.js";
 import { jobUrl } from "../core/job-url.js";
 import type { PlannerDeps } from "./planner-deps.js";
@@ -28,10 +31,14 @@ export interface StartBuildInput {
    * re-running an old commit never supersedes a newer one. Default: the build's creation.
    */
   lineTime?: number;
+  /** Pushes: the commit before, whose comparison with `sha` gives the changed files. */
+  before?: string;
 }
 
 export type StartBuildOutcome =
   | { outcome: "no-config" }
+  /** The conditions of every hook left it out: no build, no check run. */
+  | { outcome: "nothing-to-run" }
   | { outcome: "already-built"; buildId: string }
   | { outcome: "invalid-config"; buildId: string; checkRunId: number }
   | { outcome: "queued"; buildId: string; jobIds: string[]; superseded: string[] };
@@ -64,19 +71,31 @@ export async function startBuild(
     : `commit:${facts.repository.id}:${facts.sha}`;
   const context = { newId: derivedIds(seed), now: deps.now() };
   let issues: readonly ConfigIssue[] | undefined;
-  let plan: Plan;
+  let config: Config | undefined;
   try {
     if (file.kind === "unreadable") throw new ConfigError(file.issue.message, [file.issue]);
-    plan = planJobs(parseConfig(file.text), facts, context);
+    config = parseConfig(file.text);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     issues = error.issues;
-    // A build without jobs still records the commit as handled, and the trust a re-run keeps.
-    plan = planJobs({ hooks: [] }, facts, context);
+  }
+  // A build without jobs still records the commit as handled, and the trust a re-run keeps.
+  const planned = config ? await withChangedFiles(input, config) : facts;
+  let plan = planJobs(config ?? { hooks: [] }, planned, context);
+  if (config && !rerun && plan.jobs.length === 0 && plan.skipped.length === 0) {
+    return { outcome: "nothing-to-run" };
   }
   plan.build.deliveryId = input.deliveryId;
 
-  const claimed = await claimBuild(deps, plan, rerun);
+  let claimed = await claimBuild(deps, plan, rerun);
+  if (claimed.outcome === "already-built" && config && !rerun && hasConditions(config)) {
+    // This delivery's event or branch may run hooks the commit's earlier build left out.
+    const more = await planLeftOut(deps, input, config, planned, claimed.buildId);
+    if (more) {
+      plan = more;
+      claimed = await claimBuild(deps, plan, true);
+    }
+  }
   if (claimed.outcome === "already-built") return claimed;
   const { build, resumed } = claimed;
   const reporter = new ChecksReporter(input.octokit, { now: deps.now });
@@ -110,6 +129,18 @@ export async function startBuild(
     if (isPermanent(error)) await abandonUnqueued(deps, plan.jobs, error);
     throw error;
   }
+  for (const skipped of plan.skipped) {
+    const externalId = `skip:${build.id}:${skipped.name}`;
+    if (existingRuns.has(externalId)) continue;
+    await reporter.reportSkipped({
+      owner,
+      repo,
+      name: skipped.name,
+      headSha: facts.sha,
+      reason: skipped.reason,
+      externalId,
+    });
+  }
   const superseded = await supersedeOlder(deps, reporter, input, build, plan.jobs);
   return {
     outcome: "queued",
@@ -117,6 +148,61 @@ export async function startBuild(
     jobIds: plan.jobs.map((job) => job.record.id),
     superseded,
   };
+}
+
+/** The facts with the files the push or pull request changed, when some hook's paths ask. */
+async function withChangedFiles(input: StartBuildInput, config: Config): Promise<EventFacts> {
+  const { facts } = input;
+  if (facts.event !== "push" && facts.event !== "pull_request") return facts;
+  if (!needsChangedFiles(config.hooks)) return facts;
+  const changedFiles = await listChangedFiles(
+    input.octokit,
+    { owner: input.owner, repo: input.repo },
+    facts.pullRequest !== undefined
+      ? { pullRequest: facts.pullRequest }
+      : { before: input.before, sha: facts.sha },
+  );
+  return changedFiles ? { ...facts, changedFiles } : facts;
+}
+
+function hasConditions(config: Config): boolean {
+  return config.hooks.some(
+    (hook) =>
+      hook.on !== undefined ||
+      hook.branches !== undefined ||
+      hook.tags !== undefined ||
+      hook.paths !== undefined ||
+      hook.paths_ignore !== undefined,
+  );
+}
+
+/**
+ * A second build of a commit for the hooks this delivery runs that no other delivery's build
+ * of it has a job for: the push to `main` of a commit first built on a feature branch, the
+ * pull request of a commit its push built. Ids derive from the delivery, so a retry resumes it.
+ */
+async function planLeftOut(
+  deps: PlannerDeps,
+  input: StartBuildInput,
+  config: Config,
+  facts: EventFacts,
+  builtBy: string,
+): Promise<Plan | undefined> {
+  const covered = new Set<string>();
+  const builds = await deps.store.findBuildsByCommit(facts.repository.id, facts.sha);
+  for (const build of builds.length > 0 ? builds : [{ id: builtBy, deliveryId: undefined }]) {
+    if (build.deliveryId === input.deliveryId) continue;
+    for (const job of await deps.store.listJobs(build.id)) covered.add(job.hook);
+  }
+  const now = deps.now();
+  const all = planJobs(config, facts, { newId: derivedIds("probe"), now });
+  const names = [...all.jobs.map((job) => job.hook.name), ...all.skipped.map((s) => s.name)];
+  const left = names.filter((name) => !covered.has(name));
+  if (left.length === 0) return undefined;
+  const seed = `commit:${facts.repository.id}:${facts.sha}:${input.deliveryId}`;
+  const plan = planJobs(config, { ...facts, onlyHooks: left }, { newId: derivedIds(seed), now });
+  plan.build.deliveryId = input.deliveryId;
+  return plan;
 }
 
 /** The external id of a build's "Kozmic configuration" check run. */

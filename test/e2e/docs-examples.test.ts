@@ -56,6 +56,11 @@ const PROJECTS: { marks: RegExp; files: Record<string, string>; output: RegExp[]
     output: [/1 passed/, /^1\.2\.3$/m],
   },
   {
+    marks: /paths_ignore:/,
+    files: { "requirements.txt": "pytest\n", "test_app.py": PYTEST },
+    output: [/1 passed/, /^deploying$/m, /^releasing$/m],
+  },
+  {
     marks: /python -m pytest --cov/,
     files: { "requirements.txt": "pytest\npytest-cov\n", "test_app.py": PYTEST },
     output: [/1 passed/, /coverage: platform/],

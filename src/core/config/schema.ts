@@ -46,6 +46,35 @@ const memory = z
   })
   .transform((v) => parseBytes(v)!);
 
+/** The events a hook can run on (`on:`). */
+export const HOOK_EVENTS = ["push", "pull_request", "schedule", "manual"] as const;
+export type HookEvent = (typeof HOOK_EVENTS)[number];
+
+const refPatterns = z
+  .array(
+    z
+      .string()
+      .min(1)
+      .max(255)
+      .regex(/^!?[^\s!][^\s]*$/, {
+        message: "expected a branch or tag name pattern such as main, release/* or !release/old",
+      }),
+  )
+  .min(1)
+  .max(100)
+  .optional();
+
+const pathPatterns = z
+  .array(
+    z.string().superRefine((pattern, ctx) => {
+      const problem = checkTrackedPattern(pattern);
+      if (problem) ctx.addIssue({ code: "custom", message: problem });
+    }),
+  )
+  .min(1)
+  .max(100)
+  .optional();
+
 /** One hook of `.github/kozmic.yml`: a job that runs on every push and pull request. */
 export const hookSchema = z
   .strictObject({
@@ -156,6 +185,29 @@ export const hookSchema = z
       ),
     memory: memory.optional().describe('Memory limit, e.g. "2g". Default: the runner\'s.'),
     cpus: z.number().positive().max(64).optional().describe("CPU limit. Default: the runner's."),
+    on: z
+      .array(z.enum(HOOK_EVENTS))
+      .min(1)
+      .optional()
+      .describe(
+        "Events the hook runs on: `push`, `pull_request`, `schedule`, `manual`. Default: all four.",
+      ),
+    branches: refPatterns.describe(
+      "Branch name patterns (`main`, `release/*`, `!release/old`): the hook runs on a push to, " +
+        "or a pull request into, a matching branch. A pattern starting with `!` excludes. Default: every branch.",
+    ),
+    tags: refPatterns.describe(
+      "Tag name patterns (`v*`, `!v*-rc*`): the hook runs on a push of a matching tag. " +
+        "Default: no tag; tag pushes run only hooks that list `tags`.",
+    ),
+    paths: pathPatterns.describe(
+      "Globs of repository paths (`src/**`): the hook runs only when the push or pull request " +
+        "changed a matching file; otherwise its check run ends `skipped`.",
+    ),
+    paths_ignore: pathPatterns.describe(
+      "Globs of repository paths (`docs/**`) whose changes alone do not run the hook; " +
+        "otherwise as `paths`.",
+    ),
     cancel_superseded: z
       .boolean()
       .default(true)

@@ -118,6 +118,8 @@ export class FakeGitHub {
   readonly repositories = new Map<string, FakeRepository>();
   readonly pullRequests: FakePullRequest[] = [];
   readonly checkRuns: FakeCheckRun[] = [];
+  /** Each page of a pull request's files served, in order. */
+  readonly filesListed: { pull: number; page: number }[] = [];
   readonly installations = new Map<number, { id: number; account: string }>();
   /** The app whose JWTs are accepted; a manifest registration (below) replaces it. */
   appId: number;
@@ -581,6 +583,34 @@ export class FakeGitHub {
         );
         return { status: 200, body: pulls.map((pr) => this.pullJson(pr)) };
       }
+      case "repos/compare-commits":
+      case "repos/compare-commits-with-basehead": {
+        const [base, head] = p.basehead ? p.basehead.split("...") : [p.base, p.head];
+        const before = repo.commits.get(base ?? "");
+        const after = repo.commits.get(head ?? "");
+        if (!before || !after) return notFound();
+        return { status: 200, body: this.compareJson(repo, base!, head!, before, after) };
+      }
+      case "pulls/list-files": {
+        const pull = this.pullRequests.find(
+          (pr) =>
+            pr.repository.toLowerCase() === repo.fullName.toLowerCase() &&
+            pr.number === Number(p.pull_number),
+        );
+        if (!pull) return notFound();
+        const baseSha = repo.branches.get(pull.baseRef);
+        const head = this.repositories.get(pull.headRepository.toLowerCase()) ?? repo;
+        const files = changedFiles(
+          (baseSha && repo.commits.get(baseSha)) || new Map(),
+          head.commits.get(pull.headSha) ?? repo.commits.get(pull.headSha) ?? new Map(),
+        );
+        const perPage = Number(url.searchParams.get("per_page") ?? 30);
+        const page = Number(url.searchParams.get("page") ?? 1);
+        // GitHub lists at most 3000 files of a pull request.
+        const listed = files.slice(0, 3000).slice((page - 1) * perPage, page * perPage);
+        this.filesListed.push({ pull: pull.number, page });
+        return { status: 200, body: listed };
+      }
       case "checks/create": {
         const b = body as Record<string, unknown>;
         const problem = checkRunProblem(b);
@@ -719,6 +749,33 @@ export class FakeGitHub {
     };
   }
 
+  private compareJson(
+    repo: FakeRepository,
+    base: string,
+    head: string,
+    before: Map<string, string>,
+    after: Map<string, string>,
+  ): unknown {
+    const commit = (sha: string) => ({
+      sha,
+      url: `${this.url}/repos/${repo.fullName}/commits/${sha}`,
+      commit: { message: "", tree: { sha } },
+      parents: [],
+    });
+    return {
+      url: `${this.url}/repos/${repo.fullName}/compare/${base}...${head}`,
+      status: "ahead",
+      ahead_by: 1,
+      behind_by: 0,
+      total_commits: 1,
+      base_commit: commit(base),
+      merge_base_commit: commit(base),
+      commits: [commit(head)],
+      // GitHub lists at most 300 files of a comparison.
+      files: changedFiles(before, after).slice(0, 300),
+    };
+  }
+
   private checkRunJson(run: FakeCheckRun): unknown {
     return {
       id: run.id,
@@ -735,6 +792,33 @@ export class FakeGitHub {
       html_url: `https://github.com/${run.repository}/runs/${run.id}`,
     };
   }
+}
+
+/** The files of a diff between two trees, as GitHub's diff entries. */
+function changedFiles(
+  before: Map<string, string>,
+  after: Map<string, string>,
+): Record<string, unknown>[] {
+  const paths = [...new Set([...before.keys(), ...after.keys()])].sort();
+  return paths.flatMap((filename) => {
+    const was = before.get(filename);
+    const is = after.get(filename);
+    if (was === is) return [];
+    const status = was === undefined ? "added" : is === undefined ? "removed" : "modified";
+    return [
+      {
+        sha: randomBytes(20).toString("hex"),
+        filename,
+        status,
+        additions: 1,
+        deletions: 0,
+        changes: 1,
+        blob_url: `https://github.com/blob/${filename}`,
+        raw_url: `https://github.com/raw/${filename}`,
+        contents_url: `https://api.github.com/contents/${filename}`,
+      },
+    ];
+  });
 }
 
 /** Rules GitHub enforces beyond the JSON schema. */
