@@ -4,6 +4,7 @@
  * an entry point needs and throws one SettingsError naming every bad variable.
  */
 import { appCredentialsGroup } from "./app-credentials.js";
+import { hostGroup } from "./host-settings.js";
 import { logGroup } from "./log-settings.js";
 import { metricsGroup } from "./metrics-settings.js";
 import { pipelineGroup } from "./pipeline-settings.js";
@@ -31,6 +32,8 @@ export const SETTINGS_GROUPS = {
   metrics: metricsGroup,
   log: logGroup,
   secrets: secretsGroup,
+  /** Draining before an EC2 Auto Scaling host goes (runner only). */
+  host: hostGroup,
 };
 
 export type GroupName = keyof typeof SETTINGS_GROUPS;
@@ -45,7 +48,7 @@ export type Settings = {
  */
 export const ENTRY_POINT_GROUPS = {
   serve: ["app", "server", "web", "storage", "runner", "pipeline", "secrets", "metrics"],
-  runner: ["app", "runner", "pipeline", "storage", "metrics", "log", "secrets"],
+  runner: ["app", "runner", "pipeline", "storage", "metrics", "log", "secrets", "host"],
   // A repository's name is resolved to its id on GitHub, as the app.
   secrets: ["app", "storage", "secrets"],
   run: ["pipeline"],

@@ -1,3 +1,5 @@
+import type { LineLog } from "../../../runner/worker/worker-context.js";
+import type { DrainSettings } from "../../settings/host-settings.js";
 import { startFailure } from "../start-failure.js";
 
 const USAGE = "usage: kozmic runner   (settings come from the environment; see docs/runner.md)";
@@ -128,13 +130,17 @@ export async function main(args: string[]): Promise<number> {
   let stopping: Promise<void> | undefined;
   let interrupts = 0;
   const stop = (graceMs?: number) => {
-    stopping = runner.stop(graceMs === undefined ? {} : { graceMs });
+    stopping ??= runner.stop(graceMs === undefined ? {} : { graceMs });
     return stopping;
   };
+  const hostDrain = settings.host.drain
+    ? await drainOnLeaving(settings.host.drain, log, async (graceMs) => {
+        await stop(graceMs);
+        await planner.stop();
+      })
+    : undefined;
   await new Promise<void>((resolve) => {
-    process.on("SIGTERM", () => {
-      if (!stopping) void stop().then(resolve);
-    });
+    process.on("SIGTERM", () => void stop().then(resolve));
     process.on("SIGINT", () => {
       interrupts += 1;
       if (interrupts === 1) {
@@ -145,6 +151,7 @@ export async function main(args: string[]): Promise<number> {
       }
     });
   });
+  hostDrain?.stop();
   await planner.stop();
   await metricsServer?.close();
   await queue.close();
@@ -152,6 +159,39 @@ export async function main(args: string[]): Promise<number> {
   await store.close();
   nameClaim.release();
   return 0;
+}
+
+/**
+ * On an EC2 Auto Scaling host: drains when the host is leaving, then stays (not receiving)
+ * until the host stops it, so that systemd does not restart it into taking jobs again.
+ */
+async function drainOnLeaving(
+  drain: DrainSettings,
+  log: LineLog,
+  stopWork: (graceMs: number) => Promise<void>,
+) {
+  const [{ drainWhenLeaving }, { instanceMetadata }, { lifecycleActionCompleter }] =
+    await Promise.all([
+      import("../../../runner/host/drain-host.js"),
+      import("../../../runner/host/instance-metadata.js"),
+      import("../../../runner/host/lifecycle-action.js"),
+    ]);
+  const hostDrain = drainWhenLeaving({
+    metadata: instanceMetadata(drain.metadataUrl),
+    pollMs: drain.pollMs,
+    drainMs: drain.drainMs,
+    stopWork,
+    completeLifecycleAction: lifecycleActionCompleter(drain.groupName, drain.hookName),
+    log,
+  });
+  hostDrain.drained.then(
+    () => log("kozmic runner: drained; waiting for the host to stop"),
+    (error: unknown) => {
+      if ((error as Error).name !== "AbortError")
+        log(`kozmic runner: draining failed: ${(error as Error).message}`, "error");
+    },
+  );
+  return hostDrain;
 }
 
 async function runnerMetrics() {
