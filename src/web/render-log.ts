@@ -92,7 +92,7 @@ function renderGroup(block: GroupBlock): Html {
   const folded = group.folded && !block.hasError;
   const title = block.continued
     ? markup`<summary><span class="group-title">${group.title}</span> <span class="group-more">(continued)</span></summary>`
-    : markup`<summary id="L${group.n}"><a class="ln" href="#L${group.n}">${group.n}</a><span class="group-title">${group.title}</span></summary>`;
+    : markup`<summary id="L${group.n}"><span class="ln">${group.n}</span><span class="group-title">${group.title}</span></summary>`;
   return markup`<details class="group" data-group="${group.n}"${data}${folded ? "" : raw(" open")}>${title}
 ${join(block.body, "\n")}
 </details>`;
