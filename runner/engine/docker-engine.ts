@@ -388,6 +388,46 @@ export class DockerEngine implements Engine {
     return this.readFile(id, path);
   }
 
+  async readStepSource(id: string, path: string): Promise<NodeJS.ReadableStream | undefined> {
+    const parts = path.split("/").filter((part) => part !== "" && part !== ".");
+    if (parts.includes("..")) return undefined;
+    // The container has exited: nothing changes what was checked before it is read.
+    for (let i = 0; i < parts.length; i++) {
+      const dir = ["/kozmic/src", ...parts.slice(0, i)].join("/");
+      if (!(await this.isPlainDirectory(id, dir))) return undefined;
+    }
+    try {
+      // Docker follows symlinks on the way to the path's last component, never that one.
+      return await this.docker
+        .getContainer(id)
+        .getArchive({ path: ["/kozmic/src", ...parts].join("/") });
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw error;
+    }
+  }
+
+  /** Whether a path of a container is a directory itself, not a symlink to one. */
+  private async isPlainDirectory(id: string, path: string): Promise<boolean> {
+    let response: { headers?: Record<string, string | undefined>; resume?: () => void };
+    try {
+      response = (await this.docker.getContainer(id).infoArchive({ path })) as typeof response;
+    } catch (error) {
+      if (statusOf(error) === 404) return false;
+      throw error;
+    }
+    response.resume?.();
+    const header = response.headers?.["x-docker-container-path-stat"];
+    if (!header) return false;
+    const stat = JSON.parse(Buffer.from(header, "base64").toString()) as {
+      mode: number;
+      linkTarget?: string;
+    };
+    // Go's FileMode bits: ModeDir is 1<<31, ModeSymlink 1<<27.
+    const mode = stat.mode >>> 0;
+    return (mode & 0x80000000) !== 0 && (mode & 0x8000000) === 0 && !stat.linkTarget;
+  }
+
   async commitStep(
     id: string,
     repository: string,

@@ -108,6 +108,47 @@ export class FakeEngine implements Engine {
   readStepFile(): Promise<string | undefined> {
     return Promise.resolve("root:x:0:0::/root:/bin/sh\n");
   }
+  /** The step's /kozmic/src is its source directory here: what a test put there. */
+  async readStepSource(id: string, path: string): Promise<NodeJS.ReadableStream | undefined> {
+    const c = this.containers.get(id);
+    if (!c) throw new InfrastructureError(`no such step ${id}`);
+    const { lstat } = await import("node:fs/promises");
+    const { join } = await import("node:path");
+    const parts = path.split("/").filter((part) => part !== "" && part !== ".");
+    if (parts.includes("..")) return undefined;
+    const root = c.spec.files.sourceDir;
+    for (let i = 0; i < parts.length; i++) {
+      const dir = await lstat(join(root, ...parts.slice(0, i))).catch(() => undefined);
+      if (!dir?.isDirectory()) return undefined;
+    }
+    const target = join(root, ...parts);
+    if (!(await lstat(target).catch(() => undefined))) return undefined;
+    const { readdir, readFile, readlink } = await import("node:fs/promises");
+    const { pack } = await import("tar-stream");
+    const tar = pack();
+    const add = (header: Parameters<typeof tar.entry>[0], body: Buffer | string = "") =>
+      new Promise<void>((resolve, reject) =>
+        tar.entry(header, body, (err) => (err ? reject(err) : resolve())),
+      );
+    // As Docker names entries: from the last component ("src" for the whole source).
+    const walk = async (full: string, name: string): Promise<void> => {
+      const stats = await lstat(full);
+      if (stats.isSymbolicLink())
+        await add({ name, type: "symlink", linkname: await readlink(full) });
+      else if (stats.isFile()) await add({ name }, await readFile(full));
+      else if (stats.isDirectory()) {
+        await add({ name, type: "directory" });
+        for (const entry of (await readdir(full)).sort())
+          await walk(join(full, entry), `${name}/${entry}`);
+      }
+    };
+    void walk(target, parts.at(-1) ?? "src").then(
+      () => tar.finalize(),
+      (error: unknown) => tar.destroy(error as Error),
+    );
+    const { Readable } = await import("node:stream");
+    return Readable.from(tar);
+  }
   readImageFile(): Promise<string | undefined> {
     return Promise.resolve("root:x:0:0::/root:/bin/sh\n");
   }

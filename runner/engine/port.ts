@@ -48,6 +48,14 @@ export interface Engine {
   killStep(id: string): Promise<void>;
   /** Reads one file of an exited step's container (not its /kozmic); undefined when absent. */
   readStepFile(id: string, path: string): Promise<string | undefined>;
+  /**
+   * A tar stream of `path`, relative to an exited step's `/kozmic/src` ("" for the whole
+   * of it), as the job left it: entries are named from the path's last component, and a
+   * symlink is an entry, never followed. Undefined when the path is absent or a directory
+   * on the way to it (`/kozmic/src` included) is not a directory or is a symlink, so that
+   * nothing outside `/kozmic/src` is ever read.
+   */
+  readStepSource(id: string, path: string): Promise<NodeJS.ReadableStream | undefined>;
   /** Commits an exited step's container to `repository:tag` with labels; the image ID. */
   commitStep(
     id: string,

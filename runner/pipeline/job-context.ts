@@ -11,6 +11,7 @@ import { resolveLimits } from "./resolve-limits.js";
 import type { StepOutcome, StepSpec } from "./run-step.js";
 import type { PipelineSettings } from "../../src/core/pipeline-settings.js";
 import type { StepTimings } from "./step-timings.js";
+import type { TestResults } from "../reports/collect-reports.js";
 
 export interface JobInput {
   jobId: string;
@@ -64,6 +65,8 @@ export interface CacheOutcome {
 export interface JobResult extends CacheOutcome {
   conclusion: "success" | "failure" | "timed_out" | "cancelled";
   exitCode?: number;
+  /** What the hook's `reports:` said, when one was read. */
+  tests?: TestResults;
   /** Seconds spent in each phase, the unit of the job record and the check run. */
   durations: { pull: number; install: number; build: number; total: number };
 }
@@ -197,7 +200,10 @@ export class JobContext {
   }
 
   /** The job's result when a step was stopped (timed out, cancelled); else undefined. */
-  stopped(outcome: StepOutcome, cache: CacheOutcome): JobResult | undefined {
+  stopped(
+    outcome: StepOutcome,
+    cache: CacheOutcome & { tests?: TestResults },
+  ): JobResult | undefined {
     if (outcome.kind === "cancelled") {
       this.say("cancelled");
       return this.finish({ conclusion: "cancelled", ...cache });

@@ -10,6 +10,8 @@ import {
 import { resolveBaseImage } from "./resolve-base-image.js";
 import { runStep } from "./run-step.js";
 import { timed } from "./step-timings.js";
+import { collectReports, type TestResults } from "../reports/collect-reports.js";
+import { repositoryFiles } from "../reports/repository-files.js";
 
 export { CACHE_LABELS, cacheRepository } from "../cache/cache-images.js";
 export type { JobInput, JobPhase, JobResult, RunJobOptions } from "./job-context.js";
@@ -75,15 +77,32 @@ async function build(
   options.onPhase?.("building");
   ctx.say("build");
   const buildStart = Date.now();
+  let tests: TestResults | undefined;
+  const afterScript =
+    job.hook.reports.length === 0
+      ? undefined
+      : async (stepId: string) => {
+          tests = await timed(options.timings, "reports", () =>
+            collectReports(options.engine, stepId, job.hook.reports, {
+              say: (line) => ctx.say(line),
+              isRepositoryFile: repositoryFiles(job.sourceDir),
+            }),
+          );
+        };
   const outcome = await ctx.cancellable(
-    runStep(options.engine, { ...ctx.stepBase, image, script: job.hook.build }, ctx.stepLog),
+    runStep(
+      options.engine,
+      { ...ctx.stepBase, image, script: job.hook.build, ...(afterScript ? { afterScript } : {}) },
+      ctx.stepLog,
+    ),
   );
   ctx.elapsedMs.build = Date.now() - buildStart;
   await beside;
-  const stopped = ctx.stopped(outcome, cache);
+  const outcomes = { ...cache, ...(tests ? { tests } : {}) };
+  const stopped = ctx.stopped(outcome, outcomes);
   if (stopped) return stopped;
   const exitCode = outcome.kind === "exited" ? outcome.exitCode : -1;
   if (exitCode !== 0) ctx.explainFailure();
   ctx.say(`build exit code ${exitCode}`);
-  return ctx.finish({ conclusion: exitCode === 0 ? "success" : "failure", exitCode, ...cache });
+  return ctx.finish({ conclusion: exitCode === 0 ? "success" : "failure", exitCode, ...outcomes });
 }

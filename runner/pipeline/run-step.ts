@@ -40,6 +40,11 @@ export interface StepSpec {
    * `finally`; the caller awaits it (a runner, before freeing the slot).
    */
   deferCleanup?: (removal: Promise<void>) => void;
+  /**
+   * Given the step once its script has ended, whatever its exit code, and after a timeout
+   * (the killed container is still there), before it is destroyed: the build's reports.
+   */
+  afterScript?: (stepId: string) => Promise<void>;
 }
 
 export type StepOutcome =
@@ -130,6 +135,7 @@ export async function runStep(
       }),
     );
     timers.clear();
+    if (stop?.kind !== "cancelled" && spec.afterScript) await spec.afterScript(id);
     if (stop) return stop;
     if (exitCode === 0 && onSuccess) await onSuccess(id);
     return { kind: "exited", exitCode };

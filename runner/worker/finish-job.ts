@@ -22,6 +22,7 @@ export type JobEnd = (
   cacheMissReasons?: string[];
   logChunks?: number;
   annotations?: JobRecord["annotations"];
+  tests?: JobRecord["tests"];
 };
 
 /** Tries of the store write that ends a job, before the job is left to its lease. */
@@ -154,6 +155,7 @@ async function reportFinished(
               ...(job.message ? { reason: job.message } : {}),
               ...(failure ? { failure } : {}),
               ...(job.annotations ? { annotations: job.annotations } : {}),
+              ...(job.tests ? { tests: job.tests } : {}),
             },
             logTail,
             job.startedAt !== undefined ? new Date(job.startedAt) : undefined,

@@ -7,6 +7,7 @@ import type { ReceivedJob } from "../../src/queue/port.js";
 import type { JobRecord } from "../../src/store/port.js";
 import { LogTail, teeLogSink } from "../logs/log-tail.js";
 import { WorkflowCommands } from "../logs/workflow-commands.js";
+import { mergeAnnotations } from "../reports/merge-annotations.js";
 import { maskingSink, type MaskingSink } from "../logs/masking-sink.js";
 import { SecretMasker } from "../logs/secret-masker.js";
 import { storeSections, type SectionRecorder } from "../logs/section-recorder.js";
@@ -505,7 +506,7 @@ async function finishRun(ctx: WorkerContext, held: Held, result: JobResult): Pro
       ...(result.cacheMissReasons ? { cacheMissReasons: result.cacheMissReasons } : {}),
       ...(reason ? { message: reason } : held.secretsNote ? { message: held.secretsNote } : {}),
       logChunks: held.writer.chunksStored,
-      ...annotationsOf(held.commands),
+      ...testsOf(held, result),
     },
     { from: ["running"], tail: held.tail.text },
   );
@@ -514,7 +515,20 @@ async function finishRun(ctx: WorkerContext, held: Held, result: JobResult): Pro
 
 const withFork = (fork: string | undefined) => (fork ? { fork } : {});
 
-function annotationsOf(commands: WorkflowCommands) {
-  const annotations = commands.end();
-  return annotations.length > 0 ? { annotations } : {};
+/**
+ * The annotations of the `::error` lines and of the failed tests (whose messages and names
+ * are the job's output too: masked as its log is), and the tests' counts.
+ */
+function testsOf(held: Held, result: JobResult) {
+  const mask = (text: string) => held.masker.mask(text);
+  const tests = (result.tests?.annotations ?? []).map((a) => ({
+    ...a,
+    message: mask(a.message),
+    ...(a.title !== undefined ? { title: mask(a.title) } : {}),
+  }));
+  const annotations = mergeAnnotations(held.commands.end(), tests);
+  return {
+    ...(annotations.length > 0 ? { annotations } : {}),
+    ...(result.tests ? { tests: result.tests.counts } : {}),
+  };
 }

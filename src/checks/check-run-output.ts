@@ -1,5 +1,6 @@
 import { formatConfigIssues } from "../core/config/format-config-issues.js";
-import type { JobAnnotation } from "../core/build-records.js";
+import type { JobAnnotation, TestCounts } from "../core/build-records.js";
+import { describeTestCounts } from "../core/test-reports/failed-test-annotation.js";
 import type { ConfigIssue } from "../core/errors.js";
 import { plainLogText } from "../core/plain-log-text.js";
 import type { LogSectionRecord } from "../store/port.js";
@@ -56,8 +57,10 @@ export interface CompletionFacts {
   reason?: string;
   /** The last lines of the section that failed (plain text), for the summary. */
   failure?: { section: string; lines: string };
-  /** What the job's workflow commands asked for (`::error file=…::…`). */
+  /** What the job's workflow commands asked for (`::error file=…::…`), and its failed tests. */
   annotations?: readonly JobAnnotation[];
+  /** What the hook's JUnit reports counted. */
+  tests?: TestCounts;
 }
 
 const TITLES: Record<CompletionFacts["conclusion"], string> = {
@@ -73,6 +76,12 @@ export function completionOutput(facts: CompletionFacts): { title: string; summa
   let title = TITLES[facts.conclusion];
   if (facts.exitCode !== undefined && facts.conclusion === "failure") {
     title = `Failed with exit code ${facts.exitCode}`;
+  }
+  if (facts.tests) {
+    const counts = describeTestCounts(facts.tests);
+    title = `${title} · ${counts}`;
+    const where = facts.tests.failed > 0 ? " (each failed test is annotated where it failed)" : "";
+    lines.push(`**Tests:** ${counts}${where}`, "");
   }
   if (facts.reason) lines.push(facts.reason, "");
   if (facts.failure && facts.failure.lines.trim() !== "") {

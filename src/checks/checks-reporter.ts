@@ -159,7 +159,11 @@ export class ChecksReporter {
       ...completionOutput(facts),
       ...(logTail !== undefined ? { text: capLogTail(logTail) } : {}),
     };
-    const batches = chunk(jobAnnotations(facts.annotations ?? []), MAX_ANNOTATIONS_PER_REQUEST);
+    const annotations = jobAnnotations(facts.annotations ?? []);
+    // GitHub adds each request's annotations to the run's, 50 at a time: a completion tried
+    // again (a request failed, a runner died) sends only those the run does not hold yet.
+    const held = annotations.length > 0 ? await this.annotationsHeld(ref) : 0;
+    const batches = chunk(annotations.slice(held), MAX_ANNOTATIONS_PER_REQUEST);
     await this.update(ref, {
       status: "completed",
       ...(startedAt ? { started_at: startedAt.toISOString() } : {}),
@@ -168,9 +172,17 @@ export class ChecksReporter {
       output: { ...output, ...(batches[0] ? { annotations: batches[0] } : {}) },
       actions: [],
     });
-    // GitHub adds each request's annotations to the run's: 50 at a time.
     for (const batch of batches.slice(1))
       await this.update(ref, { output: { ...output, annotations: batch } });
+  }
+
+  /** How many annotations a check run holds (only a completion adds any). */
+  private async annotationsHeld(ref: CheckRunRef): Promise<number> {
+    const { data } = await this.octokit.request(
+      "GET /repos/{owner}/{repo}/check-runs/{check_run_id}",
+      { owner: ref.owner, repo: ref.repo, check_run_id: ref.checkRunId },
+    );
+    return (data as { output?: { annotations_count?: number } }).output?.annotations_count ?? 0;
   }
 
   /**

@@ -39,6 +39,14 @@ export interface JobAnnotation {
   message: string;
 }
 
+/** What a job's test reports (`reports:`) counted, one test per testcase. */
+export interface TestCounts {
+  tests: number;
+  /** Tests with a `<failure>` or an `<error>`. */
+  failed: number;
+  skipped: number;
+}
+
 export interface JobRecord {
   id: string;
   buildId: string;
@@ -63,6 +71,8 @@ export interface JobRecord {
   logChunks?: number;
   /** What the job's `::error`/`::warning`/`::notice` lines said, for the check run. */
   annotations?: JobAnnotation[];
+  /** What the hook's JUnit reports counted; absent when it names none or none was read. */
+  tests?: TestCounts;
   /**
    * When GitHub's check run was completed from this record. A finished job without it is
    * reported by whichever runner receives its message next.

@@ -150,6 +150,36 @@ describe("checks reporter against the fake GitHub", () => {
     assert.match(done.output.summary!, /^\.github\/kozmic\.yml:121:12: hooks\[119\]\.image/m);
   });
 
+  it("a completion tried again after a failed annotation batch sends each annotation once", async () => {
+    const id = await queued("batches");
+    const ref = { owner: "acme", repo: "widgets", checkRunId: id };
+    const annotations = Array.from({ length: 120 }, (_, i) => ({
+      level: "failure" as const,
+      path: "tests/test_app.py",
+      startLine: i + 1,
+      endLine: i + 1,
+      title: `test_${i}`,
+      message: `failed ${i}`,
+    }));
+    const facts = { conclusion: "failure" as const, exitCode: 1, logUrl: LOG_URL, annotations };
+    // The second batch is refused (a 422 is not retried by Octokit): the completion throws,
+    // with the first 50 on the run, and is tried again as a runner does.
+    fake.failNext(1, 422, { method: "PATCH", path: /check-runs/ }, 1);
+    await assert.rejects(reporter.complete(ref, facts));
+    assert.equal(run(id).annotations.length, 50);
+    await reporter.complete(ref, facts);
+    const done = run(id);
+    assert.equal(done.status, "completed");
+    assert.deepEqual(
+      done.annotations.map((a) => a.title),
+      annotations.map((a) => a.title),
+      "every annotation once, in order",
+    );
+    // A completion retried after it all landed (its answer lost) adds nothing.
+    await reporter.complete(ref, facts);
+    assert.equal(run(id).annotations.length, 120);
+  });
+
   it("retries GitHub 5xx answers and secondary rate limits", async () => {
     fake.failNext(2);
     const id = await queued("flaky");

@@ -32,6 +32,7 @@ hooks:
       pip install -r requirements.txt
     build: pytest
     tracked_files: [requirements.txt, "constraints/*.txt"]
+    reports: [junit.xml, "build/test-results/**/*.xml"]
     timeout: 1h30m
     stall_timeout: 90s
     env: { CI: true, LEVEL: 3, NAME: kozmic }
@@ -50,6 +51,7 @@ hooks:
         install: "pip install -r requirements.txt\n",
         build: "pytest",
         tracked_files: ["requirements.txt", "constraints/*.txt"],
+        reports: ["junit.xml", "build/test-results/**/*.xml"],
         timeout: 5400,
         stall_timeout: 90,
         env: { CI: "true", LEVEL: "3", NAME: "kozmic" },
@@ -65,6 +67,7 @@ hooks:
         image: "node:20",
         build: "npm run lint",
         tracked_files: [],
+        reports: [],
         timeout: 3600,
         stall_timeout: 900,
         env: {},
@@ -337,6 +340,32 @@ test("hostile tracked_files entries are refused with a reason each", () => {
     '11:9 hook "t": tracked_files[5]: must not be empty, found ""',
     '12:9 hook "t": tracked_files[6]: must be relative to the repository root, not start with "~", found "~/.ssh/id_rsa"',
     '13:9 hook "t": tracked_files[7]: must be relative to the repository root, not absolute, found "C:/Windows"',
+  ]);
+});
+
+test("reports: paths outside the repository are refused with a reason each", () => {
+  const issues = issuesOf(`hooks:
+  - name: t
+    image: a
+    build: b
+    reports:
+      - /kozmic/src/junit.xml
+      - ../junit.xml
+      - build/../../x.xml
+      - ""
+      - build/test-results/**/*.xml
+`);
+  assert.deepEqual(brief(issues), [
+    '6:9 hook "t": reports[0]: must be relative to the repository root, not absolute, found "/kozmic/src/junit.xml"',
+    '7:9 hook "t": reports[1]: must not contain ".." segments, found "../junit.xml"',
+    '8:9 hook "t": reports[2]: must not contain ".." segments, found "build/../../x.xml"',
+    '9:9 hook "t": reports[3]: must not be empty, found ""',
+  ]);
+  const many = issuesOf(
+    `hooks:\n  - name: t\n    image: a\n    build: b\n    reports: [${Array(21).fill("a.xml").join(", ")}]\n`,
+  );
+  assert.deepEqual(brief(many), [
+    '5:14 hook "t": reports: expected at most 20 patterns, found a list',
   ]);
 });
 

@@ -75,6 +75,9 @@ const pathPatterns = z
   .max(100)
   .optional();
 
+/** Most `reports:` patterns one hook may list. */
+export const MAX_REPORT_PATTERNS = 20;
+
 /** One hook of `.github/kozmic.yml`: a job that runs on every push and pull request. */
 export const hookSchema = z
   .strictObject({
@@ -129,6 +132,23 @@ export const hookSchema = z
       .default([])
       .describe(
         "Paths or glob patterns, relative to the repository root, whose content is part of the install cache key.",
+      ),
+    reports: z
+      .array(
+        z
+          .string()
+          .max(500)
+          .superRefine((pattern, ctx) => {
+            const problem = checkTrackedPattern(pattern);
+            if (problem) ctx.addIssue({ code: "custom", message: problem });
+          }),
+      )
+      .max(MAX_REPORT_PATTERNS, { message: `expected at most ${MAX_REPORT_PATTERNS} patterns` })
+      .default([])
+      .describe(
+        "JUnit XML test reports the build writes: paths or glob patterns relative to the repository root, " +
+          "e.g. `build/test-results/**/*.xml`. Read after the build script ends, also when it failed: " +
+          "their counts go on the check run and the job's page, each failed test becomes an annotation.",
       ),
     timeout: duration
       .default(3600)

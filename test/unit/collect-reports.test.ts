@@ -1,0 +1,132 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { hookSchema, type HookInput } from "../../src/core/config/schema.js";
+import { FakeEngine } from "../../runner/engine/fake-engine.js";
+import { runJob } from "../../runner/pipeline/run-job.js";
+import { openEmbeddedStore } from "../../src/store/embedded-store.js";
+import { testPipelineSettings } from "../support/pipeline-settings.js";
+
+const pytestReport = readFileSync(
+  new URL("../fixtures/junit/pytest-xunit1.xml", import.meta.url),
+  "utf8",
+);
+
+/** Runs a hook on the fake engine, whose step's /kozmic/src is the source `fill` wrote. */
+async function runWithSource(hook: Partial<HookInput>, fill: (src: string) => void) {
+  const dir = mkdtempSync(join(tmpdir(), "kozmic-reports-"));
+  const src = join(dir, "src");
+  mkdirSync(join(src, "tests"), { recursive: true });
+  writeFileSync(join(src, "tests/test_calc.py"), "def test_add(): pass\n");
+  fill(src);
+  const engine = new FakeEngine();
+  engine.addImage("base");
+  let log = "";
+  const cacheRecords = openEmbeddedStore({ dataDir: join(dir, "data") });
+  try {
+    const result = await runJob(
+      {
+        jobId: "j",
+        repositoryId: "r",
+        scope: "trusted",
+        hook: hookSchema.parse({ name: "t", image: "base", build: "b", ...hook }),
+        sourceDir: src,
+        trackedFiles: [],
+      },
+      {
+        engine,
+        settings: testPipelineSettings(join(dir, "data"), { defaultPids: 10, cacheKeep: 2 }),
+        cacheRecords,
+        log: { write: (t) => void (log += t), flush: async () => {} },
+      },
+    );
+    return { result, log };
+  } finally {
+    await cacheRecords.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test("a failed build's reports are read: counts, annotations; bad files are warnings that lose nothing else", async () => {
+  const { result, log } = await runWithSource(
+    {
+      env: { FAKE_EXIT: "1" },
+      reports: ["build/test-results/**/*.xml", "junit.xml", "missing/*.xml"],
+    },
+    (src) => {
+      mkdirSync(join(src, "build/test-results/unit"), { recursive: true });
+      writeFileSync(join(src, "build/test-results/unit/TEST-calc.xml"), pytestReport);
+      writeFileSync(join(src, "build/test-results/broken.xml"), "<testsuite><testcase name='a'>");
+      writeFileSync(
+        join(src, "build/test-results/laughs.xml"),
+        '<!DOCTYPE l [<!ENTITY a "aaaa">]><testsuite>&a;</testsuite>',
+      );
+      // A symlink is never followed, even to a valid report.
+      symlinkSync("unit/TEST-calc.xml", join(src, "build/test-results/linked.xml"));
+      symlinkSync("/etc/passwd", join(src, "build/test-results/passwd.xml"));
+      writeFileSync(
+        join(src, "junit.xml"),
+        '<testsuite><testcase name="ok"/><testcase name="skip"><skipped/></testcase></testsuite>',
+      );
+    },
+  );
+  assert.equal(result.conclusion, "failure");
+  assert.deepEqual(result.tests?.counts, { tests: 8, failed: 3, skipped: 2 });
+  assert.deepEqual(
+    result.tests?.annotations.map((a) => [a.path, a.startLine, a.title]),
+    [
+      ["tests/test_calc.py", 13, "tests.test_calc.test_add_negative"],
+      ["tests/test_calc.py", 18, "tests.test_calc.test_uses_broken_fixture"],
+      ["tests/test_calc.py", 35, "tests.test_calc.TestText.test_escape"],
+    ],
+  );
+  assert.match(
+    log,
+    /==> reports: warning: build\/test-results\/broken\.xml is not a JUnit report: it ends inside <testcase> \(cut short\?\); left out\n/,
+  );
+  assert.match(
+    log,
+    /==> reports: warning: build\/test-results\/laughs\.xml is not a JUnit report: it declares a document type/,
+  );
+  assert.match(log, /==> reports: warning: no file matches missing\/\*\.xml\n/);
+  assert.match(
+    log,
+    /==> reports: 8 tests: 3 failed, 2 skipped \(2 files\)\n==> build exit code 1\n/,
+  );
+  assert.doesNotMatch(log, /linked|passwd/);
+});
+
+test("a directory on the way that is a symlink is not followed", async () => {
+  const { result, log } = await runWithSource({ reports: ["out/reports/*.xml"] }, (src) => {
+    mkdirSync(join(src, "elsewhere/reports"), { recursive: true });
+    writeFileSync(join(src, "elsewhere/reports/TEST-calc.xml"), pytestReport);
+    symlinkSync("elsewhere", join(src, "out"));
+  });
+  assert.equal(result.conclusion, "success");
+  assert.equal(result.tests, undefined);
+  assert.match(log, /==> reports: warning: no file matches out\/reports\/\*\.xml\n/);
+});
+
+test("a report over the size limit is left out with a warning; the next one is still read", async () => {
+  const { result, log } = await runWithSource({ reports: ["*.xml"] }, (src) => {
+    writeFileSync(join(src, "a-huge.xml"), `<testsuite>${" ".repeat(21 * 1024 ** 2)}</testsuite>`);
+    writeFileSync(join(src, "b.xml"), pytestReport);
+  });
+  assert.deepEqual(result.tests?.counts, { tests: 6, failed: 3, skipped: 1 });
+  assert.match(
+    log,
+    /==> reports: warning: a-huge\.xml \(21\.0 MB\) is over the 20\.0 MB of reports left to read; left out\n/,
+  );
+});
+
+test("a build that timed out still has its reports read", async () => {
+  const { result, log } = await runWithSource(
+    { env: { FAKE_SLEEP_MS: "600000" }, timeout: "1s", reports: ["junit.xml"] },
+    (src) => writeFileSync(join(src, "junit.xml"), pytestReport),
+  );
+  assert.equal(result.conclusion, "timed_out");
+  assert.deepEqual(result.tests?.counts, { tests: 6, failed: 3, skipped: 1 });
+  assert.match(log, /reports: 6 tests: 3 failed, 1 skipped \(1 file\)\n==> timed out/);
+});
