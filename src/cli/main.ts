@@ -91,6 +91,10 @@ async function dispatch(argv: string[]): Promise<number> {
         `\`chmod 600 ${saved.refused}\``,
     );
   }
+  const { withRenamedVariables } = await import("../settings/renamed-variables.js");
+  for (const notice of withRenamedVariables(process.env).notices) {
+    console.error(`kozmic: ${notice}`);
+  }
   return (await command.load()).main(rest);
 }
 

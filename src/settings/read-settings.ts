@@ -11,6 +11,7 @@ import { pipelineGroup } from "./pipeline-settings.js";
 import { runnerGroup } from "./runner-settings.js";
 import { secretsGroup } from "./secrets-settings.js";
 import { listenGroup, runsJobsHere, serverGroup } from "./server-settings.js";
+import { withRenamedVariables } from "./renamed-variables.js";
 import { SettingsError } from "./settings-error.js";
 import type { Env, SettingsGroup } from "./settings-group.js";
 import { awsStorageGroup, storageGroup } from "./storage-settings.js";
@@ -59,10 +60,15 @@ export const ENTRY_POINT_GROUPS = {
 
 export type EntryPoint = keyof typeof ENTRY_POINT_GROUPS;
 
-/** Empty or blank counts as unset: `FOO=` in an environment file means "use the default". */
+/**
+ * Empty or blank counts as unset: `FOO=` in an environment file means "use the default".
+ * A variable a release renamed counts under its new name (renamed-variables.ts).
+ */
 export function withoutBlanks(env: Env): Env {
   return Object.fromEntries(
-    Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ""),
+    Object.entries(withRenamedVariables(env).env).filter(
+      ([, value]) => value !== undefined && value.trim() !== "",
+    ),
   );
 }
 
