@@ -7,11 +7,18 @@ import { planMessageSchema, type PlanMessage } from "../core/plan-message.js";
 export interface MessageKind<M> {
   /** In words, for errors and dead-letter log lines: "job message", "planning message". */
   name: string;
+  /**
+   * The newest `version` this code reads. A body of a later version (a newer Kozmic sent
+   * it, as during a rollback) is dead-lettered saying so; when the shape changes, the schema
+   * keeps accepting the previous version, which messages in flight at an upgrade carry.
+   */
+  version: number;
   schema: z.ZodType<M>;
 }
 
 export const JOB_MESSAGES: MessageKind<JobMessage> = {
   name: "job message",
+  version: 1,
   schema: jobMessageSchema as z.ZodType<JobMessage>,
 };
 
@@ -25,6 +32,13 @@ export function parseMessageBody<M = JobMessage>(
     json = JSON.parse(body);
   } catch (error) {
     return { ok: false, error: `not JSON (${(error as Error).message})` };
+  }
+  const version = (json as { version?: unknown } | null)?.version;
+  if (typeof version === "number" && version > kind.version) {
+    return {
+      ok: false,
+      error: `a ${kind.name} of version ${version}, from a newer Kozmic (this one reads up to version ${kind.version})`,
+    };
   }
   const result = kind.schema.safeParse(json);
   if (!result.success) {
@@ -50,5 +64,6 @@ export function serializeMessage<M = JobMessage>(
 
 export const PLAN_MESSAGES: MessageKind<PlanMessage> = {
   name: "planning message",
+  version: 1,
   schema: planMessageSchema as z.ZodType<PlanMessage>,
 };

@@ -16,7 +16,7 @@ const openQueue = (dataDir: string) =>
   openEmbeddedQueue({
     dataDir,
     name: "jobs",
-    kind: { name: "test message", schema: z.strictObject({ jobId: z.string() }) },
+    kind: { name: "test message", version: 1, schema: z.strictObject({ jobId: z.string() }) },
   });
 
 const dirs: string[] = [];
