@@ -1,4 +1,5 @@
 import type { BuildRecord, JobRecord } from "../store/port.js";
+import { rerunBuildId } from "../planner/derived-ids.js";
 import { enqueuePlan, type AppDeps } from "./app-deps.js";
 
 /**
@@ -13,17 +14,27 @@ export function createPageActions(deps: AppDeps) {
     private: build.repoPrivate,
   });
   return {
-    async rerun(build: BuildRecord, hook: string | undefined, actor: string): Promise<void> {
-      await enqueuePlan(deps, `page-rerun:${deps.newId()}`, {
+    async rerun(
+      build: BuildRecord,
+      hook: string | undefined,
+      actor: string,
+    ): Promise<{ buildId: string }> {
+      const deliveryId = `page-rerun:${deps.newId()}`;
+      await enqueuePlan(deps, deliveryId, {
         installationId: build.installationId,
         repository: repositoryOf(build),
         task: { kind: "rerun-build", buildId: build.id, ...(hook ? { hook } : {}), actor },
       });
+      return { buildId: rerunBuildId(build.repoId, deliveryId) };
     },
 
     async cancel(job: JobRecord, actor: string): Promise<void> {
       const build = await deps.store.getBuild(job.buildId);
       if (!build) throw new Error(`job ${job.id} has no build ${job.buildId}`);
+      // Flagged at once, so the page the button returns to says "Cancelling…"; the planner
+      // then ends a queued job (a runner that claims a flagged job ends it before it starts)
+      // and a running job's runner stops it.
+      await deps.store.requestCancel(job.id, `Cancelled by ${actor}.`);
       await enqueuePlan(deps, `page-cancel:${deps.newId()}`, {
         installationId: build.installationId,
         repository: repositoryOf(build),

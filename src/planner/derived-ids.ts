@@ -14,3 +14,16 @@ export function derivedIds(seed: string): () => string {
     return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
   };
 }
+
+/** The seed of the ids of a re-run's build: its repository and the delivery that asked for it. */
+export function rerunSeed(repoId: number, deliveryId: string): string {
+  return `rerun:${repoId}:${deliveryId}`;
+}
+
+/**
+ * The id the build of a re-run will have once the planner has planned `deliveryId` (a plan's
+ * first id is its build's), so that the page that asked can wait for it.
+ */
+export function rerunBuildId(repoId: number, deliveryId: string): string {
+  return derivedIds(rerunSeed(repoId, deliveryId))();
+}

@@ -6,7 +6,7 @@ import { needsChangedFiles } from "../core/hook-conditions.js";
 import { planJobs, type EventFacts, type Plan, type PlannedJob } from "../core/plan-jobs.js";
 import type { BuildRecord, JobRecord } from "../store/port.js";
 import { cancelJob } from "./cancel-job.js";
-import { derivedIds } from "./derived-ids.js";
+import { derivedIds, rerunSeed } from "./derived-ids.js";
 import { findCheckRunsByExternalId } from "./find-check-runs.js";
 import { listChangedFiles } from "./list-changed-files.js";
 import { isPermanent } from "./plan-failure.js";
@@ -67,7 +67,7 @@ export async function startBuild(
   if (file.kind === "missing") return { outcome: "no-config" };
 
   const seed = rerun
-    ? `rerun:${facts.repository.id}:${input.deliveryId}`
+    ? rerunSeed(facts.repository.id, input.deliveryId)
     : `commit:${facts.repository.id}:${facts.sha}`;
   const context = { newId: derivedIds(seed), now: deps.now() };
   let issues: readonly ConfigIssue[] | undefined;

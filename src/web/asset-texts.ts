@@ -9,6 +9,8 @@ export const ASSET_TEXTS = {
   "kozmic.css": readAsset("kozmic.css"),
   "follow.js": readAsset("follow.js"),
   "log-page.js": readAsset("log-page.js"),
+  "log-tools.js": readAsset("log-tools.js"),
+  "rerun-wait.js": readAsset("rerun-wait.js"),
   "favicon.svg": readAsset("favicon.svg"),
 };
 

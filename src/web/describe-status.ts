@@ -4,6 +4,8 @@ import type { BadgeState } from "./render-badge.js";
 
 /** A job's status in words, as the pages show it. */
 export function describeJobStatus(job: JobRecord): string {
+  // Asked to stop and not ended yet: the runner (or the planner, for a queued job) ends it soon.
+  if (job.cancelRequested && !isFinal(job.status)) return "Cancelling…";
   if (job.status === "queued") return "Queued";
   if (job.status === "running") return `Running (${job.phase ?? "preparing"})`;
   if (job.status === "errored") return "Could not run (infrastructure failure)";

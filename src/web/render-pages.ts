@@ -109,9 +109,51 @@ export function renderSectionSummary(job: JobRecord): Html | string {
   );
 }
 
-/** The status as shown on a job page; the live tail replaces it with the final one. */
+/**
+ * The status as shown on a job page; the live tail replaces it as it changes. The message
+ * shows once the job has ended: until then a cancel's reason ("Cancelled by alice.") would
+ * contradict the status.
+ */
 export function renderJobStatus(job: JobRecord): Html {
-  return markup`${badge(job)}${job.message ? markup` <span class="message">${job.message}</span>` : ""}`;
+  return markup`${badge(job)}${job.message && isJobFinal(job) ? markup` <span class="message">${job.message}</span>` : ""}`;
+}
+
+/**
+ * What a writer can do with the job in its state: Cancel while it runs or waits (not once
+ * a cancel was asked for), Re-run once it ended. Rendered from the same record as its
+ * status, by the page and by each live `state` event.
+ */
+export function renderJobActions(
+  ctx: PageContext,
+  build: BuildRecord,
+  job: JobRecord,
+  canWrite: boolean,
+): Html | string {
+  if (!canWrite || !ctx.viewer) return "";
+  if (!isJobFinal(job)) {
+    if (job.cancelRequested) return "";
+    return markup`<form method="post" action="/jobs/${encodeURIComponent(job.id)}/cancel" class="inline cancel">${csrfField(ctx.viewer)}<button type="submit">Cancel</button></form>`;
+  }
+  return markup`<form method="post" action="/builds/${encodeURIComponent(build.id)}/rerun" class="inline">${csrfField(ctx.viewer)}<input type="hidden" name="hook" value="${job.hook}"><button type="submit">Re-run</button></form>`;
+}
+
+/** Where a page sits: repository › build › job, each a link (the last one the page itself). */
+function renderBreadcrumbs(build: BuildRecord, job?: JobRecord): Html {
+  const crumbs = [
+    markup`<li><a href="/repos/${repoPath(build.repoFullName)}">${build.repoFullName}</a></li>`,
+    markup`<li><a href="/builds/${encodeURIComponent(build.id)}"${job ? "" : markup` aria-current="page"`}>build <code>${build.sha.slice(0, 7)}</code></a></li>`,
+    job
+      ? markup`<li><a href="/jobs/${encodeURIComponent(job.id)}" aria-current="page">${job.hook}</a></li>`
+      : "",
+  ];
+  return markup`<nav aria-label="Breadcrumbs" class="breadcrumbs"><ol>${join(crumbs, "")}</ol></nav>`;
+}
+
+/** How long a running job has run, ticking on the page (the script counts from data-started). */
+function renderElapsed(job: JobRecord, now: number): Html | string {
+  if (isJobFinal(job) || job.startedAt === undefined) return "";
+  const seconds = Math.max(0, now - job.startedAt) / 1000;
+  return markup`<span id="running-for"> · running for <span id="elapsed" data-started="${job.startedAt}" data-now="${now}">${formatSeconds(seconds)}</span></span>`;
 }
 
 function badge(job: JobRecord): Html {
@@ -142,6 +184,8 @@ export interface JobPageInput {
   nextSeq: number;
   /** The failure's first error line and last line, when the job failed. */
   jumps?: { firstError?: number; end: number };
+  /** The server's clock (epoch ms): how long a running job has run, from its start. */
+  now: number;
 }
 
 export { renderLogLines } from "./render-log.js";
@@ -151,21 +195,11 @@ export function renderJobPage(ctx: PageContext, input: JobPageInput): Html {
   const jobHref = `/jobs/${encodeURIComponent(job.id)}`;
   const live = !isJobFinal(job);
   const links = [
-    markup`<a href="/builds/${encodeURIComponent(build.id)}">All hooks of this build</a>`,
-    markup`<a href="/repos/${repoPath(build.repoFullName)}">Builds of ${build.repoFullName}</a>`,
     markup`<a href="${jobHref}/log.txt">Raw log</a>`,
     job.checkRunId !== undefined
       ? markup`<a href="${gh(ctx, `${repoPath(build.repoFullName)}/runs/${job.checkRunId}`)}">Check run on GitHub</a>`
       : "",
   ].filter(Boolean);
-  const cancel =
-    input.canWrite && ctx.viewer && !isJobFinal(job)
-      ? markup`<form method="post" action="${jobHref}/cancel" class="inline">${csrfField(ctx.viewer)}<button type="submit">Cancel</button></form>`
-      : "";
-  const rerun =
-    input.canWrite && ctx.viewer && isJobFinal(job)
-      ? markup`<form method="post" action="/builds/${encodeURIComponent(build.id)}/rerun" class="inline">${csrfField(ctx.viewer)}<input type="hidden" name="hook" value="${job.hook}"><button type="submit">Re-run</button></form>`
-      : "";
   const jumps = input.jumps
     ? join(
         [
@@ -178,6 +212,7 @@ export function renderJobPage(ctx: PageContext, input: JobPageInput): Html {
       )
     : "";
   const main = markup`
+${renderBreadcrumbs(build, job)}
 <h1>${build.repoFullName} · ${job.hook}</h1>
 <dl class="facts">
   <dt>Repository</dt><dd><a href="${gh(ctx, repoPath(build.repoFullName))}">${build.repoFullName}</a></dd>
@@ -186,14 +221,15 @@ export function renderJobPage(ctx: PageContext, input: JobPageInput): Html {
   <dt>Trigger</dt><dd>${describeTrigger(build)}</dd>
   <dt>Status</dt><dd><span id="status" role="status">${renderJobStatus(job)}</span></dd>
   <dt>Durations</dt><dd id="durations">${renderDurations(job)}</dd>
-  <dt>Started</dt><dd>${time(job.startedAt)}</dd>
+  <dt>Started</dt><dd id="started">${time(job.startedAt)}${renderElapsed(job, input.now)}</dd>
 </dl>
-<p class="links">${join(links, " · ")} ${cancel}${rerun}</p>
+<div class="links">${join(links, " · ")} <span id="actions">${renderJobActions(ctx, build, job, input.canWrite)}</span></div>
 <section aria-labelledby="log-title">
 <h2 id="log-title">Log</h2>
 <div class="log-tools">
-${live ? markup`<label class="follow"><input type="checkbox" id="follow" checked> Follow new lines</label> <noscript>New lines appear when you reload this page (following needs JavaScript).</noscript>` : ""}
-<label><input type="checkbox" id="show-timestamps"> Timestamps (UTC)</label>
+${live ? markup`<label class="follow"><input type="checkbox" id="follow" checked> Follow new lines</label> <button type="button" id="follow-again" class="follow-again" hidden>Follow again</button> <noscript>New lines appear when you reload this page (following needs JavaScript).</noscript>` : ""}
+<label><input type="checkbox" id="show-timestamps"> Timestamps</label>
+<label id="timestamp-kind-label" hidden>as <select id="timestamp-kind"><option value="clock">clock time (UTC)</option><option value="elapsed">time since the job started</option></select></label>
 ${jumps ? markup`<nav class="jumps" aria-label="The failure">${jumps}</nav>` : ""}
 <form role="search" class="log-search" id="log-search" hidden><label for="log-query">Search the log</label> <input type="search" id="log-query" name="q" autocomplete="off" maxlength="200"> <button type="button" id="log-prev">Previous match</button> <button type="submit">Next match</button> <span id="log-hits" role="status"></span></form>
 </div>
@@ -206,7 +242,11 @@ ${input.lineCount === 0 && !live ? markup`<p>The log is empty.</p>` : ""}
     ctx,
     `${job.hook} · ${build.repoFullName}`,
     main,
-    live ? ["/assets/log-page.js", "/assets/follow.js"] : ["/assets/log-page.js"],
+    // log-tools.js first: what it shows in the tools bar moves the log, so it goes before
+    // log-page.js scrolls to the failure or a linked line.
+    live
+      ? ["/assets/log-tools.js", "/assets/log-page.js", "/assets/follow.js"]
+      : ["/assets/log-tools.js", "/assets/log-page.js"],
   );
 }
 
@@ -218,7 +258,7 @@ export function renderBuildPage(
 ): Html {
   const rows = jobs.map((job) => {
     const cancel =
-      canWrite && ctx.viewer && !isJobFinal(job)
+      canWrite && ctx.viewer && !isJobFinal(job) && !job.cancelRequested
         ? markup`<form method="post" action="/jobs/${encodeURIComponent(job.id)}/cancel" class="inline">${csrfField(ctx.viewer)}<button type="submit">Cancel ${job.hook}</button></form>`
         : "";
     const rerun =
@@ -232,6 +272,7 @@ export function renderBuildPage(
       ? markup`<form method="post" action="/builds/${encodeURIComponent(build.id)}/rerun" class="inline">${csrfField(ctx.viewer)}<button type="submit">Re-run all hooks</button></form>`
       : "";
   const main = markup`
+${renderBreadcrumbs(build)}
 <h1>${build.repoFullName} · ${build.sha.slice(0, 7)}</h1>
 <dl class="facts">
   <dt>Repository</dt><dd><a href="/repos/${repoPath(build.repoFullName)}">${build.repoFullName}</a></dd>
@@ -283,6 +324,25 @@ ${join(
 ${sections.length ? join(sections, "\n") : markup`<p>No builds yet.</p>`}
 ${olderHref ? markup`<p><a href="${olderHref}">Older builds</a></p>` : ""}`;
   return renderLayout(ctx, `Builds of ${fullName}`, main);
+}
+
+/**
+ * Between Re-run and the new build: the planner has it and makes it in a moment. The page's
+ * script reloads it every second (the server then sends the browser on); without
+ * JavaScript the link does.
+ */
+export function renderRerunWaitPage(
+  ctx: PageContext,
+  from: BuildRecord,
+  hook: string | undefined,
+): Html {
+  const what = hook !== undefined ? markup`<strong>${hook}</strong>` : "all hooks";
+  const main = markup`
+${renderBreadcrumbs(from)}
+<h1>Re-running ${from.repoFullName} · ${from.sha.slice(0, 7)}</h1>
+<p role="status" id="rerun-wait" data-reload="1000">Re-run of ${what} asked for: Kozmic is planning it. This page moves to the new ${hook !== undefined ? "job's live log" : "build"} as soon as it exists.</p>
+<p><a href="${ctx.path}">Check again</a> · <a href="/repos/${repoPath(from.repoFullName)}">Builds of ${from.repoFullName}</a></p>`;
+  return renderLayout(ctx, `Re-running ${from.repoFullName}`, main, ["/assets/rerun-wait.js"]);
 }
 
 /** The same page for what does not exist and what the viewer may not see. */

@@ -13,6 +13,14 @@ const ASSETS: Record<string, { type: string; body: string }> = {
     type: "text/javascript; charset=utf-8",
     body: ASSET_TEXTS["log-page.js"],
   },
+  "/assets/log-tools.js": {
+    type: "text/javascript; charset=utf-8",
+    body: ASSET_TEXTS["log-tools.js"],
+  },
+  "/assets/rerun-wait.js": {
+    type: "text/javascript; charset=utf-8",
+    body: ASSET_TEXTS["rerun-wait.js"],
+  },
   "/assets/favicon.svg": {
     type: "image/svg+xml",
     body: ASSET_TEXTS["favicon.svg"],

@@ -2,10 +2,16 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { isFinal } from "../core/job-state.js";
 import { feedLog } from "./feed-log.js";
 import { HttpError, readForm, redirect } from "./http-replies.js";
-import { renderDurations, renderJobPage, renderJobStatus } from "./render-pages.js";
+import {
+  renderDurations,
+  renderJobActions,
+  renderJobPage,
+  renderJobStatus,
+  type PageContext,
+} from "./render-pages.js";
 import { jobSectionOutcome, renderLiveLines, renderLogLines } from "./render-log.js";
 import { readLogView } from "./log-view.js";
-import type { JobRecord } from "../store/port.js";
+import type { BuildRecord, JobRecord } from "../store/port.js";
 import { streamText, type TextOut } from "./stream-text.js";
 import type { LogCursor } from "./feed-log.js";
 import {
@@ -37,7 +43,13 @@ export const serveJobPage: Page<[jobId: string]> = async (web, r, jobId) => {
   const log = await readLogView(web.reader, web.deps.store, job);
   return sendHtml(
     200,
-    renderJobPage(pageContext(web, r), { build, job, canWrite: access.write, ...log }),
+    renderJobPage(pageContext(web, r), {
+      build,
+      job,
+      canWrite: access.write,
+      ...log,
+      now: Date.now(),
+    }),
   );
 };
 
@@ -104,24 +116,38 @@ export const serveLiveLog: Page<[jobId: string]> = async (web, r, jobId) => {
       throw new HttpError(400, "Last-Event-ID must be a chunk number.");
     seq = Number(lastEventId);
   }
-  const { job } = await findReadableJob(web, r, jobId);
+  const { job, build, access } = await findReadableJob(web, r, jobId);
   const cursor = await web.reader.cursorAt(job.id, seq, isFinal(job.status));
   if (!cursor) throw new HttpError(400, `The log of this job has no chunk ${seq} yet.`);
 
   r.c.header("content-type", "text/event-stream; charset=utf-8");
   r.c.header("x-accel-buffering", "no");
   if (r.c.req.method === "HEAD") return r.c.body(null);
-  return r.c.body(streamText((out) => tailLog(web, out, job, cursor)));
+  const page = { ctx: pageContext(web, r), build, canWrite: access.write };
+  return r.c.body(streamText((out) => tailLog(web, out, job, cursor, page)));
 };
 
-/** Writes the `lines` events of a live tail until the job ends, the reader goes or time is up. */
+/** The job's page as the viewer sees it: their actions are rendered into `state` events. */
+interface LivePage {
+  ctx: PageContext;
+  build: BuildRecord;
+  canWrite: boolean;
+}
+
+/**
+ * Writes the events of a live tail until the job ends, the reader goes or time is up: `state`
+ * (status and actions, from one record) first and whenever they change, `lines` as they
+ * come, and `end`.
+ */
 async function tailLog(
   web: WebServices,
   out: TextOut,
   job: JobRecord,
   from: LogCursor,
+  page: LivePage,
 ): Promise<void> {
   let cursor = from;
+  let shownState = "";
   const stop = AbortSignal.any([out.signal, web.stopping]);
   await out.write("retry: 2000\n\n");
   const pollMs = web.deps.pollIntervalMs ?? 1000;
@@ -132,6 +158,12 @@ async function tailLog(
     // stored its last chunk, so an empty read after it means the log is complete.
     const current = (await web.deps.store.getJob(job.id)) ?? job;
     const final = isFinal(current.status);
+    const state = liveState(page, current);
+    if (!final && state !== shownState) {
+      await out.write(`event: state\ndata: ${state}\n\n`);
+      shownState = state;
+      lastWrite = Date.now();
+    }
     const chunks = await web.deps.store.readLog(job.id, cursor.seq, LIVE_BATCH);
     // Read after the chunks: a section whose chunks were read is recorded by now.
     const sections = await web.deps.store.readLogSections(job.id);
@@ -158,6 +190,7 @@ async function tailLog(
       const data = JSON.stringify({
         status: current.status,
         statusHtml: renderJobStatus(current).toString(),
+        actionsHtml: renderJobActions(page.ctx, page.build, current, page.canWrite).toString(),
         durationsHtml: renderDurations(current),
         // For a section the runner left open (the job errored): how it ended, and when.
         sectionOutcome: jobSectionOutcome(current) ?? "failure",
@@ -174,6 +207,14 @@ async function tailLog(
     }
     await sleep(pollMs, undefined, { signal: stop }).catch(() => undefined);
   }
+}
+
+/** A `state` event's data: the job's status and the viewer's actions, rendered together. */
+function liveState(page: LivePage, job: JobRecord): string {
+  return JSON.stringify({
+    statusHtml: renderJobStatus(job).toString(),
+    actionsHtml: renderJobActions(page.ctx, page.build, job, page.canWrite).toString(),
+  });
 }
 
 /** POST /jobs/<id>/cancel (form with the CSRF token). */

@@ -3,7 +3,7 @@ import { branchOf, combinedState } from "./describe-status.js";
 import { GitHubUnavailableError } from "./github-user-api.js";
 import { HttpError, readForm, redirect, reply } from "./http-replies.js";
 import { renderBadge } from "./render-badge.js";
-import { renderBuildPage, renderRepositoryPage } from "./render-pages.js";
+import { renderBuildPage, renderRepositoryPage, renderRerunWaitPage } from "./render-pages.js";
 import {
   findReadableBuild,
   intParam,
@@ -40,8 +40,39 @@ export const serveRerun: Page<[buildId: string]> = async (web, r, buildId) => {
       throw new HttpError(400, `This build has no hook named "${hook.slice(0, 100)}".`);
     }
   }
-  await web.deps.actions.rerun(build, hook, viewer.login);
-  return redirect(303, `/repos/${build.repoFullName.split("/").map(encodeURIComponent).join("/")}`);
+  const next = await web.deps.actions.rerun(build, hook, viewer.login);
+  return redirect(303, rerunHref(build.id, next.buildId, hook));
+};
+
+function rerunHref(fromBuildId: string, buildId: string, hook: string | undefined): string {
+  const query = hook !== undefined ? `?hook=${encodeURIComponent(hook)}` : "";
+  return `/builds/${encodeURIComponent(fromBuildId)}/reruns/${encodeURIComponent(buildId)}${query}`;
+}
+
+/**
+ * GET /builds/<id>/reruns/<new id>[?hook=]: where Re-run leads. Once the planner has made
+ * the new build: on to its job of `hook` (its live page), or to the build; until then a page
+ * that says so and reloads itself. Readable as the build it re-runs is; a new build of
+ * another repository is not found.
+ */
+export const serveRerunProgress: Page<[fromBuildId: string, buildId: string]> = async (
+  web,
+  r,
+  fromBuildId,
+  buildId,
+) => {
+  const { build: from } = await findReadableBuild(web, r, fromBuildId);
+  const hook = r.url.searchParams.get("hook") || undefined;
+  const made = await web.deps.store.getBuild(buildId);
+  if (made && made.repoId !== from.repoId) throw new NotFound();
+  if (made) {
+    const job = (await web.deps.store.listJobs(made.id)).find((j) => j.hook === hook);
+    return redirect(
+      303,
+      job ? `/jobs/${encodeURIComponent(job.id)}` : `/builds/${encodeURIComponent(made.id)}`,
+    );
+  }
+  return sendHtml(200, renderRerunWaitPage(pageContext(web, r), from, hook));
 };
 
 /**

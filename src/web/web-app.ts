@@ -17,7 +17,13 @@ import {
   serveRawLog,
 } from "./serve-job.js";
 import { SESSION_COOKIE, serveLogin, serveLoginCallback, serveLogout } from "./serve-login.js";
-import { serveBadge, serveBuildPage, serveRepositoryPage, serveRerun } from "./serve-repository.js";
+import {
+  serveBadge,
+  serveBuildPage,
+  serveRepositoryPage,
+  serveRerun,
+  serveRerunProgress,
+} from "./serve-repository.js";
 import { serveDeleteSecret, serveSecretsPage, serveSetSecret } from "./serve-secrets.js";
 import type { WebDeps } from "./web-deps.js";
 import {
@@ -105,6 +111,9 @@ export function createWebApp(deps: WebDeps): { app: Hono<WebEnv>; close(): void 
   route("POST", `/jobs/:id${ID}/cancel`, (w, r, c) => serveCancel(w, r, param(c, "id")));
   route("GET", `/builds/:id${ID}`, (w, r, c) => serveBuildPage(w, r, param(c, "id")));
   route("POST", `/builds/:id${ID}/rerun`, (w, r, c) => serveRerun(w, r, param(c, "id")));
+  route("GET", `/builds/:id${ID}/reruns/:new${ID}`, (w, r, c) =>
+    serveRerunProgress(w, r, param(c, "id"), param(c, "new")),
+  );
   const repo = `/repos/:owner${NAME}/:repo${NAME}`;
   const fullName = (c: Context<WebEnv>) => `${param(c, "owner")}/${param(c, "repo")}`;
   route("GET", repo, (w, r, c) => serveRepositoryPage(w, r, fullName(c)));

@@ -11,8 +11,11 @@ export type Handler = (
 
 /** What the pages' buttons do; the app implements them (cancel may be `store.requestCancel`). */
 export interface WebActions {
-  /** Runs the build again: every hook, or only `hook`. `actor` is the GitHub login. */
-  rerun(build: BuildRecord, hook: string | undefined, actor: string): Promise<void>;
+  /**
+   * Runs the build again: every hook, or only `hook`. `actor` is the GitHub login. Answers
+   * the id the new build will have (it may be planned a moment later).
+   */
+  rerun(build: BuildRecord, hook: string | undefined, actor: string): Promise<{ buildId: string }>;
   cancel(job: JobRecord, actor: string): Promise<void>;
 }
 

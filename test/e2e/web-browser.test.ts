@@ -101,8 +101,11 @@ describe("log pages in Chromium", () => {
     await assertAccessible(page, "build");
     await page.screenshot({ path: `${ARTIFACTS}/web-build.png`, fullPage: true });
     await page.getByRole("button", { name: "Re-run deploy" }).click();
-    await page.waitForURL(`${h.url}/repos/octo/secret`);
+    await page.locator("#rerun-wait", { hasText: "Kozmic is planning it" }).waitFor();
     assert.deepEqual(h.actions, [`rerun ${build.id} deploy by alice`]);
+    await assertAccessible(page, "re-run waiting");
+    await page.getByRole("link", { name: "Builds of octo/secret" }).click();
+    await page.waitForURL(`${h.url}/repos/octo/secret`);
     assert.match(await page.locator("main").innerText(), /branch main/);
     await assertAccessible(page, "repository");
     await page.screenshot({ path: `${ARTIFACTS}/web-repository.png`, fullPage: true });

@@ -143,10 +143,10 @@ describe("the log page in sections", () => {
     // Timestamps: hidden until asked for, then each line shows its time.
     const stamp = failing.locator(".line").first().locator(".ts");
     assert.equal(await stamp.isVisible(), false);
-    await page.getByLabel("Timestamps (UTC)").check();
+    await page.getByLabel("Timestamps", { exact: true }).check();
     assert.match(await stamp.innerText(), /^\d\d:\d\d:\d\d$/);
     await page.screenshot({ path: `${ARTIFACTS}/web-log-sections-timestamps.png` });
-    await page.getByLabel("Timestamps (UTC)").uncheck();
+    await page.getByLabel("Timestamps", { exact: true }).uncheck();
 
     // Search: the next match unfolds its section.
     await page.getByLabel("Search the log").fill("left-pad");

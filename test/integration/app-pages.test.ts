@@ -102,7 +102,9 @@ describe("the app serves the log pages and their buttons", () => {
     const cookie = await signIn(h.app.url, oauth, "alice");
     const csrf = await csrfOf(cookie, `/builds/${buildId}`);
     const res = await post(`/builds/${buildId}/rerun`, cookie, { csrf, hook: "test" });
-    assert.ok(res.status === 303 || res.status === 200, `re-run answered ${res.status}`);
+    assert.equal(res.status, 303);
+    const progress = res.headers.get("location")!;
+    assert.match(progress, new RegExp(`^/builds/${buildId}/reruns/[0-9a-f-]{36}\\?hook=test$`));
     await h.app.idle();
 
     const [rerun, ...more] = await h.drain();
@@ -115,6 +117,10 @@ describe("the app serves the log pages and their buttons", () => {
     assert.equal(runs.find((r) => r.external_id === rerun?.jobId)?.status, "queued");
     const build = await h.store.getBuild(rerun!.buildId);
     assert.equal(build?.trigger, "rerun by alice");
+    // Where the button led: once planned, on to the new job's page.
+    const onward = await fetch(`${h.app.url}${progress}`, { redirect: "manual" });
+    assert.equal(onward.status, 303);
+    assert.equal(onward.headers.get("location"), `/jobs/${rerun!.jobId}`);
   });
 
   it("Cancel on the job page ends a queued job and completes its check run", async () => {
@@ -122,7 +128,17 @@ describe("the app serves the log pages and their buttons", () => {
     const cookie = await signIn(h.app.url, oauth, "alice");
     const csrf = await csrfOf(cookie, `/jobs/${jobId}`);
     const res = await post(`/jobs/${jobId}/cancel`, cookie, { csrf });
-    assert.ok(res.status === 303 || res.status === 200, `cancel answered ${res.status}`);
+    assert.equal(res.status, 303);
+    assert.equal(res.headers.get("location"), `/jobs/${jobId}`);
+    // The page the button returns to says so at once, with no second Cancel button.
+    const returned = await (
+      await fetch(`${h.app.url}/jobs/${jobId}`, { headers: { cookie } })
+    ).text();
+    assert.ok(
+      /Cancelling…/.test(returned) || /Cancelled/.test(returned),
+      "the job page says the job is being cancelled",
+    );
+    assert.doesNotMatch(returned, /\/cancel"/);
     await h.app.idle();
 
     const job = await h.store.getJob(jobId);

@@ -71,6 +71,7 @@ const readEndpoints = (repo: string) => {
     build: `/builds/${buildId}`,
     repository: `/repos/${repo}`,
     badge: `/badges/${repo}.svg?branch=main`,
+    rerun: `/builds/${buildId}/reruns/build-not-yet?hook=test`,
   };
 };
 
@@ -124,12 +125,34 @@ describe("public repository", () => {
     const csrf = (await csrfOf("alice", `/builds/${buildId}`))!;
     const ok = await post(`/builds/${buildId}/rerun`, "alice", { csrf, hook: "test" });
     assert.equal(ok.status, 303);
-    assert.equal(ok.location, "/repos/octo/public");
+    // On to the new build's page, which waits for the planner to make it.
+    assert.deepEqual(
+      h.reruns.map((r) => [r.from.id, r.hook]),
+      [[buildId, "test"]],
+    );
+    assert.equal(ok.location, `/builds/${buildId}/reruns/${h.reruns[0]!.buildId}?hook=test`);
+    const waiting = await get(ok.location!, "alice");
+    assert.equal(waiting.status, 200);
+    assert.match(waiting.body, /Re-run of <strong>test<\/strong> asked for: Kozmic is planning it/);
+    // The planner makes the build: the same address now leads to its job's page.
+    const { job: made } = await h.addJob({
+      repo: "octo/public",
+      build: { id: h.reruns[0]!.buildId, event: "rerun", trigger: "rerun by alice" },
+      job: { status: "queued", conclusion: undefined },
+    });
+    const onward = await get(ok.location!, "alice");
+    assert.equal(onward.status, 303);
+    assert.equal(onward.headers.get("location"), `/jobs/${made.id}`);
+    // A build of another repository is not where a re-run of this one leads.
+    const other = jobs.get("octo/secret")!.buildId;
+    const elsewhere = await get(`/builds/${buildId}/reruns/${other}?hook=test`, "alice");
+    assert.equal(elsewhere.status, 404);
     const unknownHook = await post(`/builds/${buildId}/rerun`, "alice", { csrf, hook: "nope" });
     assert.equal(unknownHook.status, 400);
     assert.match(unknownHook.body, /no hook named &#34;nope&#34;/);
     assert.deepEqual(h.actions, [`rerun ${buildId} test by alice`]);
     h.actions.length = 0;
+    h.reruns.length = 0;
   });
 });
 
@@ -145,6 +168,7 @@ describe("private repository", () => {
         build: "/builds/build-unknown",
         repository: "/repos/octo/unknown",
         badge: "/badges/octo/unknown.svg?branch=main",
+        rerun: "/builds/build-unknown/reruns/build-not-yet?hook=test",
       };
       const { jobId, buildId } = jobs.get("octo/secret")!;
       for (const [name, path] of Object.entries(readEndpoints("octo/secret"))) {
@@ -205,6 +229,13 @@ describe("private repository", () => {
     assert.equal(alice.location, `/jobs/${job.id}`);
     assert.deepEqual(h.actions, [`cancel ${job.id} by alice`]);
     assert.equal((await h.store.getJob(job.id))?.cancelRequested, true);
+    // The page the form returns to (no script needed) says so, and offers no second Cancel.
+    const after = (await get(`/jobs/${job.id}`, "alice")).body;
+    assert.match(
+      after,
+      /<span id="status" role="status"><span class="state state-running">Cancelling…<\/span><\/span>/,
+    );
+    assert.doesNotMatch(after, />Cancel</);
   });
 
   it("asks GitHub once per user and repository while the answer is fresh", async () => {

@@ -32,6 +32,8 @@ export interface WebHarness {
   setGitHubLine(state: GitHubLine): void;
   /** What the pages' buttons asked for, e.g. `rerun build-1 test by alice`. */
   actions: string[];
+  /** Each re-run asked for, with the id its build gets: a test makes it, as the planner would. */
+  reruns: { from: BuildRecord; hook: string | undefined; buildId: string }[];
   signIn(login: string): Promise<string>;
   /** The handler's close(): ends open live tails, as on shutdown. */
   stopLiveTails(): void;
@@ -72,6 +74,7 @@ export async function startWebHarness(
   oauth.addRepository("octo/secret", { private: true, access: { alice: "write", carol: "read" } });
   const app = options.appGitHub ? await startAppGitHub(oauth) : undefined;
   const actions: string[] = [];
+  const reruns: WebHarness["reruns"] = [];
 
   const holder: { handler?: ReturnType<typeof createWebHandler> } = {};
   const server: Server = createServer((req, res) => {
@@ -108,6 +111,9 @@ export async function startWebHarness(
     actions: {
       async rerun(build, hook, actor) {
         actions.push(`rerun ${build.id} ${hook ?? "all"} by ${actor}`);
+        const buildId = `build-${randomUUID()}`;
+        reruns.push({ from: build, hook, buildId });
+        return { buildId };
       },
       async cancel(job, actor) {
         actions.push(`cancel ${job.id} by ${actor}`);
@@ -136,6 +142,7 @@ export async function startWebHarness(
       app.githubLine.state = state;
     },
     actions,
+    reruns,
     stopLiveTails: () => holder.handler!.close(),
     signIn: (login) => signIn(url, oauth, login),
     async addJob(input) {

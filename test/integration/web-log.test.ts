@@ -347,7 +347,12 @@ describe("live tail", () => {
       job: { status: "running", phase: "building", conclusion: undefined },
       log: chunks.slice(0, 3),
     });
-    const first = await readEvents(`${h.url}/jobs/${job.id}/live?seq=0`, {}, 1);
+    // The job's state, then the first lines.
+    const first = await readEvents(`${h.url}/jobs/${job.id}/live?seq=0`, {}, 2);
+    assert.deepEqual(
+      first.map((e) => e.event),
+      ["state", "lines"],
+    );
     const firstLines = lineTexts(htmlOf(first));
     for (let seq = 3; seq < 6; seq++)
       await h.store.appendLog({ jobId: job.id, seq, data: chunks[seq]! });
@@ -356,7 +361,7 @@ describe("live tail", () => {
       conclusion: "success",
     });
     const rest = await readEvents(`${h.url}/jobs/${job.id}/live?seq=0`, {
-      "last-event-id": first[0]!.id!,
+      "last-event-id": first[1]!.id!,
     });
     assert.deepEqual(
       [...firstLines, ...lineTexts(htmlOf(rest))],
@@ -373,7 +378,7 @@ describe("live tail", () => {
         log: ["one\ntw"],
       });
       const first = await (await fetch(`${polling.url}/jobs/${job.id}/live?seq=0`)).text();
-      assert.match(first, /^retry: 2000\n\nid: 1\nevent: lines\n/);
+      assert.match(first, /^retry: 2000\n\nevent: state\ndata: .*\n\nid: 1\nevent: lines\n/);
       assert.deepEqual(lineTexts(first.replaceAll('\\"', '"')), ["one"]);
       assert.doesNotMatch(first, /event: end/);
       await polling.store.appendLog({ jobId: job.id, seq: 1, data: "o\n" });
@@ -407,7 +412,7 @@ describe("live tail", () => {
         const received = await events;
         assert.deepEqual(
           received.map((e) => e.event),
-          ["lines"],
+          ["state", "lines"],
         );
       } finally {
         await stopping.close();

@@ -1,16 +1,23 @@
-/* global document, EventSource, location */
-// Streams new lines into a running job's log page (server-sent events). The server numbers
-// and renders every line; on reconnection the browser's Last-Event-ID resumes at the right
-// chunk, so no line is lost or doubled. A section that starts comes as a <details>; a line
-// of a section begun earlier names it (data-section) and goes into it; each event lists
-// the sections that ended, as the runner recorded them. A user group comes as a <details
-// class="group"> naming its section, like a line.
+/* global document, EventSource, fetch, location, setInterval, clearInterval, URLSearchParams, FormData, window */
+// A running job's page: streams new lines into the log (server-sent events), keeps the job's
+// status and actions current, and ticks its durations.
+//
+// The server numbers and renders every line; on reconnection the browser's Last-Event-ID
+// resumes at the right chunk, so no line is lost or doubled. A section that starts comes as a
+// <details>; a line of a section begun earlier names it (data-section) and goes into it; each
+// event lists the sections that ended, as the runner recorded them. `state` events carry the
+// status and the viewer's actions rendered together, so they never disagree. A user group
+// comes as a <details class="group"> naming its section, like a line.
+//
+// Following keeps the newest line in view until the reader scrolls up, selects text in the
+// log or goes to a line; "Follow again" (or the checkbox) resumes it at the end.
 (function () {
   const log = document.getElementById("log");
   if (!log || log.dataset.live !== "true") return;
   const follow = document.getElementById("follow");
-  if (follow && location.hash) follow.checked = false;
+  const again = document.getElementById("follow-again");
   const status = document.getElementById("status");
+  const actions = document.getElementById("actions");
   // Keep the page responsive when a long log is followed: older lines leave the page (the
   // reloaded page loads them on demand).
   const MAX_LINES = 20000;
@@ -24,6 +31,89 @@
     return m + " min " + Math.round(s - m * 60) + " s";
   }
 
+  // --- Following -------------------------------------------------------------------------
+  /** Where this script last scrolled to: a scroll above it is the reader's. */
+  let scrolledTo = -1;
+  let unseen = 0;
+
+  function following() {
+    return Boolean(follow && follow.checked);
+  }
+
+  function newestLine() {
+    const lines = log.querySelectorAll(".line");
+    return lines[lines.length - 1];
+  }
+
+  function toEnd() {
+    const newest = newestLine();
+    if (newest) newest.scrollIntoView({ block: "end" });
+    scrolledTo = window.scrollY;
+  }
+
+  function pause() {
+    if (!following()) return;
+    follow.checked = false;
+    unseen = 0;
+    showAgain();
+  }
+
+  function resume() {
+    if (follow) follow.checked = true;
+    if (again) again.hidden = true;
+    toEnd();
+  }
+
+  function showAgain() {
+    if (!again || log.dataset.live !== "true") return;
+    again.hidden = false;
+    again.textContent =
+      unseen > 0
+        ? "Follow again (" + unseen + " new line" + (unseen === 1 ? "" : "s") + ")"
+        : "Follow again";
+  }
+
+  if (follow && location.hash) follow.checked = false;
+  if (follow) {
+    follow.addEventListener("change", function () {
+      if (follow.checked) resume();
+      else showAgain();
+    });
+  }
+  if (again) again.addEventListener("click", resume);
+  window.addEventListener(
+    "scroll",
+    function () {
+      if (following() && scrolledTo >= 0 && window.scrollY < scrolledTo - 4) pause();
+    },
+    { passive: true },
+  );
+  window.addEventListener("hashchange", pause);
+  document.addEventListener("selectionchange", function () {
+    const selection = document.getSelection();
+    if (selection && !selection.isCollapsed && log.contains(selection.anchorNode)) pause();
+  });
+  if (following()) toEnd();
+  else if (follow) showAgain();
+
+  // --- Durations that tick -----------------------------------------------------------------
+  const elapsed = document.getElementById("elapsed");
+  // The runner's and server's clock, not the browser's: times on the page come from them.
+  const skew = elapsed ? Number(elapsed.dataset.now) - Date.now() : 0;
+  function tick() {
+    const now = Date.now() + skew;
+    if (elapsed)
+      elapsed.textContent = seconds(Math.max(0, now - Number(elapsed.dataset.started)) / 1000);
+    for (const section of log.querySelectorAll("details.section-running")) {
+      const time = section.querySelector("summary .section-time");
+      if (time)
+        time.textContent = seconds(Math.max(0, now - Number(section.dataset.started)) / 1000);
+    }
+  }
+  tick();
+  const ticking = setInterval(tick, 1000);
+
+  // --- The log --------------------------------------------------------------------------
   /** The section still running at the end of the log, if any. */
   function openSection() {
     const last = log.lastElementChild;
@@ -55,12 +145,21 @@
         }
         log.append(node);
       }
+      unseen += node.matches(".line") ? 1 : node.querySelectorAll(".line").length;
     }
+  }
+
+  function showState(data) {
+    if (status) status.innerHTML = data.statusHtml;
+    if (actions) actions.innerHTML = data.actionsHtml;
   }
 
   const source = new EventSource(
     location.pathname + "/live?seq=" + encodeURIComponent(log.dataset.nextSeq || "0"),
   );
+  source.addEventListener("state", function (event) {
+    showState(JSON.parse(event.data));
+  });
   source.addEventListener("lines", function (event) {
     const data = JSON.parse(event.data);
     append(data.html);
@@ -74,27 +173,55 @@
       );
       if (section) endSection(section, ended.state, ended.endedAt);
     }
-    let lines = log.querySelectorAll(".line");
+    const lines = log.querySelectorAll(".line");
     if (lines.length > MAX_LINES) {
       for (let i = 0; i < lines.length - MAX_LINES; i++) lines[i].remove();
       for (const emptied of log.querySelectorAll("details.section")) {
         if (!emptied.querySelector(".line")) emptied.remove();
       }
-      lines = log.querySelectorAll(".line");
     }
-    const newest = lines[lines.length - 1];
-    if (follow && follow.checked && newest) newest.scrollIntoView({ block: "end" });
+    if (following()) toEnd();
+    else showAgain();
   });
   source.addEventListener("end", function (event) {
     const data = JSON.parse(event.data);
     const open = openSection();
     if (open) endSection(open, data.sectionOutcome, data.finishedAt);
-    if (status) status.innerHTML = data.statusHtml;
+    showState(data);
     const durations = document.getElementById("durations");
     if (durations) durations.innerHTML = data.durationsHtml;
+    const runningFor = document.getElementById("running-for");
+    if (runningFor) runningFor.remove();
+    clearInterval(ticking);
     log.dataset.live = "false";
     source.close();
     const followBox = follow && follow.closest("label");
     if (followBox) followBox.remove();
+    if (again) again.remove();
+  });
+
+  // --- Cancel, with feedback --------------------------------------------------------------
+  // Says "Cancelling…" at once; the live stream then brings the end. Without this script the
+  // form posts and the page comes back saying the same.
+  document.addEventListener("submit", function (event) {
+    const form = event.target;
+    if (!form.matches || !form.matches("form.cancel")) return;
+    event.preventDefault();
+    const body = new URLSearchParams(new FormData(form));
+    const before = actions ? actions.innerHTML : "";
+    if (actions) actions.textContent = "";
+    if (status) status.innerHTML = '<span class="state state-running">Cancelling…</span>';
+    // Refused (signed out, no longer allowed) or unsent: post the form itself, so the server's
+    // answer says why.
+    function post() {
+      if (actions) actions.innerHTML = before;
+      const resend = actions && actions.querySelector("form.cancel");
+      if (resend) resend.submit();
+    }
+    fetch(form.action, { method: "POST", body: body, credentials: "same-origin" }).then(function (
+      response,
+    ) {
+      if (!response.ok) post();
+    }, post);
   });
 })();

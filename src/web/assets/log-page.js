@@ -98,11 +98,12 @@
     true,
   );
 
-  // A linked line: load it if needed, unfold what holds it, then scroll as the browser would.
+  // A linked line (or the first of a range, #L10-L20): load it if needed, unfold what holds
+  // it, then scroll as the browser would. log-tools.js marks the range.
   async function revealHash() {
-    const id = decodeURIComponent(location.hash.slice(1));
-    if (!/^L\d+$/.test(id)) return false;
-    const target = await ensureLine(Number(id.slice(1)));
+    const id = /^L(\d+)(?:-L\d+)?$/.exec(decodeURIComponent(location.hash.slice(1)));
+    if (!id) return false;
+    const target = await ensureLine(Number(id[1]));
     if (!target || !log.contains(target)) return false;
     unfold(target);
     target.scrollIntoView({ block: "start" });
