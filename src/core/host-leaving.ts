@@ -8,8 +8,7 @@
  */
 
 export type LeavingNotice =
-  | { kind: "scale-in" }
-  | { kind: "spot"; action: string; /** ms since the epoch */ at: number };
+  { kind: "scale-in" } | { kind: "spot"; action: string; /** ms since the epoch */ at: number };
 
 /** The notice in the two metadata values (undefined: not there), or undefined when staying. */
 export function hostLeaving(

@@ -46,19 +46,18 @@ const schema = z
     KOZMIC_DRAIN_TIME: durationVar("KOZMIC_DRAIN_TIME"),
     KOZMIC_INSTANCE_METADATA_POLL: durationVar("KOZMIC_INSTANCE_METADATA_POLL"),
   })
-  .transform(
-    (e): HostSettings =>
-      e.KOZMIC_AUTO_SCALING_GROUP === undefined
-        ? {}
-        : {
-            drain: {
-              groupName: e.KOZMIC_AUTO_SCALING_GROUP,
-              hookName: e.KOZMIC_LIFECYCLE_HOOK ?? DEFAULT_LIFECYCLE_HOOK,
-              metadataUrl: (e.KOZMIC_INSTANCE_METADATA_URL ?? EC2_METADATA_URL).replace(/\/+$/, ""),
-              drainMs: (e.KOZMIC_DRAIN_TIME ?? 20 * 60) * 1000,
-              pollMs: Math.max(1, e.KOZMIC_INSTANCE_METADATA_POLL ?? 5) * 1000,
-            },
+  .transform((e): HostSettings =>
+    e.KOZMIC_AUTO_SCALING_GROUP === undefined
+      ? {}
+      : {
+          drain: {
+            groupName: e.KOZMIC_AUTO_SCALING_GROUP,
+            hookName: e.KOZMIC_LIFECYCLE_HOOK ?? DEFAULT_LIFECYCLE_HOOK,
+            metadataUrl: (e.KOZMIC_INSTANCE_METADATA_URL ?? EC2_METADATA_URL).replace(/\/+$/, ""),
+            drainMs: (e.KOZMIC_DRAIN_TIME ?? 20 * 60) * 1000,
+            pollMs: Math.max(1, e.KOZMIC_INSTANCE_METADATA_POLL ?? 5) * 1000,
           },
+        },
   );
 
 export const hostGroup: SettingsGroup<HostSettings> = schemaGroup(schema);

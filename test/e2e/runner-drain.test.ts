@@ -52,7 +52,12 @@ describe("kozmic runner on a host that is leaving", () => {
     const record = fake.addRepository({ fullName, installationId: 5, private: true });
     record.id = 30_000_000 + Math.floor(Math.random() * 1e9);
     git = createGitRepo(fake, http, fullName);
-    repository = { id: record.id, fullName, cloneUrl: `${fake.origin}/${fullName}.git`, private: true };
+    repository = {
+      id: record.id,
+      fullName,
+      cloneUrl: `${fake.origin}/${fullName}.git`,
+      private: true,
+    };
     const name = uniqueQueueName("drain");
     const urls = await ensureSqsQueues(sqs, name, 5);
     await ensureSqsQueues(sqs, `${name}-plans`, PLAN_MAX_RECEIVES);
@@ -130,8 +135,7 @@ describe("kozmic runner on a host that is leaving", () => {
     return jobIds[0]!;
   }
 
-  const logOf = async (jobId: string) =>
-    (await store.readLog(jobId)).map((c) => c.data).join("");
+  const logOf = async (jobId: string) => (await store.readLog(jobId)).map((c) => c.data).join("");
 
   async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined) {
     const deadline = Date.now() + 120_000;
@@ -224,12 +228,10 @@ describe("kozmic runner on a host that is leaving", () => {
       assert.deepEqual(fake.violations, []);
 
       for (const r of [leaving, spot, other]) r.child.kill("SIGTERM");
-      assert.deepEqual(
-        await Promise.all([leaving.exited, spot.exited, other.exited]),
-        [0, 0, 0],
-      );
+      assert.deepEqual(await Promise.all([leaving.exited, spot.exited, other.exited]), [0, 0, 0]);
     } finally {
-      for (const r of [leaving, spot, other]) if (r && r.child.exitCode === null) r.child.kill("SIGKILL");
+      for (const r of [leaving, spot, other])
+        if (r && r.child.exitCode === null) r.child.kill("SIGKILL");
       await host.close();
       await spotHost.close();
     }
