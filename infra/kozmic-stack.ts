@@ -19,6 +19,7 @@ import { AppFunctions, PLANNER_TIMEOUT } from "./lib/app-functions.js";
 import { cacheRepository } from "./lib/cache-repository.js";
 import { kozmicParameters } from "./lib/parameters.js";
 import { KozmicQueues } from "./lib/queues.js";
+import type { RunnerArtifactFile } from "./lib/runner-artifact.js";
 import { RunnerHosts } from "./lib/runner-hosts.js";
 import { secretsKey as kmsSecretsKey } from "./lib/secrets-key.js";
 import { kozmicTable } from "./lib/table.js";
@@ -30,6 +31,8 @@ export interface KozmicStackProps extends StackProps {
   webhookCode: string;
   /** Directory holding the planner bundle (`index.mjs` exporting `planHandler`). */
   plannerCode: string;
+  /** The runner hosts' software (scripts/bundle-runner.ts), see readRunnerArtifact. */
+  runnerArtifact: RunnerArtifactFile;
 }
 
 const runnerFile = (name: string) =>
@@ -137,6 +140,8 @@ export class KozmicStack extends Stack {
       plannerPublicUrl: publicUrlOr,
       webhookMemoryMiB: p.webhookMemory.valueAsNumber,
       plannerMemoryMiB: p.plannerMemory.valueAsNumber,
+      webhookConcurrency: p.webhookConcurrency.valueAsNumber,
+      plannerConcurrency: p.plannerConcurrency.valueAsNumber,
     });
 
     const installCache = cacheRepository(this, "InstallCache");
@@ -161,9 +166,8 @@ export class KozmicStack extends Stack {
       maxCount: p.runnerMaxCount.valueAsString,
       vpcId: p.runnerVpcId.valueAsString,
       subnetIds: p.runnerSubnetIds.valueAsList,
-      sourceUrl: p.sourceUrl.valueAsString,
-      sourceRef: p.sourceRef.valueAsString,
-      nodeMajor: p.nodeMajor.valueAsString,
+      artifact: props.runnerArtifact,
+      jobsNetwork: p.jobsNetwork.valueAsString,
       hasNetwork: hasRunnerNetwork,
     });
 

@@ -74,6 +74,15 @@ export const ECR_PUSH = [
 export const KMS_UNWRAP = ["kms:Decrypt"];
 export const KMS_WRAP = ["kms:Encrypt"];
 
+/** The runner hosts' boot script: `aws s3 cp` of the runner artifact (infra/lib/runner-user-data.ts). */
+export const READ_ARTIFACT = ["s3:GetObject"];
+
+/** The CloudWatch agent on a runner host, into log groups the stack made. */
+export const SHIP_LOGS = ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"];
+
+/** A runner host whose boot failed marks itself unhealthy (`aws autoscaling set-instance-health`). */
+export const REPORT_HEALTH = ["autoscaling:SetInstanceHealth"];
+
 export function allow(actions: string[], resources: string[]): iam.PolicyStatement {
   return new iam.PolicyStatement({ effect: iam.Effect.ALLOW, actions, resources });
 }

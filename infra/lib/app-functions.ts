@@ -39,13 +39,17 @@ export interface AppFunctionsProps {
   environment: Record<string, string>;
   /**
    * KOZMIC_PUBLIC_URL of the webhook function. It cannot be the function's own URL, which
-   * is made after the function (a cycle), so it comes from a parameter.
+   * is made after the function (a cycle): the parameter, or empty, and then the function
+   * takes its URL from the requests it is sent (src/github/lambda-public-url.ts).
    */
   webhookPublicUrl: string;
   /** KOZMIC_PUBLIC_URL of the planner: the parameter when set, else the function URL. */
   plannerPublicUrl: (functionUrl: string) => string;
   webhookMemoryMiB: number;
   plannerMemoryMiB: number;
+  /** Reserved concurrency: each function's ceiling, and its share kept from other functions. */
+  webhookConcurrency: number;
+  plannerConcurrency: number;
 }
 
 /**
@@ -80,6 +84,7 @@ export class AppFunctions extends Construct {
       handler: "index.handler",
       code: lambda.Code.fromAsset(props.webhookCode),
       memorySize: props.webhookMemoryMiB,
+      reservedConcurrentExecutions: props.webhookConcurrency,
       // GitHub gives up on a delivery after 10 s; the pages answer well within that.
       timeout: Duration.seconds(30),
       logGroup: webhookLogs,
@@ -109,6 +114,7 @@ export class AppFunctions extends Construct {
       handler: "index.planHandler",
       code: lambda.Code.fromAsset(props.plannerCode),
       memorySize: props.plannerMemoryMiB,
+      reservedConcurrentExecutions: props.plannerConcurrency,
       timeout: PLANNER_TIMEOUT,
       logGroup: plannerLogs,
       role: this.role("PlannerRole", "the Kozmic planner function", [

@@ -31,10 +31,11 @@ export function kozmicParameters(scope: Construct) {
       "Name of the SQS job queue; the stack also makes <name>-dead-letters, <name>-plans and <name>-plans-dead-letters",
       { default: "kozmic-jobs", allowedPattern: "^[A-Za-z0-9_-]{1,61}$" },
     ),
-    tableName: text("TableName", "Name of the DynamoDB table (KOZMIC_TABLE)", {
-      default: "kozmic",
-      allowedPattern: "^[A-Za-z0-9_.-]{3,255}$",
-    }),
+    tableName: text(
+      "TableName",
+      "Name of the DynamoDB table (KOZMIC_TABLE); empty: one CloudFormation makes up. The table outlives the stack, so a stack deployed again after a delete needs a name no table has (empty always does; docs/aws.md)",
+      { default: "", allowedPattern: "^$|^[A-Za-z0-9_.-]{3,255}$" },
+    ),
     appId: text("AppId", "The GitHub App's numeric App ID (APP_ID)", {
       allowedPattern: "^[1-9][0-9]{0,15}$",
     }),
@@ -59,6 +60,20 @@ export function kozmicParameters(scope: Construct) {
       30,
       1,
       3650,
+    ),
+    webhookConcurrency: count(
+      "WebhookConcurrency",
+      "Reserved concurrency of the webhook function: the most requests it serves at once, taken from the account's Lambda concurrency so that the public URL cannot use all of it",
+      20,
+      1,
+      1000,
+    ),
+    plannerConcurrency: count(
+      "PlannerConcurrency",
+      "Reserved concurrency of the planner function (batches planned at once; at least 2, which SQS event sources need)",
+      5,
+      2,
+      1000,
     ),
     webhookMemory: count("WebhookMemory", "Memory of the webhook function, MiB", 1024, 128, 10240),
     plannerMemory: count("PlannerMemory", "Memory of the planner function, MiB", 512, 128, 10240),
@@ -107,18 +122,11 @@ export function kozmicParameters(scope: Construct) {
       "Jobs a runner host runs at once (KOZMIC_RUNNER_CONCURRENCY); empty: one per CPU",
       { default: "", allowedPattern: "^$|^[1-9][0-9]{0,2}$" },
     ),
-    sourceUrl: text("KozmicSourceUrl", "Git URL the runner hosts build Kozmic from", {
-      default: "https://github.com/kozmic/kozmic.git",
-      allowedPattern: "^[^\\s']+$",
-    }),
-    sourceRef: text("KozmicSourceRef", "Branch or tag of KozmicSourceUrl to run", {
-      default: "main",
-      allowedPattern: "^[A-Za-z0-9._/-]+$",
-    }),
-    nodeMajor: text("RunnerNodeVersion", "Node.js release line on the runner hosts", {
-      default: "22",
-      allowedValues: ["22", "24"],
-    }),
+    jobsNetwork: text(
+      "JobsNetwork",
+      "Docker network of jobs' containers on the runner hosts (KOZMIC_NETWORK): bridge reaches the internet through the host, none cuts them off, or a network you create on the hosts",
+      { default: "bridge", allowedPattern: "^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$" },
+    ),
   };
 }
 

@@ -5,6 +5,8 @@ import * as ec2 from "aws-cdk-lib/aws-ec2";
 import type * as ecr from "aws-cdk-lib/aws-ecr";
 import * as iam from "aws-cdk-lib/aws-iam";
 import type * as kms from "aws-cdk-lib/aws-kms";
+import * as logs from "aws-cdk-lib/aws-logs";
+import * as s3assets from "aws-cdk-lib/aws-s3-assets";
 import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import { Construct } from "constructs";
 import {
@@ -15,11 +17,15 @@ import {
   ECR_TOKEN,
   KMS_UNWRAP,
   READ_REDRIVE,
+  READ_ARTIFACT,
   READ_SECRET,
+  REPORT_HEALTH,
   SEND,
+  SHIP_LOGS,
   TABLE_ACTIONS,
 } from "./access.js";
 import type { KozmicQueues } from "./queues.js";
+import type { RunnerArtifactFile } from "./runner-artifact.js";
 import { runnerUserData } from "./runner-user-data.js";
 
 export interface RunnerHostsProps {
@@ -44,9 +50,9 @@ export interface RunnerHostsProps {
   maxCount: string;
   vpcId: string;
   subnetIds: string[];
-  sourceUrl: string;
-  sourceRef: string;
-  nodeMajor: string;
+  artifact: RunnerArtifactFile;
+  /** KOZMIC_NETWORK: the Docker network jobs' containers join. */
+  jobsNetwork: string;
   /** Whether a network was given: the launch template, group and security group need one. */
   hasNetwork: CfnCondition;
 }
@@ -64,6 +70,13 @@ export class RunnerHosts extends Construct {
   constructor(scope: Construct, id: string, props: RunnerHostsProps) {
     super(scope, id);
     const { queues, table, secret, cacheRepository } = props;
+    const artifact = new s3assets.Asset(this, "Artifact", { path: props.artifact.path });
+    const bootLogs = new logs.LogGroup(this, "BootLogs", {
+      retention: logs.RetentionDays.ONE_MONTH,
+    });
+    const runnerLogs = new logs.LogGroup(this, "RunnerLogs", {
+      retention: logs.RetentionDays.ONE_MONTH,
+    });
     this.role = new iam.Role(this, "Role", {
       description: "Kozmic runner hosts: jobs and planning from the queues, the store",
       assumedBy: new iam.ServicePrincipal("ec2.amazonaws.com"),
@@ -85,6 +98,13 @@ export class RunnerHosts extends Construct {
             allow([...ECR_PULL, ...ECR_PUSH], [cacheRepository.repositoryArn]),
             // Repository secrets for jobs: unwrap only (the pages set them).
             allow(KMS_UNWRAP, [props.secretsKey.keyArn]),
+            // The boot script: the runner artifact, then the host's logs, and a failed
+            // boot reported on this stack's groups only.
+            allow(READ_ARTIFACT, [artifact.bucket.arnForObjects(artifact.s3ObjectKey)]),
+            allow(SHIP_LOGS, [bootLogs.logGroupArn, runnerLogs.logGroupArn]),
+            allow(REPORT_HEALTH, [
+              `arn:${Aws.PARTITION}:autoscaling:${Aws.REGION}:${Aws.ACCOUNT_ID}:autoScalingGroup:*:autoScalingGroupName/${Aws.STACK_NAME}-*`,
+            ]),
           ],
         }),
       },
@@ -117,12 +137,17 @@ export class RunnerHosts extends Construct {
         KOZMIC_TABLE: table.tableName,
         KOZMIC_CACHE_REGISTRY: cacheRepository.repositoryUri,
         KOZMIC_KMS_KEY_ID: props.secretsKey.keyArn,
+        KOZMIC_NETWORK: props.jobsNetwork,
       },
       secretArn: secret.secretArn,
       region: Aws.REGION,
-      sourceUrl: props.sourceUrl,
-      sourceRef: props.sourceRef,
-      nodeMajor: props.nodeMajor,
+      artifact: {
+        s3Url: artifact.s3ObjectUrl,
+        sha256: props.artifact.sha256,
+        machine: props.artifact.machine,
+      },
+      bootLogGroup: bootLogs.logGroupName,
+      runnerLogGroup: runnerLogs.logGroupName,
     });
     const template = new ec2.CfnLaunchTemplate(this, "LaunchTemplate", {
       launchTemplateData: {

@@ -1,4 +1,4 @@
-import { RemovalPolicy } from "aws-cdk-lib";
+import { Aws, CfnCondition, Fn, RemovalPolicy } from "aws-cdk-lib";
 import * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import { Construct } from "constructs";
 
@@ -9,10 +9,14 @@ const S = dynamodb.AttributeType.STRING;
  * (src/store/dynamodb-store.ts) creates it: `pk`/`sk`, the overloaded indexes `gsi1` and
  * `gsi2` projecting every attribute, TTL on `expiresAt`. On-demand capacity and
  * point-in-time recovery; kept when the stack is deleted (it holds every build's record).
+ * Named `tableName`, or by CloudFormation when that is empty, so that a stack deployed after
+ * a delete does not collide with the table it left.
  */
 export function kozmicTable(scope: Construct, id: string, tableName: string): dynamodb.Table {
+  const named = new CfnCondition(scope, `${id}IsNamed`, {
+    expression: Fn.conditionNot(Fn.conditionEquals(tableName, "")),
+  });
   const table = new dynamodb.Table(scope, id, {
-    tableName,
     partitionKey: { name: "pk", type: S },
     sortKey: { name: "sk", type: S },
     billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
@@ -28,5 +32,10 @@ export function kozmicTable(scope: Construct, id: string, tableName: string): dy
       projectionType: dynamodb.ProjectionType.ALL,
     });
   }
+  (table.node.defaultChild as dynamodb.CfnTable).tableName = Fn.conditionIf(
+    named.logicalId,
+    tableName,
+    Aws.NO_VALUE,
+  ).toString();
   return table;
 }

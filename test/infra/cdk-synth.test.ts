@@ -55,6 +55,8 @@ describe("infra: `cdk synth` of the app in infra/, offline, and cfn-lint on its 
         `webhookCode=${bundles.webhookCode}`,
         "-c",
         `plannerCode=${bundles.plannerCode}`,
+        "-c",
+        `runnerArtifact=${bundles.runnerArtifact.path}`,
       ]),
       cdk([
         "synth",
@@ -71,7 +73,7 @@ describe("infra: `cdk synth` of the app in infra/, offline, and cfn-lint on its 
   });
   after(() => rmSync(bundles.root, { recursive: true, force: true }));
 
-  it("synthesizes the Kozmic stack with both functions' code as assets", () => {
+  it("synthesizes the Kozmic stack with both functions' code and the runner artifact as assets", () => {
     assert.equal(synth.code, 0, synth.stderr);
     const template = JSON.parse(readFileSync(join(out, "Kozmic.template.json"), "utf8")) as Json;
     const types = Object.values(template.Resources as Record<string, { Type: string }>).map(
@@ -101,6 +103,12 @@ describe("infra: `cdk synth` of the app in infra/, offline, and cfn-lint on its 
         readFileSync(join(bundles.plannerCode, "index.mjs"), "utf8"),
         readFileSync(join(bundles.webhookCode, "index.mjs"), "utf8"),
       ].sort(),
+    );
+    // The runner hosts' artifact, uploaded as the file it is.
+    const files = Object.values(assets.files).filter((f) => f.source.packaging === "file");
+    assert.deepEqual(
+      files.map((f) => readFileSync(join(out, f.source.path), "utf8")),
+      [readFileSync(bundles.runnerArtifact.path, "utf8")],
     );
     assert.ok(!existsSync(join(infra, "cdk.out")), "nothing written into infra/");
   });

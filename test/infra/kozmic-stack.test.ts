@@ -11,9 +11,12 @@ import {
   EVENT_SOURCE,
   KMS_UNWRAP,
   KMS_WRAP,
+  READ_ARTIFACT,
   READ_REDRIVE,
   READ_SECRET,
+  REPORT_HEALTH,
   SEND,
+  SHIP_LOGS,
   TABLE_ACTIONS,
   WRITE_LOGS,
 } from "../../infra/lib/access.js";
@@ -60,6 +63,7 @@ function flatten(value: unknown): string {
   }
   if (v["Fn::Base64"]) return flatten(v["Fn::Base64"]);
   if (v.Ref) return `<Ref ${v.Ref as string}>`;
+  if (v["Fn::Sub"]) return `<Sub ${v["Fn::Sub"] as string}>`;
   if (v["Fn::GetAtt"]) return `<${(v["Fn::GetAtt"] as string[]).join(".")}>`;
   if (v["Fn::Select"]) {
     const [index, list] = v["Fn::Select"] as [number, unknown];
@@ -74,6 +78,16 @@ function flatten(value: unknown): string {
     return `<If ${condition} ${flatten(yes)} ${flatten(no)}>`;
   }
   throw new Error(`cannot flatten ${JSON.stringify(value)}`);
+}
+
+/** The runner artifact's S3 key: its asset hash and extension, as the user data names it. */
+function artifactKey(): string {
+  const data = propsOf(idOf("AWS::EC2::LaunchTemplate")).LaunchTemplateData as Json;
+  const key = /assets-\$\{AWS::AccountId\}-\$\{AWS::Region\}\/([0-9a-f]{64}\.gz)>/.exec(
+    flatten(data.UserData),
+  )?.[1];
+  assert.ok(key, "the user data names the artifact");
+  return key;
 }
 
 /** The Allow statements of a role's inline policy as [actions, resources] pairs. */
@@ -211,7 +225,15 @@ describe("infra: the Kozmic CDK stack", () => {
     assert.equal(props.BillingMode, "PAY_PER_REQUEST");
     assert.deepEqual(props.TimeToLiveSpecification, { AttributeName: "expiresAt", Enabled: true });
     assert.deepEqual(props.PointInTimeRecoverySpecification, { PointInTimeRecoveryEnabled: true });
-    assert.deepEqual(props.TableName, { Ref: "TableName" });
+    // The parameter, or a name CloudFormation makes up: a new stack never collides with the
+    // table an old one left behind.
+    assert.deepEqual(props.TableName, {
+      "Fn::If": ["StoreIsNamed", { Ref: "TableName" }, { Ref: "AWS::NoValue" }],
+    });
+    assert.deepEqual((json.Conditions as Json).StoreIsNamed, {
+      "Fn::Not": [{ "Fn::Equals": [{ Ref: "TableName" }, ""] }],
+    });
+    template.hasParameter("TableName", { Default: "" });
     assert.equal(table.DeletionPolicy, "Retain");
   });
 
@@ -237,6 +259,15 @@ describe("infra: the Kozmic CDK stack", () => {
       for (const key of SECRET_KEYS) assert.equal(env[key], undefined, `${key} not in ${id}'s env`);
     }
     template.hasParameter("GitHubHost", { Default: "" });
+    // Each function's ceiling, kept from the account's other functions: the public URL
+    // cannot take all of the account's concurrency, nor the planner starve the webhook.
+    assert.deepEqual(propsOf(ids.webhook).ReservedConcurrentExecutions, {
+      Ref: "WebhookConcurrency",
+    });
+    assert.deepEqual(propsOf(ids.planner).ReservedConcurrentExecutions, {
+      Ref: "PlannerConcurrency",
+    });
+    template.hasParameter("PlannerConcurrency", { MinValue: 2 });
   });
 
   it("KOZMIC_PUBLIC_URL: the parameter for the webhook function (its own URL would be a cycle), else the function URL", () => {
@@ -333,6 +364,50 @@ describe("infra: the Kozmic CDK stack", () => {
       { actions: ECR_TOKEN, resources: ["*"] },
       { actions: [...ECR_PULL, ...ECR_PUSH], resources: [arnOf(ids.cache)] },
       { actions: KMS_UNWRAP, resources: [arnOf(ids.secretsKey)] },
+      {
+        actions: READ_ARTIFACT,
+        resources: [
+          {
+            "Fn::Join": [
+              "",
+              [
+                "arn:",
+                { Ref: "AWS::Partition" },
+                ":s3:::",
+                { "Fn::Sub": "cdk-hnb659fds-assets-${AWS::AccountId}-${AWS::Region}" },
+                `/${artifactKey()}`,
+              ],
+            ],
+          },
+        ],
+      },
+      {
+        actions: SHIP_LOGS,
+        resources: Object.keys(template.findResources("AWS::Logs::LogGroup"))
+          .filter((id) => id.startsWith("Runners"))
+          .map(arnOf),
+      },
+      {
+        actions: REPORT_HEALTH,
+        resources: [
+          {
+            "Fn::Join": [
+              "",
+              [
+                "arn:",
+                { Ref: "AWS::Partition" },
+                ":autoscaling:",
+                { Ref: "AWS::Region" },
+                ":",
+                { Ref: "AWS::AccountId" },
+                ":autoScalingGroup:*:autoScalingGroupName/",
+                { Ref: "AWS::StackName" },
+                "-*",
+              ],
+            ],
+          },
+        ],
+      },
     ]);
     assert.equal(propsOf(role).ManagedPolicyArns, undefined);
     template.hasResourceProperties("AWS::IAM::InstanceProfile", { Roles: [{ Ref: role }] });
@@ -449,14 +524,25 @@ describe("infra: the Kozmic CDK stack", () => {
     });
   });
 
-  it("runner user data: Docker, Node, the systemd unit of infra/runner as it is, settings from the stack", () => {
+  it("runner user data: Docker, the artifact the stack built checked by its sha256, the unit of infra/runner as it is, settings from the stack", () => {
     const data = propsOf(idOf("AWS::EC2::LaunchTemplate")).LaunchTemplateData as Json;
     const script = flatten(data.UserData);
     assert.match(script, /^#!\/bin\/bash\n/);
-    assert.match(script, /dnf install -y docker git/);
+    assert.match(script, /dnf install -y docker amazon-cloudwatch-agent/);
     assert.match(script, /systemctl enable --now docker/);
-    assert.match(script, /nodejs\.org\/dist\/latest-v<Ref RunnerNodeVersion>\.x/);
-    assert.match(script, /sha256sum -c/);
+    // The runner artifact: an asset in the bootstrap bucket, its hash from this synth.
+    const s3Url = /aws s3 cp --region "\$region" --only-show-errors '([^']+)'/.exec(script)?.[1];
+    assert.match(
+      s3Url ?? "",
+      /^<Sub s3:\/\/cdk-[a-z0-9]+-assets-\$\{AWS::AccountId\}-\$\{AWS::Region\}\/[0-9a-f]{64}\.gz>$/,
+      script,
+    );
+    assert.ok(
+      script.includes(
+        `echo '${bundles.runnerArtifact.sha256}  /var/tmp/kozmic-runner.tar.gz' | sha256sum --check`,
+      ),
+    );
+    assert.doesNotMatch(script, /git clone|npm ci|nodejs\.org/);
     const unit = readFileSync("infra/runner/kozmic-runner.service", "utf8");
     assert.ok(
       script.includes(
@@ -464,7 +550,7 @@ describe("infra: the Kozmic CDK stack", () => {
       ),
       "the unit file, unchanged",
     );
-    assert.match(script, /systemctl enable --now kozmic-runner\n$/);
+    assert.match(script, /systemctl enable --now kozmic-runner\n/);
     const env =
       /cat > \/etc\/kozmic\/runner.env <<'KOZMIC_FILE_END'\n([\s\S]*?)KOZMIC_FILE_END/.exec(
         script,
@@ -484,6 +570,7 @@ describe("infra: the Kozmic CDK stack", () => {
       `KOZMIC_MAX_RECEIVES=${DEFAULT_MAX_RECEIVES}`,
       "KOZMIC_RUNNER_CONCURRENCY=<Ref RunnerConcurrency>",
       "KOZMIC_LOG_RETENTION_DAYS=<Ref LogRetentionDays>",
+      "KOZMIC_NETWORK=<Ref JobsNetwork>",
     ]) {
       assert.ok(lines.has(line), `runner.env has ${line}:\n${env}`);
     }

@@ -1,12 +1,22 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import {
+  readRunnerArtifact,
+  runnerArtifactName,
+  type RunnerArtifactFile,
+} from "../../infra/lib/runner-artifact.js";
 
 /**
  * Two directories standing in for `npm run bundle`'s output, each with a tiny index.mjs,
- * so that the infra tests never depend on the real bundle.
+ * and a file for the runner artifact, so that the infra tests never depend on the real bundle.
  */
-export function fakeBundles(): { webhookCode: string; plannerCode: string; root: string } {
+export function fakeBundles(): {
+  webhookCode: string;
+  plannerCode: string;
+  runnerArtifact: RunnerArtifactFile;
+  root: string;
+} {
   const root = mkdtempSync(join(tmpdir(), "kozmic-infra-"));
   const webhookCode = join(root, "webhook");
   const plannerCode = join(root, "planner");
@@ -20,7 +30,10 @@ export function fakeBundles(): { webhookCode: string; plannerCode: string; root:
     join(plannerCode, "index.mjs"),
     "export const planHandler = async () => ({ batchItemFailures: [] });\n",
   );
-  return { webhookCode, plannerCode, root };
+  // Not a real tarball: the stack only uploads it and passes its sha256 on.
+  const artifact = join(root, runnerArtifactName("x64"));
+  writeFileSync(artifact, "a stand-in for the runner artifact\n");
+  return { webhookCode, plannerCode, runnerArtifact: readRunnerArtifact(artifact), root };
 }
 
 export type Json = Record<string, unknown>;

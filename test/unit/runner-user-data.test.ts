@@ -8,9 +8,13 @@ const host = {
   environment: { APP_ID: "42" },
   secretArn: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:kozmic-AbCdEf",
   region: "eu-west-1",
-  sourceUrl: "https://github.com/kozmic/kozmic.git",
-  sourceRef: "v1.2.0",
-  nodeMajor: "24",
+  artifact: {
+    s3Url: "s3://cdk-assets-eu-west-1/abc.tar.gz",
+    sha256: "0".repeat(64),
+    machine: "x86_64",
+  },
+  bootLogGroup: "kozmic-boot",
+  runnerLogGroup: "kozmic-runner",
 };
 
 describe("runner hosts' user data (infra/lib/runner-user-data.ts)", () => {
@@ -57,21 +61,27 @@ describe("runner hosts' user data (infra/lib/runner-user-data.ts)", () => {
     );
     assert.ok(
       script.includes(
-        "cat > /etc/kozmic/runner.env <<'KOZMIC_FILE_END'\nAPP_ID=42\n# Set by the Kozmic CDK stack:\nPRIVATE_KEY_PATH=/etc/kozmic/app.pem\nKOZMIC_FILE_END\n",
+        "cat > /etc/kozmic/runner.env <<'KOZMIC_FILE_END'\nAPP_ID=42\n# Set by the Kozmic CDK stack:\nPRIVATE_KEY_PATH=/etc/kozmic/app.pem\nKOZMIC_METRICS_PORT=9464\nKOZMIC_FILE_END\n",
       ),
     );
+    // The artifact the stack built, checked by its hash; nothing fetched from elsewhere.
     assert.match(
       script,
-      /git clone --depth 1 --branch 'v1\.2\.0' 'https:\/\/github\.com\/kozmic\/kozmic\.git' \/opt\/kozmic/,
+      /aws s3 cp --region "\$region" --only-show-errors 's3:\/\/cdk-assets-eu-west-1\/abc\.tar\.gz'/,
     );
-    assert.match(script, /https:\/\/nodejs\.org\/dist\/latest-v24\.x/);
+    assert.ok(
+      script.includes(
+        `echo '${"0".repeat(64)}  /var/tmp/kozmic-runner.tar.gz' | sha256sum --check`,
+      ),
+    );
+    assert.doesNotMatch(script, /git clone|npm |nodejs\.org|tsc/);
     assert.match(
       script,
       /\.KOZMIC_CACHE_REGISTRY_KEY; if \(k\) process\.stdout\.write\("KOZMIC_CACHE_REGISTRY_KEY=" \+ k \+ "\\n"\)' \\\n {2}>> \/etc\/kozmic\/runner\.env\n/,
     );
     assert.match(
       script,
-      /--region 'eu-west-1' --secret-id 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:kozmic-AbCdEf'/,
+      /--region "\$region" --secret-id 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:kozmic-AbCdEf'/,
     );
   });
 
@@ -82,14 +92,17 @@ describe("runner hosts' user data (infra/lib/runner-user-data.ts)", () => {
     );
   });
 
-  it("the real example and unit make a script that starts the runner last", () => {
+  it("the real example and unit make a script that starts the runner, then waits for its health", () => {
     const script = runnerUserData(
       readFileSync("infra/runner/kozmic-runner.service", "utf8"),
       readFileSync("infra/runner/runner.env.example", "utf8"),
       host,
     );
-    assert.match(script, /^#!\/bin\/bash\n[\s\S]*set -euo pipefail\n/);
-    assert.match(script, /systemctl enable --now kozmic-runner\n$/);
+    assert.match(script, /^#!\/bin\/bash\n[\s\S]*set -Eeuo pipefail\n/);
+    assert.match(
+      script,
+      /systemctl enable --now kozmic-runner\n[\s\S]*http:\/\/127\.0\.0\.1:9464\/healthz/,
+    );
     assert.match(script, /\nAPP_ID=42\n/);
     assert.doesNotMatch(script, /APP_ID=123456/);
     // bash parses it (-n: reads without running).
