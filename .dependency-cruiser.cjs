@@ -1,12 +1,12 @@
 /**
  * Kozmic's layers, checked by `npm run check` and `npm test`. Imports run one way:
  *   src/core  <-  ports and adapters (store, queue, secrets, checks, metrics, settings)
- *             <-  runner/ and the app's parts (planner, github, web, setup, doctor)
- *             <-  entry points (src/cli, src/lambda.ts)
+ *             <-  runner/ and the app's parts (planner, github, web, setup, doctor, scaler)
+ *             <-  entry points (src/cli, src/lambda.ts, src/scaler-lambda.ts)
  * A rule broken here names the import that crosses a layer: move the shared part down.
  */
-const ENTRY = "^src/(cli/|lambda\\.ts$)";
-const APP_PARTS = "^src/(planner|github|web|setup|doctor)/";
+const ENTRY = "^src/(cli/|lambda\\.ts$|scaler-lambda\\.ts$)";
+const APP_PARTS = "^src/(planner|github|web|setup|doctor|scaler)/";
 const ADAPTERS = "^src/(store|queue|secrets|checks|metrics|settings)/";
 
 module.exports = {

@@ -1,9 +1,10 @@
 /**
- * The Lambda bundles: one ESM file per handler, made by esbuild from src/lambda.ts, with
+ * The Lambda bundles: one ESM file per handler, made by esbuild from src/lambda.ts (the scaler's from src/scaler-lambda.ts), with
  * every dependency inside, the log pages' assets inlined and no native module, so Lambda's
  * Node.js runtime loads it as it is (infra/ deploys these paths):
  *   dist/lambda/webhook/index.mjs   exports `handler`: webhooks and log pages (function URL)
  *   dist/lambda/planner/index.mjs   exports `planHandler`: the planning queue's SQS handler
+ *   dist/lambda/scaler/index.mjs    exports `scaleHandler`: sizes the runner hosts' group
  * Usage: npm run bundle [-- <out dir>]
  */
 import { build, type Plugin } from "esbuild";
@@ -15,9 +16,20 @@ import { ASSET_TEXTS } from "../src/web/asset-texts.js";
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
 /** Each bundle's directory under the output directory, and the export it holds. */
-export const LAMBDA_BUNDLES = { webhook: "handler", planner: "planHandler" } as const;
+export const LAMBDA_BUNDLES = {
+  webhook: "handler",
+  planner: "planHandler",
+  scaler: "scaleHandler",
+} as const;
 
 export type BundleName = keyof typeof LAMBDA_BUNDLES;
+
+/** The module each bundle's handler comes from: the scaler's holds no Probot and no app. */
+const ENTRY_MODULES: Record<BundleName, string> = {
+  webhook: "./src/lambda.ts",
+  planner: "./src/lambda.ts",
+  scaler: "./src/scaler-lambda.ts",
+};
 
 /** Lambda's oldest Node.js runtime that Kozmic supports. */
 const TARGET = "node22";
@@ -74,7 +86,7 @@ export async function bundleLambda(outDir: string): Promise<BundleResult[]> {
       const file = join(dir, "index.mjs");
       const result = await build({
         stdin: {
-          contents: `export { ${exported} } from "./src/lambda.ts";\n`,
+          contents: `export { ${exported} } from "${ENTRY_MODULES[name]}";\n`,
           resolveDir: ROOT,
           sourcefile: `lambda-${name}-entry.ts`,
           loader: "ts",

@@ -1,0 +1,183 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import {
+  AutoScalingClient,
+  CreateAutoScalingGroupCommand,
+  CreateLaunchConfigurationCommand,
+  DescribeAutoScalingGroupsCommand,
+} from "@aws-sdk/client-auto-scaling";
+import {
+  DeleteMessageCommand,
+  PurgeQueueCommand,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  SQSClient,
+} from "@aws-sdk/client-sqs";
+import { ensureSqsQueues, uniqueQueueName } from "../../src/queue/sqs-queue.js";
+import { scaleFleet, SURPLUS_TAG } from "../../src/scaler/scale-fleet.js";
+import type { ScalerSettings } from "../../src/settings/scaler-settings.js";
+import { MotoServer } from "../support/moto-server.js";
+import { testServices } from "../support/services.js";
+
+const MINUTE = 60_000;
+
+/**
+ * The scaler against a simulated fleet: moto's Auto Scaling API for the runner group and
+ * ElasticMQ for the job queue. The clock is the test's, so the idle time takes no time.
+ */
+describe("the scaler sizes the runner group by the job queue", () => {
+  const services = testServices();
+  const sqs = new SQSClient({ endpoint: services.sqsEndpoint, region: services.region });
+  let moto: MotoServer;
+  let autoScaling: AutoScalingClient;
+  let settings: ScalerSettings;
+  let now = Date.parse("2026-12-07T03:00:00Z");
+
+  before(async () => {
+    moto = await MotoServer.start();
+    autoScaling = new AutoScalingClient({
+      endpoint: moto.url,
+      region: "eu-west-1",
+      credentials: { accessKeyId: "test", secretAccessKey: "test" },
+    });
+    const groupName = `kozmic-fleet-${Date.now()}`;
+    await autoScaling.send(
+      new CreateLaunchConfigurationCommand({
+        LaunchConfigurationName: `${groupName}-lc`,
+        ImageId: "ami-12c6146b",
+        InstanceType: "m7i.large",
+      }),
+    );
+    await autoScaling.send(
+      new CreateAutoScalingGroupCommand({
+        AutoScalingGroupName: groupName,
+        LaunchConfigurationName: `${groupName}-lc`,
+        AvailabilityZones: ["eu-west-1a"],
+        MinSize: 0,
+        MaxSize: 5,
+        DesiredCapacity: 0,
+      }),
+    );
+    const { queueUrl } = await ensureSqsQueues(sqs, uniqueQueueName("fleet"), 5);
+    settings = { queueUrl, groupName, slotsPerHost: 2, idleMs: 10 * MINUTE };
+  });
+
+  after(async () => {
+    autoScaling?.destroy();
+    sqs.destroy();
+    await moto?.stop();
+  });
+
+  const tick = () => scaleFleet({ sqs, autoScaling, settings, now: () => now });
+  async function group() {
+    const { AutoScalingGroups } = await autoScaling.send(
+      new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [settings.groupName] }),
+    );
+    const g = AutoScalingGroups![0]!;
+    return {
+      desired: g.DesiredCapacity,
+      hosts: g.Instances?.length ?? 0,
+      surplusSince: g.Tags?.find((t) => t.Key === SURPLUS_TAG)?.Value,
+    };
+  }
+  async function sendJobs(count: number, delaySeconds = 0) {
+    for (let i = 0; i < count; i += 10) {
+      const entries = Array.from({ length: Math.min(10, count - i) }, (_, j) => ({
+        Id: String(j),
+        MessageBody: JSON.stringify({ job: i + j }),
+        DelaySeconds: delaySeconds,
+      }));
+      await sqs.send(
+        new SendMessageBatchCommand({ QueueUrl: settings.queueUrl, Entries: entries }),
+      );
+    }
+  }
+  /** Receives up to `count` messages, as runners do: they stay in flight until deleted. */
+  async function receive(count: number): Promise<string[]> {
+    const receipts: string[] = [];
+    while (receipts.length < count) {
+      const { Messages = [] } = await sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: settings.queueUrl,
+          MaxNumberOfMessages: Math.min(10, count - receipts.length),
+          VisibilityTimeout: 600,
+          WaitTimeSeconds: 1,
+        }),
+      );
+      if (Messages.length === 0) break;
+      receipts.push(...Messages.map((m) => m.ReceiptHandle!));
+    }
+    return receipts;
+  }
+  const finish = async (receipts: string[]) => {
+    for (const ReceiptHandle of receipts) {
+      await sqs.send(new DeleteMessageCommand({ QueueUrl: settings.queueUrl, ReceiptHandle }));
+    }
+  };
+
+  it("0 → N hosts for a burst, capped at the maximum, and back to 0 after the idle time", async () => {
+    const idle = await tick();
+    assert.equal(idle.changed, false);
+    assert.deepEqual(await group(), { desired: 0, hosts: 0, surplusSince: undefined });
+
+    // A push: 6 jobs now and one retry in backoff (delayed for longer than this test), 2
+    // slots per host.
+    await sendJobs(6);
+    await sendJobs(1, 900);
+    const burst = await tick();
+    assert.equal(burst.changed, true, burst.reason);
+    assert.deepEqual((await group()).desired, 4);
+    assert.equal((await group()).hosts, 4, "moto started the hosts");
+
+    // Hosts booting: the next run asks for no more for the same jobs.
+    now += MINUTE;
+    assert.equal((await tick()).changed, false);
+
+    // A bigger burst stops at the group's maximum.
+    await sendJobs(20);
+    now += MINUTE;
+    const capped = await tick();
+    assert.match(capped.reason, /capped at the maximum 5/);
+    assert.equal((await group()).desired, 5);
+
+    // Runners take 3 jobs and the rest are done: 3 running need 2 hosts, but the surplus
+    // is kept for the idle time (a next push finds the hosts warm).
+    const running = await receive(3);
+    assert.equal(running.length, 3);
+    await finish(await receive(100));
+    now += MINUTE;
+    const quiet = await tick();
+    assert.equal(quiet.view.running, 3);
+    assert.deepEqual(await group(), {
+      desired: 5,
+      hosts: 5,
+      surplusSince: new Date(now).toISOString(),
+    });
+    now += 9 * MINUTE;
+    assert.equal((await tick()).changed, false);
+    now += MINUTE;
+    const shrunk = await tick();
+    assert.equal(shrunk.changed, true, shrunk.reason);
+    assert.deepEqual(await group(), { desired: 2, hosts: 2, surplusSince: undefined });
+
+    // The running jobs end; the retry in backoff still keeps one host.
+    await finish(running);
+    now += MINUTE;
+    await tick();
+    assert.equal((await group()).desired, 2);
+    now += 10 * MINUTE;
+    const retry = await tick();
+    assert.match(retry.reason, /1 job\(s\) \(1 waiting, 0 running\).*need 1 host/);
+    assert.equal((await group()).desired, 1);
+
+    // No job left at all: ten idle minutes later the fleet is gone.
+    await sqs.send(new PurgeQueueCommand({ QueueUrl: settings.queueUrl }));
+    now += MINUTE;
+    await tick();
+    assert.equal((await group()).desired, 1);
+    now += 10 * MINUTE;
+    const gone = await tick();
+    assert.match(gone.reason, /0 job\(s\).*need 0 host/);
+    assert.deepEqual(await group(), { desired: 0, hosts: 0, surplusSince: undefined });
+  });
+});
