@@ -20,7 +20,11 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs, parseEnv } from "node:util";
 import { gzipSync } from "node:zlib";
-import { FIXTURE_COMMIT, fixtureCommitSha } from "../test/support/upgrade-fixture-commit.js";
+import {
+  FIXTURE_CLONE_URL,
+  FIXTURE_COMMIT,
+  fixtureCommitSha,
+} from "../test/support/upgrade-fixture-commit.js";
 
 const { values } = parseArgs({
   options: { source: { type: "string" }, out: { type: "string" }, ref: { type: "string" } },
@@ -115,7 +119,7 @@ const jobMessage = {
   jobId: queued.job.id,
   buildId: queued.build.id,
   installationId,
-  repository: { ...repo, cloneUrl: "http://github.upgrade.test/acme/upgrade.git" },
+  repository: { ...repo, cloneUrl: FIXTURE_CLONE_URL },
   sha,
   ref: "refs/heads/main",
   event: "push",
@@ -126,7 +130,7 @@ const planMessage = {
   version: 1,
   deliveryId: "delivery-upgrade-2",
   installationId,
-  repository: { ...repo, cloneUrl: "http://github.upgrade.test/acme/upgrade.git" },
+  repository: { ...repo, cloneUrl: FIXTURE_CLONE_URL },
   task: {
     kind: "build",
     event: "push",

@@ -31,6 +31,14 @@ export const FIXTURE_COMMIT = {
   date: "2026-12-01T00:00:00Z",
 };
 
+/**
+ * Where the fixtures' messages say the repository is cloned from: a loopback address of its
+ * own (any 127/8 address is this machine), which the compatibility test forwards to the
+ * fake GitHub it starts on a free port.
+ */
+export const FIXTURE_GIT_ORIGIN = { host: "127.42.42.42", port: 39_333 };
+export const FIXTURE_CLONE_URL = `http://${FIXTURE_GIT_ORIGIN.host}:${FIXTURE_GIT_ORIGIN.port}/acme/upgrade.git`;
+
 /** The sha of FIXTURE_COMMIT as the first commit of a repository. */
 export function fixtureCommitSha(): string {
   const work = mkdtempSync(join(tmpdir(), "kozmic-fixture-commit-"));
