@@ -98,6 +98,20 @@ export interface SqsEvent {
   }[];
 }
 
+/** The part of Lambda's context object the planner reads. */
+export interface LambdaContext {
+  getRemainingTimeInMillis(): number;
+}
+
+/**
+ * Time the planner keeps back from its function's timeout: records still planning then are
+ * reported as failed (SQS brings them back) and the answer goes out before Lambda stops.
+ */
+export const PLAN_DEADLINE_MARGIN_MS = 5_000;
+
+/** Each GitHub request of the planner function is given up after this long. */
+export const PLAN_REQUEST_TIMEOUT_MS = 10_000;
+
 /** Lambda's partial batch response (the event source mapping reports ReportBatchItemFailures). */
 export interface SqsBatchResponse {
   batchItemFailures: { itemIdentifier: string }[];
@@ -107,7 +121,9 @@ export interface SqsBatchResponse {
  * The planner as a Lambda handler behind an SQS event source on the planning queue, so a
  * Lambda deployment plans without any runner. A record GitHub failed for is hidden for its
  * backoff and reported as a batch item failure (SQS brings it back); the others are
- * deleted by Lambda. A malformed body is logged and dropped.
+ * deleted by Lambda. A malformed body is logged and dropped. Every record is bounded by the
+ * function's remaining time (less PLAN_DEADLINE_MARGIN_MS): one that GitHub holds up is
+ * reported failed alone, and the others of the batch are settled as they are.
  */
 export function createPlanRecordsHandler(
   settings: ServerSettings,
@@ -120,20 +136,23 @@ export function createPlanRecordsHandler(
     retry?: RetryPolicy;
     now?: () => number;
   },
-): (event: SqsEvent) => Promise<SqsBatchResponse> {
+): (event: SqsEvent, context?: LambdaContext) => Promise<SqsBatchResponse> {
   const probot = new Probot({
     appId: settings.appId,
     privateKey: settings.privateKey,
     secret: settings.webhookSecret,
     baseUrl: settings.baseUrl,
-    Octokit: kozmicOctokit(deps.octokit),
+    Octokit: kozmicOctokit({ requestTimeoutMs: PLAN_REQUEST_TIMEOUT_MS, ...deps.octokit }),
     logLevel: settings.logLevel,
     logFormat: "json",
     ...(deps.log ? { log: deps.log } : {}),
   });
-  return async (event) => {
+  return async (event, context) => {
     // Without deps.log, Probot makes its logger as it initializes, after its constructor.
     await probot.ready();
+    const deadline = context
+      ? Date.now() + context.getRemainingTimeInMillis() - PLAN_DEADLINE_MARGIN_MS
+      : undefined;
     const plannerDeps = {
       store: deps.store,
       jobQueue: deps.queue,
@@ -153,7 +172,7 @@ export function createPlanRecordsHandler(
           );
           return;
         }
-        const settled = await settlePlanMessage(
+        const settling = settlePlanMessage(
           {
             messageId: record.messageId,
             receipt: record.receiptHandle,
@@ -168,11 +187,33 @@ export function createPlanRecordsHandler(
             ...(deps.retry ? { retry: deps.retry } : {}),
           },
         );
-        if (settled === "retry") failures.push({ itemIdentifier: record.messageId });
+        const settled = deadline === undefined ? await settling : await by(deadline, settling);
+        if (settled === "late") {
+          probot.log.warn(
+            { messageId: record.messageId, deliveryId: parsed.message.deliveryId },
+            `planning message not planned before the function's deadline; reported failed, SQS brings it back`,
+          );
+        }
+        if (settled === "retry" || settled === "late") {
+          failures.push({ itemIdentifier: record.messageId });
+        }
       }),
     );
     return { batchItemFailures: failures };
   };
+}
+
+/** `work`'s result, or "late" at `deadline` (ms since the epoch) if it has not settled by then. */
+async function by<T>(deadline: number, work: Promise<T>): Promise<T | "late"> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<"late">((resolve) => {
+    timer = setTimeout(() => resolve("late"), Math.max(0, deadline - Date.now()));
+  });
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 let environment: Promise<Env> | undefined;
@@ -227,10 +268,14 @@ export async function handler(event: LambdaHttpEvent): Promise<LambdaHttpResult>
   return (await ready)(event);
 }
 
-let planning: Promise<(event: SqsEvent) => Promise<SqsBatchResponse>> | undefined;
+let planning:
+  Promise<(event: SqsEvent, context?: LambdaContext) => Promise<SqsBatchResponse>> | undefined;
 
 /** The Lambda entry point for the planning queue's SQS event source (SQS and DynamoDB only). */
-export async function planHandler(event: SqsEvent): Promise<SqsBatchResponse> {
+export async function planHandler(
+  event: SqsEvent,
+  context?: LambdaContext,
+): Promise<SqsBatchResponse> {
   if (!planning) {
     const made = lambdaEnv().then((env) => {
       const settings = readSettings(env, ["awsStorage", ...ENTRY_POINT_GROUPS.planLambda]);
@@ -246,5 +291,5 @@ export async function planHandler(event: SqsEvent): Promise<SqsBatchResponse> {
     made.catch(() => (planning = undefined));
     planning = made;
   }
-  return (await planning)(event);
+  return (await planning)(event, context);
 }

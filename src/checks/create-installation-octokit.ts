@@ -19,6 +19,8 @@ export interface InstallationOctokitOptions {
   paceWrites?: boolean;
   /** Told of every error answer and rate-limit wait (the process's metrics). */
   observer?: GitHubApiObserver;
+  /** Each request given up after this long (timed-fetch.ts); none when unset. */
+  requestTimeoutMs?: number;
 }
 
 const RATE_LIMIT_RETRIES = 3;

@@ -4,6 +4,7 @@ import {
   type InstallationOctokitOptions,
 } from "../checks/create-installation-octokit.js";
 import { observedFetch } from "../checks/github-api-observer.js";
+import { timedFetch } from "../checks/timed-fetch.js";
 
 /**
  * ProbotOctokit with Kozmic's retry and throttling settings laid over Probot's own. Probot
@@ -12,11 +13,14 @@ import { observedFetch } from "../checks/github-api-observer.js";
  */
 export function kozmicOctokit(options: InstallationOctokitOptions = {}): typeof ProbotOctokit {
   const { request: _request, ...resilience } = octokitResilienceOptions(options);
-  const observer = options.observer;
+  const { observer, requestTimeoutMs } = options;
   return ProbotOctokit.defaults((instance: Record<string, unknown>) => {
     const installationId = (instance.auth as { installationId?: number } | undefined)
       ?.installationId;
-    const request = instance.request as { fetch?: typeof fetch } | undefined;
+    const request = instance.request as { fetch?: typeof globalThis.fetch } | undefined;
+    let fetch = request?.fetch;
+    if (requestTimeoutMs !== undefined) fetch = timedFetch(requestTimeoutMs, fetch);
+    if (observer) fetch = observedFetch(observer, fetch);
     return {
       ...instance,
       retry: { ...(instance.retry as object | undefined), ...resilience.retry },
@@ -27,10 +31,8 @@ export function kozmicOctokit(options: InstallationOctokitOptions = {}): typeof 
         // secondary limits are per token, so one busy installation need not hold up others.
         ...(installationId !== undefined ? { id: `installation-${installationId}` } : {}),
       },
-      // Probot may bring a fetch of its own (its `request` option): observe that one.
-      ...(observer
-        ? { request: { ...request, fetch: observedFetch(observer, request?.fetch) } }
-        : {}),
+      // Probot may bring a fetch of its own (its `request` option): time and observe that one.
+      ...(fetch !== request?.fetch ? { request: { ...request, fetch } } : {}),
     };
   }) as typeof ProbotOctokit;
 }

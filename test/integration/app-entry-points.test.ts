@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { createServer } from "node:http";
+import { createServer, request } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { after, afterEach, before, describe, it } from "node:test";
@@ -12,6 +12,7 @@ import { readSettings, type Env } from "../../src/settings/read-settings.js";
 import {
   createLambdaHandler,
   createPlanRecordsHandler,
+  PLAN_DEADLINE_MARGIN_MS,
   type LambdaHttpEvent,
   type LambdaHttpResult,
   type SqsBatchResponse,
@@ -417,6 +418,107 @@ describe("the Lambda handlers", () => {
     assert.deepEqual(await runEventSource(20), { batchItemFailures: [] });
     assert.equal(fake.checkRunsOf(target.fullName, sha).length, 2);
     assert.equal((await drain(queue)).length, 2);
+  });
+
+  it("a record GitHub holds up past the function's deadline is reported failed alone; the rest of the batch is planned", async () => {
+    const ready = repository();
+    const held = fake.addRepository({
+      fullName: `acme/held-${newSha().slice(-6)}`,
+      installationId: 99,
+    });
+    const heldSha = newSha();
+    fake.addCommit(held.fullName, heldSha, { ".github/kozmic.yml": HOOKS_YML }, "main");
+    // GitHub as the planner reaches it: installation 99's token request is never answered.
+    const stalled: import("node:http").ServerResponse[] = [];
+    const proxy = createServer((req, res) => {
+      if (req.url?.startsWith("/app/installations/99/")) {
+        stalled.push(res);
+        return;
+      }
+      const upstream = new URL(fake.url);
+      const forward = request(
+        {
+          host: upstream.hostname,
+          port: upstream.port,
+          path: `${upstream.pathname.replace(/\/$/, "")}${req.url}`,
+          method: req.method,
+          headers: { ...req.headers, host: upstream.host },
+        },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
+      req.pipe(forward);
+    });
+    await new Promise<void>((done) => proxy.listen(0, "127.0.0.1", done));
+    try {
+      const planner = createPlanRecordsHandler(
+        {
+          appId: 32,
+          privateKey: key.privateKeyPem,
+          webhookSecret: secret,
+          port: 0,
+          host: "127.0.0.1",
+          baseUrl: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
+          publicUrl: "https://ci.example.test",
+          logLevel: "info" as const,
+          embeddedRunner: false,
+        },
+        {
+          queue,
+          planQueue,
+          store,
+          octokit: { retryAfterBaseValue: 1 },
+          log: pino(
+            { level: "info" },
+            new Writable({ write: (c: Buffer, _e, done) => (logs.push(c.toString()), done()) }),
+          ),
+          retry: { baseSeconds: 1, maxSeconds: 2 },
+        },
+      );
+      for (const [target, sha, id] of [
+        [ready.target, ready.sha, "deadline-ready"],
+        [{ fullName: held.fullName, id: held.id, installationId: 99 }, heldSha, "deadline-held"],
+      ] as const) {
+        const d = signDelivery("push", pushPayload(target, { sha }), secret, id);
+        assert.equal((await handle({ headers: d.headers, body: d.body })).statusCode, 202);
+      }
+      const received = await planQueue.receive({ maxMessages: 10, visibilitySeconds: 60 });
+      assert.equal(received.length, 2);
+      // Lambda's context: two seconds left beyond the margin the planner keeps back.
+      const context = { getRemainingTimeInMillis: () => PLAN_DEADLINE_MARGIN_MS + 2_000 };
+      const response = await planner(
+        {
+          Records: received.map((m) => ({
+            messageId: m.messageId,
+            receiptHandle: m.receipt,
+            body: JSON.stringify(m.body),
+            attributes: { ApproximateReceiveCount: String(m.receiveCount) },
+          })),
+        },
+        context,
+      );
+      const heldMessage = received.find((m) => m.body.deliveryId === "deadline-held")!;
+      assert.deepEqual(response, {
+        batchItemFailures: [{ itemIdentifier: heldMessage.messageId }],
+      });
+      assert.ok(stalled.length > 0, "the held installation's token was asked for");
+      assert.equal(fake.checkRunsOf(ready.target.fullName, ready.sha).length, 2);
+      assert.deepEqual(fake.checkRunsOf(held.fullName, heldSha), []);
+      assert.ok(
+        logs.some(
+          (l) =>
+            l.includes("deadline-held") && l.includes("not planned before the function's deadline"),
+        ),
+      );
+      for (const m of received) await planQueue.delete(m.receipt);
+      await drain(queue);
+    } finally {
+      for (const res of stalled) res.destroy();
+      proxy.closeAllConnections();
+      await new Promise((done) => proxy.close(done));
+    }
   });
 });
 
