@@ -2,10 +2,8 @@ import { posix } from "node:path";
 import picomatch from "picomatch";
 import type { Header } from "tar-stream";
 import type { JobAnnotation, TestCounts } from "../../src/core/build-records.js";
-import {
-  describeTestCounts,
-  failedTestAnnotation,
-} from "../../src/core/test-reports/failed-test-annotation.js";
+import { describeTestCounts } from "../../src/core/test-reports/describe-test-counts.js";
+import { failedTestAnnotation } from "../../src/core/test-reports/failed-test-annotation.js";
 import { readJUnit } from "../../src/core/test-reports/read-junit.js";
 import type { Engine } from "../engine/port.js";
 import { MAX_JOB_ANNOTATIONS } from "../logs/workflow-commands.js";

@@ -1,6 +1,6 @@
 import { formatConfigIssues } from "../core/config/format-config-issues.js";
 import type { JobAnnotation, TestCounts } from "../core/build-records.js";
-import { describeTestCounts } from "../core/test-reports/failed-test-annotation.js";
+import { describeTestCounts } from "../core/test-reports/describe-test-counts.js";
 import type { ConfigIssue } from "../core/errors.js";
 import { plainLogText } from "../core/plain-log-text.js";
 import type { LogSectionRecord } from "../store/port.js";

@@ -101,6 +101,8 @@ export function hookToInput(hook: Hook): HookInput {
     cancel_superseded: hook.cancel_superseded,
   };
   if (hook.install !== undefined) input.install = hook.install;
+  // Only when named: a runner from before `reports:` still reads every other hook's message.
+  if (hook.reports.length > 0) input.reports = [...hook.reports];
   if (hook.memory !== undefined) input.memory = hook.memory;
   if (hook.cpus !== undefined) input.cpus = hook.cpus;
   return input;

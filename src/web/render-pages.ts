@@ -1,3 +1,4 @@
+import { describeTestCounts } from "../core/test-reports/describe-test-counts.js";
 import type { BuildRecord, JobRecord, LogSectionRecord } from "../store/port.js";
 import { markup, join, type Html } from "./html.js";
 import { renderLogRanges, type RangeView } from "./render-log.js";
@@ -221,6 +222,7 @@ ${renderBreadcrumbs(build, job)}
   <dt>Trigger</dt><dd>${describeTrigger(build)}</dd>
   <dt>Status</dt><dd><span id="status" role="status">${renderJobStatus(job)}</span></dd>
   <dt>Durations</dt><dd id="durations">${renderDurations(job)}</dd>
+  ${job.tests ? markup`<dt>Tests</dt><dd id="tests">${describeTestCounts(job.tests)}</dd>` : ""}
   <dt>Started</dt><dd id="started">${time(job.startedAt)}${renderElapsed(job, input.now)}</dd>
 </dl>
 <div class="links">${join(links, " · ")} <span id="actions">${renderJobActions(ctx, build, job, input.canWrite)}</span></div>

@@ -405,6 +405,7 @@ export function hooksYml(hook: {
   tracked?: string[];
   timeout?: string;
   name?: string;
+  reports?: string[];
 }): string {
   const lines = [
     "hooks:",
@@ -419,5 +420,7 @@ export function hooksYml(hook: {
   if (hook.tracked)
     lines.push(`    tracked_files: [${hook.tracked.map((t) => JSON.stringify(t)).join(", ")}]`);
   if (hook.timeout) lines.push(`    timeout: ${hook.timeout}`);
+  if (hook.reports)
+    lines.push(`    reports: [${hook.reports.map((r) => JSON.stringify(r)).join(", ")}]`);
   return lines.join("\n") + "\n";
 }

@@ -1,10 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import {
-  describeTestCounts,
-  failedTestAnnotation,
-} from "../../src/core/test-reports/failed-test-annotation.js";
+import { describeTestCounts } from "../../src/core/test-reports/describe-test-counts.js";
+import { failedTestAnnotation } from "../../src/core/test-reports/failed-test-annotation.js";
 import { readJUnit } from "../../src/core/test-reports/read-junit.js";
 import { XmlError } from "../../src/core/test-reports/read-xml.js";
 

@@ -24,6 +24,7 @@ const config = configSchema.parse({
       cpus: 1.5,
       env: { CI: true, RETRIES: 3 },
       secrets: ["NPM_TOKEN"],
+      reports: ["junit.xml"],
     },
     { name: "lint", image: "node:20", build: "npm run lint", cancel_superseded: false },
   ],
@@ -172,6 +173,9 @@ describe("hookToInput", () => {
     }
     assert.equal(hookToInput(config.hooks[0]!).memory, 2 * 1024 ** 3);
     assert.equal(hookToInput(config.hooks[1]!).memory, undefined);
+    assert.deepEqual(hookToInput(config.hooks[0]!).reports, ["junit.xml"]);
+    // No reports named, no key: a runner from before `reports:` reads the message.
+    assert.equal("reports" in hookToInput(config.hooks[1]!), false);
   });
 });
 

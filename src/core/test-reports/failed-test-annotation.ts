@@ -1,5 +1,5 @@
 import { posix } from "node:path";
-import type { JobAnnotation, TestCounts } from "../build-records.js";
+import type { JobAnnotation } from "../build-records.js";
 import type { FailedTest } from "./read-junit.js";
 
 /** Where a step's scripts run: reports name files by their path there. */
@@ -15,16 +15,6 @@ const SOURCE_ROOTS = ["src/test/java/", "src/main/java/", "src/test/kotlin/", "s
 
 const clip = (text: string, max: number) =>
   text.length > max ? `${text.slice(0, max - 1)}…` : text;
-
-/** "212 tests: 3 failed, 4 skipped", as the check run and the job page say it. */
-export function describeTestCounts(counts: TestCounts): string {
-  const head = `${counts.tests} test${counts.tests === 1 ? "" : "s"}`;
-  const parts = [];
-  if (counts.failed > 0) parts.push(`${counts.failed} failed`);
-  if (counts.skipped > 0) parts.push(`${counts.skipped} skipped`);
-  if (parts.length === 0) return counts.tests === 0 ? "no tests" : `${head}: all passed`;
-  return `${head}: ${parts.join(", ")}`;
-}
 
 /** A test's name as people look it up: the class or module, then the test. */
 export function testTitle(test: Pick<FailedTest, "name" | "classname">): string {
