@@ -114,4 +114,31 @@ describe("JUnit reports end to end: a failing build's report on the check run an
       await closeBrowserSession(session.h, session.browser);
     }
   });
+
+  it("a job that swaps /kozmic/src for a symlink has nothing read through it", async () => {
+    const { git, target } = h.repository();
+    const forged =
+      '<testsuite><testcase name="forged"><failure message="read outside the source"/></testcase></testsuite>';
+    const build = [
+      "mkdir -p /tmp/elsewhere/build",
+      `printf '%s' '${forged}' > /tmp/elsewhere/forged.xml`,
+      `printf '%s' '${forged}' > /tmp/elsewhere/build/forged.xml`,
+      "cd / && rm -rf /kozmic/src && ln -s /tmp/elsewhere /kozmic/src",
+      "exit 1",
+    ].join("\n");
+    const sha = git.commit({
+      ".github/kozmic.yml": hooksYml({ build, reports: ["**/*.xml", "build/*.xml"] }),
+    });
+    await h.push(target, sha);
+    const run = await h.completed(target, sha);
+    assert.equal(run.conclusion, "failure");
+    assert.equal(run.output.title, "Failed with exit code 1");
+    assert.deepEqual(run.annotations, []);
+    const builds = await h.store.findBuildsByCommit(target.id, sha);
+    const job = (await h.store.listJobs(builds[0]!.id))[0]!;
+    assert.equal(job.tests, undefined);
+    const log = await h.logOf(job.id);
+    assert.match(log, /reports: warning: no file matches \*\*\/\*\.xml\n/);
+    assert.match(log, /reports: warning: no file matches build\/\*\.xml\n/);
+  });
 });
