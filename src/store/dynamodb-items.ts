@@ -1,5 +1,6 @@
 import type { BuildRecord, JobRecord, LogChunk, SupersedeKey } from "./port.js";
 import type { Item, ItemKey } from "./dynamodb-table.js";
+import { StoreTooNewError } from "./store-too-new-error.js";
 
 // How each record lies in the one table: the key design of docs/queue-store.md.
 
@@ -40,7 +41,22 @@ export function recordItem(key: ItemKey, record: object): Item {
   return { ...key, data: JSON.stringify(record) };
 }
 
+/**
+ * The shape of the JSON records (`data`) this code reads. An item without `fmt` is of
+ * format 1 (every item so far). When a record's shape changes, its writer sets the new
+ * format in `fmt` and recordOf turns the previous format's items into the new shape, so a
+ * table written by the previous release reads on (docs/upgrading.md lists the changes).
+ */
+export const ITEM_FORMAT = 1;
+
 export function recordOf<T>(item: Item): T {
+  const format = typeof item.fmt === "number" ? item.fmt : 1;
+  if (format > ITEM_FORMAT) {
+    throw new StoreTooNewError(
+      `DynamoDB item ${String(item.pk)} ${String(item.sk)} is of format ${format}, written by a newer Kozmic; ` +
+        `this one reads up to format ${ITEM_FORMAT} (docs/upgrading.md#rollback)`,
+    );
+  }
   return JSON.parse(item.data as string) as T;
 }
 

@@ -1,8 +1,8 @@
 import type Database from "better-sqlite3";
 import { closeSync, openSync, rmSync } from "node:fs";
-import { PermanentError } from "../core/errors.js";
 import type { JobStatus } from "../core/job-state.js";
 import { buildExpiresAt, type JobSummary } from "./retention-rules.js";
+import { StoreTooNewError } from "./store-too-new-error.js";
 
 type SqliteDatabase = Database.Database;
 
@@ -98,9 +98,6 @@ export const MIGRATIONS: readonly Migration[] = [
 
 /** The schema version this code writes: a file at a higher one was written by a newer Kozmic. */
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;
-
-/** kozmic.db was written by a newer Kozmic: opening it would mean a silent downgrade. */
-export class StoreTooNewError extends PermanentError {}
 
 export interface MigrationReport {
   from: number;

@@ -11,9 +11,9 @@ import {
   MIGRATIONS,
   migrateDatabase,
   SCHEMA_VERSION,
-  StoreTooNewError,
   type Migration,
 } from "../../src/store/embedded-schema.js";
+import { StoreTooNewError } from "../../src/store/store-too-new-error.js";
 import { openEmbeddedStore } from "../../src/store/embedded-store.js";
 import { openDatabase } from "../../src/store/open-database.js";
 import { aBuild, aJob } from "../support/job-fixtures.js";

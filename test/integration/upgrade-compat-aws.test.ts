@@ -8,6 +8,7 @@ import { DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { PLAN_MESSAGES } from "../../src/queue/parse-message-body.js";
 import { ensureSqsQueues, openSqsQueue, uniqueQueueName } from "../../src/queue/sqs-queue.js";
+import { ITEM_FORMAT } from "../../src/store/dynamodb-items.js";
 import { ensureDynamoTable, openDynamoStore } from "../../src/store/dynamodb-store.js";
 import { testServices } from "../support/services.js";
 import {
@@ -50,6 +51,30 @@ for (const fixture of upgradeFixtures()) {
       const store = openDynamoStore({ table, client: dynamo });
       try {
         await assertStoreKeepsEverything(fixture, store, savedSettings(dataDir).settings);
+      } finally {
+        await store.close();
+      }
+    });
+
+    it("refuses an item a newer Kozmic wrote in a later format, naming both formats", async () => {
+      const table = `upgrade-${randomUUID()}`;
+      tables.push(table);
+      await ensureDynamoTable(dynamo, table);
+      const items = JSON.parse(
+        readFileSync(join(fixture.dir, "dynamodb-items.json"), "utf8"),
+      ) as Record<string, unknown>[];
+      const build = items.find((item) => item.pk === `BUILD#${fixture.finished.buildId}`)!;
+      await DynamoDBDocumentClient.from(dynamo).send(
+        new PutCommand({ TableName: table, Item: { ...build, fmt: ITEM_FORMAT + 1 } }),
+      );
+      const store = openDynamoStore({ table, client: dynamo });
+      try {
+        await assert.rejects(store.getBuild(fixture.finished.buildId), {
+          name: "StoreTooNewError",
+          message: new RegExp(
+            `BUILD#${fixture.finished.buildId} BUILD is of format ${ITEM_FORMAT + 1}, written by a newer Kozmic; this one reads up to format ${ITEM_FORMAT}`,
+          ),
+        });
       } finally {
         await store.close();
       }
