@@ -1,4 +1,7 @@
+import { type CfnElement, Stack, Validations } from "aws-cdk-lib";
+import type * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import * as iam from "aws-cdk-lib/aws-iam";
+import type { Construct } from "constructs";
 
 /**
  * The AWS actions Kozmic's code calls, named once, each list with where the calls are made.
@@ -82,6 +85,21 @@ export const SHIP_LOGS = ["logs:CreateLogStream", "logs:PutLogEvents", "logs:Des
 
 /** A runner host whose boot failed marks itself unhealthy (`aws autoscaling set-instance-health`). */
 export const REPORT_HEALTH = ["autoscaling:SetInstanceHealth"];
+
+/**
+ * cdk-nag's AwsSolutions-IAM5 findings a role may have, each with why: the table's indexes
+ * (a GSI's ARN is the table's plus /index/<name>; the store queries both).
+ */
+export function acknowledgeTableIndexes(role: Construct, table: dynamodb.Table): void {
+  const logicalId = Stack.of(table).resolve(
+    (table.node.defaultChild as CfnElement).logicalId,
+  ) as string;
+  Validations.of(role).acknowledge({
+    id: `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>/index/*]`,
+    reason:
+      "The store queries the table's two indexes (gsi1, gsi2), whose ARNs are the table's with /index/<name>",
+  });
+}
 
 export function allow(actions: string[], resources: string[]): iam.PolicyStatement {
   return new iam.PolicyStatement({ effect: iam.Effect.ALLOW, actions, resources });

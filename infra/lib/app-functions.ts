@@ -7,6 +7,7 @@ import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import { Construct } from "constructs";
 import type * as kms from "aws-cdk-lib/aws-kms";
 import {
+  acknowledgeTableIndexes,
   allow,
   EVENT_SOURCE,
   KMS_UNWRAP,
@@ -88,7 +89,7 @@ export class AppFunctions extends Construct {
       // GitHub gives up on a delivery after 10 s; the pages answer well within that.
       timeout: Duration.seconds(30),
       logGroup: webhookLogs,
-      role: this.role("WebhookRole", "the Kozmic webhook function", [
+      role: this.role("WebhookRole", "the Kozmic webhook function", table, [
         allow(WRITE_LOGS, [webhookLogs.logGroupArn]),
         // Deliveries go to the planner; the webhook function never sends a job itself.
         allow(SEND, [queues.plans.queue.queueArn]),
@@ -117,7 +118,7 @@ export class AppFunctions extends Construct {
       reservedConcurrentExecutions: props.plannerConcurrency,
       timeout: PLANNER_TIMEOUT,
       logGroup: plannerLogs,
-      role: this.role("PlannerRole", "the Kozmic planner function", [
+      role: this.role("PlannerRole", "the Kozmic planner function", table, [
         allow(WRITE_LOGS, [plannerLogs.logGroupArn]),
         allow(EVENT_SOURCE, [queues.plans.queue.queueArn]),
         allow(SEND, [queues.jobs.queue.queueArn]),
@@ -144,11 +145,18 @@ export class AppFunctions extends Construct {
     return new logs.LogGroup(this, id, { retention: logs.RetentionDays.ONE_MONTH });
   }
 
-  private role(id: string, what: string, statements: iam.PolicyStatement[]): iam.Role {
-    return new iam.Role(this, id, {
+  private role(
+    id: string,
+    what: string,
+    table: dynamodb.Table,
+    statements: iam.PolicyStatement[],
+  ): iam.Role {
+    const role = new iam.Role(this, id, {
       description: `Runs ${what}`,
       assumedBy: new iam.ServicePrincipal("lambda.amazonaws.com"),
       inlinePolicies: { Kozmic: new iam.PolicyDocument({ statements }) },
     });
+    acknowledgeTableIndexes(role, table);
+    return role;
   }
 }

@@ -64,11 +64,13 @@ export class KozmicQueues extends Construct {
     const deadLetters = new sqs.Queue(this, `${id}DeadLetters`, {
       queueName: o.deadLetterName,
       encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
       retentionPeriod: Duration.days(14),
     });
     const queue = new sqs.Queue(this, id, {
       queueName: o.name,
       encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
       visibilityTimeout: o.visibility,
       retentionPeriod: Duration.days(4),
       deadLetterQueue: { queue: deadLetters, maxReceiveCount: o.maxReceives },

@@ -1,4 +1,4 @@
-import { Aws, CfnCondition, Fn } from "aws-cdk-lib";
+import { Aws, CfnCondition, Fn, Validations } from "aws-cdk-lib";
 import * as autoscaling from "aws-cdk-lib/aws-autoscaling";
 import * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import * as ec2 from "aws-cdk-lib/aws-ec2";
@@ -10,6 +10,7 @@ import * as s3assets from "aws-cdk-lib/aws-s3-assets";
 import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import { Construct } from "constructs";
 import {
+  acknowledgeTableIndexes,
   allow,
   CONSUME,
   ECR_PULL,
@@ -109,6 +110,17 @@ export class RunnerHosts extends Construct {
         }),
       },
     });
+    acknowledgeTableIndexes(this.role, table);
+    Validations.of(this.role).acknowledge({
+      id: "AwsSolutions-IAM5[Resource::*]",
+      reason:
+        "ecr:GetAuthorizationToken only: the registry's token names no repository, and AWS authorises it on * alone",
+    });
+    Validations.of(this.role).acknowledge({
+      id: "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:autoscaling:<AWS::Region>:<AWS::AccountId>:autoScalingGroup:*:autoScalingGroupName/<AWS::StackName>-*]",
+      reason:
+        "autoscaling:SetInstanceHealth on this stack's groups: the group's own ARN would make the role depend on the group that launches with it (a cycle), and its id part is made by AWS",
+    });
     this.instanceProfile = new iam.CfnInstanceProfile(this, "InstanceProfile", {
       roles: [this.role.roleName],
     });
@@ -191,6 +203,11 @@ export class RunnerHosts extends Construct {
       },
     });
     this.group.cfnOptions.condition = props.hasNetwork;
+    Validations.of(this.group).acknowledge({
+      id: "AwsSolutions-AS3",
+      reason:
+        "Hosts start and stop with every burst of jobs (scaling to zero): a notice per launch and termination would bury the dead-letter alarms on the same topic; a failed boot marks its host unhealthy and its log is in CloudWatch Logs",
+    });
     // A new launch template version replaces the hosts one at a time; their SIGTERM lets
     // running jobs finish (KOZMIC_SHUTDOWN_GRACE) or go back to the queue.
     this.group.cfnOptions.updatePolicy = {

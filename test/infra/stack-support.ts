@@ -42,6 +42,7 @@ export interface Statement {
   Action?: string | string[];
   Resource?: unknown;
   Principal?: unknown;
+  Condition?: unknown;
 }
 
 /** Every policy statement anywhere in a template, with the resource it is in. */
