@@ -55,6 +55,7 @@ function cacheLookup(ctx: JobContext, base: ImageInfo, installScript: string): C
       repositoryId: job.repositoryId,
       scope,
       ...(scope === "untrusted" && job.fork ? { fork: job.fork } : {}),
+      ...(job.matrix ? { matrix: job.matrix } : {}),
     });
   const key = keyFor(job.scope);
   const warned = new Set<string>();

@@ -20,6 +20,8 @@ export interface JobInput {
   /** Untrusted jobs: whose installs they share (cacheFork); one fork never hits another's. */
   fork?: string;
   hook: Hook;
+  /** A matrix job's combination, for its install cache key. */
+  matrix?: Readonly<Record<string, string>>;
   /** The working tree at the job's commit, `.git` included. */
   sourceDir: string;
   /** The hook's tracked files, resolved and hashed by the caller. */

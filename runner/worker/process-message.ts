@@ -395,6 +395,7 @@ async function runHeld(
         scope: message.trust,
         ...withFork(cacheFork(message)),
         hook: held.hook,
+        ...(message.matrix ? { matrix: message.matrix } : {}),
         sourceDir: checkout.dir,
         trackedFiles,
         ...(Object.keys(secrets).length > 0 ? { secrets } : {}),

@@ -14,6 +14,7 @@ import { CONFIG_PATH, formatConfigIssuesForTerminal } from "../core/config/forma
 import { parseConfig } from "../core/config/parse-config.js";
 import { ConfigError, KozmicError } from "../core/errors.js";
 import { lookupRef } from "../core/image-ref.js";
+import { expandMatrix } from "../core/plan-jobs.js";
 import { ENTRY_POINT_GROUPS, readSettings } from "../settings/read-settings.js";
 import { openEmbeddedCacheRecords } from "../store/embedded-cache-records.js";
 import { summaryLine } from "./run-summary.js";
@@ -83,7 +84,10 @@ export async function runHooks(
   }
   try {
     const config = parseConfig(text);
-    const unknown = wanted.filter((name) => !config.hooks.some((h) => h.name === name));
+    const all = config.hooks.flatMap(expandMatrix);
+    const unknown = wanted.filter(
+      (name) => !all.some((job) => job.name === name || job.hook.name === name),
+    );
     if (unknown.length > 0) {
       console.error(
         `kozmic run: no hook named ${unknown.map((n) => `"${n}"`).join(", ")}; ` +
@@ -91,13 +95,19 @@ export async function runHooks(
       );
       return 2;
     }
-    const hooks = wanted.length
-      ? config.hooks.filter((h) => wanted.includes(h.name))
-      : config.hooks;
+    // A matrix hook runs each combination, or the one named.
+    const jobs = wanted.length
+      ? all.filter((job) => wanted.includes(job.name) || wanted.includes(job.hook.name))
+      : all;
+    const hooks = jobs.map((job) => job.hook);
     // Before anything runs: every secret a chosen hook names must be given.
-    const lacking = hooks.flatMap((h) =>
-      h.secrets.filter((name) => !(name in secrets)).map((name) => `"${h.name}" needs ${name}`),
-    );
+    const lacking = [
+      ...new Set(
+        hooks.flatMap((h) =>
+          h.secrets.filter((name) => !(name in secrets)).map((name) => `"${h.name}" needs ${name}`),
+        ),
+      ),
+    ];
     if (lacking.length > 0) {
       console.error(
         `kozmic run: hook ${lacking.join(", ")}: give each with --secret NAME, its value in the ` +
@@ -135,13 +145,14 @@ export async function runHooks(
     const results: string[] = [];
     let failed = false;
     try {
-      for (const hook of hooks) {
+      for (const { hook, name, combo } of jobs) {
         const result = await runJob(
           {
             jobId: randomUUID(),
             repositoryId: localRepositoryId(dir),
             scope: "trusted",
             hook,
+            ...(combo ? { matrix: combo } : {}),
             sourceDir: dir,
             trackedFiles: await resolveTrackedFiles(dir, hook.tracked_files),
             secrets: Object.fromEntries(hook.secrets.map((name) => [name, secrets[name]!])),
@@ -149,7 +160,7 @@ export async function runHooks(
           { engine: jobEngine, settings, log, sections, cacheRecords, signal: controller.signal },
         );
         await log.flush();
-        results.push(summaryLine(hook.name, result));
+        results.push(summaryLine(name, result));
         if (result.conclusion !== "success") failed = true;
         if (controller.signal.aborted) break;
       }

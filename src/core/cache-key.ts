@@ -23,6 +23,8 @@ export interface CacheKeyInput {
    * fork's install is never another fork's cache hit.
    */
   fork?: string;
+  /** A matrix job's combination: each combination installs apart (its install may read it). */
+  matrix?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -36,6 +38,7 @@ export function computeCacheKey(input: CacheKeyInput): string {
   const files = [...input.trackedFiles]
     .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
     .map((f) => [f.path, f.digest]);
+  const matrix = Object.entries(input.matrix ?? {}).sort(([a], [b]) => (a < b ? -1 : 1));
   const canonical = JSON.stringify([
     CACHE_KEY_FORMAT,
     input.baseImageId,
@@ -44,6 +47,8 @@ export function computeCacheKey(input: CacheKeyInput): string {
     input.repositoryId,
     // Trusted keys are as they were before forks had their own.
     input.scope === "untrusted" ? `untrusted:${input.fork}` : input.scope,
+    // Keys of jobs without a matrix are as they were before matrices.
+    ...(matrix.length > 0 ? [matrix] : []),
   ]);
   return createHash("sha256").update(canonical, "utf8").digest("hex");
 }

@@ -34,6 +34,13 @@ export const jobMessageSchema = z.strictObject({
     .optional()
     .describe("Untrusted jobs: the id of the fork the pull request comes from (see cacheFork)."),
   checkRunId: z.number().int().positive().optional(),
+  matrix: z
+    .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string().max(100))
+    .optional()
+    .describe(
+      "A matrix job's combination (its values are already in the hook's image and env): " +
+        "part of its install cache key.",
+    ),
   /**
    * The hook in the config's input form (durations and sizes as numbers), checked against
    * the same schema as `.github/kozmic.yml` when sent and when received: a bad one makes

@@ -1,6 +1,13 @@
 import type { Config, Hook, HookInput } from "./config/schema.js";
 import { jobMessageSchema, type JobMessage, type TrustScope } from "./job-message.js";
 import type { BuildRecord, JobRecord, SupersedeKey } from "./build-records.js";
+import {
+  combinationName,
+  matrixCombinations,
+  matrixVariable,
+  substituteMatrix,
+  type MatrixCombination,
+} from "./config/expand-matrix.js";
 import { decideHook } from "./hook-conditions.js";
 
 /** What the app learned from a webhook, reduced to the facts planning needs. */
@@ -41,7 +48,10 @@ export interface SkippedHook {
 }
 
 export interface PlannedJob {
+  /** The hook as this job runs it: a matrix combination's values filled in. */
   hook: Hook;
+  /** The job's name and check run's: the hook's, with a matrix combination's values. */
+  name: string;
   record: JobRecord;
   message: JobMessage;
   /** The line of commits this job supersedes older jobs on. */
@@ -132,12 +142,11 @@ export function planJobs(config: Config, facts: EventFacts, context: PlanContext
   };
   if (facts.pullRequest !== undefined) build.pullRequest = facts.pullRequest;
 
-  const requested = facts.onlyHooks
-    ? config.hooks.filter((hook) => facts.onlyHooks!.includes(hook.name))
-    : config.hooks;
   const skipped: SkippedHook[] = [];
+  const wanted = (name: string, hook: Hook) =>
+    !facts.onlyHooks || facts.onlyHooks.includes(name) || facts.onlyHooks.includes(hook.name);
   // A re-run runs what it names (or what the build ran) whatever the conditions say.
-  const hooks = requested.filter((hook) => {
+  const hooks = config.hooks.filter((hook) => {
     if (facts.event === "rerun") return true;
     const decision = decideHook(hook, {
       event: facts.event,
@@ -145,12 +154,18 @@ export function planJobs(config: Config, facts: EventFacts, context: PlanContext
         facts.event === "pull_request" && facts.baseRef ? `refs/heads/${facts.baseRef}` : facts.ref,
       changedFiles: facts.changedFiles,
     });
-    if (!decision.run && decision.report)
-      skipped.push({ name: hook.name, reason: decision.reason });
+    if (!decision.run && decision.report) {
+      for (const { name } of expandMatrix(hook)) {
+        if (wanted(name, hook)) skipped.push({ name, reason: decision.reason });
+      }
+    }
     return decision.run;
   });
   const line = supersedeLine(facts);
-  const jobs = hooks.map((hook): PlannedJob => {
+  const variants = hooks
+    .flatMap(expandMatrix)
+    .filter((variant) => wanted(variant.name, variant.hook));
+  const jobs = variants.map(({ hook, name, combo }): PlannedJob => {
     const id = context.newId();
     const record: JobRecord = {
       id,
@@ -158,7 +173,7 @@ export function planJobs(config: Config, facts: EventFacts, context: PlanContext
       repoId: facts.repository.id,
       repoFullName: facts.repository.fullName,
       sha: facts.sha,
-      hook: hook.name,
+      hook: name,
       status: "queued",
       createdAt: context.now,
       updatedAt: context.now,
@@ -176,14 +191,36 @@ export function planJobs(config: Config, facts: EventFacts, context: PlanContext
       trust,
       ...fork,
       hook: hookToInput(hook),
+      ...(combo ? { matrix: combo } : {}),
     });
     return {
       hook,
+      name,
       record,
       message,
-      supersede: { repoId: facts.repository.id, line, hook: hook.name },
+      supersede: { repoId: facts.repository.id, line, hook: name },
       cancelSuperseded: hook.cancel_superseded,
     };
   });
   return { build, jobs, skipped };
+}
+
+/**
+ * The jobs of one hook: itself, or one per matrix combination with the combination's values
+ * in its image and env (as `MATRIX_<KEY>`, which the hook's own env may override).
+ */
+export function expandMatrix(
+  hook: Hook,
+): { hook: Hook; name: string; combo?: MatrixCombination }[] {
+  if (!hook.matrix) return [{ hook, name: hook.name }];
+  return matrixCombinations(hook.matrix).map((combo) => {
+    const env: Record<string, string> = {};
+    for (const [key, value] of Object.entries(combo)) env[matrixVariable(key)] = value;
+    for (const [key, value] of Object.entries(hook.env)) env[key] = substituteMatrix(value, combo);
+    return {
+      hook: { ...hook, image: substituteMatrix(hook.image, combo), env },
+      name: combinationName(hook.name, combo),
+      combo,
+    };
+  });
 }

@@ -196,7 +196,7 @@ async function planLeftOut(
   }
   const now = deps.now();
   const all = planJobs(config, facts, { newId: derivedIds("probe"), now });
-  const names = [...all.jobs.map((job) => job.hook.name), ...all.skipped.map((s) => s.name)];
+  const names = [...all.jobs.map((job) => job.name), ...all.skipped.map((s) => s.name)];
   const left = names.filter((name) => !covered.has(name));
   if (left.length === 0) return undefined;
   const seed = `commit:${facts.repository.id}:${facts.sha}:${input.deliveryId}`;
@@ -269,7 +269,7 @@ async function queueJob(
     (await reporter.createQueued({
       owner: input.owner,
       repo: input.repo,
-      name: job.hook.name,
+      name: job.name,
       headSha: input.facts.sha,
       jobId: job.record.id,
       detailsUrl: jobUrl(deps.publicUrl, job.record.id),

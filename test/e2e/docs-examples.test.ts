@@ -56,6 +56,16 @@ const PROJECTS: { marks: RegExp; files: Record<string, string>; output: RegExp[]
     output: [/1 passed/, /^1\.2\.3$/m],
   },
   {
+    marks: /matrix:/,
+    files: { "requirements.txt": "pytest\n", "test_app.py": PYTEST },
+    output: [
+      /^python 3\.12 with postgres$/m,
+      /^test \(python 3\.11, db sqlite\): success/m,
+      /^test \(python 3\.12, db sqlite\): success/m,
+      /^test \(python 3\.12, db postgres\): success/m,
+    ],
+  },
+  {
     marks: /paths_ignore:/,
     files: { "requirements.txt": "pytest\n", "test_app.py": PYTEST },
     output: [/1 passed/, /^deploying$/m, /^releasing$/m],

@@ -17,6 +17,14 @@ test("golden digest is pinned so an accidental encoding change is caught", () =>
   assert.equal(computeCacheKey(base), GOLDEN);
 });
 
+test("an empty matrix keeps the key of a job without one; matrix key order does not matter", () => {
+  assert.equal(computeCacheKey({ ...base, matrix: {} }), GOLDEN);
+  assert.equal(
+    computeCacheKey({ ...base, matrix: { a: "1", b: "2" } }),
+    computeCacheKey({ ...base, matrix: { b: "2", a: "1" } }),
+  );
+});
+
 test("tracked file order does not matter", () => {
   const reversed = { ...base, trackedFiles: [...base.trackedFiles].reverse() };
   assert.equal(computeCacheKey(reversed), computeCacheKey(base));
@@ -42,6 +50,9 @@ test("each input changes the key", () => {
     { ...base, repositoryId: "github:43" },
     { ...base, scope: "untrusted", fork: "repo-7" },
     { ...base, scope: "untrusted", fork: "repo-8" },
+    { ...base, matrix: { python: "3.12" } },
+    { ...base, matrix: { python: "3.11" } },
+    { ...base, matrix: { python: "3.11", db: "mysql" } },
   ];
   const keys = new Set([computeCacheKey(base), ...variants.map(computeCacheKey)]);
   assert.equal(keys.size, variants.length + 1);

@@ -3,6 +3,14 @@ import { parseBytes, parseDurationSeconds } from "../duration.js";
 import { checkHookImage } from "../image-ref.js";
 import { checkSecretName } from "../secret-rules.js";
 import { checkTrackedPattern } from "./check-tracked-pattern.js";
+import {
+  matrixCombinations,
+  matrixVariable,
+  substituteMatrix,
+  templateKeys,
+  type MatrixCombination,
+  type MatrixInput,
+} from "./expand-matrix.js";
 import { checkShebang } from "./script-command.js";
 
 const script = z
@@ -45,6 +53,126 @@ const memory = z
     message: SIZE_MESSAGE,
   })
   .transform((v) => parseBytes(v)!);
+
+/** A plain image reference, or one with `${{ matrix.KEY }}` templates in it. */
+const TEMPLATE_PART = String.raw`\$\{\{\s*matrix\.[A-Za-z_][A-Za-z0-9_]*\s*\}\}`;
+const IMAGE_PATTERN = new RegExp(
+  `^(?:[a-z0-9]|${TEMPLATE_PART})(?:[a-z0-9._\\-/:@]|${TEMPLATE_PART})*$`,
+  "i",
+);
+
+/** Most jobs one configuration makes, hooks and matrix combinations together (see MAX_HOOKS). */
+export const MAX_JOBS = 50;
+
+const matrixValue = z
+  .union([z.string().min(1).max(100), z.number(), z.boolean()], {
+    error: "expected a string, number or boolean",
+  })
+  .transform(String);
+const MATRIX_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const combination = z.record(
+  z.string().regex(MATRIX_KEY, {
+    message: "expected a key of letters, digits and '_', not starting with a digit",
+  }),
+  matrixValue,
+);
+/** The matrices that passed their own checks and were transformed. */
+const checked = new WeakSet<MatrixInput>();
+const matrixSchema = z
+  .object({
+    include: z.array(combination).max(MAX_JOBS).default([]),
+    exclude: z.array(combination).max(100).default([]),
+  })
+  .catchall(z.array(matrixValue).min(1).max(MAX_JOBS))
+  .superRefine((matrix, ctx) => {
+    for (const [key, values] of Object.entries(matrix)) {
+      if (key === "include" || key === "exclude") continue;
+      if (!MATRIX_KEY.test(key)) {
+        ctx.addIssue({
+          code: "custom",
+          path: [key],
+          message: "expected a matrix key of letters, digits and '_', not starting with a digit",
+          continue: false,
+        });
+      }
+      const twice = (values as string[]).findIndex((v, i) => (values as string[]).indexOf(v) !== i);
+      if (twice >= 0) {
+        ctx.addIssue({
+          code: "custom",
+          path: [key, twice],
+          message: "listed twice",
+          continue: false,
+        });
+      }
+    }
+  })
+  .transform(({ include, exclude, ...axes }): MatrixInput => {
+    const matrix = { axes: axes as Record<string, string[]>, include, exclude };
+    checked.add(matrix);
+    return matrix;
+  });
+
+/**
+ * The combinations of a matrix that passed its own checks; undefined for one that did not
+ * (zod still runs later refinements on it, untransformed), whose problems are already told.
+ */
+function combinationsOf(matrix: MatrixInput | undefined): MatrixCombination[] | undefined {
+  if (!matrix || !checked.has(matrix)) return undefined;
+  return matrixCombinations(matrix);
+}
+
+/**
+ * Matrix templates name keys every combination has; a templated image is a valid reference
+ * in each; templates without a matrix, or a matrix without combinations, are errors.
+ */
+function checkMatrixUse(
+  hook: { matrix?: MatrixInput | undefined; image: string; env: Record<string, string> },
+  ctx: z.RefinementCtx,
+): void {
+  if (hook.matrix && !combinationsOf(hook.matrix)) return;
+  const combos = combinationsOf(hook.matrix) ?? [{}];
+  if (hook.matrix && combos.length === 0) {
+    ctx.addIssue({ code: "custom", path: ["matrix"], message: "makes no combination" });
+    return;
+  }
+  const fields: [(string | number)[], string][] = [
+    [["image"], hook.image],
+    ...Object.entries(hook.env).map(([k, v]): [(string | number)[], string] => [["env", k], v]),
+  ];
+  for (const [path, text] of fields) {
+    const { keys, malformed } = templateKeys(text);
+    if (malformed) {
+      ctx.addIssue({
+        code: "custom",
+        path,
+        message: "expected ${{ matrix.KEY }} templates only",
+      });
+      continue;
+    }
+    const missing = keys.find((key) => combos.some((combo) => !(key in combo)));
+    if (missing !== undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path,
+        message: hook.matrix
+          ? `\${{ matrix.${missing} }} names a key some combination of the matrix lacks`
+          : `\${{ matrix.${missing} }} needs a matrix: the hook has none`,
+      });
+      continue;
+    }
+    if (path[0] !== "image" || keys.length === 0) continue;
+    for (const combo of combos) {
+      const image = substituteMatrix(text, combo);
+      const problem = /^[a-z0-9][a-z0-9._\-/:@]*$/i.test(image)
+        ? checkHookImage(image)
+        : "expected a Docker image reference";
+      if (problem) {
+        ctx.addIssue({ code: "custom", path, message: `${problem} (as ${image})` });
+        break;
+      }
+    }
+  }
+}
 
 /** The events a hook can run on (`on:`). */
 export const HOOK_EVENTS = ["push", "pull_request", "schedule", "manual"] as const;
@@ -93,13 +221,16 @@ export const hookSchema = z
     image: z
       .string()
       .min(1)
-      .regex(/^[a-z0-9][a-z0-9._\-/:@]*$/i, { message: "expected a Docker image reference" })
+      .regex(IMAGE_PATTERN, { message: "expected a Docker image reference" })
       .superRefine((ref, ctx) => {
+        // A templated image is checked once per matrix combination, below.
+        if (ref.includes("${{")) return;
         const problem = checkHookImage(ref);
         if (problem) ctx.addIssue({ code: "custom", message: problem });
       })
       .describe(
         "Docker base image the scripts run in, by name (with tag or digest), e.g. `python:3.12`. " +
+          "`${{ matrix.KEY }}` is replaced by the matrix combination's value. " +
           "Image IDs and Kozmic's own `kozmic-cache/` images are refused.",
       ),
     user: z
@@ -205,6 +336,13 @@ export const hookSchema = z
       ),
     memory: memory.optional().describe('Memory limit, e.g. "2g". Default: the runner\'s.'),
     cpus: z.number().positive().max(64).optional().describe("CPU limit. Default: the runner's."),
+    matrix: matrixSchema
+      .optional()
+      .describe(
+        'Runs the hook once per combination of these values, e.g. `{python: ["3.11", "3.12"]}`: ' +
+          "each combination is its own job and check run (`test (python 3.12)`), gets each value " +
+          "as `MATRIX_<KEY>` and in `${{ matrix.KEY }}` of `image` and `env` values.",
+      ),
     on: z
       .array(z.enum(HOOK_EVENTS))
       .min(1)
@@ -233,9 +371,21 @@ export const hookSchema = z
       .default(true)
       .describe("A newer push to the same branch or pull request cancels this hook's older jobs."),
   })
+  .superRefine(checkMatrixUse)
   .superRefine((hook, ctx) => {
     // The secret would override the plain value unseen: say which to keep.
+    const combos = combinationsOf(hook.matrix) ?? [];
+    const matrixNames = [...new Set(combos.flatMap((combo) => Object.keys(combo)))].map(
+      matrixVariable,
+    );
     hook.secrets.forEach((name, index) => {
+      if (matrixNames.includes(name)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["secrets", index],
+          message: `${name} is the matrix's variable: name the secret otherwise`,
+        });
+      }
       if (Object.hasOwn(hook.env, name)) {
         ctx.addIssue({
           code: "custom",
@@ -263,6 +413,19 @@ export const configSchema = z
       .describe(`The hooks of this repository, at most ${MAX_HOOKS}.`),
   })
   .superRefine((config, ctx) => {
+    const counts = config.hooks.map((hook) => combinationsOf(hook.matrix)?.length ?? 1);
+    const total = counts.reduce((a, b) => a + b, 0);
+    let sum = 0;
+    const over = counts.findIndex((count) => (sum += count) > MAX_JOBS);
+    if (over >= 0) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["hooks", over, config.hooks[over]!.matrix ? "matrix" : "name"],
+        message:
+          `a configuration may make at most ${MAX_JOBS} jobs (hooks and matrix combinations ` +
+          `together); found ${total}, ${counts[over]} of them from this hook`,
+      });
+    }
     const seen = new Map<string, number>();
     config.hooks.forEach((hook, index) => {
       const first = seen.get(hook.name);
