@@ -1,5 +1,6 @@
 import type Database from "better-sqlite3";
 import { closeSync, openSync, rmSync } from "node:fs";
+import { PermanentError } from "../core/errors.js";
 import type { JobStatus } from "../core/job-state.js";
 import { buildExpiresAt, type JobSummary } from "./retention-rules.js";
 import { StoreTooNewError } from "./store-too-new-error.js";
@@ -131,7 +132,15 @@ export function migrateDatabase(
       const current = userVersion(db);
       if (current > latest) throw tooNew(file, current, latest);
       if (current < migration.version) {
-        migration.up(db);
+        try {
+          migration.up(db);
+        } catch (error) {
+          throw new PermanentError(
+            `${file}: migration to schema version ${migration.version} (${migration.what}) failed, ` +
+              `the file is left at version ${current}: ${(error as Error).message}`,
+            { cause: error },
+          );
+        }
         db.pragma(`user_version = ${migration.version}`);
       }
       db.exec("COMMIT");

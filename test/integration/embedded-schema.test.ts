@@ -128,7 +128,10 @@ describe("kozmic.db's schema version and migrations", () => {
       },
     ];
     try {
-      assert.throws(() => migrateDatabase(db, file, broken), /no such table: nowhere/);
+      assert.throws(() => migrateDatabase(db, file, broken), {
+        name: "PermanentError",
+        message: `${file}: migration to schema version 2 (half done, then fails) failed, the file is left at version 1: no such table: nowhere`,
+      });
       assert.equal(db.pragma("user_version", { simple: true }), 1);
       const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck();
       assert.deepEqual(tables.all(), ["one"], "the failed migration's table is rolled back");
