@@ -68,6 +68,25 @@ describe("secrets through the runner: webhook -> runner -> Docker -> check run",
     );
   });
 
+  it("a secret a test prints into its JUnit report is masked in the failed test's annotation", async () => {
+    const { git, target } = h.repository();
+    await vault.set(target.id, "PYPI_TOKEN", TOKEN, "octocat");
+    const build = [
+      `printf '<testsuite><testcase name="test_upload %s"><failure message="401 for %s">token %s</failure></testcase></testsuite>' "$PYPI_TOKEN" "$PYPI_TOKEN" "$PYPI_TOKEN" > junit.xml`,
+      "exit 1",
+    ].join("\n");
+    const yml = secretsYml(["PYPI_TOKEN"], build) + "    reports: [junit.xml]\n";
+    const sha = git.commit({ ".github/kozmic.yml": yml });
+    await h.push(target, sha);
+    const run = await h.completed(target, sha);
+    assert.equal(run.conclusion, "failure");
+    assert.deepEqual(
+      run.annotations.map((a) => [a.title, a.message]),
+      [["test_upload ***", "401 for ***\ntoken ***"]],
+    );
+    assert.equal(JSON.stringify(run.updates).includes(TOKEN), false);
+  });
+
   it("a long token and a PEM key piped to base64 (wrapped at 76 and at 64 columns) cannot be read back from the log or the check run", async () => {
     assert.equal(LONG_TOKEN.length, 119);
     const { git, target } = h.repository();

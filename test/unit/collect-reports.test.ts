@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { hookSchema, type HookInput } from "../../src/core/config/schema.js";
 import { FakeEngine } from "../../runner/engine/fake-engine.js";
 import { runJob } from "../../runner/pipeline/run-job.js";
+import { mergeAnnotations } from "../../runner/reports/merge-annotations.js";
 import { openEmbeddedStore } from "../../src/store/embedded-store.js";
 import { testPipelineSettings } from "../support/pipeline-settings.js";
 
@@ -129,4 +130,24 @@ test("a build that timed out still has its reports read", async () => {
   assert.equal(result.conclusion, "timed_out");
   assert.deepEqual(result.tests?.counts, { tests: 6, failed: 3, skipped: 1 });
   assert.match(log, /reports: 6 tests: 3 failed, 1 skipped \(1 file\)\n==> timed out/);
+});
+
+test("::error lines and failed tests share the 100 annotations: half each when both have more", () => {
+  const of = (kind: string, n: number) =>
+    Array.from({ length: n }, (_, i) => ({
+      level: "failure" as const,
+      path: "a.py",
+      startLine: i + 1,
+      endLine: i + 1,
+      message: `${kind} ${i}`,
+    }));
+  const count = (merged: { message: string }[], kind: string) =>
+    merged.filter((a) => a.message.startsWith(kind)).length;
+  const both = mergeAnnotations(of("command", 100), of("test", 200));
+  assert.deepEqual([count(both, "command"), count(both, "test")], [50, 50]);
+  const fewTests = mergeAnnotations(of("command", 100), of("test", 10));
+  assert.deepEqual([count(fewTests, "command"), count(fewTests, "test")], [90, 10]);
+  const fewCommands = mergeAnnotations(of("command", 3), of("test", 200));
+  assert.deepEqual([count(fewCommands, "command"), count(fewCommands, "test")], [3, 97]);
+  assert.equal(fewCommands[0]!.message, "command 0", "the commands' come first");
 });
