@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,7 +16,9 @@ import {
 import { StoreTooNewError } from "../../src/store/store-too-new-error.js";
 import { openEmbeddedStore } from "../../src/store/embedded-store.js";
 import { openDatabase } from "../../src/store/open-database.js";
+import { generateAppKey } from "../support/fake-github/index.js";
 import { aBuild, aJob } from "../support/job-fixtures.js";
+import { kozmicArgv } from "../support/kozmic-cli.js";
 
 const dirs: string[] = [];
 after(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
@@ -110,6 +112,30 @@ describe("kozmic.db's schema version and migrations", () => {
     assert.throws(() => openEmbeddedCacheRecords(dir), StoreTooNewError);
     assert.equal(userVersion(dir), SCHEMA_VERSION + 1, "no silent downgrade");
     assert.deepEqual(backupsIn(dir), []);
+  });
+
+  it("kozmic runner on a file a newer Kozmic wrote stops at start: exit 2, one line naming both versions", () => {
+    const dir = aDataDir();
+    openDatabase(dir).close();
+    const newer = new Database(join(dir, "kozmic.db"));
+    newer.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+    newer.close();
+    const result = spawnSync(process.execPath, kozmicArgv(["runner"]), {
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        APP_ID: "31",
+        PRIVATE_KEY: generateAppKey().privateKeyPem,
+        KOZMIC_DATA_DIR: dir,
+      },
+      encoding: "utf8",
+      timeout: 30_000,
+    });
+    assert.equal(result.status, 2, result.stderr);
+    assert.deepEqual(result.stderr.trim().split("\n"), [
+      `kozmic runner: ${join(dir, "kozmic.db")} is at schema version ${SCHEMA_VERSION + 1}, written by a newer Kozmic; this one reads up to version ${SCHEMA_VERSION}. Run the newer Kozmic, or restore the backup taken before that upgrade (docs/upgrading.md#rollback)`,
+    ]);
+    assert.equal(userVersion(dir), SCHEMA_VERSION + 1);
   });
 
   it("a migration that fails leaves the file at the version before it, and says why", () => {
