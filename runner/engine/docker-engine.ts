@@ -384,8 +384,8 @@ export class DockerEngine implements Engine {
     await ignoring([404, 409, 304], () => this.docker.getContainer(id).kill());
   }
 
-  readStepFile(id: string, path: string): Promise<string | undefined> {
-    return this.readFile(id, path);
+  readStepFile(id: string, path: string, maxBytes?: number): Promise<string | undefined> {
+    return this.readFile(id, path, maxBytes);
   }
 
   async readStepSource(id: string, path: string): Promise<NodeJS.ReadableStream | undefined> {
@@ -528,7 +528,11 @@ export class DockerEngine implements Engine {
     }
   }
 
-  private async readFile(containerId: string, path: string): Promise<string | undefined> {
+  private async readFile(
+    containerId: string,
+    path: string,
+    maxBytes = Infinity,
+  ): Promise<string | undefined> {
     let archive: NodeJS.ReadableStream;
     try {
       archive = await this.docker.getContainer(containerId).getArchive({ path });
@@ -542,6 +546,11 @@ export class DockerEngine implements Engine {
     const ex = tarStream.extract();
     let text: string | undefined;
     ex.on("entry", (header, stream, next) => {
+      if ((header.size ?? 0) > maxBytes) {
+        stream.on("end", () => next());
+        stream.resume();
+        return;
+      }
       const chunks: Buffer[] = [];
       stream.on("data", (c: unknown) => {
         chunks.push(c as Buffer);

@@ -11,7 +11,7 @@ interface FakeContainer {
 /**
  * A scripted engine for testing pipeline logic without Docker. A step's behaviour comes
  * from its env: FAKE_OUTPUT (printed), FAKE_SLEEP_MS (then exits), FAKE_EXIT (exit code),
- * FAKE_START_FAIL (start throws an InfrastructureError). Killing ends a step with 137;
+ * FAKE_START_FAIL (start throws an InfrastructureError), FAKE_STEP_FILE (see readStepFile). Killing ends a step with 137;
  * vanish(id) removes it under the pipeline, as another process might.
  */
 export class FakeEngine implements Engine {
@@ -105,8 +105,14 @@ export class FakeEngine implements Engine {
     this.containers.get(id)?.end?.("vanished");
     this.containers.delete(id);
   }
-  readStepFile(): Promise<string | undefined> {
-    return Promise.resolve("root:x:0:0::/root:/bin/sh\n");
+  /** /etc/passwd is root's; another file is the step's env FAKE_STEP_FILE, `path=content`. */
+  readStepFile(id: string, path: string, maxBytes = Infinity): Promise<string | undefined> {
+    if (path === "/etc/passwd") return Promise.resolve("root:x:0:0::/root:/bin/sh\n");
+    const file = this.containers.get(id)?.spec.env.FAKE_STEP_FILE ?? "";
+    const content = file.startsWith(`${path}=`) ? file.slice(path.length + 1) : undefined;
+    return Promise.resolve(
+      content !== undefined && content.length <= maxBytes ? content : undefined,
+    );
   }
   /** The step's /kozmic/src is its source directory here: what a test put there. */
   async readStepSource(id: string, path: string): Promise<NodeJS.ReadableStream | undefined> {

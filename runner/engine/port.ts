@@ -46,8 +46,11 @@ export interface Engine {
   runStep(id: string, onOutput: (text: string) => void): Promise<number>;
   /** Idempotent: killing an exited or destroyed step is not an error. */
   killStep(id: string): Promise<void>;
-  /** Reads one file of an exited step's container (not its /kozmic); undefined when absent. */
-  readStepFile(id: string, path: string): Promise<string | undefined>;
+  /**
+   * Reads one file of an exited step's container, its `/kozmic` included; undefined when
+   * absent, not a regular file, or longer than `maxBytes`.
+   */
+  readStepFile(id: string, path: string, maxBytes?: number): Promise<string | undefined>;
   /**
    * A tar stream of `path`, relative to an exited step's `/kozmic/src` ("" for the whole
    * of it), as the job left it: entries are named from the path's last component, and a

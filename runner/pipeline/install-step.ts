@@ -118,7 +118,12 @@ export async function installStep(
   if (stopped) return stopped;
   if (outcome.step.kind === "exited" && outcome.step.exitCode !== 0) {
     ctx.explainFailure();
-    ctx.say(`install failed with exit code ${outcome.step.exitCode}; nothing cached`);
+    const { exitCode, failedCommand } = outcome.step;
+    ctx.say(
+      failedCommand
+        ? `install failed: "${failedCommand}" exited with ${exitCode}; nothing cached`
+        : `install failed with exit code ${exitCode}; nothing cached`,
+    );
     return ctx.finish({ conclusion: "failure", exitCode: outcome.step.exitCode, ...missed });
   }
   throw new InfrastructureError(`install for ${key} ended without a commit`);

@@ -112,6 +112,7 @@ export class JobContext {
       env: hook.env,
       ...(job.secrets ? { secrets: job.secrets } : {}),
       ...(hook.user !== undefined ? { user: hook.user } : {}),
+      echo: hook.echo,
       memoryBytes: limits.memoryBytes,
       nanoCpus: limits.nanoCpus,
       pidsLimit: limits.pidsLimit,

@@ -103,6 +103,9 @@ async function build(
   if (stopped) return stopped;
   const exitCode = outcome.kind === "exited" ? outcome.exitCode : -1;
   if (exitCode !== 0) ctx.explainFailure();
-  ctx.say(`build exit code ${exitCode}`);
+  const failed = outcome.kind === "exited" ? outcome.failedCommand : undefined;
+  ctx.say(
+    failed ? `build failed: "${failed}" exited with ${exitCode}` : `build exit code ${exitCode}`,
+  );
   return ctx.finish({ conclusion: exitCode === 0 ? "success" : "failure", exitCode, ...outcomes });
 }

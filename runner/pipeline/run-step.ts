@@ -1,7 +1,9 @@
 import type { Engine } from "../engine/port.js";
+import { echoAtLineStarts } from "../logs/echo-line-starts.js";
 import type { LogSink } from "../logs/log-sink.js";
 import { lookupScriptUser } from "./image-users.js";
-import { stepFiles } from "./step-files.js";
+import { failedCommand, type EchoedScript } from "../../src/core/shell/echo-script.js";
+import { echoedScript, FAILED_COMMAND_FILE, stepFiles } from "./step-files.js";
 import { timed, type StepTimings } from "./step-timings.js";
 
 /** One script of a job, in a fresh container of `image`. */
@@ -11,6 +13,8 @@ export interface StepSpec {
   script: string;
   /** An install: the helper then says what the script left under /kozmic/src. */
   install?: boolean;
+  /** A shell script's commands are echoed (`+ make`), and a failed one is named. */
+  echo?: boolean;
   sourceDir: string;
   env: Record<string, string>;
   /**
@@ -48,7 +52,12 @@ export interface StepSpec {
 }
 
 export type StepOutcome =
-  | { kind: "exited"; exitCode: number }
+  | {
+      kind: "exited";
+      exitCode: number;
+      /** The echoed command that failed, as written (one line), when the shell could tell. */
+      failedCommand?: string;
+    }
   | { kind: "timed_out"; reason: string }
   | { kind: "cancelled" };
 
@@ -96,6 +105,7 @@ export async function runStep(
   // Kozmic's own files are not the job's source, even when they live inside it (the
   // default data directory is ./.kozmic); a copy into itself would never end.
   const exclude = [spec.dataDir, spec.workspaceRoot].filter((path): path is string => !!path);
+  const echoed = spec.echo ? echoedScript(spec.script) : undefined;
   const id = await engine.createStep({
     image: spec.image,
     env: spec.env,
@@ -111,7 +121,10 @@ export async function runStep(
       sourceDir: spec.sourceDir,
       uid: user.uid,
       gid: user.gid,
-      extra: stepFiles(spec.script, spec.secrets, { install: spec.install === true }),
+      extra: stepFiles(spec.script, spec.secrets, {
+        install: spec.install === true,
+        ...(echoed ? { echoed } : {}),
+      }),
       exclude,
     },
     ...(spec.workspaceRoot !== undefined ? { scratchDir: spec.workspaceRoot } : {}),
@@ -123,6 +136,9 @@ export async function runStep(
     void engine.killStep(id).catch(() => {});
   };
   const timers = stepTimers(spec, kill);
+  const output = echoed
+    ? echoAtLineStarts(log)
+    : { write: (text: string) => log.write(text), end: () => {} };
   const onAbort = () => kill({ kind: "cancelled" });
   try {
     spec.signal?.addEventListener("abort", onAbort, { once: true });
@@ -130,16 +146,19 @@ export async function runStep(
     timers.arm();
     const exitCode = await timed(t, "container run", () =>
       engine.runStep(id, (text) => {
-        log.write(text);
+        output.write(text);
         timers.arm();
       }),
     );
+    output.end();
     timers.clear();
     if (stop?.kind !== "cancelled" && spec.afterScript) await spec.afterScript(id);
     if (stop) return stop;
     if (exitCode === 0 && onSuccess) await onSuccess(id);
-    return { kind: "exited", exitCode };
+    const failed = exitCode !== 0 && echoed ? await readFailed(engine, id, echoed, exitCode) : "";
+    return { kind: "exited", exitCode, ...(failed ? { failedCommand: failed } : {}) };
   } finally {
+    output.end();
     timers.clear();
     spec.signal?.removeEventListener("abort", onAbort);
     const removal = engine.destroyStep(id, t);
@@ -148,4 +167,15 @@ export async function runStep(
       spec.deferCleanup(removal);
     } else await removal;
   }
+}
+
+/** The failed command an echoed script's trap recorded; naming it is never worth an error. */
+async function readFailed(
+  engine: Engine,
+  id: string,
+  echoed: EchoedScript,
+  exitCode: number,
+): Promise<string | undefined> {
+  const status = await engine.readStepFile(id, FAILED_COMMAND_FILE, 64).catch(() => undefined);
+  return failedCommand(status, echoed, exitCode);
 }

@@ -1,4 +1,5 @@
-import { scriptCommand } from "../../src/core/config/script-command.js";
+import { isShellInterpreter, scriptCommand } from "../../src/core/config/script-command.js";
+import { echoScript, type EchoedScript } from "../../src/core/shell/echo-script.js";
 import type { ExtraFile } from "../source/tar-directory.js";
 
 /** Where a step's secrets are, one file each, on the `/kozmic` volume (never committed). */
@@ -8,6 +9,18 @@ function quotedInterpreter(script: string): string {
   return scriptCommand(script)
     .interpreter.map((word) => `'${word.replace(/'/g, "'\\''")}'`)
     .join(" ");
+}
+
+/** Where a failing echoed script's EXIT trap writes "N STATUS" (see echoScript). */
+export const FAILED_COMMAND_FILE = "/kozmic/failed-command";
+
+/**
+ * A shell script with its commands echoed; undefined for other interpreters (python…) and
+ * for a script that runs as written (see echoScript).
+ */
+export function echoedScript(script: string): EchoedScript | undefined {
+  if (!isShellInterpreter(scriptCommand(script).interpreter)) return undefined;
+  return echoScript(script, FAILED_COMMAND_FILE);
 }
 
 /**
@@ -66,16 +79,23 @@ export function stepHelper(
   );
 }
 
-/** Kozmic's files in a step's `/kozmic`: the helper, the script, one 0400 file per secret. */
+/**
+ * Kozmic's files in a step's `/kozmic`: the helper, the script (`echoed`, its body when its
+ * commands are echoed, with the file its trap writes), one 0400 file per secret.
+ */
 export function stepFiles(
   script: string,
   secrets: Record<string, string> = {},
-  options: { install?: boolean } = {},
+  options: { install?: boolean; echoed?: EchoedScript } = {},
 ): ExtraFile[] {
   const entries = Object.entries(secrets);
+  const { echoed } = options;
   return [
     { path: "run.sh", content: stepHelper(script, Object.keys(secrets), options), mode: 0o755 },
-    { path: "script.sh", content: script, mode: 0o644 },
+    { path: "script.sh", content: echoed?.body ?? script, mode: 0o644 },
+    ...(echoed
+      ? [{ path: FAILED_COMMAND_FILE.slice("/kozmic/".length), content: "", mode: 0o600 }]
+      : []),
     ...(entries.length === 0
       ? []
       : [

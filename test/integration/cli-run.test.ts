@@ -19,6 +19,7 @@ import { fileURLToPath } from "node:url";
 import { DockerEngine } from "../../runner/engine/docker-engine.js";
 import { localRepositoryId } from "../../src/cli/run-hooks.js";
 import { parseConfig } from "../../src/core/config/parse-config.js";
+import { ran, shownLog } from "../support/shown-log.js";
 import { ensureBusyboxImage, removeImages } from "../support/images.js";
 import { runKozmic } from "../support/kozmic-cli.js";
 
@@ -76,7 +77,13 @@ test("kozmic run: a miss, then a hit, then a miss after deps.txt changes", async
   assert.match(first.stdout, /^✓ Install done in \d+\.\ds$/m);
   assert.match(first.stdout, /^✓ Build done in \d+\.\ds$/m);
   assert.doesNotMatch(first.stdout, /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-/);
-  assert.match(first.stdout, /installed: greeting-lib 1.0\nhello from kozmic in \/kozmic\/src/);
+  assert.match(
+    shownLog(first.stdout),
+    ran(
+      ['echo "installed: $(cat /opt/hello/installed.txt)"', "installed: greeting-lib 1.0"],
+      ["sh ./greet.sh", "hello from kozmic in /kozmic/src"],
+    ),
+  );
   assert.match(first.stdout, /^hello: success in \d+\.\ds \(install: cache miss, \d+\.\ds\)$/m);
   const second = await kozmic(["run", dir, "--hook", "hello"]);
   assert.equal(second.code, 0);
@@ -124,10 +131,16 @@ test("kozmic run --secret gives a hook the caller's variable, masked on the term
       "",
     ].join("\n"),
   );
-  const ran = await kozmic(["run", dir, "--secret", "DEPLOY_TOKEN"], { DEPLOY_TOKEN: value });
-  assert.equal(ran.code, 0, ran.stderr + ran.stdout);
-  assert.match(ran.stdout, new RegExp(`token: \\*\\*\\*\\nlength ${value.length}\\n`));
-  assert.equal((ran.stdout + ran.stderr).includes(value), false);
+  const run = await kozmic(["run", dir, "--secret", "DEPLOY_TOKEN"], { DEPLOY_TOKEN: value });
+  assert.equal(run.code, 0, run.stderr + run.stdout);
+  assert.match(
+    shownLog(run.stdout),
+    ran(
+      ['echo "token: $DEPLOY_TOKEN"', "token: ***"],
+      ['echo "length ${#DEPLOY_TOKEN}"', `length ${value.length}`],
+    ),
+  );
+  assert.equal((run.stdout + run.stderr).includes(value), false);
 
   const unset = await kozmic(["run", dir, "--secret", "DEPLOY_TOKEN"]);
   assert.equal(unset.code, 2);
@@ -149,7 +162,8 @@ test("kozmic run exits 1 when a hook fails", async () => {
   writeFileSync(join(dir, "greet.sh"), "echo broken; exit 4\n");
   const result = await kozmic(["run", dir]);
   assert.equal(result.code, 1);
-  assert.match(result.stdout, /build exit code 4/);
+  assert.match(shownLog(result.stdout), ran(["sh ./greet.sh", "broken"]));
+  assert.match(result.stdout, /\n==> build failed: "sh \.\/greet\.sh" exited with 4\n/);
   assert.match(result.stdout, /^hello: failure in \d+\.\ds/m);
 });
 

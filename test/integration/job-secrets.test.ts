@@ -1,3 +1,4 @@
+import { ran, shownLog } from "../support/shown-log.js";
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -136,7 +137,14 @@ describe("secrets in a job (real Docker)", () => {
     assert.match(inspected, /"Running": true/, "the running build's container was inspected");
     assertAbsent(inspected, "the running container's configuration");
     assert.equal(result.conclusion, "success", log);
-    assert.match(log, /env and file agree\nkey kept whole\nfile 400 kozmic\n/);
+    const [agree, whole, mode] = build.split("\n");
+    assert.match(
+      shownLog(log),
+      ran([agree!, "env and file agree"], [whole!, "key kept whole"], [mode!, "file 400 kozmic"]),
+    );
+    // The echo shows each command as written: the variables' names, never their values.
+    assert.match(shownLog(log), /^\+ echo "whole: \$PYPI_TOKEN"$/m);
+    assert.match(shownLog(log), /^\+ half=\$\(\(half \/ 2\)\)$/m);
     assert.match(log, /whole: \*\*\*\n/);
     assert.match(log, /key: \*\*\*\n/);
     assert.match(log, /base64: \*\*\*\n/);

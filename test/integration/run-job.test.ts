@@ -14,8 +14,12 @@ import type { PipelineSettings } from "../../src/core/pipeline-settings.js";
 import { ensureBusyboxImage, rebuildBusyboxImage, removeImages } from "../support/images.js";
 import { testPipelineSettings } from "../support/pipeline-settings.js";
 import { openEmbeddedStore } from "../../src/store/embedded-store.js";
+import { ran, shownLog } from "../support/shown-log.js";
 
 const engine = new DockerEngine();
+const defaultEngine = engine;
+/** Uploads each step's /kozmic to a volume instead of bind-mounting a directory. */
+const uploadingEngine = new DockerEngine(undefined, { bind: false });
 const run = randomUUID().slice(0, 8);
 const KOZMIC_IMAGE = `kozmic-test/pj-kozmic-${run}`;
 const ROOT_IMAGE = `kozmic-test/pj-root-${run}`;
@@ -66,8 +70,10 @@ async function job(
     fork?: string;
     signal?: AbortSignal;
     settings?: Partial<PipelineSettings>;
+    engine?: DockerEngine;
   } = {},
 ): Promise<{ result: JobResult; log: string; jobId: string }> {
+  const engine = extra.engine ?? defaultEngine;
   const parsed = hookSchema.parse({ name: "test", image: KOZMIC_IMAGE, build: "true", ...hook });
   let log = "";
   const jobId = randomUUID();
@@ -104,8 +110,15 @@ test("cache miss then hit: the install runs once and its result is in the build 
   assert.equal(first.result.conclusion, "success", first.log);
   assert.equal(first.result.cacheHit, false);
   assert.match(first.log, /cache miss [0-9a-f]{64}/);
-  assert.match(first.log, /INSTALLING/);
-  assert.match(first.log, /installed\nleft-pad 1.0/);
+  assert.match(shownLog(first.log), /^INSTALLING$/m);
+  assert.match(
+    shownLog(first.log),
+    ran(
+      ["cat /opt/marker", "installed"],
+      ["test ! -e /kozmic/junk"],
+      ["cat deps.txt", "left-pad 1.0"],
+    ),
+  );
   assert.doesNotMatch(
     first.log,
     /kozmic: warning/,
@@ -122,7 +135,14 @@ test("cache miss then hit: the install runs once and its result is in the build 
   assert.equal(second.result.cacheKey, first.result.cacheKey);
   assert.match(second.log, new RegExp(`install skipped: cache hit ${first.result.cacheKey}`));
   assert.doesNotMatch(second.log, /INSTALLING/);
-  assert.match(second.log, /installed\nleft-pad 1.0/);
+  assert.match(
+    shownLog(second.log),
+    ran(
+      ["cat /opt/marker", "installed"],
+      ["test ! -e /kozmic/junk"],
+      ["cat deps.txt", "left-pad 1.0"],
+    ),
+  );
 });
 
 test("each key input invalidates the cache", async () => {
@@ -179,6 +199,50 @@ test("a failing install fails the job, caches nothing and leaves no container", 
   assert.deepEqual(await engine.findImages({ "kozmic.cache.repo": repo.id }), []);
 });
 
+test("a failing build echoes its commands as written and names the one that failed", async () => {
+  const repo = newRepo();
+  const build = [
+    "echo start",
+    "if true; then",
+    "  echo inside",
+    "fi",
+    'printf "%s\\n" "$HOME" >/dev/null; sh -c \'echo oops >&2; exit 4\'',
+    "echo never",
+  ].join("\n");
+  for (const engine of [defaultEngine, uploadingEngine]) {
+    const { result, log } = await job(repo, { build }, { engine });
+    assert.equal(result.exitCode, 4);
+    const shown = shownLog(log);
+    assert.ok(
+      shown.includes(
+        "+ echo start\nstart\n+ if true; then\n    echo inside\n  fi\ninside\n" +
+          '+ printf "%s\\n" "$HOME" >/dev/null\n' +
+          "+ sh -c 'echo oops >&2; exit 4'\noops\n" +
+          "==> build failed: \"sh -c 'echo oops >&2; exit 4'\" exited with 4\n",
+      ),
+      shown,
+    );
+    assert.doesNotMatch(shown, /never/);
+    assert.ok(log.includes("\x1b[22;2m+ echo start\x1b[0m\n"), "echoes are dim");
+  }
+  const quiet = await job(repo, { build, echo: false });
+  assert.ok(
+    shownLog(quiet.log).includes("start\ninside\noops\n==> build exit code 4\n"),
+    quiet.log,
+  );
+  const traced = await job(repo, { build: "#!/bin/sh -x\necho traced\nfalse" });
+  assert.ok(
+    shownLog(traced.log).includes("+ echo traced\ntraced\n+ false\n==> build exit code 1\n"),
+  );
+});
+
+test("a failing install names its failed command", async () => {
+  const repo = newRepo();
+  const { result, log } = await job(repo, { install: "true\nsh -c 'exit 7'", build: "true" });
+  assert.equal(result.exitCode, 7);
+  assert.match(log, /\n==> install failed: "sh -c 'exit 7'" exited with 7; nothing cached\n/);
+});
+
 test("an install that writes into /kozmic/src is told that the build will not have it", async () => {
   const repo = newRepo();
   // What `install: npm ci` does: node_modules in the working tree, which is never cached.
@@ -211,9 +275,12 @@ test("the build's exit code decides the conclusion", async () => {
 test("scripts run as the kozmic user when the image has one, and own /kozmic/src", async () => {
   const repo = newRepo();
   const withUser = await job(repo, { build: "id -u; touch /kozmic/src/new && echo writable" });
-  assert.match(withUser.log, /^1000\nwritable$/m);
+  assert.match(
+    shownLog(withUser.log),
+    ran(["id -u", "1000"], ["touch /kozmic/src/new && echo writable", "writable"]),
+  );
   const rootOnly = await job(repo, { image: ROOT_IMAGE, build: "id -u" });
-  assert.match(rootOnly.log, /^0$/m);
+  assert.match(shownLog(rootOnly.log), ran(["id -u", "0"]));
 });
 
 test("without a kozmic user, scripts run as the image's default user and own /kozmic/src", async () => {
@@ -231,7 +298,10 @@ test("without a kozmic user, scripts run as the image's default user and own /ko
       build: "id -u; touch /kozmic/src/new && echo writable",
     });
     assert.equal(result.conclusion, "success", log);
-    assert.match(log, /^2000\nwritable$/m);
+    assert.match(
+      shownLog(log),
+      ran(["id -u", "2000"], ["touch /kozmic/src/new && echo writable", "writable"]),
+    );
   } finally {
     removeImages(image);
   }
@@ -273,7 +343,7 @@ test("two concurrent jobs with one missing key install once", async () => {
   const [a, b] = await Promise.all([job(repo, hook), job(repo, hook)]);
   assert.equal(a.result.conclusion, "success");
   assert.equal(b.result.conclusion, "success");
-  assert.equal((a.log + b.log).match(/INSTALLING/g)?.length, 1);
+  assert.equal(shownLog(a.log + b.log).match(/^INSTALLING$/gm)?.length, 1);
   assert.deepEqual([a.result.cacheHit, b.result.cacheHit].sort(), [false, true]);
 });
 
@@ -477,14 +547,21 @@ test("user: root, a named user and uid:gid own /kozmic/src; an unknown user is a
   const build = "id -u; id -g; touch /kozmic/src/new && echo writable; stat -c %u /kozmic/src";
   const root = await job(repo, { user: "root", build });
   assert.equal(root.result.conclusion, "success", root.log);
-  assert.match(root.log, /^0\n0\nwritable\n0$/m);
+  const shows = (uid: string, gid: string, owner: string) =>
+    ran(
+      ["id -u", uid],
+      ["id -g", gid],
+      ["touch /kozmic/src/new && echo writable", "writable"],
+      ["stat -c %u /kozmic/src", owner],
+    );
+  assert.match(shownLog(root.log), shows("0", "0", "0"));
   const named = await job(repo, { image: ROOT_IMAGE, user: "root", build: "id -un" });
-  assert.match(named.log, /^root$/m);
+  assert.match(shownLog(named.log), ran(["id -un", "root"]));
   const numeric = await job(repo, { user: "1234:4321", build });
   assert.equal(numeric.result.conclusion, "success", numeric.log);
-  assert.match(numeric.log, /^1234\n4321\nwritable\n1234$/m);
+  assert.match(shownLog(numeric.log), shows("1234", "4321", "1234"));
   const kozmic = await job(repo, { image: KOZMIC_IMAGE, user: "kozmic", build });
-  assert.match(kozmic.log, /^1000\n1000\nwritable\n1000$/m);
+  assert.match(shownLog(kozmic.log), shows("1000", "1000", "1000"));
   await assert.rejects(job(repo, { user: "nobody-here", build }), (error: unknown) => {
     assert.ok(error instanceof PermanentError);
     assert.match((error as Error).message, /user: nobody-here is not a user of the image/);

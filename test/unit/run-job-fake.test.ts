@@ -72,6 +72,25 @@ test("the step's exit code becomes the job's", async () => {
   assert.match(log, /boom\n==> build exit code 5/);
 });
 
+test("the exit line names the failed command the script's trap recorded", async () => {
+  const engine = new FakeEngine();
+  engine.addImage("base");
+  const build = "make\nmake test\n";
+  const failed = (file: string, hook: Partial<HookInput> = {}) =>
+    runFake(engine, { build, env: { FAKE_EXIT: "5", FAKE_STEP_FILE: file }, ...hook });
+  const named = await failed("/kozmic/failed-command=2 5\n");
+  assert.match(named.log, /\n==> build failed: "make test" exited with 5\n/);
+  assert.equal(named.result.exitCode, 5);
+  // A status that is not the step's, a number past the script's commands, a file too long
+  // to be the trap's, or echo turned off: the plain exit line.
+  for (const file of ["2 3\n", "3 5\n", `2 5\n${" ".repeat(100)}`, "two 5\n"]) {
+    const { log } = await failed(`/kozmic/failed-command=${file}`);
+    assert.match(log, /\n==> build exit code 5\n/, file);
+  }
+  const off = await failed("/kozmic/failed-command=2 5\n", { echo: false });
+  assert.match(off.log, /\n==> build exit code 5\n/);
+});
+
 test("pull policy always pulls, and a failed pull is an InfrastructureError", async () => {
   const engine = new FakeEngine();
   engine.addImage("base");

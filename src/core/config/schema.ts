@@ -253,6 +253,14 @@ export const hookSchema = z
       "Script that builds and tests; a non-zero exit fails the job. " +
         "Runs with `/bin/sh -e` unless its first line is a `#!` line naming another interpreter.",
     ),
+    echo: z
+      .boolean()
+      .default(true)
+      .describe(
+        "Print each top-level command of a shell script before it runs (`+ make test`, as " +
+          "written, never expanded), and name the one that failed. Scripts of other interpreters " +
+          "(python…) and scripts that trace themselves (`set -x`) are never echoed.",
+      ),
     tracked_files: z
       .array(
         z.string().superRefine((pattern, ctx) => {

@@ -31,6 +31,20 @@ export function checkShebang(script: string): string | undefined {
   return undefined;
 }
 
+/** Shells whose scripts Kozmic echoes: POSIX sh and its relatives, read alike. */
+const SH_FAMILY = new Set(["sh", "bash", "dash", "ash", "ksh", "mksh"]);
+
+/**
+ * Whether the interpreter is a POSIX shell (`/bin/sh -e`, `#!/bin/bash`,
+ * `#!/usr/bin/env bash`), whose commands can be echoed; python and others are not.
+ */
+export function isShellInterpreter(interpreter: readonly string[]): boolean {
+  const [program = "", ...args] = interpreter;
+  const env = program.split("/").pop() === "env";
+  const name = env ? args.find((arg) => !arg.startsWith("-") && !arg.includes("=")) : program;
+  return SH_FAMILY.has(name?.split("/").pop() ?? "");
+}
+
 function shebangWords(script: string): string[] {
   const firstLine = script.slice(2).split("\n", 1)[0] ?? "";
   return firstLine.replace(/\r$/, "").trim().split(/\s+/).filter(Boolean);
