@@ -17,6 +17,7 @@ import {
   DEBIAN_SUDO_IMAGE as IMAGE,
   ensureDebianSudoImage,
 } from "../support/debian-image.js";
+import { ran, shownLog } from "../support/shown-log.js";
 import { testPipelineSettings } from "../support/pipeline-settings.js";
 import { startSecondDockerd } from "../support/second-dockerd.js";
 
@@ -31,9 +32,10 @@ const INSTALL = [
   "echo 'tool v1' | sudo tee /usr/local/share/kozmic-tool.txt >/dev/null",
   "sudo mkdir -p /usr/local/lib/kozmic && sudo cp requirements.txt /usr/local/lib/kozmic/",
 ].join("\n");
+const TOOL_FILES = "cat /usr/local/share/kozmic-tool.txt /usr/local/lib/kozmic/requirements.txt";
 const BUILD = [
   "kozmic-hello",
-  "cat /usr/local/share/kozmic-tool.txt /usr/local/lib/kozmic/requirements.txt",
+  TOOL_FILES,
   'echo "user=$(id -un) src-owner=$(stat -c %U /kozmic/src) home=$HOME"',
   "touch /kozmic/src/build-output && echo src-writable",
 ].join("\n");
@@ -130,14 +132,14 @@ function suite(name: string, open: () => Promise<Target>): void {
       const first = await runOn(target, dir, hook, {}, repositoryId);
       assert.equal(first.result.conclusion, "success", first.log);
       assert.equal(first.result.cacheHit, false);
-      assert.match(first.log, /INSTALLING/);
+      assert.match(first.log, /^INSTALLING$/m);
       assert.match(first.log, /==> {3}why: no cached install yet for this hook/);
       const second = await runOn(target, dir, hook, {}, repositoryId);
       assert.equal(second.result.conclusion, "success", second.log);
       assert.equal(second.result.cacheHit, true, second.log);
       assert.doesNotMatch(second.log, /INSTALLING/);
       assert.match(second.log, /^kozmic-hello works$/m);
-      assert.match(second.log, /^tool v1\nredis==5\.0$/m);
+      assert.match(shownLog(second.log), ran([TOOL_FILES, "tool v1", "redis==5.0"]));
       assert.match(second.log, /^user=kozmic src-owner=kozmic home=\/home\/kozmic$/m);
       assert.match(second.log, /^src-writable$/m);
       assert.doesNotMatch(first.log + second.log, /unable to resolve host/);
@@ -145,7 +147,7 @@ function suite(name: string, open: () => Promise<Target>): void {
       const third = await runOn(target, dir, hook, {}, repositoryId);
       assert.equal(third.result.cacheHit, false);
       assert.match(third.log, /==> {3}why: tracked file changed: requirements\.txt/);
-      assert.match(third.log, /^tool v1\nredis==5\.1$/m);
+      assert.match(shownLog(third.log), ran([TOOL_FILES, "tool v1", "redis==5.1"]));
     });
 
     it("what the install started with sudo is gone in the build, on a miss as on a hit, bound or uploaded", async () => {
@@ -178,13 +180,25 @@ function suite(name: string, open: () => Promise<Target>): void {
       const probe = "id -un; stat -c %U /kozmic/src; touch /kozmic/src/x && echo writable";
       const root = await runOn(target, repo(), { user: "root", build: probe });
       assert.equal(root.result.conclusion, "success", root.log);
-      assert.match(root.log, /^root\nroot\nwritable$/m);
+      const probed = (user: string) =>
+        [
+          ["id -un", user],
+          ["stat -c %U /kozmic/src", user],
+          ["touch /kozmic/src/x && echo writable", "writable"],
+        ] as const;
+      assert.match(shownLog(root.log), ran(...probed("root")));
       const builder = await runOn(target, repo(), {
         user: "builder",
         build: `${probe}\nsudo -n true 2>/dev/null && echo SUDO-OK || echo no-sudo`,
       });
       assert.equal(builder.result.conclusion, "success", builder.log);
-      assert.match(builder.log, /^builder\nbuilder\nwritable\nno-sudo$/m);
+      assert.match(
+        shownLog(builder.log),
+        ran(...probed("builder"), [
+          "sudo -n true 2>/dev/null && echo SUDO-OK || echo no-sudo",
+          "no-sudo",
+        ]),
+      );
     });
 
     it("KOZMIC_NO_NEW_PRIVILEGES=true refuses sudo, and the log names the setting", async () => {
@@ -200,7 +214,10 @@ function suite(name: string, open: () => Promise<Target>): void {
         log,
         /sudo was refused because KOZMIC_NO_NEW_PRIVILEGES=true is set on this runner/,
       );
-      assert.match(log, /install failed with exit code 1; nothing cached/);
+      assert.match(
+        log,
+        /\n==> install failed: "sudo dpkg -i kozmic-hello_1\.0_all\.deb" exited with 1; nothing cached\n/,
+      );
     });
   });
 }
