@@ -113,6 +113,8 @@ export function hookToInput(hook: Hook): HookInput {
   if (hook.install !== undefined) input.install = hook.install;
   // Only when named: a runner from before `reports:` still reads every other hook's message.
   if (hook.reports.length > 0) input.reports = [...hook.reports];
+  // Only when turned off: a runner from before `echo:` still reads every other hook's message.
+  if (!hook.echo) input.echo = false;
   if (hook.memory !== undefined) input.memory = hook.memory;
   if (hook.cpus !== undefined) input.cpus = hook.cpus;
   return input;

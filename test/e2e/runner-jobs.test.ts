@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { checkRunPayload, postDelivery, signDelivery } from "../support/webhooks.js";
+import { shownLog } from "../support/shown-log.js";
 import { hooksYml, RunnerHarness } from "./runner-harness.js";
 
 describe("runner end to end: webhook -> app -> queue -> runner -> Docker -> check run", () => {
@@ -63,6 +64,30 @@ describe("runner end to end: webhook -> app -> queue -> runner -> Docker -> chec
     const job = await jobOf(sha, target.id);
     assert.equal(job.exitCode, 3);
     assert.match(await h.logOf(job.id), /tests: 3 failed/);
+  });
+
+  it("a failing build's log and check run show each command as written and name the one that failed", async () => {
+    const { git, target } = h.repository();
+    const build = [
+      "check() {",
+      '  echo "1 failed: test_login"',
+      "  return 1",
+      "}",
+      'echo "testing $PWD"',
+      "check -q",
+      "echo never",
+    ].join("\n");
+    const sha = git.commit({ ".github/kozmic.yml": hooksYml({ build }) });
+    await h.push(target, sha);
+    const run = await h.completed(target, sha);
+    assert.equal(run.conclusion, "failure");
+    const job = await jobOf(sha, target.id);
+    const expected =
+      '+ echo "testing $PWD"\ntesting /kozmic/src\n+ check -q\n1 failed: test_login\n' +
+      '==> build failed: "check -q" exited with 1\n';
+    assert.ok(shownLog(await h.logOf(job.id)).includes(expected), await h.logOf(job.id));
+    assert.ok((run.output.text ?? "").includes(expected), run.output.text ?? "");
+    assert.doesNotMatch(await h.logOf(job.id), /never|\+ check\(\)/, "no echo of a definition");
   });
 
   it("a failure reads on GitHub: plain text, the failed section's end in the summary, annotations from ::error lines", async () => {

@@ -4,6 +4,7 @@ import { after, before, describe, it } from "node:test";
 import { localKeyWrapper } from "../../src/secrets/local-key-wrapper.js";
 import { SecretVault } from "../../src/secrets/secret-vault.js";
 import { recoverable } from "../support/recoverable-secret.js";
+import { ran, shownLog } from "../support/shown-log.js";
 import { RUNNER_IMAGE, RunnerHarness } from "./runner-harness.js";
 
 const TOKEN = "pypi-AgEIcHlwaS5vcmc-e2e-Secret-Value";
@@ -56,11 +57,20 @@ describe("secrets through the runner: webhook -> runner -> Docker -> check run",
     const run = await h.completed(target, sha);
     assert.equal(run.conclusion, "success", run.output.text ?? "");
     const log = await h.logOf(run.external_id!);
-    assert.match(log, new RegExp(`token: \\*\\*\\*\\nlength ${TOKEN.length}\\n\\*\\*\\*\\n`));
+    // Each command echoed as written (the variable's name), then its masked output.
+    assert.match(
+      shownLog(log),
+      ran(
+        ['echo "token: $PYPI_TOKEN"', "token: ***"],
+        ['echo "length ${#PYPI_TOKEN}"', `length ${TOKEN.length}`],
+        ['printf %s "$PYPI_TOKEN" | base64', "***"],
+      ),
+    );
     const shown = [log, ...run.updates.map((u) => JSON.stringify(u))].join("\n");
     assert.equal(shown.includes(TOKEN), false);
     assert.equal(shown.includes(Buffer.from(TOKEN).toString("base64")), false);
     assert.match(run.output.text ?? "", /token: \*\*\*/, "the check run's tail is masked too");
+    assert.match(run.output.text ?? "", /^\+ echo "token: \$PYPI_TOKEN"$/m, "echoed, plain");
     // The sections the runner recorded beside the log, on the check run.
     assert.match(
       run.output.summary ?? "",

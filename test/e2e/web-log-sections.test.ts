@@ -121,7 +121,11 @@ describe("the log page in sections", () => {
     for (const time of await page.locator("#log .section-time").allInnerTexts())
       assert.match(time, /^\d+\.\d s$/);
     const failing = page.locator("details.section-failure");
-    assert.ok(await failing.locator("text=test_login FAILED").isVisible());
+    // The output line, and above it the command that printed it, echoed.
+    assert.ok(await failing.locator(".lc", { hasText: /^test_login FAILED$/ }).isVisible());
+    assert.ok(
+      await failing.locator(".lc", { hasText: '+ echo "test_login FAILED" >&2' }).isVisible(),
+    );
     assert.equal(await page.locator("text=installing left-pad 1.0").isVisible(), false);
     const box = await failing.locator("summary").boundingBox();
     assert.ok(box && box.y >= 0 && box.y < page.viewportSize()!.height, `build at ${box?.y}`);

@@ -26,7 +26,13 @@ const config = configSchema.parse({
       secrets: ["NPM_TOKEN"],
       reports: ["junit.xml"],
     },
-    { name: "lint", image: "node:20", build: "npm run lint", cancel_superseded: false },
+    {
+      name: "lint",
+      image: "node:20",
+      build: "npm run lint",
+      cancel_superseded: false,
+      echo: false,
+    },
   ],
 });
 
@@ -176,6 +182,9 @@ describe("hookToInput", () => {
     assert.deepEqual(hookToInput(config.hooks[0]!).reports, ["junit.xml"]);
     // No reports named, no key: a runner from before `reports:` reads the message.
     assert.equal("reports" in hookToInput(config.hooks[1]!), false);
+    // echo: only when turned off, so a runner that predates it reads the other messages.
+    assert.equal("echo" in hookToInput(config.hooks[0]!), false);
+    assert.equal(hookToInput(config.hooks[1]!).echo, false);
   });
 });
 
