@@ -22,6 +22,23 @@ const ERROR_PATTERNS: readonly RegExp[] = [
   /\b(?:Segmentation fault|command not found|Killed)\b/,
 ];
 
+// Cheap tests on a line's raw text (colours and all) that most lines fail: only a line that
+// passes is made plain and looked at closely. Reading a 200,000-line log once depends on it.
+const ERROR_HINT =
+  /err|fail|fatal|panic|traceback|exit|not ok|killed|segmentation|not found|exception|\*\*\*/i;
+// eslint-disable-next-line no-control-regex
+const MARKER_HINT = /^(?:\x1b\[[0-9;]*m)*(?:::|---|\+\+\+|~~~)/;
+
+/** False when the raw line (escapes and all) cannot be an error line. */
+export function mayBeError(raw: string): boolean {
+  return ERROR_HINT.test(raw);
+}
+
+/** False when the raw line (escapes and all) cannot be a group marker. */
+export function mayBeMarker(raw: string): boolean {
+  return MARKER_HINT.test(raw);
+}
+
 /**
  * Whether a line looks like an error a reader is looking for. A word "error" inside a file
  * or test name (`src/error.ts`, `test_error_paths PASSED`) does not count.

@@ -1,4 +1,4 @@
-import { groupMarker, isErrorLine } from "../core/log-line-kinds.js";
+import { groupMarker, isErrorLine, mayBeError, mayBeMarker } from "../core/log-line-kinds.js";
 import { plainLogText } from "../core/plain-log-text.js";
 import { advanceAnsi, renderAnsiLine, type AnsiState } from "./render-ansi.js";
 
@@ -62,12 +62,17 @@ export interface FeedOptions {
   gapUntil?: number;
   /** With `render`: only lines numbered from this one are rendered (the rest are counted). */
   renderFrom?: number;
-  /** Called with every line's number and plain text (for search and the error index). */
-  onLine?: (n: number, plain: string) => void;
+  /** Called with every line's number and raw text (for search and the error index). */
+  onLine?: (n: number, raw: string) => void;
 }
 
 // eslint-disable-next-line no-control-regex
 const NEEDS_PLAIN = /[\x00-\x08\x0b-\x1f\x7f]/;
+
+/** A line's text without colours or other escapes (plainLogText, quicker for most lines). */
+export function plainLine(raw: string): string {
+  return NEEDS_PLAIN.test(raw) ? plainLogText(raw) : raw;
+}
 
 /**
  * Reads chunks (in seq order) from `cursor`. Without `bridgeGaps` it stops at the first
@@ -85,9 +90,8 @@ export function feedLog(
   let lineSeq = Math.max(0, seq - 1);
   const emit = (text: string) => {
     line += 1;
-    const plain = NEEDS_PLAIN.test(text) ? plainLogText(text) : text;
-    options.onLine?.(line, plain);
-    const marker = groupMarker(plain);
+    options.onLine?.(line, text);
+    const marker = mayBeMarker(text) ? groupMarker(plainLine(text)) : undefined;
     let inGroup = group;
     if (marker?.kind === "open") {
       group = inGroup = { n: line, seq: lineSeq, title: marker.title, folded: marker.folded };
@@ -100,7 +104,9 @@ export function feedLog(
         html: rendered.html,
         seq: lineSeq,
         ...(lineAt !== undefined ? { at: lineAt } : {}),
-        ...(!marker && isErrorLine(plain) ? { error: true as const } : {}),
+        ...(!marker && mayBeError(text) && isErrorLine(plainLine(text))
+          ? { error: true as const }
+          : {}),
         ...(marker ? { mark: marker.kind } : {}),
         ...(inGroup ? { group: inGroup } : {}),
       });

@@ -1,6 +1,6 @@
-import { isErrorLine } from "../core/log-line-kinds.js";
+import { isErrorLine, mayBeError } from "../core/log-line-kinds.js";
 import type { Store } from "../store/port.js";
-import { feedLog, START_CURSOR, type LogCursor, type LogLine } from "./feed-log.js";
+import { feedLog, plainLine, START_CURSOR, type LogCursor, type LogLine } from "./feed-log.js";
 
 /** The most lines one answer renders: a window of the log. */
 export const WINDOW_LINES = 2000;
@@ -144,8 +144,8 @@ export class LogReader {
     const needle = query.toLowerCase();
     const lines: number[] = [];
     let capped = false;
-    const onLine = (n: number, plain: string) => {
-      if (!plain.toLowerCase().includes(needle)) return;
+    const onLine = (n: number, raw: string) => {
+      if (!plainLine(raw).toLowerCase().includes(needle)) return;
       if (lines.length < limit) lines.push(n);
       else capped = true;
     };
@@ -167,8 +167,9 @@ export class LogReader {
 
   /** Reads the chunks after the index's end, one at a time, remembering where each starts. */
   private async extend(jobId: string, index: LogIndex, final: boolean): Promise<void> {
-    const onLine = (n: number, plain: string) => {
-      if (index.errors.length < MAX_ERRORS && isErrorLine(plain)) index.errors.push(n);
+    const onLine = (n: number, raw: string) => {
+      if (index.errors.length < MAX_ERRORS && mayBeError(raw) && isErrorLine(plainLine(raw)))
+        index.errors.push(n);
     };
     for (;;) {
       const chunks = await this.store.readLog(jobId, index.end.seq, READ_BATCH);

@@ -14,8 +14,26 @@ const ESCAPES =
   // eslint-disable-next-line no-control-regex
   /\x1b\[([0-9;:?]*)([ -/]*[@-~])|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]?|[\x00-\x08\x0b-\x1f\x7f]/g;
 
-/** The state after applying one SGR parameter list (`1;31`, `38;5;9`, empty = reset). */
+const PLAIN: AnsiState = Object.freeze({});
+/** States reached from no colour by one parameter list: most escapes in a log are these. */
+const FROM_PLAIN = new Map<string, AnsiState>();
+
+/**
+ * The state after applying one SGR parameter list (`1;31`, `38;5;9`, empty = reset). States
+ * are never changed once made, so the common ones are shared.
+ */
 export function applySgr(params: string, state: AnsiState): AnsiState {
+  if (params === "" || params === "0") return PLAIN;
+  if (Object.keys(state).length > 0) return applyCodes(params, state);
+  let next = FROM_PLAIN.get(params);
+  if (!next) {
+    next = Object.freeze(applyCodes(params, PLAIN));
+    if (FROM_PLAIN.size < 256) FROM_PLAIN.set(params, next);
+  }
+  return next;
+}
+
+function applyCodes(params: string, state: AnsiState): AnsiState {
   const codes = params === "" ? [0] : params.split(/[;:]/).map((n) => (n === "" ? 0 : Number(n)));
   const s: AnsiState = { ...state };
   for (let i = 0; i < codes.length; i++) {
@@ -106,8 +124,16 @@ export function renderAnsiLine(line: string, start: AnsiState): { html: string; 
 /** The state after a line, without rendering it (for counting through earlier pages). */
 export function advanceAnsi(line: string, start: AnsiState): AnsiState {
   if (!line.includes("\x1b[")) return start;
+  // Only what follows the last reset counts (most coloured lines end with one).
+  const reset = Math.max(line.lastIndexOf("\x1b[0m"), line.lastIndexOf("\x1b[m"));
   let state = start;
-  for (const m of line.matchAll(ESCAPES)) {
+  let rest = line;
+  if (reset >= 0) {
+    state = PLAIN;
+    rest = line.slice(line.indexOf("m", reset) + 1);
+    if (!rest.includes("\x1b[")) return state;
+  }
+  for (const m of rest.matchAll(ESCAPES)) {
     if (m[2] === "m") state = applySgr(m[1] ?? "", state);
   }
   return state;
