@@ -50,7 +50,7 @@ async function serve(dataDir: string): Promise<void> {
       githubApiUrl: "http://127.0.0.1:9/api/v3",
       oauth: { enabled: false, missing: ["GITHUB_CLIENT_ID"] },
     },
-    actions: { rerun: async () => undefined, cancel: async () => undefined },
+    actions: { rerun: async () => ({ buildId: "none" }), cancel: async () => undefined },
     findRepository: async (fullName) => ({ id: 7, fullName, private: false }),
   });
   console.log(holder.url);
