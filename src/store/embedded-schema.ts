@@ -1,5 +1,5 @@
 import type Database from "better-sqlite3";
-import { closeSync, openSync, rmSync } from "node:fs";
+import { closeSync, openSync, readSync, rmSync } from "node:fs";
 import { PermanentError } from "../core/errors.js";
 import type { JobStatus } from "../core/job-state.js";
 import { buildExpiresAt, type JobSummary } from "./retention-rules.js";
@@ -185,7 +185,25 @@ function backUp(db: SqliteDatabase, file: string, from: number, now: Date): stri
     rmSync(backup, { force: true });
     throw error;
   }
+  // Another process migrated between this one's reading the version and its copy: that one
+  // kept the file as it was; this copy is of the migrated file.
+  if (userVersionOf(backup) !== from) {
+    rmSync(backup, { force: true });
+    return undefined;
+  }
   return backup;
+}
+
+/** PRAGMA user_version of a closed SQLite file: 4 bytes, big-endian, at offset 60. */
+function userVersionOf(file: string): number {
+  const header = Buffer.alloc(64);
+  const fd = openSync(file, "r");
+  try {
+    readSync(fd, header, 0, 64, 0);
+  } finally {
+    closeSync(fd);
+  }
+  return header.readUInt32BE(60);
 }
 
 /** The expiry of every build of a file made before builds expired, from its jobs. */

@@ -27,8 +27,8 @@ const aDataDir = () => {
   dirs.push(dir);
   return dir;
 };
-const userVersion = (dir: string) => {
-  const db = new Database(join(dir, "kozmic.db"), { readonly: true });
+const userVersion = (dir: string, name = "kozmic.db") => {
+  const db = new Database(join(dir, name), { readonly: true });
   try {
     return db.pragma("user_version", { simple: true }) as number;
   } finally {
@@ -172,6 +172,7 @@ describe("kozmic.db's schema version and migrations", () => {
     const file = join(dir, "kozmic.db");
     const seed = new Database(file);
     seed.pragma("journal_mode = WAL");
+    seed.exec("CREATE TABLE seed (x)");
     seed.close();
     const go = join(dir, "go");
     const child = new URL("../support/migrate-child.ts", import.meta.url).pathname;
@@ -199,6 +200,11 @@ describe("kozmic.db's schema version and migrations", () => {
       assert.equal(db.pragma("user_version", { simple: true }), 3);
     } finally {
       db.close();
+    }
+    const backups = backupsIn(dir);
+    assert.ok(backups.length >= 1, "the file as it was is kept");
+    for (const backup of backups) {
+      assert.equal(userVersion(dir, backup), 0, `${backup} is of the file as it was`);
     }
   });
 });
