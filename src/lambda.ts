@@ -7,6 +7,7 @@ import {
   type LambdaHttpResult,
 } from "./github/receive-lambda-event.js";
 import { serveLambdaPages } from "./github/serve-lambda-pages.js";
+import { withFunctionUrlAsPublicUrl } from "./github/function-url-public-url.js";
 import {
   appDepsOf,
   kozmicApp,
@@ -239,7 +240,8 @@ let ready: Promise<(event: LambdaHttpEvent) => Promise<LambdaHttpResult>> | unde
 export async function handler(event: LambdaHttpEvent): Promise<LambdaHttpResult> {
   ready ??= (async () => {
     // The awsStorage group first: what a Lambda must have is named before any other problem.
-    const settings = readSettings(await lambdaEnv(), ["awsStorage", ...ENTRY_POINT_GROUPS.lambda]);
+    const env = withFunctionUrlAsPublicUrl(await lambdaEnv(), event);
+    const settings = readSettings(env, ["awsStorage", ...ENTRY_POINT_GROUPS.lambda]);
     const store = dynamoStoreFrom(settings.awsStorage.store);
     // Repository secrets for the pages: KMS on AWS (KOZMIC_KMS_KEY_ID), loaded only when set.
     const secrets = settings.secrets

@@ -51,7 +51,7 @@ export function kozmicParameters(scope: Construct) {
     ),
     publicUrl: text(
       "PublicUrl",
-      "Where the log pages are served (KOZMIC_PUBLIC_URL), e.g. the FunctionUrl output after the first deploy or your own domain; empty: the planner and runners use the function URL and the pages' own links wait for a second deploy with this set",
+      "Where the log pages are served (KOZMIC_PUBLIC_URL) when that is your own domain in front of the function URL; empty: the function URL (the webhook function takes it from the requests it is sent)",
       { default: "", allowedPattern: "^$|^https?://[^\\s'\"]+$" },
     ),
     logRetentionDays: count(

@@ -8,7 +8,8 @@ export interface LambdaHttpEvent {
   body?: string | null;
   isBase64Encoded?: boolean;
   httpMethod?: string;
-  requestContext?: { http?: { method?: string } };
+  /** `domainName`: the host the request came to (a function URL's own, set by Lambda). */
+  requestContext?: { http?: { method?: string }; domainName?: string };
   /** HTTP API (payload 2.0) and function URLs. */
   rawPath?: string;
   rawQueryString?: string;
