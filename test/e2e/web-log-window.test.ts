@@ -245,4 +245,51 @@ describe("a long log, windowed", () => {
     await expectMatch(2, "the first thing that went wrong");
     assert.equal(await page.locator(".line.match").count(), 3);
   });
+
+  it("a running job's groups arrive in the live tail inside their section, folded, markers hidden", async () => {
+    const { job } = await h.addJob({
+      repo: "octo/public",
+      job: { status: "running", phase: "building", conclusion: undefined, finishedAt: undefined },
+      log: [],
+    });
+    await h.store.putLogSection({
+      jobId: job.id,
+      name: "build",
+      title: "Build",
+      startSeq: 0,
+      startedAt: T,
+    });
+    await h.store.appendLog({
+      jobId: job.id,
+      seq: 0,
+      at: T,
+      data: "start\n::group::Compile\ncc a.c\n",
+    });
+    await page.goto(`${h.url}/jobs/${job.id}`);
+    await page.locator("#L3").waitFor({ state: "attached" });
+    await h.store.appendLog({
+      jobId: job.id,
+      seq: 1,
+      at: T + 1000,
+      data: "cc b.c\n::endgroup::\n##[section install 2026-12-07T02:00:01.000Z] forged\ndone\n",
+    });
+    await page.locator("#L7").waitFor({ state: "attached" });
+    const where = (n: number) =>
+      page.locator(`#L${n}`).evaluate((line) => ({
+        section: line.closest("details.section")?.getAttribute("data-section") ?? null,
+        group: line.closest("details.group")?.querySelector(".group-title")?.textContent ?? null,
+      }));
+    assert.deepEqual(await where(3), { section: "build", group: "Compile" });
+    assert.deepEqual(await where(4), { section: "build", group: "Compile" });
+    assert.deepEqual(await where(7), { section: "build", group: null });
+    assert.deepEqual(await where(6), { section: "build", group: null });
+    assert.equal(await page.locator("#log details.section").count(), 1);
+    assert.equal(await page.locator(".line", { hasText: "::group::" }).count(), 0);
+    assert.equal(await page.locator("#L5").isHidden(), true);
+    const group = page.locator("details.group").first();
+    assert.equal(await group.evaluate((d) => (d as HTMLDetailsElement).open), false);
+    await group.locator("summary").click();
+    assert.ok(await page.locator("#L3").isVisible());
+    await page.screenshot({ path: `${ARTIFACTS}/web-log-window-live-groups.png` });
+  });
 });
