@@ -19,9 +19,18 @@ export interface ReportLimits {
   maxFiles: number;
   /** Bytes of reports read at most, all files together; a file past them is left out. */
   maxBytes: number;
+  /**
+   * Bytes of other files passed over at most: reading stops there, so that a pattern over a
+   * huge tree (every `.xml` file of it) cannot hold the runner long after the job's end.
+   */
+  maxScannedBytes: number;
 }
 
-export const REPORT_LIMITS: ReportLimits = { maxFiles: 100, maxBytes: 20 * 1024 ** 2 };
+export const REPORT_LIMITS: ReportLimits = {
+  maxFiles: 100,
+  maxBytes: 20 * 1024 ** 2,
+  maxScannedBytes: 2 * 1024 ** 3,
+};
 
 /** A path as a log line shows it: control characters of a hostile name cannot act. */
 const shown = (path: string) => JSON.stringify(path).slice(1, -1);
@@ -51,6 +60,7 @@ export async function collectReports(
   const matched = new Set<number>();
   const files = new Map<string, Buffer>();
   let bytesLeft = limits.maxBytes;
+  let scanned = 0;
   let tooMany = 0;
   const take = async (header: Header, body: AsyncIterable<Buffer>, path: string) => {
     if (files.size >= limits.maxFiles) {
@@ -86,6 +96,15 @@ export async function collectReports(
       archive.on("error", (error: Error) => entries.destroy(error));
       archive.pipe(entries);
       for await (const entry of entries) {
+        scanned += entry.header.size ?? 0;
+        if (scanned > limits.maxScannedBytes) {
+          say(
+            `reports: warning: stopped looking for reports after ${megabytes(limits.maxScannedBytes)} ` +
+              "of other files; name the reports' directory in the pattern",
+          );
+          (archive as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
+          break;
+        }
         const path = repositoryPath(base, entry.header.name);
         const which = matchers.flatMap((match, i) => (path && match(path) ? [i] : []));
         if (path && entry.header.type === "file" && which.length > 0 && !files.has(path)) {

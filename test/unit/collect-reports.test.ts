@@ -7,6 +7,7 @@ import { hookSchema, type HookInput } from "../../src/core/config/schema.js";
 import { FakeEngine } from "../../runner/engine/fake-engine.js";
 import { runJob } from "../../runner/pipeline/run-job.js";
 import { mergeAnnotations } from "../../runner/reports/merge-annotations.js";
+import { collectReports } from "../../runner/reports/collect-reports.js";
 import { openEmbeddedStore } from "../../src/store/embedded-store.js";
 import { testPipelineSettings } from "../support/pipeline-settings.js";
 
@@ -150,4 +151,38 @@ test("::error lines and failed tests share the 100 annotations: half each when b
   const fewCommands = mergeAnnotations(of("command", 3), of("test", 200));
   assert.deepEqual([count(fewCommands, "command"), count(fewCommands, "test")], [3, 97]);
   assert.equal(fewCommands[0]!.message, "command 0", "the commands' come first");
+});
+
+test("a pattern over a huge tree stops after the scan limit, keeping what it read", async () => {
+  const src = mkdtempSync(join(tmpdir(), "kozmic-scan-"));
+  try {
+    writeFileSync(join(src, "a-report.xml"), pytestReport);
+    for (let i = 0; i < 20; i++) writeFileSync(join(src, `b-${i}.bin`), Buffer.alloc(100_000));
+    writeFileSync(join(src, "z-report.xml"), pytestReport);
+    const engine = new FakeEngine();
+    engine.addImage("base");
+    const id = await engine.createStep({
+      image: "base",
+      env: {},
+      labels: {},
+      memoryBytes: 1,
+      nanoCpus: 1,
+      pidsLimit: 1,
+      network: "none",
+      files: { sourceDir: src, uid: 0, gid: 0, extra: [] },
+    });
+    const lines: string[] = [];
+    const tests = await collectReports(engine, id, ["**/*.xml"], {
+      say: (line) => lines.push(line),
+      isRepositoryFile: () => false,
+      limits: { maxFiles: 100, maxBytes: 20 * 1024 ** 2, maxScannedBytes: 1024 ** 2 },
+    });
+    assert.deepEqual(tests?.counts, { tests: 6, failed: 3, skipped: 1 }, "a-report.xml only");
+    assert.deepEqual(lines, [
+      "reports: warning: stopped looking for reports after 1.0 MB of other files; name the reports' directory in the pattern",
+      "reports: 6 tests: 3 failed, 1 skipped (1 file)",
+    ]);
+  } finally {
+    rmSync(src, { recursive: true, force: true });
+  }
 });
