@@ -22,6 +22,7 @@ import { kozmicParameters } from "./lib/parameters.js";
 import { KozmicQueues } from "./lib/queues.js";
 import type { RunnerArtifactFile } from "./lib/runner-artifact.js";
 import { RunnerHosts } from "./lib/runner-hosts.js";
+import { RunnerScaling } from "./lib/runner-scaling.js";
 import { secretsKey as kmsSecretsKey } from "./lib/secrets-key.js";
 import { kozmicTable } from "./lib/table.js";
 
@@ -32,6 +33,8 @@ export interface KozmicStackProps extends StackProps {
   webhookCode: string;
   /** Directory holding the planner bundle (`index.mjs` exporting `planHandler`). */
   plannerCode: string;
+  /** Directory holding the scaler bundle (`index.mjs` exporting `scaleHandler`). */
+  scalerCode: string;
   /** The runner hosts' software (scripts/bundle-runner.ts), see readRunnerArtifact. */
   runnerArtifact: RunnerArtifactFile;
 }
@@ -61,11 +64,11 @@ export class KozmicStack extends Stack {
       expression: given(p.runnerVpcId.valueAsString),
     });
     new CfnRule(this, "RunnersNeedANetwork", {
-      ruleCondition: Fn.conditionNot(Fn.conditionEquals(p.runnerCount.valueAsString, "0")),
+      ruleCondition: Fn.conditionNot(Fn.conditionEquals(p.runnerMinCount.valueAsString, "0")),
       assertions: [
         {
           assert: given(p.runnerVpcId.valueAsString),
-          assertDescription: "RunnerCount above 0 needs RunnerVpcId and RunnerSubnetIds",
+          assertDescription: "RunnerMinCount above 0 needs RunnerVpcId and RunnerSubnetIds",
         },
       ],
     });
@@ -167,14 +170,29 @@ export class KozmicStack extends Stack {
         KOZMIC_RUNNER_CONCURRENCY: p.runnerConcurrency.valueAsString,
       },
       imageId: p.runnerImageId.valueAsString,
-      instanceType: p.runnerInstanceType.valueAsString,
+      instanceTypes: [
+        p.runnerInstanceType.valueAsString,
+        p.runnerInstanceType2.valueAsString,
+        p.runnerInstanceType3.valueAsString,
+      ],
       volumeGiB: p.runnerVolumeSize.valueAsNumber,
-      desiredCount: p.runnerCount.valueAsString,
+      minCount: p.runnerMinCount.valueAsString,
       maxCount: p.runnerMaxCount.valueAsString,
+      onDemandBase: p.runnerOnDemandBase.valueAsString,
+      onDemandPercent: p.runnerOnDemandPercent.valueAsString,
+      drainSeconds: p.runnerDrainSeconds.valueAsString,
       vpcId: p.runnerVpcId.valueAsString,
       subnetIds: p.runnerSubnetIds.valueAsList,
       artifact: props.runnerArtifact,
       jobsNetwork: p.jobsNetwork.valueAsString,
+      hasNetwork: hasRunnerNetwork,
+    });
+    new RunnerScaling(this, "Scaling", {
+      scalerCode: props.scalerCode,
+      queues,
+      groupName: runners.groupName,
+      slotsPerHost: p.runnerConcurrency.valueAsString,
+      idleMinutes: p.runnerIdleMinutes.valueAsString,
       hasNetwork: hasRunnerNetwork,
     });
 

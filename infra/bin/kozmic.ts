@@ -1,7 +1,8 @@
 /**
  * The CDK app: `npx cdk deploy` in infra/ (cdk.json runs this file through tsx). The
  * functions' code and the runner hosts' artifact are what `npm run bundle` writes; `-c
- * webhookCode=DIR -c plannerCode=DIR -c runnerArtifact=FILE` take them from elsewhere.
+ * webhookCode=DIR -c plannerCode=DIR -c scalerCode=DIR -c runnerArtifact=FILE` take them
+ * from elsewhere.
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
@@ -45,5 +46,6 @@ function runnerArtifact() {
 new KozmicStack(app, app.node.tryGetContext("stackName") ?? "Kozmic", {
   webhookCode: bundle("webhookCode", "webhook"),
   plannerCode: bundle("plannerCode", "planner"),
+  scalerCode: bundle("scalerCode", "scaler"),
   runnerArtifact: runnerArtifact(),
 });

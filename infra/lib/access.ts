@@ -104,3 +104,22 @@ export function acknowledgeTableIndexes(role: Construct, table: dynamodb.Table):
 export function allow(actions: string[], resources: string[]): iam.PolicyStatement {
   return new iam.PolicyStatement({ effect: iam.Effect.ALLOW, actions, resources });
 }
+
+/** runner/host/lifecycle-action.ts: a drained host lets its group terminate it. */
+export const COMPLETE_LIFECYCLE = ["autoscaling:CompleteLifecycleAction"];
+
+/**
+ * src/scaler/scale-fleet.ts reads the group: DescribeAutoScalingGroups, which AWS
+ * authorises on Resource "*" only (it supports no resource-level permission).
+ */
+export const DESCRIBE_GROUPS = ["autoscaling:DescribeAutoScalingGroups"];
+
+/** src/scaler/scale-fleet.ts sets the group's capacity and keeps its surplus tag. */
+export const SCALE_GROUP = [
+  "autoscaling:SetDesiredCapacity",
+  "autoscaling:CreateOrUpdateTags",
+  "autoscaling:DeleteTags",
+];
+
+/** src/scaler/scale-fleet.ts reads the job queue's depth. */
+export const READ_DEPTH = ["sqs:GetQueueAttributes"];

@@ -82,14 +82,34 @@ export function kozmicParameters(scope: Construct) {
       "Address told when a message is dead-lettered (subscribed to the AlarmTopicArn output); empty: none",
       { default: "", allowedPattern: "^$|^[^@\\s]+@[^@\\s]+$" },
     ),
-    runnerCount: count(
-      "RunnerCount",
-      "Runner hosts to run (the Auto Scaling group's desired capacity); more than 0 needs RunnerVpcId and RunnerSubnetIds",
+    runnerMinCount: count(
+      "RunnerMinCount",
+      "Runner hosts kept running when no job waits (the group's MinSize; the scaler adds hosts above it as jobs queue); more than 0 needs RunnerVpcId and RunnerSubnetIds",
       0,
       0,
       1000,
     ),
-    runnerMaxCount: count("RunnerMaxCount", "Most runner hosts the group may run", 10, 0, 1000),
+    runnerMaxCount: count(
+      "RunnerMaxCount",
+      "Most runner hosts the group may run (the scaler's cap)",
+      10,
+      0,
+      1000,
+    ),
+    runnerIdleMinutes: count(
+      "RunnerIdleMinutes",
+      "Minutes hosts beyond what the queued and running jobs need are kept before the scaler lets them go (back to RunnerMinCount when idle)",
+      10,
+      0,
+      1440,
+    ),
+    runnerDrainSeconds: count(
+      "RunnerDrainSeconds",
+      "How long a host chosen for scale-in or replacement may finish its running jobs (the termination lifecycle hook's timeout, KOZMIC_DRAIN_TIME); jobs still running 20 s before its end go back to the queue",
+      1200,
+      30,
+      7200,
+    ),
     runnerVpcId: text(
       "RunnerVpcId",
       "VPC of the runner hosts; empty: no launch template or Auto Scaling group is made",
@@ -106,10 +126,34 @@ export function kozmicParameters(scope: Construct) {
       description: "SSM parameter naming the runner hosts' AMI (Amazon Linux 2023)",
       default: DEFAULT_RUNNER_IMAGE,
     }),
-    runnerInstanceType: text("RunnerInstanceType", "EC2 instance type of a runner host", {
-      default: "m7i.large",
-      allowedPattern: "^[a-z0-9-]+\\.[a-z0-9-]+$",
+    runnerInstanceType: text(
+      "RunnerInstanceType",
+      "EC2 instance type of a runner host (the runner artifact's architecture); the first choice of the group's mixed instances",
+      { default: "m7i.large", allowedPattern: "^[a-z0-9-]+\\.[a-z0-9-]+$" },
+    ),
+    runnerInstanceType2: text(
+      "RunnerInstanceType2",
+      "A second instance type the group may launch when the first has no (spot) capacity; empty: none",
+      { default: "m6i.large", allowedPattern: "^$|^[a-z0-9-]+\\.[a-z0-9-]+$" },
+    ),
+    runnerInstanceType3: text("RunnerInstanceType3", "A third instance type; empty: none", {
+      default: "m5.large",
+      allowedPattern: "^$|^[a-z0-9-]+\\.[a-z0-9-]+$",
     }),
+    runnerOnDemandBase: count(
+      "RunnerOnDemandBase",
+      "Runner hosts that are always on-demand, never spot (the first ones the group runs)",
+      0,
+      0,
+      1000,
+    ),
+    runnerOnDemandPercent: count(
+      "RunnerOnDemandPercent",
+      "Percent of the hosts above RunnerOnDemandBase that are on-demand: 0 all spot (cheapest; a host taken back drains and its jobs run elsewhere), 100 no spot",
+      0,
+      0,
+      100,
+    ),
     runnerVolumeSize: count(
       "RunnerVolumeSize",
       "Root volume of a runner host, GiB (images, install caches, git mirrors)",
@@ -119,8 +163,8 @@ export function kozmicParameters(scope: Construct) {
     ),
     runnerConcurrency: text(
       "RunnerConcurrency",
-      "Jobs a runner host runs at once (KOZMIC_RUNNER_CONCURRENCY); empty: one per CPU",
-      { default: "", allowedPattern: "^$|^[1-9][0-9]{0,2}$" },
+      "Jobs a runner host runs at once (KOZMIC_RUNNER_CONCURRENCY), also the scaler's slots per host; empty: one per CPU on the hosts, and the scaler counts 2",
+      { default: "2", allowedPattern: "^$|^[1-9][0-9]{0,2}$" },
     ),
     jobsNetwork: text(
       "JobsNetwork",

@@ -1,4 +1,4 @@
-import { Aws, CfnCondition, Fn, Validations } from "aws-cdk-lib";
+import { Aws, CfnCondition, Fn, Token, Validations } from "aws-cdk-lib";
 import * as autoscaling from "aws-cdk-lib/aws-autoscaling";
 import * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import * as ec2 from "aws-cdk-lib/aws-ec2";
@@ -12,6 +12,7 @@ import { Construct } from "constructs";
 import {
   acknowledgeTableIndexes,
   allow,
+  COMPLETE_LIFECYCLE,
   CONSUME,
   ECR_PULL,
   ECR_PUSH,
@@ -29,6 +30,9 @@ import type { KozmicQueues } from "./queues.js";
 import type { RunnerArtifactFile } from "./runner-artifact.js";
 import { runnerUserData } from "./runner-user-data.js";
 
+/** The runner group's termination lifecycle hook (the runner's KOZMIC_LIFECYCLE_HOOK default). */
+export const DRAIN_HOOK = "kozmic-drain";
+
 export interface RunnerHostsProps {
   queues: KozmicQueues;
   table: dynamodb.Table;
@@ -44,11 +48,17 @@ export interface RunnerHostsProps {
   /** The runner's settings besides the queues and table (APP_ID, KOZMIC_PUBLIC_URL, ...). */
   environment: Record<string, string>;
   imageId: string;
-  instanceType: string;
+  /** The group's instance types, first choice first; an empty one (a parameter left empty) is left out. */
+  instanceTypes: [string, ...string[]];
   volumeGiB: number;
   /** Numbers as CloudFormation takes them for an Auto Scaling group (parameters' strings). */
-  desiredCount: string;
+  minCount: string;
   maxCount: string;
+  /** Hosts always on-demand, and the percent on-demand above them (the rest is spot). */
+  onDemandBase: string;
+  onDemandPercent: string;
+  /** The termination lifecycle hook's timeout: how long a leaving host may drain. */
+  drainSeconds: string;
   vpcId: string;
   subnetIds: string[];
   artifact: RunnerArtifactFile;
@@ -60,17 +70,22 @@ export interface RunnerHostsProps {
 
 /**
  * Runner hosts: a role and instance profile that may do what `kozmic runner` does, and,
- * once a VPC is given, a launch template and Auto Scaling group (desired count 0 unless
- * raised) whose instances boot into the runner under systemd.
+ * once a VPC is given, a launch template and Auto Scaling group (spot and on-demand across
+ * several instance types, sized by ./runner-scaling.ts) whose instances boot into the
+ * runner under systemd and drain through a lifecycle hook before they go.
  */
 export class RunnerHosts extends Construct {
   readonly role: iam.Role;
   readonly instanceProfile: iam.CfnInstanceProfile;
   readonly group: autoscaling.CfnAutoScalingGroup;
+  /** The group's name, known before it exists (the hosts' settings and the scaler's role name it). */
+  readonly groupName: string;
 
   constructor(scope: Construct, id: string, props: RunnerHostsProps) {
     super(scope, id);
     const { queues, table, secret, cacheRepository } = props;
+    this.groupName = `${Aws.STACK_NAME}-runners`;
+    const groupArn = `arn:${Aws.PARTITION}:autoscaling:${Aws.REGION}:${Aws.ACCOUNT_ID}:autoScalingGroup:*:autoScalingGroupName/${this.groupName}`;
     const artifact = new s3assets.Asset(this, "Artifact", { path: props.artifact.path });
     const bootLogs = new logs.LogGroup(this, "BootLogs", {
       retention: logs.RetentionDays.ONE_MONTH,
@@ -103,6 +118,8 @@ export class RunnerHosts extends Construct {
             // boot reported on this stack's groups only.
             allow(READ_ARTIFACT, [artifact.bucket.arnForObjects(artifact.s3ObjectKey)]),
             allow(SHIP_LOGS, [bootLogs.logGroupArn, runnerLogs.logGroupArn]),
+            // A drained host lets the group terminate it (runner/host/lifecycle-action.ts).
+            allow(COMPLETE_LIFECYCLE, [groupArn]),
             allow(REPORT_HEALTH, [
               `arn:${Aws.PARTITION}:autoscaling:${Aws.REGION}:${Aws.ACCOUNT_ID}:autoScalingGroup:*:autoScalingGroupName/${Aws.STACK_NAME}-*`,
             ]),
@@ -120,6 +137,11 @@ export class RunnerHosts extends Construct {
       id: "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:autoscaling:<AWS::Region>:<AWS::AccountId>:autoScalingGroup:*:autoScalingGroupName/<AWS::StackName>-*]",
       reason:
         "autoscaling:SetInstanceHealth on this stack's groups: the group's own ARN would make the role depend on the group that launches with it (a cycle), and its id part is made by AWS",
+    });
+    Validations.of(this.role).acknowledge({
+      id: "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:autoscaling:<AWS::Region>:<AWS::AccountId>:autoScalingGroup:*:autoScalingGroupName/<AWS::StackName>-runners]",
+      reason:
+        "autoscaling:CompleteLifecycleAction on this stack's runner group only, by its name: the * is the id AWS gives the group, and the group's own ARN would make the role depend on the group that launches with it (a cycle)",
     });
     this.instanceProfile = new iam.CfnInstanceProfile(this, "InstanceProfile", {
       roles: [this.role.roleName],
@@ -150,6 +172,10 @@ export class RunnerHosts extends Construct {
         KOZMIC_CACHE_REGISTRY: cacheRepository.repositoryUri,
         KOZMIC_KMS_KEY_ID: props.secretsKey.keyArn,
         KOZMIC_NETWORK: props.jobsNetwork,
+        // Draining before the host goes (docs/runner.md).
+        KOZMIC_AUTO_SCALING_GROUP: this.groupName,
+        KOZMIC_LIFECYCLE_HOOK: DRAIN_HOOK,
+        KOZMIC_DRAIN_TIME: props.drainSeconds,
       },
       secretArn: secret.secretArn,
       region: Aws.REGION,
@@ -164,7 +190,7 @@ export class RunnerHosts extends Construct {
     const template = new ec2.CfnLaunchTemplate(this, "LaunchTemplate", {
       launchTemplateData: {
         imageId: props.imageId,
-        instanceType: props.instanceType,
+        instanceType: props.instanceTypes[0],
         iamInstanceProfile: { arn: this.instanceProfile.attrArn },
         securityGroupIds: [securityGroup.attrGroupId],
         userData: Fn.base64(userData),
@@ -192,24 +218,65 @@ export class RunnerHosts extends Construct {
     });
     template.cfnOptions.condition = props.hasNetwork;
 
+    // Each further instance type only when its parameter is not empty.
+    const overrides = props.instanceTypes.map((type, i) => {
+      if (i === 0) return { instanceType: type };
+      const given = new CfnCondition(this, `HasInstanceType${i + 1}`, {
+        expression: Fn.conditionNot(Fn.conditionEquals(type, "")),
+      });
+      return Fn.conditionIf(given.logicalId, { InstanceType: type }, Aws.NO_VALUE);
+    });
     this.group = new autoscaling.CfnAutoScalingGroup(this, "Group", {
-      minSize: "0",
+      autoScalingGroupName: this.groupName,
+      // No desired capacity: the scaler (./runner-scaling.ts) sets it, and a stack update
+      // must not reset it.
+      minSize: props.minCount,
       maxSize: props.maxCount,
-      desiredCapacity: props.desiredCount,
       vpcZoneIdentifier: props.subnetIds,
-      launchTemplate: {
-        launchTemplateId: template.ref,
-        version: template.attrLatestVersionNumber,
+      mixedInstancesPolicy: {
+        launchTemplate: {
+          launchTemplateSpecification: {
+            launchTemplateId: template.ref,
+            version: template.attrLatestVersionNumber,
+          },
+          overrides,
+        },
+        instancesDistribution: {
+          onDemandBaseCapacity: Token.asNumber(props.onDemandBase),
+          onDemandPercentageAboveBaseCapacity: Token.asNumber(props.onDemandPercent),
+          // Spot from the pools least likely to be interrupted, at a low price; a type
+          // without spot capacity is skipped for the next one.
+          spotAllocationStrategy: "price-capacity-optimized",
+          onDemandAllocationStrategy: "prioritized",
+        },
       },
+      // A spot host at risk is replaced before it is taken back; the old one drains.
+      capacityRebalance: true,
+      // Scale-in, replacement, rebalancing and instance refresh all wait here while the
+      // host's runner drains (runner/host/drain-host.ts), which then completes the action;
+      // CONTINUE: a host whose runner died still goes at the timeout.
+      lifecycleHookSpecificationList: [
+        {
+          lifecycleHookName: DRAIN_HOOK,
+          lifecycleTransition: "autoscaling:EC2_INSTANCE_TERMINATING",
+          heartbeatTimeout: Token.asNumber(props.drainSeconds),
+          defaultResult: "CONTINUE",
+        },
+      ],
     });
     this.group.cfnOptions.condition = props.hasNetwork;
+    Validations.of(this.group).acknowledge({
+      id: "AwsSolutions-EC26",
+      reason:
+        "The launch template's root volume is encrypted (gp3, encrypted: true, checked by the stack test); the rule does not follow a mixed instances policy to its launch template",
+    });
     Validations.of(this.group).acknowledge({
       id: "AwsSolutions-AS3",
       reason:
         "Hosts start and stop with every burst of jobs (scaling to zero): a notice per launch and termination would bury the dead-letter alarms on the same topic; a failed boot marks its host unhealthy and its log is in CloudWatch Logs",
     });
-    // A new launch template version replaces the hosts one at a time; their SIGTERM lets
-    // running jobs finish (KOZMIC_SHUTDOWN_GRACE) or go back to the queue.
+    // A new launch template version replaces the hosts one at a time; each drains through
+    // the lifecycle hook first (its jobs finish or go back to the queue).
     this.group.cfnOptions.updatePolicy = {
       autoScalingRollingUpdate: { maxBatchSize: 1, minInstancesInService: 0 },
     };

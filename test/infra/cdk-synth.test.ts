@@ -56,6 +56,8 @@ describe("infra: `cdk synth` of the app in infra/, offline, and cfn-lint on its 
         "-c",
         `plannerCode=${bundles.plannerCode}`,
         "-c",
+        `scalerCode=${bundles.scalerCode}`,
+        "-c",
         `runnerArtifact=${bundles.runnerArtifact.path}`,
       ]),
       cdk([
@@ -73,7 +75,7 @@ describe("infra: `cdk synth` of the app in infra/, offline, and cfn-lint on its 
   });
   after(() => rmSync(bundles.root, { recursive: true, force: true }));
 
-  it("synthesizes the Kozmic stack with both functions' code and the runner artifact as assets", () => {
+  it("synthesizes the Kozmic stack with the three functions' code and the runner artifact as assets", () => {
     assert.equal(synth.code, 0, synth.stderr);
     const template = JSON.parse(readFileSync(join(out, "Kozmic.template.json"), "utf8")) as Json;
     const types = Object.values(template.Resources as Record<string, { Type: string }>).map(
@@ -102,6 +104,7 @@ describe("infra: `cdk synth` of the app in infra/, offline, and cfn-lint on its 
       [
         readFileSync(join(bundles.plannerCode, "index.mjs"), "utf8"),
         readFileSync(join(bundles.webhookCode, "index.mjs"), "utf8"),
+        readFileSync(join(bundles.scalerCode, "index.mjs"), "utf8"),
       ].sort(),
     );
     // The runner hosts' artifact, uploaded as the file it is.

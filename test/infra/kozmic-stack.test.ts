@@ -4,7 +4,9 @@ import { after, before, describe, it } from "node:test";
 import { App } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import {
+  COMPLETE_LIFECYCLE,
   CONSUME,
+  DESCRIBE_GROUPS,
   ECR_PULL,
   ECR_PUSH,
   ECR_TOKEN,
@@ -12,11 +14,13 @@ import {
   KMS_UNWRAP,
   KMS_WRAP,
   READ_ARTIFACT,
+  READ_DEPTH,
   READ_REDRIVE,
   READ_SECRET,
   REPORT_HEALTH,
   SEND,
   SHIP_LOGS,
+  SCALE_GROUP,
   TABLE_ACTIONS,
   WRITE_LOGS,
 } from "../../infra/lib/access.js";
@@ -37,7 +41,30 @@ const STAR_RESOURCES_ALLOWED: { resource: string; action: string; why: string }[
     action: "ecr:GetAuthorizationToken",
     why: "ECR's token is for the registry, not a repository: AWS authorises it on * only",
   },
+  {
+    resource: "ScalingScalerRole",
+    action: "autoscaling:DescribeAutoScalingGroups",
+    why: "Auto Scaling's Describe calls support no resource-level permission",
+  },
 ];
+
+/** The runner group's ARN, by the name the stack gives it. */
+const RUNNER_GROUP_ARN = {
+  "Fn::Join": [
+    "",
+    [
+      "arn:",
+      { Ref: "AWS::Partition" },
+      ":autoscaling:",
+      { Ref: "AWS::Region" },
+      ":",
+      { Ref: "AWS::AccountId" },
+      ":autoScalingGroup:*:autoScalingGroupName/",
+      { Ref: "AWS::StackName" },
+      "-runners",
+    ],
+  ],
+};
 
 let template: Template;
 let json: Json;
@@ -387,6 +414,7 @@ describe("infra: the Kozmic CDK stack", () => {
           .filter((id) => id.startsWith("Runners"))
           .map(arnOf),
       },
+      { actions: COMPLETE_LIFECYCLE, resources: [RUNNER_GROUP_ARN] },
       {
         actions: REPORT_HEALTH,
         resources: [
@@ -489,33 +517,38 @@ describe("infra: the Kozmic CDK stack", () => {
         assert.ok(allowed, `Resource "*" in ${where}`);
       }
     }
-    // Resource policies: only the two the Function URL needs are open to anyone.
+    // Resource policies: only the two the Function URL needs are open to anyone; the
+    // scaler's schedule (EventBridge, from its one rule) is the only other.
     const open = Object.values(template.findResources("AWS::Lambda::Permission")).map(
       (p) => p.Properties as Json,
     );
     assert.deepEqual(open.map((p) => [p.Action, p.Principal]).sort(), [
       ["lambda:InvokeFunction", "*"],
+      ["lambda:InvokeFunction", "events.amazonaws.com"],
       ["lambda:InvokeFunctionUrl", "*"],
     ]);
     assert.equal(
-      open.find((p) => p.Action === "lambda:InvokeFunction")?.InvokedViaFunctionUrl,
+      open.find((p) => p.Action === "lambda:InvokeFunction" && p.Principal === "*")
+        ?.InvokedViaFunctionUrl,
       true,
     );
   });
 
-  it("runner hosts: launch template with IMDSv2 for the host only, an SSM-chosen AMI, desired 0 by default", () => {
+  it("runner hosts: launch template with IMDSv2 for the host only, an SSM-chosen AMI, none running by default", () => {
     template.hasParameter("RunnerImageId", {
       Type: "AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>",
       Default: DEFAULT_RUNNER_IMAGE,
     });
-    template.hasParameter("RunnerCount", { Type: "Number", Default: 0 });
+    template.hasParameter("RunnerMinCount", { Type: "Number", Default: 0 });
     template.hasParameter("RunnerSubnetIds", { Type: "CommaDelimitedList" });
     const group = Object.values(template.findResources("AWS::AutoScaling::AutoScalingGroup"));
     assert.equal(group.length, 1);
     assert.equal(group[0]!.Condition, "HasRunnerNetwork");
     const g = group[0]!.Properties as Json;
-    assert.deepEqual(g.DesiredCapacity, { Ref: "RunnerCount" });
-    assert.equal(g.MinSize, "0");
+    // The scaler owns the desired capacity: a stack update must not reset it.
+    assert.equal(g.DesiredCapacity, undefined);
+    assert.deepEqual(g.MinSize, { Ref: "RunnerMinCount" });
+    assert.deepEqual(g.MaxSize, { Ref: "RunnerMaxCount" });
     assert.deepEqual(g.VPCZoneIdentifier, { Ref: "RunnerSubnetIds" });
     const templateId = idOf("AWS::EC2::LaunchTemplate");
     const data = propsOf(templateId).LaunchTemplateData as Json;
@@ -525,14 +558,113 @@ describe("infra: the Kozmic CDK stack", () => {
     assert.deepEqual(data.IamInstanceProfile, { Arn: arnOf(profile) });
     const sg = idOf("AWS::EC2::SecurityGroup");
     assert.equal(propsOf(sg).SecurityGroupIngress, undefined, "no inbound rule");
-    // Without a VPC the stack deploys without runners; with RunnerCount above 0 it must have one.
+    // Without a VPC the stack deploys without runners; with RunnerMinCount above 0 it must have one.
     assert.deepEqual((json.Conditions as Json).HasRunnerNetwork, {
       "Fn::Not": [{ "Fn::Equals": [{ Ref: "RunnerVpcId" }, ""] }],
     });
     const rules = json.Rules as Record<string, { RuleCondition: unknown }>;
     assert.deepEqual(rules.RunnersNeedANetwork!.RuleCondition, {
-      "Fn::Not": [{ "Fn::Equals": [{ Ref: "RunnerCount" }, "0"] }],
+      "Fn::Not": [{ "Fn::Equals": [{ Ref: "RunnerMinCount" }, "0"] }],
     });
+  });
+
+  it("runner hosts: spot and on-demand across three instance types, drained through a termination lifecycle hook", () => {
+    const g = propsOf(idOf("AWS::AutoScaling::AutoScalingGroup"));
+    assert.deepEqual(g.AutoScalingGroupName, {
+      "Fn::Join": ["", [{ Ref: "AWS::StackName" }, "-runners"]],
+    });
+    assert.equal(g.LaunchTemplate, undefined, "the mixed instances policy names the template");
+    const mixed = g.MixedInstancesPolicy as {
+      LaunchTemplate: { LaunchTemplateSpecification: Json; Overrides: unknown[] };
+      InstancesDistribution: Json;
+    };
+    assert.deepEqual(mixed.LaunchTemplate.LaunchTemplateSpecification.LaunchTemplateId, {
+      Ref: idOf("AWS::EC2::LaunchTemplate"),
+    });
+    const [first, ...more] = mixed.LaunchTemplate.Overrides;
+    assert.deepEqual(first, { InstanceType: { Ref: "RunnerInstanceType" } });
+    // A further type only when its parameter is not empty (an empty override is refused).
+    const conditions = json.Conditions as Record<string, unknown>;
+    assert.deepEqual(
+      more.map((o) => {
+        const [condition, yes, no] = (o as { "Fn::If": [string, unknown, unknown] })["Fn::If"];
+        assert.deepEqual(no, { Ref: "AWS::NoValue" });
+        return [conditions[condition], yes];
+      }),
+      ["RunnerInstanceType2", "RunnerInstanceType3"].map((name) => [
+        { "Fn::Not": [{ "Fn::Equals": [{ Ref: name }, ""] }] },
+        { InstanceType: { Ref: name } },
+      ]),
+    );
+    template.hasParameter("RunnerInstanceType2", { Default: "m6i.large" });
+    template.hasParameter("RunnerOnDemandPercent", { Type: "Number", Default: 0, MaxValue: 100 });
+    assert.deepEqual(mixed.InstancesDistribution, {
+      OnDemandBaseCapacity: { Ref: "RunnerOnDemandBase" },
+      OnDemandPercentageAboveBaseCapacity: { Ref: "RunnerOnDemandPercent" },
+      SpotAllocationStrategy: "price-capacity-optimized",
+      OnDemandAllocationStrategy: "prioritized",
+    });
+    assert.equal(g.CapacityRebalance, true);
+    assert.deepEqual(g.LifecycleHookSpecificationList, [
+      {
+        LifecycleHookName: "kozmic-drain",
+        LifecycleTransition: "autoscaling:EC2_INSTANCE_TERMINATING",
+        HeartbeatTimeout: { Ref: "RunnerDrainSeconds" },
+        DefaultResult: "CONTINUE",
+      },
+    ]);
+    template.hasParameter("RunnerDrainSeconds", { Default: 1200, MaxValue: 7200 });
+    // What cdk-nag's EC26 cannot see through the mixed instances policy: an encrypted root.
+    const data = propsOf(idOf("AWS::EC2::LaunchTemplate")).LaunchTemplateData as {
+      BlockDeviceMappings: { Ebs: Json }[];
+    };
+    assert.deepEqual(
+      data.BlockDeviceMappings.map((m) => m.Ebs.Encrypted),
+      [true],
+    );
+  });
+
+  it("the scaler: a function on a one-minute schedule that may read the job queue's depth and size the runner group, nothing else", () => {
+    const scaler = idOf("AWS::Lambda::Function", { Handler: "index.scaleHandler" });
+    const fn = resources()[scaler]!;
+    assert.equal(fn.Condition, "HasRunnerNetwork");
+    assert.equal(fn.Properties.ReservedConcurrentExecutions, 1, "one decision at a time");
+    assert.deepEqual((fn.Properties.Environment as { Variables: Json }).Variables, {
+      KOZMIC_QUEUE_URL: { Ref: ids.jobs },
+      KOZMIC_AUTO_SCALING_GROUP: { "Fn::Join": ["", [{ Ref: "AWS::StackName" }, "-runners"]] },
+      KOZMIC_RUNNER_CONCURRENCY: { Ref: "RunnerConcurrency" },
+      KOZMIC_IDLE_MINUTES: { Ref: "RunnerIdleMinutes" },
+    });
+    template.hasParameter("RunnerIdleMinutes", { Type: "Number", Default: 10 });
+    template.hasParameter("RunnerConcurrency", { Default: "2" });
+    const role = (fn.Properties.Role as { "Fn::GetAtt": [string, string] })["Fn::GetAtt"][0];
+    const logGroup = Object.keys(template.findResources("AWS::Logs::LogGroup")).filter((id) =>
+      id.startsWith("ScalingScalerLogs"),
+    );
+    assert.deepEqual(roleStatements(role), [
+      { actions: WRITE_LOGS, resources: logGroup.map(arnOf) },
+      { actions: READ_DEPTH, resources: [arnOf(ids.jobs)] },
+      { actions: DESCRIBE_GROUPS, resources: ["*"] },
+      { actions: SCALE_GROUP, resources: [RUNNER_GROUP_ARN] },
+    ]);
+    assert.equal(propsOf(role).ManagedPolicyArns, undefined);
+    const rule = Object.entries(template.findResources("AWS::Events::Rule"));
+    assert.equal(rule.length, 1);
+    assert.equal(rule[0]![1].Condition, "HasRunnerNetwork");
+    assert.equal(rule[0]![1].Properties.ScheduleExpression, "rate(1 minute)");
+    assert.deepEqual(
+      (rule[0]![1].Properties.Targets as Json[]).map((t) => t.Arn),
+      [arnOf(scaler)],
+    );
+    const permission = Object.values(template.findResources("AWS::Lambda::Permission")).find(
+      (r) => (r.Properties as Json).Principal === "events.amazonaws.com",
+    );
+    assert.equal(permission?.Condition, "HasRunnerNetwork");
+    assert.deepEqual(permission.Properties.SourceArn, arnOf(rule[0]![0]));
+    // Every resource of the scaling construct goes with the group.
+    for (const [id, r] of Object.entries(resources())) {
+      if (id.startsWith("Scaling")) assert.equal(r.Condition, "HasRunnerNetwork", id);
+    }
   });
 
   it("runner user data: Docker, the artifact the stack built checked by its sha256, the unit of infra/runner as it is, settings from the stack", () => {
@@ -582,6 +714,9 @@ describe("infra: the Kozmic CDK stack", () => {
       "KOZMIC_RUNNER_CONCURRENCY=<Ref RunnerConcurrency>",
       "KOZMIC_LOG_RETENTION_DAYS=<Ref LogRetentionDays>",
       "KOZMIC_NETWORK=<Ref JobsNetwork>",
+      "KOZMIC_AUTO_SCALING_GROUP=<Ref AWS::StackName>-runners",
+      "KOZMIC_LIFECYCLE_HOOK=kozmic-drain",
+      "KOZMIC_DRAIN_TIME=<Ref RunnerDrainSeconds>",
     ]) {
       assert.ok(lines.has(line), `runner.env has ${line}:\n${env}`);
     }

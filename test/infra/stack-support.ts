@@ -8,12 +8,13 @@ import {
 } from "../../infra/lib/runner-artifact.js";
 
 /**
- * Two directories standing in for `npm run bundle`'s output, each with a tiny index.mjs,
+ * Three directories standing in for `npm run bundle`'s output, each with a tiny index.mjs,
  * and a file for the runner artifact, so that the infra tests never depend on the real bundle.
  */
 export function fakeBundles(): {
   webhookCode: string;
   plannerCode: string;
+  scalerCode: string;
   runnerArtifact: RunnerArtifactFile;
   root: string;
 } {
@@ -22,6 +23,9 @@ export function fakeBundles(): {
   const plannerCode = join(root, "planner");
   mkdirSync(webhookCode);
   mkdirSync(plannerCode);
+  const scalerCode = join(root, "scaler");
+  mkdirSync(scalerCode);
+  writeFileSync(join(scalerCode, "index.mjs"), "export const scaleHandler = async () => ({});\n");
   writeFileSync(
     join(webhookCode, "index.mjs"),
     "export const handler = async () => ({ statusCode: 204 });\n",
@@ -33,7 +37,13 @@ export function fakeBundles(): {
   // Not a real tarball: the stack only uploads it and passes its sha256 on.
   const artifact = join(root, runnerArtifactName("x64"));
   writeFileSync(artifact, "a stand-in for the runner artifact\n");
-  return { webhookCode, plannerCode, runnerArtifact: readRunnerArtifact(artifact), root };
+  return {
+    webhookCode,
+    plannerCode,
+    scalerCode,
+    runnerArtifact: readRunnerArtifact(artifact),
+    root,
+  };
 }
 
 export type Json = Record<string, unknown>;
