@@ -86,6 +86,9 @@ export async function startWebHarness(
       }
     })();
   });
+  // Longer than any pause in a test (storing a 50 MB log takes seconds): a request must not
+  // meet the server closing its idle connection at the same moment (ECONNRESET).
+  server.keepAliveTimeout = 120_000;
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const settings: WebSettings = {
