@@ -21,7 +21,7 @@ import { cacheRepository } from "./lib/cache-repository.js";
 import { kozmicParameters } from "./lib/parameters.js";
 import { KozmicQueues } from "./lib/queues.js";
 import type { RunnerArtifactFile } from "./lib/runner-artifact.js";
-import { RunnerHosts } from "./lib/runner-hosts.js";
+import { RUNNER_SECRET_KEYS, RunnerHosts } from "./lib/runner-hosts.js";
 import { RunnerScaling } from "./lib/runner-scaling.js";
 import { secretsKey as kmsSecretsKey } from "./lib/secrets-key.js";
 import { kozmicTable } from "./lib/table.js";
@@ -129,6 +129,23 @@ export class KozmicStack extends Stack {
         "Its keys are the GitHub App's private key and webhook secret, which are made and rotated in GitHub's App settings, then pasted here (docs/aws.md); no rotation function can do that",
     });
 
+    // What runner hosts read, apart from the functions' secret: the App's key (the same as
+    // the App secret's PRIVATE_KEY) and the fleet cache's tag key, never the webhook or
+    // session secrets, which would let a host forge deliveries or sign-ins.
+    const runnerSecret = new secretsmanager.Secret(this, "RunnerSecret", {
+      description: `Kozmic runner hosts' secrets, one JSON object: ${RUNNER_SECRET_KEYS.join(", ")}`,
+      generateSecretString: {
+        secretStringTemplate: JSON.stringify({ PRIVATE_KEY: "" }),
+        generateStringKey: "KOZMIC_CACHE_REGISTRY_KEY",
+        excludePunctuation: true,
+        passwordLength: 64,
+      },
+    });
+    Validations.of(runnerSecret).acknowledge({
+      id: "AwsSolutions-SMG4",
+      reason:
+        "Its PRIVATE_KEY is the GitHub App's, made and rotated in GitHub's App settings; its KOZMIC_CACHE_REGISTRY_KEY keys the fleet cache's tags, and a new one only empties the cache",
+    });
     const secretsKey = kmsSecretsKey(this, "SecretsKey");
 
     const publicSettings = {
@@ -158,9 +175,9 @@ export class KozmicStack extends Stack {
     const runners = new RunnerHosts(this, "Runners", {
       queues,
       table,
-      secret,
       secretsKey,
       cacheRepository: installCache,
+      secret: runnerSecret,
       unit: runnerFile("kozmic-runner.service"),
       envExample: runnerFile("runner.env.example"),
       environment: {
@@ -213,6 +230,11 @@ export class KozmicStack extends Stack {
     output("PlanQueueUrl", queues.plans.queue.queueUrl, "KOZMIC_PLAN_QUEUE_URL");
     output("Table", table.tableName, "KOZMIC_TABLE");
     output("SecretArn", secret.secretArn, "The secret to fill in: " + SECRET_KEYS.join(", "));
+    output(
+      "RunnerSecretArn",
+      runnerSecret.secretArn,
+      "The runner hosts' secret: PRIVATE_KEY to fill in (the App's key again)",
+    );
     output("AlarmTopicArn", alarmTopic.topicArn, "Told when a message is dead-lettered");
     output("SecretsKeyArn", secretsKey.keyArn, "KOZMIC_KMS_KEY_ID: wraps repository secrets");
     output("CacheRegistry", installCache.repositoryUri, "KOZMIC_CACHE_REGISTRY");

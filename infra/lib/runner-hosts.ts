@@ -33,9 +33,13 @@ import { runnerUserData } from "./runner-user-data.js";
 /** The runner group's termination lifecycle hook (the runner's KOZMIC_LIFECYCLE_HOOK default). */
 export const DRAIN_HOOK = "kozmic-drain";
 
+/** The keys of the runner hosts' own secret, which their boot reads. */
+export const RUNNER_SECRET_KEYS = ["PRIVATE_KEY", "KOZMIC_CACHE_REGISTRY_KEY"];
+
 export interface RunnerHostsProps {
   queues: KozmicQueues;
   table: dynamodb.Table;
+  /** The hosts' own secret (RUNNER_SECRET_KEYS), the one secret they may read. */
   secret: secretsmanager.ISecret;
   /** Unwraps repositories' data keys, so jobs get the secrets their hooks name. */
   secretsKey: kms.IKey;
@@ -107,7 +111,7 @@ export class RunnerHosts extends Construct {
             // A malformed body is moved to its dead-letter queue by the queue adapter.
             allow(SEND, [queues.jobs.deadLetters.queueArn, queues.plans.deadLetters.queueArn]),
             allow(TABLE_ACTIONS, [table.tableArn, `${table.tableArn}/index/*`]),
-            // The boot script reads the App's private key from the secret.
+            // The boot script reads the App's private key from the hosts' own secret.
             allow(READ_SECRET, [secret.secretArn]),
             // The fleet install cache (KOZMIC_CACHE_REGISTRY): its token, then this one repository.
             allow(ECR_TOKEN, ["*"]),

@@ -24,6 +24,7 @@ const repository = resolve(import.meta.dirname, "../..");
 const stubs = join(repository, "test/support/boot-host");
 const ARTIFACT_KEY = "kozmic-boot-test/runner.tar.gz";
 const SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:kozmic-boot-test";
+const CACHE_TAG_KEY = "k".repeat(64);
 const LIBSTDCXX = "/usr/lib/x86_64-linux-gnu/libstdc++.so.6";
 
 /**
@@ -79,11 +80,10 @@ describe("runner host boot: the user data takes a bare host to a running `kozmic
       KOZMIC_NETWORK: "bridge",
     };
     const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    // The hosts' own secret, as the stack makes it (RUNNER_SECRET_KEYS) and docs/aws.md fills it.
     const secret = JSON.stringify({
       PRIVATE_KEY: privateKey.export({ type: "pkcs1", format: "pem" }),
-      WEBHOOK_SECRET: "not for runners",
-      GITHUB_CLIENT_SECRET: "",
-      KOZMIC_SESSION_SECRET: "not for runners",
+      KOZMIC_CACHE_REGISTRY_KEY: CACHE_TAG_KEY,
     });
     served = readFileSync(artifact.path);
     server = createServer((request, response) => {
@@ -238,7 +238,7 @@ describe("runner host boot: the user data takes a bare host to a running `kozmic
     const env = await host.read("/etc/kozmic/runner.env");
     assert.match(env, /^KOZMIC_NETWORK=bridge$/m);
     assert.match(env, /^PRIVATE_KEY_PATH=\/etc\/kozmic\/app\.pem$/m);
-    assert.doesNotMatch(env, /WEBHOOK_SECRET|KOZMIC_SESSION_SECRET/);
+    assert.match(env, new RegExp(`^KOZMIC_CACHE_REGISTRY_KEY=${CACHE_TAG_KEY}$`, "m"));
 
     // systemd's stop: SIGTERM, and the runner stops cleanly.
     const pid = (await host.read("/run/kozmic-runner.pid")).trim();

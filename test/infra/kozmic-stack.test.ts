@@ -135,6 +135,7 @@ describe("infra: the Kozmic CDK stack", () => {
     planDeadLetters: string;
     table: string;
     secret: string;
+    runnerSecret: string;
     webhook: string;
     planner: string;
     cache: string;
@@ -162,7 +163,12 @@ describe("infra: the Kozmic CDK stack", () => {
         QueueName: { "Fn::Join": ["", [{ Ref: "QueueName" }, "-plans-dead-letters"]] },
       }),
       table: idOf("AWS::DynamoDB::Table"),
-      secret: idOf("AWS::SecretsManager::Secret"),
+      secret: idOf("AWS::SecretsManager::Secret", {
+        Description: Match.stringLikeRegexp("GitHub App secrets"),
+      }),
+      runnerSecret: idOf("AWS::SecretsManager::Secret", {
+        Description: Match.stringLikeRegexp("runner hosts' secrets"),
+      }),
       webhook: idOf("AWS::Lambda::Function", { Handler: "index.handler" }),
       planner: idOf("AWS::Lambda::Function", { Handler: "index.planHandler" }),
       cache: idOf("AWS::ECR::Repository"),
@@ -317,6 +323,31 @@ describe("infra: the Kozmic CDK stack", () => {
     assert.deepEqual(keys.sort(), [...SECRET_KEYS].sort());
   });
 
+  it("the runner hosts' secret holds only what their boot reads: the App's key and the cache's tag key", () => {
+    const generate = propsOf(ids.runnerSecret).GenerateSecretString as Json;
+    assert.deepEqual(
+      [
+        ...Object.keys(JSON.parse(generate.SecretStringTemplate as string) as Json),
+        generate.GenerateStringKey,
+      ],
+      ["PRIVATE_KEY", "KOZMIC_CACHE_REGISTRY_KEY"],
+    );
+    // No role but the functions' may read the App secret (webhook and session secrets).
+    const readers = policyStatements(json)
+      .filter(({ statement }) =>
+        asList(statement.Resource).some(
+          (r) => JSON.stringify(r) === JSON.stringify({ Ref: ids.secret }),
+        ),
+      )
+      .map((s) => s.resource)
+      .sort();
+    assert.deepEqual(readers.length, 2);
+    assert.ok(
+      readers.every((r) => r.startsWith("App")),
+      readers.join(", "),
+    );
+  });
+
   it("the webhook function has a Function URL without IAM auth, open to anyone", () => {
     const url = idOf("AWS::Lambda::Url");
     assert.deepEqual(propsOf(url), { AuthType: "NONE", TargetFunctionArn: arnOf(ids.webhook) });
@@ -387,7 +418,7 @@ describe("infra: the Kozmic CDK stack", () => {
         actions: TABLE_ACTIONS,
         resources: [arnOf(ids.table), { "Fn::Join": ["", [arnOf(ids.table), "/index/*"]] }],
       },
-      { actions: READ_SECRET, resources: [{ Ref: ids.secret }] },
+      { actions: READ_SECRET, resources: [{ Ref: ids.runnerSecret }] },
       { actions: ECR_TOKEN, resources: ["*"] },
       { actions: [...ECR_PULL, ...ECR_PUSH], resources: [arnOf(ids.cache)] },
       { actions: KMS_UNWRAP, resources: [arnOf(ids.secretsKey)] },
@@ -727,7 +758,7 @@ describe("infra: the Kozmic CDK stack", () => {
       "KOZMIC_PUBLIC_URL: the parameter or the function URL",
     );
     // The key comes from the secret, into a file only root and the kozmic group read.
-    assert.match(script, new RegExp(`--secret-id '<Ref ${ids.secret}>'`));
+    assert.match(script, new RegExp(`--secret-id '<Ref ${ids.runnerSecret}>'`));
     assert.match(script, /chmod 0440 \/etc\/kozmic\/app\.pem/);
   });
 
@@ -797,6 +828,7 @@ describe("infra: the Kozmic CDK stack", () => {
     template.hasOutput("PlanQueueUrl", { Value: { Ref: ids.plans } });
     template.hasOutput("Table", { Value: { Ref: ids.table } });
     template.hasOutput("SecretArn", { Value: { Ref: ids.secret } });
+    template.hasOutput("RunnerSecretArn", { Value: { Ref: ids.runnerSecret } });
     const role = Object.keys(template.findResources("AWS::IAM::Role")).find((id) =>
       id.startsWith("RunnersRole"),
     )!;
