@@ -330,7 +330,7 @@ ${olderHref ? markup`<p><a href="${olderHref}">Older builds</a></p>` : ""}`;
 
 /**
  * Between Re-run and the new build: the planner has it and makes it in a moment. The page's
- * script reloads it every second (the server then sends the browser on); without
+ * script asks again every second and follows the redirect once there is one; without
  * JavaScript the link does.
  */
 export function renderRerunWaitPage(

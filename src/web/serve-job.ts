@@ -26,7 +26,11 @@ import {
 } from "./web-request.js";
 
 const MAX_LINE = 999_999_999;
-const LIVE_BATCH = 64;
+/**
+ * Chunks a live event carries at most (1 MiB of log): a tail that fell behind catches up in
+ * events of bounded size, so the server never holds a large backlog rendered at once.
+ */
+const LIVE_BATCH = 16;
 /** A live tail ends after this long; the browser reconnects where it stopped (Last-Event-ID). */
 const LIVE_MAX_MS = 5 * 60_000;
 const KEEP_ALIVE_MS = 15_000;
@@ -205,7 +209,10 @@ async function tailLog(
       await out.write(": still running\n\n");
       lastWrite = Date.now();
     }
-    await sleep(pollMs, undefined, { signal: stop }).catch(() => undefined);
+    // A log that is growing is looked at again sooner: its next lines are likely stored
+    // within the writer's flush interval, and a reader following it sees them that much earlier.
+    const wait = chunks.length > 0 ? Math.ceil(pollMs / 4) : pollMs;
+    await sleep(wait, undefined, { signal: stop }).catch(() => undefined);
   }
 }
 

@@ -32,8 +32,8 @@
   }
 
   // --- Following -------------------------------------------------------------------------
-  /** Where this script last scrolled to: a scroll above it is the reader's. */
-  let scrolledTo = -1;
+  /** The window's scroll position at the last scroll event (or this script's own scroll). */
+  let lastY = window.scrollY;
   let unseen = 0;
 
   function following() {
@@ -48,7 +48,19 @@
   function toEnd() {
     const newest = newestLine();
     if (newest) newest.scrollIntoView({ block: "end" });
-    scrolledTo = window.scrollY;
+    lastY = window.scrollY;
+  }
+
+  // Once a frame at most: scrolling makes the browser lay the log out, which a busy job
+  // would otherwise ask for with every event.
+  let endPending = false;
+  function toEndSoon() {
+    if (endPending) return;
+    endPending = true;
+    window.requestAnimationFrame(function () {
+      endPending = false;
+      if (following()) toEnd();
+    });
   }
 
   function pause() {
@@ -81,10 +93,17 @@
     });
   }
   if (again) again.addEventListener("click", resume);
+  // The reader scrolled up, away from the newest line (the browser's own adjustments, as
+  // lines above get their real heights, leave it in view).
   window.addEventListener(
     "scroll",
     function () {
-      if (following() && scrolledTo >= 0 && window.scrollY < scrolledTo - 4) pause();
+      const y = window.scrollY;
+      const up = y < lastY - 1;
+      lastY = y;
+      if (!up || !following()) return;
+      const newest = newestLine();
+      if (newest && newest.getBoundingClientRect().top >= window.innerHeight) pause();
     },
     { passive: true },
   );
@@ -133,20 +152,31 @@
   function append(html) {
     const template = document.createElement("template");
     template.innerHTML = html;
+    // Consecutive nodes for the same parent go in at once: a busy log brings thousands.
+    let parent = null;
+    let batch = [];
+    const flush = function () {
+      if (batch.length) parent.append.apply(parent, batch);
+      batch = [];
+    };
     for (const node of Array.from(template.content.children)) {
       const section = openSection();
       const ofSection = node.matches(".line, details.group");
+      let into = log;
       if (ofSection && section && node.dataset.section === section.dataset.section) {
-        section.append(node);
-      } else {
+        into = section;
+      } else if (section && node.matches("details.section")) {
         // A section that starts ends the one before it: the job went on.
-        if (section && node.matches("details.section")) {
-          endSection(section, "success", Number(node.dataset.started));
-        }
-        log.append(node);
+        endSection(section, "success", Number(node.dataset.started));
       }
+      if (into !== parent) flush();
+      parent = into;
+      batch.push(node);
+      // A section goes in at once: the nodes after it may belong in it (openSection).
+      if (node.matches("details.section")) flush();
       unseen += node.matches(".line") ? 1 : node.querySelectorAll(".line").length;
     }
+    flush();
   }
 
   function showState(data) {
@@ -180,7 +210,7 @@
         if (!emptied.querySelector(".line")) emptied.remove();
       }
     }
-    if (following()) toEnd();
+    if (following()) toEndSoon();
     else showAgain();
   });
   source.addEventListener("end", function (event) {
