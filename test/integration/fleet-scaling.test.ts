@@ -1,4 +1,10 @@
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { promisify } from "node:util";
 import { after, before, describe, it } from "node:test";
 import {
   AutoScalingClient,
@@ -13,6 +19,7 @@ import {
   SendMessageBatchCommand,
   SQSClient,
 } from "@aws-sdk/client-sqs";
+import { bundleLambda } from "../../scripts/bundle-lambda.js";
 import { ensureSqsQueues, uniqueQueueName } from "../../src/queue/sqs-queue.js";
 import { scaleFleet, SURPLUS_TAG } from "../../src/scaler/scale-fleet.js";
 import type { ScalerSettings } from "../../src/settings/scaler-settings.js";
@@ -20,6 +27,7 @@ import { MotoServer } from "../support/moto-server.js";
 import { testServices } from "../support/services.js";
 
 const MINUTE = 60_000;
+const execFileAsync = promisify(execFile);
 
 /**
  * The scaler against a simulated fleet: moto's Auto Scaling API for the runner group and
@@ -179,5 +187,44 @@ describe("the scaler sizes the runner group by the job queue", () => {
     const gone = await tick();
     assert.match(gone.reason, /0 job\(s\).*need 0 host/);
     assert.deepEqual(await group(), { desired: 0, hosts: 0, surplusSince: undefined });
+  });
+
+  it("the scaler's Lambda bundle does the same from its function's environment", async () => {
+    const outDir = mkdtempSync(join(tmpdir(), "kozmic-scaler-bundle-"));
+    try {
+      const bundles = await bundleLambda(outDir);
+      const scaler = bundles.find((b) => b.name === "scaler")!;
+      await sendJobs(3);
+      const run = await execFileAsync(
+        process.execPath,
+        [
+          "--input-type=module",
+          "-e",
+          `const { scaleHandler } = await import(${JSON.stringify(pathToFileURL(scaler.file).href)});
+           process.stdout.write("\\nresult " + JSON.stringify(await scaleHandler()));`,
+        ],
+        {
+          env: {
+            PATH: process.env.PATH,
+            AWS_REGION: "eu-west-1",
+            AWS_ACCESS_KEY_ID: "test",
+            AWS_SECRET_ACCESS_KEY: "test",
+            AWS_ENDPOINT_URL_SQS: services.sqsEndpoint,
+            AWS_ENDPOINT_URL_AUTO_SCALING: moto.url,
+            KOZMIC_QUEUE_URL: settings.queueUrl,
+            KOZMIC_AUTO_SCALING_GROUP: settings.groupName,
+            KOZMIC_RUNNER_CONCURRENCY: "2",
+            KOZMIC_IDLE_MINUTES: "10",
+          },
+        },
+      );
+      const [logged, returned] = run.stdout.split("\nresult ");
+      const result = JSON.parse(returned!) as { desired: number; reason: string };
+      assert.equal(result.desired, 2, result.reason);
+      assert.match(logged!, /^\{"msg":"scaled",.*"desired":2/, "one JSON log line per run");
+      assert.equal((await group()).desired, 2);
+    } finally {
+      rmSync(outDir, { recursive: true, force: true });
+    }
   });
 });
