@@ -222,7 +222,12 @@ describe("kozmic runner on a host that is leaving", () => {
       const log = await logOf(second);
       assert.match(log, /second-done/);
       assert.match(log, /attempt 2 of 5/);
-      const secondRun = fake.checkRunsOf(repository.fullName).find((r) => r.external_id === second);
+      // The job's record is final just before its check run is (finishJob's order).
+      const secondRun = await waitFor("the second job's check run to complete", () =>
+        fake
+          .checkRunsOf(repository.fullName)
+          .find((r) => r.external_id === second && r.status === "completed"),
+      );
       assert.equal(secondRun?.conclusion, "success");
       assert.equal(secondRun?.updates.filter((u) => u.conclusion !== undefined).length, 1);
       assert.deepEqual(fake.violations, []);
