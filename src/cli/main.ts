@@ -27,6 +27,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
     summary: "set, remove or list repository secrets: kozmic secrets set|rm|ls OWNER/REPO [NAME]",
     load: () => import("./commands/secrets.js"),
   },
+  dispatch: {
+    summary: "run a branch's head by hand: kozmic dispatch OWNER/REPO --ref BRANCH [--input K=V]",
+    load: () => import("./commands/dispatch.js"),
+  },
   serve: {
     summary: "run the GitHub App (webhooks, log pages) and, on embedded defaults, a runner",
     load: () => import("./commands/serve.js"),

@@ -12,7 +12,7 @@ import { decideHook } from "./hook-conditions.js";
 
 /** What the app learned from a webhook, reduced to the facts planning needs. */
 export interface EventFacts {
-  event: "push" | "pull_request" | "rerun";
+  event: "push" | "pull_request" | "rerun" | "manual";
   installationId: number;
   repository: { id: number; fullName: string; cloneUrl: string; private: boolean };
   sha: string;
@@ -32,6 +32,11 @@ export interface EventFacts {
   trigger: string;
   /** Plan only these hooks (re-run of one check run); all when absent. */
   onlyHooks?: readonly string[];
+  /**
+   * Manual runs: the inputs, given to every job as environment variables (a hook's secret
+   * of the same name wins: an input never stands in for a secret).
+   */
+  inputs?: Readonly<Record<string, string>>;
   /** For pull requests: the branch it merges into, which `branches:` patterns match. */
   baseRef?: string;
   /**
@@ -167,7 +172,8 @@ export function planJobs(config: Config, facts: EventFacts, context: PlanContext
   const variants = hooks
     .flatMap(expandMatrix)
     .filter((variant) => wanted(variant.name, variant.hook));
-  const jobs = variants.map(({ hook, name, combo }): PlannedJob => {
+  const jobs = variants.map(({ hook: planned, name, combo }): PlannedJob => {
+    const hook = withInputs(planned, facts.inputs);
     const id = context.newId();
     const record: JobRecord = {
       id,
@@ -201,7 +207,8 @@ export function planJobs(config: Config, facts: EventFacts, context: PlanContext
       record,
       message,
       supersede: { repoId: facts.repository.id, line, hook: name },
-      cancelSuperseded: hook.cancel_superseded,
+      // A run asked for by hand is never cancelled by, nor cancels, a push's.
+      cancelSuperseded: hook.cancel_superseded && facts.event !== "manual",
     };
   });
   return { build, jobs, skipped };
@@ -225,4 +232,13 @@ export function expandMatrix(
       combo,
     };
   });
+}
+
+function withInputs(hook: Hook, inputs: Readonly<Record<string, string>> | undefined): Hook {
+  if (!inputs) return hook;
+  const env = { ...hook.env };
+  for (const [name, value] of Object.entries(inputs)) {
+    if (!hook.secrets.includes(name)) env[name] = value;
+  }
+  return { ...hook, env };
 }

@@ -48,6 +48,24 @@ const rerunBuildTask = z.strictObject({
   actor: login,
 });
 
+/** A run by hand ("Run" on the repository page, `kozmic dispatch`): a branch's head. */
+const manualTask = z.strictObject({
+  kind: z.literal("manual"),
+  branch: z.string().min(1).max(255),
+  /** Strings every job gets as environment variables. */
+  inputs: z
+    .record(
+      z
+        .string()
+        .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
+        .max(100),
+      z.string().max(4096),
+    )
+    .refine((inputs) => Object.keys(inputs).length <= 20, "at most 20 inputs")
+    .default({}),
+  actor: login,
+});
+
 /** The check run's "Cancel" button or the log pages' Cancel. */
 const cancelTask = z.strictObject({
   kind: z.literal("cancel"),
@@ -73,6 +91,7 @@ export const planMessageSchema = z.strictObject({
     rerunCommitTask,
     rerunBuildTask,
     cancelTask,
+    manualTask,
   ]),
 });
 export type PlanMessage = z.output<typeof planMessageSchema>;

@@ -1,4 +1,5 @@
 import type { BuildRecord, JobRecord } from "../store/port.js";
+import type { RepositoryRef } from "../web/web-deps.js";
 import { rerunBuildId } from "../planner/derived-ids.js";
 import { enqueuePlan, type AppDeps } from "./app-deps.js";
 
@@ -26,6 +27,24 @@ export function createPageActions(deps: AppDeps) {
         task: { kind: "rerun-build", buildId: build.id, ...(hook ? { hook } : {}), actor },
       });
       return { buildId: rerunBuildId(build.repoId, deliveryId) };
+    },
+
+    async dispatch(
+      repo: RepositoryRef,
+      branch: string,
+      inputs: Record<string, string>,
+      actor: string,
+    ): Promise<{ buildId: string }> {
+      if (repo.installationId === undefined) {
+        throw new Error(`the installation of ${repo.fullName} is not known`);
+      }
+      const deliveryId = `page-run:${deps.newId()}`;
+      await enqueuePlan(deps, deliveryId, {
+        installationId: repo.installationId,
+        repository: { id: repo.id, fullName: repo.fullName, private: repo.private },
+        task: { kind: "manual", branch, inputs, actor },
+      });
+      return { buildId: rerunBuildId(repo.id, deliveryId) };
     },
 
     async cancel(job: JobRecord, actor: string): Promise<void> {

@@ -58,6 +58,8 @@ export async function planMessage(deps: PlannerDeps, message: PlanMessage): Prom
       }
       return rerun(deps, octokit, message, build, task.actor, task.hook ? [task.hook] : undefined);
     }
+    case "manual":
+      return runByHand(deps, octokit, message, task);
     case "cancel": {
       const job = await deps.store.getJob(task.jobId);
       if (!job || job.repoId !== message.repository.id) {
@@ -92,6 +94,39 @@ async function rerunCheckRun(
     return rerunCommit(deps, octokit, message, task.sha, task.headBranch, task.actor);
   }
   return rerun(deps, octokit, message, build, task.actor, [job.hook]);
+}
+
+/**
+ * A run asked for by hand: the branch's head now, planned as its own build (never taken for
+ * the commit's push build), with the hooks whose `on` allows `manual`.
+ */
+async function runByHand(
+  deps: PlannerDeps,
+  octokit: RequestOctokit,
+  message: PlanMessage,
+  task: Task<"manual">,
+): Promise<PlanOutcome> {
+  let sha: string;
+  try {
+    const { data } = await octokit.request("GET /repos/{owner}/{repo}/branches/{branch}", {
+      ...ownerAndRepo(message.repository.fullName),
+      branch: task.branch,
+    });
+    sha = (data as { commit: { sha: string } }).commit.sha;
+  } catch (error) {
+    if ((error as { status?: number }).status !== 404) throw error;
+    return { outcome: "ignored", why: `no branch ${task.branch}` };
+  }
+  return start(deps, octokit, message, {
+    event: "manual",
+    installationId: message.installationId,
+    repository: await withCloneUrl(octokit, message.repository),
+    sha,
+    ref: `refs/heads/${task.branch}`,
+    trust: "trusted",
+    trigger: task.actor,
+    inputs: task.inputs,
+  });
 }
 
 /** GitHub's "Re-run all checks": every hook of the commit's latest build again. */

@@ -62,7 +62,8 @@ export async function startBuild(
   input: StartBuildInput,
 ): Promise<StartBuildOutcome> {
   const { facts, owner, repo } = input;
-  const rerun = facts.event === "rerun";
+  // A re-run or a run by hand is a build of its own, whoever built the commit before.
+  const rerun = facts.event === "rerun" || facts.event === "manual";
   const file = await readConfigAt(input.octokit, owner, repo, facts.sha);
   if (file.kind === "missing") return { outcome: "no-config" };
 
@@ -82,7 +83,7 @@ export async function startBuild(
   // A build without jobs still records the commit as handled, and the trust a re-run keeps.
   const planned = config ? await withChangedFiles(input, config) : facts;
   let plan = planJobs(config ?? { hooks: [] }, planned, context);
-  if (config && !rerun && plan.jobs.length === 0 && plan.skipped.length === 0) {
+  if (config && facts.event !== "rerun" && plan.jobs.length === 0 && plan.skipped.length === 0) {
     return { outcome: "nothing-to-run" };
   }
   plan.build.deliveryId = input.deliveryId;

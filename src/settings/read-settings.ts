@@ -52,6 +52,8 @@ export const ENTRY_POINT_GROUPS = {
   runner: ["app", "runner", "pipeline", "storage", "metrics", "log", "secrets", "host"],
   // A repository's name is resolved to its id on GitHub, as the app.
   secrets: ["app", "storage", "secrets"],
+  // The same, to hand the planner a run by hand.
+  dispatch: ["app", "storage"],
   run: ["pipeline"],
   cache: ["pipeline"],
   lambda: ["app", "server", "web", "storage", "secrets"],

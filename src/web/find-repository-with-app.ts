@@ -34,7 +34,12 @@ export function createRepositoryFinder(auth: AppAuth, ttlMs = 5 * 60_000, now = 
       const installed = await auth((installation as { id: number }).id);
       const { data } = await installed.request("GET /repos/{owner}/{repo}", { owner, repo });
       const r = data as { id: number; full_name: string; private: boolean };
-      found = { id: r.id, fullName: r.full_name, private: r.private };
+      found = {
+        id: r.id,
+        fullName: r.full_name,
+        private: r.private,
+        installationId: (installation as { id: number }).id,
+      };
     } catch (error) {
       if ((error as { status?: number }).status !== 404) {
         throw new GitHubUnavailableError(`GitHub could not say whether ${fullName} exists`, {

@@ -298,9 +298,17 @@ export function renderRepositoryPage(
   fullName: string,
   builds: { build: BuildRecord; jobs: JobRecord[] }[],
   olderHref: string | undefined,
-  /** The viewer administers the repository: link its secrets page. */
-  admin = false,
+  /**
+   * `admin`: link the secrets page; `write`: show the Run form; `asked`: a run was just
+   * asked for.
+   */
+  viewer: { admin: boolean; write: boolean; asked: boolean } = {
+    admin: false,
+    write: false,
+    asked: false,
+  },
 ): Html {
+  const { admin } = viewer;
   const byLine = new Map<string, { build: BuildRecord; jobs: JobRecord[] }[]>();
   for (const item of builds) {
     const line =
@@ -323,9 +331,21 @@ ${join(
   const main = markup`
 <h1>Builds of ${fullName}</h1>
 <p><a href="${gh(ctx, repoPath(fullName))}">${fullName} on GitHub</a>${admin ? markup` · <a href="/repos/${repoPath(fullName)}/secrets">Secrets</a>` : ""}</p>
+${viewer.asked ? markup`<p role="status">Run asked for: Kozmic is planning it; it appears here in a moment.</p>` : ""}
+${viewer.write && ctx.viewer ? renderRunForm(ctx.viewer, fullName) : ""}
 ${sections.length ? join(sections, "\n") : markup`<p>No builds yet.</p>`}
 ${olderHref ? markup`<p><a href="${olderHref}">Older builds</a></p>` : ""}`;
   return renderLayout(ctx, `Builds of ${fullName}`, main);
+}
+
+/** "Run": a branch's head by hand, with optional inputs the jobs get as environment variables. */
+function renderRunForm(viewer: PageViewer, fullName: string): Html {
+  return markup`<details class="run"><summary>Run a branch</summary>
+<form method="post" action="/repos/${repoPath(fullName)}/run">${csrfField(viewer)}
+<p><label>Branch <input name="branch" required maxlength="255" value="main"></label></p>
+<p><label>Inputs, one <code>NAME=value</code> a line (environment variables of every job)<br><textarea name="inputs" rows="3" cols="50"></textarea></label></p>
+<p><button type="submit">Run</button></p>
+</form></details>`;
 }
 
 /**

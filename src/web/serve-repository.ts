@@ -1,3 +1,4 @@
+import { parseInputs } from "../core/manual-inputs.js";
 import type { BuildRecord, JobRecord } from "../store/port.js";
 import { branchOf, combinedState } from "./describe-status.js";
 import { GitHubUnavailableError } from "./github-user-api.js";
@@ -5,6 +6,7 @@ import { HttpError, readForm, redirect, reply } from "./http-replies.js";
 import { renderBadge } from "./render-badge.js";
 import { renderBuildPage, renderRepositoryPage, renderRerunWaitPage } from "./render-pages.js";
 import {
+  accessOf,
   findReadableBuild,
   intParam,
   NotFound,
@@ -96,6 +98,28 @@ async function findReadableRepository(
   return repo;
 }
 
+/**
+ * POST /repos/<owner>/<repo>/run (form: csrf, branch, inputs as `NAME=value` lines): runs the
+ * branch's head by hand, for writers. Back to the repository page, which lists the new build
+ * once the planner made it.
+ */
+export const serveManualRun: Page<[fullName: string]> = async (web, r, fullName) => {
+  const repo = await findReadableRepository(web, r, fullName);
+  const form = await readForm(r.c);
+  const viewer = requireWriter(web, r, form, await accessOf(web, r, repo));
+  const branch = (form.get("branch") ?? "").trim();
+  if (!/^[^\s~^:?*[\\]{1,255}$/.test(branch) || branch.startsWith("-")) {
+    throw new HttpError(400, "Name the branch to run, e.g. main.");
+  }
+  const inputs = parseInputs(form.get("inputs") ?? "");
+  if (typeof inputs === "string") throw new HttpError(400, inputs);
+  if (repo.installationId === undefined) {
+    throw new HttpError(503, "Kozmic cannot tell which installation this repository is in.");
+  }
+  const { buildId } = await web.deps.actions.dispatch(repo, branch, inputs, viewer.login);
+  return redirect(303, `/repos/${repo.fullName}?run=${encodeURIComponent(buildId)}`);
+};
+
 /** GET /repos/<owner>/<repo>[?before=ms]: builds newest first, grouped by branch. */
 export const serveRepositoryPage: Page<[fullName: string]> = async (web, r, fullName) => {
   const before = intParam(r.url, "before", Number.MAX_SAFE_INTEGER, undefined);
@@ -109,11 +133,17 @@ export const serveRepositoryPage: Page<[fullName: string]> = async (web, r, full
     builds.length === BUILDS_PER_PAGE && last
       ? `${r.url.pathname}?before=${last.createdAt}`
       : undefined;
-  // Admins find their repository's secrets from here (the answer on access is cached).
-  const admin = r.viewer ? (await web.checkAccess(repo, r.viewer)).admin : false;
+  // Admins find their repository's secrets from here, writers the Run form (the answer on
+  // access is cached).
+  const access = r.viewer ? await web.checkAccess(repo, r.viewer) : undefined;
+  const asked = r.url.searchParams.get("run") !== null;
   return sendHtml(
     200,
-    renderRepositoryPage(pageContext(web, r), repo.fullName, withJobs, olderHref, admin),
+    renderRepositoryPage(pageContext(web, r), repo.fullName, withJobs, olderHref, {
+      admin: access?.admin ?? false,
+      write: (access?.write ?? false) && web.deps.settings.oauth.enabled,
+      asked,
+    }),
   );
 };
 

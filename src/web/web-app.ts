@@ -20,6 +20,7 @@ import { SESSION_COOKIE, serveLogin, serveLoginCallback, serveLogout } from "./s
 import {
   serveBadge,
   serveBuildPage,
+  serveManualRun,
   serveRepositoryPage,
   serveRerun,
   serveRerunProgress,
@@ -117,6 +118,7 @@ export function createWebApp(deps: WebDeps): { app: Hono<WebEnv>; close(): void 
   const repo = `/repos/:owner${NAME}/:repo${NAME}`;
   const fullName = (c: Context<WebEnv>) => `${param(c, "owner")}/${param(c, "repo")}`;
   route("GET", repo, (w, r, c) => serveRepositoryPage(w, r, fullName(c)));
+  route("POST", `${repo}/run`, (w, r, c) => serveManualRun(w, r, fullName(c)));
   route("GET", `${repo}/secrets`, (w, r, c) => serveSecretsPage(w, r, fullName(c)));
   route(
     "POST",

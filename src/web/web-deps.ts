@@ -17,6 +17,16 @@ export interface WebActions {
    */
   rerun(build: BuildRecord, hook: string | undefined, actor: string): Promise<{ buildId: string }>;
   cancel(job: JobRecord, actor: string): Promise<void>;
+  /**
+   * Runs the hooks (those whose `on` allows `manual`) at the head of `branch`, each job
+   * with `inputs` as environment variables. Answers the id the new build will have.
+   */
+  dispatch(
+    repo: RepositoryRef,
+    branch: string,
+    inputs: Record<string, string>,
+    actor: string,
+  ): Promise<{ buildId: string }>;
 }
 
 export interface RepositoryRef {
@@ -24,6 +34,8 @@ export interface RepositoryRef {
   id: number;
   fullName: string;
   private: boolean;
+  /** The app's installation on it, where the finder knows it (a run by hand needs it). */
+  installationId?: number;
 }
 
 export interface WebDeps {

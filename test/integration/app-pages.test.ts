@@ -123,6 +123,79 @@ describe("the app serves the log pages and their buttons", () => {
     assert.equal(onward.headers.get("location"), `/jobs/${rerun!.jobId}`);
   });
 
+  it("Run on the repository page builds the branch's head with the inputs, only hooks allowing manual", async () => {
+    const yml = [
+      "hooks:",
+      "  - name: test",
+      "    image: alpine:3",
+      "    build: echo $GREETING",
+      "  - name: push-only",
+      "    image: alpine:3",
+      "    build: make",
+      "    on: [push]",
+      "",
+    ].join("\n");
+    const { target, sha } = h.repository({ ".github/kozmic.yml": yml });
+    oauth.addRepository(target.fullName, {
+      private: false,
+      access: { alice: "write", bob: "read" },
+    });
+    // The commit was built by its push: a run by hand is a build of its own all the same.
+    assertHandled(await h.deliver("push", pushPayload(target, { sha })));
+    await h.drain();
+
+    const reader = await signIn(h.app.url, oauth, "bob");
+    const readerPage = await (
+      await fetch(`${h.app.url}/repos/${target.fullName}`, { headers: { cookie: reader } })
+    ).text();
+    assert.doesNotMatch(readerPage, /\/run"/, "a reader gets no Run form");
+
+    const cookie = await signIn(h.app.url, oauth, "alice");
+    const csrf = await csrfOf(cookie, `/repos/${target.fullName}`);
+    const refused = await post(`/repos/${target.fullName}/run`, reader, { csrf, branch: "main" });
+    assert.equal(refused.status, 403);
+    const bad = await post(`/repos/${target.fullName}/run`, cookie, {
+      csrf,
+      branch: "main",
+      inputs: "not an input",
+    });
+    assert.equal(bad.status, 400);
+    assert.match(await bad.text(), /Input line 1 is not NAME=value/);
+    assert.deepEqual(await h.drain(), []);
+
+    const res = await post(`/repos/${target.fullName}/run`, cookie, {
+      csrf,
+      branch: "main",
+      inputs: "GREETING=hello world\r\n\r\nLEVEL=3",
+    });
+    assert.equal(res.status, 303);
+    const back = res.headers.get("location")!;
+    assert.match(back, new RegExp(`^/repos/${target.fullName}\\?run=`));
+    await h.app.idle();
+    const [job, ...more] = await h.drain();
+    assert.equal(more.length, 0, "push-only does not run by hand");
+    assert.equal(job?.event, "manual");
+    assert.equal(job?.sha, sha);
+    assert.equal(job?.ref, "refs/heads/main");
+    const hook = job?.hook as { name: string; env: Record<string, string> };
+    assert.equal(hook.name, "test");
+    assert.deepEqual(hook.env, { GREETING: "hello world", LEVEL: "3" });
+    const build = await h.store.getBuild(job!.buildId);
+    assert.equal(build?.event, "manual");
+    assert.equal(build?.trigger, "alice");
+    assert.equal(back, `/repos/${target.fullName}?run=${build!.id}`);
+    const runs = h.fake.checkRunsOf(target.fullName, sha).filter((r) => r.name === "test");
+    assert.equal(runs.length, 2, "the push's check run and the manual run's");
+    const page = await (await fetch(`${h.app.url}${back}`, { headers: { cookie } })).text();
+    assert.match(page, /Run asked for/);
+    assert.match(page, /manual by alice/);
+
+    // A branch GitHub does not have builds nothing.
+    await post(`/repos/${target.fullName}/run`, cookie, { csrf, branch: "nope" });
+    await h.app.idle();
+    assert.deepEqual(await h.drain(), []);
+  });
+
   it("Cancel on the job page ends a queued job and completes its check run", async () => {
     const { target, sha, jobId } = await pushedBuild();
     const cookie = await signIn(h.app.url, oauth, "alice");

@@ -27,14 +27,25 @@ it("finds an installed repository's id and visibility as the app, and remembers 
   const open = fake.addRepository({ fullName: "acme/open", installationId: 7 });
   const secret = fake.addRepository({ fullName: "acme/Secret", installationId: 8, private: true });
   const find = createRepositoryFinder(auth);
-  assert.deepEqual(await find("acme/open"), { id: open.id, fullName: "acme/open", private: false });
+  assert.deepEqual(await find("acme/open"), {
+    id: open.id,
+    fullName: "acme/open",
+    private: false,
+    installationId: 7,
+  });
   assert.deepEqual(await find("acme/secret"), {
     id: secret.id,
     fullName: "acme/Secret",
     private: true,
+    installationId: 8,
   });
   const requests = fake.requests.length;
-  assert.deepEqual(await find("ACME/OPEN"), { id: open.id, fullName: "acme/open", private: false });
+  assert.deepEqual(await find("ACME/OPEN"), {
+    id: open.id,
+    fullName: "acme/open",
+    private: false,
+    installationId: 7,
+  });
   assert.equal(fake.requests.length, requests, "answered from memory");
   assert.deepEqual(fake.violations, []);
 });

@@ -118,6 +118,10 @@ export async function startWebHarness(
         reruns.push({ from: build, hook, buildId });
         return { buildId };
       },
+      async dispatch(repo, branch, inputs, actor) {
+        actions.push(`run ${repo.fullName} ${branch} ${JSON.stringify(inputs)} by ${actor}`);
+        return { buildId: `build-${randomUUID()}` };
+      },
       async cancel(job, actor) {
         actions.push(`cancel ${job.id} by ${actor}`);
         await store.requestCancel(job.id, `cancelled by ${actor}`);

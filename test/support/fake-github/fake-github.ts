@@ -566,6 +566,20 @@ export class FakeGitHub {
           },
         };
       }
+      case "repos/get-branch": {
+        const sha = repo.branches.get(p.branch!);
+        if (!sha) return notFound();
+        return {
+          status: 200,
+          body: {
+            name: p.branch,
+            commit: { sha, url: `${this.url}/repos/${repo.fullName}/commits/${sha}` },
+            protected: false,
+            _links: { self: "", html: "" },
+            protection_url: "",
+          },
+        };
+      }
       case "pulls/get": {
         const pull = this.pullRequests.find(
           (pr) =>
