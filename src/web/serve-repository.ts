@@ -113,7 +113,7 @@ export const serveManualRun: Page<[fullName: string]> = async (web, r, fullName)
   }
   const inputs = parseInputs(form.get("inputs") ?? "");
   if (typeof inputs === "string") throw new HttpError(400, inputs);
-  if (repo.installationId === undefined) {
+  if (!web.deps.actions.dispatch || repo.installationId === undefined) {
     throw new HttpError(503, "Kozmic cannot tell which installation this repository is in.");
   }
   const { buildId } = await web.deps.actions.dispatch(repo, branch, inputs, viewer.login);
@@ -141,7 +141,10 @@ export const serveRepositoryPage: Page<[fullName: string]> = async (web, r, full
     200,
     renderRepositoryPage(pageContext(web, r), repo.fullName, withJobs, olderHref, {
       admin: access?.admin ?? false,
-      write: (access?.write ?? false) && web.deps.settings.oauth.enabled,
+      write:
+        (access?.write ?? false) &&
+        web.deps.settings.oauth.enabled &&
+        web.deps.actions.dispatch !== undefined,
       asked,
     }),
   );

@@ -21,7 +21,7 @@ export interface WebActions {
    * Runs the hooks (those whose `on` allows `manual`) at the head of `branch`, each job
    * with `inputs` as environment variables. Answers the id the new build will have.
    */
-  dispatch(
+  dispatch?(
     repo: RepositoryRef,
     branch: string,
     inputs: Record<string, string>,
