@@ -11,6 +11,8 @@ export function parseInputs(text: string): Record<string, string> | string {
     if (!match) return `Input line ${index + 1} is not NAME=value (NAME of letters, digits and _).`;
     const [, name, value] = match as unknown as [string, string, string];
     if (name.startsWith("KOZMIC_")) return `Input ${name}: KOZMIC_ names are Kozmic's own.`;
+    // An object key that would set the prototype instead of an input.
+    if (name === "__proto__") return "Input __proto__ is not a usable name.";
     if (value.length > MAX_INPUT_CHARS)
       return `Input ${name} is longer than ${MAX_INPUT_CHARS} characters.`;
     if (Object.hasOwn(inputs, name)) return `Input ${name} is given twice.`;
