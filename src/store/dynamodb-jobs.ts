@@ -1,10 +1,11 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { ConflictError, InfrastructureError } from "../core/errors.js";
+import { isFinal, type JobStatus } from "../core/job-state.js";
 import { checkJobChange } from "./check-job-change.js";
 import { decideClaim } from "./decide-claim.js";
+import { expireEndedBuild } from "./dynamodb-build-expiry.js";
 import { jobItem, jobKey, recordOf } from "./dynamodb-items.js";
 import type { DynamoTable } from "./dynamodb-table.js";
-import type { JobStatus } from "../core/job-state.js";
 import type { ClaimResult, JobRecord, JobUpdate, Store } from "./port.js";
 
 /** Optimistic-write retries when another writer changed a job between our read and write. */
@@ -43,15 +44,29 @@ async function mutateJob<T>(table: DynamoTable, id: string, decide: Decide<T>): 
   throw new InfrastructureError(`job ${id}: too many concurrent writers, gave up`);
 }
 
-/** A job's record: read, status changes, field updates and cancel requests. */
+/**
+ * A job's record: read, status changes, field updates and cancel requests. A change that
+ * leaves a job ended may let its build expire (`retentionS` later, with its jobs).
+ */
 export function jobOperations(
   table: DynamoTable,
+  retentionS: number,
 ): Pick<Store, "getJob" | "transitionJob" | "updateJob" | "requestCancel"> {
-  const changeJob = (id: string, from: readonly JobStatus[], fields: Partial<JobUpdate>) =>
-    mutateJob(table, id, (job) => {
+  const changeJob = async (id: string, from: readonly JobStatus[], fields: Partial<JobUpdate>) => {
+    const changed = await mutateJob(table, id, (job) => {
       const next = checkJobChange(id, job, from, fields, Date.now());
       return { next, result: next };
     });
+    if (isFinal(changed.status)) {
+      // The change is made: an expiry that fails now is set by the job's next change, or never.
+      await expireEndedBuild(table, changed.buildId, retentionS).catch((error: unknown) => {
+        console.warn(
+          `kozmic store: build ${changed.buildId} left without expiry: ${String(error)}`,
+        );
+      });
+    }
+    return changed;
+  };
   return {
     async getJob(id) {
       return (await readJob(table, id))?.job;

@@ -62,12 +62,13 @@ const nowSeconds = (now = Date.now()) => Math.floor(now / 1000);
 export function openDynamoStore(options: DynamoStoreOptions): Store {
   const raw = options.client ?? new DynamoDBClient({});
   const table = new DynamoTable(DynamoDBDocumentClient.from(raw), options.table);
+  const retentionS = (options.logRetentionDays ?? 30) * DAY_S;
   return {
     ...buildOperations(table),
-    ...jobOperations(table),
+    ...jobOperations(table, retentionS),
     ...leaseOperations(table),
     ...supersedeOperations(table),
-    ...logOperations(table, (options.logRetentionDays ?? 30) * DAY_S),
+    ...logOperations(table, retentionS),
     ...deliveryOperations(table, options.deliveryRetentionSeconds ?? 7 * DAY_S),
     ...recordOperations(table),
     ...dynamoCacheLeaseOperations(table),

@@ -8,6 +8,7 @@ import {
   QueryCommand,
   type QueryCommandInput,
   TransactWriteCommand,
+  UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
 import { InfrastructureError } from "../core/errors.js";
 
@@ -84,6 +85,25 @@ export class DynamoTable {
       start = out.LastEvaluatedKey;
     } while (start);
     return items;
+  }
+
+  /** Sets an existing item's `expiresAt` (the table's TTL); nothing when there is no item. */
+  async expireAt(what: string, key: ItemKey, expiresAt: number): Promise<void> {
+    try {
+      await this.send(what, () =>
+        this.db.send(
+          new UpdateCommand({
+            TableName: this.name,
+            Key: key,
+            UpdateExpression: "SET expiresAt = :t",
+            ConditionExpression: "attribute_exists(pk)",
+            ExpressionAttributeValues: { ":t": expiresAt },
+          }),
+        ),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
   }
 
   /** Deletes the item; true when there was one. */

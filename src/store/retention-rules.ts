@@ -3,9 +3,9 @@ import { isFinal, type JobStatus } from "../core/job-state.js";
 // The embedded store's retention rules, without I/O: what has expired at a time T, and how
 // the sweep (embedded-retention.ts) paces its work. The rules are DynamoDB's TTL rules
 // (docs/queue-store.md): a log chunk expires `retention` after it was written, a delivery
-// id `deliveryRetention` after it was recorded. Builds and jobs, which DynamoDB keeps,
-// expire here too, so that the file stays bounded: a build with its jobs `retention` after
-// its last job ended, never while one of them is queued or running.
+// id `deliveryRetention` after it was recorded, and a build with its jobs `retention` after
+// its last job ended, never while one of them is queued or running (on DynamoDB:
+// dynamodb-build-expiry.ts), so that the file stays bounded.
 
 /** Rows deleted per transaction at most: about 16 MiB of log chunks, a few ms of work. */
 export const BATCH_ROWS = 256;
