@@ -10,10 +10,11 @@ import type { Construct } from "constructs";
  * dynamodb:PutItem), so neither appears here.
  */
 
-/** src/store/dynamodb-table.ts: GetCommand, PutCommand (also in TransactWriteCommand), QueryCommand, DeleteCommand. */
+/** src/store/dynamodb-table.ts: GetCommand, PutCommand (also in TransactWriteCommand), UpdateCommand (expiry), QueryCommand, DeleteCommand. */
 export const TABLE_ACTIONS = [
   "dynamodb:GetItem",
   "dynamodb:PutItem",
+  "dynamodb:UpdateItem",
   "dynamodb:Query",
   "dynamodb:DeleteItem",
 ];

@@ -223,6 +223,9 @@
     const runningFor = document.getElementById("running-for");
     if (runningFor) runningFor.remove();
     clearInterval(ticking);
+    // The last lines into view now, not at the next frame: once the log is no longer live,
+    // lines out of view skip layout (content-visibility) and the pending scroll is late.
+    if (following()) toEnd();
     log.dataset.live = "false";
     source.close();
     const followBox = follow && follow.closest("label");
