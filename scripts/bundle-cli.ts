@@ -6,8 +6,8 @@
  * by path, and ssh2's optional ones), found in node_modules at run time.
  * Usage: tsx scripts/bundle-cli.ts [<out dir>]   (scripts/build.sh runs it)
  */
-import { build } from "esbuild";
-import { join, resolve } from "node:path";
+import { build, type Plugin } from "esbuild";
+import { join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { inlineAssets, REQUIRE_SHIM } from "./bundle-lambda.js";
 
@@ -25,6 +25,42 @@ const BANNER = [
   "const __dirname = import.meta.dirname;",
 ].join("\n");
 
+/**
+ * Docker transports a local socket never uses, required at the top of dockerode's modules:
+ * docker-modem's SSH agent (ssh2, with its crypto) and dockerode's BuildKit session (gRPC,
+ * protobufjs), two thirds of the code `kozmic run` would otherwise load and run at start.
+ * Each module exports one function; in its place goes a function that requires the module
+ * (still bundled) on its first call, so an ssh:// DOCKER_HOST works as before.
+ */
+const LAZY_MODULES: { importer: RegExp; path: string }[] = [
+  { importer: /[\\/]docker-modem[\\/]lib[\\/]modem\.js$/, path: "./ssh" },
+  { importer: /[\\/]dockerode[\\/]lib[\\/]docker\.js$/, path: "./session" },
+];
+
+const lazyTransports: Plugin = {
+  name: "kozmic-lazy-transports",
+  setup(b) {
+    b.onResolve({ filter: /^\.\/(ssh|session)$/ }, (args) => {
+      if (!LAZY_MODULES.some((m) => m.path === args.path && m.importer.test(args.importer))) {
+        return undefined;
+      }
+      // Relative to the checkout: the bundle's bytes do not depend on where it was built.
+      const path = relative(ROOT, join(args.resolveDir, `${args.path}.js`));
+      return { path, namespace: "kozmic-lazy" };
+    });
+    b.onLoad({ filter: /.*/, namespace: "kozmic-lazy" }, (args) => ({
+      contents:
+        "let loaded;\n" +
+        "module.exports = function (...args) {\n" +
+        `  loaded ??= require(${JSON.stringify(`./${args.path}`)});\n` +
+        "  return loaded.apply(this, args);\n" +
+        "};\n",
+      loader: "js",
+      resolveDir: ROOT,
+    }));
+  },
+};
+
 /** Writes `outDir`/main.js and the chunks its commands load. */
 export async function bundleCli(outDir: string): Promise<void> {
   await build({
@@ -39,7 +75,7 @@ export async function bundleCli(outDir: string): Promise<void> {
     mainFields: ["module", "main"],
     external: ["better-sqlite3", "cpu-features", "*.node"],
     banner: { js: BANNER },
-    plugins: [inlineAssets],
+    plugins: [inlineAssets, lazyTransports],
     absWorkingDir: ROOT,
     logLevel: "error",
   });
