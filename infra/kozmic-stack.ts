@@ -210,6 +210,7 @@ export class KozmicStack extends Stack {
       groupName: runners.groupName,
       slotsPerHost: p.runnerConcurrency.valueAsString,
       idleMinutes: p.runnerIdleMinutes.valueAsString,
+      onDemandPercent: p.runnerOnDemandPercent.valueAsString,
       hasNetwork: hasRunnerNetwork,
     });
 

@@ -110,16 +110,25 @@ export function allow(actions: string[], resources: string[]): iam.PolicyStateme
 export const COMPLETE_LIFECYCLE = ["autoscaling:CompleteLifecycleAction"];
 
 /**
- * src/scaler/scale-fleet.ts reads the group: DescribeAutoScalingGroups, which AWS
- * authorises on Resource "*" only (it supports no resource-level permission).
+ * src/scaler/scale-fleet.ts reads the group and its launches (spot shortages):
+ * DescribeAutoScalingGroups and DescribeScalingActivities, which AWS authorises on
+ * Resource "*" only (they support no resource-level permission).
  */
-export const DESCRIBE_GROUPS = ["autoscaling:DescribeAutoScalingGroups"];
+export const DESCRIBE_GROUPS = [
+  "autoscaling:DescribeAutoScalingGroups",
+  "autoscaling:DescribeScalingActivities",
+];
 
-/** src/scaler/scale-fleet.ts sets the group's capacity and keeps its surplus tag. */
+/**
+ * src/scaler/scale-fleet.ts sets the group's capacity, keeps its tags, and switches the
+ * on-demand share (UpdateAutoScalingGroup) while spot is short. It cannot give the group
+ * another launch template: that asks for ec2:RunInstances and iam:PassRole, which it lacks.
+ */
 export const SCALE_GROUP = [
   "autoscaling:SetDesiredCapacity",
   "autoscaling:CreateOrUpdateTags",
   "autoscaling:DeleteTags",
+  "autoscaling:UpdateAutoScalingGroup",
 ];
 
 /** src/scaler/scale-fleet.ts reads the job queue's depth. */

@@ -18,6 +18,8 @@ export interface RunnerScalingProps {
   /** KOZMIC_RUNNER_CONCURRENCY as the stack's parameter has it ("" : the scaler assumes 2). */
   slotsPerHost: string;
   idleMinutes: string;
+  /** The RunnerOnDemandPercent parameter: below 100 the scaler falls back to on-demand while spot is short. */
+  onDemandPercent: string;
   /** Made only with the runner group (a VPC given). */
   hasNetwork: CfnCondition;
 }
@@ -56,12 +58,12 @@ export class RunnerScaling extends Construct {
     Validations.of(role).acknowledge({
       id: "AwsSolutions-IAM5[Resource::*]",
       reason:
-        "autoscaling:DescribeAutoScalingGroups only: Auto Scaling's Describe calls support no resource-level permission",
+        "autoscaling:DescribeAutoScalingGroups and DescribeScalingActivities only: Auto Scaling's Describe calls support no resource-level permission",
     });
     Validations.of(role).acknowledge({
       id: "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:autoscaling:<AWS::Region>:<AWS::AccountId>:autoScalingGroup:*:autoScalingGroupName/<AWS::StackName>-runners]",
       reason:
-        "SetDesiredCapacity and the scaler's tag on this stack's runner group only, by its name: the * is the id AWS gives the group",
+        "SetDesiredCapacity, the on-demand share and the scaler's tags on this stack's runner group only, by its name: the * is the id AWS gives the group",
     });
     this.scaler = new lambda.Function(this, "Scaler", {
       description: "Kozmic: sizes the runner hosts' group by the job queue",
@@ -80,6 +82,7 @@ export class RunnerScaling extends Construct {
         KOZMIC_AUTO_SCALING_GROUP: props.groupName,
         KOZMIC_RUNNER_CONCURRENCY: props.slotsPerHost,
         KOZMIC_IDLE_MINUTES: props.idleMinutes,
+        KOZMIC_ON_DEMAND_PERCENT: props.onDemandPercent,
       },
     });
     new events.Rule(this, "Schedule", {

@@ -15,6 +15,11 @@ export interface ScalerSettings {
   slotsPerHost: number;
   /** KOZMIC_IDLE_MINUTES: how long surplus hosts are kept. */
   idleMs: number;
+  /**
+   * KOZMIC_ON_DEMAND_PERCENT: the stack's on-demand share above the base; below 100 the
+   * scaler falls back to on-demand while spot capacity is short. Unset: no fallback.
+   */
+  onDemandPercent?: number;
 }
 
 const schema = z
@@ -27,6 +32,7 @@ const schema = z
     ),
     KOZMIC_RUNNER_CONCURRENCY: wholeNumberVar("KOZMIC_RUNNER_CONCURRENCY", 1, 256),
     KOZMIC_IDLE_MINUTES: wholeNumberVar("KOZMIC_IDLE_MINUTES", 0, 1440),
+    KOZMIC_ON_DEMAND_PERCENT: wholeNumberVar("KOZMIC_ON_DEMAND_PERCENT", 0, 100),
   })
   .superRefine((e, ctx) => {
     for (const name of ["KOZMIC_QUEUE_URL", "KOZMIC_AUTO_SCALING_GROUP"] as const) {
@@ -38,6 +44,9 @@ const schema = z
     groupName: e.KOZMIC_AUTO_SCALING_GROUP!,
     slotsPerHost: e.KOZMIC_RUNNER_CONCURRENCY ?? 2,
     idleMs: (e.KOZMIC_IDLE_MINUTES ?? 10) * 60_000,
+    ...(e.KOZMIC_ON_DEMAND_PERCENT === undefined
+      ? {}
+      : { onDemandPercent: e.KOZMIC_ON_DEMAND_PERCENT }),
   }));
 
 export const scalerGroup: SettingsGroup<ScalerSettings> = schemaGroup(schema);
