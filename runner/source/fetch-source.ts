@@ -1,6 +1,9 @@
 import { checkoutCommit, checkoutsDir, type Checkout } from "./checkout-commit.js";
 import { updateMirror, type MirrorRequest } from "./git-mirror.js";
 
+/** How a runner gets a job's commit: fetchSource, or a test's stand-in. */
+export type SourceFetcher = typeof fetchSource;
+
 /**
  * The job's commit in a temporary working tree: fetched into the host's mirror of the
  * repository (token in git's environment only), then cloned locally without the token.

@@ -322,8 +322,9 @@ async function fetchCheckout(ctx: WorkerContext, held: Held): Promise<Checkout |
   const jobId = held.job.id;
   held.say(`fetching ${message.repository.fullName} at ${message.sha}`);
   const token = await timed(ctx.timings, "token", () => ctx.access(message.installationId).token());
+  const fetch = ctx.fetchSource ?? fetchSource;
   return await timed(ctx.timings, "fetch", () =>
-    fetchSource({
+    fetch({
       dataDir: settings.pipeline.dataDir,
       repositoryId: message.repository.id,
       cloneUrl: message.repository.cloneUrl,

@@ -20,6 +20,7 @@ import { JobSlots } from "./job-slots.js";
 import { messageVisibilitySeconds, type LineLog, type WorkerContext } from "./worker-context.js";
 import type { RunnerSettings } from "../../src/core/runner-settings.js";
 import type { SecretSource } from "./job-secrets.js";
+import type { SourceFetcher } from "../source/fetch-source.js";
 
 export type { LineLog } from "./worker-context.js";
 
@@ -35,6 +36,11 @@ export interface RunnerDeps {
   timings?: StepTimings;
   /** Repository secrets (a SecretVault); without it, hooks that name secrets fail clearly. */
   secrets?: SecretSource;
+  /**
+   * Fetches a job's commit; default git (fetchSource). Fleet-scale tests of many runner loops
+   * in one process pass a stand-in: there, git's process spawns would be all they measure.
+   */
+  fetchSource?: SourceFetcher;
 }
 
 export interface Runner {
@@ -127,6 +133,7 @@ function workerContext(deps: RunnerDeps, owner: string, log: LineLog): WorkerCon
     log,
     ...(deps.timings ? { timings: deps.timings } : {}),
     ...(deps.secrets ? { secrets: deps.secrets } : {}),
+    ...(deps.fetchSource ? { fetchSource: deps.fetchSource } : {}),
   };
   const { cacheRegistry } = settings.pipeline;
   if (cacheRegistry) {

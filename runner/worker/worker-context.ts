@@ -5,6 +5,7 @@ import type { Store } from "../../src/store/port.js";
 import type { FleetCache } from "../cache/fleet-cache.js";
 import type { Engine } from "../engine/port.js";
 import type { StepTimings } from "../pipeline/step-timings.js";
+import type { SourceFetcher } from "../source/fetch-source.js";
 import type { GitHubDeps, InstallationAccess } from "./github-access.js";
 import type { SecretSource } from "./job-secrets.js";
 import type { RunnerSettings } from "../../src/core/runner-settings.js";
@@ -31,6 +32,8 @@ export interface WorkerContext {
   timings?: StepTimings;
   /** The fleet's install cache, when KOZMIC_CACHE_REGISTRY is set. */
   fleet?: FleetCache;
+  /** Fetches a job's commit; default fetchSource (git). */
+  fetchSource?: SourceFetcher;
 }
 
 /**
