@@ -233,12 +233,8 @@ describe("runner end to end: webhook -> app -> queue -> runner -> Docker -> chec
     );
     const response = await postDelivery(h.app.webhookUrl, delivery);
     assert.ok(response.status < 300);
-    const pressed = Date.now();
+    // Cancelled, not ended by the build's ten minutes (the wait gives up long before).
     const done = await h.completed(target, sha, "test", 120_000);
-    // Seconds on a quiet machine; the bound leaves room for a loaded CI machine and still
-    // proves the runner did not wait for the build's ten minutes.
-    const took = Date.now() - pressed;
-    assert.ok(took < 60_000, `stopped ${took} ms after Cancel was pressed`);
     assert.equal(done.conclusion, "cancelled");
     assert.ok(
       done.updates.some(
