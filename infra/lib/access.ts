@@ -106,8 +106,14 @@ export function allow(actions: string[], resources: string[]): iam.PolicyStateme
   return new iam.PolicyStatement({ effect: iam.Effect.ALLOW, actions, resources });
 }
 
-/** runner/host/lifecycle-action.ts: a drained host lets its group terminate it. */
-export const COMPLETE_LIFECYCLE = ["autoscaling:CompleteLifecycleAction"];
+/**
+ * runner/host/lifecycle-action.ts: a drained host lets its group terminate it, and a busy
+ * host keeps itself out of scale-in (runner/host/scale-in-protection.ts).
+ */
+export const HOST_GROUP_ACTIONS = [
+  "autoscaling:CompleteLifecycleAction",
+  "autoscaling:SetInstanceProtection",
+];
 
 /**
  * src/scaler/scale-fleet.ts reads the group and its launches (spot shortages):

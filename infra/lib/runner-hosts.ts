@@ -12,7 +12,7 @@ import { Construct } from "constructs";
 import {
   acknowledgeTableIndexes,
   allow,
-  COMPLETE_LIFECYCLE,
+  HOST_GROUP_ACTIONS,
   CONSUME,
   ECR_PULL,
   ECR_PUSH,
@@ -123,7 +123,7 @@ export class RunnerHosts extends Construct {
             allow(READ_ARTIFACT, [artifact.bucket.arnForObjects(artifact.s3ObjectKey)]),
             allow(SHIP_LOGS, [bootLogs.logGroupArn, runnerLogs.logGroupArn]),
             // A drained host lets the group terminate it (runner/host/lifecycle-action.ts).
-            allow(COMPLETE_LIFECYCLE, [groupArn]),
+            allow(HOST_GROUP_ACTIONS, [groupArn]),
             allow(REPORT_HEALTH, [
               `arn:${Aws.PARTITION}:autoscaling:${Aws.REGION}:${Aws.ACCOUNT_ID}:autoScalingGroup:*:autoScalingGroupName/${Aws.STACK_NAME}-*`,
             ]),

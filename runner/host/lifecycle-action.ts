@@ -1,4 +1,8 @@
-import { AutoScalingClient, CompleteLifecycleActionCommand } from "@aws-sdk/client-auto-scaling";
+import {
+  AutoScalingClient,
+  CompleteLifecycleActionCommand,
+  SetInstanceProtectionCommand,
+} from "@aws-sdk/client-auto-scaling";
 
 /**
  * CompleteLifecycleAction with CONTINUE for this host: the group terminates it now instead
@@ -17,6 +21,22 @@ export function lifecycleActionCompleter(
         LifecycleHookName: hookName,
         InstanceId: instanceId,
         LifecycleActionResult: "CONTINUE",
+      }),
+    );
+  };
+}
+
+/** SetInstanceProtection (from scale-in) for this host in its group. */
+export function scaleInProtector(
+  groupName: string,
+  client: AutoScalingClient = new AutoScalingClient({}),
+): (instanceId: string, on: boolean) => Promise<void> {
+  return async (instanceId, on) => {
+    await client.send(
+      new SetInstanceProtectionCommand({
+        AutoScalingGroupName: groupName,
+        InstanceIds: [instanceId],
+        ProtectedFromScaleIn: on,
       }),
     );
   };

@@ -161,6 +161,21 @@ describe("kozmic runner on a host that is leaving", () => {
       await waitFor("the first job to start", async () =>
         (await logOf(first)).includes("started\n") ? true : undefined,
       );
+      // Busy: the host asks to be left out of scale-in (it said so at start, idle).
+      await waitFor("scale-in protection", () =>
+        host.protections.some((p) => p.protected) ? true : undefined,
+      );
+      assert.deepEqual(
+        host.protections.map((p) => p.protected),
+        [false, true],
+      );
+      assert.deepEqual(host.protections[1]!.fields, {
+        Action: "SetInstanceProtection",
+        Version: "2011-01-01",
+        AutoScalingGroupName: GROUP,
+        "InstanceIds.member.1": host.instanceId,
+        ProtectedFromScaleIn: "true",
+      });
       host.lifecycleState = "Terminated";
       await waitFor("the runner to see its host leaving", () =>
         /host leaving: the Auto Scaling group is terminating it/.test(leaving.stderr())

@@ -4,7 +4,7 @@ import { after, before, describe, it } from "node:test";
 import { App } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import {
-  COMPLETE_LIFECYCLE,
+  HOST_GROUP_ACTIONS,
   CONSUME,
   DESCRIBE_GROUPS,
   ECR_PULL,
@@ -445,7 +445,7 @@ describe("infra: the Kozmic CDK stack", () => {
           .filter((id) => id.startsWith("Runners"))
           .map(arnOf),
       },
-      { actions: COMPLETE_LIFECYCLE, resources: [RUNNER_GROUP_ARN] },
+      { actions: HOST_GROUP_ACTIONS, resources: [RUNNER_GROUP_ARN] },
       {
         actions: REPORT_HEALTH,
         resources: [

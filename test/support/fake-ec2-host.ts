@@ -5,8 +5,8 @@ import type { AddressInfo } from "node:net";
 /**
  * What an EC2 Auto Scaling host sees, on 127.0.0.1: the instance metadata service (IMDSv2:
  * no token, no answer) whose `autoscaling/target-lifecycle-state` and `spot/instance-action`
- * a test changes, and the one Auto Scaling call a draining runner makes,
- * CompleteLifecycleAction (which moto does not model), recorded.
+ * a test changes, and the Auto Scaling calls a runner makes, CompleteLifecycleAction
+ * (which moto does not model) and SetInstanceProtection, recorded.
  */
 export class FakeEc2Host {
   readonly instanceId = `i-${randomUUID().replace(/-/g, "").slice(0, 17)}`;
@@ -16,6 +16,8 @@ export class FakeEc2Host {
   readonly unauthorised: string[] = [];
   /** CompleteLifecycleAction calls, as the form fields they carried, and when. */
   readonly completed: { fields: Record<string, string>; at: number }[] = [];
+  /** SetInstanceProtection calls: whether the host was protected from scale-in, in order. */
+  readonly protections: { protected: boolean; fields: Record<string, string> }[] = [];
   private readonly tokens = new Set<string>();
 
   private constructor(
@@ -84,6 +86,15 @@ export class FakeEc2Host {
     for await (const chunk of req) body += (chunk as Buffer).toString("utf8");
     const fields = Object.fromEntries(new URLSearchParams(body));
     const ns = "http://autoscaling.amazonaws.com/doc/2011-01-01/";
+    if (fields.Action === "SetInstanceProtection") {
+      this.protections.push({ protected: fields.ProtectedFromScaleIn === "true", fields });
+      res
+        .writeHead(200, { "content-type": "text/xml" })
+        .end(
+          `<SetInstanceProtectionResponse xmlns="${ns}"><SetInstanceProtectionResult/><ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></SetInstanceProtectionResponse>`,
+        );
+      return;
+    }
     if (fields.Action !== "CompleteLifecycleAction") {
       res
         .writeHead(400, { "content-type": "text/xml" })

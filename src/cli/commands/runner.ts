@@ -134,10 +134,15 @@ export async function main(args: string[]): Promise<number> {
     return stopping;
   };
   const hostDrain = settings.host.drain
-    ? await drainOnLeaving(settings.host.drain, log, async (graceMs) => {
-        await stop(graceMs);
-        await planner.stop();
-      })
+    ? await drainOnLeaving(
+        settings.host.drain,
+        log,
+        () => busy(),
+        async (graceMs) => {
+          await stop(graceMs);
+          await planner.stop();
+        },
+      )
     : undefined;
   await new Promise<void>((resolve) => {
     process.on("SIGTERM", () => void stop().then(resolve));
@@ -168,20 +173,41 @@ export async function main(args: string[]): Promise<number> {
 async function drainOnLeaving(
   drain: DrainSettings,
   log: LineLog,
+  busy: () => number,
   stopWork: (graceMs: number) => Promise<void>,
 ) {
-  const [{ drainWhenLeaving }, { instanceMetadata }, { lifecycleActionCompleter }] =
-    await Promise.all([
-      import("../../../runner/host/drain-host.js"),
-      import("../../../runner/host/instance-metadata.js"),
-      import("../../../runner/host/lifecycle-action.js"),
-    ]);
+  const [
+    { drainWhenLeaving },
+    { instanceMetadata },
+    { lifecycleActionCompleter, scaleInProtector },
+    { protectWhileBusy },
+    { AutoScalingClient },
+  ] = await Promise.all([
+    import("../../../runner/host/drain-host.js"),
+    import("../../../runner/host/instance-metadata.js"),
+    import("../../../runner/host/lifecycle-action.js"),
+    import("../../../runner/host/scale-in-protection.js"),
+    import("@aws-sdk/client-auto-scaling"),
+  ]);
+  const metadata = instanceMetadata(drain.metadataUrl);
+  const autoScaling = new AutoScalingClient({});
+  const protection = protectWhileBusy({
+    busy,
+    instanceId: () => metadata.get("instance-id"),
+    setProtected: scaleInProtector(drain.groupName, autoScaling),
+    pollMs: drain.pollMs,
+    log,
+  });
   const hostDrain = drainWhenLeaving({
-    metadata: instanceMetadata(drain.metadataUrl),
+    metadata,
     pollMs: drain.pollMs,
     drainMs: drain.drainMs,
-    stopWork,
-    completeLifecycleAction: lifecycleActionCompleter(drain.groupName, drain.hookName),
+    stopWork: async (graceMs) => {
+      // Leaving anyway: the protection has nothing left to keep.
+      protection.stop();
+      await stopWork(graceMs);
+    },
+    completeLifecycleAction: lifecycleActionCompleter(drain.groupName, drain.hookName, autoScaling),
     log,
   });
   hostDrain.drained.then(
@@ -191,7 +217,12 @@ async function drainOnLeaving(
         log(`kozmic runner: draining failed: ${(error as Error).message}`, "error");
     },
   );
-  return hostDrain;
+  return {
+    stop: () => {
+      protection.stop();
+      hostDrain.stop();
+    },
+  };
 }
 
 async function runnerMetrics() {
