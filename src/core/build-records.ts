@@ -11,7 +11,7 @@ export interface BuildRecord {
   repoPrivate: boolean;
   sha: string;
   ref: string;
-  event: "push" | "pull_request" | "rerun" | "manual";
+  event: "push" | "pull_request" | "rerun" | "manual" | "schedule";
   pullRequest?: number;
   /** Who or what started it, e.g. the pusher's login or "rerun by octocat". */
   trigger: string;

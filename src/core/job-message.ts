@@ -24,7 +24,7 @@ export const jobMessageSchema = z.strictObject({
   sha: z.string().regex(/^[0-9a-f]{40}$/),
   /** `refs/heads/main` for a push, `refs/pull/7/head` for a pull request. */
   ref: z.string().min(1),
-  event: z.enum(["push", "pull_request", "rerun", "manual"]),
+  event: z.enum(["push", "pull_request", "rerun", "manual", "schedule"]),
   pullRequest: z.number().int().positive().optional(),
   trust: trustScopeSchema,
   headRepositoryId: z

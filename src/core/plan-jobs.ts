@@ -12,7 +12,7 @@ import { decideHook } from "./hook-conditions.js";
 
 /** What the app learned from a webhook, reduced to the facts planning needs. */
 export interface EventFacts {
-  event: "push" | "pull_request" | "rerun" | "manual";
+  event: "push" | "pull_request" | "rerun" | "manual" | "schedule";
   installationId: number;
   repository: { id: number; fullName: string; cloneUrl: string; private: boolean };
   sha: string;
@@ -207,8 +207,9 @@ export function planJobs(config: Config, facts: EventFacts, context: PlanContext
       record,
       message,
       supersede: { repoId: facts.repository.id, line, hook: name },
-      // A run asked for by hand is never cancelled by, nor cancels, a push's.
-      cancelSuperseded: hook.cancel_superseded && facts.event !== "manual",
+      // A run by hand or on a schedule is never cancelled by, nor cancels, a push's.
+      cancelSuperseded:
+        hook.cancel_superseded && facts.event !== "manual" && facts.event !== "schedule",
     };
   });
   return { build, jobs, skipped };

@@ -17,6 +17,8 @@ const buildTask = z.strictObject({
   trigger: z.string().min(1).max(300),
   /** Pushes: the commit the branch was at before (all zeros for a new branch), for `paths:`. */
   before: sha.or(z.literal("0".repeat(40))).optional(),
+  /** Pushes: the repository's default branch, whose configuration holds its `schedule:`. */
+  defaultBranch: z.string().min(1).max(255).optional(),
   /** Pull requests: the branch it merges into, for `branches:`. */
   baseRef: z.string().min(1).max(1024).optional(),
   /** More lines the jobs supersede on (`branch:feature` for a pull request from that branch). */
@@ -66,6 +68,16 @@ const manualTask = z.strictObject({
   actor: login,
 });
 
+/** A tick of a schedule entry (`schedule:`): the branch's head, as a run by hand builds it. */
+const scheduleTask = z.strictObject({
+  kind: z.literal("schedule"),
+  scheduleId: z.string().min(1).max(100),
+  cron: z.string().min(1).max(200),
+  branch: z.string().min(1).max(255),
+  /** The time the tick names (epoch ms), which the build's delivery id holds. */
+  tick: z.number().int().nonnegative(),
+});
+
 /** The check run's "Cancel" button or the log pages' Cancel. */
 const cancelTask = z.strictObject({
   kind: z.literal("cancel"),
@@ -92,6 +104,7 @@ export const planMessageSchema = z.strictObject({
     rerunBuildTask,
     cancelTask,
     manualTask,
+    scheduleTask,
   ]),
 });
 export type PlanMessage = z.output<typeof planMessageSchema>;

@@ -30,6 +30,9 @@ export async function handlePush(
       ref: payload.ref,
       ...(/^[0-9a-f]{40}$/.test(payload.before) ? { before: payload.before } : {}),
       trigger: clip(payload.pusher.name ?? payload.sender?.login ?? "push"),
+      ...(payload.repository.default_branch
+        ? { defaultBranch: clip(payload.repository.default_branch, 255) }
+        : {}),
     },
   });
 }

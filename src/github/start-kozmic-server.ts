@@ -9,6 +9,7 @@ import { healthAndMetrics } from "../metrics/metrics-server.js";
 import { createWebhookDispatcher } from "./dispatch-webhook.js";
 import type { RequestOctokit } from "../checks/checks-reporter.js";
 import { startPlanner, type Planner, type PlannerOptions } from "../planner/start-planner.js";
+import { startScheduleTimer, type ScheduleTimerOptions } from "../planner/schedule-timer.js";
 import type { Queue } from "../queue/port.js";
 import { kozmicOctokit } from "./kozmic-octokit.js";
 import { BodyError, readRequestBody } from "./read-request-body.js";
@@ -41,6 +42,8 @@ export interface KozmicServerOptions extends KozmicAppDeps {
   log?: Logger;
   /** The planner this server runs (its retry policy, poll wait); none when false. */
   planner?: Omit<PlannerOptions, "queue" | "deps"> | false;
+  /** The schedule timer beside the planner (its interval); none when false or without planner. */
+  scheduleTimer?: Pick<ScheduleTimerOptions, "intervalMs" | "owner"> | false;
 }
 
 /**
@@ -68,7 +71,14 @@ export async function startKozmicServer(
     ...(settings.logFormat ? { logFormat: settings.logFormat } : {}),
     ...(options.log ? { log: options.log } : {}),
   });
-  const { octokit: _octokit, log: _log, queue, planner: plannerOptions, ...deps } = options;
+  const {
+    octokit: _octokit,
+    log: _log,
+    queue,
+    planner: plannerOptions,
+    scheduleTimer: timerOptions,
+    ...deps
+  } = options;
   const inFlight = createWorkInFlight();
   const middleware = await createNodeMiddleware(kozmicApp(deps), { probot });
   const dispatch = createWebhookDispatcher(appDepsOf(deps));
@@ -87,6 +97,16 @@ export async function startKozmicServer(
             log: probot.log,
           },
         });
+  const scheduleTimer =
+    planner && timerOptions !== false
+      ? startScheduleTimer({
+          ...timerOptions,
+          store: deps.store,
+          planQueue: deps.planQueue,
+          now: deps.now ?? Date.now,
+          log: probot.log,
+        })
+      : undefined;
 
   const webhook = async (req: IncomingMessage, res: ServerResponse) => {
     let answer;
@@ -161,6 +181,7 @@ export async function startKozmicServer(
       server.closeIdleConnections();
     });
     await inFlight.idle();
+    await scheduleTimer?.stop();
     await planner?.stop();
   };
   return {

@@ -45,6 +45,7 @@ export async function planMessage(deps: PlannerDeps, message: PlanMessage): Prom
           ...(task.baseRef !== undefined ? { baseRef: task.baseRef } : {}),
         },
         ...(task.before !== undefined ? { before: task.before } : {}),
+        ...(task.defaultBranch !== undefined ? { defaultBranch: task.defaultBranch } : {}),
         ...(task.alsoSupersedeLines ? { alsoSupersedeLines: task.alsoSupersedeLines } : {}),
       });
     case "rerun-check-run":
@@ -60,6 +61,8 @@ export async function planMessage(deps: PlannerDeps, message: PlanMessage): Prom
     }
     case "manual":
       return runByHand(deps, octokit, message, task);
+    case "schedule":
+      return runOnSchedule(deps, octokit, message, task);
     case "cancel": {
       const job = await deps.store.getJob(task.jobId);
       if (!job || job.repoId !== message.repository.id) {
@@ -106,17 +109,8 @@ async function runByHand(
   message: PlanMessage,
   task: Task<"manual">,
 ): Promise<PlanOutcome> {
-  let sha: string;
-  try {
-    const { data } = await octokit.request("GET /repos/{owner}/{repo}/branches/{branch}", {
-      ...ownerAndRepo(message.repository.fullName),
-      branch: task.branch,
-    });
-    sha = (data as { commit: { sha: string } }).commit.sha;
-  } catch (error) {
-    if ((error as { status?: number }).status !== 404) throw error;
-    return { outcome: "ignored", why: `no branch ${task.branch}` };
-  }
+  const sha = await branchHead(octokit, message, task.branch);
+  if (!sha) return { outcome: "ignored", why: `no branch ${task.branch}` };
   return start(deps, octokit, message, {
     event: "manual",
     installationId: message.installationId,
@@ -127,6 +121,48 @@ async function runByHand(
     trigger: task.actor,
     inputs: task.inputs,
   });
+}
+
+/**
+ * A schedule's tick: the branch's head now, built as a run by hand is, with the hooks whose
+ * `on` allows `schedule`. The tick's delivery id makes its build id, so planning a tick
+ * again resumes its build.
+ */
+async function runOnSchedule(
+  deps: PlannerDeps,
+  octokit: RequestOctokit,
+  message: PlanMessage,
+  task: Task<"schedule">,
+): Promise<PlanOutcome> {
+  const sha = await branchHead(octokit, message, task.branch);
+  if (!sha) return { outcome: "ignored", why: `no branch ${task.branch}` };
+  return start(deps, octokit, message, {
+    event: "schedule",
+    installationId: message.installationId,
+    repository: await withCloneUrl(octokit, message.repository),
+    sha,
+    ref: `refs/heads/${task.branch}`,
+    trust: "trusted",
+    trigger: task.cron,
+  });
+}
+
+/** The commit a branch is at, or undefined when the repository has no such branch. */
+async function branchHead(
+  octokit: RequestOctokit,
+  message: PlanMessage,
+  branch: string,
+): Promise<string | undefined> {
+  try {
+    const { data } = await octokit.request("GET /repos/{owner}/{repo}/branches/{branch}", {
+      ...ownerAndRepo(message.repository.fullName),
+      branch,
+    });
+    return (data as { commit: { sha: string } }).commit.sha;
+  } catch (error) {
+    if ((error as { status?: number }).status !== 404) throw error;
+    return undefined;
+  }
 }
 
 /** GitHub's "Re-run all checks": every hook of the commit's latest build again. */

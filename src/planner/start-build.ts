@@ -10,6 +10,7 @@ import { derivedIds, rerunSeed } from "./derived-ids.js";
 import { findCheckRunsByExternalId } from "./find-check-runs.js";
 import { listChangedFiles } from "./list-changed-files.js";
 import { isPermanent } from "./plan-failure.js";
+import { keepSchedules } from "./keep-schedules.js";
 import { jobUrl } from "../core/job-url.js";
 import type { PlannerDeps } from "./planner-deps.js";
 import { readConfigAt } from "./read-config-at.js";
@@ -33,6 +34,8 @@ export interface StartBuildInput {
   lineTime?: number;
   /** Pushes: the commit before, whose comparison with `sha` gives the changed files. */
   before?: string;
+  /** Pushes: the repository's default branch, whose configuration holds its `schedule:`. */
+  defaultBranch?: string;
 }
 
 export type StartBuildOutcome =
@@ -62,10 +65,13 @@ export async function startBuild(
   input: StartBuildInput,
 ): Promise<StartBuildOutcome> {
   const { facts, owner, repo } = input;
-  // A re-run or a run by hand is a build of its own, whoever built the commit before.
-  const rerun = facts.event === "rerun" || facts.event === "manual";
+  // A re-run, a run by hand or on a schedule is a build of its own, whoever built the commit before.
+  const rerun = facts.event === "rerun" || facts.event === "manual" || facts.event === "schedule";
   const file = await readConfigAt(input.octokit, owner, repo, facts.sha);
-  if (file.kind === "missing") return { outcome: "no-config" };
+  if (file.kind === "missing") {
+    await keepSchedules(deps, input, []);
+    return { outcome: "no-config" };
+  }
 
   const seed = rerun
     ? rerunSeed(facts.repository.id, input.deliveryId)
@@ -80,6 +86,8 @@ export async function startBuild(
     if (!(error instanceof ConfigError)) throw error;
     issues = error.issues;
   }
+  // A configuration with problems leaves the schedules as the last good one set them.
+  if (config) await keepSchedules(deps, input, config.schedule ?? []);
   // A build without jobs still records the commit as handled, and the trust a re-run keeps.
   const planned = config ? await withChangedFiles(input, config) : facts;
   let plan = planJobs(config ?? { hooks: [] }, planned, context);

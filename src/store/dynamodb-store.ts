@@ -32,6 +32,7 @@ import { dynamoCacheLeaseOperations } from "./dynamodb-cache-leases.js";
 import { jobOperations, leaseOperations } from "./dynamodb-jobs.js";
 import { dynamoSecretOperations } from "./dynamodb-secrets.js";
 import { dynamoSessionOperations } from "./dynamodb-sessions.js";
+import { dynamoScheduleOperations } from "./dynamodb-schedules.js";
 import { DynamoTable, type ItemKey } from "./dynamodb-table.js";
 import { assertChunkSize } from "./log-chunk-size.js";
 import type {
@@ -74,6 +75,7 @@ export function openDynamoStore(options: DynamoStoreOptions): Store {
     ...dynamoCacheLeaseOperations(table),
     ...dynamoSecretOperations(table),
     ...dynamoSessionOperations(table),
+    ...dynamoScheduleOperations(table),
     async close() {
       if (!options.client || options.ownsClient) raw.destroy();
     },

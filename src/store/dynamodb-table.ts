@@ -9,6 +9,7 @@ import {
   type QueryCommandInput,
   TransactWriteCommand,
   UpdateCommand,
+  type UpdateCommandInput,
 } from "@aws-sdk/lib-dynamodb";
 import { InfrastructureError } from "../core/errors.js";
 
@@ -85,6 +86,19 @@ export class DynamoTable {
       start = out.LastEvaluatedKey;
     } while (start);
     return items;
+  }
+
+  /** An UpdateItem: false when its condition did not hold. */
+  async update(what: string, input: Omit<UpdateCommandInput, "TableName">): Promise<boolean> {
+    try {
+      await this.send(what, () =>
+        this.db.send(new UpdateCommand({ TableName: this.name, ...input })),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
   }
 
   /** Sets an existing item's `expiresAt` (the table's TTL); nothing when there is no item. */

@@ -95,6 +95,16 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 4,
+    what: "schedule entries (`schedule:` of each repository's default branch)",
+    up(db) {
+      db.exec(`
+        CREATE TABLE IF NOT EXISTS schedules (id TEXT PRIMARY KEY, repo_id INTEGER NOT NULL, last_tick INTEGER NOT NULL, data TEXT NOT NULL);
+        CREATE INDEX IF NOT EXISTS schedules_repo ON schedules (repo_id);
+      `);
+    },
+  },
 ];
 
 /** The schema version this code writes: a file at a higher one was written by a newer Kozmic. */

@@ -9,6 +9,7 @@ import { assertChunkSize } from "./log-chunk-size.js";
 import { embeddedCacheLeaseOperations } from "./embedded-cache-leases.js";
 import { embeddedSecretOperations } from "./embedded-secrets.js";
 import { embeddedSessionOperations } from "./embedded-sessions.js";
+import { embeddedScheduleOperations } from "./embedded-schedules.js";
 import { embeddedCacheImageOperations } from "./embedded-cache-records.js";
 import type {
   BuildRecord,
@@ -193,6 +194,7 @@ export function openEmbeddedStore(options: EmbeddedStoreOptions): EmbeddedStore 
   return {
     ...secrets,
     ...embeddedSessionOperations(db),
+    ...embeddedScheduleOperations(db),
     ...cacheImages,
     async createBuild(build, jobs) {
       try {

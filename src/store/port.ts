@@ -1,8 +1,9 @@
 import type { JobStatus } from "../core/job-state.js";
 import type { TrustScope } from "../core/job-message.js";
 import type { BuildRecord, JobRecord, SupersedeKey } from "../core/build-records.js";
+import type { ScheduleRecord } from "../core/schedules.js";
 
-export type { BuildRecord, JobRecord, SupersedeKey };
+export type { BuildRecord, JobRecord, ScheduleRecord, SupersedeKey };
 
 /** Fields a transition may set besides `status`. */
 export type JobUpdate = Partial<
@@ -198,6 +199,19 @@ export interface Store {
   /** True for a session revoked and not yet past its `until`. */
   isSessionRevoked(sessionId: string, now?: number): Promise<boolean>;
 
+  /**
+   * Makes `schedules` the repository's schedule entries: an entry kept (same id) keeps its
+   * stored `lastTick`, a new one starts from the one given, the others are removed.
+   */
+  replaceSchedules(repoId: number, schedules: readonly ScheduleRecord[]): Promise<void>;
+  /** Every repository's schedule entries. */
+  listSchedules(): Promise<ScheduleRecord[]>;
+  /**
+   * Moves a schedule's `lastTick` forward to `tick`, atomically: false when it is already
+   * there or later (another timer fired it) or the entry is gone.
+   */
+  advanceSchedule(id: string, tick: number): Promise<boolean>;
+
   putInstallation(installation: InstallationRecord): Promise<void>;
   getInstallation(id: number): Promise<InstallationRecord | undefined>;
   deleteInstallation(id: number): Promise<void>;
@@ -217,6 +231,12 @@ export type SecretOperations = Pick<
   | "getRepositoryKey"
   | "putRepositoryKey"
   | "listRepositoryKeys"
+>;
+
+/** Schedule entries (`schedule:`) and the ticks they fired. */
+export type ScheduleOperations = Pick<
+  Store,
+  "replaceSchedules" | "listSchedules" | "advanceSchedule"
 >;
 
 /** Sign-in sessions ended by logout before their cookie expires. */

@@ -68,8 +68,12 @@ export function formatSeconds(seconds: number | undefined): string {
   return `${m} min ${Math.round(seconds - m * 60)} s`;
 }
 
-/** "push by octocat", "pull request by hubot", "rerun by octocat" (re-runs name themselves). */
+/**
+ * "push by octocat", "pull request by hubot", "rerun by octocat" (re-runs name themselves),
+ * "schedule 0 3 * * *" (a schedule's trigger is its cron).
+ */
 export function describeTrigger(build: Pick<BuildRecord, "event" | "trigger">): string {
   if (build.event === "rerun") return build.trigger;
+  if (build.event === "schedule") return `schedule ${build.trigger}`;
   return `${build.event === "pull_request" ? "pull request" : build.event} by ${build.trigger}`;
 }

@@ -5,6 +5,7 @@ import { ConflictError, PermanentError } from "../../src/core/errors.js";
 import type { Store } from "../../src/store/port.js";
 import { aBuild, aJob } from "../support/job-fixtures.js";
 import { checkCacheRecords } from "./cache-records-contract.js";
+import { checkSchedules } from "./schedule-contract.js";
 
 export interface StoreContractOptions {
   logRetentionDays: number;
@@ -377,6 +378,10 @@ export function defineStoreContract(name: string, makeStore: MakeStore): void {
 
     it("records the cache images Kozmic committed and knows no others", async () => {
       await withStore((store) => checkCacheRecords(store));
+    });
+
+    it("keeps schedule entries per repository and fires each tick once", async () => {
+      await withStore((store) => checkSchedules(store));
     });
 
     it("leases a cache key to one fleet host at a time, renewed by it, taken over once expired", async () => {

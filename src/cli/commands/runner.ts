@@ -23,6 +23,7 @@ export async function main(args: string[]): Promise<number> {
     { startRunner },
     { installationOctokits },
     { startPlanner },
+    { startScheduleTimer },
     { checkJobQueueRedrive },
     { jobQueueFrom, planQueueFrom },
     { PLAN_MAX_RECEIVES },
@@ -34,6 +35,7 @@ export async function main(args: string[]): Promise<number> {
     import("../../../runner/worker/start-runner.js"),
     import("../../planner/installation-octokits.js"),
     import("../../planner/start-planner.js"),
+    import("../../planner/schedule-timer.js"),
     import("../../queue/check-job-queue-redrive.js"),
     import("../../queue/open-queue.js"),
     import("../../settings/storage-settings.js"),
@@ -127,6 +129,14 @@ export async function main(args: string[]): Promise<number> {
       log: logger.child({ component: "planner" }),
     },
   });
+  // And fires the schedules when it holds their lease (one process of all on this store).
+  const scheduleTimer = startScheduleTimer({
+    store,
+    planQueue,
+    owner: runner.owner,
+    now: Date.now,
+    log: logger.child({ component: "schedules" }),
+  });
   let stopping: Promise<void> | undefined;
   let interrupts = 0;
   const stop = (graceMs?: number) => {
@@ -140,6 +150,7 @@ export async function main(args: string[]): Promise<number> {
         () => busy(),
         async (graceMs) => {
           await stop(graceMs);
+          await scheduleTimer.stop();
           await planner.stop();
         },
       )
@@ -157,6 +168,7 @@ export async function main(args: string[]): Promise<number> {
     });
   });
   hostDrain?.stop();
+  await scheduleTimer.stop();
   await planner.stop();
   await metricsServer?.close();
   await queue.close();

@@ -2,6 +2,7 @@ import * as z from "zod";
 import { parseBytes, parseDurationSeconds } from "../duration.js";
 import { checkHookImage } from "../image-ref.js";
 import { checkSecretName } from "../secret-rules.js";
+import { checkCron, MAX_SCHEDULES } from "../schedules.js";
 import { checkTrackedPattern } from "./check-tracked-pattern.js";
 import {
   matrixCombinations,
@@ -405,6 +406,29 @@ export const hookSchema = z
   })
   .describe("A hook: a job run in Docker on every push and pull request.");
 
+/** One entry of `schedule:`: when, and which branch's head. */
+const scheduleSchema = z
+  .strictObject({
+    cron: z
+      .string()
+      .max(200)
+      .superRefine((cron, ctx) => {
+        const problem = checkCron(cron);
+        if (problem) ctx.addIssue({ code: "custom", message: problem });
+      })
+      .describe(
+        'Cron expression of 5 fields (minute hour day month weekday), in UTC, e.g. "0 3 * * *".',
+      ),
+    branch: z
+      .string()
+      .min(1)
+      .max(255)
+      .regex(/^[^\s~^:?*[\\]+$/, { message: "expected a branch name such as main" })
+      .optional()
+      .describe("Branch whose head is built. Default: the repository's default branch."),
+  })
+  .describe("A schedule: builds the branch's head at the times `cron` names.");
+
 /**
  * Most hooks one configuration may declare. Each hook is a job and a check run: a build and
  * its jobs are written in one store transaction (DynamoDB takes at most 100 items), and
@@ -419,6 +443,14 @@ export const configSchema = z
       .min(1)
       .max(MAX_HOOKS)
       .describe(`The hooks of this repository, at most ${MAX_HOOKS}.`),
+    schedule: z
+      .array(scheduleSchema)
+      .max(MAX_SCHEDULES)
+      .optional()
+      .describe(
+        `Times to build a branch's head, at most ${MAX_SCHEDULES}, read from the default branch's ` +
+          "configuration: each runs the hooks whose `on` allows `schedule`.",
+      ),
   })
   .superRefine((config, ctx) => {
     const counts = config.hooks.map((hook) => combinationsOf(hook.matrix)?.length ?? 1);
