@@ -226,11 +226,12 @@ describe("schedules: `schedule:` builds a branch's head at its times, once acros
     const fired = (await Promise.all(runs))
       .flat()
       .filter((f) => f.repoFullName === target.fullName);
-    assert.deepEqual(fired.map((f) => f.outcome).sort(), [
-      "duplicate-delivery",
-      "duplicate-delivery",
-      "enqueued",
-    ]);
+    // One hands it over; the others find it handed over (or, listing later, already past).
+    assert.deepEqual(
+      fired.filter((f) => f.outcome === "enqueued").map((f) => f.tick),
+      [tick],
+    );
+    assert.ok(fired.every((f) => f.tick === tick));
     await h.app.idle();
     assert.equal((await scheduledBuilds(target.id)).length, 1);
     // Fired from now on: the same tick again is nothing new.
