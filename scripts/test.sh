@@ -50,11 +50,19 @@ if [ -n "${stand_in_pid:-}" ]; then
 fi
 
 mkdir -p test-artifacts
-# The slowest files (end-to-end, and the pipeline against Docker) start first, so that two
-# at a time finish close together instead of one long file running alone at the end.
+# The slowest files start first, so that two at a time finish close together instead of one
+# long file running alone at the end: the real projects' installs and builds (the longest by
+# far), the other files running projects on the stand-in image, then the other end-to-end
+# files and the pipeline against Docker, then the rest.
 mapfile -t files < <(
   find test -name '*.test.ts' | sort |
-    awk '{ slow = ($0 ~ /^test\/e2e\// || $0 ~ /run-job\.test\.ts$/) ? 0 : 1; print slow "\t" $0 }' |
+    awk '{
+      rank = 3
+      if ($0 ~ /^test\/e2e\// || $0 ~ /run-job\.test\.ts$/) rank = 2
+      if ($0 ~ /\/(init-layouts|docs-examples)\.test\.ts$/) rank = 1
+      if ($0 ~ /\/real-projects\.test\.ts$/) rank = 0
+      print rank "\t" $0
+    }' |
     sort -s -t$'\t' -k1,1 | cut -f2
 )
 if [ $# -gt 0 ]; then files=("$@"); fi

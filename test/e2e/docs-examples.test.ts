@@ -6,7 +6,7 @@ import { describe, it } from "node:test";
 import { parseConfig } from "../../src/core/config/parse-config.js";
 import { runKozmic } from "../support/kozmic-cli.js";
 import { ensureStandInImage } from "../support/stand-in-image.js";
-import { onStandIn, standInWorkspace } from "../support/stand-in-run.js";
+import { onStandIn, STAND_IN_CONCURRENCY, standInWorkspace } from "../support/stand-in-run.js";
 
 /**
  * The configurations the README and docs show, run as a reader would run them: each in a
@@ -77,7 +77,7 @@ const PROJECTS: { marks: RegExp; files: Record<string, string>; output: RegExp[]
   },
 ];
 
-describe("the docs' configuration examples", { concurrency: 1 }, () => {
+describe("the docs' configuration examples", { concurrency: STAND_IN_CONCURRENCY }, () => {
   const all = DOCS.flatMap((file) => examples(file).map((yaml) => ({ file, yaml })));
 
   it("every example parses", () => {

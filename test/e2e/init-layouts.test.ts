@@ -5,7 +5,7 @@ import { describe, it } from "node:test";
 import { parseConfig } from "../../src/core/config/parse-config.js";
 import { runKozmic } from "../support/kozmic-cli.js";
 import { ensureStandInImage } from "../support/stand-in-image.js";
-import { onStandIn, standInWorkspace } from "../support/stand-in-run.js";
+import { onStandIn, STAND_IN_CONCURRENCY, standInWorkspace } from "../support/stand-in-run.js";
 
 /**
  * The layouts no registry publishes with their tests (pnpm and Yarn workspaces, a Cargo
@@ -134,7 +134,7 @@ const LAYOUTS: {
 
 describe(
   "kozmic init + kozmic run on workspaces and monorepos, with real package managers",
-  { concurrency: 1 },
+  { concurrency: STAND_IN_CONCURRENCY },
   () => {
     const standIn = ensureStandInImage();
     for (const layout of LAYOUTS) {

@@ -7,6 +7,15 @@ import { localRepositoryId } from "../../src/cli/run-hooks.js";
 import { STAND_IN_IMAGE } from "./stand-in-image.js";
 
 /**
+ * How many projects a stand-in test file runs at once. Most of a project's run is waiting
+ * on its registry's downloads and on Docker, so a few side by side take little longer than
+ * one, where one after another they were the longest files of the suite. Each project has
+ * its own directory, repository id and cache images; they share the data directory, as
+ * several `kozmic run`s of one user do.
+ */
+export const STAND_IN_CONCURRENCY = 3;
+
+/**
  * A test file's place to run `kozmic run` on projects with the stand-in image: a temporary
  * directory with its own data directory, the environment jobs need on an engine whose bridge
  * has no route out (the host's network reaches the registries), and, after the file, the
