@@ -215,7 +215,7 @@ describe("embedded store retention", () => {
     await sleep(300); // a timer firing after close would throw on the closed database
   });
 
-  it("processes sharing the file take turns: one timed sweep per interval among them", async () => {
+  it("processes sharing the file take turns: one timed sweep per interval among them", async (t) => {
     const dataDir = aDataDir();
     const timed = { intervalMs: 60_000, firstSweepMs: 0 };
     const first = openEmbeddedStore({ dataDir, retention: timed });
@@ -232,11 +232,14 @@ describe("embedded store retention", () => {
       };
       while (!swept() && Date.now() < deadline) await sleep(20);
       assert.ok(swept(), "the first store swept on its timer");
-      // Expired at once, for a second store whose timer fires while the first one's turn lasts.
+      // Expired at once, for a second store whose timer fires while the first one's turn lasts:
+      // its timer driven by hand, so the check below follows the timer's firing, not a pause.
+      t.mock.timers.enable({ apis: ["setTimeout"] });
       second = openEmbeddedStore({ dataDir, logRetentionSeconds: 0, retention: timed });
       await second.appendLog({ jobId: "orphan", seq: 0, data: "old" });
-      await sleep(300);
+      t.mock.timers.tick(1);
       assert.equal((await second.readLog("orphan")).length, 1, "not its turn: no sweep");
+      t.mock.timers.reset();
       assert.equal((await second.sweepExpired()).logChunks, 1, "a sweep on request runs anyway");
     } finally {
       await second?.close();
