@@ -3,16 +3,20 @@ import { posix } from "node:path";
 /** One container, as the Docker adapter creates it (a step's, or a probe of an image). */
 export interface ContainerSpec {
   image: string;
-  cmd: string[];
+  /** Undefined: the image's CMD (a service's). */
+  cmd?: string[];
   env: Record<string, string>;
   user?: string;
-  workingDir: string;
+  /** Undefined: the image's (a service's). */
+  workingDir?: string;
   labels: Record<string, string>;
   memoryBytes: number;
   nanoCpus: number;
   pidsLimit: number;
   /** "none", "host" or the name of a Docker network. */
   network: string;
+  /** The name others on `network` find the container by (a service's). */
+  alias?: string;
   volumes: { source: string; target: string }[];
   /** A directory of this machine bind-mounted at `/kozmic` (see DockerEngine.bindsWorkspaces). */
   workspace?: string;
@@ -24,10 +28,10 @@ export interface ContainerSpec {
 export interface DockerCreateOptions {
   Image: string;
   Hostname?: string;
-  Cmd: string[];
+  Cmd?: string[];
   Env: string[];
   User?: string;
-  WorkingDir: string;
+  WorkingDir?: string;
   Labels: Record<string, string>;
   AttachStdout: true;
   AttachStderr: true;
@@ -45,6 +49,7 @@ export interface DockerCreateOptions {
     SecurityOpt: string[];
     CapDrop: string[];
   };
+  NetworkingConfig?: { EndpointsConfig: Record<string, { Aliases: string[] }> };
 }
 
 const OFFLINE_HOSTNAME = "kozmic";
@@ -76,12 +81,12 @@ export function toDockerCreateOptions(spec: ContainerSpec): DockerCreateOptions 
   return {
     Image: spec.image,
     ...(spec.network === "none" ? { Hostname: OFFLINE_HOSTNAME } : {}),
-    Cmd: spec.cmd,
+    ...(spec.cmd ? { Cmd: spec.cmd } : {}),
     Env: Object.entries(spec.env)
       .sort(([a], [b]) => (a < b ? -1 : 1))
       .map(([k, v]) => `${k}=${v}`),
     ...(spec.user ? { User: spec.user } : {}),
-    WorkingDir: spec.workingDir,
+    ...(spec.workingDir ? { WorkingDir: spec.workingDir } : {}),
     Labels: spec.labels,
     AttachStdout: true,
     AttachStderr: true,
@@ -106,5 +111,8 @@ export function toDockerCreateOptions(spec: ContainerSpec): DockerCreateOptions 
       SecurityOpt: spec.noNewPrivileges ? ["no-new-privileges"] : [],
       CapDrop: ["NET_RAW", "SYS_ADMIN"],
     },
+    ...(spec.alias
+      ? { NetworkingConfig: { EndpointsConfig: { [spec.network]: { Aliases: [spec.alias] } } } }
+      : {}),
   };
 }

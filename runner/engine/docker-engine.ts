@@ -6,7 +6,16 @@ import { workspacesCanExec } from "../source/step-workspaces.js";
 import { fillWorkspace, makeWorkspace } from "../source/write-workspace.js";
 import { toDockerCreateOptions, type ContainerSpec } from "./docker-convert.js";
 import Docker from "dockerode";
-import type { ContainerInfo, Engine, ImageInfo, RegistryAuth, StepSpec } from "./port.js";
+import * as services from "./docker-services.js";
+import type {
+  ContainerInfo,
+  Engine,
+  ImageInfo,
+  NetworkSpec,
+  RegistryAuth,
+  ServiceSpec,
+  StepSpec,
+} from "./port.js";
 import { mountNoSuid, unmount } from "./step-mounts.js";
 
 /** Docker could not bind-mount a step's directory: the step's files are uploaded instead. */
@@ -516,6 +525,37 @@ export class DockerEngine implements Engine {
     }
     const volumes = await this.docker.listVolumes({ filters: labelFilter(labels) });
     for (const volume of volumes.Volumes ?? []) await this.removeVolume(volume.Name);
+    for (const network of await this.listNetworks(labels)) await this.removeNetwork(network);
+  }
+
+  createNetwork(spec: NetworkSpec): Promise<void> {
+    return services.createNetwork(this.docker, spec);
+  }
+
+  removeNetwork(name: string): Promise<void> {
+    return services.removeNetwork(this.docker, name);
+  }
+
+  listNetworks(labels: Record<string, string>): Promise<string[]> {
+    return services.listNetworks(this.docker, labels);
+  }
+
+  async startService(spec: ServiceSpec, onOutput: (text: string) => void): Promise<string> {
+    const id = await this.createContainer(services.serviceContainer(spec));
+    await services.startService(this.docker, id, onOutput);
+    return id;
+  }
+
+  execInService(
+    id: string,
+    command: string[],
+    maxBytes: number,
+  ): Promise<{ exitCode: number; output: string } | undefined> {
+    return services.execInService(this.docker, id, command, maxBytes);
+  }
+
+  async removeService(id: string): Promise<void> {
+    await ignoring([404, 409], () => this.docker.getContainer(id).remove({ force: true, v: true }));
   }
 
   async hasNetwork(name: string): Promise<boolean> {

@@ -1,6 +1,19 @@
 import { randomUUID } from "node:crypto";
 import { InfrastructureError } from "../../src/core/errors.js";
-import type { ContainerInfo, Engine, ImageInfo, StepSpec } from "./port.js";
+import type {
+  ContainerInfo,
+  Engine,
+  ImageInfo,
+  NetworkSpec,
+  ServiceSpec,
+  StepSpec,
+} from "./port.js";
+
+interface FakeService {
+  spec: ServiceSpec;
+  state: "running" | "exited";
+  checks: number;
+}
 
 interface FakeContainer {
   spec: StepSpec;
@@ -12,7 +25,9 @@ interface FakeContainer {
  * A scripted engine for testing pipeline logic without Docker. A step's behaviour comes
  * from its env: FAKE_OUTPUT (printed), FAKE_SLEEP_MS (then exits), FAKE_EXIT (exit code),
  * FAKE_START_FAIL (start throws an InfrastructureError), FAKE_STEP_FILE (see readStepFile). Killing ends a step with 137;
- * vanish(id) removes it under the pipeline, as another process might.
+ * vanish(id) removes it under the pipeline, as another process might. A service prints
+ * FAKE_OUTPUT, stops at once with FAKE_EXIT, and fails FAKE_UNHEALTHY checks ("always": all);
+ * a passing check prints the command's last word, or exits N for `exit N`.
  */
 export class FakeEngine implements Engine {
   readonly images = new Map<string, ImageInfo>();
@@ -20,6 +35,9 @@ export class FakeEngine implements Engine {
   readonly calls: string[] = [];
   /** Docker's own networks; a test removes `bridge` for an engine run with --bridge=none. */
   readonly networks = new Set(["bridge", "host", "none"]);
+  /** Networks created through the port, by name: their labels. */
+  readonly jobNetworks = new Map<string, NetworkSpec>();
+  readonly services = new Map<string, FakeService>();
 
   /** Adds an image tagged `ref` (`:latest` when it has no tag), as a pull or build would. */
   addImage(ref: string, labels: Record<string, string> = {}): ImageInfo {
@@ -175,8 +193,67 @@ export class FakeEngine implements Engine {
   hasNetwork(name: string): Promise<boolean> {
     return Promise.resolve(this.networks.has(name));
   }
+  createNetwork(spec: NetworkSpec): Promise<void> {
+    if (this.networks.has(spec.name))
+      return Promise.reject(new InfrastructureError(`network ${spec.name} already exists`));
+    this.networks.add(spec.name);
+    this.jobNetworks.set(spec.name, spec);
+    return Promise.resolve();
+  }
+  removeNetwork(name: string): Promise<void> {
+    if ([...this.services.values()].some((s) => s.spec.network === name))
+      return Promise.reject(new Error(`network ${name} has active endpoints`));
+    if (this.jobNetworks.delete(name)) this.networks.delete(name);
+    return Promise.resolve();
+  }
+  listNetworks(labels: Record<string, string>): Promise<string[]> {
+    return Promise.resolve(
+      [...this.jobNetworks.values()].filter((n) => matches(n.labels, labels)).map((n) => n.name),
+    );
+  }
+  startService(spec: ServiceSpec, onOutput: (text: string) => void): Promise<string> {
+    if (!this.networks.has(spec.network))
+      return Promise.reject(new InfrastructureError(`no such network ${spec.network}`));
+    const known = [spec.image, `${spec.image}:latest`].some((ref) => this.images.has(ref));
+    if (!known && ![...this.images.values()].some((i) => i.id === spec.image))
+      return Promise.reject(new InfrastructureError(`no such image ${spec.image}`));
+    const id = randomUUID();
+    const exited = spec.env.FAKE_EXIT !== undefined;
+    this.services.set(id, { spec, state: exited ? "exited" : "running", checks: 0 });
+    this.calls.push(`service ${spec.alias}`);
+    if (spec.env.FAKE_OUTPUT) onOutput(`${spec.env.FAKE_OUTPUT}\n`);
+    return Promise.resolve(id);
+  }
+  execInService(
+    id: string,
+    command: string[],
+    maxBytes: number,
+  ): Promise<{ exitCode: number; output: string } | undefined> {
+    const service = this.services.get(id);
+    if (service?.state !== "running") return Promise.resolve(undefined);
+    service.checks += 1;
+    const unhealthy = service.spec.env.FAKE_UNHEALTHY ?? "0";
+    if (unhealthy === "always" || service.checks <= Number(unhealthy)) {
+      const output = `${command.join(" ")}: not ready (check ${service.checks})\n`;
+      return Promise.resolve({ exitCode: 1, output: output.slice(-maxBytes) });
+    }
+    // A check prints its last word, or exits with N when that is `exit N`.
+    const word = command.at(-1) ?? "";
+    const exit = /^exit (\d+)$/.exec(word);
+    return Promise.resolve(
+      exit ? { exitCode: Number(exit[1]), output: "" } : { exitCode: 0, output: `${word}\n` },
+    );
+  }
+  removeService(id: string): Promise<void> {
+    this.services.delete(id);
+    return Promise.resolve();
+  }
   async removeLabelled(labels: Record<string, string>): Promise<void> {
-    for (const c of await this.listContainers(labels)) await this.destroyStep(c.id);
+    for (const c of await this.listContainers(labels)) {
+      await this.destroyStep(c.id);
+      await this.removeService(c.id);
+    }
+    for (const name of await this.listNetworks(labels)) await this.removeNetwork(name);
   }
   findImages(labels: Record<string, string>): Promise<ImageInfo[]> {
     return Promise.resolve(
@@ -191,9 +268,13 @@ export class FakeEngine implements Engine {
   }
   listContainers(labels: Record<string, string>): Promise<ContainerInfo[]> {
     return Promise.resolve(
-      [...this.containers.entries()]
-        .filter(([, c]) => Object.entries(labels).every(([k, v]) => c.spec.labels[k] === v))
+      [...this.containers.entries(), ...this.services.entries()]
+        .filter(([, c]) => matches(c.spec.labels, labels))
         .map(([id, c]) => ({ id, imageId: c.spec.image, state: c.state, labels: c.spec.labels })),
     );
   }
+}
+
+function matches(have: Record<string, string>, wanted: Record<string, string>): boolean {
+  return Object.entries(wanted).every(([k, v]) => have[k] === v);
 }

@@ -69,10 +69,37 @@ export interface Engine {
   /** Removes the step's container and files. Idempotent, safe after a failed start. */
   destroyStep(id: string, timings?: StepTimings): Promise<void>;
 
+  /**
+   * Creates a job's own network: a user-defined bridge its services and build share, where
+   * each service is found by its alias; `internal`: no route out of it.
+   */
+  createNetwork(spec: NetworkSpec): Promise<void>;
+  /** Idempotent: a missing network is not an error. Its containers must be gone first. */
+  removeNetwork(name: string): Promise<void>;
+  /**
+   * Creates and starts a service's container and calls `onOutput` with its stdout and stderr
+   * until it stops; resolves with its id once it runs. One that fails to start leaves nothing
+   * behind.
+   */
+  startService(spec: ServiceSpec, onOutput: (text: string) => void): Promise<string>;
+  /**
+   * Runs `command` in a running service's container: its exit code and output (at most
+   * `maxBytes`, the last ones); undefined when the service is not running.
+   */
+  execInService(
+    id: string,
+    command: string[],
+    maxBytes: number,
+  ): Promise<{ exitCode: number; output: string } | undefined>;
+  /** Removes a service's container. Idempotent. */
+  removeService(id: string): Promise<void>;
+
   /** Containers (any state) carrying every one of these labels. */
   listContainers(labels: Record<string, string>): Promise<ContainerInfo[]>;
-  /** Removes containers, and the volumes, carrying every one of these labels. */
+  /** Removes containers, their volumes, then networks carrying every one of these labels. */
   removeLabelled(labels: Record<string, string>): Promise<void>;
+  /** Names of the networks carrying every one of these labels. */
+  listNetworks(labels: Record<string, string>): Promise<string[]>;
   /** Whether the engine has a network of this name (`bridge` is missing under --bridge=none). */
   hasNetwork(name: string): Promise<boolean>;
 }
@@ -133,4 +160,28 @@ export interface StepSpec {
   /** Where the engine may write the step's `/kozmic` as a directory to bind-mount. */
   scratchDir?: string;
   timings?: StepTimings;
+}
+
+/** A job's own network (see Engine.createNetwork). */
+export interface NetworkSpec {
+  name: string;
+  labels: Record<string, string>;
+  /** No route out: for a job whose network would otherwise be `none`. */
+  internal: boolean;
+}
+
+/** A service's container: the image's own entrypoint, on a job's network under `alias`. */
+export interface ServiceSpec {
+  image: string;
+  /** Replaces the image's CMD; undefined: the image's. */
+  cmd?: string[];
+  env: Record<string, string>;
+  labels: Record<string, string>;
+  memoryBytes: number;
+  nanoCpus: number;
+  pidsLimit: number;
+  network: string;
+  alias: string;
+  noNewPrivileges?: boolean;
+  runtime?: string;
 }

@@ -5,6 +5,7 @@ import type { TerminalSink } from "./terminal-sink.js";
 const NAMES: Record<SectionName, string> = {
   preparing: "Preparing",
   install: "Install",
+  services: "Services",
   build: "Build",
 };
 

@@ -182,10 +182,14 @@ export class JobContext {
     );
   }
 
+  /** Called as the job ends, before its last section ends: the services' output. */
+  beforeFinish?: () => void;
+
   /** The job's result, its durations and its closing line. */
   finish(result: Omit<JobResult, "durations">): JobResult {
     const ms = this.elapsedMs;
     ms.total = Date.now() - this.started;
+    this.beforeFinish?.();
     this.sections.end(result.conclusion);
     const s = (value: number) => value / 1000;
     const durations = {

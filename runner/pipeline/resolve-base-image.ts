@@ -10,7 +10,7 @@ import type { Engine, ImageInfo } from "../engine/port.js";
  */
 export async function resolveBaseImage(
   engine: Engine,
-  hook: Hook,
+  hook: Pick<Hook, "image" | "pull">,
   say: (line: string) => void,
 ): Promise<ImageInfo> {
   const ref = lookupRef(hook.image);

@@ -7,6 +7,7 @@ import {
   type JobResult,
   type RunJobOptions,
 } from "./job-context.js";
+import { startJobServices } from "./job-services.js";
 import { resolveBaseImage } from "./resolve-base-image.js";
 import { runStep } from "./run-step.js";
 import { timed } from "./step-timings.js";
@@ -39,7 +40,45 @@ export async function runJob(job: JobInput, options: RunJobOptions): Promise<Job
       ...(installed.cacheMissReasons ? { cacheMissReasons: installed.cacheMissReasons } : {}),
     };
   }
-  return build(ctx, image, cache, beside);
+  if (Object.keys(job.hook.services ?? {}).length === 0) return build(ctx, image, cache, beside);
+  return withServices(ctx, cache, beside, () => build(ctx, image, cache, beside));
+}
+
+/**
+ * Runs the build beside the hook's services, on their network; they are removed once the
+ * build's container is (given to the caller's deferCleanup, as the steps' removals are).
+ */
+async function withServices(
+  ctx: JobContext,
+  cache: CacheOutcome,
+  beside: Promise<void> | undefined,
+  run: () => Promise<JobResult>,
+): Promise<JobResult> {
+  const services = await startJobServices(ctx);
+  if (!("network" in services)) {
+    await beside;
+    if (services.cancelled) return ctx.stopped({ kind: "cancelled" }, cache)!;
+    return ctx.finish({ conclusion: "failure", ...cache });
+  }
+  const removals: Promise<void>[] = [];
+  const jobNetwork = ctx.stepBase.network;
+  const deferCleanup = ctx.stepBase.deferCleanup;
+  ctx.stepBase.network = services.network;
+  ctx.stepBase.deferCleanup = (removal) => removals.push(removal);
+  ctx.beforeFinish = () => services.writeOutput();
+  try {
+    return await run();
+  } finally {
+    Object.assign(ctx.stepBase, { network: jobNetwork, deferCleanup });
+    // A network left behind is the runner's next start's to remove (by label): never the job's.
+    const teardown = Promise.allSettled(removals)
+      .then(() => services.remove())
+      .catch((error: unknown) =>
+        ctx.say(`could not remove the job's services: ${(error as Error).message}`),
+      );
+    if (deferCleanup) deferCleanup(teardown);
+    else await teardown;
+  }
 }
 
 /** The preparing phase: what the runner limits, and the base image, pulled if need be. */

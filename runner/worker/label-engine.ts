@@ -6,13 +6,17 @@ export const RUNNER_LABEL = "kozmic.runner";
 export const RUNNER_HOST_LABEL = "kozmic.runner.host";
 
 /**
- * The engine with `kozmic.runner=<name>` and `kozmic.runner.host=<host>` on every container
- * and volume it creates.
+ * The engine with `kozmic.runner=<name>` and `kozmic.runner.host=<host>` on every container,
+ * volume and network it creates.
  */
 export function labelEngine(engine: Engine, runnerName: string, host = hostname()): Engine {
   const labels = { [RUNNER_LABEL]: runnerName, [RUNNER_HOST_LABEL]: host };
   const overrides: Partial<Engine> = {
     createStep: (spec) => engine.createStep({ ...spec, labels: { ...spec.labels, ...labels } }),
+    createNetwork: (spec) =>
+      engine.createNetwork({ ...spec, labels: { ...spec.labels, ...labels } }),
+    startService: (spec, onOutput) =>
+      engine.startService({ ...spec, labels: { ...spec.labels, ...labels } }, onOutput),
     readImageFile: (image, path, fileLabels) =>
       engine.readImageFile(image, path, { ...fileLabels, ...labels }),
   };
@@ -27,9 +31,9 @@ export function labelEngine(engine: Engine, runnerName: string, host = hostname(
 }
 
 /**
- * Removes the containers (and their volumes) a previous life of this runner on this host left
- * when it was killed mid-job; their jobs are taken over by whichever runner receives them once
- * the lease expires. Containers of a runner with the same name on another host are left alone
+ * Removes the containers (with their volumes, and the jobs' networks) a previous life of this
+ * runner on this host left when it was killed mid-job; their jobs are taken over by whichever
+ * runner receives them once the lease expires. Containers of a runner with the same name on another host are left alone
  * and named: that is a second runner given this runner's name. Returns the job ids removed and
  * those other hosts.
  */

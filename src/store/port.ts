@@ -32,13 +32,13 @@ export interface LogChunk {
 }
 
 /**
- * A part of a job's log (preparing, install, build) as the runner recorded it beside the
+ * A part of a job's log (preparing, install, services, build) as the runner recorded it beside the
  * log: the log page folds the chunks [startSeq, endSeq) under its title, and the check run
  * lists it. Never read from the log's text, which the job's own output can forge.
  */
 export interface LogSectionRecord {
   jobId: string;
-  name: "preparing" | "install" | "build";
+  name: "preparing" | "install" | "services" | "build";
   /** What the page shows, e.g. "Install skipped: cache hit 3f2a…". */
   title: string;
   /** The first chunk of the section's output. */

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { InfrastructureError } from "../../src/core/errors.js";
-import type { Engine, StepSpec } from "../../runner/engine/port.js";
+import type { Engine, ServiceSpec, StepSpec } from "../../runner/engine/port.js";
 
 /** What a step does, as each adapter is told it (a script for Docker, env for the fake). */
 export interface Behaviour {
@@ -22,6 +22,12 @@ export interface EngineUnderTest {
   behave: (behaviour: Behaviour) => Pick<StepSpec, "env"> & { extra: StepSpec["files"]["extra"] };
   /** Removes a step's container behind the engine's back, as another process might. */
   vanish: (stepId: string) => Promise<void>;
+  /**
+   * A service that prints "ready" and runs until removed, or (`exits`) stops at once; and a
+   * health command that passes on it, printing "healthy".
+   */
+  service: (exits?: boolean) => Pick<ServiceSpec, "cmd" | "env">;
+  health: string[];
   /** Where a bound step's directory may go; undefined: the adapter never binds. */
   scratchDir?: string;
   close?: () => Promise<void>;
@@ -129,6 +135,51 @@ export function defineEngineContract(name: string, open: () => Promise<EngineUnd
         t.engine.pullImage(`kozmic-test/missing-${randomUUID().slice(0, 8)}`),
         InfrastructureError,
       );
+    });
+
+    it("a service runs on a job's network, answers checks, and goes with its network by label", async () => {
+      const network = `kozmic-test-${randomUUID().slice(0, 12)}`;
+      await t.engine.createNetwork({ name: network, labels: label, internal: true });
+      assert.equal(await t.engine.hasNetwork(network), true);
+      assert.deepEqual(await t.engine.listNetworks(label), [network]);
+      const spec = (exits?: boolean): ServiceSpec => ({
+        image: t.image,
+        ...t.service(exits),
+        labels: label,
+        memoryBytes: 64 * 1024 ** 2,
+        nanoCpus: 5e8,
+        pidsLimit: 32,
+        network,
+        alias: "db",
+      });
+      let said = "";
+      let ready!: () => void;
+      const saidReady = new Promise<void>((resolve) => (ready = resolve));
+      const service = await t.engine.startService(spec(), (text) => {
+        said += text;
+        if (said.includes("ready")) ready();
+      });
+      await saidReady;
+      const check = await t.engine.execInService(service, t.health, 100);
+      assert.deepEqual(check, { exitCode: 0, output: "healthy\n" });
+      const failing = await t.engine.execInService(service, ["/bin/sh", "-c", "exit 3"], 100);
+      assert.equal(failing?.exitCode, 3);
+      const stopped = await t.engine.startService(spec(true), () => {});
+      // It stops at once: a check finds it not running (at the latest once it has stopped).
+      let stoppedCheck: unknown = {};
+      for (let i = 0; i < 100 && stoppedCheck !== undefined; i++) {
+        stoppedCheck = await t.engine.execInService(stopped, t.health, 100);
+      }
+      assert.equal(stoppedCheck, undefined);
+      const listed = (await t.engine.listContainers(label)).map((c) => c.id);
+      assert.ok(listed.includes(service) && listed.includes(stopped));
+      await t.engine.removeLabelled(label);
+      assert.deepEqual(await t.engine.listContainers(label), []);
+      assert.deepEqual(await t.engine.listNetworks(label), []);
+      assert.equal(await t.engine.hasNetwork(network), false);
+      assert.equal(await t.engine.execInService(service, t.health, 100), undefined);
+      await t.engine.removeService(service);
+      await t.engine.removeNetwork(network);
     });
 
     it("says which networks it has: host and none always, a made-up name never", async () => {

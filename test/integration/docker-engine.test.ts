@@ -37,7 +37,18 @@ for (const [name, engine] of [
   ["Docker, an uploaded /kozmic", new DockerEngine(undefined, { bind: false })],
 ] as const) {
   defineEngineContract(name, () =>
-    Promise.resolve({ engine, image: IMAGE, behave, vanish, scratchDir: scratch }),
+    Promise.resolve({
+      engine,
+      image: IMAGE,
+      behave,
+      vanish,
+      scratchDir: scratch,
+      service: (exits?: boolean) => ({
+        cmd: ["/bin/sh", "-c", exits ? "exit 0" : "echo ready; exec sleep 300"],
+        env: {},
+      }),
+      health: ["/bin/sh", "-c", "echo healthy"],
+    }),
   );
 }
 

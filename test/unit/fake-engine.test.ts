@@ -17,5 +17,9 @@ defineEngineContract("the fake engine", () =>
       extra: [],
     }),
     vanish: (id: string) => Promise.resolve(engine.vanish(id)),
+    service: (exits?: boolean) => ({
+      env: exits ? { FAKE_EXIT: "0" } : ({ FAKE_OUTPUT: "ready" } as Record<string, string>),
+    }),
+    health: ["healthy"],
   }),
 );

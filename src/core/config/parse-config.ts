@@ -130,7 +130,8 @@ function toConfigIssues(
   const path = issue.path.filter((p): p is string | number => typeof p !== "symbol");
   const value = valueAt(raw, path);
   if (issue.code === "unrecognized_keys") {
-    const known = path.length === 0 ? TOP_KEYS : path[0] === "hooks" ? HOOK_KEYS : [];
+    const known =
+      path.length === 0 ? TOP_KEYS : path[0] === "hooks" && path.length === 2 ? HOOK_KEYS : [];
     return issue.keys.map((key) => {
       const hint = closest(key, known);
       return {

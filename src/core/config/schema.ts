@@ -207,6 +207,59 @@ const pathPatterns = z
 /** Most `reports:` patterns one hook may list. */
 export const MAX_REPORT_PATTERNS = 20;
 
+/** Most `services:` one hook may declare: each is a container beside the build, with its limits. */
+export const MAX_SERVICES = 5;
+
+const envSchema = z
+  .record(
+    z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, {
+      message: "expected a variable name of letters, digits and '_', not starting with a digit",
+    }),
+    z.union([z.string(), z.number(), z.boolean()], {
+      error: "expected a string, number or boolean",
+    }),
+  )
+  .default({})
+  .transform((env) => Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)])));
+
+/** One service container beside the build: reached at its name on the job's own network. */
+const serviceSchema = z
+  .strictObject({
+    image: z
+      .string()
+      .min(1)
+      .regex(/^[a-z0-9][a-z0-9._\-/:@]*$/i, { message: "expected a Docker image reference" })
+      .superRefine((ref, ctx) => {
+        const problem = checkHookImage(ref);
+        if (problem) ctx.addIssue({ code: "custom", message: problem });
+      })
+      .describe("Docker image of the service, e.g. `mariadb:11`."),
+    env: envSchema.describe("Environment of the service's container, e.g. its passwords."),
+    command: z
+      .array(z.string().max(4096))
+      .min(1)
+      .max(100)
+      .optional()
+      .describe(
+        'Command (the image\'s CMD) as a list of words, e.g. `[redis-server, --save, ""]`. ' +
+          "Default: the image's.",
+      ),
+    health: z
+      .string()
+      .min(1)
+      .max(4096)
+      .optional()
+      .describe(
+        "Shell command run in the service's container until it exits 0, e.g. `mysqladmin ping`; " +
+          "the build starts once every service's check passed. Default: none, the build starts " +
+          "once the service's container runs.",
+      ),
+    health_timeout: duration
+      .default(120)
+      .describe('How long the health command may keep failing, e.g. "2m". Default 2m.'),
+  })
+  .describe("A service container: a database or cache the build reaches at the service's name.");
+
 /** One hook of `.github/kozmic.yml`: a job that runs on every push and pull request. */
 export const hookSchema = z
   .strictObject({
@@ -296,18 +349,7 @@ export const hookSchema = z
     stall_timeout: duration
       .default(900)
       .describe('The job is killed after this long without output, e.g. "5m". Default 15m.'),
-    env: z
-      .record(
-        z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, {
-          message: "expected a variable name of letters, digits and '_', not starting with a digit",
-        }),
-        z.union([z.string(), z.number(), z.boolean()], {
-          error: "expected a string, number or boolean",
-        }),
-      )
-      .default({})
-      .transform((env) => Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)])))
-      .describe("Plain environment variables for both scripts. Not for secrets."),
+    env: envSchema.describe("Plain environment variables for both scripts. Not for secrets."),
     secrets: z
       .array(
         z.string().superRefine((name, ctx) => {
@@ -342,6 +384,30 @@ export const hookSchema = z
       .describe(
         "Network of the containers: `default` is the runner's configured network, `none` has no network, " +
           "`host` is allowed only where the runner permits it.",
+      ),
+    services: z
+      .record(
+        z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, {
+          message:
+            "expected a service name of lowercase letters, digits and '-', starting with a letter " +
+            "(at most 31): the build reaches the service at this name",
+        }),
+        serviceSchema,
+      )
+      .optional()
+      .superRefine((services, ctx) => {
+        const count = Object.keys(services ?? {}).length;
+        if (count > MAX_SERVICES) {
+          ctx.addIssue({
+            code: "custom",
+            message: `expected at most ${MAX_SERVICES} services; found ${count}`,
+          });
+        }
+      })
+      .describe(
+        "Containers started before the build, each on the job's own network under its name " +
+          "(e.g. `db`), with the job's limits; removed when the job ends. " +
+          `At most ${MAX_SERVICES}.`,
       ),
     memory: memory.optional().describe('Memory limit, e.g. "2g". Default: the runner\'s.'),
     cpus: z.number().positive().max(64).optional().describe("CPU limit. Default: the runner's."),
@@ -381,6 +447,17 @@ export const hookSchema = z
       .describe("A newer push to the same branch or pull request cancels this hook's older jobs."),
   })
   .superRefine(checkMatrixUse)
+  .superRefine((hook, ctx) => {
+    if (hook.network === "host" && Object.keys(hook.services ?? {}).length > 0) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["network"],
+        message:
+          "cannot be host in a hook with services: the build reaches them on the job's own " +
+          "network (remove network: host)",
+      });
+    }
+  })
   .superRefine((hook, ctx) => {
     // The secret would override the plain value unseen: say which to keep.
     const combos = combinationsOf(hook.matrix) ?? [];
