@@ -1,3 +1,4 @@
+import { withoutEscapes } from "../../src/core/plain-log-text.js";
 import type { LogSink } from "./log-sink.js";
 
 export interface TerminalSink extends LogSink {
@@ -9,8 +10,13 @@ export interface TerminalSink extends LogSink {
 }
 
 export interface TerminalOptions {
-  /** A terminal redraws one status line in place; a pipe or file gets a line now and then. */
+  /**
+   * A terminal redraws one status line in place and gets colours; a pipe or file gets a
+   * line now and then, and text without escapes (unless FORCE_COLOR is set).
+   */
   tty?: boolean;
+  /** Keep escapes (colours) on a pipe or in a file (FORCE_COLOR set, not 0). */
+  forceColor?: boolean;
   /** Silence before a terminal shows the status line. */
   quietMs?: number;
   /** Silence between two lines on a pipe or in a file. */
@@ -19,6 +25,25 @@ export interface TerminalOptions {
 }
 
 const CLEAR_LINE = "\r\x1b[2K";
+/** The start of an escape that the next chunk completes (an OSC is held up to 256 characters). */
+// eslint-disable-next-line no-control-regex
+const PARTIAL_ESCAPE = /\x1b(\[[0-9;:?]*[ -/]*|\][^\x07\x1b]{0,256})?$/;
+
+/** Removes escapes from a stream of chunks, holding back one split between two chunks. */
+function escapeStripper(): (text: string) => string {
+  let held = "";
+  return (text) => {
+    const joined = held + text;
+    const partial = PARTIAL_ESCAPE.exec(joined);
+    held = partial ? partial[0] : "";
+    return withoutEscapes(partial ? joined.slice(0, partial.index) : joined);
+  };
+}
+
+function forceColorFromEnv(): boolean {
+  const value = process.env.FORCE_COLOR;
+  return value !== undefined && value !== "0" && value !== "false";
+}
 
 /**
  * A LogSink that prints to a terminal stream as output arrives, and says how long a running
@@ -30,6 +55,7 @@ export function createTerminalSink(
   options: TerminalOptions = {},
 ): TerminalSink {
   const tty = options.tty ?? (stream as { isTTY?: boolean }).isTTY === true;
+  const plain = !tty && !(options.forceColor ?? forceColorFromEnv()) ? escapeStripper() : undefined;
   const quietMs = options.quietMs ?? 3_000;
   const pipeEveryMs = options.pipeEveryMs ?? 60_000;
   const now = options.now ?? Date.now;
@@ -68,7 +94,7 @@ export function createTerminalSink(
   return {
     write(text) {
       clearStatus();
-      stream.write(text);
+      stream.write(plain ? plain(text) : text);
       lastOutput = now();
     },
     running(next) {

@@ -77,6 +77,8 @@ test("kozmic run: a miss, then a hit, then a miss after deps.txt changes", async
   assert.match(first.stdout, /^✓ Install done in \d+\.\ds$/m);
   assert.match(first.stdout, /^✓ Build done in \d+\.\ds$/m);
   assert.doesNotMatch(first.stdout, /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-/);
+  // Its output is a pipe here: plain text, the echo's dim style left out.
+  assert.ok(!first.stdout.includes("\x1b"), "no escape codes on a pipe");
   assert.match(
     shownLog(first.stdout),
     ran(

@@ -63,6 +63,23 @@ describe("kozmic run in a terminal", () => {
     }
   });
 
+  test("on a pipe or in a file, colour codes are left out, also one split between two chunks", () => {
+    const s = screen();
+    const sink = createTerminalSink(s.stream, { tty: false, forceColor: false });
+    // An echoed command (dim) and a test runner's red FAIL, cut mid-code by the stream.
+    sink.write("\x1b[22;2m+ pytest -q\x1b[0m\n\x1b[3");
+    sink.write("1mFAIL\x1b[0m test_x\n\x1b");
+    sink.write("[0mdone\n");
+    assert.equal(s.read(), "+ pytest -q\nFAIL test_x\ndone\n");
+    const forced = screen();
+    const coloured = createTerminalSink(forced.stream, { tty: false, forceColor: true });
+    coloured.write("\x1b[31mFAIL\x1b[0m\n");
+    assert.equal(forced.read(), "\x1b[31mFAIL\x1b[0m\n", "FORCE_COLOR keeps them");
+    const terminal = screen();
+    createTerminalSink(terminal.stream, { tty: true }).write("\x1b[31mFAIL\x1b[0m\n");
+    assert.equal(terminal.read(), "\x1b[31mFAIL\x1b[0m\n", "a terminal gets its colours");
+  });
+
   test("sections print a header as they start and their duration as they end", () => {
     let clock = 1_000;
     let out = "";
