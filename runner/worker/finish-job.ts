@@ -5,6 +5,7 @@ import { jobUrl } from "../../src/core/job-url.js";
 import type { ReceivedJob } from "../../src/queue/port.js";
 import { lastLines, plainLogText } from "../../src/core/plain-log-text.js";
 import type { JobRecord, LogSectionRecord, Store } from "../../src/store/port.js";
+import { releaseDependents } from "../../src/store/release-dependents.js";
 import { timed } from "../pipeline/step-timings.js";
 import { withGitHubRetry } from "./github-access.js";
 import { messageVisibilitySeconds, refOf, type WorkerContext } from "./worker-context.js";
@@ -77,6 +78,10 @@ export async function settleFinished(
   );
   try {
     await timed(ctx.timings, "check run completed", () => reportFinished(ctx, received, job, tail));
+    // Before the message goes: a runner that dies here leaves it to come back and resume.
+    if (job.dependents?.length) {
+      await timed(ctx.timings, "dependents released", () => releaseAfter(ctx, received, job));
+    }
     clearInterval(keepHidden);
     await timed(ctx.timings, "message delete", () => ctx.queue.delete(received.receipt));
   } catch (error) {
@@ -89,6 +94,28 @@ export async function settleFinished(
     );
     await ctx.queue.extendVisibility(received.receipt, delay).catch(() => {});
   }
+}
+
+/** The jobs that need this one: queued, or skipped on GitHub (release-dependents.ts). */
+async function releaseAfter(ctx: WorkerContext, received: ReceivedJob, job: JobRecord) {
+  const message = received.body;
+  const [owner, repo] = message.repository.fullName.split("/") as [string, string];
+  const reporter = ctx.access(message.installationId).reporter;
+  await releaseDependents(ctx.store, job, {
+    send: async (next) => void (await ctx.queue.send(next)),
+    reportSkipped: (skipped) =>
+      withGitHubRetry(
+        "report a skipped job",
+        () =>
+          reporter.completeSkippedJob(
+            { owner, repo, headSha: message.sha },
+            skipped,
+            jobUrl(ctx.settings.publicUrl, skipped.id),
+          ),
+        ctx.github,
+      ),
+    now: Date.now,
+  });
 }
 
 /** Writes the end; a write that landed before its answer was lost counts as done. */

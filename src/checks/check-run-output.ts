@@ -1,5 +1,6 @@
 import { formatConfigIssues } from "../core/config/format-config-issues.js";
 import type { JobAnnotation, TestCounts } from "../core/build-records.js";
+import type { JobConclusion } from "../core/job-state.js";
 import { describeTestCounts } from "../core/test-reports/describe-test-counts.js";
 import type { ConfigIssue } from "../core/errors.js";
 import { plainLogText } from "../core/plain-log-text.js";
@@ -43,7 +44,7 @@ export function formatSeconds(seconds: number): string {
 }
 
 export interface CompletionFacts {
-  conclusion: "success" | "failure" | "timed_out" | "cancelled";
+  conclusion: JobConclusion;
   exitCode?: number;
   durations?: Partial<Record<"pull" | "install" | "build" | "total", number>>;
   cacheKey?: string;
@@ -68,6 +69,7 @@ const TITLES: Record<CompletionFacts["conclusion"], string> = {
   failure: "Failed",
   timed_out: "Timed out",
   cancelled: "Cancelled",
+  skipped: "Skipped",
 };
 
 /** Title and summary of a finished job: phase durations, cache, exit code, log link. */

@@ -69,7 +69,10 @@ export class ChecksReporter {
     headSha: string;
     jobId: string;
     detailsUrl: string;
+    /** The hooks a job of a hook with `needs` waits for, which its summary names. */
+    waitsFor?: readonly string[];
   }): Promise<number> {
+    const waits = input.waitsFor?.length ? input.waitsFor : undefined;
     const { data } = await this.octokit.request("POST /repos/{owner}/{repo}/check-runs", {
       owner: input.owner,
       repo: input.repo,
@@ -78,9 +81,41 @@ export class ChecksReporter {
       status: "queued",
       external_id: input.jobId,
       details_url: input.detailsUrl,
-      output: { title: "Queued", summary: "Waiting for a runner." },
+      output: waits
+        ? {
+            title: `Waiting for ${waits.join(", ")}`,
+            summary: `Waits for ${waits.join(", ")}: it starts once they succeeded, and is skipped if one does not.`,
+          }
+        : { title: "Queued", summary: "Waiting for a runner." },
     });
     return (data as { id: number }).id;
+  }
+
+  /**
+   * Ends a job that never ran because a job it needs did not succeed: its queued check run
+   * completed `skipped`, or a skipped one made for a job that has none yet.
+   */
+  async completeSkippedJob(
+    repository: { owner: string; repo: string; headSha: string },
+    job: { id: string; hook: string; checkRunId?: number; message?: string },
+    logUrl: string,
+  ): Promise<void> {
+    const reason = (job.message ?? "a job it needs did not succeed").replace(/^skipped: /, "");
+    if (job.checkRunId === undefined) {
+      await this.reportSkipped({
+        owner: repository.owner,
+        repo: repository.repo,
+        name: job.hook,
+        headSha: repository.headSha,
+        reason,
+        externalId: job.id,
+      });
+      return;
+    }
+    await this.complete(
+      { owner: repository.owner, repo: repository.repo, checkRunId: job.checkRunId },
+      { conclusion: "skipped", reason: `Skipped: ${reason}.`, logUrl },
+    );
   }
 
   /**

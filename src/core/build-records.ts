@@ -1,5 +1,5 @@
 import type { JobConclusion, JobPhase, JobStatus } from "./job-state.js";
-import type { TrustScope } from "./job-message.js";
+import type { JobMessage, TrustScope } from "./job-message.js";
 
 /** What a build and its jobs are, as the planner makes them and every store keeps them. */
 export interface BuildRecord {
@@ -79,6 +79,21 @@ export interface JobRecord {
    */
   reportedAt?: number;
   cancelRequested?: boolean;
+  /** A job of a hook with `needs`: the ids of the jobs that must succeed before it is queued. */
+  needs?: string[];
+  /** The hook names its `needs` lists, as the pages and its check run say it waits for them. */
+  waitsFor?: string[];
+  /** The ids of the jobs that need this one: its end releases or skips them. */
+  dependents?: string[];
+  /** A waiting job's queue message, sent when its needs succeeded. */
+  waitingMessage?: JobMessage;
+  /**
+   * The job whose end released this one (queued it or skipped it): whoever settles that end
+   * sends this job's message or reports its skip, and resumes doing so after a crash.
+   */
+  releasedBy?: string;
+  /** When a released job's message was sent. */
+  enqueuedAt?: number;
   /**
    * The newest receipt of the job's message, left by a runner that received it while
    * another held the lease: the holder's heartbeat then hides the message with it (an

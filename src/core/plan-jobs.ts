@@ -168,8 +168,12 @@ export function planJobs(config: Config, facts: EventFacts, context: PlanContext
     }
     return decision.run;
   });
+  const running = hooksWithTheirNeeds(hooks, (hook, reason) => {
+    for (const { name } of expandMatrix(hook))
+      if (wanted(name, hook)) skipped.push({ name, reason });
+  });
   const line = supersedeLine(facts);
-  const variants = hooks
+  const variants = running
     .flatMap(expandMatrix)
     .filter((variant) => wanted(variant.name, variant.hook));
   const jobs = variants.map(({ hook: planned, name, combo }): PlannedJob => {
@@ -212,7 +216,48 @@ export function planJobs(config: Config, facts: EventFacts, context: PlanContext
         hook.cancel_superseded && facts.event !== "manual" && facts.event !== "schedule",
     };
   });
+  linkNeeds(jobs);
   return { build, jobs, skipped };
+}
+
+/**
+ * The hooks whose needs all run too: a hook needing one that its conditions left out does not
+ * run either (`skip` is told why), and so on down the line.
+ */
+function hooksWithTheirNeeds(
+  hooks: readonly Hook[],
+  skip: (hook: Hook, reason: string) => void,
+): Hook[] {
+  let kept = [...hooks];
+  for (;;) {
+    const names = new Set(kept.map((hook) => hook.name));
+    const left = kept.find((hook) => (hook.needs ?? []).some((need) => !names.has(need)));
+    if (!left) return kept;
+    const need = left.needs!.find((n) => !names.has(n))!;
+    skip(left, `it needs ${need}, which does not run`);
+    kept = kept.filter((hook) => hook !== left);
+  }
+}
+
+/**
+ * A job whose hook `needs` others waits for every job of theirs in this plan (each matrix
+ * combination), its message kept until they succeed. Needs with no job here (a re-run of one
+ * hook) are not waited for.
+ */
+function linkNeeds(jobs: PlannedJob[]): void {
+  for (const job of jobs) {
+    const needed = jobs.filter((other) => job.hook.needs?.includes(other.hook.name));
+    if (needed.length === 0) continue;
+    job.record.status = "waiting";
+    job.record.needs = needed.map((other) => other.record.id);
+    job.record.waitsFor = job.hook.needs!.filter((name) =>
+      needed.some((other) => other.hook.name === name),
+    );
+    job.record.waitingMessage = job.message;
+    for (const other of needed) {
+      other.record.dependents = [...(other.record.dependents ?? []), job.record.id];
+    }
+  }
 }
 
 /**

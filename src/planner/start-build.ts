@@ -47,7 +47,7 @@ export type StartBuildOutcome =
   | { outcome: "queued"; buildId: string; jobIds: string[]; superseded: string[] };
 
 /** The status a job may have when the planner records its check run id. */
-const ANY_STATUS = ["queued", "running", "completed", "errored"] as const;
+const ANY_STATUS = ["waiting", "queued", "running", "completed", "errored"] as const;
 
 /**
  * Plans a commit's hooks and puts them on GitHub and the job queue: config at the commit,
@@ -129,6 +129,12 @@ export async function startBuild(
     ? new Map((await deps.store.listJobs(build.id)).map((job) => [job.id, job]))
     : new Map(plan.jobs.map((job) => [job.record.id, job.record]));
   try {
+    // Waiting jobs first: each has its check run before any job it needs can end.
+    await Promise.all(
+      plan.jobs.map((job) =>
+        announceWaiting(deps, reporter, input, job, records.get(job.record.id), existingRuns),
+      ),
+    );
     await Promise.all(
       plan.jobs.map((job) =>
         queueJob(deps, reporter, input, job, records.get(job.record.id), existingRuns),
@@ -273,6 +279,8 @@ async function queueJob(
   existingRuns: ReadonlyMap<string, number>,
 ): Promise<void> {
   if (!record || record.status !== "queued" || record.checkRunId !== undefined) return;
+  // A released job's message is its releaser's to send (release-dependents.ts).
+  if (record.releasedBy !== undefined) return;
   const checkRunId =
     existingRuns.get(job.record.id) ??
     (await reporter.createQueued({
@@ -288,6 +296,33 @@ async function queueJob(
 }
 
 /**
+ * A waiting job's check run, queued and saying what it waits for; its message stays in its
+ * record until the jobs it needs succeed (release-dependents.ts).
+ */
+async function announceWaiting(
+  deps: PlannerDeps,
+  reporter: ChecksReporter,
+  input: StartBuildInput,
+  job: PlannedJob,
+  record: JobRecord | undefined,
+  existingRuns: ReadonlyMap<string, number>,
+): Promise<void> {
+  if (!record || record.status !== "waiting" || record.checkRunId !== undefined) return;
+  const checkRunId =
+    existingRuns.get(job.record.id) ??
+    (await reporter.createQueued({
+      owner: input.owner,
+      repo: input.repo,
+      name: job.name,
+      headSha: input.facts.sha,
+      jobId: job.record.id,
+      detailsUrl: jobUrl(deps.publicUrl, job.record.id),
+      waitsFor: record.waitsFor ?? [],
+    }));
+  await deps.store.updateJob(job.record.id, ANY_STATUS, { checkRunId });
+}
+
+/**
  * GitHub refused the build for good (repository gone, app uninstalled): the jobs that never
  * got a check run would wait forever. End them as errored, saying why, for the log pages.
  */
@@ -299,9 +334,10 @@ async function abandonUnqueued(
   const message = `Kozmic could not create this job's check run on GitHub: ${(cause as Error).message ?? String(cause)}`;
   for (const job of jobs) {
     const record = await deps.store.getJob(job.record.id);
-    if (!record || record.status !== "queued" || record.checkRunId !== undefined) continue;
+    const unsent = record?.status === "queued" || record?.status === "waiting";
+    if (!record || !unsent || record.checkRunId !== undefined) continue;
     await deps.store
-      .transitionJob(job.record.id, ["queued"], {
+      .transitionJob(job.record.id, ["queued", "waiting"], {
         status: "errored",
         message,
         finishedAt: deps.now(),

@@ -2,7 +2,7 @@ import type { ClaimResult, JobRecord } from "./port.js";
 
 /**
  * The lease rules, without I/O: queued or own lease -> claimed; another owner's live lease
- * -> held; an expired lease -> taken-over; a finished job -> finished. `write` says whether
+ * (or a job still waiting for its needs) -> held; an expired lease -> taken-over; a finished job -> finished. `write` says whether
  * `result.job` must be stored (conditionally on the job being as it was read).
  */
 export function decideClaim(
@@ -14,6 +14,8 @@ export function decideClaim(
   if (job.status === "completed" || job.status === "errored") {
     return { write: false, result: { outcome: "finished", job } };
   }
+  // Its message is sent once it is released: one that came sooner waits, as for a holder.
+  if (job.status === "waiting") return { write: false, result: { outcome: "held", job } };
   const leased = (): JobRecord => ({
     ...job,
     status: "running",

@@ -6,6 +6,7 @@ import type { BadgeState } from "./render-badge.js";
 export function describeJobStatus(job: JobRecord): string {
   // Asked to stop and not ended yet: the runner (or the planner, for a queued job) ends it soon.
   if (job.cancelRequested && !isFinal(job.status)) return "Cancelling…";
+  if (job.status === "waiting") return `Waiting for ${(job.waitsFor ?? []).join(", ")}`;
   if (job.status === "queued") return "Queued";
   if (job.status === "running") return `Running (${job.phase ?? "preparing"})`;
   if (job.status === "errored") return "Could not run (infrastructure failure)";
@@ -18,6 +19,8 @@ export function describeJobStatus(job: JobRecord): string {
       return "Timed out";
     case "cancelled":
       return "Cancelled";
+    case "skipped":
+      return "Skipped";
     default:
       return "Completed";
   }
@@ -25,7 +28,7 @@ export function describeJobStatus(job: JobRecord): string {
 
 /** A short word for CSS classes and badges. */
 export function jobState(job: JobRecord): BadgeState {
-  if (job.status === "queued") return "queued";
+  if (job.status === "queued" || job.status === "waiting") return "queued";
   if (job.status === "running") return "running";
   if (job.status === "errored") return "error";
   switch (job.conclusion) {
@@ -36,6 +39,7 @@ export function jobState(job: JobRecord): BadgeState {
     case "timed_out":
       return "timed out";
     case "cancelled":
+    case "skipped":
       return "cancelled";
     default:
       return "unknown";

@@ -93,7 +93,7 @@ export function renderDurations(job: JobRecord): string {
  * each with its time so far, from the job's record (no log is read).
  */
 export function renderSectionSummary(job: JobRecord): Html | string {
-  if (job.status === "queued") return "–";
+  if (job.status === "queued" || job.status === "waiting") return "–";
   const d = job.durations ?? {};
   const short = job.cacheKey ? markup` <code>${job.cacheKey.slice(0, 12)}</code>` : "";
   const install =

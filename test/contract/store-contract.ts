@@ -2,8 +2,10 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { ConflictError, PermanentError } from "../../src/core/errors.js";
-import type { Store } from "../../src/store/port.js";
-import { aBuild, aJob } from "../support/job-fixtures.js";
+import type { JobMessage } from "../../src/core/job-message.js";
+import type { JobRecord, Store } from "../../src/store/port.js";
+import { releaseDependents } from "../../src/store/release-dependents.js";
+import { aBuild, aJob, aJobMessage } from "../support/job-fixtures.js";
 import { checkCacheRecords } from "./cache-records-contract.js";
 import { checkSchedules } from "./schedule-contract.js";
 
@@ -492,6 +494,139 @@ export function defineStoreContract(name: string, makeStore: MakeStore): void {
         assert.equal(await store.isSessionRevoked(`${id}-other`, now), false);
         assert.equal(await store.isSessionRevoked(id, now + 59_999), true);
         assert.equal(await store.isSessionRevoked(id, now + 60_000), false, "past its expiry");
+      });
+    });
+
+    /** A build of lint and test (running) and deploy waiting for both; notify waiting for deploy. */
+    async function buildWithNeeds(store: Store) {
+      const build = aBuild();
+      const lint = aJob(build, { hook: "lint", status: "running" });
+      const test = aJob(build, { hook: "test", status: "running" });
+      const deploy = aJob(build, {
+        hook: "deploy",
+        status: "waiting",
+        checkRunId: 31,
+        waitsFor: ["lint", "test"],
+      });
+      const notify = aJob(build, { hook: "notify", status: "waiting", waitsFor: ["deploy"] });
+      deploy.needs = [lint.id, test.id];
+      deploy.waitingMessage = aJobMessage({ jobId: deploy.id, buildId: build.id });
+      notify.needs = [deploy.id];
+      notify.waitingMessage = aJobMessage({ jobId: notify.id, buildId: build.id });
+      lint.dependents = [deploy.id];
+      test.dependents = [deploy.id];
+      deploy.dependents = [notify.id];
+      await store.createBuild(build, [lint, test, deploy, notify]);
+      return { lint, test, deploy, notify };
+    }
+
+    const recordingIo = () => {
+      const sent: JobMessage[] = [];
+      const skipped: string[] = [];
+      return {
+        sent,
+        skipped,
+        io: {
+          send: async (message: JobMessage) => void sent.push(message),
+          reportSkipped: async (job: JobRecord) => void skipped.push(`${job.hook}: ${job.message}`),
+          now: Date.now,
+        },
+      };
+    };
+
+    it("releases a job waiting for two jobs that end at once exactly once, whichever finisher sees it", async () => {
+      await withStore(async (store) => {
+        for (let round = 0; round < 4; round++) {
+          const { lint, test, deploy } = await buildWithNeeds(store);
+          const { sent, io } = recordingIo();
+          const finish = async (job: JobRecord) => {
+            const ended = await store.transitionJob(job.id, ["running"], {
+              status: "completed",
+              conclusion: "success",
+            });
+            return releaseDependents(store, ended, io);
+          };
+          await Promise.all([finish(lint), finish(test)]);
+          assert.equal(sent.length, 1, `round ${round}: one message`);
+          assert.equal(sent[0]!.jobId, deploy.id);
+          assert.equal(sent[0]!.checkRunId, 31, "sent with the check run made at planning");
+          const released = await store.getJob(deploy.id);
+          assert.equal(released?.status, "queued");
+          assert.ok([lint.id, test.id].includes(released!.releasedBy!));
+          assert.ok(released?.enqueuedAt !== undefined);
+        }
+      });
+    });
+
+    it("skips the dependents of a failed job, transitively, each reported once, resumed after a crash", async () => {
+      await withStore(async (store) => {
+        const { lint, test, deploy, notify } = await buildWithNeeds(store);
+        const ended = await store.transitionJob(test.id, ["running"], {
+          status: "completed",
+          conclusion: "failure",
+        });
+        // The finisher dies after the skips were written, before GitHub heard of them.
+        const dying = recordingIo();
+        dying.io.reportSkipped = async () => {
+          throw new Error("killed");
+        };
+        await assert.rejects(releaseDependents(store, ended, dying.io), /killed/);
+        assert.equal((await store.getJob(deploy.id))?.status, "completed");
+        // lint's end finds deploy decided by test's (not its to report), and notify, which the
+        // dying finisher never reached, still waiting: that one it decides and reports.
+        const other = recordingIo();
+        const lintEnded = await store.transitionJob(lint.id, ["running"], {
+          status: "completed",
+          conclusion: "success",
+        });
+        await releaseDependents(store, lintEnded, other.io);
+        assert.deepEqual(other.skipped, ["notify: skipped: deploy was skipped"]);
+        // Whoever settles test's end again reports deploy's skip, once.
+        const resumed = recordingIo();
+        await releaseDependents(store, ended, resumed.io);
+        assert.deepEqual(resumed.skipped, ["deploy: skipped: test failed"]);
+        assert.deepEqual(resumed.sent, []);
+        const again = recordingIo();
+        assert.deepEqual(await releaseDependents(store, ended, again.io), []);
+        for (const id of [deploy.id, notify.id]) {
+          const job = await store.getJob(id);
+          assert.equal(job?.conclusion, "skipped");
+          assert.ok(job?.reportedAt !== undefined);
+        }
+      });
+    });
+
+    it("a finisher that died between the release and the sending sends it when resumed, and only it", async () => {
+      await withStore(async (store) => {
+        const { lint, test, deploy } = await buildWithNeeds(store);
+        const lintEnded = await store.transitionJob(lint.id, ["running"], {
+          status: "completed",
+          conclusion: "success",
+        });
+        assert.deepEqual(await releaseDependents(store, lintEnded, recordingIo().io), []);
+        assert.equal((await store.getJob(deploy.id))?.status, "waiting", "test has not ended");
+        const ended = await store.transitionJob(test.id, ["running"], {
+          status: "completed",
+          conclusion: "success",
+        });
+        const dying = recordingIo();
+        dying.io.send = async () => {
+          throw new Error("killed");
+        };
+        await assert.rejects(releaseDependents(store, ended, dying.io), /killed/);
+        assert.equal((await store.getJob(deploy.id))?.status, "queued");
+        const other = recordingIo();
+        await releaseDependents(store, lintEnded, other.io);
+        assert.deepEqual(other.sent, [], "not lint's release to send");
+        const resumed = recordingIo();
+        await releaseDependents(store, ended, resumed.io);
+        assert.deepEqual(
+          resumed.sent.map((m) => m.jobId),
+          [deploy.id],
+        );
+        const again = recordingIo();
+        await releaseDependents(store, ended, again.io);
+        assert.deepEqual(again.sent, []);
       });
     });
   });

@@ -62,6 +62,13 @@ const IMAGE_PATTERN = new RegExp(
   "i",
 );
 
+/**
+ * Most hooks one configuration may declare. Each hook is a job and a check run: a build and
+ * its jobs are written in one store transaction (DynamoDB takes at most 100 items), and
+ * check runs are created one GitHub write a second, so 50 take nearly a minute.
+ */
+export const MAX_HOOKS = 50;
+
 /** Most jobs one configuration makes, hooks and matrix combinations together (see MAX_HOOKS). */
 export const MAX_JOBS = 50;
 
@@ -441,6 +448,21 @@ export const hookSchema = z
       "Globs of repository paths (`docs/**`) whose changes alone do not run the hook; " +
         "otherwise as `paths`.",
     ),
+    needs: z
+      .array(z.string().min(1).max(100))
+      .max(MAX_HOOKS)
+      .optional()
+      .superRefine((names = [], ctx) => {
+        const twice = names.findIndex((name, i) => names.indexOf(name) !== i);
+        if (twice >= 0) {
+          ctx.addIssue({ code: "custom", path: [twice], message: "listed twice" });
+        }
+      })
+      .describe(
+        "Names of hooks that must succeed before this one starts (with a matrix: every " +
+          "combination). If one fails, is cancelled or skipped, this hook's check run ends " +
+          "`skipped`, saying why.",
+      ),
     cancel_superseded: z
       .boolean()
       .default(true)
@@ -506,13 +528,6 @@ const scheduleSchema = z
   })
   .describe("A schedule: builds the branch's head at the times `cron` names.");
 
-/**
- * Most hooks one configuration may declare. Each hook is a job and a check run: a build and
- * its jobs are written in one store transaction (DynamoDB takes at most 100 items), and
- * check runs are created one GitHub write a second, so 50 take nearly a minute.
- */
-export const MAX_HOOKS = 50;
-
 export const configSchema = z
   .strictObject({
     hooks: z
@@ -554,8 +569,72 @@ export const configSchema = z
         });
       } else seen.set(hook.name, index);
     });
+    checkNeeds(config.hooks, ctx);
   })
   .describe("Kozmic configuration, read from `.github/kozmic.yml`.");
+
+/**
+ * Each name `needs` lists is another hook of the file, and following needs never leads back
+ * to where it started.
+ */
+function checkNeeds(
+  hooks: readonly { name: string; needs?: string[] | undefined }[],
+  ctx: z.RefinementCtx,
+) {
+  const names = new Set(hooks.map((hook) => hook.name));
+  hooks.forEach((hook, index) => {
+    hook.needs?.forEach((need, at) => {
+      const path = ["hooks", index, "needs", at];
+      if (need === hook.name) {
+        ctx.addIssue({
+          code: "custom",
+          path,
+          message: "expected another hook's name, not its own",
+        });
+      } else if (!names.has(need)) {
+        ctx.addIssue({ code: "custom", path, message: "expected the name of another hook" });
+      }
+    });
+  });
+  for (const { at, cycle } of findNeedCycles(hooks.map((h) => ({ ...h, needs: h.needs ?? [] })))) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["hooks", at.hook, "needs", at.need],
+      message: `needs form a cycle, found: ${cycle.join(" → ")}`,
+    });
+  }
+}
+
+/**
+ * The cycles of `needs` (unknown names and self-needs left out), each once: the need that
+ * closes it (hook index, index in its needs) and the names around it.
+ */
+export function findNeedCycles(
+  hooks: readonly { name: string; needs: readonly string[] }[],
+): { at: { hook: number; need: number }; cycle: string[] }[] {
+  const index = new Map(hooks.map((hook, i) => [hook.name, i]));
+  const state = hooks.map((): "new" | "open" | "done" => "new");
+  const found: { at: { hook: number; need: number }; cycle: string[] }[] = [];
+  const stack: number[] = [];
+  const visit = (i: number) => {
+    state[i] = "open";
+    stack.push(i);
+    hooks[i]!.needs.forEach((need, at) => {
+      const j = index.get(need);
+      if (j === undefined || j === i) return;
+      if (state[j] === "open") {
+        const loop = stack.slice(stack.indexOf(j)).map((k) => hooks[k]!.name);
+        found.push({ at: { hook: i, need: at }, cycle: [...loop, need] });
+      } else if (state[j] === "new") visit(j);
+    });
+    stack.pop();
+    state[i] = "done";
+  };
+  hooks.forEach((_, i) => {
+    if (state[i] === "new") visit(i);
+  });
+  return found;
+}
 
 /** A hook after validation and defaults: durations in seconds, memory in bytes. */
 export type Hook = z.output<typeof hookSchema>;
