@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: build (the tests run the compiled CLI) and the Lambda bundles,
 # type-check, lint, format check, then every test file with the services they need
-# (ElasticMQ, DynamoDB Local) started here and stopped after; then the unit tests and the
-# Lambda bundle's test again on Node 24 (scripts/node24.sh).
+# (ElasticMQ, DynamoDB Local) started here and stopped after; beside them, the unit tests
+# and the Lambda bundle's test again on Node 24 (scripts/node24.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -66,18 +66,30 @@ mapfile -t files < <(
     sort -s -t$'\t' -k1,1 | cut -f2
 )
 if [ $# -gt 0 ]; then files=("$@"); fi
-echo "== ${#files[@]} test files"
-node --import tsx --test --test-concurrency=2 --test-reporter=spec "${files[@]}"
 
 if [ $# -eq 0 ]; then
   # Node 24 as well as the machine's Node: the unit tests and the Lambda bundle's test.
   # run-job-fake.test.ts is left out: it opens the embedded store, and node_modules holds
-  # better-sqlite3's binary for the machine's Node only (another ABI).
+  # better-sqlite3's binary for the machine's Node only (another ABI). They run one file at
+  # a time beside the files below: quick work that fits in the minutes the first (end-to-end)
+  # files spend waiting on downloads and Docker. Their report follows.
   node24="$(bash scripts/node24.sh)"
   mapfile -t node24_files < <(
     find test/unit -name '*.test.ts' ! -name run-job-fake.test.ts | sort
     echo test/e2e/lambda-bundle.test.ts
   )
-  echo "== ${#node24_files[@]} test files on Node $("$node24" --version)"
-  "$node24" --import tsx --test --test-concurrency=2 --test-reporter=spec "${node24_files[@]}"
+  "$node24" --import tsx --test --test-concurrency=1 --test-reporter=spec "${node24_files[@]}" \
+    >test-node24.log 2>&1 &
+  node24_pid=$!
 fi
+
+echo "== ${#files[@]} test files"
+passed=true
+node --import tsx --test --test-concurrency=2 --test-reporter=spec "${files[@]}" || passed=false
+
+if [ -n "${node24_pid:-}" ]; then
+  echo "== ${#node24_files[@]} test files on Node $("$node24" --version)"
+  wait "$node24_pid" || passed=false
+  cat test-node24.log
+fi
+$passed
