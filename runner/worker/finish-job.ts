@@ -6,6 +6,7 @@ import type { ReceivedJob } from "../../src/queue/port.js";
 import { lastLines, plainLogText } from "../../src/core/plain-log-text.js";
 import type { JobRecord, LogSectionRecord, Store } from "../../src/store/port.js";
 import { releaseDependents } from "../../src/store/release-dependents.js";
+import type { StoreLogWriter } from "../logs/store-log-writer.js";
 import { timed } from "../pipeline/step-timings.js";
 import { withGitHubRetry } from "./github-access.js";
 import { messageVisibilitySeconds, refOf, type WorkerContext } from "./worker-context.js";
@@ -58,6 +59,23 @@ export async function finishJob(
     return;
   }
   await settleFinished(ctx, received, recorded, options.tail);
+}
+
+/** The end of a job whose log this runner writes: the log is stored first, and its end reported. */
+export async function finishLogged(
+  ctx: WorkerContext,
+  received: ReceivedJob,
+  log: { writer: StoreLogWriter; tail?: { text: string } },
+  from: readonly JobRecord["status"][],
+  end: JobEnd,
+): Promise<void> {
+  await log.writer.flush().catch(() => {});
+  await finishJob(
+    ctx,
+    received,
+    { ...end, logChunks: log.writer.chunksStored },
+    { from, ...(log.tail ? { tail: log.tail.text } : {}) },
+  );
 }
 
 /**

@@ -2,7 +2,7 @@ import type { CheckRunRef } from "../../src/checks/checks-reporter.js";
 import { ConflictError, KozmicError, PermanentError } from "../../src/core/errors.js";
 import type { ReceivedJob } from "../../src/queue/port.js";
 import type { StoreLogWriter } from "../logs/store-log-writer.js";
-import { finishJob } from "./finish-job.js";
+import { finishLogged } from "./finish-job.js";
 import type { JobControl, WorkerContext } from "./worker-context.js";
 
 /** Reports a job that threw: lost lease, permanent failure, or infrastructure (retry or give up). */
@@ -30,18 +30,11 @@ export async function handleFailure(
     if (error instanceof PermanentError) {
       // The job cannot ever run as it is (unknown commit, a forbidden setting): it fails.
       job.say(`cannot run this job: ${text}`);
-      await job.writer.flush().catch(() => {});
-      await finishJob(
-        ctx,
-        received,
-        {
-          status: "completed",
-          conclusion: "failure",
-          message: text,
-          logChunks: job.writer.chunksStored,
-        },
-        { from: ["running"], tail: job.tail.text },
-      );
+      await finishLogged(ctx, received, job, ["running"], {
+        status: "completed",
+        conclusion: "failure",
+        message: text,
+      });
       log(`job ${jobId}: failed for good: ${text}`, "warn");
       return;
     }
@@ -50,14 +43,11 @@ export async function handleFailure(
     if (received.receiveCount >= settings.maxReceives) {
       job.say(`infrastructure problem${kind}: ${text}`);
       job.say(`giving up after ${received.receiveCount} attempts`);
-      await job.writer.flush().catch(() => {});
       const message = `${text} (after ${received.receiveCount} attempts)`;
-      await finishJob(
-        ctx,
-        received,
-        { status: "errored", message, logChunks: job.writer.chunksStored },
-        { from: ["running", "queued"] },
-      );
+      await finishLogged(ctx, received, { writer: job.writer }, ["running", "queued"], {
+        status: "errored",
+        message,
+      });
       log(`job ${jobId}: errored: ${message}`, "error");
       return;
     }

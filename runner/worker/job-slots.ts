@@ -1,6 +1,6 @@
 import type { ReceivedJob } from "../../src/queue/port.js";
 import { processMessage } from "./process-message.js";
-import type { JobControl, WorkerContext } from "./worker-context.js";
+import { stopJob, type JobControl, type WorkerContext } from "./worker-context.js";
 
 interface RunningJob {
   control: JobControl;
@@ -81,10 +81,7 @@ export class JobSlots {
     if (expired) {
       onGraceOver(jobs.length);
       for (const job of jobs) {
-        if (!job.control.signal.aborted) {
-          job.control.reason = { kind: "shutdown" };
-          job.control.abort();
-        }
+        stopJob(job.control, { kind: "shutdown" });
       }
     }
     await all();

@@ -5,54 +5,39 @@ import type { Hook } from "../../src/core/config/schema.js";
 import { ConflictError } from "../../src/core/errors.js";
 import type { ReceivedJob } from "../../src/queue/port.js";
 import type { JobRecord } from "../../src/store/port.js";
-import { LogTail, teeLogSink } from "../logs/log-tail.js";
-import { WorkflowCommands } from "../logs/workflow-commands.js";
+import { openJobLog, type JobLog } from "../logs/job-log.js";
 import { mergeAnnotations } from "../reports/merge-annotations.js";
-import { maskingSink, type MaskingSink } from "../logs/masking-sink.js";
-import { SecretMasker } from "../logs/secret-masker.js";
-import { storeSections, type SectionRecorder } from "../logs/section-recorder.js";
-import { readStoredLog } from "../logs/next-log-seq.js";
-import { StoreLogWriter } from "../logs/store-log-writer.js";
 import { runJob, type JobPhase, type JobResult } from "../pipeline/run-job.js";
 import { timed } from "../pipeline/step-timings.js";
 import type { Checkout } from "../source/checkout-commit.js";
 import { runnerWorkspaces } from "../source/step-workspaces.js";
 import { fetchSource } from "../source/fetch-source.js";
 import { resolveTrackedFiles } from "../source/resolve-tracked-files.js";
-import { finishJob, settleFinished } from "./finish-job.js";
+import { finishJob, finishLogged, settleFinished } from "./finish-job.js";
 import { withGitHubRetry } from "./github-access.js";
 import { giveBack, handleFailure } from "./handle-job-failure.js";
 import { resolveJobSecrets } from "./job-secrets.js";
-import { scheduleInProgress } from "./in-progress-report.js";
+import { showCheckRunProgress } from "./check-run-progress.js";
 import { watchJob } from "./watch-job.js";
 import {
   messageVisibilitySeconds,
   refOf,
+  stopJob,
   type JobControl,
   type WorkerContext,
 } from "./worker-context.js";
 
 export type { JobControl, StopReason, WorkerContext } from "./worker-context.js";
 
-/** One job as this runner holds it: its message, record, lease bookkeeping and log. */
-interface Held {
+/** One job as this runner holds it: its message, record, lease and log. */
+interface Held extends JobLog {
   received: ReceivedJob;
   hook: Hook;
   job: JobRecord;
   control: JobControl;
   logUrl: string;
-  writer: StoreLogWriter;
-  tail: LogTail;
-  /** The annotations the output asks for (`::error file=…::…`), after masking. */
-  commands: WorkflowCommands;
-  /** Every line of the job's log passes here: secret values never reach the store or the tail. */
-  sink: MaskingSink;
-  masker: SecretMasker;
-  /** The log's sections, recorded beside it. */
-  sections: SectionRecorder;
   /** Said on the check run too: why the hook's secrets were not given. */
   secretsNote?: string;
-  say: (line: string) => void;
   ref?: CheckRunRef;
   lease: Lease;
 }
@@ -142,56 +127,24 @@ async function claim(
     log(`job ${jobId}: taken over from ${result.previousOwner} (lease expired)`);
   }
   const lease: Lease = { jobId, control, confirmedAt: Date.now() };
-  const stored = await timed(ctx.timings, "log position", () => readStoredLog(store, jobId));
-  const writer = new StoreLogWriter({
-    store,
-    jobId,
-    startSeq: stored.nextSeq,
-    startBytes: stored.bytes,
-    capBytes: settings.logCapBytes,
-    onError: (error) => log(`job ${jobId}: log store: ${(error as Error).message}`, "warn"),
-    // A chunk is appended only while the lease is surely still ours, never into a log
-    // another runner took over.
-    confirm: () => confirmLease(ctx, lease),
-  });
-  const tail = new LogTail();
-  const commands = new WorkflowCommands();
-  const masker = new SecretMasker();
-  const sink = maskingSink(teeLogSink(writer, tail, commands), masker);
-  const sections = storeSections({
-    store,
-    jobId,
-    // A section starts between two scripts' output: what the masker held is decided.
-    cut: () => {
-      sink.end();
-      return writer.cut();
-    },
-    onError: (error) => log(`job ${jobId}: log sections: ${(error as Error).message}`, "warn"),
-  });
+  const jobLog = await timed(ctx.timings, "log position", () =>
+    openJobLog({
+      store,
+      jobId,
+      capBytes: settings.logCapBytes,
+      confirm: () => confirmLease(ctx, lease),
+      warn: (line) => ctx.log(`job ${jobId}: ${line}`, "warn"),
+    }),
+  );
   return {
+    ...jobLog,
     received,
     hook: parseMessageHook(message),
     job: result.job,
     control,
     logUrl: jobUrl(settings.publicUrl, jobId),
-    writer,
-    tail,
-    commands,
-    sink,
-    masker,
-    sections,
-    say: (line) => sink.write(`==> ${line}\n`),
     lease,
   };
-}
-
-function loseLease(lease: Lease, why: string): void {
-  const { control } = lease;
-  if (!control.signal.aborted) {
-    control.reason = { kind: "lease-lost", message: why };
-    control.abort();
-  }
-  control.reason ??= { kind: "lease-lost", message: why };
 }
 
 async function confirmLease(ctx: WorkerContext, lease: Lease): Promise<boolean> {
@@ -203,7 +156,7 @@ async function confirmLease(ctx: WorkerContext, lease: Lease): Promise<boolean> 
     return true;
   } catch (error) {
     if (!(error instanceof ConflictError)) throw error;
-    loseLease(lease, error.message);
+    stopJob(lease.control, { kind: "lease-lost", message: error.message });
     return false;
   }
 }
@@ -236,18 +189,11 @@ async function prepare(ctx: WorkerContext, held: Held): Promise<boolean> {
   if (!held.job.cancelRequested) return false;
   const reason = held.job.message ?? "cancelled before it started";
   held.say(`cancelled before it started: ${reason}`);
-  await held.writer.flush().catch(() => {});
-  await finishJob(
-    ctx,
-    held.received,
-    {
-      status: "completed",
-      conclusion: "cancelled",
-      message: reason,
-      logChunks: held.writer.chunksStored,
-    },
-    { from: ["running", "queued"], tail: held.tail.text },
-  );
+  await finishLogged(ctx, held.received, held, ["running", "queued"], {
+    status: "completed",
+    conclusion: "cancelled",
+    message: reason,
+  });
   return true;
 }
 
@@ -267,51 +213,13 @@ function watch(ctx: WorkerContext, held: Held): () => void {
     onReceipt: (receipt) => {
       held.received.receipt = receipt;
     },
-    onCancel: (reason) => {
-      if (!held.control.signal.aborted) {
-        held.control.reason = { kind: "cancel", message: reason };
-        held.control.abort();
-      }
-    },
+    onCancel: (message) => stopJob(held.control, { kind: "cancel", message }),
     onRenewed: () => {
       held.lease.confirmedAt = Date.now();
     },
-    onLeaseLost: (why) => loseLease(held.lease, why),
+    onLeaseLost: (message) => stopJob(held.control, { kind: "lease-lost", message }),
     onError: (error) =>
       ctx.log(`job ${held.job.id}: heartbeat: ${(error as Error).message}`, "warn"),
-  });
-}
-
-/** In progress on GitHub, the source fetched, then install and build; the log tail shown. */
-/** The check run's move to in_progress (after a delay) and its phase updates. */
-function inProgressReport(ctx: WorkerContext, held: Held, phase: () => JobPhase) {
-  const { settings, log } = ctx;
-  const message = held.received.body;
-  const jobId = held.job.id;
-  const reporter = ctx.access(message.installationId).reporter;
-  const ref = held.ref!;
-  return scheduleInProgress({
-    delayMs: settings.inProgressDelayMs,
-    phase,
-    markInProgress: (shown) =>
-      timed(ctx.timings, "check run in progress", () =>
-        withGitHubRetry(
-          "mark the check run in progress",
-          () => reporter.markInProgress(ref, shown, new Date(held.job.startedAt ?? Date.now())),
-          ctx.github,
-        ),
-      ).catch((error: unknown) =>
-        log(
-          `job ${jobId}: could not mark the check run in progress: ${(error as Error).message}`,
-          "warn",
-        ),
-      ),
-    showPhase: (shown) =>
-      reporter
-        .markInProgress(ref, shown)
-        .catch((error: unknown) =>
-          log(`job ${jobId}: phase update: ${(error as Error).message}`, "warn"),
-        ),
   });
 }
 
@@ -368,16 +276,20 @@ async function runHeld(
   const message = held.received.body;
   const jobId = held.job.id;
   let phase: JobPhase = "preparing";
-  const inProgress = inProgressReport(ctx, held, () => phase);
+  const progress = showCheckRunProgress(
+    ctx,
+    {
+      id: jobId,
+      installationId: message.installationId,
+      ref: held.ref!,
+      startedAt: new Date(held.job.startedAt ?? Date.now()),
+      tail: held.tail,
+    },
+    () => phase,
+  );
   held.say(
     `runner ${settings.name} runs job ${jobId} (${message.repository.fullName}@${message.sha.slice(0, 12)}, ` +
       `hook "${held.hook.name}", attempt ${held.received.receiveCount} of ${settings.maxReceives})`,
-  );
-  const stopProgress = showProgress(
-    ctx,
-    held,
-    () => phase,
-    () => inProgress.started,
   );
   try {
     const secrets = await secretsOf(ctx, held);
@@ -417,7 +329,7 @@ async function runHeld(
         onPhase: (next) => {
           phase = next;
           void ctx.store.updateJob(jobId, ["running"], { phase: next }).catch(() => {});
-          if (next !== "preparing") inProgress.phaseChanged(next);
+          if (next !== "preparing") progress.phaseChanged(next);
         },
       },
     );
@@ -426,43 +338,8 @@ async function runHeld(
     held.sink.end();
     // Every update settled (one Octokit still retries included) before anything later
     // reaches the check run (a requeue, the completion), which it would otherwise undo.
-    await stopProgress();
-    await inProgress.settle();
+    await progress.stop();
   }
-}
-
-/**
- * Shows the log's end on the check run while it changes. Returns a function that stops it
- * and resolves once an update under way has settled.
- */
-function showProgress(
-  ctx: WorkerContext,
-  held: Held,
-  phase: () => JobPhase,
-  inProgress: () => boolean,
-): () => Promise<void> {
-  const reporter = ctx.access(held.received.body.installationId).reporter;
-  let shownRevision = held.tail.revision;
-  let updating: Promise<void> | undefined;
-  const timer = setInterval(() => {
-    if (held.tail.revision === shownRevision || updating || !inProgress()) return;
-    const revision = held.tail.revision;
-    // Only a tail GitHub took counts as shown: a dropped (throttled) or failed update is
-    // tried again, or a build that went quiet would keep showing an old tail.
-    updating = reporter
-      .progress(held.ref!, phase(), held.tail.text)
-      .then((sent) => {
-        if (sent) shownRevision = revision;
-      })
-      .catch((error: unknown) =>
-        ctx.log(`job ${held.job.id}: progress update: ${(error as Error).message}`, "warn"),
-      )
-      .finally(() => (updating = undefined));
-  }, ctx.settings.progressIntervalMs);
-  return async () => {
-    clearInterval(timer);
-    await updating;
-  };
 }
 
 /**
@@ -507,8 +384,8 @@ async function finishRun(ctx: WorkerContext, held: Held, result: JobResult): Pro
       ...(result.cacheHit !== undefined ? { cacheHit: result.cacheHit } : {}),
       ...(result.cacheMissReasons ? { cacheMissReasons: result.cacheMissReasons } : {}),
       ...(reason ? { message: reason } : held.secretsNote ? { message: held.secretsNote } : {}),
-      logChunks: held.writer.chunksStored,
       ...testsOf(held, result),
+      logChunks: held.writer.chunksStored,
     },
     { from: ["running"], tail: held.tail.text },
   );

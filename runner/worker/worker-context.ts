@@ -44,6 +44,12 @@ export type LineLog = (line: string, level?: "warn" | "error") => void;
 
 export type JobControl = AbortController & { reason?: StopReason };
 
+/** Stops a running job from outside; the first reason given is the one it stops for. */
+export function stopJob(control: JobControl, reason: StopReason): void {
+  control.reason ??= reason;
+  control.abort();
+}
+
 /** The check run of a job's message. */
 export function refOf(message: JobMessage, checkRunId: number): CheckRunRef {
   const [owner, repo] = message.repository.fullName.split("/") as [string, string];

@@ -22,7 +22,7 @@ export interface RunnerSettings {
   progressIntervalMs: number;
   /**
    * How long a job runs before its check run is marked in progress; one that ends sooner
-   * reports once, straight to completed (see runner/worker/in-progress-report.ts).
+   * reports once, straight to completed (see runner/worker/check-run-progress.ts).
    */
   inProgressDelayMs: number;
   /** First backoff before an infrastructure failure is retried; doubles per receive. */
