@@ -38,6 +38,13 @@ export default tseslint.config(
     },
   },
   {
+    // Issue 26: the runner's steps stay readable as named steps.
+    files: ["runner/**/*.ts"],
+    rules: {
+      "max-lines-per-function": ["error", { max: 80, skipBlankLines: true, skipComments: true }],
+    },
+  },
+  {
     // CommonJS (bin/package.json): it starts sooner than an ES module.
     files: ["bin/kozmic.js"],
     languageOptions: {

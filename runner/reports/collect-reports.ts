@@ -58,9 +58,52 @@ export async function collectReports(
   const limits = options.limits ?? REPORT_LIMITS;
   const matchers = patterns.map((pattern) => picomatch(pattern, { dot: true }));
   const matched = new Set<number>();
+  const taken = takeFiles(limits, say);
+  let scanned = 0;
+  for (const base of new Set(patterns.map((pattern) => picomatch.scan(pattern).base))) {
+    try {
+      const archive = await engine.readStepSource(stepId, base);
+      if (!archive) continue;
+      const { extract } = await import("tar-stream");
+      const entries = extract();
+      archive.on("error", (error: Error) => entries.destroy(error));
+      archive.pipe(entries);
+      for await (const entry of entries) {
+        scanned += entry.header.size ?? 0;
+        if (scanned > limits.maxScannedBytes) {
+          say(
+            `reports: warning: stopped looking for reports after ${megabytes(limits.maxScannedBytes)} ` +
+              "of other files; name the reports' directory in the pattern",
+          );
+          (archive as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
+          break;
+        }
+        const path = repositoryPath(base, entry.header.name);
+        const which = matchers.flatMap((match, i) => (path && match(path) ? [i] : []));
+        if (path && entry.header.type === "file" && which.length > 0 && !taken.files.has(path)) {
+          for (const i of which) matched.add(i);
+          await taken.take(entry.header, entry as AsyncIterable<Buffer>, path);
+        }
+        entry.resume(); // whatever was not read is skipped
+      }
+    } catch (error) {
+      say(`reports: warning: reading ${shown(base || ".")} failed: ${(error as Error).message}`);
+    }
+  }
+  patterns.forEach((pattern, i) => {
+    if (!matched.has(i)) say(`reports: warning: no file matches ${shown(pattern)}`);
+  });
+  if (taken.tooMany > 0)
+    say(
+      `reports: warning: ${taken.tooMany} more files match; only the first ${limits.maxFiles} are read`,
+    );
+  return summarize(taken.files, say, isRepositoryFile);
+}
+
+/** Keeps the matched files' contents within the limits: how many, and how many bytes in all. */
+function takeFiles(limits: ReportLimits, say: (line: string) => void) {
   const files = new Map<string, Buffer>();
   let bytesLeft = limits.maxBytes;
-  let scanned = 0;
   let tooMany = 0;
   const take = async (header: Header, body: AsyncIterable<Buffer>, path: string) => {
     if (files.size >= limits.maxFiles) {
@@ -87,44 +130,13 @@ export async function collectReports(
     bytesLeft -= size;
     files.set(path, Buffer.concat(chunks));
   };
-  for (const base of new Set(patterns.map((pattern) => picomatch.scan(pattern).base))) {
-    try {
-      const archive = await engine.readStepSource(stepId, base);
-      if (!archive) continue;
-      const { extract } = await import("tar-stream");
-      const entries = extract();
-      archive.on("error", (error: Error) => entries.destroy(error));
-      archive.pipe(entries);
-      for await (const entry of entries) {
-        scanned += entry.header.size ?? 0;
-        if (scanned > limits.maxScannedBytes) {
-          say(
-            `reports: warning: stopped looking for reports after ${megabytes(limits.maxScannedBytes)} ` +
-              "of other files; name the reports' directory in the pattern",
-          );
-          (archive as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
-          break;
-        }
-        const path = repositoryPath(base, entry.header.name);
-        const which = matchers.flatMap((match, i) => (path && match(path) ? [i] : []));
-        if (path && entry.header.type === "file" && which.length > 0 && !files.has(path)) {
-          for (const i of which) matched.add(i);
-          await take(entry.header, entry as AsyncIterable<Buffer>, path);
-        }
-        entry.resume(); // whatever was not read is skipped
-      }
-    } catch (error) {
-      say(`reports: warning: reading ${shown(base || ".")} failed: ${(error as Error).message}`);
-    }
-  }
-  patterns.forEach((pattern, i) => {
-    if (!matched.has(i)) say(`reports: warning: no file matches ${shown(pattern)}`);
-  });
-  if (tooMany > 0)
-    say(
-      `reports: warning: ${tooMany} more files match; only the first ${limits.maxFiles} are read`,
-    );
-  return summarize(files, say, isRepositoryFile);
+  return {
+    files,
+    take,
+    get tooMany() {
+      return tooMany;
+    },
+  };
 }
 
 /** A tar entry's path relative to the repository; entries are named from the base's last part. */
