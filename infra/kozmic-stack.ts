@@ -23,6 +23,7 @@ import { KozmicQueues } from "./lib/queues.js";
 import type { RunnerArtifactFile } from "./lib/runner-artifact.js";
 import { RUNNER_SECRET_KEYS, RunnerHosts } from "./lib/runner-hosts.js";
 import { RunnerScaling } from "./lib/runner-scaling.js";
+import { ScheduleTimer } from "./lib/schedule-timer.js";
 import { secretsKey as kmsSecretsKey } from "./lib/secrets-key.js";
 import { kozmicTable } from "./lib/table.js";
 
@@ -213,6 +214,8 @@ export class KozmicStack extends Stack {
       onDemandPercent: p.runnerOnDemandPercent.valueAsString,
       hasNetwork: hasRunnerNetwork,
     });
+
+    new ScheduleTimer(this, "Schedules", { planner: functions.planner });
 
     const output = (id: string, value: string, description: string) =>
       new CfnOutput(this, id, { value, description });

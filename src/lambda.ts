@@ -21,6 +21,9 @@ import type { JobMessage } from "./core/job-message.js";
 import type { PlanMessage } from "./core/plan-message.js";
 import type { RetryPolicy } from "./planner/plan-failure.js";
 import { settlePlanMessage } from "./planner/settle-plan-message.js";
+import { fireDueSchedules, type FiredTick } from "./planner/fire-schedules.js";
+import { lineLog } from "./planner/planner-deps.js";
+import { isScheduleTick, type ScheduleTickEvent } from "./core/schedules.js";
 import { JOB_MESSAGES, parseMessageBody, PLAN_MESSAGES } from "./queue/parse-message-body.js";
 import type { Queue } from "./queue/port.js";
 import { sqsQueueFrom } from "./queue/sqs-queue-from.js";
@@ -271,27 +274,40 @@ export async function handler(event: LambdaHttpEvent): Promise<LambdaHttpResult>
 }
 
 let planning:
-  Promise<(event: SqsEvent, context?: LambdaContext) => Promise<SqsBatchResponse>> | undefined;
+  | Promise<{
+      plan: (event: SqsEvent, context?: LambdaContext) => Promise<SqsBatchResponse>;
+      fire: () => Promise<FiredTick[]>;
+    }>
+  | undefined;
 
-/** The Lambda entry point for the planning queue's SQS event source (SQS and DynamoDB only). */
+/**
+ * The Lambda entry point for the planning queue's SQS event source (SQS and DynamoDB only),
+ * and for the stack's schedule rule, whose event every minute fires the due schedules.
+ */
 export async function planHandler(
-  event: SqsEvent,
+  event: SqsEvent | ScheduleTickEvent,
   context?: LambdaContext,
-): Promise<SqsBatchResponse> {
+): Promise<SqsBatchResponse | { fired: FiredTick[] }> {
   if (!planning) {
     const made = lambdaEnv().then((env) => {
       const settings = readSettings(env, ["awsStorage", ...ENTRY_POINT_GROUPS.planLambda]);
       const { queue, planQueue, store } = settings.awsStorage;
       const server = { ...settings.app, ...settings.server };
-      return createPlanRecordsHandler(server, {
+      const deps = {
         queue: sqsQueueFrom(queue, JOB_MESSAGES),
         planQueue: sqsQueueFrom(planQueue, PLAN_MESSAGES),
         store: dynamoStoreFrom(store),
-      });
+      };
+      return {
+        plan: createPlanRecordsHandler(server, deps),
+        fire: () => fireDueSchedules({ ...deps, now: Date.now, log: lineLog(console.log) }),
+      };
     });
     // Bad settings: the next invocation tries again instead of failing from a cached error.
     made.catch(() => (planning = undefined));
     planning = made;
   }
-  return (await planning)(event, context);
+  const handlers = await planning;
+  if (isScheduleTick(event)) return { fired: await handlers.fire() };
+  return handlers.plan(event, context);
 }

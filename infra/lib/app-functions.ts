@@ -121,7 +121,8 @@ export class AppFunctions extends Construct {
       role: this.role("PlannerRole", "the Kozmic planner function", table, [
         allow(WRITE_LOGS, [plannerLogs.logGroupArn]),
         allow(EVENT_SOURCE, [queues.plans.queue.queueArn]),
-        allow(SEND, [queues.jobs.queue.queueArn]),
+        // Jobs; and the schedules' ticks, which go to the planning queue (./schedule-timer.ts).
+        allow(SEND, [queues.jobs.queue.queueArn, queues.plans.queue.queueArn]),
         allow(TABLE_ACTIONS, tableResources),
         allow(READ_SECRET, [secret.secretArn]),
       ]),

@@ -60,3 +60,14 @@ export function dueTick(cron: string, after: number, now: number): number | unde
   const tick = latest.getTime();
   return tick > after && tick <= now ? tick : undefined;
 }
+
+/**
+ * The event the stack's schedule rule (infra/lib/schedule-timer.ts) sends the planner
+ * function every minute: fire the due schedules.
+ */
+export const SCHEDULE_TICK_EVENT = { kozmic: "fire-schedules" } as const;
+export type ScheduleTickEvent = typeof SCHEDULE_TICK_EVENT;
+
+export function isScheduleTick(event: unknown): event is ScheduleTickEvent {
+  return (event as { kozmic?: unknown } | null)?.kozmic === SCHEDULE_TICK_EVENT.kozmic;
+}

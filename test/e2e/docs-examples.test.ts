@@ -71,6 +71,11 @@ const PROJECTS: { marks: RegExp; files: Record<string, string>; output: RegExp[]
     output: [/1 passed/, /^deploying$/m, /^releasing$/m],
   },
   {
+    marks: /^schedule:/m,
+    files: {},
+    output: [/^nightly checks$/m],
+  },
+  {
     marks: /python -m pytest --cov/,
     files: { "requirements.txt": "pytest\npytest-cov\n", "test_app.py": PYTEST },
     output: [/1 passed/, /coverage: platform/],

@@ -11,6 +11,7 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { bundleLambda, type BundleResult } from "../../scripts/bundle-lambda.js";
 import { PLAN_MAX_RECEIVES } from "../../src/settings/storage-settings.js";
+import { scheduleId, SCHEDULE_TICK_EVENT } from "../../src/core/schedules.js";
 import { ensureSqsQueues, uniqueQueueName } from "../../src/queue/sqs-queue.js";
 import { ensureDynamoTable, openDynamoStore } from "../../src/store/dynamodb-store.js";
 import type { Store } from "../../src/store/port.js";
@@ -335,6 +336,68 @@ describe("the Lambda bundle, in plain node, on ElasticMQ and DynamoDB Local", ()
       assert.equal(r.target, "secretsmanager.GetSecretValue");
       assert.equal(r.contentType, "application/x-amz-json-1.1");
       assert.ok(r.signed);
+    }
+  });
+
+  it("the schedule rule's event, to two planner containers at once, hands a due tick to the planning queue once; planned, it builds the branch's head", async () => {
+    const { target } = repository();
+    const head = newSha();
+    const yml = `${HOOKS_YML}schedule:\n  - cron: "0 3 * * *"\n`;
+    fake.addCommit(target.fullName, head, { ".github/kozmic.yml": yml }, "main");
+    // As a push to main two days ago left it.
+    const cron = "0 3 * * *";
+    await store.replaceSchedules(target.id, [
+      {
+        id: scheduleId(target.id, cron, "main"),
+        repoId: target.id,
+        repoFullName: target.fullName,
+        repoPrivate: false,
+        installationId: target.installationId,
+        cron,
+        branch: "main",
+        lastTick: Date.now() - 2 * 86_400_000,
+      },
+    ]);
+    const second = await start("planner", env);
+    type Fired = { fired: { repoFullName: string; outcome: string }[] };
+    const answers = await Promise.all(
+      [planner, second].map((p) => p.call<Fired>("planHandler", SCHEDULE_TICK_EVENT)),
+    );
+    const fired = answers.flatMap((a) => a.fired).filter((f) => f.repoFullName === target.fullName);
+    assert.equal(fired.filter((f) => f.outcome === "enqueued").length, 1, JSON.stringify(fired));
+
+    const planEvent = await receiveAsSqsEvent(env.KOZMIC_PLAN_QUEUE_URL!);
+    const tasks = planEvent.Records.map(
+      (r) => (JSON.parse(r.body) as { task: { kind: string; branch: string } }).task,
+    );
+    assert.deepEqual(
+      tasks.map((t) => [t.kind, t.branch]),
+      [["schedule", "main"]],
+    );
+    assert.deepEqual(await planner.call("planHandler", planEvent), { batchItemFailures: [] });
+    for (const record of planEvent.Records) {
+      await sqs.send(
+        new DeleteMessageCommand({
+          QueueUrl: env.KOZMIC_PLAN_QUEUE_URL,
+          ReceiptHandle: record.receiptHandle,
+        }),
+      );
+    }
+    const runs = fake.checkRunsOf(target.fullName, head);
+    assert.deepEqual(runs.map((r) => r.name).sort(), ["lint", "test"]);
+    const builds = await store.listBuilds(target.id);
+    assert.deepEqual(
+      builds.map((b) => [b.event, b.sha]),
+      [["schedule", head]],
+    );
+    const jobEvent = await receiveAsSqsEvent(env.KOZMIC_QUEUE_URL!);
+    for (const record of jobEvent.Records) {
+      await sqs.send(
+        new DeleteMessageCommand({
+          QueueUrl: env.KOZMIC_QUEUE_URL,
+          ReceiptHandle: record.receiptHandle,
+        }),
+      );
     }
   });
 

@@ -29,6 +29,7 @@ import { CACHE_IMAGE_DAYS, UNTRUSTED_CACHE_IMAGE_DAYS } from "../../infra/lib/ca
 import { DEFAULT_RUNNER_IMAGE } from "../../infra/lib/parameters.js";
 import { KozmicStack } from "../../infra/kozmic-stack.js";
 import { registryTag } from "../../src/core/cache-registry.js";
+import { SCHEDULE_TICK_EVENT } from "../../src/core/schedules.js";
 import { SECRET_KEYS } from "../../src/settings/secret-env.js";
 import { DEFAULT_MAX_RECEIVES, KOZMIC_MAX_RECEIVES } from "../../src/settings/shared-variables.js";
 import { PLAN_MAX_RECEIVES } from "../../src/settings/storage-settings.js";
@@ -386,7 +387,7 @@ describe("infra: the Kozmic CDK stack", () => {
     assert.deepEqual(roleStatements(roleOf(ids.planner)), [
       { actions: WRITE_LOGS, resources: logsOf(ids.planner) },
       { actions: EVENT_SOURCE, resources: [arnOf(ids.plans)] },
-      { actions: SEND, resources: [arnOf(ids.jobs)] },
+      { actions: SEND, resources: [arnOf(ids.jobs), arnOf(ids.plans)] },
       { actions: TABLE_ACTIONS, resources: table },
       { actions: READ_SECRET, resources: [{ Ref: ids.secret }] },
     ]);
@@ -550,15 +551,19 @@ describe("infra: the Kozmic CDK stack", () => {
       }
     }
     // Resource policies: only the two the Function URL needs are open to anyone; the
-    // scaler's schedule (EventBridge, from its one rule) is the only other.
+    // scaler's and the schedules' rules (EventBridge, each from its one rule) are the others.
     const open = Object.values(template.findResources("AWS::Lambda::Permission")).map(
       (p) => p.Properties as Json,
     );
     assert.deepEqual(open.map((p) => [p.Action, p.Principal]).sort(), [
       ["lambda:InvokeFunction", "*"],
       ["lambda:InvokeFunction", "events.amazonaws.com"],
+      ["lambda:InvokeFunction", "events.amazonaws.com"],
       ["lambda:InvokeFunctionUrl", "*"],
     ]);
+    for (const p of open.filter((p) => p.Principal === "events.amazonaws.com")) {
+      assert.ok(p.SourceArn, "an EventBridge permission names its rule");
+    }
     assert.equal(
       open.find((p) => p.Action === "lambda:InvokeFunction" && p.Principal === "*")
         ?.InvokedViaFunctionUrl,
@@ -681,7 +686,9 @@ describe("infra: the Kozmic CDK stack", () => {
       { actions: SCALE_GROUP, resources: [RUNNER_GROUP_ARN] },
     ]);
     assert.equal(propsOf(role).ManagedPolicyArns, undefined);
-    const rule = Object.entries(template.findResources("AWS::Events::Rule"));
+    const rule = Object.entries(template.findResources("AWS::Events::Rule")).filter(([id]) =>
+      id.startsWith("Scaling"),
+    );
     assert.equal(rule.length, 1);
     assert.equal(rule[0]![1].Condition, "HasRunnerNetwork");
     assert.equal(rule[0]![1].Properties.ScheduleExpression, "rate(1 minute)");
@@ -698,6 +705,31 @@ describe("infra: the Kozmic CDK stack", () => {
     for (const [id, r] of Object.entries(resources())) {
       if (id.startsWith("Scaling")) assert.equal(r.Condition, "HasRunnerNetwork", id);
     }
+  });
+
+  it("schedules: a one-minute rule sends the planner function the schedule tick event, always (no runner group needed)", () => {
+    const rules = Object.entries(template.findResources("AWS::Events::Rule")).filter(([id]) =>
+      id.startsWith("Schedules"),
+    );
+    assert.equal(rules.length, 1);
+    const [ruleId, rule] = rules[0]!;
+    assert.equal(rule.Condition, undefined);
+    assert.equal(rule.Properties.ScheduleExpression, "rate(1 minute)");
+    assert.equal(rule.Properties.State, "ENABLED");
+    const targets = rule.Properties.Targets as Json[];
+    assert.deepEqual(
+      targets.map((t) => [
+        t.Arn,
+        JSON.parse(t.Input as string),
+        (t.RetryPolicy as Json)?.MaximumRetryAttempts,
+      ]),
+      [[arnOf(ids.planner), SCHEDULE_TICK_EVENT, 0]],
+    );
+    const permission = Object.values(template.findResources("AWS::Lambda::Permission")).find(
+      (r) => JSON.stringify((r.Properties as Json).SourceArn) === JSON.stringify(arnOf(ruleId)),
+    );
+    assert.equal(permission?.Properties.Principal, "events.amazonaws.com");
+    assert.deepEqual(permission.Properties.FunctionName, arnOf(ids.planner));
   });
 
   it("runner user data: Docker, the artifact the stack built checked by its sha256, the unit of infra/runner as it is, settings from the stack", () => {
