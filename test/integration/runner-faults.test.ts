@@ -42,6 +42,8 @@ const REPEATING = new Set([
 
 interface Outcome {
   plan: FaultPlan;
+  /** With `dependent`: the job of hook `d` (needs `t`) and its check runs. */
+  dependent?: { job: Awaited<ReturnType<Store["getJob"]>>; runs: FakeCheckRun[]; log: string };
   runs: FakeCheckRun[];
   buildRuns: number;
   log: string;
@@ -86,7 +88,11 @@ function defineFaultWalk(
     });
 
     /** `planned` runs once the job is queued, before a runner starts (GitHub faults). */
-    async function lifeOfAJob(fault?: Fault, planned?: () => void): Promise<Outcome> {
+    async function lifeOfAJob(
+      fault?: Fault,
+      planned?: () => void,
+      options: { dependent?: boolean } = {},
+    ): Promise<Outcome> {
       counter += 1;
       const marker = `marker-${counter}-${randomUUID().slice(0, 6)}`;
       const config = [
@@ -96,6 +102,9 @@ function defineFaultWalk(
         "    build: b",
         "    env:",
         `      FAKE_OUTPUT: ${marker}`,
+        ...(options.dependent
+          ? ["  - name: d", "    image: base", "    build: b", "    needs: [t]"]
+          : []),
         "",
       ].join("\n");
       const sha = git.commit({ ".github/kozmic.yml": config, n: String(counter) });
@@ -146,8 +155,12 @@ function defineFaultWalk(
         const deadline = Date.now() + 60_000;
         for (;;) {
           const job = await adapters.store.getJob(jobId);
-          const [run] = fake.checkRunsOf(git.fullName, sha);
-          if (job?.reportedAt !== undefined && run?.status === "completed") break;
+          const runs = fake.checkRunsOf(git.fullName, sha);
+          const reported = await Promise.all(
+            jobIds.map(async (id) => (await adapters.store.getJob(id))?.reportedAt !== undefined),
+          );
+          if (reported.every(Boolean) && runs.every((r) => r.status === "completed")) break;
+          const run = runs.find((r) => r.name === "t");
           if (Date.now() > deadline) {
             assert.fail(
               `job ${jobId} not ended and reported within 60 s (fault ${JSON.stringify(fault)}): ` +
@@ -160,9 +173,22 @@ function defineFaultWalk(
         await runner.stop({ graceMs: 0 });
       }
       const chunks = await adapters.store.readLog(jobId);
+      const logOf = async (id: string) =>
+        (await adapters.store.readLog(id)).map((c) => c.data).join("");
+      const all = fake.checkRunsOf(git.fullName, sha);
+      const dependentId = jobIds[1];
       return {
         plan,
-        runs: fake.checkRunsOf(git.fullName, sha),
+        ...(dependentId
+          ? {
+              dependent: {
+                job: await adapters.store.getJob(dependentId),
+                runs: all.filter((r) => r.name === "d"),
+                log: await logOf(dependentId),
+              },
+            }
+          : {}),
+        runs: all.filter((r) => r.name === "t"),
         buildRuns: engine.calls.filter((c) => c.startsWith("run ")).length,
         log: chunks.map((c) => c.data).join(""),
         job: await adapters.store.getJob(jobId),
@@ -242,6 +268,40 @@ function defineFaultWalk(
         `only ${untimed.length - untimedUnfired.length} of ${untimed.length} faults on calls ` +
           `that are not a heartbeat's fired; not fired: ${unfired.join(", ")}`,
       );
+    });
+
+    it("a kill between the release of a waiting job and its sending (or the record of it): it is sent and runs once", async (t) => {
+      const baseline = await lifeOfAJob(undefined, undefined, { dependent: true });
+      assertEndedOnce(baseline, "no fault");
+      const calls = baseline.plan.calls;
+      // t's end, then: the release write (t's job is the first ended), the message, its record.
+      const release = calls.filter((c) => c.startsWith("store.transitionJob#"))[1]!;
+      const send = calls.indexOf("queue.send#1");
+      assert.ok(send > calls.indexOf(release), `release before send in ${calls.join(" ")}`);
+      const recorded = calls.slice(send).find((c) => c.startsWith("store.updateJob#"))!;
+      const faults: Fault[] = [];
+      for (const call of [release, "queue.send#1", recorded]) {
+        const [op, nth] = call.split("#") as [string, string];
+        for (const mode of ["error", "after"] as const) faults.push({ op, nth: Number(nth), mode });
+      }
+      for (const fault of faults) {
+        const what = `${fault.op} #${fault.nth} (${fault.mode})`;
+        const outcome = await lifeOfAJob(fault, undefined, { dependent: true });
+        assert.ok(outcome.plan.fired, `${what}: the fault fired`);
+        assertEndedOnce(outcome, what);
+        const dependent = outcome.dependent!;
+        assert.equal(dependent.runs.length, 1, `${what}: one check run of d`);
+        assert.equal(dependent.runs[0]!.conclusion, "success", what);
+        assert.equal(
+          dependent.runs[0]!.updates.filter((u) => u.conclusion !== undefined).length,
+          1,
+          `${what}: d concluded once`,
+        );
+        assert.equal(dependent.job?.conclusion, "success", what);
+        assert.equal(outcome.buildRuns, 2, `${what}: t and d each built once`);
+        assert.equal(dependent.log.split("==> runner ").length - 1, 1, `${what}: d picked up once`);
+      }
+      t.diagnostic(`faults at ${faults.map((f) => `${f.op}#${f.nth} ${f.mode}`).join(", ")}`);
     });
 
     it("GitHub failing every check-run update for a while: the end is reported once it can be", async () => {

@@ -58,6 +58,7 @@ export async function planPush(input: {
       headSha: input.sha,
       jobId: job.record.id,
       detailsUrl: `${input.publicUrl ?? "https://kozmic.test"}/jobs/${job.record.id}`,
+      waitsFor: job.record.waitsFor ?? [],
     });
     job.message.checkRunId = job.record.checkRunId;
   }
@@ -65,6 +66,8 @@ export async function planPush(input: {
     plan.build,
     plan.jobs.map((j) => j.record),
   );
-  if (input.send !== false) for (const job of plan.jobs) await input.queue.send(job.message);
+  // A waiting job's message is sent when the jobs it needs succeeded.
+  const ready = plan.jobs.filter((job) => job.record.status === "queued");
+  if (input.send !== false) for (const job of ready) await input.queue.send(job.message);
   return { jobIds: plan.jobs.map((j) => j.record.id), messages: plan.jobs.map((j) => j.message) };
 }
