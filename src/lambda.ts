@@ -250,6 +250,12 @@ export async function handler(event: LambdaHttpEvent): Promise<LambdaHttpResult>
     const secrets = settings.secrets
       ? await (await import("./secrets/open-vault.js")).openVault(settings.secrets, store)
       : undefined;
+    // Artifacts only from S3 (KOZMIC_ARTIFACT_BUCKET): a Lambda's disk is not where runners put them.
+    const bucket = settings.artifacts.store;
+    const artifacts =
+      bucket.kind === "s3"
+        ? (await import("./store/s3-artifacts.js")).s3ArtifactsFrom(bucket)
+        : undefined;
     const server = { ...settings.app, ...settings.server };
     return createLambdaHandler(server, {
       planQueue: sqsQueueFrom(settings.awsStorage.planQueue, PLAN_MESSAGES),
@@ -263,6 +269,7 @@ export async function handler(event: LambdaHttpEvent): Promise<LambdaHttpResult>
           findRepository: createRepositoryFinder(app.auth),
           liveMaxMs: 0,
           ...(secrets ? { secrets } : {}),
+          ...(artifacts ? { artifacts } : {}),
         }),
       ],
     });

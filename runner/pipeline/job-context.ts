@@ -12,6 +12,7 @@ import type { StepOutcome, StepSpec } from "./run-step.js";
 import type { PipelineSettings } from "../../src/core/pipeline-settings.js";
 import type { StepTimings } from "./step-timings.js";
 import type { TestResults } from "../reports/collect-reports.js";
+import type { ArtifactSink } from "../reports/collect-artifacts.js";
 
 export interface JobInput {
   jobId: string;
@@ -54,6 +55,8 @@ export interface RunJobOptions {
    * the caller must await what it was given (see run-step.ts).
    */
   deferCleanup?: (removal: Promise<void>) => void;
+  /** Where the hook's `artifacts:` go; without it they are not collected. */
+  artifacts?: ArtifactSink;
 }
 
 /** What a job's result says of the install cache. */

@@ -13,6 +13,7 @@ import { runStep } from "./run-step.js";
 import { timed } from "./step-timings.js";
 import { collectReports, type TestResults } from "../reports/collect-reports.js";
 import { repositoryFiles } from "../reports/repository-files.js";
+import { collectArtifacts } from "../reports/collect-artifacts.js";
 
 export { CACHE_LABELS, cacheRepository } from "../cache/cache-images.js";
 export type { JobInput, JobPhase, JobResult, RunJobOptions } from "./job-context.js";
@@ -117,21 +118,28 @@ async function build(
   ctx.say("build");
   const buildStart = Date.now();
   let tests: TestResults | undefined;
-  const afterScript =
-    job.hook.reports.length === 0
-      ? undefined
-      : async (stepId: string) => {
-          tests = await timed(options.timings, "reports", () =>
-            collectReports(options.engine, stepId, job.hook.reports, {
-              say: (line) => ctx.say(line),
-              isRepositoryFile: repositoryFiles(job.sourceDir),
-            }),
-          );
-        };
+  const { reports, artifacts } = job.hook;
+  const sink = options.artifacts;
+  const keepArtifacts = (exitCode: number | undefined) =>
+    sink && artifacts.paths.length > 0 && (artifacts.when === "always" || exitCode === 0);
+  const afterScript = async (stepId: string, exitCode: number | undefined) => {
+    const say = (line: string) => ctx.say(line);
+    if (reports.length > 0)
+      tests = await timed(options.timings, "reports", () =>
+        collectReports(options.engine, stepId, reports, {
+          say,
+          isRepositoryFile: repositoryFiles(job.sourceDir),
+        }),
+      );
+    if (keepArtifacts(exitCode))
+      await timed(options.timings, "artifacts", () =>
+        collectArtifacts(options.engine, stepId, artifacts.paths, sink!, say),
+      );
+  };
   const outcome = await ctx.cancellable(
     runStep(
       options.engine,
-      { ...ctx.stepBase, image, script: job.hook.build, ...(afterScript ? { afterScript } : {}) },
+      { ...ctx.stepBase, image, script: job.hook.build, afterScript },
       ctx.stepLog,
     ),
   );

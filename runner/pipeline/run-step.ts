@@ -46,9 +46,10 @@ export interface StepSpec {
   deferCleanup?: (removal: Promise<void>) => void;
   /**
    * Given the step once its script has ended, whatever its exit code, and after a timeout
-   * (the killed container is still there), before it is destroyed: the build's reports.
+   * (the killed container is still there), before it is destroyed: the build's reports and
+   * artifacts. `exitCode` is the script's, undefined when it was stopped.
    */
-  afterScript?: (stepId: string) => Promise<void>;
+  afterScript?: (stepId: string, exitCode: number | undefined) => Promise<void>;
 }
 
 export type StepOutcome =
@@ -152,7 +153,8 @@ export async function runStep(
     );
     output.end();
     timers.clear();
-    if (stop?.kind !== "cancelled" && spec.afterScript) await spec.afterScript(id);
+    if (stop?.kind !== "cancelled" && spec.afterScript)
+      await spec.afterScript(id, stop ? undefined : exitCode);
     if (stop) return stop;
     if (exitCode === 0 && onSuccess) await onSuccess(id);
     const failed = exitCode !== 0 && echoed ? await readFailed(engine, id, echoed, exitCode) : "";

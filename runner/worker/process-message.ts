@@ -20,6 +20,7 @@ import { resolveJobSecrets } from "./job-secrets.js";
 import { showCheckRunProgress } from "./check-run-progress.js";
 import { watchJob } from "./watch-job.js";
 import {
+  artifactSink,
   messageVisibilitySeconds,
   refOf,
   stopJob,
@@ -325,6 +326,7 @@ async function runHeld(
         signal: held.control.signal,
         ...(ctx.timings ? { timings: ctx.timings } : {}),
         ...(ctx.fleet ? { fleet: ctx.fleet } : {}),
+        ...(ctx.artifacts ? { artifacts: artifactSink(ctx.artifacts, jobId) } : {}),
         deferCleanup,
         onPhase: (next) => {
           phase = next;

@@ -17,7 +17,12 @@ import { labelEngine, removeLeftoverContainers } from "./label-engine.js";
 import { sharedNameWarning } from "./runner-name.js";
 import type { StepTimings } from "../pipeline/step-timings.js";
 import { JobSlots } from "./job-slots.js";
-import { messageVisibilitySeconds, type LineLog, type WorkerContext } from "./worker-context.js";
+import {
+  messageVisibilitySeconds,
+  type LineLog,
+  type RunnerArtifacts,
+  type WorkerContext,
+} from "./worker-context.js";
 import type { RunnerSettings } from "../../src/core/runner-settings.js";
 import type { SecretSource } from "./job-secrets.js";
 import type { SourceFetcher } from "../source/fetch-source.js";
@@ -41,6 +46,8 @@ export interface RunnerDeps {
    * in one process pass a stand-in: there, git's process spawns would be all they measure.
    */
   fetchSource?: SourceFetcher;
+  /** Where jobs' artifacts are kept; without it they are not collected. */
+  artifacts?: RunnerArtifacts;
 }
 
 export interface Runner {
@@ -134,6 +141,7 @@ function workerContext(deps: RunnerDeps, owner: string, log: LineLog): WorkerCon
     ...(deps.timings ? { timings: deps.timings } : {}),
     ...(deps.secrets ? { secrets: deps.secrets } : {}),
     ...(deps.fetchSource ? { fetchSource: deps.fetchSource } : {}),
+    ...(deps.artifacts ? { artifacts: deps.artifacts } : {}),
   };
   const { cacheRegistry } = settings.pipeline;
   if (cacheRegistry) {

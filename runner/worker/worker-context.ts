@@ -2,6 +2,8 @@ import type { CheckRunRef } from "../../src/checks/checks-reporter.js";
 import type { JobMessage } from "../../src/core/job-message.js";
 import type { Queue } from "../../src/queue/port.js";
 import type { Store } from "../../src/store/port.js";
+import type { ArtifactStore } from "../../src/store/artifact-port.js";
+import type { ArtifactSink } from "../reports/collect-artifacts.js";
 import type { FleetCache } from "../cache/fleet-cache.js";
 import type { Engine } from "../engine/port.js";
 import type { StepTimings } from "../pipeline/step-timings.js";
@@ -34,6 +36,22 @@ export interface WorkerContext {
   fleet?: FleetCache;
   /** Fetches a job's commit; default fetchSource (git). */
   fetchSource?: SourceFetcher;
+  /** Where jobs' `artifacts:` are kept; without it they are not collected. */
+  artifacts?: RunnerArtifacts;
+}
+
+/** The artifact store jobs write to, and how much each job may keep. */
+export interface RunnerArtifacts {
+  store: ArtifactStore;
+  maxBytes: number;
+}
+
+/** Where one job's artifacts go: the store, under the job's id. */
+export function artifactSink(artifacts: RunnerArtifacts, jobId: string): ArtifactSink {
+  return {
+    put: (name, body, size) => artifacts.store.put(jobId, name, body, size),
+    maxBytes: artifacts.maxBytes,
+  };
 }
 
 /**

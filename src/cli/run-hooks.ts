@@ -18,7 +18,27 @@ import { expandMatrix } from "../core/plan-jobs.js";
 import { ENTRY_POINT_GROUPS, readSettings } from "../settings/read-settings.js";
 import { openEmbeddedCacheRecords } from "../store/embedded-cache-records.js";
 import { summaryLine } from "./run-summary.js";
+import type { Readable } from "node:stream";
+import type { ArtifactSink } from "../../runner/reports/collect-artifacts.js";
+import { writeFileUnder } from "../store/write-file-under.js";
 import { startFailure } from "./start-failure.js";
+
+/** `kozmic run`'s artifacts: files under `dir`, by their paths in the repository. */
+function directorySink(
+  dir: string,
+  maxBytes: number,
+): ArtifactSink & { dir: string; written: number } {
+  const sink = {
+    dir,
+    written: 0,
+    maxBytes,
+    async put(name: string, body: Readable, size: number) {
+      await writeFileUnder(dir, name, body, size);
+      sink.written++;
+    },
+  };
+  return sink;
+}
 
 /** A stable local repository id: the same directory always shares its cache. */
 export function localRepositoryId(dir: string): string {
@@ -55,18 +75,19 @@ export async function runHooks(
   directory: string,
   wanted: string[],
   secrets: Record<string, string>,
+  artifactsDir: string,
 ): Promise<number> {
   // The engine is asked at once whether it can bind-mount a step's files (Docker's /info)
   // while the config is read.
   const engine = new DockerEngine();
   void engine.bindsWorkspaces().catch(() => {});
   let settings;
+  let artifactMaxBytes;
   try {
+    const read = readSettings(process.env, ENTRY_POINT_GROUPS.run);
     // Messages about limits speak of this machine's settings, not of a runner.
-    settings = {
-      ...readSettings(process.env, ENTRY_POINT_GROUPS.run).pipeline,
-      place: "this machine",
-    };
+    settings = { ...read.pipeline, place: "this machine" };
+    artifactMaxBytes = read.artifactSize.maxBytes;
   } catch (error) {
     return startFailure("kozmic run", error);
   }
@@ -146,6 +167,10 @@ export async function runHooks(
     let failed = false;
     try {
       for (const { hook, name, combo } of jobs) {
+        const artifacts = directorySink(
+          join(resolve(artifactsDir), name.replaceAll("/", "_")),
+          artifactMaxBytes,
+        );
         const result = await runJob(
           {
             jobId: randomUUID(),
@@ -157,10 +182,19 @@ export async function runHooks(
             trackedFiles: await resolveTrackedFiles(dir, hook.tracked_files),
             secrets: Object.fromEntries(hook.secrets.map((name) => [name, secrets[name]!])),
           },
-          { engine: jobEngine, settings, log, sections, cacheRecords, signal: controller.signal },
+          {
+            engine: jobEngine,
+            settings,
+            log,
+            sections,
+            cacheRecords,
+            signal: controller.signal,
+            artifacts,
+          },
         );
         await log.flush();
         results.push(summaryLine(name, result));
+        if (artifacts.written > 0) results.push(`  artifacts in ${artifacts.dir}`);
         if (result.conclusion !== "success") failed = true;
         if (controller.signal.aborted) break;
       }

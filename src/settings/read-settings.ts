@@ -4,6 +4,7 @@
  * an entry point needs and throws one SettingsError naming every bad variable.
  */
 import { appCredentialsGroup } from "./app-credentials.js";
+import { artifactGroup, artifactSizeGroup } from "./artifact-settings.js";
 import { hostGroup } from "./host-settings.js";
 import { logGroup } from "./log-settings.js";
 import { metricsGroup } from "./metrics-settings.js";
@@ -28,6 +29,10 @@ export const SETTINGS_GROUPS = {
   runner: runnerGroup,
   pipeline: pipelineGroup,
   storage: storageGroup,
+  /** Where jobs' artifacts are kept, and how much of them. */
+  artifacts: artifactGroup,
+  /** The artifacts' size limit alone (`kozmic run`). */
+  artifactSize: artifactSizeGroup,
   /** The storage group on AWS Lambda: SQS and DynamoDB only. */
   awsStorage: awsStorageGroup,
   metrics: metricsGroup,
@@ -48,15 +53,35 @@ export type Settings = {
  * only when it runs jobs itself (readServeSettings); the Lambda's handlers add awsStorage.
  */
 export const ENTRY_POINT_GROUPS = {
-  serve: ["app", "server", "web", "storage", "runner", "pipeline", "secrets", "metrics"],
-  runner: ["app", "runner", "pipeline", "storage", "metrics", "log", "secrets", "host"],
+  serve: [
+    "app",
+    "server",
+    "web",
+    "storage",
+    "artifacts",
+    "runner",
+    "pipeline",
+    "secrets",
+    "metrics",
+  ],
+  runner: [
+    "app",
+    "runner",
+    "pipeline",
+    "storage",
+    "artifacts",
+    "metrics",
+    "log",
+    "secrets",
+    "host",
+  ],
   // A repository's name is resolved to its id on GitHub, as the app.
   secrets: ["app", "storage", "secrets"],
   // The same, to hand the planner a run by hand.
   dispatch: ["app", "storage"],
-  run: ["pipeline"],
+  run: ["pipeline", "artifactSize"],
   cache: ["pipeline"],
-  lambda: ["app", "server", "web", "storage", "secrets"],
+  lambda: ["app", "server", "web", "storage", "artifacts", "secrets"],
   planLambda: ["app", "server", "storage"],
 } as const satisfies Record<string, readonly GroupName[]>;
 

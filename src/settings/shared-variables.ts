@@ -59,3 +59,10 @@ export const KOZMIC_QUEUE_URL = httpUrlVar(
   "KOZMIC_QUEUE_URL",
   "https://sqs.eu-west-1.amazonaws.com/123456789012/kozmic-jobs",
 );
+
+/** Days a log (and a job's artifacts) is kept (storage, artifacts). */
+export const KOZMIC_LOG_RETENTION_DAYS = wholeNumberVar(
+  "KOZMIC_LOG_RETENTION_DAYS",
+  1,
+  3650,
+).transform((days) => days ?? 30);

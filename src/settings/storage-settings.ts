@@ -1,7 +1,12 @@
 import * as z from "zod";
-import { httpUrlVar, patternVar, wholeNumberVar } from "./env-vars.js";
+import { httpUrlVar, patternVar } from "./env-vars.js";
 import { schemaGroup, type SettingsGroup } from "./settings-group.js";
-import { KOZMIC_DATA_DIR, KOZMIC_MAX_RECEIVES, KOZMIC_QUEUE_URL } from "./shared-variables.js";
+import {
+  KOZMIC_DATA_DIR,
+  KOZMIC_LOG_RETENTION_DAYS,
+  KOZMIC_MAX_RECEIVES,
+  KOZMIC_QUEUE_URL,
+} from "./shared-variables.js";
 
 /**
  * Receives of a planning message before it is dead-lettered. With the planner's backoff
@@ -42,9 +47,7 @@ const schema = z
   .object({
     KOZMIC_DATA_DIR,
     KOZMIC_MAX_RECEIVES,
-    KOZMIC_LOG_RETENTION_DAYS: wholeNumberVar("KOZMIC_LOG_RETENTION_DAYS", 1, 3650).transform(
-      (days) => days ?? 30,
-    ),
+    KOZMIC_LOG_RETENTION_DAYS,
     KOZMIC_QUEUE_URL,
     KOZMIC_DEAD_LETTER_QUEUE_URL: httpUrlVar("KOZMIC_DEAD_LETTER_QUEUE_URL"),
     KOZMIC_PLAN_QUEUE_URL: httpUrlVar("KOZMIC_PLAN_QUEUE_URL"),

@@ -1,6 +1,8 @@
 import { describeTestCounts } from "../core/test-reports/describe-test-counts.js";
 import type { BuildRecord, JobRecord, LogSectionRecord } from "../store/port.js";
 import { markup, join, type Html } from "./html.js";
+import type { ArtifactEntry } from "../store/artifact-port.js";
+import { renderArtifacts } from "./render-artifacts.js";
 import { renderLogRanges, type RangeView } from "./render-log.js";
 import {
   branchOf,
@@ -187,6 +189,8 @@ export interface JobPageInput {
   jumps?: { firstError?: number; end: number };
   /** The server's clock (epoch ms): how long a running job has run, from its start. */
   now: number;
+  /** The files the job kept (`artifacts:`), for download. */
+  artifacts?: readonly ArtifactEntry[];
 }
 
 export { renderLogLines } from "./render-log.js";
@@ -226,6 +230,7 @@ ${renderBreadcrumbs(build, job)}
   <dt>Started</dt><dd id="started">${time(job.startedAt)}${renderElapsed(job, input.now)}</dd>
 </dl>
 <div class="links">${join(links, " · ")} <span id="actions">${renderJobActions(ctx, build, job, input.canWrite)}</span></div>
+${renderArtifacts(job.id, input.artifacts ?? [])}
 <section aria-labelledby="log-title">
 <h2 id="log-title">Log</h2>
 <div class="log-tools">

@@ -45,6 +45,9 @@ const MAX_MATCHES = 1000;
 export const serveJobPage: Page<[jobId: string]> = async (web, r, jobId) => {
   const { job, build, access } = await findReadableJob(web, r, jobId);
   const log = await readLogView(web.reader, web.deps.store, job);
+  // Kept once the build ended: a running job has none yet.
+  const artifacts =
+    web.deps.artifacts && isFinal(job.status) ? await web.deps.artifacts.list(job.id) : [];
   return sendHtml(
     200,
     renderJobPage(pageContext(web, r), {
@@ -52,6 +55,7 @@ export const serveJobPage: Page<[jobId: string]> = async (web, r, jobId) => {
       job,
       canWrite: access.write,
       ...log,
+      artifacts,
       now: Date.now(),
     }),
   );

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { SecretVault } from "../secrets/secret-vault.js";
 import type { BuildRecord, JobRecord, Store } from "../store/port.js";
+import type { ArtifactStore } from "../store/artifact-port.js";
 import type { WebSettings } from "../settings/web-settings.js";
 
 /** Probot 14's server handler: answers and returns true, or returns false to pass the request on. */
@@ -55,6 +56,8 @@ export interface WebDeps {
    * whose responses are buffered, following becomes polling every 2 seconds.
    */
   liveMaxMs?: number;
+  /** Jobs' kept files, listed on their pages; without it none are listed. */
+  artifacts?: ArtifactStore;
   /** Repository secrets, managed by the repository's admins; absent when this Kozmic has no key. */
   secrets?: Pick<SecretVault, "list" | "set" | "remove">;
   /**

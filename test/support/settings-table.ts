@@ -461,9 +461,28 @@ export function settingsTable(): SettingsFixture {
     },
     {
       what: "KOZMIC_LOG_RETENTION_DAYS a week",
-      groups: ["storage"],
+      groups: ["storage", "artifacts"],
       env: { KOZMIC_LOG_RETENTION_DAYS: "a week" },
       refused: /KOZMIC_LOG_RETENTION_DAYS must be a whole number from 1 to 3650, got "a week"/,
+    },
+    {
+      what: "KOZMIC_ARTIFACT_MAX_SIZE lots",
+      groups: ["artifacts", "artifactSize"],
+      env: { KOZMIC_ARTIFACT_MAX_SIZE: "lots" },
+      refused: /KOZMIC_ARTIFACT_MAX_SIZE must be a size such as "512m" or "2g"/,
+    },
+    {
+      what: "KOZMIC_ARTIFACT_BUCKET with capitals",
+      groups: ["artifacts"],
+      env: { KOZMIC_ARTIFACT_BUCKET: "My_Bucket", AWS_REGION: "eu-west-1" },
+      refused: /KOZMIC_ARTIFACT_BUCKET must be an S3 bucket name/,
+    },
+    {
+      what: "KOZMIC_ARTIFACT_BUCKET without AWS_REGION",
+      groups: ["artifacts"],
+      env: { KOZMIC_ARTIFACT_BUCKET: "kozmic-artifacts" },
+      refused: /KOZMIC_ARTIFACT_BUCKET set but AWS_REGION is not/,
+      alone: true,
     },
     {
       what: "an AWS_ENDPOINT_URL_SQS without a scheme",

@@ -53,6 +53,7 @@ hooks:
         echo: true,
         tracked_files: ["requirements.txt", "constraints/*.txt"],
         reports: ["junit.xml", "build/test-results/**/*.xml"],
+        artifacts: { paths: [], when: "always" },
         timeout: 5400,
         stall_timeout: 90,
         env: { CI: "true", LEVEL: "3", NAME: "kozmic" },
@@ -70,6 +71,7 @@ hooks:
         echo: true,
         tracked_files: [],
         reports: [],
+        artifacts: { paths: [], when: "always" },
         timeout: 3600,
         stall_timeout: 900,
         env: {},
@@ -446,4 +448,32 @@ test("user: root, a name or uid[:gid]", () => {
   assert.deepEqual(brief(issuesOf(text("me; rm -rf /"))), [
     '5:11 hook "t": user: expected "root", a user name of the image, or a numeric uid[:gid], found "me; rm -rf /"',
   ]);
+});
+
+test("artifacts: a list of patterns or {paths, when}; paths stay inside the checkout", () => {
+  const hook = (artifacts: string) =>
+    parseConfig(
+      `hooks:\n  - name: t\n    image: debian:12\n    build: make\n    artifacts: ${artifacts}\n`,
+    ).hooks[0]!.artifacts;
+  assert.deepEqual(hook("[dist/*.whl, /kozmic/src/coverage.xml]"), {
+    paths: ["dist/*.whl", "coverage.xml"],
+    when: "always",
+  });
+  assert.deepEqual(hook("{paths: [dist/*.whl], when: success}"), {
+    paths: ["dist/*.whl"],
+    when: "success",
+  });
+  const problems = (artifacts: string) =>
+    issuesOf(
+      `hooks:\n  - name: t\n    image: debian:12\n    build: make\n    artifacts: ${artifacts}\n`,
+    )
+      .map((i) => i.message)
+      .join("\n");
+  assert.match(problems("[/etc/passwd]"), /must be under \/kozmic\/src\//);
+  assert.match(problems("[../up.txt]"), /must not contain "\.\." segments/);
+  assert.match(problems("[/kozmic/src/../etc]"), /must not contain "\.\." segments/);
+  assert.match(
+    problems("{paths: [a], when: sometimes}"),
+    /expected a list of paths, or \{paths: \[\.\.\.\], when: always or success\}/,
+  );
 });

@@ -2,8 +2,9 @@ import { checkSecretName, checkSecretValue } from "../../core/secret-rules.js";
 import { parseDirectoryArgs } from "../parse-directory-args.js";
 
 const USAGE =
-  "usage: kozmic run [DIR] [--hook NAME]... [--secret NAME]...\n" +
-  "  --secret NAME  give hooks that name secret NAME the value of this environment variable";
+  "usage: kozmic run [DIR] [--hook NAME]... [--secret NAME]... [--artifacts DIR]\n" +
+  "  --secret NAME    give hooks that name secret NAME the value of this environment variable\n" +
+  "  --artifacts DIR  copy each hook's artifacts into DIR/<hook>/ (default ./kozmic-artifacts)";
 
 /**
  * The values of `--secret` names from this process's environment, or what is wrong with
@@ -30,6 +31,7 @@ export async function main(args: string[]): Promise<number> {
   const parsed = parseDirectoryArgs("run", USAGE, args, {
     hook: { type: "string", multiple: true },
     secret: { type: "string", multiple: true },
+    artifacts: { type: "string" },
   });
   if (typeof parsed === "number") return parsed;
   const secrets = secretsFromEnv(parsed.values.secret ?? []);
@@ -39,5 +41,10 @@ export async function main(args: string[]): Promise<number> {
   }
   // The run's code, loaded once the arguments are known to be good (`--help` needs none).
   const { runHooks } = await import("../run-hooks.js");
-  return runHooks(parsed.directory ?? ".", parsed.values.hook ?? [], secrets);
+  return runHooks(
+    parsed.directory ?? ".",
+    parsed.values.hook ?? [],
+    secrets,
+    parsed.values.artifacts ?? "kozmic-artifacts",
+  );
 }

@@ -100,11 +100,16 @@ export async function main(args: string[]): Promise<number> {
     }
   }
   const { openVault } = await import("../../secrets/open-vault.js");
+  const { artifactStoreFrom } = await import("../../store/open-artifacts.js");
   const secrets = await openVault(settings.secrets, store);
   const runner = startRunner({
     queue,
     store: metrics ? metrics.runner.observeStore(store) : store,
     ...(secrets ? { secrets } : {}),
+    artifacts: {
+      store: await artifactStoreFrom(settings.artifacts),
+      maxBytes: settings.artifacts.maxBytes,
+    },
     engine: new DockerEngine(),
     github: credentials,
     settings: settings.runner,

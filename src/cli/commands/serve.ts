@@ -116,6 +116,8 @@ export async function main(args: string[]): Promise<number> {
   // Repository secrets: set on the pages, read by an embedded runner.
   const { openVault } = await import("../../secrets/open-vault.js");
   const secrets = await openVault(read.secrets, store);
+  const { artifactStoreFrom } = await import("../../store/open-artifacts.js");
+  const artifacts = await artifactStoreFrom(read.artifacts);
   let pages: ReturnType<typeof createWebHandler> | undefined;
   const handlersFor = (app: AppTools): Handler[] => {
     pages = createWebHandler({
@@ -124,6 +126,7 @@ export async function main(args: string[]): Promise<number> {
       actions: app.actions,
       findRepository: createRepositoryFinder(app.auth),
       ...(secrets ? { secrets } : {}),
+      artifacts,
     });
     return [pages];
   };
@@ -182,6 +185,7 @@ export async function main(args: string[]): Promise<number> {
           queue,
           store: metrics.runner ? metrics.runner.observeStore(store) : store,
           ...(secrets ? { secrets } : {}),
+          artifacts: { store: artifacts, maxBytes: read.artifacts.maxBytes },
           engine: new runnerCode.DockerEngine(),
           ...(metrics.runner ? { timings: metrics.runner.timings } : {}),
           github: {

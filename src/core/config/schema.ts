@@ -267,6 +267,55 @@ const serviceSchema = z
   })
   .describe("A service container: a database or cache the build reaches at the service's name.");
 
+/** Most `artifacts:` patterns one hook may list. */
+export const MAX_ARTIFACT_PATTERNS = 20;
+
+const ARTIFACT_ROOT = "/kozmic/src/";
+
+const artifactPatterns = z
+  .array(z.string().max(500))
+  .max(MAX_ARTIFACT_PATTERNS, { message: `expected at most ${MAX_ARTIFACT_PATTERNS} patterns` });
+
+/**
+ * The two shapes, told apart first (a union's own message names neither's problem), then
+ * each path checked; the build's own absolute path to its checkout means the same file.
+ */
+const artifactsSchema = z
+  .union(
+    [
+      artifactPatterns.transform((paths) => ({ paths, when: "always" as const })),
+      z.strictObject({
+        paths: artifactPatterns,
+        when: z
+          .enum(["always", "success"])
+          .default("always")
+          .describe(
+            "`always` (default): also when the build failed; `success`: only when it passed.",
+          ),
+      }),
+    ],
+    { error: "expected a list of paths, or {paths: [...], when: always or success}" },
+  )
+  .transform(({ paths, when }) => ({
+    paths: paths.map((p) => (p.startsWith(ARTIFACT_ROOT) ? p.slice(ARTIFACT_ROOT.length) : p)),
+    when,
+  }))
+  .superRefine(({ paths }, ctx) => {
+    paths.forEach((pattern, i) => {
+      const problem = pattern.startsWith("/")
+        ? `must be under ${ARTIFACT_ROOT} (the checkout), or relative to it`
+        : checkTrackedPattern(pattern);
+      if (problem) ctx.addIssue({ code: "custom", path: [i], message: `${pattern}: ${problem}` });
+    });
+  })
+  .default({ paths: [], when: "always" })
+  .describe(
+    "Files the build produced, kept with the job: paths or glob patterns relative to the repository " +
+      "root (or absolute under `/kozmic/src`), e.g. `[dist/*.whl, coverage.xml]`, or " +
+      "`{paths: [...], when: success}`. Collected when the build ends, listed on the job's page " +
+      "for download, and copied by `kozmic run` into `./kozmic-artifacts/<hook>/`.",
+  );
+
 /** One hook of `.github/kozmic.yml`: a job that runs on every push and pull request. */
 export const hookSchema = z
   .strictObject({
@@ -350,6 +399,7 @@ export const hookSchema = z
           "e.g. `build/test-results/**/*.xml`. Read after the build script ends, also when it failed: " +
           "their counts go on the check run and the job's page, each failed test becomes an annotation.",
       ),
+    artifacts: artifactsSchema,
     timeout: duration
       .default(3600)
       .describe('Time limit for the whole job, e.g. "30m". Default 1h.'),
