@@ -211,7 +211,7 @@ function report(
     `with retention: ${mib(file(last))} MiB after ${mib(writtenMiB(last.jobs) * MIB)} MiB written, ratio ${(file(last) / (writtenMiB(last.jobs) * MIB)).toFixed(3)}; largest once sweeps ran ${lateMax}`,
   );
   console.log(
-    `sweeps: ${sweeps.length}, ${sum((s) => s.logChunks)} log chunks and ${sum((s) => s.jobs)} jobs deleted in ${sum((s) => s.batches)} batches, ${sum((s) => s.releasedPages)} pages released; longest batch ${Math.max(...sweeps.map((s) => s.longestBatchMs)).toFixed(0)} ms (vacuum steps ${Math.max(...sweeps.map((s) => s.longestVacuumStepMs)).toFixed(0)} ms), longest sweep ${(Math.max(...sweeps.map((s) => s.ms)) / 1000).toFixed(1)} s`,
+    `sweeps: ${sweeps.length}, ${sum((s) => s.logChunks)} log chunks and ${sum((s) => s.jobs)} jobs deleted in ${sum((s) => s.batches)} batches; longest batch ${Math.max(...sweeps.map((s) => s.longestBatchMs)).toFixed(0)} ms, longest sweep ${(Math.max(...sweeps.map((s) => s.ms)) / 1000).toFixed(1)} s`,
   );
   if (latencies) {
     const line = (s: (typeof latencies)["before"]) =>

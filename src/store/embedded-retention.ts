@@ -2,20 +2,14 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { SqliteDatabase } from "./open-database.js";
 import {
   BATCH_ROWS,
-  CONVERT_BELOW_BYTES,
   expiryCutoff,
-  nextVacuumStep,
-  pagesToRelease,
   pauseAfterBatch,
   takeBuildsWithinBudget,
-  VACUUM_BUDGET_MS,
-  VACUUM_STEP_PAGES,
-  vacuumMode,
 } from "./retention-rules.js";
 
 // The embedded store's retention sweep: deletes what expired (rules in retention-rules.ts)
-// from kozmic.db in small transactions, pausing between them, then gives free pages back
-// to the file system with incremental vacuum.
+// from kozmic.db in small transactions, pausing between them. SQLite reuses the freed pages
+// before it grows the file, so the file levels off at about one retention period of data.
 
 export interface RetentionOptions {
   /** Sweep on a timer (default); false: only when `sweep` is called. */
@@ -26,12 +20,6 @@ export interface RetentionOptions {
   firstSweepMs?: number;
   /** Rows per delete transaction. Default BATCH_ROWS. */
   batchRows?: number;
-  /** Pages of the first incremental_vacuum step; later steps follow nextVacuumStep. Default 64. */
-  vacuumStepPages?: number;
-  /** Vacuum work per sweep at most. Default VACUUM_BUDGET_MS. */
-  vacuumBudgetMs?: number;
-  /** See vacuumMode. Default CONVERT_BELOW_BYTES. */
-  convertBelowBytes?: number;
   log?: (line: string) => void;
 }
 
@@ -40,19 +28,13 @@ export interface SweepReport {
   logChunks: number;
   builds: number;
   jobs: number;
-  /** Pages given back to the file system by incremental vacuum. */
-  releasedPages: number;
-  /** Delete transactions and vacuum steps. */
+  /** Delete transactions. */
   batches: number;
   /**
    * The longest any of them held the write lock (waiting for it not counted): how long
    * another writer may have had to wait for the sweep.
    */
   longestBatchMs: number;
-  /** The longest of the vacuum steps alone. */
-  longestVacuumStepMs: number;
-  /** The file was converted to auto_vacuum=INCREMENTAL by a VACUUM. */
-  converted: boolean;
 }
 
 export interface Retention {
@@ -69,13 +51,8 @@ const LIVE = "json_extract(j.data, '$.status') NOT IN ('completed', 'errored')";
 export function startRetention(db: SqliteDatabase, options: RetentionOptions = {}): Retention {
   const intervalMs = options.intervalMs ?? 60_000;
   const batchRows = options.batchRows ?? BATCH_ROWS;
-  // Small at first: how long a step takes is only known once one has run.
-  let vacuumStep = options.vacuumStepPages ?? VACUUM_STEP_PAGES.min * 4;
-  const vacuumBudgetMs = options.vacuumBudgetMs ?? VACUUM_BUDGET_MS;
-  const convertBelow = options.convertBelowBytes ?? CONVERT_BELOW_BYTES;
   const log = options.log ?? ((line: string) => console.error(line));
   let stopped = false;
-  let hinted = false;
   let timer: NodeJS.Timeout | undefined;
   let current: Promise<unknown> = Promise.resolve();
 
@@ -158,50 +135,6 @@ export function startRetention(db: SqliteDatabase, options: RetentionOptions = {
     return { builds: ids.length, jobs, more };
   };
 
-  const releaseFreePages = async (report: SweepReport) => {
-    const pageCount = db.pragma("page_count", { simple: true }) as number;
-    const freePages = db.pragma("freelist_count", { simple: true }) as number;
-    const pageSize = db.pragma("page_size", { simple: true }) as number;
-    const autoVacuum = db.pragma("auto_vacuum", { simple: true }) as number;
-    const mode = vacuumMode(autoVacuum, (pageCount - freePages) * pageSize, convertBelow);
-    if (mode === "convert") {
-      db.pragma("auto_vacuum = INCREMENTAL");
-      db.exec("VACUUM");
-      report.converted = true;
-      log(
-        `store retention: kozmic.db converted to auto_vacuum=INCREMENTAL (one VACUUM, ${mib((pageCount - freePages) * pageSize)} MiB of data)`,
-      );
-      return;
-    }
-    if (mode === "keep") {
-      if (!hinted && autoVacuum === 0) {
-        hinted = true;
-        log(
-          `store retention: kozmic.db (${mib(pageCount * pageSize)} MiB) was made without auto_vacuum; its free pages are reused but the file does not shrink. To convert it, stop Kozmic and run: sqlite3 kozmic.db "PRAGMA auto_vacuum=INCREMENTAL; VACUUM;"`,
-        );
-      }
-      return;
-    }
-    let left = pagesToRelease(pageCount, freePages);
-    if (left === 0) return;
-    let spentMs = 0;
-    await inBatches(report, () => {
-      // Never 0: incremental_vacuum(0) would release every free page in one go.
-      const pages = Math.max(1, Math.min(left, vacuumStep));
-      const start = performance.now();
-      db.pragma(`incremental_vacuum(${pages})`);
-      const ms = performance.now() - start;
-      report.releasedPages += pages;
-      report.longestVacuumStepMs = Math.max(report.longestVacuumStepMs, ms);
-      left -= pages;
-      spentMs += ms;
-      vacuumStep = nextVacuumStep(pages, ms);
-      return left > 0 && spentMs < vacuumBudgetMs;
-    });
-    // The file shrinks when a checkpoint has copied the WAL back; PASSIVE waits for no one.
-    if (report.releasedPages > 0 && !stopped) db.pragma("wal_checkpoint(PASSIVE)");
-  };
-
   const sweepOnce = async (nowMs: number): Promise<SweepReport> => {
     const cutoffS = expiryCutoff(nowMs);
     const report: SweepReport = {
@@ -209,11 +142,8 @@ export function startRetention(db: SqliteDatabase, options: RetentionOptions = {
       logChunks: 0,
       builds: 0,
       jobs: 0,
-      releasedPages: 0,
       batches: 0,
       longestBatchMs: 0,
-      longestVacuumStepMs: 0,
-      converted: false,
     };
     await inBatches(report, () => {
       const n = q.deliveries.run(cutoffS, batchRows).changes;
@@ -232,7 +162,6 @@ export function startRetention(db: SqliteDatabase, options: RetentionOptions = {
       report.jobs += r.jobs;
       return r.more;
     });
-    if (!stopped) await releaseFreePages(report);
     return report;
   };
 
@@ -269,5 +198,3 @@ export function startRetention(db: SqliteDatabase, options: RetentionOptions = {
     },
   };
 }
-
-const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(1);

@@ -45,10 +45,6 @@ export function openDatabase(
     timeout: 10_000,
     ...(addonPath() ? { nativeBinding: addonPath() } : {}),
   });
-  // Before any table exists: a new file then keeps a free-page map, and the store's retention
-  // sweep can give freed pages back (PRAGMA incremental_vacuum). An existing file keeps its
-  // mode until a VACUUM (see embedded-retention.ts).
-  db.pragma("auto_vacuum = INCREMENTAL");
   db.pragma("journal_mode = WAL");
   // FULL: an acknowledged write survives a killed process and a power cut alike.
   db.pragma("synchronous = FULL");

@@ -9,18 +9,6 @@ import { isFinal, type JobStatus } from "../core/job-state.js";
 
 /** Rows deleted per transaction at most: about 16 MiB of log chunks, a few ms of work. */
 export const BATCH_ROWS = 256;
-/** Pages given back per `incremental_vacuum` step at most (4 MiB of 4 KiB pages), and at least. */
-export const VACUUM_STEP_PAGES = { max: 1024, min: 16 };
-/** What one vacuum step should take: the step size follows it (see nextVacuumStep). */
-export const VACUUM_STEP_TARGET_MS = 25;
-/** Vacuum work per sweep at most (pauses not counted); what is left waits for the next sweep. */
-export const VACUUM_BUDGET_MS = 2_000;
-/** Free pages kept for new writes, as a share of the file: only the rest is released. */
-export const KEEP_FREE_SHARE = 0.25;
-/** Fewer free pages than this above the share to keep are not worth a vacuum step. */
-export const MIN_RELEASE_PAGES = 256;
-/** A file created before auto_vacuum was on is converted (one VACUUM) up to this much live data. */
-export const CONVERT_BELOW_BYTES = 64 * 1024 * 1024;
 const MIN_PAUSE_MS = 5;
 
 /** What the rules read of a job. */
@@ -71,51 +59,10 @@ export function takeBuildsWithinBudget(
 }
 
 /**
- * Free pages to give back to the file system: those beyond the share kept for new writes
- * (SQLite fills free pages before growing the file), none when that is under
- * MIN_RELEASE_PAGES.
- */
-export function pagesToRelease(
-  pageCount: number,
-  freePages: number,
-  keepShare = KEEP_FREE_SHARE,
-): number {
-  const release = freePages - Math.floor(pageCount * keepShare);
-  return release >= MIN_RELEASE_PAGES ? release : 0;
-}
-
-/**
  * The pause after a batch that took `batchMs`: at least as long as the batch, so that the
  * sweep holds the write lock at most half the time and a runner's or the server's write
  * waits one batch at most; never under MIN_PAUSE_MS.
  */
 export function pauseAfterBatch(batchMs: number): number {
   return Math.max(MIN_PAUSE_MS, Math.ceil(batchMs));
-}
-
-/**
- * The size of the next vacuum step, from the last one: SQLite takes a page off a long
- * free list by searching the list, so a step's cost grows with the list, and the step
- * shrinks to stay near VACUUM_STEP_TARGET_MS (and grows back as the list gets shorter).
- */
-export function nextVacuumStep(lastPages: number, lastMs: number): number {
-  const scaled = Math.floor((lastPages * VACUUM_STEP_TARGET_MS) / Math.max(lastMs, 1));
-  return Math.min(VACUUM_STEP_PAGES.max, Math.max(VACUUM_STEP_PAGES.min, scaled));
-}
-
-/**
- * What to do about the file's free pages, by its `auto_vacuum` mode: release them
- * (INCREMENTAL, 2); convert a file made before retention (NONE, 0) with one VACUUM while
- * its live data is small enough for that to be quick, else leave it (SQLite still reuses
- * its free pages, the file just does not shrink); nothing for FULL (1), which shrinks at
- * every commit.
- */
-export function vacuumMode(
-  autoVacuum: number,
-  liveBytes: number,
-  convertBelowBytes = CONVERT_BELOW_BYTES,
-): "incremental" | "convert" | "keep" {
-  if (autoVacuum === 2) return "incremental";
-  if (autoVacuum === 0 && liveBytes <= convertBelowBytes) return "convert";
-  return "keep";
 }

@@ -123,11 +123,7 @@ describe("embedded store retention", () => {
 
       const now = Date.now();
       const early = await store.sweepExpired(now);
-      assert.deepEqual(
-        [early.builds, early.logChunks, early.deliveries, early.releasedPages],
-        [0, 0, 0, 0],
-        "not yet",
-      );
+      assert.deepEqual([early.builds, early.logChunks, early.deliveries], [0, 0, 0], "not yet");
 
       const report = await store.sweepExpired(now + 5_000);
       assert.equal(report.builds, 1);
@@ -275,28 +271,7 @@ describe("embedded store retention", () => {
     assert.ok(lastRounds < written / 3, `file ${lastRounds} bytes for ${written} written`);
   });
 
-  it("gives freed pages back to the file system", async () => {
-    const dataDir = aDataDir();
-    const store = openEmbeddedStore({ dataDir, logRetentionSeconds: 60, retention: false });
-    try {
-      for (let i = 0; i < 16; i++) await runBuild(store, { chunks: 16 });
-      const db = new Database(join(dataDir, "kozmic.db"));
-      const pages = () => db.pragma("page_count", { simple: true }) as number;
-      try {
-        assert.equal(db.pragma("auto_vacuum", { simple: true }), 2, "a new file is incremental");
-        const before = pages();
-        const report = await store.sweepExpired(Date.now() + 61_000);
-        assert.ok(report.releasedPages > 0);
-        assert.ok(pages() < before / 2, `16 MiB deleted: ${before} pages before, ${pages()} after`);
-      } finally {
-        db.close();
-      }
-    } finally {
-      await store.close();
-    }
-  });
-
-  it("brings a file made before retention up to date: build expiry from its jobs, one VACUUM", async () => {
+  it("brings a file made before retention up to date: build expiry from its jobs", async () => {
     const dataDir = aDataDir();
     const nowS = Math.floor(Date.now() / 1000);
     const oldBuild = aBuild({ createdAt: Date.now() - 40 * 86_400_000 });
@@ -329,7 +304,6 @@ describe("embedded store retention", () => {
     for (let seq = 0; seq < 64; seq++) insertChunk.run(oldJob.id, seq, CHUNK, nowS - 10 * 86_400);
     insertChunk.run(liveJob.id, 0, "kept", nowS + 86_400);
     legacy.prepare("INSERT INTO deliveries VALUES (?, ?)").run("old-delivery", nowS - 1);
-    assert.equal(legacy.pragma("auto_vacuum", { simple: true }), 0);
     legacy.close();
 
     const lines: string[] = [];
@@ -344,8 +318,7 @@ describe("embedded store retention", () => {
       assert.equal(report.builds, 1, "30 days after its job ended");
       assert.equal(report.logChunks, 64);
       assert.equal(report.deliveries, 1);
-      assert.equal(report.converted, true);
-      assert.match(lines.join("\n"), /converted to auto_vacuum=INCREMENTAL/);
+      assert.deepEqual(lines, []);
       assert.equal(await store.getBuild(oldBuild.id), undefined);
       assert.deepEqual(
         (await store.readLog(liveJob.id)).map((c) => c.data),
@@ -358,35 +331,10 @@ describe("embedded store retention", () => {
         [undefined, 1_764_500_000_000],
       );
       assert.ok(await store.getJob(liveJob.id));
-      const db = new Database(join(dataDir, "kozmic.db"), { readonly: true });
-      assert.equal(db.pragma("auto_vacuum", { simple: true }), 2);
-      db.close();
       const [message] = await queue.receive({ maxMessages: 1, visibilitySeconds: 30 });
-      assert.equal(message?.body.jobId, liveJob.id, "the queue survives the VACUUM");
-      const again = await store.sweepExpired();
-      assert.equal(again.converted, false, "once");
+      assert.equal(message?.body.jobId, liveJob.id, "the queue is left alone");
     } finally {
       await queue.close();
-      await store.close();
-    }
-  });
-
-  it("leaves a large file made before retention as it is, and says how to convert it", async () => {
-    const dataDir = aDataDir();
-    const legacy = new Database(join(dataDir, "kozmic.db"));
-    legacy.exec("CREATE TABLE deliveries (id TEXT PRIMARY KEY, expires_at INTEGER NOT NULL)");
-    legacy.close();
-    const lines: string[] = [];
-    const store = openEmbeddedStore({
-      dataDir,
-      retention: { automatic: false, convertBelowBytes: 0, log: (l) => lines.push(l) },
-    });
-    try {
-      assert.equal((await store.sweepExpired()).converted, false);
-      await store.sweepExpired();
-      assert.equal(lines.length, 1, "said once");
-      assert.match(lines[0]!, /PRAGMA auto_vacuum=INCREMENTAL; VACUUM;/);
-    } finally {
       await store.close();
     }
   });

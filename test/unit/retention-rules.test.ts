@@ -2,15 +2,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
   buildExpiresAt,
-  CONVERT_BELOW_BYTES,
   isExpired,
-  MIN_RELEASE_PAGES,
-  nextVacuumStep,
-  pagesToRelease,
   pauseAfterBatch,
   takeBuildsWithinBudget,
-  VACUUM_STEP_PAGES,
-  vacuumMode,
 } from "../../src/store/retention-rules.js";
 
 const DAY_S = 86_400;
@@ -61,32 +55,8 @@ test("a delete batch takes builds while they and their jobs fit the row budget",
   assert.deepEqual(takeBuildsWithinBudget([], 8), []);
 });
 
-test("free pages beyond a quarter of the file are released, none when too few to matter", () => {
-  assert.equal(pagesToRelease(100_000, 80_000), 55_000);
-  assert.equal(pagesToRelease(100_000, 25_000), 0, "the quarter kept for new writes");
-  assert.equal(pagesToRelease(100_000, 25_000 + MIN_RELEASE_PAGES - 1), 0);
-  assert.equal(pagesToRelease(100_000, 25_000 + MIN_RELEASE_PAGES), MIN_RELEASE_PAGES);
-  assert.equal(pagesToRelease(10_000, 10_000, 0), 10_000);
-});
-
 test("the sweep pauses at least as long as a batch took, so it holds the lock half the time at most", () => {
   assert.equal(pauseAfterBatch(0.2), 5);
   assert.equal(pauseAfterBatch(12.3), 13);
   assert.equal(pauseAfterBatch(80), 80);
-});
-
-test("free pages are released on an incremental file; an old file is converted only while small", () => {
-  assert.equal(vacuumMode(2, 50 * 2 ** 30), "incremental");
-  assert.equal(vacuumMode(0, 10 * 2 ** 20), "convert");
-  assert.equal(vacuumMode(0, CONVERT_BELOW_BYTES), "convert");
-  assert.equal(vacuumMode(0, CONVERT_BELOW_BYTES + 1), "keep");
-  assert.equal(vacuumMode(1, 1024), "keep", "FULL gives pages back at every commit");
-});
-
-test("a vacuum step shrinks when the last one was slow and grows back when it was quick", () => {
-  assert.equal(nextVacuumStep(1024, 25), 1024);
-  assert.equal(nextVacuumStep(1024, 100), 256, "a long free list: a quarter of the pages");
-  assert.equal(nextVacuumStep(64, 1), VACUUM_STEP_PAGES.max, "never above the largest step");
-  assert.equal(nextVacuumStep(16, 5000), VACUUM_STEP_PAGES.min, "never below the smallest");
-  assert.equal(nextVacuumStep(64, 0), VACUUM_STEP_PAGES.max);
 });
