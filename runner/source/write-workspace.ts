@@ -8,7 +8,6 @@ import {
   mkdtemp,
   readdir,
   readlink,
-  rename,
   rm,
   symlink,
   writeFile,
@@ -48,15 +47,6 @@ export async function makeWorkspace(
   return dir;
 }
 
-/** The same tree at `dir`, which must not exist yet (a step's second script's files). */
-export async function writeWorkspaceAt(dir: string, options: WorkspaceFiles): Promise<void> {
-  await mkdir(dir, { mode: 0o700 });
-  await removedOnFailure(dir, async () => {
-    await ownDirectory(dir, options);
-    await fillWorkspace(dir, options);
-  });
-}
-
 async function ownDirectory(dir: string, owner: { uid: number; gid: number }): Promise<void> {
   await chmod(dir, 0o755); // the umask is not the tree's business
   await lchown(dir, owner.uid, owner.gid);
@@ -69,22 +59,6 @@ async function removedOnFailure(dir: string, work: () => Promise<void>): Promise
     await rm(dir, { recursive: true, force: true });
     throw error;
   }
-}
-
-/**
- * Empties the mounted workspace `dir` into `done` and moves in what `next` holds, by
- * renames only: a container may have left anything in `dir` (symlinks included), and a
- * rename neither follows nor writes through what it moves. `done` and `next` are outside
- * every mount.
- */
-export async function replaceWorkspaceContents(
-  dir: string,
-  next: string,
-  done: string,
-): Promise<void> {
-  await mkdir(done, { mode: 0o700 });
-  for (const name of await readdir(dir)) await rename(join(dir, name), join(done, name));
-  for (const name of await readdir(next)) await rename(join(next, name), join(dir, name));
 }
 
 /**

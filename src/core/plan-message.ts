@@ -108,4 +108,3 @@ export const planMessageSchema = z.strictObject({
   ]),
 });
 export type PlanMessage = z.output<typeof planMessageSchema>;
-export type PlanTask = PlanMessage["task"];
