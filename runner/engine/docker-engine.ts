@@ -1,4 +1,5 @@
 import { rm } from "node:fs/promises";
+import { connect } from "node:net";
 import { PassThrough, type Readable } from "node:stream";
 import { InfrastructureError } from "../../src/core/errors.js";
 import { timed, type StepTimings } from "../pipeline/step-timings.js";
@@ -36,6 +37,13 @@ interface DockerStep {
 function vanishedError(cause?: unknown): InfrastructureError {
   return new InfrastructureError(
     "the step's container was removed while it ran (by something other than this runner)",
+    { cause },
+  );
+}
+
+function engineStoppedError(cause?: unknown): InfrastructureError {
+  return new InfrastructureError(
+    "the Docker engine stopped while the step ran (it takes no new connections)",
     { cause },
   );
 }
@@ -104,6 +112,12 @@ function labelFilter(labels: Record<string, string>): string {
   return JSON.stringify({ label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) });
 }
 
+const PING_TIMEOUT_MS = 10_000;
+/** How long a registry pull or push may go without a word from Docker (see withRegistry). */
+const REGISTRY_SILENCE_MS = 60_000;
+/** How often a running step checks that its engine still takes connections. */
+const ENGINE_WATCH_MS = 2_000;
+
 /** Docker's words when a bind mount's source is not on the engine's side. */
 const BIND_SOURCE_MISSING = /bind source path does not exist|invalid mount config for type "bind"/i;
 
@@ -116,12 +130,19 @@ export class DockerEngine implements Engine {
   private bindable?: Promise<boolean>;
   private readonly steps = new Map<string, DockerStep>();
 
-  /** `bind: false` uploads every step's files (as an engine elsewhere would need). */
+  private readonly registrySilenceMs: number;
+
+  /**
+   * `bind: false` uploads every step's files (as an engine elsewhere would need);
+   * `registrySilenceMs`: how long a pull or push from a registry may go without a word
+   * before it is given up on (default 60 s).
+   */
   constructor(
     private readonly docker: Docker = new Docker(),
-    options: { bind?: boolean } = {},
+    options: { bind?: boolean; registrySilenceMs?: number } = {},
   ) {
     if (options.bind === false) this.bindable = Promise.resolve(false);
+    this.registrySilenceMs = options.registrySilenceMs ?? REGISTRY_SILENCE_MS;
   }
 
   /**
@@ -170,6 +191,44 @@ export class DockerEngine implements Engine {
     }
   }
 
+  async ping(): Promise<void> {
+    try {
+      if (!(await this.takesConnections())) throw new Error("it takes no new connections");
+      // An engine that accepts the connection and never answers counts as down too.
+      // (dockerode takes the signal; its types do not say so.)
+      const ping = this.docker.ping.bind(this.docker) as unknown as (options: {
+        abortSignal: AbortSignal;
+      }) => Promise<unknown>;
+      await ping({ abortSignal: AbortSignal.timeout(PING_TIMEOUT_MS) });
+    } catch (error) {
+      throw new InfrastructureError(
+        `the Docker engine does not answer: ${(error as Error).message}`,
+        {
+          cause: error,
+        },
+      );
+    }
+  }
+
+  /**
+   * Whether the engine accepts a new connection. A stopping dockerd closes its socket at
+   * once, then stops its containers for up to 10 s, while the connections it had (this
+   * process keeps them alive) still answer as if nothing were wrong.
+   */
+  private async takesConnections(): Promise<boolean> {
+    const modem = this.docker.modem as { getSocketPath?: () => Promise<unknown> };
+    const socketPath = await modem.getSocketPath?.();
+    if (typeof socketPath !== "string") return true; // over TCP: the ping tells
+    return new Promise((resolve) => {
+      const socket = connect(socketPath);
+      socket.once("connect", () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once("error", () => resolve(false));
+    });
+  }
+
   async inspectImage(ref: string): Promise<ImageInfo | undefined> {
     try {
       const info = await this.docker.getImage(ref).inspect();
@@ -207,13 +266,56 @@ export class DockerEngine implements Engine {
 
   async pullFromRegistry(ref: string, auth?: RegistryAuth): Promise<"pulled" | "absent"> {
     try {
-      const stream = (await this.docker.pull(ref, auth ? { authconfig: auth } : {})) as Readable;
-      await followStream(this.docker, stream);
+      await this.withRegistry(
+        (signal) =>
+          this.docker.pull(ref, {
+            ...(auth ? { authconfig: auth } : {}),
+            abortSignal: signal,
+          }) as Promise<Readable>,
+      );
       return "pulled";
     } catch (error) {
       const message = (error as Error).message;
       if (statusOf(error) === 404 || NOT_IN_REGISTRY.test(message)) return "absent";
       throw new InfrastructureError(`cannot pull ${ref}: ${message}`, { cause: error });
+    }
+  }
+
+  /**
+   * One pull or push, followed to its end, and given up on once Docker has relayed nothing
+   * for registrySilenceMs: Docker itself waits for ever on a registry that accepts the
+   * connection and never answers.
+   */
+  private async withRegistry(
+    open: (signal: AbortSignal) => Promise<Readable>,
+  ): Promise<ProgressEvent[]> {
+    const abort = new AbortController();
+    const seconds = Math.round(this.registrySilenceMs / 1000);
+    let timer: NodeJS.Timeout | undefined;
+    let over = false;
+    const silence = new Promise<never>((_, reject) => {
+      abort.signal.addEventListener("abort", () => reject(abort.signal.reason as Error));
+    });
+    const heard = () => {
+      clearTimeout(timer);
+      if (over) return;
+      timer = setTimeout(
+        () => abort.abort(new Error(`the registry did not answer for ${seconds} s`)),
+        this.registrySilenceMs,
+      );
+    };
+    heard();
+    const work = open(abort.signal).then((stream) => {
+      heard();
+      stream.on("data", heard);
+      return followStream(this.docker, stream);
+    });
+    work.catch(() => {}); // raced below: given up on, it may fail later
+    try {
+      return await Promise.race([work, silence]);
+    } finally {
+      over = true;
+      clearTimeout(timer);
     }
   }
 
@@ -223,10 +325,14 @@ export class DockerEngine implements Engine {
 
   async pushImage(repository: string, tag: string, auth?: RegistryAuth): Promise<string> {
     try {
-      const stream = (await this.docker
-        .getImage(repository)
-        .push({ tag, ...(auth ? { authconfig: auth } : {}) })) as Readable;
-      const events = await followStream(this.docker, stream);
+      const events = await this.withRegistry(
+        (signal) =>
+          this.docker.getImage(repository).push({
+            tag,
+            ...(auth ? { authconfig: auth } : {}),
+            abortSignal: signal,
+          }) as Promise<Readable>,
+      );
       const digest = events.find((e) => e.aux?.Digest)?.aux?.Digest;
       if (!digest) throw new Error("the registry answered without a digest");
       return digest;
@@ -336,22 +442,34 @@ export class DockerEngine implements Engine {
     try {
       exitCode = await this.run(id, onOutput);
     } catch (error) {
-      if (statusOf(error) === 404 || (await this.vanished(id))) throw vanishedError(error);
-      throw error;
+      throw (await this.lostStep(id, error)) ?? error;
     }
     if (step) step.exited = true;
-    // Killed by a signal, and not by killStep: was it removed under the job?
-    if (exitCode >= 128 && !step?.killed && (await this.vanished(id))) throw vanishedError();
+    // Killed by a signal, and not by killStep: removed under the job, or stopped with the
+    // engine (a stopping dockerd kills its containers: 137 is then no answer of the job's).
+    if (exitCode >= 128 && !step?.killed) {
+      const lost = await this.lostStep(id);
+      if (lost) throw lost;
+    }
     return exitCode;
   }
 
-  /** Gone, or being removed (`docker rm -f` marks it first, then kills it). */
-  private async vanished(id: string): Promise<boolean> {
+  /**
+   * Why a step ended that was not its own doing: its container gone or being removed
+   * (`docker rm -f` marks it first, then kills it), or the engine no longer answering.
+   */
+  private async lostStep(id: string, cause?: unknown): Promise<InfrastructureError | undefined> {
     try {
       const info = await this.docker.getContainer(id).inspect();
-      return info.State?.Status === "removing";
+      if (info.State?.Status === "removing") return vanishedError(cause);
+      return (await this.takesConnections()) ? undefined : engineStoppedError(cause);
     } catch (error) {
-      return statusOf(error) === 404;
+      if (statusOf(error) === 404) return vanishedError(cause);
+      if (statusOf(error) !== undefined) return undefined;
+      return new InfrastructureError(
+        `the Docker engine stopped while the step ran (${(error as Error).message})`,
+        { cause: cause ?? error },
+      );
     }
   }
 
@@ -382,9 +500,42 @@ export class DockerEngine implements Engine {
       (stream as unknown as { destroy(): void }).destroy();
       throw error;
     }
-    const result = await exited;
-    await ended;
-    return result.StatusCode;
+    const watch = this.watchEngine();
+    try {
+      const result = await Promise.race([exited, watch.gone]);
+      await ended;
+      return result.StatusCode;
+    } catch (error) {
+      waitAbort.abort();
+      (stream as unknown as { destroy(): void }).destroy();
+      throw error;
+    } finally {
+      watch.stop();
+    }
+  }
+
+  /**
+   * Rejects `gone` once the engine takes no new connections: a dockerd killed with -9 leaves
+   * the step's wait unanswered for ever (its containers run on under containerd).
+   */
+  private watchEngine(): { gone: Promise<never>; stop(): void } {
+    let timer: NodeJS.Timeout | undefined;
+    const gone = new Promise<never>((_, reject) => {
+      timer = setInterval(() => {
+        void this.takesConnections().then((takes) => {
+          if (takes || timer === undefined) return;
+          reject(engineStoppedError());
+        });
+      }, ENGINE_WATCH_MS);
+    });
+    gone.catch(() => {}); // raced above; may reject after the step ended
+    return {
+      gone,
+      stop: () => {
+        clearInterval(timer);
+        timer = undefined;
+      },
+    };
   }
 
   async killStep(id: string): Promise<void> {

@@ -53,6 +53,15 @@ export class FakeEngine implements Engine {
     return info;
   }
 
+  /** False while a test has the engine "down". */
+  up = true;
+
+  ping(): Promise<void> {
+    return this.up
+      ? Promise.resolve()
+      : Promise.reject(new InfrastructureError("the fake engine is down"));
+  }
+
   inspectImage(ref: string): Promise<ImageInfo | undefined> {
     return Promise.resolve(
       this.images.get(ref) ?? [...this.images.values()].find((i) => i.id === ref),

@@ -8,6 +8,8 @@ import type { ExtraFile } from "../source/tar-directory.js";
  * scripts it; one contract suite runs on both.
  */
 export interface Engine {
+  /** Resolves when the engine answers; an InfrastructureError when it does not (down, restarting). */
+  ping(): Promise<void>;
   /** The image's ID and labels, or undefined when it is not on the host. */
   inspectImage(ref: string): Promise<ImageInfo | undefined>;
   /** Pulls an image; throws InfrastructureError when it cannot. */

@@ -16,6 +16,7 @@ import { createGitHubAccess, type GitHubDeps } from "./github-access.js";
 import { labelEngine, removeLeftoverContainers } from "./label-engine.js";
 import { sharedNameWarning } from "./runner-name.js";
 import type { StepTimings } from "../pipeline/step-timings.js";
+import { engineAnswers, HostHealth } from "./host-health.js";
 import { JobSlots } from "./job-slots.js";
 import {
   messageVisibilitySeconds,
@@ -57,6 +58,8 @@ export interface Runner {
   readonly ready: Promise<void>;
   /** Jobs running right now. */
   readonly active: number;
+  /** Why this runner takes no jobs now (its engine down, its disk full); undefined while it does. */
+  readonly hostProblem: string | undefined;
   /**
    * Stops receiving, lets running jobs finish for `graceMs` (default: the settings'
    * grace), then cancels the rest and returns them to the queue.
@@ -76,6 +79,9 @@ export function startRunner(deps: RunnerDeps): Runner {
   const receiving = new AbortController();
   let stopping = false;
   const slots = new JobSlots(ctx, () => stopping);
+  const health = new HostHealth([engineAnswers(deps.engine)], (line, level) =>
+    log(`runner ${owner}: ${line}`, level),
+  );
   let markReady!: () => void;
   const ready = new Promise<void>((resolve) => (markReady = resolve));
 
@@ -94,7 +100,7 @@ export function startRunner(deps: RunnerDeps): Runner {
     if (network.problem) log(`runner ${owner}: ${network.detail}`, "warn");
     await pruneUnusedMirrors();
     log(`runner ${owner}: receiving jobs, ${settings.concurrency} at a time`);
-    await receiveJobs(ctx, slots, receiving.signal, () => stopping, markReady);
+    await receiveJobs(ctx, slots, health, receiving.signal, () => stopping, markReady);
     markReady();
   })();
 
@@ -103,6 +109,9 @@ export function startRunner(deps: RunnerDeps): Runner {
     ready,
     get active() {
       return slots.size;
+    },
+    get hostProblem() {
+      return health.problem;
     },
     async stop(options = {}) {
       if (!stopping) log(`runner ${owner}: stopping; no new jobs`);
@@ -157,12 +166,14 @@ function workerContext(deps: RunnerDeps, owner: string, log: LineLog): WorkerCon
 }
 
 /**
- * Receives messages while slots are free, until stopped; a receive that fails backs off
- * (0.5 s doubling to 30 s). `onFirstReceive` runs once the first long poll is under way.
+ * Receives messages while slots are free and the host is fit, until stopped; a receive that
+ * fails backs off (0.5 s doubling to 30 s). `onFirstReceive` runs once the first long poll
+ * is under way.
  */
 async function receiveJobs(
   ctx: WorkerContext,
   slots: JobSlots,
+  health: HostHealth,
   signal: AbortSignal,
   isStopping: () => boolean,
   onFirstReceive: () => void,
@@ -176,6 +187,8 @@ async function receiveJobs(
       await slots.whenOneEnds();
       continue;
     }
+    await health.whenFit(signal);
+    if (isStopping()) break;
     try {
       const receive = queue.receive({
         maxMessages: Math.min(free, 10),

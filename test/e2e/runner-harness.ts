@@ -174,8 +174,15 @@ export class RunnerHarness {
     return runner;
   }
 
-  /** A runner in a child process (same queue, store and fake), to be killed or measured. */
-  spawnRunner(settings: Partial<RunnerSettings> & { name: string }, rssEveryMs = 100): ChildRunner {
+  /**
+   * A runner in a child process (same queue, store and fake), to be killed or measured;
+   * `env` adds to its environment (DOCKER_HOST: another engine).
+   */
+  spawnRunner(
+    settings: Partial<RunnerSettings> & { name: string },
+    rssEveryMs = 100,
+    env: NodeJS.ProcessEnv = {},
+  ): ChildRunner {
     const lines: string[] = [];
     this.runnerNames.add(settings.name);
     const child = spawn(
@@ -184,6 +191,7 @@ export class RunnerHarness {
       {
         env: {
           ...process.env,
+          ...env,
           KOZMIC_TEST_RUNNER: JSON.stringify({
             dataDir: this.dir,
             baseUrl: this.fake.url,

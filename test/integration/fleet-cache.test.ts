@@ -4,6 +4,7 @@ import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { createServer, type AddressInfo, type Socket } from "node:net";
 import { join } from "node:path";
 import { hookSchema, type HookInput } from "../../src/core/config/schema.js";
 import { computeCacheKey, type TrustScope } from "../../src/core/cache-key.js";
@@ -103,6 +104,28 @@ after(async () => {
   await store.close();
   rmSync(work, { recursive: true, force: true });
 });
+
+/** A TCP server on 127.0.0.1 that accepts every connection and never writes a byte. */
+async function silentServer() {
+  const sockets = new Set<Socket>();
+  let accepted = 0;
+  const server = createServer((socket) => {
+    accepted += 1;
+    sockets.add(socket);
+    socket.on("error", () => {});
+    socket.on("close", () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    host: `127.0.0.1:${(server.address() as AddressInfo).port}`,
+    connections: () => accepted,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
 
 function newRepo(): { id: string; dir: string } {
   const id = `fleet-${run}-${randomUUID().slice(0, 8)}`;
@@ -334,6 +357,35 @@ describe("the fleet install cache", () => {
     // Later jobs on the host still hit the local cache.
     const again = await job(host, fleet, repo);
     assert.match(again.log, /\(local image\)/);
+  });
+
+  test("a registry that accepts the connection and never answers: pull and push give up after the engine's silence limit, the job installs here and passes", async () => {
+    const silent = await silentServer();
+    try {
+      const host = {
+        ...hostA,
+        engine: new DockerEngine(new Docker(), { registrySilenceMs: 3_000 }),
+        lines: [] as string[],
+      };
+      const fleet = fleetOf(host, silent.host);
+      const { result, log } = await job(host, fleet, newRepo());
+      assert.equal(result.conclusion, "success", log);
+      assert.match(
+        log,
+        new RegExp(
+          `fleet cache ${silent.host}/${REPOSITORY}: cannot pull .*: the registry did not answer for 3 s; installing here`,
+        ),
+      );
+      assert.match(log, /RUNNING-INSTALL/);
+      await fleet.idle();
+      assert.match(
+        host.lines.join("\n"),
+        /fleet cache: push of .* failed: cannot push .*: the registry did not answer for 3 s/,
+      );
+      assert.ok(silent.connections() > 0, "the engine did connect to the registry");
+    } finally {
+      await silent.close();
+    }
   });
 
   test("a registry that requires credentials: used from Docker's config auths, a clear error without", async () => {

@@ -21,6 +21,12 @@ export interface SecondDockerd {
   socketPath: string;
   /** The data root in use, /var/lib/kozmic-test-dockerd-<name>[-<n>]. */
   dataRoot: string;
+  /**
+   * Ends this dockerd with `signal` (SIGTERM as `systemctl restart docker` does; SIGKILL as a
+   * crash) and starts it again on the same socket, data root and exec root, once `whileDown`
+   * (if given) has resolved.
+   */
+  restart(signal: NodeJS.Signals, whileDown?: () => Promise<void>): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -84,11 +90,15 @@ async function launch(dataRoot: string, usernsRemap: boolean) {
     ...(usernsRemap ? ["--userns-remap=default"] : []),
   ];
   const logPath = join(dir, "dockerd.log");
-  const log = openSync(logPath, "a");
-  const child = spawn("dockerd", args, { stdio: ["ignore", log, log] });
-  closeSync(log);
-  // A test process that ends without calling stop() neither hangs nor leaves the engine behind.
-  child.unref();
+  const spawnDockerd = () => {
+    const log = openSync(logPath, "a");
+    const started = spawn("dockerd", args, { stdio: ["ignore", log, log] });
+    closeSync(log);
+    // A test process that ends without calling stop() neither hangs nor leaves the engine behind.
+    started.unref();
+    return started;
+  };
+  let child = spawnDockerd();
   const onExit = () => child.kill("SIGTERM");
   process.once("exit", onExit);
   let stopping: Promise<void> | undefined;
@@ -97,13 +107,24 @@ async function launch(dataRoot: string, usernsRemap: boolean) {
       process.removeListener("exit", onExit);
       removeTree(dir);
     }));
+  const restart = async (signal: NodeJS.Signals, whileDown?: () => Promise<void>) => {
+    const exit = new Promise((resolve) => child.once("exit", resolve));
+    child.kill(signal);
+    await exit;
+    try {
+      await whileDown?.();
+    } finally {
+      child = spawnDockerd();
+      await waitForEngine(dockerHost, child, logPath);
+    }
+  };
   try {
     await waitForEngine(dockerHost, child, logPath);
   } catch (error) {
     await stop();
     throw error;
   }
-  return { dockerHost, socketPath, dataRoot, stop };
+  return { dockerHost, socketPath, dataRoot, stop, restart };
 }
 
 async function takeDataRoot(base: string): Promise<{ dataRoot: string; release: Release }> {

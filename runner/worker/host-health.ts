@@ -1,0 +1,53 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Engine } from "../engine/port.js";
+import type { LineLog } from "./worker-context.js";
+
+/** One thing a host needs to run jobs: undefined when it has it, else why not (a phrase). */
+export type HostCheck = () => Promise<string | undefined>;
+
+/**
+ * Whether this host may take jobs. A job received while the engine is down or the disk is
+ * full would fail here and spend one of its attempts: the runner asks before each receive,
+ * and while a check fails it receives nothing and asks again every `pollMs`.
+ */
+export class HostHealth {
+  private current: string | undefined;
+
+  constructor(
+    private readonly checks: readonly HostCheck[],
+    private readonly log: LineLog,
+    private readonly pollMs = 2_000,
+  ) {}
+
+  /** Why this host takes no jobs now; undefined while it takes them. */
+  get problem(): string | undefined {
+    return this.current;
+  }
+
+  /** Resolves once every check passes (at once when they do), or when `signal` aborts. */
+  async whenFit(signal: AbortSignal): Promise<void> {
+    for (;;) {
+      const problem = await this.firstProblem();
+      if (problem !== this.current) {
+        if (problem) this.log(`not taking jobs: ${problem}`, "warn");
+        else this.log(`taking jobs again (${this.current}: no more)`);
+        this.current = problem;
+      }
+      if (!problem || signal.aborted) return;
+      await sleep(this.pollMs, undefined, { signal }).catch(() => {});
+    }
+  }
+
+  private async firstProblem(): Promise<string | undefined> {
+    for (const check of this.checks) {
+      const problem = await check().catch((error: unknown) => (error as Error).message);
+      if (problem) return problem;
+    }
+    return undefined;
+  }
+}
+
+/** The container engine answers. */
+export function engineAnswers(engine: Pick<Engine, "ping">): HostCheck {
+  return () => engine.ping().then(() => undefined);
+}
