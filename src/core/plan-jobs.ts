@@ -122,6 +122,19 @@ export function hookToInput(hook: Hook): HookInput {
   if (!hook.echo) input.echo = false;
   if (hook.memory !== undefined) input.memory = hook.memory;
   if (hook.cpus !== undefined) input.cpus = hook.cpus;
+  // Only when declared: a runner from before `services:` refuses the message, never skips them.
+  if (hook.services !== undefined) {
+    input.services = Object.fromEntries(
+      Object.entries(hook.services).map(([name, service]) => [
+        name,
+        {
+          ...service,
+          env: { ...service.env },
+          ...(service.command ? { command: [...service.command] } : {}),
+        },
+      ]),
+    );
+  }
   return input;
 }
 

@@ -186,6 +186,24 @@ describe("hookToInput", () => {
     assert.equal("echo" in hookToInput(config.hooks[0]!), false);
     assert.equal(hookToInput(config.hooks[1]!).echo, false);
   });
+
+  it("carries services, and no key without them (a runner from before refuses, never skips them)", () => {
+    const [withServices] = configSchema.parse({
+      hooks: [
+        {
+          name: "db",
+          image: "python:3.12",
+          build: "pytest",
+          services: {
+            db: { image: "mariadb:11", env: { PORT: 3306 }, health: "mysqladmin ping" },
+            cache: { image: "redis:7", command: ["redis-server", "--save", ""] },
+          },
+        },
+      ],
+    }).hooks;
+    assert.deepEqual(hookSchema.parse(hookToInput(withServices!)), withServices);
+    assert.equal("services" in hookToInput(config.hooks[0]!), false);
+  });
 });
 
 describe("cacheFork", () => {
