@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the test images that are slow to make (the Debian sudo image, made from Debian's
 # packages, and MariaDB from Debian's packages on it) ahead of the tests, so the first test
-# needing one doesn't spend minutes on it. Safe to run again; quick when done. Imports into the engine at DOCKER_HOST, or the default one.
+# needing one doesn't spend minutes on it. Safe to run again; quick when done. Imports into
+# the engine at DOCKER_HOST, or the default one.
 # With --stand-in it builds only the stand-in for the official language images (about 2 GB, a
 # few minutes; see test/support/stand-in-image.ts), which the real-project tests run on.
 set -euo pipefail

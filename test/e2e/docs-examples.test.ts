@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { parseConfig } from "../../src/core/config/parse-config.js";
 import { runKozmic } from "../support/kozmic-cli.js";
+import { ensureMariadbImage, MARIADB_IMAGE } from "../support/mariadb-image.js";
 import { ensureStandInImage } from "../support/stand-in-image.js";
 import { onStandIn, STAND_IN_CONCURRENCY, standInWorkspace } from "../support/stand-in-run.js";
 
@@ -34,8 +35,25 @@ def test_redis_answers():
         assert s.recv(16).startswith(b"+PONG")
 `;
 
+const MARIADB_QUERY = `import os
+
+import pymysql
+
+
+def test_mariadb_answers():
+    db = pymysql.connect(host=os.environ["DATABASE_HOST"], user="app", password="app-secret", database="app")
+    with db.cursor() as cursor:
+        cursor.execute("SELECT 6 * 7")
+        assert cursor.fetchone() == (42,)
+`;
+
 /** The files each example's scripts need, by a line of the example that tells it apart. */
 const PROJECTS: { marks: RegExp; files: Record<string, string>; output: RegExp[] }[] = [
+  {
+    marks: /services:/,
+    files: { "requirements.txt": "pytest\nPyMySQL\n", "test_db.py": MARIADB_QUERY },
+    output: [/1 passed/, /==> service db: healthy after/],
+  },
   {
     marks: /redis-server start\n\s+python -m pytest -q/,
     files: { "requirements.txt": "pytest\n", "test_redis.py": REDIS_PING },
@@ -104,10 +122,11 @@ describe("the docs' configuration examples", { concurrency: STAND_IN_CONCURRENCY
           cwd: dir,
           stdio: "ignore",
         });
+      // A service's `mariadb:` image is MariaDB from Debian's packages here.
       const text = onStandIn(
         yaml,
         parseConfig(yaml).hooks.map((h) => h.image),
-      );
+      ).replace(/image: mariadb:\S+/g, () => `image: ${ensureMariadbImage() && MARIADB_IMAGE}`);
       writeFileSync(join(dir, ".github/kozmic.yml"), text);
       const run = await runKozmic(["run", dir], {
         env: space.env({ KOZMIC_MAX_MEMORY: "4g", KOZMIC_MAX_CPUS: "2" }),
