@@ -14,7 +14,7 @@ import { CONFIG_PATH, formatConfigIssuesForTerminal } from "../core/config/forma
 import { parseConfig } from "../core/config/parse-config.js";
 import { ConfigError, KozmicError } from "../core/errors.js";
 import { lookupRef } from "../core/image-ref.js";
-import { expandMatrix } from "../core/plan-jobs.js";
+import { expandMatrix, orderByNeeds } from "../core/plan-jobs.js";
 import { ENTRY_POINT_GROUPS, readSettings } from "../settings/read-settings.js";
 import { openEmbeddedCacheRecords } from "../store/embedded-cache-records.js";
 import { summaryLine } from "./run-summary.js";
@@ -116,10 +116,12 @@ export async function runHooks(
       );
       return 2;
     }
-    // A matrix hook runs each combination, or the one named.
-    const jobs = wanted.length
-      ? all.filter((job) => wanted.includes(job.name) || wanted.includes(job.hook.name))
-      : all;
+    // A matrix hook runs each combination, or the one named; a hook after those it needs.
+    const jobs = orderByNeeds(
+      wanted.length
+        ? all.filter((job) => wanted.includes(job.name) || wanted.includes(job.hook.name))
+        : all,
+    );
     const hooks = jobs.map((job) => job.hook);
     // Before anything runs: every secret a chosen hook names must be given.
     const lacking = [
@@ -165,8 +167,16 @@ export async function runHooks(
     process.once("SIGTERM", onSignal);
     const results: string[] = [];
     let failed = false;
+    /** Per hook run so far: whether every one of its jobs succeeded. */
+    const succeeded = new Map<string, boolean>();
     try {
       for (const { hook, name, combo } of jobs) {
+        const unmet = hook.needs?.find((need) => succeeded.get(need) === false);
+        if (unmet) {
+          results.push(`${name}: skipped (${unmet} did not succeed)`);
+          succeeded.set(hook.name, false);
+          continue;
+        }
         const artifacts = directorySink(
           join(resolve(artifactsDir), name.replaceAll("/", "_")),
           artifactMaxBytes,
@@ -195,7 +205,9 @@ export async function runHooks(
         await log.flush();
         results.push(summaryLine(name, result));
         if (artifacts.written > 0) results.push(`  artifacts in ${artifacts.dir}`);
-        if (result.conclusion !== "success") failed = true;
+        const ok = result.conclusion === "success";
+        succeeded.set(hook.name, (succeeded.get(hook.name) ?? true) && ok);
+        if (!ok) failed = true;
         if (controller.signal.aborted) break;
       }
     } finally {

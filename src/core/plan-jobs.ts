@@ -293,6 +293,28 @@ export function expandMatrix(
   });
 }
 
+/**
+ * The jobs in an order that runs every hook's needs before it (else as listed): for running
+ * them one after another, as `kozmic run` does. Needs outside `jobs` are not waited for.
+ */
+export function orderByNeeds<T extends { hook: Hook }>(jobs: readonly T[]): T[] {
+  const ordered: T[] = [];
+  const placed = new Set<string>();
+  const names = new Set(jobs.map((job) => job.hook.name));
+  let left = [...jobs];
+  while (left.length > 0) {
+    const ready = (job: T) =>
+      (job.hook.needs ?? []).every((need) => placed.has(need) || !names.has(need));
+    // The configuration has no cycles; a hook whose needs never get placed still runs.
+    const next = left.filter(ready);
+    const batch = next.length > 0 ? next : left;
+    ordered.push(...batch);
+    for (const job of batch) placed.add(job.hook.name);
+    left = left.filter((job) => !batch.includes(job));
+  }
+  return ordered;
+}
+
 function withInputs(hook: Hook, inputs: Readonly<Record<string, string>> | undefined): Hook {
   if (!inputs) return hook;
   const env = { ...hook.env };

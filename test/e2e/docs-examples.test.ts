@@ -84,6 +84,12 @@ const PROJECTS: { marks: RegExp; files: Record<string, string>; output: RegExp[]
     ],
   },
   {
+    marks: /needs: \[test, package\]/,
+    files: { "requirements.txt": "pytest\n", "test_app.py": PYTEST },
+    // deploy after both hooks it needs.
+    output: [/1 passed[\s\S]*^packaged$[\s\S]*^deploying$/m],
+  },
+  {
     marks: /paths_ignore:/,
     files: { "requirements.txt": "pytest\n", "test_app.py": PYTEST },
     output: [/1 passed/, /^deploying$/m, /^releasing$/m],

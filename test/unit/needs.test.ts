@@ -4,7 +4,7 @@ import { parseConfig } from "../../src/core/config/parse-config.js";
 import type { JobRecord } from "../../src/core/build-records.js";
 import { decideRelease } from "../../src/core/decide-release.js";
 import { ConfigError } from "../../src/core/errors.js";
-import { planJobs, type EventFacts } from "../../src/core/plan-jobs.js";
+import { orderByNeeds, planJobs, type EventFacts } from "../../src/core/plan-jobs.js";
 
 const hook = (name: string, ...lines: string[]) => [
   `  - name: ${name}`,
@@ -126,6 +126,32 @@ describe("needs: planning", () => {
     assert.equal(jobs.length, 1);
     assert.equal(jobs[0]!.record.status, "queued");
     assert.equal(jobs[0]!.record.needs, undefined);
+  });
+});
+
+describe("needs: one after another (kozmic run)", () => {
+  it("puts every hook after the hooks it needs, else keeps the file's order", () => {
+    const config = parseConfig(
+      [
+        "hooks:",
+        ...hook("deploy", "    needs: [test, package]"),
+        ...hook("lint"),
+        ...hook("package", "    needs: [test]"),
+        ...hook("test", "    matrix:", "      n: [1, 2]"),
+        "",
+      ].join("\n"),
+    );
+    const jobs = config.hooks.map((h) => ({ hook: h }));
+    assert.deepEqual(
+      orderByNeeds(jobs).map((job) => job.hook.name),
+      ["lint", "test", "package", "deploy"],
+    );
+    const chosen = jobs.filter((job) => job.hook.name !== "test");
+    assert.deepEqual(
+      orderByNeeds(chosen).map((job) => job.hook.name),
+      ["lint", "package", "deploy"],
+      "needs not chosen are not waited for",
+    );
   });
 });
 
