@@ -73,11 +73,8 @@ export class ChecksReporter {
     waitsFor?: readonly string[];
   }): Promise<number> {
     const waits = input.waitsFor?.length ? input.waitsFor : undefined;
-    const { data } = await this.octokit.request("POST /repos/{owner}/{repo}/check-runs", {
-      owner: input.owner,
-      repo: input.repo,
+    return this.create(input, {
       name: input.name,
-      head_sha: input.headSha,
       status: "queued",
       external_id: input.jobId,
       details_url: input.detailsUrl,
@@ -88,7 +85,6 @@ export class ChecksReporter {
           }
         : { title: "Queued", summary: "Waiting for a runner." },
     });
-    return (data as { id: number }).id;
   }
 
   /**
@@ -130,18 +126,12 @@ export class ChecksReporter {
     reason: string;
     externalId: string;
   }): Promise<number> {
-    const { data } = await this.octokit.request("POST /repos/{owner}/{repo}/check-runs", {
-      owner: input.owner,
-      repo: input.repo,
+    return this.create(input, {
       name: input.name,
-      head_sha: input.headSha,
-      status: "completed",
-      conclusion: "skipped",
-      completed_at: new Date(this.now()).toISOString(),
+      ...this.completedNow("skipped"),
       external_id: input.externalId,
       output: { title: "Skipped", summary: `Not run: ${input.reason}.` },
     });
-    return (data as { id: number }).id;
   }
 
   /** Marks the run in progress with the phase in words and a Cancel button. */
@@ -200,10 +190,8 @@ export class ChecksReporter {
     const held = annotations.length > 0 ? await this.annotationsHeld(ref) : 0;
     const batches = chunk(annotations.slice(held), MAX_ANNOTATIONS_PER_REQUEST);
     await this.update(ref, {
-      status: "completed",
+      ...this.completedNow(facts.conclusion),
       ...(startedAt ? { started_at: startedAt.toISOString() } : {}),
-      conclusion: facts.conclusion,
-      completed_at: new Date(this.now()).toISOString(),
       output: { ...output, ...(batches[0] ? { annotations: batches[0] } : {}) },
       actions: [],
     });
@@ -232,9 +220,7 @@ export class ChecksReporter {
   ): Promise<void> {
     this.lastProgress.delete(ref.checkRunId);
     await this.update(ref, {
-      status: "completed",
-      conclusion: "action_required",
-      completed_at: new Date(this.now()).toISOString(),
+      ...this.completedNow("action_required"),
       output: infrastructureFailureOutput(message, logUrl),
       actions: [],
     });
@@ -258,19 +244,13 @@ export class ChecksReporter {
       configAnnotations(input.issues, CONFIG_PATH),
       MAX_ANNOTATIONS_PER_REQUEST,
     );
-    const { data } = await this.octokit.request("POST /repos/{owner}/{repo}/check-runs", {
-      owner: input.owner,
-      repo: input.repo,
+    const checkRunId = await this.create(input, {
       name: CONFIG_CHECK_NAME,
-      head_sha: input.headSha,
-      status: "completed",
-      conclusion: "failure",
-      completed_at: new Date(this.now()).toISOString(),
+      ...this.completedNow("failure"),
       ...(input.detailsUrl ? { details_url: input.detailsUrl } : {}),
       ...(input.externalId ? { external_id: input.externalId } : {}),
       output: { ...output, annotations: batches[0] ?? [] },
     });
-    const checkRunId = (data as { id: number }).id;
     for (const batch of batches.slice(1)) {
       await this.update(
         { owner: input.owner, repo: input.repo, checkRunId },
@@ -278,6 +258,24 @@ export class ChecksReporter {
       );
     }
     return checkRunId;
+  }
+
+  /** Creates a check run on the commit; its id. */
+  private async create(
+    commit: { owner: string; repo: string; headSha: string },
+    body: Record<string, unknown>,
+  ): Promise<number> {
+    const { owner, repo, headSha } = commit;
+    const { data } = await this.octokit.request("POST /repos/{owner}/{repo}/check-runs", {
+      ...{ owner, repo, head_sha: headSha },
+      ...body,
+    });
+    return (data as { id: number }).id;
+  }
+
+  /** A check run completed now, concluded so. */
+  private completedNow(conclusion: string) {
+    return { status: "completed", conclusion, completed_at: new Date(this.now()).toISOString() };
   }
 
   private async update(ref: CheckRunRef, body: Record<string, unknown>): Promise<void> {
