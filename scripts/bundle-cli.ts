@@ -6,8 +6,8 @@
  * by path, and ssh2's optional ones), found in node_modules at run time.
  * Usage: tsx scripts/bundle-cli.ts [<out dir>]   (scripts/build.sh runs it)
  */
-import { build, type Plugin } from "esbuild";
-import { join, relative, resolve } from "node:path";
+import { build, type BuildOptions, type Plugin } from "esbuild";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { inlineAssets, REQUIRE_SHIM } from "./bundle-lambda.js";
 
@@ -26,58 +26,79 @@ const BANNER = [
 ].join("\n");
 
 /**
- * Docker transports a local socket never uses, required at the top of dockerode's modules:
- * docker-modem's SSH agent (ssh2, with its crypto) and dockerode's BuildKit session (gRPC,
- * protobufjs), two thirds of the code `kozmic run` would otherwise load and run at start.
- * Each module exports one function; in its place goes a function that requires the module
- * (still bundled) on its first call, so an ssh:// DOCKER_HOST works as before.
+ * Docker transports a local socket never uses: docker-modem's SSH agent (ssh2, with its
+ * crypto) and dockerode's BuildKit session and build progress (gRPC, protobufjs), two
+ * thirds of the code `kozmic run` would otherwise load at start. Each is bundled into a
+ * CommonJS file of its own beside the chunks and required from there when first used, so
+ * an ssh:// DOCKER_HOST works as before. ssh.js and session.js are required at the top of
+ * their importers and export one function: in their place goes a function that requires
+ * the file on its first call. buildkit.js is required inside the function that uses it.
  */
-const LAZY_MODULES: { importer: RegExp; path: string }[] = [
-  { importer: /[\\/]docker-modem[\\/]lib[\\/]modem\.js$/, path: "./ssh" },
-  { importer: /[\\/]dockerode[\\/]lib[\\/]docker\.js$/, path: "./session" },
+const LAZY_MODULES = [
+  { path: "./ssh", importer: "docker-modem/lib/modem.js", file: "docker-ssh", wrap: true },
+  { path: "./session", importer: "dockerode/lib/docker.js", file: "docker-session", wrap: true },
+  { path: "./buildkit", importer: "dockerode/lib/docker.js", file: "docker-buildkit", wrap: false },
 ];
 
 const lazyTransports: Plugin = {
   name: "kozmic-lazy-transports",
   setup(b) {
-    b.onResolve({ filter: /^\.\/(ssh|session)$/ }, (args) => {
-      if (!LAZY_MODULES.some((m) => m.path === args.path && m.importer.test(args.importer))) {
-        return undefined;
-      }
-      // Relative to the checkout: the bundle's bytes do not depend on where it was built.
-      const path = relative(ROOT, join(args.resolveDir, `${args.path}.js`));
-      return { path, namespace: "kozmic-lazy" };
+    b.onResolve({ filter: /^\.\/(ssh|session|buildkit)$/ }, (args) => {
+      const lazy = LAZY_MODULES.find(
+        (m) => m.path === args.path && args.importer.endsWith(join("node_modules", m.importer)),
+      );
+      if (!lazy) return undefined;
+      // Found beside the chunk at run time (the banner's require is the chunk's own).
+      if (!lazy.wrap) return { path: `./${lazy.file}.cjs`, external: true };
+      return { path: lazy.file, namespace: "kozmic-lazy" };
     });
     b.onLoad({ filter: /.*/, namespace: "kozmic-lazy" }, (args) => ({
       contents:
         "let loaded;\n" +
         "module.exports = function (...args) {\n" +
-        `  loaded ??= require(${JSON.stringify(`./${args.path}`)});\n` +
+        `  loaded ??= require("./${args.path}.cjs");\n` +
         "  return loaded.apply(this, args);\n" +
         "};\n",
       loader: "js",
-      resolveDir: ROOT,
+    }));
+    b.onResolve({ filter: /^\.\/docker-(ssh|session)\.cjs$/ }, (args) => ({
+      path: args.path,
+      external: true,
     }));
   },
 };
 
-/** Writes `outDir`/main.js and the chunks its commands load. */
+/** The module each lazily required file holds. */
+const lazyModulePath = (m: (typeof LAZY_MODULES)[number]) =>
+  join(ROOT, "node_modules", dirname(m.importer), `${m.path}.js`);
+
+/** Writes `outDir`/main.js, the chunks its commands load and the lazily required files. */
 export async function bundleCli(outDir: string): Promise<void> {
-  await build({
-    entryPoints: [join(ROOT, "src/cli/main.ts")],
-    outdir: outDir,
+  const common: BuildOptions = {
     bundle: true,
-    splitting: true,
     platform: "node",
     // The oldest Node.js Kozmic runs on (package.json engines).
     target: "node20",
-    format: "esm",
     mainFields: ["module", "main"],
     external: ["better-sqlite3", "cpu-features", "*.node"],
-    banner: { js: BANNER },
-    plugins: [inlineAssets, lazyTransports],
     absWorkingDir: ROOT,
     logLevel: "error",
+  };
+  await build({
+    ...common,
+    entryPoints: [join(ROOT, "src/cli/main.ts")],
+    outdir: outDir,
+    splitting: true,
+    format: "esm",
+    banner: { js: BANNER },
+    plugins: [inlineAssets, lazyTransports],
+  });
+  await build({
+    ...common,
+    entryPoints: Object.fromEntries(LAZY_MODULES.map((m) => [m.file, lazyModulePath(m)])),
+    outdir: outDir,
+    format: "cjs",
+    outExtension: { ".js": ".cjs" },
   });
 }
 

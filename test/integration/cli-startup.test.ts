@@ -69,12 +69,14 @@ function loadedFrom(modules: string[], part: string): string[] {
 
 /**
  * Packages loaded from node_modules, and those bundled into the dist/cli/ files it loaded
- * (esbuild heads each bundled file with a `// node_modules/<path>` comment).
+ * (esbuild heads each bundled file with a `// node_modules/<path>` comment). ES modules are
+ * recorded by URL, CommonJS files (the lazily required Docker transports) by path.
  */
 function packagesLoaded(modules: string[]): string[] {
   const bundled = modules
     .filter((m) => m.includes("/dist/cli/"))
-    .flatMap((m) => [...readFileSync(new URL(m), "utf8").matchAll(/^\/\/ (node_modules\/\S+)$/gm)])
+    .map((m) => readFileSync(m.startsWith("file:") ? new URL(m) : m, "utf8"))
+    .flatMap((text) => [...text.matchAll(/^\/\/ (node_modules\/\S+)$/gm)])
     .map((match) => `bundled: ${match[1]}`);
   return [...loadedFrom(modules, "/node_modules/"), ...bundled];
 }
@@ -113,7 +115,11 @@ describe("the CLI loads what a command uses", () => {
     const result = await kozmicLoading(["cache", "ls"]);
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /^KEY\s+REPOSITORY/);
-    assert.notDeepEqual(loadedFrom(packagesLoaded(result.modules), "node_modules/dockerode/"), []);
+    const packages = packagesLoaded(result.modules);
+    assert.notDeepEqual(loadedFrom(packages, "node_modules/dockerode/"), []);
+    // Docker's SSH and BuildKit transports are loaded only when asked for.
+    for (const unused of ["ssh2", "@grpc/grpc-js", "protobufjs"])
+      assert.deepEqual(loadedFrom(packages, `node_modules/${unused}/`), [], unused);
     assert.deepEqual(outsideTheBundle(result.modules), []);
   });
 
