@@ -4,6 +4,7 @@ import { parseConfig } from "../../src/core/config/parse-config.js";
 import type { JobRecord } from "../../src/core/build-records.js";
 import { decideRelease } from "../../src/core/decide-release.js";
 import { ConfigError } from "../../src/core/errors.js";
+import { describeJobStatus, jobState } from "../../src/web/describe-status.js";
 import { orderByNeeds, planJobs, type EventFacts } from "../../src/core/plan-jobs.js";
 
 const hook = (name: string, ...lines: string[]) => [
@@ -198,5 +199,14 @@ describe("needs: release", () => {
       action: "skip",
       reason: "a job it needs no longer exists",
     });
+  });
+
+  it("the pages say what a waiting job waits for, and that a skipped one was skipped", () => {
+    const waiting = job("deploy", { status: "waiting", waitsFor: ["test", "lint"] });
+    assert.equal(describeJobStatus(waiting), "Waiting for test, lint");
+    assert.equal(jobState(waiting), "queued");
+    const skipped = done("deploy", "skipped");
+    assert.equal(describeJobStatus(skipped), "Skipped");
+    assert.equal(jobState(skipped), "cancelled");
   });
 });
