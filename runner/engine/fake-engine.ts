@@ -26,7 +26,8 @@ interface FakeContainer {
  * from its env: FAKE_OUTPUT (printed), FAKE_SLEEP_MS (then exits), FAKE_EXIT (exit code),
  * FAKE_START_FAIL (start throws an InfrastructureError), FAKE_STEP_FILE (see readStepFile). Killing ends a step with 137;
  * vanish(id) removes it under the pipeline, as another process might. A service prints
- * FAKE_OUTPUT, stops at once with FAKE_EXIT, and fails FAKE_UNHEALTHY checks ("always": all);
+ * FAKE_OUTPUT, stops at once with FAKE_EXIT, and fails FAKE_UNHEALTHY checks ("always": all,
+ * "hang": each check never ends);
  * a passing check prints the command's last word, or exits N for `exit N`.
  */
 export class FakeEngine implements Engine {
@@ -242,6 +243,7 @@ export class FakeEngine implements Engine {
     if (service?.state !== "running") return Promise.resolve(undefined);
     service.checks += 1;
     const unhealthy = service.spec.env.FAKE_UNHEALTHY ?? "0";
+    if (unhealthy === "hang") return new Promise(() => {});
     if (unhealthy === "always" || service.checks <= Number(unhealthy)) {
       const output = `${command.join(" ")}: not ready (check ${service.checks})\n`;
       return Promise.resolve({ exitCode: 1, output: output.slice(-maxBytes) });

@@ -144,11 +144,19 @@ async function waitHealthy(
   for (;;) {
     if (signal?.aborted) return { failure: "cancelled", cancelled: true };
     checks += 1;
-    const check = await engine.execInService(
-      service.id,
-      ["/bin/sh", "-c", config.health],
-      HEALTH_OUTPUT_BYTES,
+    const check = await untilDeadline(
+      engine.execInService(service.id, ["/bin/sh", "-c", config.health], HEALTH_OUTPUT_BYTES),
+      deadline,
+      signal,
     );
+    if (check === "hung") {
+      if (signal?.aborted) return { failure: "cancelled", cancelled: true };
+      return {
+        failure:
+          `service ${service.name} never became healthy in ${config.health_timeout}s: ` +
+          `\`${config.health}\` was still running at the timeout`,
+      };
+    }
     if (!check) {
       return {
         failure: `service ${service.name} stopped before it became healthy (its output is below)`,
@@ -169,6 +177,28 @@ async function waitHealthy(
       `service ${service.name} never became healthy in ${config.health_timeout}s: ` +
       `\`${config.health}\` last exited ${last.exitCode}: ${said}`,
   };
+}
+
+/** A check that hangs is given up at the deadline (its process goes with the container). */
+async function untilDeadline<T>(
+  check: Promise<T>,
+  deadline: number,
+  signal: AbortSignal | undefined,
+): Promise<T | "hung"> {
+  const giveUp = new AbortController();
+  const onAbort = () => giveUp.abort();
+  signal?.addEventListener("abort", onAbort, { once: true });
+  try {
+    return await Promise.race([
+      check,
+      sleep(Math.max(0, deadline - Date.now()), "hung" as const, { signal: giveUp.signal }).catch(
+        () => "hung" as const,
+      ),
+    ]);
+  } finally {
+    giveUp.abort();
+    signal?.removeEventListener("abort", onAbort);
+  }
 }
 
 function writeOutput(ctx: JobContext, started: Started[]): void {

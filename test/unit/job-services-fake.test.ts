@@ -177,6 +177,26 @@ test("a service that never becomes healthy fails the job with a line naming it; 
   assert.equal(engine.jobNetworks.size, 0);
 });
 
+test("a health check that hangs is given up at the timeout, with a line saying so", async () => {
+  const engine = engineWith("db-image");
+  const { result, log } = await runWithServices(engine, {
+    services: {
+      db: {
+        image: "db-image",
+        env: { FAKE_UNHEALTHY: "hang" },
+        health: "sleep 1000",
+        health_timeout: "1s",
+      },
+    },
+  });
+  assert.equal(result.conclusion, "failure");
+  assert.match(
+    log,
+    /==> service db never became healthy in 1s: `sleep 1000` was still running at the timeout\n/,
+  );
+  assert.equal(engine.jobNetworks.size, 0);
+});
+
 test("a service that stops before its health check passes is named", async () => {
   const engine = engineWith("db-image");
   const { result, log } = await runWithServices(engine, {
@@ -201,6 +221,29 @@ test("a job cancelled while its services start up ends cancelled, and they are r
     { signal: controller.signal },
   );
   assert.equal(result.conclusion, "cancelled");
+  assert.equal(engine.services.size, 0);
+  assert.equal(engine.jobNetworks.size, 0);
+});
+
+test("a job cancelled during its build ends cancelled; its services and network go", async () => {
+  const engine = engineWith("db-image");
+  const controller = new AbortController();
+  const runStep = engine.runStep.bind(engine);
+  engine.runStep = (id, onOutput) => {
+    const running = runStep(id, onOutput);
+    controller.abort();
+    return running;
+  };
+  const { result } = await runWithServices(
+    engine,
+    {
+      env: { FAKE_SLEEP_MS: "60000" },
+      services: { db: { image: "db-image", health: "true" } },
+    },
+    { signal: controller.signal },
+  );
+  assert.equal(result.conclusion, "cancelled");
+  assert.equal(engine.containers.size, 0);
   assert.equal(engine.services.size, 0);
   assert.equal(engine.jobNetworks.size, 0);
 });
