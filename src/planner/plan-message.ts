@@ -60,9 +60,8 @@ export async function planMessage(deps: PlannerDeps, message: PlanMessage): Prom
       return rerun(deps, octokit, message, build, task.actor, task.hook ? [task.hook] : undefined);
     }
     case "manual":
-      return runByHand(deps, octokit, message, task);
     case "schedule":
-      return runOnSchedule(deps, octokit, message, task);
+      return buildBranchHead(deps, octokit, message, task);
     case "cancel": {
       const job = await deps.store.getJob(task.jobId);
       if (!job || job.repoId !== message.repository.id) {
@@ -100,69 +99,37 @@ async function rerunCheckRun(
 }
 
 /**
- * A run asked for by hand: the branch's head now, planned as its own build (never taken for
- * the commit's push build), with the hooks whose `on` allows `manual`.
+ * A run asked for by hand, or a schedule's tick: the branch's head now, planned as its own
+ * build (never taken for the commit's push build), with the hooks whose `on` allows the
+ * event. A tick's delivery id makes its build id, so planning a tick again resumes its build.
  */
-async function runByHand(
+async function buildBranchHead(
   deps: PlannerDeps,
   octokit: RequestOctokit,
   message: PlanMessage,
-  task: Task<"manual">,
+  task: Task<"manual"> | Task<"schedule">,
 ): Promise<PlanOutcome> {
-  const sha = await branchHead(octokit, message, task.branch);
-  if (!sha) return { outcome: "ignored", why: `no branch ${task.branch}` };
-  return start(deps, octokit, message, {
-    event: "manual",
-    installationId: message.installationId,
-    repository: await withCloneUrl(octokit, message.repository),
-    sha,
-    ref: `refs/heads/${task.branch}`,
-    trust: "trusted",
-    trigger: task.actor,
-    inputs: task.inputs,
-  });
-}
-
-/**
- * A schedule's tick: the branch's head now, built as a run by hand is, with the hooks whose
- * `on` allows `schedule`. The tick's delivery id makes its build id, so planning a tick
- * again resumes its build.
- */
-async function runOnSchedule(
-  deps: PlannerDeps,
-  octokit: RequestOctokit,
-  message: PlanMessage,
-  task: Task<"schedule">,
-): Promise<PlanOutcome> {
-  const sha = await branchHead(octokit, message, task.branch);
-  if (!sha) return { outcome: "ignored", why: `no branch ${task.branch}` };
-  return start(deps, octokit, message, {
-    event: "schedule",
-    installationId: message.installationId,
-    repository: await withCloneUrl(octokit, message.repository),
-    sha,
-    ref: `refs/heads/${task.branch}`,
-    trust: "trusted",
-    trigger: task.cron,
-  });
-}
-
-/** The commit a branch is at, or undefined when the repository has no such branch. */
-async function branchHead(
-  octokit: RequestOctokit,
-  message: PlanMessage,
-  branch: string,
-): Promise<string | undefined> {
+  let sha: string;
   try {
     const { data } = await octokit.request("GET /repos/{owner}/{repo}/branches/{branch}", {
       ...ownerAndRepo(message.repository.fullName),
-      branch,
+      branch: task.branch,
     });
-    return (data as { commit: { sha: string } }).commit.sha;
+    sha = (data as { commit: { sha: string } }).commit.sha;
   } catch (error) {
     if ((error as { status?: number }).status !== 404) throw error;
-    return undefined;
+    return { outcome: "ignored", why: `no branch ${task.branch}` };
   }
+  return start(deps, octokit, message, {
+    installationId: message.installationId,
+    repository: await withCloneUrl(octokit, message.repository),
+    sha,
+    ref: `refs/heads/${task.branch}`,
+    trust: "trusted",
+    ...(task.kind === "manual"
+      ? { event: "manual", trigger: task.actor, inputs: task.inputs }
+      : { event: "schedule", trigger: task.cron }),
+  });
 }
 
 /** GitHub's "Re-run all checks": every hook of the commit's latest build again. */

@@ -256,6 +256,15 @@ describe("the Lambda bundle, in plain node, on ElasticMQ and DynamoDB Local", ()
     assert.fail(`no message arrived on ${queueUrl}`);
   }
 
+  /** Deletes an event's messages, as Lambda does for a batch it handled. */
+  async function deleteAll(queueUrl: string, event: { Records: { receiptHandle: string }[] }) {
+    for (const record of event.Records) {
+      await sqs.send(
+        new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: record.receiptHandle }),
+      );
+    }
+  }
+
   function repository() {
     const fullName = `acme/bundle-${newSha().slice(-6)}`;
     const repo = fake.addRepository({ fullName, installationId: 9 });
@@ -307,14 +316,7 @@ describe("the Lambda bundle, in plain node, on ElasticMQ and DynamoDB Local", ()
 
     const response = await planner.call("planHandler", planEvent);
     assert.deepEqual(response, { batchItemFailures: [] });
-    for (const record of planEvent.Records) {
-      await sqs.send(
-        new DeleteMessageCommand({
-          QueueUrl: env.KOZMIC_PLAN_QUEUE_URL,
-          ReceiptHandle: record.receiptHandle,
-        }),
-      );
-    }
+    await deleteAll(env.KOZMIC_PLAN_QUEUE_URL!, planEvent);
     const runs = fake.checkRunsOf(target.fullName, sha);
     assert.deepEqual(runs.map((r) => [r.name, r.status]).sort(), [
       ["lint", "queued"],
@@ -375,14 +377,7 @@ describe("the Lambda bundle, in plain node, on ElasticMQ and DynamoDB Local", ()
       [["schedule", "main"]],
     );
     assert.deepEqual(await planner.call("planHandler", planEvent), { batchItemFailures: [] });
-    for (const record of planEvent.Records) {
-      await sqs.send(
-        new DeleteMessageCommand({
-          QueueUrl: env.KOZMIC_PLAN_QUEUE_URL,
-          ReceiptHandle: record.receiptHandle,
-        }),
-      );
-    }
+    await deleteAll(env.KOZMIC_PLAN_QUEUE_URL!, planEvent);
     const runs = fake.checkRunsOf(target.fullName, head);
     assert.deepEqual(runs.map((r) => r.name).sort(), ["lint", "test"]);
     const builds = await store.listBuilds(target.id);
@@ -391,14 +386,7 @@ describe("the Lambda bundle, in plain node, on ElasticMQ and DynamoDB Local", ()
       [["schedule", head]],
     );
     const jobEvent = await receiveAsSqsEvent(env.KOZMIC_QUEUE_URL!);
-    for (const record of jobEvent.Records) {
-      await sqs.send(
-        new DeleteMessageCommand({
-          QueueUrl: env.KOZMIC_QUEUE_URL,
-          ReceiptHandle: record.receiptHandle,
-        }),
-      );
-    }
+    await deleteAll(env.KOZMIC_QUEUE_URL!, jobEvent);
   });
 
   it("serves a job's log page and the pages' assets from the bundle", async () => {
