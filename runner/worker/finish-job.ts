@@ -80,20 +80,35 @@ export async function finishLogged(
 
 /**
  * Reports a finished job whose check run may not be completed yet, then deletes its
- * message; on failure the message comes back after a backoff. Never throws.
+ * message; on failure the message comes back after a backoff. The report waits its turn
+ * in its installation's lane (report-lanes.ts) and this returns at once, so the job's slot
+ * is free while it does. Never throws.
  */
-export async function settleFinished(
+export function settleFinished(
   ctx: WorkerContext,
   received: ReceivedJob,
   job: JobRecord,
   tail?: string,
 ): Promise<void> {
-  // Reporting may wait out a GitHub outage: the message stays hidden meanwhile.
+  // Reporting may wait out a GitHub outage or rate limit: the message stays hidden meanwhile.
   const visibility = messageVisibilitySeconds(ctx.settings.leaseMs);
   const keepHidden = setInterval(
     () => void ctx.queue.extendVisibility(received.receipt, visibility).catch(() => {}),
     ctx.settings.leaseMs / 3,
   );
+  ctx.reports.add(received.body.installationId, () =>
+    reportAndDelete(ctx, received, job, keepHidden, tail),
+  );
+  return Promise.resolve();
+}
+
+async function reportAndDelete(
+  ctx: WorkerContext,
+  received: ReceivedJob,
+  job: JobRecord,
+  keepHidden: NodeJS.Timeout,
+  tail?: string,
+): Promise<void> {
   try {
     await timed(ctx.timings, "check run completed", () => reportFinished(ctx, received, job, tail));
     // Before the message goes: a runner that dies here leaves it to come back and resume.

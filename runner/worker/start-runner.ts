@@ -18,6 +18,7 @@ import { sharedNameWarning } from "./runner-name.js";
 import type { StepTimings } from "../pipeline/step-timings.js";
 import { engineAnswers, HostHealth } from "./host-health.js";
 import { JobSlots } from "./job-slots.js";
+import { ReportLanes } from "./report-lanes.js";
 import {
   messageVisibilitySeconds,
   type LineLog,
@@ -127,9 +128,12 @@ export function startRunner(deps: RunnerDeps): Runner {
           "warn",
         ),
       );
-      // Pushes to the fleet cache still under way get the grace period too.
-      if (ctx.fleet)
-        await Promise.race([ctx.fleet.idle(), sleep(graceMs, undefined, { ref: false })]);
+      // Reports and pushes to the fleet cache still under way get the grace period too; a
+      // report left over is made by the runner that receives its message next.
+      await Promise.race([
+        Promise.all([ctx.reports.idle(), ctx.fleet?.idle()]),
+        sleep(graceMs, undefined, { ref: false }),
+      ]);
       log(`runner ${owner}: stopped`);
     },
   };
@@ -147,6 +151,7 @@ function workerContext(deps: RunnerDeps, owner: string, log: LineLog): WorkerCon
     access: createGitHubAccess(deps.github, settings.progressIntervalMs),
     owner,
     log,
+    reports: new ReportLanes(),
     ...(deps.timings ? { timings: deps.timings } : {}),
     ...(deps.secrets ? { secrets: deps.secrets } : {}),
     ...(deps.fetchSource ? { fetchSource: deps.fetchSource } : {}),

@@ -8,6 +8,7 @@ import type { FleetCache } from "../cache/fleet-cache.js";
 import type { Engine } from "../engine/port.js";
 import type { StepTimings } from "../pipeline/step-timings.js";
 import type { SourceFetcher } from "../source/fetch-source.js";
+import type { ReportLanes } from "./report-lanes.js";
 import type { GitHubDeps, InstallationAccess } from "./github-access.js";
 import type { SecretSource } from "./job-secrets.js";
 import type { RunnerSettings } from "../../src/core/runner-settings.js";
@@ -34,6 +35,8 @@ export interface WorkerContext {
   timings?: StepTimings;
   /** The fleet's install cache, when KOZMIC_CACHE_REGISTRY is set. */
   fleet?: FleetCache;
+  /** Finished jobs' check-run reports, in a lane per installation. */
+  reports: ReportLanes;
   /** Fetches a job's commit; default fetchSource (git). */
   fetchSource?: SourceFetcher;
   /** Where jobs' `artifacts:` are kept; without it they are not collected. */

@@ -11,7 +11,7 @@ const RUNNERS = 50;
  * adapters) drain one queue: every job runs once, its claim is won once, and its check run
  * is created and completed once. The issue asks for 2,000 jobs; one process on this
  * 2-core CI machine runs about 5-10 jobs a second on SQLite and 3-5 on the AWS adapters
- * (the SDK's signing and parsing take ~0.25 s of CPU per job), so the test runs 300 and
+ * (at this machine's load; docs/benchmarks.md, "Fleet scale"), so the test runs 300 and
  * 150 (about a minute together) and bench/fleet-scale.bench.ts runs the full 2,000.
  */
 function defineFleetRace(jobs: number, open: () => Promise<FleetBackend> | FleetBackend) {

@@ -8,6 +8,7 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { FakeEngine } from "../../runner/engine/fake-engine.js";
 import { startRunner, type Runner } from "../../runner/worker/start-runner.js";
+import type { GitHubDeps } from "../../runner/worker/github-access.js";
 import { checkoutsDir } from "../../runner/source/checkout-commit.js";
 import type { SourceFetcher } from "../../runner/source/fetch-source.js";
 import type { StepTimings } from "../../runner/pipeline/step-timings.js";
@@ -131,6 +132,15 @@ export const standInSource: SourceFetcher = async (request) => {
 /** Jobs planned in one build: a config of this many hooks. */
 const HOOKS_PER_BUILD = 20;
 
+/** How FleetScene.startRunners starts its runners; each field overrides the scene's default. */
+export interface RunnerOptions {
+  settings?: Partial<RunnerSettings>;
+  github?: Partial<GitHubDeps>;
+  /** Wraps the store each runner uses (to count or time its calls). */
+  store?: (store: Store) => Store;
+  timings?: StepTimings;
+}
+
 /** What a fleet run left behind, counted per job. */
 export interface FleetTally {
   /** Jobs whose build step ran other than exactly once. */
@@ -152,6 +162,8 @@ export class FleetScene {
   readonly engine = new CountingEngine();
   readonly claimWins = new Map<string, number>();
   readonly runners: Runner[] = [];
+  /** The runners' warnings and errors (their other lines are dropped). */
+  readonly warnings: string[] = [];
   private readonly dataDir = mkdtempSync(join(tmpdir(), "kozmic-fleet-"));
   private readonly repos = new Map<number, { id: number; fullName: string; sha: string }>();
 
@@ -190,8 +202,16 @@ export class FleetScene {
     return scene;
   }
 
-  /** Plans `count` jobs of `installationId`'s repository (builds of 20) and sends them. */
-  async enqueue(backend: FleetBackend, count: number, installationId: number): Promise<string[]> {
+  /**
+   * Plans `count` jobs of `installationId`'s repository in builds of `perBuild` (at most
+   * 20) and sends them.
+   */
+  async enqueue(
+    backend: FleetBackend,
+    count: number,
+    installationId: number,
+    perBuild = HOOKS_PER_BUILD,
+  ): Promise<string[]> {
     const repo = this.repos.get(installationId)!;
     const ids: string[] = [];
     while (ids.length < count) {
@@ -212,7 +232,7 @@ export class FleetScene {
         },
         { newId: () => randomUUID(), now: Date.now() },
       );
-      const jobs = plan.jobs.slice(0, count - ids.length);
+      const jobs = plan.jobs.slice(0, Math.min(perBuild, count - ids.length));
       await backend.store.createBuild(
         plan.build,
         jobs.map((j) => j.record),
@@ -226,14 +246,9 @@ export class FleetScene {
     return ids;
   }
 
-  /** Starts `count` runner loops (concurrency 1 each unless `overrides` says otherwise). */
-  startRunners(
-    backend: FleetBackend,
-    count: number,
-    overrides: Partial<RunnerSettings> = {},
-    store: (store: Store) => Store = (s) => s,
-    timings?: StepTimings,
-  ): Runner[] {
+  /** Starts `count` runner loops (concurrency 1 each unless `options.settings` says otherwise). */
+  startRunners(backend: FleetBackend, count: number, options: RunnerOptions = {}): Runner[] {
+    const { settings: overrides = {}, store = (s: Store) => s, timings } = options;
     const started = Array.from({ length: count }, (_, i) =>
       startRunner({
         queue: backend.queue,
@@ -246,6 +261,7 @@ export class FleetScene {
           octokitOptions: { paceWrites: false, retryAfterBaseValue: 1 },
           retryBaseMs: 10,
           attempts: 3,
+          ...options.github,
         },
         // Each runner its own data directory (git mirror, checkouts), as on its own host.
         settings: fastSettings(join(this.dataDir, `host-${this.runners.length + i}`), {
@@ -258,7 +274,9 @@ export class FleetScene {
           cancelPollMs: 5_000,
           ...overrides,
         }),
-        log: () => {},
+        log: (line, level) => {
+          if (level) this.warnings.push(line);
+        },
         fetchSource: standInSource,
         ...(timings ? { timings } : {}),
       }),
@@ -293,7 +311,8 @@ export class FleetScene {
     while (this.completed(jobIds) < jobIds.length) {
       if (Date.now() > deadline) {
         throw new Error(
-          `${this.completed(jobIds)} of ${jobIds.length} jobs completed within ${ms / 1000} s`,
+          `${this.completed(jobIds)} of ${jobIds.length} jobs completed within ${ms / 1000} s; ` +
+            `the runners' last warnings:\n${this.warnings.slice(-40).join("\n")}`,
         );
       }
       await sleep(50);
@@ -324,7 +343,7 @@ export class FleetScene {
   }
 
   async stopRunners(): Promise<void> {
-    await Promise.all(this.runners.splice(0).map((runner) => runner.stop({ graceMs: 0 })));
+    await Promise.all(this.runners.splice(0).map((runner) => runner.stop()));
   }
 
   async close(): Promise<void> {
