@@ -105,9 +105,10 @@ export class RunnerHosts extends Construct {
           statements: [
             // The runner's jobs; the planner in every runner sends the jobs it plans.
             allow([...CONSUME, ...SEND, ...READ_REDRIVE], [queues.jobs.queue.queueArn]),
-            // Planning messages are received, delayed and deleted, never sent, by a runner;
-            // `kozmic doctor` on a host reads the planning queue's redrive policy too.
-            allow([...CONSUME, ...READ_REDRIVE], [queues.plans.queue.queueArn]),
+            // Planning messages are received, delayed and deleted by a runner, and sent by its
+            // schedule timer (a schedule's tick); `kozmic doctor` on a host reads the planning
+            // queue's redrive policy too.
+            allow([...CONSUME, ...SEND, ...READ_REDRIVE], [queues.plans.queue.queueArn]),
             // A malformed body is moved to its dead-letter queue by the queue adapter.
             allow(SEND, [queues.jobs.deadLetters.queueArn, queues.plans.deadLetters.queueArn]),
             allow(TABLE_ACTIONS, [table.tableArn, `${table.tableArn}/index/*`]),

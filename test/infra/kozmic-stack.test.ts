@@ -413,7 +413,7 @@ describe("infra: the Kozmic CDK stack", () => {
     });
     assert.deepEqual(roleStatements(role), [
       { actions: [...CONSUME, ...SEND, ...READ_REDRIVE], resources: [arnOf(ids.jobs)] },
-      { actions: [...CONSUME, ...READ_REDRIVE], resources: [arnOf(ids.plans)] },
+      { actions: [...CONSUME, ...SEND, ...READ_REDRIVE], resources: [arnOf(ids.plans)] },
       { actions: SEND, resources: [arnOf(ids.jobDeadLetters), arnOf(ids.planDeadLetters)] },
       {
         actions: TABLE_ACTIONS,

@@ -72,6 +72,21 @@ describe("schedules: which tick is due, and what a cron may be", () => {
     ]);
   });
 
+  it("refuses too many entries and an overlong cron, naming where", () => {
+    const many = Array.from({ length: 11 }, (_, i) => `  - cron: "${i} 3 * * *"\n`).join("");
+    assert.throws(
+      () => parseConfig(`${HOOK}schedule:\n${many}`),
+      (e: ConfigError) =>
+        e.issues.some((i) => i.path.join(".") === "schedule" && /10/.test(i.message)),
+    );
+    const long = `0 3 * * ${"1,".repeat(150)}1`;
+    assert.throws(
+      () => parseConfig(`${HOOK}schedule:\n  - cron: "${long}"\n`),
+      (e: ConfigError) =>
+        e.issues.some((i) => i.path.join(".") === "schedule.0.cron" && i.line === 6),
+    );
+  });
+
   it("keeps an entry's id across pushes, and tells entries apart", () => {
     assert.equal(scheduleId(1, "0 3 * * *", "main"), scheduleId(1, "0 3 * * *", "main"));
     assert.notEqual(scheduleId(1, "0 3 * * *", "main"), scheduleId(2, "0 3 * * *", "main"));
