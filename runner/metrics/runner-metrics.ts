@@ -13,12 +13,18 @@ export interface RunnerMetrics {
   timings: StepTimings;
   /** Slots in use, read at each scrape, out of `total`. */
   trackSlots(busy: () => number, total: number): void;
+  /** Why the host takes no jobs now (engine down, disk full), read at each scrape. */
+  trackHost(problem: () => string | undefined): void;
 }
 
 const MINUTES = [0.5, 1, 5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600];
 
 /** The runner's metrics, registered in `registry`. */
-function defineMetrics(registry: Registry, readBusy: () => number | undefined) {
+function defineMetrics(
+  registry: Registry,
+  readBusy: () => number | undefined,
+  readProblem: () => string | undefined | null,
+) {
   const registers = [registry];
   const jobs = new Counter({
     name: "kozmic_runner_jobs_total",
@@ -71,6 +77,15 @@ function defineMetrics(registry: Registry, readBusy: () => number | undefined) {
       if (busy !== undefined) this.set(busy);
     },
   });
+  new Gauge({
+    name: "kozmic_runner_taking_jobs",
+    help: "1 while this runner takes jobs; 0 while its host cannot run them (engine down, disk full)",
+    registers,
+    collect() {
+      const problem = readProblem();
+      if (problem !== null) this.set(problem === undefined ? 1 : 0);
+    },
+  });
   return { jobs, queueWait, phases, steps, cache, logBytes, slots };
 }
 
@@ -121,7 +136,13 @@ function observedStore(m: Metrics, store: Store): Store {
 
 export function createRunnerMetrics(registry: Registry): RunnerMetrics {
   let readBusy: (() => number) | undefined;
-  const m = defineMetrics(registry, () => readBusy?.());
+  let readProblem: (() => string | undefined) | undefined;
+  // null: not tracked (yet), so the gauge is left unset.
+  const m = defineMetrics(
+    registry,
+    () => readBusy?.(),
+    () => (readProblem ? readProblem() : null),
+  );
   return {
     observeStore: (store) => observedStore(m, store),
     timings(step, ms) {
@@ -130,6 +151,9 @@ export function createRunnerMetrics(registry: Registry): RunnerMetrics {
     trackSlots(busy, total) {
       m.slots.set(total);
       readBusy = busy;
+    },
+    trackHost(problem) {
+      readProblem = problem;
     },
   };
 }

@@ -3,6 +3,7 @@ import { ConflictError, KozmicError, PermanentError } from "../../src/core/error
 import type { ReceivedJob } from "../../src/queue/port.js";
 import type { StoreLogWriter } from "../logs/store-log-writer.js";
 import { finishLogged } from "./finish-job.js";
+import { nameFullDisk } from "./host-health.js";
 import type { JobControl, WorkerContext } from "./worker-context.js";
 
 /** Reports a job that threw: lost lease, permanent failure, or infrastructure (retry or give up). */
@@ -20,7 +21,7 @@ export async function handleFailure(
 ): Promise<void> {
   const { queue, settings, log } = ctx;
   const jobId = received.body.jobId;
-  const text = (error as Error).message ?? String(error);
+  const text = nameFullDisk((error as Error).message ?? String(error), settings.pipeline.dataDir);
   if (error instanceof ConflictError || job.control.reason?.kind === "lease-lost") {
     log(`job ${jobId}: another runner holds it now (${text}); leaving it`);
     await job.writer.flush().catch(() => {});

@@ -1,3 +1,4 @@
+import { statfs } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Engine } from "../engine/port.js";
 import type { LineLog } from "./worker-context.js";
@@ -50,4 +51,28 @@ export class HostHealth {
 /** The container engine answers. */
 export function engineAnswers(engine: Pick<Engine, "ping">): HostCheck {
   return () => engine.ping().then(() => undefined);
+}
+
+/** Free space under which a disk counts as full: 5% of it, at most 1 GiB. */
+export function minFreeBytes(totalBytes: number): number {
+  return Math.min(1024 ** 3, totalBytes * 0.05);
+}
+
+const mib = (bytes: number) => `${Math.floor(bytes / 1024 ** 2)} MiB`;
+
+/** The disk under `path` has room: at least minFreeBytes of it free. */
+export function diskHasRoom(path: string): HostCheck {
+  return async () => {
+    const fs = await statfs(path);
+    const free = fs.bavail * fs.bsize;
+    const total = fs.blocks * fs.bsize;
+    if (free >= minFreeBytes(total)) return undefined;
+    return `the disk under ${path} is full (${mib(free)} free of ${mib(total)}, less than ${mib(minFreeBytes(total))})`;
+  };
+}
+
+/** An error's text with the disk named when the error is a full disk's (ENOSPC). */
+export function nameFullDisk(text: string, dataDir: string): string {
+  if (!/ENOSPC|no space left on device/i.test(text)) return text;
+  return `a disk of this host is full (the data directory is ${dataDir}): ${text}`;
 }

@@ -16,7 +16,7 @@ import { createGitHubAccess, type GitHubDeps } from "./github-access.js";
 import { labelEngine, removeLeftoverContainers } from "./label-engine.js";
 import { sharedNameWarning } from "./runner-name.js";
 import type { StepTimings } from "../pipeline/step-timings.js";
-import { engineAnswers, HostHealth } from "./host-health.js";
+import { diskHasRoom, engineAnswers, HostHealth } from "./host-health.js";
 import { JobSlots } from "./job-slots.js";
 import { ReportLanes } from "./report-lanes.js";
 import {
@@ -80,8 +80,9 @@ export function startRunner(deps: RunnerDeps): Runner {
   const receiving = new AbortController();
   let stopping = false;
   const slots = new JobSlots(ctx, () => stopping);
-  const health = new HostHealth([engineAnswers(deps.engine)], (line, level) =>
-    log(`runner ${owner}: ${line}`, level),
+  const health = new HostHealth(
+    [engineAnswers(deps.engine), diskHasRoom(settings.pipeline.dataDir)],
+    (line, level) => log(`runner ${owner}: ${line}`, level),
   );
   let markReady!: () => void;
   const ready = new Promise<void>((resolve) => (markReady = resolve));

@@ -94,7 +94,7 @@ describe("metrics and health", () => {
           () => undefined,
         ),
       );
-      assert.deepEqual(health, { status: "ok", busy: 0, slots: 2 });
+      assert.deepEqual(health, { status: "ok", busy: 0, slots: 2, takingJobs: true });
       const before = await scrape();
       assert.equal(sample(before, "kozmic_runner_slots"), 2);
       assert.equal(sample(before, "kozmic_runner_slots_busy"), 0);

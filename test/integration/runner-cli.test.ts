@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, statfsSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -12,6 +12,7 @@ import { attachGitHttp } from "../support/fake-github/git-http.js";
 import { createGitRepo } from "../support/git-repos.js";
 import { planPush } from "../support/git-plan.js";
 import { ensureBusyboxImage } from "../support/images.js";
+import { freePort } from "../support/free-port.js";
 import { kozmicArgv } from "../support/kozmic-cli.js";
 import { logRecords } from "../support/log-records.js";
 import { hooksYml, removeContainersOf, RUNNER_IMAGE } from "../e2e/runner-harness.js";
@@ -170,6 +171,105 @@ describe("kozmic runner (the command)", () => {
         await queue.close();
         await store.close();
         http.close();
+      }
+    });
+
+    it("a full disk under the data directory: the runner takes no job and says so on /healthz and /metrics, then runs it once space is back", async () => {
+      // A 64 MiB filesystem of its own (root: the test mounts it), left almost full.
+      const small = mkdtempSync(join(tmpdir(), "kozmic-full-disk-"));
+      execFileSync("mount", ["-t", "tmpfs", "-o", "size=64m", "tmpfs", small]);
+      const http = attachGitHttp(fake);
+      const repoName = `ghe/full-${Math.floor(Math.random() * 1e9)}`;
+      const record = fake.addRepository({ fullName: repoName, installationId: 9, private: true });
+      record.id = 30_000_000 + Math.floor(Math.random() * 1e9);
+      const git = createGitRepo(fake, http, repoName);
+      const config = hooksYml({ build: "echo ran-after-the-disk-emptied" });
+      const sha = git.commit({ ".github/kozmic.yml": config });
+      const port = await freePort();
+      const name = `full-${record.id}`;
+      const { child, exited, stderr } = startRunnerCommand(name, small, {
+        KOZMIC_METRICS_PORT: String(port),
+      });
+      const queue = openEmbeddedQueue({ dataDir: small, log: () => {} });
+      const store = openEmbeddedStore({ dataDir: small });
+      const until = async (what: string, probe: () => boolean | Promise<boolean>) => {
+        const deadline = Date.now() + 120_000;
+        while (!(await probe())) {
+          if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}:\n${stderr()}`);
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      };
+      const healthz = async () =>
+        (await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()) as {
+          takingJobs: boolean;
+          problem?: string;
+        };
+      const takingJobsGauge = async () =>
+        /^kozmic_runner_taking_jobs (\d)$/m.exec(
+          await (await fetch(`http://127.0.0.1:${port}/metrics`)).text(),
+        )?.[1];
+      try {
+        await until("the runner to receive", () => /receiving jobs/.test(stderr()));
+        assert.equal((await healthz()).takingJobs, true);
+        assert.equal(await takingJobsGauge(), "1");
+        // Filled to 1.5 MiB short of full: under the 5% (3.2 MiB) a disk must keep free.
+        const { bavail, bsize } = statfsSync(small);
+        const filler = join(small, "filler");
+        writeFileSync(filler, Buffer.alloc(bavail * bsize - 1.5 * 1024 * 1024));
+        await until("the runner to stop taking jobs", () =>
+          new RegExp(`not taking jobs: the disk under ${small} is full`).test(stderr()),
+        );
+        const health = await healthz();
+        assert.equal(health.takingJobs, false);
+        assert.match(
+          health.problem ?? "",
+          new RegExp(`the disk under ${small} is full \\(1 MiB free`),
+        );
+        assert.equal(await takingJobsGauge(), "0");
+        const { jobIds } = await planPush({
+          fake,
+          privateKey: key.privateKeyPem,
+          queue,
+          store,
+          repository: {
+            id: record.id,
+            fullName: repoName,
+            cloneUrl: `${fake.origin}/${repoName}.git`,
+            private: true,
+          },
+          installationId: 9,
+          sha,
+          config,
+        });
+        // The runner looks again every 2 s: three answers later, the job has not moved.
+        const queuedAt = Date.now();
+        await until("three more checks", () => Date.now() - queuedAt > 6_000);
+        assert.equal((await store.getJob(jobIds[0]!))?.status, "queued");
+        assert.equal((await healthz()).takingJobs, false);
+
+        rmSync(filler);
+        const emptiedAt = Date.now();
+        await until("the check run to complete", () =>
+          fake.checkRunsOf(repoName, sha).some((r) => r.status === "completed"),
+        );
+        const run = fake.checkRunsOf(repoName, sha)[0]!;
+        assert.equal(run.conclusion, "success", stderr());
+        const job = await store.getJob(jobIds[0]!);
+        assert.ok((job?.startedAt ?? 0) >= emptiedAt, "the job started once space was back");
+        const log = (await store.readLog(jobIds[0]!)).map((c) => c.data).join("");
+        assert.match(log, /attempt 1 of/, "no attempt was spent on the full disk");
+        assert.match(stderr(), /taking jobs again/);
+        assert.equal((await healthz()).takingJobs, true);
+        assert.equal(await takingJobsGauge(), "1");
+      } finally {
+        child.kill("SIGTERM");
+        await exited;
+        removeContainersOf(name);
+        await queue.close();
+        await store.close();
+        http.close();
+        execFileSync("umount", [small]);
+        rmSync(small, { recursive: true, force: true });
       }
     });
 

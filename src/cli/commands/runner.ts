@@ -75,6 +75,7 @@ export async function main(args: string[]): Promise<number> {
     ? { ...settings.app, octokitOptions: { observer: metrics.github } }
     : settings.app;
   let busy = () => 0;
+  let hostProblem = (): string | undefined => undefined;
   let metricsServer;
   if (metrics) {
     const { startMetricsServer } = await import("../../metrics/metrics-server.js");
@@ -83,7 +84,15 @@ export async function main(args: string[]): Promise<number> {
         { host: settings.metrics.host, port: settings.metrics.port! },
         {
           registry: metrics.registry,
-          health: () => ({ busy: busy(), slots: settings.runner.concurrency }),
+          health: () => {
+            const problem = hostProblem();
+            return {
+              busy: busy(),
+              slots: settings.runner.concurrency,
+              takingJobs: problem === undefined,
+              ...(problem ? { problem } : {}),
+            };
+          },
           onError: (error) => logger.error({ err: error }, "metrics failed"),
         },
       );
@@ -117,8 +126,10 @@ export async function main(args: string[]): Promise<number> {
     ...(metrics ? { timings: metrics.runner.timings } : {}),
   });
   busy = () => runner.active;
+  hostProblem = () => runner.hostProblem;
   if (metrics && metricsServer) {
     metrics.runner.trackSlots(busy, settings.runner.concurrency);
+    metrics.runner.trackHost(hostProblem);
     log(`runner ${runner.owner}: metrics at ${metricsServer.url}/metrics`);
   }
   // Every runner also plans: a fleet turns deliveries into check runs with no extra process.

@@ -198,8 +198,10 @@ export async function main(args: string[]): Promise<number> {
           log: (line) => console.error(line),
         })
       : undefined;
-  if (runner && metrics.runner)
+  if (runner && metrics.runner) {
     metrics.runner.trackSlots(() => runner.active, runnerSettings!.concurrency);
+    metrics.runner.trackHost(() => runner.hostProblem);
+  }
   // Signal handlers first: whoever waits for the line below may stop us at once.
   const stopped = new Promise<NodeJS.Signals>((resolve) => {
     process.once("SIGTERM", () => resolve("SIGTERM"));
