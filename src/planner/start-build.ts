@@ -130,16 +130,13 @@ export async function startBuild(
     : new Map(plan.jobs.map((job) => [job.record.id, job.record]));
   try {
     // Waiting jobs first: each has its check run before any job it needs can end.
-    await Promise.all(
-      plan.jobs.map((job) =>
-        announceWaiting(deps, reporter, input, job, records.get(job.record.id), existingRuns),
-      ),
-    );
-    await Promise.all(
-      plan.jobs.map((job) =>
-        queueJob(deps, reporter, input, job, records.get(job.record.id), existingRuns),
-      ),
-    );
+    for (const status of ["waiting", "queued"] as const) {
+      await Promise.all(
+        plan.jobs.map((job) =>
+          queueJob(deps, reporter, input, job, records.get(job.record.id), existingRuns, status),
+        ),
+      );
+    }
   } catch (error) {
     if (isPermanent(error)) await abandonUnqueued(deps, plan.jobs, error);
     throw error;
@@ -266,9 +263,10 @@ async function claimBuild(
 }
 
 /**
- * One job onto GitHub and the queue, skipping what an earlier attempt did: a job with a
- * check run id recorded has its message; a job no longer queued belongs to a runner or
- * was cancelled.
+ * One job onto GitHub, and a queued one onto the queue, skipping what an earlier attempt did:
+ * a job with a check run id recorded has its message (a waiting one keeps it in its record
+ * until the jobs it needs succeed: release-dependents.ts); a job no longer `status` belongs to
+ * a runner, or was released or cancelled.
  */
 async function queueJob(
   deps: PlannerDeps,
@@ -277,37 +275,11 @@ async function queueJob(
   job: PlannedJob,
   record: JobRecord | undefined,
   existingRuns: ReadonlyMap<string, number>,
+  status: "waiting" | "queued",
 ): Promise<void> {
-  if (!record || record.status !== "queued" || record.checkRunId !== undefined) return;
-  // A released job's message is its releaser's to send (release-dependents.ts).
+  if (!record || record.status !== status || record.checkRunId !== undefined) return;
+  // A released job's message is its releaser's to send.
   if (record.releasedBy !== undefined) return;
-  const checkRunId =
-    existingRuns.get(job.record.id) ??
-    (await reporter.createQueued({
-      owner: input.owner,
-      repo: input.repo,
-      name: job.name,
-      headSha: input.facts.sha,
-      jobId: job.record.id,
-      detailsUrl: jobUrl(deps.publicUrl, job.record.id),
-    }));
-  await deps.jobQueue.send({ ...job.message, checkRunId });
-  await deps.store.updateJob(job.record.id, ANY_STATUS, { checkRunId });
-}
-
-/**
- * A waiting job's check run, queued and saying what it waits for; its message stays in its
- * record until the jobs it needs succeed (release-dependents.ts).
- */
-async function announceWaiting(
-  deps: PlannerDeps,
-  reporter: ChecksReporter,
-  input: StartBuildInput,
-  job: PlannedJob,
-  record: JobRecord | undefined,
-  existingRuns: ReadonlyMap<string, number>,
-): Promise<void> {
-  if (!record || record.status !== "waiting" || record.checkRunId !== undefined) return;
   const checkRunId =
     existingRuns.get(job.record.id) ??
     (await reporter.createQueued({
@@ -319,6 +291,7 @@ async function announceWaiting(
       detailsUrl: jobUrl(deps.publicUrl, job.record.id),
       waitsFor: record.waitsFor ?? [],
     }));
+  if (status === "queued") await deps.jobQueue.send({ ...job.message, checkRunId });
   await deps.store.updateJob(job.record.id, ANY_STATUS, { checkRunId });
 }
 
