@@ -16,6 +16,13 @@ const networksWith = (label: string) =>
     .split("\n")
     .filter(Boolean);
 
+/** True once nothing of the job is left: no container, no network. */
+const jobGone = (jobId: string) =>
+  containersWith(`kozmic.job=${jobId}`).length === 0 &&
+  networksWith(`kozmic.job=${jobId}`).length === 0
+    ? true
+    : undefined;
+
 /**
  * A project that keeps its data in MySQL, as CI users now write it: the database a service
  * container beside the build (MariaDB from Debian's packages standing in for `mariadb:11`),
@@ -86,12 +93,7 @@ describe("service containers through the app and a real runner", () => {
       "build Build",
       "services Services' output",
     ]);
-    await h.waitFor("the job's service and network to be removed", () =>
-      containersWith(`kozmic.job=${job.id}`).length === 0 &&
-      networksWith(`kozmic.job=${job.id}`).length === 0
-        ? true
-        : undefined,
-    );
+    await h.waitFor("the job's service and network to be removed", () => jobGone(job.id));
     await runner.stop();
   });
 
@@ -126,12 +128,7 @@ describe("service containers through the app and a real runner", () => {
     const run = await h.completed(target, sha, "test", 300_000);
     assert.equal(run.conclusion, "success");
     assert.match(await h.logOf(job.id), /^hello from mariadb$/m);
-    await h.waitFor("the retried job's service and network to be removed", () =>
-      containersWith(`kozmic.job=${job.id}`).length === 0 &&
-      networksWith(`kozmic.job=${job.id}`).length === 0
-        ? true
-        : undefined,
-    );
+    await h.waitFor("the retried job's service and network to be removed", () => jobGone(job.id));
     await second.stop();
   });
 });
