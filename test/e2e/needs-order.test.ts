@@ -5,6 +5,10 @@ import { runnerWorkspaces } from "../../runner/source/step-workspaces.js";
 import type { TargetRepository } from "../support/webhooks.js";
 import { removeContainersOf, RUNNER_IMAGE, RunnerHarness } from "./runner-harness.js";
 
+// About 60-75 s: most of it is the SIGKILL case, which starts a runner as its own node
+// process (tens of seconds on a loaded machine), lets test's build run until the kill, then
+// waits out the dead runner's 6 s lease before another runner takes test over.
+
 /** `test` (its build script given) and `deploy`, which needs it. */
 function needsYml(testBuild: string): string {
   return [
