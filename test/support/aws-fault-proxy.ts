@@ -61,8 +61,9 @@ export interface ProxiedCall {
 /**
  * An HTTP proxy on 127.0.0.1 in front of an AWS service stand-in (DynamoDB Local,
  * ElasticMQ) that answers a `share` of requests itself with one of `errors` (in turn), so
- * that the real SDK's retry path runs. The choice is a seeded sequence: the same run fails
- * the same requests.
+ * that the real SDK's retry path runs; never a call's last attempt, so every call ends
+ * well after its retries (a call that fails all its attempts fails the job's step: the
+ * runner's handling of that is tested elsewhere). The choice is a seeded sequence.
  */
 export class AwsFaultProxy {
   readonly calls: ProxiedCall[] = [];
@@ -114,11 +115,14 @@ export class AwsFaultProxy {
 
   private handle(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
     const sdk = /attempt=(\d+); max=(\d+)/.exec(String(req.headers["amz-sdk-request"] ?? ""));
-    const failed = this.next() < this.share;
+    const attempt = Number(sdk?.[1] ?? 1);
+    const maxAttempts = Number(sdk?.[2] ?? 1);
+    // A call's last attempt is spared: the faults stay within what the SDK's retries absorb.
+    const failed = attempt < maxAttempts && this.next() < this.share;
     this.calls.push({
       target: String(req.headers["x-amz-target"] ?? ""),
-      attempt: Number(sdk?.[1] ?? 1),
-      maxAttempts: Number(sdk?.[2] ?? 1),
+      attempt,
+      maxAttempts,
       failed,
     });
     if (failed) {
