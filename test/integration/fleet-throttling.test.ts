@@ -28,8 +28,9 @@ const perJob = (call: ProxiedCall) => call.target !== "AmazonSQS.ReceiveMessage"
  * all requests but never a call's last attempt: the AWS SDK's own retries run and absorb
  * them. (With the last attempt failed too, about one run in three at this share ran a job
  * twice: a store call that fails past the SDK's retries gives the job back; not yet fixed.)
- * Expected: every job still runs, is claimed and is reported exactly once; no request goes beyond the SDK's attempts; and the
- * requests a job causes stay within what the retry policy allows (no retry storm).
+ * Expected: every job still runs, is claimed and is reported exactly once; no request goes
+ * beyond the SDK's attempts; and the requests a job causes stay within what the retry
+ * policy allows (no retry storm).
  */
 describe("a fleet under DynamoDB throttling and SQS 5xx", () => {
   let dynamodb: AwsFaultProxy;
