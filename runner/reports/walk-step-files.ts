@@ -41,11 +41,13 @@ export async function walkStepFiles(
   const seen = new Set<string>();
   let scanned = 0;
   for (const base of new Set(patterns.map((pattern) => picomatch.scan(pattern).base))) {
+    let archive: (NodeJS.ReadableStream & { destroy?: () => void }) | undefined;
     try {
-      const archive = await engine.readStepSource(stepId, base);
+      // The default export: the bundled CLI has no named exports of this CommonJS module.
+      const { default: tarStream } = await import("tar-stream");
+      archive = await engine.readStepSource(stepId, base);
       if (!archive) continue;
-      const { extract } = await import("tar-stream");
-      const entries = extract();
+      const entries = tarStream.extract();
       archive.on("error", (error: Error) => entries.destroy(error));
       archive.pipe(entries);
       for await (const entry of entries) {
@@ -55,7 +57,7 @@ export async function walkStepFiles(
             `${label}: warning: stopped looking for ${label} after ${megabytes(maxScannedBytes)} ` +
               `of other files; name the ${label}' directory in the pattern`,
           );
-          (archive as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
+          archive.destroy?.();
           break;
         }
         const path = repositoryPath(base, entry.header.name);
@@ -68,6 +70,8 @@ export async function walkStepFiles(
         entry.resume(); // whatever was not read is skipped
       }
     } catch (error) {
+      // Else the engine's connection stays open, and with it the process.
+      archive?.destroy?.();
       say(`${label}: warning: reading ${shown(base || ".")} failed: ${(error as Error).message}`);
     }
   }

@@ -118,6 +118,9 @@ export function hookToInput(hook: Hook): HookInput {
   if (hook.install !== undefined) input.install = hook.install;
   // Only when named: a runner from before `reports:` still reads every other hook's message.
   if (hook.reports.length > 0) input.reports = [...hook.reports];
+  // Likewise for `artifacts:`.
+  if (hook.artifacts.paths.length > 0)
+    input.artifacts = { paths: [...hook.artifacts.paths], when: hook.artifacts.when };
   // Only when turned off: a runner from before `echo:` still reads every other hook's message.
   if (!hook.echo) input.echo = false;
   if (hook.memory !== undefined) input.memory = hook.memory;

@@ -100,6 +100,11 @@ const PROJECTS: { marks: RegExp; files: Record<string, string>; output: RegExp[]
     output: [/^nightly checks$/m],
   },
   {
+    marks: /^\s+artifacts:/m,
+    files: { "requirements.txt": "pytest\npytest-cov\n", "test_app.py": PYTEST },
+    output: [/1 passed/, /artifacts: kept dist\/app\.zip/, /artifacts: kept coverage\.xml/],
+  },
+  {
     marks: /python -m pytest --cov/,
     files: { "requirements.txt": "pytest\npytest-cov\n", "test_app.py": PYTEST },
     output: [/1 passed/, /coverage: platform/],
@@ -134,7 +139,9 @@ describe("the docs' configuration examples", { concurrency: STAND_IN_CONCURRENCY
         parseConfig(yaml).hooks.map((h) => h.image),
       ).replace(/image: mariadb:\S+/g, () => `image: ${ensureMariadbImage() && MARIADB_IMAGE}`);
       writeFileSync(join(dir, ".github/kozmic.yml"), text);
-      const run = await runKozmic(["run", dir], {
+      // Artifacts beside the example, not in the working directory of the test.
+      const artifacts = space.track(join(space.work, `artifacts-${index + 1}`));
+      const run = await runKozmic(["run", dir, "--artifacts", artifacts], {
         env: space.env({ KOZMIC_MAX_MEMORY: "4g", KOZMIC_MAX_CPUS: "2" }),
       });
       const output = run.stdout + run.stderr;

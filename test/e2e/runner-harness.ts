@@ -414,6 +414,8 @@ export function hooksYml(hook: {
   timeout?: string;
   name?: string;
   reports?: string[];
+  /** The `artifacts:` value as YAML, e.g. `[dist/*.whl]`. */
+  artifacts?: string;
 }): string {
   const lines = [
     "hooks:",
@@ -430,5 +432,6 @@ export function hooksYml(hook: {
   if (hook.timeout) lines.push(`    timeout: ${hook.timeout}`);
   if (hook.reports)
     lines.push(`    reports: [${hook.reports.map((r) => JSON.stringify(r)).join(", ")}]`);
+  if (hook.artifacts) lines.push(`    artifacts: ${hook.artifacts}`);
   return lines.join("\n") + "\n";
 }

@@ -169,6 +169,36 @@ test("kozmic run exits 1 when a hook fails", async () => {
   assert.match(result.stdout, /^hello: failure in \d+\.\ds/m);
 });
 
+test("kozmic run copies a hook's artifacts into ./kozmic-artifacts/<hook>/, or where --artifacts says", async () => {
+  const dir = example();
+  const config = join(dir, ".github/kozmic.yml");
+  writeFileSync(
+    config,
+    readFileSync(config, "utf8").replace(
+      "      sh ./greet.sh\n",
+      "      sh ./greet.sh\n      mkdir -p dist && echo wheel > dist/x.whl\n" +
+        "      head -c 3000 /dev/zero > dist/big.whl\n      ln -s /etc/passwd dist/passwd.whl\n" +
+        "    artifacts: [dist/*.whl]\n",
+    ),
+  );
+  const where = mkdtempSync(join(tmpdir(), "kozmic-run-cwd-"));
+  dirs.push(where);
+  const result = await runKozmic(["run", dir], {
+    cwd: where,
+    env: { ...process.env, KOZMIC_DATA_DIR: dataDir, KOZMIC_ARTIFACT_MAX_SIZE: "1000" },
+  });
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(readFileSync(join(where, "kozmic-artifacts/hello/dist/x.whl"), "utf8"), "wheel\n");
+  assert.deepEqual(readdirSync(join(where, "kozmic-artifacts/hello/dist")), ["x.whl"]);
+  assert.match(result.stdout, /artifacts: warning: dist\/big\.whl .* skipped\n/);
+  assert.match(result.stdout, new RegExp(`artifacts in ${join(where, "kozmic-artifacts/hello")}`));
+
+  const elsewhere = join(where, "out");
+  const again = await kozmic(["run", dir, "--artifacts", elsewhere]);
+  assert.equal(again.code, 0, again.stderr);
+  assert.equal(readFileSync(join(elsewhere, "hello/dist/x.whl"), "utf8"), "wheel\n");
+});
+
 test("kozmic run exits 2 with line and column for an invalid config", async () => {
   const dir = example();
   writeFileSync(

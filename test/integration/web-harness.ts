@@ -11,6 +11,7 @@ import type { WebSettings } from "../../src/settings/web-settings.js";
 import type { WebDeps } from "../../src/web/web-deps.js";
 import { openEmbeddedStore } from "../../src/store/embedded-store.js";
 import type { BuildRecord, JobRecord, Store } from "../../src/store/port.js";
+import type { ArtifactStore } from "../../src/store/artifact-port.js";
 import { ProbotOctokit } from "probot";
 import { octokitResilienceOptions } from "../../src/checks/create-installation-octokit.js";
 import { createRepositoryFinder } from "../../src/web/find-repository-with-app.js";
@@ -65,6 +66,8 @@ export async function startWebHarness(
     appGitHub?: boolean;
     /** The pages over this store (closed with the harness) instead of a new one. */
     store?: Store;
+    /** Jobs' kept files, for the job page's list and downloads. */
+    artifacts?: ArtifactStore;
   } = {},
 ): Promise<WebHarness> {
   const dir = mkdtempSync(join(tmpdir(), "kozmic-web-"));
@@ -107,6 +110,7 @@ export async function startWebHarness(
   };
   const deps: WebDeps = {
     store,
+    ...(options.artifacts ? { artifacts: options.artifacts } : {}),
     settings,
     pollIntervalMs: options.pollIntervalMs ?? 50,
     liveMaxMs: options.liveMaxMs,
