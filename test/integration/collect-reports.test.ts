@@ -10,6 +10,8 @@ import { mergeAnnotations } from "../../runner/reports/merge-annotations.js";
 import { collectReports } from "../../runner/reports/collect-reports.js";
 import { openEmbeddedStore } from "../../src/store/embedded-store.js";
 import { testPipelineSettings } from "../support/pipeline-settings.js";
+import type { ArtifactSink } from "../../runner/reports/collect-artifacts.js";
+import { text } from "node:stream/consumers";
 
 const pytestReport = readFileSync(
   new URL("../fixtures/junit/pytest-xunit1.xml", import.meta.url),
@@ -17,7 +19,11 @@ const pytestReport = readFileSync(
 );
 
 /** Runs a hook on the fake engine, whose step's /kozmic/src is the source `fill` wrote. */
-async function runWithSource(hook: Partial<HookInput>, fill: (src: string) => void) {
+async function runWithSource(
+  hook: Partial<HookInput>,
+  fill: (src: string) => void,
+  artifacts?: ArtifactSink,
+) {
   const dir = mkdtempSync(join(tmpdir(), "kozmic-reports-"));
   const src = join(dir, "src");
   mkdirSync(join(src, "tests"), { recursive: true });
@@ -42,6 +48,7 @@ async function runWithSource(hook: Partial<HookInput>, fill: (src: string) => vo
         settings: testPipelineSettings(join(dir, "data"), { defaultPids: 10, cacheKeep: 2 }),
         cacheRecords,
         log: { write: (t) => void (log += t), flush: async () => {} },
+        ...(artifacts ? { artifacts } : {}),
       },
     );
     return { result, log };
@@ -185,4 +192,38 @@ test("a pattern over a huge tree stops after the scan limit, keeping what it rea
   } finally {
     rmSync(src, { recursive: true, force: true });
   }
+});
+
+test("artifacts: kept from a failed build by default, only from a passing one with when: success", async () => {
+  const kept = (into: Map<string, string>): ArtifactSink => ({
+    maxBytes: 1024,
+    put: async (name, body) => void into.set(name, await text(body)),
+  });
+  const fill = (src: string) => {
+    mkdirSync(join(src, "dist"));
+    writeFileSync(join(src, "dist/x.whl"), "wheel");
+  };
+  const always = new Map<string, string>();
+  const failed = await runWithSource(
+    { env: { FAKE_EXIT: "1" }, artifacts: ["dist/*.whl"] },
+    fill,
+    kept(always),
+  );
+  assert.equal(failed.result.conclusion, "failure");
+  assert.deepEqual([...always], [["dist/x.whl", "wheel"]]);
+
+  const onSuccess = new Map<string, string>();
+  const skipped = await runWithSource(
+    { env: { FAKE_EXIT: "1" }, artifacts: { paths: ["dist/*.whl"], when: "success" } },
+    fill,
+    kept(onSuccess),
+  );
+  assert.equal(onSuccess.size, 0);
+  assert.doesNotMatch(skipped.log, /artifacts:/);
+  await runWithSource(
+    { artifacts: { paths: ["dist/*.whl"], when: "success" } },
+    fill,
+    kept(onSuccess),
+  );
+  assert.deepEqual([...onSuccess], [["dist/x.whl", "wheel"]]);
 });
