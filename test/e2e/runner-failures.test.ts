@@ -198,18 +198,30 @@ describe("runner under failures", () => {
     }
   });
 
-  it("a Docker daemon that cannot be reached is an infrastructure failure", async () => {
+  it("a Docker daemon that cannot be reached: the runner takes no job and says why; a runner whose engine answers runs it", async () => {
     for (const runner of h.runners) await runner.stop({ graceMs: 0 });
     const unreachable = new DockerEngine(new Docker({ socketPath: join(h.dir, "no-docker.sock") }));
-    h.startRunner({ name: `no-docker-${h.nonce}` }, { engine: unreachable });
+    const broken = h.startRunner({ name: `no-docker-${h.nonce}` }, { engine: unreachable });
     const { git, target } = h.repository();
-    const sha = git.commit({ ".github/kozmic.yml": hooksYml({ build: "echo never" }) });
+    const sha = git.commit({ ".github/kozmic.yml": hooksYml({ build: "echo ran-elsewhere" }) });
     await h.push(target, sha);
-    // Five attempts, each reporting to the fake GitHub: more than a minute on a loaded machine.
-    const run = await h.completed(target, sha, "test", 180_000);
-    assert.equal(run.conclusion, "action_required");
-    assert.match(run.output.summary ?? "", /cannot inspect image .*connect ENOENT/);
+    await h.waitFor("the runner to say why it takes no job", () =>
+      h.runnerLog.some((l) => /: not taking jobs: the Docker engine does not answer/.test(l))
+        ? true
+        : undefined,
+    );
     assert.ok(h.runnerLog.some((l) => l.includes("could not list leftover containers")));
+    // Not spent on a host that cannot run it: still queued, its log empty.
+    const waiting = await onlyJob(sha, target.id);
+    assert.equal(waiting.status, "queued");
+    assert.equal(await h.logOf(waiting.id), "");
+    await broken.stop({ graceMs: 0 });
+    h.startRunner({ name: `docker-again-${h.nonce}` });
+    const run = await h.completed(target, sha);
+    assert.equal(run.conclusion, "success");
+    const log = await h.logOf((await onlyJob(sha, target.id)).id);
+    assert.match(log, /ran-elsewhere/);
+    assert.match(log, /attempt 1 of/, "the first attempt ran it");
   });
 
   it("200 MB of output: the runner's memory stays bounded and the stored log ends with the cap notice", async () => {
