@@ -1,4 +1,6 @@
+import type { StatsFs } from "node:fs";
 import { statfs } from "node:fs/promises";
+import { dirname } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Engine } from "../engine/port.js";
 import type { LineLog } from "./worker-context.js";
@@ -60,14 +62,40 @@ export function minFreeBytes(totalBytes: number): number {
 
 const mib = (bytes: number) => `${Math.floor(bytes / 1024 ** 2)} MiB`;
 
-/** The disk under `path` has room: at least minFreeBytes of it free. */
-export function diskHasRoom(path: string): HostCheck {
+/** The disk `path` will be on: its own, or its nearest existing parent's until it is made. */
+async function statfsOfNearest(path: string): Promise<StatsFs> {
+  for (let at = path; ; at = dirname(at)) {
+    try {
+      return await statfs(at);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT" || dirname(at) === at) throw error;
+    }
+  }
+}
+
+async function roomProblem(path: string): Promise<string | undefined> {
+  const fs = await statfsOfNearest(path);
+  const free = fs.bavail * fs.bsize;
+  const total = fs.blocks * fs.bsize;
+  if (free >= minFreeBytes(total)) return undefined;
+  return `the disk under ${path} is full (${mib(free)} free of ${mib(total)}, less than ${mib(minFreeBytes(total))})`;
+}
+
+/**
+ * The disk under `path` has room: at least minFreeBytes of it free. When it has not,
+ * `freeSpace` runs first (once each time the disk runs short) and the disk is asked again.
+ */
+export function diskHasRoom(path: string, freeSpace?: () => Promise<void>): HostCheck {
+  let freed = false;
   return async () => {
-    const fs = await statfs(path);
-    const free = fs.bavail * fs.bsize;
-    const total = fs.blocks * fs.bsize;
-    if (free >= minFreeBytes(total)) return undefined;
-    return `the disk under ${path} is full (${mib(free)} free of ${mib(total)}, less than ${mib(minFreeBytes(total))})`;
+    let problem = await roomProblem(path);
+    if (problem && freeSpace && !freed) {
+      freed = true;
+      await freeSpace().catch(() => undefined);
+      problem = await roomProblem(path);
+    }
+    if (!problem) freed = false;
+    return problem;
   };
 }
 

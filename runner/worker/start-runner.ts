@@ -17,6 +17,7 @@ import { labelEngine, removeLeftoverContainers } from "./label-engine.js";
 import { sharedNameWarning } from "./runner-name.js";
 import type { StepTimings } from "../pipeline/step-timings.js";
 import { diskHasRoom, engineAnswers, HostHealth } from "./host-health.js";
+import { freeDiskSpace } from "./free-disk-space.js";
 import { JobSlots } from "./job-slots.js";
 import { ReportLanes } from "./report-lanes.js";
 import {
@@ -81,7 +82,14 @@ export function startRunner(deps: RunnerDeps): Runner {
   let stopping = false;
   const slots = new JobSlots(ctx, () => stopping);
   const health = new HostHealth(
-    [engineAnswers(deps.engine), diskHasRoom(settings.pipeline.dataDir)],
+    [
+      engineAnswers(deps.engine),
+      diskHasRoom(settings.pipeline.dataDir, () =>
+        freeDiskSpace(deps.engine, settings, (line, level) =>
+          log(`runner ${owner}: ${line}`, level),
+        ),
+      ),
+    ],
     (line, level) => log(`runner ${owner}: ${line}`, level),
   );
   let markReady!: () => void;

@@ -1,6 +1,15 @@
 import assert from "node:assert/strict";
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, statfsSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  rmSync,
+  statfsSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
+import { randomUUID } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -171,6 +180,59 @@ describe("kozmic runner (the command)", () => {
         await queue.close();
         await store.close();
         http.close();
+      }
+    });
+
+    it("a disk running short: the runner removes git mirrors unused for an hour first, and goes on taking jobs", async () => {
+      const small = mkdtempSync(join(tmpdir(), "kozmic-short-disk-"));
+      execFileSync("mount", ["-t", "tmpfs", "-o", "size=64m", "tmpfs", small]);
+      const port = await freePort();
+      const { child, exited, stderr } = startRunnerCommand(
+        `short-${randomUUID().slice(0, 8)}`,
+        small,
+        {
+          KOZMIC_METRICS_PORT: String(port),
+        },
+      );
+      const until = async (what: string, probe: () => boolean) => {
+        const deadline = Date.now() + 120_000;
+        while (!probe()) {
+          if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}:\n${stderr()}`);
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      };
+      try {
+        await until("the runner to receive", () => /receiving jobs/.test(stderr()));
+        // A mirror last used two hours ago (kept by the 14-day age rule), 16 MiB of it.
+        const stale = join(small, "mirrors", "424242.git");
+        mkdirSync(stale, { recursive: true });
+        writeFileSync(join(stale, "pack"), Buffer.alloc(16 * 1024 ** 2));
+        const marker = join(stale, "kozmic-last-used");
+        writeFileSync(marker, "");
+        const twoHoursAgo = (Date.now() - 2 * 3600_000) / 1000;
+        utimesSync(marker, twoHoursAgo, twoHoursAgo);
+        // A recent one stays.
+        const recent = join(small, "mirrors", "434343.git");
+        mkdirSync(recent);
+        writeFileSync(join(recent, "kozmic-last-used"), "");
+        const { bavail, bsize } = statfsSync(small);
+        writeFileSync(join(small, "filler"), Buffer.alloc(bavail * bsize - 1.5 * 1024 * 1024));
+        await until("the runner to free space", () =>
+          /disk short of space: removed/.test(stderr()),
+        );
+        assert.match(stderr(), /and 1 git mirror\(s\) unused for an hour/);
+        assert.equal(existsSync(stale), false, "the stale mirror is gone");
+        assert.equal(existsSync(recent), true, "the recent mirror is kept");
+        const health = (await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()) as {
+          takingJobs: boolean;
+        };
+        assert.equal(health.takingJobs, true);
+        assert.doesNotMatch(stderr(), /not taking jobs/);
+      } finally {
+        child.kill("SIGTERM");
+        await exited;
+        execFileSync("umount", [small]);
+        rmSync(small, { recursive: true, force: true });
       }
     });
 

@@ -1,7 +1,11 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { FakeEngine } from "../../runner/engine/fake-engine.js";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import {
+  diskHasRoom,
   engineAnswers,
   HostHealth,
   minFreeBytes,
@@ -43,6 +47,16 @@ describe("host health", () => {
   it("a disk is full under 5% free, at most 1 GiB asked", () => {
     assert.equal(minFreeBytes(64 * 1024 ** 2), 0.05 * 64 * 1024 ** 2);
     assert.equal(minFreeBytes(1024 ** 4), 1024 ** 3);
+  });
+
+  it("a data directory not made yet is judged by the disk it will be on", async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), "kozmic-health-"));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    // The runner makes its data directory when the first job needs it: a fresh host with
+    // room takes jobs (a missing directory once held every runner of a fresh host back).
+    assert.equal(await diskHasRoom(join(dir, "not", "made", "yet"))(), undefined);
+    writeFileSync(join(dir, "a-file"), "");
+    await assert.rejects(diskHasRoom(join(dir, "a-file", "under"))(), /ENOTDIR/);
   });
 
   it("an ENOSPC error names the disk; other errors are left as they are", () => {
