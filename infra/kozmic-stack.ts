@@ -17,6 +17,7 @@ import { DEFAULT_MAX_RECEIVES } from "../src/settings/shared-variables.js";
 import { SECRET_KEYS } from "../src/settings/secret-env.js";
 import { PLAN_MAX_RECEIVES } from "../src/settings/storage-settings.js";
 import { AppFunctions, PLANNER_TIMEOUT } from "./lib/app-functions.js";
+import { artifactBucket } from "./lib/artifact-bucket.js";
 import { cacheRepository } from "./lib/cache-repository.js";
 import { kozmicParameters } from "./lib/parameters.js";
 import { KozmicQueues } from "./lib/queues.js";
@@ -44,13 +45,14 @@ const runnerFile = (name: string) =>
   readFileSync(new URL(`./runner/${name}`, import.meta.url), "utf8");
 
 /**
- * Kozmic on AWS: the job and planning queues, the table, the app's two functions and the
+ * Kozmic on AWS: the job and planning queues, the table, the artifact bucket, the app's two functions and the
  * runner hosts. Names and sizes are CloudFormation parameters (./lib/parameters.ts).
  */
 export class KozmicStack extends Stack {
   constructor(scope: Construct, id: string, props: KozmicStackProps) {
     super(scope, id, {
-      description: "Kozmic CI: webhook and planner on Lambda, SQS queues, DynamoDB, runner hosts",
+      description:
+        "Kozmic CI: webhook and planner on Lambda, SQS queues, DynamoDB, an artifact bucket, runner hosts",
       ...props,
     });
     const p = kozmicParameters(this);
@@ -108,6 +110,8 @@ export class KozmicStack extends Stack {
     }
 
     const table = kozmicTable(this, "Store", p.tableName.valueAsString);
+    // Jobs' artifacts, expiring with the logs; kept, like the table, when the stack goes.
+    const artifacts = artifactBucket(this, "Artifacts", p.logRetentionDays.valueAsNumber);
 
     const secret = new secretsmanager.Secret(this, "AppSecret", {
       // The keys the functions read at cold start (src/settings/secret-env.ts).
@@ -163,6 +167,7 @@ export class KozmicStack extends Stack {
       table,
       secret,
       secretsKey,
+      artifactBucket: artifacts,
       environment: { ...publicSettings, GITHUB_CLIENT_ID: p.gitHubClientId.valueAsString },
       webhookPublicUrl: p.publicUrl.valueAsString,
       plannerPublicUrl: publicUrlOr,
@@ -178,6 +183,7 @@ export class KozmicStack extends Stack {
       table,
       secretsKey,
       cacheRepository: installCache,
+      artifactBucket: artifacts,
       secret: runnerSecret,
       unit: runnerFile("kozmic-runner.service"),
       envExample: runnerFile("runner.env.example"),
@@ -233,6 +239,7 @@ export class KozmicStack extends Stack {
     output("DeadLetterQueueUrl", queues.jobs.deadLetters.queueUrl, "KOZMIC_DEAD_LETTER_QUEUE_URL");
     output("PlanQueueUrl", queues.plans.queue.queueUrl, "KOZMIC_PLAN_QUEUE_URL");
     output("Table", table.tableName, "KOZMIC_TABLE");
+    output("ArtifactBucket", artifacts.bucketName, "KOZMIC_ARTIFACT_BUCKET: jobs' artifacts");
     output("SecretArn", secret.secretArn, "The secret to fill in: " + SECRET_KEYS.join(", "));
     output(
       "RunnerSecretArn",

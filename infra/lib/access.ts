@@ -81,6 +81,15 @@ export const KMS_WRAP = ["kms:Encrypt"];
 /** The runner hosts' boot script: `aws s3 cp` of the runner artifact (infra/lib/runner-user-data.ts). */
 export const READ_ARTIFACT = ["s3:GetObject"];
 
+/**
+ * Jobs' artifacts in their bucket (src/store/s3-artifacts.ts): the log pages list a job's
+ * (ListObjectsV2, authorised by s3:ListBucket) and read one (GetObject); the runner puts
+ * each file in one PutObject (no multipart upload, no delete: the lifecycle rule expires them).
+ */
+export const LIST_JOB_ARTIFACTS = ["s3:ListBucket"];
+export const GET_JOB_ARTIFACTS = ["s3:GetObject"];
+export const PUT_JOB_ARTIFACTS = ["s3:PutObject"];
+
 /** The CloudWatch agent on a runner host, into log groups the stack made. */
 export const SHIP_LOGS = ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"];
 

@@ -3,6 +3,7 @@ import * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as lambda from "aws-cdk-lib/aws-lambda";
 import * as logs from "aws-cdk-lib/aws-logs";
+import type * as s3 from "aws-cdk-lib/aws-s3";
 import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import { Construct } from "constructs";
 import type * as kms from "aws-cdk-lib/aws-kms";
@@ -17,6 +18,7 @@ import {
   TABLE_ACTIONS,
   WRITE_LOGS,
 } from "./access.js";
+import { acknowledgeArtifactObjects, artifactReadStatements } from "./artifact-bucket.js";
 import type { KozmicQueues } from "./queues.js";
 
 /** Node.js 24, the newest LTS line Lambda runs (22 works as well; the bundle targets both). */
@@ -36,6 +38,8 @@ export interface AppFunctionsProps {
   secret: secretsmanager.ISecret;
   /** Wraps repositories' data keys: the pages set secrets (KOZMIC_KMS_KEY_ID). */
   secretsKey: kms.IKey;
+  /** Jobs' artifacts (KOZMIC_ARTIFACT_BUCKET): the job pages list them and serve downloads. */
+  artifactBucket: s3.Bucket;
   /** Settings both functions get (APP_ID, GHE_HOST, ...), besides the queues, table and secret. */
   environment: Record<string, string>;
   /**
@@ -96,13 +100,17 @@ export class AppFunctions extends Construct {
         allow(TABLE_ACTIONS, tableResources),
         allow(READ_SECRET, [secret.secretArn]),
         allow([...KMS_UNWRAP, ...KMS_WRAP], [props.secretsKey.keyArn]),
+        // The job pages: a job's artifacts listed, and one downloaded.
+        ...artifactReadStatements(props.artifactBucket),
       ]),
       environment: {
         ...environment,
         KOZMIC_PUBLIC_URL: props.webhookPublicUrl,
         KOZMIC_KMS_KEY_ID: props.secretsKey.keyArn,
+        KOZMIC_ARTIFACT_BUCKET: props.artifactBucket.bucketName,
       },
     });
+    acknowledgeArtifactObjects(this.webhook.role!, props.artifactBucket);
     // No IAM auth: every request is checked by the app itself, webhooks by their signature
     // (WEBHOOK_SECRET) and private pages by the session cookie.
     this.url = this.webhook.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE });

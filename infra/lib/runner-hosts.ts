@@ -6,6 +6,7 @@ import type * as ecr from "aws-cdk-lib/aws-ecr";
 import * as iam from "aws-cdk-lib/aws-iam";
 import type * as kms from "aws-cdk-lib/aws-kms";
 import * as logs from "aws-cdk-lib/aws-logs";
+import type * as s3 from "aws-cdk-lib/aws-s3";
 import * as s3assets from "aws-cdk-lib/aws-s3-assets";
 import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import { Construct } from "constructs";
@@ -26,6 +27,7 @@ import {
   SHIP_LOGS,
   TABLE_ACTIONS,
 } from "./access.js";
+import { acknowledgeArtifactObjects, artifactWriteStatements } from "./artifact-bucket.js";
 import type { KozmicQueues } from "./queues.js";
 import type { RunnerArtifactFile } from "./runner-artifact.js";
 import { runnerUserData } from "./runner-user-data.js";
@@ -45,6 +47,8 @@ export interface RunnerHostsProps {
   secretsKey: kms.IKey;
   /** The fleet's install cache: the hosts pull from it and push to it, and nowhere else. */
   cacheRepository: ecr.IRepository;
+  /** Jobs' artifacts (KOZMIC_ARTIFACT_BUCKET): the hosts put them, and never read them back. */
+  artifactBucket: s3.Bucket;
   /** infra/runner/kozmic-runner.service, installed as it is. */
   unit: string;
   /** infra/runner/runner.env.example, filled in with `environment`. */
@@ -119,6 +123,8 @@ export class RunnerHosts extends Construct {
             allow([...ECR_PULL, ...ECR_PUSH], [cacheRepository.repositoryArn]),
             // Repository secrets for jobs: unwrap only (the pages set them).
             allow(KMS_UNWRAP, [props.secretsKey.keyArn]),
+            // Jobs' artifacts, put as each job ends.
+            ...artifactWriteStatements(props.artifactBucket),
             // The boot script: the runner artifact, then the host's logs, and a failed
             // boot reported on this stack's groups only.
             allow(READ_ARTIFACT, [artifact.bucket.arnForObjects(artifact.s3ObjectKey)]),
@@ -133,6 +139,7 @@ export class RunnerHosts extends Construct {
       },
     });
     acknowledgeTableIndexes(this.role, table);
+    acknowledgeArtifactObjects(this.role, props.artifactBucket);
     Validations.of(this.role).acknowledge({
       id: "AwsSolutions-IAM5[Resource::*]",
       reason:
@@ -176,6 +183,7 @@ export class RunnerHosts extends Construct {
         KOZMIC_TABLE: table.tableName,
         KOZMIC_CACHE_REGISTRY: cacheRepository.repositoryUri,
         KOZMIC_KMS_KEY_ID: props.secretsKey.keyArn,
+        KOZMIC_ARTIFACT_BUCKET: props.artifactBucket.bucketName,
         KOZMIC_NETWORK: props.jobsNetwork,
         // Draining before the host goes (docs/runner.md).
         KOZMIC_AUTO_SCALING_GROUP: this.groupName,

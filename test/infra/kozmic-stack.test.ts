@@ -11,8 +11,11 @@ import {
   ECR_PUSH,
   ECR_TOKEN,
   EVENT_SOURCE,
+  GET_JOB_ARTIFACTS,
   KMS_UNWRAP,
   KMS_WRAP,
+  LIST_JOB_ARTIFACTS,
+  PUT_JOB_ARTIFACTS,
   READ_ARTIFACT,
   READ_DEPTH,
   READ_REDRIVE,
@@ -25,6 +28,7 @@ import {
   WRITE_LOGS,
 } from "../../infra/lib/access.js";
 import { PLANNER_TIMEOUT } from "../../infra/lib/app-functions.js";
+import { ARTIFACT_EXPIRY_RULE } from "../../infra/lib/artifact-bucket.js";
 import { CACHE_IMAGE_DAYS, UNTRUSTED_CACHE_IMAGE_DAYS } from "../../infra/lib/cache-repository.js";
 import { DEFAULT_RUNNER_IMAGE } from "../../infra/lib/parameters.js";
 import { KozmicStack } from "../../infra/kozmic-stack.js";
@@ -33,6 +37,7 @@ import { SCHEDULE_TICK_EVENT } from "../../src/core/schedules.js";
 import { SECRET_KEYS } from "../../src/settings/secret-env.js";
 import { DEFAULT_MAX_RECEIVES, KOZMIC_MAX_RECEIVES } from "../../src/settings/shared-variables.js";
 import { PLAN_MAX_RECEIVES } from "../../src/settings/storage-settings.js";
+import { ARTIFACT_PREFIX } from "../../src/store/s3-artifacts.js";
 import { asList, fakeBundles, policyStatements, type Json } from "./stack-support.js";
 
 /** Resources a statement may name as `*`, each because AWS accepts nothing narrower. */
@@ -118,15 +123,26 @@ function artifactKey(): string {
   return key;
 }
 
-/** The Allow statements of a role's inline policy as [actions, resources] pairs. */
-function roleStatements(roleId: string): { actions: string[]; resources: unknown[] }[] {
+/** The Allow statements of a role's inline policy: actions, resources and any condition. */
+function roleStatements(
+  roleId: string,
+): { actions: string[]; resources: unknown[]; condition?: unknown }[] {
   const policies = propsOf(roleId).Policies as { PolicyDocument: { Statement: Json[] } }[];
   assert.equal(policies.length, 1);
   return policies[0]!.PolicyDocument.Statement.map((s) => {
     assert.equal(s.Effect, "Allow");
-    return { actions: asList(s.Action) as string[], resources: asList(s.Resource) };
+    return {
+      actions: asList(s.Action) as string[],
+      resources: asList(s.Resource),
+      ...(s.Condition === undefined ? {} : { condition: s.Condition }),
+    };
   });
 }
+
+/** The artifact bucket's objects under `artifacts/`, as a statement names them. */
+const artifactObjects = (bucket: string) => ({
+  "Fn::Join": ["", [arnOf(bucket), `/${ARTIFACT_PREFIX}*`]],
+});
 
 describe("infra: the Kozmic CDK stack", () => {
   let ids: {
@@ -141,6 +157,7 @@ describe("infra: the Kozmic CDK stack", () => {
     planner: string;
     cache: string;
     secretsKey: string;
+    artifacts: string;
   };
 
   before(() => {
@@ -174,6 +191,7 @@ describe("infra: the Kozmic CDK stack", () => {
       planner: idOf("AWS::Lambda::Function", { Handler: "index.planHandler" }),
       cache: idOf("AWS::ECR::Repository"),
       secretsKey: idOf("AWS::KMS::Key"),
+      artifacts: idOf("AWS::S3::Bucket"),
     };
   });
   after(() => rmSync(bundles.root, { recursive: true, force: true }));
@@ -383,6 +401,13 @@ describe("infra: the Kozmic CDK stack", () => {
       { actions: TABLE_ACTIONS, resources: table },
       { actions: READ_SECRET, resources: [{ Ref: ids.secret }] },
       { actions: [...KMS_UNWRAP, ...KMS_WRAP], resources: [arnOf(ids.secretsKey)] },
+      // The job pages: listing a job's artifacts (only under artifacts/), reading one.
+      {
+        actions: LIST_JOB_ARTIFACTS,
+        resources: [arnOf(ids.artifacts)],
+        condition: { StringLike: { "s3:prefix": [`${ARTIFACT_PREFIX}*`] } },
+      },
+      { actions: GET_JOB_ARTIFACTS, resources: [artifactObjects(ids.artifacts)] },
     ]);
     assert.deepEqual(roleStatements(roleOf(ids.planner)), [
       { actions: WRITE_LOGS, resources: logsOf(ids.planner) },
@@ -423,6 +448,7 @@ describe("infra: the Kozmic CDK stack", () => {
       { actions: ECR_TOKEN, resources: ["*"] },
       { actions: [...ECR_PULL, ...ECR_PUSH], resources: [arnOf(ids.cache)] },
       { actions: KMS_UNWRAP, resources: [arnOf(ids.secretsKey)] },
+      { actions: PUT_JOB_ARTIFACTS, resources: [artifactObjects(ids.artifacts)] },
       {
         actions: READ_ARTIFACT,
         resources: [
@@ -473,7 +499,7 @@ describe("infra: the Kozmic CDK stack", () => {
     template.hasResourceProperties("AWS::IAM::InstanceProfile", { Roles: [{ Ref: role }] });
   });
 
-  it("every action the adapters call is granted: the table's commands, the job queue's", () => {
+  it("every action the adapters call is granted: the table's commands, the job queue's, the artifact bucket's", () => {
     const commands = (file: string) =>
       new Set([...readFileSync(file, "utf8").matchAll(/new (\w+)Command\(/g)].map((m) => m[1]!));
     const dynamo: Record<string, string[]> = {
@@ -502,6 +528,18 @@ describe("infra: the Kozmic CDK stack", () => {
       ChangeMessageVisibility: "sqs:ChangeMessageVisibility",
       GetQueueAttributes: "sqs:GetQueueAttributes",
     };
+    // The artifact adapter: the runner puts, the job pages list and get.
+    const s3Actions: Record<string, { action: string; granted: string[] }> = {
+      PutObject: { action: "s3:PutObject", granted: PUT_JOB_ARTIFACTS },
+      ListObjectsV2: { action: "s3:ListBucket", granted: LIST_JOB_ARTIFACTS },
+      GetObject: { action: "s3:GetObject", granted: GET_JOB_ARTIFACTS },
+    };
+    const s3Used = commands("src/store/s3-artifacts.ts");
+    assert.deepEqual([...s3Used].sort(), Object.keys(s3Actions).sort());
+    for (const command of s3Used) {
+      const { action, granted } = s3Actions[command]!;
+      assert.ok(granted.includes(action), `${action} for ${command}Command in s3-artifacts.ts`);
+    }
     const runnerJobQueue = [...CONSUME, ...SEND, ...READ_REDRIVE];
     for (const file of [
       "src/queue/sqs-queue.ts",
@@ -524,10 +562,11 @@ describe("infra: the Kozmic CDK stack", () => {
     const denials = all.filter((s) => s.statement.Effect === "Deny");
     assert.deepEqual(
       denials.map((d) => [d.type, d.statement.Condition]),
-      [...Array<string>(4).fill("AWS::SQS::QueuePolicy"), "AWS::SNS::TopicPolicy"].map((type) => [
-        type,
-        { Bool: { "aws:SecureTransport": "false" } },
-      ]),
+      [
+        ...Array<string>(4).fill("AWS::SQS::QueuePolicy"),
+        "AWS::SNS::TopicPolicy",
+        "AWS::S3::BucketPolicy",
+      ].map((type) => [type, { Bool: { "aws:SecureTransport": "false" } }]),
     );
     const statements = all.filter((s) => s.statement.Effect !== "Deny");
     assert.ok(statements.length >= 15, `found ${statements.length} statements`);
@@ -782,6 +821,7 @@ describe("infra: the Kozmic CDK stack", () => {
       "KOZMIC_AUTO_SCALING_GROUP=<Ref AWS::StackName>-runners",
       "KOZMIC_LIFECYCLE_HOOK=kozmic-drain",
       "KOZMIC_DRAIN_TIME=<Ref RunnerDrainSeconds>",
+      `KOZMIC_ARTIFACT_BUCKET=<Ref ${ids.artifacts}>`,
     ]) {
       assert.ok(lines.has(line), `runner.env has ${line}:\n${env}`);
     }
@@ -794,6 +834,79 @@ describe("infra: the Kozmic CDK stack", () => {
     // The key comes from the secret, into a file only root and the kozmic group read.
     assert.match(script, new RegExp(`--secret-id '<Ref ${ids.runnerSecret}>'`));
     assert.match(script, /chmod 0440 \/etc\/kozmic\/app\.pem/);
+  });
+
+  it("the artifact bucket: private, S3-managed encryption, TLS only, kept with the stack gone, objects expiring with the logs", () => {
+    const bucket = resources()[ids.artifacts]!;
+    const props = bucket.Properties;
+    assert.deepEqual(props.BucketEncryption, {
+      ServerSideEncryptionConfiguration: [
+        { ServerSideEncryptionByDefault: { SSEAlgorithm: "AES256" } },
+      ],
+    });
+    assert.deepEqual(props.PublicAccessBlockConfiguration, {
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
+    assert.deepEqual(props.OwnershipControls, {
+      Rules: [{ ObjectOwnership: "BucketOwnerEnforced" }],
+    });
+    // Named by CloudFormation: a stack deployed again after a delete makes a new bucket
+    // beside the kept one, as it does for the table.
+    assert.equal(props.BucketName, undefined);
+    assert.equal(bucket.DeletionPolicy, "Retain");
+    assert.equal(bucket.UpdateReplacePolicy, "Retain");
+    // A job's artifacts go with its log: the same parameter as KOZMIC_LOG_RETENTION_DAYS.
+    assert.deepEqual(props.LifecycleConfiguration, {
+      Rules: [
+        {
+          Id: ARTIFACT_EXPIRY_RULE,
+          Status: "Enabled",
+          Prefix: ARTIFACT_PREFIX,
+          ExpirationInDays: { Ref: "LogRetentionDays" },
+          AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+        },
+      ],
+    });
+    assert.equal(ARTIFACT_EXPIRY_RULE, "artifacts-expire-with-the-logs");
+    assert.equal(ARTIFACT_PREFIX, "artifacts/");
+    // Its policy refuses plain HTTP for the bucket and every object, and stays with the bucket.
+    const policies = Object.values(template.findResources("AWS::S3::BucketPolicy"));
+    assert.equal(policies.length, 1);
+    assert.equal(policies[0]!.DeletionPolicy, "Retain");
+    const policy = policies[0]!.Properties as {
+      Bucket: unknown;
+      PolicyDocument: { Statement: Json[] };
+    };
+    assert.deepEqual(policy.Bucket, { Ref: ids.artifacts });
+    assert.deepEqual(policy.PolicyDocument.Statement, [
+      {
+        Action: "s3:*",
+        Condition: { Bool: { "aws:SecureTransport": "false" } },
+        Effect: "Deny",
+        Principal: { AWS: "*" },
+        Resource: [arnOf(ids.artifacts), { "Fn::Join": ["", [arnOf(ids.artifacts), "/*"]] }],
+      },
+    ]);
+    // Its name for the webhook function (the job pages) and the runner hosts, not the planner.
+    const envOf = (fn: string) =>
+      (propsOf(fn).Environment as { Variables: Record<string, unknown> }).Variables;
+    assert.deepEqual(envOf(ids.webhook).KOZMIC_ARTIFACT_BUCKET, { Ref: ids.artifacts });
+    assert.equal(envOf(ids.planner).KOZMIC_ARTIFACT_BUCKET, undefined);
+    // Only the webhook function's and the runners' roles reach it.
+    const reaching = policyStatements(json)
+      .filter(
+        ({ type, statement }) =>
+          type === "AWS::IAM::Role" &&
+          JSON.stringify(statement.Resource ?? "").includes(ids.artifacts),
+      )
+      .map(({ resource }) => resource);
+    assert.deepEqual([...new Set(reaching)].map((id) => id.replace(/[0-9A-F]{8}$/, "")).sort(), [
+      "AppWebhookRole",
+      "RunnersRole",
+    ]);
   });
 
   it("the fleet install cache: an ECR repository whose images expire, emptied with the stack", () => {
@@ -852,7 +965,7 @@ describe("infra: the Kozmic CDK stack", () => {
     template.hasOutput("SecretsKeyArn", { Value: arnOf(ids.secretsKey) });
   });
 
-  it("outputs: webhook URL, queue URLs, table, secret, runner role", () => {
+  it("outputs: webhook URL, queue URLs, table, artifact bucket, secret, runner role", () => {
     const url = idOf("AWS::Lambda::Url");
     template.hasOutput("WebhookUrl", {
       Value: { "Fn::Join": ["", [{ "Fn::GetAtt": [url, "FunctionUrl"] }, "api/github/webhooks"]] },
@@ -861,6 +974,7 @@ describe("infra: the Kozmic CDK stack", () => {
     template.hasOutput("DeadLetterQueueUrl", { Value: { Ref: ids.jobDeadLetters } });
     template.hasOutput("PlanQueueUrl", { Value: { Ref: ids.plans } });
     template.hasOutput("Table", { Value: { Ref: ids.table } });
+    template.hasOutput("ArtifactBucket", { Value: { Ref: ids.artifacts } });
     template.hasOutput("SecretArn", { Value: { Ref: ids.secret } });
     template.hasOutput("RunnerSecretArn", { Value: { Ref: ids.runnerSecret } });
     const role = Object.keys(template.findResources("AWS::IAM::Role")).find((id) =>

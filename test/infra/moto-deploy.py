@@ -5,8 +5,11 @@ Uploads the stack's assets as `cdk deploy` would (directories zipped) to the boo
 bucket, makes a VPC with a subnet for the runner hosts, takes out what moto does not model
 (NOT_MODELED), then creates and deletes the stack four times, as a user who destroys and
 deploys again: twice with the table's name left to CloudFormation, twice with a fixed name.
+The bucket properties moto's CloudFormation ignores are put through its S3 API into the first
+deployment's artifact bucket and read back, and the bucket is given an object
+(artifact_bucket_settings).
 Prints one JSON object: for each, the stack's status and reason, its resources (type,
-status) and outputs; what was taken out; the tables left.
+status) and outputs; what was taken out; the tables and artifact buckets left.
 """
 import io
 import json
@@ -56,6 +59,7 @@ def upload_assets():
 NOT_MODELED = {
     "AWS::CloudWatch::Alarm",
     "AWS::Lambda::Url",
+    "AWS::S3::BucketPolicy",
     "AWS::SNS::Subscription",
     "AWS::SNS::TopicPolicy",
     "AWS::SQS::QueuePolicy",
@@ -131,12 +135,86 @@ def deploy(template, parameters):
     }
 
 
+def resolve(value, names, parameters):
+    """A template value with the intrinsics the bucket's settings use filled in."""
+    if isinstance(value, list):
+        return [resolve(v, names, parameters) for v in value]
+    if not isinstance(value, dict):
+        return value
+    if "Ref" in value:
+        return parameters[value["Ref"]]
+    if "Fn::GetAtt" in value:
+        id, attribute = value["Fn::GetAtt"]
+        assert attribute == "Arn", attribute
+        return f"arn:aws:s3:::{names[id]}"
+    if "Fn::Join" in value:
+        separator, parts = value["Fn::Join"]
+        return separator.join(str(resolve(p, names, parameters)) for p in parts)
+    return {k: resolve(v, names, parameters) for k, v in value.items()}
+
+
+def artifact_bucket_settings(original, deployment, parameters):
+    """moto's CloudFormation makes the bucket and its encryption, and ignores its lifecycle
+    rules, public access block and ownership controls (and has no AWS::S3::BucketPolicy):
+    the template's own values go through moto's S3 API, as CloudFormation would send them,
+    and are read back, so S3's API takes them as they are, with the parameters the stack
+    was given."""
+    [(id, bucket)] = [
+        (id, r) for id, r in original["Resources"].items() if r["Type"] == "AWS::S3::Bucket"
+    ]
+    [policy] = [
+        r for r in original["Resources"].values() if r["Type"] == "AWS::S3::BucketPolicy"
+    ]
+    name = deployment["resources"][id]["id"]
+    values = {
+        **{k: v.get("Default") for k, v in original["Parameters"].items()},
+        **parameters,
+    }
+    props = resolve(bucket["Properties"], {id: name}, values)
+    s3.put_bucket_lifecycle_configuration(
+        Bucket=name,
+        LifecycleConfiguration={
+            "Rules": [
+                {
+                    "ID": rule["Id"],
+                    "Status": rule["Status"],
+                    "Filter": {"Prefix": rule["Prefix"]},
+                    "Expiration": {"Days": int(rule["ExpirationInDays"])},
+                    "AbortIncompleteMultipartUpload": rule["AbortIncompleteMultipartUpload"],
+                }
+                for rule in props["LifecycleConfiguration"]["Rules"]
+            ]
+        },
+    )
+    s3.put_public_access_block(
+        Bucket=name, PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"]
+    )
+    s3.put_bucket_ownership_controls(Bucket=name, OwnershipControls=props["OwnershipControls"])
+    # A job's file, which must outlive the stack with its bucket. Put before the policy: moto
+    # does not evaluate aws:SecureTransport, and refuses every object request under a policy
+    # whose condition it cannot meet (bucket requests, such as listing, are not checked).
+    s3.put_object(Bucket=name, Key="artifacts/job-1/kept.txt", Body=b"kept")
+    document = resolve(policy["Properties"]["PolicyDocument"], {id: name}, values)
+    s3.put_bucket_policy(Bucket=name, Policy=json.dumps(document))
+    return {
+        "bucket": name,
+        "encryption": s3.get_bucket_encryption(Bucket=name)["ServerSideEncryptionConfiguration"],
+        "lifecycle": s3.get_bucket_lifecycle_configuration(Bucket=name)["Rules"],
+        "publicAccessBlock": s3.get_public_access_block(Bucket=name)[
+            "PublicAccessBlockConfiguration"
+        ],
+        "ownership": s3.get_bucket_ownership_controls(Bucket=name)["OwnershipControls"],
+        "policy": json.loads(s3.get_bucket_policy(Bucket=name)["Policy"]),
+    }
+
+
 upload_assets()
 # AWS's public parameter naming the current Amazon Linux AMI is not in moto (nor may one
 # put a parameter under /aws/), and moto resolves a default even when a value is given: the
 # default goes, and the stack is given a parameter of the test's own.
 body = json.load(open(os.path.join(assembly, f"{stack_name}.template.json")))
 del body["Parameters"]["RunnerImageId"]["Default"]
+original = json.loads(json.dumps(body))
 body, removed = without_unmodeled(body)
 template = json.dumps(body)
 image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
@@ -150,12 +228,22 @@ parameters = {
     "RunnerVpcId": vpc,
     "RunnerSubnetIds": subnet,
     "RunnerImageId": "/kozmic-test/runner-image",
+    # Not the default: the artifacts' expiry is this parameter.
+    "LogRetentionDays": "9",
 }
 results = {"removed": removed}
 # Deployed, destroyed and deployed again: with the table's name left to CloudFormation, and
 # with a fixed name, which the table the first stack left behind still holds.
 for name, table in [("first", ""), ("again", ""), ("named", "kozmic"), ("namedAgain", "kozmic")]:
-    results[name] = deploy(template, {**parameters, "TableName": table})
+    given = {**parameters, "TableName": table}
+    results[name] = deploy(template, given)
+    if name == "first" and results[name]["status"] == "CREATE_COMPLETE":
+        results["artifactBucket"] = artifact_bucket_settings(original, results[name], given)
     cfn.delete_stack(StackName=stack_name)
 results["tables"] = client("dynamodb").list_tables()["TableNames"]
+results["buckets"] = {
+    b["Name"]: [o["Key"] for o in s3.list_objects_v2(Bucket=b["Name"]).get("Contents", [])]
+    for b in s3.list_buckets()["Buckets"]
+    if not b["Name"].startswith("cdk-")
+}
 print(json.dumps(results))
