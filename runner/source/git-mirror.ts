@@ -90,6 +90,17 @@ function describeFailure(error: unknown, request: MirrorRequest): Infrastructure
 }
 
 /**
+ * What a fetch that ran out of disk left in the mirror: objects no ref reaches and git's
+ * temporary files. Left there, they would keep the disk full (the job's own log could not
+ * be stored). Objects the mirror's refs reach are kept.
+ */
+async function removeFailedFetch(mirror: string, error: unknown): Promise<void> {
+  const detail = error instanceof GitCommandError ? error.stderr : String(error);
+  if (!/No space left on device|ENOSPC/i.test(detail)) return;
+  await runGit(["--git-dir", mirror, "prune", "--expire=now"]).catch(() => {});
+}
+
+/**
  * Makes sure the repository's bare mirror on this host holds `sha`, fetching only what is
  * missing. Fetches of one repository are serialised across jobs and processes. Throws
  * InfrastructureError when git cannot reach or authenticate (message without the token),
@@ -136,6 +147,7 @@ export async function updateMirror(request: MirrorRequest): Promise<string> {
         } catch (error) {
           // A ref deleted since the event is fine: the sha itself is fetched next.
           if (!(error instanceof GitCommandError && isUnknownObject(error))) {
+            await removeFailedFetch(mirror, error);
             throw describeFailure(error, request);
           }
         }
@@ -150,6 +162,7 @@ export async function updateMirror(request: MirrorRequest): Promise<string> {
               " (was it force-pushed away?)",
           );
         }
+        await removeFailedFetch(mirror, error);
         throw describeFailure(error, request);
       }
       if (!(await hasCommit(mirror, request.sha))) {

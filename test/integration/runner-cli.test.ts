@@ -9,7 +9,7 @@ import {
   utimesSync,
   writeFileSync,
 } from "node:fs";
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -231,6 +231,89 @@ describe("kozmic runner (the command)", () => {
       } finally {
         child.kill("SIGTERM");
         await exited;
+        execFileSync("umount", [small]);
+        rmSync(small, { recursive: true, force: true });
+      }
+    });
+
+    it("a disk that fills during a job's checkout: the attempt is an infrastructure problem naming the disk, and the job runs once space is back", async () => {
+      const small = mkdtempSync(join(tmpdir(), "kozmic-enospc-"));
+      execFileSync("mount", ["-t", "tmpfs", "-o", "size=64m", "tmpfs", small]);
+      const http = attachGitHttp(fake);
+      const repoName = `ghe/enospc-${Math.floor(Math.random() * 1e9)}`;
+      const record = fake.addRepository({ fullName: repoName, installationId: 9, private: true });
+      record.id = 40_000_000 + Math.floor(Math.random() * 1e9);
+      const git = createGitRepo(fake, http, repoName);
+      const config = hooksYml({ build: "echo ran-once-the-disk-had-room" });
+      // About 9 MiB of pack that does not compress: more than the disk will have free.
+      const sha = git.commit({
+        ".github/kozmic.yml": config,
+        "data.b64": randomBytes(9 * 1024 ** 2).toString("base64"),
+      });
+      const { child, exited, stderr } = startRunnerCommand(`enospc-${record.id}`, small);
+      const queue = openEmbeddedQueue({ dataDir: small, log: () => {} });
+      const store = openEmbeddedStore({ dataDir: small });
+      const until = async (what: string, probe: () => boolean | Promise<boolean>) => {
+        const deadline = Date.now() + 180_000;
+        while (!(await probe())) {
+          if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}:\n${stderr()}`);
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      };
+      const filler = join(small, "filler");
+      try {
+        await until("the runner to receive", () => /receiving jobs/.test(stderr()));
+        // 5 MiB left free: above the 5% (3.2 MiB) the runner asks for, so it takes the job.
+        const { bavail, bsize } = statfsSync(small);
+        writeFileSync(filler, Buffer.alloc(bavail * bsize - 5 * 1024 ** 2));
+        const { jobIds } = await planPush({
+          fake,
+          privateKey: key.privateKeyPem,
+          queue,
+          store,
+          repository: {
+            id: record.id,
+            fullName: repoName,
+            cloneUrl: `${fake.origin}/${repoName}.git`,
+            private: true,
+          },
+          installationId: 9,
+          sha,
+          config,
+        });
+        const jobId = jobIds[0]!;
+        const logText = async () => (await store.readLog(jobId)).map((c) => c.data).join("");
+        await until("the attempt to end", async () =>
+          /goes back to the queue/.test(await logText()),
+        );
+        const first = await logText();
+        assert.match(
+          first,
+          new RegExp(
+            `infrastructure problem: a disk of this host is full \\(the data directory is ${small}\\)`,
+          ),
+        );
+        assert.match(first, /No space left on device/i);
+        assert.ok(
+          fake.checkRunsOf(repoName, sha).every((r) => r.conclusion !== "failure"),
+          "a full disk is never the user's failure",
+        );
+
+        rmSync(filler);
+        await until("the check run to complete", () =>
+          fake.checkRunsOf(repoName, sha).some((r) => r.status === "completed"),
+        );
+        const runs = fake.checkRunsOf(repoName, sha);
+        assert.equal(runs.length, 1);
+        assert.equal(runs[0]!.conclusion, "success", `${await logText()}\n${stderr()}`);
+        assert.match(await logText(), /ran-once-the-disk-had-room/);
+      } finally {
+        child.kill("SIGTERM");
+        await exited;
+        removeContainersOf(`enospc-${record.id}`);
+        await queue.close();
+        await store.close();
+        http.close();
         execFileSync("umount", [small]);
         rmSync(small, { recursive: true, force: true });
       }
