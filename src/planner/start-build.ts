@@ -266,7 +266,8 @@ async function claimBuild(
  * One job onto GitHub, and a queued one onto the queue, skipping what an earlier attempt did:
  * a job with a check run id recorded has its message (a waiting one keeps it in its record
  * until the jobs it needs succeed: release-dependents.ts); a job no longer `status` belongs to
- * a runner, or was released or cancelled.
+ * a runner, or was released or cancelled (only the id of its check run is recorded, when an
+ * earlier try stopped short of that).
  */
 async function queueJob(
   deps: PlannerDeps,
@@ -277,9 +278,18 @@ async function queueJob(
   existingRuns: ReadonlyMap<string, number>,
   status: "waiting" | "queued",
 ): Promise<void> {
-  if (!record || record.status !== status || record.checkRunId !== undefined) return;
+  if (!record || record.checkRunId !== undefined) return;
   // A released job's message is its releaser's to send.
   if (record.releasedBy !== undefined) return;
+  if (record.status !== status) {
+    // An earlier try sent the message and stopped before recording the check run's id, and a
+    // runner took the job since (it may have ended it): the id is still the job's to keep.
+    const known = existingRuns.get(job.record.id);
+    if (status === "queued" && record.status !== "waiting" && known !== undefined) {
+      await deps.store.updateJob(job.record.id, ANY_STATUS, { checkRunId: known });
+    }
+    return;
+  }
   const checkRunId =
     existingRuns.get(job.record.id) ??
     (await reporter.createQueued({
