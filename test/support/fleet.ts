@@ -20,7 +20,7 @@ import type { InspectableQueue } from "../../src/queue/port.js";
 import { ensureSqsQueues, openSqsQueue, uniqueQueueName } from "../../src/queue/sqs-queue.js";
 import { ensureDynamoTable, openDynamoStore } from "../../src/store/dynamodb-store.js";
 import { openEmbeddedStore } from "../../src/store/embedded-store.js";
-import type { Store } from "../../src/store/port.js";
+import type { ClaimResult, Store } from "../../src/store/port.js";
 import { fastSettings } from "../e2e/runner-harness.js";
 import { FakeGitHub, generateAppKey, type FakeCheckRun } from "./fake-github/index.js";
 import type { TestServices } from "./services.js";
@@ -103,19 +103,29 @@ export class CountingEngine extends FakeEngine {
   }
 }
 
-/** `store` as it is, except that every claim won (claimed or taken over) is counted per job. */
-export function claimCountingStore(store: Store, wins: Map<string, number>): Store {
+/** `store` as it is, except that every claim's result is handed to `observe` once it is known. */
+export function claimObservingStore(
+  store: Store,
+  observe: (jobId: string, result: ClaimResult) => void,
+): Store {
   return new Proxy(store, {
     get(target, name, receiver) {
       if (name !== "claimJob") return Reflect.get(target, name, receiver) as unknown;
       return async (...args: Parameters<Store["claimJob"]>) => {
         const result = await target.claimJob(...args);
-        if (result.outcome === "claimed" || result.outcome === "taken-over") {
-          wins.set(args[0], (wins.get(args[0]) ?? 0) + 1);
-        }
+        observe(args[0], result);
         return result;
       };
     },
+  });
+}
+
+/** `store` as it is, except that every claim won (claimed or taken over) is counted per job. */
+export function claimCountingStore(store: Store, wins: Map<string, number>): Store {
+  return claimObservingStore(store, (jobId, result) => {
+    if (result.outcome === "claimed" || result.outcome === "taken-over") {
+      wins.set(jobId, (wins.get(jobId) ?? 0) + 1);
+    }
   });
 }
 

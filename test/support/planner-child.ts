@@ -1,14 +1,18 @@
 /**
- * The planner alone in a process of its own, over an embedded data dir and the fake GitHub,
- * so that a test can SIGKILL it midway. Settings come as JSON in KOZMIC_TEST_PLANNER.
+ * The planner alone in a process of its own, over an embedded data dir (or `storage`: SQS and
+ * DynamoDB) and the fake GitHub, so that a test can SIGKILL it midway. Settings come as JSON
+ * in KOZMIC_TEST_PLANNER.
  * Prints "ready" once receiving; a planned or failed delivery is one stderr line.
  */
 import { installationOctokits } from "../../src/planner/installation-octokits.js";
 import { lineLog } from "../../src/planner/planner-deps.js";
 import { startPlanner } from "../../src/planner/start-planner.js";
 import { openEmbeddedQueue } from "../../src/queue/embedded-queue.js";
+import { jobQueueFrom, planQueueFrom } from "../../src/queue/open-queue.js";
 import { PLAN_MESSAGES } from "../../src/queue/parse-message-body.js";
+import type { StorageSettings } from "../../src/settings/storage-settings.js";
 import { openEmbeddedStore } from "../../src/store/embedded-store.js";
+import { storeFrom } from "../../src/store/open-store.js";
 
 const settings = JSON.parse(process.env.KOZMIC_TEST_PLANNER ?? "{}") as {
   dataDir: string;
@@ -17,17 +21,23 @@ const settings = JSON.parse(process.env.KOZMIC_TEST_PLANNER ?? "{}") as {
   baseUrl: string;
   publicUrl: string;
   visibilitySeconds: number;
+  storage?: StorageSettings;
 };
 const log = (line: string) => process.stderr.write(`${line}\n`);
-const jobQueue = openEmbeddedQueue({ dataDir: settings.dataDir, log });
-const planQueue = openEmbeddedQueue({
-  dataDir: settings.dataDir,
-  name: "plans",
-  kind: PLAN_MESSAGES,
-  maxReceives: 40,
-  log,
-});
-const store = openEmbeddedStore({ dataDir: settings.dataDir });
+const { storage } = settings;
+const jobQueue = storage
+  ? jobQueueFrom(storage, log)
+  : openEmbeddedQueue({ dataDir: settings.dataDir, log });
+const planQueue = storage
+  ? planQueueFrom(storage, log)
+  : openEmbeddedQueue({
+      dataDir: settings.dataDir,
+      name: "plans",
+      kind: PLAN_MESSAGES,
+      maxReceives: 40,
+      log,
+    });
+const store = storage ? storeFrom(storage) : openEmbeddedStore({ dataDir: settings.dataDir });
 const planner = startPlanner({
   queue: planQueue,
   visibilitySeconds: settings.visibilitySeconds,
