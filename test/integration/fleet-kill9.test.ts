@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -27,6 +27,8 @@ import {
 } from "../support/webhooks.js";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
+/** Each process's output, every line with its life and time, for a failure's diagnosis. */
+const LOGS = join(ROOT, "test-artifacts", "fleet-kill9");
 
 /** Runner processes, each running two jobs at a time. */
 const RUNNERS = 5;
@@ -83,8 +85,8 @@ class KozmicProcess {
   child: ChildProcess | undefined;
   ready = false;
   lives = 0;
-  /** Its stdout and stderr, last lines first to go. */
-  readonly tail: string[] = [];
+  /** Its stdout and stderr, every life's, kept for a failure's diagnosis. */
+  readonly log: string;
 
   constructor(
     readonly name: string,
@@ -92,7 +94,11 @@ class KozmicProcess {
     private readonly script: string,
     private readonly env: Record<string, string>,
     private readonly onLine: (process: KozmicProcess, line: string) => void,
-  ) {}
+  ) {
+    mkdirSync(LOGS, { recursive: true });
+    this.log = join(LOGS, `${name}.log`);
+    writeFileSync(this.log, "");
+  }
 
   /** Starts a life of it: node itself runs the script (no npx, no shell), so a signal reaches it. */
   start(): Promise<void> {
@@ -111,8 +117,7 @@ class KozmicProcess {
           const parts = (rest + data.toString("utf8")).split("\n");
           rest = parts.pop() ?? "";
           for (const line of parts) {
-            this.tail.push(line);
-            if (this.tail.length > 200) this.tail.shift();
+            appendFileSync(this.log, `${this.lives} ${Date.now()} ${line}\n`);
             if ((line === "ready" || line === "child ready") && this.child === child) {
               this.ready = true;
               resolve();
@@ -349,13 +354,18 @@ describe("kill -9 of random Kozmic processes during a burst of jobs (ElasticMQ, 
 
     // GitHub: every push delivered, and delivered again (same id) until answered with a 2xx.
     const redeliveries: string[] = [];
-    const deliver = async (delivery: Delivery) => {
+    /** Per push (by commit): its delivery's id and each answer, for a failure's diagnosis. */
+    const answers = new Map<string, string[]>();
+    const deliver = async (delivery: Delivery, sha: string) => {
+      const answered = [delivery.id];
+      answers.set(sha, answered);
       for (let attempt = 1; ; attempt++) {
         const status = await postDelivery(webhookUrl, delivery).then(
-          (response) => response.status,
+          async (response) => `${response.status} ${await response.text()}`,
           (error: unknown) => String((error as Error).cause ?? error),
         );
-        if (typeof status === "number" && status >= 200 && status < 300) return;
+        answered.push(`${((Date.now() - started) / 1000).toFixed(1)} s: ${status}`);
+        if (/^2\d\d /.test(status)) return;
         redeliveries.push(`${delivery.id}: ${status}`);
         if (attempt > 200) throw new Error(`delivery ${delivery.id} never accepted: ${status}`);
         await sleep(500);
@@ -365,7 +375,7 @@ describe("kill -9 of random Kozmic processes during a burst of jobs (ElasticMQ, 
       const sent: Promise<void>[] = [];
       for (const push of pushes) {
         const payload = pushPayload(push.target, { sha: push.sha, branch: push.branch });
-        sent.push(deliver(signDelivery("push", payload, webhookSecret)));
+        sent.push(deliver(signDelivery("push", payload, webhookSecret), push.sha));
         await sleep(500);
       }
       await Promise.all(sent);
@@ -422,16 +432,28 @@ describe("kill -9 of random Kozmic processes during a burst of jobs (ElasticMQ, 
       );
       return Object.values(a).reduce((sum, n) => sum + Number(n), 0);
     };
-    const deadline = Date.now() + 180_000;
+    const deadline = Date.now() + 120_000;
     for (;;) {
       const queued =
         (await queueCounts(storage.queue.kind === "sqs" ? storage.queue.queueUrl : "")) +
         (await queueCounts(storage.planQueue.kind === "sqs" ? storage.planQueue.queueUrl : ""));
       if (allConcluded() && queued === 0) break;
       if (Date.now() > deadline) {
-        for (const p of processes) t.diagnostic(`${p.name}:\n${p.tail.slice(-30).join("\n")}`);
+        for (const push of pushes) {
+          const of = fake.checkRunsOf(push.target.fullName, push.sha);
+          if (of.length === BUILD_MS.length && of.every((r) => r.status === "completed")) continue;
+          const builds = await store.findBuildsByCommit(push.target.id, push.sha);
+          const jobs = (await Promise.all(builds.map((b) => store.listJobs(b.id)))).flat();
+          t.diagnostic(
+            `${push.target.fullName}@${push.sha} (${push.branch}): delivery ${answers.get(push.sha)?.join("; ")}; ` +
+              `check runs ${of.map((r) => `${r.id} ${r.external_id} ${r.status}`).join(", ") || "none"}; ` +
+              `builds ${builds.map((b) => b.id).join(", ") || "none"}; ` +
+              `jobs ${jobs.map((j) => `${j.id} ${j.status} ${j.leaseOwner ?? ""} ${j.checkRunId ?? ""}`).join(", ") || "none"}`,
+          );
+        }
+        t.diagnostic(`the processes' output: ${LOGS}`);
         assert.fail(
-          `after 180 s: ${fake.checkRuns.filter((r) => r.status === "completed").length} of ${JOBS} check runs completed, ${queued} messages left`,
+          `after 120 s: ${fake.checkRuns.filter((r) => r.status === "completed").length} of ${JOBS} check runs completed, ${queued} messages left`,
         );
       }
       await sleep(250);
