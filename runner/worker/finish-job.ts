@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import type { JobConclusion } from "../../src/core/job-state.js";
 import { ConflictError } from "../../src/core/errors.js";
 import { jobUrl } from "../../src/core/job-url.js";
@@ -9,6 +8,7 @@ import { releaseDependents } from "../../src/store/release-dependents.js";
 import type { StoreLogWriter } from "../logs/store-log-writer.js";
 import { timed } from "../pipeline/step-timings.js";
 import { withGitHubRetry } from "./github-access.js";
+import { BRIEF, PATIENT, retryTransient } from "./store-retry.js";
 import { messageVisibilitySeconds, refOf, type WorkerContext } from "./worker-context.js";
 
 /** How a job ended, as its record keeps it; the check run is completed from this alone. */
@@ -27,9 +27,6 @@ export type JobEnd = (
   tests?: JobRecord["tests"];
 };
 
-/** Tries of the store write that ends a job, before the job is left to its lease. */
-const RECORD_ATTEMPTS = 5;
-
 /**
  * The end of a job, one step that any runner can finish, in this order:
  *
@@ -40,19 +37,22 @@ const RECORD_ATTEMPTS = 5;
  * 3. the message is deleted.
  *
  * A failure in 2 or 3 hides the message for a while; whichever runner receives it next
- * finds the job finished and resumes at 2 (reportFinished). A failure in 1 leaves the job
- * running under a lease that lapses, so another runner takes it over: at most one run per
- * lease, nothing reported twice. `tail` is the log's end when the caller has it in memory.
+ * finds the job finished and resumes at 2 (reportFinished). The write in 1 is tried again
+ * for about two minutes while the caller's heartbeat holds the lease; a failure past that
+ * throws, and the caller leaves the job running under a lease that lapses (never gives it
+ * back), so another runner takes it over: at most one run per lease, nothing reported twice.
+ * `tail` is the log's end when the caller has it in memory; `stop` ends the tries (the lease
+ * was lost).
  */
 export async function finishJob(
   ctx: WorkerContext,
   received: ReceivedJob,
   end: JobEnd,
-  options: { from: readonly JobRecord["status"][]; tail?: string },
+  options: { from: readonly JobRecord["status"][]; tail?: string; stop?: () => boolean },
 ): Promise<void> {
   const jobId = received.body.jobId;
   const recorded = await timed(ctx.timings, "store write", () =>
-    recordEnd(ctx, jobId, end, options.from),
+    recordEnd(ctx, jobId, end, options.from, options.stop),
   );
   if (!recorded) {
     ctx.log(`job ${jobId}: finished by another runner; leaving it`);
@@ -151,27 +151,32 @@ async function releaseAfter(ctx: WorkerContext, received: ReceivedJob, job: JobR
   });
 }
 
-/** Writes the end; a write that landed before its answer was lost counts as done. */
+/**
+ * Writes the end, trying again for a while when the store fails (store-retry.ts: PATIENT);
+ * a write that landed before its answer was lost counts as done. Undefined when another
+ * runner holds or ended the job; throws when the store keeps failing, or `stop` says so.
+ */
 async function recordEnd(
   ctx: WorkerContext,
   jobId: string,
   end: JobEnd,
   from: readonly JobRecord["status"][],
+  stop?: () => boolean,
 ): Promise<JobRecord | undefined> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await ctx.store.transitionJob(jobId, from, { ...end, finishedAt: Date.now() });
-    } catch (error) {
-      if (error instanceof ConflictError) {
-        const job = await ctx.store.getJob(jobId);
-        const ours = job?.leaseOwner === ctx.owner || !from.includes("running");
-        const final = job?.status === "completed" || job?.status === "errored";
-        return final && ours ? job : undefined;
-      }
-      if (attempt >= RECORD_ATTEMPTS) throw error;
-      await sleep(Math.min(8000, 500 * 2 ** (attempt - 1)));
-    }
+  const finishedAt = Date.now();
+  try {
+    return await retryTransient(
+      () => ctx.store.transitionJob(jobId, from, { ...end, finishedAt }),
+      PATIENT,
+      stop,
+    );
+  } catch (error) {
+    if (!(error instanceof ConflictError)) throw error;
   }
+  const job = await retryTransient(() => ctx.store.getJob(jobId), PATIENT, stop);
+  const ours = job?.leaseOwner === ctx.owner || !from.includes("running");
+  const final = job?.status === "completed" || job?.status === "errored";
+  return final && ours ? job : undefined;
 }
 
 /** Completes the check run from the job's record, once: `reportedAt` marks it done. */
@@ -224,7 +229,9 @@ async function reportFinished(
       );
     }
   }
-  await ctx.store.updateJob(job.id, [job.status], { reportedAt: Date.now() });
+  // Not noted, the next holder of the message completes the check run again (the same way).
+  const reportedAt = Date.now();
+  await retryTransient(() => ctx.store.updateJob(job.id, [job.status], { reportedAt }), BRIEF);
 }
 
 /** The end of a stored log (its last two chunks, up to 128 KiB), for a later report. */

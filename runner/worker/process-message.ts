@@ -15,7 +15,8 @@ import { fetchSource } from "../source/fetch-source.js";
 import { resolveTrackedFiles } from "../source/resolve-tracked-files.js";
 import { finishJob, finishLogged, settleFinished } from "./finish-job.js";
 import { withGitHubRetry } from "./github-access.js";
-import { giveBack, handleFailure } from "./handle-job-failure.js";
+import { giveBack, handleFailure, handleUnrecordedEnd } from "./handle-job-failure.js";
+import { BRIEF, PATIENT, retryTransient } from "./store-retry.js";
 import { resolveJobSecrets } from "./job-secrets.js";
 import { showCheckRunProgress } from "./check-run-progress.js";
 import { watchJob } from "./watch-job.js";
@@ -68,10 +69,11 @@ export async function processMessage(
   // Containers and volumes are removed while the result is reported, and gone before the
   // slot takes another job.
   const removals: Promise<void>[] = [];
+  let ran = false;
   try {
     if (await prepare(ctx, held)) return;
-    // The heartbeat goes on until the end is recorded: reporting may wait out a GitHub
-    // outage longer than one lease.
+    // The heartbeat goes on until the end is recorded: recording it may wait out a store
+    // outage, and reporting a GitHub one, longer than one lease.
     stopWatch = watch(ctx, held);
     const run = await runHeld(
       ctx,
@@ -79,10 +81,14 @@ export async function processMessage(
       (made) => (checkout = made),
       (removal) => removals.push(removal),
     );
+    ran = true;
     await finishRun(ctx, held, run);
   } catch (error) {
     stopWatch?.();
-    await handleFailure(ctx, received, held.masker.maskError(error), held);
+    const masked = held.masker.maskError(error);
+    // A job that ran to its end is never given back for a store or queue failure after it.
+    if (ran) await handleUnrecordedEnd(ctx, received, masked, held);
+    else await handleFailure(ctx, received, masked, held);
   } finally {
     stopWatch?.();
     for (const outcome of await Promise.allSettled(removals)) {
@@ -106,8 +112,9 @@ async function claim(
   const { store, queue, settings, log } = ctx;
   const message = received.body;
   const jobId = message.jobId;
+  // A store failure before the job runs is tried again: given back, its claim would be won twice.
   const result = await timed(ctx.timings, "claim", () =>
-    store.claimJob(jobId, ctx.owner, settings.leaseMs),
+    retryTransient(() => store.claimJob(jobId, ctx.owner, settings.leaseMs), BRIEF),
   );
   if (result.outcome === "missing") {
     log(`job ${jobId}: not in the store, message dropped`, "warn");
@@ -129,13 +136,17 @@ async function claim(
   }
   const lease: Lease = { jobId, control, confirmedAt: Date.now() };
   const jobLog = await timed(ctx.timings, "log position", () =>
-    openJobLog({
-      store,
-      jobId,
-      capBytes: settings.logCapBytes,
-      confirm: () => confirmLease(ctx, lease),
-      warn: (line) => ctx.log(`job ${jobId}: ${line}`, "warn"),
-    }),
+    retryTransient(
+      () =>
+        openJobLog({
+          store,
+          jobId,
+          capBytes: settings.logCapBytes,
+          confirm: () => confirmLease(ctx, lease),
+          warn: (line) => ctx.log(`job ${jobId}: ${line}`, "warn"),
+        }),
+      BRIEF,
+    ),
   );
   return {
     ...jobLog,
@@ -184,7 +195,11 @@ async function prepare(ctx: WorkerContext, held: Held): Promise<boolean> {
         }),
       ctx.github,
     );
-    held.job = await ctx.store.updateJob(held.job.id, ["running"], { checkRunId });
+    // Given back without its id, the job would get a second check run from its next runner.
+    held.job = await retryTransient(
+      () => ctx.store.updateJob(held.job.id, ["running"], { checkRunId }),
+      BRIEF,
+    );
   }
   held.ref = refOf(message, checkRunId);
   if (!held.job.cancelRequested) return false;
@@ -363,8 +378,13 @@ async function finishRun(ctx: WorkerContext, held: Held, result: JobResult): Pro
   }
   // The lease must still be ours, or another runner reports this job.
   if (stop?.kind === "lease-lost") throw new ConflictError(stop.message);
+  const leaseLost = () => held.control.reason?.kind === "lease-lost";
   await timed(ctx.timings, "lease check", () =>
-    ctx.store.renewLease(jobId, ctx.owner, ctx.settings.leaseMs),
+    retryTransient(
+      () => ctx.store.renewLease(jobId, ctx.owner, ctx.settings.leaseMs),
+      PATIENT,
+      leaseLost,
+    ),
   );
   await timed(ctx.timings, "log flush", () => held.writer.flush()).catch((error: unknown) => {
     ctx.log(`job ${jobId}: log not fully stored: ${(error as Error).message}`, "warn");
@@ -389,7 +409,7 @@ async function finishRun(ctx: WorkerContext, held: Held, result: JobResult): Pro
       ...testsOf(held, result),
       logChunks: held.writer.chunksStored,
     },
-    { from: ["running"], tail: held.tail.text },
+    { from: ["running"], tail: held.tail.text, stop: leaseLost },
   );
   ctx.log(`job ${jobId}: ${result.conclusion}`);
 }

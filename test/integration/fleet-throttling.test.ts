@@ -25,9 +25,10 @@ const perJob = (call: ProxiedCall) => call.target !== "AmazonSQS.ReceiveMessage"
 /**
  * DynamoDB throttling (ProvisionedThroughputExceededException, ThrottlingException) and
  * SQS 500/503 answered by a proxy in front of DynamoDB Local and ElasticMQ, for a share of
- * all requests but never a call's last attempt: the AWS SDK's own retries run and absorb
- * them. (With the last attempt failed too, about one run in three at this share ran a job
- * twice: a store call that fails past the SDK's retries gives the job back; not yet fixed.)
+ * all requests, a call's last attempt included: the AWS SDK's own retries run, and now and
+ * then a call fails past them, so the runner's own retries run too (a failed claim, lease
+ * check or end record tried again, never the job given back once it ran: before that, about
+ * one run in three of this test ran a job twice).
  * Expected: every job still runs, is claimed and is reported exactly once; no request goes
  * beyond the SDK's attempts; and the requests a job causes stay within what the retry
  * policy allows (no retry storm).

@@ -61,9 +61,10 @@ export interface ProxiedCall {
 /**
  * An HTTP proxy on 127.0.0.1 in front of an AWS service stand-in (DynamoDB Local,
  * ElasticMQ) that answers a `share` of requests itself with one of `errors` (in turn), so
- * that the real SDK's retry path runs; never a call's last attempt, so every call ends
- * well after its retries (a call that fails all its attempts fails the job's step: the
- * runner's handling of that is tested elsewhere). The choice is a seeded sequence.
+ * that the real SDK's retry path runs. Any attempt may fail, a call's last one too: then
+ * the call fails past the SDK's retries and the runner's own handling of a failed store or
+ * queue call runs (at a share of 0.2 and 3 attempts, about one call in 125). The choice is
+ * a seeded sequence.
  */
 export class AwsFaultProxy {
   readonly calls: ProxiedCall[] = [];
@@ -117,8 +118,7 @@ export class AwsFaultProxy {
     const sdk = /attempt=(\d+); max=(\d+)/.exec(String(req.headers["amz-sdk-request"] ?? ""));
     const attempt = Number(sdk?.[1] ?? 1);
     const maxAttempts = Number(sdk?.[2] ?? 1);
-    // A call's last attempt is spared: the faults stay within what the SDK's retries absorb.
-    const failed = attempt < maxAttempts && this.next() < this.share;
+    const failed = this.next() < this.share;
     this.calls.push({
       target: String(req.headers["x-amz-target"] ?? ""),
       attempt,
