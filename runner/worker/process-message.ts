@@ -64,7 +64,12 @@ export async function processMessage(
 ): Promise<void> {
   const held = await claim(ctx, received, control);
   if (!held) return;
-  let stopWatch: (() => void) | undefined;
+  // The heartbeat runs from the claim until the end is recorded. Preparing (the check run
+  // created through a GitHub outage, a loaded store) may take longer than one lease: the
+  // lease would lapse and the message come back meanwhile, and a second runner take the
+  // job over and run it beside this one. Recording the end may wait out a store outage,
+  // and reporting it a GitHub one.
+  const stopWatch = watch(ctx, held);
   let checkout: Checkout | undefined;
   // Containers and volumes are removed while the result is reported, and gone before the
   // slot takes another job.
@@ -72,9 +77,10 @@ export async function processMessage(
   let ran = false;
   try {
     if (await prepare(ctx, held)) return;
-    // The heartbeat goes on until the end is recorded: recording it may wait out a store
-    // outage, and reporting a GitHub one, longer than one lease.
-    stopWatch = watch(ctx, held);
+    // Nothing of the job has run yet: a lease lost meanwhile leaves it to its new holder.
+    if (!(await confirmLease(ctx, held.lease))) {
+      throw new ConflictError(`job ${held.job.id}: the lease moved to another runner`);
+    }
     const run = await runHeld(
       ctx,
       held,
@@ -84,13 +90,13 @@ export async function processMessage(
     ran = true;
     await finishRun(ctx, held, run);
   } catch (error) {
-    stopWatch?.();
+    stopWatch();
     const masked = held.masker.maskError(error);
     // A job that ran to its end is never given back for a store or queue failure after it.
     if (ran) await handleUnrecordedEnd(ctx, received, masked, held);
     else await handleFailure(ctx, received, masked, held);
   } finally {
-    stopWatch?.();
+    stopWatch();
     for (const outcome of await Promise.allSettled(removals)) {
       if (outcome.status === "rejected") {
         ctx.log(`job ${held.job.id}: cleanup: ${(outcome.reason as Error).message}`, "warn");

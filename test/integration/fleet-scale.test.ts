@@ -59,3 +59,52 @@ describe("a fleet on one queue: embedded (SQLite)", () => {
 describe("a fleet on one queue: SQS (ElasticMQ) and DynamoDB (DynamoDB Local)", () => {
   defineFleetRace(150, () => awsBackend(testServices()));
 });
+
+/**
+ * Runners that take longer to prepare a job than its lease (here GitHub answers 502 for
+ * 6 s while they create its check run; under a fleet's load it was the store and the event
+ * loop) while other runners wait for work: the heartbeat holds the lease and hides the
+ * message from the claim on, so no waiting runner receives it and takes it over. Before, it
+ * started only once the check run was made: the lease lapsed, the message came back, and a
+ * second runner ran the job beside the first (two check runs, two runs).
+ */
+function defineSlowPrepare(open: () => Promise<FleetBackend> | FleetBackend) {
+  let backend: FleetBackend;
+  let scene: FleetScene;
+  before(async () => {
+    backend = await open();
+    scene = await FleetScene.start([1]);
+  });
+  after(async () => {
+    await scene?.close();
+    await backend?.close();
+  });
+
+  it("a job prepared for longer than its lease is run by its claimant alone", async () => {
+    const jobs = 3;
+    const ids = await scene.enqueue(backend, jobs, 1);
+    scene.fake.failFor(6_000, 502);
+    // Twice as many runners as jobs: half of them wait for a message to come back.
+    scene.startRunners(backend, 2 * jobs, {
+      // Visibility 4 s (messageVisibilitySeconds), well within the outage.
+      settings: { leaseMs: 2_000, heartbeatMs: 300, cancelPollMs: 300, pollWaitSeconds: 1 },
+      // Tries 0.25 s apart doubling: 7.75 s of them, past the outage.
+      github: { retryBaseMs: 250, attempts: 8 },
+    });
+    await scene.untilCompleted(ids, 60_000);
+    await scene.stopRunners();
+
+    const tally = scene.tally(ids);
+    assert.deepEqual(tally.notRunOnce, [], "jobs whose build ran other than once");
+    assert.deepEqual(tally.notClaimedOnce, [], "jobs whose claim was won other than once");
+    assert.deepEqual(tally.notReportedOnce, [], "jobs not created and completed exactly once");
+  });
+}
+
+describe("runners slow to prepare: embedded (SQLite)", () => {
+  defineSlowPrepare(embeddedBackend);
+});
+
+describe("runners slow to prepare: SQS (ElasticMQ) and DynamoDB (DynamoDB Local)", () => {
+  defineSlowPrepare(() => awsBackend(testServices()));
+});
