@@ -17,12 +17,35 @@ export interface AppDeps {
 export type EnqueueOutcome = { outcome: "enqueued" | "duplicate-delivery"; task: string };
 
 /**
- * Hands a delivery to the planner: records its id (a delivery seen before is dropped) and
- * sends its planning message. When the send fails the id is forgotten again, so that
- * GitHub's "Redeliver" (same id) can still bring it.
+ * Hands a delivery to the planner: a delivery recorded before is dropped; else its planning
+ * message is sent, then its id recorded. In that order, a process killed between the two
+ * leaves nothing that would refuse GitHub's "Redeliver" (same id): the delivery is sent
+ * again and planned once, as the planner plans any message it gets twice (ids derived from
+ * the delivery). Recorded first, such a kill lost the push for good.
  */
 export async function enqueuePlan(
   deps: AppDeps,
+  deliveryId: string,
+  message: Omit<PlanMessage, "version" | "deliveryId">,
+): Promise<EnqueueOutcome> {
+  const task = message.task.kind;
+  if (await deps.store.hasDelivery(deliveryId, deps.now())) {
+    return { outcome: "duplicate-delivery", task };
+  }
+  await deps.planQueue.send({ version: 1, deliveryId, ...message });
+  // Best effort: a delivery that is not recorded is planned again if it comes again, once.
+  await deps.store.recordDelivery(deliveryId, deps.now()).catch(() => {});
+  return { outcome: "enqueued", task };
+}
+
+/**
+ * Like enqueuePlan, for a delivery that several processes hand over at once (a schedule's
+ * tick from each timer): the delivery id is recorded first, with a conditional write, so
+ * one of them sends. A process killed between the record and the send loses that one
+ * delivery, which a timer may (the next tick comes) and a webhook may not.
+ */
+export async function enqueuePlanOnce(
+  deps: Pick<AppDeps, "store" | "planQueue" | "now">,
   deliveryId: string,
   message: Omit<PlanMessage, "version" | "deliveryId">,
 ): Promise<EnqueueOutcome> {

@@ -1,7 +1,6 @@
-import { randomUUID } from "node:crypto";
 import type { PlanMessage } from "../core/plan-message.js";
 import { dueTick } from "../core/schedules.js";
-import { enqueuePlan, type EnqueueOutcome } from "../github/app-deps.js";
+import { enqueuePlanOnce, type EnqueueOutcome } from "../github/app-deps.js";
 import type { Queue } from "../queue/port.js";
 import type { Store } from "../store/port.js";
 import type { PlannerLog } from "./planner-deps.js";
@@ -42,8 +41,8 @@ export async function fireDueSchedules(deps: FireSchedulesDeps): Promise<FiredTi
     const tick = dueTick(schedule.cron, schedule.lastTick, now);
     if (tick === undefined) continue;
     try {
-      const { outcome } = await enqueuePlan(
-        { store: deps.store, planQueue: deps.planQueue, now: deps.now, newId: randomUUID },
+      const { outcome } = await enqueuePlanOnce(
+        { store: deps.store, planQueue: deps.planQueue, now: deps.now },
         scheduleDeliveryId(schedule.id, tick),
         {
           installationId: schedule.installationId,

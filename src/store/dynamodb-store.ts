@@ -203,7 +203,7 @@ function logOperations(
 function deliveryOperations(
   table: DynamoTable,
   retentionS: number,
-): Pick<Store, "recordDelivery" | "forgetDelivery"> {
+): Pick<Store, "recordDelivery" | "hasDelivery" | "forgetDelivery"> {
   return {
     async recordDelivery(deliveryId, now = Date.now()) {
       const nowS = nowSeconds(now);
@@ -214,6 +214,10 @@ function deliveryOperations(
         ExpressionAttributeValues: { ":now": nowS },
       });
       return out !== undefined;
+    },
+    async hasDelivery(deliveryId, now = Date.now()) {
+      const item = await table.get("read delivery", deliveryKey(deliveryId), true);
+      return item !== undefined && (item.expiresAt as number) > nowSeconds(now);
     },
     async forgetDelivery(deliveryId) {
       await table.delete("forget delivery", deliveryKey(deliveryId));

@@ -294,6 +294,10 @@ export function openEmbeddedStore(options: EmbeddedStoreOptions): EmbeddedStore 
     async recordDelivery(deliveryId, now = Date.now()) {
       return delivery.immediate(deliveryId, Math.floor(now / 1000));
     },
+    async hasDelivery(deliveryId, now = Date.now()) {
+      const row = q.getDelivery.get(deliveryId) as { expires_at: number } | undefined;
+      return row !== undefined && row.expires_at > Math.floor(now / 1000);
+    },
     async forgetDelivery(deliveryId) {
       q.deleteDelivery.run(deliveryId);
     },

@@ -152,6 +152,8 @@ export interface Store {
 
   /** True the first time a delivery id is seen within the retention period. */
   recordDelivery(deliveryId: string, now?: number): Promise<boolean>;
+  /** Whether a delivery id is recorded and within its retention period; records nothing. */
+  hasDelivery(deliveryId: string, now?: number): Promise<boolean>;
   /**
    * Forgets a recorded delivery id, so that the same delivery is handled again: for a
    * handling that failed before anything of it reached GitHub, which GitHub's "Redeliver"

@@ -347,6 +347,20 @@ export function defineStoreContract(name: string, makeStore: MakeStore): void {
       });
     });
 
+    it("says whether a delivery is recorded, without recording it", async () => {
+      await withStore(async (store) => {
+        const id = randomUUID();
+        const t0 = Date.now();
+        assert.equal(await store.hasDelivery(id, t0), false);
+        assert.equal(await store.hasDelivery(id, t0), false, "asking records nothing");
+        assert.equal(await store.recordDelivery(id, t0), true);
+        assert.equal(await store.hasDelivery(id, t0 + 1000), true);
+        assert.equal(await store.hasDelivery(id, t0 + 3601_000), false, "expired");
+        await store.forgetDelivery(id);
+        assert.equal(await store.hasDelivery(id, t0 + 1000), false, "forgotten");
+      });
+    });
+
     it("forgets a delivery on request, so that it is handled again", async () => {
       await withStore(async (store) => {
         const id = randomUUID();

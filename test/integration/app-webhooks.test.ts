@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
 import { after, afterEach, before, describe, it } from "node:test";
 import { assertHandled, AppHarness, HOOKS_YML, newSha } from "../support/app-harness.js";
 import { pullRequestPayload, pushPayload } from "../support/webhooks.js";
+import { enqueuePlan } from "../../src/github/app-deps.js";
 
 describe("the app over HTTP: pushes and pull requests become check runs and messages", () => {
   let h: AppHarness;
@@ -189,6 +191,49 @@ describe("the app over HTTP: pushes and pull requests become check runs and mess
     assert.equal(h.fake.checkRunsOf(target.fullName, sha).length, 2);
     assert.equal((await h.drain()).length, 2);
     assert.equal((await h.store.findBuildsByCommit(target.id, sha)).length, 1);
+  });
+
+  it("an app killed while sending a delivery's planning message has recorded nothing that refuses GitHub's redelivery", async () => {
+    const { target, sha } = h.repository();
+    const push = pushPayload(target, { sha, branch: "main" });
+    const id = "delivery-killed-while-sending";
+    // The send never answers: what the store holds meanwhile is all a killed app leaves.
+    const killedWhileSending = { ...h.planQueue, send: () => new Promise<never>(() => {}) };
+    void enqueuePlan(
+      { store: h.store, planQueue: killedWhileSending, now: Date.now, newId: randomUUID },
+      id,
+      {
+        installationId: 77,
+        repository: { id: target.id, fullName: target.fullName, private: false },
+        task: { kind: "build", event: "push", sha, ref: "refs/heads/main", trigger: "test" },
+      },
+    );
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(
+      await h.store.hasDelivery(id),
+      false,
+      "the delivery was recorded before it was sent",
+    );
+    // GitHub's "Redeliver": the same id, planned now.
+    assertHandled(await h.deliver("push", push, { id }));
+    assert.equal(h.fake.checkRunsOf(target.fullName, sha).length, 2);
+    assert.equal((await h.drain()).length, 2);
+    assert.equal(await h.store.hasDelivery(id), true);
+  });
+
+  it("a delivery planned but not recorded (the app killed between the two) is planned once when it comes again", async () => {
+    const { target, sha } = h.repository();
+    const push = pushPayload(target, { sha, branch: "main" });
+    const first = await h.deliver("push", push, { id: "delivery-sent-not-recorded" });
+    assertHandled(first);
+    const jobs = (await h.drain()).map((m) => m.jobId).sort();
+    await h.store.forgetDelivery(first.id);
+    assertHandled(await h.deliver("push", push, { id: first.id }));
+    // The same build and check runs; at most its queued jobs' messages again (each job
+    // runs once whatever its messages: a runner claims it first).
+    assert.equal(h.fake.checkRunsOf(target.fullName, sha).length, 2);
+    assert.equal((await h.store.findBuildsByCommit(target.id, sha)).length, 1);
+    for (const message of await h.drain()) assert.ok(jobs.includes(message.jobId), message.jobId);
   });
 
   it("a push and a pull request for one commit arriving together build once", async () => {
