@@ -90,16 +90,52 @@ export function settleFinished(
   job: JobRecord,
   tail?: string,
 ): Promise<void> {
-  // Reporting may wait out a GitHub outage or rate limit: the message stays hidden meanwhile.
-  const visibility = messageVisibilitySeconds(ctx.settings.leaseMs);
+  // Reporting may wait out a GitHub outage or rate limit: the job stays held meanwhile.
   const keepHidden = setInterval(
-    () => void ctx.queue.extendVisibility(received.receipt, visibility).catch(() => {}),
+    () => void holdWhileReporting(ctx, received, job),
     ctx.settings.leaseMs / 3,
   );
   ctx.reports.add(received.body.installationId, () =>
     reportAndDelete(ctx, received, job, keepHidden, tail),
   );
   return Promise.resolve();
+}
+
+/**
+ * While a finished job's report waits its turn: its lease is renewed, so that a runner that
+ * receives its message leaves the report to this one (settlesNow), and its message stays
+ * hidden, with the receipt such a runner left in the record if this one's no longer moves it.
+ */
+async function holdWhileReporting(
+  ctx: WorkerContext,
+  received: ReceivedJob,
+  job: JobRecord,
+): Promise<void> {
+  const { leaseMs } = ctx.settings;
+  const held = await ctx.store
+    .updateJob(job.id, [job.status], { leaseExpiresAt: Date.now() + leaseMs })
+    .catch(() => undefined);
+  const visibility = messageVisibilitySeconds(leaseMs);
+  try {
+    await ctx.queue.extendVisibility(received.receipt, visibility);
+  } catch {
+    if (!held?.messageReceipt || held.messageReceipt === received.receipt) return;
+    received.receipt = held.messageReceipt;
+    await ctx.queue.extendVisibility(received.receipt, visibility).catch(() => {});
+  }
+}
+
+/** Deletes the message, with the receipt another runner left in the record if ours is stale. */
+async function deleteMessage(ctx: WorkerContext, received: ReceivedJob): Promise<void> {
+  try {
+    await ctx.queue.delete(received.receipt);
+  } catch (error) {
+    const newer = (await ctx.store.getJob(received.body.jobId).catch(() => undefined))
+      ?.messageReceipt;
+    if (!newer || newer === received.receipt) throw error;
+    received.receipt = newer;
+    await ctx.queue.delete(newer);
+  }
 }
 
 async function reportAndDelete(
@@ -116,7 +152,7 @@ async function reportAndDelete(
       await timed(ctx.timings, "dependents released", () => releaseAfter(ctx, received, job));
     }
     clearInterval(keepHidden);
-    await timed(ctx.timings, "message delete", () => ctx.queue.delete(received.receipt));
+    await timed(ctx.timings, "message delete", () => deleteMessage(ctx, received));
   } catch (error) {
     clearInterval(keepHidden);
     const delay = Math.min(900, ctx.settings.retryBaseSeconds * 2 ** (received.receiveCount - 1));
@@ -125,6 +161,8 @@ async function reportAndDelete(
         `(${(error as Error).message}); trying again in ${delay}s`,
       "warn",
     );
+    // Whichever runner receives the message after the delay makes the report.
+    await ctx.store.updateJob(job.id, [job.status], { leaseExpiresAt: 0 }).catch(() => {});
     await ctx.queue.extendVisibility(received.receipt, delay).catch(() => {});
   }
 }

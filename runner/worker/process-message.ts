@@ -1,5 +1,6 @@
 import type { CheckRunRef } from "../../src/checks/checks-reporter.js";
 import { cacheFork, parseMessageHook } from "../../src/core/job-message.js";
+import { settlesNow } from "../../src/core/decide-report.js";
 import { jobUrl } from "../../src/core/job-url.js";
 import type { Hook } from "../../src/core/config/schema.js";
 import { ConflictError } from "../../src/core/errors.js";
@@ -127,14 +128,17 @@ async function claim(
     await queue.delete(received.receipt);
     return undefined;
   }
-  if (result.outcome === "finished") {
+  // A job finished and being reported by its runner is left to it, as a running one is.
+  if (result.outcome === "finished" && settlesNow(result.job, Date.now())) {
     await settleFinished(ctx, received, result.job);
     return undefined;
   }
-  if (result.outcome === "held") {
+  if (result.outcome === "held" || result.outcome === "finished") {
     // The holder's receipt no longer moves the message: hand it this one, so its heartbeat
     // keeps the message hidden instead of it coming back (and counting receives) each lease.
-    await store.updateJob(jobId, ["running"], { messageReceipt: received.receipt }).catch(() => {});
+    await store
+      .updateJob(jobId, [result.job.status], { messageReceipt: received.receipt })
+      .catch(() => {});
     return undefined;
   }
   if (result.outcome === "taken-over") {

@@ -16,7 +16,7 @@ import type { RunnerSettings } from "../../src/core/runner-settings.js";
 import { parseConfig } from "../../src/core/config/parse-config.js";
 import { planJobs } from "../../src/core/plan-jobs.js";
 import { openEmbeddedQueue } from "../../src/queue/embedded-queue.js";
-import type { InspectableQueue } from "../../src/queue/port.js";
+import type { InspectableQueue, Queue } from "../../src/queue/port.js";
 import { ensureSqsQueues, openSqsQueue, uniqueQueueName } from "../../src/queue/sqs-queue.js";
 import { ensureDynamoTable, openDynamoStore } from "../../src/store/dynamodb-store.js";
 import { openEmbeddedStore } from "../../src/store/embedded-store.js";
@@ -148,6 +148,8 @@ export interface RunnerOptions {
   github?: Partial<GitHubDeps>;
   /** Wraps the store each runner uses (to count or time its calls). */
   store?: (store: Store) => Store;
+  /** Wraps the queue each runner uses (to drop or fail its calls). */
+  queue?: (queue: Queue) => Queue;
   timings?: StepTimings;
 }
 
@@ -259,9 +261,10 @@ export class FleetScene {
   /** Starts `count` runner loops (concurrency 1 each unless `options.settings` says otherwise). */
   startRunners(backend: FleetBackend, count: number, options: RunnerOptions = {}): Runner[] {
     const { settings: overrides = {}, store = (s: Store) => s, timings } = options;
+    const queue = options.queue ?? ((q: Queue) => q);
     const started = Array.from({ length: count }, (_, i) =>
       startRunner({
-        queue: backend.queue,
+        queue: queue(backend.queue),
         store: claimCountingStore(store(backend.store), this.claimWins),
         engine: this.engine,
         github: {
