@@ -94,6 +94,16 @@ async function runSetupPage(
     if ((error as NodeJS.ErrnoException).code !== "EADDRINUSE") throw error;
     throw new PermanentError(`PORT ${listen.port} is already in use; set PORT to a free port`);
   });
+  // Signal handlers first: whoever waits for the lines below may stop us at once.
+  const signalled = new Promise<"stopped">((done) => {
+    const stop = () => done("stopped");
+    process.once("SIGTERM", stop);
+    process.once("SIGINT", stop);
+    void setup.registered.then(() => {
+      process.off("SIGTERM", stop);
+      process.off("SIGINT", stop);
+    });
+  });
   const page = `${setup.pageUrl}/`;
   log(
     printOnly
@@ -104,15 +114,6 @@ async function runSetupPage(
   log(
     `kozmic serve: set-up code: ${setup.code} (enter it on that page; it works once, in one browser)`,
   );
-  const signalled = new Promise<"stopped">((done) => {
-    const stop = () => done("stopped");
-    process.once("SIGTERM", stop);
-    process.once("SIGINT", stop);
-    void setup.registered.then(() => {
-      process.off("SIGTERM", stop);
-      process.off("SIGINT", stop);
-    });
-  });
   const outcome = await Promise.race([setup.registered, signalled]);
   await setup.close();
   return outcome;

@@ -203,10 +203,12 @@ describe("a planner killed midway (SIGKILL)", () => {
       assert.equal(job.checkRunId, runs.find((r) => r.external_id === job.id)?.id);
     }
     const messages = await h.drain();
-    assert.deepEqual(
-      messages.map((m) => m.jobId).sort(),
-      jobs.map((j) => j.id).sort(),
-      "one job message per job",
-    );
+    // A message for every job and for no other. The planner sends a job's message, then
+    // records its check run id: killed between the two, it sends that one job's message
+    // again on its next try (recorded first, a kill would lose the job instead). A runner
+    // claims a job once, whatever its messages (the fleet tests count it).
+    const ids = messages.map((m) => m.jobId);
+    assert.deepEqual([...new Set(ids)].sort(), jobs.map((j) => j.id).sort(), "a message per job");
+    assert.ok(ids.length - new Set(ids).size <= 1, `${ids.length} messages for 20 jobs`);
   });
 });
