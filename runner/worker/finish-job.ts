@@ -91,38 +91,55 @@ export function settleFinished(
   tail?: string,
 ): Promise<void> {
   // Reporting may wait out a GitHub outage or rate limit: the job stays held meanwhile.
-  const keepHidden = setInterval(
-    () => void holdWhileReporting(ctx, received, job),
-    ctx.settings.leaseMs / 3,
-  );
+  const stopHold = holdWhileReporting(ctx, received, job);
   ctx.reports.add(received.body.installationId, () =>
-    reportAndDelete(ctx, received, job, keepHidden, tail),
+    reportAndDelete(ctx, received, job, stopHold, tail),
   );
   return Promise.resolve();
 }
 
 /**
- * While a finished job's report waits its turn: its lease is renewed, so that a runner that
- * receives its message leaves the report to this one (settlesNow), and its message stays
- * hidden, with the receipt such a runner left in the record if this one's no longer moves it.
+ * While a finished job's report waits its turn, a beat every third of a lease (one at a
+ * time: a slow store never piles them up): its message stays hidden, with the receipt
+ * another runner left in the record once this one's no longer moves it; and its lease is
+ * renewed when less than half of it is left, so that a runner that receives the message
+ * leaves the report to this one (settlesNow). Returns the function that stops it.
  */
-async function holdWhileReporting(
-  ctx: WorkerContext,
-  received: ReceivedJob,
-  job: JobRecord,
-): Promise<void> {
+function holdWhileReporting(ctx: WorkerContext, received: ReceivedJob, job: JobRecord) {
   const { leaseMs } = ctx.settings;
-  const held = await ctx.store
-    .updateJob(job.id, [job.status], { leaseExpiresAt: Date.now() + leaseMs })
-    .catch(() => undefined);
   const visibility = messageVisibilitySeconds(leaseMs);
-  try {
-    await ctx.queue.extendVisibility(received.receipt, visibility);
-  } catch {
-    if (!held?.messageReceipt || held.messageReceipt === received.receipt) return;
-    received.receipt = held.messageReceipt;
-    await ctx.queue.extendVisibility(received.receipt, visibility).catch(() => {});
-  }
+  let leaseUntil = job.leaseExpiresAt ?? 0;
+  let stopped = false;
+  let beating = false;
+  const beat = async () => {
+    let held: JobRecord | undefined;
+    if (leaseUntil - Date.now() < leaseMs / 2) {
+      const until = Date.now() + leaseMs;
+      held = await ctx.store
+        .updateJob(job.id, [job.status], { leaseExpiresAt: until })
+        .catch(() => undefined);
+      if (held) leaseUntil = until;
+    }
+    if (stopped) return;
+    try {
+      await ctx.queue.extendVisibility(received.receipt, visibility);
+    } catch {
+      const newer = (held ?? (await ctx.store.getJob(job.id).catch(() => undefined)))
+        ?.messageReceipt;
+      if (stopped || !newer || newer === received.receipt) return;
+      received.receipt = newer;
+      await ctx.queue.extendVisibility(newer, visibility).catch(() => {});
+    }
+  };
+  const timer = setInterval(() => {
+    if (beating) return;
+    beating = true;
+    void beat().finally(() => (beating = false));
+  }, leaseMs / 3);
+  return () => {
+    stopped = true;
+    clearInterval(timer);
+  };
 }
 
 /** Deletes the message, with the receipt another runner left in the record if ours is stale. */
@@ -142,7 +159,7 @@ async function reportAndDelete(
   ctx: WorkerContext,
   received: ReceivedJob,
   job: JobRecord,
-  keepHidden: NodeJS.Timeout,
+  stopHold: () => void,
   tail?: string,
 ): Promise<void> {
   try {
@@ -151,10 +168,10 @@ async function reportAndDelete(
     if (job.dependents?.length) {
       await timed(ctx.timings, "dependents released", () => releaseAfter(ctx, received, job));
     }
-    clearInterval(keepHidden);
+    stopHold();
     await timed(ctx.timings, "message delete", () => deleteMessage(ctx, received));
   } catch (error) {
-    clearInterval(keepHidden);
+    stopHold();
     const delay = Math.min(900, ctx.settings.retryBaseSeconds * 2 ** (received.receiveCount - 1));
     ctx.log(
       `job ${job.id}: finished as ${job.conclusion ?? job.status}, but not yet reported ` +
