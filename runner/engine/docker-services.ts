@@ -94,10 +94,15 @@ export async function startService(
   }
 }
 
-/** Docker's answer to an exec in a container that is not running (or no longer there). */
+/**
+ * Docker's answer to an exec in a container that is not running (or no longer there): 409
+ * at create, or 500 "container not running" when it stopped between the exec's create and
+ * its start.
+ */
 function notRunning(error: unknown): boolean {
   const status = statusOf(error);
-  return status === 404 || status === 409;
+  if (status === 404 || status === 409) return true;
+  return status === 500 && /not running/i.test((error as Error).message ?? "");
 }
 
 export async function execInService(
