@@ -95,6 +95,27 @@ describe("kozmic runner (the command)", () => {
       return { child, exited, stderr: () => text };
     }
 
+    /** A 64 MiB filesystem of its own (root: the test mounts it), for a disk that fills. */
+    function mountSmallDisk(prefix: string): string {
+      const small = mkdtempSync(join(tmpdir(), prefix));
+      execFileSync("mount", ["-t", "tmpfs", "-o", "size=64m", "tmpfs", small]);
+      return small;
+    }
+    function unmountSmallDisk(small: string): void {
+      execFileSync("umount", [small]);
+      rmSync(small, { recursive: true, force: true });
+    }
+    /** Polls `probe` every 200 ms; fails after `ms` with the runner's output. */
+    function untilIn(stderr: () => string, ms: number) {
+      return async (what: string, probe: () => boolean | Promise<boolean>) => {
+        const deadline = Date.now() + ms;
+        while (!(await probe())) {
+          if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}:\n${stderr()}`);
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      };
+    }
+
     it("runs a queued job to a completed check run; Ctrl-C twice returns a running job at once", async () => {
       const http = attachGitHttp(fake);
       const record = fake.addRepository({ fullName: "ghe/app", installationId: 9, private: true });
@@ -184,8 +205,7 @@ describe("kozmic runner (the command)", () => {
     });
 
     it("a disk running short: the runner removes git mirrors unused for an hour first, and goes on taking jobs", async () => {
-      const small = mkdtempSync(join(tmpdir(), "kozmic-short-disk-"));
-      execFileSync("mount", ["-t", "tmpfs", "-o", "size=64m", "tmpfs", small]);
+      const small = mountSmallDisk("kozmic-short-disk-");
       const port = await freePort();
       const { child, exited, stderr } = startRunnerCommand(
         `short-${randomUUID().slice(0, 8)}`,
@@ -194,13 +214,7 @@ describe("kozmic runner (the command)", () => {
           KOZMIC_METRICS_PORT: String(port),
         },
       );
-      const until = async (what: string, probe: () => boolean) => {
-        const deadline = Date.now() + 120_000;
-        while (!probe()) {
-          if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}:\n${stderr()}`);
-          await new Promise((r) => setTimeout(r, 200));
-        }
-      };
+      const until = untilIn(stderr, 120_000);
       try {
         await until("the runner to receive", () => /receiving jobs/.test(stderr()));
         // A mirror last used two hours ago (kept by the 14-day age rule), 16 MiB of it.
@@ -231,14 +245,12 @@ describe("kozmic runner (the command)", () => {
       } finally {
         child.kill("SIGTERM");
         await exited;
-        execFileSync("umount", [small]);
-        rmSync(small, { recursive: true, force: true });
+        unmountSmallDisk(small);
       }
     });
 
     it("a disk that fills during a job's checkout: the attempt is an infrastructure problem naming the disk, and the job runs once space is back", async () => {
-      const small = mkdtempSync(join(tmpdir(), "kozmic-enospc-"));
-      execFileSync("mount", ["-t", "tmpfs", "-o", "size=64m", "tmpfs", small]);
+      const small = mountSmallDisk("kozmic-enospc-");
       const http = attachGitHttp(fake);
       const repoName = `ghe/enospc-${Math.floor(Math.random() * 1e9)}`;
       const record = fake.addRepository({ fullName: repoName, installationId: 9, private: true });
@@ -253,13 +265,7 @@ describe("kozmic runner (the command)", () => {
       const { child, exited, stderr } = startRunnerCommand(`enospc-${record.id}`, small);
       const queue = openEmbeddedQueue({ dataDir: small, log: () => {} });
       const store = openEmbeddedStore({ dataDir: small });
-      const until = async (what: string, probe: () => boolean | Promise<boolean>) => {
-        const deadline = Date.now() + 180_000;
-        while (!(await probe())) {
-          if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}:\n${stderr()}`);
-          await new Promise((r) => setTimeout(r, 200));
-        }
-      };
+      const until = untilIn(stderr, 180_000);
       const filler = join(small, "filler");
       try {
         await until("the runner to receive", () => /receiving jobs/.test(stderr()));
@@ -314,15 +320,13 @@ describe("kozmic runner (the command)", () => {
         await queue.close();
         await store.close();
         http.close();
-        execFileSync("umount", [small]);
-        rmSync(small, { recursive: true, force: true });
+        unmountSmallDisk(small);
       }
     });
 
     it("a full disk under the data directory: the runner takes no job and says so on /healthz and /metrics, then runs it once space is back", async () => {
       // A 64 MiB filesystem of its own (root: the test mounts it), left almost full.
-      const small = mkdtempSync(join(tmpdir(), "kozmic-full-disk-"));
-      execFileSync("mount", ["-t", "tmpfs", "-o", "size=64m", "tmpfs", small]);
+      const small = mountSmallDisk("kozmic-full-disk-");
       const http = attachGitHttp(fake);
       const repoName = `ghe/full-${Math.floor(Math.random() * 1e9)}`;
       const record = fake.addRepository({ fullName: repoName, installationId: 9, private: true });
@@ -337,13 +341,7 @@ describe("kozmic runner (the command)", () => {
       });
       const queue = openEmbeddedQueue({ dataDir: small, log: () => {} });
       const store = openEmbeddedStore({ dataDir: small });
-      const until = async (what: string, probe: () => boolean | Promise<boolean>) => {
-        const deadline = Date.now() + 120_000;
-        while (!(await probe())) {
-          if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}:\n${stderr()}`);
-          await new Promise((r) => setTimeout(r, 200));
-        }
-      };
+      const until = untilIn(stderr, 120_000);
       const healthz = async () =>
         (await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()) as {
           takingJobs: boolean;
@@ -413,8 +411,7 @@ describe("kozmic runner (the command)", () => {
         await queue.close();
         await store.close();
         http.close();
-        execFileSync("umount", [small]);
-        rmSync(small, { recursive: true, force: true });
+        unmountSmallDisk(small);
       }
     });
 
