@@ -11,7 +11,7 @@ import { openEmbeddedStore } from "../../src/store/embedded-store.js";
 import { storeFrom } from "../../src/store/open-store.js";
 import type { StorageSettings } from "../../src/settings/storage-settings.js";
 import { DockerEngine } from "../../runner/engine/docker-engine.js";
-import { FakeEngine } from "../../runner/engine/fake-engine.js";
+import { FakeEngine } from "../support/fake-engine.js";
 import type { RunnerSettings } from "../../src/core/runner-settings.js";
 import { startRunner } from "../../runner/worker/start-runner.js";
 import { claimObservingStore, standInSource } from "../support/fleet.js";

@@ -3,7 +3,7 @@ import { after, before, describe, it } from "node:test";
 import { join } from "node:path";
 import Docker from "dockerode";
 import { DockerEngine } from "../../runner/engine/docker-engine.js";
-import { FakeEngine } from "../../runner/engine/fake-engine.js";
+import { FakeEngine } from "../support/fake-engine.js";
 import { aBuild, aJob, aJobMessage } from "../support/job-fixtures.js";
 import { hooksYml, RunnerHarness } from "./runner-harness.js";
 

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { after, afterEach, before, describe, it } from "node:test";
 import { parseMessageHook, type JobMessage } from "../../src/core/job-message.js";
 import { openEmbeddedStore } from "../../src/store/embedded-store.js";
-import { FakeEngine } from "../../runner/engine/fake-engine.js";
+import { FakeEngine } from "../support/fake-engine.js";
 import { runJob } from "../../runner/pipeline/run-job.js";
 import { AppHarness } from "../support/app-harness.js";
 import { testPipelineSettings } from "../support/pipeline-settings.js";

@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { hookSchema, type HookInput } from "../../src/core/config/schema.js";
-import { FakeEngine } from "../../runner/engine/fake-engine.js";
+import { FakeEngine } from "../support/fake-engine.js";
 import { runJob } from "../../runner/pipeline/run-job.js";
 import { mergeAnnotations } from "../../runner/reports/merge-annotations.js";
 import { collectReports } from "../../runner/reports/collect-reports.js";

@@ -6,7 +6,7 @@ import { after, before, describe, it } from "node:test";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { randomUUID } from "node:crypto";
-import { FakeEngine } from "../../runner/engine/fake-engine.js";
+import { FakeEngine } from "../support/fake-engine.js";
 import { startRunner } from "../../runner/worker/start-runner.js";
 import { openEmbeddedQueue } from "../../src/queue/embedded-queue.js";
 import type { InspectableQueue } from "../../src/queue/port.js";

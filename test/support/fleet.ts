@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SQSClient } from "@aws-sdk/client-sqs";
-import { FakeEngine } from "../../runner/engine/fake-engine.js";
+import { FakeEngine } from "./fake-engine.js";
 import { startRunner, type Runner } from "../../runner/worker/start-runner.js";
 import type { GitHubDeps } from "../../runner/worker/github-access.js";
 import { checkoutsDir } from "../../runner/source/checkout-commit.js";

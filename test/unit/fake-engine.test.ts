@@ -1,4 +1,4 @@
-import { FakeEngine } from "../../runner/engine/fake-engine.js";
+import { FakeEngine } from "../support/fake-engine.js";
 import { defineEngineContract, type Behaviour } from "../contract/engine-contract.js";
 
 const engine = new FakeEngine();

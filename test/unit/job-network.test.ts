@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { FakeEngine } from "../../runner/engine/fake-engine.js";
+import { FakeEngine } from "../support/fake-engine.js";
 import { describeJobNetwork } from "../../runner/pipeline/job-network.js";
 import { formatCheck, ok, problem } from "../../src/doctor/check-result.js";
 

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { hookSchema, type HookInput } from "../../src/core/config/schema.js";
 import type { TrustScope } from "../../src/core/cache-key.js";
 import type { PipelineSettings } from "../../src/core/pipeline-settings.js";
-import { FakeEngine } from "../../runner/engine/fake-engine.js";
+import { FakeEngine } from "../support/fake-engine.js";
 import type { CacheRecords } from "../../runner/cache/cache-images.js";
 import { runJob } from "../../runner/pipeline/run-job.js";
 import { testPipelineSettings } from "../support/pipeline-settings.js";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { it } from "node:test";
-import { FakeEngine } from "../../runner/engine/fake-engine.js";
+import { FakeEngine } from "../support/fake-engine.js";
 import { withPrefetchedImage } from "../../runner/engine/prefetched-image.js";
 
 class CountingEngine extends FakeEngine {

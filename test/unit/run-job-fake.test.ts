@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { hookSchema, type HookInput } from "../../src/core/config/schema.js";
 import { InfrastructureError } from "../../src/core/errors.js";
-import { FakeEngine } from "../../runner/engine/fake-engine.js";
+import { FakeEngine } from "../support/fake-engine.js";
 import { runJob } from "../../runner/pipeline/run-job.js";
 import { openEmbeddedStore } from "../../src/store/embedded-store.js";
 import type { PipelineSettings } from "../../src/core/pipeline-settings.js";

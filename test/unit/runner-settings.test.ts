@@ -6,7 +6,7 @@ import { describe, it } from "node:test";
 import { readSettings, type Env } from "../../src/settings/read-settings.js";
 import { SettingsError } from "../../src/settings/settings-error.js";
 import { labelEngine, removeLeftoverContainers } from "../../runner/worker/label-engine.js";
-import { FakeEngine } from "../../runner/engine/fake-engine.js";
+import { FakeEngine } from "../support/fake-engine.js";
 import {
   claimRunnerName,
   runnerNameHolder,

@@ -7,7 +7,7 @@ import type {
   NetworkSpec,
   ServiceSpec,
   StepSpec,
-} from "./port.js";
+} from "../../runner/engine/port.js";
 
 interface FakeService {
   spec: ServiceSpec;
@@ -93,7 +93,7 @@ export class FakeEngine implements Engine {
   }
   /** Packs the step's files as an upload would, so packing errors surface here. */
   async createStep(spec: StepSpec): Promise<string> {
-    const { packStepFiles } = await import("../source/tar-directory.js");
+    const { packStepFiles } = await import("../../runner/source/tar-directory.js");
     const tar = await packStepFiles(spec.files);
     await new Promise<void>((resolve, reject) => {
       tar.on("error", reject);
