@@ -484,22 +484,21 @@ export class DockerEngine implements Engine {
       stream.on("close", resolve);
       stream.on("error", () => resolve());
     });
-    // Asked before the start, as `docker run` does: the exit is then told as it happens, not
-    // after one more request once the start has answered (5-20 ms here). A start that
-    // fails leaves this wait with nothing to wait for: it is aborted.
-    const waitAbort = new AbortController();
-    const exited = container.wait({
-      condition: "next-exit",
-      abortSignal: waitAbort.signal,
-    }) as Promise<{ StatusCode: number }>;
-    exited.catch(() => {}); // read below, or given up when the start fails
     try {
       await container.start();
     } catch (error) {
-      waitAbort.abort();
       (stream as unknown as { destroy(): void }).destroy();
       throw error;
     }
+    // Asked after the start, for "not running": answered at once when the step has already
+    // exited. A "next-exit" wait sent before the start (as `docker run` does) could reach
+    // the engine after a quick step's exit and then wait for ever.
+    const waitAbort = new AbortController();
+    const exited = container.wait({
+      condition: "not-running",
+      abortSignal: waitAbort.signal,
+    }) as Promise<{ StatusCode: number }>;
+    exited.catch(() => {}); // raced below with the engine's watch
     const watch = this.watchEngine();
     try {
       const result = await Promise.race([exited, watch.gone]);

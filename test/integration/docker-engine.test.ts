@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { createServer, connect } from "node:net";
 import { join } from "node:path";
 import Docker from "dockerode";
 import { DockerEngine } from "../../runner/engine/docker-engine.js";
@@ -105,3 +106,73 @@ test("stdout and stderr in order; /kozmic holds the files and is not in a commit
     rmSync(source, { recursive: true, force: true });
   }
 });
+
+/**
+ * A Docker socket that holds every `POST /containers/<id>/wait` for `holdMs` before passing
+ * it on, as a loaded engine may take a connection late.
+ */
+async function slowWaitSocket(holdMs: number): Promise<{ path: string; close(): void }> {
+  const dir = mkdtempSync(join(tmpdir(), "kozmic-slow-wait-"));
+  const path = join(dir, "docker.sock");
+  const server = createServer((client) => {
+    const engine = connect("/var/run/docker.sock");
+    let queue = Promise.resolve();
+    client.on("data", (chunk: Buffer) => {
+      const hold = /^POST [^ ]*\/containers\/[^ ]+\/wait/m.test(chunk.toString("latin1"));
+      queue = queue
+        .then(() => (hold ? new Promise((r) => setTimeout(r, holdMs)) : undefined))
+        .then(() => void engine.write(chunk));
+    });
+    engine.pipe(client);
+    client.on("close", () => engine.destroy());
+    engine.on("close", () => client.destroy());
+    client.on("error", () => engine.destroy());
+    engine.on("error", () => client.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(path, resolve));
+  return {
+    path,
+    close: () => {
+      server.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+test(
+  "a step that exits at once is seen to exit however late the engine takes the wait",
+  { timeout: 60_000 },
+  async () => {
+    const socket = await slowWaitSocket(500);
+    const engine = new DockerEngine(new Docker({ socketPath: socket.path }), { bind: false });
+    const source = mkdtempSync(join(tmpdir(), "kozmic-engine-src-"));
+    const label = { "kozmic.test": randomUUID() };
+    try {
+      for (const exit of [0, 3]) {
+        const id = await engine.createStep({
+          image: IMAGE,
+          env: {},
+          labels: label,
+          memoryBytes: 64 * 1024 ** 2,
+          nanoCpus: 5e8,
+          pidsLimit: 32,
+          network: "none",
+          files: {
+            sourceDir: source,
+            uid: 0,
+            gid: 0,
+            extra: [{ path: "run.sh", content: `echo quick\nexit ${exit}\n`, mode: 0o755 }],
+          },
+        });
+        let out = "";
+        assert.equal(await engine.runStep(id, (t) => (out += t)), exit);
+        assert.equal(out, "quick\n");
+        await engine.destroyStep(id);
+      }
+    } finally {
+      await engine.removeLabelled(label);
+      socket.close();
+      rmSync(source, { recursive: true, force: true });
+    }
+  },
+);
