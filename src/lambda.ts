@@ -1,6 +1,6 @@
-import { Probot, type Logger } from "probot";
+import type { Logger } from "probot";
 import type { InstallationOctokitOptions } from "./checks/create-installation-octokit.js";
-import { kozmicOctokit } from "./github/kozmic-octokit.js";
+import { kozmicProbot } from "./github/kozmic-octokit.js";
 import {
   lambdaHttpHandler,
   type LambdaHttpEvent,
@@ -43,16 +43,7 @@ export async function createLambdaHandler(
   },
 ): Promise<(event: LambdaHttpEvent) => Promise<LambdaHttpResult>> {
   const { octokit, log, ...appDeps } = deps;
-  const probot = new Probot({
-    appId: settings.appId,
-    privateKey: settings.privateKey,
-    secret: settings.webhookSecret,
-    baseUrl: settings.baseUrl,
-    Octokit: kozmicOctokit(octokit),
-    logLevel: settings.logLevel,
-    logFormat: "json",
-    ...(log ? { log } : {}),
-  });
+  const probot = kozmicProbot(settings, { octokit, log, logFormat: "json" });
   await probot.ready();
   return lambdaHttpHandler(createKozmicHttpApp(probot, settings.webhookSecret, appDeps).app);
 }
@@ -106,15 +97,10 @@ export function createPlanRecordsHandler(
     now?: () => number;
   },
 ): (event: SqsEvent, context?: LambdaContext) => Promise<SqsBatchResponse> {
-  const probot = new Probot({
-    appId: settings.appId,
-    privateKey: settings.privateKey,
-    secret: settings.webhookSecret,
-    baseUrl: settings.baseUrl,
-    Octokit: kozmicOctokit({ requestTimeoutMs: PLAN_REQUEST_TIMEOUT_MS, ...deps.octokit }),
-    logLevel: settings.logLevel,
+  const probot = kozmicProbot(settings, {
+    octokit: { requestTimeoutMs: PLAN_REQUEST_TIMEOUT_MS, ...deps.octokit },
+    log: deps.log,
     logFormat: "json",
-    ...(deps.log ? { log: deps.log } : {}),
   });
   return async (event, context) => {
     // Without deps.log, Probot makes its logger as it initializes, after its constructor.

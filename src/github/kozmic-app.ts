@@ -39,16 +39,6 @@ export interface AppTools {
   actions: ReturnType<typeof createPageActions>;
 }
 
-/** What the webhook handlers and page actions get, with the defaults filled in. */
-export function appDepsOf(deps: KozmicAppDeps): AppDeps {
-  return {
-    planQueue: deps.planQueue,
-    store: deps.store,
-    newId: deps.newId ?? randomUUID,
-    now: deps.now ?? Date.now,
-  };
-}
-
 export interface KozmicHttpApp {
   app: Hono;
   /** Ends the pages' open live tails. */
@@ -69,7 +59,12 @@ export function createKozmicHttpApp(
   secret: string,
   deps: KozmicAppDeps,
 ): KozmicHttpApp {
-  const appDeps = appDepsOf(deps);
+  const appDeps: AppDeps = {
+    planQueue: deps.planQueue,
+    store: deps.store,
+    newId: deps.newId ?? randomUUID,
+    now: deps.now ?? Date.now,
+  };
   const dispatch = createWebhookDispatcher(appDeps);
   const auth: Probot["auth"] = (installationId) => probot.auth(installationId);
   const pages = deps.pagesFor?.({ auth, actions: createPageActions(appDeps) });

@@ -1,6 +1,5 @@
-import { Probot, type Logger } from "probot";
+import type { Logger } from "probot";
 import type { InstallationOctokitOptions } from "../checks/create-installation-octokit.js";
-import { observedFetch } from "../checks/github-api-observer.js";
 import type { JobMessage } from "../core/job-message.js";
 import { listen } from "../http/listen.js";
 import { createKozmicHttpApp, type KozmicAppDeps } from "./kozmic-app.js";
@@ -8,7 +7,7 @@ import type { RequestOctokit } from "../checks/checks-reporter.js";
 import { startPlanner, type Planner, type PlannerOptions } from "../planner/start-planner.js";
 import { startScheduleTimer, type ScheduleTimerOptions } from "../planner/schedule-timer.js";
 import type { Queue } from "../queue/port.js";
-import { kozmicOctokit } from "./kozmic-octokit.js";
+import { kozmicProbot } from "./kozmic-octokit.js";
 import type { ServerSettings } from "../settings/server-settings.js";
 
 export interface KozmicServer {
@@ -49,20 +48,7 @@ export async function startKozmicServer(
   settings: ServerSettings,
   options: KozmicServerOptions,
 ): Promise<KozmicServer> {
-  const probot = new Probot({
-    appId: settings.appId,
-    privateKey: settings.privateKey,
-    secret: settings.webhookSecret,
-    baseUrl: settings.baseUrl,
-    Octokit: kozmicOctokit(options.octokit),
-    // Probot mints installation tokens through a request of its own: observe that one too.
-    ...(options.octokit?.observer
-      ? { request: { fetch: observedFetch(options.octokit.observer) } }
-      : {}),
-    logLevel: settings.logLevel,
-    ...(settings.logFormat ? { logFormat: settings.logFormat } : {}),
-    ...(options.log ? { log: options.log } : {}),
-  });
+  const probot = kozmicProbot(settings, options);
   await probot.ready();
   const {
     octokit: _octokit,
