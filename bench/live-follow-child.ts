@@ -6,8 +6,6 @@
 //                                             at its production flush settings); prints RSS
 // Each prints JSON lines on stdout.
 import { randomUUID } from "node:crypto";
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { LogTail, teeLogSink } from "../runner/logs/log-tail.js";
 import { maskingSink } from "../runner/logs/masking-sink.js";
@@ -15,7 +13,8 @@ import { SecretMasker } from "../runner/logs/secret-masker.js";
 import { StoreLogWriter } from "../runner/logs/store-log-writer.js";
 import { WorkflowCommands } from "../runner/logs/workflow-commands.js";
 import { openEmbeddedStore } from "../src/store/embedded-store.js";
-import { createWebHandler } from "../src/web/create-web-handler.js";
+import { listen } from "../src/http/listen.js";
+import { createWebApp } from "../src/web/web-app.js";
 
 const [mode, dataDir, ...rest] = process.argv.slice(2);
 if (!dataDir) throw new Error("usage: live-follow-child.ts server|writer <dataDir> ...");
@@ -59,7 +58,7 @@ if (mode === "server") {
       },
     ],
   );
-  const handler = createWebHandler({
+  const pages = createWebApp({
     store,
     settings: {
       publicUrl: "http://127.0.0.1",
@@ -73,18 +72,13 @@ if (mode === "server") {
     },
     findRepository: async (name) => (name === repo.fullName ? repo : undefined),
   });
-  const server = createServer((req, res) => {
-    void (async () => {
-      if ((await handler(req, res)) !== true) res.writeHead(404).end();
-    })();
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  say({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, jobId });
+  const server = await listen(pages.app.fetch, { host: "127.0.0.1", port: 0 });
+  say({ url: server.url, jobId });
   rssEverySecond();
   process.on("SIGTERM", () => {
-    handler.close();
-    server.closeAllConnections();
-    server.close(() => process.exit(0));
+    pages.close();
+    server.server.closeAllConnections();
+    void server.close().then(() => process.exit(0));
   });
 } else if (mode === "writer") {
   const [jobId, rateText, secondsText] = rest;

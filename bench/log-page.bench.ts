@@ -14,8 +14,6 @@
 //   KOZMIC_BENCH_LOG_LINES=50000 KOZMIC_BENCH_LOG_ROUNDS=3 node --import tsx bench/log-page.bench.ts
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -23,7 +21,8 @@ import { fileURLToPath } from "node:url";
 import { StoreLogWriter } from "../runner/logs/store-log-writer.js";
 import { storeSections } from "../runner/logs/section-recorder.js";
 import { openEmbeddedStore } from "../src/store/embedded-store.js";
-import { createWebHandler } from "../src/web/create-web-handler.js";
+import { listen } from "../src/http/listen.js";
+import { createWebApp } from "../src/web/web-app.js";
 import { launchBrowser } from "../test/support/browser.js";
 import { aBuild, aJob } from "../test/support/job-fixtures.js";
 
@@ -34,18 +33,16 @@ const MIB = 2 ** 20;
 /** The child: the web app over the store in `dataDir`, on a free 127.0.0.1 port. */
 async function serve(dataDir: string): Promise<void> {
   const store = openEmbeddedStore({ dataDir });
-  const holder: { url?: string } = {};
-  const server = createServer((req, res) => {
-    void Promise.resolve(handler(req, res)).then((handled) => {
-      if (handled !== true) res.writeHead(404).end();
-    });
+  // The pages are made once the port, their public URL, is known.
+  const holder: { pages?: ReturnType<typeof createWebApp> } = {};
+  const server = await listen((request, env) => holder.pages!.app.fetch(request, env), {
+    host: "127.0.0.1",
+    port: 0,
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  holder.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const handler = createWebHandler({
+  holder.pages = createWebApp({
     store,
     settings: {
-      publicUrl: holder.url,
+      publicUrl: server.url,
       githubWebUrl: "http://127.0.0.1:9",
       githubApiUrl: "http://127.0.0.1:9/api/v3",
       oauth: { enabled: false, missing: ["GITHUB_CLIENT_ID"] },
@@ -53,7 +50,7 @@ async function serve(dataDir: string): Promise<void> {
     actions: { rerun: async () => ({ buildId: "none" }), cancel: async () => undefined },
     findRepository: async (fullName) => ({ id: 7, fullName, private: false }),
   });
-  console.log(holder.url);
+  console.log(server.url);
 }
 
 /** A build's output with colours, as a test runner prints it, ending in a failure. */

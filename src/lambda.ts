@@ -1,21 +1,13 @@
-import { Probot, type Logger } from "probot";
+import type { Logger } from "probot";
 import type { InstallationOctokitOptions } from "./checks/create-installation-octokit.js";
-import { kozmicOctokit } from "./github/kozmic-octokit.js";
+import { kozmicProbot } from "./github/kozmic-octokit.js";
 import {
-  receiveLambdaEvent,
+  lambdaHttpHandler,
   type LambdaHttpEvent,
   type LambdaHttpResult,
-} from "./github/receive-lambda-event.js";
-import { serveLambdaPages } from "./github/serve-lambda-pages.js";
+} from "./http/lambda-http.js";
 import { withFunctionUrlAsPublicUrl } from "./github/function-url-public-url.js";
-import {
-  appDepsOf,
-  kozmicApp,
-  type AppTools,
-  type Handler,
-  type KozmicAppDeps,
-} from "./github/kozmic-app.js";
-import { createWebhookDispatcher } from "./github/dispatch-webhook.js";
+import { createKozmicHttpApp, type AppTools, type KozmicAppDeps } from "./github/kozmic-app.js";
 import type { RequestOctokit } from "./checks/checks-reporter.js";
 import type { JobMessage } from "./core/job-message.js";
 import type { PlanMessage } from "./core/plan-message.js";
@@ -33,19 +25,15 @@ import type { Env } from "./settings/settings-group.js";
 import { PLAN_MAX_RECEIVES } from "./settings/storage-settings.js";
 import type { ServerSettings } from "./settings/server-settings.js";
 import { dynamoStoreFrom } from "./store/dynamo-store-from.js";
-import { createWebHandler } from "./web/create-web-handler.js";
+import { createWebApp } from "./web/web-app.js";
 import { createRepositoryFinder } from "./web/find-repository-with-app.js";
-
-const WEBHOOK_PATH = "/api/github/webhooks";
 
 export type { LambdaHttpEvent, LambdaHttpResult };
 
 /**
- * The app as a Lambda handler over the same app function as the Node server: webhooks at
- * /api/github/webhooks, `GET /healthz`, every other path to the app's HTTP handlers (the log
- * pages). Written over Probot's own `webhooks.verifyAndReceive` rather than
- * @probot/adapter-aws-lambda-serverless 4.0.3, which depends on probot 13 and would load a
- * second, older Probot beside ours.
+ * The app as a Lambda handler: the Node server's one HTTP app (webhooks, /healthz, log
+ * pages) through hono/aws-lambda. Not @probot/adapter-aws-lambda-serverless 4.0.3, which
+ * depends on probot 13 and would load a second, older Probot beside ours.
  */
 export async function createLambdaHandler(
   settings: ServerSettings,
@@ -55,41 +43,9 @@ export async function createLambdaHandler(
   },
 ): Promise<(event: LambdaHttpEvent) => Promise<LambdaHttpResult>> {
   const { octokit, log, ...appDeps } = deps;
-  const probot = new Probot({
-    appId: settings.appId,
-    privateKey: settings.privateKey,
-    secret: settings.webhookSecret,
-    baseUrl: settings.baseUrl,
-    Octokit: kozmicOctokit(octokit),
-    logLevel: settings.logLevel,
-    logFormat: "json",
-    ...(log ? { log } : {}),
-  });
-  const handlers: Handler[] = [];
-  await probot.load(kozmicApp(appDeps), {
-    cwd: process.cwd(),
-    addHandler: (handler) => handlers.push(handler),
-  });
-  const pages = handlers.length > 0 ? serveLambdaPages(handlers) : undefined;
-  const dispatch = createWebhookDispatcher(appDepsOf(appDeps));
-  return (event) => {
-    const path = event.rawPath ?? event.path;
-    // As kozmic serve answers it, for `kozmic doctor`'s public URL check and load balancers.
-    if ((event.requestContext?.http?.method ?? event.httpMethod) === "GET" && path === "/healthz") {
-      return Promise.resolve({
-        statusCode: 200,
-        headers: { "content-type": "application/json", "cache-control": "no-store" },
-        body: JSON.stringify({ status: "ok" }),
-      });
-    }
-    const webhook =
-      path === undefined ||
-      path === WEBHOOK_PATH ||
-      event.headers?.["x-github-event"] !== undefined;
-    return webhook || !pages
-      ? receiveLambdaEvent(dispatch, settings.webhookSecret, event, probot.log)
-      : pages(event);
-  };
+  const probot = kozmicProbot(settings, { octokit, log, logFormat: "json" });
+  await probot.ready();
+  return lambdaHttpHandler(createKozmicHttpApp(probot, settings.webhookSecret, appDeps).app);
 }
 
 /** The part of an SQS event source's event the planner reads. */
@@ -141,15 +97,10 @@ export function createPlanRecordsHandler(
     now?: () => number;
   },
 ): (event: SqsEvent, context?: LambdaContext) => Promise<SqsBatchResponse> {
-  const probot = new Probot({
-    appId: settings.appId,
-    privateKey: settings.privateKey,
-    secret: settings.webhookSecret,
-    baseUrl: settings.baseUrl,
-    Octokit: kozmicOctokit({ requestTimeoutMs: PLAN_REQUEST_TIMEOUT_MS, ...deps.octokit }),
-    logLevel: settings.logLevel,
+  const probot = kozmicProbot(settings, {
+    octokit: { requestTimeoutMs: PLAN_REQUEST_TIMEOUT_MS, ...deps.octokit },
+    log: deps.log,
     logFormat: "json",
-    ...(deps.log ? { log: deps.log } : {}),
   });
   return async (event, context) => {
     // Without deps.log, Probot makes its logger as it initializes, after its constructor.
@@ -261,8 +212,8 @@ export async function handler(event: LambdaHttpEvent): Promise<LambdaHttpResult>
       planQueue: sqsQueueFrom(settings.awsStorage.planQueue, PLAN_MESSAGES),
       store,
       // Lambda buffers responses: live tails answer at once and the browser polls.
-      handlersFor: (app: AppTools) => [
-        createWebHandler({
+      pagesFor: (app: AppTools) =>
+        createWebApp({
           store,
           settings: settings.web,
           actions: app.actions,
@@ -271,7 +222,6 @@ export async function handler(event: LambdaHttpEvent): Promise<LambdaHttpResult>
           ...(secrets ? { secrets } : {}),
           ...(artifacts ? { artifacts } : {}),
         }),
-      ],
     });
   })().catch((error: unknown) => {
     ready = undefined;

@@ -1,5 +1,5 @@
 import type { Env } from "../settings/settings-group.js";
-import type { LambdaHttpEvent } from "./receive-lambda-event.js";
+import type { LambdaHttpEvent } from "../http/lambda-http.js";
 
 /** A Lambda function URL's host, as Lambda names it: `<url-id>.lambda-url.<region>.on.aws`. */
 const FUNCTION_URL_HOST = /^[a-z0-9]{1,64}\.lambda-url\.[a-z0-9-]{1,32}\.on\.aws$/;

@@ -1,46 +1,15 @@
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { Hono } from "hono";
 import type { Registry } from "prom-client";
+import { listen } from "../http/listen.js";
+import { notFound } from "../http/not-found.js";
 
 export interface ObservabilityOptions {
-  /** Served at /metrics; without one, /metrics is left to the caller (a 404). */
-  registry?: Registry | undefined;
+  /** Served at /metrics. */
+  registry: Registry;
   /** Fields /healthz adds to `{ "status": "ok" }`. */
   health?: () => Record<string, unknown>;
   /** A failed collection; the scraper gets a 500 without the error's text. */
   onError?: (error: unknown) => void;
-}
-
-/**
- * The one handler of `GET /healthz` and `GET /metrics` (Prometheus text format), for
- * `kozmic serve` and the runner's own server: true when it answered, false for any other
- * request, which the caller then serves itself.
- */
-export function healthAndMetrics(
-  options: ObservabilityOptions,
-): (req: IncomingMessage, res: ServerResponse) => boolean {
-  const { registry, health, onError } = options;
-  return (req, res) => {
-    const path = req.url?.split("?")[0];
-    if (req.method !== "GET") return false;
-    if (path === "/healthz") {
-      res
-        .writeHead(200, { "content-type": "application/json", "cache-control": "no-store" })
-        .end(JSON.stringify({ status: "ok", ...health?.() }));
-      return true;
-    }
-    if (path === "/metrics" && registry) {
-      registry.metrics().then(
-        (text) => res.writeHead(200, { "content-type": registry.contentType }).end(text),
-        (error: unknown) => {
-          onError?.(error);
-          res.writeHead(500, { "content-type": "text/plain" }).end("metrics failed\n");
-        },
-      );
-      return true;
-    }
-    return false;
-  };
 }
 
 export interface MetricsServer {
@@ -48,28 +17,34 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
-/** A server of its own for /metrics and /healthz (the runner's, on KOZMIC_METRICS_PORT). */
+/**
+ * A server of its own for `GET /metrics` (Prometheus text format) and `GET /healthz`, on
+ * KOZMIC_METRICS_PORT (`kozmic serve`'s and the runner's): metrics show repository
+ * activity, so they are never on the public port.
+ */
 export async function startMetricsServer(
-  listen: { host: string; port: number },
-  observability: ObservabilityOptions & { registry: Registry },
+  at: { host: string; port: number },
+  { registry, health, onError }: ObservabilityOptions,
 ): Promise<MetricsServer> {
-  const handle = healthAndMetrics(observability);
-  const server = createServer((req, res) => {
-    if (handle(req, res)) return;
-    res.writeHead(404, { "content-type": "text/plain", "x-content-type-options": "nosniff" });
-    res.end("Not found\n");
+  const app = new Hono();
+  app.get("/healthz", (c) =>
+    c.json({ status: "ok", ...health?.() }, 200, { "cache-control": "no-store" }),
+  );
+  app.get("/metrics", async (c) => {
+    try {
+      return c.body(await registry.metrics(), 200, { "content-type": registry.contentType });
+    } catch (error) {
+      onError?.(error);
+      return c.text("metrics failed\n", 500);
+    }
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(listen.port, listen.host, () => resolve());
-  });
-  const { address, port, family } = server.address() as AddressInfo;
+  app.notFound(() => notFound());
+  const server = await listen(app.fetch, at);
   return {
-    url: `http://${family === "IPv6" ? `[${address}]` : address}:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    url: server.url,
+    close: () => {
+      server.server.closeAllConnections();
+      return server.close();
+    },
   };
 }

@@ -1,10 +1,9 @@
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
-import { getRequestListener, type HttpBindings } from "@hono/node-server";
+import type { HttpBindings } from "@hono/node-server";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { getCookie } from "hono/cookie";
-import { FALLBACK_NOT_FOUND } from "../github/fallback-not-found.js";
+import { listen } from "../http/listen.js";
+import { notFound } from "../http/not-found.js";
 import { HttpError, pageHeaders, readForm, redirect, reply } from "../web/http-replies.js";
 import type { Html } from "../web/html.js";
 import { serializeCookie } from "../web/seal-cookie.js";
@@ -184,7 +183,7 @@ export async function startSetupServer(options: SetupOptions): Promise<SetupServ
   });
   app.notFound((c) =>
     c.req.method === "GET" || c.req.method === "HEAD"
-      ? reply(FALLBACK_NOT_FOUND.statusCode, "text/plain; charset=utf-8", FALLBACK_NOT_FOUND.body)
+      ? notFound()
       : reply(405, "text/plain", "Method not allowed.\n", { allow: "GET, HEAD" }),
   );
   app.onError((error) => {
@@ -193,23 +192,16 @@ export async function startSetupServer(options: SetupOptions): Promise<SetupServ
     return fail(500, "The set-up request failed; see the log.");
   });
 
-  const server = createServer(getRequestListener(app.fetch, { overrideGlobalObjects: false }));
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port, options.host, () => resolve());
-  });
-  const address = server.address() as AddressInfo;
-  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
-  const url = `http://${host}:${address.port}`;
-  if (options.printOnly) pageBase = ownPageUrl(options.host, address.port);
+  const server = await listen(app.fetch, options);
+  if (options.printOnly) pageBase = ownPageUrl(options.host, server.port);
   return {
-    url,
+    url: server.url,
     pageUrl: pageBase,
     code: gate.code,
     registered,
-    async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+    close() {
+      server.server.closeAllConnections();
+      return server.close();
     },
   };
 }

@@ -4,6 +4,7 @@ import { getCookie } from "hono/cookie";
 import { MAX_SECRET_BYTES, SECRET_NAME } from "../core/secret-rules.js";
 import { createAccessChecker, type Viewer } from "./check-access.js";
 import { HttpError, pageHeaders, reply } from "./http-replies.js";
+import { notFound } from "../http/not-found.js";
 import { LogReader } from "./log-reader.js";
 import { openCookie } from "./seal-cookie.js";
 import { findAsset } from "./serve-assets.js";
@@ -50,16 +51,11 @@ export type WebEnv = { Variables: { r: WebRequest; html: boolean } };
 
 type Run = (web: WebServices, r: WebRequest, c: Context<WebEnv>) => Response | Promise<Response>;
 
-/** Whether a request target (path and query, as sent) is one of the pages'. */
-export function isPagePath(target: string): boolean {
-  return ROOTS.has(/^\/([^/?#]*)/.exec(target)?.[1] ?? "");
-}
-
 /**
  * The log pages as one Hono app: /, /jobs, /builds, /repos, /badges, /login, /logout and
  * /assets. A wrong method is answered 405 with Allow, an address over 2048 characters 414,
- * anything unknown or not readable by the viewer 404. Served on Node (create-web-handler.ts)
- * and in AWS Lambda (serve-lambda-pages.ts) alike; only page paths (isPagePath) are sent to it.
+ * anything unknown or not readable by the viewer 404; a path under none of those the fixed
+ * 404 of every server. Mounted in the app's one HTTP app (github/kozmic-app.ts).
  */
 export function createWebApp(deps: WebDeps): { app: Hono<WebEnv>; close(): void } {
   const stopping = new AbortController();
@@ -71,6 +67,10 @@ export function createWebApp(deps: WebDeps): { app: Hono<WebEnv>; close(): void 
     secure: deps.settings.publicUrl.startsWith("https:"),
   };
   const app = new Hono<WebEnv>();
+  app.use(async (c, next) => {
+    if (!ROOTS.has(/^\/([^/?#]*)/.exec(sentTarget(c))?.[1] ?? "")) return notFound();
+    await next();
+  });
   app.use(...pageHeaders(["'self'", deps.settings.githubWebUrl]));
   app.use(async (c, next) => {
     const target = sentTarget(c);

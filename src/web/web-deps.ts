@@ -1,14 +1,7 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
 import type { SecretVault } from "../secrets/secret-vault.js";
 import type { BuildRecord, JobRecord, Store } from "../store/port.js";
 import type { ArtifactStore } from "../store/artifact-port.js";
 import type { WebSettings } from "../settings/web-settings.js";
-
-/** Probot 14's server handler: answers and returns true, or returns false to pass the request on. */
-export type Handler = (
-  req: IncomingMessage,
-  res: ServerResponse,
-) => boolean | void | Promise<boolean | void>;
 
 /** What the pages' buttons do; the app implements them (cancel may be `store.requestCancel`). */
 export interface WebActions {

@@ -6,6 +6,7 @@ import { createServer, request } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { after, afterEach, before, describe, it } from "node:test";
+import { Hono } from "hono";
 import { pino } from "pino";
 import { Writable } from "node:stream";
 import { readSettings, type Env } from "../../src/settings/read-settings.js";
@@ -21,7 +22,7 @@ import {
 import type { PlanMessage } from "../../src/core/plan-message.js";
 import { checkPublicUrl } from "../../src/doctor/check-public-url.js";
 import { PLAN_MESSAGES } from "../../src/queue/parse-message-body.js";
-import { createWebHandler } from "../../src/web/create-web-handler.js";
+import { createWebApp } from "../../src/web/web-app.js";
 import { createRepositoryFinder } from "../../src/web/find-repository-with-app.js";
 import { openEmbeddedQueue } from "../../src/queue/embedded-queue.js";
 import type { InspectableQueue } from "../../src/queue/port.js";
@@ -221,8 +222,8 @@ describe("the Lambda handlers", () => {
       octokit: { retryAfterBaseValue: 1 },
       log: pino({ level: "info" }, sink),
       // The log pages, as the Lambda entry mounts them.
-      handlersFor: (app) => [
-        createWebHandler({
+      pagesFor: (app) =>
+        createWebApp({
           store,
           settings: {
             publicUrl: "https://ci.example.test",
@@ -234,7 +235,6 @@ describe("the Lambda handlers", () => {
           findRepository: createRepositoryFinder(app.auth),
           liveMaxMs: 0,
         }),
-      ],
     });
   });
   after(async () => {
@@ -583,8 +583,8 @@ describe("server settings", () => {
   });
 });
 
-describe("the Node server's extra handlers", () => {
-  it("passes other requests to the handlers given to the app, then answers 404", async () => {
+describe("the Node server's pages", () => {
+  it("passes other paths to the pages given to the app, and answers 405 to a GET of the webhook path", async () => {
     const fake = await FakeGitHub.start({ appPublicKey: key.publicKeyPem, appId: 33 });
     const dir = mkdtempSync(join(tmpdir(), "kozmic-handlers-"));
     const queue = openEmbeddedQueue({ dataDir: dir, log: () => {} });
@@ -596,20 +596,19 @@ describe("the Node server's extra handlers", () => {
       queue,
       planQueue,
       store,
-      handlers: [
-        (req, res) => {
-          if (!req.url?.startsWith("/jobs/")) return false;
-          res.writeHead(200, { "content-type": "text/plain" }).end(`log of ${req.url.slice(6)}`);
-          return true;
-        },
-      ],
+      pagesFor: () => ({
+        app: new Hono().get("/jobs/:id", (c) => c.text(`log of ${c.req.param("id")}`)),
+        close: () => {},
+      }),
     });
     try {
       const page = await fetch(`${app.url}/jobs/abc`);
       assert.equal(page.status, 200);
       assert.equal(await page.text(), "log of abc");
       assert.equal((await fetch(`${app.url}/nothing-here`)).status, 404);
-      assert.equal((await fetch(app.webhookUrl)).status, 404, "GET on the webhook path");
+      const get = await fetch(app.webhookUrl);
+      assert.equal(get.status, 405, "GET on the webhook path");
+      assert.equal(get.headers.get("allow"), "POST");
     } finally {
       await app.stop();
       await fake.close();

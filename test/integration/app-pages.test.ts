@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, afterEach, before, describe, it } from "node:test";
-import { createWebHandler } from "../../src/web/create-web-handler.js";
+import { createWebApp } from "../../src/web/web-app.js";
 import { createRepositoryFinder } from "../../src/web/find-repository-with-app.js";
 import type { WebSettings } from "../../src/settings/web-settings.js";
 import { assertHandled, AppHarness } from "../support/app-harness.js";
@@ -15,7 +15,7 @@ import { SESSION_SECRET, signIn } from "./web-harness.js";
 describe("the app serves the log pages and their buttons", () => {
   let h: AppHarness;
   let oauth: FakeOAuth;
-  let pages: ReturnType<typeof createWebHandler> | undefined;
+  let pages: ReturnType<typeof createWebApp> | undefined;
   const settings: WebSettings = {
     publicUrl: "",
     githubWebUrl: "",
@@ -34,15 +34,13 @@ describe("the app serves the log pages and their buttons", () => {
       sessionSecret: SESSION_SECRET,
     };
     h = await AppHarness.start({
-      handlersFor: (app, store) => {
-        pages = createWebHandler({
+      pagesFor: (app, store) =>
+        (pages = createWebApp({
           store,
           settings,
           actions: app.actions,
           findRepository: createRepositoryFinder(app.auth),
-        });
-        return [pages];
-      },
+        })),
     });
     // The OAuth callback comes back to the server, whose port is known only now.
     settings.publicUrl = h.app.url;

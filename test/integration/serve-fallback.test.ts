@@ -5,7 +5,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { serveLambdaPages } from "../../src/github/serve-lambda-pages.js";
+import { Hono } from "hono";
+import { lambdaHttpHandler } from "../../src/http/lambda-http.js";
+import { createWebApp } from "../../src/web/web-app.js";
+import { openEmbeddedStore } from "../../src/store/embedded-store.js";
 import { FakeGitHub, generateAppKey } from "../support/fake-github/index.js";
 import { freePort } from "../support/free-port.js";
 import { kozmicArgv } from "../support/kozmic-cli.js";
@@ -88,15 +91,33 @@ describe("the answer for a path nobody serves", () => {
   });
 
   it("the Lambda's pages answer the same", async () => {
-    const pages = serveLambdaPages([]);
-    const answer = await pages({
-      rawPath: "/<script>alert(1)</script>",
-      rawQueryString: "",
-      headers: {},
-      requestContext: { http: { method: "GET" } },
-    } as Parameters<typeof pages>[0]);
-    assert.equal(answer.statusCode, 404);
-    assert.equal(answer.body, "Not found.\n");
-    assert.equal(answer.headers?.["x-content-type-options"], "nosniff");
+    const store = openEmbeddedStore({ dataDir: dir });
+    const pages = createWebApp({
+      store,
+      settings: {
+        publicUrl: "https://ci.example.test",
+        githubWebUrl: "https://github.com",
+        githubApiUrl: "https://api.github.com",
+        oauth: { enabled: false, missing: [] },
+      },
+      actions: { rerun: () => Promise.reject(new Error("no")), cancel: () => Promise.resolve() },
+      findRepository: () => Promise.resolve(undefined),
+    });
+    try {
+      const lambda = lambdaHttpHandler(
+        new Hono().all("*", (c) => pages.app.fetch(c.req.raw, c.env)),
+      );
+      const answer = await lambda({
+        rawPath: "/<script>alert(1)</script>",
+        rawQueryString: "",
+        headers: {},
+        requestContext: { http: { method: "GET" } },
+      });
+      assert.equal(answer.statusCode, 404);
+      assert.equal(answer.body, "Not found.\n");
+      assert.equal(answer.headers["x-content-type-options"], "nosniff");
+    } finally {
+      await store.close();
+    }
   });
 });

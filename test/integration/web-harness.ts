@@ -1,12 +1,13 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer, request, type Server } from "node:http";
+import { createServer, request } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { localKeyWrapper } from "../../src/secrets/local-key-wrapper.js";
 import { SecretVault } from "../../src/secrets/secret-vault.js";
-import { createWebHandler } from "../../src/web/create-web-handler.js";
+import { listen } from "../../src/http/listen.js";
+import { createWebApp } from "../../src/web/web-app.js";
 import type { WebSettings } from "../../src/settings/web-settings.js";
 import type { WebDeps } from "../../src/web/web-deps.js";
 import { openEmbeddedStore } from "../../src/store/embedded-store.js";
@@ -36,7 +37,7 @@ export interface WebHarness {
   /** Each re-run asked for, with the id its build gets: a test makes it, as the planner would. */
   reruns: { from: BuildRecord; hook: string | undefined; buildId: string }[];
   signIn(login: string): Promise<string>;
-  /** The handler's close(): ends open live tails, as on shutdown. */
+  /** The pages' close(): ends open live tails, as on shutdown. */
   stopLiveTails(): void;
   addJob(input: {
     repo: string;
@@ -79,21 +80,16 @@ export async function startWebHarness(
   const actions: string[] = [];
   const reruns: WebHarness["reruns"] = [];
 
-  const holder: { handler?: ReturnType<typeof createWebHandler> } = {};
-  const server: Server = createServer((req, res) => {
-    void (async () => {
-      const handled = await holder.handler!(req, res);
-      if (handled !== true) {
-        res.writeHead(404, { "content-type": "text/plain" });
-        res.end("not a log page");
-      }
-    })();
+  // The pages are made once the port, their public URL, is known.
+  const holder: { pages?: ReturnType<typeof createWebApp> } = {};
+  const listening = await listen((req, env) => holder.pages!.app.fetch(req, env), {
+    host: "127.0.0.1",
+    port: 0,
   });
+  const { server, url } = listening;
   // Longer than any pause in a test (storing a 50 MB log takes seconds): a request must not
   // meet the server closing its idle connection at the same moment (ECONNRESET).
   server.keepAliveTimeout = 120_000;
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const settings: WebSettings = {
     publicUrl: options.publicUrl ?? url,
     githubWebUrl: app?.oauthLine.url ?? oauth.webUrl,
@@ -140,7 +136,7 @@ export async function startWebHarness(
         return repo && { id: repo.id, fullName: repo.fullName, private: repo.private };
       }),
   };
-  holder.handler = createWebHandler(deps);
+  holder.pages = createWebApp(deps);
 
   return {
     url,
@@ -154,7 +150,7 @@ export async function startWebHarness(
     },
     actions,
     reruns,
-    stopLiveTails: () => holder.handler!.close(),
+    stopLiveTails: () => holder.pages!.close(),
     signIn: (login) => signIn(url, oauth, login),
     async addJob(input) {
       const repo = oauth.repositories.get(input.repo.toLowerCase())!;
@@ -198,7 +194,7 @@ export async function startWebHarness(
     },
     async close() {
       server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await listening.close();
       await app?.close();
       await oauth.close();
       await store.close();

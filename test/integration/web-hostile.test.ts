@@ -157,9 +157,10 @@ describe("hostile input", () => {
     }
   });
 
-  it("leaves other paths to the next handler", async () => {
+  it("answers a path under none of the pages' with the fixed 404, never the path", async () => {
     const res = await get("/api/github/webhooks");
-    assert.equal(res.body, "not a log page");
+    assert.equal(res.status, 404);
+    assert.equal(res.body, "Not found.\n");
   });
 });
 

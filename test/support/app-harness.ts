@@ -9,7 +9,7 @@ import type { InspectableQueue } from "../../src/queue/port.js";
 import { openEmbeddedStore } from "../../src/store/embedded-store.js";
 import type { Store } from "../../src/store/port.js";
 import type { JobMessage } from "../../src/core/job-message.js";
-import type { AppTools, Handler } from "../../src/github/kozmic-app.js";
+import type { AppTools, Pages } from "../../src/github/kozmic-app.js";
 import {
   FakeGitHub,
   generateAppKey,
@@ -53,7 +53,7 @@ export class AppHarness {
   static async start(
     options: {
       enterprise?: boolean;
-      handlersFor?: (app: AppTools, store: Store) => Handler[];
+      pagesFor?: (app: AppTools, store: Store) => Pages;
       /** Octokit's write pacing, on as in production unless a test turns it off. */
       paceWrites?: boolean;
       /** False: the server runs no planner (the test runs one itself). */
@@ -84,8 +84,8 @@ export class AppHarness {
       store,
       ...(options.paceWrites !== undefined ? { paceWrites: options.paceWrites } : {}),
       ...(options.planner === false ? { planner: false as const } : {}),
-      ...(options.handlersFor
-        ? { handlersFor: (tools: AppTools) => options.handlersFor!(tools, store) }
+      ...(options.pagesFor
+        ? { pagesFor: (tools: AppTools) => options.pagesFor!(tools, store) }
         : {}),
     });
     return new AppHarness(fake, queue, planQueue, store, app, dir, key);

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { Writable } from "node:stream";
 import { pino } from "pino";
 import { startKozmicServer } from "../../src/github/start-kozmic-server.js";
-import type { AppTools, Handler } from "../../src/github/kozmic-app.js";
+import type { KozmicAppDeps } from "../../src/github/kozmic-app.js";
 import type { JobMessage } from "../../src/core/job-message.js";
 import type { PlanMessage } from "../../src/core/plan-message.js";
 import type { RetryPolicy } from "../../src/planner/plan-failure.js";
@@ -42,8 +42,7 @@ export async function startApp(options: {
   /** False: no planner in the server (a test runs its own, e.g. in a child to kill). */
   planner?: false;
   publicUrl?: string;
-  handlers?: Handler[];
-  handlersFor?: (app: AppTools) => Handler[];
+  pagesFor?: KozmicAppDeps["pagesFor"];
   newId?: () => string;
   now?: () => number;
 }): Promise<StartedApp> {
@@ -73,8 +72,7 @@ export async function startApp(options: {
       queue: options.queue,
       planQueue: options.planQueue,
       store: options.store,
-      ...(options.handlers ? { handlers: options.handlers } : {}),
-      ...(options.handlersFor ? { handlersFor: options.handlersFor } : {}),
+      ...(options.pagesFor ? { pagesFor: options.pagesFor } : {}),
       ...(options.newId ? { newId: options.newId } : {}),
       ...(options.now ? { now: options.now } : {}),
       octokit: { paceWrites: options.paceWrites ?? true, retryAfterBaseValue: 1 },

@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import type { AppTools, Handler } from "../../github/kozmic-app.js";
+import type { AppTools } from "../../github/kozmic-app.js";
 import { startFailure } from "../start-failure.js";
 
 const USAGE = `usage: kozmic serve [--print-credentials]
@@ -53,7 +53,7 @@ export async function main(args: string[]): Promise<number> {
     { PLAN_MAX_RECEIVES },
     { readServeSettings },
     { storeFrom },
-    { createWebHandler },
+    { createWebApp },
     { createRepositoryFinder },
   ] = await Promise.all([
     import("../../github/start-kozmic-server.js"),
@@ -62,7 +62,7 @@ export async function main(args: string[]): Promise<number> {
     import("../../settings/storage-settings.js"),
     import("../../settings/read-settings.js"),
     import("../../store/open-store.js"),
-    import("../../web/create-web-handler.js"),
+    import("../../web/web-app.js"),
     import("../../web/find-repository-with-app.js"),
   ]);
   let read;
@@ -118,9 +118,8 @@ export async function main(args: string[]): Promise<number> {
   const secrets = await openVault(read.secrets, store);
   const { artifactStoreFrom } = await import("../../store/open-artifacts.js");
   const artifacts = await artifactStoreFrom(read.artifacts);
-  let pages: ReturnType<typeof createWebHandler> | undefined;
-  const handlersFor = (app: AppTools): Handler[] => {
-    pages = createWebHandler({
+  const pagesFor = (app: AppTools) =>
+    createWebApp({
       store,
       settings: webSettings,
       actions: app.actions,
@@ -128,8 +127,6 @@ export async function main(args: string[]): Promise<number> {
       ...(secrets ? { secrets } : {}),
       artifacts,
     });
-    return [pages];
-  };
   const closers: (() => Promise<void>)[] = [
     () => queue.close(),
     () => planQueue.close(),
@@ -144,7 +141,7 @@ export async function main(args: string[]): Promise<number> {
       queue,
       planQueue,
       store,
-      handlersFor,
+      pagesFor,
       planner: { maxReceives: PLAN_MAX_RECEIVES },
     });
   } catch (error) {
@@ -220,8 +217,6 @@ export async function main(args: string[]): Promise<number> {
   console.log(`kozmic serve: ${signal}, finishing the requests in flight`);
   // Running jobs finish (up to KOZMIC_SHUTDOWN_GRACE) or go back to the queue.
   await runner?.stop();
-  // Open live tails would hold the server's wait for the requests in flight.
-  pages?.close();
   await server.stop();
   await metricsServer?.close();
   for (const close of closers) await close();
