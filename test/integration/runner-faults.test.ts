@@ -52,13 +52,30 @@ interface Outcome {
   requests: string[];
 }
 
+/** Lives run this many at a time: each has its own queue, runner and fault plan. */
+const LIVES_AT_ONCE = 4;
+
+/** Runs `each` over `items`, LIVES_AT_ONCE at a time; the first failure fails the whole. */
+async function sideBySide<T>(items: readonly T[], each: (item: T) => Promise<void>) {
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) await each(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: LIVES_AT_ONCE }, lane));
+}
+
 /**
  * The life of one job on a real runner loop (fake engine, fake GitHub, real adapters), with
  * one injected fault, until its check run is completed and its record says so.
  */
 function defineFaultWalk(
   name: string,
-  open: () => Promise<{ store: Store; queue: InspectableQueue; close(): Promise<void> }>,
+  open: () => Promise<{
+    store: Store;
+    /** A queue of its own for one job's life, so that lives can run side by side. */
+    openQueue(): Promise<{ queue: InspectableQueue; close(): Promise<void> }>;
+    close(): Promise<void>;
+  }>,
 ) {
   describe(`the end of a job under injected faults: ${name}`, () => {
     const key = generateAppKey();
@@ -108,10 +125,25 @@ function defineFaultWalk(
         "",
       ].join("\n");
       const sha = git.commit({ ".github/kozmic.yml": config, n: String(counter) });
+      const { queue, close: closeQueue } = await adapters.openQueue();
+      try {
+        return await live(fault, planned, queue, sha, config);
+      } finally {
+        await closeQueue();
+      }
+    }
+
+    async function live(
+      fault: Fault | undefined,
+      planned: (() => void) | undefined,
+      queue: InspectableQueue,
+      sha: string,
+      config: string,
+    ): Promise<Outcome> {
       const { jobIds } = await planPush({
         fake,
         privateKey: key.privateKeyPem,
-        queue: adapters.queue,
+        queue,
         store: adapters.store,
         repository: {
           id: repoId,
@@ -130,7 +162,7 @@ function defineFaultWalk(
       const engine = new FakeEngine();
       engine.addImage("base");
       const runner = startRunner({
-        queue: faultyQueue(adapters.queue, plan),
+        queue: faultyQueue(queue, plan),
         store: faultyStore(adapters.store, plan),
         engine,
         github: {
@@ -236,7 +268,7 @@ function defineFaultWalk(
       let fired = 0;
       let reruns = 0;
       const unfired: string[] = [];
-      for (const fault of faults) {
+      await sideBySide(faults, async (fault) => {
         const what = `${fault.op} #${fault.nth} (${fault.mode})`;
         const outcome = await lifeOfAJob(fault);
         if (outcome.plan.fired) fired += 1;
@@ -252,7 +284,7 @@ function defineFaultWalk(
           );
         }
         assert.ok(outcome.buildRuns <= 2, `${what}: ${outcome.buildRuns} runs`);
-      }
+      });
       t.diagnostic(
         `${faults.length} faults over ${baseline.plan.calls.length} calls (${[...seen].join(" ")}); ` +
           `${fired} fired; ${reruns} runs ran the build again (all before the end was recorded)` +
@@ -284,7 +316,7 @@ function defineFaultWalk(
         const [op, nth] = call.split("#") as [string, string];
         for (const mode of ["error", "after"] as const) faults.push({ op, nth: Number(nth), mode });
       }
-      for (const fault of faults) {
+      await sideBySide(faults, async (fault) => {
         const what = `${fault.op} #${fault.nth} (${fault.mode})`;
         const outcome = await lifeOfAJob(fault, undefined, { dependent: true });
         assert.ok(outcome.plan.fired, `${what}: the fault fired`);
@@ -300,7 +332,7 @@ function defineFaultWalk(
         assert.equal(dependent.job?.conclusion, "success", what);
         assert.equal(outcome.buildRuns, 2, `${what}: t and d each built once`);
         assert.equal(dependent.log.split("==> runner ").length - 1, 1, `${what}: d picked up once`);
-      }
+      });
       t.diagnostic(`faults at ${faults.map((f) => `${f.op}#${f.nth} ${f.mode}`).join(", ")}`);
     });
 
@@ -331,18 +363,17 @@ const embeddedDir = mkdtempSync(join(tmpdir(), "kozmic-faults-db-"));
 after(() => rmSync(embeddedDir, { recursive: true, force: true }));
 defineFaultWalk("embedded (SQLite)", async () => {
   const store = openEmbeddedStore({ dataDir: embeddedDir });
-  const queue = openEmbeddedQueue({
-    dataDir: embeddedDir,
-    name: `q-${randomUUID()}`,
-    log: () => {},
-  });
   return {
     store,
-    queue,
-    close: async () => {
-      await queue.close();
-      await store.close();
+    openQueue: async () => {
+      const queue = openEmbeddedQueue({
+        dataDir: embeddedDir,
+        name: `q-${randomUUID()}`,
+        log: () => {},
+      });
+      return { queue, close: () => queue.close() };
     },
+    close: () => store.close(),
   };
 });
 
@@ -353,16 +384,17 @@ defineFaultWalk("SQS (ElasticMQ) and DynamoDB (DynamoDB Local)", async () => {
     endpoint: services.dynamodbEndpoint,
     region: services.region,
   });
-  const urls = await ensureSqsQueues(sqs, uniqueQueueName("faults"), 5);
   const table = `faults-${randomUUID()}`;
   await ensureDynamoTable(dynamo, table);
-  const queue = openSqsQueue({ ...urls, client: sqs, log: () => {} });
   const store = openDynamoStore({ table, client: dynamo });
   return {
     store,
-    queue,
+    openQueue: async () => {
+      const urls = await ensureSqsQueues(sqs, uniqueQueueName("faults"), 5);
+      const queue = openSqsQueue({ ...urls, client: sqs, log: () => {} });
+      return { queue, close: () => queue.close() };
+    },
     close: async () => {
-      await queue.close();
       await store.close();
       sqs.destroy();
       dynamo.destroy();
