@@ -2,8 +2,11 @@
  * The `kozmic` command as a few ES module files (esbuild, one chunk per lazily loaded part),
  * written to dist/cli/ and run by bin/kozmic.js. Node spends most of a short command's
  * start resolving, reading and compiling hundreds of small module files (zod alone is over
- * a hundred); a bundle is a handful. Left outside: native modules (better-sqlite3, loaded
- * by path, and ssh2's optional ones), found in node_modules at run time.
+ * a hundred); a bundle is a handful. `kozmic run`'s work (src/cli/run-hooks.ts, what the
+ * command loads once its arguments are read) is one file of its own, dist/cli/run-hooks.js,
+ * not fifty shared chunks: Node loads one module much sooner than fifty of the same size.
+ * Left outside: native modules (better-sqlite3, loaded by path, and ssh2's optional ones),
+ * found in node_modules at run time.
  * Usage: tsx scripts/bundle-cli.ts [<out dir>]   (scripts/build.sh runs it)
  */
 import { build, type BuildOptions, type Plugin } from "esbuild";
@@ -68,11 +71,38 @@ const lazyTransports: Plugin = {
   },
 };
 
+/**
+ * Modules bundled as a file of their own, with everything they import (shared with the
+ * chunks, so a copy of it), which their importer loads by that file's name.
+ */
+const OWN_FILES = [
+  { path: "../run-hooks.js", importer: "src/cli/commands/run.ts", entry: "src/cli/run-hooks.ts" },
+];
+
+const ownFiles: Plugin = {
+  name: "kozmic-own-files",
+  setup(b) {
+    const paths = OWN_FILES.map((m) => m.path.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&"));
+    b.onResolve({ filter: new RegExp(`^(${paths.join("|")})$`) }, (args) => {
+      const own = OWN_FILES.find(
+        (m) => m.path === args.path && args.importer === join(ROOT, m.importer),
+      );
+      // Found beside the importer's chunk at run time: every chunk is in the one directory.
+      return own ? { path: `./${ownFileName(own)}.js`, external: true } : undefined;
+    });
+  },
+};
+
+const ownFileName = (m: (typeof OWN_FILES)[number]) => m.entry.replace(/^.*\/|\.ts$/g, "");
+
 /** The module each lazily required file holds. */
 const lazyModulePath = (m: (typeof LAZY_MODULES)[number]) =>
   join(ROOT, "node_modules", dirname(m.importer), `${m.path}.js`);
 
-/** Writes `outDir`/main.js, the chunks its commands load and the lazily required files. */
+/**
+ * Writes `outDir`/main.js, the chunks its commands load, the modules bundled on their own
+ * and the lazily required files.
+ */
 export async function bundleCli(outDir: string): Promise<void> {
   const common: BuildOptions = {
     bundle: true,
@@ -89,6 +119,14 @@ export async function bundleCli(outDir: string): Promise<void> {
     entryPoints: [join(ROOT, "src/cli/main.ts")],
     outdir: outDir,
     splitting: true,
+    format: "esm",
+    banner: { js: BANNER },
+    plugins: [inlineAssets, lazyTransports, ownFiles],
+  });
+  await build({
+    ...common,
+    entryPoints: Object.fromEntries(OWN_FILES.map((m) => [ownFileName(m), join(ROOT, m.entry)])),
+    outdir: outDir,
     format: "esm",
     banner: { js: BANNER },
     plugins: [inlineAssets, lazyTransports],

@@ -135,15 +135,29 @@ export class JobContext {
   /** The default network, "bridge", was not there: the job runs on "none". */
   private noBridge = false;
 
+  /** The engine's answer to whether it has the default network, once asked. */
+  private defaultNetworkAnswer: Promise<boolean> | undefined;
+
+  /**
+   * Asks the engine whether it has the default network, without waiting for the answer:
+   * asked beside the base image's lookup, it costs the job no round trip of its own.
+   */
+  askDefaultNetwork(): void {
+    const { settings, engine } = this.options;
+    if (!settings.networkIsDefault || this.stepBase.network !== settings.network) return;
+    // An engine that does not answer is the next step's to report (as an infrastructure error).
+    this.defaultNetworkAnswer ??= engine.hasNetwork(settings.network).catch(() => true);
+  }
+
   /**
    * With KOZMIC_NETWORK unset, jobs get Docker's `bridge`; on an engine without one
    * (dockerd --bridge=none) they run without a network, and the log says why.
    */
   async checkDefaultNetwork(): Promise<void> {
-    const { settings, engine } = this.options;
+    const { settings } = this.options;
     if (!settings.networkIsDefault || this.stepBase.network !== settings.network) return;
-    // An engine that does not answer is the next step's to report (as an infrastructure error).
-    if (await engine.hasNetwork(settings.network).catch(() => true)) return;
+    this.askDefaultNetwork();
+    if (await this.defaultNetworkAnswer) return;
     this.noBridge = true;
     this.stepBase.network = "none";
     this.say(

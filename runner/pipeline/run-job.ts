@@ -96,6 +96,7 @@ async function prepare(ctx: JobContext): Promise<ImageInfo> {
   options.onPhase?.("preparing");
   ctx.say(`hook "${hook.name}": image ${hook.image} (pull: ${hook.pull})`);
   const pullStart = Date.now();
+  ctx.askDefaultNetwork();
   const base = await timed(options.timings, "pull check", () =>
     resolveBaseImage(options.engine, hook, (line) => ctx.say(line)),
   );

@@ -172,8 +172,9 @@ describe("the CLI loads what a command uses", () => {
       ])
       .map((match) => match[1]!);
     assert.notDeepEqual(headers, [], "zod is in the bundle");
+    // Once in the chunks and once in kozmic run's own file (run-hooks.js).
     assert.deepEqual(
-      headers.filter((file) => file.includes("/locales/")),
+      [...new Set(headers.filter((file) => file.includes("/locales/")))],
       ["node_modules/zod/v4/locales/en.js"],
     );
 
