@@ -475,23 +475,7 @@ export class DockerEngine implements Engine {
 
   private async run(id: string, onOutput: (text: string) => void): Promise<number> {
     const container = this.docker.getContainer(id);
-    // Asked before the start, as `docker run` does: the exit is then told as it happens, not
-    // after one more request once the start has answered (5-20 ms here); and beside the
-    // attach, not after it. A start (or attach) that fails leaves this wait with nothing to
-    // wait for: it is aborted.
-    const waitAbort = new AbortController();
-    const exited = container.wait({
-      condition: "next-exit",
-      abortSignal: waitAbort.signal,
-    }) as Promise<{ StatusCode: number }>;
-    exited.catch(() => {}); // read below, or given up when the start fails
-    let stream: NodeJS.ReadWriteStream;
-    try {
-      stream = await container.attach({ stream: true, stdout: true, stderr: true });
-    } catch (error) {
-      waitAbort.abort();
-      throw error;
-    }
+    const stream = await container.attach({ stream: true, stdout: true, stderr: true });
     const out = new PassThrough();
     out.on("data", (chunk: Buffer) => onOutput(chunk.toString()));
     this.docker.modem.demuxStream(stream, out, out);
