@@ -83,13 +83,16 @@ if [ $# -eq 0 ]; then
   node24_pid=$!
 fi
 
-echo "== ${#files[@]} test files"
+echo "== ${#files[@]} test files (set-up took ${SECONDS} s)"
+tests_started=$SECONDS
 passed=true
 node --import tsx --test --test-concurrency=2 --test-reporter=spec "${files[@]}" || passed=false
+echo "== the test files took $((SECONDS - tests_started)) s"
 
 if [ -n "${node24_pid:-}" ]; then
   echo "== ${#node24_files[@]} test files on Node $("$node24" --version)"
   wait "$node24_pid" || passed=false
   cat test-node24.log
 fi
+echo "== build, checks and tests took ${SECONDS} s"
 $passed
