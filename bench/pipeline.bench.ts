@@ -5,8 +5,8 @@
  *    run by BENCH_NODE when set, e.g. the Node 24 of scripts/node24.sh), interleaved with a
  *    bare `docker run` and `node -e 0` in the same rounds;
  * 3. a job with a 10-second install (`sleep 10`): cache miss vs cache hit, and what the miss
- *    costs beyond its install (the commit, and the rest; the build runs in the install's
- *    container when /kozmic is a bind-mounted directory, as it is for root on a local engine).
+ *    costs beyond its install (the commit, and the rest; the build always runs in a fresh
+ *    container of the committed image).
  * Figures are medians and ratios measured in this process.
  */
 import { execFileSync } from "node:child_process";
