@@ -25,35 +25,45 @@ export interface WatchOptions {
 }
 
 /**
+ * Runs `tick` every `ms`, skipping a turn while the last one is still running: a slow store
+ * gets one call at a time, not a queue of them behind its connections.
+ */
+function everyInTurn(ms: number, tick: () => Promise<void>): NodeJS.Timeout {
+  let running = false;
+  return setInterval(() => {
+    if (running) return;
+    running = true;
+    void tick().finally(() => (running = false));
+  }, ms);
+}
+
+/**
  * While a job runs: renews its lease and its message's visibility on a heartbeat, and polls
  * its record for a cancel and for a newer receipt of its message. Returns a function that
  * stops both.
  */
 export function watchJob(options: WatchOptions): () => void {
   let stopped = false;
-  const beat = setInterval(() => {
-    void (async () => {
-      try {
-        await options.store.renewLease(options.jobId, options.owner, options.leaseMs);
-        if (!stopped) options.onRenewed?.();
-      } catch (error) {
-        if (stopped) return;
-        if ((error as Error).name === "ConflictError")
-          options.onLeaseLost((error as Error).message);
-        else options.onError(error);
-        return;
-      }
-      // A beat that was in flight when the job ended must not hide a message given back.
+  const beat = everyInTurn(options.heartbeatMs, async () => {
+    try {
+      await options.store.renewLease(options.jobId, options.owner, options.leaseMs);
+      if (!stopped) options.onRenewed?.();
+    } catch (error) {
       if (stopped) return;
-      try {
-        await options.queue.extendVisibility(options.receipt(), options.visibilitySeconds);
-      } catch (error) {
-        if (!stopped) options.onError(error);
-      }
-    })();
-  }, options.heartbeatMs);
-  const poll = setInterval(() => {
-    void options.store.getJob(options.jobId).then(
+      if ((error as Error).name === "ConflictError") options.onLeaseLost((error as Error).message);
+      else options.onError(error);
+      return;
+    }
+    // A beat that was in flight when the job ended must not hide a message given back.
+    if (stopped) return;
+    try {
+      await options.queue.extendVisibility(options.receipt(), options.visibilitySeconds);
+    } catch (error) {
+      if (!stopped) options.onError(error);
+    }
+  });
+  const poll = everyInTurn(options.cancelPollMs, () =>
+    options.store.getJob(options.jobId).then(
       (job) => {
         if (stopped || !job) return;
         if (job.messageReceipt && job.messageReceipt !== options.receipt()) {
@@ -64,8 +74,8 @@ export function watchJob(options: WatchOptions): () => void {
       (error: unknown) => {
         if (!stopped) options.onError(error);
       },
-    );
-  }, options.cancelPollMs);
+    ),
+  );
   return () => {
     stopped = true;
     clearInterval(beat);
