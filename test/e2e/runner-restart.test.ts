@@ -3,7 +3,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { hooksYml, RunnerHarness } from "./runner-harness.js";
+import { gatedBuild, hooksYml, linesOf, releaseBuilds, RunnerHarness } from "./runner-harness.js";
 import { runnerWorkspaces } from "../../runner/source/step-workspaces.js";
 
 const containersOf = (runnerName: string) =>
@@ -12,27 +12,6 @@ const containersOf = (runnerName: string) =>
   })
     .split("\n")
     .filter(Boolean);
-
-/**
- * A build that says "started" and then waits, however long, until the test lets it go on
- * (`release`): the signals below land mid-build whatever the machine's load, and the attempt
- * that finishes the job takes no fixed time.
- */
-const GATED = "echo started\nuntil [ -e /tmp/go ]; do sleep 0.1; done\necho finished";
-
-/** Lets the gated builds running in the containers of these runners go on. */
-const release = (...runnerNames: string[]) => {
-  for (const id of runnerNames.flatMap(containersOf)) {
-    try {
-      execFileSync("docker", ["exec", id, "touch", "/tmp/go"], { stdio: "ignore" });
-    } catch {
-      // not running (any more)
-    }
-  }
-};
-
-/** How many lines of the log are exactly `line`. */
-const linesOf = (log: string, line: string) => log.split("\n").filter((l) => l === line).length;
 
 describe("runner restarts, crashes and shutdown", () => {
   let h: RunnerHarness;
@@ -71,7 +50,7 @@ describe("runner restarts, crashes and shutdown", () => {
     const name = `crashy-${h.nonce}`;
     const first = h.spawnRunner({ name, leaseMs: 6000, heartbeatMs: 1000 });
     const { git, target } = h.repository();
-    const sha = git.commit({ ".github/kozmic.yml": hooksYml({ build: GATED }) });
+    const sha = git.commit({ ".github/kozmic.yml": hooksYml({ build: gatedBuild() }) });
     await h.push(target, sha);
     const job = await onlyJob(sha, target.id);
     await h.waitFor("the build to start in the first runner", async () =>
@@ -91,7 +70,7 @@ describe("runner restarts, crashes and shutdown", () => {
     await h.waitFor("the build to start again", async () =>
       linesOf(await h.logOf(job.id), "started") === 2 ? true : undefined,
     );
-    release(name);
+    releaseBuilds(name);
     const run = await h.completed(target, sha, "test", 180_000);
     assert.equal(run.conclusion, "success");
     assert.equal(run.updates.filter((u) => u.conclusion !== undefined).length, 1, "one conclusion");
@@ -126,7 +105,7 @@ describe("runner restarts, crashes and shutdown", () => {
       600_000,
     );
     const { git, target } = h.repository();
-    const sha = git.commit({ ".github/kozmic.yml": hooksYml({ build: GATED }) });
+    const sha = git.commit({ ".github/kozmic.yml": hooksYml({ build: gatedBuild() }) });
     await h.push(target, sha);
     const job = await onlyJob(sha, target.id);
     await h.waitFor("the build to start in the first runner", async () =>
@@ -141,9 +120,9 @@ describe("runner restarts, crashes and shutdown", () => {
     // the runner to wake up.
     const frozenBuilds = containersOf(`frozen-${h.nonce}`);
     assert.ok(frozenBuilds.length > 0, "the frozen runner's build is still there");
-    release(`frozen-${h.nonce}`);
+    releaseBuilds(`frozen-${h.nonce}`);
     execFileSync("docker", ["wait", ...frozenBuilds], { stdio: "ignore" });
-    release(`thawed-${h.nonce}`);
+    releaseBuilds(`thawed-${h.nonce}`);
     const run = await h.completed(target, sha, "test", 180_000);
     assert.equal(run.conclusion, "success");
     const logBefore = await h.logOf(job.id);
@@ -211,7 +190,7 @@ describe("runner restarts, crashes and shutdown", () => {
     const sha = git.commit({
       ".github/kozmic.yml": hooksYml({
         // Outlasts the SIGTERM and the 0.5 s grace: it goes on only when released.
-        build: "echo slow\nuntil [ -e /tmp/go ]; do sleep 0.1; done\necho finished",
+        build: gatedBuild("slow"),
       }),
     });
     await h.push(target, sha);
@@ -231,7 +210,7 @@ describe("runner restarts, crashes and shutdown", () => {
     await h.waitFor("the build to start again", async () =>
       linesOf(await h.logOf(job.id), "slow") === 2 ? true : undefined,
     );
-    release(`after-${h.nonce}`);
+    releaseBuilds(`after-${h.nonce}`);
     const run = await h.completed(target, sha, "test", 180_000);
     assert.equal(run.conclusion, "success");
     assert.equal(run.updates.filter((u) => u.conclusion !== undefined).length, 1);
