@@ -99,8 +99,11 @@ export function diskHasRoom(path: string, freeSpace?: () => Promise<void>): Host
   };
 }
 
-/** An error's text with the disk named when the error is a full disk's (ENOSPC). */
+/**
+ * An error's text with the disk named when the error is a full disk's (ENOSPC). The code
+ * only as a word in capitals: the text may name a repository or branch such as "enospc-fix".
+ */
 export function nameFullDisk(text: string, dataDir: string): string {
-  if (!/ENOSPC|no space left on device/i.test(text)) return text;
+  if (!/\bENOSPC\b/.test(text) && !/no space left on device/i.test(text)) return text;
   return `a disk of this host is full (the data directory is ${dataDir}): ${text}`;
 }

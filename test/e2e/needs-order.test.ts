@@ -3,11 +3,18 @@ import { after, before, describe, it } from "node:test";
 import { removeStepDirectories } from "../../runner/engine/step-mounts.js";
 import { runnerWorkspaces } from "../../runner/source/step-workspaces.js";
 import type { TargetRepository } from "../support/webhooks.js";
-import { removeContainersOf, RUNNER_IMAGE, RunnerHarness } from "./runner-harness.js";
+import {
+  gatedBuild,
+  linesOf,
+  releaseBuilds,
+  removeContainersOf,
+  RUNNER_IMAGE,
+  RunnerHarness,
+} from "./runner-harness.js";
 
-// About 60-75 s: most of it is the SIGKILL case, which starts a runner as its own node
-// process (tens of seconds on a loaded machine), lets test's build run until the kill, then
-// waits out the dead runner's 6 s lease before another runner takes test over.
+// Most of it is the SIGKILL case, which starts a runner as its own node process (tens of
+// seconds on a loaded machine), lets test's build run until the kill, then waits out the
+// dead runner's 6 s lease before another runner takes test over.
 
 /** `test` (its build script given) and `deploy`, which needs it. */
 function needsYml(testBuild: string): string {
@@ -102,15 +109,13 @@ describe("needs: a hook that needs another, through the app, real runners and th
       heartbeatMs: 1000,
     });
     const { git, target } = h.repository();
-    // Long enough that the signal lands mid-build even on a loaded machine.
-    const sha = git.commit({
-      ".github/kozmic.yml": needsYml("echo started\nsleep 20\necho finished"),
-    });
+    // test's build waits to be released: the signal lands mid-build whatever the load.
+    const sha = git.commit({ ".github/kozmic.yml": needsYml(gatedBuild()) });
     await h.push(target, sha);
     const { test } = await jobsOf(target, sha);
     await h.waitFor(
       "test to start in the first runner",
-      async () => ((await h.logOf(test.id)).includes("started\n") ? true : undefined),
+      async () => (linesOf(await h.logOf(test.id), "started") === 1 ? true : undefined),
       600_000,
     );
     first.child.kill("SIGKILL");
@@ -122,6 +127,10 @@ describe("needs: a hook that needs another, through the app, real runners and th
       leaseMs: 6000,
       heartbeatMs: 1000,
     });
+    await h.waitFor("test to start again in the other runner", async () =>
+      linesOf(await h.logOf(test.id), "started") === 2 ? true : undefined,
+    );
+    releaseBuilds(`needs-other-${h.nonce}`);
     const run = await h.completed(target, sha, "deploy", 180_000);
     assert.equal(run.conclusion, "success");
     assert.equal(run.updates.filter((u) => u.conclusion !== undefined).length, 1, "one conclusion");
@@ -133,7 +142,7 @@ describe("needs: a hook that needs another, through the app, real runners and th
     assert.equal(deployLog.split("deploying\n").length - 1, 1, "and ran once");
     assert.equal(ended.deploy.releasedBy, test.id);
     await other.stop();
-    // The killed runner's build container (its sleep) and step mounts would outlive the test.
+    // The killed runner's build container (never released) and step mounts would outlive the test.
     removeContainersOf(killed);
     await removeStepDirectories(runnerWorkspaces(h.dir, killed));
   });

@@ -2,11 +2,19 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { after, before, describe, it } from "node:test";
 import { startSecondDockerd, type SecondDockerd } from "../support/second-dockerd.js";
-import { hooksYml, RUNNER_IMAGE, RunnerHarness, type ChildRunner } from "./runner-harness.js";
+import {
+  gatedBuild,
+  hooksYml,
+  linesOf,
+  releaseBuilds,
+  RUNNER_IMAGE,
+  RunnerHarness,
+  type ChildRunner,
+} from "./runner-harness.js";
 
 // A runner in its own process drives a second dockerd the test stops and starts again, as
 // `systemctl restart docker` (SIGTERM) or a crash (SIGKILL) would on a fleet host. About
-// 2.5 minutes: three dockerd starts, a stopping dockerd's 10 s for its containers, and a
+// a minute: three dockerd starts, a stopping dockerd's 10 s for its containers, and a
 // runner process loading per test.
 describe("the Docker engine restarted mid-job", () => {
   let h: RunnerHarness;
@@ -68,18 +76,22 @@ describe("the Docker engine restarted mid-job", () => {
         // A new node process loading the runner: minutes on a loaded machine.
         await waitForLine(runner, "child ready", 600_000);
         const { git, target } = h.repository();
-        const sha = git.commit({
-          ".github/kozmic.yml": hooksYml({ build: "echo started\nsleep 30\necho finished" }),
-        });
+        // The build waits to be released: the engine goes away mid-build whatever the load.
+        const sha = git.commit({ ".github/kozmic.yml": hooksYml({ build: gatedBuild() }) });
         await h.push(target, sha);
         const job = await onlyJob(sha, target.id);
         await h.waitFor("the build to start", async () =>
-          (await h.logOf(job.id)).includes("started\n") ? true : undefined,
+          linesOf(await h.logOf(job.id), "started") === 1 ? true : undefined,
         );
 
         await engine.restart(signal, async () => {
           await waitForLine(runner, "not taking jobs: the Docker engine does not answer");
-          const healthy = h.startRunner({ name: `healthy-${signal.toLowerCase()}-${h.nonce}` });
+          const healthyName = `healthy-${signal.toLowerCase()}-${h.nonce}`;
+          const healthy = h.startRunner({ name: healthyName });
+          await h.waitFor("the build to start on the healthy runner", async () =>
+            linesOf(await h.logOf(job.id), "started") === 2 ? true : undefined,
+          );
+          releaseBuilds(healthyName);
           const run = await h.completed(target, sha);
           await healthy.stop();
           const log = await h.logOf(job.id);

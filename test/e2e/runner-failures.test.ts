@@ -5,7 +5,7 @@ import Docker from "dockerode";
 import { DockerEngine } from "../../runner/engine/docker-engine.js";
 import { FakeEngine } from "../support/fake-engine.js";
 import { aBuild, aJob, aJobMessage } from "../support/job-fixtures.js";
-import { hooksYml, RunnerHarness } from "./runner-harness.js";
+import { gatedBuild, hooksYml, linesOf, releaseBuilds, RunnerHarness } from "./runner-harness.js";
 
 describe("runner under failures", () => {
   let h: RunnerHarness;
@@ -142,13 +142,12 @@ describe("runner under failures", () => {
 
   it("a container removed under a running job (by anyone else) is retried, never the user's failure", async () => {
     const { git, target } = h.repository();
-    const sha = git.commit({
-      ".github/kozmic.yml": hooksYml({ build: "echo started\nsleep 3\necho finished" }),
-    });
+    // The build waits to be released: its container is removed mid-build whatever the load.
+    const sha = git.commit({ ".github/kozmic.yml": hooksYml({ build: gatedBuild() }) });
     await h.push(target, sha);
     const job = await onlyJob(sha, target.id);
     await h.waitFor("the build to start", async () =>
-      (await h.logOf(job.id)).includes("started\n") ? true : undefined,
+      linesOf(await h.logOf(job.id), "started") === 1 ? true : undefined,
     );
     const docker = new Docker();
     const [container] = await docker.listContainers({
@@ -156,6 +155,10 @@ describe("runner under failures", () => {
     });
     assert.ok(container, "the job's container is running");
     await docker.getContainer(container.Id).remove({ force: true });
+    await h.waitFor("the build to start again", async () =>
+      linesOf(await h.logOf(job.id), "started") === 2 ? true : undefined,
+    );
+    releaseBuilds(`failures-${h.nonce}`);
     const run = await h.completed(target, sha);
     assert.equal(run.conclusion, "success", JSON.stringify(run.output));
     const log = await h.logOf(job.id);

@@ -406,6 +406,38 @@ export function removeContainersOf(runnerName: string): void {
     execFileSync("docker", ["volume", "rm", "-f", ...volumes], { stdio: "ignore" });
 }
 
+/**
+ * A build script that says `first` and then waits, however long, until the test lets it go on
+ * (releaseBuilds), then says "finished": a signal or an outage lands mid-build whatever the
+ * machine's load, and the attempt that finishes the job takes no fixed time.
+ */
+export function gatedBuild(first = "started"): string {
+  return `echo ${first}\nuntil [ -e /tmp/go ]; do sleep 0.1; done\necho finished`;
+}
+
+/** Lets the gated builds (gatedBuild) running in the containers of these runners go on. */
+export function releaseBuilds(...runnerNames: string[]): void {
+  for (const name of runnerNames) {
+    const ids = execFileSync("docker", ["ps", "-q", "--filter", `label=kozmic.runner=${name}`], {
+      encoding: "utf8",
+    })
+      .split("\n")
+      .filter(Boolean);
+    for (const id of ids) {
+      try {
+        execFileSync("docker", ["exec", id, "touch", "/tmp/go"], { stdio: "ignore" });
+      } catch {
+        // gone since
+      }
+    }
+  }
+}
+
+/** How many lines of a log are exactly `line`. */
+export function linesOf(log: string, line: string): number {
+  return log.split("\n").filter((l) => l === line).length;
+}
+
 /** `.github/kozmic.yml` with one hook named "test" on the test image. */
 export function hooksYml(hook: {
   build: string;

@@ -3,7 +3,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { hooksYml, RunnerHarness } from "./runner-harness.js";
+import { gatedBuild, hooksYml, linesOf, releaseBuilds, RunnerHarness } from "./runner-harness.js";
 import { runnerWorkspaces } from "../../runner/source/step-workspaces.js";
 
 const containersOf = (runnerName: string) =>
@@ -50,15 +50,11 @@ describe("runner restarts, crashes and shutdown", () => {
     const name = `crashy-${h.nonce}`;
     const first = h.spawnRunner({ name, leaseMs: 6000, heartbeatMs: 1000 });
     const { git, target } = h.repository();
-    // Long enough that the signal lands mid-build even when a loaded machine takes seconds
-    // between the "started" line and the signal.
-    const sha = git.commit({
-      ".github/kozmic.yml": hooksYml({ build: "echo started\nsleep 20\necho finished" }),
-    });
+    const sha = git.commit({ ".github/kozmic.yml": hooksYml({ build: gatedBuild() }) });
     await h.push(target, sha);
     const job = await onlyJob(sha, target.id);
     await h.waitFor("the build to start in the first runner", async () =>
-      (await h.logOf(job.id)).includes("started\n") ? true : undefined,
+      linesOf(await h.logOf(job.id), "started") === 1 ? true : undefined,
     );
     first.child.kill("SIGKILL");
     await first.exited;
@@ -71,6 +67,10 @@ describe("runner restarts, crashes and shutdown", () => {
 
     // The same runner comes back: it removes its leftovers and takes the job over.
     h.startRunner({ name, leaseMs: 6000, heartbeatMs: 1000 });
+    await h.waitFor("the build to start again", async () =>
+      linesOf(await h.logOf(job.id), "started") === 2 ? true : undefined,
+    );
+    releaseBuilds(name);
     const run = await h.completed(target, sha, "test", 180_000);
     assert.equal(run.conclusion, "success");
     assert.equal(run.updates.filter((u) => u.conclusion !== undefined).length, 1, "one conclusion");
@@ -105,18 +105,24 @@ describe("runner restarts, crashes and shutdown", () => {
       600_000,
     );
     const { git, target } = h.repository();
-    // Long enough that the signal lands mid-build even when a loaded machine takes seconds
-    // between the "started" line and the signal.
-    const sha = git.commit({
-      ".github/kozmic.yml": hooksYml({ build: "echo started\nsleep 20\necho finished" }),
-    });
+    const sha = git.commit({ ".github/kozmic.yml": hooksYml({ build: gatedBuild() }) });
     await h.push(target, sha);
     const job = await onlyJob(sha, target.id);
     await h.waitFor("the build to start in the first runner", async () =>
-      (await h.logOf(job.id)).includes("started\n") ? true : undefined,
+      linesOf(await h.logOf(job.id), "started") === 1 ? true : undefined,
     );
     frozen.child.kill("SIGSTOP");
     const other = h.startRunner({ name: `thawed-${h.nonce}`, leaseMs: 6000, heartbeatMs: 1000 });
+    await h.waitFor("the build to start in the other runner", async () =>
+      linesOf(await h.logOf(job.id), "started") === 2 ? true : undefined,
+    );
+    // The frozen runner's build finishes while its runner sleeps: what it printed waits for
+    // the runner to wake up.
+    const frozenBuilds = containersOf(`frozen-${h.nonce}`);
+    assert.ok(frozenBuilds.length > 0, "the frozen runner's build is still there");
+    releaseBuilds(`frozen-${h.nonce}`);
+    execFileSync("docker", ["wait", ...frozenBuilds], { stdio: "ignore" });
+    releaseBuilds(`thawed-${h.nonce}`);
     const run = await h.completed(target, sha, "test", 180_000);
     assert.equal(run.conclusion, "success");
     const logBefore = await h.logOf(job.id);
@@ -183,14 +189,14 @@ describe("runner restarts, crashes and shutdown", () => {
     const { git, target } = h.repository();
     const sha = git.commit({
       ".github/kozmic.yml": hooksYml({
-        // Long enough to outlast the SIGTERM and the 0.5 s grace on a loaded machine.
-        build: "if [ ! -f /tmp/x ]; then echo slow; fi\nsleep 20\necho finished",
+        // Outlasts the SIGTERM and the 0.5 s grace: it goes on only when released.
+        build: gatedBuild("slow"),
       }),
     });
     await h.push(target, sha);
     const job = await onlyJob(sha, target.id);
     await h.waitFor("the build to start", async () =>
-      (await h.logOf(job.id)).includes("slow\n") ? true : undefined,
+      linesOf(await h.logOf(job.id), "slow") === 1 ? true : undefined,
     );
     child.child.kill("SIGTERM");
     assert.equal(await child.exited, 0);
@@ -201,6 +207,10 @@ describe("runner restarts, crashes and shutdown", () => {
     assert.deepEqual(containersOf(name), [], "its containers are gone");
 
     h.startRunner({ name: `after-${h.nonce}` });
+    await h.waitFor("the build to start again", async () =>
+      linesOf(await h.logOf(job.id), "slow") === 2 ? true : undefined,
+    );
+    releaseBuilds(`after-${h.nonce}`);
     const run = await h.completed(target, sha, "test", 180_000);
     assert.equal(run.conclusion, "success");
     assert.equal(run.updates.filter((u) => u.conclusion !== undefined).length, 1);

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { after, before, describe, it } from "node:test";
-import { RunnerHarness } from "./runner-harness.js";
+import { linesOf, releaseBuilds, RunnerHarness } from "./runner-harness.js";
 import { ensureMariadbImage, MARIADB_IMAGE } from "../support/mariadb-image.js";
 
 /** Container ids, or network names, carrying a label. */
@@ -51,8 +51,8 @@ const QUERIES = [
   `mariadb -h db -u app -papp-secret app -N -e "SELECT text FROM greetings"`,
 ].join("\n");
 
-// About 90 s: MariaDB starts three times, and the killed runner's job waits out its lease
-// (6 s) and the 20 s its build sleeps so that the kill lands mid-build.
+// MariaDB starts three times, and the killed runner's job waits out its lease (6 s); the
+// build of the job killed mid-build waits for the test to release it.
 describe("service containers through the app and a real runner", () => {
   let h: RunnerHarness;
   before(async () => {
@@ -102,13 +102,16 @@ describe("service containers through the app and a real runner", () => {
     const first = h.spawnRunner({ name, leaseMs: 6000, heartbeatMs: 1000 });
     const { git, target } = h.repository();
     const sha = git.commit({
-      ".github/kozmic.yml": MYSQL_PROJECT(`echo build-started\nsleep 20\n${QUERIES}`),
+      // The build waits to be released: the kill lands mid-build whatever the load.
+      ".github/kozmic.yml": MYSQL_PROJECT(
+        `echo build-started\nuntil [ -e /tmp/go ]; do sleep 0.1; done\n${QUERIES}`,
+      ),
     });
     await h.push(target, sha);
     const job = await onlyJob(sha, target.id);
     await h.waitFor(
       "the build to start in the first runner",
-      async () => ((await h.logOf(job.id)).includes("\nbuild-started\n") ? true : undefined),
+      async () => (linesOf(await h.logOf(job.id), "build-started") === 1 ? true : undefined),
       600_000,
     );
     first.child.kill("SIGKILL");
@@ -125,6 +128,12 @@ describe("service containers through the app and a real runner", () => {
         ? true
         : undefined,
     );
+    await h.waitFor(
+      "the build to start again",
+      async () => (linesOf(await h.logOf(job.id), "build-started") === 2 ? true : undefined),
+      300_000,
+    );
+    releaseBuilds(name);
     const run = await h.completed(target, sha, "test", 300_000);
     assert.equal(run.conclusion, "success");
     assert.match(await h.logOf(job.id), /^hello from mariadb$/m);

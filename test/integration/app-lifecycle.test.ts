@@ -15,7 +15,10 @@ import {
 describe("the app over HTTP: re-runs, cancel, superseding, installations", () => {
   let h: AppHarness;
   before(async () => {
-    h = await AppHarness.start();
+    // Write pacing off: no test here is about it (write-pacing.test.ts and app-planner.test.ts
+    // are), and with it on, the tests' writes drain the installation's burst and then wait a
+    // second each.
+    h = await AppHarness.start({ paceWrites: false });
   });
   after(() => h.stop());
   afterEach(() => {

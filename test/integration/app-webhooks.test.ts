@@ -8,7 +8,10 @@ import { enqueuePlan } from "../../src/github/app-deps.js";
 describe("the app over HTTP: pushes and pull requests become check runs and messages", () => {
   let h: AppHarness;
   before(async () => {
-    h = await AppHarness.start();
+    // Write pacing off: no test here is about it (write-pacing.test.ts and app-planner.test.ts
+    // are), and with it on, the tests' writes drain the installation's burst and then wait a
+    // second each.
+    h = await AppHarness.start({ paceWrites: false });
   });
   after(() => h.stop());
   afterEach(() => {

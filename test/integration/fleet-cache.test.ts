@@ -364,7 +364,7 @@ describe("the fleet install cache", () => {
     try {
       const host = {
         ...hostA,
-        engine: new DockerEngine(new Docker(), { registrySilenceMs: 3_000 }),
+        engine: new DockerEngine(new Docker(), { registrySilenceMs: 1_000 }),
         lines: [] as string[],
       };
       const fleet = fleetOf(host, silent.host);
@@ -373,14 +373,14 @@ describe("the fleet install cache", () => {
       assert.match(
         log,
         new RegExp(
-          `fleet cache ${silent.host}/${REPOSITORY}: cannot pull .*: the registry did not answer for 3 s; installing here`,
+          `fleet cache ${silent.host}/${REPOSITORY}: cannot pull .*: the registry did not answer for 1 s; installing here`,
         ),
       );
       assert.match(log, /RUNNING-INSTALL/);
       await fleet.idle();
       assert.match(
         host.lines.join("\n"),
-        /fleet cache: push of .* failed: cannot push .*: the registry did not answer for 3 s/,
+        /fleet cache: push of .* failed: cannot push .*: the registry did not answer for 1 s/,
       );
       assert.ok(silent.connections() > 0, "the engine did connect to the registry");
     } finally {

@@ -65,5 +65,14 @@ describe("host health", () => {
       "a disk of this host is full (the data directory is /data): git fetch: fatal: write error: No space left on device",
     );
     assert.equal(nameFullDisk("connection refused", "/data"), "connection refused");
+    assert.match(
+      nameFullDisk("ENOSPC: no space left on device, write", "/data"),
+      /^a disk of this host is full/,
+    );
+    assert.match(nameFullDisk("spawn git ENOSPC", "/data"), /^a disk of this host is full/);
+    // A repository named like the code is not a full disk.
+    const notFound =
+      "git fetch from 127.0.0.1:4000/acme/enospc-fix.git failed: fatal: repository 'http://127.0.0.1:4000/acme/enospc-fix.git/' not found";
+    assert.equal(nameFullDisk(notFound, "/data"), notFound);
   });
 });
