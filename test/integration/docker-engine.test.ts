@@ -31,6 +31,26 @@ function behave(b: Behaviour) {
   return { env: {}, extra: [{ path: "run.sh", content: `${script}\n`, mode: 0o755 }] };
 }
 
+/** A step of `image` running `script` as root, with `sourceDir` as its /kozmic/src. */
+function stepSpec(
+  image: string,
+  script: string,
+  sourceDir: string,
+  labels: Record<string, string>,
+  env: Record<string, string> = {},
+): StepSpec {
+  return {
+    image,
+    env,
+    labels,
+    memoryBytes: 64 * 1024 ** 2,
+    nanoCpus: 5e8,
+    pidsLimit: 32,
+    network: "none",
+    files: { sourceDir, uid: 0, gid: 0, extra: [{ path: "run.sh", content: script, mode: 0o755 }] },
+  };
+}
+
 const vanish = (id: string) => docker.getContainer(id).remove({ force: true }) as Promise<void>;
 
 for (const [name, engine] of [
@@ -58,21 +78,8 @@ test("stdout and stderr in order; /kozmic holds the files and is not in a commit
   const source = mkdtempSync(join(tmpdir(), "kozmic-engine-src-"));
   writeFileSync(join(source, "hello.txt"), "from the host\n");
   const label = { "kozmic.test": randomUUID() };
-  const spec = (image: string, script: string): StepSpec => ({
-    image,
-    env: { GREETING: "hi" },
-    labels: label,
-    memoryBytes: 64 * 1024 ** 2,
-    nanoCpus: 5e8,
-    pidsLimit: 32,
-    network: "none",
-    files: {
-      sourceDir: source,
-      uid: 0,
-      gid: 0,
-      extra: [{ path: "run.sh", content: script, mode: 0o755 }],
-    },
-  });
+  const spec = (image: string, script: string) =>
+    stepSpec(image, script, source, label, { GREETING: "hi" });
   const made: string[] = [];
   try {
     // Docker keeps no order between the two streams for writes made at the same instant (the
@@ -149,21 +156,9 @@ test(
     const label = { "kozmic.test": randomUUID() };
     try {
       for (const exit of [0, 3]) {
-        const id = await engine.createStep({
-          image: IMAGE,
-          env: {},
-          labels: label,
-          memoryBytes: 64 * 1024 ** 2,
-          nanoCpus: 5e8,
-          pidsLimit: 32,
-          network: "none",
-          files: {
-            sourceDir: source,
-            uid: 0,
-            gid: 0,
-            extra: [{ path: "run.sh", content: `echo quick\nexit ${exit}\n`, mode: 0o755 }],
-          },
-        });
+        const id = await engine.createStep(
+          stepSpec(IMAGE, `echo quick\nexit ${exit}\n`, source, label),
+        );
         let out = "";
         assert.equal(await engine.runStep(id, (t) => (out += t)), exit);
         assert.equal(out, "quick\n");

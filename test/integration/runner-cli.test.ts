@@ -83,6 +83,45 @@ describe("kozmic runner (the command)", () => {
         rmSync(dir, { recursive: true, force: true });
       });
 
+      /** The commit's first check run once completed, or as it is after `ms`. */
+      async function completedRun(repoName: string, sha: string, ms: number) {
+        const deadline = Date.now() + ms;
+        let run = fake.checkRunsOf(repoName, sha)[0];
+        while (run?.status !== "completed" && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 200));
+          run = fake.checkRunsOf(repoName, sha)[0];
+        }
+        return run;
+      }
+
+      /** A private repository of the fake with ids of its own: the tests run side by side. */
+      function privateRepository(prefix: string, idBase: number) {
+        const repoName = `ghe/${prefix}-${Math.floor(Math.random() * 1e9)}`;
+        const record = fake.addRepository({ fullName: repoName, installationId: 9, private: true });
+        record.id = idBase + Math.floor(Math.random() * 1e9);
+        return { repoName, record, git: createGitRepo(fake, http, repoName) };
+      }
+
+      /** Plans a push of the fake's private repository (installation 9) onto queue and store. */
+      function planOn(
+        queue: Parameters<typeof planPush>[0]["queue"],
+        store: Parameters<typeof planPush>[0]["store"],
+        repo: { id: number; fullName: string },
+        sha: string,
+        config: string,
+      ) {
+        return planPush({
+          fake,
+          privateKey: key.privateKeyPem,
+          queue,
+          store,
+          repository: { ...repo, cloneUrl: `${fake.origin}/${repo.fullName}.git`, private: true },
+          installationId: 9,
+          sha,
+          config,
+        });
+      }
+
       /** `kozmic runner` itself (not a wrapper), on the fake GHES and the embedded data dir. */
       function startRunnerCommand(name: string, dataDir = dir, env: Record<string, string> = {}) {
         const child = spawn(process.execPath, kozmicArgv(["runner"]), {
@@ -144,27 +183,14 @@ describe("kozmic runner (the command)", () => {
         const name = `cli-${record.id}`;
         const { child, exited, stderr } = startRunnerCommand(name);
         try {
-          const { jobIds } = await planPush({
-            fake,
-            privateKey: key.privateKeyPem,
+          const { jobIds } = await planOn(
             queue,
             store,
-            repository: {
-              id: record.id,
-              fullName: "ghe/app",
-              cloneUrl: `${fake.origin}/ghe/app.git`,
-              private: true,
-            },
-            installationId: 9,
+            { id: record.id, fullName: "ghe/app" },
             sha,
             config,
-          });
-          const deadline = Date.now() + 60_000;
-          let run = fake.checkRunsOf("ghe/app", sha)[0];
-          while (run?.status !== "completed" && Date.now() < deadline) {
-            await new Promise((r) => setTimeout(r, 200));
-            run = fake.checkRunsOf("ghe/app", sha)[0];
-          }
+          );
+          const run = await completedRun("ghe/app", sha, 60_000);
           assert.equal(run?.conclusion, "success", stderr());
           assert.match(
             run?.output.summary ?? "",
@@ -177,22 +203,15 @@ describe("kozmic runner (the command)", () => {
           // Ctrl-C twice while a job runs: the runner stops at once and returns the job.
           const slowConfig = hooksYml({ build: "echo started\nsleep 120" });
           const slowSha = git.commit({ ".github/kozmic.yml": slowConfig });
-          const slow = await planPush({
-            fake,
-            privateKey: key.privateKeyPem,
+          const slow = await planOn(
             queue,
             store,
-            repository: {
-              id: record.id,
-              fullName: "ghe/app",
-              cloneUrl: `${fake.origin}/ghe/app.git`,
-              private: true,
-            },
-            installationId: 9,
-            sha: slowSha,
-            config: slowConfig,
-          });
+            { id: record.id, fullName: "ghe/app" },
+            slowSha,
+            slowConfig,
+          );
           const slowJob = slow.jobIds[0]!;
+          const deadline = Date.now() + 60_000;
           while (Date.now() < deadline) {
             const text = (await store.readLog(slowJob)).map((c) => c.data).join("");
             if (text.includes("started\n")) break;
@@ -266,10 +285,7 @@ describe("kozmic runner (the command)", () => {
 
       it("a disk that fills during a job's checkout: the attempt is an infrastructure problem naming the disk, and the job runs once space is back", async () => {
         const small = mountSmallDisk("kozmic-enospc-");
-        const repoName = `ghe/enospc-${Math.floor(Math.random() * 1e9)}`;
-        const record = fake.addRepository({ fullName: repoName, installationId: 9, private: true });
-        record.id = 40_000_000 + Math.floor(Math.random() * 1e9);
-        const git = createGitRepo(fake, http, repoName);
+        const { repoName, record, git } = privateRepository("enospc", 40_000_000);
         const config = hooksYml({ build: "echo ran-once-the-disk-had-room" });
         // About 9 MiB of pack that does not compress: more than the disk will have free.
         const sha = git.commit({
@@ -286,21 +302,13 @@ describe("kozmic runner (the command)", () => {
           // 5 MiB left free: above the 5% (3.2 MiB) the runner asks for, so it takes the job.
           const { bavail, bsize } = statfsSync(small);
           writeFileSync(filler, Buffer.alloc(bavail * bsize - 5 * 1024 ** 2));
-          const { jobIds } = await planPush({
-            fake,
-            privateKey: key.privateKeyPem,
+          const { jobIds } = await planOn(
             queue,
             store,
-            repository: {
-              id: record.id,
-              fullName: repoName,
-              cloneUrl: `${fake.origin}/${repoName}.git`,
-              private: true,
-            },
-            installationId: 9,
+            { id: record.id, fullName: repoName },
             sha,
             config,
-          });
+          );
           const jobId = jobIds[0]!;
           const logText = async () => (await store.readLog(jobId)).map((c) => c.data).join("");
           await until("the attempt to end", async () =>
@@ -340,10 +348,7 @@ describe("kozmic runner (the command)", () => {
       it("a full disk under the data directory: the runner takes no job and says so on /healthz and /metrics, then runs it once space is back", async () => {
         // A 64 MiB filesystem of its own (root: the test mounts it), left almost full.
         const small = mountSmallDisk("kozmic-full-disk-");
-        const repoName = `ghe/full-${Math.floor(Math.random() * 1e9)}`;
-        const record = fake.addRepository({ fullName: repoName, installationId: 9, private: true });
-        record.id = 30_000_000 + Math.floor(Math.random() * 1e9);
-        const git = createGitRepo(fake, http, repoName);
+        const { repoName, record, git } = privateRepository("full", 30_000_000);
         const config = hooksYml({ build: "echo ran-after-the-disk-emptied" });
         const sha = git.commit({ ".github/kozmic.yml": config });
         const port = await freePort();
@@ -381,21 +386,13 @@ describe("kozmic runner (the command)", () => {
             new RegExp(`the disk under ${small} is full \\(1 MiB free`),
           );
           assert.equal(await takingJobsGauge(), "0");
-          const { jobIds } = await planPush({
-            fake,
-            privateKey: key.privateKeyPem,
+          const { jobIds } = await planOn(
             queue,
             store,
-            repository: {
-              id: record.id,
-              fullName: repoName,
-              cloneUrl: `${fake.origin}/${repoName}.git`,
-              private: true,
-            },
-            installationId: 9,
+            { id: record.id, fullName: repoName },
             sha,
             config,
-          });
+          );
           // The runner looks again every 2 s: three answers later, the job has not moved.
           const queuedAt = Date.now();
           await until("three more checks", () => Date.now() - queuedAt > 6_000);
@@ -454,12 +451,7 @@ describe("kozmic runner (the command)", () => {
             },
             task: { kind: "build", event: "push", sha, ref: "refs/heads/main", trigger: "octocat" },
           });
-          const deadline = Date.now() + 120_000;
-          let run = fake.checkRunsOf("ghe/planned", sha)[0];
-          while (run?.status !== "completed" && Date.now() < deadline) {
-            await new Promise((r) => setTimeout(r, 200));
-            run = fake.checkRunsOf("ghe/planned", sha)[0];
-          }
+          const run = await completedRun("ghe/planned", sha, 120_000);
           assert.equal(run?.conclusion, "success", stderr());
           assert.equal(fake.checkRunsOf("ghe/planned", sha).length, 1);
           const planned = logRecords(stderr()).find(
