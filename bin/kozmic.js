@@ -1,7 +1,6 @@
 #!/usr/bin/env node
-// Runs the bundled CLI (dist/cli/, made by `npm run build`), or the compiled files beside it
-// (dist/src/). In a checkout without a build, runs the TypeScript source through tsx
-// instead (slower to start: it compiles as it goes).
+// Runs the bundled CLI (dist/cli/, made by `npm run build`). In a checkout without a build,
+// runs the TypeScript source through tsx instead (slower to start: it compiles as it goes).
 //
 // CommonJS (bin/package.json), not an ES module: Node starts an ES module entry a few ms
 // later. The CLI itself is ES modules, loaded with import().
@@ -17,11 +16,8 @@ const dist = join(__dirname, "..", "dist");
 async function main() {
   enableCompileCache();
   const bundled = join(dist, "cli", "main.js");
-  const compiled = join(dist, "src", "cli", "main.js");
   if (existsSync(bundled)) {
     await import(pathToFileURL(bundled).href);
-  } else if (existsSync(compiled)) {
-    await import(pathToFileURL(compiled).href);
   } else {
     const { register } = await import("tsx/esm/api");
     register();

@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
-# Compiles src/ and runner/ to JavaScript in dist/ (tsconfig.build.json), copies beside it
-# the files the compiled code reads (the log pages' stylesheet and script), and bundles the
-# CLI into dist/cli/ (scripts/bundle-cli.ts), which is what bin/kozmic.js runs. Quick when
-# dist/ is newer than every source.
+# Bundles the CLI into dist/cli/ (scripts/bundle-cli.ts, the log pages' stylesheet and script
+# inside), which is what bin/kozmic.js runs. Type-checking is `tsc --noEmit` (npm test, npm
+# run check). Quick when dist/ is newer than every source.
 #   --check   only say whether dist/ is up to date (exit 1 when it is not)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,7 +14,7 @@ stale_reason() {
   fi
   local newer
   newer=$(find src runner scripts/bundle-cli.ts scripts/bundle-lambda.ts tsconfig.json \
-    tsconfig.build.json package.json package-lock.json -newer "$stamp" -print -quit)
+    package.json package-lock.json -newer "$stamp" -print -quit)
   if [ -n "$newer" ]; then echo "$newer is newer than dist/"; fi
 }
 
@@ -31,14 +30,10 @@ if [ -z "$reason" ]; then
   echo "build: dist/ is up to date"
   exit 0
 fi
-echo "build: $reason; compiling to dist/"
+echo "build: $reason; bundling the CLI into dist/cli/"
 # The stamp's time is the start: a source saved during the build makes the next one compile.
 mkdir -p dist
 touch "$stamp.new.$$"
-npx tsc -p tsconfig.build.json
-mkdir -p dist/src/web/assets
-cp src/web/assets/* dist/src/web/assets/
-# What bin/kozmic.js runs: the same code as a few bundled files, much quicker to start.
 # Made aside and swapped in, so that a kozmic already running keeps its files.
 npx tsx scripts/bundle-cli.ts "dist/cli.new.$$"
 if [ -d dist/cli ]; then mv dist/cli "dist/cli.old.$$"; fi

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Compiles Kozmic to dist/, builds the example image from Debian's static busybox when it is
+# Bundles the CLI into dist/cli/, builds the example image from Debian's static busybox when it is
 # missing, runs the example repository's hooks with `kozmic run` (a cache miss, and how to
 # see a hit), then the whole system on this machine: `kozmic serve` on its embedded
 # defaults taking a push from a local stand-in for GitHub, running the job and serving its

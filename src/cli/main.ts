@@ -60,7 +60,7 @@ function usage(): string {
   ].join("\n");
 }
 
-/** Kozmic's version: from the first package.json above this file (src/cli/ or dist/src/cli/). */
+/** Kozmic's version: from the first package.json above this file (src/cli/ or dist/cli/). */
 function version(): string {
   for (let dir = new URL("../", import.meta.url); ; dir = new URL("../", dir)) {
     try {
