@@ -139,14 +139,14 @@ export class JobContext {
   private defaultNetworkAnswer: Promise<boolean> | undefined;
 
   /**
-   * Asks the engine whether it has the default network, without waiting for the answer:
+   * Asks the engine whether it has the default network (once), when the job is to use it:
    * asked beside the base image's lookup, it costs the job no round trip of its own.
    */
-  askDefaultNetwork(): void {
+  askDefaultNetwork(): Promise<boolean> | undefined {
     const { settings, engine } = this.options;
     if (!settings.networkIsDefault || this.stepBase.network !== settings.network) return;
     // An engine that does not answer is the next step's to report (as an infrastructure error).
-    this.defaultNetworkAnswer ??= engine.hasNetwork(settings.network).catch(() => true);
+    return (this.defaultNetworkAnswer ??= engine.hasNetwork(settings.network).catch(() => true));
   }
 
   /**
@@ -154,10 +154,9 @@ export class JobContext {
    * (dockerd --bridge=none) they run without a network, and the log says why.
    */
   async checkDefaultNetwork(): Promise<void> {
+    const answer = this.askDefaultNetwork();
+    if (!answer || (await answer)) return;
     const { settings } = this.options;
-    if (!settings.networkIsDefault || this.stepBase.network !== settings.network) return;
-    this.askDefaultNetwork();
-    if (await this.defaultNetworkAnswer) return;
     this.noBridge = true;
     this.stepBase.network = "none";
     this.say(

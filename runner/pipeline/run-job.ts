@@ -96,7 +96,7 @@ async function prepare(ctx: JobContext): Promise<ImageInfo> {
   options.onPhase?.("preparing");
   ctx.say(`hook "${hook.name}": image ${hook.image} (pull: ${hook.pull})`);
   const pullStart = Date.now();
-  ctx.askDefaultNetwork();
+  void ctx.askDefaultNetwork(); // answered beside the base image lookup
   const base = await timed(options.timings, "pull check", () =>
     resolveBaseImage(options.engine, hook, (line) => ctx.say(line)),
   );
