@@ -72,36 +72,30 @@ const lazyTransports: Plugin = {
 };
 
 /**
- * Modules bundled as a file of their own, with everything they import (shared with the
- * chunks, so a copy of it), which their importer loads by that file's name.
+ * `kozmic run`'s work, bundled as a file of its own (dist/cli/run-hooks.js) with everything it
+ * imports (shared with the chunks, so a copy of it): run.ts's import of it is left to Node,
+ * which finds the file beside run.ts's chunk.
  */
-const OWN_FILES = [
-  { path: "../run-hooks.js", importer: "src/cli/commands/run.ts", entry: "src/cli/run-hooks.ts" },
-];
+const RUN_HOOKS = join(ROOT, "src/cli/run-hooks.ts");
 
-const ownFiles: Plugin = {
-  name: "kozmic-own-files",
+const runHooksFile: Plugin = {
+  name: "kozmic-run-hooks-file",
   setup(b) {
-    const paths = OWN_FILES.map((m) => m.path.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&"));
-    b.onResolve({ filter: new RegExp(`^(${paths.join("|")})$`) }, (args) => {
-      const own = OWN_FILES.find(
-        (m) => m.path === args.path && args.importer === join(ROOT, m.importer),
-      );
-      // Found beside the importer's chunk at run time: every chunk is in the one directory.
-      return own ? { path: `./${ownFileName(own)}.js`, external: true } : undefined;
-    });
+    b.onResolve({ filter: /^\.\.\/run-hooks\.js$/ }, (args) =>
+      args.importer === join(ROOT, "src/cli/commands/run.ts")
+        ? { path: "./run-hooks.js", external: true }
+        : undefined,
+    );
   },
 };
-
-const ownFileName = (m: (typeof OWN_FILES)[number]) => m.entry.replace(/^.*\/|\.ts$/g, "");
 
 /** The module each lazily required file holds. */
 const lazyModulePath = (m: (typeof LAZY_MODULES)[number]) =>
   join(ROOT, "node_modules", dirname(m.importer), `${m.path}.js`);
 
 /**
- * Writes `outDir`/main.js, the chunks its commands load, the modules bundled on their own
- * and the lazily required files.
+ * Writes `outDir`/main.js, the chunks its commands load, run-hooks.js and the lazily
+ * required files.
  */
 export async function bundleCli(outDir: string): Promise<void> {
   const common: BuildOptions = {
@@ -121,11 +115,11 @@ export async function bundleCli(outDir: string): Promise<void> {
     splitting: true,
     format: "esm",
     banner: { js: BANNER },
-    plugins: [inlineAssets, lazyTransports, ownFiles],
+    plugins: [inlineAssets, lazyTransports, runHooksFile],
   });
   await build({
     ...common,
-    entryPoints: Object.fromEntries(OWN_FILES.map((m) => [ownFileName(m), join(ROOT, m.entry)])),
+    entryPoints: { "run-hooks": RUN_HOOKS },
     outdir: outDir,
     format: "esm",
     banner: { js: BANNER },
