@@ -115,7 +115,12 @@ describe("kozmic runner (the command)", () => {
           privateKey: key.privateKeyPem,
           queue,
           store,
-          repository: { ...repo, cloneUrl: `${fake.origin}/${repo.fullName}.git`, private: true },
+          repository: {
+            id: repo.id,
+            fullName: repo.fullName,
+            cloneUrl: `${fake.origin}/${repo.fullName}.git`,
+            private: true,
+          },
           installationId: 9,
           sha,
           config,
@@ -183,13 +188,7 @@ describe("kozmic runner (the command)", () => {
         const name = `cli-${record.id}`;
         const { child, exited, stderr } = startRunnerCommand(name);
         try {
-          const { jobIds } = await planOn(
-            queue,
-            store,
-            { id: record.id, fullName: "ghe/app" },
-            sha,
-            config,
-          );
+          const { jobIds } = await planOn(queue, store, record, sha, config);
           const run = await completedRun("ghe/app", sha, 60_000);
           assert.equal(run?.conclusion, "success", stderr());
           assert.match(
@@ -203,13 +202,7 @@ describe("kozmic runner (the command)", () => {
           // Ctrl-C twice while a job runs: the runner stops at once and returns the job.
           const slowConfig = hooksYml({ build: "echo started\nsleep 120" });
           const slowSha = git.commit({ ".github/kozmic.yml": slowConfig });
-          const slow = await planOn(
-            queue,
-            store,
-            { id: record.id, fullName: "ghe/app" },
-            slowSha,
-            slowConfig,
-          );
+          const slow = await planOn(queue, store, record, slowSha, slowConfig);
           const slowJob = slow.jobIds[0]!;
           const deadline = Date.now() + 60_000;
           while (Date.now() < deadline) {
@@ -302,13 +295,7 @@ describe("kozmic runner (the command)", () => {
           // 5 MiB left free: above the 5% (3.2 MiB) the runner asks for, so it takes the job.
           const { bavail, bsize } = statfsSync(small);
           writeFileSync(filler, Buffer.alloc(bavail * bsize - 5 * 1024 ** 2));
-          const { jobIds } = await planOn(
-            queue,
-            store,
-            { id: record.id, fullName: repoName },
-            sha,
-            config,
-          );
+          const { jobIds } = await planOn(queue, store, record, sha, config);
           const jobId = jobIds[0]!;
           const logText = async () => (await store.readLog(jobId)).map((c) => c.data).join("");
           await until("the attempt to end", async () =>
@@ -386,13 +373,7 @@ describe("kozmic runner (the command)", () => {
             new RegExp(`the disk under ${small} is full \\(1 MiB free`),
           );
           assert.equal(await takingJobsGauge(), "0");
-          const { jobIds } = await planOn(
-            queue,
-            store,
-            { id: record.id, fullName: repoName },
-            sha,
-            config,
-          );
+          const { jobIds } = await planOn(queue, store, record, sha, config);
           // The runner looks again every 2 s: three answers later, the job has not moved.
           const queuedAt = Date.now();
           await until("three more checks", () => Date.now() - queuedAt > 6_000);
