@@ -14,7 +14,7 @@ export interface FleetCacheOptions {
   credentials: RegistryCredentials;
   store: Pick<
     Store,
-    "acquireCacheLease" | "releaseCacheLease" | "getCacheImage" | "recordCacheImage"
+    "acquireLease" | "releaseLease" | "getCacheImage" | "recordCacheImage"
   >;
   /** Who this runner is, in leases and in other hosts' "waiting for" lines. */
   owner: string;
@@ -106,7 +106,7 @@ export class FleetCache {
       }
       let lease;
       try {
-        lease = await this.options.store.acquireCacheLease(writes.key, owner, this.leaseMs);
+        lease = await this.options.store.acquireLease(writes.key, owner, this.leaseMs);
       } catch (error) {
         say(
           `fleet cache: cannot take the key's lease (${(error as Error).message}); installing here`,
@@ -208,7 +208,7 @@ export class FleetCache {
   private hold(key: string, owner: string): FleetLease {
     const { store, log } = this.options;
     const timer = setInterval(() => {
-      store.acquireCacheLease(key, owner, this.leaseMs).catch((error: unknown) => {
+      store.acquireLease(key, owner, this.leaseMs).catch((error: unknown) => {
         log(`fleet cache: cannot renew the lease of ${key}: ${(error as Error).message}`, "warn");
       });
     }, this.leaseMs / 3);
@@ -218,7 +218,7 @@ export class FleetCache {
       release: () =>
         (released ??= (async () => {
           clearInterval(timer);
-          await store.releaseCacheLease(key, owner).catch((error: unknown) => {
+          await store.releaseLease(key, owner).catch((error: unknown) => {
             log(
               `fleet cache: cannot release the lease of ${key}: ${(error as Error).message}`,
               "warn",

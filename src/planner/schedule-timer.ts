@@ -44,7 +44,7 @@ export function startScheduleTimer(options: ScheduleTimerOptions): ScheduleTimer
   let running: Promise<SchedulePass | undefined> = Promise.resolve(undefined);
 
   const pass = async (): Promise<SchedulePass> => {
-    const lease = await options.store.acquireCacheLease(
+    const lease = await options.store.acquireLease(
       SCHEDULE_LEASE_KEY,
       owner,
       leaseMs,
@@ -77,7 +77,7 @@ export function startScheduleTimer(options: ScheduleTimerOptions): ScheduleTimer
       stopped = true;
       clearTimeout(timer);
       await running;
-      await options.store.releaseCacheLease(SCHEDULE_LEASE_KEY, owner).catch(() => {});
+      await options.store.releaseLease(SCHEDULE_LEASE_KEY, owner).catch(() => {});
     },
   };
 }

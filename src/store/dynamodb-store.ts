@@ -28,7 +28,7 @@ import {
   recordItem,
   recordOf,
 } from "./dynamodb-items.js";
-import { dynamoCacheLeaseOperations } from "./dynamodb-cache-leases.js";
+import { dynamoLeaseOperations } from "./dynamodb-leases.js";
 import { jobOperations, leaseOperations } from "./dynamodb-jobs.js";
 import { dynamoSecretOperations } from "./dynamodb-secrets.js";
 import { dynamoSessionOperations } from "./dynamodb-sessions.js";
@@ -72,7 +72,7 @@ export function openDynamoStore(options: DynamoStoreOptions): Store {
     ...logOperations(table, retentionS),
     ...deliveryOperations(table, options.deliveryRetentionSeconds ?? 7 * DAY_S),
     ...recordOperations(table),
-    ...dynamoCacheLeaseOperations(table),
+    ...dynamoLeaseOperations(table),
     ...dynamoSecretOperations(table),
     ...dynamoSessionOperations(table),
     ...dynamoScheduleOperations(table),

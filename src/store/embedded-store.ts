@@ -6,7 +6,7 @@ import { buildExpiresAt } from "./retention-rules.js";
 import { decideClaim } from "./decide-claim.js";
 import { checkJobChange } from "./check-job-change.js";
 import { assertChunkSize } from "./log-chunk-size.js";
-import { embeddedCacheLeaseOperations } from "./embedded-cache-leases.js";
+import { embeddedLeaseOperations } from "./embedded-leases.js";
 import { embeddedSecretOperations } from "./embedded-secrets.js";
 import { embeddedSessionOperations } from "./embedded-sessions.js";
 import { embeddedScheduleOperations } from "./embedded-schedules.js";
@@ -311,7 +311,7 @@ export function openEmbeddedStore(options: EmbeddedStoreOptions): EmbeddedStore 
     async deleteInstallation(id) {
       q.deleteInstallation.run(id);
     },
-    ...embeddedCacheLeaseOperations(db),
+    ...embeddedLeaseOperations(db),
     async sweepExpired(now) {
       return retention.sweep(now);
     },

@@ -102,7 +102,7 @@ export interface RepositoryKeyRecord {
  * A fleet lease on installing one cache key: taken when held by nobody, by this owner
  * already (a renewal), or by a holder whose lease has expired.
  */
-export type CacheLeaseResult =
+export type LeaseResult =
   { acquired: true; expiresAt: number } | { acquired: false; owner: string; expiresAt: number };
 
 /**
@@ -165,17 +165,13 @@ export interface Store {
   recordCacheImage(record: CacheImageRecord): Promise<void>;
   getCacheImage(imageId: string): Promise<CacheImageRecord | undefined>;
   /**
-   * Takes or renews the lease on installing `key` for `leaseMs` (the fleet cache: one host
-   * installs a key while the others wait to pull it).
+   * Takes or renews the lease named `key` for `leaseMs`, unless another owner holds it: one
+   * host installs a cache key while the others wait to pull it, one process fires schedules,
+   * one planner plans a delivery.
    */
-  acquireCacheLease(
-    key: string,
-    owner: string,
-    leaseMs: number,
-    now?: number,
-  ): Promise<CacheLeaseResult>;
+  acquireLease(key: string, owner: string, leaseMs: number, now?: number): Promise<LeaseResult>;
   /** Gives the lease up if `owner` still holds it; otherwise does nothing. */
-  releaseCacheLease(key: string, owner: string): Promise<void>;
+  releaseLease(key: string, owner: string): Promise<void>;
 
   /** Records a secret, replacing one of the same repository and name. */
   putSecret(record: SecretRecord): Promise<void>;

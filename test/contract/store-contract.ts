@@ -405,41 +405,41 @@ export function defineStoreContract(name: string, makeStore: MakeStore): void {
         const key = randomUUID().replace(/-/g, "").repeat(2);
         const other = randomUUID().replace(/-/g, "").repeat(2);
         const t = 1_700_000_000_000;
-        assert.deepEqual(await store.acquireCacheLease(key, "host-a", 60_000, t), {
+        assert.deepEqual(await store.acquireLease(key, "host-a", 60_000, t), {
           acquired: true,
           expiresAt: t + 60_000,
         });
         // Host B waits while A holds it; another key is free.
-        assert.deepEqual(await store.acquireCacheLease(key, "host-b", 60_000, t + 1_000), {
+        assert.deepEqual(await store.acquireLease(key, "host-b", 60_000, t + 1_000), {
           acquired: false,
           owner: "host-a",
           expiresAt: t + 60_000,
         });
-        assert.equal((await store.acquireCacheLease(other, "host-b", 60_000, t)).acquired, true);
+        assert.equal((await store.acquireLease(other, "host-b", 60_000, t)).acquired, true);
         // A renews; B still cannot take it before the renewed expiry.
-        assert.deepEqual(await store.acquireCacheLease(key, "host-a", 60_000, t + 30_000), {
+        assert.deepEqual(await store.acquireLease(key, "host-a", 60_000, t + 30_000), {
           acquired: true,
           expiresAt: t + 90_000,
         });
         assert.equal(
-          (await store.acquireCacheLease(key, "host-b", 60_000, t + 70_000)).acquired,
+          (await store.acquireLease(key, "host-b", 60_000, t + 70_000)).acquired,
           false,
         );
         // A died: once its lease expires, B takes it, and A's release then changes nothing.
-        assert.deepEqual(await store.acquireCacheLease(key, "host-b", 60_000, t + 90_000), {
+        assert.deepEqual(await store.acquireLease(key, "host-b", 60_000, t + 90_000), {
           acquired: true,
           expiresAt: t + 150_000,
         });
-        await store.releaseCacheLease(key, "host-a");
-        assert.deepEqual(await store.acquireCacheLease(key, "host-c", 60_000, t + 91_000), {
+        await store.releaseLease(key, "host-a");
+        assert.deepEqual(await store.acquireLease(key, "host-c", 60_000, t + 91_000), {
           acquired: false,
           owner: "host-b",
           expiresAt: t + 150_000,
         });
         // B releases: the next host takes it at once.
-        await store.releaseCacheLease(key, "host-b");
+        await store.releaseLease(key, "host-b");
         assert.equal(
-          (await store.acquireCacheLease(key, "host-c", 60_000, t + 92_000)).acquired,
+          (await store.acquireLease(key, "host-c", 60_000, t + 92_000)).acquired,
           true,
         );
       });

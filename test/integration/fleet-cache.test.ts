@@ -252,7 +252,7 @@ describe("the fleet install cache", () => {
       scope: "trusted",
     });
     // A host that took the lease and hung (its lease is long, so it does not lapse first).
-    assert.equal((await store.acquireCacheLease(key, "host-z (job 42)", 600_000)).acquired, true);
+    assert.equal((await store.acquireLease(key, "host-z (job 42)", 600_000)).acquired, true);
     const { result, log } = await job(
       hostA,
       fleetOf(hostA, registry.host, noDockerConfig, { waitMs: 1_000 }),

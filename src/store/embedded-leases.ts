@@ -1,10 +1,10 @@
 import type { SqliteDatabase } from "./open-database.js";
-import type { CacheLeaseResult, Store } from "./port.js";
+import type { LeaseResult, Store } from "./port.js";
 
-export type CacheLeaseOperations = Pick<Store, "acquireCacheLease" | "releaseCacheLease">;
+export type LeaseOperations = Pick<Store, "acquireLease" | "releaseLease">;
 
-/** Fleet leases on installing a cache key, in the embedded SQLite file. */
-export function embeddedCacheLeaseOperations(db: SqliteDatabase): CacheLeaseOperations {
+/** Named leases (a cache key being installed, the schedule timer, a delivery being planned), in the embedded SQLite file. */
+export function embeddedLeaseOperations(db: SqliteDatabase): LeaseOperations {
   const q = {
     get: db.prepare("SELECT owner, expires_at FROM cache_leases WHERE key = ?"),
     put: db.prepare(
@@ -13,7 +13,7 @@ export function embeddedCacheLeaseOperations(db: SqliteDatabase): CacheLeaseOper
     release: db.prepare("DELETE FROM cache_leases WHERE key = ? AND owner = ?"),
   };
   const acquire = db.transaction(
-    (key: string, owner: string, leaseMs: number, now: number): CacheLeaseResult => {
+    (key: string, owner: string, leaseMs: number, now: number): LeaseResult => {
       const row = q.get.get(key) as { owner: string; expires_at: number } | undefined;
       if (row && row.owner !== owner && row.expires_at > now)
         return { acquired: false, owner: row.owner, expiresAt: row.expires_at };
@@ -22,10 +22,10 @@ export function embeddedCacheLeaseOperations(db: SqliteDatabase): CacheLeaseOper
     },
   );
   return {
-    async acquireCacheLease(key, owner, leaseMs, now = Date.now()) {
+    async acquireLease(key, owner, leaseMs, now = Date.now()) {
       return acquire.immediate(key, owner, leaseMs, now);
     },
-    async releaseCacheLease(key, owner) {
+    async releaseLease(key, owner) {
       q.release.run(key, owner);
     },
   };

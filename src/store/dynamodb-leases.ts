@@ -1,17 +1,18 @@
-import type { CacheLeaseOperations } from "./embedded-cache-leases.js";
+import type { LeaseOperations } from "./embedded-leases.js";
 import type { DynamoTable, ItemKey } from "./dynamodb-table.js";
 
+// "CACHELEASE" from when the fleet cache was the one user: tables in use hold such items.
 const leaseKey = (key: string): ItemKey => ({ pk: `CACHELEASE#${key}`, sk: "CACHELEASE" });
 /** A lease item outlives its expiry by a day, then DynamoDB's TTL removes it. */
 const KEEP_S = 86_400;
 
-/** Fleet leases on installing a cache key, as conditional writes on the store's table. */
-export function dynamoCacheLeaseOperations(table: DynamoTable): CacheLeaseOperations {
+/** Named leases (a cache key being installed, the schedule timer, a delivery being planned), as conditional writes on the store's table. */
+export function dynamoLeaseOperations(table: DynamoTable): LeaseOperations {
   return {
-    async acquireCacheLease(key, owner, leaseMs, now = Date.now()) {
+    async acquireLease(key, owner, leaseMs, now = Date.now()) {
       const expiresAt = now + leaseMs;
       for (;;) {
-        const written = await table.putIf("acquire cache lease", {
+        const written = await table.putIf("acquire lease", {
           Item: {
             ...leaseKey(key),
             leaseOwner: owner,
@@ -23,7 +24,7 @@ export function dynamoCacheLeaseOperations(table: DynamoTable): CacheLeaseOperat
           ExpressionAttributeValues: { ":owner": owner, ":now": now },
         });
         if (written) return { acquired: true, expiresAt };
-        const held = await table.get("read cache lease", leaseKey(key), true);
+        const held = await table.get("read lease", leaseKey(key), true);
         // Released between the write and the read: try again.
         if (!held) continue;
         const heldUntil = held.leaseExpiresAt as number;
@@ -31,9 +32,9 @@ export function dynamoCacheLeaseOperations(table: DynamoTable): CacheLeaseOperat
         return { acquired: false, owner: held.leaseOwner as string, expiresAt: heldUntil };
       }
     },
-    async releaseCacheLease(key, owner) {
+    async releaseLease(key, owner) {
       // An expired lease is a released one: written only while `owner` still holds it.
-      await table.putIf("release cache lease", {
+      await table.putIf("release lease", {
         Item: {
           ...leaseKey(key),
           leaseOwner: owner,
