@@ -50,6 +50,12 @@ if [ -n "${stand_in_pid:-}" ]; then
 fi
 
 mkdir -p test-artifacts
+# A test file that hangs fails, by name, instead of holding the run until CI gives up on it
+# with nothing said: Node's --test-timeout bounds each file (the slowest, the real projects,
+# takes about 6 minutes here), and --test-force-exit ends a file whose tests are done but
+# which something (a socket, a child process) keeps alive. `timeout` bounds the whole run
+# and its processes, should the runner itself stop.
+node_test=(--import tsx --test --test-timeout=1200000 --test-force-exit --test-reporter=spec)
 # The slowest files start first, so that two at a time finish close together instead of one
 # long file running alone at the end: the real projects' installs and builds (the longest by
 # far), the other files running projects on the stand-in image, then the other end-to-end
@@ -78,15 +84,18 @@ if [ $# -eq 0 ]; then
     find test/unit -name '*.test.ts' ! -name run-job-fake.test.ts | sort
     echo test/e2e/lambda-bundle.test.ts
   )
-  "$node24" --import tsx --test --test-concurrency=1 --test-reporter=spec "${node24_files[@]}" \
-    >test-node24.log 2>&1 &
+  timeout --kill-after=30 3000 "$node24" "${node_test[@]}" --test-concurrency=1 \
+    "${node24_files[@]}" >test-node24.log 2>&1 &
   node24_pid=$!
 fi
 
 echo "== ${#files[@]} test files (set-up took ${SECONDS} s)"
 tests_started=$SECONDS
 passed=true
-node --import tsx --test --test-concurrency=2 --test-reporter=spec "${files[@]}" || passed=false
+status=0
+timeout --kill-after=30 3000 node "${node_test[@]}" --test-concurrency=2 "${files[@]}" || status=$?
+if [ "$status" -eq 124 ]; then echo "the test files ran past 50 minutes and were stopped" >&2; fi
+[ "$status" -eq 0 ] || passed=false
 echo "== the test files took $((SECONDS - tests_started)) s"
 
 if [ -n "${node24_pid:-}" ]; then
