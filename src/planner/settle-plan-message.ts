@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { PlanMessage } from "../core/plan-message.js";
 import type { Queue, ReceivedMessage } from "../queue/port.js";
 import { decideAfterFailure, DEFAULT_RETRY, type RetryPolicy } from "./plan-failure.js";
@@ -15,11 +16,22 @@ export interface SettleOptions {
    * records its handler did not report as failed, so it passes false.
    */
   deleteWhenSettled: boolean;
+  /**
+   * How long the delivery's planning lease lasts unrenewed (it is renewed a third of the way):
+   * what a killed planner's copy waits before another plans it. Default 60 s.
+   */
+  leaseMs?: number;
 }
 
 /**
  * Plans one received message and settles it with the queue: planned or dropped for good
  * (deleted), or failed for now (hidden for the backoff, then received again).
+ *
+ * One delivery can be in the queue twice (the app killed between its send and its record of
+ * the delivery, then GitHub's "Redeliver"; or SQS handing a message out twice), and two
+ * planners that plan it at once would both find no check run yet and both make one. So
+ * planning holds the delivery's lease; a copy that finds it held comes back when it ends
+ * and then finds the work done.
  */
 export async function settlePlanMessage(
   received: ReceivedMessage<PlanMessage>,
@@ -32,7 +44,18 @@ export async function settlePlanMessage(
     if (options.deleteWhenSettled) await queue.delete(received.receipt);
   };
   try {
-    const outcome = await planMessage(deps, received.body);
+    const outcome = await holdingLease(deps, `plan:${deliveryId}`, options.leaseMs ?? 60_000, () =>
+      planMessage(deps, received.body),
+    );
+    if ("heldUntil" in outcome) {
+      const delaySeconds = Math.max(1, Math.ceil((outcome.heldUntil - deps.now()) / 1000));
+      deps.log.info(
+        fields,
+        `delivery ${deliveryId} (${task.kind}) is being planned by another copy of it; looking again in ${delaySeconds} s`,
+      );
+      await queue.extendVisibility(received.receipt, delaySeconds).catch(() => {});
+      return "retry";
+    }
     deps.log.info({ ...fields, ...outcome }, `planned ${task.kind} for delivery ${deliveryId}`);
     await settle();
     return "planned";
@@ -55,5 +78,27 @@ export async function settlePlanMessage(
     );
     await queue.extendVisibility(received.receipt, next.delaySeconds).catch(() => {});
     return "retry";
+  }
+}
+
+/** `work` run while holding the lease `key` (renewed as it runs), or when another holds it. */
+async function holdingLease<T>(
+  deps: PlannerDeps,
+  key: string,
+  leaseMs: number,
+  work: () => Promise<T>,
+): Promise<T | { heldUntil: number }> {
+  const owner = randomUUID();
+  const lease = await deps.store.acquireLease(key, owner, leaseMs, deps.now());
+  if (!lease.acquired) return { heldUntil: lease.expiresAt };
+  const renew = setInterval(
+    () => void deps.store.acquireLease(key, owner, leaseMs, deps.now()).catch(() => {}),
+    leaseMs / 3,
+  );
+  try {
+    return await work();
+  } finally {
+    clearInterval(renew);
+    await deps.store.releaseLease(key, owner).catch(() => {});
   }
 }

@@ -47,9 +47,13 @@ export function startPlanner(options: PlannerOptions): Planner {
       () => void queue.extendVisibility(received.receipt, visibility).catch(() => {}),
       (visibility * 1000) / 3,
     );
-    return settlePlanMessage(received, { ...options, deleteWhenSettled: true }).finally(() =>
-      clearInterval(heartbeat),
-    );
+    // The delivery's lease as long as the message stays hidden: a killed planner's message
+    // comes back when its lease is over.
+    return settlePlanMessage(received, {
+      ...options,
+      deleteWhenSettled: true,
+      leaseMs: visibility * 1000,
+    }).finally(() => clearInterval(heartbeat));
   };
 
   const loop = (async () => {

@@ -8,6 +8,9 @@ import { after, before, describe, it } from "node:test";
 import { installationOctokits } from "../../src/planner/installation-octokits.js";
 import type { PlannerDeps } from "../../src/planner/planner-deps.js";
 import { startBuild } from "../../src/planner/start-build.js";
+import { startPlanner } from "../../src/planner/start-planner.js";
+import type { PlanMessage } from "../../src/core/plan-message.js";
+import { PLAN_MESSAGES } from "../../src/queue/parse-message-body.js";
 import { openEmbeddedQueue } from "../../src/queue/embedded-queue.js";
 import type { InspectableQueue, ReceivedJob } from "../../src/queue/port.js";
 import { openEmbeddedStore } from "../../src/store/embedded-store.js";
@@ -124,5 +127,113 @@ describe("a planner that died between sending a job and recording its check run"
       assert.equal(runs.find((r) => r.external_id === job?.id)?.id, job?.checkRunId);
     }
     assert.deepEqual(fake.violations, []);
+  });
+});
+
+/**
+ * One delivery in the planning queue twice: the app was killed after sending it and before
+ * recording its id, and GitHub's "Redeliver" sent it again (or SQS handed a message out twice).
+ * Two planners (or two slots of one) take both copies at once. Found by fleet-kill9.test.ts,
+ * where such a commit got two check runs for a hook.
+ */
+describe("a delivery planned by two planners at once", () => {
+  let fake: FakeGitHub;
+  let dir: string;
+  const key = generateAppKey();
+
+  before(async () => {
+    fake = await FakeGitHub.start({ appPublicKey: key.publicKeyPem, appId: 62 });
+    dir = mkdtempSync(join(tmpdir(), "kozmic-plan-twice-"));
+  });
+  after(async () => {
+    await fake?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("makes one check run and one job message per hook", async () => {
+    const fullName = "acme/twice";
+    const record = fake.addRepository({ fullName, installationId: 9 });
+    const sha = randomBytes(20).toString("hex");
+    fake.addCommit(fullName, sha, { ".github/kozmic.yml": CONFIG }, "main");
+    const store = openEmbeddedStore({ dataDir: dir });
+    const jobQueue = openEmbeddedQueue({ dataDir: dir, log: () => {} });
+    const planQueue = openEmbeddedQueue({
+      dataDir: dir,
+      name: "plans",
+      kind: PLAN_MESSAGES,
+      maxReceives: 40,
+      log: () => {},
+    });
+    const lines: string[] = [];
+    const log = (level: string) => (_fields: object, line: string) =>
+      lines.push(`${level} ${line}`);
+    const planner = (name: string) =>
+      startPlanner({
+        queue: planQueue,
+        pollWaitSeconds: 0.2,
+        visibilitySeconds: 3,
+        retry: { baseSeconds: 1, maxSeconds: 2 },
+        deps: {
+          store,
+          jobQueue,
+          publicUrl: "https://kozmic.test",
+          octokitFor: installationOctokits({
+            appId: fake.appId,
+            privateKey: key.privateKeyPem,
+            baseUrl: fake.url,
+            octokitOptions: { paceWrites: false, retryAfterBaseValue: 1 },
+          }),
+          now: Date.now,
+          log: {
+            info: log(`${name} info`),
+            warn: log(`${name} warn`),
+            error: log(`${name} error`),
+          },
+        },
+      });
+    try {
+      const message: PlanMessage = {
+        version: 1,
+        deliveryId: "delivery-twice",
+        installationId: 9,
+        repository: {
+          id: record.id,
+          fullName,
+          cloneUrl: `${fake.origin}/${fullName}.git`,
+          private: false,
+        },
+        task: { kind: "build", event: "push", sha, ref: "refs/heads/main", trigger: "octocat" },
+      };
+      await planQueue.sendBatch([message, message]);
+      const planners = [planner("one"), planner("two")];
+      // Both copies end as planned: the second finds the first's work done.
+      for (let tries = 0; tries < 200; tries++) {
+        if (lines.filter((l) => /info planned build /.test(l)).length >= 2) break;
+        await sleep(100);
+      }
+      await Promise.all(planners.map((p) => p.stop()));
+
+      const runs = fake.checkRunsOf(fullName, sha);
+      assert.deepEqual(
+        runs.map((r) => r.name).sort(),
+        HOOKS,
+        `one check run per hook; the planners said:\n${lines.join("\n")}`,
+      );
+      assert.ok(
+        lines.some((l) => /is being planned by another copy of it; looking again in \d+ s/.test(l)),
+        lines.join("\n"),
+      );
+      const messages = await jobQueue.receive({ maxMessages: 10, visibilitySeconds: 60 });
+      assert.deepEqual(
+        messages.map((m) => (m.body.hook as { name: string }).name).sort(),
+        HOOKS,
+        "one job message per hook",
+      );
+      assert.deepEqual(fake.violations, []);
+    } finally {
+      await planQueue.close();
+      await jobQueue.close();
+      await store.close();
+    }
   });
 });
