@@ -31,7 +31,7 @@ const CONFIG = [
  * check run (the job page's link), and no second check run is made. Found by
  * fleet-kill9.test.ts, where such a job was left without its check run id for good.
  */
-describe("a planner that died between sending a job and recording its check run", () => {
+describe("a delivery planned again", () => {
   let fake: FakeGitHub;
   let store: Store;
   let queue: InspectableQueue;
@@ -66,7 +66,7 @@ describe("a planner that died between sending a job and recording its check run"
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it("the retry records the check run id of a job a runner already holds", async () => {
+  it("after a planner died between sending a job and recording its check run, the retry records the id of the check run a runner already reports to", async () => {
     const fullName = "acme/resume";
     const record = fake.addRepository({ fullName, installationId: 8 });
     const sha = randomBytes(20).toString("hex");
@@ -128,35 +128,18 @@ describe("a planner that died between sending a job and recording its check run"
     }
     assert.deepEqual(fake.violations, []);
   });
-});
 
-/**
- * One delivery in the planning queue twice: the app was killed after sending it and before
- * recording its id, and GitHub's "Redeliver" sent it again (or SQS handed a message out twice).
- * Two planners (or two slots of one) take both copies at once. Found by fleet-kill9.test.ts,
- * where such a commit got two check runs for a hook.
- */
-describe("a delivery planned by two planners at once", () => {
-  let fake: FakeGitHub;
-  let dir: string;
-  const key = generateAppKey();
-
-  before(async () => {
-    fake = await FakeGitHub.start({ appPublicKey: key.publicKeyPem, appId: 62 });
-    dir = mkdtempSync(join(tmpdir(), "kozmic-plan-twice-"));
-  });
-  after(async () => {
-    await fake?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
-
-  it("makes one check run and one job message per hook", async () => {
+  /**
+   * One delivery in the planning queue twice: the app was killed after sending it and before
+   * recording its id, and GitHub's "Redeliver" sent it again (or SQS handed a message out
+   * twice). Two planners (or two slots of one) take both copies at once. Found by
+   * fleet-kill9.test.ts, where such a commit got two check runs for a hook.
+   */
+  it("sent twice and planned by two planners at once, it makes one check run and one job message per hook", async () => {
     const fullName = "acme/twice";
-    const record = fake.addRepository({ fullName, installationId: 9 });
+    const record = fake.addRepository({ fullName, installationId: 8 });
     const sha = randomBytes(20).toString("hex");
     fake.addCommit(fullName, sha, { ".github/kozmic.yml": CONFIG }, "main");
-    const store = openEmbeddedStore({ dataDir: dir });
-    const jobQueue = openEmbeddedQueue({ dataDir: dir, log: () => {} });
     const planQueue = openEmbeddedQueue({
       dataDir: dir,
       name: "plans",
@@ -174,16 +157,7 @@ describe("a delivery planned by two planners at once", () => {
         visibilitySeconds: 3,
         retry: { baseSeconds: 1, maxSeconds: 2 },
         deps: {
-          store,
-          jobQueue,
-          publicUrl: "https://kozmic.test",
-          octokitFor: installationOctokits({
-            appId: fake.appId,
-            privateKey: key.privateKeyPem,
-            baseUrl: fake.url,
-            octokitOptions: { paceWrites: false, retryAfterBaseValue: 1 },
-          }),
-          now: Date.now,
+          ...deps,
           log: {
             info: log(`${name} info`),
             warn: log(`${name} warn`),
@@ -195,7 +169,7 @@ describe("a delivery planned by two planners at once", () => {
       const message: PlanMessage = {
         version: 1,
         deliveryId: "delivery-twice",
-        installationId: 9,
+        installationId: 8,
         repository: {
           id: record.id,
           fullName,
@@ -223,7 +197,7 @@ describe("a delivery planned by two planners at once", () => {
         lines.some((l) => /is being planned by another copy of it; looking again in \d+ s/.test(l)),
         lines.join("\n"),
       );
-      const messages = await jobQueue.receive({ maxMessages: 10, visibilitySeconds: 60 });
+      const messages = await queue.receive({ maxMessages: 10, visibilitySeconds: 60 });
       assert.deepEqual(
         messages.map((m) => (m.body.hook as { name: string }).name).sort(),
         HOOKS,
@@ -232,8 +206,6 @@ describe("a delivery planned by two planners at once", () => {
       assert.deepEqual(fake.violations, []);
     } finally {
       await planQueue.close();
-      await jobQueue.close();
-      await store.close();
     }
   });
 });
