@@ -12,10 +12,7 @@ import type { RegistryCredentials } from "./registry-credentials.js";
 export interface FleetCacheOptions {
   registry: CacheRegistry;
   credentials: RegistryCredentials;
-  store: Pick<
-    Store,
-    "acquireLease" | "releaseLease" | "getCacheImage" | "recordCacheImage"
-  >;
+  store: Pick<Store, "acquireLease" | "releaseLease" | "getCacheImage" | "recordCacheImage">;
   /** Who this runner is, in leases and in other hosts' "waiting for" lines. */
   owner: string;
   /** The runner's own lines: a push ends after its job may have. */

@@ -421,10 +421,7 @@ export function defineStoreContract(name: string, makeStore: MakeStore): void {
           acquired: true,
           expiresAt: t + 90_000,
         });
-        assert.equal(
-          (await store.acquireLease(key, "host-b", 60_000, t + 70_000)).acquired,
-          false,
-        );
+        assert.equal((await store.acquireLease(key, "host-b", 60_000, t + 70_000)).acquired, false);
         // A died: once its lease expires, B takes it, and A's release then changes nothing.
         assert.deepEqual(await store.acquireLease(key, "host-b", 60_000, t + 90_000), {
           acquired: true,
@@ -438,10 +435,7 @@ export function defineStoreContract(name: string, makeStore: MakeStore): void {
         });
         // B releases: the next host takes it at once.
         await store.releaseLease(key, "host-b");
-        assert.equal(
-          (await store.acquireLease(key, "host-c", 60_000, t + 92_000)).acquired,
-          true,
-        );
+        assert.equal((await store.acquireLease(key, "host-c", 60_000, t + 92_000)).acquired, true);
       });
     });
 
