@@ -117,6 +117,11 @@ const PING_TIMEOUT_MS = 10_000;
 const REGISTRY_SILENCE_MS = 60_000;
 /** How often a running step checks that its engine still takes connections. */
 const ENGINE_WATCH_MS = 2_000;
+/**
+ * How long a step's output may go on arriving after its exit. The output stream ends with the
+ * step; if the engine left it open the job would wait for ever, past its own timeout.
+ */
+const OUTPUT_AFTER_EXIT_MS = 5_000;
 
 /** Docker's words when a bind mount's source is not on the engine's side. */
 const BIND_SOURCE_MISSING = /bind source path does not exist|invalid mount config for type "bind"/i;
@@ -502,7 +507,13 @@ export class DockerEngine implements Engine {
     const watch = this.watchEngine();
     try {
       const result = await Promise.race([exited, watch.gone]);
-      await ended;
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        ended,
+        new Promise((r) => (timer = setTimeout(r, OUTPUT_AFTER_EXIT_MS))),
+      ]);
+      clearTimeout(timer);
+      (stream as unknown as { destroy(): void }).destroy();
       return result.StatusCode;
     } catch (error) {
       waitAbort.abort();

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { createServer, connect } from "node:net";
+import { createServer, connect, type Socket } from "node:net";
 import { join } from "node:path";
 import Docker from "dockerode";
 import { DockerEngine } from "../../runner/engine/docker-engine.js";
@@ -115,24 +115,35 @@ test("stdout and stderr in order; /kozmic holds the files and is not in a commit
 });
 
 /**
- * A Docker socket that holds every `POST /containers/<id>/wait` for `holdMs` before passing
- * it on, as a loaded engine may take a connection late.
+ * A Docker socket in front of the machine's, as a loaded or faulty engine may behave: it holds
+ * every `POST /containers/<id>/wait` for `holdWaitMs` before passing it on, and with
+ * `attachOpen` it never closes an attach connection (the step's output) on the client's side.
  */
-async function slowWaitSocket(holdMs: number): Promise<{ path: string; close(): void }> {
-  const dir = mkdtempSync(join(tmpdir(), "kozmic-slow-wait-"));
+async function dockerSocketProxy(options: {
+  holdWaitMs?: number;
+  attachOpen?: boolean;
+}): Promise<{ path: string; close(): void }> {
+  const dir = mkdtempSync(join(tmpdir(), "kozmic-docker-proxy-"));
   const path = join(dir, "docker.sock");
+  const clients = new Set<Socket>();
   const server = createServer((client) => {
+    clients.add(client);
     const engine = connect("/var/run/docker.sock");
     let queue = Promise.resolve();
+    let attach = false;
     client.on("data", (chunk: Buffer) => {
-      const hold = /^POST [^ ]*\/containers\/[^ ]+\/wait/m.test(chunk.toString("latin1"));
+      const head = chunk.toString("latin1");
+      const hold = /^POST [^ ]*\/containers\/[^ ]+\/wait/m.test(head);
+      attach ||= /^POST [^ ]*\/containers\/[^ ]+\/attach/m.test(head);
       queue = queue
-        .then(() => (hold ? new Promise((r) => setTimeout(r, holdMs)) : undefined))
+        .then(() => (hold ? new Promise((r) => setTimeout(r, options.holdWaitMs ?? 0)) : undefined))
         .then(() => void engine.write(chunk));
     });
-    engine.pipe(client);
+    engine.on("data", (chunk: Buffer) => client.write(chunk));
+    engine.on("close", () => {
+      if (!(attach && options.attachOpen)) client.destroy();
+    });
     client.on("close", () => engine.destroy());
-    engine.on("close", () => client.destroy());
     client.on("error", () => engine.destroy());
     engine.on("error", () => client.destroy());
   });
@@ -140,8 +151,28 @@ async function slowWaitSocket(holdMs: number): Promise<{ path: string; close(): 
   return {
     path,
     close: () => {
+      for (const client of clients) client.destroy();
       server.close();
       rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A step of IMAGE whose run.sh is `script`. */
+function quickStep(source: string, label: Record<string, string>, script: string) {
+  return {
+    image: IMAGE,
+    env: {},
+    labels: label,
+    memoryBytes: 64 * 1024 ** 2,
+    nanoCpus: 5e8,
+    pidsLimit: 32,
+    network: "none",
+    files: {
+      sourceDir: source,
+      uid: 0,
+      gid: 0,
+      extra: [{ path: "run.sh", content: script, mode: 0o755 }],
     },
   };
 }
@@ -150,7 +181,7 @@ test(
   "a step that exits at once is seen to exit however late the engine takes the wait",
   { timeout: 60_000 },
   async () => {
-    const socket = await slowWaitSocket(500);
+    const socket = await dockerSocketProxy({ holdWaitMs: 500 });
     const engine = new DockerEngine(new Docker({ socketPath: socket.path }), { bind: false });
     const source = mkdtempSync(join(tmpdir(), "kozmic-engine-src-"));
     const label = { "kozmic.test": randomUUID() };
@@ -164,6 +195,28 @@ test(
         assert.equal(out, "quick\n");
         await engine.destroyStep(id);
       }
+    } finally {
+      await engine.removeLabelled(label);
+      socket.close();
+      rmSync(source, { recursive: true, force: true });
+    }
+  },
+);
+
+test(
+  "a step whose output the engine leaves open after its exit ends with its exit code",
+  { timeout: 60_000 },
+  async () => {
+    const socket = await dockerSocketProxy({ attachOpen: true });
+    const engine = new DockerEngine(new Docker({ socketPath: socket.path }), { bind: false });
+    const source = mkdtempSync(join(tmpdir(), "kozmic-engine-src-"));
+    const label = { "kozmic.test": randomUUID() };
+    try {
+      const id = await engine.createStep(quickStep(source, label, "echo said\nexit 4\n"));
+      let out = "";
+      assert.equal(await engine.runStep(id, (t) => (out += t)), 4);
+      assert.equal(out, "said\n");
+      await engine.destroyStep(id);
     } finally {
       await engine.removeLabelled(label);
       socket.close();
