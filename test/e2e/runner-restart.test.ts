@@ -121,7 +121,7 @@ describe("runner restarts, crashes and shutdown", () => {
     const frozenBuilds = containersOf(`frozen-${h.nonce}`);
     assert.ok(frozenBuilds.length > 0, "the frozen runner's build is still there");
     releaseBuilds(`frozen-${h.nonce}`);
-    execFileSync("docker", ["wait", ...frozenBuilds], { stdio: "ignore" });
+    execFileSync("docker", ["wait", ...frozenBuilds], { stdio: "ignore", timeout: 120_000 });
     releaseBuilds(`thawed-${h.nonce}`);
     const run = await h.completed(target, sha, "test", 180_000);
     assert.equal(run.conclusion, "success");
