@@ -59,6 +59,13 @@ describe("a delivery planned again", () => {
       log: { info: quiet, warn: quiet, error: quiet },
     };
   });
+  const repositoryOf = (id: number, fullName: string) => ({
+    id,
+    fullName,
+    cloneUrl: `${fake.origin}/${fullName}.git`,
+    private: false,
+  });
+
   after(async () => {
     await queue?.close();
     await store?.close();
@@ -79,12 +86,7 @@ describe("a delivery planned again", () => {
       facts: {
         event: "push" as const,
         installationId: 8,
-        repository: {
-          id: record.id,
-          fullName,
-          cloneUrl: `${fake.origin}/${fullName}.git`,
-          private: false,
-        },
+        repository: repositoryOf(record.id, fullName),
         sha,
         ref: "refs/heads/main",
         trigger: "octocat",
@@ -170,12 +172,7 @@ describe("a delivery planned again", () => {
         version: 1,
         deliveryId: "delivery-twice",
         installationId: 8,
-        repository: {
-          id: record.id,
-          fullName,
-          cloneUrl: `${fake.origin}/${fullName}.git`,
-          private: false,
-        },
+        repository: repositoryOf(record.id, fullName),
         task: { kind: "build", event: "push", sha, ref: "refs/heads/main", trigger: "octocat" },
       };
       await planQueue.sendBatch([message, message]);
