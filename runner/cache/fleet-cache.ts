@@ -5,6 +5,7 @@ import {
   registryTag,
   type CacheRegistry,
 } from "../../src/core/cache-registry.js";
+import { holdLease, type HeldLease } from "../../src/store/hold-lease.js";
 import type { Store } from "../../src/store/port.js";
 import type { Engine, RegistryAuth } from "../engine/port.js";
 import type { RegistryCredentials } from "./registry-credentials.js";
@@ -33,9 +34,7 @@ export interface FleetKey {
 }
 
 /** The key's fleet lease, held while installing and pushing it. */
-export interface FleetLease {
-  release(): Promise<void>;
-}
+export type FleetLease = HeldLease;
 
 export type FleetLookup =
   { outcome: "pulled"; ref: string; ms: number } | { outcome: "install"; lease?: FleetLease };
@@ -203,26 +202,13 @@ export class FleetCache {
 
   /** Holds the key's lease, renewing it while the holder lives, until released. */
   private hold(key: string, owner: string): FleetLease {
-    const { store, log } = this.options;
-    const timer = setInterval(() => {
-      store.acquireLease(key, owner, this.leaseMs).catch((error: unknown) => {
-        log(`fleet cache: cannot renew the lease of ${key}: ${(error as Error).message}`, "warn");
-      });
-    }, this.leaseMs / 3);
-    timer.unref();
-    let released: Promise<void> | undefined;
-    return {
-      release: () =>
-        (released ??= (async () => {
-          clearInterval(timer);
-          await store.releaseLease(key, owner).catch((error: unknown) => {
-            log(
-              `fleet cache: cannot release the lease of ${key}: ${(error as Error).message}`,
-              "warn",
-            );
-          });
-        })()),
-    };
+    return holdLease(this.options.store, key, owner, this.leaseMs, {
+      onError: (what, error) =>
+        this.options.log(
+          `fleet cache: cannot ${what} the lease of ${key}: ${error.message}`,
+          "warn",
+        ),
+    });
   }
 
   /** The registry's refusal, with what to do when it asks for credentials it did not get. */

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { PlanMessage } from "../core/plan-message.js";
 import type { Queue, ReceivedMessage } from "../queue/port.js";
+import { holdLease } from "../store/hold-lease.js";
 import { decideAfterFailure, DEFAULT_RETRY, type RetryPolicy } from "./plan-failure.js";
 import { planMessage } from "./plan-message.js";
 import type { PlannerDeps } from "./planner-deps.js";
@@ -91,14 +92,10 @@ async function holdingLease<T>(
   const owner = randomUUID();
   const lease = await deps.store.acquireLease(key, owner, leaseMs, deps.now());
   if (!lease.acquired) return { heldUntil: lease.expiresAt };
-  const renew = setInterval(
-    () => void deps.store.acquireLease(key, owner, leaseMs, deps.now()).catch(() => {}),
-    leaseMs / 3,
-  );
+  const held = holdLease(deps.store, key, owner, leaseMs, { now: deps.now });
   try {
     return await work();
   } finally {
-    clearInterval(renew);
-    await deps.store.releaseLease(key, owner).catch(() => {});
+    await held.release();
   }
 }
