@@ -480,7 +480,11 @@ export class DockerEngine implements Engine {
 
   private async run(id: string, onOutput: (text: string) => void): Promise<number> {
     const container = this.docker.getContainer(id);
-    const stream = await container.attach({ stream: true, stdout: true, stderr: true });
+    const stream = (await container.attach({
+      stream: true,
+      stdout: true,
+      stderr: true,
+    })) as NodeJS.ReadWriteStream & { destroy(): void };
     const out = new PassThrough();
     out.on("data", (chunk: Buffer) => onOutput(chunk.toString()));
     this.docker.modem.demuxStream(stream, out, out);
@@ -492,7 +496,7 @@ export class DockerEngine implements Engine {
     try {
       await container.start();
     } catch (error) {
-      (stream as unknown as { destroy(): void }).destroy();
+      stream.destroy();
       throw error;
     }
     // Asked after the start, for "not running": answered at once when the step has already
@@ -505,22 +509,21 @@ export class DockerEngine implements Engine {
     }) as Promise<{ StatusCode: number }>;
     exited.catch(() => {}); // raced below with the engine's watch
     const watch = this.watchEngine();
+    let timer: NodeJS.Timeout | undefined;
     try {
       const result = await Promise.race([exited, watch.gone]);
-      let timer: NodeJS.Timeout | undefined;
       await Promise.race([
         ended,
         new Promise((r) => (timer = setTimeout(r, OUTPUT_AFTER_EXIT_MS))),
       ]);
-      clearTimeout(timer);
-      (stream as unknown as { destroy(): void }).destroy();
       return result.StatusCode;
     } catch (error) {
       waitAbort.abort();
-      (stream as unknown as { destroy(): void }).destroy();
       throw error;
     } finally {
+      clearTimeout(timer);
       watch.stop();
+      stream.destroy();
     }
   }
 
