@@ -6,7 +6,10 @@ const leaseKey = (key: string): ItemKey => ({ pk: `CACHELEASE#${key}`, sk: "CACH
 /** A lease item outlives its expiry by a day, then DynamoDB's TTL removes it. */
 const KEEP_S = 86_400;
 
-/** Named leases (a cache key being installed, the schedule timer, a delivery being planned), as conditional writes on the store's table. */
+/**
+ * Named leases (a cache key being installed, the schedule timer, a delivery being planned),
+ * as conditional writes on the store's table.
+ */
 export function dynamoLeaseOperations(table: DynamoTable): LeaseOperations {
   return {
     async acquireLease(key, owner, leaseMs, now = Date.now()) {

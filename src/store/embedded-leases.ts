@@ -3,7 +3,10 @@ import type { LeaseResult, Store } from "./port.js";
 
 export type LeaseOperations = Pick<Store, "acquireLease" | "releaseLease">;
 
-/** Named leases (a cache key being installed, the schedule timer, a delivery being planned), in the embedded SQLite file. */
+/**
+ * Named leases (a cache key being installed, the schedule timer, a delivery being planned),
+ * in the embedded SQLite file.
+ */
 export function embeddedLeaseOperations(db: SqliteDatabase): LeaseOperations {
   const q = {
     get: db.prepare("SELECT owner, expires_at FROM cache_leases WHERE key = ?"),
