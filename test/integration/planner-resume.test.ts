@@ -142,13 +142,7 @@ describe("a delivery planned again", () => {
     const record = fake.addRepository({ fullName, installationId: 8 });
     const sha = randomBytes(20).toString("hex");
     fake.addCommit(fullName, sha, { ".github/kozmic.yml": CONFIG }, "main");
-    const planQueue = openEmbeddedQueue({
-      dataDir: dir,
-      name: "plans",
-      kind: PLAN_MESSAGES,
-      maxReceives: 40,
-      log: () => {},
-    });
+    const planQueue = openEmbeddedQueue({ dataDir: dir, name: "plans", kind: PLAN_MESSAGES });
     const lines: string[] = [];
     const log = (level: string) => (_fields: object, line: string) =>
       lines.push(`${level} ${line}`);
