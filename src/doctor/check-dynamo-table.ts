@@ -6,7 +6,7 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import type { DynamoSettings } from "../settings/storage-settings.js";
 import { describeTable, keyDesignProblem, TTL_ATTRIBUTE } from "../store/set-up-dynamo-table.js";
-import { ok, problem, type CheckResult } from "./check-result.js";
+import { ok, problem, type CheckResult } from "./checks.js";
 
 const PROBE_KEY = { pk: { S: "kozmic-doctor#probe" }, sk: { S: "kozmic-doctor#probe" } };
 

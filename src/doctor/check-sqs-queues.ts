@@ -1,7 +1,7 @@
 import { GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { maxReceiveCount, redriveMismatch } from "../queue/redrive-mismatch.js";
 import type { SqsSettings } from "../settings/storage-settings.js";
-import { ok, problem, type CheckResult } from "./check-result.js";
+import { ok, problem, type CheckResult } from "./checks.js";
 
 /**
  * The job queue (KOZMIC_QUEUE_URL) and the planning queue answer GetQueueAttributes, which
@@ -67,31 +67,19 @@ async function readPolicy(
     return { policy: Attributes?.RedrivePolicy };
   } catch (error) {
     const name = (error as Error).name;
+    let detail =
+      `cannot reach SQS for ${queue.queueUrl} (${name}: ${(error as Error).message}): check ` +
+      "AWS_REGION, the AWS credentials and AWS_ENDPOINT_URL_SQS";
     if (name === "QueueDoesNotExist" || name === "AWS.SimpleQueueService.NonExistentQueue") {
-      return {
-        result: problem(
-          check,
-          `${variable}: no queue at ${queue.queueUrl}: run kozmic setup to create it, or set ` +
-            `${variable} to the queue's URL`,
-        ),
-      };
+      detail =
+        `${variable}: no queue at ${queue.queueUrl}: run kozmic setup to create it, or set ` +
+        `${variable} to the queue's URL`;
+    } else if (name === "AccessDenied" || name === "AccessDeniedException") {
+      detail =
+        `${variable}: this host's AWS identity may not read ${queue.queueUrl}: allow it ` +
+        "sqs:GetQueueAttributes, sqs:ReceiveMessage, sqs:DeleteMessage, " +
+        "sqs:ChangeMessageVisibility and sqs:SendMessage on the queue";
     }
-    if (name === "AccessDenied" || name === "AccessDeniedException") {
-      return {
-        result: problem(
-          check,
-          `${variable}: this host's AWS identity may not read ${queue.queueUrl}: allow it ` +
-            "sqs:GetQueueAttributes, sqs:ReceiveMessage, sqs:DeleteMessage, " +
-            "sqs:ChangeMessageVisibility and sqs:SendMessage on the queue",
-        ),
-      };
-    }
-    return {
-      result: problem(
-        check,
-        `cannot reach SQS for ${queue.queueUrl} (${name}: ${(error as Error).message}): check ` +
-          "AWS_REGION, the AWS credentials and AWS_ENDPOINT_URL_SQS",
-      ),
-    };
+    return { result: problem(check, detail) };
   }
 }

@@ -20,7 +20,7 @@ import {
   type SqsEvent,
 } from "../../src/lambda.js";
 import type { PlanMessage } from "../../src/core/plan-message.js";
-import { checkPublicUrl } from "../../src/doctor/check-public-url.js";
+import { checkPublicUrl } from "../../src/doctor/checks.js";
 import { PLAN_MESSAGES } from "../../src/queue/parse-message-body.js";
 import { createWebApp } from "../../src/web/web-app.js";
 import { createRepositoryFinder } from "../../src/web/find-repository-with-app.js";

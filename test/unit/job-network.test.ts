@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { FakeEngine } from "../support/fake-engine.js";
 import { describeJobNetwork } from "../../runner/pipeline/job-network.js";
-import { formatCheck, ok, problem } from "../../src/doctor/check-result.js";
+import { formatCheck, ok, problem } from "../../src/doctor/checks.js";
 
 /** The line `kozmic doctor` prints. */
 const line = async (engine: FakeEngine, network: string, networkIsDefault?: boolean) => {

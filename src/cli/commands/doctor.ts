@@ -46,15 +46,12 @@ export async function main(args: string[]): Promise<number> {
     console.error(`kozmic doctor: ${(error as Error).message}\n${USAGE}`);
     return 2;
   }
-  const [settings, results, { DockerEngine }, { checkDocker }, { checkPublicUrl }] =
-    await Promise.all([
-      import("../../settings/read-settings.js"),
-      import("../../doctor/check-result.js"),
-      import("../../../runner/engine/docker-engine.js"),
-      import("../../doctor/check-docker.js"),
-      import("../../doctor/check-public-url.js"),
-    ]);
-  const { ok, problem, skipped, formatCheck } = results;
+  const [settings, checks, { DockerEngine }] = await Promise.all([
+    import("../../settings/read-settings.js"),
+    import("../../doctor/checks.js"),
+    import("../../../runner/engine/docker-engine.js"),
+  ]);
+  const { ok, problem, skipped, formatCheck, checkDocker, checkPublicUrl } = checks;
   const env = process.env;
   let failed = false;
   const print = (result: ReturnType<typeof ok>) => {
@@ -148,16 +145,14 @@ export async function main(args: string[]): Promise<number> {
           ? storage.store.dataDir
           : undefined;
     if (dataDir !== undefined) {
-      const { checkDataDir } = await import("../../doctor/check-data-dir.js");
-      print(await checkDataDir(dataDir));
+      print(await checks.checkDataDir(dataDir));
     }
   }
 
   if (!app) {
     print(skipped("github app", fixFirst));
   } else {
-    const { checkGitHubApp } = await import("../../doctor/check-github-app.js");
-    print(await checkGitHubApp(app));
+    print(await checks.checkGitHubApp(app));
   }
 
   if (!pipeline) print(skipped("cache registry", fixFirst));

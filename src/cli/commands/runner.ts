@@ -254,11 +254,10 @@ async function drainOnLeaving(
 }
 
 async function runnerMetrics() {
-  const [{ createMetricsRegistry }, { createRunnerMetrics }, { createGitHubApiMetrics }] =
+  const [{ createMetricsRegistry, createGitHubApiMetrics }, { createRunnerMetrics }] =
     await Promise.all([
       import("../../metrics/metrics-registry.js"),
       import("../../../runner/metrics/runner-metrics.js"),
-      import("../../metrics/github-api-metrics.js"),
     ]);
   const registry = createMetricsRegistry();
   return {

@@ -229,10 +229,10 @@ export async function main(args: string[]): Promise<number> {
  * runner's metrics where it runs jobs.
  */
 async function processMetrics(runsJobs: boolean) {
-  const registry = (await import("../../metrics/metrics-registry.js")).createMetricsRegistry();
-  const github = (await import("../../metrics/github-api-metrics.js")).createGitHubApiMetrics(
-    registry,
-  );
+  const { createMetricsRegistry, createGitHubApiMetrics } =
+    await import("../../metrics/metrics-registry.js");
+  const registry = createMetricsRegistry();
+  const github = createGitHubApiMetrics(registry);
   const runner = runsJobs
     ? (await import("../../../runner/metrics/runner-metrics.js")).createRunnerMetrics(registry)
     : undefined;
