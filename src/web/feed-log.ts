@@ -123,12 +123,7 @@ export function feedLog(
     if (chunk.seq < seq) continue;
     if (chunk.seq > seq) {
       if (!options.bridgeGaps) break;
-      if (carry !== "") emitLong(carry);
-      carry = "";
-      carryAt = undefined;
-      const missing = chunk.seq - seq;
-      emitGap(missing, seq);
-      seq = chunk.seq;
+      bridgeGap(chunk.seq);
     }
     lineSeq = chunk.seq;
     const parts = (carry + chunk.data).split("\n");
@@ -148,11 +143,7 @@ export function feedLog(
     seq += 1;
   }
   if (options.bridgeGaps && options.gapUntil !== undefined && seq < options.gapUntil) {
-    if (carry !== "") emitLong(carry);
-    carry = "";
-    carryAt = undefined;
-    emitGap(options.gapUntil - seq, seq);
-    seq = options.gapUntil;
+    bridgeGap(options.gapUntil);
   }
   if (options.end && carry !== "") {
     emitLong(carry);
@@ -171,14 +162,20 @@ export function feedLog(
     lines,
   };
 
-  function emitGap(missing: number, from: number) {
+  /** Chunks `seq` up to `next` are missing for good: the unfinished line ends, a gap line follows. */
+  function bridgeGap(next: number) {
+    if (carry !== "") emitLong(carry);
+    carry = "";
+    carryAt = undefined;
+    const missing = next - seq;
     line += 1;
     if (options.render && line >= (options.renderFrom ?? 0)) {
       lines.push({
         n: line,
-        seq: from,
-        html: `<span class="gap">[Kozmic: ${missing} chunk${missing === 1 ? "" : "s"} of this log (from chunk ${from}) could not be stored]</span>`,
+        seq,
+        html: `<span class="gap">[Kozmic: ${missing} chunk${missing === 1 ? "" : "s"} of this log (from chunk ${seq}) could not be stored]</span>`,
       });
     }
+    seq = next;
   }
 }

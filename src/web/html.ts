@@ -26,6 +26,11 @@ export function join(items: readonly unknown[], separator: string): Html {
   return new Html(items.map(markupOf).join(escapeHtml(separator)));
 }
 
+/** A path for an address: each part encoded, the slashes kept (`owner/repo`, a file's name). */
+export function encodePath(path: string): string {
+  return path.split("/").map(encodeURIComponent).join("/");
+}
+
 function markupOf(value: unknown): string {
   if (value instanceof Html) return value.toString();
   if (Array.isArray(value)) return value.map(markupOf).join("");

@@ -1,5 +1,7 @@
 import type { Context, MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import { secureHeaders } from "hono/secure-headers";
+import type { Html } from "./html.js";
 
 /** An answer with a status the client can act on; thrown by request parsing and access checks. */
 export class HttpError extends Error {
@@ -53,10 +55,24 @@ export function reply(
   return new Response(body, { status, headers: { "content-type": type, ...headers } });
 }
 
+export function sendHtml(status: number, html: Html): Response {
+  return reply(status, "text/html; charset=utf-8", html.toString());
+}
+
 export function redirect(status: 302 | 303, location: string, cookies: string[] = []): Response {
   const headers = new Headers({ location });
   for (const cookie of cookies) headers.append("set-cookie", cookie);
   return new Response(null, { status, headers });
+}
+
+/** A route's body limit: a larger form is refused with 413 before it is read. */
+export function formLimit(maxSize: number): MiddlewareHandler {
+  return bodyLimit({
+    maxSize,
+    onError: () => {
+      throw new HttpError(413, `The form is larger than ${maxSize} bytes.`);
+    },
+  });
 }
 
 /**

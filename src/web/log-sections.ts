@@ -1,7 +1,6 @@
 import type { LogSectionRecord } from "../store/port.js";
 import type { LogLine } from "./feed-log.js";
 
-export type SectionId = LogSectionRecord["name"];
 export type SectionStatus = NonNullable<LogSectionRecord["conclusion"]>;
 
 /** A section's state as the page shows it: its end, or that it has not ended (yet, here). */
@@ -9,7 +8,7 @@ export type SectionState = SectionStatus | "running";
 
 /** A section as its header shows it. */
 export interface SectionHeader {
-  id: SectionId;
+  id: LogSectionRecord["name"];
   /** The first chunk of the section, which names it among the job's attempts. */
   startSeq: number;
   title: string;
@@ -61,7 +60,7 @@ export function groupLogSections(
     const record = sectionAt(sections, line.seq);
     if (record && record.startSeq >= firstSeq) {
       if (open?.record !== record) {
-        open = { record, block: sectionBlock(record, end) };
+        open = { record, block: { kind: "section", lines: [], ...sectionHeader(record, end) } };
         blocks.push(open.block);
         plain = undefined;
       }
@@ -75,15 +74,8 @@ export function groupLogSections(
   return blocks;
 }
 
-function sectionBlock(
-  record: LogSectionRecord,
-  end: LogEnd,
-): Extract<LogBlock, { kind: "section" }> {
-  return { kind: "section", lines: [], ...sectionHeader(record, end) };
-}
-
 /** A section's header: what the runner recorded, and for one it never ended, the job's end. */
-export function sectionHeader(record: LogSectionRecord, end: LogEnd): SectionHeader {
+function sectionHeader(record: LogSectionRecord, end: LogEnd): SectionHeader {
   const block: SectionHeader = {
     id: record.name,
     startSeq: record.startSeq,
@@ -92,11 +84,9 @@ export function sectionHeader(record: LogSectionRecord, end: LogEnd): SectionHea
     state: record.conclusion ?? "running",
   };
   if (record.endedAt !== undefined) block.endedAt = record.endedAt;
-  if (record.conclusion === undefined) {
-    if (end.final) {
-      block.state = end.jobOutcome ?? "failure";
-      if (end.finishedAt !== undefined) block.endedAt = end.finishedAt;
-    }
+  if (record.conclusion === undefined && end.final) {
+    block.state = end.jobOutcome ?? "failure";
+    if (end.finishedAt !== undefined) block.endedAt = end.finishedAt;
   }
   return block;
 }

@@ -4,10 +4,7 @@ import { formatSeconds } from "./describe-status.js";
 import {
   groupLogSections,
   sectionAt,
-  startsFolded,
   type LineRange,
-  type LogBlock,
-  type LogEnd,
   type SectionHeader,
   type SectionState,
   type SectionStatus,
@@ -28,7 +25,7 @@ const STATE_WORDS: Record<SectionState, string> = {
  * section it belongs to, for the live page's script. A line that looks like an error is
  * emphasised; a group's closing marker keeps its number but is not shown.
  */
-export function renderLogLine(line: LogLine, section?: string): Html {
+function renderLogLine(line: LogLine, section?: string): Html {
   const data = section ? markup` data-section="${section}"` : "";
   const at =
     line.at !== undefined
@@ -104,32 +101,20 @@ export function jobSectionOutcome(job: JobRecord): SectionStatus | undefined {
   return job.conclusion ?? "failure";
 }
 
-/** The state word and duration a section's summary shows. */
-export function describeSection(block: SectionHeader): {
-  state: string;
-  duration: string;
-} {
-  const seconds =
-    block.endedAt !== undefined ? Math.max(0, block.endedAt - block.startedAt) / 1000 : undefined;
-  return { state: STATE_WORDS[block.state], duration: formatSeconds(seconds) };
-}
-
+/** A section's `<details>` and its summary: title, state in words and, once ended, duration. */
 function sectionOpening(header: SectionHeader, open: boolean, range?: LineRange): Html {
-  const { state, duration } = describeSection(header);
+  const state = STATE_WORDS[header.state];
+  const duration =
+    header.endedAt !== undefined
+      ? formatSeconds(Math.max(0, header.endedAt - header.startedAt) / 1000)
+      : "";
   const lines = range ? markup` data-first="${range.first}" data-last="${range.last}"` : "";
   return markup`<details class="section section-${header.state}" data-section="${header.id}" data-start-seq="${header.startSeq}" data-started="${header.startedAt}"${lines}${open ? raw(" open") : ""}>
-<summary><span class="section-title">${header.title}</span> <span class="section-state">${state}</span> <span class="section-time">${header.endedAt !== undefined ? duration : ""}</span></summary>`;
-}
-
-function renderBlock(block: LogBlock, final: boolean, sections: readonly LogSectionRecord[]): Html {
-  if (block.kind === "lines") return renderLogLines(block.lines, sections);
-  return markup`${sectionOpening(block, !startsFolded(block.state, final))}
-${renderLogLines(block.lines, sections)}
-</details>`;
+<summary><span class="section-title">${header.title}</span> <span class="section-state">${state}</span> <span class="section-time">${duration}</span></summary>`;
 }
 
 /** A button standing for lines not yet on the page; the page's script loads them. */
-export function renderMoreLines(first: number, last: number): Html | string {
+function renderMoreLines(first: number, last: number): Html | string {
   if (last < first) return "";
   const what = first === last ? `line ${first}` : `lines ${first}–${last}`;
   return markup`<button type="button" class="more" data-from="${first}" data-to="${last}" hidden>Show ${first === 1 ? "" : "earlier "}${what}</button>`;
@@ -174,10 +159,12 @@ export function renderLiveLines(
 ): Html {
   return join(
     groupLogSections(lines, sections, { final: false }).map((block) =>
-      renderBlock(block, false, sections),
+      block.kind === "lines"
+        ? renderLogLines(block.lines, sections)
+        : markup`${sectionOpening(block, true)}
+${renderLogLines(block.lines, sections)}
+</details>`,
     ),
     "\n",
   );
 }
-
-export type { LogEnd };

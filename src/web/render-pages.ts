@@ -1,8 +1,7 @@
 import { describeTestCounts } from "../core/test-reports/describe-test-counts.js";
 import type { BuildRecord, JobRecord, LogSectionRecord } from "../store/port.js";
-import { markup, join, type Html } from "./html.js";
+import { encodePath, markup, join, type Html } from "./html.js";
 import type { ArtifactEntry } from "../store/artifact-port.js";
-import { renderArtifacts } from "./render-artifacts.js";
 import { renderLogRanges, type RangeView } from "./render-log.js";
 import {
   branchOf,
@@ -72,13 +71,9 @@ function gh(ctx: PageContext, path: string): string {
   return `${ctx.githubWebUrl}/${path}`;
 }
 
-function repoPath(fullName: string): string {
-  return fullName.split("/").map(encodeURIComponent).join("/");
-}
-
 function refLabel(build: BuildRecord, ctx: PageContext): Html {
   if (build.pullRequest !== undefined) {
-    return markup`<a href="${gh(ctx, `${repoPath(build.repoFullName)}/pull/${build.pullRequest}`)}">pull request #${build.pullRequest}</a>`;
+    return markup`<a href="${gh(ctx, `${encodePath(build.repoFullName)}/pull/${build.pullRequest}`)}">pull request #${build.pullRequest}</a>`;
   }
   return markup`<code>${branchOf(build.ref)}</code>`;
 }
@@ -143,7 +138,7 @@ export function renderJobActions(
 /** Where a page sits: repository › build › job, each a link (the last one the page itself). */
 function renderBreadcrumbs(build: BuildRecord, job?: JobRecord): Html {
   const crumbs = [
-    markup`<li><a href="/repos/${repoPath(build.repoFullName)}">${build.repoFullName}</a></li>`,
+    markup`<li><a href="/repos/${encodePath(build.repoFullName)}">${build.repoFullName}</a></li>`,
     markup`<li><a href="/builds/${encodeURIComponent(build.id)}"${job ? "" : markup` aria-current="page"`}>build <code>${build.sha.slice(0, 7)}</code></a></li>`,
     job
       ? markup`<li><a href="/jobs/${encodeURIComponent(job.id)}" aria-current="page">${job.hook}</a></li>`
@@ -164,7 +159,7 @@ function badge(job: JobRecord): Html {
 }
 
 function commitLink(ctx: PageContext, build: { repoFullName: string; sha: string }): Html {
-  return markup`<a href="${gh(ctx, `${repoPath(build.repoFullName)}/commit/${build.sha}`)}"><code>${build.sha.slice(0, 7)}</code></a>`;
+  return markup`<a href="${gh(ctx, `${encodePath(build.repoFullName)}/commit/${build.sha}`)}"><code>${build.sha.slice(0, 7)}</code></a>`;
 }
 
 function time(ms: number | undefined): Html | string {
@@ -173,10 +168,34 @@ function time(ms: number | undefined): Html | string {
   return markup`<time datetime="${iso}">${iso.slice(0, 19).replace("T", " ")} UTC</time>`;
 }
 
-export interface JobPageInput {
-  build: BuildRecord;
-  job: JobRecord;
-  canWrite: boolean;
+/** A file's size as the list shows it: bytes, KB, MB or GB (powers of 1024). */
+function describeSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} bytes`;
+  const units = ["KB", "MB", "GB"];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(1)} ${units[unit]}`;
+}
+
+/** The job page's list of kept files, each a download link with its size; nothing for none. */
+function renderArtifacts(jobId: string, artifacts: readonly ArtifactEntry[]): Html | "" {
+  if (artifacts.length === 0) return "";
+  const items = artifacts.map(
+    (a) =>
+      markup`<li><a href="/jobs/${encodeURIComponent(jobId)}/artifacts/${encodePath(a.name)}" download>${a.name}</a> <span class="size">${describeSize(a.size)}</span></li>`,
+  );
+  return markup`<section aria-labelledby="artifacts-title">
+<h2 id="artifacts-title">Artifacts</h2>
+<ul id="artifacts" class="artifacts">${join(items, "")}</ul>
+</section>`;
+}
+
+/** The job page's log as read for it. */
+export interface LogView {
   /** The whole log: every range's header and the lines of it shown at first. */
   ranges: RangeView[];
   /** The log's sections as the runner recorded them beside it. */
@@ -187,13 +206,17 @@ export interface JobPageInput {
   nextSeq: number;
   /** The failure's first error line and last line, when the job failed. */
   jumps?: { firstError?: number; end: number };
+}
+
+export interface JobPageInput extends LogView {
+  build: BuildRecord;
+  job: JobRecord;
+  canWrite: boolean;
   /** The server's clock (epoch ms): how long a running job has run, from its start. */
   now: number;
   /** The files the job kept (`artifacts:`), for download. */
   artifacts?: readonly ArtifactEntry[];
 }
-
-export { renderLogLines } from "./render-log.js";
 
 export function renderJobPage(ctx: PageContext, input: JobPageInput): Html {
   const { build, job } = input;
@@ -202,7 +225,7 @@ export function renderJobPage(ctx: PageContext, input: JobPageInput): Html {
   const links = [
     markup`<a href="${jobHref}/log.txt">Raw log</a>`,
     job.checkRunId !== undefined
-      ? markup`<a href="${gh(ctx, `${repoPath(build.repoFullName)}/runs/${job.checkRunId}`)}">Check run on GitHub</a>`
+      ? markup`<a href="${gh(ctx, `${encodePath(build.repoFullName)}/runs/${job.checkRunId}`)}">Check run on GitHub</a>`
       : "",
   ].filter(Boolean);
   const jumps = input.jumps
@@ -220,7 +243,7 @@ export function renderJobPage(ctx: PageContext, input: JobPageInput): Html {
 ${renderBreadcrumbs(build, job)}
 <h1>${build.repoFullName} · ${job.hook}</h1>
 <dl class="facts">
-  <dt>Repository</dt><dd><a href="${gh(ctx, repoPath(build.repoFullName))}">${build.repoFullName}</a></dd>
+  <dt>Repository</dt><dd><a href="${gh(ctx, encodePath(build.repoFullName))}">${build.repoFullName}</a></dd>
   <dt>Commit</dt><dd>${commitLink(ctx, build)} on ${refLabel(build, ctx)}</dd>
   <dt>Hook</dt><dd>${job.hook}</dd>
   <dt>Trigger</dt><dd>${describeTrigger(build)}</dd>
@@ -282,7 +305,7 @@ export function renderBuildPage(
 ${renderBreadcrumbs(build)}
 <h1>${build.repoFullName} · ${build.sha.slice(0, 7)}</h1>
 <dl class="facts">
-  <dt>Repository</dt><dd><a href="/repos/${repoPath(build.repoFullName)}">${build.repoFullName}</a></dd>
+  <dt>Repository</dt><dd><a href="/repos/${encodePath(build.repoFullName)}">${build.repoFullName}</a></dd>
   <dt>Commit</dt><dd>${commitLink(ctx, build)} on ${refLabel(build, ctx)}</dd>
   <dt>Trigger</dt><dd>${describeTrigger(build)}</dd>
   <dt>Created</dt><dd>${time(build.createdAt)}</dd>
@@ -335,7 +358,7 @@ ${join(
   );
   const main = markup`
 <h1>Builds of ${fullName}</h1>
-<p><a href="${gh(ctx, repoPath(fullName))}">${fullName} on GitHub</a>${admin ? markup` · <a href="/repos/${repoPath(fullName)}/secrets">Secrets</a>` : ""}</p>
+<p><a href="${gh(ctx, encodePath(fullName))}">${fullName} on GitHub</a>${admin ? markup` · <a href="/repos/${encodePath(fullName)}/secrets">Secrets</a>` : ""}</p>
 ${viewer.asked ? markup`<p role="status">Run asked for: Kozmic is planning it; it appears here in a moment.</p>` : ""}
 ${viewer.write && ctx.viewer ? renderRunForm(ctx.viewer, fullName) : ""}
 ${sections.length ? join(sections, "\n") : markup`<p>No builds yet.</p>`}
@@ -346,7 +369,7 @@ ${olderHref ? markup`<p><a href="${olderHref}">Older builds</a></p>` : ""}`;
 /** "Run": a branch's head by hand, with optional inputs the jobs get as environment variables. */
 function renderRunForm(viewer: PageViewer, fullName: string): Html {
   return markup`<details class="run"><summary>Run a branch</summary>
-<form method="post" action="/repos/${repoPath(fullName)}/run">${csrfField(viewer)}
+<form method="post" action="/repos/${encodePath(fullName)}/run">${csrfField(viewer)}
 <p><label>Branch <input name="branch" required maxlength="255" value="main"></label></p>
 <p><label>Inputs, one <code>NAME=value</code> a line (environment variables of every job)<br><textarea name="inputs" rows="3" cols="50"></textarea></label></p>
 <p><button type="submit">Run</button></p>
@@ -368,7 +391,7 @@ export function renderRerunWaitPage(
 ${renderBreadcrumbs(from)}
 <h1>Re-running ${from.repoFullName} · ${from.sha.slice(0, 7)}</h1>
 <p role="status" id="rerun-wait" data-reload="1000">Re-run of ${what} asked for: Kozmic is planning it. This page moves to the new ${hook !== undefined ? "job's live log" : "build"} as soon as it exists.</p>
-<p><a href="${ctx.path}">Check again</a> · <a href="/repos/${repoPath(from.repoFullName)}">Builds of ${from.repoFullName}</a></p>`;
+<p><a href="${ctx.path}">Check again</a> · <a href="/repos/${encodePath(from.repoFullName)}">Builds of ${from.repoFullName}</a></p>`;
   return renderLayout(ctx, `Re-running ${from.repoFullName}`, main, ["/assets/rerun-wait.js"]);
 }
 

@@ -1,33 +1,17 @@
 import { ASSET_TEXTS } from "./asset-texts.js";
 
-const ASSETS: Record<string, { type: string; body: string }> = {
-  "/assets/kozmic.css": {
-    type: "text/css; charset=utf-8",
-    body: ASSET_TEXTS["kozmic.css"],
-  },
-  "/assets/follow.js": {
-    type: "text/javascript; charset=utf-8",
-    body: ASSET_TEXTS["follow.js"],
-  },
-  "/assets/log-page.js": {
-    type: "text/javascript; charset=utf-8",
-    body: ASSET_TEXTS["log-page.js"],
-  },
-  "/assets/log-tools.js": {
-    type: "text/javascript; charset=utf-8",
-    body: ASSET_TEXTS["log-tools.js"],
-  },
-  "/assets/rerun-wait.js": {
-    type: "text/javascript; charset=utf-8",
-    body: ASSET_TEXTS["rerun-wait.js"],
-  },
-  "/assets/favicon.svg": {
-    type: "image/svg+xml",
-    body: ASSET_TEXTS["favicon.svg"],
-  },
+const TYPES: Record<string, string> = {
+  css: "text/css; charset=utf-8",
+  js: "text/javascript; charset=utf-8",
+  svg: "image/svg+xml",
 };
 
 /** The stylesheet, the log page's scripts and the icon: files, so that the pages' CSP allows no inline code. */
 export function findAsset(path: string): { type: string; body: string } | undefined {
-  return Object.hasOwn(ASSETS, path) ? ASSETS[path] : undefined;
+  const name = path.slice("/assets/".length);
+  if (!path.startsWith("/assets/") || !Object.hasOwn(ASSET_TEXTS, name)) return undefined;
+  return {
+    type: TYPES[name.split(".").pop()!]!,
+    body: ASSET_TEXTS[name as keyof typeof ASSET_TEXTS],
+  };
 }

@@ -1,25 +1,29 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { isFinal } from "../core/job-state.js";
-import { feedLog } from "./feed-log.js";
-import { HttpError, readForm, redirect } from "./http-replies.js";
+import type { BuildRecord, JobRecord } from "../store/port.js";
+import { feedLog, type LogCursor } from "./feed-log.js";
+import { HttpError, readForm, redirect, sendHtml } from "./http-replies.js";
+import { WINDOW_LINES } from "./log-reader.js";
+import { isFailed, outlineRanges, startsFolded, type LineRange } from "./log-sections.js";
 import {
   renderDurations,
   renderJobActions,
   renderJobPage,
   renderJobStatus,
+  type LogView,
   type PageContext,
 } from "./render-pages.js";
-import { jobSectionOutcome, renderLiveLines, renderLogLines } from "./render-log.js";
-import { readLogView } from "./log-view.js";
-import type { BuildRecord, JobRecord } from "../store/port.js";
-import { streamText, type TextOut } from "./stream-text.js";
-import type { LogCursor } from "./feed-log.js";
+import {
+  jobSectionOutcome,
+  renderLiveLines,
+  renderLogLines,
+  type RangeView,
+} from "./render-log.js";
 import {
   findReadableJob,
   intParam,
   pageContext,
   requireWriter,
-  sendHtml,
   sendJson,
   type Page,
   type WebServices,
@@ -38,13 +42,69 @@ const KEEP_ALIVE_MS = 15_000;
 const MAX_QUERY = 200;
 const MAX_MATCHES = 1000;
 
+/** A folded range this short comes with its lines (so small logs need no script)... */
+const SMALL_RANGE = 300;
+/** ...while the page holds at most this many lines of folded ranges. */
+const FOLDED_BUDGET = 2000;
+
+/**
+ * The job page's log: every range's header, the end of each open one (a failed section's
+ * end, a running section's newest lines) and the whole of short folded ones.
+ */
+async function readLogView(web: WebServices, job: JobRecord): Promise<LogView> {
+  const { reader } = web;
+  const final = isFinal(job.status);
+  const outline = await reader.outline(job.id, final);
+  // Read after the chunks: a section whose chunks were read is recorded by now.
+  const sections = await web.deps.store.readLogSections(job.id);
+  const end = { final, jobOutcome: jobSectionOutcome(job), finishedAt: job.finishedAt };
+  const ranges = outlineRanges(
+    sections,
+    { lines: outline.lines, endSeq: outline.end.seq, lineAt: outline.lineAt },
+    end,
+  );
+  let budget = FOLDED_BUDGET;
+  const views = await Promise.all(
+    ranges.map(async (range): Promise<RangeView> => {
+      const open = !range.section || !startsFolded(range.section.state, final);
+      const size = range.last - range.first + 1;
+      let from: number | undefined;
+      if (open) from = Math.max(range.first, range.last - WINDOW_LINES + 1);
+      else if (size <= SMALL_RANGE && size <= budget) {
+        budget -= size;
+        from = range.first;
+      }
+      const lines =
+        from === undefined || size <= 0
+          ? []
+          : await reader.readLines(job.id, from, range.last, final);
+      return { ...range, open, lines };
+    }),
+  );
+  const view: LogView = {
+    ranges: views,
+    sections,
+    lineCount: outline.lines,
+    nextSeq: outline.end.seq,
+  };
+  const failed = ranges.filter((r) => r.section && isFailed(r.section.state)).at(-1);
+  const failing: LineRange | undefined =
+    failed ??
+    (final && job.conclusion !== "success" ? { first: 1, last: outline.lines } : undefined);
+  if (failing && failing.last >= failing.first) {
+    const firstError = outline.errors.find((e) => e >= failing.first && e <= failing.last);
+    view.jumps = { end: failing.last, ...(firstError === undefined ? {} : { firstError }) };
+  }
+  return view;
+}
+
 /**
  * GET /jobs/<id>: the job's facts and its whole log: every section's header, a failed
  * section open at its end, other lines loaded on demand (GET /jobs/<id>/lines).
  */
 export const serveJobPage: Page<[jobId: string]> = async (web, r, jobId) => {
   const { job, build, access } = await findReadableJob(web, r, jobId);
-  const log = await readLogView(web.reader, web.deps.store, job);
+  const log = await readLogView(web, job);
   // Kept once the build ended: a running job has none yet.
   const artifacts =
     web.deps.artifacts && isFinal(job.status) ? await web.deps.artifacts.list(job.id) : [];
@@ -236,3 +296,33 @@ export const serveCancel: Page<[jobId: string]> = async (web, r, jobId) => {
   if (!isFinal(job.status)) await web.deps.actions.cancel(job, viewer.login);
   return redirect(303, `/jobs/${encodeURIComponent(job.id)}`);
 };
+
+/** Where a streamed answer is written: each write waits for the reader (backpressure). */
+interface TextOut {
+  write(text: string): Promise<void>;
+  /** Aborted when the reader has gone. */
+  signal: AbortSignal;
+}
+
+/**
+ * A response body written by `produce` as it goes. A slow reader slows the writes; a reader
+ * that goes away aborts `signal`; a failure after the first byte cuts the response short
+ * (the reader sees an error, never a log that looks complete).
+ */
+function streamText(produce: (out: TextOut) => Promise<void>): ReadableStream<Uint8Array> {
+  const { readable, writable } = new TransformStream<string, string>();
+  const writer = writable.getWriter();
+  const gone = new AbortController();
+  writer.closed.catch(() => gone.abort());
+  void produce({ write: (text) => writer.write(text), signal: gone.signal })
+    .then(
+      () => writer.close(),
+      (error: unknown) => {
+        if (!gone.signal.aborted) console.error("kozmic web: a streamed answer failed", error);
+        return writer.abort(error);
+      },
+    )
+    // The reader went away: there is nothing left to close.
+    .catch(() => undefined);
+  return readable.pipeThrough(new TextEncoderStream());
+}

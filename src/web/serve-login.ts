@@ -5,13 +5,13 @@ import {
   getUserLogin,
   GitHubUnavailableError,
 } from "./github-user-api.js";
-import { HttpError, readForm, redirect } from "./http-replies.js";
+import { HttpError, readForm, redirect, sendHtml } from "./http-replies.js";
 import { renderMessagePage } from "./render-pages.js";
 import { getCookie } from "hono/cookie";
-import { isCsrfTokenValid, openCookie, sealCookie, serializeCookie } from "./seal-cookie.js";
+import { openCookie, sealCookie, serializeCookie } from "./seal-cookie.js";
 import {
+  checkCsrf,
   pageContext,
-  sendHtml,
   type Page,
   type WebRequest,
   type WebServices,
@@ -120,16 +120,7 @@ export const serveLoginCallback: Page = async (web, r) => {
 export const serveLogout: Page = async (web, r) => {
   const form = await readForm(r.c);
   const { oauth } = web.deps.settings;
-  if (
-    r.viewer &&
-    oauth.enabled &&
-    !isCsrfTokenValid(oauth.sessionSecret, r.viewer.sessionId, form.get("csrf"))
-  ) {
-    throw new HttpError(
-      403,
-      "The form's CSRF token is missing or belongs to another session; reload the page and try again.",
-    );
-  }
+  if (r.viewer && oauth.enabled) checkCsrf(web, r.viewer, form);
   // Clearing the cookie is not enough: a copy taken before (another browser, a proxy's log)
   // would stay good for the rest of its 8 hours.
   if (r.viewer) await web.deps.store.revokeSession(r.viewer.sessionId, Date.now() + SESSION_MS);

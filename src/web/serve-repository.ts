@@ -2,7 +2,7 @@ import { parseInputs } from "../core/manual-inputs.js";
 import type { BuildRecord, JobRecord } from "../store/port.js";
 import { branchOf, combinedState } from "./describe-status.js";
 import { GitHubUnavailableError } from "./github-user-api.js";
-import { HttpError, readForm, redirect, reply } from "./http-replies.js";
+import { HttpError, readForm, redirect, reply, sendHtml } from "./http-replies.js";
 import { renderBadge } from "./render-badge.js";
 import { renderBuildPage, renderRepositoryPage, renderRerunWaitPage } from "./render-pages.js";
 import {
@@ -12,7 +12,6 @@ import {
   NotFound,
   pageContext,
   requireWriter,
-  sendHtml,
   type Page,
   type WebRequest,
   type WebServices,

@@ -1,5 +1,6 @@
 import { wantsText, type RepositoryTree } from "../core/starter/repository-tree.js";
 import { GitHubUnavailableError } from "./github-user-api.js";
+import { encodePath } from "./html.js";
 
 /** A repository of an installation of the App that the signed-in user can see. */
 export interface UserRepository {
@@ -82,10 +83,6 @@ export async function listUserRepositories(
     .slice(0, MAX_REPOSITORIES);
 }
 
-function repoPath(fullName: string): string {
-  return fullName.split("/").map(encodeURIComponent).join("/");
-}
-
 /**
  * Whether the default branch has `.github/kozmic.yml`, and if not, its files (paths from
  * one recursive tree, and the text of the few files the starter reads) for `kozmic init`'s guess.
@@ -95,7 +92,7 @@ export async function readStarterInputs(
   token: string,
   repo: UserRepository,
 ): Promise<{ hasConfig: true } | { hasConfig: false; root: RepositoryTree }> {
-  const base = `${apiUrl}/repos/${repoPath(repo.fullName)}`;
+  const base = `${apiUrl}/repos/${encodePath(repo.fullName)}`;
   const ref = encodeURIComponent(repo.defaultBranch);
   const config = await getJson(`${base}/contents/.github/kozmic.yml?ref=${ref}`, token);
   if (config.status === 200) return { hasConfig: true };
@@ -109,7 +106,7 @@ export async function readStarterInputs(
   const depth = (path: string) => path.split("/").length;
   const wanted = paths.filter(wantsText).sort((a, b) => depth(a) - depth(b));
   for (const path of wanted.slice(0, MAX_TEXTS_READ)) {
-    const file = await getJson(`${base}/contents/${repoPath(path)}?ref=${ref}`, token);
+    const file = await getJson(`${base}/contents/${encodePath(path)}?ref=${ref}`, token);
     const content = (file.body as { content?: string; encoding?: string }).content;
     if (file.status === 200 && content !== undefined)
       texts[path] = Buffer.from(content, "base64").toString("utf8");

@@ -1,9 +1,8 @@
 import { Hono, type Context } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { getCookie } from "hono/cookie";
 import { MAX_SECRET_BYTES, SECRET_NAME } from "../core/secret-rules.js";
 import { createAccessChecker, type Viewer } from "./check-access.js";
-import { HttpError, pageHeaders, reply } from "./http-replies.js";
+import { formLimit, HttpError, pageHeaders, reply } from "./http-replies.js";
 import { notFound } from "../http/not-found.js";
 import { LogReader } from "./log-reader.js";
 import { openCookie } from "./seal-cookie.js";
@@ -91,8 +90,7 @@ export function createWebApp(deps: WebDeps): { app: Hono<WebEnv>; close(): void 
   const route = (method: "GET" | "POST", path: string, run: Run, formBytes = FORM_BYTES) => {
     const answer = (c: Context<WebEnv>) => run(web, c.get("r"), c);
     if (method === "GET") app.get(path, answer);
-    else
-      app.post(path, bodyLimit({ maxSize: formBytes, onError: () => tooLarge(formBytes) }), answer);
+    else app.post(path, formLimit(formBytes), answer);
     const methods = method === "GET" ? ["GET", "HEAD"] : ["POST"];
     allowed.set(path, [...(allowed.get(path) ?? []), ...methods]);
   };
@@ -183,10 +181,6 @@ function param(c: Context, name: string): string {
   const value = c.req.param(name);
   if (value === undefined) throw new NotFound();
   return value;
-}
-
-function tooLarge(maxBytes: number): never {
-  throw new HttpError(413, `The form is larger than ${maxBytes} bytes.`);
 }
 
 /** Path segments, decoded; an encoded slash or a dot segment is a path trick and finds nothing. */

@@ -1,8 +1,7 @@
 import type { Context } from "hono";
 import type { BuildRecord, JobRecord } from "../store/port.js";
 import type { Access, CheckAccess, Viewer } from "./check-access.js";
-import { HttpError, reply } from "./http-replies.js";
-import type { Html } from "./html.js";
+import { HttpError, reply, sendHtml } from "./http-replies.js";
 import type { LogReader } from "./log-reader.js";
 import { renderMessagePage, renderNotFoundPage, type PageContext } from "./render-pages.js";
 import { csrfTokenFor, isCsrfTokenValid } from "./seal-cookie.js";
@@ -45,10 +44,6 @@ export function pageContext(web: WebServices, r: WebRequest): PageContext {
     path: r.url.pathname + r.url.search,
     loginEnabled: settings.oauth.enabled,
   };
-}
-
-export function sendHtml(status: number, html: Html): Response {
-  return reply(status, "text/html; charset=utf-8", html.toString());
 }
 
 export function sendJson(value: unknown): Response {
@@ -151,16 +146,10 @@ export function requireWriter(
   form: URLSearchParams,
   access: Access,
 ): Viewer {
-  const { settings } = web.deps;
-  if (!r.viewer || !settings.oauth.enabled) {
+  if (!r.viewer || !web.deps.settings.oauth.enabled) {
     throw new HttpError(403, "Sign in with GitHub to re-run or cancel builds.");
   }
-  if (!isCsrfTokenValid(settings.oauth.sessionSecret, r.viewer.sessionId, form.get("csrf"))) {
-    throw new HttpError(
-      403,
-      "The form's CSRF token is missing or belongs to another session; reload the page and try again.",
-    );
-  }
+  checkCsrf(web, r.viewer, form);
   if (!access.write) {
     throw new HttpError(
       403,
@@ -168,6 +157,18 @@ export function requireWriter(
     );
   }
   return r.viewer;
+}
+
+/** A state-changing form carries the CSRF token of the viewer's session. */
+export function checkCsrf(web: WebServices, viewer: Viewer, form: URLSearchParams): void {
+  const { oauth } = web.deps.settings;
+  const secret = oauth.enabled ? oauth.sessionSecret : "";
+  if (!isCsrfTokenValid(secret, viewer.sessionId, form.get("csrf"))) {
+    throw new HttpError(
+      403,
+      "The form's CSRF token is missing or belongs to another session; reload the page and try again.",
+    );
+  }
 }
 
 /** A whole number query parameter within [0, max], or `fallback` when absent. */
