@@ -1,4 +1,5 @@
 import { parseDocument } from "yaml";
+import * as z from "zod";
 
 /** Where GitHub sends the browser back with the code to exchange for the App's credentials. */
 export const SETUP_CALLBACK_PATH = "/setup/callback";
@@ -62,4 +63,71 @@ export function registrationUrl(
     ? `/organizations/${encodeURIComponent(organization)}/settings/apps/new`
     : "/settings/apps/new";
   return `${githubWebUrl}${path}?state=${encodeURIComponent(state)}`;
+}
+
+const answer = z
+  .object({
+    id: z.number().int().positive(),
+    slug: z.string().min(1),
+    name: z.string(),
+    html_url: z.string().url(),
+    owner: z.object({ login: z.string() }).nullable(),
+    pem: z.string().includes("PRIVATE KEY"),
+    webhook_secret: z.string().min(1).nullable(),
+    client_id: z.string().min(1),
+    client_secret: z.string().min(1),
+  })
+  .transform((a) => ({
+    id: a.id,
+    slug: a.slug,
+    name: a.name,
+    htmlUrl: a.html_url,
+    owner: a.owner?.login ?? "",
+    pem: a.pem,
+    webhookSecret: a.webhook_secret ?? "",
+    clientId: a.client_id,
+    clientSecret: a.client_secret,
+  }));
+
+/** What GitHub answers when a manifest's code is exchanged: the new App and its secrets. */
+export type RegisteredApp = z.output<typeof answer>;
+
+/**
+ * POST /app-manifests/{code}/conversions: the code GitHub gave the browser, exchanged (once,
+ * within an hour) for the App's id, private key, webhook secret and OAuth client. No
+ * authentication: the code is the proof.
+ */
+export async function exchangeManifestCode(apiUrl: string, code: string): Promise<RegisteredApp> {
+  let response: Response;
+  try {
+    response = await fetch(`${apiUrl}/app-manifests/${encodeURIComponent(code)}/conversions`, {
+      method: "POST",
+      headers: {
+        accept: "application/vnd.github+json",
+        "x-github-api-version": "2022-11-28",
+        "user-agent": "kozmic-setup",
+      },
+    });
+  } catch (error) {
+    throw new Error(`GitHub (${apiUrl}) could not be reached: ${(error as Error).message}`);
+  }
+  const text = await response.text();
+  if (response.status === 404 || response.status === 422) {
+    throw new Error(
+      `GitHub did not accept the code (${response.status}): a code works once and for an hour; register again`,
+    );
+  }
+  if (response.status !== 201) {
+    throw new Error(
+      `GitHub answered ${response.status} to the code exchange: ${text.slice(0, 200)}`,
+    );
+  }
+  let app: RegisteredApp;
+  try {
+    app = answer.parse(JSON.parse(text));
+  } catch {
+    throw new Error("GitHub's answer to the code exchange is not a GitHub App with its key");
+  }
+  if (!app.webhookSecret) throw new Error("GitHub's answer holds no webhook secret");
+  return app;
 }

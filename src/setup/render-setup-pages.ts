@@ -1,7 +1,6 @@
 import { renderLayout, type PageContext } from "../web/render-pages.js";
 import { markup, type Html } from "../web/html.js";
-import type { AppManifest } from "./app-manifest.js";
-import type { RegisteredApp } from "./exchange-manifest-code.js";
+import type { AppManifest, RegisteredApp } from "./app-manifest.js";
 
 export interface SetupPageInput {
   manifest: AppManifest;

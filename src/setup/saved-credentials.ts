@@ -1,12 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { RegisteredApp } from "./exchange-manifest-code.js";
-
-/** The file in the data directory where a registered App's settings are kept. */
-export function savedEnvPath(dataDir: string): string {
-  return join(dataDir, ".env");
-}
+import type { RegisteredApp } from "./app-manifest.js";
 
 /** The variables `kozmic serve` needs as the App, and for sign-in on the log pages. */
 export function credentialsEnv(app: RegisteredApp): Record<string, string> {
@@ -49,7 +44,7 @@ export async function saveCredentials(
   app: RegisteredApp,
 ): Promise<string> {
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
-  const file = savedEnvPath(dataDir);
+  const file = join(dataDir, ".env");
   const text = [
     `# GitHub App "${app.name}" (${app.htmlUrl}), registered by kozmic serve on ${new Date().toISOString()}.`,
     "# Secrets: keep this file private (mode 600). Every kozmic command reads it; the environment wins.",

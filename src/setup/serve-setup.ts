@@ -1,15 +1,26 @@
 import type { HttpBindings } from "@hono/node-server";
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { getCookie } from "hono/cookie";
 import { listen } from "../http/listen.js";
 import { notFound } from "../http/not-found.js";
-import { HttpError, pageHeaders, readForm, redirect, reply } from "../web/http-replies.js";
-import type { Html } from "../web/html.js";
+import {
+  formLimit,
+  HttpError,
+  pageHeaders,
+  readForm,
+  redirect,
+  reply,
+  sendHtml,
+} from "../web/http-replies.js";
 import { serializeCookie } from "../web/seal-cookie.js";
 import { findAsset } from "../web/serve-assets.js";
-import { buildAppManifest, registrationUrl, SETUP_CALLBACK_PATH } from "./app-manifest.js";
-import { exchangeManifestCode, type RegisteredApp } from "./exchange-manifest-code.js";
+import {
+  buildAppManifest,
+  exchangeManifestCode,
+  registrationUrl,
+  SETUP_CALLBACK_PATH,
+  type RegisteredApp,
+} from "./app-manifest.js";
 import {
   renderRegisteredPage,
   renderSetupError,
@@ -73,37 +84,26 @@ export async function startSetupServer(options: SetupOptions): Promise<SetupServ
   // Known once listening; every address the pages hand out comes from settings, never Host.
   let pageBase = options.publicUrl;
 
-  const send = (status: number, html: Html) =>
-    reply(status, "text/html; charset=utf-8", html.toString());
   const fail = (status: number, message: string) =>
-    send(status, renderSetupError(message, options.githubWebUrl));
+    sendHtml(status, renderSetupError(message, options.githubWebUrl));
 
   const app = new Hono<{ Bindings: HttpBindings }>();
   // The registration form is posted to GitHub, wherever it is.
   app.use(...pageHeaders(["'self'", "https:", "http:"]));
-  app.post(
-    SETUP_UNLOCK_PATH,
-    bodyLimit({
-      maxSize: 1024,
-      onError: () => {
-        throw new HttpError(413, "The form is larger than 1024 bytes.");
-      },
-    }),
-    async (c) => {
-      const form = await readForm(c);
-      const opened = gate.unlock(form.get("code") ?? "");
-      if (!opened) {
-        options.log("kozmic serve: a wrong or already used set-up code was entered");
-        return send(403, renderUnlockPage(options.githubWebUrl, true));
-      }
-      return redirect(303, "/", [
-        serializeCookie(SESSION_COOKIE, opened, {
-          maxAgeSeconds: 24 * 3600,
-          secure: pageBase.startsWith("https:"),
-        }),
-      ]);
-    },
-  );
+  app.post(SETUP_UNLOCK_PATH, formLimit(1024), async (c) => {
+    const form = await readForm(c);
+    const opened = gate.unlock(form.get("code") ?? "");
+    if (!opened) {
+      options.log("kozmic serve: a wrong or already used set-up code was entered");
+      return sendHtml(403, renderUnlockPage(options.githubWebUrl, true));
+    }
+    return redirect(303, "/", [
+      serializeCookie(SESSION_COOKIE, opened, {
+        maxAgeSeconds: 24 * 3600,
+        secure: pageBase.startsWith("https:"),
+      }),
+    ]);
+  });
   // Says nothing a scanner could use to find a Kozmic waiting to be taken.
   app.get("/healthz", () => reply(503, "text/plain", "Service Unavailable\n"));
   app.get("/assets/*", (c) => {
@@ -112,7 +112,7 @@ export async function startSetupServer(options: SetupOptions): Promise<SetupServ
   });
   app.get("/", (c) => {
     const session = getCookie(c, SESSION_COOKIE);
-    if (!gate.isSession(session)) return send(200, renderUnlockPage(options.githubWebUrl));
+    if (!gate.isSession(session)) return sendHtml(200, renderUnlockPage(options.githubWebUrl));
     const org = c.req.query("org")?.trim() || undefined;
     const name = c.req.query("name")?.trim() || undefined;
     if ((org && !ORG.test(org)) || (name && !NAME.test(name))) {
@@ -128,7 +128,7 @@ export async function startSetupServer(options: SetupOptions): Promise<SetupServ
       ...(name ? { name } : {}),
       ...(options.printOnly ? { callbackBase: pageBase } : {}),
     });
-    return send(
+    return sendHtml(
       200,
       renderSetupPage({
         manifest,
@@ -174,7 +174,7 @@ export async function startSetupServer(options: SetupOptions): Promise<SetupServ
         (file ? `; its settings are in ${file}` : ""),
     );
     c.env.outgoing.once("finish", () => done(env));
-    const page = send(200, renderRegisteredPage(registeredApp, file, options.githubWebUrl));
+    const page = sendHtml(200, renderRegisteredPage(registeredApp, file, options.githubWebUrl));
     page.headers.set(
       "set-cookie",
       serializeCookie(SESSION_COOKIE, "", { maxAgeSeconds: 0, secure: false }),
