@@ -2,6 +2,15 @@ import { isFinal } from "../core/job-state.js";
 import type { BuildRecord, JobRecord } from "../store/port.js";
 import type { BadgeState } from "./render-badge.js";
 
+/** How the pages name and colour each conclusion; anything else is "Completed", "unknown". */
+const CONCLUDED: Partial<Record<string, { words: string; state: BadgeState }>> = {
+  success: { words: "Succeeded", state: "passing" },
+  failure: { words: "Failed", state: "failing" },
+  timed_out: { words: "Timed out", state: "timed out" },
+  cancelled: { words: "Cancelled", state: "cancelled" },
+  skipped: { words: "Skipped", state: "cancelled" },
+};
+
 /** A job's status in words, as the pages show it. */
 export function describeJobStatus(job: JobRecord): string {
   // Asked to stop and not ended yet: the runner (or the planner, for a queued job) ends it soon.
@@ -10,20 +19,10 @@ export function describeJobStatus(job: JobRecord): string {
   if (job.status === "queued") return "Queued";
   if (job.status === "running") return `Running (${job.phase ?? "preparing"})`;
   if (job.status === "errored") return "Could not run (infrastructure failure)";
-  switch (job.conclusion) {
-    case "success":
-      return "Succeeded";
-    case "failure":
-      return job.exitCode !== undefined ? `Failed (exit code ${job.exitCode})` : "Failed";
-    case "timed_out":
-      return "Timed out";
-    case "cancelled":
-      return "Cancelled";
-    case "skipped":
-      return "Skipped";
-    default:
-      return "Completed";
+  if (job.conclusion === "failure" && job.exitCode !== undefined) {
+    return `Failed (exit code ${job.exitCode})`;
   }
+  return CONCLUDED[job.conclusion ?? ""]?.words ?? "Completed";
 }
 
 /** A short word for CSS classes and badges. */
@@ -31,19 +30,7 @@ export function jobState(job: JobRecord): BadgeState {
   if (job.status === "queued" || job.status === "waiting") return "queued";
   if (job.status === "running") return "running";
   if (job.status === "errored") return "error";
-  switch (job.conclusion) {
-    case "success":
-      return "passing";
-    case "failure":
-      return "failing";
-    case "timed_out":
-      return "timed out";
-    case "cancelled":
-    case "skipped":
-      return "cancelled";
-    default:
-      return "unknown";
-  }
+  return CONCLUDED[job.conclusion ?? ""]?.state ?? "unknown";
 }
 
 /** One state for several jobs: failed if any failed, else running if any runs, else passing. */
@@ -54,10 +41,6 @@ export function combinedState(jobs: readonly JobRecord[]): BadgeState {
     if (states.includes(s)) return s;
   }
   return states.every((s) => s === "passing") ? "passing" : "unknown";
-}
-
-export function isJobFinal(job: JobRecord): boolean {
-  return isFinal(job.status);
 }
 
 /** `main` for `refs/heads/main`; the ref itself otherwise. */

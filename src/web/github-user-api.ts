@@ -64,9 +64,7 @@ export async function exchangeCode(input: {
     // Unreachable, a 5xx, or an answer that is not GitHub's JSON (a proxy's error page).
     throw new GitHubUnavailableError(
       `GitHub could not exchange the sign-in code (${String(error)})`,
-      {
-        cause: error,
-      },
+      { cause: error },
     );
   }
 }
@@ -75,9 +73,7 @@ export async function getUserLogin(
   githubApiUrl: string,
   token: string,
 ): Promise<string | undefined> {
-  const response = await call(`${githubApiUrl}/user`, {
-    headers: { ...API_HEADERS, authorization: `Bearer ${token}` },
-  });
+  const response = await call(`${githubApiUrl}/user`, token);
   if (response.status === 401 || response.status === 403) return undefined;
   if (!response.ok)
     throw new GitHubUnavailableError(`GitHub answered ${response.status} to GET /user`);
@@ -94,7 +90,7 @@ export async function getRepoPermissions(
   const [owner = "", repo = ""] = fullName.split("/");
   const response = await call(
     `${githubApiUrl}/repos/${encodeURIComponent(owner)}/${encodeURIComponent(repo)}`,
-    { headers: { ...API_HEADERS, authorization: `Bearer ${token}` } },
+    token,
   );
   if ([401, 403, 404].includes(response.status)) return { read: false, write: false, admin: false };
   if (!response.ok) {
@@ -113,10 +109,11 @@ export async function getRepoPermissions(
   };
 }
 
-async function call(url: string, init: RequestInit): Promise<Response> {
+/** A GET with the user's token. */
+async function call(url: string, token: string): Promise<Response> {
   try {
     return await fetch(url, {
-      ...init,
+      headers: { ...API_HEADERS, authorization: `Bearer ${token}` },
       signal: AbortSignal.timeout(TIMEOUT_MS),
       redirect: "follow",
     });

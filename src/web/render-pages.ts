@@ -1,3 +1,4 @@
+import { isFinal } from "../core/job-state.js";
 import { describeTestCounts } from "../core/test-reports/describe-test-counts.js";
 import type { BuildRecord, JobRecord, LogSectionRecord } from "../store/port.js";
 import { encodePath, markup, join, type Html } from "./html.js";
@@ -9,7 +10,6 @@ import {
   describeTrigger,
   describeJobStatus,
   formatSeconds,
-  isJobFinal,
   jobState,
 } from "./describe-status.js";
 
@@ -98,7 +98,7 @@ export function renderSectionSummary(job: JobRecord): Html | string {
       ? markup`install skipped: cache hit${short}`
       : job.cacheHit === false
         ? markup`install ${formatSeconds(d.install)}: cache miss${short}${job.cacheMissReasons?.length ? ` (${job.cacheMissReasons.join("; ")})` : ""}`
-        : job.cacheKey === undefined && isJobFinal(job) && d.install === undefined
+        : job.cacheKey === undefined && isFinal(job.status) && d.install === undefined
           ? "no install"
           : `install ${formatSeconds(d.install)}`;
   return join(
@@ -113,7 +113,7 @@ export function renderSectionSummary(job: JobRecord): Html | string {
  * contradict the status.
  */
 export function renderJobStatus(job: JobRecord): Html {
-  return markup`${badge(job)}${job.message && isJobFinal(job) ? markup` <span class="message">${job.message}</span>` : ""}`;
+  return markup`${badge(job)}${job.message && isFinal(job.status) ? markup` <span class="message">${job.message}</span>` : ""}`;
 }
 
 /**
@@ -128,7 +128,7 @@ export function renderJobActions(
   canWrite: boolean,
 ): Html | string {
   if (!canWrite || !ctx.viewer) return "";
-  if (!isJobFinal(job)) {
+  if (!isFinal(job.status)) {
     if (job.cancelRequested) return "";
     return markup`<form method="post" action="/jobs/${encodeURIComponent(job.id)}/cancel" class="inline cancel">${csrfField(ctx.viewer)}<button type="submit">Cancel</button></form>`;
   }
@@ -149,7 +149,7 @@ function renderBreadcrumbs(build: BuildRecord, job?: JobRecord): Html {
 
 /** How long a running job has run, ticking on the page (the script counts from data-started). */
 function renderElapsed(job: JobRecord, now: number): Html | string {
-  if (isJobFinal(job) || job.startedAt === undefined) return "";
+  if (isFinal(job.status) || job.startedAt === undefined) return "";
   const seconds = Math.max(0, now - job.startedAt) / 1000;
   return markup`<span id="running-for"> · running for <span id="elapsed" data-started="${job.startedAt}" data-now="${now}">${formatSeconds(seconds)}</span></span>`;
 }
@@ -221,7 +221,7 @@ export interface JobPageInput extends LogView {
 export function renderJobPage(ctx: PageContext, input: JobPageInput): Html {
   const { build, job } = input;
   const jobHref = `/jobs/${encodeURIComponent(job.id)}`;
-  const live = !isJobFinal(job);
+  const live = !isFinal(job.status);
   const links = [
     markup`<a href="${jobHref}/log.txt">Raw log</a>`,
     job.checkRunId !== undefined
@@ -288,17 +288,17 @@ export function renderBuildPage(
 ): Html {
   const rows = jobs.map((job) => {
     const cancel =
-      canWrite && ctx.viewer && !isJobFinal(job) && !job.cancelRequested
+      canWrite && ctx.viewer && !isFinal(job.status) && !job.cancelRequested
         ? markup`<form method="post" action="/jobs/${encodeURIComponent(job.id)}/cancel" class="inline">${csrfField(ctx.viewer)}<button type="submit">Cancel ${job.hook}</button></form>`
         : "";
     const rerun =
-      canWrite && ctx.viewer && isJobFinal(job)
+      canWrite && ctx.viewer && isFinal(job.status)
         ? markup`<form method="post" action="/builds/${encodeURIComponent(build.id)}/rerun" class="inline">${csrfField(ctx.viewer)}<input type="hidden" name="hook" value="${job.hook}"><button type="submit">Re-run ${job.hook}</button></form>`
         : "";
     return markup`<tr><td><a href="/jobs/${encodeURIComponent(job.id)}">${job.hook}</a></td><td>${badge(job)}</td><td>${formatSeconds(job.durations?.total)}</td><td>${renderSectionSummary(job)}</td><td>${cancel}${rerun}</td></tr>`;
   });
   const rerunAll =
-    canWrite && ctx.viewer && jobs.every(isJobFinal)
+    canWrite && ctx.viewer && jobs.every((job) => isFinal(job.status))
       ? markup`<form method="post" action="/builds/${encodeURIComponent(build.id)}/rerun" class="inline">${csrfField(ctx.viewer)}<button type="submit">Re-run all hooks</button></form>`
       : "";
   const main = markup`
@@ -330,13 +330,8 @@ export function renderRepositoryPage(
    * `admin`: link the secrets page; `write`: show the Run form; `asked`: a run was just
    * asked for.
    */
-  viewer: { admin: boolean; write: boolean; asked: boolean } = {
-    admin: false,
-    write: false,
-    asked: false,
-  },
+  viewer: { admin: boolean; write: boolean; asked: boolean },
 ): Html {
-  const { admin } = viewer;
   const byLine = new Map<string, { build: BuildRecord; jobs: JobRecord[] }[]>();
   for (const item of builds) {
     const line =
@@ -358,7 +353,7 @@ ${join(
   );
   const main = markup`
 <h1>Builds of ${fullName}</h1>
-<p><a href="${gh(ctx, encodePath(fullName))}">${fullName} on GitHub</a>${admin ? markup` · <a href="/repos/${encodePath(fullName)}/secrets">Secrets</a>` : ""}</p>
+<p><a href="${gh(ctx, encodePath(fullName))}">${fullName} on GitHub</a>${viewer.admin ? markup` · <a href="/repos/${encodePath(fullName)}/secrets">Secrets</a>` : ""}</p>
 ${viewer.asked ? markup`<p role="status">Run asked for: Kozmic is planning it; it appears here in a moment.</p>` : ""}
 ${viewer.write && ctx.viewer ? renderRunForm(ctx.viewer, fullName) : ""}
 ${sections.length ? join(sections, "\n") : markup`<p>No builds yet.</p>`}

@@ -226,7 +226,7 @@ async function tailLog(
     // stored its last chunk, so an empty read after it means the log is complete.
     const current = (await web.deps.store.getJob(job.id)) ?? job;
     const final = isFinal(current.status);
-    const state = liveState(page, current);
+    const state = JSON.stringify(liveState(page, current));
     if (!final && state !== shownState) {
       await out.write(`event: state\ndata: ${state}\n\n`);
       shownState = state;
@@ -257,8 +257,7 @@ async function tailLog(
     if (complete) {
       const data = JSON.stringify({
         status: current.status,
-        statusHtml: renderJobStatus(current).toString(),
-        actionsHtml: renderJobActions(page.ctx, page.build, current, page.canWrite).toString(),
+        ...liveState(page, current),
         durationsHtml: renderDurations(current),
         // For a section the runner left open (the job errored): how it ended, and when.
         sectionOutcome: jobSectionOutcome(current) ?? "failure",
@@ -281,11 +280,11 @@ async function tailLog(
 }
 
 /** A `state` event's data: the job's status and the viewer's actions, rendered together. */
-function liveState(page: LivePage, job: JobRecord): string {
-  return JSON.stringify({
+function liveState(page: LivePage, job: JobRecord) {
+  return {
     statusHtml: renderJobStatus(job).toString(),
     actionsHtml: renderJobActions(page.ctx, page.build, job, page.canWrite).toString(),
-  });
+  };
 }
 
 /** POST /jobs/<id>/cancel (form with the CSRF token). */
