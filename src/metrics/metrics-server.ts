@@ -12,11 +12,6 @@ export interface ObservabilityOptions {
   onError?: (error: unknown) => void;
 }
 
-export interface MetricsServer {
-  url: string;
-  close(): Promise<void>;
-}
-
 /**
  * A server of its own for `GET /metrics` (Prometheus text format) and `GET /healthz`, on
  * KOZMIC_METRICS_PORT (`kozmic serve`'s and the runner's): metrics show repository
@@ -25,7 +20,7 @@ export interface MetricsServer {
 export async function startMetricsServer(
   at: { host: string; port: number },
   { registry, health, onError }: ObservabilityOptions,
-): Promise<MetricsServer> {
+): Promise<{ url: string; close(): Promise<void> }> {
   const app = new Hono();
   app.get("/healthz", (c) =>
     c.json({ status: "ok", ...health?.() }, 200, { "cache-control": "no-store" }),

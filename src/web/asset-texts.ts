@@ -5,15 +5,8 @@ import { readFileSync } from "node:fs";
  * from disk: scripts/bundle-lambda.ts puts in this module's place one that exports the same
  * ASSET_TEXTS with the texts inlined.
  */
-export const ASSET_TEXTS = {
-  "kozmic.css": readAsset("kozmic.css"),
-  "follow.js": readAsset("follow.js"),
-  "log-page.js": readAsset("log-page.js"),
-  "log-tools.js": readAsset("log-tools.js"),
-  "rerun-wait.js": readAsset("rerun-wait.js"),
-  "favicon.svg": readAsset("favicon.svg"),
-};
-
-function readAsset(name: string): string {
-  return readFileSync(new URL(`./assets/${name}`, import.meta.url), "utf8");
-}
+export const ASSET_TEXTS: Record<string, string> = Object.fromEntries(
+  ["kozmic.css", "follow.js", "log-page.js", "log-tools.js", "rerun-wait.js", "favicon.svg"].map(
+    (name) => [name, readFileSync(new URL(`./assets/${name}`, import.meta.url), "utf8")],
+  ),
+);

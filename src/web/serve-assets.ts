@@ -12,6 +12,6 @@ export function findAsset(path: string): { type: string; body: string } | undefi
   if (!path.startsWith("/assets/") || !Object.hasOwn(ASSET_TEXTS, name)) return undefined;
   return {
     type: TYPES[name.split(".").pop()!]!,
-    body: ASSET_TEXTS[name as keyof typeof ASSET_TEXTS],
+    body: ASSET_TEXTS[name]!,
   };
 }

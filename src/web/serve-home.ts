@@ -31,23 +31,16 @@ export const serveHome: Page = async (web, r) => {
     let lookups = 0;
     rows = [];
     for (const repo of repositories) {
+      const row: HomeRepository = { repository: repo };
       const [build] = await store.listBuilds(repo.id, { limit: 1 });
-      let last: { build: BuildRecord; jobs: JobRecord[] } | undefined;
-      if (build) last = { build, jobs: await store.listJobs(build.id) };
-      let starter: StarterConfig | undefined;
-      let hasConfig: boolean | undefined;
-      if (!last && lookups < MAX_CONFIG_LOOKUPS) {
+      if (build) row.last = { build, jobs: await store.listJobs(build.id) };
+      else if (lookups < MAX_CONFIG_LOOKUPS) {
         lookups += 1;
         const inputs = await readStarterInputs(githubApiUrl, r.viewer.token, repo);
-        hasConfig = inputs.hasConfig;
-        if (!inputs.hasConfig) starter = renderStarterConfig(inputs.root);
+        row.hasConfig = inputs.hasConfig;
+        if (!inputs.hasConfig) row.starter = renderStarterConfig(inputs.root);
       }
-      rows.push({
-        repository: repo,
-        ...(last ? { last } : {}),
-        ...(hasConfig !== undefined ? { hasConfig } : {}),
-        ...(starter ? { starter } : {}),
-      });
+      rows.push(row);
     }
   } catch (error) {
     if (error instanceof GitHubUnavailableError) {

@@ -1,5 +1,7 @@
+import { Readable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
 import { isFinal } from "../core/job-state.js";
+import { isArtifactKey } from "../store/artifact-port.js";
 import type { BuildRecord, JobRecord } from "../store/port.js";
 import { feedLog, type LogCursor } from "./feed-log.js";
 import { HttpError, readForm, redirect, sendHtml } from "./http-replies.js";
@@ -22,6 +24,7 @@ import {
 import {
   findReadableJob,
   intParam,
+  NotFound,
   pageContext,
   requireWriter,
   sendJson,
@@ -285,6 +288,41 @@ function liveState(page: LivePage, job: JobRecord) {
     statusHtml: renderJobStatus(job).toString(),
     actionsHtml: renderJobActions(page.ctx, page.build, job, page.canWrite).toString(),
   };
+}
+
+/**
+ * GET /jobs/<id>/artifacts/<name>: one file the job kept, to whoever may read its log (a
+ * private repository's only to a signed-in reader; others get the 404 of an unknown job).
+ * Always a download of opaque bytes: the browser neither shows nor sniffs it.
+ */
+export const serveArtifact: Page<[jobId: string, name: string]> = async (web, r, jobId, name) => {
+  const store = web.deps.artifacts;
+  if (!store || !isArtifactKey(jobId, name)) throw new NotFound();
+  const { job } = await findReadableJob(web, r, jobId);
+  const file = await store.get(job.id, name);
+  if (!file) throw new NotFound();
+  const base = name.split("/").pop()!;
+  const headers = {
+    "content-type": "application/octet-stream",
+    "content-length": String(file.size),
+    "content-disposition": `attachment; filename="${base.replace(/[^\x20-\x7e]|["\\]/g, "_")}"; filename*=UTF-8''${encodeURIComponent(base)}`,
+    "x-content-type-options": "nosniff",
+  };
+  if (r.c.req.method === "HEAD") {
+    file.body.destroy();
+    return new Response(null, { status: 200, headers });
+  }
+  return new Response(Readable.toWeb(file.body) as ReadableStream, { status: 200, headers });
+};
+
+/** The artifact's name from the request's path: the parts after `/artifacts/`, decoded. */
+export function artifactName(pathname: string): string {
+  const at = pathname.indexOf("/artifacts/");
+  return pathname
+    .slice(at + "/artifacts/".length)
+    .split("/")
+    .map((part) => decodeURIComponent(part))
+    .join("/");
 }
 
 /** POST /jobs/<id>/cancel (form with the CSRF token). */

@@ -59,17 +59,9 @@ export async function listUserRepositories(
       token,
     );
     if (page.status !== 200) continue;
-    const repos =
-      (
-        page.body as {
-          repositories?: {
-            id: number;
-            full_name: string;
-            private: boolean;
-            default_branch?: string;
-          }[];
-        }
-      ).repositories ?? [];
+    const { repositories: repos = [] } = page.body as {
+      repositories?: { id: number; full_name: string; private: boolean; default_branch?: string }[];
+    };
     for (const repo of repos)
       repositories.push({
         id: repo.id,

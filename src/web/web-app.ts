@@ -8,8 +8,9 @@ import { LogReader } from "./log-reader.js";
 import { openCookie } from "./seal-cookie.js";
 import { findAsset } from "./serve-assets.js";
 import { serveHome } from "./serve-home.js";
-import { artifactName, serveArtifact } from "./serve-artifact.js";
 import {
+  artifactName,
+  serveArtifact,
   serveCancel,
   serveJobPage,
   serveLiveLog,

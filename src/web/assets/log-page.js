@@ -105,8 +105,7 @@
     if (!id) return false;
     const target = await ensureLine(Number(id[1]));
     if (!target || !log.contains(target)) return false;
-    unfold(target);
-    target.scrollIntoView({ block: "start" });
+    reveal(target, "start");
     return true;
   }
   window.addEventListener("hashchange", revealHash);
