@@ -89,9 +89,7 @@ export class LogReader {
     const lines: LogLine[] = [];
     let html = 0;
     while (cursor.line < last && cursor.seq < outline.end.seq) {
-      const chunks = (await this.store.readLog(jobId, cursor.seq, READ_BATCH)).filter(
-        (c) => c.seq < outline.end.seq,
-      );
+      const chunks = await this.readBefore(jobId, cursor.seq, outline.end.seq);
       if (chunks.length === 0) break;
       const fed = feedLog(cursor, chunks, {
         render: true,
@@ -121,9 +119,7 @@ export class LogReader {
     if (seq === outline.end.seq) return outline.end;
     let cursor = checkpointBefore(this.known(jobId).checkpoints, (c) => c.seq <= seq);
     while (cursor.seq < seq) {
-      const chunks = (await this.store.readLog(jobId, cursor.seq, READ_BATCH)).filter(
-        (c) => c.seq < seq,
-      );
+      const chunks = await this.readBefore(jobId, cursor.seq, seq);
       cursor = feedLog(cursor, chunks, {
         render: false,
         end: false,
@@ -151,9 +147,7 @@ export class LogReader {
     };
     let cursor = START_CURSOR;
     while (!capped && cursor.seq < outline.end.seq) {
-      const chunks = (await this.store.readLog(jobId, cursor.seq, READ_BATCH)).filter(
-        (c) => c.seq < outline.end.seq,
-      );
+      const chunks = await this.readBefore(jobId, cursor.seq, outline.end.seq);
       if (chunks.length === 0) break;
       cursor = feedLog(cursor, chunks, {
         render: false,
@@ -163,6 +157,11 @@ export class LogReader {
       }).cursor;
     }
     return { lines, capped };
+  }
+
+  /** A batch of chunks from `seq`, those before `end` only. */
+  private async readBefore(jobId: string, seq: number, end: number) {
+    return (await this.store.readLog(jobId, seq, READ_BATCH)).filter((c) => c.seq < end);
   }
 
   /** Reads the chunks after the index's end, one at a time, remembering where each starts. */

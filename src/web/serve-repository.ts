@@ -42,13 +42,12 @@ export const serveRerun: Page<[buildId: string]> = async (web, r, buildId) => {
     }
   }
   const next = await web.deps.actions.rerun(build, hook, viewer.login);
-  return redirect(303, rerunHref(build.id, next.buildId, hook));
-};
-
-function rerunHref(fromBuildId: string, buildId: string, hook: string | undefined): string {
   const query = hook !== undefined ? `?hook=${encodeURIComponent(hook)}` : "";
-  return `/builds/${encodeURIComponent(fromBuildId)}/reruns/${encodeURIComponent(buildId)}${query}`;
-}
+  return redirect(
+    303,
+    `/builds/${encodeURIComponent(build.id)}/reruns/${encodeURIComponent(next.buildId)}${query}`,
+  );
+};
 
 /**
  * GET /builds/<id>/reruns/<new id>[?hook=]: where Re-run leads. Once the planner has made

@@ -2,9 +2,10 @@ import { Hono, type Context } from "hono";
 import { getCookie } from "hono/cookie";
 import { MAX_SECRET_BYTES, SECRET_NAME } from "../core/secret-rules.js";
 import { createAccessChecker, type Viewer } from "./check-access.js";
-import { formLimit, HttpError, pageHeaders, reply } from "./http-replies.js";
+import { formLimit, HttpError, pageHeaders, reply, sendHtml } from "./http-replies.js";
 import { notFound } from "../http/not-found.js";
 import { LogReader } from "./log-reader.js";
+import { renderMessagePage, renderNotFoundPage } from "./render-pages.js";
 import { openCookie } from "./seal-cookie.js";
 import { findAsset } from "./serve-assets.js";
 import { serveHome } from "./serve-home.js";
@@ -29,14 +30,7 @@ import {
 } from "./serve-repository.js";
 import { serveDeleteSecret, serveSecretsPage, serveSetSecret } from "./serve-secrets.js";
 import type { WebDeps } from "./web-deps.js";
-import {
-  NotFound,
-  sendError,
-  sendNotFound,
-  sendText,
-  type WebRequest,
-  type WebServices,
-} from "./web-request.js";
+import { NotFound, pageContext, type WebRequest, type WebServices } from "./web-request.js";
 
 const MAX_URL_LENGTH = 2048;
 /** The first path segments the pages answer; "" is the home page (/). */
@@ -146,18 +140,36 @@ export function createWebApp(deps: WebDeps): { app: Hono<WebEnv>; close(): void 
     );
   }
 
-  app.notFound((c) => sendNotFound(web, c.get("r"), c.get("html")));
+  app.notFound((c) => sendError(web, c.get("r"), new NotFound(), c.get("html")));
   app.onError((error, c) => {
     const r = c.get("r") ?? { c, url: new URL(c.req.url) };
-    const html = c.get("html") ?? true;
-    if (error instanceof NotFound) return sendNotFound(web, r, html);
-    if (error instanceof HttpError) return sendError(web, r, error.status, error.message, html);
+    if (error instanceof HttpError) return sendError(web, r, error, c.get("html") ?? true);
     console.error("kozmic web: request failed", error);
     return sendText(500, "Something went wrong on the Kozmic server.");
   });
   /** Ends the open live tails (call on shutdown, before waiting for requests to finish). */
   const close = () => stopping.abort();
   return { app, close };
+}
+
+function sendText(status: number, text: string): Response {
+  return reply(status, "text/plain; charset=utf-8", `${text}\n`);
+}
+
+/** Unknown and forbidden look the same (the one not-found page), so nothing tells a stranger what exists. */
+function sendError(web: WebServices, r: WebRequest, error: HttpError, html: boolean): Response {
+  if (!html) return sendText(error.status, error.message);
+  const ctx = pageContext(web, r);
+  if (error instanceof NotFound) return sendHtml(404, renderNotFoundPage(ctx));
+  const title =
+    error.status === 403
+      ? "Not allowed"
+      : error.status === 404
+        ? "Not found"
+        : error.status >= 500
+          ? "Unavailable"
+          : "Bad request";
+  return sendHtml(error.status, renderMessagePage(ctx, title, error.message));
 }
 
 /**

@@ -1,9 +1,9 @@
 import type { Context } from "hono";
 import type { BuildRecord, JobRecord } from "../store/port.js";
 import type { Access, CheckAccess, Viewer } from "./check-access.js";
-import { HttpError, reply, sendHtml } from "./http-replies.js";
+import { HttpError, reply } from "./http-replies.js";
 import type { LogReader } from "./log-reader.js";
-import { renderMessagePage, renderNotFoundPage, type PageContext } from "./render-pages.js";
+import type { PageContext } from "./render-pages.js";
 import { csrfTokenFor, isCsrfTokenValid } from "./seal-cookie.js";
 import type { WebDeps } from "./web-deps.js";
 
@@ -48,38 +48,6 @@ export function pageContext(web: WebServices, r: WebRequest): PageContext {
 
 export function sendJson(value: unknown): Response {
   return reply(200, "application/json; charset=utf-8", JSON.stringify(value));
-}
-
-export function sendText(status: number, text: string): Response {
-  return reply(status, "text/plain; charset=utf-8", `${text}\n`);
-}
-
-/** Unknown and forbidden look the same, so nothing tells a stranger what exists. */
-export function sendNotFound(web: WebServices, r: WebRequest, html: boolean): Response {
-  return html
-    ? sendHtml(404, renderNotFoundPage(pageContext(web, r)))
-    : sendText(404, "Not found.");
-}
-
-export function sendError(
-  web: WebServices,
-  r: WebRequest,
-  status: number,
-  message: string,
-  html: boolean,
-): Response {
-  if (html) {
-    const title =
-      status === 403
-        ? "Not allowed"
-        : status === 404
-          ? "Not found"
-          : status >= 500
-            ? "Unavailable"
-            : "Bad request";
-    return sendHtml(status, renderMessagePage(pageContext(web, r), title, message));
-  }
-  return sendText(status, message);
 }
 
 export class NotFound extends HttpError {

@@ -121,12 +121,11 @@
   const skew = elapsed ? Number(elapsed.dataset.now) - Date.now() : 0;
   function tick() {
     const now = Date.now() + skew;
-    if (elapsed)
-      elapsed.textContent = seconds(Math.max(0, now - Number(elapsed.dataset.started)) / 1000);
+    const since = (element) => seconds(Math.max(0, now - Number(element.dataset.started)) / 1000);
+    if (elapsed) elapsed.textContent = since(elapsed);
     for (const section of log.querySelectorAll("details.section-running")) {
       const time = section.querySelector("summary .section-time");
-      if (time)
-        time.textContent = seconds(Math.max(0, now - Number(section.dataset.started)) / 1000);
+      if (time) time.textContent = since(section);
     }
   }
   tick();
