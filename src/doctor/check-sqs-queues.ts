@@ -15,12 +15,11 @@ export async function checkSqsQueues(
 ): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
   const job = await readPolicy(client, jobs, "job queue", "KOZMIC_QUEUE_URL");
-  if ("result" in job) {
-    results.push(job.result);
-  } else {
-    results.push(ok("job queue", `${jobs.queueUrl} is reachable`));
+  if ("result" in job) results.push(job.result);
+  else {
     const mismatch = redriveMismatch(jobs.maxReceives, jobs.queueUrl, job.policy);
     results.push(
+      ok("job queue", `${jobs.queueUrl} is reachable`),
       mismatch
         ? problem("redrive policy", `${mismatch} (kozmic setup --fix sets it)`)
         : ok(
@@ -30,9 +29,8 @@ export async function checkSqsQueues(
     );
   }
   const plan = await readPolicy(client, plans, "plan queue", "KOZMIC_PLAN_QUEUE_URL");
-  if ("result" in plan) {
-    results.push(plan.result);
-  } else {
+  if ("result" in plan) results.push(plan.result);
+  else {
     const limit = plan.policy === undefined ? undefined : maxReceiveCount(plan.policy);
     results.push(
       limit === plans.maxReceives

@@ -5,28 +5,12 @@ export const STATE_TTL_MS = 10 * 60_000;
 /** At most this many attempts wait at once; older ones are dropped first. */
 const MAX_PENDING_STATES = 50;
 
-export interface SetupGate {
-  /** The one-time code, shown on the server's console only. */
-  readonly code: string;
-  /**
-   * Spends the code: the id of the one browser session that may register the App from now
-   * on, or undefined when `given` is not the code or the code was spent already.
-   */
-  unlock(given: string): string | undefined;
-  /** True for the session the code was spent on. */
-  isSession(sessionId: string | undefined): boolean;
-  /** A new state for one registration attempt of that session (valid STATE_TTL_MS). */
-  newState(sessionId: string): string;
-  /** True once for a state this session was given, within its time; the state is then spent. */
-  takeState(state: string, sessionId: string | undefined): boolean;
-}
-
 /**
  * The gate of the set-up page: only whoever reads the server's console can register the
  * GitHub App. The code (about 100 bits, in groups that are easy to type) opens one browser
  * session; that session's registration attempts each get their own state, used once.
  */
-export function createSetupGate(now: () => number = Date.now): SetupGate {
+export function createSetupGate(now: () => number = Date.now) {
   const code = formatCode(randomBytes(13));
   let session: string | undefined;
   const states = new Map<string, { sessionId: string; until: number }>();
@@ -37,12 +21,18 @@ export function createSetupGate(now: () => number = Date.now): SetupGate {
     return x.length === y.length && timingSafeEqual(x, y);
   };
 
+  /** True for the session the code was spent on. */
   const isSession = (sessionId: string | undefined) =>
     session !== undefined && sessionId !== undefined && sameText(sessionId, session);
 
   return {
+    /** The one-time code, shown on the server's console only. */
     code,
-    unlock(given) {
+    /**
+     * Spends the code: the id of the one browser session that may register the App from now
+     * on, or undefined when `given` is not the code or the code was spent already.
+     */
+    unlock(given: string): string | undefined {
       if (session !== undefined || !sameText(normalizeCode(given), normalizeCode(code))) {
         return undefined;
       }
@@ -50,14 +40,16 @@ export function createSetupGate(now: () => number = Date.now): SetupGate {
       return session;
     },
     isSession,
-    newState(sessionId) {
+    /** A new state for one registration attempt of that session (valid STATE_TTL_MS). */
+    newState(sessionId: string): string {
       for (const [key, entry] of states) if (entry.until <= now()) states.delete(key);
       while (states.size >= MAX_PENDING_STATES) states.delete(states.keys().next().value!);
       const state = randomBytes(20).toString("hex");
       states.set(state, { sessionId, until: now() + STATE_TTL_MS });
       return state;
     },
-    takeState(state, sessionId) {
+    /** True once for a state this session was given, within its time; the state is then spent. */
+    takeState(state: string, sessionId: string | undefined): boolean {
       const entry = states.get(state);
       if (!entry || sessionId === undefined || !sameText(entry.sessionId, sessionId)) return false;
       states.delete(state);

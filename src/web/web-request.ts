@@ -64,8 +64,7 @@ export async function findReadableJob(
 ): Promise<{ job: JobRecord; build: BuildRecord; access: Access }> {
   const job = await web.deps.store.getJob(jobId);
   if (!job) throw new NotFound();
-  const { build, access } = await findReadableBuild(web, r, job.buildId);
-  return { job, build, access };
+  return { job, ...(await findReadableBuild(web, r, job.buildId)) };
 }
 
 export async function findReadableBuild(
