@@ -7,7 +7,6 @@ import { workspacesCanExec } from "../source/step-workspaces.js";
 import { fillWorkspace, makeWorkspace } from "../source/write-workspace.js";
 import { toDockerCreateOptions, type ContainerSpec } from "./docker-convert.js";
 import Docker from "dockerode";
-import * as services from "./docker-services.js";
 import type {
   ContainerInfo,
   Engine,
@@ -85,6 +84,29 @@ async function ignoring(codes: number[], action: () => Promise<unknown>): Promis
   } catch (error) {
     if (!codes.includes(statusOf(error) ?? -1)) throw error;
   }
+}
+
+/** Calls `onText` with a multiplexed stream's stdout and stderr; resolves when it ends. */
+function demux(docker: Docker, stream: NodeJS.ReadableStream, onText: (text: string) => void) {
+  const out = new PassThrough();
+  out.on("data", (chunk: Buffer) => onText(chunk.toString()));
+  docker.modem.demuxStream(stream, out, out);
+  return new Promise<void>((resolve) => {
+    stream.on("end", resolve);
+    stream.on("close", resolve);
+    stream.on("error", () => resolve());
+  });
+}
+
+/**
+ * Docker's answer to an exec in a container that is not running (or no longer there): 409
+ * at create, or 500 "container not running" when it stopped between the exec's create and
+ * its start.
+ */
+function notRunning(error: unknown): boolean {
+  const status = statusOf(error);
+  if (status === 404 || status === 409) return true;
+  return status === 500 && /not running/i.test((error as Error).message ?? "");
 }
 
 /** A registry's "no such image" as Docker relays it (status 404, or its words in a stream). */
@@ -485,14 +507,7 @@ export class DockerEngine implements Engine {
       stdout: true,
       stderr: true,
     })) as NodeJS.ReadWriteStream & { destroy(): void };
-    const out = new PassThrough();
-    out.on("data", (chunk: Buffer) => onOutput(chunk.toString()));
-    this.docker.modem.demuxStream(stream, out, out);
-    const ended = new Promise<void>((resolve) => {
-      stream.on("end", resolve);
-      stream.on("close", resolve);
-      stream.on("error", () => resolve());
-    });
+    const ended = demux(this.docker, stream, onOutput);
     try {
       await container.start();
     } catch (error) {
@@ -555,10 +570,6 @@ export class DockerEngine implements Engine {
     const step = this.steps.get(id);
     if (step) step.killed = true;
     await ignoring([404, 409, 304], () => this.docker.getContainer(id).kill());
-  }
-
-  readStepFile(id: string, path: string, maxBytes?: number): Promise<string | undefined> {
-    return this.readFile(id, path, maxBytes);
   }
 
   async readStepSource(id: string, path: string): Promise<NodeJS.ReadableStream | undefined> {
@@ -630,11 +641,7 @@ export class DockerEngine implements Engine {
     const { container, volume, directory } = step;
     const containerGone = (async () => {
       if (container) {
-        await timed(t, "container remove", () =>
-          ignoring([404, 409], () =>
-            this.docker.getContainer(container).remove({ force: true, v: true }),
-          ),
-        );
+        await timed(t, "container remove", () => this.removeContainer(container));
       }
       if (volume) await timed(t, "volume remove", () => this.removeVolume(volume));
     })();
@@ -669,11 +676,9 @@ export class DockerEngine implements Engine {
       volumes: [],
     });
     try {
-      return await this.readFile(probe, path);
+      return await this.readStepFile(probe, path);
     } finally {
-      await ignoring([404, 409], () =>
-        this.docker.getContainer(probe).remove({ force: true, v: true }),
-      );
+      await this.removeContainer(probe);
     }
   }
 
@@ -682,43 +687,88 @@ export class DockerEngine implements Engine {
   }
 
   async removeLabelled(labels: Record<string, string>): Promise<void> {
-    for (const container of await this.listContainers(labels)) {
-      await ignoring([404, 409], () =>
-        this.docker.getContainer(container.id).remove({ force: true, v: true }),
-      );
-    }
+    for (const container of await this.listContainers(labels))
+      await this.removeContainer(container.id);
     const volumes = await this.docker.listVolumes({ filters: labelFilter(labels) });
     for (const volume of volumes.Volumes ?? []) await this.removeVolume(volume.Name);
     for (const network of await this.listNetworks(labels)) await this.removeNetwork(network);
   }
 
-  createNetwork(spec: NetworkSpec): Promise<void> {
-    return services.createNetwork(this.docker, spec);
+  async createNetwork(spec: NetworkSpec): Promise<void> {
+    try {
+      await this.docker.createNetwork({
+        Name: spec.name,
+        Driver: "bridge",
+        Internal: spec.internal,
+        Labels: spec.labels,
+        CheckDuplicate: true,
+      });
+    } catch (error) {
+      throw new InfrastructureError(
+        `Docker cannot create the job's network ${spec.name}: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
   }
 
-  removeNetwork(name: string): Promise<void> {
-    return services.removeNetwork(this.docker, name);
+  async removeNetwork(name: string): Promise<void> {
+    await ignoring([404], () => this.docker.getNetwork(name).remove());
   }
 
-  listNetworks(labels: Record<string, string>): Promise<string[]> {
-    return services.listNetworks(this.docker, labels);
+  async listNetworks(labels: Record<string, string>): Promise<string[]> {
+    const networks = await this.docker.listNetworks({ filters: labelFilter(labels) });
+    return networks.map((n) => n.Name);
   }
 
+  /** A service's container runs its image's entrypoint; its output is followed from before the start. */
   async startService(spec: ServiceSpec, onOutput: (text: string) => void): Promise<string> {
-    const id = await this.createContainer(services.serviceContainer(spec));
-    await services.startService(this.docker, id, onOutput);
+    const id = await this.createContainer({ ...spec, volumes: [] });
+    const container = this.docker.getContainer(id);
+    try {
+      const stream = await container.attach({ stream: true, stdout: true, stderr: true });
+      void demux(this.docker, stream, onOutput);
+      await container.start();
+    } catch (error) {
+      await this.removeContainer(id).catch(() => {});
+      throw new InfrastructureError(
+        `Docker cannot start the service's container: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
     return id;
   }
 
-  execInService(
+  async execInService(
     id: string,
     command: string[],
     maxBytes: number,
   ): Promise<{ exitCode: number; output: string } | undefined> {
-    return services.execInService(this.docker, id, command, maxBytes);
+    let output = "";
+    try {
+      const exec = await this.docker.getContainer(id).exec({
+        Cmd: command,
+        AttachStdout: true,
+        AttachStderr: true,
+      });
+      const stream = await exec.start({ hijack: true, stdin: false });
+      await demux(this.docker, stream, (text) => {
+        output = (output + text).slice(-maxBytes);
+      });
+      const info = await exec.inspect();
+      if (info.Running || info.ExitCode === null) return undefined;
+      return { exitCode: info.ExitCode, output };
+    } catch (error) {
+      if (notRunning(error)) return undefined;
+      throw error;
+    }
   }
 
-  async removeService(id: string): Promise<void> {
+  removeService(id: string): Promise<void> {
+    return this.removeContainer(id);
+  }
+
+  /** Removes a container and its anonymous volumes; one already gone (or going) is no error. */
+  private async removeContainer(id: string): Promise<void> {
     await ignoring([404, 409], () => this.docker.getContainer(id).remove({ force: true, v: true }));
   }
 
@@ -732,14 +782,11 @@ export class DockerEngine implements Engine {
     }
   }
 
-  private async readFile(
-    containerId: string,
-    path: string,
-    maxBytes = Infinity,
-  ): Promise<string | undefined> {
+  /** A file of a container: of an exited step's, or of the probe readImageFile creates. */
+  async readStepFile(id: string, path: string, maxBytes = Infinity): Promise<string | undefined> {
     let archive: NodeJS.ReadableStream;
     try {
-      archive = await this.docker.getContainer(containerId).getArchive({ path });
+      archive = await this.docker.getContainer(id).getArchive({ path });
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
       throw error;

@@ -1,5 +1,4 @@
 import type { StepTimings } from "../pipeline/step-timings.js";
-import type { ExtraFile } from "../source/tar-directory.js";
 
 /**
  * What the pipeline asks of a container engine, in steps (as Woodpecker's backends do):
@@ -131,6 +130,15 @@ export interface ContainerInfo {
   imageId: string;
   state: string;
   labels: Record<string, string>;
+}
+
+/** A file (or directory) of a step's `/kozmic` beside its source: the helper, script, secrets. */
+export interface ExtraFile {
+  path: string;
+  content: string;
+  mode: number;
+  /** A directory (`content` ignored); a file when absent. */
+  type?: "directory";
 }
 
 /** What `/kozmic` holds: a copy of `sourceDir` at `src/` and the extra files, all uid/gid's. */

@@ -1,6 +1,6 @@
 import { isShellInterpreter, scriptCommand } from "../../src/core/config/script-command.js";
 import { echoScript, type EchoedScript } from "../../src/core/shell/echo-script.js";
-import type { ExtraFile } from "../source/tar-directory.js";
+import type { ExtraFile } from "../engine/port.js";
 
 /** Where a step's secrets are, one file each, on the `/kozmic` volume (never committed). */
 export const SECRETS_DIR = "/kozmic/secrets";

@@ -2,15 +2,8 @@ import { lstat, readdir, readFile, readlink } from "node:fs/promises";
 import { join, posix, resolve } from "node:path";
 import { pack, type Pack } from "tar-stream";
 import { PermanentError } from "../../src/core/errors.js";
+import type { ExtraFile, StepFiles } from "../engine/port.js";
 import { unlessVanished } from "../files/unless-vanished.js";
-
-export interface ExtraFile {
-  path: string;
-  content: string;
-  mode: number;
-  /** A directory (`content` ignored); a file when absent. */
-  type?: "directory";
-}
 
 /**
  * Packs `dir` (including `.git`) under `prefix` in a tar stream: regular files with their
@@ -87,20 +80,8 @@ export async function tarDirectory(
 }
 
 /** A step's `/kozmic` as an archive: the source at `kozmic/src` and the extra files. */
-export function packStepFiles(files: {
-  sourceDir: string;
-  uid: number;
-  gid: number;
-  extra: ExtraFile[];
-  exclude?: readonly string[];
-}): Promise<Pack> {
-  return tarDirectory(files.sourceDir, {
-    prefix: "kozmic",
-    uid: files.uid,
-    gid: files.gid,
-    extra: files.extra,
-    ...(files.exclude ? { exclude: files.exclude } : {}),
-  });
+export function packStepFiles(files: StepFiles): Promise<Pack> {
+  return tarDirectory(files.sourceDir, { ...files, prefix: "kozmic" });
 }
 
 /** Checks before any container exists: a device file in the tree is a permanent error. */

@@ -15,9 +15,9 @@ import {
 import { join, resolve } from "node:path";
 import { PermanentError } from "../../src/core/errors.js";
 import { unlessVanished } from "../files/unless-vanished.js";
-import type { ExtraFile } from "./tar-directory.js";
+import type { StepFiles } from "../engine/port.js";
 
-/**
+/*
  * A step's `/kozmic`, made in two halves so that its container can be created while the
  * files are written (Docker needs a bind mount's directory to exist, not its contents):
  * makeWorkspace makes the directory, fillWorkspace writes the extra files (helper, script,
@@ -26,14 +26,6 @@ import type { ExtraFile } from "./tar-directory.js";
  * upload. It is a copy, so nothing the job writes reaches the checkout. Device files,
  * sockets and FIFOs are refused. Needs root (it gives files to another user).
  */
-export interface WorkspaceFiles {
-  sourceDir: string;
-  uid: number;
-  gid: number;
-  extra: ExtraFile[];
-  /** Absolute paths inside `sourceDir` left out (Kozmic's data directory, the copies). */
-  exclude?: readonly string[];
-}
 
 /** A new, empty step directory under `root`, owned by uid/gid. */
 export async function makeWorkspace(
@@ -65,7 +57,7 @@ async function removedOnFailure(dir: string, work: () => Promise<void>): Promise
  * Writes the files into a directory makeWorkspace made. On failure the directory is left as
  * it is, for its maker to remove once nothing else writes there.
  */
-export async function fillWorkspace(dir: string, options: WorkspaceFiles): Promise<void> {
+export async function fillWorkspace(dir: string, options: StepFiles): Promise<void> {
   const { uid, gid } = options;
   const own = async (path: string, mode: number) => {
     await chmod(path, mode);
