@@ -9,6 +9,7 @@ import type { StoreLogWriter } from "../logs/store-log-writer.js";
 import { timed } from "../pipeline/step-timings.js";
 import { withGitHubRetry } from "./github-access.js";
 import { BRIEF, PATIENT, retryTransient } from "./store-retry.js";
+import { everyInTurn } from "./watch-job.js";
 import { messageVisibilitySeconds, refOf, type WorkerContext } from "./worker-context.js";
 
 /** How a job ended, as its record keeps it; the check run is completed from this alone. */
@@ -110,8 +111,7 @@ function holdWhileReporting(ctx: WorkerContext, received: ReceivedJob, job: JobR
   const visibility = messageVisibilitySeconds(leaseMs);
   let leaseUntil = job.leaseExpiresAt ?? 0;
   let stopped = false;
-  let beating = false;
-  const beat = async () => {
+  const timer = everyInTurn(leaseMs / 3, async () => {
     let held: JobRecord | undefined;
     if (leaseUntil - Date.now() < leaseMs / 2) {
       const until = Date.now() + leaseMs;
@@ -130,12 +130,7 @@ function holdWhileReporting(ctx: WorkerContext, received: ReceivedJob, job: JobR
       received.receipt = newer;
       await ctx.queue.extendVisibility(newer, visibility).catch(() => {});
     }
-  };
-  const timer = setInterval(() => {
-    if (beating) return;
-    beating = true;
-    void beat().finally(() => (beating = false));
-  }, leaseMs / 3);
+  });
   return () => {
     stopped = true;
     clearInterval(timer);

@@ -6,8 +6,9 @@ import type { Hook } from "../../src/core/config/schema.js";
 import { ConflictError } from "../../src/core/errors.js";
 import type { ReceivedJob } from "../../src/queue/port.js";
 import type { JobRecord } from "../../src/store/port.js";
+import { NoSecretsKeyError } from "../../src/secrets/open-vault.js";
 import { openJobLog, type JobLog } from "../logs/job-log.js";
-import { mergeAnnotations } from "../reports/merge-annotations.js";
+import { mergeAnnotations } from "../logs/workflow-commands.js";
 import { runJob, type JobPhase, type JobResult } from "../pipeline/run-job.js";
 import { timed } from "../pipeline/step-timings.js";
 import type { Checkout } from "../source/checkout-commit.js";
@@ -18,7 +19,6 @@ import { finishJob, finishLogged, settleFinished } from "./finish-job.js";
 import { withGitHubRetry } from "./github-access.js";
 import { giveBack, handleFailure, handleUnrecordedEnd } from "./handle-job-failure.js";
 import { BRIEF, PATIENT, retryTransient } from "./store-retry.js";
-import { resolveJobSecrets } from "./job-secrets.js";
 import { showCheckRunProgress } from "./check-run-progress.js";
 import { watchJob } from "./watch-job.js";
 import {
@@ -29,8 +29,6 @@ import {
   type JobControl,
   type WorkerContext,
 } from "./worker-context.js";
-
-export type { JobControl, StopReason, WorkerContext } from "./worker-context.js";
 
 /** One job as this runner holds it: its message, record, lease and log. */
 interface Held extends JobLog {
@@ -278,18 +276,28 @@ async function fetchCheckout(ctx: WorkerContext, held: Held): Promise<Checkout |
 
 /** The hook's secrets, masked from here on; a missing one fails the job before anything runs. */
 async function secretsOf(ctx: WorkerContext, held: Held): Promise<Record<string, string>> {
+  const values = await readSecrets(ctx, held);
+  held.masker.add(Object.values(values));
+  if (held.secretsNote) held.say(held.secretsNote);
+  return values;
+}
+
+/**
+ * None for an untrusted job (a fork's pull request), which runs without them and is told so;
+ * a clear failure when one is missing or this runner has no key to open them.
+ */
+async function readSecrets(ctx: WorkerContext, held: Held): Promise<Record<string, string>> {
+  const names = held.hook.secrets;
   const message = held.received.body;
-  const secrets = await resolveJobSecrets(
-    ctx.secrets,
-    { repoId: message.repository.id, trust: message.trust, runnerName: ctx.settings.name },
-    held.hook.secrets,
-  );
-  held.masker.add(Object.values(secrets.values));
-  if (secrets.note) {
-    held.secretsNote = secrets.note;
-    held.say(secrets.note);
+  if (names.length === 0) return {};
+  if (message.trust === "untrusted") {
+    held.secretsNote =
+      `Secrets ${names.join(", ")} were not given to this job: it runs code from a fork, ` +
+      "and forks never receive repository secrets. It ran without them.";
+    return {};
   }
-  return secrets.values;
+  if (!ctx.secrets) throw new NoSecretsKeyError(`runner ${ctx.settings.name}`);
+  return ctx.secrets.read(message.repository.id, names);
 }
 
 async function runHeld(

@@ -28,7 +28,7 @@ export interface WatchOptions {
  * Runs `tick` every `ms`, skipping a turn while the last one is still running: a slow store
  * gets one call at a time, not a queue of them behind its connections.
  */
-function everyInTurn(ms: number, tick: () => Promise<void>): NodeJS.Timeout {
+export function everyInTurn(ms: number, tick: () => Promise<void>): NodeJS.Timeout {
   let running = false;
   return setInterval(() => {
     if (running) return;

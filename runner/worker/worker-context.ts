@@ -10,8 +10,13 @@ import type { StepTimings } from "../pipeline/step-timings.js";
 import type { SourceFetcher } from "../source/fetch-source.js";
 import type { ReportLanes } from "./report-lanes.js";
 import type { GitHubDeps, InstallationAccess } from "./github-access.js";
-import type { SecretSource } from "./job-secrets.js";
 import type { RunnerSettings } from "../../src/core/runner-settings.js";
+
+/** Where a runner reads repository secrets (a SecretVault). */
+export interface SecretSource {
+  /** The values of `names`; throws MissingSecretsError naming each one the repository lacks. */
+  read(repoId: number, names: readonly string[]): Promise<Record<string, string>>;
+}
 
 /** Why a running job was stopped from outside. */
 export type StopReason =
