@@ -1,7 +1,6 @@
 import type { Store } from "../../src/store/port.js";
 import { LogTail, teeLogSink } from "./log-tail.js";
 import { maskingSink, type MaskingSink } from "./masking-sink.js";
-import { readStoredLog } from "./next-log-seq.js";
 import { SecretMasker } from "./secret-masker.js";
 import { storeSections, type SectionRecorder } from "./section-recorder.js";
 import { StoreLogWriter } from "./store-log-writer.js";
@@ -59,4 +58,27 @@ export async function openJobLog(options: {
   });
   const say = (line: string) => sink.write(`==> ${line}\n`);
   return { writer, tail, commands, sink, masker, sections, say };
+}
+
+/** What a job's earlier attempts stored: where its log goes on, and how much counts toward the cap. */
+interface StoredLog {
+  /** The seq after the job's last stored chunk. */
+  nextSeq: number;
+  /** Bytes already stored. */
+  bytes: number;
+}
+
+/** A job taken over or retried goes on after its log so far, within one cap for all attempts. */
+export async function readStoredLog(
+  store: Pick<Store, "readLog">,
+  jobId: string,
+): Promise<StoredLog> {
+  let nextSeq = 0;
+  let bytes = 0;
+  for (;;) {
+    const page = await store.readLog(jobId, nextSeq, 1000);
+    if (page.length === 0) return { nextSeq, bytes };
+    for (const chunk of page) bytes += Buffer.byteLength(chunk.data, "utf8");
+    nextSeq = page[page.length - 1]!.seq + 1;
+  }
 }

@@ -3,7 +3,6 @@ import { InfrastructureError } from "../../src/core/errors.js";
 import { DEFAULT_LOG_CAP_BYTES, MAX_LOG_CHUNK_BYTES } from "../../src/store/log-chunk-size.js";
 import type { Store } from "../../src/store/port.js";
 import type { LogSink } from "./log-sink.js";
-import { cutUtf8, formatSize } from "./utf8-cut.js";
 
 export interface StoreLogWriterOptions {
   store: Pick<Store, "appendLog">;
@@ -278,4 +277,25 @@ export class StoreLogWriter implements LogSink {
     for (const c of this.cuts) c.at = Math.max(c.at, 0) + 1;
     this.pendingBytes += Buffer.byteLength(note, "utf8");
   }
+}
+
+/**
+ * Splits `text` so the head is at most `maxBytes` of UTF-8 and ends on a character
+ * boundary; the tail is the rest.
+ */
+function cutUtf8(text: string, maxBytes: number): [head: string, tail: string] {
+  if (Buffer.byteLength(text, "utf8") <= maxBytes) return [text, ""];
+  const bytes = Buffer.from(text, "utf8");
+  let end = Math.max(0, maxBytes);
+  // Back off continuation bytes (10xxxxxx) so no character is split.
+  while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end -= 1;
+  return [bytes.subarray(0, end).toString("utf8"), bytes.subarray(end).toString("utf8")];
+}
+
+/** `50 MB` for whole mebibytes, else `12 KB` or `300 bytes`: for messages to users. */
+function formatSize(bytes: number): string {
+  const mb = 1024 * 1024;
+  if (bytes >= mb && bytes % mb === 0) return `${bytes / mb} MB`;
+  if (bytes >= 1024) return `${Math.round(bytes / 1024)} KB`;
+  return `${bytes} bytes`;
 }

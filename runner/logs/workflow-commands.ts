@@ -88,3 +88,17 @@ export class WorkflowCommands implements LogSink {
     if (annotation) this.annotations.push(annotation);
   }
 }
+
+/**
+ * The workflow commands' annotations and the failed tests' under one cap: when both have
+ * more than half of it each keeps half, and one with fewer leaves its room to the other.
+ */
+export function mergeAnnotations(
+  commands: readonly JobAnnotation[],
+  tests: readonly JobAnnotation[],
+  max = MAX_JOB_ANNOTATIONS,
+): JobAnnotation[] {
+  const half = Math.floor(max / 2);
+  const fromCommands = Math.min(commands.length, Math.max(half, max - tests.length));
+  return [...commands.slice(0, fromCommands), ...tests.slice(0, max - fromCommands)];
+}

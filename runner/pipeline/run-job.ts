@@ -11,8 +11,7 @@ import { startJobServices } from "./job-services.js";
 import { resolveBaseImage } from "./resolve-base-image.js";
 import { runStep } from "./run-step.js";
 import { timed } from "./step-timings.js";
-import { collectReports, type TestResults } from "../reports/collect-reports.js";
-import { repositoryFiles } from "../reports/repository-files.js";
+import { collectReports, repositoryFiles, type TestResults } from "../reports/collect-reports.js";
 import { collectArtifacts } from "../reports/collect-artifacts.js";
 
 export { CACHE_LABELS, cacheRepository } from "../cache/cache-images.js";

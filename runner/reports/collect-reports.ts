@@ -1,3 +1,5 @@
+import { lstatSync } from "node:fs";
+import { join } from "node:path";
 import type { JobAnnotation, TestCounts } from "../../src/core/build-records.js";
 import { describeTestCounts } from "../../src/core/test-reports/describe-test-counts.js";
 import { failedTestAnnotation } from "../../src/core/test-reports/failed-test-annotation.js";
@@ -118,4 +120,20 @@ function summarize(
   if (read === 0) return undefined;
   say(`reports: ${describeTestCounts(counts)} (${read} file${read === 1 ? "" : "s"})`);
   return { counts, annotations };
+}
+
+/**
+ * Whether a path (relative, already checked to stay inside) names a regular file of the
+ * checkout at `sourceDir`; answers are kept, as a report's tracebacks repeat their files.
+ */
+export function repositoryFiles(sourceDir: string): (path: string) => boolean {
+  const known = new Map<string, boolean>();
+  return (path) => {
+    let answer = known.get(path);
+    if (answer === undefined) {
+      answer = lstatSync(join(sourceDir, path), { throwIfNoEntry: false })?.isFile() ?? false;
+      known.set(path, answer);
+    }
+    return answer;
+  };
 }

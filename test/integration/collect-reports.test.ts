@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { hookSchema, type HookInput } from "../../src/core/config/schema.js";
 import { FakeEngine } from "../support/fake-engine.js";
 import { runJob } from "../../runner/pipeline/run-job.js";
-import { mergeAnnotations } from "../../runner/reports/merge-annotations.js";
+import { mergeAnnotations } from "../../runner/logs/workflow-commands.js";
 import { collectReports } from "../../runner/reports/collect-reports.js";
 import { openEmbeddedStore } from "../../src/store/embedded-store.js";
 import { testPipelineSettings } from "../support/pipeline-settings.js";

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { InfrastructureError } from "../../src/core/errors.js";
-import { readStoredLog } from "../../runner/logs/next-log-seq.js";
+import { readStoredLog } from "../../runner/logs/job-log.js";
 import { openEmbeddedStore } from "../../src/store/embedded-store.js";
 import { MAX_LOG_CHUNK_BYTES } from "../../src/store/log-chunk-size.js";
 import type { LogChunk, Store } from "../../src/store/port.js";
