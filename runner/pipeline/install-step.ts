@@ -12,7 +12,7 @@ import {
   findCacheImage,
   newestCacheInputs,
 } from "../cache/cache-images.js";
-import { recordCacheUse } from "../cache/cache-usage.js";
+import { recordCacheUse } from "../cache/list-cache.js";
 import type { FleetKey, FleetLease } from "../cache/fleet-cache.js";
 import { pruneCache } from "../cache/prune-cache.js";
 import type { ImageInfo } from "../engine/port.js";
@@ -210,16 +210,14 @@ async function fromFleet(
     job.scope === "untrusted"
       ? [{ ...mine, scope: "trusted", key: lookup.keyFor("trusted") }, mine]
       : [mine];
-  const say = (line: string) => ctx.say(line);
-  const { deadline } = ctx.stepBase;
   const found = await fleet.lookup(
     options.engine,
     reads,
     mine,
     job.jobId,
-    say,
+    (line) => ctx.say(line),
     options.signal,
-    deadline,
+    ctx.stepBase.deadline,
   );
   if (found.outcome !== "pulled") return found.lease ? { lease: found.lease } : {};
   const pulled = await lookup.find();

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { CacheEntry } from "../../runner/cache/list-cache.js";
-import { planPrune } from "../../runner/cache/plan-prune.js";
+import { planPrune } from "../../runner/cache/prune-cache.js";
 
 const entry = (id: string, created: number, extra: Partial<CacheEntry> = {}): CacheEntry => ({
   imageId: id,
