@@ -4,7 +4,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Queue } from "../../src/queue/port.js";
 import type { Store } from "../../src/store/port.js";
 import type { Engine } from "../engine/port.js";
-import { checkoutsDir } from "../source/checkout-commit.js";
+import { checkoutsDir, type SourceFetcher } from "../source/checkout-commit.js";
 import { runnerWorkspaces } from "../source/step-workspaces.js";
 import { removeStepDirectories } from "../engine/step-mounts.js";
 import { pruneMirrors } from "../source/prune-mirrors.js";
@@ -29,7 +29,6 @@ import {
   type WorkerContext,
 } from "./worker-context.js";
 import type { RunnerSettings } from "../../src/core/runner-settings.js";
-import type { SourceFetcher } from "../source/fetch-source.js";
 
 export interface RunnerDeps {
   queue: Queue;

@@ -7,7 +7,7 @@ import type { ArtifactSink } from "../reports/collect-artifacts.js";
 import type { FleetCache } from "../cache/fleet-cache.js";
 import type { Engine } from "../engine/port.js";
 import type { StepTimings } from "../pipeline/step-timings.js";
-import type { SourceFetcher } from "../source/fetch-source.js";
+import type { SourceFetcher } from "../source/checkout-commit.js";
 import type { ReportLanes } from "./report-lanes.js";
 import type { GitHubDeps, InstallationAccess } from "./github-access.js";
 import type { RunnerSettings } from "../../src/core/runner-settings.js";

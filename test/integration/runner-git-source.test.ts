@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { InfrastructureError, PermanentError } from "../../src/core/errors.js";
-import { fetchSource } from "../../runner/source/fetch-source.js";
+import { fetchSource } from "../../runner/source/checkout-commit.js";
 import { updateMirror } from "../../runner/source/git-mirror.js";
 import { startGitFixture, type GitFixture } from "../support/git-fixture.js";
 
