@@ -23,18 +23,14 @@ export const noSections: SectionRecorder = {
   flush: () => Promise.resolve(),
 };
 
-export interface StoreSectionsOptions {
+/** Records sections in the store, each bounded by the log chunks its output went to. */
+export function storeSections(options: {
   store: Pick<Store, "putLogSection">;
   jobId: string;
   /** Ends the log's current chunk; resolves with the seq the next output goes to. */
   cut: () => Promise<number>;
-  now?: () => number;
   onError?: (error: unknown) => void;
-}
-
-/** Records sections in the store, each bounded by the log chunks its output went to. */
-export function storeSections(options: StoreSectionsOptions): SectionRecorder {
-  const now = options.now ?? Date.now;
+}): SectionRecorder {
   let chain = Promise.resolve();
   let open: Promise<LogSectionRecord> | undefined;
   const put = (record: Promise<LogSectionRecord>) => {
@@ -45,7 +41,7 @@ export function storeSections(options: StoreSectionsOptions): SectionRecorder {
   const recorder: SectionRecorder = {
     start(name, title) {
       recorder.end("success");
-      const startedAt = now();
+      const startedAt = Date.now();
       const seq = options.cut();
       open = seq.then((startSeq) => ({
         jobId: options.jobId,
@@ -58,7 +54,7 @@ export function storeSections(options: StoreSectionsOptions): SectionRecorder {
     },
     end(conclusion) {
       if (!open) return;
-      const endedAt = now();
+      const endedAt = Date.now();
       const started = open;
       open = undefined;
       const seq = options.cut();

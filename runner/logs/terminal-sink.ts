@@ -17,12 +17,13 @@ export interface TerminalOptions {
   tty?: boolean;
   /** Keep escapes (colours) on a pipe or in a file (FORCE_COLOR set, not 0). */
   forceColor?: boolean;
-  /** Silence before a terminal shows the status line. */
-  quietMs?: number;
-  /** Silence between two lines on a pipe or in a file. */
-  pipeEveryMs?: number;
   now?: () => number;
 }
+
+/** Silence before a terminal shows the status line. */
+const QUIET_MS = 3_000;
+/** Silence between two lines on a pipe or in a file. */
+const PIPE_EVERY_MS = 60_000;
 
 const CLEAR_LINE = "\r\x1b[2K";
 /** The start of an escape that the next chunk completes (an OSC is held up to 256 characters). */
@@ -56,15 +57,13 @@ export function createTerminalSink(
 ): TerminalSink {
   const tty = options.tty ?? (stream as { isTTY?: boolean }).isTTY === true;
   const plain = !tty && !(options.forceColor ?? forceColorFromEnv()) ? escapeStripper() : undefined;
-  const quietMs = options.quietMs ?? 3_000;
-  const pipeEveryMs = options.pipeEveryMs ?? 60_000;
   const now = options.now ?? Date.now;
   let label: string | undefined;
   let lastOutput = now();
   let statusShown = false;
   let timer: NodeJS.Timeout | undefined;
 
-  const threshold = tty ? quietMs : pipeEveryMs;
+  const threshold = tty ? QUIET_MS : PIPE_EVERY_MS;
   // One timer while a step runs; output only moves `lastOutput`, so a busy step costs no
   // timer work per chunk: the timer, when it fires early, waits out the rest of the silence.
   const tick = () => {
@@ -79,7 +78,7 @@ export function createTerminalSink(
     } else {
       stream.write(`… ${status}\n`);
     }
-    schedule(tty ? 1_000 : pipeEveryMs);
+    schedule(tty ? 1_000 : PIPE_EVERY_MS);
   };
   const schedule = (ms: number) => {
     timer = setTimeout(tick, ms);

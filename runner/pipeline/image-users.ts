@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import * as z from "zod";
 import type { Engine } from "../engine/port.js";
 import { writeFileAtomically } from "../files/write-file-atomically.js";
 import {
@@ -24,14 +25,12 @@ function fileOf(dataDir: string, imageId: string): string {
   return join(dataDir, "image-users", `${imageId.slice("sha256:".length)}.json`);
 }
 
+/** Written with null for "none", so a missing key means a damaged file. */
+const StoredUsers = z.object({ passwd: z.string().nullable(), imageUser: z.string().nullable() });
+
 function parse(text: string): ImageUsers | undefined {
   try {
-    const value: unknown = JSON.parse(text);
-    if (!value || typeof value !== "object" || Array.isArray(value)) return undefined;
-    const { passwd, imageUser } = value as Record<string, unknown>;
-    // Written with null for "none", so a missing key means a damaged file.
-    const stringOrNull = (v: unknown) => v === null || typeof v === "string";
-    if (!stringOrNull(passwd) || !stringOrNull(imageUser)) return undefined;
+    const { passwd, imageUser } = StoredUsers.parse(JSON.parse(text));
     return { passwd: passwd ?? undefined, imageUser: imageUser ?? undefined };
   } catch {
     return undefined;

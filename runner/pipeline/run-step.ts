@@ -68,20 +68,14 @@ function stepTimers(spec: StepSpec, kill: (outcome: StepOutcome) => void) {
   const arm = () => {
     clearTimeout(timer);
     const left = spec.deadline - Date.now();
-    timer =
-      left <= spec.stallTimeoutMs
-        ? setTimeout(
-            () => kill({ kind: "timed_out", reason: "job timeout reached" }),
-            Math.max(0, left),
-          )
-        : setTimeout(
-            () =>
-              kill({
-                kind: "timed_out",
-                reason: `stall timeout: no output for ${spec.stallTimeoutMs / 1000}s`,
-              }),
-            spec.stallTimeoutMs,
-          );
+    const stall = left > spec.stallTimeoutMs;
+    const reason = stall
+      ? `stall timeout: no output for ${spec.stallTimeoutMs / 1000}s`
+      : "job timeout reached";
+    timer = setTimeout(
+      () => kill({ kind: "timed_out", reason }),
+      stall ? spec.stallTimeoutMs : Math.max(0, left),
+    );
   };
   return { arm, clear: () => clearTimeout(timer) };
 }

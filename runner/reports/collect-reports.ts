@@ -14,21 +14,15 @@ export interface TestResults {
   annotations: JobAnnotation[];
 }
 
-export interface ReportLimits {
+const REPORT_LIMITS = {
   /** Report files read at most; more matching files are left out, with a warning. */
-  maxFiles: number;
+  maxFiles: 100,
   /** Bytes of reports read at most, all files together; a file past them is left out. */
-  maxBytes: number;
+  maxBytes: 20 * 1024 ** 2,
   /**
    * Bytes of other files passed over at most: reading stops there, so that a pattern over a
    * huge tree (every `.xml` file of it) cannot hold the runner long after the job's end.
    */
-  maxScannedBytes: number;
-}
-
-export const REPORT_LIMITS: ReportLimits = {
-  maxFiles: 100,
-  maxBytes: 20 * 1024 ** 2,
   maxScannedBytes: 2 * 1024 ** 3,
 };
 
@@ -46,7 +40,7 @@ export async function collectReports(
     say: (line: string) => void;
     /** Whether a path relative to the repository is one of its files. */
     isRepositoryFile: (path: string) => boolean;
-    limits?: ReportLimits;
+    limits?: typeof REPORT_LIMITS;
   },
 ): Promise<TestResults | undefined> {
   const { say, isRepositoryFile } = options;

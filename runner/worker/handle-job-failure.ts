@@ -41,8 +41,8 @@ export async function handleFailure(
     }
     // Anything else is the infrastructure's fault (Docker, GitHub, the store, git hosting).
     const kind = error instanceof KozmicError ? "" : " (unexpected)";
+    job.say(`infrastructure problem${kind}: ${text}`);
     if (received.receiveCount >= settings.maxReceives) {
-      job.say(`infrastructure problem${kind}: ${text}`);
       job.say(`giving up after ${received.receiveCount} attempts`);
       const message = `${text} (after ${received.receiveCount} attempts)`;
       await finishLogged(ctx, received, { writer: job.writer }, ["running", "queued"], {
@@ -52,7 +52,6 @@ export async function handleFailure(
       log(`job ${jobId}: errored: ${message}`, "error");
       return;
     }
-    job.say(`infrastructure problem${kind}: ${text}`);
     const delay = Math.min(900, settings.retryBaseSeconds * 2 ** (received.receiveCount - 1));
     job.say(
       `the job goes back to the queue and is tried again in ${delay}s ` +
