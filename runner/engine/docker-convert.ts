@@ -1,4 +1,5 @@
 import { posix } from "node:path";
+import type Docker from "dockerode";
 
 /** One container, as the Docker adapter creates it (a step's, or a probe of an image). */
 export interface ContainerSpec {
@@ -24,33 +25,8 @@ export interface ContainerSpec {
   runtime?: string;
 }
 
-/** The body of Docker's `POST /containers/create`, the subset Kozmic sets. */
-export interface DockerCreateOptions {
-  Image: string;
-  Hostname?: string;
-  Cmd?: string[];
-  Env: string[];
-  User?: string;
-  WorkingDir?: string;
-  Labels: Record<string, string>;
-  AttachStdout: true;
-  AttachStderr: true;
-  Tty: false;
-  HostConfig: {
-    Memory: number;
-    MemorySwap: number;
-    NanoCpus: number;
-    PidsLimit: number;
-    NetworkMode: string;
-    Privileged: false;
-    ExtraHosts?: string[];
-    Runtime?: string;
-    Mounts: { Type: "volume" | "bind"; Source: string; Target: string }[];
-    SecurityOpt: string[];
-    CapDrop: string[];
-  };
-  NetworkingConfig?: { EndpointsConfig: Record<string, { Aliases: string[] }> };
-}
+/** The body of Docker's `POST /containers/create`; Kozmic always sets its HostConfig. */
+type DockerCreateOptions = Docker.ContainerCreateOptions & { HostConfig: Docker.HostConfig };
 
 const OFFLINE_HOSTNAME = "kozmic";
 

@@ -19,21 +19,6 @@ export async function unmount(dir: string): Promise<void> {
   await run("umount", ["--lazy", dir]).catch(() => {});
 }
 
-/**
- * Unmounts every mount at or below `root` that a killed process left (deepest first), so
- * that its directories can be removed. Pure parsing of /proc/self/mountinfo aside.
- */
-export async function unmountUnder(root: string): Promise<void> {
-  let mountinfo: string;
-  try {
-    mountinfo = await readFile("/proc/self/mountinfo", "utf8");
-  } catch {
-    return;
-  }
-  const points = mountPointsUnder(mountinfo, root);
-  for (const point of points) await unmount(point);
-}
-
 /** Pure: the mount points at or below `root` in mountinfo's text, deepest first. */
 export function mountPointsUnder(mountinfo: string, root: string): string[] {
   const points = mountinfo
@@ -45,10 +30,14 @@ export function mountPointsUnder(mountinfo: string, root: string): string[] {
   return [...new Set(points)].sort((a, b) => b.length - a.length);
 }
 
-/** Removes a tree of step directories, unmounting what a killed process left mounted there. */
+/**
+ * Removes a tree of step directories, unmounting first (deepest first) what a killed
+ * process left mounted there, so that its directories can be removed.
+ */
 export async function removeStepDirectories(root: string): Promise<void> {
   const real = await realpath(root).catch(() => undefined);
   if (real === undefined) return;
-  await unmountUnder(real);
+  const mountinfo = await readFile("/proc/self/mountinfo", "utf8").catch(() => "");
+  for (const point of mountPointsUnder(mountinfo, real)) await unmount(point);
   await rm(real, { recursive: true, force: true });
 }
