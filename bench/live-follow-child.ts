@@ -8,8 +8,7 @@
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { LogTail, teeLogSink } from "../runner/logs/log-tail.js";
-import { maskingSink } from "../runner/logs/masking-sink.js";
-import { SecretMasker } from "../runner/logs/secret-masker.js";
+import { maskingSink, SecretMasker } from "../runner/logs/secret-masker.js";
 import { StoreLogWriter } from "../runner/logs/store-log-writer.js";
 import { WorkflowCommands } from "../runner/logs/workflow-commands.js";
 import { openEmbeddedStore } from "../src/store/embedded-store.js";

@@ -13,22 +13,19 @@ export async function anonymousRegistryAccess(
   if (registry.ecr) return undefined;
   const scheme = /^(127\.|localhost(:|$)|\[::1\])/.test(registry.host) ? "http" : "https";
   // A tag list of a repository not pushed yet is a 404 where no credentials are asked for.
-  const paths = [
-    { path: "/v2/_catalog", answers: (status: number) => status === 200 },
-    {
-      path: `/v2/${registry.repository}/tags/list`,
-      answers: (status: number) => status === 200 || status === 404,
-    },
+  const paths: [path: string, answers: number[]][] = [
+    ["/v2/_catalog", [200]],
+    [`/v2/${registry.repository}/tags/list`, [200, 404]],
   ];
   const open: string[] = [];
-  for (const { path, answers } of paths) {
+  for (const [path, answers] of paths) {
     const url = `${scheme}://${registry.host}${path}`;
     const answer = await fetchImpl(url, {
       redirect: "manual",
       signal: AbortSignal.timeout(10_000),
     });
     await answer.body?.cancel();
-    if (answers(answer.status)) open.push(`GET ${path}`);
+    if (answers.includes(answer.status)) open.push(`GET ${path}`);
   }
   if (open.length === 0) return undefined;
   return (

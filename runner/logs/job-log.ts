@@ -1,7 +1,6 @@
 import type { Store } from "../../src/store/port.js";
 import { LogTail, teeLogSink } from "./log-tail.js";
-import { maskingSink, type MaskingSink } from "./masking-sink.js";
-import { SecretMasker } from "./secret-masker.js";
+import { maskingSink, SecretMasker, type MaskingSink } from "./secret-masker.js";
 import { storeSections, type SectionRecorder } from "./section-recorder.js";
 import { StoreLogWriter } from "./store-log-writer.js";
 import { WorkflowCommands } from "./workflow-commands.js";

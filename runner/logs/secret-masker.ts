@@ -1,3 +1,4 @@
+import type { LogSink } from "./log-sink.js";
 import { CanonicalReader } from "./canonical-text.js";
 import { MatchAutomaton } from "./match-automaton.js";
 import { secretPatterns } from "./secret-patterns.js";
@@ -167,4 +168,32 @@ export class SecretMasker {
     this.pendingOut = "";
     return out;
   }
+}
+
+export interface MaskingSink extends LogSink {
+  /** Passes on what the masker held back: the output has ended. */
+  end(): void;
+}
+
+/**
+ * A LogSink that masks secrets before `inner` sees anything: the stored log, the live page,
+ * the raw log and the check run's tail all read what passed here. `flush` releases what the
+ * masker held back, so call it only where the output has ended.
+ */
+export function maskingSink(inner: LogSink, masker: SecretMasker): MaskingSink {
+  const end = () => {
+    const rest = masker.end();
+    if (rest) inner.write(rest);
+  };
+  return {
+    write(text) {
+      const decided = masker.write(text);
+      if (decided) inner.write(decided);
+    },
+    end,
+    async flush() {
+      end();
+      await inner.flush();
+    },
+  };
 }

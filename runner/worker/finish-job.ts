@@ -82,7 +82,7 @@ export async function finishLogged(
 /**
  * Reports a finished job whose check run may not be completed yet, then deletes its
  * message; on failure the message comes back after a backoff. The report waits its turn
- * in its installation's lane (report-lanes.ts) and this returns at once, so the job's slot
+ * in its installation's lane (ReportLanes) and this returns at once, so the job's slot
  * is free while it does. Never throws.
  */
 export function settleFinished(

@@ -80,9 +80,7 @@ export class JobSlots {
     clearTimeout(timer);
     if (expired) {
       onGraceOver(jobs.length);
-      for (const job of jobs) {
-        stopJob(job.control, { kind: "shutdown" });
-      }
+      for (const job of jobs) stopJob(job.control, { kind: "shutdown" });
     }
     await all();
   }

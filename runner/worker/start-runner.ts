@@ -20,9 +20,9 @@ import { sharedNameWarning } from "./runner-name.js";
 import type { StepTimings } from "../pipeline/step-timings.js";
 import { diskHasRoom, engineAnswers, HostHealth } from "./host-health.js";
 import { JobSlots } from "./job-slots.js";
-import { ReportLanes } from "./report-lanes.js";
 import {
   messageVisibilitySeconds,
+  ReportLanes,
   type LineLog,
   type RunnerArtifacts,
   type SecretSource,

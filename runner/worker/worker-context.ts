@@ -8,7 +8,6 @@ import type { FleetCache } from "../cache/fleet-cache.js";
 import type { Engine } from "../engine/port.js";
 import type { StepTimings } from "../pipeline/step-timings.js";
 import type { SourceFetcher } from "../source/checkout-commit.js";
-import type { ReportLanes } from "./report-lanes.js";
 import type { GitHubDeps, InstallationAccess } from "./github-access.js";
 import type { RunnerSettings } from "../../src/core/runner-settings.js";
 
@@ -89,4 +88,29 @@ export function refOf(message: JobMessage, checkRunId: number): CheckRunRef {
  */
 export function messageVisibilitySeconds(leaseMs: number): number {
   return Math.ceil(leaseMs / 1000) + 2;
+}
+
+/**
+ * The reports (check-run completions) of finished jobs, one lane per installation: a lane
+ * runs its reports one after another, lanes run side by side. A job's slot is free once
+ * its end is recorded, so an installation GitHub rate-limits holds up only its own
+ * reports (one request at a time, not one per waiting job), never other installations'
+ * jobs or this runner's slots.
+ */
+export class ReportLanes {
+  private readonly lanes = new Map<number, Promise<void>>();
+
+  /** Runs `report` after the lane's earlier reports; it must not throw. */
+  add(installationId: number, report: () => Promise<void>): void {
+    const previous = this.lanes.get(installationId) ?? Promise.resolve();
+    const next = previous.then(report).finally(() => {
+      if (this.lanes.get(installationId) === next) this.lanes.delete(installationId);
+    });
+    this.lanes.set(installationId, next);
+  }
+
+  /** Resolves once every report queued so far has run. */
+  async idle(): Promise<void> {
+    while (this.lanes.size > 0) await Promise.all(this.lanes.values());
+  }
 }

@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { echoAtLineStarts, MAX_WAITING } from "../../runner/logs/echo-line-starts.js";
-import { maskingSink } from "../../runner/logs/masking-sink.js";
-import { MASK, SecretMasker } from "../../runner/logs/secret-masker.js";
+import { MASK, maskingSink, SecretMasker } from "../../runner/logs/secret-masker.js";
 import { ECHO_END, ECHO_START } from "../../src/core/shell/echo-script.js";
 
 const echo = (command: string) => `${ECHO_START}+ ${command}${ECHO_END}`;
