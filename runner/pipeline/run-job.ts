@@ -14,7 +14,6 @@ import { timed } from "./step-timings.js";
 import { collectReports, repositoryFiles, type TestResults } from "../reports/collect-reports.js";
 import { collectArtifacts } from "../reports/collect-artifacts.js";
 
-export { CACHE_LABELS, cacheRepository } from "../cache/cache-images.js";
 export type { JobInput, JobPhase, JobResult, RunJobOptions } from "./job-context.js";
 
 /**
@@ -33,12 +32,7 @@ export async function runJob(job: JobInput, options: RunJobOptions): Promise<Job
   if (job.hook.install) {
     const installed = await installStep(ctx, base, job.hook.install);
     if ("conclusion" in installed) return installed;
-    ({ image, beside } = installed);
-    cache = {
-      cacheKey: installed.cacheKey,
-      cacheHit: installed.cacheHit,
-      ...(installed.cacheMissReasons ? { cacheMissReasons: installed.cacheMissReasons } : {}),
-    };
+    ({ image, beside, ...cache } = installed);
   }
   if (Object.keys(job.hook.services ?? {}).length === 0) return build(ctx, image, cache, beside);
   return withServices(ctx, cache, beside, () => build(ctx, image, cache, beside));

@@ -248,23 +248,21 @@ function watch(ctx: WorkerContext, held: Held): () => void {
 
 /** The commit's source, fetched on this host; undefined when the job was cancelled. */
 async function fetchCheckout(ctx: WorkerContext, held: Held): Promise<Checkout | undefined> {
-  const { settings } = ctx;
   const message = held.received.body;
-  const jobId = held.job.id;
   held.say(`fetching ${message.repository.fullName} at ${message.sha}`);
   const token = await timed(ctx.timings, "token", () => ctx.access(message.installationId).token());
   const fetch = ctx.fetchSource ?? fetchSource;
   return await timed(ctx.timings, "fetch", () =>
     fetch({
-      dataDir: settings.pipeline.dataDir,
+      dataDir: ctx.settings.pipeline.dataDir,
       repositoryId: message.repository.id,
       cloneUrl: message.repository.cloneUrl,
       sha: message.sha,
       ref: message.ref,
       ...(message.pullRequest !== undefined ? { pullRequest: message.pullRequest } : {}),
       token,
-      jobId,
-      runnerName: settings.name,
+      jobId: held.job.id,
+      runnerName: ctx.settings.name,
       signal: held.control.signal,
     }),
   ).catch((error: unknown) => {

@@ -1,10 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { rm } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Queue } from "../../src/queue/port.js";
-import type { Store } from "../../src/store/port.js";
 import type { Engine } from "../engine/port.js";
-import { checkoutsDir, type SourceFetcher } from "../source/checkout-commit.js";
+import { checkoutsDir } from "../source/checkout-commit.js";
 import { runnerWorkspaces } from "../source/step-workspaces.js";
 import { removeStepDirectories } from "../engine/step-mounts.js";
 import { pruneMirrors } from "../source/prune-mirrors.js";
@@ -17,39 +15,25 @@ import { describeJobNetwork } from "../pipeline/job-network.js";
 import { createGitHubAccess, type GitHubDeps } from "./github-access.js";
 import { labelEngine, removeLeftoverContainers } from "./label-engine.js";
 import { sharedNameWarning } from "./runner-name.js";
-import type { StepTimings } from "../pipeline/step-timings.js";
 import { diskHasRoom, engineAnswers, HostHealth } from "./host-health.js";
 import { JobSlots } from "./job-slots.js";
 import {
   messageVisibilitySeconds,
   ReportLanes,
   type LineLog,
-  type RunnerArtifacts,
-  type SecretSource,
   type WorkerContext,
 } from "./worker-context.js";
 import type { RunnerSettings } from "../../src/core/runner-settings.js";
 
-export interface RunnerDeps {
-  queue: Queue;
-  store: Store;
-  engine: Engine;
+/** What a runner is given: its ports and settings as its jobs share them, and the App's key. */
+export type RunnerDeps = Pick<
+  WorkerContext,
+  "queue" | "store" | "engine" | "settings" | "timings" | "secrets" | "fetchSource" | "artifacts"
+> & {
   github: GitHubDeps;
-  settings: RunnerSettings;
   /** Where the runner's own lines go (not job output). Default: stderr. */
   log?: LineLog;
-  /** Durations of each job's steps (the runner benchmark's split). */
-  timings?: StepTimings;
-  /** Repository secrets (a SecretVault); without it, hooks that name secrets fail clearly. */
-  secrets?: SecretSource;
-  /**
-   * Fetches a job's commit; default git (fetchSource). Fleet-scale tests of many runner loops
-   * in one process pass a stand-in: there, git's process spawns would be all they measure.
-   */
-  fetchSource?: SourceFetcher;
-  /** Where jobs' artifacts are kept; without it they are not collected. */
-  artifacts?: RunnerArtifacts;
-}
+};
 
 export interface Runner {
   /** The lease owner id of this process: `<name>/<random>`. */

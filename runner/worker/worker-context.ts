@@ -33,7 +33,7 @@ export interface WorkerContext {
   /** This process's lease owner id. */
   owner: string;
   log: LineLog;
-  /** Repository secrets; without it, a hook that names secrets cannot run here. */
+  /** Repository secrets (a SecretVault); without it, hooks that name secrets fail clearly. */
   secrets?: SecretSource;
   /** Durations of each job's steps, for the runner benchmark's split. */
   timings?: StepTimings;
@@ -41,7 +41,10 @@ export interface WorkerContext {
   fleet?: FleetCache;
   /** Finished jobs' check-run reports, in a lane per installation. */
   reports: ReportLanes;
-  /** Fetches a job's commit; default fetchSource (git). */
+  /**
+   * Fetches a job's commit; default fetchSource (git). Fleet-scale tests of many runner loops
+   * in one process pass a stand-in: there, git's process spawns would be all they measure.
+   */
   fetchSource?: SourceFetcher;
   /** Where jobs' `artifacts:` are kept; without it they are not collected. */
   artifacts?: RunnerArtifacts;

@@ -10,7 +10,8 @@ import { hookSchema, type HookInput } from "../../src/core/config/schema.js";
 import { openEmbeddedStore } from "../../src/store/embedded-store.js";
 import { DockerEngine } from "../../runner/engine/docker-engine.js";
 import { maskingSink, SecretMasker } from "../../runner/logs/secret-masker.js";
-import { cacheRepository, runJob, type JobResult } from "../../runner/pipeline/run-job.js";
+import { cacheRepository } from "../../runner/cache/cache-images.js";
+import { runJob, type JobResult } from "../../runner/pipeline/run-job.js";
 import { ensureBusyboxImage, removeImages } from "../support/images.js";
 import { testPipelineSettings } from "../support/pipeline-settings.js";
 
