@@ -78,7 +78,7 @@ export function parseConfig(text: string): Config {
     fail([
       ...syntax,
       {
-        message: `expected a mapping with a "hooks" list at the top level, found ${describeNode(doc.contents)}`,
+        message: `expected a mapping with a "hooks" list at the top level, found ${isScalar(doc.contents) ? describeValue(doc.contents.value) : "a list"}`,
         path: [],
         ...at(doc.contents.range[0]),
       },
@@ -239,20 +239,11 @@ function findDuplicateNames(raw: unknown, doc: Document.Parsed, at: At): ConfigI
   return issues;
 }
 
+/** Each issue once: the same message at the same path is told once. */
 function dedupe(issues: ConfigIssue[]): ConfigIssue[] {
-  const out: ConfigIssue[] = [];
-  for (const issue of issues) {
-    const key = issue.path.join(".");
-    const dup = out.some(
-      (o) =>
-        o.path.join(".") === key &&
-        (o.message === issue.message ||
-          (o.message.includes("duplicate hook name") &&
-            issue.message.includes("duplicate hook name"))),
-    );
-    if (!dup) out.push(issue);
-  }
-  return out;
+  const same = (a: ConfigIssue, b: ConfigIssue) =>
+    a.message === b.message && a.path.join(".") === b.path.join(".");
+  return issues.filter((issue, i) => issues.findIndex((o) => same(o, issue)) === i);
 }
 
 /** Position of the node at `path` (or of `key`'s key in it); falls back to the nearest ancestor. */
@@ -297,11 +288,6 @@ function duplicateKeyText(text: string, offset: number): string {
   const match = /^("[^"\n]*"|'[^'\n]*'|[^:\n]+?)\s*:/.exec(text.slice(offset));
   const key = match?.[1]?.replace(/^["']|["']$/g, "");
   return key ? `"${key}"` : "";
-}
-
-function describeNode(node: unknown): string {
-  if (isScalar(node)) return describeValue(node.value);
-  return "a list";
 }
 
 function closest(word: string, candidates: string[]): string | undefined {

@@ -14,13 +14,32 @@ import {
 } from "./expand-matrix.js";
 import { checkShebang } from "./script-command.js";
 
-const script = z
-  .string()
-  .min(1)
-  .superRefine((text, ctx) => {
-    const problem = checkShebang(text);
+/** A refinement that reports what `check` finds wrong with the value, if anything. */
+const problemOf =
+  (check: (value: string) => string | undefined) => (value: string, ctx: z.RefinementCtx) => {
+    const problem = check(value);
     if (problem) ctx.addIssue({ code: "custom", message: problem });
-  });
+  };
+
+/** A refinement that flags the first entry listed twice; `stop` skips the checks after it. */
+function listedOnce(
+  values: readonly string[] = [],
+  ctx: z.RefinementCtx,
+  at: string[] = [],
+  stop = false,
+) {
+  const twice = values.findIndex((value, i) => values.indexOf(value) !== i);
+  if (twice >= 0) {
+    ctx.addIssue({
+      code: "custom",
+      path: [...at, twice],
+      message: "listed twice",
+      continue: !stop,
+    });
+  }
+}
+
+const script = z.string().min(1).superRefine(problemOf(checkShebang));
 
 // The regexes only give editors a pattern; parseDurationSeconds and parseBytes decide.
 const DURATION_MESSAGE = 'expected a duration such as "90s", "15m" or "1h30m"';
@@ -31,13 +50,9 @@ const duration = z
       z.string().regex(/^\s*(\d+|(\d+[smh])+)\s*$/, DURATION_MESSAGE),
       z.number().positive(DURATION_MESSAGE),
     ],
-    {
-      error: DURATION_MESSAGE,
-    },
+    { error: DURATION_MESSAGE },
   )
-  .refine((v) => parseDurationSeconds(v) !== undefined, {
-    message: DURATION_MESSAGE,
-  })
+  .refine((v) => parseDurationSeconds(v) !== undefined, { message: DURATION_MESSAGE })
   .transform((v) => parseDurationSeconds(v)!);
 
 const memory = z
@@ -46,13 +61,9 @@ const memory = z
       z.string().regex(/^\s*\d+(\.\d+)?\s*[bkmgBKMG]?([iI]?[bB])?\s*$/, SIZE_MESSAGE),
       z.number().int(SIZE_MESSAGE).positive(SIZE_MESSAGE),
     ],
-    {
-      error: SIZE_MESSAGE,
-    },
+    { error: SIZE_MESSAGE },
   )
-  .refine((v) => parseBytes(v) !== undefined, {
-    message: SIZE_MESSAGE,
-  })
+  .refine((v) => parseBytes(v) !== undefined, { message: SIZE_MESSAGE })
   .transform((v) => parseBytes(v)!);
 
 /** A plain image reference, or one with `${{ matrix.KEY }}` templates in it. */
@@ -103,15 +114,7 @@ const matrixSchema = z
           continue: false,
         });
       }
-      const twice = (values as string[]).findIndex((v, i) => (values as string[]).indexOf(v) !== i);
-      if (twice >= 0) {
-        ctx.addIssue({
-          code: "custom",
-          path: [key, twice],
-          message: "listed twice",
-          continue: false,
-        });
-      }
+      listedOnce(values as string[], ctx, [key], true);
     }
   })
   .transform(({ include, exclude, ...axes }): MatrixInput => {
@@ -201,12 +204,7 @@ const refPatterns = z
   .optional();
 
 const pathPatterns = z
-  .array(
-    z.string().superRefine((pattern, ctx) => {
-      const problem = checkTrackedPattern(pattern);
-      if (problem) ctx.addIssue({ code: "custom", message: problem });
-    }),
-  )
+  .array(z.string().superRefine(problemOf(checkTrackedPattern)))
   .min(1)
   .max(100)
   .optional();
@@ -236,10 +234,7 @@ const serviceSchema = z
       .string()
       .min(1)
       .regex(/^[a-z0-9][a-z0-9._\-/:@]*$/i, { message: "expected a Docker image reference" })
-      .superRefine((ref, ctx) => {
-        const problem = checkHookImage(ref);
-        if (problem) ctx.addIssue({ code: "custom", message: problem });
-      })
+      .superRefine(problemOf(checkHookImage))
       .describe("Docker image of the service, e.g. `mariadb:11`."),
     env: envSchema.describe("Environment of the service's container, e.g. its passwords."),
     command: z
@@ -332,12 +327,8 @@ export const hookSchema = z
       .string()
       .min(1)
       .regex(IMAGE_PATTERN, { message: "expected a Docker image reference" })
-      .superRefine((ref, ctx) => {
-        // A templated image is checked once per matrix combination, below.
-        if (ref.includes("${{")) return;
-        const problem = checkHookImage(ref);
-        if (problem) ctx.addIssue({ code: "custom", message: problem });
-      })
+      // A templated image is checked once per matrix combination, below.
+      .superRefine(problemOf((ref) => (ref.includes("${{") ? undefined : checkHookImage(ref))))
       .describe(
         "Docker base image the scripts run in, by name (with tag or digest), e.g. `python:3.12`. " +
           "`${{ matrix.KEY }}` is replaced by the matrix combination's value. " +
@@ -372,26 +363,13 @@ export const hookSchema = z
           "(python…) and scripts that trace themselves (`set -x`) are never echoed.",
       ),
     tracked_files: z
-      .array(
-        z.string().superRefine((pattern, ctx) => {
-          const problem = checkTrackedPattern(pattern);
-          if (problem) ctx.addIssue({ code: "custom", message: problem });
-        }),
-      )
+      .array(z.string().superRefine(problemOf(checkTrackedPattern)))
       .default([])
       .describe(
         "Paths or glob patterns, relative to the repository root, whose content is part of the install cache key.",
       ),
     reports: z
-      .array(
-        z
-          .string()
-          .max(500)
-          .superRefine((pattern, ctx) => {
-            const problem = checkTrackedPattern(pattern);
-            if (problem) ctx.addIssue({ code: "custom", message: problem });
-          }),
-      )
+      .array(z.string().max(500).superRefine(problemOf(checkTrackedPattern)))
       .max(MAX_REPORT_PATTERNS, { message: `expected at most ${MAX_REPORT_PATTERNS} patterns` })
       .default([])
       .describe(
@@ -408,24 +386,10 @@ export const hookSchema = z
       .describe('The job is killed after this long without output, e.g. "5m". Default 15m.'),
     env: envSchema.describe("Plain environment variables for both scripts. Not for secrets."),
     secrets: z
-      .array(
-        z.string().superRefine((name, ctx) => {
-          const problem = checkSecretName(name);
-          if (problem) ctx.addIssue({ code: "custom", message: problem });
-        }),
-      )
+      .array(z.string().superRefine(problemOf(checkSecretName)))
       .max(100)
       .default([])
-      .superRefine((names, ctx) => {
-        const first = names.findIndex((name, i) => names.indexOf(name) !== i);
-        if (first >= 0) {
-          ctx.addIssue({
-            code: "custom",
-            path: [first],
-            message: "listed twice",
-          });
-        }
-      })
+      .superRefine((names, ctx) => listedOnce(names, ctx))
       .describe(
         "Names of repository secrets both scripts receive as environment variables (and as files " +
           "`/kozmic/secrets/NAME`, mode 0400). Set them on the repository's Kozmic page or with " +
@@ -502,12 +466,7 @@ export const hookSchema = z
       .array(z.string().min(1).max(100))
       .max(MAX_HOOKS)
       .optional()
-      .superRefine((names = [], ctx) => {
-        const twice = names.findIndex((name, i) => names.indexOf(name) !== i);
-        if (twice >= 0) {
-          ctx.addIssue({ code: "custom", path: [twice], message: "listed twice" });
-        }
-      })
+      .superRefine((names, ctx) => listedOnce(names, ctx))
       .describe(
         "Names of hooks that must succeed before this one starts (with a matrix: every " +
           "combination). If one fails, is cancelled or skipped, this hook's check run ends " +
@@ -561,10 +520,7 @@ const scheduleSchema = z
     cron: z
       .string()
       .max(200)
-      .superRefine((cron, ctx) => {
-        const problem = checkCron(cron);
-        if (problem) ctx.addIssue({ code: "custom", message: problem });
-      })
+      .superRefine(problemOf(checkCron))
       .describe(
         'Cron expression of 5 fields (minute hour day month weekday), in UTC, e.g. "0 3 * * *".',
       ),
@@ -608,17 +564,7 @@ export const configSchema = z
           `together); found ${total}, ${counts[over]} of them from this hook`,
       });
     }
-    const seen = new Map<string, number>();
-    config.hooks.forEach((hook, index) => {
-      const first = seen.get(hook.name);
-      if (first !== undefined) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["hooks", index, "name"],
-          message: `duplicate hook name "${hook.name}" (also hooks[${first}])`,
-        });
-      } else seen.set(hook.name, index);
-    });
+    // Hook names used twice: parseConfig reports them from the YAML, with the line.
     checkNeeds(config.hooks, ctx);
   })
   .describe("Kozmic configuration, read from `.github/kozmic.yml`.");
