@@ -19,7 +19,7 @@ export interface InstallationOctokitOptions {
   paceWrites?: boolean;
   /** Told of every error answer and rate-limit wait (the process's metrics). */
   observer?: GitHubApiObserver;
-  /** Each request given up after this long (timed-fetch.ts); none when unset. */
+  /** Each request given up after this long (timedFetch); none when unset. */
   requestTimeoutMs?: number;
 }
 

@@ -3,8 +3,7 @@ import {
   octokitResilienceOptions,
   type InstallationOctokitOptions,
 } from "../checks/create-installation-octokit.js";
-import { observedFetch } from "../checks/github-api-observer.js";
-import { timedFetch } from "../checks/timed-fetch.js";
+import { observedFetch, timedFetch } from "../checks/github-api-observer.js";
 import type { ServerSettings } from "../settings/server-settings.js";
 
 /**

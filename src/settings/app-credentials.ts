@@ -1,7 +1,7 @@
+import { createPrivateKey } from "node:crypto";
 import { readFileSync } from "node:fs";
 import * as z from "zod";
 import { patternVar } from "./env-vars.js";
-import { decodePrivateKey } from "./private-key.js";
 import { problemsOf, type Env, type SettingsGroup } from "./settings-group.js";
 import { GITHUB_VARIABLES, githubUrls } from "./shared-variables.js";
 
@@ -48,6 +48,25 @@ const variables = z.object({
   PRIVATE_KEY_PATH: z.string().optional(),
   ...GITHUB_VARIABLES,
 });
+
+/**
+ * The app's private key as PEM, from any form PRIVATE_KEY takes: PEM with real newlines,
+ * PEM with `\n` escapes (one-line .env files), or base64 of the PEM (secret stores that
+ * dislike newlines). Undefined when the text holds no usable private key.
+ */
+function decodePrivateKey(text: string): string | undefined {
+  const pem = text.includes("-----BEGIN")
+    ? text.replace(/\\n/g, "\n")
+    : Buffer.from(text.trim(), "base64").toString("utf8");
+  if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(pem)) return undefined;
+  try {
+    // Caught here rather than as a JWT signing failure on the first webhook or job.
+    createPrivateKey(pem);
+  } catch {
+    return undefined;
+  }
+  return pem;
+}
 
 /** PRIVATE_KEY_PATH's key, read only when PRIVATE_KEY is unset (Probot's order). */
 function keyFromPath(path: string | undefined): { pem: string } | { problem: string } {

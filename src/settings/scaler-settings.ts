@@ -1,7 +1,7 @@
 import * as z from "zod";
 import { patternVar, wholeNumberVar } from "./env-vars.js";
 import { SettingsError } from "./settings-error.js";
-import { schemaGroup, type Env, type SettingsGroup } from "./settings-group.js";
+import { schemaGroup, type Env } from "./settings-group.js";
 import { withoutBlanks } from "./read-settings.js";
 import { KOZMIC_QUEUE_URL } from "./shared-variables.js";
 
@@ -49,11 +49,9 @@ const schema = z
       : { onDemandPercent: e.KOZMIC_ON_DEMAND_PERCENT }),
   }));
 
-export const scalerGroup: SettingsGroup<ScalerSettings> = schemaGroup(schema);
-
 /** The scaler's settings from its function's environment; a SettingsError names every bad one. */
 export function readScalerSettings(env: Env): ScalerSettings {
-  const result = scalerGroup.read(withoutBlanks(env));
+  const result = schemaGroup(schema).read(withoutBlanks(env));
   if (!result.ok) throw new SettingsError(result.problems);
   return result.value;
 }

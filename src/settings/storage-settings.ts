@@ -64,25 +64,21 @@ const schema = z
     const needsRegion = [e.KOZMIC_QUEUE_URL && "KOZMIC_QUEUE_URL", e.KOZMIC_TABLE && "KOZMIC_TABLE"]
       .filter(Boolean)
       .join(" and ");
+    const problem = (message: string) => ctx.addIssue({ code: "custom", message });
     if (needsRegion && !e.AWS_REGION) {
-      ctx.addIssue({
-        code: "custom",
-        message: `${needsRegion} set but AWS_REGION is not: set AWS_REGION to the region of the queue and table`,
-      });
+      problem(
+        `${needsRegion} set but AWS_REGION is not: set AWS_REGION to the region of the queue and table`,
+      );
     }
     if (e.KOZMIC_PLAN_QUEUE_URL && !e.KOZMIC_QUEUE_URL) {
-      ctx.addIssue({
-        code: "custom",
-        message:
-          "KOZMIC_PLAN_QUEUE_URL set but KOZMIC_QUEUE_URL is not: planning messages and jobs live on the same kind of queue; set both or neither",
-      });
+      problem(
+        "KOZMIC_PLAN_QUEUE_URL set but KOZMIC_QUEUE_URL is not: planning messages and jobs live on the same kind of queue; set both or neither",
+      );
     }
     if (e.KOZMIC_DEAD_LETTER_QUEUE_URL && !e.KOZMIC_QUEUE_URL) {
-      ctx.addIssue({
-        code: "custom",
-        message:
-          "KOZMIC_DEAD_LETTER_QUEUE_URL set but KOZMIC_QUEUE_URL is not: the embedded queue keeps its own dead letters; set both or neither",
-      });
+      problem(
+        "KOZMIC_DEAD_LETTER_QUEUE_URL set but KOZMIC_QUEUE_URL is not: the embedded queue keeps its own dead letters; set both or neither",
+      );
     }
   })
   .transform((e): StorageSettings => {

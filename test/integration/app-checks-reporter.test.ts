@@ -1,11 +1,8 @@
 import assert from "node:assert/strict";
 import { after, afterEach, before, describe, it } from "node:test";
-import {
-  ChecksReporter,
-  CONFIG_CHECK_NAME,
-  createInstallationOctokit,
-  MAX_OUTPUT_CHARS,
-} from "../../src/checks/index.js";
+import { MAX_OUTPUT_CHARS } from "../../src/checks/check-run-output.js";
+import { ChecksReporter, CONFIG_CHECK_NAME } from "../../src/checks/checks-reporter.js";
+import { createInstallationOctokit } from "../../src/checks/create-installation-octokit.js";
 import { FakeGitHub, generateAppKey } from "../support/fake-github/index.js";
 
 const key = generateAppKey();

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { ChecksReporter, createInstallationOctokit } from "../../src/checks/index.js";
+import { ChecksReporter } from "../../src/checks/checks-reporter.js";
+import { createInstallationOctokit } from "../../src/checks/create-installation-octokit.js";
 import { WRITE_BURST } from "../../src/checks/write-pacing.js";
 import { FakeGitHub, generateAppKey } from "../support/fake-github/index.js";
 

@@ -1,3 +1,0 @@
-export * from "./check-run-output.js";
-export * from "./checks-reporter.js";
-export * from "./create-installation-octokit.js";
