@@ -168,6 +168,10 @@ export function planJobs(config: Config, facts: EventFacts, context: PlanContext
   const skipped: SkippedHook[] = [];
   const wanted = (name: string, hook: Hook) =>
     !facts.onlyHooks || facts.onlyHooks.includes(name) || facts.onlyHooks.includes(hook.name);
+  const skip = (hook: Hook, reason: string) => {
+    for (const { name } of expandMatrix(hook))
+      if (wanted(name, hook)) skipped.push({ name, reason });
+  };
   // A re-run runs what it names (or what the build ran) whatever the conditions say.
   const hooks = config.hooks.filter((hook) => {
     if (facts.event === "rerun") return true;
@@ -177,17 +181,10 @@ export function planJobs(config: Config, facts: EventFacts, context: PlanContext
         facts.event === "pull_request" && facts.baseRef ? `refs/heads/${facts.baseRef}` : facts.ref,
       changedFiles: facts.changedFiles,
     });
-    if (!decision.run && decision.report) {
-      for (const { name } of expandMatrix(hook)) {
-        if (wanted(name, hook)) skipped.push({ name, reason: decision.reason });
-      }
-    }
+    if (!decision.run && decision.report) skip(hook, decision.reason);
     return decision.run;
   });
-  const running = hooksWithTheirNeeds(hooks, (hook, reason) => {
-    for (const { name } of expandMatrix(hook))
-      if (wanted(name, hook)) skipped.push({ name, reason });
-  });
+  const running = hooksWithTheirNeeds(hooks, skip);
   const line = supersedeLine(facts);
   const variants = running
     .flatMap(expandMatrix)
