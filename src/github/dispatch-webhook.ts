@@ -1,12 +1,10 @@
 import type { Context, Logger } from "probot";
 import { InfrastructureError } from "../core/errors.js";
-import type { AppDeps } from "./app-deps.js";
+import type { PlanMessage } from "../core/plan-message.js";
+import { shouldSkipCi } from "../core/skip-ci.js";
+import { clip, enqueuePlan, type AppDeps, type EnqueueOutcome } from "./app-deps.js";
 import { checkPayload, MalformedPayloadError } from "./check-payload.js";
 import { handleInstallation, handleInstallationRepositories } from "./handle-installation.js";
-import { handlePullRequest, PULL_REQUEST_ACTIONS } from "./handle-pull-request.js";
-import { handlePush } from "./handle-push.js";
-import { handleRequestedAction } from "./handle-requested-action.js";
-import { handleCheckRunRerequested, handleCheckSuiteRerequested } from "./handle-rerequested.js";
 
 /** A verified delivery: its id, event name and parsed payload. */
 export interface WebhookEvent {
@@ -18,8 +16,16 @@ export interface WebhookEvent {
 /** Handles one verified delivery; throws MalformedPayloadError (400) or another error (500). */
 export type WebhookDispatcher = (event: WebhookEvent, log: Logger) => Promise<void>;
 
+/** The pull request actions that bring a new head commit to build. */
+const PULL_REQUEST_ACTIONS = [
+  "pull_request.opened",
+  "pull_request.synchronize",
+  "pull_request.reopened",
+] as const;
+
 // The handlers read a delivery's id and payload, nothing of Probot's context besides.
 type Handler = (deps: AppDeps, context: Context<never>) => Promise<object>;
+type Outcome = EnqueueOutcome | { outcome: "ignored"; why: string };
 
 const ROUTES: Record<string, Handler> = {
   push: handlePush as Handler,
@@ -30,6 +36,142 @@ const ROUTES: Record<string, Handler> = {
   installation: handleInstallation as Handler,
   installation_repositories: handleInstallationRepositories as Handler,
 };
+
+/**
+ * A push to a branch or tag builds its head commit (a tag only the hooks whose `tags:` match);
+ * deletions build nothing.
+ */
+async function handlePush(deps: AppDeps, context: Context<"push">): Promise<Outcome> {
+  const { payload } = context;
+  // A tag push runs only the hooks that list `tags:`, which the planner reads at the commit.
+  if (!payload.ref.startsWith("refs/heads/") && !payload.ref.startsWith("refs/tags/")) {
+    return { outcome: "ignored", why: "not a branch or tag" };
+  }
+  if (payload.deleted || !payload.head_commit) {
+    return { outcome: "ignored", why: "branch or tag deleted" };
+  }
+  if (shouldSkipCi([payload.head_commit.message])) return { outcome: "ignored", why: "skip-ci" };
+  return enqueueTask(deps, context, {
+    kind: "build",
+    event: "push",
+    sha: payload.after,
+    ref: payload.ref,
+    ...(/^[0-9a-f]{40}$/.test(payload.before) ? { before: payload.before } : {}),
+    trigger: clip(payload.pusher.name ?? payload.sender?.login ?? "push"),
+    ...(payload.repository.default_branch
+      ? { defaultBranch: clip(payload.repository.default_branch, 255) }
+      : {}),
+  });
+}
+
+/**
+ * Builds a pull request's head commit. A head in another repository (a fork) makes the build
+ * untrusted (planJobs decides from the head repository's full name).
+ */
+async function handlePullRequest(
+  deps: AppDeps,
+  context: Context<(typeof PULL_REQUEST_ACTIONS)[number]>,
+): Promise<Outcome> {
+  const { payload } = context;
+  const pull = payload.pull_request;
+  if (shouldSkipCi([pull.title])) return { outcome: "ignored", why: "skip-ci" };
+  const sameRepository = pull.head.repo?.id === payload.repository.id;
+  return enqueueTask(deps, context, {
+    kind: "build",
+    event: "pull_request",
+    sha: pull.head.sha,
+    ref: `refs/pull/${pull.number}/head`,
+    pullRequest: pull.number,
+    baseRef: pull.base.ref,
+    headRepositoryFullName: pull.head.repo?.full_name ?? null,
+    headRepositoryId: pull.head.repo?.id ?? null,
+    trigger: clip(payload.sender?.login ?? pull.user?.login ?? "pull request"),
+    ...(sameRepository ? { alsoSupersedeLines: [`branch:${pull.head.ref}`] } : {}),
+  });
+}
+
+/** GitHub's "Re-run" on one check run; the planner finds its job and build. */
+async function handleCheckRunRerequested(
+  deps: AppDeps,
+  context: Context<"check_run.rerequested">,
+): Promise<EnqueueOutcome> {
+  const { payload } = context;
+  const run = payload.check_run;
+  return enqueueTask(deps, context, {
+    kind: "rerun-check-run",
+    externalId: run.external_id || null,
+    sha: run.head_sha,
+    headBranch: run.check_suite?.head_branch ?? null,
+    actor: clip(payload.sender?.login ?? "GitHub", 200),
+  });
+}
+
+/** GitHub's "Re-run all checks": every hook of the commit again. */
+async function handleCheckSuiteRerequested(
+  deps: AppDeps,
+  context: Context<"check_suite.rerequested">,
+): Promise<EnqueueOutcome> {
+  const { payload } = context;
+  return enqueueTask(deps, context, {
+    kind: "rerun-commit",
+    sha: payload.check_suite.head_sha,
+    headBranch: payload.check_suite.head_branch,
+    actor: clip(payload.sender?.login ?? "GitHub", 200),
+  });
+}
+
+/** The check run's "Cancel" button (action identifier `cancel`) cancels its job. */
+async function handleRequestedAction(
+  deps: AppDeps,
+  context: Context<"check_run.requested_action">,
+): Promise<Outcome> {
+  const { payload } = context;
+  if (payload.requested_action?.identifier !== "cancel") {
+    return { outcome: "ignored", why: `unknown action ${payload.requested_action?.identifier}` };
+  }
+  const jobId = payload.check_run.external_id;
+  if (!jobId) return { outcome: "ignored", why: "the check run has no external_id" };
+  return enqueueTask(deps, context, {
+    kind: "cancel",
+    jobId: clip(jobId, 200),
+    actor: clip(payload.sender?.login ?? "someone on GitHub", 200),
+  });
+}
+
+/** The part of a webhook's `repository` that planning and the Checks API need. */
+interface PayloadRepository {
+  id: number;
+  full_name: string;
+  clone_url: string;
+  private: boolean;
+}
+
+/** Hands a delivery's task to the planner, for the repository and installation it came from. */
+function enqueueTask(
+  deps: AppDeps,
+  context: {
+    id: string;
+    payload: { installation?: { id: number } | null; repository: PayloadRepository };
+  },
+  task: PlanMessage["task"],
+): Promise<EnqueueOutcome> {
+  // Every event Kozmic builds on carries its installation.
+  const installationId = context.payload.installation?.id;
+  if (typeof installationId !== "number") {
+    throw new Error("the delivery has no installation id; is it from the GitHub App's webhook?");
+  }
+  const { repository } = context.payload;
+  return enqueuePlan(deps, context.id, {
+    installationId,
+    repository: {
+      id: repository.id,
+      fullName: repository.full_name,
+      cloneUrl: repository.clone_url,
+      private: repository.private,
+    },
+    task,
+  });
+}
 
 /**
  * Routes deliveries to Kozmic's handlers, which only record and enqueue (no GitHub call

@@ -6,23 +6,16 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { Probot } from "probot";
 import { WEBHOOK_PATH } from "../http/lambda-http.js";
 import { notFound } from "../http/not-found.js";
-import type { PlanMessage } from "../core/plan-message.js";
-import type { Queue } from "../queue/port.js";
-import type { Store } from "../store/port.js";
 import type { AppDeps } from "./app-deps.js";
 import { createWebhookDispatcher } from "./dispatch-webhook.js";
 import { createPageActions } from "./page-actions.js";
 import { MAX_WEBHOOK_BYTES, receiveWebhook, WEBHOOK_BODY_TIMEOUT_MS } from "./receive-webhook.js";
 
-export interface KozmicAppDeps {
-  /** Where deliveries go for the planner; the webhook handlers never call GitHub. */
-  planQueue: Queue<PlanMessage>;
-  store: Store;
+/** The handlers' deps (the id and clock default to random UUIDs and the system's), and the pages. */
+export interface KozmicAppDeps
+  extends Pick<AppDeps, "planQueue" | "store">, Partial<Pick<AppDeps, "newId" | "now">> {
   /** The log pages, made with the app's auth and actions: every path not the app's own. */
   pagesFor?: (app: AppTools) => Pages;
-  newId?: () => string;
-  /** Epoch milliseconds. */
-  now?: () => number;
 }
 
 /** The log pages' Hono app (createWebApp), or any app answering the other paths. */
