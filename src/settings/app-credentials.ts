@@ -1,7 +1,7 @@
 import { createPrivateKey } from "node:crypto";
 import { readFileSync } from "node:fs";
 import * as z from "zod";
-import { patternVar } from "./env-vars.js";
+import { parsedVar, patternVar } from "./env-vars.js";
 import { problemsOf, type Env, type SettingsGroup } from "./settings-group.js";
 import { GITHUB_VARIABLES, githubUrls } from "./shared-variables.js";
 
@@ -33,18 +33,7 @@ const variables = z.object({
     return Number(id);
   }),
   // Never echoed: a message must not print a key.
-  PRIVATE_KEY: z
-    .string()
-    .optional()
-    .transform((text, ctx) => {
-      if (text === undefined) return undefined;
-      const pem = decodePrivateKey(text);
-      if (pem === undefined) {
-        ctx.addIssue({ code: "custom", message: `PRIVATE_KEY must be ${PEM_FORMS}` });
-        return z.NEVER;
-      }
-      return pem;
-    }),
+  PRIVATE_KEY: parsedVar(decodePrivateKey, () => `PRIVATE_KEY must be ${PEM_FORMS}`),
   PRIVATE_KEY_PATH: z.string().optional(),
   ...GITHUB_VARIABLES,
 });

@@ -8,8 +8,11 @@ import { parseBytes, parseDurationSeconds } from "../core/duration.js";
  * elsewhere.
  */
 
-/** A variable `parse` accepts, or an issue saying what it must be and what it got. */
-function checked<T>(name: string, expected: string, parse: (value: string) => T | undefined) {
+/** A variable `parse` accepts, or an issue with `problem`'s words for the value it got. */
+export function parsedVar<T>(
+  parse: (value: string) => T | undefined,
+  problem: (value: string) => string,
+) {
   return z
     .string()
     .optional()
@@ -17,14 +20,16 @@ function checked<T>(name: string, expected: string, parse: (value: string) => T 
       if (value === undefined) return undefined;
       const parsed = parse(value);
       if (parsed === undefined) {
-        ctx.addIssue({
-          code: "custom",
-          message: `${name} must be ${expected}, got "${value}"`,
-        });
+        ctx.addIssue({ code: "custom", message: problem(value) });
         return z.NEVER;
       }
       return parsed;
     });
+}
+
+/** A variable `parse` accepts, or an issue saying what it must be and what it got. */
+function checked<T>(name: string, expected: string, parse: (value: string) => T | undefined) {
+  return parsedVar(parse, (value) => `${name} must be ${expected}, got "${value}"`);
 }
 
 /** A whole number in [min, max]. */

@@ -1,6 +1,6 @@
 import * as z from "zod";
 import { parseSecretsKey } from "../secrets/local-key-wrapper.js";
-import { patternVar } from "./env-vars.js";
+import { parsedVar, patternVar } from "./env-vars.js";
 import { schemaGroup, type SettingsGroup } from "./settings-group.js";
 
 /**
@@ -18,21 +18,11 @@ export type SecretsSettings = (
 
 /** A 32-byte key, never echoed in a message. */
 function keyVar(name: string) {
-  return z
-    .string()
-    .optional()
-    .transform((value, ctx): Buffer | undefined => {
-      if (value === undefined) return undefined;
-      const key = parseSecretsKey(value);
-      if (!key) {
-        ctx.addIssue({
-          code: "custom",
-          message: `${name} must be 32 random bytes as 64 hex digits or base64 (e.g. the output of \`openssl rand -hex 32\`); the value set is not (it is not shown)`,
-        });
-        return z.NEVER;
-      }
-      return key;
-    });
+  return parsedVar(
+    parseSecretsKey,
+    () =>
+      `${name} must be 32 random bytes as 64 hex digits or base64 (e.g. the output of \`openssl rand -hex 32\`); the value set is not (it is not shown)`,
+  );
 }
 
 const schema = z
