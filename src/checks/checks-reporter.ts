@@ -1,3 +1,4 @@
+import { CONFIG_PATH } from "../core/config/format-config-issues.js";
 import type { ConfigIssue } from "../core/errors.js";
 import {
   capLogTail,
@@ -26,7 +27,6 @@ export interface CheckRunRef {
 }
 
 export const CONFIG_CHECK_NAME = "Kozmic configuration";
-export const CONFIG_PATH = ".github/kozmic.yml";
 
 const CANCEL_ACTION = {
   label: "Cancel",

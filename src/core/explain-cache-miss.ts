@@ -1,3 +1,4 @@
+import * as z from "zod";
 import type { TrackedFileDigest } from "./cache-key.js";
 
 /** What went into a cache key, kept on the cache image so a later miss can say what changed. */
@@ -68,6 +69,9 @@ export function cacheInputLabels(inputs: CacheInputs): Record<string, string> {
   };
 }
 
+/** The tracked files' label: `[path, digest]` pairs. */
+const FILES_LABEL = z.array(z.tuple([z.string(), z.string()]));
+
 /** CacheInputs read back from labels; undefined when an image predates them or they are bad. */
 export function cacheInputsFromLabels(labels: Record<string, string>): CacheInputs | undefined {
   const base = labels[CACHE_INPUT_LABELS.base];
@@ -75,27 +79,17 @@ export function cacheInputsFromLabels(labels: Record<string, string>): CacheInpu
   const install = labels[CACHE_INPUT_LABELS.install];
   const files = labels[CACHE_INPUT_LABELS.files];
   if (!base || baseRef === undefined || !install || files === undefined) return undefined;
+  let parsed;
   try {
-    const parsed: unknown = JSON.parse(files);
-    if (
-      !Array.isArray(parsed) ||
-      !parsed.every(
-        (f) =>
-          Array.isArray(f) &&
-          f.length === 2 &&
-          typeof f[0] === "string" &&
-          typeof f[1] === "string",
-      )
-    ) {
-      return undefined;
-    }
-    return {
-      baseImageId: base,
-      baseImageRef: baseRef,
-      installDigest: install,
-      trackedFiles: (parsed as [string, string][]).map(([path, digest]) => ({ path, digest })),
-    };
+    parsed = FILES_LABEL.safeParse(JSON.parse(files));
   } catch {
     return undefined;
   }
+  if (!parsed.success) return undefined;
+  return {
+    baseImageId: base,
+    baseImageRef: baseRef,
+    installDigest: install,
+    trackedFiles: parsed.data.map(([path, digest]) => ({ path, digest })),
+  };
 }

@@ -112,15 +112,10 @@ export function imageIsNamed(
   image: { tags: readonly string[]; digests?: readonly string[] },
 ): boolean {
   const { name, tag, digest } = parseImageRef(ref);
-  const want = familiarName(name);
-  if (digest !== undefined) {
-    return (image.digests ?? []).some((d) => {
-      const parsed = parseImageRef(d);
-      return familiarName(parsed.name) === want && parsed.digest === digest;
-    });
-  }
-  return image.tags.some((t) => {
-    const parsed = parseImageRef(t);
-    return familiarName(parsed.name) === want && parsed.tag === (tag ?? "latest");
+  const known = digest !== undefined ? (image.digests ?? []) : image.tags;
+  return known.some((other) => {
+    const parsed = parseImageRef(other);
+    if (familiarName(parsed.name) !== familiarName(name)) return false;
+    return digest !== undefined ? parsed.digest === digest : parsed.tag === (tag ?? "latest");
   });
 }

@@ -1,4 +1,5 @@
-import { CONFIG_PATH, type RequestOctokit } from "../checks/checks-reporter.js";
+import type { RequestOctokit } from "../checks/checks-reporter.js";
+import { CONFIG_PATH } from "../core/config/format-config-issues.js";
 import type { ConfigIssue } from "../core/errors.js";
 
 export type ConfigFile =
