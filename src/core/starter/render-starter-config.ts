@@ -6,6 +6,7 @@ import {
   projectFiles,
   type Ecosystem,
   type Project,
+  type ProjectFiles,
 } from "./find-projects.js";
 import { gradleHook, mavenHook } from "./jvm-hooks.js";
 import { hasTestScript, nodeHook } from "./node-hook.js";
@@ -34,31 +35,19 @@ export const TITLES: Record<Ecosystem, string> = {
   generic: "generic",
 };
 
-function hookFor(tree: RepositoryTree, project: Project): StarterHook {
-  const files = projectFiles(tree, project.dir);
-  switch (project.ecosystem) {
-    case "python":
-      return pythonHook(files);
-    case "node":
-      return nodeHook(files);
-    case "go":
-      return goHook(files);
-    case "rust":
-      return rustHook(files);
-    case "ruby":
-      return rubyHook(files);
-    case "maven":
-      return mavenHook(files);
-    case "gradle":
-      return gradleHook(files);
-    case "php":
-      return phpHook(files);
-    case "make":
-      return makeHook(files, project.evidence[0]!);
-    case "generic":
-      return genericHook();
-  }
-}
+/** Each ecosystem's starter hook, from its project's files. */
+const HOOKS: Record<Ecosystem, (files: ProjectFiles, project: Project) => StarterHook> = {
+  python: pythonHook,
+  node: nodeHook,
+  go: goHook,
+  rust: rustHook,
+  ruby: rubyHook,
+  maven: mavenHook,
+  gradle: gradleHook,
+  php: phpHook,
+  make: (files, project) => makeHook(files, project.evidence[0]!),
+  generic: genericHook,
+};
 
 /** A package.json beside another language's manifest, without tests: tooling, not a project. */
 function isToolingOnly(tree: RepositoryTree, project: Project, all: readonly Project[]): boolean {
@@ -132,7 +121,7 @@ export function renderStarterConfig(tree: RepositoryTree): StarterConfig {
   ];
   const hooks: StarterConfig["hooks"] = [];
   for (const project of projects) {
-    const hook = hookFor(tree, project);
+    const hook = HOOKS[project.ecosystem](projectFiles(tree, project.dir), project);
     const name = hookName(project, projects);
     hooks.push({
       name,
