@@ -1,6 +1,7 @@
 import * as z from "zod";
 import { durationVar, httpUrlVar, patternVar } from "./env-vars.js";
 import { schemaGroup, type SettingsGroup } from "./settings-group.js";
+import { KOZMIC_AUTO_SCALING_GROUP } from "./shared-variables.js";
 
 /** Amazon EC2's instance metadata service (IMDSv2), as every instance reaches it. */
 export const EC2_METADATA_URL = "http://169.254.169.254";
@@ -32,11 +33,7 @@ export interface DrainSettings {
 
 const schema = z
   .object({
-    KOZMIC_AUTO_SCALING_GROUP: patternVar(
-      "KOZMIC_AUTO_SCALING_GROUP",
-      /^[A-Za-z0-9_.:/-]{1,255}$/,
-      "an Auto Scaling group's name",
-    ),
+    KOZMIC_AUTO_SCALING_GROUP,
     KOZMIC_LIFECYCLE_HOOK: patternVar(
       "KOZMIC_LIFECYCLE_HOOK",
       /^[A-Za-z0-9_./-]{1,255}$/,

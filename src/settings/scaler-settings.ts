@@ -1,9 +1,9 @@
 import * as z from "zod";
-import { patternVar, wholeNumberVar } from "./env-vars.js";
+import { wholeNumberVar } from "./env-vars.js";
 import { SettingsError } from "./settings-error.js";
 import { schemaGroup, type Env } from "./settings-group.js";
 import { withoutBlanks } from "./read-settings.js";
-import { KOZMIC_QUEUE_URL } from "./shared-variables.js";
+import { KOZMIC_AUTO_SCALING_GROUP, KOZMIC_QUEUE_URL } from "./shared-variables.js";
 
 /** The scaler function's settings (infra/lib/runner-scaling.ts sets them). */
 export interface ScalerSettings {
@@ -25,11 +25,7 @@ export interface ScalerSettings {
 const schema = z
   .object({
     KOZMIC_QUEUE_URL,
-    KOZMIC_AUTO_SCALING_GROUP: patternVar(
-      "KOZMIC_AUTO_SCALING_GROUP",
-      /^[A-Za-z0-9_.:/-]{1,255}$/,
-      "an Auto Scaling group's name",
-    ),
+    KOZMIC_AUTO_SCALING_GROUP,
     KOZMIC_RUNNER_CONCURRENCY: wholeNumberVar("KOZMIC_RUNNER_CONCURRENCY", 1, 256),
     KOZMIC_IDLE_MINUTES: wholeNumberVar("KOZMIC_IDLE_MINUTES", 0, 1440),
     KOZMIC_ON_DEMAND_PERCENT: wholeNumberVar("KOZMIC_ON_DEMAND_PERCENT", 0, 100),

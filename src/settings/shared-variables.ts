@@ -60,6 +60,13 @@ export const KOZMIC_QUEUE_URL = httpUrlVar(
   "https://sqs.eu-west-1.amazonaws.com/123456789012/kozmic-jobs",
 );
 
+/** The runner hosts' EC2 Auto Scaling group (host draining, scaler). */
+export const KOZMIC_AUTO_SCALING_GROUP = patternVar(
+  "KOZMIC_AUTO_SCALING_GROUP",
+  /^[A-Za-z0-9_.:/-]{1,255}$/,
+  "an Auto Scaling group's name",
+);
+
 /** Days a log (and a job's artifacts) is kept (storage, artifacts). */
 export const KOZMIC_LOG_RETENTION_DAYS = wholeNumberVar(
   "KOZMIC_LOG_RETENTION_DAYS",

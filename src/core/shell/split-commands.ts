@@ -38,7 +38,9 @@ const OPENERS = new Set(["if", "while", "until"]);
  */
 export function splitTopLevelCommands(script: string): TopLevelCommand[] | undefined {
   try {
-    return new Scanner(script).scanScript();
+    const commands: TopLevelCommand[] = [];
+    new Scanner(script).scanList(commands);
+    return commands;
   } catch (error) {
     if (error instanceof Unsure) return undefined;
     throw error;
@@ -51,17 +53,11 @@ class Scanner {
 
   constructor(private readonly text: string) {}
 
-  scanScript(): TopLevelCommand[] {
-    const commands: TopLevelCommand[] = [];
-    this.scanList(commands);
-    return commands;
-  }
-
   /**
    * A list of commands to the script's end, or (nested, `commands` undefined) to the `)`
    * that closes a `$(` or `<(`, which it consumes.
    */
-  private scanList(commands?: TopLevelCommand[]): void {
+  scanList(commands?: TopLevelCommand[]): void {
     const { text } = this;
     const stack: Frame[] = [];
     let atStart = true; // a reserved word would be recognised here
