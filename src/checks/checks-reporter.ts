@@ -98,18 +98,11 @@ export class ChecksReporter {
   ): Promise<void> {
     const reason = (job.message ?? "a job it needs did not succeed").replace(/^skipped: /, "");
     if (job.checkRunId === undefined) {
-      await this.reportSkipped({
-        owner: repository.owner,
-        repo: repository.repo,
-        name: job.hook,
-        headSha: repository.headSha,
-        reason,
-        externalId: job.id,
-      });
+      await this.reportSkipped({ ...repository, name: job.hook, reason, externalId: job.id });
       return;
     }
     await this.complete(
-      { owner: repository.owner, repo: repository.repo, checkRunId: job.checkRunId },
+      { ...repository, checkRunId: job.checkRunId },
       { conclusion: "skipped", reason: `Skipped: ${reason}.`, logUrl },
     );
   }
