@@ -56,23 +56,16 @@ function comparator(op: string, text: string): Interval | undefined {
       const first = low.findIndex((n, i) => n !== 0 || i === Math.max(0, given - 1));
       const top: Version = [ANY, ANY, ANY];
       for (let i = 0; i <= first; i++) top[i] = low[i]!;
-      return { low, lowOpen: false, high: top, highOpen: false };
+      return { ...all, low, high: top };
     }
     case "~":
-      return {
-        low,
-        lowOpen: false,
-        high: given >= 2 ? [low[0], low[1], ANY] : high,
-        highOpen: false,
-      };
+      return { ...all, low, high: given >= 2 ? [low[0], low[1], ANY] : high };
     case "~=":
-      return given >= 3
-        ? { low, lowOpen: false, high: [low[0], low[1], ANY], highOpen: false }
-        : { low, lowOpen: false, high: [low[0], ANY, ANY], highOpen: false };
+      return { ...all, low, high: given >= 3 ? [low[0], low[1], ANY] : [low[0], ANY, ANY] };
     case "!=":
       return all;
     default:
-      return { low, lowOpen: false, high, highOpen: false };
+      return { ...all, low, high };
   }
 }
 
