@@ -62,42 +62,28 @@ export function parseConfig(text: string): Config {
     };
   });
   if (syntax.some((issue) => !issue.message.startsWith("duplicate key"))) fail(syntax);
+  // A problem that stops the reading, told with the duplicate keys found before it.
+  function stop(message: string, where = { line: 1, column: 1 }): never {
+    return fail([...syntax, { message, path: [], ...where }]);
+  }
 
   if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) {
-    fail([
-      ...syntax,
-      {
-        message: 'the file is empty; expected a mapping with a "hooks" list',
-        path: [],
-        line: 1,
-        column: 1,
-      },
-    ]);
+    stop('the file is empty; expected a mapping with a "hooks" list');
   }
   if (!isMap(doc.contents)) {
-    fail([
-      ...syntax,
-      {
-        message: `expected a mapping with a "hooks" list at the top level, found ${isScalar(doc.contents) ? describeValue(doc.contents.value) : "a list"}`,
-        path: [],
-        ...at(doc.contents.range[0]),
-      },
-    ]);
+    stop(
+      `expected a mapping with a "hooks" list at the top level, found ${isScalar(doc.contents) ? describeValue(doc.contents.value) : "a list"}`,
+      at(doc.contents.range[0]),
+    );
   }
 
   let raw: unknown;
   try {
     raw = doc.toJS({ maxAliasCount: 100 });
   } catch (error) {
-    fail([
-      ...syntax,
-      {
-        message: `YAML could not be expanded: ${error instanceof Error ? error.message : String(error)} (too many aliases?)`,
-        path: [],
-        line: 1,
-        column: 1,
-      },
-    ]);
+    stop(
+      `YAML could not be expanded: ${error instanceof Error ? error.message : String(error)} (too many aliases?)`,
+    );
   }
   const result = configSchema.safeParse(raw);
   const issues = [...syntax, ...findDuplicateNames(raw, doc, at)];
