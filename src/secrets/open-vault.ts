@@ -1,7 +1,8 @@
 import { PermanentError } from "../core/errors.js";
 import type { SecretsSettings } from "../settings/secrets-settings.js";
 import { localKeyWrapper } from "./local-key-wrapper.js";
-import { SecretVault, type SecretStore } from "./secret-vault.js";
+import type { SecretOperations } from "../store/port.js";
+import { SecretVault } from "./secret-vault.js";
 
 /** Secrets are asked for where no key is set. */
 export class NoSecretsKeyError extends PermanentError {
@@ -16,7 +17,7 @@ export class NoSecretsKeyError extends PermanentError {
 /** The vault for the settings' key; undefined when none is set. */
 export async function openVault(
   settings: SecretsSettings,
-  store: SecretStore,
+  store: SecretOperations,
 ): Promise<SecretVault | undefined> {
   const previous = settings.previousKeys.map((key) => localKeyWrapper(key));
   if (settings.kind === "local")

@@ -4,8 +4,6 @@ import type { SecretOperations, SecretRecord } from "../store/port.js";
 import { newDataKey, seal, unseal } from "./envelope.js";
 import type { KeyWrapper } from "./key-wrapper.js";
 
-export type SecretStore = SecretOperations;
-
 /** A secret as people see it once set: never its value. */
 export type SecretListing = Omit<SecretRecord, "sealed" | "repoId">;
 
@@ -33,7 +31,7 @@ const valueContext = (repoId: number, name: string) => `kozmic-secret:${repoId}:
  */
 export class SecretVault {
   constructor(
-    private readonly store: SecretStore,
+    private readonly store: SecretOperations,
     private readonly wrapper: KeyWrapper,
     private readonly previous: readonly KeyWrapper[] = [],
   ) {}

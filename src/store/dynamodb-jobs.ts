@@ -1,12 +1,11 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { ConflictError, InfrastructureError } from "../core/errors.js";
+import { InfrastructureError } from "../core/errors.js";
 import { isFinal, type JobStatus } from "../core/job-state.js";
-import { checkJobChange } from "./check-job-change.js";
-import { decideClaim } from "./decide-claim.js";
-import { expireEndedBuild } from "./dynamodb-build-expiry.js";
-import { jobItem, jobKey, recordOf } from "./dynamodb-items.js";
+import { buildKey, jobItem, jobKey, jobsOfBuild, recordOf } from "./dynamodb-items.js";
 import type { DynamoTable } from "./dynamodb-table.js";
-import type { ClaimResult, JobRecord, JobUpdate, Store } from "./port.js";
+import { cancelRequested, checkJobChange, decideClaim, renewedLease } from "./job-rules.js";
+import type { BuildRecord, ClaimResult, JobRecord, JobUpdate, Store } from "./port.js";
+import { buildExpiresAt } from "./retention-rules.js";
 
 /** Optimistic-write retries when another writer changed a job between our read and write. */
 const MAX_ATTEMPTS = 8;
@@ -80,20 +79,14 @@ export function jobOperations(
     },
     async requestCancel(id, reason) {
       return mutateJob<JobRecord | undefined>(table, id, (job) => {
-        if (!job || job.status === "completed" || job.status === "errored") return { result: job };
-        const next: JobRecord = {
-          ...job,
-          cancelRequested: true,
-          message: reason,
-          updatedAt: Date.now(),
-        };
-        return { next, result: next };
+        const next = job && cancelRequested(job, reason);
+        return { next, result: next ?? job };
       });
     },
   };
 }
 
-/** A job's lease: who runs it and until when (rules in decide-claim.ts). */
+/** A job's lease: who runs it and until when (rules in job-rules.ts). */
 export function leaseOperations(table: DynamoTable): Pick<Store, "claimJob" | "renewLease"> {
   return {
     async claimJob(id, owner, leaseMs, now = Date.now()) {
@@ -105,14 +98,42 @@ export function leaseOperations(table: DynamoTable): Pick<Store, "claimJob" | "r
     },
     async renewLease(id, owner, leaseMs, now = Date.now()) {
       return mutateJob(table, id, (job) => {
-        if (!job || job.status !== "running" || job.leaseOwner !== owner) {
-          throw new ConflictError(
-            `job ${id}: ${owner} no longer holds the lease (owner ${job?.leaseOwner ?? "none"}, status ${job?.status ?? "missing"})`,
-          );
-        }
-        const next: JobRecord = { ...job, leaseExpiresAt: now + leaseMs, updatedAt: now };
+        const next = renewedLease(id, job, owner, leaseMs, now);
         return { next, result: next };
       });
     },
   };
+}
+
+/**
+ * Builds and their jobs expire as in the embedded store (retention-rules.ts): `retentionS`
+ * after the last of the build's jobs ended, never while one is queued or running. Called
+ * after a job's change to an ended status; the table's TTL then deletes the build and its
+ * jobs together. The index lists the build's jobs (made with the build, long before one
+ * ends); each is read again from its own item, so a job that ended a moment ago is seen so.
+ */
+async function expireEndedBuild(
+  table: DynamoTable,
+  buildId: string,
+  retentionS: number,
+): Promise<void> {
+  const buildItem = await table.get("get build", buildKey(buildId), true);
+  if (!buildItem) return;
+  const listed = await table.queryAll("list jobs of build", {
+    IndexName: "gsi1",
+    KeyConditionExpression: "gsi1pk = :p",
+    ExpressionAttributeValues: { ":p": jobsOfBuild(buildId) },
+  });
+  const jobs: JobRecord[] = [];
+  for (const item of listed) {
+    const current = await table.get("get job", jobKey(recordOf<JobRecord>(item).id), true);
+    if (!current) continue;
+    const job = recordOf<JobRecord>(current);
+    if (!isFinal(job.status)) return;
+    jobs.push(job);
+  }
+  const at = buildExpiresAt(recordOf<BuildRecord>(buildItem).createdAt, jobs, retentionS);
+  if (at === null) return;
+  for (const job of jobs) await table.expireAt("expire job", jobKey(job.id), at);
+  await table.expireAt("expire build", buildKey(buildId), at);
 }

@@ -28,11 +28,7 @@ import {
   recordItem,
   recordOf,
 } from "./dynamodb-items.js";
-import { dynamoLeaseOperations } from "./dynamodb-leases.js";
 import { jobOperations, leaseOperations } from "./dynamodb-jobs.js";
-import { dynamoSecretOperations } from "./dynamodb-secrets.js";
-import { dynamoSessionOperations } from "./dynamodb-sessions.js";
-import { dynamoScheduleOperations } from "./dynamodb-schedules.js";
 import { DynamoTable, type ItemKey } from "./dynamodb-table.js";
 import { assertChunkSize } from "./log-chunk-size.js";
 import type {
@@ -41,6 +37,11 @@ import type {
   InstallationRecord,
   JobRecord,
   LogSectionRecord,
+  RepositoryKeyRecord,
+  ScheduleOperations,
+  ScheduleRecord,
+  SecretOperations,
+  SecretRecord,
   Store,
 } from "./port.js";
 
@@ -72,7 +73,7 @@ export function openDynamoStore(options: DynamoStoreOptions): Store {
     ...logOperations(table, retentionS),
     ...deliveryOperations(table, options.deliveryRetentionSeconds ?? 7 * DAY_S),
     ...recordOperations(table),
-    ...dynamoLeaseOperations(table),
+    ...namedLeaseOperations(table),
     ...dynamoSecretOperations(table),
     ...dynamoSessionOperations(table),
     ...dynamoScheduleOperations(table),
@@ -258,6 +259,210 @@ function recordOperations(
     },
     async getCacheImage(imageId) {
       return getRecord<CacheImageRecord>("get cache image", cacheImageKey(imageId));
+    },
+  };
+}
+
+// "CACHELEASE" from when the fleet cache was the one user: tables in use hold such items.
+const leaseKey = (key: string): ItemKey => ({ pk: `CACHELEASE#${key}`, sk: "CACHELEASE" });
+/** A lease item outlives its expiry by a day, then DynamoDB's TTL removes it. */
+const KEEP_S = 86_400;
+
+/**
+ * Named leases (a cache key being installed, the schedule timer, a delivery being planned),
+ * as conditional writes on the store's table.
+ */
+function namedLeaseOperations(table: DynamoTable): Pick<Store, "acquireLease" | "releaseLease"> {
+  return {
+    async acquireLease(key, owner, leaseMs, now = Date.now()) {
+      const expiresAt = now + leaseMs;
+      for (;;) {
+        const written = await table.putIf("acquire lease", {
+          Item: {
+            ...leaseKey(key),
+            leaseOwner: owner,
+            leaseExpiresAt: expiresAt,
+            expiresAt: Math.ceil(expiresAt / 1000) + KEEP_S,
+          },
+          ConditionExpression:
+            "attribute_not_exists(pk) OR leaseOwner = :owner OR leaseExpiresAt <= :now",
+          ExpressionAttributeValues: { ":owner": owner, ":now": now },
+        });
+        if (written) return { acquired: true, expiresAt };
+        const held = await table.get("read lease", leaseKey(key), true);
+        // Released between the write and the read: try again.
+        if (!held) continue;
+        const heldUntil = held.leaseExpiresAt as number;
+        if (heldUntil <= now || held.leaseOwner === owner) continue;
+        return { acquired: false, owner: held.leaseOwner as string, expiresAt: heldUntil };
+      }
+    },
+    async releaseLease(key, owner) {
+      // An expired lease is a released one: written only while `owner` still holds it.
+      await table.putIf("release lease", {
+        Item: {
+          ...leaseKey(key),
+          leaseOwner: owner,
+          leaseExpiresAt: 0,
+          expiresAt: Math.ceil(Date.now() / 1000) + KEEP_S,
+        },
+        ConditionExpression: "leaseOwner = :owner",
+        ExpressionAttributeValues: { ":owner": owner },
+      });
+    },
+  };
+}
+
+// A repository's secrets and its data key share one partition; every data key is also on
+// gsi1 under one partition key, which rotation reads whole.
+const partition = (repoId: number) => `SECRETS#${repoId}`;
+const secretKey = (repoId: number, name: string): ItemKey => ({
+  pk: partition(repoId),
+  sk: `SECRET#${name}`,
+});
+const dataKeyKey = (repoId: number): ItemKey => ({ pk: partition(repoId), sk: "DATAKEY" });
+const DATA_KEYS = "DATAKEYS";
+
+/** Repository secrets (sealed) and data keys (wrapped) on the store's DynamoDB table. */
+function dynamoSecretOperations(table: DynamoTable): SecretOperations {
+  return {
+    async putSecret(record) {
+      await table.put("put secret", recordItem(secretKey(record.repoId, record.name), record));
+    },
+    async deleteSecret(repoId, name) {
+      return table.delete("delete secret", secretKey(repoId, name));
+    },
+    async listSecrets(repoId) {
+      const items = await table.queryAll("list secrets", {
+        KeyConditionExpression: "pk = :p AND begins_with(sk, :s)",
+        ExpressionAttributeValues: { ":p": partition(repoId), ":s": "SECRET#" },
+        ConsistentRead: true,
+      });
+      return items.map((item) => recordOf<SecretRecord>(item));
+    },
+    async getRepositoryKey(repoId) {
+      const item = await table.get("get repository key", dataKeyKey(repoId), true);
+      return item ? recordOf<RepositoryKeyRecord>(item) : undefined;
+    },
+    async putRepositoryKey(record, replacing) {
+      const out = await table.putIf("put repository key", {
+        Item: {
+          ...recordItem(dataKeyKey(record.repoId), record),
+          wrappedKey: record.wrappedKey,
+          gsi1pk: DATA_KEYS,
+          gsi1sk: `DATAKEY#${String(record.repoId).padStart(20, "0")}`,
+        },
+        ...(replacing === undefined
+          ? { ConditionExpression: "attribute_not_exists(pk)" }
+          : {
+              ConditionExpression: "wrappedKey = :old",
+              ExpressionAttributeValues: { ":old": replacing },
+            }),
+      });
+      if (!out) {
+        throw new ConflictError(
+          `repository ${record.repoId}: its data key changed meanwhile (another writer)`,
+        );
+      }
+    },
+    async listRepositoryKeys() {
+      const items = await table.queryAll("list repository keys", {
+        IndexName: "gsi1",
+        KeyConditionExpression: "gsi1pk = :p",
+        ExpressionAttributeValues: { ":p": DATA_KEYS },
+      });
+      return items.map((item) => recordOf<RepositoryKeyRecord>(item));
+    },
+  };
+}
+
+const sessionKey = (sessionId: string): ItemKey => ({
+  pk: `SESSION#${sessionId}`,
+  sk: "REVOKED",
+});
+
+/**
+ * Revoked sign-in sessions on the store's DynamoDB table. `until` is kept in ms and, as
+ * `expiresAt` in seconds, lets the table's TTL delete the item once the session is over.
+ */
+function dynamoSessionOperations(
+  table: DynamoTable,
+): Pick<Store, "revokeSession" | "isSessionRevoked"> {
+  return {
+    async revokeSession(sessionId, until) {
+      await table.put("revoke session", {
+        ...sessionKey(sessionId),
+        until,
+        expiresAt: Math.ceil(until / 1000),
+      });
+    },
+    async isSessionRevoked(sessionId, now = Date.now()) {
+      // Consistent: a logout on one instance holds on the next request to any other.
+      const item = await table.get("read session revocation", sessionKey(sessionId), true);
+      // TTL deletion lags by up to days: an expired item counts as absent.
+      return item !== undefined && typeof item.until === "number" && item.until > now;
+    },
+  };
+}
+
+// One item per schedule entry, found by its id; every entry is also on gsi1 under one
+// partition key (the timer reads it whole), sorted by repository.
+const scheduleKey = (id: string): ItemKey => ({ pk: `SCHEDULE#${id}`, sk: "SCHEDULE" });
+const SCHEDULES = "SCHEDULES";
+const repositoryPrefix = (repoId: number) => `${String(repoId).padStart(20, "0")}#`;
+
+/** Schedule entries on the store's DynamoDB table; `lastTick` beside the record, for the update. */
+function dynamoScheduleOperations(table: DynamoTable): ScheduleOperations {
+  const list = (prefix?: string) =>
+    table.queryAll("list schedules", {
+      IndexName: "gsi1",
+      ...(prefix === undefined
+        ? {
+            KeyConditionExpression: "gsi1pk = :p",
+            ExpressionAttributeValues: { ":p": SCHEDULES },
+          }
+        : {
+            KeyConditionExpression: "gsi1pk = :p AND begins_with(gsi1sk, :s)",
+            ExpressionAttributeValues: { ":p": SCHEDULES, ":s": prefix },
+          }),
+    });
+  return {
+    async replaceSchedules(repoId, schedules) {
+      const kept = new Set(schedules.map((s) => s.id));
+      for (const item of await list(repositoryPrefix(repoId))) {
+        const { id } = recordOf<ScheduleRecord>(item);
+        if (!kept.has(id)) await table.delete("remove schedule", scheduleKey(id));
+      }
+      for (const schedule of schedules) {
+        const { lastTick, ...data } = schedule;
+        // A kept entry keeps the tick it fired last.
+        await table.update("put schedule", {
+          Key: scheduleKey(schedule.id),
+          UpdateExpression:
+            "SET #data = :data, gsi1pk = :p, gsi1sk = :s, lastTick = if_not_exists(lastTick, :t)",
+          ExpressionAttributeNames: { "#data": "data" },
+          ExpressionAttributeValues: {
+            ":data": JSON.stringify(data),
+            ":p": SCHEDULES,
+            ":s": `${repositoryPrefix(repoId)}${schedule.id}`,
+            ":t": lastTick,
+          },
+        });
+      }
+    },
+    async listSchedules() {
+      return (await list()).map((item) => ({
+        ...recordOf<Omit<ScheduleRecord, "lastTick">>(item),
+        lastTick: item.lastTick as number,
+      }));
+    },
+    async advanceSchedule(id, tick) {
+      return table.update("advance schedule", {
+        Key: scheduleKey(id),
+        UpdateExpression: "SET lastTick = :t",
+        ConditionExpression: "attribute_exists(pk) AND lastTick < :t",
+        ExpressionAttributeValues: { ":t": tick },
+      });
     },
   };
 }

@@ -3,13 +3,8 @@ import { isFinal, type JobStatus } from "../core/job-state.js";
 import { openDatabase } from "./open-database.js";
 import { startRetention, type RetentionOptions, type SweepReport } from "./embedded-retention.js";
 import { buildExpiresAt } from "./retention-rules.js";
-import { decideClaim } from "./decide-claim.js";
-import { checkJobChange } from "./check-job-change.js";
+import { cancelRequested, checkJobChange, decideClaim, renewedLease } from "./job-rules.js";
 import { assertChunkSize } from "./log-chunk-size.js";
-import { embeddedLeaseOperations } from "./embedded-leases.js";
-import { embeddedSecretOperations } from "./embedded-secrets.js";
-import { embeddedSessionOperations } from "./embedded-sessions.js";
-import { embeddedScheduleOperations } from "./embedded-schedules.js";
 import { embeddedCacheImageOperations } from "./embedded-cache-records.js";
 import type {
   BuildRecord,
@@ -17,8 +12,12 @@ import type {
   InstallationRecord,
   JobRecord,
   JobUpdate,
+  LeaseResult,
   LogChunk,
   LogSectionRecord,
+  RepositoryKeyRecord,
+  ScheduleRecord,
+  SecretRecord,
   Store,
   SupersedeKey,
 } from "./port.js";
@@ -46,6 +45,11 @@ export interface EmbeddedStore extends Store {
 
 const DAY_S = 86_400;
 
+/** The record a row's `data` column holds; undefined for no row (statements that pluck it). */
+const parseRow = <T>(data: unknown): T | undefined =>
+  data === undefined ? undefined : (JSON.parse(data as string) as T);
+const parseRows = <T>(rows: unknown[]): T[] => rows.map((data) => JSON.parse(data as string) as T);
+
 /** The Store in the same SQLite file as the embedded queue; every change is one transaction. */
 export function openEmbeddedStore(options: EmbeddedStoreOptions): EmbeddedStore {
   const db = openDatabase(options.dataDir);
@@ -57,17 +61,19 @@ export function openEmbeddedStore(options: EmbeddedStoreOptions): EmbeddedStore 
     ),
     buildCreatedAt: db.prepare("SELECT created_at FROM builds WHERE id = ?").pluck(),
     setBuildExpiry: db.prepare("UPDATE builds SET expires_at = ? WHERE id = ?"),
-    getBuild: db.prepare("SELECT data FROM builds WHERE id = ?"),
-    buildsByCommit: db.prepare(
-      "SELECT data FROM builds WHERE repo_id = ? AND sha = ? ORDER BY created_at",
-    ),
-    listBuilds: db.prepare(
-      "SELECT data FROM builds WHERE repo_id = ? AND created_at < ? ORDER BY created_at DESC LIMIT ?",
-    ),
+    getBuild: db.prepare("SELECT data FROM builds WHERE id = ?").pluck(),
+    buildsByCommit: db
+      .prepare("SELECT data FROM builds WHERE repo_id = ? AND sha = ? ORDER BY created_at")
+      .pluck(),
+    listBuilds: db
+      .prepare(
+        "SELECT data FROM builds WHERE repo_id = ? AND created_at < ? ORDER BY created_at DESC LIMIT ?",
+      )
+      .pluck(),
     insertJob: db.prepare("INSERT INTO jobs (id, build_id, data) VALUES (?, ?, ?)"),
-    getJob: db.prepare("SELECT data FROM jobs WHERE id = ?"),
+    getJob: db.prepare("SELECT data FROM jobs WHERE id = ?").pluck(),
     putJob: db.prepare("UPDATE jobs SET data = ? WHERE id = ?"),
-    listJobs: db.prepare("SELECT data FROM jobs WHERE build_id = ? ORDER BY rowid"),
+    listJobs: db.prepare("SELECT data FROM jobs WHERE build_id = ? ORDER BY rowid").pluck(),
     appendLog: db.prepare(
       "INSERT OR IGNORE INTO log_chunks (job_id, seq, data, expires_at, at) VALUES (?, ?, ?, ?, ?)",
     ),
@@ -87,15 +93,45 @@ export function openEmbeddedStore(options: EmbeddedStoreOptions): EmbeddedStore 
       "INSERT OR REPLACE INTO latest (key, sha, job_id, created_at) VALUES (?, ?, ?, ?)",
     ),
     putInstallation: db.prepare("INSERT OR REPLACE INTO installations (id, data) VALUES (?, ?)"),
-    getInstallation: db.prepare("SELECT data FROM installations WHERE id = ?"),
+    getInstallation: db.prepare("SELECT data FROM installations WHERE id = ?").pluck(),
     deleteInstallation: db.prepare("DELETE FROM installations WHERE id = ?"),
     deleteDelivery: db.prepare("DELETE FROM deliveries WHERE id = ?"),
+    // Named leases: cache keys being installed, the schedule timer, deliveries being planned.
+    getLease: db.prepare("SELECT owner, expires_at FROM cache_leases WHERE key = ?"),
+    putLease: db.prepare(
+      "INSERT OR REPLACE INTO cache_leases (key, owner, expires_at) VALUES (?, ?, ?)",
+    ),
+    releaseLease: db.prepare("DELETE FROM cache_leases WHERE key = ? AND owner = ?"),
+    putSecret: db.prepare("INSERT OR REPLACE INTO secrets (repo_id, name, data) VALUES (?, ?, ?)"),
+    deleteSecret: db.prepare("DELETE FROM secrets WHERE repo_id = ? AND name = ?"),
+    listSecrets: db.prepare("SELECT data FROM secrets WHERE repo_id = ? ORDER BY name").pluck(),
+    getKey: db.prepare("SELECT data FROM repository_keys WHERE repo_id = ?").pluck(),
+    insertKey: db.prepare(
+      "INSERT OR IGNORE INTO repository_keys (repo_id, wrapped_key, data) VALUES (?, ?, ?)",
+    ),
+    replaceKey: db.prepare(
+      "UPDATE repository_keys SET wrapped_key = ?, data = ? WHERE repo_id = ? AND wrapped_key = ?",
+    ),
+    listKeys: db.prepare("SELECT data FROM repository_keys ORDER BY repo_id").pluck(),
+    revokeSession: db.prepare(
+      "INSERT OR REPLACE INTO revoked_sessions (id, expires_at) VALUES (?, max(?, coalesce((SELECT expires_at FROM revoked_sessions WHERE id = ?), 0)))",
+    ),
+    forgetExpiredSessions: db.prepare("DELETE FROM revoked_sessions WHERE expires_at <= ?"),
+    isRevoked: db.prepare("SELECT 1 FROM revoked_sessions WHERE id = ? AND expires_at > ?").pluck(),
+    // `last_tick` beside the schedule's record, for advanceSchedule's conditional update.
+    schedulesOf: db.prepare("SELECT id FROM schedules WHERE repo_id = ?").pluck(),
+    upsertSchedule: db.prepare(
+      "INSERT INTO schedules (id, repo_id, last_tick, data) VALUES (?, ?, ?, ?) " +
+        "ON CONFLICT (id) DO UPDATE SET data = excluded.data",
+    ),
+    removeSchedule: db.prepare("DELETE FROM schedules WHERE id = ?"),
+    listSchedules: db.prepare("SELECT last_tick, data FROM schedules ORDER BY repo_id, id"),
+    advanceSchedule: db.prepare(
+      "UPDATE schedules SET last_tick = ? WHERE id = ? AND last_tick < ?",
+    ),
   };
 
-  const readJob = (id: string): JobRecord | undefined => {
-    const row = q.getJob.get(id) as { data: string } | undefined;
-    return row ? (JSON.parse(row.data) as JobRecord) : undefined;
-  };
+  const readJob = (id: string) => parseRow<JobRecord>(q.getJob.get(id));
   const writeJob = (job: JobRecord) => q.putJob.run(JSON.stringify(job), job.id);
 
   const create = db.transaction((build: BuildRecord, jobs: JobRecord[]) => {
@@ -115,9 +151,7 @@ export function openEmbeddedStore(options: EmbeddedStoreOptions): EmbeddedStore 
   const updateBuildExpiry = (buildId: string) => {
     const createdAt = q.buildCreatedAt.get(buildId) as number | undefined;
     if (createdAt === undefined) return;
-    const jobs = (q.listJobs.all(buildId) as { data: string }[]).map(
-      (r) => JSON.parse(r.data) as JobRecord,
-    );
+    const jobs = parseRows<JobRecord>(q.listJobs.all(buildId));
     q.setBuildExpiry.run(buildExpiresAt(createdAt, jobs, logRetentionS), buildId);
   };
 
@@ -141,29 +175,16 @@ export function openEmbeddedStore(options: EmbeddedStoreOptions): EmbeddedStore 
   );
 
   const renew = db.transaction((id: string, owner: string, leaseMs: number, now: number) => {
-    const job = readJob(id);
-    if (!job || job.status !== "running" || job.leaseOwner !== owner) {
-      throw new ConflictError(
-        `job ${id}: ${owner} no longer holds the lease (owner ${job?.leaseOwner ?? "none"}, status ${job?.status ?? "missing"})`,
-      );
-    }
-    const next: JobRecord = { ...job, leaseExpiresAt: now + leaseMs, updatedAt: now };
+    const next = renewedLease(id, readJob(id), owner, leaseMs, now);
     writeJob(next);
     return next;
   });
 
   const cancel = db.transaction((id: string, reason: string): JobRecord | undefined => {
     const job = readJob(id);
-    if (!job) return undefined;
-    if (job.status === "completed" || job.status === "errored") return job;
-    const next: JobRecord = {
-      ...job,
-      cancelRequested: true,
-      message: reason,
-      updatedAt: Date.now(),
-    };
-    writeJob(next);
-    return next;
+    const next = job && cancelRequested(job, reason);
+    if (next) writeJob(next);
+    return next ?? job;
   });
 
   const latest = db.transaction(
@@ -183,19 +204,36 @@ export function openEmbeddedStore(options: EmbeddedStoreOptions): EmbeddedStore 
     return true;
   });
 
+  const lease = db.transaction(
+    (key: string, owner: string, leaseMs: number, now: number): LeaseResult => {
+      const row = q.getLease.get(key) as { owner: string; expires_at: number } | undefined;
+      if (row && row.owner !== owner && row.expires_at > now)
+        return { acquired: false, owner: row.owner, expiresAt: row.expires_at };
+      q.putLease.run(key, owner, now + leaseMs);
+      return { acquired: true, expiresAt: now + leaseMs };
+    },
+  );
+
+  const replaceSchedules = db.transaction(
+    (repoId: number, schedules: readonly ScheduleRecord[]) => {
+      const kept = new Set(schedules.map((s) => s.id));
+      for (const id of q.schedulesOf.all(repoId) as string[]) {
+        if (!kept.has(id)) q.removeSchedule.run(id);
+      }
+      for (const schedule of schedules) {
+        const { lastTick, ...data } = schedule;
+        q.upsertSchedule.run(schedule.id, repoId, lastTick, JSON.stringify(data));
+      }
+    },
+  );
+
   const retention = startRetention(
     db,
     options.retention === false ? { automatic: false } : options.retention,
   );
 
-  const secrets = embeddedSecretOperations(db);
-  const cacheImages = embeddedCacheImageOperations(db);
-
   return {
-    ...secrets,
-    ...embeddedSessionOperations(db),
-    ...embeddedScheduleOperations(db),
-    ...cacheImages,
+    ...embeddedCacheImageOperations(db),
     async createBuild(build, jobs) {
       try {
         create.immediate(build, jobs);
@@ -209,29 +247,20 @@ export function openEmbeddedStore(options: EmbeddedStoreOptions): EmbeddedStore 
       }
     },
     async getBuild(id) {
-      const row = q.getBuild.get(id) as { data: string } | undefined;
-      return row ? (JSON.parse(row.data) as BuildRecord) : undefined;
+      return parseRow<BuildRecord>(q.getBuild.get(id));
     },
     async findBuildsByCommit(repoId, sha) {
-      return (q.buildsByCommit.all(repoId, sha) as { data: string }[]).map(
-        (r) => JSON.parse(r.data) as BuildRecord,
-      );
+      return parseRows<BuildRecord>(q.buildsByCommit.all(repoId, sha));
     },
     async listBuilds(repoId, opts = {}) {
-      const rows = q.listBuilds.all(
-        repoId,
-        opts.before ?? Number.MAX_SAFE_INTEGER,
-        opts.limit ?? 50,
-      ) as { data: string }[];
-      return rows.map((r) => JSON.parse(r.data) as BuildRecord);
+      const before = opts.before ?? Number.MAX_SAFE_INTEGER;
+      return parseRows<BuildRecord>(q.listBuilds.all(repoId, before, opts.limit ?? 50));
     },
     async getJob(id) {
       return readJob(id);
     },
     async listJobs(buildId) {
-      return (q.listJobs.all(buildId) as { data: string }[]).map(
-        (r) => JSON.parse(r.data) as JobRecord,
-      );
+      return parseRows<JobRecord>(q.listJobs.all(buildId));
     },
     async transitionJob(id, from, update) {
       return change.immediate(id, from, update);
@@ -287,9 +316,7 @@ export function openEmbeddedStore(options: EmbeddedStoreOptions): EmbeddedStore 
       );
     },
     async readLogSections(jobId) {
-      return (q.readLogSections.all(jobId) as string[]).map(
-        (data) => JSON.parse(data) as LogSectionRecord,
-      );
+      return parseRows<LogSectionRecord>(q.readLogSections.all(jobId));
     },
     async recordDelivery(deliveryId, now = Date.now()) {
       return delivery.immediate(deliveryId, Math.floor(now / 1000));
@@ -305,13 +332,64 @@ export function openEmbeddedStore(options: EmbeddedStoreOptions): EmbeddedStore 
       q.putInstallation.run(installation.id, JSON.stringify(installation));
     },
     async getInstallation(id) {
-      const row = q.getInstallation.get(id) as { data: string } | undefined;
-      return row ? (JSON.parse(row.data) as InstallationRecord) : undefined;
+      return parseRow<InstallationRecord>(q.getInstallation.get(id));
     },
     async deleteInstallation(id) {
       q.deleteInstallation.run(id);
     },
-    ...embeddedLeaseOperations(db),
+    async acquireLease(key, owner, leaseMs, now = Date.now()) {
+      return lease.immediate(key, owner, leaseMs, now);
+    },
+    async releaseLease(key, owner) {
+      q.releaseLease.run(key, owner);
+    },
+    async putSecret(record) {
+      q.putSecret.run(record.repoId, record.name, JSON.stringify(record));
+    },
+    async deleteSecret(repoId, name) {
+      return q.deleteSecret.run(repoId, name).changes > 0;
+    },
+    async listSecrets(repoId) {
+      return parseRows<SecretRecord>(q.listSecrets.all(repoId));
+    },
+    async getRepositoryKey(repoId) {
+      return parseRow<RepositoryKeyRecord>(q.getKey.get(repoId));
+    },
+    async putRepositoryKey(record, replacing) {
+      const data = JSON.stringify(record);
+      const changed =
+        replacing === undefined
+          ? q.insertKey.run(record.repoId, record.wrappedKey, data).changes
+          : q.replaceKey.run(record.wrappedKey, data, record.repoId, replacing).changes;
+      if (changed === 0) {
+        throw new ConflictError(
+          `repository ${record.repoId}: its data key changed meanwhile (another writer)`,
+        );
+      }
+    },
+    async listRepositoryKeys() {
+      return parseRows<RepositoryKeyRecord>(q.listKeys.all());
+    },
+    async revokeSession(sessionId, until, now = Date.now()) {
+      // Revocations are rare (a logout each): the expired ones go on the next.
+      q.forgetExpiredSessions.run(now);
+      q.revokeSession.run(sessionId, until, sessionId);
+    },
+    async isSessionRevoked(sessionId, now = Date.now()) {
+      return q.isRevoked.get(sessionId, now) !== undefined;
+    },
+    async replaceSchedules(repoId, schedules) {
+      replaceSchedules.immediate(repoId, schedules);
+    },
+    async listSchedules() {
+      return (q.listSchedules.all() as { last_tick: number; data: string }[]).map((row) => ({
+        ...(JSON.parse(row.data) as Omit<ScheduleRecord, "lastTick">),
+        lastTick: row.last_tick,
+      }));
+    },
+    async advanceSchedule(id, tick) {
+      return q.advanceSchedule.run(tick, id, tick).changes === 1;
+    },
     async sweepExpired(now) {
       return retention.sweep(now);
     },

@@ -236,6 +236,3 @@ export type ScheduleOperations = Pick<
   Store,
   "replaceSchedules" | "listSchedules" | "advanceSchedule"
 >;
-
-/** Sign-in sessions ended by logout before their cookie expires. */
-export type SessionOperations = Pick<Store, "revokeSession" | "isSessionRevoked">;

@@ -5,7 +5,7 @@ import { isFinal, type JobStatus } from "../core/job-state.js";
 // (docs/queue-store.md): a log chunk expires `retention` after it was written, a delivery
 // id `deliveryRetention` after it was recorded, and a build with its jobs `retention` after
 // its last job ended, never while one of them is queued or running (on DynamoDB:
-// dynamodb-build-expiry.ts), so that the file stays bounded.
+// dynamodb-jobs.ts), so that the file stays bounded.
 
 /** Rows deleted per transaction at most: about 16 MiB of log chunks, a few ms of work. */
 export const BATCH_ROWS = 256;

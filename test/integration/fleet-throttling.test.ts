@@ -58,7 +58,7 @@ describe("a fleet under DynamoDB throttling and SQS 5xx", () => {
 
   /** Runs `JOBS` jobs through `RUNNERS` runners with `share` of requests failed; their requests. */
   async function drain(share: number): Promise<{ ids: string[]; calls: ProxiedCall[] }> {
-    // One job a build: a build's end reads all its jobs again (dynamodb-build-expiry.ts),
+    // One job a build: a build's end reads all its jobs again (dynamodb-jobs.ts),
     // calls that would swamp the count of the job's own.
     const ids = await scene.enqueue(backend, JOBS, 1, 1);
     const from = { dynamodb: dynamodb.calls.length, sqs: sqs.calls.length };
