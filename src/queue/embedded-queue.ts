@@ -68,8 +68,8 @@ export function openEmbeddedQueue<M = JobMessage>(
   );
   const removeId = db.prepare("DELETE FROM queue_messages WHERE id = ?");
 
-  const sendRows = db.transaction((bodies: { id: string; body: string; visibleAt: number }[]) => {
-    for (const b of bodies) insert.run(b.id, name, b.body, b.visibleAt);
+  const sendRows = db.transaction((rows: { id: string; body: string; visibleAt: number }[]) => {
+    for (const row of rows) insert.run(row.id, name, row.body, row.visibleAt);
   });
 
   const take = db.transaction((max: number, visibilityMs: number): ReceivedMessage<M>[] => {
@@ -114,15 +114,13 @@ export function openEmbeddedQueue<M = JobMessage>(
 
   return {
     async send(message: M, opts?: { delaySeconds?: number }) {
-      const [id] = enqueue([serialize(message)], opts?.delaySeconds);
-      return id!;
+      return enqueue([serialize(message)], opts?.delaySeconds)[0]!;
     },
     async sendBatch(messages: M[]) {
       return enqueue(messages.map(serialize));
     },
     async sendRaw(body: string) {
-      const [id] = enqueue([body]);
-      return id!;
+      return enqueue([body])[0]!;
     },
     async receive(opts: ReceiveOptions = {}) {
       const max = opts.maxMessages ?? 1;

@@ -22,10 +22,16 @@ export const JOB_MESSAGES: MessageKind<JobMessage> = {
   schema: jobMessageSchema as z.ZodType<JobMessage>,
 };
 
+export const PLAN_MESSAGES: MessageKind<PlanMessage> = {
+  name: "planning message",
+  version: 1,
+  schema: planMessageSchema as z.ZodType<PlanMessage>,
+};
+
 /** Shared by the adapters: a body is JSON matching the kind's schema, or it is dead. */
-export function parseMessageBody<M = JobMessage>(
+export function parseMessageBody<M>(
   body: string,
-  kind: MessageKind<M> = JOB_MESSAGES as unknown as MessageKind<M>,
+  kind: MessageKind<M>,
 ): { ok: true; message: M } | { ok: false; error: string } {
   let json: unknown;
   try {
@@ -49,10 +55,7 @@ export function parseMessageBody<M = JobMessage>(
 }
 
 /** Shared by the adapters: only a valid message of the queue's kind is ever sent. */
-export function serializeMessage<M = JobMessage>(
-  message: M,
-  kind: MessageKind<M> = JOB_MESSAGES as unknown as MessageKind<M>,
-): string {
+export function serializeMessage<M>(message: M, kind: MessageKind<M>): string {
   const result = kind.schema.safeParse(message);
   if (!result.success) {
     throw new InvalidMessageError(
@@ -61,9 +64,3 @@ export function serializeMessage<M = JobMessage>(
   }
   return JSON.stringify(result.data);
 }
-
-export const PLAN_MESSAGES: MessageKind<PlanMessage> = {
-  name: "planning message",
-  version: 1,
-  schema: planMessageSchema as z.ZodType<PlanMessage>,
-};

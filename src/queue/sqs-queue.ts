@@ -63,6 +63,19 @@ export function openSqsQueue<M = JobMessage>(options: SqsQueueOptions<M>): Inspe
     }
   }
 
+  async function sendBody(body: string, delaySeconds?: number): Promise<string> {
+    const out = await call("send", () =>
+      client.send(
+        new SendMessageCommand({
+          QueueUrl: queueUrl,
+          MessageBody: body,
+          DelaySeconds: delaySeconds,
+        }),
+      ),
+    );
+    return out.MessageId!;
+  }
+
   async function deadLetter(message: Message, reason: string): Promise<void> {
     await call("dead-lettering a message", async () => {
       await client.send(
@@ -85,17 +98,7 @@ export function openSqsQueue<M = JobMessage>(options: SqsQueueOptions<M>): Inspe
 
   return {
     async send(message: M, opts?: { delaySeconds?: number }) {
-      const body = serialize(message);
-      const out = await call("send", () =>
-        client.send(
-          new SendMessageCommand({
-            QueueUrl: queueUrl,
-            MessageBody: body,
-            DelaySeconds: opts?.delaySeconds,
-          }),
-        ),
-      );
-      return out.MessageId!;
+      return sendBody(serialize(message), opts?.delaySeconds);
     },
     async sendBatch(messages: M[]) {
       const ids: string[] = [];
@@ -118,10 +121,7 @@ export function openSqsQueue<M = JobMessage>(options: SqsQueueOptions<M>): Inspe
       return ids;
     },
     async sendRaw(body: string) {
-      const out = await call("send", () =>
-        client.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body })),
-      );
-      return out.MessageId!;
+      return sendBody(body);
     },
     async receive(opts: ReceiveOptions = {}) {
       const out = await call("receive", () =>
