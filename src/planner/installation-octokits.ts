@@ -16,17 +16,13 @@ export function installationOctokits(app: {
 }): (installationId: number) => Promise<RequestOctokit> {
   const made = new Map<number, RequestOctokit>();
   return async (installationId) => {
-    let octokit = made.get(installationId);
-    if (!octokit) {
-      octokit = createInstallationOctokit(
-        app.appId,
-        app.privateKey,
+    if (!made.has(installationId)) {
+      const { appId, privateKey, baseUrl, octokitOptions } = app;
+      made.set(
         installationId,
-        app.baseUrl,
-        app.octokitOptions,
+        createInstallationOctokit(appId, privateKey, installationId, baseUrl, octokitOptions),
       );
-      made.set(installationId, octokit);
     }
-    return octokit;
+    return made.get(installationId)!;
   };
 }

@@ -4,7 +4,7 @@ import type { PlanMessage } from "../core/plan-message.js";
 import type { BuildRecord } from "../store/port.js";
 import { cancelJob } from "./cancel-job.js";
 import type { PlannerDeps } from "./planner-deps.js";
-import { startBuild, type StartBuildOutcome } from "./start-build.js";
+import { startBuild, type StartBuildInput, type StartBuildOutcome } from "./start-build.js";
 
 export type PlanOutcome =
   | StartBuildOutcome
@@ -24,30 +24,28 @@ export async function planMessage(deps: PlannerDeps, message: PlanMessage): Prom
   const { task } = message;
   switch (task.kind) {
     case "build":
-      return startBuild(deps, {
+      return start(
+        deps,
         octokit,
-        deliveryId: message.deliveryId,
-        ...ownerAndRepo(message.repository.fullName),
-        facts: {
+        message,
+        {
           event: task.event,
           installationId: message.installationId,
           repository: await withCloneUrl(octokit, message.repository),
           sha: task.sha,
           ref: task.ref,
-          ...(task.pullRequest !== undefined ? { pullRequest: task.pullRequest } : {}),
-          ...(task.headRepositoryFullName !== undefined
-            ? { headRepositoryFullName: task.headRepositoryFullName }
-            : {}),
-          ...(task.headRepositoryId !== undefined
-            ? { headRepositoryId: task.headRepositoryId }
-            : {}),
+          pullRequest: task.pullRequest,
+          headRepositoryFullName: task.headRepositoryFullName,
+          headRepositoryId: task.headRepositoryId,
           trigger: task.trigger,
-          ...(task.baseRef !== undefined ? { baseRef: task.baseRef } : {}),
+          baseRef: task.baseRef,
         },
-        ...(task.before !== undefined ? { before: task.before } : {}),
-        ...(task.defaultBranch !== undefined ? { defaultBranch: task.defaultBranch } : {}),
-        ...(task.alsoSupersedeLines ? { alsoSupersedeLines: task.alsoSupersedeLines } : {}),
-      });
+        {
+          before: task.before,
+          defaultBranch: task.defaultBranch,
+          alsoSupersedeLines: task.alsoSupersedeLines,
+        },
+      );
     case "rerun-check-run":
       return rerunCheckRun(deps, octokit, message, task);
     case "rerun-commit":
@@ -179,7 +177,7 @@ async function rerun(
   // The whole build again: the hooks it ran, not those its conditions left out.
   const hooks = onlyHooks ?? (await deps.store.listJobs(build.id)).map((job) => job.hook);
   if (hooks.length > 0) facts.onlyHooks = [...new Set(hooks)];
-  return start(deps, octokit, message, facts, build.createdAt);
+  return start(deps, octokit, message, facts, { lineTime: build.createdAt });
 }
 
 function start(
@@ -187,14 +185,14 @@ function start(
   octokit: RequestOctokit,
   message: PlanMessage,
   facts: EventFacts,
-  lineTime?: number,
+  more: Pick<StartBuildInput, "lineTime" | "before" | "defaultBranch" | "alsoSupersedeLines"> = {},
 ): Promise<StartBuildOutcome> {
   return startBuild(deps, {
     octokit,
     deliveryId: message.deliveryId,
     ...ownerAndRepo(message.repository.fullName),
     facts,
-    ...(lineTime !== undefined ? { lineTime } : {}),
+    ...more,
   });
 }
 

@@ -3,14 +3,13 @@ import { parseConfig } from "../core/config/parse-config.js";
 import { ConfigError, ConflictError, type ConfigIssue } from "../core/errors.js";
 import type { Config } from "../core/config/schema.js";
 import { needsChangedFiles } from "../core/hook-conditions.js";
+import { scheduleId, type ScheduleRecord } from "../core/schedules.js";
 import { planJobs, type EventFacts, type Plan, type PlannedJob } from "../core/plan-jobs.js";
 import type { BuildRecord, JobRecord } from "../store/port.js";
 import { cancelJob } from "./cancel-job.js";
 import { derivedIds, rerunSeed } from "./derived-ids.js";
-import { findCheckRunsByExternalId } from "./find-check-runs.js";
 import { listChangedFiles } from "./list-changed-files.js";
 import { isPermanent } from "./plan-failure.js";
-import { keepSchedules } from "./keep-schedules.js";
 import { jobUrl } from "../core/job-url.js";
 import type { PlannerDeps } from "./planner-deps.js";
 import { readConfigAt } from "./read-config-at.js";
@@ -377,4 +376,65 @@ async function supersedeOlder(
     }
   }
   return cancelled;
+}
+
+/**
+ * A push to the default branch: the repository's schedule entries become those of the
+ * configuration it carries (none when it has none). Other events leave them alone. A kept
+ * entry keeps the tick it fired last; a new one starts now, never firing for the past.
+ */
+async function keepSchedules(
+  deps: Pick<PlannerDeps, "store" | "now">,
+  input: { facts: EventFacts; defaultBranch?: string | undefined },
+  entries: NonNullable<Config["schedule"]>,
+): Promise<void> {
+  const { facts, defaultBranch } = input;
+  if (facts.event !== "push" || !defaultBranch || facts.ref !== `refs/heads/${defaultBranch}`) {
+    return;
+  }
+  const repoId = facts.repository.id;
+  const now = deps.now();
+  const records = new Map<string, ScheduleRecord>();
+  for (const { cron, branch = defaultBranch } of entries) {
+    const id = scheduleId(repoId, cron, branch);
+    records.set(id, {
+      id,
+      repoId,
+      repoFullName: facts.repository.fullName,
+      repoPrivate: facts.repository.private,
+      installationId: facts.installationId,
+      cron,
+      branch,
+      lastTick: now,
+    });
+  }
+  await deps.store.replaceSchedules(repoId, [...records.values()]);
+}
+
+/**
+ * The check runs on a commit by external id (Kozmic's job id), for a planner resuming a
+ * build: a run created just before a crash is found and kept, never created twice.
+ */
+async function findCheckRunsByExternalId(
+  octokit: RequestOctokit,
+  repository: { owner: string; repo: string },
+  sha: string,
+): Promise<Map<string, number>> {
+  const found = new Map<string, number>();
+  for (let page = 1; page <= 20; page++) {
+    const { data } = await octokit.request("GET /repos/{owner}/{repo}/commits/{ref}/check-runs", {
+      ...repository,
+      ref: sha,
+      filter: "all",
+      per_page: 100,
+      page,
+    });
+    const runs =
+      (data as { check_runs?: { id: number; external_id: string | null }[] }).check_runs ?? [];
+    for (const run of runs) {
+      if (run.external_id && !found.has(run.external_id)) found.set(run.external_id, run.id);
+    }
+    if (runs.length < 100) break;
+  }
+  return found;
 }

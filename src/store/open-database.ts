@@ -6,7 +6,8 @@ import { migrateDatabase } from "./embedded-schema.js";
 
 export type SqliteDatabase = Database.Database;
 
-let addon: { path: string | undefined } | undefined;
+/** null: not found, undefined: not looked for yet. */
+let addon: string | null | undefined;
 
 /**
  * better-sqlite3's compiled addon, by its path. Without it, better-sqlite3 asks the
@@ -14,17 +15,16 @@ let addon: { path: string | undefined } | undefined;
  * Undefined (better-sqlite3's own lookup) where the addon is not where npm builds it.
  */
 function addonPath(): string | undefined {
-  if (!addon) {
+  if (addon === undefined) {
     try {
-      const path = createRequire(import.meta.url).resolve(
+      addon = createRequire(import.meta.url).resolve(
         "better-sqlite3/build/Release/better_sqlite3.node",
       );
-      addon = { path };
     } catch {
-      addon = { path: undefined };
+      addon = null;
     }
   }
-  return addon.path;
+  return addon ?? undefined;
 }
 
 /**
@@ -41,10 +41,7 @@ export function openDatabase(
   const file = join(dataDir, "kozmic.db");
   // SQLite would create the file 0644, and gives -wal and -shm the mode of the file.
   closeSync(openSync(file, "a", 0o600));
-  const db = new Database(file, {
-    timeout: 10_000,
-    ...(addonPath() ? { nativeBinding: addonPath() } : {}),
-  });
+  const db = new Database(file, { timeout: 10_000, nativeBinding: addonPath() });
   db.pragma("journal_mode = WAL");
   // FULL: an acknowledged write survives a killed process and a power cut alike.
   db.pragma("synchronous = FULL");
