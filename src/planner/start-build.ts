@@ -112,14 +112,16 @@ export async function startBuild(
     : new Map<string, number>();
 
   if (issues) {
+    // The external id of the build's "Kozmic configuration" check run.
+    const externalId = `config:${build.id}`;
     const checkRunId =
-      existingRuns.get(configExternalId(build.id)) ??
+      existingRuns.get(externalId) ??
       (await reporter.reportConfigurationError({
         owner,
         repo,
         headSha: facts.sha,
         issues,
-        externalId: configExternalId(build.id),
+        externalId,
       }));
     return { outcome: "invalid-config", buildId: build.id, checkRunId };
   }
@@ -177,14 +179,8 @@ async function withChangedFiles(input: StartBuildInput, config: Config): Promise
 }
 
 function hasConditions(config: Config): boolean {
-  return config.hooks.some(
-    (hook) =>
-      hook.on !== undefined ||
-      hook.branches !== undefined ||
-      hook.tags !== undefined ||
-      hook.paths !== undefined ||
-      hook.paths_ignore !== undefined,
-  );
+  const conditions = ["on", "branches", "tags", "paths", "paths_ignore"] as const;
+  return config.hooks.some((hook) => conditions.some((key) => hook[key] !== undefined));
 }
 
 /**
@@ -214,11 +210,6 @@ async function planLeftOut(
   const plan = planJobs(config, { ...facts, onlyHooks: left }, { newId: derivedIds(seed), now });
   plan.build.deliveryId = input.deliveryId;
   return plan;
-}
-
-/** The external id of a build's "Kozmic configuration" check run. */
-function configExternalId(buildId: string): string {
-  return `config:${buildId}`;
 }
 
 /**
