@@ -18,13 +18,13 @@ import { lineLog } from "./planner/planner-deps.js";
 import { isScheduleTick, type ScheduleTickEvent } from "./core/schedules.js";
 import { JOB_MESSAGES, parseMessageBody, PLAN_MESSAGES } from "./queue/parse-message-body.js";
 import type { Queue } from "./queue/port.js";
-import { sqsQueueFrom } from "./queue/sqs-queue-from.js";
+import { sqsQueueFrom } from "./queue/sqs-queue.js";
 import { ENTRY_POINT_GROUPS, readSettings } from "./settings/read-settings.js";
 import { envWithSecret } from "./settings/secret-env.js";
 import type { Env } from "./settings/settings-group.js";
 import { PLAN_MAX_RECEIVES } from "./settings/storage-settings.js";
 import type { ServerSettings } from "./settings/server-settings.js";
-import { dynamoStoreFrom } from "./store/dynamo-store-from.js";
+import { dynamoStoreFrom } from "./store/dynamodb-store.js";
 import { createWebApp } from "./web/web-app.js";
 import { createRepositoryFinder } from "./web/find-repository-with-app.js";
 

@@ -4,7 +4,7 @@ import type { StorageSettings } from "../settings/storage-settings.js";
 import { openEmbeddedQueue } from "./embedded-queue.js";
 import { JOB_MESSAGES, PLAN_MESSAGES, type MessageKind } from "./parse-message-body.js";
 import type { InspectableQueue, QueueLog } from "./port.js";
-import { sqsQueueFrom } from "./sqs-queue-from.js";
+import { sqsQueueFrom } from "./sqs-queue.js";
 
 /** The job queue: SQS when KOZMIC_QUEUE_URL is set, else the embedded queue under KOZMIC_DATA_DIR. */
 export function jobQueueFrom(

@@ -1,7 +1,5 @@
 import {
-  CreateQueueCommand,
   DeleteMessageCommand,
-  GetQueueAttributesCommand,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
   SendMessageCommand,
@@ -12,6 +10,7 @@ import {
 import { randomUUID } from "node:crypto";
 import type { JobMessage } from "../core/job-message.js";
 import { InfrastructureError } from "../core/errors.js";
+import type { SqsSettings } from "../settings/storage-settings.js";
 import {
   JOB_MESSAGES,
   parseMessageBody,
@@ -25,6 +24,7 @@ import type {
   ReceiveOptions,
   ReceivedMessage,
 } from "./port.js";
+import { setUpSqsQueue } from "./set-up-sqs-queue.js";
 
 export interface SqsQueueOptions<M = JobMessage> {
   /** Destroy `client` on close (it was made for this adapter alone). */
@@ -209,30 +209,35 @@ export function openSqsQueue<M = JobMessage>(options: SqsQueueOptions<M>): Inspe
 
 /**
  * Creates (or finds) `<name>` and `<name>-dead-letters`, with a redrive policy moving a
- * message to the second after `maxReceives` receives. Safe to run again.
+ * message to the second after `maxReceives` receives (kozmic setup's way, with --fix). Safe
+ * to run again.
  */
 export async function ensureSqsQueues(
   client: SQSClient,
   name: string,
   maxReceives: number,
 ): Promise<{ queueUrl: string; deadLetterQueueUrl: string }> {
-  const dead = await client.send(new CreateQueueCommand({ QueueName: `${name}-dead-letters` }));
-  const deadLetterQueueUrl = dead.QueueUrl!;
-  const attrs = await client.send(
-    new GetQueueAttributesCommand({ QueueUrl: deadLetterQueueUrl, AttributeNames: ["QueueArn"] }),
-  );
-  const main = await client.send(
-    new CreateQueueCommand({
-      QueueName: name,
-      Attributes: {
-        RedrivePolicy: JSON.stringify({
-          deadLetterTargetArn: attrs.Attributes!.QueueArn,
-          maxReceiveCount: String(maxReceives),
-        }),
-      },
-    }),
-  );
-  return { queueUrl: main.QueueUrl!, deadLetterQueueUrl };
+  const setup = await setUpSqsQueue(client, name, maxReceives, { fix: true, setting: "" });
+  return { queueUrl: setup.queueUrl, deadLetterQueueUrl: setup.deadLetterQueueUrl };
+}
+
+/**
+ * An SQS queue of settings already read, with a client of its own. Apart from open-queue.ts
+ * so that the Lambda bundle, which never opens the embedded queue, leaves SQLite out.
+ */
+export function sqsQueueFrom<M>(
+  settings: SqsSettings,
+  kind: MessageKind<M>,
+  log?: QueueLog,
+): InspectableQueue<M> {
+  return openSqsQueue({
+    client: new SQSClient({ region: settings.region, endpoint: settings.endpoint }),
+    ownsClient: true,
+    queueUrl: settings.queueUrl,
+    deadLetterQueueUrl: settings.deadLetterQueueUrl,
+    kind,
+    log,
+  });
 }
 
 /** A unique queue name for tests and benchmarks. */

@@ -7,6 +7,7 @@ import {
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ConflictError } from "../core/errors.js";
+import type { DynamoSettings } from "../settings/storage-settings.js";
 import {
   buildItem,
   buildKey,
@@ -465,6 +466,20 @@ function dynamoScheduleOperations(table: DynamoTable): ScheduleOperations {
       });
     },
   };
+}
+
+/**
+ * The DynamoDB store of settings already read, with a client of its own. Apart from
+ * open-store.ts so that the Lambda bundle, which never opens the embedded store, leaves
+ * SQLite out.
+ */
+export function dynamoStoreFrom(settings: DynamoSettings): Store {
+  return openDynamoStore({
+    client: new DynamoDBClient({ region: settings.region, endpoint: settings.endpoint }),
+    ownsClient: true,
+    table: settings.table,
+    logRetentionDays: settings.logRetentionDays,
+  });
 }
 
 /**

@@ -1,4 +1,4 @@
-import { dynamoStoreFrom } from "./dynamo-store-from.js";
+import { dynamoStoreFrom } from "./dynamodb-store.js";
 import { openEmbeddedStore } from "./embedded-store.js";
 import type { Store } from "./port.js";
 import type { StorageSettings } from "../settings/storage-settings.js";
