@@ -50,8 +50,5 @@ export function kmsKeyWrapper(keyId: string, kms: KmsSender): KeyWrapper {
 
 /** A KMS client for the settings' region and endpoint (AWS_ENDPOINT_URL_KMS, for a stand-in). */
 export function openKmsClient(region?: string, endpoint?: string): KMSClient {
-  return new KMSClient({
-    ...(region ? { region } : {}),
-    ...(endpoint ? { endpoint } : {}),
-  });
+  return new KMSClient({ region, endpoint });
 }

@@ -1,6 +1,6 @@
 import { ConflictError, InfrastructureError, PermanentError } from "../core/errors.js";
 import { checkSecretName, checkSecretValue } from "../core/secret-rules.js";
-import type { SecretOperations, SecretRecord } from "../store/port.js";
+import type { RepositoryKeyRecord, SecretOperations, SecretRecord } from "../store/port.js";
 import { newDataKey, seal, unseal } from "./envelope.js";
 import type { KeyWrapper } from "./key-wrapper.js";
 
@@ -101,12 +101,7 @@ export class SecretVault {
       }
       const dataKey = await this.unwrap(record.repoId, record.wrappedKey, record.wrappedBy);
       await this.store.putRepositoryKey(
-        {
-          repoId: record.repoId,
-          wrappedKey: await this.wrapper.wrap(dataKey, record.repoId),
-          wrappedBy: this.wrapper.id,
-          updatedAt: Date.now(),
-        },
+        await this.wrapped(record.repoId, dataKey),
         record.wrappedKey,
       );
       rewrapped += 1;
@@ -124,18 +119,18 @@ export class SecretVault {
       }
       const dataKey = newDataKey();
       try {
-        await this.store.putRepositoryKey({
-          repoId,
-          wrappedKey: await this.wrapper.wrap(dataKey, repoId),
-          wrappedBy: this.wrapper.id,
-          updatedAt: Date.now(),
-        });
+        await this.store.putRepositoryKey(await this.wrapped(repoId, dataKey));
         return dataKey;
       } catch (error) {
         // Another writer made the key first: use theirs.
         if (!(error instanceof ConflictError) || attempt > 0) throw error;
       }
     }
+  }
+
+  private async wrapped(repoId: number, dataKey: Buffer): Promise<RepositoryKeyRecord> {
+    const wrappedKey = await this.wrapper.wrap(dataKey, repoId);
+    return { repoId, wrappedKey, wrappedBy: this.wrapper.id, updatedAt: Date.now() };
   }
 
   private async unwrap(repoId: number, wrapped: string, wrappedBy: string): Promise<Buffer> {

@@ -103,21 +103,12 @@ export class DynamoTable {
 
   /** Sets an existing item's `expiresAt` (the table's TTL); nothing when there is no item. */
   async expireAt(what: string, key: ItemKey, expiresAt: number): Promise<void> {
-    try {
-      await this.send(what, () =>
-        this.db.send(
-          new UpdateCommand({
-            TableName: this.name,
-            Key: key,
-            UpdateExpression: "SET expiresAt = :t",
-            ConditionExpression: "attribute_exists(pk)",
-            ExpressionAttributeValues: { ":t": expiresAt },
-          }),
-        ),
-      );
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-    }
+    await this.update(what, {
+      Key: key,
+      UpdateExpression: "SET expiresAt = :t",
+      ConditionExpression: "attribute_exists(pk)",
+      ExpressionAttributeValues: { ":t": expiresAt },
+    });
   }
 
   /** Deletes the item; true when there was one. */

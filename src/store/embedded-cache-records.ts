@@ -16,9 +16,6 @@ export function embeddedCacheImageOperations(db: SqliteDatabase): CacheImageOper
   };
 }
 
-/** Cache records opened by a command that must close them. */
-export type ClosableCacheRecords = CacheImageOperations & { close(): Promise<void> };
-
 /**
  * The cache records alone, in the embedded store's file under `dataDir`: what `kozmic run`
  * needs, without the store's two dozen statements and its retention timer (10-15 ms of
@@ -26,7 +23,9 @@ export type ClosableCacheRecords = CacheImageOperations & { close(): Promise<voi
  * (embedded-schema.ts). A runner or `kozmic cache` opening the whole store reads and writes
  * the same records.
  */
-export function openEmbeddedCacheRecords(dataDir: string): ClosableCacheRecords {
+export function openEmbeddedCacheRecords(
+  dataDir: string,
+): CacheImageOperations & { close(): Promise<void> } {
   const db = openDatabase(dataDir);
   return {
     ...embeddedCacheImageOperations(db),

@@ -56,6 +56,13 @@ export function startRetention(db: SqliteDatabase, options: RetentionOptions = {
   let timer: NodeJS.Timeout | undefined;
   let current: Promise<unknown> = Promise.resolve();
 
+  const deleteExpiredLog = (table: string) =>
+    db.prepare(
+      `DELETE FROM ${table} WHERE rowid IN
+       (SELECT c.rowid FROM ${table} c WHERE c.expires_at <= ?
+          AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.id = c.job_id AND ${LIVE})
+        ORDER BY c.expires_at LIMIT ?)`,
+    );
   const q = {
     claim: db.prepare(
       `INSERT INTO store_retention (id, swept_at) VALUES (1, @now)
@@ -65,19 +72,9 @@ export function startRetention(db: SqliteDatabase, options: RetentionOptions = {
       `DELETE FROM deliveries WHERE rowid IN
        (SELECT rowid FROM deliveries WHERE expires_at <= ? ORDER BY expires_at LIMIT ?)`,
     ),
-    chunks: db.prepare(
-      `DELETE FROM log_chunks WHERE rowid IN
-       (SELECT c.rowid FROM log_chunks c WHERE c.expires_at <= ?
-          AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.id = c.job_id AND ${LIVE})
-        ORDER BY c.expires_at LIMIT ?)`,
-    ),
+    chunks: deleteExpiredLog("log_chunks"),
     // A job's sections go with its chunks.
-    sections: db.prepare(
-      `DELETE FROM log_sections WHERE rowid IN
-       (SELECT c.rowid FROM log_sections c WHERE c.expires_at <= ?
-          AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.id = c.job_id AND ${LIVE})
-        ORDER BY c.expires_at LIMIT ?)`,
-    ),
+    sections: deleteExpiredLog("log_sections"),
     builds: db.prepare(
       `SELECT b.id, (SELECT count(*) FROM jobs j WHERE j.build_id = b.id) AS jobs FROM builds b
        WHERE b.expires_at IS NOT NULL AND b.expires_at <= ?
