@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { InfrastructureError } from "../../src/core/errors.js";
-import { DEFAULT_LOG_CAP_BYTES, MAX_LOG_CHUNK_BYTES } from "../../src/store/log-chunk-size.js";
+import { DEFAULT_LOG_CAP_BYTES, MAX_LOG_CHUNK_BYTES } from "../../src/store/store-rules.js";
 import type { Store } from "../../src/store/port.js";
 import type { LogSink } from "./log-sink.js";
 

@@ -22,11 +22,6 @@ export interface FiredTick {
   outcome: EnqueueOutcome["outcome"];
 }
 
-/** The delivery id of a schedule's tick: recorded once, so a tick is planned once. */
-export function scheduleDeliveryId(scheduleId: string, tick: number): string {
-  return `schedule:${scheduleId}:${tick}`;
-}
-
 /**
  * Hands every schedule's due tick to the planner, once across processes: the tick's
  * delivery id is recorded with a conditional write (a second timer finds it recorded), then
@@ -43,7 +38,8 @@ export async function fireDueSchedules(deps: FireSchedulesDeps): Promise<FiredTi
     try {
       const { outcome } = await enqueuePlanOnce(
         { store: deps.store, planQueue: deps.planQueue, now: deps.now },
-        scheduleDeliveryId(schedule.id, tick),
+        // The tick's delivery id: recorded once, so a tick is planned once.
+        `schedule:${schedule.id}:${tick}`,
         {
           installationId: schedule.installationId,
           repository: {

@@ -1,6 +1,6 @@
 import { cpus, hostname } from "node:os";
 import * as z from "zod";
-import { DEFAULT_LOG_CAP_BYTES } from "../store/log-chunk-size.js";
+import { DEFAULT_LOG_CAP_BYTES } from "../store/store-rules.js";
 import type { RunnerSettings } from "../core/runner-settings.js";
 import { durationVar, patternVar, sizeVar, wholeNumberVar } from "./env-vars.js";
 import { schemaGroup, type SettingsGroup } from "./settings-group.js";

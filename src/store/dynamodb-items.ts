@@ -1,6 +1,6 @@
 import type { BuildRecord, JobRecord, LogChunk, SupersedeKey } from "./port.js";
 import type { Item, ItemKey } from "./dynamodb-table.js";
-import { StoreTooNewError } from "./store-too-new-error.js";
+import { StoreTooNewError } from "./store-rules.js";
 
 // How each record lies in the one table: the key design of docs/queue-store.md.
 

@@ -3,7 +3,7 @@ import { InfrastructureError } from "../core/errors.js";
 import { isFinal, type JobStatus } from "../core/job-state.js";
 import { buildKey, jobItem, jobKey, jobsOfBuild, recordOf } from "./dynamodb-items.js";
 import type { DynamoTable } from "./dynamodb-table.js";
-import { cancelRequested, checkJobChange, decideClaim, renewedLease } from "./job-rules.js";
+import { cancelRequested, checkJobChange, decideClaim, renewedLease } from "./store-rules.js";
 import type { BuildRecord, ClaimResult, JobRecord, JobUpdate, Store } from "./port.js";
 import { buildExpiresAt } from "./retention-rules.js";
 
@@ -86,7 +86,7 @@ export function jobOperations(
   };
 }
 
-/** A job's lease: who runs it and until when (rules in job-rules.ts). */
+/** A job's lease: who runs it and until when (rules in store-rules.ts). */
 export function leaseOperations(table: DynamoTable): Pick<Store, "claimJob" | "renewLease"> {
   return {
     async claimJob(id, owner, leaseMs, now = Date.now()) {

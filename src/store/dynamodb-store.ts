@@ -31,7 +31,7 @@ import {
 } from "./dynamodb-items.js";
 import { jobOperations, leaseOperations } from "./dynamodb-jobs.js";
 import { DynamoTable, type ItemKey } from "./dynamodb-table.js";
-import { assertChunkSize } from "./log-chunk-size.js";
+import { assertChunkSize } from "./store-rules.js";
 import type {
   BuildRecord,
   CacheImageRecord,

@@ -3,7 +3,7 @@ import { closeSync, openSync, readSync, rmSync } from "node:fs";
 import { PermanentError } from "../core/errors.js";
 import type { JobStatus } from "../core/job-state.js";
 import { buildExpiresAt, type JobSummary } from "./retention-rules.js";
-import { StoreTooNewError } from "./store-too-new-error.js";
+import { StoreTooNewError } from "./store-rules.js";
 
 type SqliteDatabase = Database.Database;
 

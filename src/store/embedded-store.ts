@@ -3,8 +3,13 @@ import { isFinal, type JobStatus } from "../core/job-state.js";
 import { openDatabase } from "./open-database.js";
 import { startRetention, type RetentionOptions, type SweepReport } from "./embedded-retention.js";
 import { buildExpiresAt } from "./retention-rules.js";
-import { cancelRequested, checkJobChange, decideClaim, renewedLease } from "./job-rules.js";
-import { assertChunkSize } from "./log-chunk-size.js";
+import {
+  assertChunkSize,
+  cancelRequested,
+  checkJobChange,
+  decideClaim,
+  renewedLease,
+} from "./store-rules.js";
 import { embeddedCacheImageOperations } from "./embedded-cache-records.js";
 import type {
   BuildRecord,

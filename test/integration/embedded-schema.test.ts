@@ -13,7 +13,7 @@ import {
   SCHEMA_VERSION,
   type Migration,
 } from "../../src/store/embedded-schema.js";
-import { StoreTooNewError } from "../../src/store/store-too-new-error.js";
+import { StoreTooNewError } from "../../src/store/store-rules.js";
 import { openEmbeddedStore } from "../../src/store/embedded-store.js";
 import { openDatabase } from "../../src/store/open-database.js";
 import { generateAppKey } from "../support/fake-github/index.js";

@@ -6,7 +6,7 @@ import { after, before, describe, it } from "node:test";
 import { InfrastructureError } from "../../src/core/errors.js";
 import { readStoredLog } from "../../runner/logs/job-log.js";
 import { openEmbeddedStore } from "../../src/store/embedded-store.js";
-import { MAX_LOG_CHUNK_BYTES } from "../../src/store/log-chunk-size.js";
+import { MAX_LOG_CHUNK_BYTES } from "../../src/store/store-rules.js";
 import type { LogChunk, Store } from "../../src/store/port.js";
 import { LogTail, teeLogSink } from "../../runner/logs/log-tail.js";
 import { StoreLogWriter } from "../../runner/logs/store-log-writer.js";

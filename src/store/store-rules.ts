@@ -1,9 +1,15 @@
-import { ConflictError } from "../core/errors.js";
+import { ConflictError, PermanentError } from "../core/errors.js";
 import { canTransition, type JobStatus } from "../core/job-state.js";
-import type { ClaimResult, JobRecord, JobUpdate } from "./port.js";
+import type { ClaimResult, JobRecord, JobUpdate, LogChunk } from "./port.js";
 
-// The rules of a job's changes, without I/O: both adapters read the job, apply one of these
-// and write the result conditionally on the job being as it was read.
+// The rules both store adapters keep, without I/O. A job's change: the adapter reads the job,
+// applies one of these and writes the result conditionally on the job being as it was read.
+
+/**
+ * What the store holds was written by a newer Kozmic than this one (a rollback without
+ * restoring the backup): reading it on would mean a silent downgrade.
+ */
+export class StoreTooNewError extends PermanentError {}
 
 /** The job after `fields`, or a ConflictError saying why the change may not happen. */
 export function checkJobChange(
@@ -83,3 +89,21 @@ export function cancelRequested(job: JobRecord, reason: string): JobRecord | und
   if (job.status === "completed" || job.status === "errored") return undefined;
   return { ...job, cancelRequested: true, message: reason, updatedAt: Date.now() };
 }
+
+/** Bytes of log text per chunk: keeps every DynamoDB item far below its 400 KB limit. */
+export const MAX_LOG_CHUNK_BYTES = 64 * 1024;
+
+export function assertChunkSize(chunk: LogChunk): void {
+  const bytes = Buffer.byteLength(chunk.data, "utf8");
+  if (bytes > MAX_LOG_CHUNK_BYTES) {
+    throw new PermanentError(
+      `log chunk ${chunk.seq} of job ${chunk.jobId} is ${bytes} bytes; split it into chunks of at most ${MAX_LOG_CHUNK_BYTES} bytes`,
+    );
+  }
+  if (!Number.isInteger(chunk.seq) || chunk.seq < 0) {
+    throw new PermanentError(`log chunk seq must be a whole number >= 0, got ${chunk.seq}`);
+  }
+}
+
+/** The most log a job keeps unless KOZMIC_LOG_CAP_BYTES says otherwise; output past it is dropped with a note. */
+export const DEFAULT_LOG_CAP_BYTES = 50 * 1024 * 1024;
