@@ -49,7 +49,7 @@ export async function planMessage(deps: PlannerDeps, message: PlanMessage): Prom
     case "rerun-check-run":
       return rerunCheckRun(deps, octokit, message, task);
     case "rerun-commit":
-      return rerunCommit(deps, octokit, message, task.sha, task.headBranch, task.actor);
+      return rerunCommit(deps, octokit, message, task);
     case "rerun-build": {
       const build = await deps.store.getBuild(task.buildId);
       if (!build || build.repoId !== message.repository.id) {
@@ -91,7 +91,7 @@ async function rerunCheckRun(
   const job = task.externalId ? await deps.store.getJob(task.externalId) : undefined;
   const build = job ? await deps.store.getBuild(job.buildId) : undefined;
   if (!job || !build || job.repoId !== message.repository.id) {
-    return rerunCommit(deps, octokit, message, task.sha, task.headBranch, task.actor);
+    return rerunCommit(deps, octokit, message, task);
   }
   return rerun(deps, octokit, message, build, task.actor, [job.hook]);
 }
@@ -135,9 +135,7 @@ async function rerunCommit(
   deps: PlannerDeps,
   octokit: RequestOctokit,
   message: PlanMessage,
-  sha: string,
-  headBranch: string | null,
-  actor: string,
+  { sha, headBranch, actor }: Task<"rerun-commit"> | Task<"rerun-check-run">,
 ): Promise<PlanOutcome> {
   const builds = await deps.store.findBuildsByCommit(message.repository.id, sha);
   const latest = builds[builds.length - 1];

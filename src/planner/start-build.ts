@@ -6,6 +6,7 @@ import { needsChangedFiles } from "../core/hook-conditions.js";
 import { scheduleId, type ScheduleRecord } from "../core/schedules.js";
 import { planJobs, type EventFacts, type Plan, type PlannedJob } from "../core/plan-jobs.js";
 import type { BuildRecord, JobRecord } from "../store/port.js";
+import { ANY_STATUS } from "../store/store-rules.js";
 import { cancelJob } from "./cancel-job.js";
 import { derivedIds, rerunSeed } from "./derived-ids.js";
 import { listChangedFiles } from "./list-changed-files.js";
@@ -44,9 +45,6 @@ export type StartBuildOutcome =
   | { outcome: "already-built"; buildId: string }
   | { outcome: "invalid-config"; buildId: string; checkRunId: number }
   | { outcome: "queued"; buildId: string; jobIds: string[]; superseded: string[] };
-
-/** The status a job may have when the planner records its check run id. */
-const ANY_STATUS = ["waiting", "queued", "running", "completed", "errored"] as const;
 
 /**
  * Plans a commit's hooks and puts them on GitHub and the job queue: config at the commit,

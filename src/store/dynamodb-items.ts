@@ -9,20 +9,16 @@ const pad = (n: number, width: number) => String(n).padStart(width, "0");
 const byCreation = (prefix: string, createdAt: number, id: string) =>
   `${prefix}#${pad(createdAt, 15)}#${id}`;
 
-export const buildKey = (id: string): ItemKey => ({ pk: `BUILD#${id}`, sk: "BUILD" });
-export const jobKey = (id: string): ItemKey => ({ pk: `JOB#${id}`, sk: "JOB" });
-export const installationKey = (id: number): ItemKey => ({
-  pk: `INSTALLATION#${id}`,
-  sk: "INSTALLATION",
+/** The key of a record alone in its partition: `<TYPE>#<id>`, sort key `<TYPE>`. */
+const singleKey = (type: string, id: string | number): ItemKey => ({
+  pk: `${type}#${id}`,
+  sk: type,
 });
-export const cacheImageKey = (imageId: string): ItemKey => ({
-  pk: `CACHEIMAGE#${imageId}`,
-  sk: "CACHEIMAGE",
-});
-export const deliveryKey = (deliveryId: string): ItemKey => ({
-  pk: `DELIVERY#${deliveryId}`,
-  sk: "DELIVERY",
-});
+export const buildKey = (id: string) => singleKey("BUILD", id);
+export const jobKey = (id: string) => singleKey("JOB", id);
+export const installationKey = (id: number) => singleKey("INSTALLATION", id);
+export const cacheImageKey = (imageId: string) => singleKey("CACHEIMAGE", imageId);
+export const deliveryKey = (deliveryId: string) => singleKey("DELIVERY", deliveryId);
 export const logPartition = (jobId: string) => `LOG#${jobId}`;
 export const chunkKey = (seq: number) => `CHUNK#${pad(seq, 10)}`;
 /** A job's log sections lie in a partition of their own, beside its chunks'. */

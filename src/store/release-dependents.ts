@@ -2,6 +2,7 @@ import { decideRelease } from "../core/decide-release.js";
 import { ConflictError } from "../core/errors.js";
 import type { JobMessage } from "../core/job-message.js";
 import type { JobRecord, JobUpdate, Store } from "./port.js";
+import { ANY_STATUS } from "./store-rules.js";
 
 /** What releasing needs beyond the store: the job queue and GitHub's check runs. */
 export interface ReleaseIo {
@@ -12,8 +13,6 @@ export interface ReleaseIo {
   /** Epoch milliseconds. */
   now(): number;
 }
-
-const ANY_STATUS = ["waiting", "queued", "running", "completed", "errored"] as const;
 
 /**
  * After `ended` ended (its end recorded): each job waiting for it whose needs have all ended

@@ -11,6 +11,9 @@ import type { ClaimResult, JobRecord, JobUpdate, LogChunk } from "./port.js";
  */
 export class StoreTooNewError extends PermanentError {}
 
+/** Every status: a change allowed whatever the job's status (a check run id, a release). */
+export const ANY_STATUS = ["waiting", "queued", "running", "completed", "errored"] as const;
+
 /** The job after `fields`, or a ConflictError saying why the change may not happen. */
 export function checkJobChange(
   id: string,
