@@ -377,10 +377,7 @@ function dynamoSecretOperations(table: DynamoTable): SecretOperations {
   };
 }
 
-const sessionKey = (sessionId: string): ItemKey => ({
-  pk: `SESSION#${sessionId}`,
-  sk: "REVOKED",
-});
+const sessionKey = (sessionId: string): ItemKey => ({ pk: `SESSION#${sessionId}`, sk: "REVOKED" });
 
 /**
  * Revoked sign-in sessions on the store's DynamoDB table. `until` is kept in ms and, as
