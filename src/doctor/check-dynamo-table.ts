@@ -1,11 +1,11 @@
-import {
-  DescribeTimeToLiveCommand,
-  GetItemCommand,
-  PutItemCommand,
-  type DynamoDBClient,
-} from "@aws-sdk/client-dynamodb";
+import { GetItemCommand, PutItemCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { DynamoSettings } from "../settings/storage-settings.js";
-import { describeTable, keyDesignProblem, TTL_ATTRIBUTE } from "../store/set-up-dynamo-table.js";
+import {
+  describeTable,
+  keyDesignProblem,
+  TTL_ATTRIBUTE,
+  ttlAttribute,
+} from "../store/set-up-dynamo-table.js";
 import { ok, problem, type CheckResult } from "./checks.js";
 
 const PROBE_KEY = { pk: { S: "kozmic-doctor#probe" }, sk: { S: "kozmic-doctor#probe" } };
@@ -69,10 +69,7 @@ export async function checkDynamoTable(
   try {
     const description = await describeTable(client, table);
     design = description && keyDesignProblem(description);
-    const live = (await client.send(new DescribeTimeToLiveCommand({ TableName: table })))
-      .TimeToLiveDescription;
-    const on = live?.TimeToLiveStatus === "ENABLED" || live?.TimeToLiveStatus === "ENABLING";
-    if (!on || live?.AttributeName !== TTL_ATTRIBUTE) {
+    if ((await ttlAttribute(client, table)) !== TTL_ATTRIBUTE) {
       ttl = `its TTL is not on ${TTL_ATTRIBUTE}, so logs never expire: run kozmic setup`;
     }
   } catch (error) {

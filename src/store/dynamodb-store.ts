@@ -50,7 +50,7 @@ export interface DynamoStoreOptions {
   /** Destroy `client` on close (it was made for this adapter alone). */
   ownsClient?: boolean;
   table: string;
-  client?: DynamoDBClient;
+  client: DynamoDBClient;
   logRetentionDays?: number;
   deliveryRetentionSeconds?: number;
 }
@@ -58,13 +58,18 @@ export interface DynamoStoreOptions {
 const DAY_S = 86_400;
 const nowSeconds = (now = Date.now()) => Math.floor(now / 1000);
 
+/** The record stored whole under `key`, if there is one. */
+async function getRecord<T>(table: DynamoTable, what: string, key: ItemKey, consistent = true) {
+  const item = await table.get(what, key, consistent);
+  return item ? recordOf<T>(item) : undefined;
+}
+
 /**
  * The Store on one DynamoDB table (key design in docs/queue-store.md and dynamodb-items.ts).
  * Jobs carry a version number; every change is a Put conditional on the version that was read.
  */
 export function openDynamoStore(options: DynamoStoreOptions): Store {
-  const raw = options.client ?? new DynamoDBClient({});
-  const table = new DynamoTable(DynamoDBDocumentClient.from(raw), options.table);
+  const table = new DynamoTable(DynamoDBDocumentClient.from(options.client), options.table);
   const retentionS = (options.logRetentionDays ?? 30) * DAY_S;
   return {
     ...buildOperations(table),
@@ -79,7 +84,7 @@ export function openDynamoStore(options: DynamoStoreOptions): Store {
     ...dynamoSessionOperations(table),
     ...dynamoScheduleOperations(table),
     async close() {
-      if (!options.client || options.ownsClient) raw.destroy();
+      if (options.ownsClient) options.client.destroy();
     },
   };
 }
@@ -105,8 +110,7 @@ function buildOperations(
       }
     },
     async getBuild(id) {
-      const item = await table.get("get build", buildKey(id), false);
-      return item ? recordOf<BuildRecord>(item) : undefined;
+      return getRecord<BuildRecord>(table, "get build", buildKey(id), false);
     },
     async findBuildsByCommit(repoId, sha) {
       return queryRecords<BuildRecord>({
@@ -238,10 +242,6 @@ function recordOperations(
   | "recordCacheImage"
   | "getCacheImage"
 > {
-  const getRecord = async <T>(what: string, key: ItemKey) => {
-    const item = await table.get(what, key, true);
-    return item ? recordOf<T>(item) : undefined;
-  };
   return {
     async putInstallation(installation) {
       await table.put(
@@ -250,7 +250,7 @@ function recordOperations(
       );
     },
     async getInstallation(id) {
-      return getRecord<InstallationRecord>("get installation", installationKey(id));
+      return getRecord<InstallationRecord>(table, "get installation", installationKey(id));
     },
     async deleteInstallation(id) {
       await table.delete("delete installation", installationKey(id));
@@ -259,7 +259,7 @@ function recordOperations(
       await table.put("record cache image", recordItem(cacheImageKey(record.imageId), record));
     },
     async getCacheImage(imageId) {
-      return getRecord<CacheImageRecord>("get cache image", cacheImageKey(imageId));
+      return getRecord<CacheImageRecord>(table, "get cache image", cacheImageKey(imageId));
     },
   };
 }
@@ -342,8 +342,7 @@ function dynamoSecretOperations(table: DynamoTable): SecretOperations {
       return items.map((item) => recordOf<SecretRecord>(item));
     },
     async getRepositoryKey(repoId) {
-      const item = await table.get("get repository key", dataKeyKey(repoId), true);
-      return item ? recordOf<RepositoryKeyRecord>(item) : undefined;
+      return getRecord<RepositoryKeyRecord>(table, "get repository key", dataKeyKey(repoId));
     },
     async putRepositoryKey(record, replacing) {
       const out = await table.putIf("put repository key", {

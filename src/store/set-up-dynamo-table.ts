@@ -29,15 +29,13 @@ export async function setUpDynamoTable(client: DynamoDBClient, table: string): P
   }
   const keys = keyDesignProblem(existing);
   if (keys) return { changes: [], problem: `DynamoDB table ${table} exists but ${keys}` };
-  const ttl = (await client.send(new DescribeTimeToLiveCommand({ TableName: table })))
-    .TimeToLiveDescription;
-  const on = ttl?.TimeToLiveStatus === "ENABLED" || ttl?.TimeToLiveStatus === "ENABLING";
-  if (on && ttl?.AttributeName === TTL_ATTRIBUTE) return { changes: [] };
-  if (on) {
+  const ttl = await ttlAttribute(client, table);
+  if (ttl === TTL_ATTRIBUTE) return { changes: [] };
+  if (ttl !== undefined) {
     return {
       changes: [],
       problem:
-        `DynamoDB table ${table} expires items by ${ttl?.AttributeName}, but Kozmic writes ` +
+        `DynamoDB table ${table} expires items by ${ttl}, but Kozmic writes ` +
         `expiry to ${TTL_ATTRIBUTE}: turn off its TTL and run kozmic setup again, or use ` +
         `another table`,
     };
@@ -45,6 +43,14 @@ export async function setUpDynamoTable(client: DynamoDBClient, table: string): P
   // Creates nothing new: the table is there, its TTL step turns expiry on.
   await ensureDynamoTable(client, table);
   return { changes: [`turned on TTL on ${TTL_ATTRIBUTE} for DynamoDB table ${table}`] };
+}
+
+/** The attribute the table's TTL expires items by, when TTL is on (or being turned on). */
+export async function ttlAttribute(client: DynamoDBClient, table: string) {
+  const ttl = (await client.send(new DescribeTimeToLiveCommand({ TableName: table })))
+    .TimeToLiveDescription;
+  const on = ttl?.TimeToLiveStatus === "ENABLED" || ttl?.TimeToLiveStatus === "ENABLING";
+  return on ? ttl?.AttributeName : undefined;
 }
 
 /** The table's description, or undefined when there is no such table. */

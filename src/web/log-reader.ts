@@ -10,6 +10,8 @@ export const MAX_WINDOW_HTML = 1024 * 1024;
 const CHECKPOINT_BYTES = 256 * 1024;
 /** Chunks read at a time (at most 1 MiB): no read holds a whole log. */
 const READ_BATCH = 16;
+/** Logs whose outline is remembered (the least recently read is forgotten first). */
+const MAX_JOBS = 64;
 /** Error lines remembered per log (their numbers only). */
 const MAX_ERRORS = 10_000;
 
@@ -54,10 +56,7 @@ export interface SearchResult {
 export class LogReader {
   private readonly indexes = new Map<string, LogIndex>();
 
-  constructor(
-    private readonly store: Store,
-    private readonly maxJobs = 64,
-  ) {}
+  constructor(private readonly store: Store) {}
 
   /** The log's outline, read up to its last stored chunk. `final`: the job has ended. */
   async outline(jobId: string, final: boolean): Promise<LogOutline> {
@@ -215,7 +214,7 @@ export class LogReader {
         errors: [],
         queue: Promise.resolve(),
       };
-      if (this.indexes.size >= this.maxJobs) {
+      if (this.indexes.size >= MAX_JOBS) {
         const oldest = this.indexes.keys().next().value;
         if (oldest !== undefined) this.indexes.delete(oldest);
       }

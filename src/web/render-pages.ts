@@ -171,14 +171,8 @@ function time(ms: number | undefined): Html | string {
 /** A file's size as the list shows it: bytes, KB, MB or GB (powers of 1024). */
 function describeSize(bytes: number): string {
   if (bytes < 1024) return `${bytes} bytes`;
-  const units = ["KB", "MB", "GB"];
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(1)} ${units[unit]}`;
+  const unit = bytes < 1024 ** 2 ? 1 : bytes < 1024 ** 3 ? 2 : 3;
+  return `${(bytes / 1024 ** unit).toFixed(1)} ${["KB", "MB", "GB"][unit - 1]}`;
 }
 
 /** The job page's list of kept files, each a download link with its size; nothing for none. */

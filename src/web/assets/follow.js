@@ -21,9 +21,7 @@
   // Keep the page responsive when a long log is followed: older lines leave the page (the
   // reloaded page loads them on demand).
   const MAX_LINES = 20000;
-  const WORDS = { success: "succeeded", failure: "failed", skipped: "skipped" };
-  WORDS.cancelled = "cancelled";
-  WORDS.timed_out = "timed out";
+  const WORDS = { success: "succeeded", failure: "failed", timed_out: "timed out" };
 
   function seconds(s) {
     if (s < 60) return s.toFixed(s < 10 ? 1 : 0) + " s";
