@@ -77,27 +77,28 @@ function isUnknownObject(error: GitCommandError): boolean {
   );
 }
 
-function describeFailure(error: unknown, request: MirrorRequest): InfrastructureError {
+/**
+ * The failed fetch as the job's error. A fetch that ran out of disk first has what it left
+ * in the mirror removed (objects no ref reaches and git's temporary files): left there,
+ * they would keep the disk full (the job's own log could not be stored).
+ */
+async function fetchFailed(
+  mirror: string,
+  error: unknown,
+  request: MirrorRequest,
+): Promise<InfrastructureError> {
+  const detail = error instanceof GitCommandError ? error.stderr || error.message : String(error);
+  if (/No space left on device|ENOSPC/i.test(detail)) {
+    await runGit(["--git-dir", mirror, "prune", "--expire=now"]).catch(() => {});
+  }
   const url = new URL(request.cloneUrl);
   const where = `${url.host}${url.pathname}`;
-  const detail = error instanceof GitCommandError ? error.stderr || error.message : String(error);
   const auth = /authentication|401|403|could not read username|invalid username/i.test(detail);
   return new InfrastructureError(
     auth
       ? `git fetch from ${where} was refused (authentication failed): ${detail}`
       : `git fetch from ${where} failed: ${detail}`,
   );
-}
-
-/**
- * What a fetch that ran out of disk left in the mirror: objects no ref reaches and git's
- * temporary files. Left there, they would keep the disk full (the job's own log could not
- * be stored). Objects the mirror's refs reach are kept.
- */
-async function removeFailedFetch(mirror: string, error: unknown): Promise<void> {
-  const detail = error instanceof GitCommandError ? error.stderr : String(error);
-  if (!/No space left on device|ENOSPC/i.test(detail)) return;
-  await runGit(["--git-dir", mirror, "prune", "--expire=now"]).catch(() => {});
 }
 
 /**
@@ -147,8 +148,7 @@ export async function updateMirror(request: MirrorRequest): Promise<string> {
         } catch (error) {
           // A ref deleted since the event is fine: the sha itself is fetched next.
           if (!(error instanceof GitCommandError && isUnknownObject(error))) {
-            await removeFailedFetch(mirror, error);
-            throw describeFailure(error, request);
+            throw await fetchFailed(mirror, error, request);
           }
         }
         if (await hasCommit(mirror, request.sha)) return mirror;
@@ -162,8 +162,7 @@ export async function updateMirror(request: MirrorRequest): Promise<string> {
               " (was it force-pushed away?)",
           );
         }
-        await removeFailedFetch(mirror, error);
-        throw describeFailure(error, request);
+        throw await fetchFailed(mirror, error, request);
       }
       if (!(await hasCommit(mirror, request.sha))) {
         throw new PermanentError(`commit ${request.sha} is not in the fetched repository`);

@@ -13,7 +13,6 @@ export class GitCommandError extends Error {
 }
 
 export interface RunGitOptions {
-  cwd?: string;
   /** Added to a minimal environment; never to the command line. */
   env?: Record<string, string>;
   /** Strings to cut out of anything reported (tokens and their encodings). */
@@ -47,7 +46,6 @@ export function runGit(args: readonly string[], options: RunGitOptions = {}): Pr
   };
   return new Promise((resolve, reject) => {
     const child = spawn("git", args, {
-      cwd: options.cwd,
       env,
       stdio: ["ignore", "pipe", "pipe"],
       ...(options.signal ? { signal: options.signal } : {}),

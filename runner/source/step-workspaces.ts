@@ -24,12 +24,7 @@ export function processWorkspaces(dataDir: string): string {
  */
 export async function removeProcessWorkspaces(dataDir: string): Promise<void> {
   const root = workspacesRoot(dataDir);
-  let names: string[];
-  try {
-    names = await readdir(root);
-  } catch {
-    return;
-  }
+  const names = await readdir(root).catch(() => []);
   await Promise.all(
     names
       .filter((name) => {
