@@ -81,30 +81,19 @@ export async function findCacheImage(
   lookup: CacheLookup,
   onForged?: (image: ImageInfo) => void,
 ): Promise<ImageInfo | undefined> {
+  const labels = {
+    [CACHE_LABELS.repo]: lookup.repositoryId,
+    [CACHE_LABELS.key]: lookup.key,
+    [CACHE_LABELS.scope]: lookup.scope,
+  };
   // The tag the commit gave it first: one inspect, where listing by label walks every image
   // on the host. The labels and the record decide, as for any candidate.
   const tagged = await engine.inspectImage(`${cacheRepository(lookup.repositoryId)}:${lookup.key}`);
-  if (
-    tagged &&
-    tagged.labels[CACHE_LABELS.repo] === lookup.repositoryId &&
-    tagged.labels[CACHE_LABELS.key] === lookup.key &&
-    tagged.labels[CACHE_LABELS.scope] === lookup.scope &&
-    (await isRecorded(records, tagged))
-  ) {
-    return tagged;
-  }
+  const labelled = (image: ImageInfo) =>
+    Object.entries(labels).every(([label, value]) => image.labels[label] === value);
+  if (tagged && labelled(tagged) && (await isRecorded(records, tagged))) return tagged;
   // Untagged, or its tag moved to an image that is not ours: by label.
-  const found = await recordedImages(
-    engine,
-    records,
-    {
-      [CACHE_LABELS.repo]: lookup.repositoryId,
-      [CACHE_LABELS.key]: lookup.key,
-      [CACHE_LABELS.scope]: lookup.scope,
-    },
-    onForged,
-  );
-  return found[0];
+  return (await recordedImages(engine, records, labels, onForged))[0];
 }
 
 /** What went into the newest cached install of a repository's hook in a scope (and fork), if any. */
