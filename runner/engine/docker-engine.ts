@@ -57,21 +57,7 @@ function containerOf(
   spec: StepSpec,
   mount: Pick<ContainerSpec, "volumes" | "workspace">,
 ): ContainerSpec {
-  return {
-    image: spec.image,
-    cmd: ["/bin/sh", "/kozmic/run.sh"],
-    env: spec.env,
-    ...(spec.user ? { user: spec.user } : {}),
-    workingDir: "/kozmic/src",
-    labels: spec.labels,
-    memoryBytes: spec.memoryBytes,
-    nanoCpus: spec.nanoCpus,
-    pidsLimit: spec.pidsLimit,
-    network: spec.network,
-    ...mount,
-    ...(spec.noNewPrivileges ? { noNewPrivileges: true } : {}),
-    ...(spec.runtime ? { runtime: spec.runtime } : {}),
-  };
+  return { ...spec, cmd: ["/bin/sh", "/kozmic/run.sh"], workingDir: "/kozmic/src", ...mount };
 }
 
 function statusOf(error: unknown): number | undefined {

@@ -110,7 +110,7 @@ async function startService(
   entry.id = await ctx.options.engine.startService(
     {
       image: on.image,
-      ...(service.command ? { cmd: service.command } : {}),
+      cmd: service.command,
       env: service.env,
       labels,
       memoryBytes: base.memoryBytes,
@@ -118,8 +118,8 @@ async function startService(
       pidsLimit: base.pidsLimit,
       network,
       alias: name,
-      ...(base.noNewPrivileges ? { noNewPrivileges: true } : {}),
-      ...(base.runtime ? { runtime: base.runtime } : {}),
+      noNewPrivileges: base.noNewPrivileges,
+      runtime: base.runtime,
     },
     (text) => {
       entry.output = (entry.output + text).slice(-SERVICE_OUTPUT_BYTES);

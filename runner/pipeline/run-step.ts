@@ -104,14 +104,14 @@ export async function runStep(
   const id = await engine.createStep({
     image: spec.image,
     env: spec.env,
-    ...(user.user ? { user: user.user } : {}),
+    user: user.user,
     labels,
     memoryBytes: spec.memoryBytes,
     nanoCpus: spec.nanoCpus,
     pidsLimit: spec.pidsLimit,
     network: spec.network,
-    ...(spec.noNewPrivileges ? { noNewPrivileges: true } : {}),
-    ...(spec.runtime ? { runtime: spec.runtime } : {}),
+    noNewPrivileges: spec.noNewPrivileges,
+    runtime: spec.runtime,
     files: {
       sourceDir: spec.sourceDir,
       uid: user.uid,
@@ -122,8 +122,8 @@ export async function runStep(
       }),
       exclude,
     },
-    ...(spec.workspaceRoot !== undefined ? { scratchDir: spec.workspaceRoot } : {}),
-    ...(t ? { timings: t } : {}),
+    scratchDir: spec.workspaceRoot,
+    timings: t,
   });
   let stop: StepOutcome | undefined;
   const kill = (outcome: StepOutcome) => {

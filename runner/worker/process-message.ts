@@ -271,19 +271,12 @@ async function fetchCheckout(ctx: WorkerContext, held: Held): Promise<Checkout |
   });
 }
 
-/** The hook's secrets, masked from here on; a missing one fails the job before anything runs. */
-async function secretsOf(ctx: WorkerContext, held: Held): Promise<Record<string, string>> {
-  const values = await readSecrets(ctx, held);
-  held.masker.add(Object.values(values));
-  if (held.secretsNote) held.say(held.secretsNote);
-  return values;
-}
-
 /**
- * None for an untrusted job (a fork's pull request), which runs without them and is told so;
- * a clear failure when one is missing or this runner has no key to open them.
+ * The hook's secrets, masked from here on; a missing one fails the job before anything
+ * runs, as does a runner with no key to open them. None for an untrusted job (a fork's
+ * pull request), which runs without them and is told so.
  */
-async function readSecrets(ctx: WorkerContext, held: Held): Promise<Record<string, string>> {
+async function secretsOf(ctx: WorkerContext, held: Held): Promise<Record<string, string>> {
   const names = held.hook.secrets;
   const message = held.received.body;
   if (names.length === 0) return {};
@@ -291,10 +284,13 @@ async function readSecrets(ctx: WorkerContext, held: Held): Promise<Record<strin
     held.secretsNote =
       `Secrets ${names.join(", ")} were not given to this job: it runs code from a fork, ` +
       "and forks never receive repository secrets. It ran without them.";
+    held.say(held.secretsNote);
     return {};
   }
   if (!ctx.secrets) throw new NoSecretsKeyError(`runner ${ctx.settings.name}`);
-  return ctx.secrets.read(message.repository.id, names);
+  const values = await ctx.secrets.read(message.repository.id, names);
+  held.masker.add(Object.values(values));
+  return values;
 }
 
 async function runHeld(
@@ -337,12 +333,12 @@ async function runHeld(
         jobId,
         repositoryId: String(message.repository.id),
         scope: message.trust,
-        ...withFork(cacheFork(message)),
+        fork: cacheFork(message),
         hook: held.hook,
-        ...(message.matrix ? { matrix: message.matrix } : {}),
+        matrix: message.matrix,
         sourceDir: checkout.dir,
         trackedFiles,
-        ...(Object.keys(secrets).length > 0 ? { secrets } : {}),
+        secrets,
       },
       {
         engine: ctx.engine,
@@ -354,9 +350,9 @@ async function runHeld(
         log: held.sink,
         sections: held.sections,
         signal: held.control.signal,
-        ...(ctx.timings ? { timings: ctx.timings } : {}),
-        ...(ctx.fleet ? { fleet: ctx.fleet } : {}),
-        ...(ctx.artifacts ? { artifacts: artifactSink(ctx.artifacts, jobId) } : {}),
+        timings: ctx.timings,
+        fleet: ctx.fleet,
+        artifacts: ctx.artifacts && artifactSink(ctx.artifacts, jobId),
         deferCleanup,
         onPhase: (next) => {
           phase = next;
@@ -428,8 +424,6 @@ async function finishRun(ctx: WorkerContext, held: Held, result: JobResult): Pro
   );
   ctx.log(`job ${jobId}: ${result.conclusion}`);
 }
-
-const withFork = (fork: string | undefined) => (fork ? { fork } : {});
 
 /**
  * The annotations of the `::error` lines and of the failed tests (whose messages and names

@@ -134,19 +134,12 @@ export function startRunner(deps: RunnerDeps): Runner {
 function workerContext(deps: RunnerDeps, owner: string, log: LineLog): WorkerContext {
   const { settings } = deps;
   const ctx: WorkerContext = {
-    queue: deps.queue,
-    store: deps.store,
+    ...deps,
     engine: labelEngine(deps.engine, settings.name),
-    settings,
-    github: deps.github,
     access: createGitHubAccess(deps.github, settings.progressIntervalMs),
     owner,
     log,
     reports: new ReportLanes(),
-    ...(deps.timings ? { timings: deps.timings } : {}),
-    ...(deps.secrets ? { secrets: deps.secrets } : {}),
-    ...(deps.fetchSource ? { fetchSource: deps.fetchSource } : {}),
-    ...(deps.artifacts ? { artifacts: deps.artifacts } : {}),
   };
   const { cacheRegistry } = settings.pipeline;
   if (cacheRegistry) {
