@@ -6,7 +6,15 @@ import { finishLogged } from "./finish-job.js";
 import { nameFullDisk } from "./host-health.js";
 import type { JobControl, WorkerContext } from "./worker-context.js";
 
-/** Reports a job that threw: lost lease, permanent failure, or infrastructure (retry or give up). */
+/**
+ * Reports a job that threw: lost lease, permanent failure, or infrastructure (retry or give
+ * up). A job that `ran` to its end and threw recording it (the store failed past the
+ * runner's retries, store-retry.ts) is never given back, which would run it again at once
+ * while its first run's result is lost. It stays running under this runner's lease, which
+ * lapses now that the heartbeat stopped, and its message comes back just after that
+ * (messageVisibilitySeconds): if the store answers by then, the runner that takes it over
+ * runs it again; that is the one case left of a job run twice, after minutes of store outage.
+ */
 export async function handleFailure(
   ctx: WorkerContext,
   received: ReceivedJob,
@@ -18,13 +26,24 @@ export async function handleFailure(
     ref?: CheckRunRef | undefined;
     control: JobControl;
   },
+  ran: boolean,
 ): Promise<void> {
   const { queue, settings, log } = ctx;
   const jobId = received.body.jobId;
-  const text = nameFullDisk((error as Error).message ?? String(error), settings.pipeline.dataDir);
+  const message = (error as Error).message ?? String(error);
+  const text = ran ? message : nameFullDisk(message, settings.pipeline.dataDir);
   if (error instanceof ConflictError || job.control.reason?.kind === "lease-lost") {
     log(`job ${jobId}: another runner holds it now (${text}); leaving it`);
     await job.writer.flush().catch(() => {});
+    return;
+  }
+  if (ran) {
+    await job.writer.flush().catch(() => {});
+    log(
+      `job ${jobId}: ran to its end, but the end could not be recorded (${text}); ` +
+        "left to its lease: the runner that takes it over when the lease lapses runs it again",
+      "error",
+    );
     return;
   }
   try {
@@ -62,34 +81,6 @@ export async function handleFailure(
     log(`job ${jobId}: ${text}; then: ${(reportError as Error).message}`, "error");
     await queue.extendVisibility(received.receipt, settings.retryBaseSeconds).catch(() => {});
   }
-}
-
-/**
- * A job that ran to its end whose end could not be recorded (the store failed past the
- * runner's retries, store-retry.ts): never given back, which would run it again at once
- * while its first run's result is lost. It stays running under this runner's lease, which
- * lapses now that the heartbeat stopped, and its message comes back just after that
- * (messageVisibilitySeconds): if the store answers by then, the runner that takes it over
- * runs it again; that is the one case left of a job run twice, after minutes of store outage.
- */
-export async function handleUnrecordedEnd(
-  ctx: WorkerContext,
-  received: ReceivedJob,
-  error: unknown,
-  job: { writer: StoreLogWriter; control: JobControl },
-): Promise<void> {
-  const jobId = received.body.jobId;
-  const text = (error as Error).message ?? String(error);
-  await job.writer.flush().catch(() => {});
-  if (error instanceof ConflictError || job.control.reason?.kind === "lease-lost") {
-    ctx.log(`job ${jobId}: another runner holds it now (${text}); leaving it`);
-    return;
-  }
-  ctx.log(
-    `job ${jobId}: ran to its end, but the end could not be recorded (${text}); ` +
-      "left to its lease: the runner that takes it over when the lease lapses runs it again",
-    "error",
-  );
 }
 
 /** Returns the job to the queue: status queued, lease released, message visible after `delaySeconds`. */

@@ -16,7 +16,7 @@ import { runnerWorkspaces } from "../source/step-workspaces.js";
 import { resolveTrackedFiles } from "../source/resolve-tracked-files.js";
 import { finishJob, finishLogged, settleFinished } from "./finish-job.js";
 import { withGitHubRetry } from "./github-access.js";
-import { giveBack, handleFailure, handleUnrecordedEnd } from "./handle-job-failure.js";
+import { giveBack, handleFailure } from "./handle-job-failure.js";
 import { BRIEF, PATIENT, retryTransient } from "./store-retry.js";
 import { showCheckRunProgress } from "./check-run-progress.js";
 import { watchJob } from "./watch-job.js";
@@ -91,8 +91,7 @@ export async function processMessage(
     stopWatch();
     const masked = held.masker.maskError(error);
     // A job that ran to its end is never given back for a store or queue failure after it.
-    if (ran) await handleUnrecordedEnd(ctx, received, masked, held);
-    else await handleFailure(ctx, received, masked, held);
+    await handleFailure(ctx, received, masked, held, ran);
   } finally {
     stopWatch();
     for (const outcome of await Promise.allSettled(removals)) {
