@@ -1,5 +1,17 @@
 import type { Engine, ImageInfo } from "./port.js";
 
+/** `engine` with `overrides` in place of its own methods; every other call goes to it. */
+export function withMethods<E extends Engine>(engine: E, overrides: Partial<Engine>): E {
+  return new Proxy(engine, {
+    get(target, property) {
+      const own = overrides[property as keyof Engine];
+      if (own) return own;
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
+
 /**
  * `engine`, with `ref` inspected at once: the first inspectImage(ref) gets that answer, every
  * other call goes to the engine as usual. For `kozmic run`, which knows the first hook's
@@ -10,20 +22,14 @@ import type { Engine, ImageInfo } from "./port.js";
 export function withPrefetchedImage<E extends Engine>(engine: E, ref: string): E {
   let early: Promise<ImageInfo | undefined> | undefined = engine.inspectImage(ref);
   early.catch(() => {});
-  return new Proxy(engine, {
-    get(target, property) {
-      if (property === "inspectImage") {
-        return (wanted: string) => {
-          if (early && wanted === ref) {
-            const answer = early;
-            early = undefined;
-            return answer;
-          }
-          return target.inspectImage(wanted);
-        };
+  return withMethods(engine, {
+    inspectImage: (wanted) => {
+      if (early && wanted === ref) {
+        const answer = early;
+        early = undefined;
+        return answer;
       }
-      const value: unknown = Reflect.get(target, property, target);
-      return typeof value === "function" ? value.bind(target) : value;
+      return engine.inspectImage(wanted);
     },
   });
 }

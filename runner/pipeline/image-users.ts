@@ -49,13 +49,7 @@ export async function knownImageUsers(
   if (!IMAGE_ID.test(imageId)) return undefined;
   const inMemory = remembered.get(imageId);
   if (inMemory || !dataDir) return inMemory;
-  let text: string;
-  try {
-    text = await readFile(fileOf(dataDir, imageId), "utf8");
-  } catch {
-    return undefined;
-  }
-  const found = parse(text);
+  const found = await readFile(fileOf(dataDir, imageId), "utf8").then(parse, () => undefined);
   if (found) remembered.set(imageId, found);
   return found;
 }

@@ -1,5 +1,6 @@
 import { hostname } from "node:os";
 import type { Engine } from "../engine/port.js";
+import { withMethods } from "../engine/prefetched-image.js";
 
 export const RUNNER_LABEL = "kozmic.runner";
 /** The host of the runner that made a container: another host's containers are never removed. */
@@ -11,7 +12,7 @@ export const RUNNER_HOST_LABEL = "kozmic.runner.host";
  */
 export function labelEngine(engine: Engine, runnerName: string, host = hostname()): Engine {
   const labels = { [RUNNER_LABEL]: runnerName, [RUNNER_HOST_LABEL]: host };
-  const overrides: Partial<Engine> = {
+  return withMethods(engine, {
     createStep: (spec) => engine.createStep({ ...spec, labels: { ...spec.labels, ...labels } }),
     createNetwork: (spec) =>
       engine.createNetwork({ ...spec, labels: { ...spec.labels, ...labels } }),
@@ -19,14 +20,6 @@ export function labelEngine(engine: Engine, runnerName: string, host = hostname(
       engine.startService({ ...spec, labels: { ...spec.labels, ...labels } }, onOutput),
     readImageFile: (image, path, fileLabels) =>
       engine.readImageFile(image, path, { ...fileLabels, ...labels }),
-  };
-  return new Proxy(engine, {
-    get(target, property) {
-      const own = overrides[property as keyof Engine];
-      if (own) return own;
-      const value: unknown = Reflect.get(target, property, target);
-      return typeof value === "function" ? value.bind(target) : value;
-    },
   });
 }
 
