@@ -60,6 +60,11 @@ function containerOf(
   return { ...spec, cmd: ["/bin/sh", "/kozmic/run.sh"], workingDir: "/kozmic/src", ...mount };
 }
 
+/** An InfrastructureError saying what failed, and why in Docker's words. */
+function dockerFailed(what: string, error: unknown): InfrastructureError {
+  return new InfrastructureError(`${what}: ${(error as Error).message}`, { cause: error });
+}
+
 function statusOf(error: unknown): number | undefined {
   return (error as { statusCode?: number }).statusCode;
 }
@@ -198,9 +203,7 @@ export class DockerEngine implements Engine {
       const v = await this.docker.version();
       return { version: v.Version, apiVersion: v.ApiVersion };
     } catch (error) {
-      throw new InfrastructureError(`cannot reach Docker: ${(error as Error).message}`, {
-        cause: error,
-      });
+      throw dockerFailed("cannot reach Docker", error);
     }
   }
 
@@ -214,12 +217,7 @@ export class DockerEngine implements Engine {
       }) => Promise<unknown>;
       await ping({ abortSignal: AbortSignal.timeout(PING_TIMEOUT_MS) });
     } catch (error) {
-      throw new InfrastructureError(
-        `the Docker engine does not answer: ${(error as Error).message}`,
-        {
-          cause: error,
-        },
-      );
+      throw dockerFailed("the Docker engine does not answer", error);
     }
   }
 
@@ -271,9 +269,7 @@ export class DockerEngine implements Engine {
         );
       });
     } catch (error) {
-      throw new InfrastructureError(`cannot pull image ${ref}: ${(error as Error).message}`, {
-        cause: error,
-      });
+      throw dockerFailed(`cannot pull image ${ref}`, error);
     }
   }
 
@@ -350,10 +346,7 @@ export class DockerEngine implements Engine {
       if (!digest) throw new Error("the registry answered without a digest");
       return digest;
     } catch (error) {
-      throw new InfrastructureError(
-        `cannot push ${repository}:${tag}: ${(error as Error).message}`,
-        { cause: error },
-      );
+      throw dockerFailed(`cannot push ${repository}:${tag}`, error);
     }
   }
 
@@ -371,10 +364,7 @@ export class DockerEngine implements Engine {
         );
       }
       // Docker's own words say what is wrong (an unknown runtime, a limit the host lacks).
-      throw new InfrastructureError(
-        `Docker cannot create a container of ${spec.image}: ${(error as Error).message}`,
-        { cause: error },
-      );
+      throw dockerFailed(`Docker cannot create a container of ${spec.image}`, error);
     }
   }
 
@@ -690,10 +680,7 @@ export class DockerEngine implements Engine {
         CheckDuplicate: true,
       });
     } catch (error) {
-      throw new InfrastructureError(
-        `Docker cannot create the job's network ${spec.name}: ${(error as Error).message}`,
-        { cause: error },
-      );
+      throw dockerFailed(`Docker cannot create the job's network ${spec.name}`, error);
     }
   }
 
@@ -716,10 +703,7 @@ export class DockerEngine implements Engine {
       await container.start();
     } catch (error) {
       await this.removeContainer(id).catch(() => {});
-      throw new InfrastructureError(
-        `Docker cannot start the service's container: ${(error as Error).message}`,
-        { cause: error },
-      );
+      throw dockerFailed("Docker cannot start the service's container", error);
     }
     return id;
   }
