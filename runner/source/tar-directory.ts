@@ -83,18 +83,3 @@ export async function tarDirectory(
 export function packStepFiles(files: StepFiles): Promise<Pack> {
   return tarDirectory(files.sourceDir, { ...files, prefix: "kozmic" });
 }
-
-/** Checks before any container exists: a device file in the tree is a permanent error. */
-export async function assertPackable(dir: string): Promise<void> {
-  async function walk(path: string, rel: string): Promise<void> {
-    for (const name of await readdir(path)) {
-      const stats = await lstat(join(path, name));
-      if (stats.isDirectory()) await walk(join(path, name), `${rel}${name}/`);
-      else if (!stats.isFile() && !stats.isSymbolicLink())
-        throw new PermanentError(
-          `cannot pack ${rel}${name}: not a regular file, directory or symlink`,
-        );
-    }
-  }
-  await walk(dir, "");
-}

@@ -4,7 +4,7 @@ import { execFileSync } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { assertPackable, tarDirectory } from "../../runner/source/tar-directory.js";
+import { tarDirectory } from "../../runner/source/tar-directory.js";
 import { readTar } from "../support/read-tar.js";
 
 async function list(dir: string) {
@@ -39,6 +39,5 @@ test("a FIFO in the tree is refused with its path", async (t) => {
   const dir = mkdtempSync(join(tmpdir(), "kozmic-tar-"));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   execFileSync("mkfifo", [join(dir, "pipe")]);
-  await assert.rejects(assertPackable(dir), /cannot pack pipe: not a regular file/);
-  await assert.rejects(list(dir), /cannot pack pipe/);
+  await assert.rejects(list(dir), /cannot pack pipe: not a regular file/);
 });
