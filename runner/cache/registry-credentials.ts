@@ -43,16 +43,15 @@ export function dockerConfigCredentials(
       }
       const entry = Object.entries(config.auths ?? {}).find(([key]) => hostOf(key) === host)?.[1];
       if (!entry) return undefined;
-      if (entry.username && entry.password)
-        return { username: entry.username, password: entry.password, serveraddress: host };
-      const text = Buffer.from(entry.auth ?? "", "base64").toString("utf8");
-      const colon = text.indexOf(":");
-      if (colon <= 0) throw new Error(`${file}: the auths entry of ${host} has no user:password`);
-      return {
-        username: text.slice(0, colon),
-        password: text.slice(colon + 1),
-        serveraddress: host,
-      };
+      let { username, password } = entry;
+      if (!username || !password) {
+        const text = Buffer.from(entry.auth ?? "", "base64").toString("utf8");
+        const colon = text.indexOf(":");
+        if (colon <= 0) throw new Error(`${file}: the auths entry of ${host} has no user:password`);
+        username = text.slice(0, colon);
+        password = text.slice(colon + 1);
+      }
+      return { username, password, serveraddress: host };
     },
   };
 }

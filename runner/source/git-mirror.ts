@@ -62,13 +62,11 @@ function refspecs(request: MirrorRequest): string[] {
   return [];
 }
 
-async function hasCommit(mirror: string, sha: string): Promise<boolean> {
-  try {
-    await runGit(["--git-dir", mirror, "cat-file", "-e", `${sha}^{commit}`]);
-    return true;
-  } catch {
-    return false;
-  }
+function hasCommit(mirror: string, sha: string): Promise<boolean> {
+  return runGit(["--git-dir", mirror, "cat-file", "-e", `${sha}^{commit}`]).then(
+    () => true,
+    () => false,
+  );
 }
 
 function isUnknownObject(error: GitCommandError): boolean {
