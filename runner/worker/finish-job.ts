@@ -3,7 +3,7 @@ import { ConflictError } from "../../src/core/errors.js";
 import { jobUrl } from "../../src/core/job-url.js";
 import type { ReceivedJob } from "../../src/queue/port.js";
 import { lastLines, plainLogText } from "../../src/core/plain-log-text.js";
-import type { JobRecord, LogSectionRecord, Store } from "../../src/store/port.js";
+import type { JobRecord, JobUpdate, LogSectionRecord, Store } from "../../src/store/port.js";
 import { releaseDependents } from "../../src/store/release-dependents.js";
 import type { StoreLogWriter } from "../logs/store-log-writer.js";
 import { timed } from "../pipeline/step-timings.js";
@@ -12,21 +12,12 @@ import { BRIEF, PATIENT, retryTransient } from "./store-retry.js";
 import { everyInTurn } from "./watch-job.js";
 import { messageVisibilitySeconds, refOf, type WorkerContext } from "./worker-context.js";
 
-/** How a job ended, as its record keeps it; the check run is completed from this alone. */
-export type JobEnd = (
-  { status: "completed"; conclusion: JobConclusion } | { status: "errored"; conclusion?: never }
-) & {
-  /** Why it was cancelled, why it failed for good, or the infrastructure failure. */
-  message?: string;
-  exitCode?: number;
-  durations?: JobRecord["durations"];
-  cacheKey?: string;
-  cacheHit?: boolean;
-  cacheMissReasons?: string[];
-  logChunks?: number;
-  annotations?: JobRecord["annotations"];
-  tests?: JobRecord["tests"];
-};
+/**
+ * How a job ended, as its record keeps it (its `message`: why it was cancelled, why it
+ * failed for good, or the infrastructure failure); the check run is completed from this alone.
+ */
+export type JobEnd = JobUpdate &
+  ({ status: "completed"; conclusion: JobConclusion } | { status: "errored"; conclusion?: never });
 
 /**
  * The end of a job, one step that any runner can finish, in this order:
