@@ -16,13 +16,11 @@ export function installationOctokits(app: {
 }): (installationId: number) => Promise<RequestOctokit> {
   const made = new Map<number, RequestOctokit>();
   return async (installationId) => {
-    if (!made.has(installationId)) {
-      const { appId, privateKey, baseUrl, octokitOptions } = app;
-      made.set(
-        installationId,
-        createInstallationOctokit(appId, privateKey, installationId, baseUrl, octokitOptions),
-      );
-    }
-    return made.get(installationId)!;
+    const { appId, privateKey, baseUrl, octokitOptions } = app;
+    const octokit =
+      made.get(installationId) ??
+      createInstallationOctokit(appId, privateKey, installationId, baseUrl, octokitOptions);
+    made.set(installationId, octokit);
+    return octokit;
   };
 }

@@ -23,29 +23,12 @@ export async function planMessage(deps: PlannerDeps, message: PlanMessage): Prom
   const octokit = await deps.octokitFor(message.installationId);
   const { task } = message;
   switch (task.kind) {
-    case "build":
-      return start(
-        deps,
-        octokit,
-        message,
-        {
-          event: task.event,
-          installationId: message.installationId,
-          repository: await withCloneUrl(octokit, message.repository),
-          sha: task.sha,
-          ref: task.ref,
-          pullRequest: task.pullRequest,
-          headRepositoryFullName: task.headRepositoryFullName,
-          headRepositoryId: task.headRepositoryId,
-          trigger: task.trigger,
-          baseRef: task.baseRef,
-        },
-        {
-          before: task.before,
-          defaultBranch: task.defaultBranch,
-          alsoSupersedeLines: task.alsoSupersedeLines,
-        },
-      );
+    case "build": {
+      const { kind: _kind, before, defaultBranch, alsoSupersedeLines, ...event } = task;
+      const repository = await withCloneUrl(octokit, message.repository);
+      const facts = { ...event, installationId: message.installationId, repository };
+      return start(deps, octokit, message, facts, { before, defaultBranch, alsoSupersedeLines });
+    }
     case "rerun-check-run":
       return rerunCheckRun(deps, octokit, message, task);
     case "rerun-commit":

@@ -23,9 +23,9 @@ export async function openVault(
   if (settings.kind === "local")
     return new SecretVault(store, localKeyWrapper(settings.key), previous);
   if (settings.kind === "kms") {
-    const { kmsKeyWrapper, openKmsClient } = await import("./kms-key-wrapper.js");
-    const kms = openKmsClient(settings.region, settings.endpoint);
-    return new SecretVault(store, kmsKeyWrapper(settings.keyId, kms), previous);
+    const { kmsKeyWrapper } = await import("./kms-key-wrapper.js");
+    const kms = kmsKeyWrapper(settings.keyId, settings.region, settings.endpoint);
+    return new SecretVault(store, kms, previous);
   }
   return undefined;
 }
