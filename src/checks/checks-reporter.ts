@@ -26,6 +26,13 @@ export interface CheckRunRef {
   checkRunId: number;
 }
 
+/** The commit a check run is created on. */
+export interface CheckCommit {
+  owner: string;
+  repo: string;
+  headSha: string;
+}
+
 export const CONFIG_CHECK_NAME = "Kozmic configuration";
 
 const CANCEL_ACTION = {
@@ -62,16 +69,15 @@ export class ChecksReporter {
   }
 
   /** Creates a queued check run for a job and returns its id. */
-  async createQueued(input: {
-    owner: string;
-    repo: string;
-    name: string;
-    headSha: string;
-    jobId: string;
-    detailsUrl: string;
-    /** The hooks a job of a hook with `needs` waits for, which its summary names. */
-    waitsFor?: readonly string[];
-  }): Promise<number> {
+  async createQueued(
+    input: CheckCommit & {
+      name: string;
+      jobId: string;
+      detailsUrl: string;
+      /** The hooks a job of a hook with `needs` waits for, which its summary names. */
+      waitsFor?: readonly string[];
+    },
+  ): Promise<number> {
     const waits = input.waitsFor?.length ? input.waitsFor : undefined;
     return this.create(input, {
       name: input.name,
@@ -92,7 +98,7 @@ export class ChecksReporter {
    * completed `skipped`, or a skipped one made for a job that has none yet.
    */
   async completeSkippedJob(
-    repository: { owner: string; repo: string; headSha: string },
+    repository: CheckCommit,
     job: { id: string; hook: string; checkRunId?: number; message?: string },
     logUrl: string,
   ): Promise<void> {
@@ -111,14 +117,9 @@ export class ChecksReporter {
    * A completed `skipped` check run for a hook its `paths:` left out: GitHub counts a skipped
    * required check as passed, where a missing one would keep a pull request waiting.
    */
-  async reportSkipped(input: {
-    owner: string;
-    repo: string;
-    name: string;
-    headSha: string;
-    reason: string;
-    externalId: string;
-  }): Promise<number> {
+  async reportSkipped(
+    input: CheckCommit & { name: string; reason: string; externalId: string },
+  ): Promise<number> {
     return this.create(input, {
       name: input.name,
       ...this.completedNow("skipped"),
@@ -223,15 +224,14 @@ export class ChecksReporter {
    * One failed "Kozmic configuration" check run listing every problem, with an annotation
    * per problem on its line; annotations go 50 per request, as GitHub requires.
    */
-  async reportConfigurationError(input: {
-    owner: string;
-    repo: string;
-    headSha: string;
-    issues: readonly ConfigIssue[];
-    detailsUrl?: string;
-    /** Lets a retried planning find this run instead of creating a second one. */
-    externalId?: string;
-  }): Promise<number> {
+  async reportConfigurationError(
+    input: CheckCommit & {
+      issues: readonly ConfigIssue[];
+      detailsUrl?: string;
+      /** Lets a retried planning find this run instead of creating a second one. */
+      externalId?: string;
+    },
+  ): Promise<number> {
     const output = configFailureOutput(input.issues, CONFIG_PATH);
     const batches = chunk(
       configAnnotations(input.issues, CONFIG_PATH),
@@ -244,20 +244,14 @@ export class ChecksReporter {
       ...(input.externalId ? { external_id: input.externalId } : {}),
       output: { ...output, annotations: batches[0] ?? [] },
     });
-    for (const batch of batches.slice(1)) {
-      await this.update(
-        { owner: input.owner, repo: input.repo, checkRunId },
-        { output: { ...output, annotations: batch } },
-      );
-    }
+    const ref = { owner: input.owner, repo: input.repo, checkRunId };
+    for (const batch of batches.slice(1))
+      await this.update(ref, { output: { ...output, annotations: batch } });
     return checkRunId;
   }
 
   /** Creates a check run on the commit; its id. */
-  private async create(
-    commit: { owner: string; repo: string; headSha: string },
-    body: Record<string, unknown>,
-  ): Promise<number> {
+  private async create(commit: CheckCommit, body: Record<string, unknown>): Promise<number> {
     const { owner, repo, headSha } = commit;
     const { data } = await this.octokit.request("POST /repos/{owner}/{repo}/check-runs", {
       ...{ owner, repo, head_sha: headSha },
