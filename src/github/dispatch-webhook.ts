@@ -23,26 +23,48 @@ const PULL_REQUEST_ACTIONS = [
   "pull_request.reopened",
 ] as const;
 
-// The handlers read a delivery's id and payload, nothing of Probot's context besides.
-type Handler = (deps: AppDeps, context: Context<never>) => Promise<object>;
-type Outcome = EnqueueOutcome | { outcome: "ignored"; why: string };
+type Task = PlanMessage["task"];
+type Ignored = { outcome: "ignored"; why: string };
+/**
+ * A handler reads a delivery's payload: it returns the task to hand the planner, or says
+ * why there is none, or (the installation events) does its own work and says what.
+ */
+type Handler = (payload: never, deps: AppDeps) => Task | Ignored | Promise<object>;
 
 const ROUTES: Record<string, Handler> = {
-  push: handlePush as Handler,
-  ...Object.fromEntries(PULL_REQUEST_ACTIONS.map((event) => [event, handlePullRequest as Handler])),
-  "check_run.rerequested": handleCheckRunRerequested as Handler,
-  "check_suite.rerequested": handleCheckSuiteRerequested as Handler,
-  "check_run.requested_action": handleRequestedAction as Handler,
-  installation: handleInstallation as Handler,
-  installation_repositories: handleInstallationRepositories as Handler,
+  push: pushTask,
+  ...Object.fromEntries(PULL_REQUEST_ACTIONS.map((event) => [event, pullRequestTask])),
+  // GitHub's "Re-run" on one check run; the planner finds its job and build.
+  "check_run.rerequested": ({
+    check_run: run,
+    sender,
+  }: Context<"check_run.rerequested">["payload"]) => ({
+    kind: "rerun-check-run",
+    externalId: run.external_id || null,
+    sha: run.head_sha,
+    headBranch: run.check_suite?.head_branch ?? null,
+    actor: clip(sender?.login ?? "GitHub", 200),
+  }),
+  // GitHub's "Re-run all checks": every hook of the commit again.
+  "check_suite.rerequested": ({
+    check_suite,
+    sender,
+  }: Context<"check_suite.rerequested">["payload"]) => ({
+    kind: "rerun-commit",
+    sha: check_suite.head_sha,
+    headBranch: check_suite.head_branch,
+    actor: clip(sender?.login ?? "GitHub", 200),
+  }),
+  "check_run.requested_action": cancelTask,
+  installation: handleInstallation,
+  installation_repositories: handleInstallationRepositories,
 };
 
 /**
  * A push to a branch or tag builds its head commit (a tag only the hooks whose `tags:` match);
  * deletions build nothing.
  */
-async function handlePush(deps: AppDeps, context: Context<"push">): Promise<Outcome> {
-  const { payload } = context;
+function pushTask(payload: Context<"push">["payload"]): Task | Ignored {
   // A tag push runs only the hooks that list `tags:`, which the planner reads at the commit.
   if (!payload.ref.startsWith("refs/heads/") && !payload.ref.startsWith("refs/tags/")) {
     return { outcome: "ignored", why: "not a branch or tag" };
@@ -51,7 +73,7 @@ async function handlePush(deps: AppDeps, context: Context<"push">): Promise<Outc
     return { outcome: "ignored", why: "branch or tag deleted" };
   }
   if (shouldSkipCi([payload.head_commit.message])) return { outcome: "ignored", why: "skip-ci" };
-  return enqueueTask(deps, context, {
+  return {
     kind: "build",
     event: "push",
     sha: payload.after,
@@ -61,22 +83,20 @@ async function handlePush(deps: AppDeps, context: Context<"push">): Promise<Outc
     ...(payload.repository.default_branch
       ? { defaultBranch: clip(payload.repository.default_branch, 255) }
       : {}),
-  });
+  };
 }
 
 /**
  * Builds a pull request's head commit. A head in another repository (a fork) makes the build
  * untrusted (planJobs decides from the head repository's full name).
  */
-async function handlePullRequest(
-  deps: AppDeps,
-  context: Context<(typeof PULL_REQUEST_ACTIONS)[number]>,
-): Promise<Outcome> {
-  const { payload } = context;
+function pullRequestTask(
+  payload: Context<(typeof PULL_REQUEST_ACTIONS)[number]>["payload"],
+): Task | Ignored {
   const pull = payload.pull_request;
   if (shouldSkipCi([pull.title])) return { outcome: "ignored", why: "skip-ci" };
   const sameRepository = pull.head.repo?.id === payload.repository.id;
-  return enqueueTask(deps, context, {
+  return {
     kind: "build",
     event: "pull_request",
     sha: pull.head.sha,
@@ -87,55 +107,21 @@ async function handlePullRequest(
     headRepositoryId: pull.head.repo?.id ?? null,
     trigger: clip(payload.sender?.login ?? pull.user?.login ?? "pull request"),
     ...(sameRepository ? { alsoSupersedeLines: [`branch:${pull.head.ref}`] } : {}),
-  });
-}
-
-/** GitHub's "Re-run" on one check run; the planner finds its job and build. */
-async function handleCheckRunRerequested(
-  deps: AppDeps,
-  context: Context<"check_run.rerequested">,
-): Promise<EnqueueOutcome> {
-  const { payload } = context;
-  const run = payload.check_run;
-  return enqueueTask(deps, context, {
-    kind: "rerun-check-run",
-    externalId: run.external_id || null,
-    sha: run.head_sha,
-    headBranch: run.check_suite?.head_branch ?? null,
-    actor: clip(payload.sender?.login ?? "GitHub", 200),
-  });
-}
-
-/** GitHub's "Re-run all checks": every hook of the commit again. */
-async function handleCheckSuiteRerequested(
-  deps: AppDeps,
-  context: Context<"check_suite.rerequested">,
-): Promise<EnqueueOutcome> {
-  const { payload } = context;
-  return enqueueTask(deps, context, {
-    kind: "rerun-commit",
-    sha: payload.check_suite.head_sha,
-    headBranch: payload.check_suite.head_branch,
-    actor: clip(payload.sender?.login ?? "GitHub", 200),
-  });
+  };
 }
 
 /** The check run's "Cancel" button (action identifier `cancel`) cancels its job. */
-async function handleRequestedAction(
-  deps: AppDeps,
-  context: Context<"check_run.requested_action">,
-): Promise<Outcome> {
-  const { payload } = context;
+function cancelTask(payload: Context<"check_run.requested_action">["payload"]): Task | Ignored {
   if (payload.requested_action?.identifier !== "cancel") {
     return { outcome: "ignored", why: `unknown action ${payload.requested_action?.identifier}` };
   }
   const jobId = payload.check_run.external_id;
   if (!jobId) return { outcome: "ignored", why: "the check run has no external_id" };
-  return enqueueTask(deps, context, {
+  return {
     kind: "cancel",
     jobId: clip(jobId, 200),
     actor: clip(payload.sender?.login ?? "someone on GitHub", 200),
-  });
+  };
 }
 
 /** The part of a webhook's `repository` that planning and the Checks API need. */
@@ -149,19 +135,17 @@ interface PayloadRepository {
 /** Hands a delivery's task to the planner, for the repository and installation it came from. */
 function enqueueTask(
   deps: AppDeps,
-  context: {
-    id: string;
-    payload: { installation?: { id: number } | null; repository: PayloadRepository };
-  },
-  task: PlanMessage["task"],
+  id: string,
+  payload: { installation?: { id: number } | null; repository: PayloadRepository },
+  task: Task,
 ): Promise<EnqueueOutcome> {
   // Every event Kozmic builds on carries its installation.
-  const installationId = context.payload.installation?.id;
+  const installationId = payload.installation?.id;
   if (typeof installationId !== "number") {
     throw new Error("the delivery has no installation id; is it from the GitHub App's webhook?");
   }
-  const { repository } = context.payload;
-  return enqueuePlan(deps, context.id, {
+  const { repository } = payload;
+  return enqueuePlan(deps, id, {
     installationId,
     repository: {
       id: repository.id,
@@ -190,8 +174,11 @@ export function createWebhookDispatcher(deps: AppDeps): WebhookDispatcher {
     }
     try {
       checkPayload(name, payload);
-      const context = { id, name, payload, log } as unknown as Context<never>;
-      const result = await handler(deps, context);
+      const handled = await handler(payload as never, deps);
+      const result =
+        "kind" in handled
+          ? await enqueueTask(deps, id, payload as Parameters<typeof enqueueTask>[2], handled)
+          : handled;
       log.info({ deliveryId: id, event, ...result }, `${event} handled`);
     } catch (error) {
       if (error instanceof MalformedPayloadError) {

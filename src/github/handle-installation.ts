@@ -14,10 +14,9 @@ function accountOf(installation: { account?: unknown }): string {
 
 /** Keeps the store's record of an installation and its repositories in step with GitHub. */
 export async function handleInstallation(
+  payload: Context<"installation">["payload"],
   deps: AppDeps,
-  context: Context<"installation">,
 ): Promise<{ outcome: "stored" | "deleted" | "ignored" }> {
-  const { payload } = context;
   const id = payload.installation.id;
   if (payload.action === "deleted" || payload.action === "suspend") {
     await deps.store.deleteInstallation(id);
@@ -39,10 +38,9 @@ export async function handleInstallation(
 }
 
 export async function handleInstallationRepositories(
+  payload: Context<"installation_repositories">["payload"],
   deps: AppDeps,
-  context: Context<"installation_repositories">,
 ): Promise<{ outcome: "stored" }> {
-  const { payload } = context;
   const id = payload.installation.id;
   const known = await deps.store.getInstallation(id);
   const removed = new Set(payload.repositories_removed.map((r) => r.id));
