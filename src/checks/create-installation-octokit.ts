@@ -1,5 +1,5 @@
 import { ProbotOctokit } from "probot";
-import { observedFetch, type GitHubApiObserver } from "./github-api-observer.js";
+import { observedFetch, timedFetch, type GitHubApiObserver } from "./github-api-observer.js";
 import { pacedWrites, unpacedWrites } from "./write-pacing.js";
 
 export type { GitHubApiObserver } from "./github-api-observer.js";
@@ -61,6 +61,37 @@ export function octokitResilienceOptions(options: InstallationOctokitOptions = {
 }
 
 /**
+ * ProbotOctokit with Kozmic's retry and throttling settings laid over Probot's own. Probot
+ * puts its throttle options (which never retry a secondary rate limit) on every instance;
+ * a function default runs after Probot's, so ours win field by field.
+ */
+export function kozmicOctokit(options: InstallationOctokitOptions = {}): typeof ProbotOctokit {
+  const { request: _request, ...resilience } = octokitResilienceOptions(options);
+  const { observer, requestTimeoutMs } = options;
+  return ProbotOctokit.defaults((instance: Record<string, unknown>) => {
+    const installationId = (instance.auth as { installationId?: number } | undefined)
+      ?.installationId;
+    const request = instance.request as { fetch?: typeof globalThis.fetch } | undefined;
+    let fetch = request?.fetch;
+    if (requestTimeoutMs !== undefined) fetch = timedFetch(requestTimeoutMs, fetch);
+    if (observer) fetch = observedFetch(observer, fetch);
+    return {
+      ...instance,
+      retry: { ...(instance.retry as object | undefined), ...resilience.retry },
+      throttle: {
+        ...(instance.throttle as object | undefined),
+        ...resilience.throttle,
+        // Octokit paces writes per throttle id, one process-wide "no-id" by default; GitHub's
+        // secondary limits are per token, so one busy installation need not hold up others.
+        ...(installationId !== undefined ? { id: `installation-${installationId}` } : {}),
+      },
+      // Probot may bring a fetch of its own (its `request` option): time and observe that one.
+      ...(fetch !== request?.fetch ? { request: { ...request, fetch } } : {}),
+    };
+  }) as typeof ProbotOctokit;
+}
+
+/**
  * An Octokit authenticated as one installation of the app, with Octokit's retry (5xx) and
  * throttling (rate limits) plugins on, for code that runs outside a webhook (the runner).
  */
@@ -71,12 +102,6 @@ export function createInstallationOctokit(
   baseUrl = "https://api.github.com",
   options: InstallationOctokitOptions = {},
 ): InstanceType<typeof ProbotOctokit> {
-  const resilience = octokitResilienceOptions(options);
-  return new ProbotOctokit({
-    auth: { appId, privateKey, installationId },
-    baseUrl,
-    ...resilience,
-    // Writes are paced per installation (GitHub's secondary limits are per token), not process-wide.
-    throttle: { ...resilience.throttle, id: `installation-${installationId}` },
-  });
+  const Octokit = kozmicOctokit(options);
+  return new Octokit({ auth: { appId, privateKey, installationId }, baseUrl });
 }
