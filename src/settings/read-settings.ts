@@ -29,16 +29,12 @@ export const SETTINGS_GROUPS = {
   runner: runnerGroup,
   pipeline: pipelineGroup,
   storage: storageGroup,
-  /** Where jobs' artifacts are kept, and how much of them. */
   artifacts: artifactGroup,
-  /** The artifacts' size limit alone (`kozmic run`). */
   artifactSize: artifactSizeGroup,
-  /** The storage group on AWS Lambda: SQS and DynamoDB only. */
   awsStorage: awsStorageGroup,
   metrics: metricsGroup,
   log: logGroup,
   secrets: secretsGroup,
-  /** Draining before an EC2 Auto Scaling host goes (runner only). */
   host: hostGroup,
 };
 

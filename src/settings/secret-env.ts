@@ -48,12 +48,10 @@ export function parseSecretEnv(arn: string, secretString: string | undefined): S
   const notText = SECRET_KEYS.filter(
     (key) => Object.hasOwn(fields, key) && typeof fields[key] !== "string",
   );
-  const problems = [
-    ...(missing.length > 0
-      ? [`${where}, which lacks ${missing.join(", ")}: it must be ${SHAPE}`]
-      : []),
-    ...(notText.length > 0 ? [`${where}, whose ${notText.join(", ")} must be strings`] : []),
-  ];
+  const problems: string[] = [];
+  if (missing.length > 0)
+    problems.push(`${where}, which lacks ${missing.join(", ")}: it must be ${SHAPE}`);
+  if (notText.length > 0) problems.push(`${where}, whose ${notText.join(", ")} must be strings`);
   if (problems.length > 0) throw new SettingsError(problems);
   return Object.fromEntries(SECRET_KEYS.map((key) => [key, fields[key]])) as SecretEnv;
 }

@@ -153,11 +153,7 @@ export const awsStorageGroup: SettingsGroup<AwsStorageSettings> = {
     const storage = storageGroup.read(env);
     if (!storage.ok) return { ok: false, problems: [...missing, ...storage.problems] };
     if (missing.length > 0) return { ok: false, problems: missing };
-    const { queue, planQueue, store } = storage.value;
-    // Both variables are set; this narrows the types.
-    if (queue.kind !== "sqs" || planQueue.kind !== "sqs" || store.kind !== "dynamodb") {
-      throw new Error("AWS storage settings expected after KOZMIC_QUEUE_URL and KOZMIC_TABLE");
-    }
-    return { ok: true, value: { queue, planQueue, store } };
+    // Both variables are set: the queues are on SQS and the store is DynamoDB.
+    return { ok: true, value: storage.value as AwsStorageSettings };
   },
 };
