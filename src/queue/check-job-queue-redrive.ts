@@ -3,6 +3,7 @@ import { InfrastructureError } from "../core/errors.js";
 import { SettingsError } from "../settings/settings-error.js";
 import type { QueueSettings, SqsSettings } from "../settings/storage-settings.js";
 import { redriveMismatch } from "./redrive-mismatch.js";
+import { isMissingQueue } from "./set-up-sqs-queue.js";
 
 /**
  * Refuses to run jobs from an SQS queue whose redrive policy does not fit
@@ -39,7 +40,7 @@ async function readRedrivePolicy(
     return Attributes?.RedrivePolicy;
   } catch (error) {
     const name = (error as Error).name;
-    if (name === "QueueDoesNotExist" || name === "AWS.SimpleQueueService.NonExistentQueue") {
+    if (isMissingQueue(error)) {
       throw new SettingsError(
         `KOZMIC_QUEUE_URL must name an existing SQS queue; ${queue.queueUrl} does not exist ` +
           "(ensureSqsQueues in src/queue/sqs-queue.ts creates it with its dead-letter queue)",

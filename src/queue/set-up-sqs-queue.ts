@@ -87,12 +87,8 @@ function redriveDifference(
       ? `its redrive policy has no maxReceiveCount (${current})`
       : `it dead-letters after ${count} receives`;
   }
-  let target: unknown;
-  try {
-    target = (JSON.parse(current) as { deadLetterTargetArn?: unknown }).deadLetterTargetArn;
-  } catch {
-    target = undefined;
-  }
+  // maxReceiveCount found the policy JSON.
+  const target = (JSON.parse(current) as { deadLetterTargetArn?: unknown }).deadLetterTargetArn;
   return target === deadArn ? undefined : `it dead-letters to ${String(target)}`;
 }
 
@@ -100,12 +96,15 @@ async function findQueueUrl(client: SQSClient, name: string): Promise<string | u
   try {
     return (await client.send(new GetQueueUrlCommand({ QueueName: name }))).QueueUrl;
   } catch (error) {
-    const code = (error as Error).name;
-    if (code === "QueueDoesNotExist" || code === "AWS.SimpleQueueService.NonExistentQueue") {
-      return undefined;
-    }
+    if (isMissingQueue(error)) return undefined;
     throw error;
   }
+}
+
+/** SQS's answer for a queue that does not exist, by either of its names. */
+export function isMissingQueue(error: unknown): boolean {
+  const name = (error as Error).name;
+  return name === "QueueDoesNotExist" || name === "AWS.SimpleQueueService.NonExistentQueue";
 }
 
 async function attributes(
