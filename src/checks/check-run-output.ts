@@ -187,20 +187,17 @@ function clip(text: string): string {
 export function configAnnotations(issues: readonly ConfigIssue[], path: string): CheckAnnotation[] {
   return issues.map((issue) => {
     const line = Math.max(1, issue.line ?? 1);
-    const annotation: CheckAnnotation = {
+    // GitHub accepts columns only on single-line annotations.
+    const column = issue.column !== undefined && issue.column > 0 ? issue.column : undefined;
+    return {
       path,
       start_line: line,
       end_line: line,
+      ...(column ? { start_column: column, end_column: column } : {}),
       annotation_level: "failure",
       title: "Invalid Kozmic configuration",
       message: clip(issue.message),
     };
-    // GitHub accepts columns only on single-line annotations.
-    if (issue.column !== undefined && issue.column > 0) {
-      annotation.start_column = issue.column;
-      annotation.end_column = issue.column;
-    }
-    return annotation;
   });
 }
 

@@ -1,11 +1,10 @@
 import type { Context } from "probot";
-import type { InstallationRecord } from "../store/port.js";
 import type { AppDeps } from "./app-deps.js";
 
 type ShortRepository = { id: number; full_name: string; private: boolean };
 
-const toRecord = (repos: readonly ShortRepository[] | undefined) =>
-  (repos ?? []).map((r) => ({ id: r.id, fullName: r.full_name, private: r.private }));
+const toRecord = (repos: readonly ShortRepository[]) =>
+  repos.map((r) => ({ id: r.id, fullName: r.full_name, private: r.private }));
 
 function accountOf(installation: { account?: unknown }): string {
   const account = installation.account as { login?: string; slug?: string } | null | undefined;
@@ -23,15 +22,12 @@ export async function handleInstallation(
     return { outcome: "deleted" };
   }
   if (payload.action === "created" || payload.action === "unsuspend") {
-    const record: InstallationRecord = {
+    await deps.store.putInstallation({
       id,
       account: accountOf(payload.installation),
       updatedAt: deps.now(),
-    };
-    if ("repositories" in payload && payload.repositories) {
-      record.repositories = toRecord(payload.repositories);
-    }
-    await deps.store.putInstallation(record);
+      ...(payload.repositories ? { repositories: toRecord(payload.repositories) } : {}),
+    });
     return { outcome: "stored" };
   }
   return { outcome: "ignored" };
