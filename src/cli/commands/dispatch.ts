@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { KozmicError, PermanentError } from "../../core/errors.js";
+import { KozmicError } from "../../core/errors.js";
 import { parseInputs } from "../../core/manual-inputs.js";
 import { startFailure } from "../start-failure.js";
 
@@ -65,11 +65,6 @@ export async function main(args: string[]): Promise<number> {
   try {
     const { findRepositoryAsApp } = await import("../find-repository-as-app.js");
     const found = await findRepositoryAsApp(settings.app, parsed.repo);
-    if (!found || found.installationId === undefined) {
-      throw new PermanentError(
-        `${parsed.repo}: no such repository has the GitHub App installed (check the name and the app's installation)`,
-      );
-    }
     const [{ enqueuePlan }, { rerunBuildId }] = await Promise.all([
       import("../../github/app-deps.js"),
       import("../../planner/derived-ids.js"),

@@ -1,5 +1,5 @@
 import { userInfo } from "node:os";
-import { KozmicError, PermanentError } from "../../core/errors.js";
+import { KozmicError } from "../../core/errors.js";
 import { startFailure } from "../start-failure.js";
 
 const USAGE = [
@@ -69,11 +69,6 @@ export async function main(args: string[]): Promise<number> {
     }
     const { findRepositoryAsApp } = await import("../find-repository-as-app.js");
     const found = await findRepositoryAsApp(settings.app, repo!);
-    if (!found) {
-      throw new PermanentError(
-        `${repo}: no such repository has the GitHub App installed (check the name and the app's installation)`,
-      );
-    }
     if (sub === "ls") {
       const listed = await vault.list(found.id);
       const rows = [
