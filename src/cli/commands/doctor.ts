@@ -1,4 +1,4 @@
-import { parseArgs } from "node:util";
+import { parseCommandArgs } from "../parse-command-args.js";
 
 const USAGE = `usage: kozmic doctor [--probe-image IMAGE] [--probe-url URL] [--no-probe]
 
@@ -27,25 +27,13 @@ Nothing is created or changed (but the probe's image, when pulled). Exit 0 when 
 
 /** `kozmic doctor`: one line per check; exit 1 when any finds a problem. */
 export async function main(args: string[]): Promise<number> {
-  let flags;
-  try {
-    ({ values: flags } = parseArgs({
-      args,
-      options: {
-        help: { type: "boolean", short: "h" },
-        "probe-image": { type: "string" },
-        "probe-url": { type: "string" },
-        "no-probe": { type: "boolean" },
-      },
-    }));
-    if (flags.help) {
-      console.log(USAGE);
-      return 0;
-    }
-  } catch (error) {
-    console.error(`kozmic doctor: ${(error as Error).message}\n${USAGE}`);
-    return 2;
-  }
+  const parsed = parseCommandArgs("doctor", USAGE, args, {
+    "probe-image": { type: "string" },
+    "probe-url": { type: "string" },
+    "no-probe": { type: "boolean" },
+  });
+  if (typeof parsed === "number") return parsed;
+  const flags = parsed.values;
   const [settings, checks, { DockerEngine }] = await Promise.all([
     import("../../settings/read-settings.js"),
     import("../../doctor/checks.js"),

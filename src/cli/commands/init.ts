@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
-import { parseDirectoryArgs } from "../parse-directory-args.js";
+import { parseCommandArgs } from "../parse-command-args.js";
 
 const USAGE = `usage: kozmic init [DIR]
 
@@ -17,7 +17,7 @@ An existing file is never overwritten. Then: kozmic run [DIR], commit, push.`;
  * (nothing is written), 2 for bad arguments or a DIR that is not a directory.
  */
 export async function main(args: string[]): Promise<number> {
-  const parsed = parseDirectoryArgs("init", USAGE, args, {});
+  const parsed = parseCommandArgs("init", USAGE, args, {}, true);
   if (typeof parsed === "number") return parsed;
   const dir = resolve(parsed.directory ?? ".");
   const [

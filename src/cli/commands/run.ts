@@ -1,5 +1,5 @@
 import { checkSecretName, checkSecretValue } from "../../core/secret-rules.js";
-import { parseDirectoryArgs } from "../parse-directory-args.js";
+import { parseCommandArgs } from "../parse-command-args.js";
 
 const USAGE =
   "usage: kozmic run [DIR] [--hook NAME]... [--secret NAME]... [--artifacts DIR]\n" +
@@ -28,11 +28,17 @@ function secretsFromEnv(names: string[]): Record<string, string> | string {
 
 /** `kozmic run`: runs a working tree's hooks with the real pipeline and cache. */
 export async function main(args: string[]): Promise<number> {
-  const parsed = parseDirectoryArgs("run", USAGE, args, {
-    hook: { type: "string", multiple: true },
-    secret: { type: "string", multiple: true },
-    artifacts: { type: "string" },
-  });
+  const parsed = parseCommandArgs(
+    "run",
+    USAGE,
+    args,
+    {
+      hook: { type: "string", multiple: true },
+      secret: { type: "string", multiple: true },
+      artifacts: { type: "string" },
+    },
+    true,
+  );
   if (typeof parsed === "number") return parsed;
   const secrets = secretsFromEnv(parsed.values.secret ?? []);
   if (typeof secrets === "string") {

@@ -1,5 +1,5 @@
-import { parseArgs } from "node:util";
 import type { AppTools } from "../../github/kozmic-app.js";
+import { parseCommandArgs } from "../parse-command-args.js";
 import { startFailure } from "../start-failure.js";
 
 const USAGE = `usage: kozmic serve [--print-credentials]
@@ -19,25 +19,14 @@ and the queue/store settings (KOZMIC_DATA_DIR, KOZMIC_QUEUE_URL, KOZMIC_TABLE, .
 
 /** `kozmic serve`: the app's Node server until SIGTERM or SIGINT. Exit 2 on bad settings. */
 export async function main(args: string[]): Promise<number> {
-  let printOnly = false;
-  try {
-    const { values } = parseArgs({
-      args,
-      options: { help: { type: "boolean", short: "h" }, "print-credentials": { type: "boolean" } },
-    });
-    if (values.help) {
-      console.log(USAGE);
-      return 0;
-    }
-    printOnly = values["print-credentials"] === true;
-  } catch (error) {
-    console.error(`kozmic serve: ${(error as Error).message}\n${USAGE}`);
-    return 2;
-  }
+  const parsed = parseCommandArgs("serve", USAGE, args, {
+    "print-credentials": { type: "boolean" },
+  });
+  if (typeof parsed === "number") return parsed;
   // Without the App's credentials: the set-up page registers the App, then we go on as it.
   try {
     const { printAppCredentials, setUpAppIfMissing } = await import("../../setup/run-setup.js");
-    if (printOnly) {
+    if (parsed.values["print-credentials"]) {
       await printAppCredentials(process.env);
       return 0;
     }

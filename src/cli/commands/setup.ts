@@ -1,4 +1,4 @@
-import { parseArgs } from "node:util";
+import { parseCommandArgs } from "../parse-command-args.js";
 
 const USAGE = `usage: kozmic setup [--name NAME] [--job-queue NAME] [--plan-queue NAME] [--table NAME] [--fix]
 
@@ -21,27 +21,15 @@ const TABLE = /^[A-Za-z0-9_.-]{3,255}$/;
  * (and was left alone), 2 for bad arguments or settings, 3 when AWS cannot be reached.
  */
 export async function main(args: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        help: { type: "boolean", short: "h" },
-        name: { type: "string" },
-        "job-queue": { type: "string" },
-        "plan-queue": { type: "string" },
-        table: { type: "string" },
-        fix: { type: "boolean" },
-      },
-    }));
-  } catch (error) {
-    console.error(`kozmic setup: ${(error as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
+  const parsed = parseCommandArgs("setup", USAGE, args, {
+    name: { type: "string" },
+    "job-queue": { type: "string" },
+    "plan-queue": { type: "string" },
+    table: { type: "string" },
+    fix: { type: "boolean" },
+  });
+  if (typeof parsed === "number") return parsed;
+  const { values } = parsed;
   const name = values.name ?? "kozmic";
   const names = {
     jobs: values["job-queue"] ?? `${name}-jobs`,

@@ -3,15 +3,16 @@ import { parseArgs, type ParseArgsConfig } from "node:util";
 type Options = NonNullable<ParseArgsConfig["options"]>;
 
 /**
- * The arguments of a command that takes at most one directory (`kozmic run`, `kozmic init`)
- * and `--help`: either what was given, or the exit code once usage or an error is printed
- * (0 for --help, 2 for anything wrong).
+ * The arguments of a command: its options, `--help`, and at most one directory when it
+ * takes one (`kozmic run`, `kozmic init`). Either what was given, or the exit code once
+ * usage or an error is printed (0 for --help, 2 for anything wrong).
  */
-export function parseDirectoryArgs<O extends Options>(
+export function parseCommandArgs<O extends Options>(
   command: string,
   usage: string,
   args: string[],
   options: O,
+  takesDirectory = false,
 ):
   | {
       values: ReturnType<typeof parseArgs<{ options: O; allowPositionals: true }>>["values"];
@@ -22,7 +23,7 @@ export function parseDirectoryArgs<O extends Options>(
   try {
     parsed = parseArgs({
       args,
-      allowPositionals: true,
+      allowPositionals: takesDirectory,
       options: { ...options, help: { type: "boolean", short: "h" } } as O,
     });
   } catch (error) {
