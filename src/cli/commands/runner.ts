@@ -25,10 +25,9 @@ export async function main(args: string[]): Promise<number> {
     { startPlanner },
     { startScheduleTimer },
     { checkJobQueueRedrive },
-    { jobQueueFrom, planQueueFrom },
+    { openStorage, processMetrics, serveMetrics },
     { PLAN_MAX_RECEIVES },
     { ENTRY_POINT_GROUPS, readSettings },
-    { storeFrom },
     { nameRunner, claimRunnerName },
   ] = await Promise.all([
     import("../../../runner/engine/docker-engine.js"),
@@ -37,10 +36,9 @@ export async function main(args: string[]): Promise<number> {
     import("../../planner/start-planner.js"),
     import("../../planner/schedule-timer.js"),
     import("../../queue/check-job-queue-redrive.js"),
-    import("../../queue/open-queue.js"),
+    import("../daemon-parts.js"),
     import("../../settings/storage-settings.js"),
     import("../../settings/read-settings.js"),
-    import("../../store/open-store.js"),
     import("../../../runner/worker/runner-name.js"),
   ]);
   const { createRunnerLog } = await import("../runner-log.js");
@@ -55,22 +53,17 @@ export async function main(args: string[]): Promise<number> {
   } catch (error) {
     return startFailure("kozmic runner", error);
   }
-  const { storage } = settings;
   const { logger, line: log } = createRunnerLog(settings.log);
-  let queue;
-  let planQueue;
-  let store;
+  let storage;
   try {
-    queue = jobQueueFrom(storage, log);
-    planQueue = planQueueFrom(storage, log);
-    store = storeFrom(storage);
+    storage = await openStorage(settings.storage, log);
   } catch (error) {
-    await queue?.close();
-    await planQueue?.close();
     return startFailure("kozmic runner", error);
   }
+  const { queue, planQueue, store } = storage;
   // Metrics only where KOZMIC_METRICS_PORT asks for them; one registry for this process.
-  const metrics = settings.metrics.port === undefined ? undefined : await runnerMetrics();
+  const { port } = settings.metrics;
+  const metrics = port === undefined ? undefined : await processMetrics(true);
   const credentials = metrics
     ? { ...settings.app, octokitOptions: { observer: metrics.github } }
     : settings.app;
@@ -78,32 +71,25 @@ export async function main(args: string[]): Promise<number> {
   let hostProblem = (): string | undefined => undefined;
   let metricsServer;
   if (metrics) {
-    const { startMetricsServer } = await import("../../metrics/metrics-server.js");
-    try {
-      metricsServer = await startMetricsServer(
-        { host: settings.metrics.host, port: settings.metrics.port! },
-        {
-          registry: metrics.registry,
-          health: () => {
-            const problem = hostProblem();
-            return {
-              busy: busy(),
-              slots: settings.runner.concurrency,
-              takingJobs: problem === undefined,
-              ...(problem ? { problem } : {}),
-            };
-          },
-          onError: (error) => logger.error({ err: error }, "metrics failed"),
+    metricsServer = await serveMetrics(
+      "kozmic runner",
+      { host: settings.metrics.host, port: port! },
+      {
+        registry: metrics.registry,
+        health: () => {
+          const problem = hostProblem();
+          return {
+            busy: busy(),
+            slots: settings.runner.concurrency,
+            takingJobs: problem === undefined,
+            ...(problem ? { problem } : {}),
+          };
         },
-      );
-    } catch (error) {
-      await queue.close();
-      await planQueue.close();
-      await store.close();
-      console.error(
-        `kozmic runner: cannot serve metrics on ${settings.metrics.host}:${settings.metrics.port} ` +
-          `(${(error as Error).message}); set KOZMIC_METRICS_PORT to a free port`,
-      );
+        onError: (error) => logger.error({ err: error }, "metrics failed"),
+      },
+    );
+    if (!metricsServer) {
+      await storage.close();
       nameClaim.release();
       return 2;
     }
@@ -113,7 +99,7 @@ export async function main(args: string[]): Promise<number> {
   const secrets = await openVault(settings.secrets, store);
   const runner = startRunner({
     queue,
-    store: metrics ? metrics.runner.observeStore(store) : store,
+    store: metrics?.runner ? metrics.runner.observeStore(store) : store,
     ...(secrets ? { secrets } : {}),
     artifacts: {
       store: await artifactStoreFrom(settings.artifacts),
@@ -123,11 +109,11 @@ export async function main(args: string[]): Promise<number> {
     github: credentials,
     settings: settings.runner,
     log,
-    ...(metrics ? { timings: metrics.runner.timings } : {}),
+    ...(metrics?.runner ? { timings: metrics.runner.timings } : {}),
   });
   busy = () => runner.active;
   hostProblem = () => runner.hostProblem;
-  if (metrics && metricsServer) {
+  if (metrics?.runner && metricsServer) {
     metrics.runner.trackSlots(busy, settings.runner.concurrency);
     metrics.runner.trackHost(hostProblem);
     log(`runner ${runner.owner}: metrics at ${metricsServer.url}/metrics`);
@@ -187,9 +173,7 @@ export async function main(args: string[]): Promise<number> {
   await scheduleTimer.stop();
   await planner.stop();
   await metricsServer?.close();
-  await queue.close();
-  await planQueue.close();
-  await store.close();
+  await storage.close();
   nameClaim.release();
   return 0;
 }
@@ -250,19 +234,5 @@ async function drainOnLeaving(
       protection.stop();
       hostDrain.stop();
     },
-  };
-}
-
-async function runnerMetrics() {
-  const [{ createMetricsRegistry, createGitHubApiMetrics }, { createRunnerMetrics }] =
-    await Promise.all([
-      import("../../metrics/metrics-registry.js"),
-      import("../../../runner/metrics/runner-metrics.js"),
-    ]);
-  const registry = createMetricsRegistry();
-  return {
-    registry,
-    runner: createRunnerMetrics(registry),
-    github: createGitHubApiMetrics(registry),
   };
 }

@@ -38,19 +38,17 @@ export async function main(args: string[]): Promise<number> {
   const [
     { startKozmicServer },
     { checkJobQueueRedrive },
-    { jobQueueFrom, planQueueFrom },
+    { openStorage, processMetrics, serveMetrics },
     { PLAN_MAX_RECEIVES },
     { readServeSettings },
-    { storeFrom },
     { createWebApp },
     { createRepositoryFinder },
   ] = await Promise.all([
     import("../../github/start-kozmic-server.js"),
     import("../../queue/check-job-queue-redrive.js"),
-    import("../../queue/open-queue.js"),
+    import("../daemon-parts.js"),
     import("../../settings/storage-settings.js"),
     import("../../settings/read-settings.js"),
-    import("../../store/open-store.js"),
     import("../../web/web-app.js"),
     import("../../web/find-repository-with-app.js"),
   ]);
@@ -62,7 +60,7 @@ export async function main(args: string[]): Promise<number> {
   } catch (error) {
     return startFailure("kozmic serve", error);
   }
-  const { web: webSettings, storage, metrics: metricsSettings } = read;
+  const { web: webSettings, metrics: metricsSettings } = read;
   const settings = { ...read.app, ...read.server };
   const runnerSettings =
     read.runner && read.pipeline ? { ...read.runner, pipeline: read.pipeline } : undefined;
@@ -89,18 +87,13 @@ export async function main(args: string[]): Promise<number> {
     console.error(`kozmic serve: ${(error as Error).message}`);
     return 2;
   }
-  let queue;
-  let planQueue;
-  let store;
+  let storage;
   try {
-    queue = jobQueueFrom(storage);
-    planQueue = planQueueFrom(storage);
-    store = storeFrom(storage);
+    storage = await openStorage(read.storage);
   } catch (error) {
-    await queue?.close();
-    await planQueue?.close();
     return startFailure("kozmic serve", error);
   }
+  const { queue, planQueue, store } = storage;
 
   // Repository secrets: set on the pages, read by an embedded runner.
   const { openVault } = await import("../../secrets/open-vault.js");
@@ -116,11 +109,6 @@ export async function main(args: string[]): Promise<number> {
       ...(secrets ? { secrets } : {}),
       artifacts,
     });
-  const closers: (() => Promise<void>)[] = [
-    () => queue.close(),
-    () => planQueue.close(),
-    () => store.close(),
-  ];
 
   const metrics = await processMetrics(runnerSettings !== undefined);
   let server;
@@ -134,7 +122,7 @@ export async function main(args: string[]): Promise<number> {
       planner: { maxReceives: PLAN_MAX_RECEIVES },
     });
   } catch (error) {
-    for (const close of closers) await close();
+    await storage.close();
     if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") {
       console.error(
         `kozmic serve: PORT ${settings.port} is already in use; set PORT to a free port`,
@@ -145,22 +133,17 @@ export async function main(args: string[]): Promise<number> {
   }
   let metricsServer;
   if (metricsSettings.port !== undefined) {
-    const { startMetricsServer } = await import("../../metrics/metrics-server.js");
-    try {
-      metricsServer = await startMetricsServer(
-        { host: metricsSettings.host, port: metricsSettings.port },
-        {
-          registry: metrics.registry,
-          onError: (error) => console.error(`kozmic serve: metrics failed: ${String(error)}`),
-        },
-      );
-    } catch (error) {
+    metricsServer = await serveMetrics(
+      "kozmic serve",
+      { host: metricsSettings.host, port: metricsSettings.port },
+      {
+        registry: metrics.registry,
+        onError: (error) => console.error(`kozmic serve: metrics failed: ${String(error)}`),
+      },
+    );
+    if (!metricsServer) {
       await server.stop();
-      for (const close of closers) await close();
-      console.error(
-        `kozmic serve: cannot serve metrics on ${metricsSettings.host}:${metricsSettings.port} ` +
-          `(${(error as Error).message}); set KOZMIC_METRICS_PORT to a free port`,
-      );
+      await storage.close();
       return 2;
     }
   }
@@ -208,22 +191,7 @@ export async function main(args: string[]): Promise<number> {
   await runner?.stop();
   await server.stop();
   await metricsServer?.close();
-  for (const close of closers) await close();
+  await storage.close();
   nameClaim?.release();
   return 0;
-}
-
-/**
- * This process's registry for /metrics: GitHub API errors and rate-limit waits, and the
- * runner's metrics where it runs jobs.
- */
-async function processMetrics(runsJobs: boolean) {
-  const { createMetricsRegistry, createGitHubApiMetrics } =
-    await import("../../metrics/metrics-registry.js");
-  const registry = createMetricsRegistry();
-  const github = createGitHubApiMetrics(registry);
-  const runner = runsJobs
-    ? (await import("../../../runner/metrics/runner-metrics.js")).createRunnerMetrics(registry)
-    : undefined;
-  return { registry, github, runner };
 }
