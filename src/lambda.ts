@@ -21,7 +21,6 @@ import type { Queue } from "./queue/port.js";
 import { sqsQueueFrom } from "./queue/sqs-queue.js";
 import { ENTRY_POINT_GROUPS, readSettings } from "./settings/read-settings.js";
 import { envWithSecret } from "./settings/secret-env.js";
-import type { Env } from "./settings/settings-group.js";
 import { PLAN_MAX_RECEIVES } from "./settings/storage-settings.js";
 import type { ServerSettings } from "./settings/server-settings.js";
 import { dynamoStoreFrom } from "./store/dynamodb-store.js";
@@ -171,71 +170,85 @@ async function by<T>(deadline: number, work: Promise<T>): Promise<T | "late"> {
   }
 }
 
-let environment: Promise<Env> | undefined;
+/**
+ * What `make` gives, made once per container; made again after it failed (bad settings, an
+ * outage) instead of the next invocation failing from a cached error.
+ */
+function onceUntilFailed<A extends unknown[], T>(
+  make: (...args: A) => Promise<T>,
+): (...args: A) => Promise<T> {
+  let made: Promise<T> | undefined;
+  return (...args) => {
+    made ??= make(...args).catch((error: unknown) => {
+      made = undefined;
+      throw error;
+    });
+    return made;
+  };
+}
 
 /**
  * The environment the entry points read their settings from: the process's, with
- * KOZMIC_SECRET_ARN's secret merged in, read once per container.
+ * KOZMIC_SECRET_ARN's secret merged in.
  */
-function lambdaEnv(): Promise<Env> {
-  environment ??= envWithSecret(process.env).catch((error: unknown) => {
-    environment = undefined;
-    throw error;
-  });
-  return environment;
-}
+const lambdaEnv = onceUntilFailed(() => envWithSecret(process.env));
 
-let ready: Promise<(event: LambdaHttpEvent) => Promise<LambdaHttpResult>> | undefined;
+const httpHandler = onceUntilFailed(async (event: LambdaHttpEvent) => {
+  // The awsStorage group first: what a Lambda must have is named before any other problem.
+  const env = withFunctionUrlAsPublicUrl(await lambdaEnv(), event);
+  const settings = readSettings(env, ["awsStorage", ...ENTRY_POINT_GROUPS.lambda]);
+  const store = dynamoStoreFrom(settings.awsStorage.store);
+  // Repository secrets for the pages: KMS on AWS (KOZMIC_KMS_KEY_ID), loaded only when set.
+  const secrets = settings.secrets
+    ? await (await import("./secrets/open-vault.js")).openVault(settings.secrets, store)
+    : undefined;
+  // Artifacts only from S3 (KOZMIC_ARTIFACT_BUCKET): a Lambda's disk is not where runners put them.
+  const bucket = settings.artifacts.store;
+  const artifacts =
+    bucket.kind === "s3"
+      ? (await import("./store/s3-artifacts.js")).s3ArtifactsFrom(bucket)
+      : undefined;
+  const server = { ...settings.app, ...settings.server };
+  return createLambdaHandler(server, {
+    planQueue: sqsQueueFrom(settings.awsStorage.planQueue, PLAN_MESSAGES),
+    store,
+    // Lambda buffers responses: live tails answer at once and the browser polls.
+    pagesFor: (app: AppTools) =>
+      createWebApp({
+        store,
+        settings: settings.web,
+        actions: app.actions,
+        findRepository: createRepositoryFinder(app.auth),
+        liveMaxMs: 0,
+        ...(secrets ? { secrets } : {}),
+        ...(artifacts ? { artifacts } : {}),
+      }),
+  });
+});
 
 /**
  * The Lambda entry point: settings and adapters from the environment, made once per
  * container. Only SQS and DynamoDB: a Lambda keeps no disk for the embedded queue and store.
  */
 export async function handler(event: LambdaHttpEvent): Promise<LambdaHttpResult> {
-  ready ??= (async () => {
-    // The awsStorage group first: what a Lambda must have is named before any other problem.
-    const env = withFunctionUrlAsPublicUrl(await lambdaEnv(), event);
-    const settings = readSettings(env, ["awsStorage", ...ENTRY_POINT_GROUPS.lambda]);
-    const store = dynamoStoreFrom(settings.awsStorage.store);
-    // Repository secrets for the pages: KMS on AWS (KOZMIC_KMS_KEY_ID), loaded only when set.
-    const secrets = settings.secrets
-      ? await (await import("./secrets/open-vault.js")).openVault(settings.secrets, store)
-      : undefined;
-    // Artifacts only from S3 (KOZMIC_ARTIFACT_BUCKET): a Lambda's disk is not where runners put them.
-    const bucket = settings.artifacts.store;
-    const artifacts =
-      bucket.kind === "s3"
-        ? (await import("./store/s3-artifacts.js")).s3ArtifactsFrom(bucket)
-        : undefined;
-    const server = { ...settings.app, ...settings.server };
-    return createLambdaHandler(server, {
-      planQueue: sqsQueueFrom(settings.awsStorage.planQueue, PLAN_MESSAGES),
-      store,
-      // Lambda buffers responses: live tails answer at once and the browser polls.
-      pagesFor: (app: AppTools) =>
-        createWebApp({
-          store,
-          settings: settings.web,
-          actions: app.actions,
-          findRepository: createRepositoryFinder(app.auth),
-          liveMaxMs: 0,
-          ...(secrets ? { secrets } : {}),
-          ...(artifacts ? { artifacts } : {}),
-        }),
-    });
-  })().catch((error: unknown) => {
-    ready = undefined;
-    throw error;
-  });
-  return (await ready)(event);
+  return (await httpHandler(event))(event);
 }
 
-let planning:
-  | Promise<{
-      plan: (event: SqsEvent, context?: LambdaContext) => Promise<SqsBatchResponse>;
-      fire: () => Promise<FiredTick[]>;
-    }>
-  | undefined;
+const planHandlers = onceUntilFailed(async () => {
+  const env = await lambdaEnv();
+  const settings = readSettings(env, ["awsStorage", ...ENTRY_POINT_GROUPS.planLambda]);
+  const { queue, planQueue, store } = settings.awsStorage;
+  const server = { ...settings.app, ...settings.server };
+  const deps = {
+    queue: sqsQueueFrom(queue, JOB_MESSAGES),
+    planQueue: sqsQueueFrom(planQueue, PLAN_MESSAGES),
+    store: dynamoStoreFrom(store),
+  };
+  return {
+    plan: createPlanRecordsHandler(server, deps),
+    fire: () => fireDueSchedules({ ...deps, now: Date.now, log: lineLog(console.log) }),
+  };
+});
 
 /**
  * The Lambda entry point for the planning queue's SQS event source (SQS and DynamoDB only),
@@ -245,26 +258,7 @@ export async function planHandler(
   event: SqsEvent | ScheduleTickEvent,
   context?: LambdaContext,
 ): Promise<SqsBatchResponse | { fired: FiredTick[] }> {
-  if (!planning) {
-    const made = lambdaEnv().then((env) => {
-      const settings = readSettings(env, ["awsStorage", ...ENTRY_POINT_GROUPS.planLambda]);
-      const { queue, planQueue, store } = settings.awsStorage;
-      const server = { ...settings.app, ...settings.server };
-      const deps = {
-        queue: sqsQueueFrom(queue, JOB_MESSAGES),
-        planQueue: sqsQueueFrom(planQueue, PLAN_MESSAGES),
-        store: dynamoStoreFrom(store),
-      };
-      return {
-        plan: createPlanRecordsHandler(server, deps),
-        fire: () => fireDueSchedules({ ...deps, now: Date.now, log: lineLog(console.log) }),
-      };
-    });
-    // Bad settings: the next invocation tries again instead of failing from a cached error.
-    made.catch(() => (planning = undefined));
-    planning = made;
-  }
-  const handlers = await planning;
+  const handlers = await planHandlers();
   if (isScheduleTick(event)) return { fired: await handlers.fire() };
   return handlers.plan(event, context);
 }
