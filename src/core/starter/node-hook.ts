@@ -1,5 +1,5 @@
 import type { ProjectFiles } from "./find-projects.js";
-import { CACHE_NOTE, present, type StarterHook } from "./starter-hook.js";
+import { CACHE_NOTE, jsonOf, present, type StarterHook } from "./starter-hook.js";
 import { nodeSeries } from "./tool-versions.js";
 
 interface PackageJson {
@@ -9,14 +9,7 @@ interface PackageJson {
   workspaces?: unknown;
 }
 
-function packageJson(text: string | undefined): PackageJson {
-  try {
-    const parsed: unknown = text === undefined ? {} : JSON.parse(text);
-    return parsed !== null && typeof parsed === "object" ? (parsed as PackageJson) : {};
-  } catch {
-    return {};
-  }
-}
+const packageJson = (text: string | undefined) => jsonOf(text) as PackageJson;
 
 /** npm's placeholder for a package without tests. */
 const NO_TEST = /no test specified/;

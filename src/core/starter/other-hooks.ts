@@ -1,5 +1,5 @@
 import type { ProjectFiles } from "./find-projects.js";
-import { CACHE_NOTE, present, type StarterHook } from "./starter-hook.js";
+import { CACHE_NOTE, jsonOf, present, type StarterHook } from "./starter-hook.js";
 import { phpSeries, rubySeries } from "./tool-versions.js";
 
 /** A Ruby project's hook: gems installed to the image's GEM_HOME, keyed on the gemspecs too. */
@@ -36,12 +36,7 @@ interface ComposerJson {
 
 /** A Composer project's hook: composer's cache filled by the install, vendor/ made by the build. */
 export function phpHook(files: ProjectFiles): StarterHook {
-  let composer: ComposerJson = {};
-  try {
-    composer = JSON.parse(files.text("composer.json") ?? "{}") as ComposerJson;
-  } catch {
-    composer = {};
-  }
+  const composer = jsonOf(files.text("composer.json")) as ComposerJson;
   const php = composer.require?.php;
   const series = phpSeries(typeof php === "string" ? php : undefined);
   const dev = Object.keys(composer["require-dev"] ?? {});

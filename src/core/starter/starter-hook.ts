@@ -36,14 +36,21 @@ export function shellWord(word: string): string {
 
 export type Table = Record<string, unknown>;
 
+const parsedBy =
+  (parse: (text: string) => unknown) =>
+  (text: string | undefined): Table => {
+    try {
+      return text === undefined ? {} : table(parse(text));
+    } catch {
+      return {};
+    }
+  };
+
 /** A TOML file's tables (pyproject.toml, Cargo.toml); empty when absent or not valid TOML. */
-export function tomlOf(text: string | undefined): Table {
-  try {
-    return text === undefined ? {} : (parseToml(text) as Table);
-  } catch {
-    return {};
-  }
-}
+export const tomlOf = parsedBy(parseToml);
+
+/** A JSON file's object (package.json, composer.json); empty when absent or not an object. */
+export const jsonOf = parsedBy(JSON.parse);
 
 /** A value as a table; empty when it is not one. */
 export const table = (value: unknown): Table =>
