@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
 import { KozmicError } from "../../core/errors.js";
+import { printTable, when } from "../print-table.js";
 import { startFailure } from "../start-failure.js";
 
 const USAGE = "usage: kozmic cache ls | kozmic cache prune [--keep N] [--max-bytes SIZE]";
@@ -8,10 +9,6 @@ function size(bytes: number): string {
   return bytes >= 1024 ** 2
     ? `${(bytes / 1024 ** 2).toFixed(1)}MB`
     : `${(bytes / 1024).toFixed(1)}kB`;
-}
-
-function when(ms: number | undefined): string {
-  return ms === undefined ? "-" : new Date(ms).toISOString().slice(0, 19).replace("T", " ");
 }
 
 /** `kozmic cache ls` and `kozmic cache prune`. */
@@ -43,7 +40,7 @@ export async function main(args: string[]): Promise<number> {
     const engine = new DockerEngine();
     if (sub === "ls") {
       const entries = await listCache(engine, settings.dataDir);
-      const rows = [
+      printTable([
         ["KEY", "REPOSITORY", "HOOK", "SCOPE", "SIZE", "CREATED", "LAST USED"],
         ...entries.map((e) => [
           e.key.slice(0, 16),
@@ -54,15 +51,7 @@ export async function main(args: string[]): Promise<number> {
           when(e.created),
           when(e.lastUsed),
         ]),
-      ];
-      const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-      for (const row of rows)
-        console.log(
-          row
-            .map((cell, i) => cell.padEnd(widths[i]!))
-            .join("  ")
-            .trimEnd(),
-        );
+      ]);
       return 0;
     }
     // prune

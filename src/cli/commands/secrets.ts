@@ -1,5 +1,6 @@
 import { userInfo } from "node:os";
 import { KozmicError } from "../../core/errors.js";
+import { printTable, when } from "../print-table.js";
 import { startFailure } from "../start-failure.js";
 
 const USAGE = [
@@ -22,10 +23,6 @@ async function readValue(): Promise<string> {
   return Buffer.concat(chunks)
     .toString("utf8")
     .replace(/\r?\n$/, "");
-}
-
-function when(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 19).replace("T", " ");
 }
 
 /** `kozmic secrets set|rm|ls|rotate-key`: repository secrets, for operators. */
@@ -71,18 +68,10 @@ export async function main(args: string[]): Promise<number> {
     const found = await findRepositoryAsApp(settings.app, repo!);
     if (sub === "ls") {
       const listed = await vault.list(found.id);
-      const rows = [
+      printTable([
         ["NAME", "UPDATED BY", "UPDATED"],
         ...listed.map((s) => [s.name, s.updatedBy, when(s.updatedAt)]),
-      ];
-      const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-      for (const row of rows)
-        console.log(
-          row
-            .map((c, i) => c.padEnd(widths[i]!))
-            .join("  ")
-            .trimEnd(),
-        );
+      ]);
       return 0;
     }
     if (sub === "rm") {
