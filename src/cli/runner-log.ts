@@ -17,13 +17,11 @@ export interface RunnerLog {
  */
 export function createRunnerLog(settings: LogSettings): RunnerLog {
   const stderr = pino.destination({ fd: 2, sync: true });
+  const pretty = prettyFactory({ ignore: "pid,hostname", translateTime: "SYS:HH:MM:ss.l" });
   const destination =
-    settings.format === "pretty" ? { write: prettyLines((text) => stderr.write(text)) } : stderr;
+    settings.format === "pretty"
+      ? { write: (record: string) => stderr.write(pretty(record)) }
+      : stderr;
   const logger = pino({ name: "kozmic-runner", level: settings.level }, destination);
   return { logger, line: (text, level) => logger[level ?? "info"](text) };
-}
-
-function prettyLines(write: (text: string) => void): (record: string) => void {
-  const pretty = prettyFactory({ ignore: "pid,hostname", translateTime: "SYS:HH:MM:ss.l" });
-  return (record) => write(pretty(record));
 }
