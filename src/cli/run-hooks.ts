@@ -18,25 +18,20 @@ import { ENTRY_POINT_GROUPS, readSettings } from "../settings/read-settings.js";
 import { openEmbeddedCacheRecords } from "../store/embedded-cache-records.js";
 import { summaryLine } from "./run-summary.js";
 import type { Readable } from "node:stream";
-import type { ArtifactSink } from "../../runner/reports/collect-artifacts.js";
 import { writeFileUnder } from "../store/write-file-under.js";
 import { startFailure } from "./start-failure.js";
 
 /** `kozmic run`'s artifacts: files under `dir`, by their paths in the repository. */
-function directorySink(
-  dir: string,
-  maxBytes: number,
-): ArtifactSink & { dir: string; written: number } {
-  const sink = {
+function directorySink(dir: string, maxBytes: number) {
+  return {
     dir,
     written: 0,
     maxBytes,
-    async put(name: string, body: Readable, size: number) {
+    async put(name: string, body: Readable, size: number): Promise<void> {
       await writeFileUnder(dir, name, body, size);
-      sink.written++;
+      this.written++;
     },
   };
-  return sink;
 }
 
 /** A stable local repository id: the same directory always shares its cache. */
