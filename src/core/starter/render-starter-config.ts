@@ -49,15 +49,6 @@ const HOOKS: Record<Ecosystem, (files: ProjectFiles, project: Project) => Starte
   generic: genericHook,
 };
 
-/** A package.json beside another language's manifest, without tests: tooling, not a project. */
-function isToolingOnly(tree: RepositoryTree, project: Project, all: readonly Project[]): boolean {
-  return (
-    project.ecosystem === "node" &&
-    all.some((p) => p.dir === project.dir && p.ecosystem !== "node") &&
-    !hasTestScript(tree.texts[join(project.dir, "package.json")])
-  );
-}
-
 /** Test files of each ecosystem, by path below the project's directory. */
 const TEST_FILES: Partial<Record<Ecosystem, RegExp>> = {
   python: /(^|\/)(test_[^/]*\.py|[^/]*_test\.py|conftest\.py)$/,
@@ -69,14 +60,18 @@ const TEST_FILES: Partial<Record<Ecosystem, RegExp>> = {
 };
 
 /**
- * Whether a project below the root has tests to run: test files, a test script, or (Rust)
- * a crate, whose `cargo test` runs its unit tests. The root's project always gets a hook.
+ * Whether a project gets a hook. A package.json beside another language's manifest, without
+ * a test script, is tooling, not a project. Else the root's project always does; one below
+ * it when it has tests to run: test files, a test script, or (Rust) a crate, whose
+ * `cargo test` runs its unit tests.
  */
-function hasTests(tree: RepositoryTree, project: Project): boolean {
-  if (project.dir === "") return true;
-  if (project.ecosystem === "rust") return true;
-  if (project.ecosystem === "node")
-    return hasTestScript(tree.texts[join(project.dir, "package.json")]);
+function getsHook(tree: RepositoryTree, project: Project, all: readonly Project[]): boolean {
+  if (project.ecosystem === "node") {
+    const tests = hasTestScript(tree.texts[join(project.dir, "package.json")]);
+    if (!tests && all.some((p) => p.dir === project.dir && p.ecosystem !== "node")) return false;
+    return tests || project.dir === "";
+  }
+  if (project.dir === "" || project.ecosystem === "rust") return true;
   const pattern = TEST_FILES[project.ecosystem];
   return (
     pattern !== undefined && projectFiles(tree, project.dir).paths.some((p) => pattern.test(p))
@@ -98,7 +93,7 @@ function hookName(project: Project, all: readonly Project[]): string {
  */
 export function renderStarterConfig(tree: RepositoryTree): StarterConfig {
   const found = findProjects(tree);
-  const wanted = found.filter((p) => !isToolingOnly(tree, p, found) && hasTests(tree, p));
+  const wanted = found.filter((p) => getsHook(tree, p, found));
   const projects: Project[] =
     wanted.length > 0
       ? wanted.slice(0, MAX_PROJECTS)
