@@ -36,17 +36,14 @@ export async function main(args: string[]): Promise<number> {
     plans: values["plan-queue"] ?? `${name}-plans`,
     table: values.table ?? (process.env.KOZMIC_TABLE?.trim() || name),
   };
-  const bad = [
-    ...[names.jobs, names.plans]
-      .filter((queue) => !NAME.test(queue))
-      .map(
-        (queue) =>
-          `"${queue}" is not a usable SQS queue name (1-60 of A-Z a-z 0-9 _ -, leaving room for "-dead-letters")`,
-      ),
-    ...(TABLE.test(names.table)
-      ? []
-      : [`"${names.table}" is not a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -)`]),
-  ];
+  const bad = [names.jobs, names.plans]
+    .filter((queue) => !NAME.test(queue))
+    .map(
+      (queue) =>
+        `"${queue}" is not a usable SQS queue name (1-60 of A-Z a-z 0-9 _ -, leaving room for "-dead-letters")`,
+    );
+  if (!TABLE.test(names.table))
+    bad.push(`"${names.table}" is not a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -)`);
   if (bad.length > 0) {
     for (const line of bad) console.error(`kozmic setup: ${line}`);
     return 2;
@@ -100,9 +97,7 @@ export async function main(args: string[]): Promise<number> {
     });
     const table = await setUpDynamoTable(dynamo, names.table);
     const changes = [...jobs.changes, ...plans.changes, ...table.changes];
-    const problems = [jobs.problem, plans.problem, table.problem].filter(
-      (p): p is string => p !== undefined,
-    );
+    const problems = [jobs.problem, plans.problem, table.problem].filter((p) => p !== undefined);
     for (const line of changes) console.error(`kozmic setup: ${line}`);
     for (const line of problems) console.error(`kozmic setup: problem: ${line}`);
     if (changes.length === 0 && problems.length === 0) {
