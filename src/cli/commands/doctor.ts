@@ -132,16 +132,11 @@ export async function main(args: string[]): Promise<number> {
         : storage.store.kind === "embedded"
           ? storage.store.dataDir
           : undefined;
-    if (dataDir !== undefined) {
-      print(await checks.checkDataDir(dataDir));
-    }
+    if (dataDir !== undefined) print(await checks.checkDataDir(dataDir));
   }
 
-  if (!app) {
-    print(skipped("github app", fixFirst));
-  } else {
-    print(await checks.checkGitHubApp(app));
-  }
+  if (!app) print(skipped("github app", fixFirst));
+  else print(await checks.checkGitHubApp(app));
 
   if (!pipeline) print(skipped("cache registry", fixFirst));
   else if (!pipeline.cacheRegistry) print(skipped("cache registry", "no KOZMIC_CACHE_REGISTRY"));
