@@ -28,6 +28,7 @@ import { startSecondDockerd, type SecondDockerd } from "../support/second-docker
 
 // Two Docker engines on this machine stand in for two runner hosts of one fleet: they share
 // the store (as hosts share DynamoDB) and the registry, and nothing else.
+type FleetStore = ConstructorParameters<typeof FleetCache>[0]["store"];
 const run = randomUUID().slice(0, 8);
 const BASE = `kozmic-test/fleet-base-${run}`;
 const REPOSITORY = "kozmic-cache";
@@ -51,7 +52,7 @@ function fleetOf(
   host: Host,
   registryHost: string,
   dockerConfigDir = noDockerConfig,
-  options: { waitMs?: number; tagKey?: string } = {},
+  options: { waitMs?: number; tagKey?: string; store?: FleetStore } = {},
 ): FleetCache {
   const { tagKey, ...rest } = options;
   return new FleetCache({
@@ -142,6 +143,7 @@ async function job(
   repo: { id: string; dir: string },
   hook: Partial<HookInput> = {},
   scope: TrustScope = "trusted",
+  jobId: string = randomUUID(),
 ): Promise<{ result: JobResult; log: string }> {
   const parsed = hookSchema.parse({
     name: "test",
@@ -153,7 +155,7 @@ async function job(
   let log = "";
   const result = await runJob(
     {
-      jobId: randomUUID(),
+      jobId,
       repositoryId: repo.id,
       scope,
       ...(scope === "untrusted" ? { fork: "repo-7" } : {}),
@@ -170,6 +172,28 @@ async function job(
     },
   );
   return { result, log };
+}
+
+/**
+ * Lets the install container of one of these jobs, on one of these hosts, past its wait for
+ * /tmp/go, once it is running (its host may hold the key's lease before it has started it).
+ */
+async function releaseInstall(hosts: Host[], jobIds: string[]): Promise<void> {
+  const engines = hosts.map((host) =>
+    host === hostB ? new Docker({ socketPath: second.socketPath }) : new Docker(),
+  );
+  for (let tries = 0; tries < 600; tries++) {
+    for (const docker of engines) {
+      const running = await docker.listContainers({ filters: { label: ["kozmic.job"] } });
+      const install = running.find((c) => jobIds.includes(c.Labels["kozmic.job"] ?? ""));
+      if (install) {
+        const exec = await docker.getContainer(install.Id).exec({ Cmd: ["touch", "/tmp/go"] });
+        await exec.start({ Detach: true });
+        return;
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 async function registryTags(host: string, auth?: string): Promise<string[]> {
@@ -221,14 +245,44 @@ describe("the fleet install cache", () => {
 
   test("A and B miss the same key at once: the install runs once, the other host pulls it", async () => {
     const repo = newRepo();
-    // The install outlasts the other host's way to its lookup (a base image check, a lock,
-    // a registry probe: over a second on a loaded machine), so the other host finds the
-    // lease held rather than the install already pushed.
-    const install = `sleep 5; ${INSTALL}`;
-    const [a, b] = await Promise.all([
-      job(hostA, fleetOf(hostA, registry.host), repo, { install }),
-      job(hostB, fleetOf(hostB, registry.host), repo, { install }),
+    // The install holds until the other host has found the key's lease held (seen in the
+    // store the fleets share), however slow that host is to get there: then the test lets
+    // it end. Its own bound (60 s) ends it should that never come, and the test then fails.
+    const install = `echo RUNNING-INSTALL; i=0; while [ ! -e /tmp/go ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i+1)); done; echo installed > /opt/dep`;
+    let sawHeld!: () => void;
+    const held = new Promise<void>((resolve) => (sawHeld = resolve));
+    const watched: FleetStore = {
+      acquireLease: async (...args) => {
+        const lease = await store.acquireLease(...args);
+        if (!lease.acquired) sawHeld();
+        return lease;
+      },
+      releaseLease: (...args) => store.releaseLease(...args),
+      getCacheImage: (...args) => store.getCacheImage(...args),
+      recordCacheImage: (...args) => store.recordCacheImage(...args),
+    };
+    const ids = [randomUUID(), randomUUID()];
+    const jobs = Promise.all([
+      job(
+        hostA,
+        fleetOf(hostA, registry.host, noDockerConfig, { store: watched }),
+        repo,
+        { install },
+        "trusted",
+        ids[0],
+      ),
+      job(
+        hostB,
+        fleetOf(hostB, registry.host, noDockerConfig, { store: watched }),
+        repo,
+        { install },
+        "trusted",
+        ids[1],
+      ),
     ]);
+    await Promise.race([held, jobs]);
+    await releaseInstall([hostA, hostB], ids);
+    const [a, b] = await jobs;
     const logs = [a.log, b.log];
     assert.equal(logs.filter((l) => /RUNNING-INSTALL/.test(l)).length, 1, logs.join("\n----\n"));
     const waiter = logs.find((l) => !/RUNNING-INSTALL/.test(l))!;
