@@ -1,28 +1,21 @@
 import { posix } from "node:path";
 import type Docker from "dockerode";
+import type { ContainerLimits } from "./port.js";
 
 /** One container, as the Docker adapter creates it (a step's, or a probe of an image). */
-export interface ContainerSpec {
+export interface ContainerSpec extends ContainerLimits {
   image: string;
   /** Undefined: the image's CMD (a service's). */
   cmd?: string[];
   env: Record<string, string>;
-  user?: string;
   /** Undefined: the image's (a service's). */
   workingDir?: string;
   labels: Record<string, string>;
-  memoryBytes: number;
-  nanoCpus: number;
-  pidsLimit: number;
-  /** "none", "host" or the name of a Docker network. */
-  network: string;
   /** The name others on `network` find the container by (a service's). */
   alias?: string;
   volumes: { source: string; target: string }[];
   /** A directory of this machine bind-mounted at `/kozmic` (see DockerEngine.bindsWorkspaces). */
   workspace?: string;
-  noNewPrivileges?: boolean;
-  runtime?: string;
 }
 
 /** The body of Docker's `POST /containers/create`; Kozmic always sets its HostConfig. */

@@ -151,12 +151,9 @@ export interface StepFiles {
   exclude?: readonly string[];
 }
 
-/** One script's container: its command is `/bin/sh /kozmic/run.sh`, run from /kozmic/src. */
-export interface StepSpec {
-  image: string;
-  env: Record<string, string>;
+/** Who a container runs as, what it may use and where it is connected. */
+export interface ContainerLimits {
   user?: string;
-  labels: Record<string, string>;
   memoryBytes: number;
   nanoCpus: number;
   pidsLimit: number;
@@ -166,6 +163,13 @@ export interface StepSpec {
   noNewPrivileges?: boolean;
   /** The OCI runtime (Docker's `--runtime`); undefined: the engine's default. */
   runtime?: string;
+}
+
+/** One script's container: its command is `/bin/sh /kozmic/run.sh`, run from /kozmic/src. */
+export interface StepSpec extends ContainerLimits {
+  image: string;
+  env: Record<string, string>;
+  labels: Record<string, string>;
   files: StepFiles;
   /** Where the engine may write the step's `/kozmic` as a directory to bind-mount. */
   scratchDir?: string;

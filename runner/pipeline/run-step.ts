@@ -1,4 +1,4 @@
-import type { Engine } from "../engine/port.js";
+import type { ContainerLimits, Engine } from "../engine/port.js";
 import { echoAtLineStarts } from "../logs/echo-line-starts.js";
 import type { LogSink } from "../logs/log-sink.js";
 import { lookupScriptUser } from "./image-users.js";
@@ -7,7 +7,7 @@ import { echoedScript, FAILED_COMMAND_FILE, stepFiles } from "./step-files.js";
 import { timed, type StepTimings } from "./step-timings.js";
 
 /** One script of a job, in a fresh container of `image`. */
-export interface StepSpec {
+export interface StepSpec extends ContainerLimits {
   jobId: string;
   image: string;
   script: string;
@@ -24,12 +24,6 @@ export interface StepSpec {
   secrets?: Record<string, string>;
   /** The hook's `user:`; undefined: the image's kozmic user, else its USER. */
   user?: string;
-  memoryBytes: number;
-  nanoCpus: number;
-  pidsLimit: number;
-  network: string;
-  noNewPrivileges?: boolean;
-  runtime?: string;
   /** Where what was read from an image is kept for later processes; Kozmic's own files. */
   dataDir?: string;
   /** Where the engine may write the step's `/kozmic` as a directory to bind-mount. */
