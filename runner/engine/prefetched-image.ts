@@ -1,16 +1,4 @@
-import type { Engine, ImageInfo } from "./port.js";
-
-/** `engine` with `overrides` in place of its own methods; every other call goes to it. */
-export function withMethods<E extends Engine>(engine: E, overrides: Partial<Engine>): E {
-  return new Proxy(engine, {
-    get(target, property) {
-      const own = overrides[property as keyof Engine];
-      if (own) return own;
-      const value: unknown = Reflect.get(target, property, target);
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-  });
-}
+import { withMethods, type Engine, type ImageInfo } from "./port.js";
 
 /**
  * `engine`, with `ref` inspected at once: the first inspectImage(ref) gets that answer, every

@@ -1,6 +1,5 @@
 import { hostname } from "node:os";
-import type { Engine } from "../engine/port.js";
-import { withMethods } from "../engine/prefetched-image.js";
+import { withMethods, type Engine } from "../engine/port.js";
 
 export const RUNNER_LABEL = "kozmic.runner";
 /** The host of the runner that made a container: another host's containers are never removed. */
