@@ -93,7 +93,8 @@ echo "== ${#files[@]} test files (set-up took ${SECONDS} s)"
 tests_started=$SECONDS
 passed=true
 status=0
-timeout --kill-after=30 3000 node "${node_test[@]}" --test-concurrency=2 "${files[@]}" || status=$?
+timeout --kill-after=30 3000 node "${node_test[@]}" --test-concurrency=2 "${files[@]}" 2>&1 |
+  tee test-files.log || status=$?
 if [ "$status" -eq 124 ]; then echo "the test files ran past 50 minutes and were stopped" >&2; fi
 [ "$status" -eq 0 ] || passed=false
 echo "== the test files took $((SECONDS - tests_started)) s"
@@ -102,6 +103,13 @@ if [ -n "${node24_pid:-}" ]; then
   echo "== ${#node24_files[@]} test files on Node $("$node24" --version)"
   wait "$node24_pid" || passed=false
   cat test-node24.log
+fi
+# The failures once more, last: the Node 24 report above would otherwise push them out of
+# the part of a long CI log a reader sees first.
+if ! $passed; then
+  echo "== what failed"
+  sed -n '/^✖ failing tests:/,$p' test-files.log
+  grep -A40 '^✖ failing tests:' test-node24.log 2>/dev/null || true
 fi
 echo "== build, checks and tests took ${SECONDS} s"
 $passed
