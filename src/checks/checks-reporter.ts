@@ -227,7 +227,6 @@ export class ChecksReporter {
   async reportConfigurationError(
     input: CheckCommit & {
       issues: readonly ConfigIssue[];
-      detailsUrl?: string;
       /** Lets a retried planning find this run instead of creating a second one. */
       externalId?: string;
     },
@@ -240,7 +239,6 @@ export class ChecksReporter {
     const checkRunId = await this.create(input, {
       name: CONFIG_CHECK_NAME,
       ...this.completedNow("failure"),
-      ...(input.detailsUrl ? { details_url: input.detailsUrl } : {}),
       ...(input.externalId ? { external_id: input.externalId } : {}),
       output: { ...output, annotations: batches[0] ?? [] },
     });

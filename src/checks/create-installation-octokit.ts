@@ -10,8 +10,6 @@ export interface InstallationOctokitOptions {
    * tried again. Default 1000 (real seconds); tests pass 1.
    */
   retryAfterBaseValue?: number;
-  /** Wait (seconds) when a secondary rate limit comes without `retry-after`. Default 60. */
-  fallbackSecondaryRateRetryAfter?: number;
   /**
    * Writes (POST, PATCH, ...) are paced per installation at GitHub's one a second, with a
    * small burst (write-pacing.ts); tests turn that off. Default true.
@@ -42,9 +40,6 @@ export function octokitResilienceOptions(options: InstallationOctokitOptions = {
     throttle: {
       enabled: true,
       ...base,
-      ...(options.fallbackSecondaryRateRetryAfter !== undefined
-        ? { fallbackSecondaryRateRetryAfter: options.fallbackSecondaryRateRetryAfter }
-        : {}),
       write: options.paceWrites === false ? unpacedWrites() : pacedWrites,
       // Retry both kinds of rate limit a few times, then let the caller see the error.
       onRateLimit: (retryAfter: number, _options: unknown, _octokit: unknown, retryCount: number) =>

@@ -5,7 +5,7 @@ import { listen } from "../http/listen.js";
 import { createKozmicHttpApp, type KozmicAppDeps } from "./kozmic-app.js";
 import type { RequestOctokit } from "../checks/checks-reporter.js";
 import { startPlanner, type Planner, type PlannerOptions } from "../planner/start-planner.js";
-import { startScheduleTimer, type ScheduleTimerOptions } from "../planner/schedule-timer.js";
+import { startScheduleTimer } from "../planner/schedule-timer.js";
 import type { Queue } from "../queue/port.js";
 import { kozmicProbot } from "./kozmic-octokit.js";
 import type { ServerSettings } from "../settings/server-settings.js";
@@ -35,8 +35,6 @@ export interface KozmicServerOptions extends KozmicAppDeps {
   log?: Logger;
   /** The planner this server runs (its retry policy, poll wait); none when false. */
   planner?: Omit<PlannerOptions, "queue" | "deps"> | false;
-  /** The schedule timer beside the planner (its interval); none when false or without planner. */
-  scheduleTimer?: Pick<ScheduleTimerOptions, "intervalMs" | "owner"> | false;
 }
 
 /**
@@ -50,14 +48,7 @@ export async function startKozmicServer(
 ): Promise<KozmicServer> {
   const probot = kozmicProbot(settings, options);
   await probot.ready();
-  const {
-    octokit: _octokit,
-    log: _log,
-    queue,
-    planner: plannerOptions,
-    scheduleTimer: timerOptions,
-    ...deps
-  } = options;
+  const { octokit: _octokit, log: _log, queue, planner: plannerOptions, ...deps } = options;
   const http = createKozmicHttpApp(probot, settings.webhookSecret, deps);
   const planner: Planner | undefined =
     plannerOptions === false
@@ -74,16 +65,14 @@ export async function startKozmicServer(
             log: probot.log,
           },
         });
-  const scheduleTimer =
-    planner && timerOptions !== false
-      ? startScheduleTimer({
-          ...timerOptions,
-          store: deps.store,
-          planQueue: deps.planQueue,
-          now: deps.now ?? Date.now,
-          log: probot.log,
-        })
-      : undefined;
+  const scheduleTimer = planner
+    ? startScheduleTimer({
+        store: deps.store,
+        planQueue: deps.planQueue,
+        now: deps.now ?? Date.now,
+        log: probot.log,
+      })
+    : undefined;
   const server = await listen(http.app.fetch, settings);
   let stopped: Promise<void> | undefined;
   const stop = async () => {

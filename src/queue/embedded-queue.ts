@@ -22,7 +22,6 @@ export interface EmbeddedQueueOptions<M = JobMessage> {
   name?: string;
   /** A message received more often than this goes to the dead-letter queue. */
   maxReceives?: number;
-  defaultVisibilitySeconds?: number;
   log?: QueueLog;
   /** What the queue carries; job messages when absent. */
   kind?: MessageKind<M>;
@@ -45,7 +44,6 @@ export function openEmbeddedQueue<M = JobMessage>(
   const db: SqliteDatabase = openDatabase(options.dataDir);
   const name = options.name ?? "jobs";
   const maxReceives = options.maxReceives ?? 5;
-  const defaultVisibility = options.defaultVisibilitySeconds ?? 30;
   const log = options.log ?? ((line: string) => console.error(line));
   const insert = db.prepare(
     "INSERT INTO queue_messages (id, queue, body, visible_at) VALUES (?, ?, ?, ?)",
@@ -124,7 +122,7 @@ export function openEmbeddedQueue<M = JobMessage>(
     },
     async receive(opts: ReceiveOptions = {}) {
       const max = opts.maxMessages ?? 1;
-      const visibilityMs = (opts.visibilitySeconds ?? defaultVisibility) * 1000;
+      const visibilityMs = (opts.visibilitySeconds ?? 30) * 1000;
       const deadline = Date.now() + (opts.waitSeconds ?? 0) * 1000;
       for (;;) {
         const got = take.immediate(max, visibilityMs);

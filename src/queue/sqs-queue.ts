@@ -32,7 +32,6 @@ export interface SqsQueueOptions<M = JobMessage> {
   queueUrl: string;
   deadLetterQueueUrl: string;
   client?: SQSClient;
-  defaultVisibilitySeconds?: number;
   log?: QueueLog;
   /** What the queue carries; job messages when absent. */
   kind?: MessageKind<M>;
@@ -131,9 +130,7 @@ export function openSqsQueue<M = JobMessage>(options: SqsQueueOptions<M>): Inspe
             MaxNumberOfMessages: Math.min(opts.maxMessages ?? 1, 10),
             // SQS takes whole seconds (a wait of at most 20); the embedded queue takes fractions.
             WaitTimeSeconds: Math.min(20, Math.round(opts.waitSeconds ?? 0)),
-            VisibilityTimeout: wholeSeconds(
-              opts.visibilitySeconds ?? options.defaultVisibilitySeconds,
-            ),
+            VisibilityTimeout: wholeSeconds(opts.visibilitySeconds),
             MessageSystemAttributeNames: ["ApproximateReceiveCount"],
           }),
           { abortSignal: opts.signal },
