@@ -135,29 +135,23 @@ export function migrateDatabase(
   const report: MigrationReport = { from, to: from };
   const backup = backUp(db, file, from, now);
   if (backup) report.backup = backup;
-  for (const migration of migrations) {
-    db.exec("BEGIN IMMEDIATE");
+  const apply = db.transaction((migration: Migration) => {
+    // Another process may have migrated while this one waited for the lock.
+    const current = userVersion(db);
+    if (current > latest) throw tooNew(file, current, latest);
+    if (current >= migration.version) return;
     try {
-      // Another process may have migrated while this one waited for the lock.
-      const current = userVersion(db);
-      if (current > latest) throw tooNew(file, current, latest);
-      if (current < migration.version) {
-        try {
-          migration.up(db);
-        } catch (error) {
-          throw new PermanentError(
-            `${file}: migration to schema version ${migration.version} (${migration.what}) failed, ` +
-              `the file is left at version ${current}: ${(error as Error).message}`,
-            { cause: error },
-          );
-        }
-        db.pragma(`user_version = ${migration.version}`);
-      }
-      db.exec("COMMIT");
-    } finally {
-      if (db.inTransaction) db.exec("ROLLBACK");
+      migration.up(db);
+    } catch (error) {
+      throw new PermanentError(
+        `${file}: migration to schema version ${migration.version} (${migration.what}) failed, ` +
+          `the file is left at version ${current}: ${(error as Error).message}`,
+        { cause: error },
+      );
     }
-  }
+    db.pragma(`user_version = ${migration.version}`);
+  });
+  for (const migration of migrations) apply.immediate(migration);
   report.to = userVersion(db);
   return report;
 }
