@@ -1,9 +1,9 @@
-import { GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { SQSClient } from "@aws-sdk/client-sqs";
 import { InfrastructureError } from "../core/errors.js";
 import { SettingsError } from "../settings/settings-error.js";
 import type { QueueSettings, SqsSettings } from "../settings/storage-settings.js";
 import { redriveMismatch } from "./redrive-mismatch.js";
-import { isMissingQueue } from "./set-up-sqs-queue.js";
+import { isMissingQueue, queueAttributes } from "./set-up-sqs-queue.js";
 
 /**
  * Refuses to run jobs from an SQS queue whose redrive policy does not fit
@@ -31,13 +31,7 @@ async function readRedrivePolicy(
   queue: SqsSettings,
 ): Promise<string | undefined> {
   try {
-    const { Attributes } = await client.send(
-      new GetQueueAttributesCommand({
-        QueueUrl: queue.queueUrl,
-        AttributeNames: ["RedrivePolicy"],
-      }),
-    );
-    return Attributes?.RedrivePolicy;
+    return (await queueAttributes(client, queue.queueUrl, ["RedrivePolicy"])).RedrivePolicy;
   } catch (error) {
     const name = (error as Error).name;
     if (isMissingQueue(error)) {

@@ -36,7 +36,7 @@ export async function setUpSqsQueue(
       .QueueUrl!;
     changes.push(`created SQS queue ${deadName}`);
   }
-  const deadArn = (await attributes(client, deadLetterQueueUrl, ["QueueArn"])).QueueArn!;
+  const deadArn = (await queueAttributes(client, deadLetterQueueUrl, ["QueueArn"])).QueueArn!;
   const policy = JSON.stringify({
     deadLetterTargetArn: deadArn,
     maxReceiveCount: String(maxReceives),
@@ -53,7 +53,7 @@ export async function setUpSqsQueue(
     changes.push(`created SQS queue ${name} (${redrive})`);
     return { queueUrl, deadLetterQueueUrl, changes };
   }
-  const current = (await attributes(client, queueUrl, ["RedrivePolicy"])).RedrivePolicy;
+  const current = (await queueAttributes(client, queueUrl, ["RedrivePolicy"])).RedrivePolicy;
   const difference = redriveDifference(current, deadArn, maxReceives);
   if (!difference) return { queueUrl, deadLetterQueueUrl, changes };
   if (!options.fix) {
@@ -107,7 +107,8 @@ export function isMissingQueue(error: unknown): boolean {
   return name === "QueueDoesNotExist" || name === "AWS.SimpleQueueService.NonExistentQueue";
 }
 
-async function attributes(
+/** The queue's attributes of those `names` (absent ones undefined). */
+export async function queueAttributes(
   client: SQSClient,
   queueUrl: string,
   names: ("QueueArn" | "RedrivePolicy")[],
