@@ -126,9 +126,8 @@ async function expireEndedBuild(
   });
   const jobs: JobRecord[] = [];
   for (const item of listed) {
-    const current = await table.get("get job", jobKey(recordOf<JobRecord>(item).id), true);
-    if (!current) continue;
-    const job = recordOf<JobRecord>(current);
+    const job = (await readJob(table, recordOf<JobRecord>(item).id))?.job;
+    if (!job) continue;
     if (!isFinal(job.status)) return;
     jobs.push(job);
   }
