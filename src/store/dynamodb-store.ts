@@ -266,8 +266,16 @@ function recordOperations(
 
 // "CACHELEASE" from when the fleet cache was the one user: tables in use hold such items.
 const leaseKey = (key: string): ItemKey => ({ pk: `CACHELEASE#${key}`, sk: "CACHELEASE" });
-/** A lease item outlives its expiry by a day, then DynamoDB's TTL removes it. */
-const KEEP_S = 86_400;
+/**
+ * `owner`'s lease of `key` until `until` (epoch ms; 0: released). The item outlives `keptFrom`
+ * by a day, then DynamoDB's TTL removes it.
+ */
+const leaseItem = (key: string, owner: string, until: number, keptFrom: number) => ({
+  ...leaseKey(key),
+  leaseOwner: owner,
+  leaseExpiresAt: until,
+  expiresAt: Math.ceil(keptFrom / 1000) + DAY_S,
+});
 
 /**
  * Named leases (a cache key being installed, the schedule timer, a delivery being planned),
@@ -279,12 +287,7 @@ function namedLeaseOperations(table: DynamoTable): Pick<Store, "acquireLease" | 
       const expiresAt = now + leaseMs;
       for (;;) {
         const written = await table.putIf("acquire lease", {
-          Item: {
-            ...leaseKey(key),
-            leaseOwner: owner,
-            leaseExpiresAt: expiresAt,
-            expiresAt: Math.ceil(expiresAt / 1000) + KEEP_S,
-          },
+          Item: leaseItem(key, owner, expiresAt, expiresAt),
           ConditionExpression:
             "attribute_not_exists(pk) OR leaseOwner = :owner OR leaseExpiresAt <= :now",
           ExpressionAttributeValues: { ":owner": owner, ":now": now },
@@ -301,12 +304,7 @@ function namedLeaseOperations(table: DynamoTable): Pick<Store, "acquireLease" | 
     async releaseLease(key, owner) {
       // An expired lease is a released one: written only while `owner` still holds it.
       await table.putIf("release lease", {
-        Item: {
-          ...leaseKey(key),
-          leaseOwner: owner,
-          leaseExpiresAt: 0,
-          expiresAt: Math.ceil(Date.now() / 1000) + KEEP_S,
-        },
+        Item: leaseItem(key, owner, 0, Date.now()),
         ConditionExpression: "leaseOwner = :owner",
         ExpressionAttributeValues: { ":owner": owner },
       });
@@ -483,7 +481,6 @@ export function dynamoStoreFrom(settings: DynamoSettings): Store {
  * again; waits until the table is active.
  */
 export async function ensureDynamoTable(client: DynamoDBClient, table: string): Promise<void> {
-  const S = "S" as const;
   const index = (n: number) => ({
     IndexName: `gsi${n}`,
     KeySchema: [
@@ -499,7 +496,7 @@ export async function ensureDynamoTable(client: DynamoDBClient, table: string): 
         BillingMode: "PAY_PER_REQUEST",
         AttributeDefinitions: ["pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk"].map((name) => ({
           AttributeName: name,
-          AttributeType: S,
+          AttributeType: "S" as const,
         })),
         KeySchema: [
           { AttributeName: "pk", KeyType: "HASH" },
