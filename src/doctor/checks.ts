@@ -49,10 +49,7 @@ export async function checkDocker(
 }
 
 /** `${KOZMIC_PUBLIC_URL}/healthz` answers 200: the links on check runs lead somewhere. */
-export async function checkPublicUrl(
-  publicUrl: string | undefined,
-  timeoutMs = 5000,
-): Promise<CheckResult> {
+export async function checkPublicUrl(publicUrl: string | undefined): Promise<CheckResult> {
   if (!publicUrl) {
     return skipped(
       "public URL",
@@ -63,7 +60,7 @@ export async function checkPublicUrl(
   const url = `${publicUrl.replace(/\/+$/, "")}/healthz`;
   let status: number;
   try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    const response = await fetch(url, { signal: AbortSignal.timeout(5000) });
     status = response.status;
     await response.body?.cancel();
   } catch (error) {
@@ -95,10 +92,7 @@ function appJwt(appId: number, privateKey: string, nowSeconds: number): string {
 }
 
 /** `GET /app` with a JWT from APP_ID and PRIVATE_KEY: GitHub accepts the App's credentials. */
-export async function checkGitHubApp(
-  credentials: AppCredentials,
-  timeoutMs = 10_000,
-): Promise<CheckResult> {
+export async function checkGitHubApp(credentials: AppCredentials): Promise<CheckResult> {
   const url = `${credentials.baseUrl}/app`;
   let response: Response;
   try {
@@ -109,7 +103,7 @@ export async function checkGitHubApp(
         "user-agent": "kozmic-doctor",
         "x-github-api-version": "2022-11-28",
       },
-      signal: AbortSignal.timeout(timeoutMs),
+      signal: AbortSignal.timeout(10_000),
     });
   } catch (error) {
     return problem(

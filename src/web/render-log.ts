@@ -51,7 +51,7 @@ interface GroupBlock {
  */
 export function renderLogLines(
   lines: readonly LogLine[],
-  sections: readonly LogSectionRecord[] = [],
+  sections: readonly LogSectionRecord[],
 ): Html {
   const out: Html[] = [];
   let open: GroupBlock | undefined;
