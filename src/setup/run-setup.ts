@@ -25,10 +25,8 @@ function readAppYml(): string {
  * the set-up page runs on PORT until an App is registered, and its credentials go into the
  * environment. "ready" then, "stopped" when a signal came first.
  */
-export async function setUpAppIfMissing(
-  env: NodeJS.ProcessEnv,
-  log: (line: string) => void = (line) => console.log(line),
-): Promise<"ready" | "stopped"> {
+export async function setUpAppIfMissing(env: NodeJS.ProcessEnv): Promise<"ready" | "stopped"> {
+  const log = (line: string) => console.log(line);
   const dataDir = resolve(dataDirFromEnv(env));
   if ("loaded" in loadSavedEnv(env) && !lacksAppCredentials(env)) {
     log(`kozmic serve: GitHub App settings from ${dataDir}/.env where the environment has none`);
@@ -44,19 +42,15 @@ export async function setUpAppIfMissing(
 /**
  * `kozmic serve --print-credentials`: the set-up page registers an App whose webhooks go to
  * KOZMIC_PUBLIC_URL (a Lambda's function URL, say) while GitHub returns the browser to this
- * server; the App's settings are printed once on `out` (the plain variables, and the JSON of
- * the secret KOZMIC_SECRET_ARN names) and saved nowhere.
+ * server; the App's settings are printed once on stdout (the plain variables, and the JSON of
+ * the secret KOZMIC_SECRET_ARN names) and saved nowhere; the page's lines go to stderr.
  */
-export async function printAppCredentials(
-  env: NodeJS.ProcessEnv,
-  out: (text: string) => void = (text) => process.stdout.write(text),
-  log: (line: string) => void = (line) => console.error(line),
-): Promise<"printed" | "stopped"> {
+export async function printAppCredentials(env: NodeJS.ProcessEnv): Promise<"printed" | "stopped"> {
   const dataDir = resolve(dataDirFromEnv(env));
-  const outcome = await runSetupPage(env, dataDir, log, true);
+  const outcome = await runSetupPage(env, dataDir, (line) => console.error(line), true);
   if (outcome === "stopped") return "stopped";
   const secret = Object.fromEntries(SECRET_KEYS.map((key) => [key, outcome[key] ?? ""]));
-  out(
+  process.stdout.write(
     [
       "# The GitHub App's settings, shown once and saved nowhere.",
       "# Plain variables:",
