@@ -119,20 +119,24 @@ export function renderJobStatus(job: JobRecord): Html {
 /**
  * What a writer can do with the job in its state: Cancel while it runs or waits (not once
  * a cancel was asked for), Re-run once it ended. Rendered from the same record as its
- * status, by the page and by each live `state` event.
+ * status, by the page and by each live `state` event; also in the build page's rows, where
+ * the buttons name their hook (`named`) and Cancel is a plain form (only the job page's
+ * script sends a `cancel` form itself).
  */
 export function renderJobActions(
   ctx: PageContext,
   build: BuildRecord,
   job: JobRecord,
   canWrite: boolean,
+  named = false,
 ): Html | string {
   if (!canWrite || !ctx.viewer) return "";
+  const hook = named ? ` ${job.hook}` : "";
   if (!isFinal(job.status)) {
     if (job.cancelRequested) return "";
-    return markup`<form method="post" action="/jobs/${encodeURIComponent(job.id)}/cancel" class="inline cancel">${csrfField(ctx.viewer)}<button type="submit">Cancel</button></form>`;
+    return markup`<form method="post" action="/jobs/${encodeURIComponent(job.id)}/cancel" class="inline${named ? "" : " cancel"}">${csrfField(ctx.viewer)}<button type="submit">Cancel${hook}</button></form>`;
   }
-  return markup`<form method="post" action="/builds/${encodeURIComponent(build.id)}/rerun" class="inline">${csrfField(ctx.viewer)}<input type="hidden" name="hook" value="${job.hook}"><button type="submit">Re-run</button></form>`;
+  return markup`<form method="post" action="/builds/${encodeURIComponent(build.id)}/rerun" class="inline">${csrfField(ctx.viewer)}<input type="hidden" name="hook" value="${job.hook}"><button type="submit">Re-run${hook}</button></form>`;
 }
 
 /** Where a page sits: repository › build › job, each a link (the last one the page itself). */
@@ -280,17 +284,10 @@ export function renderBuildPage(
   jobs: JobRecord[],
   canWrite: boolean,
 ): Html {
-  const rows = jobs.map((job) => {
-    const cancel =
-      canWrite && ctx.viewer && !isFinal(job.status) && !job.cancelRequested
-        ? markup`<form method="post" action="/jobs/${encodeURIComponent(job.id)}/cancel" class="inline">${csrfField(ctx.viewer)}<button type="submit">Cancel ${job.hook}</button></form>`
-        : "";
-    const rerun =
-      canWrite && ctx.viewer && isFinal(job.status)
-        ? markup`<form method="post" action="/builds/${encodeURIComponent(build.id)}/rerun" class="inline">${csrfField(ctx.viewer)}<input type="hidden" name="hook" value="${job.hook}"><button type="submit">Re-run ${job.hook}</button></form>`
-        : "";
-    return markup`<tr><td><a href="/jobs/${encodeURIComponent(job.id)}">${job.hook}</a></td><td>${badge(job)}</td><td>${formatSeconds(job.durations?.total)}</td><td>${renderSectionSummary(job)}</td><td>${cancel}${rerun}</td></tr>`;
-  });
+  const rows = jobs.map(
+    (job) =>
+      markup`<tr><td><a href="/jobs/${encodeURIComponent(job.id)}">${job.hook}</a></td><td>${badge(job)}</td><td>${formatSeconds(job.durations?.total)}</td><td>${renderSectionSummary(job)}</td><td>${renderJobActions(ctx, build, job, canWrite, true)}</td></tr>`,
+  );
   const rerunAll =
     canWrite && ctx.viewer && jobs.every((job) => isFinal(job.status))
       ? markup`<form method="post" action="/builds/${encodeURIComponent(build.id)}/rerun" class="inline">${csrfField(ctx.viewer)}<button type="submit">Re-run all hooks</button></form>`
