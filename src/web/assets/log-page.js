@@ -8,18 +8,11 @@
   if (!log) return;
   const base = location.pathname.replace(/\/$/, "");
 
-  /** Opens the sections and groups around an element; true when one was closed. */
-  function unfold(element) {
-    let opened = false;
-    for (let d = element.closest("details"); d; d = d.parentElement.closest("details")) {
-      if (!d.open) opened = d.open = true;
-    }
-    return opened;
-  }
-
-  /** Opens the sections around an element and scrolls it into view. */
+  /** Opens the sections and groups around an element and scrolls it into view. */
   function reveal(element, block) {
-    unfold(element);
+    for (let d = element.closest("details"); d; d = d.parentElement.closest("details")) {
+      d.open = true;
+    }
     element.scrollIntoView({ block: block || "center" });
   }
 
