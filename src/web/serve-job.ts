@@ -295,8 +295,12 @@ function liveState(page: LivePage, job: JobRecord) {
  * private repository's only to a signed-in reader; others get the 404 of an unknown job).
  * Always a download of opaque bytes: the browser neither shows nor sniffs it.
  */
-export const serveArtifact: Page<[jobId: string, name: string]> = async (web, r, jobId, name) => {
+export const serveArtifact: Page<[jobId: string]> = async (web, r, jobId) => {
   const store = web.deps.artifacts;
+  // The parts of the path after `/artifacts/`, decoded.
+  const { pathname } = r.url;
+  const parts = pathname.slice(pathname.indexOf("/artifacts/") + "/artifacts/".length).split("/");
+  const name = parts.map((part) => decodeURIComponent(part)).join("/");
   if (!store || !isArtifactKey(jobId, name)) throw new NotFound();
   const { job } = await findReadableJob(web, r, jobId);
   const file = await store.get(job.id, name);
@@ -314,16 +318,6 @@ export const serveArtifact: Page<[jobId: string, name: string]> = async (web, r,
   }
   return new Response(Readable.toWeb(file.body) as ReadableStream, { status: 200, headers });
 };
-
-/** The artifact's name from the request's path: the parts after `/artifacts/`, decoded. */
-export function artifactName(pathname: string): string {
-  const at = pathname.indexOf("/artifacts/");
-  return pathname
-    .slice(at + "/artifacts/".length)
-    .split("/")
-    .map((part) => decodeURIComponent(part))
-    .join("/");
-}
 
 /** POST /jobs/<id>/cancel (form with the CSRF token). */
 export const serveCancel: Page<[jobId: string]> = async (web, r, jobId) => {

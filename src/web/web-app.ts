@@ -10,7 +10,6 @@ import { openCookie } from "./seal-cookie.js";
 import { findAsset } from "./serve-assets.js";
 import { serveHome } from "./serve-home.js";
 import {
-  artifactName,
   serveArtifact,
   serveCancel,
   serveJobPage,
@@ -103,9 +102,7 @@ export function createWebApp(deps: WebDeps): { app: Hono<WebEnv>; close(): void 
   route("GET", `/jobs/:id${ID}/live`, (w, r, c) => serveLiveLog(w, r, param(c, "id")));
   route("GET", `/jobs/:id${ID}/lines`, (w, r, c) => serveLogLines(w, r, param(c, "id")));
   route("GET", `/jobs/:id${ID}/search`, (w, r, c) => serveLogSearch(w, r, param(c, "id")));
-  route("GET", `/jobs/:id${ID}/artifacts/*`, (w, r, c) =>
-    serveArtifact(w, r, param(c, "id"), artifactName(r.url.pathname)),
-  );
+  route("GET", `/jobs/:id${ID}/artifacts/*`, (w, r, c) => serveArtifact(w, r, param(c, "id")));
   route("POST", `/jobs/:id${ID}/cancel`, (w, r, c) => serveCancel(w, r, param(c, "id")));
   route("GET", `/builds/:id${ID}`, (w, r, c) => serveBuildPage(w, r, param(c, "id")));
   route("POST", `/builds/:id${ID}/rerun`, (w, r, c) => serveRerun(w, r, param(c, "id")));
