@@ -218,25 +218,16 @@ export interface JobPageInput extends LogView {
 
 export function renderJobPage(ctx: PageContext, input: JobPageInput): Html {
   const { build, job } = input;
-  const jobHref = `/jobs/${encodeURIComponent(job.id)}`;
   const live = !isFinal(job.status);
-  const links = [
-    markup`<a href="${jobHref}/log.txt">Raw log</a>`,
+  const checkRun =
     job.checkRunId !== undefined
-      ? markup`<a href="${gh(ctx, `${encodePath(build.repoFullName)}/runs/${job.checkRunId}`)}">Check run on GitHub</a>`
-      : "",
-  ].filter(Boolean);
-  const jumps = input.jumps
-    ? join(
-        [
-          input.jumps.firstError !== undefined
-            ? markup`<a href="#L${input.jumps.firstError}" class="jump">First error</a>`
-            : "",
-          markup`<a href="#L${input.jumps.end}" class="jump">End</a>`,
-        ].filter(Boolean),
-        " · ",
-      )
-    : "";
+      ? markup` · <a href="${gh(ctx, `${encodePath(build.repoFullName)}/runs/${job.checkRunId}`)}">Check run on GitHub</a>`
+      : "";
+  const { jumps } = input;
+  const firstError =
+    jumps?.firstError !== undefined
+      ? markup`<a href="#L${jumps.firstError}" class="jump">First error</a> · `
+      : "";
   const main = markup`
 ${renderBreadcrumbs(build, job)}
 <h1>${build.repoFullName} · ${job.hook}</h1>
@@ -250,7 +241,7 @@ ${renderBreadcrumbs(build, job)}
   ${job.tests ? markup`<dt>Tests</dt><dd id="tests">${describeTestCounts(job.tests)}</dd>` : ""}
   <dt>Started</dt><dd id="started">${time(job.startedAt)}${renderElapsed(job, input.now)}</dd>
 </dl>
-<div class="links">${join(links, " · ")} <span id="actions">${renderJobActions(ctx, build, job, input.canWrite)}</span></div>
+<div class="links"><a href="/jobs/${encodeURIComponent(job.id)}/log.txt">Raw log</a>${checkRun} <span id="actions">${renderJobActions(ctx, build, job, input.canWrite)}</span></div>
 ${renderArtifacts(job.id, input.artifacts ?? [])}
 <section aria-labelledby="log-title">
 <h2 id="log-title">Log</h2>
@@ -258,7 +249,7 @@ ${renderArtifacts(job.id, input.artifacts ?? [])}
 ${live ? markup`<label class="follow"><input type="checkbox" id="follow" checked> Follow new lines</label> <button type="button" id="follow-again" class="follow-again" hidden>Follow again</button> <noscript>New lines appear when you reload this page (following needs JavaScript).</noscript>` : ""}
 <label><input type="checkbox" id="show-timestamps"> Timestamps</label>
 <label id="timestamp-kind-label" hidden>as <select id="timestamp-kind"><option value="clock">clock time (UTC)</option><option value="elapsed">time since the job started</option></select></label>
-${jumps ? markup`<nav class="jumps" aria-label="The failure">${jumps}</nav>` : ""}
+${jumps ? markup`<nav class="jumps" aria-label="The failure">${firstError}<a href="#L${jumps.end}" class="jump">End</a></nav>` : ""}
 <form role="search" class="log-search" id="log-search" hidden><label for="log-query">Search the log</label> <input type="search" id="log-query" name="q" autocomplete="off" maxlength="200"> <button type="button" id="log-prev">Previous match</button> <button type="submit">Next match</button> <span id="log-hits" role="status"></span></form>
 </div>
 <div id="log" class="log" data-live="${live}" data-next-seq="${input.nextSeq}" data-job="${job.id}" data-lines="${input.lineCount}">
