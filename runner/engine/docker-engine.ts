@@ -69,11 +69,13 @@ function statusOf(error: unknown): number | undefined {
   return (error as { statusCode?: number }).statusCode;
 }
 
-async function ignoring(codes: number[], action: () => Promise<unknown>): Promise<void> {
+/** The action's result; undefined when Docker answers with one of `codes` (404: no such thing). */
+async function ignoring<T>(codes: number[], action: () => Promise<T>): Promise<T | undefined> {
   try {
-    await action();
+    return await action();
   } catch (error) {
     if (!codes.includes(statusOf(error) ?? -1)) throw error;
+    return undefined;
   }
 }
 
@@ -556,26 +558,17 @@ export class DockerEngine implements Engine {
       const dir = ["/kozmic/src", ...parts.slice(0, i)].join("/");
       if (!(await this.isPlainDirectory(id, dir))) return undefined;
     }
-    try {
-      // Docker follows symlinks on the way to the path's last component, never that one.
-      return await this.docker
-        .getContainer(id)
-        .getArchive({ path: ["/kozmic/src", ...parts].join("/") });
-    } catch (error) {
-      if (statusOf(error) === 404) return undefined;
-      throw error;
-    }
+    // Docker follows symlinks on the way to the path's last component, never that one.
+    const full = ["/kozmic/src", ...parts].join("/");
+    return ignoring([404], () => this.docker.getContainer(id).getArchive({ path: full }));
   }
 
   /** Whether a path of a container is a directory itself, not a symlink to one. */
   private async isPlainDirectory(id: string, path: string): Promise<boolean> {
-    let response: { headers?: Record<string, string | undefined>; resume?: () => void };
-    try {
-      response = (await this.docker.getContainer(id).infoArchive({ path })) as typeof response;
-    } catch (error) {
-      if (statusOf(error) === 404) return false;
-      throw error;
-    }
+    const response = (await ignoring([404], () =>
+      this.docker.getContainer(id).infoArchive({ path }),
+    )) as { headers?: Record<string, string | undefined>; resume?: () => void } | undefined;
+    if (!response) return false;
     response.resume?.();
     const header = response.headers?.["x-docker-container-path-stat"];
     if (!header) return false;
@@ -743,24 +736,13 @@ export class DockerEngine implements Engine {
   }
 
   async hasNetwork(name: string): Promise<boolean> {
-    try {
-      await this.docker.getNetwork(name).inspect();
-      return true;
-    } catch (error) {
-      if (statusOf(error) === 404) return false;
-      throw error;
-    }
+    return (await ignoring([404], () => this.docker.getNetwork(name).inspect())) !== undefined;
   }
 
   /** A file of a container: of an exited step's, or of the probe readImageFile creates. */
   async readStepFile(id: string, path: string, maxBytes = Infinity): Promise<string | undefined> {
-    let archive: NodeJS.ReadableStream;
-    try {
-      archive = await this.docker.getContainer(id).getArchive({ path });
-    } catch (error) {
-      if (statusOf(error) === 404) return undefined;
-      throw error;
-    }
+    const archive = await ignoring([404], () => this.docker.getContainer(id).getArchive({ path }));
+    if (!archive) return undefined;
     // Loaded here only: a run rarely reads a file (through `default`, as a CommonJS module's
     // exports are in the bundle as well as in Node).
     const { default: tarStream } = await import("tar-stream");
