@@ -185,19 +185,13 @@ export interface NetworkSpec {
 }
 
 /** A service's container: the image's own entrypoint, on a job's network under `alias`. */
-export interface ServiceSpec {
+export interface ServiceSpec extends Omit<ContainerLimits, "user"> {
   image: string;
   /** Replaces the image's CMD; undefined: the image's. */
   cmd?: string[];
   env: Record<string, string>;
   labels: Record<string, string>;
-  memoryBytes: number;
-  nanoCpus: number;
-  pidsLimit: number;
-  network: string;
   alias: string;
-  noNewPrivileges?: boolean;
-  runtime?: string;
 }
 
 /** `engine` with `overrides` in place of its own methods; every other call goes to it. */

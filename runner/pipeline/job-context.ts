@@ -107,8 +107,8 @@ export class JobContext {
       },
       flush: () => log.flush(),
     };
-    const limits = resolveLimits(hook, job.scope, settings);
-    this.limitNotes = limits.notes;
+    const { notes, ...limits } = resolveLimits(hook, job.scope, settings);
+    this.limitNotes = notes;
     this.stepBase = {
       jobId: job.jobId,
       sourceDir: job.sourceDir,
@@ -116,10 +116,7 @@ export class JobContext {
       secrets: job.secrets,
       user: hook.user,
       echo: hook.echo,
-      memoryBytes: limits.memoryBytes,
-      nanoCpus: limits.nanoCpus,
-      pidsLimit: limits.pidsLimit,
-      network: limits.network,
+      ...limits,
       noNewPrivileges: settings.noNewPrivileges,
       timings: options.timings,
       deferCleanup: options.deferCleanup,
