@@ -35,22 +35,14 @@ export async function makeWorkspace(
   await mkdir(root, { recursive: true, mode: 0o700 });
   // Absolute: Docker mounts only absolute paths, and the data directory may be relative.
   const dir = await mkdtemp(join(resolve(root), "step-"));
-  await removedOnFailure(dir, () => ownDirectory(dir, owner));
-  return dir;
-}
-
-async function ownDirectory(dir: string, owner: { uid: number; gid: number }): Promise<void> {
-  await chmod(dir, 0o755); // the umask is not the tree's business
-  await lchown(dir, owner.uid, owner.gid);
-}
-
-async function removedOnFailure(dir: string, work: () => Promise<void>): Promise<void> {
   try {
-    await work();
+    await chmod(dir, 0o755); // the umask is not the tree's business
+    await lchown(dir, owner.uid, owner.gid);
   } catch (error) {
     await rm(dir, { recursive: true, force: true });
     throw error;
   }
+  return dir;
 }
 
 /**
@@ -80,8 +72,8 @@ export async function fillWorkspace(dir: string, options: StepFiles): Promise<vo
     await copyTree(resolve(options.sourceDir), src, "", { uid, gid, skip });
   })();
   // Both settled before a failure is told: the caller may remove the directory then.
-  const [a, b] = await Promise.allSettled([extras, source]);
-  for (const result of [a, b]) if (result.status === "rejected") throw result.reason;
+  for (const result of await Promise.allSettled([extras, source]))
+    if (result.status === "rejected") throw result.reason;
 }
 
 async function copyTree(
