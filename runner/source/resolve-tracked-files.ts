@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
+import { createReadStream, type Dirent } from "node:fs";
 import { lstat, readdir, readlink, realpath } from "node:fs/promises";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
@@ -73,20 +73,27 @@ function expandGlob(
     .map((e) => e.path);
 }
 
+/** Every entry under `directory` but `.git`, a directory before what it holds. */
+async function* walkTree(
+  directory: string,
+  prefix = "",
+): AsyncGenerator<{ relative: string; absolute: string; entry: Dirent }> {
+  for (const entry of await readdir(directory, { withFileTypes: true })) {
+    if (entry.name === ".git") continue;
+    const relative = prefix + entry.name;
+    const absolute = path.join(directory, entry.name);
+    yield { relative, absolute, entry };
+    if (entry.isDirectory()) yield* walkTree(absolute, `${relative}/`);
+  }
+}
+
 async function listTree(realRoot: string): Promise<{ path: string; kind: Kind }[]> {
   const out: { path: string; kind: Kind }[] = [];
-  const walk = async (current: string, prefix: string): Promise<void> => {
-    for (const entry of await readdir(current, { withFileTypes: true })) {
-      if (entry.name === ".git") continue;
-      const relative = prefix + entry.name;
-      if (entry.isDirectory()) {
-        out.push({ path: relative, kind: "dir" });
-        await walk(path.join(current, entry.name), `${relative}/`);
-      } else if (entry.isSymbolicLink()) out.push({ path: relative, kind: "symlink" });
-      else if (entry.isFile()) out.push({ path: relative, kind: "file" });
-    }
-  };
-  await walk(realRoot, "");
+  for await (const { relative, entry } of walkTree(realRoot)) {
+    if (entry.isDirectory()) out.push({ path: relative, kind: "dir" });
+    else if (entry.isSymbolicLink()) out.push({ path: relative, kind: "symlink" });
+    else if (entry.isFile()) out.push({ path: relative, kind: "file" });
+  }
   return out;
 }
 
@@ -135,25 +142,13 @@ async function digestEntry(realRoot: string, relative: string): Promise<string> 
 /** Sorted relative paths with each entry's kind and digest; symlinks count as their target text. */
 async function digestDirectory(directory: string): Promise<string> {
   const lines: string[] = [];
-  const walk = async (current: string, prefix: string): Promise<void> => {
-    const entries = await readdir(current, { withFileTypes: true });
-    for (const entry of entries) {
-      if (entry.name === ".git") continue;
-      const relative = prefix + entry.name;
-      const absolute = path.join(current, entry.name);
-      if (entry.isDirectory()) {
-        lines.push(`${relative}/\0dir`);
-        await walk(absolute, `${relative}/`);
-      } else if (entry.isSymbolicLink()) {
-        lines.push(`${relative}\0symlink:${sha256(await readlink(absolute))}`);
-      } else if (entry.isFile()) {
-        lines.push(`${relative}\0file:${await digestFile(absolute)}`);
-      } else {
-        lines.push(`${relative}\0special`);
-      }
-    }
-  };
-  await walk(directory, "");
+  for await (const { relative, absolute, entry } of walkTree(directory)) {
+    if (entry.isDirectory()) lines.push(`${relative}/\0dir`);
+    else if (entry.isSymbolicLink())
+      lines.push(`${relative}\0symlink:${sha256(await readlink(absolute))}`);
+    else if (entry.isFile()) lines.push(`${relative}\0file:${await digestFile(absolute)}`);
+    else lines.push(`${relative}\0special`);
+  }
   lines.sort();
   return sha256(lines.join("\n"));
 }
