@@ -59,6 +59,8 @@ export function startRunner(deps: RunnerDeps): Runner {
   const { settings } = deps;
   const log: LineLog = deps.log ?? ((line) => process.stderr.write(`${line}\n`));
   const owner = `${settings.name}/${randomUUID().slice(0, 8)}`;
+  /** A line of this runner's own, named by its lease owner id. */
+  const say: LineLog = (line, level) => log(`runner ${owner}: ${line}`, level);
   const ctx = workerContext(deps, owner, log);
   const receiving = new AbortController();
   let stopping = false;
@@ -66,32 +68,27 @@ export function startRunner(deps: RunnerDeps): Runner {
   const health = new HostHealth(
     [
       engineAnswers(deps.engine),
-      diskHasRoom(settings.pipeline.dataDir, () =>
-        freeDiskSpace(deps.engine, settings, (line, level) =>
-          log(`runner ${owner}: ${line}`, level),
-        ),
-      ),
+      diskHasRoom(settings.pipeline.dataDir, () => freeDiskSpace(deps.engine, settings, say)),
     ],
-    (line, level) => log(`runner ${owner}: ${line}`, level),
+    say,
   );
   let markReady!: () => void;
   const ready = new Promise<void>((resolve) => (markReady = resolve));
 
-  const pruneUnusedMirrors = () => pruneMirrorsLogged(settings, owner, log);
+  const pruneUnusedMirrors = () => pruneMirrorsLogged(settings, say);
   const pruning = setInterval(() => void pruneUnusedMirrors(), 6 * 3600_000);
   pruning.unref();
 
   const loop = (async () => {
-    await removePreviousLife(deps, settings, log);
+    await removePreviousLife(deps, log);
     const { cacheRegistry } = settings.pipeline;
     if (cacheRegistry) {
-      for (const warning of await registryWarnings(cacheRegistry))
-        log(`runner ${owner}: ${warning}`, "warn");
+      for (const warning of await registryWarnings(cacheRegistry)) say(warning, "warn");
     }
     const network = await describeJobNetwork(deps.engine, settings.pipeline);
-    if (network.problem) log(`runner ${owner}: ${network.detail}`, "warn");
+    if (network.problem) say(network.detail, "warn");
     await pruneUnusedMirrors();
-    log(`runner ${owner}: receiving jobs, ${settings.concurrency} at a time`);
+    say(`receiving jobs, ${settings.concurrency} at a time`);
     await receiveJobs(ctx, slots, health, receiving.signal, () => stopping, markReady);
     markReady();
   })();
@@ -106,7 +103,7 @@ export function startRunner(deps: RunnerDeps): Runner {
       return health.problem;
     },
     async stop(options = {}) {
-      if (!stopping) log(`runner ${owner}: stopping; no new jobs`);
+      if (!stopping) say("stopping; no new jobs");
       stopping = true;
       clearInterval(pruning);
       receiving.abort();
@@ -114,8 +111,8 @@ export function startRunner(deps: RunnerDeps): Runner {
       await loop;
       const graceMs = options.graceMs ?? settings.shutdownGraceMs;
       await slots.finishOrReturn(graceMs, (count) =>
-        log(
-          `runner ${owner}: grace period over; cancelling ${count} job(s) and returning them to the queue`,
+        say(
+          `grace period over; cancelling ${count} job(s) and returning them to the queue`,
           "warn",
         ),
       );
@@ -125,7 +122,7 @@ export function startRunner(deps: RunnerDeps): Runner {
         Promise.all([ctx.reports.idle(), ctx.fleet?.idle()]),
         sleep(graceMs, undefined, { ref: false }),
       ]);
-      log(`runner ${owner}: stopped`);
+      say("stopped");
     },
   };
 }
@@ -215,11 +212,8 @@ async function receiveJobs(
  * What a previous life of this runner (same name) left when it was killed: its checkouts
  * and its labelled containers. Their jobs are taken over when their leases expire.
  */
-async function removePreviousLife(
-  deps: RunnerDeps,
-  settings: RunnerSettings,
-  log: LineLog,
-): Promise<void> {
+async function removePreviousLife(deps: RunnerDeps, log: LineLog): Promise<void> {
+  const { settings } = deps;
   await rm(checkoutsDir(settings.pipeline.dataDir, settings.name), {
     recursive: true,
     force: true,
@@ -245,20 +239,14 @@ async function removePreviousLife(
   }
 }
 
-async function pruneMirrorsLogged(
-  settings: RunnerSettings,
-  owner: string,
-  log: LineLog,
-): Promise<void> {
+async function pruneMirrorsLogged(settings: RunnerSettings, say: LineLog): Promise<void> {
   try {
     const removed = await pruneMirrors(settings.pipeline.dataDir, settings.mirrorMaxAgeMs);
     if (removed.length > 0) {
-      log(
-        `runner ${owner}: removed git mirrors unused for a while (repositories ${removed.join(", ")})`,
-      );
+      say(`removed git mirrors unused for a while (repositories ${removed.join(", ")})`);
     }
   } catch (error) {
-    log(`runner ${owner}: could not prune git mirrors: ${(error as Error).message}`, "warn");
+    say(`could not prune git mirrors: ${(error as Error).message}`, "warn");
   }
 }
 
