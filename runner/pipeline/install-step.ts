@@ -168,10 +168,9 @@ async function installUnderLock(
         if ("image" in fleet) return fleet;
         lease = fleet.lease;
         reasons = explainCacheMiss(await explained, lookup.inputs);
-        const why = reasons;
-        ctx.sections.start("install", `Install: cache miss (${why.join("; ")})`);
+        ctx.sections.start("install", `Install: cache miss (${reasons.join("; ")})`);
         ctx.say(`cache miss ${lookup.key}: running install`);
-        for (const reason of why) ctx.say(`  why: ${reason}`);
+        for (const reason of reasons) ctx.say(`  why: ${reason}`);
         options.onPhase?.("installing");
         let committed: string | undefined;
         const step = await runStep(
@@ -183,7 +182,7 @@ async function installUnderLock(
             lease = undefined; // the push releases it
           },
         );
-        return committed ? { committed, reasons: why } : { step, reasons: why };
+        return committed ? { committed, reasons } : { step, reasons };
       },
       options.signal,
     );

@@ -105,18 +105,15 @@ async function startService(
   service: NonNullable<Hook["services"]>[string],
 ): Promise<Started> {
   const base = ctx.stepBase;
-  const { network, labels } = on;
   const entry: Started = { name, id: "", output: "" };
   entry.id = await ctx.options.engine.startService(
     {
-      image: on.image,
+      ...on,
       cmd: service.command,
       env: service.env,
-      labels,
       memoryBytes: base.memoryBytes,
       nanoCpus: base.nanoCpus,
       pidsLimit: base.pidsLimit,
-      network,
       alias: name,
       noNewPrivileges: base.noNewPrivileges,
       runtime: base.runtime,
