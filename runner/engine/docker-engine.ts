@@ -755,9 +755,7 @@ export class DockerEngine implements Engine {
         return;
       }
       const chunks: Buffer[] = [];
-      stream.on("data", (c: unknown) => {
-        chunks.push(c as Buffer);
-      });
+      stream.on("data", (c) => chunks.push(c as Buffer));
       stream.on("end", () => {
         if (header.type === "file" && text === undefined) text = Buffer.concat(chunks).toString();
         next();
