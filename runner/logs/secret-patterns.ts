@@ -4,9 +4,8 @@ const percent = (c: string) => "%" + c.charCodeAt(0).toString(16).toUpperCase().
 
 /** The ways tools percent-encode a value: each spelling a URL or form body may carry. */
 function urlForms(value: string): string[] {
-  const bases: string[] = [];
   const component = encodeURIComponent(value);
-  bases.push(component, component.replace(/[!'()*]/g, percent)); // RFC 3986 reserves these
+  const bases = [component, component.replace(/[!'()*]/g, percent)]; // RFC 3986 reserves these
   try {
     bases.push(encodeURI(value));
   } catch {
