@@ -32,9 +32,7 @@ function parsePasswd(passwd: string | undefined): PasswdEntry[] {
 export function scriptUserWithoutPasswd(hookUser: string | undefined): ScriptUser | undefined {
   if (hookUser === "root") return { user: "0:0", uid: 0, gid: 0 };
   const numeric = /^(\d+):(\d+)$/.exec(hookUser ?? "");
-  if (numeric) {
-    return { user: hookUser, uid: Number(numeric[1]), gid: Number(numeric[2]) };
-  }
+  if (numeric) return { user: hookUser, uid: Number(numeric[1]), gid: Number(numeric[2]) };
   return undefined;
 }
 
