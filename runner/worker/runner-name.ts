@@ -41,8 +41,7 @@ function readRunnerId(dataDir: string): string | undefined {
 /** `<dataDir>/runner-id`, made on first use; a second process making it at once reads the first's. */
 function runnerId(dataDir: string): string {
   const file = join(dataDir, "runner-id");
-  const read = () => readRunnerId(dataDir);
-  const existing = read();
+  const existing = readRunnerId(dataDir);
   if (existing) return existing;
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const id = [...randomBytes(6)]
@@ -53,7 +52,7 @@ function runnerId(dataDir: string): string {
     return id;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-    const theirs = read();
+    const theirs = readRunnerId(dataDir);
     if (!theirs) throw new Error(`${file} holds no runner id: remove it or set KOZMIC_RUNNER_NAME`);
     return theirs;
   }
