@@ -1,9 +1,9 @@
 /**
  * Pipeline overhead on the real Docker engine (run by `npm run bench`, never by tests):
  * 1. a cache-hit job whose build is `true` vs a bare `docker run --rm IMAGE true`, 20 runs each;
- * 2. the same as a user types it: `kozmic run` (the compiled CLI, a new process each time,
- *    run by BENCH_NODE when set, e.g. the Node 24 of scripts/node24.sh), interleaved with a
- *    bare `docker run` and `node -e 0` in the same rounds;
+ * 2. the same as a user types it: `kozmic run` (the compiled CLI, a new process each time),
+ *    on this Node.js and on Node 24, interleaved with a bare `docker run` and each Node's
+ *    `node -e 0` in the same rounds;
  * 3. a job with a 10-second install (`sleep 10`): cache miss vs cache hit, and what the miss
  *    costs beyond its install (the commit, and the rest; the build always runs in a fresh
  *    container of the committed image).
@@ -16,6 +16,7 @@ import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { hookSchema } from "../src/core/config/schema.js";
 import { DockerEngine } from "../runner/engine/docker-engine.js";
 import { runJob } from "../runner/pipeline/run-job.js";
@@ -53,6 +54,37 @@ function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+interface KozmicCommand {
+  node: string;
+  argv: string[];
+}
+
+/**
+ * The `kozmic` commands whose cache hits are timed: the compiled CLI on this process's
+ * Node.js, and on Node 24 (scripts/node24-cli.sh: the newest LTS line, whose compile cache
+ * the CLI uses) unless BENCH_NODE24=off or it cannot be had here, which is then said.
+ */
+function kozmicCommands(): KozmicCommand[] {
+  const commands = [{ node: process.execPath, argv: kozmicArgv([]) }];
+  if (process.env.BENCH_NODE24 === "off") return commands;
+  try {
+    const [node, cli] = execFileSync(
+      "bash",
+      [fileURLToPath(new URL("../scripts/node24-cli.sh", import.meta.url))],
+      {
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "inherit"],
+      },
+    )
+      .trim()
+      .split("\n");
+    commands.push({ node: node!, argv: [cli!] });
+  } catch (error) {
+    console.log(`kozmic run on Node 24: not measured (${(error as Error).message.trim()})`);
+  }
+  return commands;
 }
 
 async function timeJob(
@@ -96,51 +128,60 @@ try {
     join(project, ".github", "kozmic.yml"),
     `hooks:\n  - name: bench\n    image: ${image}\n    install: echo ready > /opt/x\n    build: "true"\n`,
   );
-  const node = process.env.BENCH_NODE ?? process.execPath;
-  const kozmicRun = () => {
+  const clis = kozmicCommands();
+  const kozmicRun = (cli: KozmicCommand) => {
     const started = performance.now();
-    execFileSync(node, kozmicArgv(["run", project]), {
+    execFileSync(cli.node, [...cli.argv, "run", project], {
       env: { ...process.env, KOZMIC_DATA_DIR: dataDir },
       stdio: "ignore",
     });
     return performance.now() - started;
   };
-  kozmicRun(); // fills the cache (and Node's compile cache, where it has one)
-  kozmicRun();
-  const runs: number[] = [];
+  for (const cli of clis) {
+    kozmicRun(cli); // fills the cache (and Node's compile cache, where it has one)
+    kozmicRun(cli);
+  }
+  const runs = clis.map(() => [] as number[]);
+  const nodeAlone = clis.map(() => [] as number[]);
   const cliBare: number[] = [];
-  const nodeAlone: number[] = [];
   for (let i = 0; i < RUNS; i++) {
+    clis.forEach((cli, c) => {
+      idle();
+      runs[c]!.push(kozmicRun(cli));
+    });
     idle();
-    runs.push(kozmicRun());
-    idle();
-    let started = performance.now();
+    const started = performance.now();
     execFileSync("docker", ["run", "--rm", "--network", "none", image, "true"]);
     cliBare.push(performance.now() - started);
-    idle();
-    started = performance.now();
-    execFileSync(node, ["-e", "0"]);
-    nodeAlone.push(performance.now() - started);
+    clis.forEach((cli, c) => {
+      idle();
+      const started = performance.now();
+      execFileSync(cli.node, ["-e", "0"]);
+      nodeAlone[c]!.push(performance.now() - started);
+    });
   }
   rmSync(project, { recursive: true, force: true });
-  const [cliMs, cliBareMs, nodeMs] = [median(runs), median(cliBare), median(nodeAlone)];
-  const nodeVersion = execFileSync(node, ["--version"], { encoding: "utf8" }).trim();
+  const cliBareMs = median(cliBare);
   const cadence = IDLE_MS > 0 ? `, each after ${IDLE_MS} ms idle` : "";
   console.log(
     `bare docker run (the baseline), median of ${RUNS}${cadence}: ${cliBareMs.toFixed(0)} ms`,
   );
-  console.log(
-    `kozmic run on Node ${nodeVersion}, cache hit, median of ${RUNS}: ` +
-      `${cliMs.toFixed(0)} ms, ratio ${(cliMs / cliBareMs).toFixed(2)} (goal 1.8)`,
-  );
-  // What no Node.js command can go below: Node starting and exiting, on top of the Docker
-  // work of a bare docker run (whose own Go client starts in a few ms).
-  console.log(
-    `  Node's own start (node -e 0, ${nodeMs.toFixed(0)} ms): ` +
-      `${(nodeMs / cliBareMs).toFixed(2)} of a bare docker run; the least a Node command ` +
-      `doing docker run's work could take: ${((cliBareMs + nodeMs) / cliBareMs).toFixed(2)}x; ` +
-      `over that, ${(cliMs - cliBareMs - nodeMs).toFixed(0)} ms`,
-  );
+  clis.forEach((cli, c) => {
+    const [cliMs, nodeMs] = [median(runs[c]!), median(nodeAlone[c]!)];
+    const nodeVersion = execFileSync(cli.node, ["--version"], { encoding: "utf8" }).trim();
+    console.log(
+      `kozmic run on Node ${nodeVersion}, cache hit, median of ${RUNS}: ` +
+        `${cliMs.toFixed(0)} ms, ratio ${(cliMs / cliBareMs).toFixed(2)} (goal 1.8)`,
+    );
+    // What no Node.js command can go below: Node starting and exiting, on top of the Docker
+    // work of a bare docker run (whose own Go client starts in a few ms).
+    console.log(
+      `  Node's own start (node -e 0, ${nodeMs.toFixed(0)} ms): ` +
+        `${(nodeMs / cliBareMs).toFixed(2)} of a bare docker run; the least a Node command ` +
+        `doing docker run's work could take: ${((cliBareMs + nodeMs) / cliBareMs).toFixed(2)}x; ` +
+        `over that, ${(cliMs - cliBareMs - nodeMs).toFixed(0)} ms`,
+    );
+  });
 
   const misses: number[] = [];
   const missHits: number[] = [];
