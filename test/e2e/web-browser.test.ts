@@ -94,7 +94,7 @@ describe("log pages in Chromium", () => {
     await page.locator("main a", { hasText: "sign in with GitHub" }).click();
     await page.locator("#L1").waitFor();
     assert.equal(new URL(page.url()).pathname, `/jobs/${job.id}`);
-    assert.equal(await page.locator("#L1 .lc").innerText(), "private output");
+    assert.equal(await page.locator("#L1 .lc").textContent(), "private output");
     assert.match(await page.locator("header").innerText(), /Signed in as alice/);
     await assertAccessible(page, "signed-in job");
 

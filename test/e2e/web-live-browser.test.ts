@@ -209,14 +209,14 @@ describe("line tools and themes in Chromium", () => {
     const stamp = page.locator("#L2 .ts");
     assert.equal(await stamp.isVisible(), false);
     await page.getByLabel("Timestamps", { exact: true }).check();
-    assert.equal(await stamp.innerText(), "11:06:05");
+    assert.equal(await stamp.textContent(), "11:06:05");
     await page.getByLabel("as").selectOption("elapsed");
-    assert.equal(await stamp.innerText(), "+1:05");
-    assert.equal(await page.locator("#L1 .ts").innerText(), "+0:02");
+    assert.equal(await stamp.textContent(), "+1:05");
+    assert.equal(await page.locator("#L1 .ts").textContent(), "+0:02");
 
     await page.reload();
     assert.equal(await page.getByLabel("Timestamps", { exact: true }).isChecked(), true);
-    assert.equal(await page.locator("#L2 .ts").innerText(), "+1:05");
+    assert.equal(await page.locator("#L2 .ts").textContent(), "+1:05");
     await page.screenshot({ path: `${ARTIFACTS}/web-timestamps-elapsed.png` });
     await page.getByLabel("Timestamps", { exact: true }).uncheck();
     await page.reload();
